@@ -1,0 +1,34 @@
+# The two set-up commands: `make run` and `make test`. Both create and reuse .venv.
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck check-build clean
+
+run: $(STAMP)
+	$(BIN)/cds serve
+
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check cds tests bench
+	$(BIN)/ruff check cds tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check-build:
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 12) else "Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13); found %d.%d" % v)'
+	@command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || { echo "A C compiler is needed to build durable-rules from its sdist: install gcc (Debian: apt-get install gcc)" >&2; exit 2; }
+	@$(PYTHON) -c 'import sysconfig, os, sys; h = os.path.join(sysconfig.get_paths()["include"], "Python.h"); sys.exit(0 if os.path.exists(h) else "Python headers are needed to build durable-rules (Debian: apt-get install python3-dev)")'
+
+$(STAMP): pyproject.toml | check-build
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

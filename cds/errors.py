@@ -1,0 +1,96 @@
+"""The one error hierarchy of the project.
+
+    CdsError                      exit 1, HTTP 500
+    ├── InputError                exit 2, HTTP 400  bad hook request, bad FHIR, unreadable file
+    │   ├── UnknownServiceError   exit 2, HTTP 404
+    │   ├── PayloadTooLarge       exit 2, HTTP 413
+    │   └── MissingDataError      exit 1, HTTP 412  prefetch absent and not fetchable
+    ├── UnitError                 exit 2, HTTP 400  a quantity in a unit we cannot convert
+    ├── RulePackError             exit 2, HTTP 500  schema, unknown value set, coverage
+    ├── EngineError               exit 1, HTTP 500
+    │   └── RuleActionFailed      exit 1, HTTP 500
+    ├── AuthError                 exit 2, HTTP 401  every refusal is a bare 401
+    ├── ConfigError               exit 2, HTTP 500
+    └── StoreUnavailable          exit 1, HTTP 503  feedback database down: the client retries
+
+Each class carries a stable ``code`` for tests and logs. Edges (CLI, HTTP) turn these into
+output; the core only raises them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CdsError(Exception):
+    """Root of every error the project raises on purpose."""
+
+    code = "cds-error"
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InputError(CdsError):
+    """Input we cannot use: a malformed request, FHIR resource or file."""
+
+    code = "input-error"
+    exit_code = 2
+    http_status = 400
+
+
+class UnknownServiceError(InputError):
+    code = "unknown-service"
+    http_status = 404
+
+
+class PayloadTooLarge(InputError):
+    code = "payload-too-large"
+    http_status = 413
+
+
+class MissingDataError(InputError):
+    """Data the service needs was neither prefetched nor fetchable."""
+
+    code = "missing-data"
+    exit_code = 1
+    http_status = 412
+
+
+class UnitError(CdsError):
+    code = "unit-error"
+    exit_code = 2
+    http_status = 400
+
+
+class RulePackError(CdsError):
+    code = "rule-pack-error"
+    exit_code = 2
+
+
+class EngineError(CdsError):
+    code = "engine-error"
+
+
+class RuleActionFailed(EngineError):
+    code = "rule-action-failed"
+
+
+class AuthError(CdsError):
+    code = "unauthorized"
+    exit_code = 2
+    http_status = 401
+
+
+class ConfigError(CdsError):
+    code = "config-error"
+    exit_code = 2
+
+
+class StoreUnavailable(CdsError):
+    code = "store-unavailable"
+    http_status = 503
