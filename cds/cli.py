@@ -1,0 +1,99 @@
+"""The ``cds`` command line: the only place that prints errors and chooses exit codes."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from cds.errors import CdsError, InputError
+from cds.evaluate import evaluate_file
+from cds.pack.check import check_pack, run_pack_scenarios
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clinical decision support")
+rules_app = typer.Typer(no_args_is_help=True, help="Validate and test rule packs.")
+app.add_typer(rules_app, name="rules")
+
+_state = {"verbose": False}
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show error details.")] = False,
+) -> None:
+    _state["verbose"] = verbose
+
+
+@app.command()
+def evaluate(
+    request: Annotated[Path, typer.Argument(help="A CDS Hooks request (JSON file, - for stdin)")],
+    now: Annotated[str | None, typer.Option(help="Evaluation time, ISO 8601 with zone")] = None,
+    pack: Annotated[str | None, typer.Option(help="Rule pack name or folder")] = None,
+) -> None:
+    """Evaluate one CDS Hooks request offline and print the response JSON."""
+    at = _parse_now(now)
+    raw = sys.stdin.buffer.read() if str(request) == "-" else _read(request)
+    response = evaluate_file(raw, pack, at)
+    typer.echo(orjson.dumps(response, option=orjson.OPT_INDENT_2).decode())
+
+
+@rules_app.command("check")
+def rules_check(pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None) -> None:
+    """Validate a rule pack: schema, value sets, references, statement coverage."""
+    report = check_pack(pack)
+    typer.echo(report)
+
+
+@rules_app.command("test")
+def rules_test(pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None) -> None:
+    """Run a pack's scenario fixtures and show any difference from the expected cards."""
+    failures, lines = run_pack_scenarios(pack)
+    for line in lines:
+        typer.echo(line)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _parse_now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now().astimezone()
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"--now '{text}' is not an ISO 8601 date-time") from exc
+    if at.tzinfo is None:
+        raise InputError(f"--now '{text}' needs a time zone (e.g. 2026-11-26T10:00:00+04:00)")
+    return at
+
+
+def main() -> None:
+    """Entry point: run the app, turning our errors into one line on stderr and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except CdsError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        if _state["verbose"] and exc.details is not None:
+            typer.echo(str(exc.details), err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise

@@ -1,0 +1,339 @@
+"""FHIR R4 resources (plain dicts, as EHRs send them) → facts.
+
+Pure: resources, the evaluation time and the pack's value sets in; facts and data issues out.
+Which records count follows the contract ("What data counts"): statuses, look-back times,
+units. A record that belongs to a value set but cannot be read is kept as an *unreadable*
+fact with a note, so a danger sign is never dropped in silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from cds.errors import UnitError
+from cds.facts import units
+from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.model import DataIssue, Fact, FactKind
+from cds.facts.times import age_in_years, hours_between, read_time
+from cds.pack.valuesets import Coding, ValueSetIndex
+
+Resource = Mapping[str, Any]
+
+CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
+VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
+OBSERVATION_COUNTED = {"final", "amended", "corrected"}
+ORDER_ACTIVE = {"active", "on-hold"}
+STATEMENT_ACTIVE = {"active", "on-hold", "intended"}
+
+
+@dataclass(frozen=True)
+class FactContext:
+    """Everything fact building needs besides the resources."""
+
+    now: datetime
+    index: ValueSetIndex
+    canonical_units: Mapping[str, str | None]
+    """Value set id → the unit its values are compared in (None: unitless or not numeric)."""
+
+
+@dataclass
+class Extraction:
+    facts: list[Fact] = field(default_factory=list)
+    issues: list[DataIssue] = field(default_factory=list)
+
+
+def extract_facts(
+    resources: Iterable[Resource], drafts: Iterable[Resource], ctx: FactContext
+) -> Extraction:
+    """Build the facts of one patient's record and of the hook's draft orders."""
+    out = Extraction()
+    recorded = list(resources)
+    lookup = _medication_lookup(recorded)
+    for res in recorded:
+        _extract_one(res, ctx, out, lookup, draft=False)
+    for res in drafts:
+        _extract_one(res, ctx, out, lookup, draft=True)
+    return Extraction(_mark_latest(_dedupe(out.facts)), out.issues)
+
+
+def _extract_one(
+    res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], *, draft: bool
+) -> None:
+    rtype = res.get("resourceType")
+    handler = _HANDLERS.get(rtype) if isinstance(rtype, str) else None
+    if handler is not None:
+        handler(res, ctx, out, meds, draft)
+
+
+def _rid(res: Resource) -> str:
+    return f"{res.get('resourceType')}/{res.get('id', '?')}"
+
+
+def _codings(concept: object) -> tuple[list[Coding], str]:
+    """The codings and text of a CodeableConcept, tolerating what feeds get wrong."""
+    if not isinstance(concept, Mapping):
+        return [], ""
+    raw = concept.get("coding")
+    if isinstance(raw, Mapping):  # a single coding sent as an object
+        raw = [raw]
+    codings = [
+        Coding(str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or ""))
+        for c in raw or []
+        if isinstance(c, Mapping)
+    ]
+    text = concept.get("text")
+    return codings, text if isinstance(text, str) else ""
+
+
+def _words(concept: object) -> str:
+    """What a concept says in words; its first code when it has no words."""
+    codings, text = _codings(concept)
+    named = text or next((c.display for c in codings if c.display), "")
+    if named:
+        return named
+    coded = next((c for c in codings if c.code), None)
+    if coded is None:
+        return "unnamed record"
+    system = normalize_system(coded.system)
+    return f"code {normalize_code(system, coded.code)} ({system or 'no system'})"
+
+
+def _status_code(concept: object) -> str | None:
+    codings, text = _codings(concept)
+    for c in codings:
+        if c.code:
+            return c.code.strip().lower()
+    return text.strip().lower() or None
+
+
+def _timing(res: Resource, ctx: FactContext, *keys: str) -> tuple[str | None, float, bool, str | None]:
+    """(recorded time, age in hours, known, note) from the first time element present."""
+    for key in keys:
+        raw: object = res.get(key)
+        if isinstance(raw, Mapping):  # a Period: its start
+            raw = raw.get("start")
+        if raw is None:
+            continue
+        read = read_time(raw, ctx.now.tzinfo or ctx.now.astimezone().tzinfo)  # type: ignore[arg-type]
+        if read is None:
+            return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current"
+        return str(raw), max(hours_between(read.at, ctx.now), 0.0), True, read.note
+    return None, 0.0, False, None
+
+
+def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+    if _status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED:
+        return
+    clinical = _status_code(res.get("clinicalStatus"))
+    if clinical is not None and clinical not in CONDITION_ACTIVE:
+        return
+    when, age, known, note = _timing(res, ctx, "onsetDateTime", "onsetPeriod", "recordedDate")
+    _concept_facts(res.get("code"), "condition", _rid(res), ctx, out, when, age, known, note)
+
+
+def _concept_facts(
+    concept: object,
+    kind: FactKind,
+    rid: str,
+    ctx: FactContext,
+    out: Extraction,
+    when: str | None,
+    age: float,
+    known: bool,
+    note: str | None,
+    *,
+    draft: bool = False,
+) -> None:
+    codings, text = _codings(concept)
+    display = _words(concept)
+    for vs in sorted(ctx.index.match(codings, text)):
+        out.facts.append(
+            Fact(kind=kind, valueset=vs, rid=rid, display=display, time=when, age_h=age,
+                 time_known=known, draft=draft, note=note)
+        )
+
+
+def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+    if _status_code({"text": res.get("status")}) not in OBSERVATION_COUNTED:
+        return
+    codings, text = _codings(res.get("code"))
+    matched = sorted(ctx.index.match(codings, text))
+    if not matched:
+        return
+    rid, display = _rid(res), _words(res.get("code"))
+    when, age, known, note = _timing(
+        res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
+    )
+    for vs in matched:
+        value, unit, source, problem = _observation_value(res, ctx.canonical_units.get(vs), ctx)
+        if problem:
+            out.issues.append(DataIssue(rid=rid, message=problem))
+        notes = "; ".join(n for n in (note, problem) if n) or None
+        out.facts.append(
+            Fact(kind="observation", valueset=vs, rid=rid, display=display, value=value,
+                 unit=unit, source_value=source, time=when, age_h=age, time_known=known,
+                 understood=problem is None, note=notes)
+        )
+
+
+def _observation_value(
+    res: Resource, canonical: str | None, ctx: FactContext
+) -> tuple[float | None, str | None, str | None, str | None]:
+    """(value in canonical unit, unit, as recorded, problem) of an Observation."""
+    if canonical is None:
+        concept = res.get("valueCodeableConcept")
+        return None, None, _words(concept) if concept else None, None
+    qty = res.get("valueQuantity")
+    if not isinstance(qty, Mapping):
+        if "valueString" in res or "valueCodeableConcept" in res or "dataAbsentReason" in res:
+            shown = res.get("valueString") or _words(res.get("valueCodeableConcept"))
+            return None, None, str(shown), f"value '{shown}' is not a number in {canonical}"
+        return None, None, None, "no value recorded"
+    raw_value, raw_unit = qty.get("value"), qty.get("unit") or qty.get("code")
+    source = f"{raw_value} {raw_unit or ''}".strip()
+    try:
+        number = units.parse_decimal(raw_value)
+        unit = units.canonical_unit(_str(qty.get("unit")), _str(qty.get("code")))
+        if unit is None:
+            return None, None, source, f"value {source} has no unit"
+        comparator = qty.get("comparator")
+        converted = units.convert(number, unit, canonical)
+        value = units.to_number(converted)
+    except UnitError as exc:
+        return None, None, source, f"value {source} could not be read: {exc.message}"
+    if comparator:
+        return value, canonical, f"{comparator}{source}", None
+    return value, canonical, source, None
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _medication_lookup(resources: list[Resource]) -> dict[str, Resource]:
+    return {
+        f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"
+    }
+
+
+def _medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
+    if "medicationCodeableConcept" in res:
+        return res.get("medicationCodeableConcept")
+    ref = res.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, Mapping) else None
+    if not isinstance(target, str):
+        return None
+    if target.startswith("#"):
+        for contained in res.get("contained") or []:
+            if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
+                return contained.get("code")
+        return None
+    key = "Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0]
+    med = meds.get(key)
+    if med is None and isinstance(ref, Mapping):
+        return {"text": ref.get("display")} if ref.get("display") else None
+    return med.get("code") if med is not None else None
+
+
+def _medication_request(
+    res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], draft: bool
+) -> None:
+    status = _status_code({"text": res.get("status")})
+    if not draft and status not in ORDER_ACTIVE:
+        return
+    when, age, known, note = _timing(res, ctx, "authoredOn")
+    concept = _medication_concept(res, meds)
+    _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note, draft=draft)
+    if draft:
+        _reasons(res, ctx, out)
+
+
+def _medication_statement(
+    res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], draft: bool
+) -> None:
+    if _status_code({"text": res.get("status")}) not in STATEMENT_ACTIVE:
+        return
+    when, age, known, note = _timing(res, ctx, "effectiveDateTime", "effectivePeriod",
+                                     "dateAsserted")
+    concept = _medication_concept(res, meds)
+    _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note)
+
+
+def _service_request(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+    status = _status_code({"text": res.get("status")})
+    if not draft and status not in ORDER_ACTIVE:
+        return
+    when, age, known, note = _timing(res, ctx, "authoredOn", "occurrenceDateTime")
+    _concept_facts(res.get("code"), "order", _rid(res), ctx, out, when, age, known, note,
+                   draft=draft)
+    if draft:
+        _reasons(res, ctx, out)
+
+
+def _reasons(res: Resource, ctx: FactContext, out: Extraction) -> None:
+    """A draft order's reasons count as diagnoses (the contract's scope)."""
+    for concept in res.get("reasonCode") or []:
+        _concept_facts(concept, "condition", _rid(res), ctx, out, None, 0.0, False, None)
+
+
+def _encounter(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+    if _status_code({"text": res.get("status")}) == "entered-in-error":
+        return
+    when, age, known, note = _timing(res, ctx, "period")
+    for concept in res.get("reasonCode") or []:
+        _concept_facts(concept, "condition", _rid(res), ctx, out, when, age, known, note)
+
+
+def _patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+    birth = read_time(res.get("birthDate"), ctx.now.tzinfo)  # type: ignore[arg-type]
+    if birth is None:
+        return
+    years = age_in_years(birth.at.date(), ctx.now.date())
+    out.facts.append(
+        Fact(kind="patient", valueset="age", rid=_rid(res), display="age", value=float(years),
+             unit="a", source_value=f"born {res.get('birthDate')}", age_h=0.0)
+    )
+
+
+_HANDLERS = {
+    "Condition": _condition,
+    "Observation": _observation,
+    "MedicationRequest": _medication_request,
+    "MedicationStatement": _medication_statement,
+    "ServiceRequest": _service_request,
+    "Encounter": _encounter,
+    "Patient": _patient,
+}
+
+
+def _dedupe(facts: list[Fact]) -> list[Fact]:
+    """One fact per (resource, value set, draft): the same resource sent twice counts once."""
+    seen: dict[tuple[str, str, str, bool], Fact] = {}
+    for f in facts:
+        seen.setdefault((f.rid, f.kind, f.valueset, f.draft), f)
+    return list(seen.values())
+
+
+def _mark_latest(facts: list[Fact]) -> list[Fact]:
+    """Flag all but the most recent readable observation of each value set as not latest."""
+    newest: dict[str, Fact] = {}
+    for f in facts:
+        if f.kind == "observation" and f.understood and f.time_known:
+            best = newest.get(f.valueset)
+            if best is None or f.age_h < best.age_h:
+                newest[f.valueset] = f
+    return [
+        f.model_copy(update={"latest": False})
+        if f.kind == "observation" and f.valueset in newest and newest[f.valueset] is not f
+        else f
+        for f in facts
+    ]
+
+
+def quantity_text(value: Decimal | float | None, unit: str | None) -> str:
+    """A value with its unit for display."""
+    return "" if value is None else f"{value} {unit or ''}".strip()

@@ -1,0 +1,75 @@
+"""Facts: the flat, typed records the rules engine sees.
+
+One fact per (resource, value set it belongs to). Value-set membership, unit conversion and
+look-back arithmetic are all resolved here, in Python, before the engine runs: durable_rules
+compares strings and numbers as text and cannot parse exponents, so it only ever sees plain
+equality on names and comparisons on pre-converted floats.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+FactKind = Literal["condition", "observation", "medication", "order", "patient", "encounter"]
+
+
+class Fact(BaseModel):
+    """One piece of clinical evidence, already interpreted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: FactKind
+    valueset: str
+    rid: str
+    """The FHIR reference of the resource the fact came from, e.g. ``Observation/t1``."""
+    display: str
+    """What the record says, in words, for the card's evidence."""
+    value: float | None = None
+    """Numeric value in the value set's canonical unit."""
+    unit: str | None = None
+    source_value: str | None = None
+    """The value and unit exactly as recorded (before conversion), for evidence."""
+    time: str | None = None
+    """The time the fact refers to, as recorded (onset, effective or authored time)."""
+    age_h: float = 0.0
+    """Hours from the fact's time to the evaluation time; 0 when the time is unknown."""
+    time_known: bool = True
+    latest: bool = True
+    """The most recent fact of its value set (observations); older ones are False."""
+    understood: bool = True
+    """False when the record is in a value set but its value could not be read."""
+    draft: bool = False
+    """A draft order of the order hooks' ``draftOrders``."""
+    note: str | None = None
+    """What could not be understood, said plainly; shown on the card."""
+
+    def to_engine(self, fid: int) -> dict[str, Any]:
+        """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``.
+
+        ``id`` and ``sid`` are durable's own keys (fact identity and session), so we never
+        send them; ``fid`` makes every fact distinct so none is dropped as a duplicate.
+        """
+        out: dict[str, Any] = {
+            "fid": fid,
+            "kind": self.kind,
+            "valueset": self.valueset,
+            "age_h": self.age_h,
+            "time_known": int(self.time_known),
+            "latest": int(self.latest),
+            "understood": int(self.understood),
+            "draft": int(self.draft),
+        }
+        if self.value is not None:
+            out["value"] = self.value
+        return out
+
+
+class DataIssue(BaseModel):
+    """Something in the input we could not use, reported instead of silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rid: str
+    message: str

@@ -1,0 +1,74 @@
+"""FHIR dates and times as feeds send them: partial dates, time zones, and worse."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@dataclass(frozen=True)
+class ReadTime:
+    """A moment read from a record, with what we had to assume to read it."""
+
+    at: datetime
+    note: str | None = None
+
+
+def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
+    """Read a FHIR date, dateTime or instant; None when it cannot be read.
+
+    A partial date (``2026`` or ``2026-11``) is read as the *last* moment it can mean, so a
+    recent sign is never pushed out of a look-back window by an imprecise date. A time without
+    a zone (invalid FHIR, but sent) is read in the evaluation time's zone.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip()
+    m = _DATE.match(text)
+    if m:
+        return _read_date(m, tz, text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return ReadTime(parsed.replace(tzinfo=tz), f"time {text} has no time zone")
+    return ReadTime(parsed)
+
+
+def _read_date(m: re.Match[str], tz: tzinfo, text: str) -> ReadTime | None:
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    try:
+        if day:
+            last = date(int(year), int(month), int(day))
+            note = None
+        elif month:
+            y, mo = int(year), int(month)
+            last = date(y, mo, calendar.monthrange(y, mo)[1])
+            note = f"date given only as {text}"
+        else:
+            last = date(int(year), 12, 31)
+            note = f"date given only as {text}"
+    except ValueError:
+        return None
+    return ReadTime(datetime.combine(last, time(23, 59, 59), tzinfo=tz), note)
+
+
+def hours_between(earlier: datetime, later: datetime) -> float:
+    """Hours from ``earlier`` to ``later``, rounded to 0.01 h (no float surprises at bounds)."""
+    return round((later - earlier) / timedelta(hours=1), 2)
+
+
+def age_in_years(birth: date, on: date) -> int:
+    """Completed years of age on a given day."""
+    years = on.year - birth.year
+    return years - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def utc(dt: datetime) -> datetime:
+    """The same instant in UTC."""
+    return dt.astimezone(UTC)

@@ -1,0 +1,350 @@
+"""UCUM-semantics unit normalisation and conversion for the quantities our rules compare.
+
+Real FHIR feeds spell the same unit many ways (``°F``, ``degF``, ``[degF]``, ``F``...), so every
+Quantity goes through :func:`canonical_unit` to get one UCUM code, then through :func:`convert`
+to reach the unit a rule is written in. Arithmetic is ``Decimal`` throughout so that thresholds
+hold exactly: 100.4 [degF] is exactly 38 Cel, never 37.99999999.
+
+:func:`parse_decimal` turns what FHIR JSON gives for a decimal into a ``Decimal``, and
+:func:`to_number` turns a ``Decimal`` into a float that the durable_rules C engine can read.
+
+Everything here is a pure function: no I/O, no global state (``Decimal`` work runs in a private
+context, so a caller changing the thread's decimal context cannot change our results).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+from cds.errors import UnitError
+
+__all__ = ["UnitError", "canonical_unit", "convert", "parse_decimal", "to_number"]
+
+# Canonical UCUM codes: the only strings canonical_unit returns and convert accepts.
+_CEL = "Cel"
+_DEG_F = "[degF]"
+_KELVIN = "K"
+_PER_MIN = "/min"
+_PERCENT = "%"
+_EGFR = "mL/min/{1.73_m2}"
+_ML_PER_MIN = "mL/min"
+_MMOL_PER_MOL = "mmol/mol"
+_KG = "kg"
+_LB = "[lb_av]"
+_G = "g"
+
+_CANONICAL = frozenset(
+    {_CEL, _DEG_F, _KELVIN, _PER_MIN, _PERCENT, _EGFR, _ML_PER_MIN, _MMOL_PER_MOL, _KG, _LB, _G}
+)
+
+# Spellings matched case-sensitively, keyed with all whitespace removed. These are short symbols
+# where case carries meaning: "K" is kelvin but "k" is not, "g" is gram but UCUM "G" is gauss.
+_EXACT: dict[str, str] = {
+    # UCUM codes themselves.
+    _CEL: _CEL,
+    _DEG_F: _DEG_F,
+    _KELVIN: _KELVIN,
+    _PER_MIN: _PER_MIN,
+    _PERCENT: _PERCENT,
+    _G: _G,
+    # EHRs put the display symbol in Quantity.unit; NFKC has already turned ℃/℉ into these.
+    "°C": _CEL,
+    "°F": _DEG_F,
+    # Strictly UCUM "C" is coulomb and "F" is farad, but no vital-sign feed means those: a bare
+    # C or F next to a temperature is always Celsius or Fahrenheit.
+    "C": _CEL,
+    "F": _DEG_F,
+    # Exponent and reciprocal forms some devices emit for rates.
+    "min-1": _PER_MIN,
+    "1/min": _PER_MIN,
+}
+
+# Spellings matched case-insensitively (keys are casefolded, whitespace removed): words and
+# compound units where feeds vary only in capitalisation ("mL" vs "ml", "Celsius" vs "celsius").
+_FOLDED: dict[str, str] = {
+    # Temperature; EHRs send Fahrenheit as [degF], degF or "deg F".
+    "degc": _CEL,
+    "celsius": _CEL,
+    "degreesc": _CEL,
+    "degreescelsius": _CEL,
+    "degf": _DEG_F,
+    "[degf]": _DEG_F,
+    "fahrenheit": _DEG_F,
+    "degreesf": _DEG_F,
+    "degreesfahrenheit": _DEG_F,
+    "kelvin": _KELVIN,
+    # Rates per minute: heart rate and respiratory rate carry UCUM annotations ({beats}) that
+    # do not change the unit, so they all collapse to /min.
+    "{beats}/min": _PER_MIN,
+    "{beat}/min": _PER_MIN,
+    "beats/min": _PER_MIN,
+    "beat/min": _PER_MIN,
+    "bpm": _PER_MIN,
+    "{breaths}/min": _PER_MIN,
+    "{breath}/min": _PER_MIN,
+    "breaths/min": _PER_MIN,
+    "breath/min": _PER_MIN,
+    "perminute": _PER_MIN,
+    "beatsperminute": _PER_MIN,
+    "breathsperminute": _PER_MIN,
+    # Percent (HbA1c NGSP, SpO2).
+    "percent": _PERCENT,
+    "{percent}": _PERCENT,
+    # eGFR: labs write the body-surface normalisation in many ways; NFKC has already turned
+    # "m²" into "m2".
+    "ml/min/{1.73_m2}": _EGFR,
+    "ml/min/{1.73m2}": _EGFR,
+    "ml/min/1.73_m2": _EGFR,
+    "ml/min/1.73m2": _EGFR,
+    "ml/min/1.73m^2": _EGFR,
+    "ml/min": _ML_PER_MIN,
+    # HbA1c IFCC.
+    "mmol/mol": _MMOL_PER_MOL,
+    # Mass.
+    "kg": _KG,
+    "kilogram": _KG,
+    "kilograms": _KG,
+    "[lb_av]": _LB,
+    "lb": _LB,
+    "lbs": _LB,
+    "pound": _LB,
+    "pounds": _LB,
+    "gram": _G,
+    "grams": _G,
+}
+
+# Private context: enough digits that the intermediate steps of any conversion are exact for
+# clinical magnitudes, and traps so that absurd inputs raise instead of silently saturating.
+_CONTEXT = Context(
+    prec=60,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, Overflow, DivisionByZero],
+)
+_STEP = Decimal("0.0001")
+_MAX_NUMBER = Decimal("1e12")
+
+# IFCC-NGSP master equation: NGSP% = 0.09148 × IFCC(mmol/mol) + 2.152.
+_NGSP_SLOPE = Decimal("0.09148")
+_NGSP_INTERCEPT = Decimal("2.152")
+
+# The international avoirdupois pound is defined as exactly 0.45359237 kg.
+_KG_PER_UNIT: dict[str, Decimal] = {
+    _KG: Decimal(1),
+    _G: Decimal("0.001"),
+    _LB: Decimal("0.45359237"),
+}
+
+_ABSOLUTE_ZERO_CEL = Decimal("273.15")
+
+
+def _to_celsius(value: Decimal, unit: str) -> Decimal:
+    if unit == _DEG_F:
+        # Multiply before dividing so that 100.4 °F gives exactly 38, not 37.999...
+        return (value - 32) * 5 / 9
+    if unit == _KELVIN:
+        return value - _ABSOLUTE_ZERO_CEL
+    return value
+
+
+def _from_celsius(value: Decimal, unit: str) -> Decimal:
+    if unit == _DEG_F:
+        return value * 9 / 5 + 32
+    if unit == _KELVIN:
+        return value + _ABSOLUTE_ZERO_CEL
+    return value
+
+
+def _temperature(from_unit: str, to_unit: str) -> Callable[[Decimal], Decimal]:
+    return lambda value: _from_celsius(_to_celsius(value, from_unit), to_unit)
+
+
+def _mass(from_unit: str, to_unit: str) -> Callable[[Decimal], Decimal]:
+    factor_from = _KG_PER_UNIT[from_unit]
+    factor_to = _KG_PER_UNIT[to_unit]
+    return lambda value: value * factor_from / factor_to
+
+
+def _ngsp_from_ifcc(value: Decimal) -> Decimal:
+    return value * _NGSP_SLOPE + _NGSP_INTERCEPT
+
+
+def _ifcc_from_ngsp(value: Decimal) -> Decimal:
+    return (value - _NGSP_INTERCEPT) / _NGSP_SLOPE
+
+
+def _same(value: Decimal) -> Decimal:
+    return value
+
+
+_TEMPERATURES = (_CEL, _DEG_F, _KELVIN)
+_MASSES = (_KG, _LB, _G)
+
+_CONVERSIONS: dict[tuple[str, str], Callable[[Decimal], Decimal]] = {
+    **{(a, b): _temperature(a, b) for a in _TEMPERATURES for b in _TEMPERATURES if a != b},
+    **{(a, b): _mass(a, b) for a in _MASSES for b in _MASSES if a != b},
+    (_PERCENT, _MMOL_PER_MOL): _ifcc_from_ngsp,
+    (_MMOL_PER_MOL, _PERCENT): _ngsp_from_ifcc,
+    # Labs report eGFR already normalised to 1.73 m² even when they label it plain mL/min, so
+    # the value is taken as is. The reverse is not offered: nothing should de-normalise it.
+    (_ML_PER_MIN, _EGFR): _same,
+}
+
+# What FHIR allows for a decimal (plus a leading "+" and a bare leading/trailing point, which
+# some feeds send). ASCII only: Decimal() itself would accept Arabic-Indic digits and "1_000".
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _key(text: str | None) -> str:
+    """Normalise unit text for lookup: NFKC (℃ → °C, m² → m2, K-sign → K), no whitespace."""
+    if text is None:
+        return ""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _lookup(key: str) -> str | None:
+    found = _EXACT.get(key)
+    if found is not None:
+        return found
+    return _FOLDED.get(key.casefold())
+
+
+def _shorten(text: str) -> str:
+    # Feeds can put whole documents in a value field; keep error messages and logs readable.
+    return repr(text) if len(text) <= 60 else repr(text[:60]) + "..."
+
+
+def canonical_unit(unit: str | None, code: str | None = None) -> str | None:
+    """Return the canonical UCUM code for a Quantity's ``unit`` text and/or ``code``.
+
+    The ``code`` (meant to be UCUM) wins when it is given and recognised; otherwise the human
+    ``unit`` text is used. Matching ignores whitespace, and case for word-like spellings.
+
+    Returns None when both are None, empty or blank. Raises :class:`UnitError` when a non-empty
+    unit (and code) cannot be recognised.
+    """
+    code_key = _key(code)
+    unit_key = _key(unit)
+    if not code_key and not unit_key:
+        return None
+    for key in (code_key, unit_key):
+        if key:
+            found = _lookup(key)
+            if found is not None:
+                return found
+    shown_unit = "None" if unit is None else _shorten(unit)
+    shown_code = "None" if code is None else _shorten(code)
+    raise UnitError(
+        f"unrecognised unit {shown_unit} (code {shown_code})",
+        details={"unit": unit, "code": code},
+    )
+
+
+def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
+    """Convert ``value`` from one canonical unit to another (both as returned by canonical_unit).
+
+    The same unit returns ``value`` unchanged. Otherwise the result is rounded to 4 decimal
+    places (half-even). Supported: Cel, [degF] and K among themselves; kg, [lb_av] and g among
+    themselves; % (HbA1c NGSP) and mmol/mol (IFCC) both ways; mL/min to mL/min/{1.73_m2}.
+
+    Raises :class:`UnitError` for a unit that is not canonical, a pair with no conversion, a
+    non-finite value, or a value too large to convert.
+    """
+    details = {"value": str(value), "from_unit": from_unit, "to_unit": to_unit}
+    for unit in (from_unit, to_unit):
+        if unit not in _CANONICAL:
+            raise UnitError(
+                f"cannot convert {from_unit!r} to {to_unit!r}: {unit!r} is not a canonical unit",
+                details=details,
+            )
+    if not value.is_finite():
+        raise UnitError(
+            f"cannot convert {value} from {from_unit!r} to {to_unit!r}: not a finite number",
+            details=details,
+        )
+    if from_unit == to_unit:
+        return value
+    conversion = _CONVERSIONS.get((from_unit, to_unit))
+    if conversion is None:
+        raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}", details=details)
+    try:
+        with localcontext(_CONTEXT):
+            return conversion(value).quantize(_STEP, rounding=ROUND_HALF_EVEN)
+    except DecimalException as exc:
+        # Overflow, or too many digits for the 4-place quantize: far outside any clinical range.
+        raise UnitError(
+            f"value out of range converting {from_unit!r} to {to_unit!r}", details=details
+        ) from exc
+
+
+def to_number(value: Decimal) -> float:
+    """Return ``value`` as a float that the durable_rules C engine reads and compares safely.
+
+    That engine's JSON parser cannot read exponents (``1e-07`` fails), so the float must always
+    print in plain positional form: it is rounded to 4 decimal places (half-even), magnitudes
+    below 0.0001 become 0.0, and magnitudes above 1e12 raise ``UnitError("value out of range")``
+    (above 1e16 Python prints floats with an exponent; 1e12 keeps 4 places exact as well).
+    """
+    if not value.is_finite():
+        raise UnitError("value is not a finite number", details={"value": str(value)})
+    magnitude = value.copy_abs()
+    if magnitude > _MAX_NUMBER:
+        raise UnitError("value out of range", details={"value": str(value)})
+    if magnitude < _STEP:
+        # Also turns -0.00001 into 0.0 rather than -0.0, and keeps repr out of 1e-05 territory.
+        return 0.0
+    rounded = value.quantize(_STEP, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
+    return float(rounded)
+
+
+def parse_decimal(raw: object) -> Decimal:
+    """Return the finite ``Decimal`` for a FHIR JSON decimal given as int, float, str or Decimal.
+
+    Floats go through ``repr`` so that 100.4 stays 100.4 rather than 100.400000000000005684....
+    Raises :class:`UnitError` for booleans (JSON true/false is never a quantity), None, other
+    types, text that is not a decimal number, NaN and infinities.
+    """
+    # No repr() up front: a huge int (over 4300 digits) is valid input but refuses str().
+    details = {"type": type(raw).__name__}
+    # bool first: it is a subclass of int, and True must not become 1.
+    if isinstance(raw, bool) or raw is None:
+        raise UnitError(f"not a decimal number: {raw!r}", details=details)
+    if isinstance(raw, Decimal):
+        result = raw
+    elif isinstance(raw, int):
+        result = Decimal(raw)
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise UnitError(f"not a finite number: {raw!r}", details=details)
+        result = Decimal(repr(raw))
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if not _DECIMAL_TEXT.fullmatch(text):
+            raise UnitError(f"not a decimal number: {_shorten(raw)}", details=details)
+        try:
+            result = Decimal(text)
+        except DecimalException as exc:
+            # Well-formed but with an exponent beyond what Decimal can hold.
+            raise UnitError(
+                f"not a representable number: {_shorten(raw)}", details=details
+            ) from exc
+    else:
+        raise UnitError(
+            f"not a decimal number: {type(raw).__name__} {raw!r}",
+            details=details,
+        )
+    if not result.is_finite():
+        raise UnitError(f"not a finite number: {raw!r}", details=details)
+    return result

@@ -1,0 +1,128 @@
+"""Compile a validated pack, for one hook and one set of site settings, to durable_rules JSON.
+
+The output is plain data (durable's JSON ruleset format, never the ``durable.lang`` DSL), so a
+reviewer can read the engine-level effect of a YAML change in the snapshot test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cds.errors import RulePackError
+from cds.facts.units import to_number
+from cds.pack.load import Pack, setting_refs
+from cds.pack.schema import Duration, Hook, Pattern, PatternRef, Rule
+
+SCOPE_RULE = "__scope__"
+HOURS_PER = {"hours": 1, "days": 24, "weeks": 168}
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """One durable ruleset: a pack's rules for one hook under one set of site settings."""
+
+    name: str
+    definition: dict[str, Any]
+    """``{rule_id: {"all": [{alias: expression}, ...], "run": rule_id}}``"""
+    negated_first: frozenset[tuple[str, str]]
+    """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
+
+
+def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None) -> CompiledRuleset:
+    """Compile the rules that apply to ``hook``, with settings resolved to numbers."""
+    values = pack.setting_values(settings)
+    definition: dict[str, Any] = {}
+    negated: set[tuple[str, str]] = set()
+    for i, pattern in enumerate(_active(pack, pack.spec.scope, hook, values)):
+        definition[f"{SCOPE_RULE}{i}"] = {
+            "all": [{"p0": _expression(pattern, values)}],
+            "run": SCOPE_RULE,
+        }
+    for rule in pack.spec.rules:
+        if not _applies(rule, hook, values):
+            continue
+        if any(_switched_off(pack.pattern(r), values) for r in rule.when):
+            continue
+        when = _active(pack, rule.when, hook, values)
+        if not when:
+            continue
+        terms = [{f"p{i}": _expression(p, values)} for i, p in enumerate(when)]
+        for j, pattern in enumerate(_active(pack, rule.unless, hook, values)):
+            terms.append({f"n{j}$not": _expression(pattern, values)})
+            negated |= {(pattern.fact, vs) for vs in pattern.valuesets}
+        definition[rule.id] = {"all": terms, "run": rule.id}
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:12]
+    return CompiledRuleset(f"{pack.id}@{pack.version}/{hook}#{digest}", definition,
+                           frozenset(negated))
+
+
+def _active(
+    pack: Pack, refs: list[PatternRef], hook: Hook, values: dict[str, Any]
+) -> list[Pattern]:
+    """The patterns that exist for this hook and these settings.
+
+    A pattern limited to other hooks is left out; so is one whose bound is a setting the site
+    switched off (null): an unset age threshold is no criterion at all.
+    """
+    out = []
+    for ref in refs:
+        p = pack.pattern(ref)
+        if p.only_hooks is not None and hook not in p.only_hooks:
+            continue
+        if not _switched_off(p, values):
+            out.append(p)
+    return out
+
+
+def _switched_off(p: Pattern, values: dict[str, Any]) -> bool:
+    return any(values.get(name) is None for name in setting_refs(p))
+
+
+def _applies(rule: Rule, hook: Hook, values: dict[str, Any]) -> bool:
+    if rule.hooks is not None and hook not in rule.hooks:
+        return False
+    return rule.enabled_by is None or values.get(rule.enabled_by) is not None
+
+
+def _number(ref: str | int | float, values: dict[str, Any]) -> float:
+    raw = values.get(ref) if isinstance(ref, str) else ref
+    if raw is None or isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise RulePackError(f"setting '{ref}' has no numeric value")
+    return to_number(Decimal(repr(raw)))
+
+
+def _hours(d: Duration, values: dict[str, Any]) -> float:
+    for unit, per in HOURS_PER.items():
+        ref = getattr(d, unit)
+        if ref is not None:
+            return to_number(Decimal(repr(_number(ref, values))) * per)
+    raise RulePackError("duration without a unit")  # unreachable: the schema forbids it
+
+
+def _expression(p: Pattern, values: dict[str, Any]) -> dict[str, Any]:
+    """A pattern as a durable ``$and`` of equalities and comparisons on flat fact keys."""
+    terms: list[dict[str, Any]] = [{"kind": p.fact}]
+    if len(p.valuesets) == 1:
+        terms.append({"valueset": p.valuesets[0]})
+    else:
+        terms.append({"$or": [{"valueset": vs} for vs in p.valuesets]})
+    terms.append({"understood": int(p.understood)})
+    if p.within is not None:
+        terms.append({"$lte": {"age_h": _hours(p.within, values)}})
+    if p.older_than is not None:
+        terms.append({"$gte": {"age_h": _hours(p.older_than, values)}})
+        terms.append({"time_known": 1})
+    if p.value is not None:
+        for op in ("gt", "gte", "lt", "lte"):
+            bound = getattr(p.value, op)
+            if bound is not None:
+                terms.append({f"${op}": {"value": _number(bound, values)}})
+    if p.latest is not None:
+        terms.append({"latest": int(p.latest)})
+    if p.draft is not None:
+        terms.append({"draft": int(p.draft)})
+    return {"$and": terms}

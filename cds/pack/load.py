@@ -1,0 +1,221 @@
+"""Read a rule pack folder, validate it, and cross-check its references."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from cds.errors import RulePackError
+from cds.pack.schema import (
+    InstructionsFile,
+    PackFile,
+    Passage,
+    Pattern,
+    PatternRef,
+    Rule,
+    Topic,
+    ValueSet,
+    ValueSetAddition,
+)
+from cds.pack.valuesets import ValueSetIndex
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A validated rule pack, ready to compile."""
+
+    path: Path
+    spec: PackFile
+    valuesets: dict[str, ValueSet]
+    passages: list[Passage]
+
+    @property
+    def id(self) -> str:
+        return self.spec.pack.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.pack.version
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.pack.title} ({self.id} {self.version})"
+
+    @cached_property
+    def topics(self) -> dict[str, Topic]:
+        return {t.code: t for t in self.spec.topics}
+
+    @cached_property
+    def rules(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.spec.rules}
+
+    @cached_property
+    def index(self) -> ValueSetIndex:
+        return ValueSetIndex.build(self.valuesets)
+
+    @cached_property
+    def canonical_units(self) -> dict[str, str | None]:
+        return {vs.id: vs.unit for vs in self.valuesets.values()}
+
+    def pattern(self, ref: PatternRef) -> Pattern:
+        """The pattern a rule names (a criterion) or writes in place."""
+        return self.spec.criteria[ref] if isinstance(ref, str) else ref
+
+    def setting_values(self, overrides: dict[str, float | None] | None = None) -> dict[str, Any]:
+        """Each setting's value: the pack default unless the site overrides it."""
+        values: dict[str, Any] = {k: s.default for k, s in self.spec.settings.items()}
+        for key, value in (overrides or {}).items():
+            if key not in values:
+                raise RulePackError(f"unknown site setting '{key}' for pack {self.id}")
+            values[key] = value
+        return values
+
+
+def pack_path(name_or_path: str | Path | None) -> Path:
+    """A pack given by name (a folder under rules/) or by path; the bundled pack by default."""
+    if name_or_path is None:
+        return RULES_DIR / "back-spasm"
+    as_path = Path(name_or_path)
+    if as_path.is_dir():
+        return as_path
+    if (RULES_DIR / str(name_or_path)).is_dir():
+        return RULES_DIR / str(name_or_path)
+    raise RulePackError(f"no rule pack '{name_or_path}' (not a folder, not under {RULES_DIR})")
+
+
+def load_pack(name_or_path: str | Path | None = None) -> Pack:
+    """Load and validate a pack; a RulePackError names the file, the path in it and why."""
+    root = pack_path(name_or_path)
+    spec = _model(root / "pack.yaml", PackFile)
+    valuesets = _valuesets(root)
+    instructions = (
+        _model(root / "instructions.yaml", InstructionsFile)
+        if (root / "instructions.yaml").exists()
+        else InstructionsFile(passages=[])
+    )
+    pack = Pack(root, spec, valuesets, instructions.passages)
+    problems = cross_check(pack)
+    if problems:
+        raise RulePackError(f"{root / 'pack.yaml'}: " + "; ".join(problems), details=problems)
+    return pack
+
+
+def _read(path: Path) -> Any:
+    if not path.exists():
+        raise RulePackError(f"{path}: file missing")
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise RulePackError(f"{path}: cannot be read: {exc}") from exc
+
+
+def _model(path: Path, model: type[M], data: Any = None) -> M:
+    try:
+        return model.model_validate(_read(path) if data is None else data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RulePackError(
+            f"{path}: {where}: {first['msg']}", details=exc.errors(include_url=False)
+        ) from exc
+
+
+def _valuesets(root: Path) -> dict[str, ValueSet]:
+    imported = _read(root / "valuesets.json")
+    additions = _read(root / "valuesets.yaml") or {} if (root / "valuesets.yaml").exists() else {}
+    if not isinstance(imported, dict) or not isinstance(additions, dict):
+        raise RulePackError(f"{root}: valuesets.json and valuesets.yaml must be mappings")
+    out: dict[str, ValueSet] = {}
+    for vs_id in sorted(set(imported) | set(additions)):
+        base = dict(imported.get(vs_id) or {"title": vs_id})
+        extra = _model(root / "valuesets.yaml", ValueSetAddition, additions.get(vs_id) or {})
+        for key in ("codes", "prefixes", "exclude_codes", "text"):
+            base[key] = list(base.get(key) or []) + [
+                x.model_dump() if isinstance(x, BaseModel) else x for x in getattr(extra, key)
+            ]
+        for key in ("title", "unit", "notes"):
+            if getattr(extra, key) is not None:
+                base[key] = getattr(extra, key)
+        out[vs_id] = _model(root / "valuesets.json", ValueSet, {"id": vs_id, **base})
+    return out
+
+
+def cross_check(pack: Pack) -> list[str]:
+    """Every reference in a pack resolves: topics, value sets, criteria, settings, statements."""
+    spec, problems = pack.spec, []
+    statement_ids = {s.id for s in spec.statements}
+    settings = set(spec.settings)
+
+    def check_pattern(where: str, ref: PatternRef) -> None:
+        if isinstance(ref, str):
+            if ref not in spec.criteria:
+                problems.append(f"{where}: unknown criterion '{ref}'")
+            return
+        for vs in ref.valuesets:
+            if vs not in pack.valuesets and vs != "age":
+                problems.append(f"{where}: unknown value set '{vs}'")
+        for bound in setting_refs(ref):
+            if bound not in settings:
+                problems.append(f"{where}: unknown setting '{bound}'")
+
+    for name, crit in spec.criteria.items():
+        check_pattern(f"criteria.{name}", crit)
+    for i, ref in enumerate(spec.scope):
+        check_pattern(f"scope[{i}]", ref)
+    for rule in spec.rules:
+        where = f"rules.{rule.id}"
+        if rule.topic not in pack.topics:
+            problems.append(f"{where}: unknown topic '{rule.topic}'")
+        for ref in [*rule.when, *rule.unless]:
+            check_pattern(where, ref)
+        problems += [f"{where}: unknown statement '{c}'" for c in rule.covers
+                     if c not in statement_ids]
+        if rule.enabled_by and rule.enabled_by not in settings:
+            problems.append(f"{where}: unknown setting '{rule.enabled_by}'")
+        problems += _negation_conflicts(pack, rule)
+    rule_ids = set(pack.rules)
+    if len(rule_ids) != len(spec.rules):
+        problems.append("rule ids are not unique")
+    for topic in spec.topics:
+        for s in topic.suggestions:
+            problems += [f"topics.{topic.code}: unknown rule '{r}'" for r in s.unless_rules
+                         if r not in rule_ids]
+    for p in pack.passages:
+        problems += [f"instructions.{p.id}: unknown rule '{r}'"
+                     for r in [*p.show_if_rules, *p.hide_if_rules] if r not in rule_ids]
+        problems += [f"instructions.{p.id}: unknown statement '{c}'" for c in p.covers
+                     if c not in statement_ids]
+    return problems
+
+
+def setting_refs(p: Pattern) -> list[str]:
+    """The names of the settings a pattern's bounds refer to."""
+    bounds: list[object] = []
+    for d in (p.within, p.older_than):
+        if d is not None:
+            bounds += [d.hours, d.days, d.weeks]
+    if p.value is not None:
+        bounds += [p.value.gt, p.value.gte, p.value.lt, p.value.lte]
+    return [b for b in bounds if isinstance(b, str)]
+
+
+def _negation_conflicts(pack: Pack, rule: Rule) -> list[str]:
+    """A rule may not negate a kind of fact it also requires: durable_rules checks ``$not``
+    only when the positive facts arrive, so the engine asserts negated kinds first."""
+    try:
+        required = {(pack.pattern(r).fact, v) for r in rule.when for v in pack.pattern(r).valuesets}
+        negated = {(pack.pattern(r).fact, v) for r in rule.unless for v in pack.pattern(r).valuesets}
+    except KeyError:  # an unknown criterion, reported on its own
+        return []
+    clash = required & negated
+    return [f"rules.{rule.id}: requires and negates {sorted(clash)}"] if clash else []

@@ -1,0 +1,252 @@
+"""The rule pack format, as pydantic models: what a clinical informaticist writes in YAML.
+
+A pack is a folder under ``rules/``:
+
+    pack.yaml          metadata, settings, statements, topics, criteria, rules
+    valuesets.json     value sets imported from the terminology brief (codes with sources)
+    valuesets.yaml     hand-written additions: text patterns, exclusions, canonical units
+    instructions.yaml  patient-instruction passages (plain language, each with ``covers``)
+    scenarios/         example hook calls with their expected cards (golden files)
+
+Every model forbids unknown keys, so a misspelt key fails ``cds rules check`` with its path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cds.facts.model import FactKind
+
+Hook = Literal["patient-view", "order-select", "order-sign", "encounter-discharge"]
+ALL_HOOKS: tuple[Hook, ...] = ("patient-view", "order-select", "order-sign", "encounter-discharge")
+Indicator = Literal["info", "warning", "critical"]
+Number = int | float
+SettingRef = Annotated[str | Number, Field(description="a setting name or a literal number")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    title: str
+    url: str | None = None
+
+
+class Setting(Strict):
+    """A site setting: a threshold or window a site may change without editing rules."""
+
+    default: Number | None
+    unit: str | None = None
+    description: str
+
+
+class Statement(Strict):
+    id: str
+    title: str
+
+
+class Duration(Strict):
+    """A span of time; exactly one of hours, days or weeks (each a number or a setting)."""
+
+    hours: SettingRef | None = None
+    days: SettingRef | None = None
+    weeks: SettingRef | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Duration:
+        given = [x for x in (self.hours, self.days, self.weeks) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of hours, days or weeks")
+        return self
+
+
+class Comparison(Strict):
+    """Bounds on a fact's value (in the value set's canonical unit)."""
+
+    gt: SettingRef | None = None
+    gte: SettingRef | None = None
+    lt: SettingRef | None = None
+    lte: SettingRef | None = None
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> Comparison:
+        if all(x is None for x in (self.gt, self.gte, self.lt, self.lte)):
+            raise ValueError("give at least one of gt, gte, lt, lte")
+        return self
+
+
+class Pattern(Strict):
+    """What one fact must look like for a rule to match."""
+
+    fact: FactKind
+    valuesets: list[str] = Field(min_length=1)
+    within: Duration | None = None
+    """The fact's time is at most this long before the evaluation time."""
+    older_than: Duration | None = None
+    """The fact's time is at least this long before the evaluation time."""
+    value: Comparison | None = None
+    latest: bool | None = None
+    draft: bool | None = None
+    understood: bool = True
+    """Patterns match readable facts unless they ask for unreadable ones explicitly."""
+    only_hooks: list[Hook] | None = None
+    """Outside these hooks the pattern is left out of the rule (e.g. the draft-order half of
+    a caution that, at discharge, stands on the patient's conditions alone)."""
+
+    @field_validator("valuesets", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+
+PatternRef = str | Pattern
+"""A criterion's name, or a pattern written in place."""
+
+
+class Rule(Strict):
+    """One clinical criterion: when its patterns match (and none of ``unless`` does), it fires."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    topic: str
+    label: str
+    """A short phrase naming the finding, shown in the card detail."""
+    covers: list[str] = Field(min_length=1)
+    hooks: list[Hook] | None = None
+    when: list[PatternRef] = Field(min_length=1)
+    unless: list[PatternRef] = []
+    enabled_by: str | None = None
+    """A setting that switches the rule off while it is null (e.g. an age threshold)."""
+
+
+class OverrideReason(Strict):
+    code: str
+    display: str
+    system: str = "https://cds.example.org/override-reason"
+
+
+class CardLink(Strict):
+    label: str
+    url: str
+    covers: list[str] = []
+
+
+class Suggestion(Strict):
+    """A suggestion a topic's card offers; ``action`` names a built-in action builder."""
+
+    label: str
+    action: Literal["delete-draft-orders", "replace-draft-order", "create-instructions",
+                    "create-follow-up"]
+    covers: list[str] = []
+    only_valuesets: list[str] = []
+    """Only for evidence facts in these value sets (e.g. replace only NSAID orders)."""
+    unless_rules: list[str] = []
+    """Not offered when any of these rules fired (e.g. no acetaminophen with liver disease)."""
+    replacement_text: str | None = None
+    replacement_code: str | None = None
+    replacement_system: str | None = None
+    is_recommended: bool = False
+
+
+class Topic(Strict):
+    code: str
+    display: str
+    indicator: Indicator
+    summary: Annotated[str, Field(max_length=140)]
+    detail_intro: str
+    covers: list[str] = []
+    override_reasons: list[OverrideReason] = []
+    links: list[CardLink] = []
+    suggestions: list[Suggestion] = []
+    selection_behavior: Literal["at-most-one", "any"] = "any"
+    patient_instructions: bool = False
+    """The card's detail carries the personalised patient instructions."""
+
+
+class Passage(Strict):
+    """A patient-instruction passage: plain language, in our own words."""
+
+    id: str
+    title: str
+    covers: list[str] = Field(min_length=1)
+    text: str
+    show_if_rules: list[str] = []
+    """Shown only when one of these rules fired."""
+    hide_if_rules: list[str] = []
+    """Hidden when one of these rules fired (personalisation: no ibuprofen with CKD)."""
+
+
+class PackMeta(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    version: str
+    title: str
+    description: str
+    publisher: str
+    sources: list[Source]
+    hooks: list[Hook]
+
+
+class PackFile(Strict):
+    """The contents of ``pack.yaml``."""
+
+    pack: PackMeta
+    settings: dict[str, Setting]
+    statements: list[Statement]
+    topics: list[Topic]
+    scope: list[PatternRef] = Field(min_length=1)
+    """The pack speaks only about patients matching one of these; everyone else gets no cards."""
+    criteria: dict[str, Pattern] = {}
+    rules: list[Rule]
+
+
+class VsCode(Strict):
+    system: str
+    code: str
+    display: str | None = None
+    source: str | None = None
+    verified: bool = True
+
+
+class VsPrefix(Strict):
+    system: str
+    prefix: str
+    note: str | None = None
+
+
+class ValueSet(Strict):
+    id: str
+    title: str
+    codes: list[VsCode] = []
+    prefixes: list[VsPrefix] = []
+    exclude_codes: list[VsCode] = []
+    text: list[str] = []
+    """Case-insensitive regular expressions matched against display and text."""
+    unit: str | None = None
+    """Canonical unit of an observation value set; values are converted to it."""
+    notes: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _regexes_compile(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            re.compile(p)
+        return patterns
+
+
+class ValueSetAddition(Strict):
+    """``valuesets.yaml``: what the hand-written side adds to an imported value set."""
+
+    title: str | None = None
+    codes: list[VsCode] = []
+    prefixes: list[VsPrefix] = []
+    exclude_codes: list[VsCode] = []
+    text: list[str] = []
+    unit: str | None = None
+    notes: str | None = None
+
+
+class InstructionsFile(Strict):
+    passages: list[Passage]

@@ -1,0 +1,71 @@
+"""Value-set membership: which of a pack's value sets a CodeableConcept belongs to.
+
+Matching is done once per resource while facts are built (never in the engine): exact codes,
+ICD-10-CM / ATC prefix families, and text patterns for the records that carry only words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from cds.facts.codes import normalize_code, normalize_system
+from cds.pack.schema import ValueSet
+
+
+@dataclass(frozen=True)
+class Coding:
+    system: str
+    code: str
+    display: str = ""
+
+
+@dataclass
+class ValueSetIndex:
+    """Look-up tables built once from a pack's value sets."""
+
+    exact: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    excluded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, valuesets: Mapping[str, ValueSet]) -> ValueSetIndex:
+        """Index every code, prefix and text pattern of the given value sets."""
+        index = cls()
+        for vs in valuesets.values():
+            for c in vs.codes:
+                system = normalize_system(c.system)
+                index.exact.setdefault((system, normalize_code(system, c.code)), set()).add(vs.id)
+            for c in vs.exclude_codes:
+                system = normalize_system(c.system)
+                key = (system, normalize_code(system, c.code))
+                index.excluded.setdefault(key, set()).add(vs.id)
+            for p in vs.prefixes:
+                system = normalize_system(p.system)
+                prefix = normalize_code(system, p.prefix) if len(p.prefix) > 3 else p.prefix.upper()
+                index.prefixes.setdefault(system, []).append((prefix, vs.id))
+            for pattern in vs.text:
+                index.text.append((re.compile(pattern, re.IGNORECASE), vs.id))
+        return index
+
+    def match(self, codings: Iterable[Coding], text: str = "") -> set[str]:
+        """Every value set that any coding, or the concept's words, belongs to."""
+        found: set[str] = set()
+        words = [text] if text else []
+        for coding in codings:
+            system = normalize_system(coding.system)
+            code = normalize_code(system, coding.code) if coding.code else ""
+            if code:
+                hits = set(self.exact.get((system, code), ()))
+                for prefix, vs_id in self.prefixes.get(system, ()):
+                    if code.startswith(prefix):
+                        hits.add(vs_id)
+                found |= hits - self.excluded.get((system, code), set())
+            if coding.display:
+                words.append(coding.display)
+        for pattern, vs_id in self.text:
+            if vs_id not in found and any(pattern.search(w) for w in words):
+                found.add(vs_id)
+        return found

@@ -1,0 +1,100 @@
+"""The spine: one hook request in, one CDS Hooks response out.
+
+Every entry point (the HTTP service, ``cds evaluate``, each batch worker) calls
+:meth:`Evaluator.evaluate`; they differ only in how they get the request and the time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from cds.cards.build import CardContext, build_cards
+from cds.engine.durable import Engine, get_engine
+from cds.errors import InputError
+from cds.facts.extract import FactContext, extract_facts
+from cds.facts.gather import bundle_resources, patient_record
+from cds.findings import Outcome, build_findings
+from cds.hooks.models import HookRequest, HookResponse, validate_context
+from cds.pack.compile import CompiledRuleset, compile_pack
+from cds.pack.load import Pack
+from cds.pack.schema import Hook
+
+ORDER_HOOKS = ("order-select", "order-sign")
+
+
+class Evaluator:
+    """A pack compiled for every hook it serves, under one set of site settings."""
+
+    def __init__(
+        self, pack: Pack, site: Mapping[str, float | None] | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.pack = pack
+        self._engine = engine
+        self.rulesets: dict[str, CompiledRuleset] = {
+            hook: compile_pack(pack, hook, dict(site or {})) for hook in pack.spec.pack.hooks
+        }
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine or get_engine()
+
+    def evaluate(
+        self,
+        request: HookRequest,
+        hook: Hook,
+        now: datetime,
+        extra: Iterable[tuple[str, object]] = (),
+        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> HookResponse:
+        """Evaluate one hook call; ``extra`` adds resources fetched outside the prefetch."""
+        outcome, ctx = self.assess(request, hook, now, extra)
+        ctx = CardContext(**{**ctx.__dict__, "new_uuid": new_uuid})
+        return HookResponse(cards=build_cards(self.pack, outcome, ctx))
+
+    def assess(
+        self, request: HookRequest, hook: Hook, now: datetime,
+        extra: Iterable[tuple[str, object]] = (),
+    ) -> tuple[Outcome, CardContext]:
+        """The findings of one hook call, before they become cards."""
+        if request.hook != hook:
+            raise InputError(f"this service answers '{hook}' calls, not '{request.hook}'")
+        if now.tzinfo is None:
+            raise InputError("the evaluation time must carry a time zone")
+        validate_context(hook, request.context)
+        patient_id = str(request.context["patientId"])
+        prefetch = request.prefetch or {}
+        record = patient_record(
+            patient_id, [*((f"prefetch.{k}", v) for k, v in prefetch.items()), *extra]
+        )
+        drafts = self._drafts(request, hook)
+        extraction = extract_facts(
+            record.resources, drafts,
+            FactContext(now, self.pack.index, self.pack.canonical_units),
+        )
+        facts = extraction.facts
+        firings = self.engine.evaluate(
+            self.rulesets[hook], [f.to_engine(i) for i, f in enumerate(facts)]
+        )
+        outcome = build_findings(self.pack, firings, facts)
+        ctx = CardContext(
+            hook=hook,
+            patient_id=patient_id,
+            encounter_id=_str(request.context.get("encounterId")),
+            draft_orders={f"{d['resourceType']}/{d.get('id')}": d for d in drafts},
+            issues=[*record.issues, *extraction.issues],
+        )
+        return outcome, ctx
+
+    @staticmethod
+    def _drafts(request: HookRequest, hook: Hook) -> list[Mapping[str, Any]]:
+        if hook not in ORDER_HOOKS:
+            return []
+        return bundle_resources(request.context.get("draftOrders"), "context.draftOrders")
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None

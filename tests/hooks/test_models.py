@@ -1,0 +1,675 @@
+"""Tests for hooks/models.py."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cds.errors import InputError
+from cds.hooks.models import (
+    Action,
+    Card,
+    Coding,
+    Discovery,
+    EncounterDischargeContext,
+    FhirAuthorization,
+    HookRequest,
+    HookResponse,
+    Link,
+    OrderSelectContext,
+    OrderSignContext,
+    OverrideReason,
+    PatientViewContext,
+    Service,
+    Source,
+    Suggestion,
+    dump,
+    dump_discovery,
+    dump_response,
+    parse_context,
+    parse_feedback,
+    parse_hook_request,
+    validate_context,
+)
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+EXAMPLES = SHARED / "cds-hooks" / "examples"
+HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
+TOKEN = "s3cr3t-access-token"  # a test value, checked for leaks
+
+
+def load(name: str) -> Any:
+    """Return the parsed JSON of one example payload."""
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def wrap(hook: str, context: dict[str, Any]) -> dict[str, Any]:
+    """Wrap a context fragment into a minimal hook request."""
+    return {"hook": hook, "hookInstance": HOOK_INSTANCE, "context": context}
+
+
+def empty_elements(value: Any, path: str = "$") -> list[str]:
+    """Return the paths of null or empty elements, except the sanctioned empty arrays."""
+    if path in ("$.cards", "$.services") and value == []:
+        return []
+    if value is None or (isinstance(value, str | list | dict) and not value):
+        return [path]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in empty_elements(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in empty_elements(item, f"{path}[{i}]")]
+    return []
+
+
+def error_locs(exc: ValidationError) -> list[tuple[str | int, ...]]:
+    """Return the locations of every error in `exc`."""
+    return [tuple(error["loc"]) for error in exc.errors()]
+
+
+SOURCE = Source(label="Back pain CDS")
+
+
+def card(**fields: Any) -> Card:
+    """Build a card with the required fields filled in."""
+    return Card(**{"summary": "Check this", "indicator": "info", "source": SOURCE, **fields})
+
+
+# --- Requests and contexts: the spec's examples -----------------------------------------------
+
+VALID_REQUESTS = [
+    "patient-view--request--spec-2.0.1.json",
+    "order-select--request--pama-imaging--docs-examples.json",  # draftOrders Bundle lacks type
+    "order-sign--request--prefetch-pagination--spec-3.0.0-ballot.json",  # valid under 2.0.1 too
+]
+
+
+@pytest.mark.parametrize("name", VALID_REQUESTS)
+def test_valid_request_examples_parse(name: str) -> None:
+    data = load(name)
+    request = parse_hook_request(data)
+    assert request.hook == data["hook"]
+    assert request.context == data["context"]
+
+
+VALID_CONTEXTS = [
+    ("patient-view--context--spec-2.0.1.json", "patient-view", PatientViewContext),
+    ("patient-view--context--practitionerrole--library.json", "patient-view", PatientViewContext),
+    (
+        "patient-view--context--practitioner-encounter--library.json",
+        "patient-view",
+        PatientViewContext,
+    ),
+    ("order-select--context--r4--library.json", "order-select", OrderSelectContext),
+    ("order-sign--context--r4--library.json", "order-sign", OrderSignContext),
+    (
+        "order-sign--context--fhirpath-example--spec-3.0.0-ballot.json",
+        "order-sign",
+        OrderSignContext,
+    ),
+    (
+        "encounter-discharge--context--library.json",
+        "encounter-discharge",
+        EncounterDischargeContext,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "hook", "model"), VALID_CONTEXTS)
+def test_valid_context_examples_validate(name: str, hook: str, model: type[Any]) -> None:
+    context = load(name)["context"]
+    validate_context(hook, context)  # does not raise
+    assert isinstance(parse_context(hook, context), model)
+    assert parse_hook_request(wrap(hook, context)).context == context
+
+
+def test_order_select_context_keeps_selections_and_draft_orders() -> None:
+    context = load("order-select--context--r4--library.json")["context"]
+    parsed = parse_context("order-select", context)
+    assert isinstance(parsed, OrderSelectContext)
+    assert parsed.selections == context["selections"]
+    assert parsed.draftOrders["resourceType"] == "Bundle"
+
+
+def test_patient_view_extension_example_is_accepted_but_lacks_patient_id() -> None:
+    # README: NEGATIVE-ish, the spec's extension example has only userId in its context.
+    data = load("patient-view--request--extension--spec-2.0.1.json")
+    request = HookRequest.model_validate(data)
+    assert request.extension == data["extension"]
+    with pytest.raises(InputError, match=r"context for hook 'patient-view': patientId: Field"):
+        validate_context(request.hook, request.context)
+    with pytest.raises(InputError, match="patientId: Field required"):
+        parse_hook_request(data)
+
+
+def test_pre_1_0_opioid_request_is_rejected() -> None:
+    # README: HISTORICAL/NEGATIVE, prefetch wrapped as {response, resource}, no draftOrders.
+    data = load("order-sign--request--cdc-opioid--docs-examples.json")
+    with pytest.raises(InputError, match=r"prefetch: key 'medication' must be a FHIR resource"):
+        parse_hook_request(data)
+    with pytest.raises(InputError, match="draftOrders: Field required"):
+        validate_context("order-sign", data["context"])
+
+
+def test_prefetch_erratum_bare_string_is_rejected() -> None:
+    # README: 2.0.1 erratum, `"user": "123"` is not a resource.
+    request = wrap("patient-view", load("patient-view--context--spec-2.0.1.json")["context"])
+    request["prefetch"] = load("prefetch-data--example--spec-2.0.1.json")["prefetch"]
+    with pytest.raises(InputError, match=r"key 'user' must be a FHIR resource .*got str") as exc:
+        parse_hook_request(request)
+    assert exc.value.details == [
+        {"loc": "prefetch", "msg": "key 'user' must be a FHIR resource (a JSON object), got str"}
+    ]
+
+
+def test_prefetch_accepts_resources_null_and_operation_outcome() -> None:
+    request = wrap("patient-view", load("patient-view--context--spec-2.0.1.json")["context"])
+    prefetch = load("prefetch-data--example--spec-3.0.0-ballot.json")["prefetch"]
+    prefetch["missing"] = None
+    prefetch["failed"] = load("any--error-response--412-operationoutcome--spec-3.0.0-ballot.json")
+    request["prefetch"] = prefetch
+    assert parse_hook_request(request).prefetch == prefetch
+
+
+# --- Requests: our rules -------------------------------------------------------------------------
+
+
+def auth(**fields: Any) -> dict[str, Any]:
+    """Return a fhirAuthorization object, with `fields` changed."""
+    value = copy.deepcopy(load("fragment--fhirAuthorization--spec-2.0.1.json")["fhirAuthorization"])
+    return {**value, "access_token": TOKEN, **fields}
+
+
+def request(**fields: Any) -> dict[str, Any]:
+    """Return a valid patient-view request, with `fields` changed."""
+    base = wrap("patient-view", {"userId": "Practitioner/1", "patientId": "p1"})
+    return {
+        **base,
+        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirAuthorization": auth(),
+    } | fields
+
+
+def test_unknown_fields_and_extensions_in_a_request_are_accepted() -> None:
+    data = request(
+        extension={"com.example.trace": {"nested": [1, "two", None]}},
+        fhirAuthorization=auth(id_token="x"),
+        **{"com.example.unknown": True},
+    )
+    data["context"]["com.example.context-extra"] = "kept"
+    parsed = parse_hook_request(data)
+    assert parsed.model_extra == {"com.example.unknown": True}
+    assert parsed.extension == {"com.example.trace": {"nested": [1, "two", None]}}
+    assert parsed.context["com.example.context-extra"] == "kept"
+    assert parsed.fhirAuthorization is not None
+    assert parsed.fhirAuthorization.model_extra == {"id_token": "x"}
+
+
+def test_http_fhir_server_is_accepted() -> None:
+    # The spec's own examples use http; https is a MUST only for production data.
+    assert parse_hook_request(request(fhirServer="http://localhost:9080")).fhirServer
+
+
+BAD_REQUESTS = [
+    (
+        request(fhirServer=None),
+        r"fhirServer is required when fhirAuthorization is given \(cds-r-1\)",
+    ),
+    (request(fhirServer="fhir.example.org"), "fhirServer: must be an absolute http"),
+    (request(fhirServer="/fhir"), "fhirServer: must be an absolute http"),
+    (request(fhirServer="ftp://example.org/fhir"), "fhirServer: must be an absolute http"),
+    (request(hook=""), "hook: String should have at least 1 character"),
+    (request(hookInstance=""), "hookInstance: String should have at least 1 character"),
+    (request(context=None), "context: Input should be a valid dictionary"),
+    (request(fhirAuthorization=auth(token_type="bearer")), "fhirAuthorization.token_type"),
+    (request(fhirAuthorization=auth(expires_in="soon")), "fhirAuthorization.expires_in"),
+    (request(extension="com.example"), "extension: Input should be a valid dictionary"),
+    (request(prefetch={"p": {"id": "1"}}), "prefetch: key 'p' must be a FHIR resource"),
+    ({"hook": "patient-view", "hookInstance": HOOK_INSTANCE}, "context: Field required"),
+    (["not", "an", "object"], "Input should be a valid dictionary"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_REQUESTS)
+def test_bad_requests_are_rejected_with_a_clear_message(data: Any, message: str) -> None:
+    with pytest.raises(InputError, match=message) as exc:
+        parse_hook_request(data)
+    assert exc.value.http_status == 400
+    assert TOKEN not in exc.value.message
+    assert TOKEN not in json.dumps(exc.value.details)
+
+
+def test_missing_fhir_authorization_member_is_rejected() -> None:
+    value = auth()
+    del value["subject"]
+    with pytest.raises(InputError, match=r"fhirAuthorization\.subject: Field required"):
+        parse_hook_request(request(fhirAuthorization=value))
+
+
+@pytest.mark.parametrize("model", [HookRequest, FhirAuthorization])
+def test_validation_errors_never_show_the_token(model: type[Any]) -> None:
+    # A "missing" error carries the whole enclosing object as its input.
+    authorization = auth()
+    del authorization["subject"]
+    data = authorization if model is FhirAuthorization else request(fhirAuthorization=authorization)
+    with pytest.raises(ValidationError) as exc:
+        model.model_validate(data)
+    # pydantic shortens long inputs in the middle, so look for the token's start.
+    assert TOKEN[:6] not in str(exc.value)
+
+
+def test_fhir_authorization_repr_hides_the_token() -> None:
+    authorization = FhirAuthorization.model_validate(auth(refresh_token="also-secret"))
+    for text in (repr(authorization), str(authorization), f"{authorization}"):
+        assert TOKEN not in text
+        assert "also-secret" not in text
+        assert "access_token='***'" in text
+        assert "subject='cds-service4'" in text
+    parsed = parse_hook_request(request())
+    assert TOKEN not in repr(parsed)
+    assert TOKEN not in str(parsed)
+    assert parsed.fhirAuthorization is not None
+    assert parsed.fhirAuthorization.access_token == TOKEN
+
+
+# --- Contexts: our rules -------------------------------------------------------------------------
+
+
+def context(hook: str, **fields: Any) -> dict[str, Any]:
+    """Return a valid context for `hook` from the examples, with `fields` changed (None deletes)."""
+    names = {
+        "patient-view": "patient-view--context--spec-2.0.1.json",
+        "order-select": "order-select--context--r4--library.json",
+        "order-sign": "order-sign--context--r4--library.json",
+        "encounter-discharge": "encounter-discharge--context--library.json",
+    }
+    value: dict[str, Any] = load(names[hook])["context"]
+    value.update(fields)
+    return {key: item for key, item in value.items() if item is not None}
+
+
+BAD_CONTEXTS = [
+    ("patient-view", context("patient-view", userId=None), "userId: Field required"),
+    ("patient-view", context("patient-view", userId="Practitioner"), "userId: must be a reference"),
+    ("patient-view", context("patient-view", userId="Practitioner/a b"), "must be a reference"),
+    ("patient-view", context("patient-view", userId="Device/1"), "userId: must reference one of"),
+    ("patient-view", context("patient-view", userId="practitioner/1"), "must reference one of"),
+    ("patient-view", context("patient-view", patientId=None), "patientId: Field required"),
+    ("patient-view", context("patient-view", patientId="1/2"), "patientId: must be a FHIR id"),
+    ("patient-view", context("patient-view", encounterId="a?b"), "encounterId: must be a FHIR id"),
+    ("order-sign", context("order-sign", userId="Patient/1"), "one of Practitioner, Practition"),
+    ("order-sign", context("order-sign", draftOrders=None), "draftOrders: Field required"),
+    (
+        "order-sign",
+        context("order-sign", draftOrders={"resourceType": "Patient"}),
+        "draftOrders: must be a FHIR Bundle",
+    ),
+    (
+        "order-sign",
+        context("order-sign", draftOrders={"resourceType": "Bundle", "entry": {}}),
+        "draftOrders: entry must be an array",
+    ),
+    (
+        "order-sign",
+        context("order-sign", draftOrders={"resourceType": "Bundle", "entry": [{"resource": {}}]}),
+        r"draftOrders: entry\[0\].resource must be a FHIR resource",
+    ),
+    ("order-select", context("order-select", selections=None), "selections: Field required"),
+    ("order-select", context("order-select", selections=[]), "selections: List should have"),
+    ("order-select", context("order-select", selections=["x"]), "selections: .* 'Type/id'"),
+    (
+        "order-select",
+        context("order-select", selections=["MedicationRequest/elsewhere"]),
+        r"selections\[0\] 'MedicationRequest/elsewhere' is not a resource in draftOrders",
+    ),
+    (
+        "encounter-discharge",
+        context("encounter-discharge", encounterId=None),
+        "encounterId: Field required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("hook", "data", "message"), BAD_CONTEXTS)
+def test_bad_contexts_are_rejected_naming_the_field(
+    hook: str, data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InputError, match=f"invalid context for hook '{hook}': .*{message}"):
+        validate_context(hook, data)
+
+
+@pytest.mark.parametrize("user", ["Patient/123", "RelatedPerson/rp-1", "PractitionerRole/A_1"])
+def test_patient_view_accepts_patients_and_related_persons(user: str) -> None:
+    validate_context("patient-view", context("patient-view", userId=user))
+
+
+@pytest.mark.parametrize("hook", ["encounter-start", "com.example.custom-hook"])
+def test_hooks_we_do_not_serve_are_not_checked(hook: str) -> None:
+    validate_context(hook, {})  # does not raise
+    assert parse_context(hook, {}) is None
+
+
+# --- Feedback ------------------------------------------------------------------------------------
+
+FEEDBACK_EXAMPLES = [
+    "feedback--request--accepted--spec-2.0.1.json",
+    "feedback--request--overridden--spec-2.0.1.json",
+    "feedback--request--overridden-with-reason--spec-2.0.1.json",
+]
+
+
+@pytest.mark.parametrize("name", FEEDBACK_EXAMPLES)
+def test_feedback_examples_parse(name: str) -> None:
+    data = load(name)
+    parsed = parse_feedback(data)
+    assert [item.card for item in parsed.feedback] == [item["card"] for item in data["feedback"]]
+
+
+def test_feedback_accepted_example_details() -> None:
+    (item,) = parse_feedback(load("feedback--request--accepted--spec-2.0.1.json")).feedback
+    assert item.outcome == "accepted"
+    assert [s.id for s in item.acceptedSuggestions or []] == [
+        "e56e1945-20b3-4393-8503-a1a20fd73152"
+    ]
+    assert item.outcome_at == datetime(2021, 12, 11, 10, 5, 31, tzinfo=UTC)
+
+
+def test_feedback_reason_without_display_is_accepted() -> None:
+    (item,) = parse_feedback(
+        load("feedback--request--overridden-with-reason--spec-2.0.1.json")
+    ).feedback
+    assert item.overrideReason is not None
+    assert item.overrideReason.reason is not None
+    assert item.overrideReason.reason.display is None
+    assert item.overrideReason.userComment == "A comment entered by the clinician."
+
+
+def feedback(**fields: Any) -> dict[str, Any]:
+    """Return a feedback body with one overridden item, with `fields` changed (None deletes)."""
+    item = {"card": "f6b95768", "outcome": "overridden", "outcomeTimestamp": "2020-12-11T00:00:00Z"}
+    item.update(fields)
+    return {"feedback": [{key: value for key, value in item.items() if value is not None}]}
+
+
+BAD_FEEDBACK = [
+    (feedback(outcome="accepted"), r"feedback\[0\]: acceptedSuggestions is required .*cds-fb-2"),
+    (feedback(outcome="accepted", acceptedSuggestions=[]), "cds-fb-2"),
+    (feedback(outcome="dismissed"), r"feedback\[0\].outcome: Input should be 'accepted' or"),
+    (feedback(overrideReason={}), r"feedback\[0\].overrideReason: .*\(cds-fb-3\)"),
+    (feedback(overrideReason={"reason": {"code": "x"}}), "overrideReason.reason.system: Field"),
+    (feedback(outcomeTimestamp="2020-12-11T00:00:00"), "outcomeTimestamp: must carry a time zone"),
+    (feedback(outcomeTimestamp="yesterday"), "outcomeTimestamp: must be an RFC 3339 date-time"),
+    (feedback(card=None), r"feedback\[0\].card: Field required"),
+    ({}, "feedback: Field required"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_FEEDBACK)
+def test_bad_feedback_is_rejected_with_a_clear_message(data: Any, message: str) -> None:
+    with pytest.raises(InputError, match=f"invalid feedback: .*{message}"):
+        parse_feedback(data)
+
+
+def test_feedback_keeps_unknown_members() -> None:
+    data = feedback(extension={"com.example.user": "u1"})
+    assert parse_feedback(data).feedback[0].model_extra == {"extension": {"com.example.user": "u1"}}
+
+
+# --- Responses and discovery: the spec's examples ------------------------------------------------
+
+VALID_RESPONSES = [
+    "any--response--cards-links-overrideReasons--spec-2.0.1.json",
+    "any--response--no-cards--spec-2.0.1.json",
+    "any--response--cards-links--spec-1.0.json",  # also valid under 2.0.1
+]
+
+
+@pytest.mark.parametrize("name", VALID_RESPONSES)
+def test_valid_response_examples_parse_and_round_trip(name: str) -> None:
+    data = load(name)
+    assert dump_response(HookResponse.model_validate(data)) == data
+
+
+INVALID_RESPONSES = [
+    # README: erratum, the card has no indicator (REQUIRED).
+    ("any--response--autolaunchable--spec-2.0.1.json", ("cards", 0, "indicator")),
+    # README: systemAction without description (REQUIRED in 2.0; optional only in 3.0 ballot).
+    ("any--response--systemActions--spec-2.0.1.json", ("systemActions", 0, "description")),
+    (
+        "order-select--response--pama-systemActions--docs-examples.json",
+        ("systemActions", 0, "description"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "loc"), INVALID_RESPONSES)
+def test_invalid_response_examples_are_rejected(name: str, loc: tuple[str | int, ...]) -> None:
+    with pytest.raises(ValidationError) as exc:
+        HookResponse.model_validate(load(name))
+    assert error_locs(exc.value) == [loc]
+    assert exc.value.errors()[0]["type"] == "missing"
+
+
+def test_autolaunchable_example_with_an_indicator_round_trips() -> None:
+    data = load("any--response--autolaunchable--spec-2.0.1.json")
+    data["cards"][0]["indicator"] = "info"
+    response = HookResponse.model_validate(data)
+    assert response.cards[0].links and response.cards[0].links[0].autolaunchable is True
+    assert dump_response(response) == data
+
+
+def test_historical_card_without_source_is_rejected() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Card.model_validate(load("order-sign--response-card--cdc-opioid--docs-examples.json"))
+    assert error_locs(exc.value) == [("source",)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fragment--action-create--spec-2.0.1.json",
+        "fragment--action-update--spec-2.0.1.json",
+        "fragment--action-delete--spec-2.0.1.json",
+    ],
+)
+def test_action_fragments_parse_and_round_trip(name: str) -> None:
+    data = load(name)
+    assert dump(Action.model_validate(data)) == data
+
+
+def test_1_0_delete_action_with_a_string_resource_is_rejected() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Action.model_validate(load("fragment--action-delete--spec-1.0.json"))
+    assert error_locs(exc.value) == [("resource",)]
+
+
+def test_card_source_and_override_reason_fragments_parse() -> None:
+    source = load("fragment--card-source--spec-2.0.1.json")["source"]
+    assert dump(Source.model_validate(source)) == source
+    reasons = load("fragment--overrideReasons--spec-2.0.1.json")["overrideReasons"]
+    assert [dump(OverrideReason.model_validate(r)) for r in reasons] == reasons
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["discovery--response--spec-2.0.1.json", "discovery--response--extension--spec-2.0.1.json"],
+)
+def test_discovery_examples_parse_and_round_trip(name: str) -> None:
+    data = load(name)
+    assert dump_discovery(Discovery.model_validate(data)) == data
+
+
+# --- Responses: our rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("length", "valid"), [(1, True), (139, True), (140, False), (141, False)])
+def test_summary_must_be_under_140_characters(length: int, valid: bool) -> None:
+    if valid:
+        assert len(card(summary="x" * length).summary) == length
+    else:
+        with pytest.raises(ValidationError, match="summary"):
+            card(summary="x" * length)
+
+
+def test_empty_summary_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="summary"):
+        card(summary="")
+
+
+def test_suggestions_need_selection_behavior() -> None:
+    with pytest.raises(ValidationError, match=r"selectionBehavior is required .*cds-resp-6"):
+        card(suggestions=[Suggestion(label="Do it")])
+    assert card(suggestions=[Suggestion(label="Do it")], selectionBehavior="any").suggestions
+
+
+def test_at_most_one_allows_only_one_recommended_suggestion() -> None:
+    two = [Suggestion(label="A", isRecommended=True), Suggestion(label="B", isRecommended=True)]
+    with pytest.raises(ValidationError, match="cds-resp-1"):
+        card(suggestions=two, selectionBehavior="at-most-one")
+    assert card(suggestions=two, selectionBehavior="any").suggestions == two
+
+
+RESOURCE = {"resourceType": "ServiceRequest", "id": "sr-1", "status": "draft"}
+
+BAD_ACTIONS = [
+    ({"type": "delete", "description": "Remove"}, "a delete action needs resourceId"),
+    (
+        {
+            "type": "delete",
+            "description": "Remove",
+            "resourceId": "ServiceRequest/1",
+            "resource": RESOURCE,
+        },
+        "a delete action needs resourceId and no resource",
+    ),
+    ({"type": "create", "description": "Add"}, "a create action needs a resource"),
+    ({"type": "update", "description": "Change"}, "an? update action needs a resource"),
+    (
+        {"type": "update", "description": "Change", "resource": {"resourceType": "ServiceRequest"}},
+        "an update action needs a resource with an id",
+    ),
+    ({"type": "create", "description": "Add", "resource": {"id": "1"}}, "has no resourceType"),
+    ({"type": "delete", "description": "Remove", "resourceId": "1"}, "relative reference"),
+    ({"type": "create", "resource": RESOURCE}, "description"),
+    ({"type": "create", "description": "", "resource": RESOURCE}, "description"),
+    ({"type": "CREATE", "description": "Add", "resource": RESOURCE}, "type"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_ACTIONS)
+def test_bad_actions_are_rejected(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Action.model_validate(data)
+
+
+def test_delete_action_with_resource_id_is_accepted() -> None:
+    action = Action(type="delete", description="Remove", resourceId="ServiceRequest/sr-1")
+    assert dump(action) == {
+        "type": "delete",
+        "description": "Remove",
+        "resourceId": "ServiceRequest/sr-1",
+    }
+
+
+BAD_PARTS = [
+    (
+        lambda: Link(label="App", url="https://a.example", type="absolute", appContext="x"),
+        "cds-resp-3",
+    ),
+    (lambda: Link(label="App", url="/relative", type="absolute"), "absolute http"),
+    (lambda: Source(label="S", icon="icon.png"), "absolute http"),
+    (lambda: OverrideReason.model_validate({"code": "c", "system": "http://s.example"}), "display"),
+    (lambda: Coding.model_validate({"code": "c"}), "system"),
+    (lambda: card(indicator="hard-stop"), "indicator"),
+    (lambda: card(selectionBehavior="all"), "selectionBehavior"),
+    (lambda: card(uuid="not-a-uuid"), "must be a UUID"),
+    (lambda: card(unknown="x"), "Extra inputs are not permitted"),
+    (lambda: Service(hook="patient-view", description="d", id="a/b"), "URL path segment"),
+    (lambda: Service(hook="patient-view", description="", id="a"), "description"),
+]
+
+
+@pytest.mark.parametrize(("build", "message"), BAD_PARTS)
+def test_bad_response_parts_are_rejected(build: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        build()
+
+
+def test_written_models_are_frozen() -> None:
+    with pytest.raises(ValidationError, match="frozen"):
+        card().summary = "changed"  # type: ignore[misc]
+
+
+# --- dump ----------------------------------------------------------------------------------------
+
+
+def test_dump_response_never_emits_null_or_empty_elements() -> None:
+    resource = {"resourceType": "MedicationRequest", "id": "m1", "note": [], "text": {"div": ""}}
+    response = HookResponse(
+        cards=[
+            card(
+                uuid="4e0a3a1e-3283-4575-ab82-028d55fe2719",
+                detail="",
+                source=Source(
+                    label="S", url=None, icon="", topic=Coding(code="c", system="s", display="")
+                ),
+                suggestions=[
+                    Suggestion(
+                        label="Change",
+                        isRecommended=False,
+                        actions=[Action(type="update", description="Update", resource=resource)],
+                    ),
+                    Suggestion(label="Nothing", actions=[]),
+                ],
+                selectionBehavior="at-most-one",
+                overrideReasons=[],
+                links=[],
+                extension={"com.example.trace": {"rules": [], "pack": "back-spasm@1.0.0"}},
+            ),
+            card(detail=None, suggestions=[], extension={}),
+        ],
+        systemActions=[],
+    )
+    output = dump_response(response)
+    assert empty_elements(output) == []
+    json.dumps(output)  # plain JSON types only
+    first = output["cards"][0]
+    assert first["suggestions"][0]["isRecommended"] is False  # false is a value, not an empty
+    assert first["suggestions"][0]["actions"][0]["resource"] == {
+        "resourceType": "MedicationRequest",
+        "id": "m1",
+    }
+    assert first["source"] == {"label": "S", "topic": {"code": "c", "system": "s"}}
+    assert first["extension"] == {"com.example.trace": {"pack": "back-spasm@1.0.0"}}
+    assert output["cards"][1] == {
+        "summary": "Check this",
+        "indicator": "info",
+        "source": {"label": "Back pain CDS"},
+    }
+    assert "systemActions" not in output
+
+
+def test_dump_keeps_the_sanctioned_empty_arrays() -> None:
+    assert dump_response(HookResponse(cards=[])) == {"cards": []}
+    assert dump_response(HookResponse(cards=[], systemActions=[])) == {"cards": []}
+    assert dump_discovery(Discovery(services=[])) == {"services": []}
+    assert dump(Discovery(services=[])) == {"services": []}
+
+
+def test_dump_discovery_omits_empty_optional_members() -> None:
+    service = Service(hook="patient-view", title="", description="d", id="s", prefetch={})
+    assert dump_discovery(Discovery(services=[service])) == {
+        "services": [{"hook": "patient-view", "description": "d", "id": "s"}]
+    }
+
+
+def test_dump_validates_a_response_changed_after_it_was_built() -> None:
+    response = HookResponse(cards=[])
+    response.cards.append(Card.model_construct(summary="x" * 200, indicator="info", source=SOURCE))
+    with pytest.raises(ValidationError, match="summary"):
+        dump_response(response)

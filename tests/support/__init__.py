@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (e.g. the sekmet-fhir test server)."""
