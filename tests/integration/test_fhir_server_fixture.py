@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-# `tests/` has no __init__.py or conftest.py, so pytest's default (prepend) import mode puts only
-# this folder on sys.path. Remove these lines once pyproject sets pytest `pythonpath = ["."]`.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.support.fhir_server import FhirServer, FhirServerError, run_fhir_server
 

@@ -1,1 +1,0 @@
-"""Helpers shared by the test suites (e.g. the sekmet-fhir test server)."""
