@@ -42,14 +42,18 @@ def evaluate(
 
 
 @rules_app.command("check")
-def rules_check(pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None) -> None:
+def rules_check(
+    pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None,
+) -> None:
     """Validate a rule pack: schema, value sets, references, statement coverage."""
     report = check_pack(pack)
     typer.echo(report)
 
 
 @rules_app.command("test")
-def rules_test(pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None) -> None:
+def rules_test(
+    pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None,
+) -> None:
     """Run a pack's scenario fixtures and show any difference from the expected cards."""
     failures, lines = run_pack_scenarios(pack)
     for line in lines:

@@ -35,4 +35,4 @@ def evaluate_file(raw: bytes, pack_name: str | None, now: datetime) -> dict[str,
     if request.hook not in pack.spec.pack.hooks:
         raise UnknownServiceError(f"pack {pack.id} has no service for hook '{request.hook}'")
     evaluator = Evaluator(pack)
-    return dump_response(evaluator.evaluate(request, request.hook, now))  # type: ignore[arg-type]
+    return dump_response(evaluator.evaluate(request, request.hook, now))

@@ -26,8 +26,14 @@ class Evidence(BaseModel):
 
     @classmethod
     def of(cls, fact: Fact) -> Evidence:
-        return cls(rid=fact.rid, display=fact.display, valuesets=(fact.valueset,),
-                   value=fact.source_value, time=fact.time, note=fact.note)
+        return cls(
+            rid=fact.rid,
+            display=fact.display,
+            valuesets=(fact.valueset,),
+            value=fact.source_value,
+            time=fact.time,
+            note=fact.note,
+        )
 
     def merge(self, other: Evidence) -> Evidence:
         """The same record matched through another value set."""
@@ -80,8 +86,13 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
             item = Evidence.of(facts[fid])
             evidence[item.rid] = evidence[item.rid].merge(item) if item.rid in evidence else item
     findings = [
-        Finding(rule_id=rule.id, topic=rule.topic, label=rule.label, covers=tuple(rule.covers),
-                evidence=tuple(by_rule[rule.id].values()))
+        Finding(
+            rule_id=rule.id,
+            topic=rule.topic,
+            label=rule.label,
+            covers=tuple(rule.covers),
+            evidence=tuple(by_rule[rule.id].values()),
+        )
         for rule in pack.spec.rules
         if rule.id in by_rule
     ]

@@ -29,7 +29,9 @@ class Evaluator:
     """A pack compiled for every hook it serves, under one set of site settings."""
 
     def __init__(
-        self, pack: Pack, site: Mapping[str, float | None] | None = None,
+        self,
+        pack: Pack,
+        site: Mapping[str, float | None] | None = None,
         engine: Engine | None = None,
     ) -> None:
         self.pack = pack
@@ -56,7 +58,10 @@ class Evaluator:
         return HookResponse(cards=build_cards(self.pack, outcome, ctx))
 
     def assess(
-        self, request: HookRequest, hook: Hook, now: datetime,
+        self,
+        request: HookRequest,
+        hook: Hook,
+        now: datetime,
         extra: Iterable[tuple[str, object]] = (),
     ) -> tuple[Outcome, CardContext]:
         """The findings of one hook call, before they become cards."""
@@ -72,7 +77,8 @@ class Evaluator:
         )
         drafts = self._drafts(request, hook)
         extraction = extract_facts(
-            record.resources, drafts,
+            record.resources,
+            drafts,
             FactContext(now, self.pack.index, self.pack.canonical_units),
         )
         facts = extraction.facts

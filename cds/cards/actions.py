@@ -60,15 +60,21 @@ def build_action_resource(
     try:
         model.model_validate(resource)
     except ValidationError as exc:
-        raise RulePackError(f"suggestion '{spec.label}' builds an invalid {model.__name__}: "
-                            f"{exc.errors()[0]['msg']}") from exc
+        raise RulePackError(
+            f"suggestion '{spec.label}' builds an invalid {model.__name__}: "
+            f"{exc.errors()[0]['msg']}"
+        ) from exc
     return resource
 
 
 def _concept(spec: Suggestion) -> dict[str, Any]:
     concept: dict[str, Any] = {"text": spec.replacement_text or spec.label}
     if spec.replacement_code:
-        concept["coding"] = [{"system": spec.replacement_system or SNOMED,
-                              "code": spec.replacement_code,
-                              "display": spec.replacement_text or spec.label}]
+        concept["coding"] = [
+            {
+                "system": spec.replacement_system or SNOMED,
+                "code": spec.replacement_code,
+                "display": spec.replacement_text or spec.label,
+            }
+        ]
     return concept

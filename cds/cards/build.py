@@ -12,7 +12,8 @@ from cds.facts.model import DataIssue
 from cds.findings import Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.pack.load import Pack
-from cds.pack.schema import Hook, Suggestion as SuggestionSpec, Topic
+from cds.pack.schema import Hook, Topic
+from cds.pack.schema import Suggestion as SuggestionSpec
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
 
@@ -44,8 +45,9 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
 def _card(
     pack: Pack, topic: Topic, findings: list[Finding], outcome: Outcome, ctx: CardContext
 ) -> Card:
-    suggestions = [s for spec in topic.suggestions if (s := _suggestion(spec, findings, outcome,
-                                                                       pack, ctx))]
+    suggestions = [
+        s for spec in topic.suggestions if (s := _suggestion(spec, findings, outcome, pack, ctx))
+    ]
     return Card(
         uuid=ctx.new_uuid(),
         summary=topic.summary,
@@ -103,13 +105,18 @@ def patient_instructions(pack: Pack, outcome: Outcome) -> str:
 
 
 def _suggestion(
-    spec: SuggestionSpec, findings: list[Finding], outcome: Outcome, pack: Pack,
+    spec: SuggestionSpec,
+    findings: list[Finding],
+    outcome: Outcome,
+    pack: Pack,
     ctx: CardContext,
 ) -> Suggestion | None:
     if spec.unless_rules and outcome.fired(spec.unless_rules):
         return None
     targets = [
-        e.rid for f in findings for e in f.evidence
+        e.rid
+        for f in findings
+        for e in f.evidence
         if e.rid in ctx.draft_orders
         and (not spec.only_valuesets or set(e.valuesets) & set(spec.only_valuesets))
     ]
@@ -118,11 +125,14 @@ def _suggestion(
     if spec.action in ("delete-draft-orders", "replace-draft-order"):
         if not targets:
             return None
-        actions += [Action(type="delete", description=f"Remove the draft order {rid}",
-                           resourceId=rid) for rid in targets]
+        actions += [
+            Action(type="delete", description=f"Remove the draft order {rid}", resourceId=rid)
+            for rid in targets
+        ]
     if spec.action != "delete-draft-orders":
         text = patient_instructions(pack, outcome) if spec.action == "create-instructions" else None
         resource = build_action_resource(spec, ctx.patient_id, ctx.encounter_id, text)
         actions.append(Action(type="create", description=spec.label, resource=resource))
-    return Suggestion(label=spec.label, uuid=ctx.new_uuid(), isRecommended=spec.is_recommended,
-                      actions=actions)
+    return Suggestion(
+        label=spec.label, uuid=ctx.new_uuid(), isRecommended=spec.is_recommended, actions=actions
+    )

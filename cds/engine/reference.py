@@ -31,7 +31,7 @@ def matches(expr: dict[str, Any], fact: dict[str, Any]) -> bool:
     if key == "$or":
         return any(matches(e, fact) for e in arg)
     if key in _OPS:
-        (field, bound), = arg.items()
+        ((field, bound),) = arg.items()
         value = fact.get(field)
         return isinstance(value, int | float) and bool(_OPS[key](value, bound))
     return bool(fact.get(key) == arg)
@@ -40,10 +40,11 @@ def matches(expr: dict[str, Any], fact: dict[str, Any]) -> bool:
 def evaluate(ruleset: CompiledRuleset, facts: Sequence[dict[str, Any]]) -> list[Firing]:
     """All firings, sorted, as durable_rules should produce them."""
     firings: list[Firing] = []
-    for rule_id, rule in ruleset.definition.items():
-        positives, negatives = [], []
+    for rule in ruleset.definition.values():
+        positives: list[tuple[str, dict[str, Any]]] = []
+        negatives: list[tuple[str, dict[str, Any]]] = []
         for term in rule["all"]:
-            (alias, expr), = term.items()
+            ((alias, expr),) = term.items()
             (negatives if alias.endswith("$not") else positives).append((alias, expr))
         if any(matches(expr, f) for _, expr in negatives for f in facts):
             continue

@@ -110,7 +110,9 @@ def _status_code(concept: object) -> str | None:
     return text.strip().lower() or None
 
 
-def _timing(res: Resource, ctx: FactContext, *keys: str) -> tuple[str | None, float, bool, str | None]:
+def _timing(
+    res: Resource, ctx: FactContext, *keys: str
+) -> tuple[str | None, float, bool, str | None]:
     """(recorded time, age in hours, known, note) from the first time element present."""
     for key in keys:
         raw: object = res.get(key)
@@ -152,8 +154,17 @@ def _concept_facts(
     display = _words(concept)
     for vs in sorted(ctx.index.match(codings, text)):
         out.facts.append(
-            Fact(kind=kind, valueset=vs, rid=rid, display=display, time=when, age_h=age,
-                 time_known=known, draft=draft, note=note)
+            Fact(
+                kind=kind,
+                valueset=vs,
+                rid=rid,
+                display=display,
+                time=when,
+                age_h=age,
+                time_known=known,
+                draft=draft,
+                note=note,
+            )
         )
 
 
@@ -174,9 +185,20 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             out.issues.append(DataIssue(rid=rid, message=problem))
         notes = "; ".join(n for n in (note, problem) if n) or None
         out.facts.append(
-            Fact(kind="observation", valueset=vs, rid=rid, display=display, value=value,
-                 unit=unit, source_value=source, time=when, age_h=age, time_known=known,
-                 understood=problem is None, note=notes)
+            Fact(
+                kind="observation",
+                valueset=vs,
+                rid=rid,
+                display=display,
+                value=value,
+                unit=unit,
+                source_value=source,
+                time=when,
+                age_h=age,
+                time_known=known,
+                understood=problem is None,
+                note=notes,
+            )
         )
 
 
@@ -257,19 +279,23 @@ def _medication_statement(
 ) -> None:
     if _status_code({"text": res.get("status")}) not in STATEMENT_ACTIVE:
         return
-    when, age, known, note = _timing(res, ctx, "effectiveDateTime", "effectivePeriod",
-                                     "dateAsserted")
+    when, age, known, note = _timing(
+        res, ctx, "effectiveDateTime", "effectivePeriod", "dateAsserted"
+    )
     concept = _medication_concept(res, meds)
     _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note)
 
 
-def _service_request(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+def _service_request(
+    res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool
+) -> None:
     status = _status_code({"text": res.get("status")})
     if not draft and status not in ORDER_ACTIVE:
         return
     when, age, known, note = _timing(res, ctx, "authoredOn", "occurrenceDateTime")
-    _concept_facts(res.get("code"), "order", _rid(res), ctx, out, when, age, known, note,
-                   draft=draft)
+    _concept_facts(
+        res.get("code"), "order", _rid(res), ctx, out, when, age, known, note, draft=draft
+    )
     if draft:
         _reasons(res, ctx, out)
 
@@ -294,8 +320,16 @@ def _patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: b
         return
     years = age_in_years(birth.at.date(), ctx.now.date())
     out.facts.append(
-        Fact(kind="patient", valueset="age", rid=_rid(res), display="age", value=float(years),
-             unit="a", source_value=f"born {res.get('birthDate')}", age_h=0.0)
+        Fact(
+            kind="patient",
+            valueset="age",
+            rid=_rid(res),
+            display="age",
+            value=float(years),
+            unit="a",
+            source_value=f"born {res.get('birthDate')}",
+            age_h=0.0,
+        )
     )
 
 

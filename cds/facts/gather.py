@@ -61,9 +61,12 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
             seen.add(key)
             other = _other_patient(res, patient_id)
             if other:
-                record.issues.append(DataIssue(
-                    rid=f"{rtype}/{res.get('id', '?')}",
-                    message=f"belongs to {other}, not Patient/{patient_id}; not used"))
+                record.issues.append(
+                    DataIssue(
+                        rid=f"{rtype}/{res.get('id', '?')}",
+                        message=f"belongs to {other}, not Patient/{patient_id}; not used",
+                    )
+                )
                 continue
             record.resources.append(res)
     return record

@@ -29,9 +29,11 @@ def coverage(pack: Pack) -> dict[str, list[str]]:
     for topic in pack.spec.topics:
         for c in topic.covers:
             covered.setdefault(c, []).append(f"topic {topic.code}")
-        for item in [*topic.suggestions, *topic.links]:
-            for c in item.covers:
-                covered.setdefault(c, []).append(f"topic {topic.code}: {item.label}")
+        labelled = [(s.label, s.covers) for s in topic.suggestions]
+        labelled += [(ln.label, ln.covers) for ln in topic.links]
+        for label, covers in labelled:
+            for c in covers:
+                covered.setdefault(c, []).append(f"topic {topic.code}: {label}")
     return covered
 
 

@@ -56,8 +56,9 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
             negated |= {(pattern.fact, vs) for vs in pattern.valuesets}
         definition[rule.id] = {"all": terms, "run": rule.id}
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:12]
-    return CompiledRuleset(f"{pack.id}@{pack.version}/{hook}#{digest}", definition,
-                           frozenset(negated))
+    return CompiledRuleset(
+        f"{pack.id}@{pack.version}/{hook}#{digest}", definition, frozenset(negated)
+    )
 
 
 def _active(

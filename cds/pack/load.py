@@ -178,8 +178,9 @@ def cross_check(pack: Pack) -> list[str]:
             problems.append(f"{where}: unknown topic '{rule.topic}'")
         for ref in [*rule.when, *rule.unless]:
             check_pattern(where, ref)
-        problems += [f"{where}: unknown statement '{c}'" for c in rule.covers
-                     if c not in statement_ids]
+        problems += [
+            f"{where}: unknown statement '{c}'" for c in rule.covers if c not in statement_ids
+        ]
         if rule.enabled_by and rule.enabled_by not in settings:
             problems.append(f"{where}: unknown setting '{rule.enabled_by}'")
         problems += _negation_conflicts(pack, rule)
@@ -188,13 +189,22 @@ def cross_check(pack: Pack) -> list[str]:
         problems.append("rule ids are not unique")
     for topic in spec.topics:
         for s in topic.suggestions:
-            problems += [f"topics.{topic.code}: unknown rule '{r}'" for r in s.unless_rules
-                         if r not in rule_ids]
+            problems += [
+                f"topics.{topic.code}: unknown rule '{r}'"
+                for r in s.unless_rules
+                if r not in rule_ids
+            ]
     for p in pack.passages:
-        problems += [f"instructions.{p.id}: unknown rule '{r}'"
-                     for r in [*p.show_if_rules, *p.hide_if_rules] if r not in rule_ids]
-        problems += [f"instructions.{p.id}: unknown statement '{c}'" for c in p.covers
-                     if c not in statement_ids]
+        problems += [
+            f"instructions.{p.id}: unknown rule '{r}'"
+            for r in [*p.show_if_rules, *p.hide_if_rules]
+            if r not in rule_ids
+        ]
+        problems += [
+            f"instructions.{p.id}: unknown statement '{c}'"
+            for c in p.covers
+            if c not in statement_ids
+        ]
     return problems
 
 
@@ -214,7 +224,9 @@ def _negation_conflicts(pack: Pack, rule: Rule) -> list[str]:
     only when the positive facts arrive, so the engine asserts negated kinds first."""
     try:
         required = {(pack.pattern(r).fact, v) for r in rule.when for v in pack.pattern(r).valuesets}
-        negated = {(pack.pattern(r).fact, v) for r in rule.unless for v in pack.pattern(r).valuesets}
+        negated = {
+            (pack.pattern(r).fact, v) for r in rule.unless for v in pack.pattern(r).valuesets
+        }
     except KeyError:  # an unknown criterion, reported on its own
         return []
     clash = required & negated

@@ -138,8 +138,9 @@ class Suggestion(Strict):
     """A suggestion a topic's card offers; ``action`` names a built-in action builder."""
 
     label: str
-    action: Literal["delete-draft-orders", "replace-draft-order", "create-instructions",
-                    "create-follow-up"]
+    action: Literal[
+        "delete-draft-orders", "replace-draft-order", "create-instructions", "create-follow-up"
+    ]
     covers: list[str] = []
     only_valuesets: list[str] = []
     """Only for evidence facts in these value sets (e.g. replace only NSAID orders)."""
