@@ -1,5 +1,8 @@
 # The two set-up commands: `make run` and `make test`. Both create and reuse .venv.
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# The first Python 3.11/3.12 that really runs (a pyenv shim may exist but not run).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -20,6 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check-build:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13)" >&2; exit 2; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 12) else "Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13); found %d.%d" % v)'
 	@command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || { echo "A C compiler is needed to build durable-rules from its sdist: install gcc (Debian: apt-get install gcc)" >&2; exit 2; }
 	@$(PYTHON) -c 'import sysconfig, os, sys; h = os.path.join(sysconfig.get_paths()["include"], "Python.h"); sys.exit(0 if os.path.exists(h) else "Python headers are needed to build durable-rules (Debian: apt-get install python3-dev)")'
