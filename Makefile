@@ -6,6 +6,7 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINTED := $(wildcard cds tests bench fhir_examples)
 
 .PHONY: run test lint typecheck check-build clean
 
@@ -16,8 +17,8 @@ test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check cds tests bench
-	$(BIN)/ruff check cds tests bench
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
