@@ -101,3 +101,12 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
+
+
+from cds.service.commands import register as _register_service  # noqa: E402
+
+_register_service(app)
+
+from cds.review.commands import register as _register_review  # noqa: E402
+
+_register_review(app)

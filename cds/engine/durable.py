@@ -10,16 +10,27 @@ shared/design/engine-notes.md, each pinned by tests/engine/test_durable_contract
 - ``$not`` is only checked when the positive facts arrive (measured here): facts that negated
   patterns look at are asserted first;
 - identical facts are dropped as duplicates: every fact carries a unique ``fid``;
-- exceptions raised in actions are swallowed into the state: actions only append to a list;
+- exceptions raised in actions are swallowed into the state: actions only append to a list,
+  and a state ``exception`` is raised as ``RuleActionFailed``;
 - live sessions are capped at 1024 and every state must be deleted: ``finally``;
 - a ruleset name registers once: names carry a hash of their definition;
-- firing order is not assertion order: firings are sorted.
+- firing order is not assertion order: firings are sorted;
+- by default one fact never fills two patterns of one rule (durable's ``dist``): we register
+  every rule with ``"dist": false``, so a join fires whenever each pattern has a matching fact,
+  as the pack author reads it and as the reference evaluator computes it;
+- deleting a state segfaults when its slot in the ruleset's state pool has never hosted an
+  action (so a first evaluation that fires nothing would kill the process): every ruleset is
+  registered with a warm-up rule, fired once in a throw-away session in the first slot, and
+  only one state is ever live, so every evaluation reuses that slot;
+- a number that the serialiser writes with an exponent (``1e-7``) makes a batch assert return
+  a bogus state that crashes the process in ``do_actions``: such a batch is refused.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +42,10 @@ from durable.engine import Host
 
 from cds.errors import EngineError, RuleActionFailed
 from cds.pack.compile import CompiledRuleset
+
+_EXPONENT = re.compile(rb"\d[eE][-+]?\d")
+_WARMUP = "__warmup__"
+"""A rule no real fact matches (no such kind), fired once per ruleset at registration."""
 
 
 @dataclass(frozen=True, order=True)
@@ -83,6 +98,8 @@ class Engine:
             handle = self._host.get_ruleset(ruleset.name)
             sid = str(next(self._sids))
             payload = orjson.dumps([{**f, "sid": sid} for f in ordered])
+            if _EXPONENT.search(payload) and _has_exponent(ordered):
+                raise EngineError("a fact number has an exponent, which durable cannot read")
             self._host.collected = []
             try:
                 result = durable_rules_engine.assert_facts(handle._handle, payload.decode())
@@ -96,17 +113,36 @@ class Engine:
 
     def _register(self, ruleset: CompiledRuleset) -> None:
         if ruleset.name not in self._negated:
-            self._host.register_rulesets({ruleset.name: copy.deepcopy(ruleset.definition)})
+            definition = {
+                rule_id: {**copy.deepcopy(rule), "dist": False}
+                for rule_id, rule in ruleset.definition.items()
+            }
+            definition[_WARMUP] = {"all": [{"w": {"kind": _WARMUP}}], "run": _WARMUP}
+            self._host.register_rulesets({ruleset.name: definition})
+            self._warm_up(self._host.get_ruleset(ruleset.name))
             self._negated[ruleset.name] = ruleset.negated_first
+
+    def _warm_up(self, handle: Any) -> None:
+        """Run one action in a throw-away session, so later states can be deleted safely."""
+        sid = f"{_WARMUP}{next(self._sids)}"
+        fact = orjson.dumps([{"kind": _WARMUP, "fid": 0, "sid": sid}]).decode()
+        try:
+            self._run_actions(handle, durable_rules_engine.assert_facts(handle._handle, fact))
+        finally:
+            self._host.collected = []
+            self._delete(handle, sid)
 
     @staticmethod
     def _run_actions(handle: Any, result: tuple[int, int]) -> None:
         """Run every queued action now, on this thread, even for a "not handled" batch."""
         errors: list[BaseException] = []
 
-        def done(error: BaseException | None, _state: Any) -> None:
+        def done(error: BaseException | None, state: Any) -> None:
             if error is not None:
                 errors.append(error)
+            elif isinstance(state, dict) and "exception" in state:
+                # durable catches what an action raises and only records it in the state
+                errors.append(RuntimeError(str(state["exception"])))
 
         handle.do_actions(result[1], done)
         if errors:
@@ -118,6 +154,12 @@ class Engine:
             handle.delete_state(sid)
         except Exception:  # noqa: S110 - a state that never came to exist has nothing to free
             pass
+
+
+def _has_exponent(facts: Sequence[dict[str, Any]]) -> bool:
+    """Whether any number in the facts serialises with an exponent (the regex only pre-screens:
+    a value-set name may contain ``1e5``)."""
+    return any(isinstance(v, float) and b"e" in orjson.dumps(v) for f in facts for v in f.values())
 
 
 _engine: Engine | None = None

@@ -244,10 +244,11 @@ def canonical_unit(unit: str | None, code: str | None = None) -> str | None:
             found = _lookup(key)
             if found is not None:
                 return found
-    shown_unit = "None" if unit is None else _shorten(unit)
-    shown_code = "None" if code is None else _shorten(code)
+    # Clinicians read this on a card: say what is missing in words, never Python's "None".
+    shown_unit = "(no unit text)" if not unit_key else _shorten(unit or "")
+    shown_code = "no UCUM code" if not code_key else f"code {_shorten(code or '')}"
     raise UnitError(
-        f"unrecognised unit {shown_unit} (code {shown_code})",
+        f"unrecognised unit {shown_unit} ({shown_code})",
         details={"unit": unit, "code": code},
     )
 

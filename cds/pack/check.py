@@ -44,7 +44,10 @@ def check_pack(name: str | None) -> str:
         compile_pack(pack, hook)
     uncovered = [sid for sid, by in coverage(pack).items() if not by]
     if uncovered:
-        raise RulePackError(f"{pack.path}: statements covered by nothing: {', '.join(uncovered)}")
+        raise RulePackError(
+            f"{pack.path / 'pack.yaml'}: statements covered by nothing (no rule, topic or "
+            f"instructions.yaml passage covers them): {', '.join(uncovered)}"
+        )
     return (
         f"{pack.label}: ok: {len(pack.spec.rules)} rules, {len(pack.valuesets)} value sets, "
         f"{len(pack.passages)} instruction passages, {len(pack.spec.statements)} statements "

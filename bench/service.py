@@ -1,0 +1,265 @@
+"""Latency and throughput of the CDS Hooks service against a bare FastAPI floor.
+
+    .venv/bin/python bench/service.py [--requests 300]
+
+Both servers run under uvicorn in subprocesses on loopback and receive the same request body:
+an order-sign call with 100 resources (a back-pain patient, vitals, medications, a draft lumbar
+MRI and a draft ibuprofen order). The floor endpoint only parses the JSON body and answers
+`{"cards": []}`: the cost of HTTP + JSON that no service can go below. Figures are printed
+next to the targets (p50 < 10 ms; within 3x the floor); nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICE = "back-spasm-order-sign"
+FLOOR_APP = """
+import orjson
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+app = FastAPI()
+
+
+@app.post("/cds-services/{service_id}")
+async def hook(request: Request, service_id: str) -> Response:
+    orjson.loads(await request.body())
+    return Response(b'{"cards": []}', media_type="application/json")
+
+
+@app.get("/cds-services")
+async def discovery() -> Response:
+    return Response(b'{"services": []}', media_type="application/json")
+"""
+
+
+def request_body(resources: int = 100) -> dict[str, Any]:
+    """An order-sign request whose prefetch and draft orders hold `resources` resources."""
+    now = datetime.now(UTC)
+    subject = {"reference": "Patient/bench"}
+    conditions = [
+        {
+            "resourceType": "Condition",
+            "id": "lbp",
+            "subject": subject,
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M54.50"}]},
+            "onsetDateTime": (now - timedelta(days=3)).date().isoformat(),
+        }
+    ]
+    drafts = [
+        {
+            "resourceType": "ServiceRequest",
+            "id": "mri",
+            "status": "draft",
+            "intent": "order",
+            "subject": subject,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "24967-2"}]},
+        },
+        {
+            "resourceType": "MedicationRequest",
+            "id": "ibu",
+            "status": "draft",
+            "intent": "order",
+            "subject": subject,
+            "medicationCodeableConcept": {
+                "coding": [
+                    {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5640"}
+                ]
+            },
+        },
+    ]
+    meds = [
+        {
+            "resourceType": "MedicationRequest",
+            "id": f"med{i}",
+            "status": "active",
+            "intent": "order",
+            "subject": subject,
+            "medicationCodeableConcept": {"text": f"medicine {i}"},
+        }
+        for i in range(5)
+    ]
+    observations = [
+        {
+            "resourceType": "Observation",
+            "id": f"obs{i}",
+            "status": "final",
+            "subject": subject,
+            "code": {
+                "coding": [{"system": "http://loinc.org", "code": ("8310-5", "8867-4")[i % 2]}]
+            },
+            "effectiveDateTime": (now - timedelta(hours=i)).isoformat(timespec="seconds"),
+            "valueQuantity": {
+                "value": (36.9, 80)[i % 2],
+                "system": "http://unitsofmeasure.org",
+                "code": ("Cel", "/min")[i % 2],
+            },
+        }
+        for i in range(resources - 1 - len(conditions) - len(drafts) - len(meds))
+    ]
+
+    def searchset(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in items],
+        }
+
+    return {
+        "hook": "order-sign",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/bench",
+            "patientId": "bench",
+            "draftOrders": {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": r} for r in drafts],
+            },
+        },
+        "prefetch": {
+            "patient": {"resourceType": "Patient", "id": "bench", "birthDate": "1970-01-01"},
+            "conditions": searchset(conditions),
+            "observations": searchset(observations),
+            "medications": searchset(meds),
+        },
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start(command: list[str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CDS_")},
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"server did not start: {' '.join(command)}")
+
+
+async def load(url: str, body: bytes, total: int, concurrency: int) -> tuple[list[float], float]:
+    """Send `total` POSTs with `concurrency` in flight; per-request seconds and wall time."""
+    latencies: list[float] = []
+    queue = iter(range(total))
+    headers = {"Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        for _ in range(min(20, total)):  # warm-up: connections, engine, caches
+            (await client.post(url, content=body, headers=headers)).raise_for_status()
+
+        async def worker() -> None:
+            for _ in queue:
+                started = time.perf_counter()
+                response = await client.post(url, content=body, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return latencies, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
+    args = parser.parse_args()
+    body = json.dumps(request_body()).encode()
+    results: dict[tuple[str, int], tuple[float, float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "floor.py").write_text(FLOOR_APP)
+        ports = {"service": free_port(), "floor": free_port()}
+        (root / "cds.yaml").write_text(
+            json.dumps(
+                {
+                    "port": ports["service"],
+                    "database_url": f"sqlite:///{root}/cds.sqlite3",
+                    "log_level": "warning",
+                }
+            )
+        )
+        commands = {
+            "service": [sys.executable, "-m", "cds", "serve", "--config", str(root / "cds.yaml")],
+            "floor": [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "floor:app",
+                "--port",
+                str(ports["floor"]),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+        }
+        for name, command in commands.items():
+            process = start(command, root, ports[name])
+            try:
+                url = f"http://127.0.0.1:{ports[name]}/cds-services/{SERVICE}"
+                for concurrency in (1, 16):
+                    lat, wall = asyncio.run(load(url, body, args.requests, concurrency))
+                    results[(name, concurrency)] = (
+                        percentile(lat, 0.5) * 1000,
+                        percentile(lat, 0.99) * 1000,
+                        len(lat) / wall,
+                    )
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+    report(results, len(body), args.requests)
+
+
+def report(results: dict[tuple[str, int], tuple[float, float, float]], size: int, n: int) -> None:
+    print(f"order-sign request: 100 resources, {size / 1024:.0f} KiB; {n} requests per row")
+    print(f"{'server':<8} {'conc.':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}  target")
+    for (name, conc), (p50, p99, rps) in results.items():
+        target = ""
+        if name == "service":
+            floor = results[("floor", conc)][0]
+            target = (
+                f"p50 < 10 ms: {'met' if p50 < 10 else 'NOT met'}; "
+                f"{p50 / floor:.1f}x floor (target <= 3x: "
+                f"{'met' if p50 <= 3 * floor else 'NOT met'})"
+            )
+        print(f"{name:<8} {conc:>5} {p50:>8.2f} {p99:>8.2f} {rps:>8.0f}  {target}")
+
+
+if __name__ == "__main__":
+    main()

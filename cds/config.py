@@ -1,0 +1,238 @@
+"""Settings: the single place a setting of the service is defined.
+
+Precedence, lowest first, all in `load_settings`:
+
+    defaults  <  config file (YAML/JSON, ``--config``)  <  environment (``CDS_*``)  <  CLI flags
+
+Unknown keys and wrong types stop start-up with a `ConfigError` that names the field and where
+the value came from. The settings object is built once (CLI or `create_app`) and passed down.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from cds.errors import ConfigError
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+class JwtIssuer(BaseModel):
+    """One CDS Client (EHR) we trust: its `iss` and where its public keys come from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str = Field(description="The `iss` claim this client signs with (exact match).")
+    jwks: dict[str, Any] | None = Field(
+        default=None, description="The client's public JWK Set, inline ({'keys': [...]})."
+    )
+    jwks_url: str | None = Field(
+        default=None, description="A URL of the client's JWK Set, fetched and cached."
+    )
+    jku_prefixes: list[str] = Field(
+        default_factory=list,
+        description="URL prefixes a JWT's `jku` header may point into; any other jku is refused.",
+    )
+    tenants: list[str] | None = Field(
+        default=None, description="If set, the `tenant` claim must be one of these."
+    )
+
+    @model_validator(mode="after")
+    def _has_keys(self) -> JwtIssuer:
+        if self.jwks is None and self.jwks_url is None and not self.jku_prefixes:
+            raise ValueError(f"issuer {self.iss!r} needs jwks, jwks_url or jku_prefixes")
+        return self
+
+
+class Settings(BaseSettings):
+    """Every setting of the CDS Hooks service, with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CDS_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    host: str = Field(default="127.0.0.1", description="Address to bind (loopback by default).")
+    port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
+    base_url: str | None = Field(
+        default=None,
+        description="External base URL (scheme://host[:port][/prefix]) used as the JWT `aud` "
+        "prefix; default http://{host}:{port}. Set it behind a proxy.",
+    )
+    database_url: str = Field(
+        default="sqlite:///./var/cds.sqlite3",
+        description="SQLAlchemy URL of the card and feedback store (SQLite file or "
+        "postgresql+psycopg://...).",
+    )
+    pack: str = Field(
+        default="back-spasm", description="Rule pack: a name under rules/ or a folder."
+    )
+    site: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="Site overrides of the pack's settings, e.g. {vital_sign_window_hours: 48}.",
+    )
+    jwt_issuers: list[JwtIssuer] = Field(
+        default_factory=list,
+        description="Trusted CDS Clients: [{iss, jwks | jwks_url | jku_prefixes, tenants}]. "
+        "Empty = development mode (loopback only, no JWT).",
+    )
+    jwt_leeway_seconds: int = Field(
+        default=60, ge=0, le=600, description="Clock skew allowed on `exp`/`iat`."
+    )
+    allow_insecure_dev: bool = Field(
+        default=True,
+        description="With no jwt_issuers, answer calls without a JWT (only on a loopback host).",
+    )
+    fhir_server_allowlist: list[str] = Field(
+        default_factory=list,
+        description="URL prefixes of FHIR servers the service may fetch missing prefetch "
+        "from; a request's fhirServer outside these is never contacted.",
+    )
+    fetch_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="Time budget of one FHIR fetch (per HTTP call)."
+    )
+    fetch_total_seconds: float = Field(
+        default=8.0, gt=0, description="Time budget of all FHIR fetches of one hook call."
+    )
+    fetch_max_pages: int = Field(
+        default=20, ge=1, description="Most search pages followed per prefetch key."
+    )
+    max_body_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed by CORS (none by default)."
+    )
+    patient_hash_key: str = Field(
+        default="cds-store",
+        description="Key of the HMAC that replaces patient ids in the store (raw ids are never "
+        "stored); set a secret per site.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the service."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `load_settings` merges file, environment and flags itself, in that order.
+        return (init_settings,)
+
+    @property
+    def external_base_url(self) -> str:
+        """The base URL clients call us at, without a trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def dev_mode(self) -> bool:
+        """True when calls are answered without a JWT (no issuers configured)."""
+        return not self.jwt_issuers
+
+
+def is_loopback(host: str) -> bool:
+    """True for a host name or address that only this machine can reach."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(
+    config_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings: defaults < config file < environment (CDS_*) < `overrides` (flags).
+
+    Raises ConfigError for an unreadable file, an unknown key, a wrong type, or an unsafe
+    combination (a non-loopback host without JWT issuers).
+    """
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if config_file is not None:
+        layers.append((str(config_file), _read_config(Path(config_file))))
+    layers.append(("environment", _read_environment()))
+    layers.append(("command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for where, values in layers:
+        merged.update(values)
+        origin.update(dict.fromkeys(values, where))
+    try:
+        settings = Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin), details=str(exc)) from exc
+    check_security(settings)
+    return settings
+
+
+def check_security(settings: Settings) -> None:
+    """Refuse configurations that would serve patient data without authentication."""
+    if settings.jwt_issuers:
+        return
+    if not is_loopback(settings.host):
+        raise ConfigError(
+            f"refusing to listen on non-loopback host {settings.host!r} without JWT issuers: "
+            "configure jwt_issuers (see docs/service.md) or bind 127.0.0.1"
+        )
+    if not settings.allow_insecure_dev:
+        raise ConfigError(
+            "no jwt_issuers configured and allow_insecure_dev is false: nobody could call us"
+        )
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"config file {path} is not valid YAML/JSON: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings")
+    return data
+
+
+def _read_environment() -> dict[str, Any]:
+    """The CDS_* variables, decoded per field (JSON for lists and mappings)."""
+    try:
+        return dict(EnvSettingsSource(Settings)())
+    except Exception as exc:  # pydantic-settings raises SettingsError on undecodable JSON
+        raise ConfigError(f"invalid CDS_* environment variable: {exc}") from exc
+
+
+def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
+    known = sorted(Settings.model_fields)
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in error["loc"])
+        top = str(error["loc"][0]) if error["loc"] else ""
+        where = origin.get(top, "defaults")
+        if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+            close = difflib.get_close_matches(top, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
+            problems.append(f"unknown setting '{top}' (from {where}); {hint}")
+        else:
+            problems.append(f"{loc} (from {where}): {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)

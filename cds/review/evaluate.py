@@ -1,0 +1,452 @@
+"""One patient's record → the hook calls the EHR would have made → the service's cards.
+
+No clinical logic lives here: which orders are replayed as ``order-sign`` comes from the pack
+(the value sets of its draft-order patterns), and every call goes through the spine,
+`Evaluator.evaluate`, exactly as the HTTP service does.
+
+The calls replayed for a patient:
+
+* ``encounter-discharge`` at the as-of time (``last-discharge``: the end of the patient's latest
+  finished Encounter, else the run's "now"; or a fixed instant), with the record as it stood
+  then: resources dated after it are left out;
+* ``order-sign`` at each qualifying order's ``authoredOn`` (orders written at the same instant
+  are signed together), the orders as drafts, the rest of the record as of then as prefetch.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from cds.errors import CdsError
+from cds.facts.times import read_time
+from cds.hooks.models import HookRequest, dump_response
+from cds.pack.load import Pack
+from cds.pack.schema import Hook
+from cds.pack.valuesets import Coding
+from cds.pipeline import Evaluator
+
+Resource = dict[str, Any]
+REVIEW_USER = "Practitioner/cds-batch-review"
+_NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
+_RULES_LINE = re.compile(r"rules: ([a-z0-9, -]+);")
+#: When a resource entered the record, by type: the first element present is used.
+_RECORDED_AT: Mapping[str, tuple[str, ...]] = {
+    "Condition": ("recordedDate", "onsetDateTime", "onsetPeriod"),
+    "Observation": ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"),
+    "MedicationRequest": ("authoredOn",),
+    "MedicationStatement": ("dateAsserted", "effectiveDateTime", "effectivePeriod"),
+    "ServiceRequest": ("authoredOn", "occurrenceDateTime"),
+    "Encounter": ("period",),
+}
+#: Orders that were never signed have nothing to replay.
+_UNSIGNED = frozenset({"draft", "entered-in-error"})
+#: The resource type each kind of draft-order fact comes from.
+_ORDER_TYPES: Mapping[str, str] = {"order": "ServiceRequest", "medication": "MedicationRequest"}
+_PREFETCH_KEYS: Mapping[str, str] = {
+    "Condition": "conditions",
+    "Observation": "observations",
+    "MedicationRequest": "medications",
+    "MedicationStatement": "medications",
+    "Medication": "medications",
+    "ServiceRequest": "orders",
+    "Encounter": "encounters",
+}
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """When the discharge call happens: each patient's last discharge, or a fixed instant."""
+
+    fixed: datetime | None
+    now: datetime
+    """The run's clock, used when a patient has no finished encounter (kept across resumes)."""
+
+
+@dataclass(frozen=True)
+class OrderTriggers:
+    """Which recorded orders are replayed as ``order-sign``: the pack's draft-order value sets."""
+
+    by_type: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, pack: Pack) -> OrderTriggers:
+        refs = [*pack.spec.scope, *(r for rule in pack.spec.rules for r in rule.when)]
+        found: dict[str, set[str]] = {}
+        for ref in refs:
+            pattern = pack.pattern(ref)
+            rtype = _ORDER_TYPES.get(pattern.fact)
+            if pattern.draft and rtype:
+                found.setdefault(rtype, set()).update(pattern.valuesets)
+        return cls({k: frozenset(v) for k, v in found.items()})
+
+
+@dataclass(frozen=True)
+class Call:
+    """One replayed hook call."""
+
+    hook: Hook
+    at: datetime
+    request: HookRequest
+
+
+@dataclass
+class PatientResult:
+    """What one patient's review produced: output lines and counters."""
+
+    lines: list[bytes] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class PatientReviewer:
+    """Replays a patient's hook calls through one Evaluator (one per worker process)."""
+
+    def __init__(self, evaluator: Evaluator, medications: Mapping[str, Resource], as_of: AsOf):
+        self.evaluator = evaluator
+        self.pack = evaluator.pack
+        self.triggers = OrderTriggers.of(evaluator.pack)
+        self.medications = medications
+        self.as_of = as_of
+
+    def review(self, pid: str, lines: Sequence[bytes]) -> PatientResult:
+        """Parse a patient's raw lines, replay the calls and collect the cards."""
+        result = PatientResult(stats=_empty_stats())
+        resources, duplicates = _dedupe(orjson.loads(raw) for raw in lines)
+        result.stats["duplicates"] = duplicates
+        result.stats["resources"] = len(resources)
+        if not _FHIR_ID.match(pid):
+            result.errors.append(_patient_error(pid, len(resources), "patient id is not a FHIR id"))
+            result.stats["patient_errors"] = len(resources)
+            return result
+        result.stats["patients"] = 1
+        for call in self.calls(pid, resources, result):
+            self._run(pid, call, result)
+        result.stats["patients_with_cards"] = int(bool(result.lines))
+        return result
+
+    def calls(self, pid: str, resources: list[Resource], result: PatientResult) -> list[Call]:
+        """The discharge call (if any) and the order-sign calls, in time order."""
+        meds = {**self.medications, **_local_medications(resources)}
+        calls = [*self._order_calls(pid, resources, meds, result)]
+        discharge = self._discharge_call(pid, resources, meds)
+        calls += [discharge] if discharge else []
+        return sorted(calls, key=lambda c: (c.at, c.hook))
+
+    def _run(self, pid: str, call: Call, result: PatientResult) -> None:
+        stats = result.stats
+        stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
+        seed = f"{pid}|{call.hook}|{call.at.isoformat()}"
+        try:
+            response = self.evaluator.evaluate(
+                call.request, call.hook, call.at, new_uuid=_uuids(seed)
+            )
+        except CdsError as exc:
+            result.errors.append(
+                {
+                    "patient": f"Patient/{pid}",
+                    "hook": call.hook,
+                    "at": call.at.isoformat(),
+                    "reason": exc.message,
+                }
+            )
+            stats["call_errors"] += 1
+            return
+        cards = dump_response(response)["cards"]
+        if not cards:
+            return
+        _count_cards(stats, call.hook, cards)
+        line = {
+            "patient": f"Patient/{pid}",
+            "hook": call.hook,
+            "at": call.at.isoformat(),
+            "cards": cards,
+        }
+        result.lines.append(orjson.dumps(line))
+
+    # -- discharge ---------------------------------------------------------------------------
+
+    def _discharge_call(
+        self, pid: str, resources: list[Resource], meds: Mapping[str, Resource]
+    ) -> Call | None:
+        encounters = [
+            r
+            for r in resources
+            if r.get("resourceType") == "Encounter" and r.get("status") != "entered-in-error"
+        ]
+        if not encounters:
+            return None
+        picked = self._discharge_encounter(encounters)
+        if picked is None:
+            return None
+        encounter, at = picked
+        context = {"userId": REVIEW_USER, "patientId": pid, "encounterId": encounter["id"]}
+        prefetch = _prefetch(_as_of(resources, at), meds)
+        return Call(
+            "encounter-discharge", at, _request("encounter-discharge", pid, at, context, prefetch)
+        )
+
+    def _discharge_encounter(self, encounters: list[Resource]) -> tuple[Resource, datetime] | None:
+        with_ids = [
+            e for e in encounters if isinstance(e.get("id"), str) and _FHIR_ID.match(e["id"])
+        ]
+        if self.as_of.fixed is not None:
+            at = self.as_of.fixed
+            started = [(t, e["id"], e) for e in with_ids if (t := _time(e, "period")) and t <= at]
+            return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
+        finished = [
+            (t, e["id"], e)
+            for e in with_ids
+            if e.get("status") == "finished" and (t := _period_end(e)) is not None
+        ]
+        if finished:
+            at, _, encounter = max(finished, key=lambda x: (x[0], x[1]))
+            return encounter, at
+        at = self.as_of.now
+        started = [
+            (t or at, e["id"], e) for e in with_ids if (t := _time(e, "period")) is None or t <= at
+        ]
+        return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
+
+    # -- order-sign --------------------------------------------------------------------------
+
+    def _order_calls(
+        self,
+        pid: str,
+        resources: list[Resource],
+        meds: Mapping[str, Resource],
+        result: PatientResult,
+    ) -> Iterator[Call]:
+        by_time: dict[datetime, list[Resource]] = {}
+        for res in resources:
+            if not self._qualifies(res, meds):
+                continue
+            at = _time(res, "authoredOn")
+            if at is None:
+                result.stats["orders_without_time"] += 1
+                continue
+            by_time.setdefault(at, []).append(res)
+        for at, orders in sorted(by_time.items()):
+            signed = {id(o) for o in orders}
+            drafts = [{**o, "status": "draft"} for o in orders]
+            rest = [r for r in _as_of(resources, at) if id(r) not in signed]
+            context: dict[str, Any] = {
+                "userId": REVIEW_USER,
+                "patientId": pid,
+                "draftOrders": _bundle(drafts, "collection"),
+            }
+            encounter = _encounter_id(orders[0])
+            if encounter:
+                context["encounterId"] = encounter
+            prefetch = _prefetch(rest, meds, also_for=orders)
+            yield Call("order-sign", at, _request("order-sign", pid, at, context, prefetch))
+
+    def _qualifies(self, res: Resource, meds: Mapping[str, Resource]) -> bool:
+        rtype = res.get("resourceType")
+        valuesets = self.triggers.by_type.get(rtype) if isinstance(rtype, str) else None
+        if not valuesets or res.get("status") in _UNSIGNED:
+            return False
+        concept = res.get("code") if rtype == "ServiceRequest" else _medication_concept(res, meds)
+        codings, text = _codings(concept)
+        return bool(self.pack.index.match(codings, text) & valuesets)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: pure functions over plain resources.
+
+
+def _empty_stats() -> dict[str, Any]:
+    return {
+        "patients": 0,
+        "patients_with_cards": 0,
+        "resources": 0,
+        "duplicates": 0,
+        "patient_errors": 0,
+        "call_errors": 0,
+        "orders_without_time": 0,
+        "calls": {},
+        "cards": 0,
+        "by_topic": {},
+        "by_indicator": {},
+        "by_rule": {},
+        "by_hook_topic": {},
+    }
+
+
+def _count_cards(stats: dict[str, Any], hook: str, cards: list[dict[str, Any]]) -> None:
+    """Count cards by topic, indicator, hook and rule (the rules are named in the detail)."""
+    for card in cards:
+        topic = card.get("source", {}).get("topic", {}).get("code", "?")
+        stats["cards"] += 1
+        m = _RULES_LINE.search(card.get("detail", ""))
+        keys = [
+            ("by_topic", topic),
+            ("by_indicator", card.get("indicator", "?")),
+            ("by_hook_topic", f"{hook} {topic}"),
+        ]
+        keys += [("by_rule", rule) for rule in (m.group(1).split(", ") if m else ["?"])]
+        for key, value in keys:
+            stats[key][value] = stats[key].get(value, 0) + 1
+
+
+def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:
+    return {"patient": f"Patient/{pid}", "lines": count, "reason": reason}
+
+
+def _dedupe(parsed: Iterable[Any]) -> tuple[list[Resource], int]:
+    """Keep the first of resources with the same type and id (Bulk exports repeat some)."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Resource] = []
+    duplicates = 0
+    for res in parsed:
+        rid = res.get("id")
+        if isinstance(rid, str) and rid:
+            key = (res["resourceType"], rid)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+        out.append(res)
+    return out, duplicates
+
+
+def _local_medications(resources: list[Resource]) -> dict[str, Resource]:
+    return {
+        f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"
+    }
+
+
+def _time(res: Mapping[str, Any], *keys: str) -> datetime | None:
+    """The first readable time among ``keys`` (a Period counts by its start)."""
+    for key in keys:
+        raw = res.get(key)
+        if isinstance(raw, Mapping):
+            raw = raw.get("start")
+        if raw is None:
+            continue
+        read = read_time(raw, UTC)
+        return read.at if read else None
+    return None
+
+
+def _period_end(encounter: Mapping[str, Any]) -> datetime | None:
+    period = encounter.get("period")
+    if not isinstance(period, Mapping):
+        return None
+    read = read_time(period.get("end"), UTC)
+    return read.at if read else None
+
+
+def _as_of(resources: list[Resource], at: datetime) -> list[Resource]:
+    """The record as it stood at ``at``: resources dated after it are left out."""
+    out = []
+    for res in resources:
+        keys = _RECORDED_AT.get(str(res.get("resourceType")), ())
+        when = _time(res, *keys) if keys else None
+        if when is None or when <= at:
+            out.append(res)
+    return out
+
+
+def _medication_concept(res: Mapping[str, Any], meds: Mapping[str, Resource]) -> object:
+    if "medicationCodeableConcept" in res:
+        return res["medicationCodeableConcept"]
+    ref = res.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, Mapping) else None
+    if not isinstance(target, str):
+        return None
+    if target.startswith("#"):
+        for contained in res.get("contained") or []:
+            if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
+                return contained.get("code")
+        return None
+    med = meds.get("Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0])
+    if med is not None:
+        return med.get("code")
+    return {"text": ref.get("display")} if isinstance(ref, Mapping) and ref.get("display") else None
+
+
+def _codings(concept: object) -> tuple[list[Coding], str]:
+    if not isinstance(concept, Mapping):
+        return [], ""
+    raw = concept.get("coding")
+    raw = [raw] if isinstance(raw, Mapping) else raw
+    codings = [
+        Coding(str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or ""))
+        for c in raw or []
+        if isinstance(c, Mapping)
+    ]
+    text = concept.get("text")
+    return codings, text if isinstance(text, str) else ""
+
+
+def _encounter_id(order: Mapping[str, Any]) -> str | None:
+    ref = order.get("encounter")
+    target = ref.get("reference") if isinstance(ref, Mapping) else None
+    if isinstance(target, str) and target.startswith("Encounter/"):
+        eid = target.split("/")[1]
+        return eid if _FHIR_ID.match(eid) else None
+    return None
+
+
+def _referenced_medications(
+    resources: Iterable[Resource], meds: Mapping[str, Resource]
+) -> list[Resource]:
+    """The Medications the record's orders point at (an EHR ``_include``s them)."""
+    out: dict[str, Resource] = {}
+    for res in resources:
+        ref = res.get("medicationReference")
+        target = ref.get("reference") if isinstance(ref, Mapping) else None
+        if isinstance(target, str) and "Medication/" in target:
+            key = "Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0]
+            if key in meds:
+                out[key] = meds[key]
+    return list(out.values())
+
+
+def _prefetch(
+    resources: list[Resource], meds: Mapping[str, Resource], also_for: Sequence[Resource] = ()
+) -> dict[str, Any]:
+    """The prefetch an EHR would send: the Patient, and one searchset Bundle per kind.
+
+    Medications the record's orders (and the draft orders, ``also_for``) point at are included
+    in the medications Bundle, as an EHR's ``_include=MedicationRequest:medication`` does.
+    """
+    prefetch: dict[str, Any] = {}
+    groups: dict[str, list[Resource]] = {}
+    for res in resources:
+        rtype = str(res.get("resourceType"))
+        if rtype == "Patient":
+            prefetch.setdefault("patient", res)
+        elif rtype in _PREFETCH_KEYS and rtype != "Medication":
+            groups.setdefault(_PREFETCH_KEYS[rtype], []).append(res)
+    groups.setdefault("medications", []).extend(
+        _referenced_medications([*resources, *also_for], meds)
+    )
+    for key in ("conditions", "observations", "medications", "orders", "encounters"):
+        prefetch[key] = _bundle(groups.get(key, []), "searchset")
+    return prefetch
+
+
+def _bundle(resources: list[Resource], kind: str) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
+
+
+def _request(
+    hook: Hook, pid: str, at: datetime, context: dict[str, Any], prefetch: dict[str, Any]
+) -> HookRequest:
+    instance = str(uuid.uuid5(_NAMESPACE, f"{pid}|{hook}|{at.isoformat()}"))
+    return HookRequest(hook=hook, hookInstance=instance, context=context, prefetch=prefetch)
+
+
+def _uuids(seed: str) -> Callable[[], str]:
+    """Card uuids that are the same on every run (resumed runs give identical outputs)."""
+    counter = iter(range(1_000_000))
+    return lambda: str(uuid.uuid5(_NAMESPACE, f"{seed}|{next(counter)}"))

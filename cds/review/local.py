@@ -1,0 +1,426 @@
+"""The local engine: stream, group raw lines by patient, review shards in a process pool.
+
+Measured in shared/design/batch-notes.md: parse once for the patient key, keep *raw bytes*
+grouped (parsed dicts with the GC on are 3-5x slower), parse again per patient in the worker.
+Patients are hash-partitioned into shards (crc32 of the id); when the input is larger than the
+memory budget the shards are spilled to files and each worker reads one shard at a time.
+
+The rules engine is built once per worker process, in the pool initializer (durable_rules is
+not thread-safe and its state cannot be pickled). Each finished shard's outputs are written
+under ``DIR/parts/`` and recorded in ``DIR/progress.json``, so a killed run resumes where it
+stopped and produces the same files.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from cds.engine.durable import reset_engine
+from cds.errors import InputError
+from cds.pack.load import Pack, load_pack
+from cds.pipeline import Evaluator
+from cds.review.evaluate import AsOf, PatientReviewer
+from cds.review.progress import Reporter
+from cds.review.sources import SourceFile, discover, read_lines
+from cds.review.summary import build_summary, merge_stats
+
+MIN_SHARDS = 16
+GZIP_RATIO = 6  # a gzipped NDJSON export is roughly this much larger once read
+Payload = list[tuple[str, bytes]] | str
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """What ``cds review`` was asked to do."""
+
+    out: Path
+    workers: int = 1
+    memory_mb: int = 512
+    as_of: str = "last-discharge"
+    pack: str | None = None
+
+
+@dataclass
+class Partition:
+    """The input grouped into shards, with every line accounted for."""
+
+    n_shards: int
+    spill_dir: Path | None
+    shards: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)
+    patients: dict[int, set[str]] = field(default_factory=dict)
+    resources: dict[int, int] = field(default_factory=dict)
+    references: list[bytes] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    types: Counter[str] = field(default_factory=Counter)
+
+
+def run_review(
+    inputs: Sequence[Path],
+    options: ReviewOptions,
+    reporter: Reporter,
+    *,
+    _abort_after_shards: int | None = None,
+) -> dict[str, Any]:
+    """Review a population; writes cards.ndjson, errors.ndjson, summary.json, report.html."""
+    from cds.review.report import write_report  # keeps the HTML code off the worker import path
+
+    sources = discover(inputs)
+    if not sources:
+        raise InputError("no NDJSON or Bundle files found in the inputs")
+    pack = load_pack(options.pack)
+    out = options.out
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    state = _load_progress(out, sources, options, pack)
+    as_of = AsOf(_fixed_as_of(options.as_of), datetime.fromisoformat(state["now"]))
+    finished: set[int] = set(state["finished"])
+    reporter.log(
+        f"reading {len(sources)} files"
+        + (f"; resuming, {len(finished)} of {state['n_shards']} shards done" if finished else "")
+    )
+    with (out / "parts" / "input-errors.ndjson").open("wb") as errors:
+        part = _partition(sources, state["n_shards"], options, finished, errors)
+    try:
+        _evaluate_shards(part, pack, options, as_of, finished, state, reporter, _abort_after_shards)
+    finally:
+        if part.spill_dir is not None:
+            shutil.rmtree(part.spill_dir, ignore_errors=True)
+    summary = _merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
+    write_report(out, summary)
+    shutil.rmtree(out / "parts", ignore_errors=True)
+    (out / "progress.json").unlink(missing_ok=True)
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress file
+
+
+def _fingerprint(sources: Sequence[SourceFile], options: ReviewOptions, pack: Pack) -> Any:
+    files = [
+        [str(s.path.resolve()), s.path.stat().st_size, s.path.stat().st_mtime_ns] for s in sources
+    ]
+    return {"files": files, "as_of": options.as_of, "pack": f"{pack.id}@{pack.version}"}
+
+
+def _load_progress(
+    out: Path, sources: Sequence[SourceFile], options: ReviewOptions, pack: Pack
+) -> dict[str, Any]:
+    fingerprint = _fingerprint(sources, options, pack)
+    path = out / "progress.json"
+    if path.exists():
+        try:
+            state: dict[str, Any] = orjson.loads(path.read_bytes())
+            if state.get("fingerprint") == fingerprint:
+                return state
+        except orjson.JSONDecodeError:
+            pass
+    for stale in (out / "parts").glob("shard-*"):
+        stale.unlink()
+    estimate = sum(s.path.stat().st_size * (GZIP_RATIO if _gz(s.path) else 1) for s in sources)
+    budget = options.memory_mb * 1024 * 1024
+    state = {
+        "fingerprint": fingerprint,
+        "now": datetime.now(UTC).isoformat(),
+        "n_shards": max(MIN_SHARDS, math.ceil(estimate * 8 / max(budget, 1 << 20))),
+        "finished": [],
+    }
+    _write_atomic(path, orjson.dumps(state))
+    return state
+
+
+def _gz(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _fixed_as_of(text: str) -> datetime | None:
+    if text == "last-discharge":
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"--as-of '{text}' is neither 'last-discharge' nor ISO 8601") from exc
+    if at.tzinfo is None:
+        raise InputError(f"--as-of '{text}' needs a time zone (e.g. 2026-01-31T12:00:00Z)")
+    return at
+
+
+# ---------------------------------------------------------------------------------------------
+# Partition: one pass over every line
+
+
+def shard_of(pid: str, n_shards: int) -> int:
+    """The shard of a patient: stable across runs and machines."""
+    return zlib.crc32(pid.encode()) % n_shards
+
+
+def _partition(
+    sources: Sequence[SourceFile],
+    n_shards: int,
+    options: ReviewOptions,
+    finished: set[int],
+    errors: IO[bytes],
+) -> Partition:
+    spill = _needs_spill(sources, options)
+    spill_dir = Path(tempfile.mkdtemp(prefix=".spill-", dir=options.out)) if spill else None
+    part = Partition(n_shards, spill_dir)
+    handles: dict[int, IO[bytes]] = {}
+    try:
+        for src in sources:
+            for line in read_lines(src):
+                _place(
+                    line.where, line.line, line.raw, line.verdict, part, finished, handles, errors
+                )
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return part
+
+
+def _needs_spill(sources: Sequence[SourceFile], options: ReviewOptions) -> bool:
+    estimate = sum(s.path.stat().st_size * (GZIP_RATIO if _gz(s.path) else 1) for s in sources)
+    return estimate > options.memory_mb * 1024 * 1024
+
+
+def _place(
+    where: str,
+    number: int,
+    raw: bytes,
+    verdict: Any,
+    part: Partition,
+    finished: set[int],
+    handles: dict[int, IO[bytes]],
+    errors: IO[bytes],
+) -> None:
+    counts = part.counts
+    counts["read"] += 1
+    if verdict.rtype:
+        part.types[verdict.rtype] += 1
+    if verdict.kind == "error":
+        counts["errors"] += 1
+        counts[f"error: {verdict.reason.split(':')[0]}"] += 1
+        record = {"file": where, "line": number, "reason": verdict.reason}
+        if verdict.rid:
+            record["resource"] = verdict.rid
+        errors.write(orjson.dumps(record) + b"\n")
+    elif verdict.kind == "ignored":
+        counts["ignored"] += 1
+        counts[f"ignored: {verdict.reason}"] += 1
+    elif verdict.kind == "reference":
+        counts["reference"] += 1
+        part.references.append(raw)
+    else:
+        counts["patient_lines"] += 1
+        shard = shard_of(verdict.pid, part.n_shards)
+        part.patients.setdefault(shard, set()).add(verdict.pid)
+        part.resources[shard] = part.resources.get(shard, 0) + 1
+        if shard in finished:
+            return
+        if part.spill_dir is None:
+            part.shards.setdefault(shard, []).append((verdict.pid, raw))
+            return
+        handle = handles.get(shard)
+        if handle is None:
+            handle = handles[shard] = (part.spill_dir / f"shard-{shard:05d}.tsv").open("ab")
+        handle.write(verdict.pid.encode() + b"\t" + raw + b"\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: one work unit per shard
+
+
+_REVIEWER: PatientReviewer | None = None
+
+
+def init_worker(pack: Pack, references: list[bytes], as_of: AsOf) -> None:
+    """Pool initializer: a fresh engine for this process and the pack's compiled rulesets."""
+    global _REVIEWER
+    reset_engine()
+    meds: dict[str, dict[str, Any]] = {}
+    for raw in references:
+        res = orjson.loads(raw)
+        meds[f"{res['resourceType']}/{res.get('id')}"] = res
+    _REVIEWER = PatientReviewer(Evaluator(pack), meds, as_of)
+
+
+def review_shard(shard: int, payload: Payload) -> tuple[int, bytes, bytes, dict[str, Any]]:
+    """Review every patient of one shard, in patient order; (shard, cards, errors, stats)."""
+    reviewer = _REVIEWER
+    if reviewer is None:
+        raise RuntimeError("review_shard called before init_worker")
+    groups: dict[str, list[bytes]] = {}
+    for pid, raw in _shard_lines(payload):
+        groups.setdefault(pid, []).append(raw)
+    cards: list[bytes] = []
+    errors: list[bytes] = []
+    stats: dict[str, Any] = {}
+    for pid in sorted(groups):
+        result = reviewer.review(pid, groups[pid])
+        cards += result.lines
+        errors += [orjson.dumps(e) for e in result.errors]
+        stats = merge_stats(stats, result.stats)
+    return shard, b"".join(c + b"\n" for c in cards), b"".join(e + b"\n" for e in errors), stats
+
+
+def _shard_lines(payload: Payload) -> Iterator[tuple[str, bytes]]:
+    if not isinstance(payload, str):
+        yield from payload
+        return
+    with open(payload, "rb") as fh:
+        for line in fh:
+            pid, _, raw = line.rstrip(b"\n").partition(b"\t")
+            yield pid.decode(), raw
+
+
+def _evaluate_shards(
+    part: Partition,
+    pack: Pack,
+    options: ReviewOptions,
+    as_of: AsOf,
+    finished: set[int],
+    state: dict[str, Any],
+    reporter: Reporter,
+    abort_after: int | None,
+) -> None:
+    todo = sorted(s for s in part.patients if s not in finished)
+    total_patients = sum(len(p) for p in part.patients.values())
+    done_patients = sum(len(part.patients[s]) for s in finished if s in part.patients)
+    reporter.start(total_patients, done_patients)
+    payloads = {s: _payload(part, s) for s in todo}
+    part.shards.clear()
+    completed = 0
+
+    def record(result: tuple[int, bytes, bytes, dict[str, Any]]) -> None:
+        nonlocal completed
+        shard, cards, errors, stats = result
+        _write_shard(options.out, shard, cards, errors, stats)
+        finished.add(shard)
+        state["finished"] = sorted(finished)
+        _write_atomic(options.out / "progress.json", orjson.dumps(state))
+        reporter.advance(len(part.patients[shard]), part.resources.get(shard, 0))
+        completed += 1
+        if abort_after is not None and completed >= abort_after:
+            raise KeyboardInterrupt("aborted for a test")
+
+    try:
+        if options.workers <= 1 or len(todo) <= 1:
+            init_worker(pack, part.references, as_of)
+            for shard in todo:
+                record(review_shard(shard, payloads.pop(shard)))
+        else:
+            _run_pool(todo, payloads, part, pack, options, as_of, record)
+    finally:
+        reporter.close()
+
+
+def _payload(part: Partition, shard: int) -> Payload:
+    if part.spill_dir is not None:
+        return str(part.spill_dir / f"shard-{shard:05d}.tsv")
+    return part.shards.get(shard, [])
+
+
+def _run_pool(
+    todo: list[int],
+    payloads: dict[int, Payload],
+    part: Partition,
+    pack: Pack,
+    options: ReviewOptions,
+    as_of: AsOf,
+    record: Callable[[tuple[int, bytes, bytes, dict[str, Any]]], None],
+) -> None:
+    # fork: workers inherit the pack and the reference data without pickling them (Linux).
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    workers = min(options.workers, len(todo))
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=init_worker,
+        initargs=(pack, part.references, as_of),
+    ) as pool:
+        pending: dict[Future[tuple[int, bytes, bytes, dict[str, Any]]], int] = {}
+        queue = list(todo)
+        try:
+            while queue or pending:
+                while queue and len(pending) < workers * 2:  # bounded: payloads stay in the parent
+                    shard = queue.pop(0)
+                    pending[pool.submit(review_shard, shard, payloads.pop(shard))] = shard
+                done = next(_as_completed(pending))
+                del pending[done]
+                record(done.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _as_completed(
+    pending: dict[Future[tuple[int, bytes, bytes, dict[str, Any]]], int],
+) -> Iterator[Future[tuple[int, bytes, bytes, dict[str, Any]]]]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    yield from sorted(done, key=lambda f: pending[f])
+
+
+def _write_shard(out: Path, shard: int, cards: bytes, errors: bytes, stats: dict[str, Any]) -> None:
+    base = out / "parts"
+    for suffix, data in (
+        ("cards.ndjson", cards),
+        ("errors.ndjson", errors),
+        ("stats.json", orjson.dumps(stats)),
+    ):
+        _write_atomic(base / f"shard-{shard:05d}.{suffix}", data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+
+
+def _merge_outputs(
+    out: Path,
+    part: Partition,
+    n_shards: int,
+    sources: Sequence[SourceFile],
+    options: ReviewOptions,
+    pack: Pack,
+    as_of: AsOf,
+) -> dict[str, Any]:
+    stats: dict[str, Any] = {}
+    shards = [s for s in range(n_shards) if s in part.patients]
+    with (out / "cards.ndjson").open("wb") as cards:
+        for s in shards:
+            cards.write((out / "parts" / f"shard-{s:05d}.cards.ndjson").read_bytes())
+    with (out / "errors.ndjson").open("wb") as errors:
+        errors.write((out / "parts" / "input-errors.ndjson").read_bytes())
+        for s in shards:
+            errors.write((out / "parts" / f"shard-{s:05d}.errors.ndjson").read_bytes())
+    for s in shards:
+        stats = merge_stats(
+            stats, orjson.loads((out / "parts" / f"shard-{s:05d}.stats.json").read_bytes())
+        )
+    summary = build_summary(part.counts, part.types, stats, sources, pack, options.as_of, as_of)
+    (out / "summary.json").write_bytes(
+        orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
+    return summary

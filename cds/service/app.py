@@ -1,0 +1,162 @@
+"""The FastAPI application: `create_app(settings)` assembles the service from its parts.
+
+Errors become output here and only here: every `CdsError` is answered with its `http_status`
+and an OperationOutcome whose diagnostics is the error's message (a 401 says nothing more than
+"unauthorized"); anything unexpected is a 500 with no stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from cds.config import Settings, check_security
+from cds.errors import CdsError
+from cds.pack.load import Pack, load_pack
+from cds.pipeline import Evaluator
+from cds.service.auth import Authenticator
+from cds.service.prefetch import FetchPolicy, PrefetchResolver
+from cds.service.routes import router
+from cds.service.services import ServiceSpec, services_for
+from cds.store import Store
+
+log = logging.getLogger("cds.service")
+
+ERROR_SYSTEM: Final = "https://cds.example.org/CodeSystem/error"
+#: FHIR issue-type codes (http://hl7.org/fhir/issue-type) per HTTP status.
+ISSUE_CODES: Final = {
+    400: "invalid",
+    401: "login",
+    404: "not-found",
+    405: "not-supported",
+    412: "incomplete",
+    413: "too-long",
+    503: "transient",
+}
+
+
+@dataclass
+class ServiceState:
+    """Everything a request handler needs, built once per application."""
+
+    settings: Settings
+    pack: Pack
+    evaluator: Evaluator
+    services: dict[str, ServiceSpec]
+    store: Store
+    auth: Authenticator
+    resolver: PrefetchResolver
+
+
+def create_app(
+    settings: Settings,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    store: Store | None = None,
+    pack: Pack | None = None,
+) -> FastAPI:
+    """The CDS Hooks service for `settings`; `http_client` and `store` may be injected."""
+    check_security(settings)
+    pack = pack or load_pack(settings.pack)
+    evaluator = Evaluator(pack, settings.site)
+    store = store or Store(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = http_client or httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+        app.state.cds = ServiceState(
+            settings=settings,
+            pack=pack,
+            evaluator=evaluator,
+            services=services_for(pack),
+            store=store,
+            auth=Authenticator(settings, client),
+            resolver=PrefetchResolver(client, _policy(settings)),
+        )
+        if settings.dev_mode:
+            log.warning(
+                "development mode: no jwt_issuers configured, calls are answered WITHOUT "
+                "authentication (loopback only)"
+            )
+        try:
+            yield
+        finally:
+            if http_client is None:
+                await client.aclose()
+            store.close()
+
+    app = FastAPI(
+        title="CDS Hooks service",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_exception_handler(CdsError, _cds_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    return app
+
+
+def _policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        allowlist=tuple(settings.fhir_server_allowlist),
+        call_timeout=settings.fetch_timeout_seconds,
+        total_timeout=settings.fetch_total_seconds,
+        max_pages=settings.fetch_max_pages,
+    )
+
+
+def operation_outcome(status: int, message: str, code: str, details: Any = None) -> Response:
+    """An error answer: an OperationOutcome with one error issue."""
+    issue: dict[str, Any] = {
+        "severity": "error",
+        "code": ISSUE_CODES.get(status, "exception"),
+        "details": {"coding": [{"system": ERROR_SYSTEM, "code": code}]},
+        "diagnostics": message,
+    }
+    missing = details.get("missing") if isinstance(details, dict) else None
+    if missing:
+        issue["expression"] = [f"prefetch.{key}" for key in missing]
+    body = {"resourceType": "OperationOutcome", "issue": [issue]}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+async def _cds_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CdsError)
+    if exc.http_status >= 500:
+        log.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc.message)
+    if exc.http_status == 401:  # bare: the reason is in the log, not in the answer
+        return operation_outcome(401, "unauthorized", exc.code)
+    return operation_outcome(exc.http_status, exc.message, exc.code, exc.details)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return operation_outcome(exc.status_code, str(exc.detail), f"http-{exc.status_code}")
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    return operation_outcome(500, "internal error", "internal-error")

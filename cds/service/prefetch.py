@@ -1,0 +1,212 @@
+"""Prefetch resolution: make sure the data each prefetch template names is at hand.
+
+Per declared key, the CDS Client's `prefetch` may hold (spec 2.0.1 §Prefetch):
+
+* a resource or a complete Bundle: used as sent;
+* `null`: the client knows there is no data, which is an answer, not a gap;
+* an OperationOutcome: the client's own fetch failed, so we fetch it ourselves;
+* nothing (key absent): not attempted, so we fetch it ourselves;
+* a Bundle with a `next` link: one page of several, so we follow the links.
+
+Fetches go to the request's `fhirServer` with `fhirAuthorization.access_token`, concurrently,
+with a per-call and a total time budget, and only when `fhirServer` lies under an allowlisted
+prefix: a request cannot make us contact an arbitrary host (SSRF). Required keys that can be had
+neither way raise `MissingDataError` (412); optional ones are logged and skipped. The access
+token is never logged or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+
+from cds.errors import MissingDataError
+from cds.hooks.models import HookRequest
+from cds.service.auth import url_has_prefix
+
+log = logging.getLogger(__name__)
+
+_TOKEN: Final = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
+FHIR_JSON: Final = "application/fhir+json"
+
+
+@dataclass(frozen=True)
+class PrefetchKey:
+    """One prefetch template a service declares, and whether it cannot answer without it."""
+
+    key: str
+    template: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Where and how long the service may fetch (from the settings)."""
+
+    allowlist: Sequence[str]
+    call_timeout: float
+    total_timeout: float
+    max_pages: int
+
+
+@dataclass
+class Resolution:
+    """The outcome of resolving one request's prefetch."""
+
+    extra: list[tuple[str, object]] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+
+
+class Unavailable(Exception):
+    """One key could not be fetched; the message is safe to log (no token)."""
+
+
+def render(template: str, context: Mapping[str, Any]) -> str:
+    """The relative FHIR URL of `template` for this call's context (2.0 context tokens only)."""
+
+    def value(match: re.Match[str]) -> str:
+        item = context.get(match.group(1))
+        if not isinstance(item, str) or not item:
+            raise Unavailable(f"context.{match.group(1)} is not a string")
+        return item
+
+    return _TOKEN.sub(value, template)
+
+
+def next_link(resource: Mapping[str, Any]) -> str | None:
+    """The `next` page URL of a Bundle, if any."""
+    for link in resource.get("link") or []:
+        if isinstance(link, Mapping) and link.get("relation") == "next":
+            url = link.get("url")
+            return url if isinstance(url, str) and url else None
+    return None
+
+
+def _needs_fetch(value: object) -> bool:
+    return isinstance(value, Mapping) and value.get("resourceType") == "OperationOutcome"
+
+
+class PrefetchResolver:
+    """Fills a request's prefetch gaps from its FHIR server, within the policy."""
+
+    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy) -> None:
+        self.client = client
+        self.policy = policy
+
+    async def resolve(self, request: HookRequest, keys: Sequence[PrefetchKey]) -> Resolution:
+        """Fetch what is missing or paged; MissingDataError naming required keys not had."""
+        prefetch = request.prefetch or {}
+        result = Resolution()
+        tasks: dict[str, asyncio.Task[list[Mapping[str, Any]]]] = {}
+        async with asyncio.TaskGroup() as group:
+            for spec in keys:
+                job = self._job(request, spec, prefetch)
+                if job is not None:
+                    tasks[spec.key] = group.create_task(self._bounded(spec.key, job))
+        for spec in keys:
+            task = tasks.get(spec.key)
+            if task is None:
+                continue
+            pages = task.result()
+            if pages:
+                result.fetched.append(spec.key)
+                result.extra += [(f"fetched.{spec.key}", page) for page in pages]
+            else:
+                result.unavailable.append(spec.key)
+        _check_required(result, keys)
+        return result
+
+    def _job(self, request: HookRequest, spec: PrefetchKey, prefetch: Mapping[str, Any]) -> Any:
+        """The coroutine that completes `spec.key`, or None when nothing needs doing."""
+        if spec.key in prefetch and prefetch[spec.key] is None:
+            return None  # known empty
+        value = prefetch.get(spec.key)
+        if value is not None and not _needs_fetch(value):
+            link = next_link(value) if value.get("resourceType") == "Bundle" else None
+            return None if link is None else self._pages(request, link, follow_only=True)
+        return self._fetch_key(request, spec)
+
+    async def _bounded(self, key: str, job: Any) -> list[Mapping[str, Any]]:
+        try:
+            async with asyncio.timeout(self.policy.total_timeout):
+                pages: list[Mapping[str, Any]] = await job
+                return pages
+        except (Unavailable, TimeoutError) as exc:
+            reason = str(exc) or "total time budget exceeded"
+            log.warning("prefetch key %r unavailable: %s", key, reason)
+            return []
+
+    async def _fetch_key(self, request: HookRequest, spec: PrefetchKey) -> list[Mapping[str, Any]]:
+        base = self._server(request)
+        url = f"{base}/{render(spec.template, request.context).lstrip('/')}"
+        return await self._pages(request, url, follow_only=False)
+
+    async def _pages(
+        self, request: HookRequest, url: str, follow_only: bool
+    ) -> list[Mapping[str, Any]]:
+        """Read `url` and every `next` page after it (all of them, or the key is unavailable)."""
+        base = self._server(request)
+        pages: list[Mapping[str, Any]] = []
+        next_url: str | None = url
+        while next_url is not None:
+            if len(pages) >= self.policy.max_pages:
+                raise Unavailable(f"more than {self.policy.max_pages} pages")
+            if not url_has_prefix(next_url, base):
+                raise Unavailable("a page link leaves the FHIR server")
+            page = await self._get(request, next_url)
+            pages.append(page)
+            next_url = next_link(page) if page.get("resourceType") == "Bundle" else None
+        return pages
+
+    def _server(self, request: HookRequest) -> str:
+        server = (request.fhirServer or "").rstrip("/")
+        if not server:
+            raise Unavailable("no fhirServer in the request")
+        if not any(url_has_prefix(server, p.rstrip("/")) for p in self.policy.allowlist):
+            raise Unavailable("fhirServer is not in fhir_server_allowlist")
+        return server
+
+    async def _get(self, request: HookRequest, url: str) -> Mapping[str, Any]:
+        headers = {"Accept": FHIR_JSON}
+        if request.fhirAuthorization is not None:
+            headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
+        where = url.split("?", 1)[0]  # query strings may hold identifiers: log the path only
+        try:
+            response = await self.client.get(
+                url, headers=headers, timeout=self.policy.call_timeout, follow_redirects=False
+            )
+        except httpx.TimeoutException as exc:
+            raise Unavailable(f"{where}: timed out") from exc
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{where}: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise Unavailable(f"{where}: HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise Unavailable(f"{where}: not JSON") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+            raise Unavailable(f"{where}: not a FHIR resource")
+        if body["resourceType"] == "OperationOutcome":
+            raise Unavailable(f"{where}: the server answered an OperationOutcome")
+        return body
+
+
+def _check_required(result: Resolution, keys: Sequence[PrefetchKey]) -> None:
+    missing = [k.key for k in keys if k.required and k.key in result.unavailable]
+    for key in result.unavailable:
+        if key not in missing:
+            log.warning("optional prefetch key %r unavailable: evaluating without it", key)
+    if missing:
+        names = ", ".join(missing)
+        raise MissingDataError(
+            f"required prefetch data not supplied and not fetchable: {names}",
+            details={"missing": missing},
+        )

@@ -1,0 +1,183 @@
+"""The three CDS Hooks endpoints. Each parses, authorises, gathers data, calls the spine,
+and serialises; the clinical decisions are all in `Evaluator.evaluate`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cds.errors import InputError, PayloadTooLarge, StoreUnavailable, UnknownServiceError
+from cds.hooks.models import (
+    Card,
+    HookResponse,
+    dump_discovery,
+    dump_response,
+    parse_feedback,
+    parse_hook_request,
+)
+from cds.service.services import ServiceSpec, discovery
+from cds.store import CardRecord, hash_patient
+
+log = logging.getLogger("cds.service")
+router = APIRouter()
+
+#: The card detail's last line names the rules behind it ("…; rules: a, b; sheet …").
+_RULES_LINE: Final = re.compile(r"rules: ([^;]+);")
+
+
+@router.get("/cds-services")
+async def get_discovery(request: Request) -> Response:
+    """Discovery: the pack's services."""
+    state = request.app.state.cds
+    await _authorise(request)
+    return _json(dump_discovery(discovery(state.services)))
+
+
+@router.post("/cds-services/{service_id}")
+async def call_service(request: Request, service_id: str) -> Response:
+    """A hook call: resolve prefetch, evaluate, answer cards, record them after answering."""
+    state = request.app.state.cds
+    timer = _Timer()
+    await _authorise(request)
+    spec = _service(request, service_id)
+    hook_request = parse_hook_request(_loads(await read_body(request)))
+    if hook_request.hook != spec.hook:
+        raise InputError(f"service {service_id} answers '{spec.hook}', not '{hook_request.hook}'")
+    timer.lap("parse")
+    resolution = await state.resolver.resolve(hook_request, spec.keys)
+    timer.lap("prefetch")
+    now = datetime.now(UTC)
+    response: HookResponse = await run_in_threadpool(
+        state.evaluator.evaluate, hook_request, spec.hook, now, resolution.extra
+    )
+    timer.lap("evaluate")
+    records = card_records(state, spec, str(hook_request.context["patientId"]), response, now)
+    return _json(
+        dump_response(response),
+        headers={"Server-Timing": timer.header()},
+        background=BackgroundTask(_record_cards, state.store, records) if records else None,
+    )
+
+
+@router.post("/cds-services/{service_id}/feedback")
+async def post_feedback(request: Request, service_id: str) -> Response:
+    """Feedback on cards: stored once per item; 503 when the store is down."""
+    state = request.app.state.cds
+    await _authorise(request)
+    _service(request, service_id)
+    feedback = parse_feedback(_loads(await read_body(request)))
+    await run_in_threadpool(
+        state.store.record_feedback, service_id, feedback.feedback, datetime.now(UTC)
+    )
+    return _json({})
+
+
+async def _authorise(request: Request) -> None:
+    state = request.app.state.cds
+    audience = state.settings.external_base_url + request.url.path
+    await state.auth.verify(request.headers.get("authorization"), audience)
+
+
+def _service(request: Request, service_id: str) -> ServiceSpec:
+    spec: ServiceSpec | None = request.app.state.cds.services.get(service_id)
+    if spec is None:
+        raise UnknownServiceError(f"no service '{service_id}'")
+    return spec
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused with 413 past `max_body_bytes` (declared or actually streamed)."""
+    limit: int = request.app.state.cds.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InputError("invalid Content-Length")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"request body over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"request body is not valid JSON: {exc.msg}") from exc
+
+
+def card_records(
+    state: Any, spec: ServiceSpec, patient_id: str, response: HookResponse, now: datetime
+) -> list[CardRecord]:
+    """What the store keeps about each issued card (the patient as a keyed hash)."""
+    patient = hash_patient(patient_id, state.settings.patient_hash_key)
+    return [
+        CardRecord(
+            uuid=card.uuid,
+            service_id=spec.id,
+            pack_id=state.pack.id,
+            pack_version=state.pack.version,
+            topic=card.source.topic.code if card.source.topic else "",
+            indicator=card.indicator,
+            rule_ids=rule_ids(card),
+            patient_hash=patient,
+            issued_at=now,
+        )
+        for card in response.cards
+        if card.uuid
+    ]
+
+
+def rule_ids(card: Card) -> tuple[str, ...]:
+    """The rule ids a card names in its detail's source line."""
+    matches = _RULES_LINE.findall(card.detail or "")
+    if not matches:
+        return ()
+    return tuple(r.strip() for r in matches[-1].split(",") if r.strip())
+
+
+def _record_cards(store: Any, records: Sequence[CardRecord]) -> None:
+    # Runs after the answer is sent: a store that is down must not fail the hook.
+    try:
+        store.record_cards(records)
+    except StoreUnavailable as exc:
+        log.error("issued cards not recorded: %s", exc.message)
+
+
+def _json(
+    data: Any, headers: dict[str, str] | None = None, background: BackgroundTask | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(data), media_type="application/json", headers=headers, background=background
+    )
+
+
+class _Timer:
+    """Per-step durations for the Server-Timing header (auth+parse, prefetch, evaluate)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, (now - self.last) * 1000))
+        self.last = now
+
+    def header(self) -> str:
+        return ", ".join(f"{name};dur={ms:.1f}" for name, ms in self.laps)

@@ -1,0 +1,1062 @@
+"""Build the back-spasm golden scenarios from compact descriptions.
+
+    python fhir_examples/make_scenarios.py                  # write request.json, scenario.json
+    python fhir_examples/make_scenarios.py --update-golden  # ... and expected-cards.json
+    python fhir_examples/make_scenarios.py --check          # files up to date? (exit 1 if not)
+
+Every patient here is hand-written and synthetic. Each scenario is one small
+:class:`Scenario` in ``SCENARIOS``; the helpers (:func:`condition`, :func:`observation`,
+:func:`med_request`, :func:`service_request`) write the FHIR R4 resources. Times are written
+relative to the scenario's evaluation time (``ago(hours=71)``), in UTC, while the evaluation
+time itself carries a +04:00 offset, so every look-back window is also a time-zone test.
+
+``expected-cards.json`` is written ONLY with ``--update-golden``, by running the real
+evaluator (``cds.pack.check.run_scenario``, the same path as ``cds rules test``). A golden
+file is a clinical claim: after updating, read every changed card as a clinician would
+(right topic and indicator, evidence naming the right resource, instructions personalised
+correctly) before committing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))  # run as a script from anywhere
+
+OUT = ROOT / "back-spasm"
+NOW = "2026-11-26T10:00:00+04:00"
+BASE = "http://ehr.example.org/fhir"
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED = "http://snomed.info/sct"
+SNOMED_OID = "urn:oid:2.16.840.1.113883.6.96"
+LOINC = "http://loinc.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+
+Resource = dict[str, Any]
+
+
+# --- time ---------------------------------------------------------------------------------
+
+
+def ago(*, hours: float = 0, days: float = 0, weeks: float = 0, now: str = NOW) -> str:
+    """A FHIR dateTime this long before ``now``, written in UTC (``...Z``)."""
+    at = datetime.fromisoformat(now) - timedelta(hours=hours, days=days, weeks=weeks)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- resources ----------------------------------------------------------------------------
+
+
+def _concept(code: str | None, system: str, display: str | None, text: str | None) -> Resource:
+    concept: Resource = {}
+    if code is not None:
+        coding: Resource = {"system": system, "code": code}
+        if display:
+            coding["display"] = display
+        concept["coding"] = [coding]
+    if text:
+        concept["text"] = text
+    return concept
+
+
+def condition(
+    id: str,
+    icd10: str | None,
+    onset: str | None,
+    *,
+    display: str | None = None,
+    system: str = ICD10,
+    text: str | None = None,
+    clinical: str = "active",
+    verification: str = "confirmed",
+    recorded: str | None = None,
+) -> Resource:
+    """A problem-list Condition; ``icd10`` is the code (in ``system``), None for text only."""
+    res: Resource = {
+        "resourceType": "Condition",
+        "id": id,
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": clinical,
+                }
+            ]
+        },
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": verification,
+                }
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "code": "problem-list-item",
+                    }
+                ]
+            }
+        ],
+        "code": _concept(icd10, system, display, text),
+    }
+    if onset:
+        res["onsetDateTime"] = onset
+    if recorded:
+        res["recordedDate"] = recorded
+    return res
+
+
+def observation(
+    id: str,
+    loinc: str,
+    value: float | str,
+    unit: str,
+    ucum: str | None,
+    effective: str,
+    *,
+    display: str | None = None,
+    status: str = "final",
+    category: str = "vital-signs",
+) -> Resource:
+    """An Observation with a valueQuantity (a str ``value`` becomes valueString)."""
+    res: Resource = {
+        "resourceType": "Observation",
+        "id": id,
+        "status": status,
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": category,
+                    }
+                ]
+            }
+        ],
+        "code": _concept(loinc, LOINC, display, None),
+        "effectiveDateTime": effective,
+    }
+    if isinstance(value, str):
+        res["valueString"] = value
+        return res
+    qty: Resource = {"value": value, "unit": unit}
+    if ucum is not None:
+        qty |= {"system": UCUM, "code": ucum}
+    res["valueQuantity"] = qty
+    return res
+
+
+def med_request(
+    id: str,
+    rxnorm_or_text: str,
+    status: str,
+    *,
+    display: str | None = None,
+    authored: str | None = None,
+    contained: bool = False,
+) -> Resource:
+    """A MedicationRequest: an RxNorm code (digits) or just text; ``contained`` puts the
+    medicine in a contained Medication referenced as ``#med``."""
+    if rxnorm_or_text.isdigit():
+        concept = _concept(rxnorm_or_text, RXNORM, display, None)
+    else:
+        concept = _concept(None, RXNORM, None, rxnorm_or_text)
+    res: Resource = {
+        "resourceType": "MedicationRequest",
+        "id": id,
+        "status": status,
+        "intent": "order",
+    }
+    if contained:
+        res["contained"] = [{"resourceType": "Medication", "id": "med", "code": concept}]
+        res["medicationReference"] = {"reference": "#med"}
+    else:
+        res["medicationCodeableConcept"] = concept
+    res["authoredOn"] = authored or ago(hours=1)
+    if status == "draft":
+        res["dosageInstruction"] = [{"text": "as directed"}]
+    return res
+
+
+def service_request(
+    id: str,
+    loinc: str,
+    display: str,
+    *,
+    status: str = "draft",
+    reason: Resource | None = None,
+) -> Resource:
+    """A (draft) imaging ServiceRequest coded in LOINC."""
+    res: Resource = {
+        "resourceType": "ServiceRequest",
+        "id": id,
+        "status": status,
+        "intent": "order",
+        "category": [{"coding": [{"system": SNOMED, "code": "363679005", "display": "Imaging"}]}],
+        "code": _concept(loinc, LOINC, display, None),
+        "authoredOn": ago(hours=0.5),
+    }
+    if reason is not None:
+        res["reasonCode"] = [reason]
+    return res
+
+
+# Common records.
+
+
+def back_pain(id: str = "lbp", *, onset: str | None = None) -> Resource:
+    """Low back pain, unspecified (M54.50), started three days ago unless told."""
+    return condition(id, "M54.50", onset or ago(days=3), display="Low back pain, unspecified")
+
+
+def temperature(id: str, value: float | str, unit: str, ucum: str | None, **kw: Any) -> Resource:
+    effective = kw.pop("effective", ago(hours=2))
+    return observation(id, "8310-5", value, unit, ucum, effective, display="Body temperature", **kw)
+
+
+def heart_rate(id: str, value: float, **kw: Any) -> Resource:
+    return observation(
+        id, "8867-4", value, "beats/minute", "{beats}/min", ago(hours=1), display="Heart rate", **kw
+    )
+
+
+XR_LUMBAR = ("24970-6", "XR Lumbar spine AP and Lateral")
+MR_LUMBAR = ("24968-0", "MR Lumbar spine")
+CT_LUMBAR = ("24963-1", "CT Lumbar spine")
+
+
+def imaging(id: str = "img1", code: tuple[str, str] = XR_LUMBAR, **kw: Any) -> Resource:
+    return service_request(id, code[0], code[1], **kw)
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    name: str
+    hook: str
+    description: str
+    statements: list[str]
+    conditions: list[Resource] = field(default_factory=list)
+    observations: list[Resource] = field(default_factory=list)
+    medications: list[Resource] = field(default_factory=list)
+    drafts: list[Resource] = field(default_factory=list)
+    birth_date: str = "1979-05-14"
+    gender: str = "female"
+    now: str = NOW
+
+    @property
+    def patient_id(self) -> str:
+        return "pt-" + self.name[:60]
+
+    def request(self) -> Resource:
+        pid = self.patient_id
+        context: Resource = {"userId": "Practitioner/dr-ortega", "patientId": pid}
+        context["encounterId"] = "enc-" + self.name[:60]
+        if self.hook in ("order-select", "order-sign"):
+            context["draftOrders"] = _bundle("collection", [_subject(r, pid) for r in self.drafts])
+            if self.hook == "order-select":
+                context["selections"] = [f"{r['resourceType']}/{r['id']}" for r in self.drafts]
+        prefetch: dict[str, Resource | None] = {
+            "patient": {
+                "resourceType": "Patient",
+                "id": pid,
+                "name": [{"family": "Synthetic", "given": ["Test"]}],
+                "gender": self.gender,
+                "birthDate": self.birth_date,
+            }
+        }
+        for key, items in (
+            ("conditions", self.conditions),
+            ("observations", self.observations),
+            ("medications", self.medications),
+        ):
+            prefetch[key] = (
+                _bundle("searchset", [_subject(r, pid) for r in items]) if items else None
+            )
+        return {
+            "hook": self.hook,
+            "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{BASE}/scenario/{self.name}")),
+            "context": context,
+            "prefetch": prefetch,
+        }
+
+    def meta(self) -> Resource:
+        return {
+            "now": self.now,
+            "description": self.description,
+            "statements": self.statements,
+            "hook": self.hook,
+        }
+
+
+def _subject(res: Resource, pid: str) -> Resource:
+    out = dict(res)
+    out["subject"] = {"reference": f"Patient/{pid}"}
+    return out
+
+
+def _bundle(kind: str, resources: Sequence[Resource]) -> Resource:
+    entry = []
+    for r in resources:
+        item: Resource = {"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r}
+        if kind == "searchset":
+            item["search"] = {"mode": "match"}
+        entry.append(item)
+    bundle: Resource = {"resourceType": "Bundle", "type": kind}
+    if kind == "searchset":
+        bundle["total"] = len(entry)
+    bundle["entry"] = entry
+    return bundle
+
+
+PV, SELECT, SIGN, DISCHARGE = "patient-view", "order-select", "order-sign", "encounter-discharge"
+
+SCENARIOS: list[Scenario] = [
+    # --- fever threshold and units (URG4) -------------------------------------------------
+    Scenario(
+        "fever-100-4-degf-card",
+        PV,
+        "Back pain; oral temperature 100.4 [degF] two hours ago: exactly 38.0 Cel, a fever.",
+        ["URG4"],
+        conditions=[back_pain()],
+        observations=[temperature("temp1", 100.4, "[degF]", "[degF]")],
+    ),
+    Scenario(
+        "fever-100-3-degf-none",
+        PV,
+        "Back pain; temperature 100.3 °F (unit written '°F'): just under 38 Cel, no card.",
+        ["URG4"],
+        conditions=[back_pain()],
+        observations=[temperature("temp1", 100.3, "°F", "[degF]")],
+    ),
+    Scenario(
+        "fever-38-0-cel-card",
+        PV,
+        "Back pain; temperature 38.0 Cel: at the threshold, a fever.",
+        ["URG4"],
+        conditions=[back_pain()],
+        observations=[temperature("temp1", 38.0, "Cel", "Cel")],
+    ),
+    Scenario(
+        "fever-37-9-cel-none",
+        PV,
+        "Back pain; temperature 37.9 Cel: below the threshold, no card.",
+        ["URG4"],
+        conditions=[back_pain()],
+        observations=[temperature("temp1", 37.9, "Cel", "Cel")],
+    ),
+    Scenario(
+        "fever-71-hours-old-card",
+        PV,
+        "Back pain; fever 38.6 Cel measured 71 h ago: inside the 72 h vital-sign window.",
+        ["URG4"],
+        conditions=[back_pain(onset=ago(days=4))],
+        observations=[temperature("temp1", 38.6, "Cel", "Cel", effective=ago(hours=71))],
+    ),
+    Scenario(
+        "fever-73-hours-old-none",
+        PV,
+        "Back pain; fever 38.6 Cel measured 73 h ago: outside the 72 h window, no card.",
+        ["URG4"],
+        conditions=[back_pain(onset=ago(days=4))],
+        observations=[temperature("temp1", 38.6, "Cel", "Cel", effective=ago(hours=73))],
+    ),
+    Scenario(
+        "fever-preliminary-or-error-none",
+        PV,
+        "Back pain; a preliminary 39.2 Cel and an entered-in-error 39.0 Cel: neither counts.",
+        ["URG4"],
+        conditions=[back_pain()],
+        observations=[
+            temperature("temp-prelim", 39.2, "Cel", "Cel", status="preliminary"),
+            temperature("temp-error", 39.0, "Cel", "Cel", status="entered-in-error"),
+        ],
+    ),
+    Scenario(
+        "temperature-unit-unreadable",
+        PV,
+        "Back pain; body temperature 38.9 in unit 'xyz': the urgent card says it was not read.",
+        ["URG4"],
+        conditions=[back_pain()],
+        observations=[temperature("temp1", 38.9, "xyz", None)],
+    ),
+    # --- heart rate and oxygen thresholds (ER5, ER1) ---------------------------------------
+    Scenario(
+        "heart-rate-131-card",
+        PV,
+        "Back pain; heart rate 131 {beats}/min: at the high emergency threshold.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[heart_rate("hr1", 131)],
+    ),
+    Scenario(
+        "heart-rate-130-none",
+        PV,
+        "Back pain; heart rate 130 {beats}/min: below the high threshold, no card.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[heart_rate("hr1", 130)],
+    ),
+    Scenario(
+        "heart-rate-40-muscle-relaxant-select",
+        SELECT,
+        "Back spasm (M62.830); heart rate 40 /min an hour ago and cyclobenzaprine being "
+        "selected: emergency sign (slow heart rate) and a sedation caution.",
+        ["ER5", "MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        observations=[heart_rate("hr1", 40)],
+        drafts=[med_request("rx1", "828348", "draft", display="cyclobenzaprine 10 MG Oral Tablet")],
+    ),
+    Scenario(
+        "heart-rate-41-none",
+        PV,
+        "Back pain; heart rate 41 /min: above the low threshold, no card.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[heart_rate("hr1", 41)],
+    ),
+    Scenario(
+        "spo2-91-card",
+        PV,
+        "Back pain; SpO2 91 % by pulse oximetry: trouble breathing (emergency).",
+        ["ER1"],
+        conditions=[back_pain()],
+        observations=[observation("spo2", "59408-5", 91, "%", "%", ago(hours=1), display="SpO2")],
+    ),
+    Scenario(
+        "spo2-92-none",
+        PV,
+        "Back pain; SpO2 92 %: above the emergency threshold, no card.",
+        ["ER1"],
+        conditions=[back_pain()],
+        observations=[observation("spo2", "59408-5", 92, "%", "%", ago(hours=1), display="SpO2")],
+    ),
+    # --- symptom window and statuses ------------------------------------------------------
+    Scenario(
+        "chills-13-days-card",
+        PV,
+        "Back pain; chills (R68.83) with onset 13 days ago: inside the 14-day symptom window.",
+        ["URG5"],
+        conditions=[back_pain(onset=ago(days=20)), condition("chills", "R68.83", ago(days=13))],
+    ),
+    Scenario(
+        "chills-15-days-none",
+        PV,
+        "Back pain; chills (R68.83) with onset 15 days ago: outside the window, no card.",
+        ["URG5"],
+        conditions=[back_pain(onset=ago(days=20)), condition("chills", "R68.83", ago(days=15))],
+    ),
+    Scenario(
+        "symptoms-resolved-or-refuted-none",
+        PV,
+        "Back pain; confusion marked resolved, fainting refuted, dyspnea entered in error: "
+        "none of them counts, no card.",
+        ["ER1", "ER2", "ER4"],
+        conditions=[
+            back_pain(),
+            condition("confusion", "R41.0", ago(days=1), clinical="resolved"),
+            condition("syncope", "R55", ago(days=1), verification="refuted"),
+            condition("dyspnea", "R06.02", ago(days=1), verification="entered-in-error"),
+        ],
+    ),
+    # --- scope -----------------------------------------------------------------------------
+    Scenario(
+        "out-of-scope-fever-no-back-pain",
+        PV,
+        "No back-pain diagnosis (knee pain); fever 39.4 Cel and chills: not this pack's "
+        "patient, no cards.",
+        ["URG4", "URG5"],
+        conditions=[
+            condition("knee", "M25.561", ago(days=2), display="Pain in right knee"),
+            condition("chills", "R68.83", ago(days=1)),
+        ],
+        observations=[temperature("temp1", 39.4, "Cel", "Cel")],
+    ),
+    Scenario(
+        "out-of-scope-discharge",
+        DISCHARGE,
+        "Discharge without a back-pain diagnosis (knee pain) but with CKD and active "
+        "cyclobenzaprine: no instructions, no cautions.",
+        ["MED3", "MED4"],
+        conditions=[
+            condition("knee", "M25.561", ago(days=2), display="Pain in right knee"),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+        medications=[med_request("rx1", "21949", "active", display="cyclobenzaprine")],
+    ),
+    # --- code variants ---------------------------------------------------------------------
+    Scenario(
+        "icd10-lowercase-no-dot-order-sign",
+        SIGN,
+        "Back pain coded 'm5450' and fever coded 'r509' (lowercase, no dot) with a lumbar "
+        "X-ray being signed: reported fever supports imaging and is an urgent sign.",
+        ["URG4", "IMG1"],
+        conditions=[
+            condition("lbp", "m5450", ago(days=5)),
+            condition("fever", "r509", ago(days=1)),
+        ],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "snomed-oid-codes",
+        PV,
+        "Low back pain (SNOMED 279039007) and dysuria (SNOMED 49650001), both sent with the "
+        "SNOMED OID as system: urgent sign (painful urination).",
+        ["URG6"],
+        conditions=[
+            condition("lbp", "279039007", ago(days=3), system=SNOMED_OID),
+            condition("dysuria", "49650001", ago(days=1), system=SNOMED_OID),
+        ],
+    ),
+    Scenario(
+        "text-only-back-pain",
+        PV,
+        "A text-only problem 'Low back pain' (no code); breathing rate 26 /min: emergency.",
+        ["ER1"],
+        conditions=[condition("lbp", None, ago(days=2), text="Low back pain")],
+        observations=[
+            observation(
+                "rr1",
+                "9279-1",
+                26,
+                "breaths/minute",
+                "{breaths}/min",
+                ago(hours=3),
+                display="Respiratory rate",
+            )
+        ],
+    ),
+    # --- emergency / urgent symptoms in the other hooks -----------------------------------
+    Scenario(
+        "emergency-symptoms-discharge",
+        DISCHARGE,
+        "Discharge; dyspnea (SNOMED), confusion, somnolence, syncope and bradycardia recorded "
+        "in the last days: one emergency card listing each, plus the instructions.",
+        ["ER1", "ER2", "ER3", "ER4", "ER5"],
+        conditions=[
+            back_pain(),
+            condition("dyspnea", "267036007", ago(days=1), system=SNOMED, display="Dyspnea"),
+            condition("confusion", "R41.0", ago(days=1), display="Disorientation, unspecified"),
+            condition("drowsy", "R40.0", ago(days=1), display="Somnolence"),
+            condition("syncope", "R55", ago(days=2), display="Syncope and collapse"),
+            condition("brady", "R00.1", ago(days=1), display="Bradycardia, unspecified"),
+        ],
+    ),
+    Scenario(
+        "urgent-symptoms-order-select",
+        SELECT,
+        "Sciatica (M54.41), tingling in both legs (R20.2), saddle numbness and dysuria this week; "
+        "acetaminophen being selected, no caution condition: one urgent card only.",
+        ["URG1", "URG2", "URG3", "URG6", "MED2"],
+        conditions=[
+            condition("sciatica", "M54.41", ago(days=3), display="Lumbago with sciatica, right"),
+            condition(
+                "paresthesia",
+                "R20.2",
+                ago(days=2),
+                display="Paresthesia of skin",
+                text="Tingling and numbness in both legs",
+            ),
+            condition(
+                "saddle",
+                "449813001",
+                ago(days=1),
+                system=SNOMED,
+                display="Numbness of saddle area",
+            ),
+            condition("dysuria", "R30.0", ago(days=1), display="Dysuria"),
+        ],
+        drafts=[med_request("rx1", "161", "draft", display="Acetaminophen")],
+    ),
+    Scenario(
+        "bladder-control-breathing-order-sign",
+        SIGN,
+        "Back pain with new urinary incontinence, breathing rate 8 /min and an unreadable "
+        "heart rate ('irregular'); lumbar MRI being signed: emergency card and imaging "
+        "supported by possible cauda equina signs.",
+        ["ER1", "ER5", "ER6", "IMG1"],
+        conditions=[
+            back_pain(),
+            condition("incont", "R32", ago(days=1), display="Unspecified urinary incontinence"),
+        ],
+        observations=[
+            observation(
+                "rr1", "9279-1", 8, "/min", "/min", ago(hours=2), display="Respiratory rate"
+            ),
+            observation("hr1", "8867-4", "irregular", "", None, ago(hours=2), display="Heart rate"),
+        ],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    # --- imaging ---------------------------------------------------------------------------
+    Scenario(
+        "imaging-not-indicated-order-sign",
+        SIGN,
+        "Back pain for 3 days, nothing else; lumbar X-ray being signed: not indicated, with a "
+        "suggestion to remove the order.",
+        ["IMG1"],
+        conditions=[back_pain()],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "imaging-fall-supported-order-select",
+        SELECT,
+        "Back pain after a fall (W19.XXXA) two days ago; lumbar MRI selected: supported by trauma.",
+        ["IMG2"],
+        conditions=[
+            back_pain(onset=ago(days=2)),
+            condition("fall", "W19.XXXA", ago(days=2), display="Unspecified fall"),
+        ],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
+        "imaging-strain-not-trauma-order-select",
+        SELECT,
+        "Lumbar strain code alone (S39.012A, lifting); lumbar X-ray selected: a strain code is "
+        "not trauma, so imaging is not indicated.",
+        ["IMG1", "IMG2"],
+        conditions=[
+            condition(
+                "strain",
+                "S39.012A",
+                ago(days=2),
+                display="Strain of muscle, fascia and tendon of lower back, initial encounter",
+            )
+        ],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "imaging-pain-7-weeks-supported",
+        SIGN,
+        "Back pain with onset 7 weeks ago; lumbar X-ray being signed: persistent pain (at "
+        "least 6 weeks) supports imaging.",
+        ["IMG3"],
+        conditions=[back_pain(onset=ago(weeks=7))],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "imaging-pain-5-weeks-not-indicated",
+        SIGN,
+        "Back pain with onset 5 weeks ago; lumbar X-ray being signed: not yet persistent, "
+        "not indicated.",
+        ["IMG1", "IMG3"],
+        conditions=[back_pain(onset=ago(weeks=5))],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "imaging-order-alone-in-scope",
+        SIGN,
+        "No back-pain diagnosis, but a lumbar CT being signed: the draft lumbar imaging order "
+        "puts the patient in scope; no supporting criterion.",
+        ["IMG1"],
+        drafts=[imaging(code=CT_LUMBAR)],
+    ),
+    Scenario(
+        "imaging-red-flags-order-select",
+        SELECT,
+        "Back pain with breast-cancer history (Z85.3), weakness in both legs (M62.81) and fever "
+        "38.4 Cel; lumbar MRI selected: imaging supported (three criteria) and an urgent card.",
+        ["IMG1", "URG2", "URG4"],
+        conditions=[
+            back_pain(),
+            condition("cancer-hx", "Z85.3", ago(weeks=300), display="History of breast cancer"),
+            condition(
+                "weakness",
+                "M62.81",
+                ago(days=2),
+                display="Muscle weakness (generalized)",
+                text="Weakness in both legs",
+            ),
+        ],
+        observations=[temperature("temp1", 38.4, "Cel", "Cel")],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    # --- pain-reliever cautions (MED2, MED3) -----------------------------------------------
+    Scenario(
+        "nsaid-ckd-caution",
+        SIGN,
+        "Back pain and CKD stage 3 (N18.30); ibuprofen being signed: caution (kidney disease) "
+        "with a suggestion to switch to acetaminophen.",
+        ["MED3"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "nsaid-egfr-59-caution",
+        SIGN,
+        "Back pain; latest eGFR 59 mL/min/1.73m2 (two months ago); ibuprofen being signed: "
+        "caution (eGFR below 60).",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "egfr",
+                "98979-8",
+                59,
+                "mL/min/1.73m2",
+                "mL/min/{1.73_m2}",
+                ago(days=60),
+                display="eGFR (CKD-EPI 2021)",
+                category="laboratory",
+            )
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "nsaid-egfr-60-none",
+        SIGN,
+        "Back pain; latest eGFR 60 mL/min/1.73m2; ibuprofen being signed: no caution.",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "egfr",
+                "98979-8",
+                60,
+                "mL/min/1.73m2",
+                "mL/min/{1.73_m2}",
+                ago(days=60),
+                display="eGFR (CKD-EPI 2021)",
+                category="laboratory",
+            )
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "nsaid-hba1c-6-5-caution",
+        SELECT,
+        "Back pain; latest HbA1c 6.5 % (three months ago); naproxen selected: caution "
+        "(diabetes range).",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "a1c", "4548-4", 6.5, "%", "%", ago(days=90), display="HbA1c", category="laboratory"
+            )
+        ],
+        drafts=[med_request("rx1", "7258", "draft", display="Naproxen")],
+    ),
+    Scenario(
+        "nsaid-hba1c-6-4-none",
+        SELECT,
+        "Back pain; latest HbA1c 6.4 %, an older 7.1 % eight months ago; naproxen selected: "
+        "only the latest result counts, no caution.",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "a1c", "4548-4", 6.4, "%", "%", ago(days=90), display="HbA1c", category="laboratory"
+            ),
+            observation(
+                "a1c-old",
+                "4548-4",
+                7.1,
+                "%",
+                "%",
+                ago(days=240),
+                display="HbA1c",
+                category="laboratory",
+            ),
+        ],
+        drafts=[med_request("rx1", "7258", "draft", display="Naproxen")],
+    ),
+    Scenario(
+        "nsaid-hba1c-mmol-mol-caution",
+        SIGN,
+        "Back pain; HbA1c 48 mmol/mol (IFCC; 6.54 % NGSP); naproxen being signed: caution.",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "a1c",
+                "4548-4",
+                48,
+                "mmol/mol",
+                "mmol/mol",
+                ago(days=30),
+                display="HbA1c",
+                category="laboratory",
+            )
+        ],
+        drafts=[med_request("rx1", "7258", "draft", display="Naproxen")],
+    ),
+    Scenario(
+        "ibuprofen-product-code-blood-thinner",
+        SELECT,
+        "Back pain; active apixaban and a stopped warfarin; 'ibuprofen 600 MG Oral Tablet' "
+        "(product-level RxNorm 197806) selected: caution naming apixaban only.",
+        ["MED3"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("apix", "1364430", "active", display="apixaban", authored=ago(weeks=20)),
+            med_request("warf", "11289", "stopped", display="Warfarin", authored=ago(weeks=60)),
+        ],
+        drafts=[
+            med_request("rx1", "197806", "draft", display="ibuprofen 600 MG Oral Tablet"),
+        ],
+    ),
+    Scenario(
+        "blood-thinner-stopped-none",
+        SIGN,
+        "Back pain; warfarin stopped (the only blood thinner); naproxen being signed: no caution.",
+        ["MED3"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("warf", "11289", "stopped", display="Warfarin", authored=ago(weeks=60))
+        ],
+        drafts=[med_request("rx1", "7258", "draft", display="Naproxen")],
+    ),
+    Scenario(
+        "nsaid-liver-disease-no-swap",
+        SELECT,
+        "Back pain and cirrhosis (K74.60); ibuprofen selected: caution (liver disease), and "
+        "no suggestion to switch to acetaminophen.",
+        ["MED3"],
+        conditions=[
+            back_pain(),
+            condition("cirrhosis", "K74.60", ago(weeks=80), display="Unspecified cirrhosis"),
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "nsaid-ulcer-bleeding-diabetes-anticoagulant",
+        SIGN,
+        "Back pain, peptic ulcer (K27.3), GI bleeding (K92.2), type 2 diabetes (E11.9) and "
+        "long-term anticoagulant use (Z79.01); naproxen being signed: one caution naming each.",
+        ["MED2", "MED3"],
+        conditions=[
+            back_pain(),
+            condition("ulcer", "K27.3", ago(weeks=30), display="Acute peptic ulcer"),
+            condition("gibleed", "K92.2", ago(weeks=30), display="GI hemorrhage, unspecified"),
+            condition("dm2", "E11.9", ago(weeks=200), display="Type 2 diabetes mellitus"),
+            condition(
+                "anticoag", "Z79.01", ago(weeks=50), display="Long term use of anticoagulants"
+            ),
+        ],
+        drafts=[med_request("rx1", "7258", "draft", display="Naproxen")],
+    ),
+    Scenario(
+        "back-spasm-order-reason-in-scope",
+        SIGN,
+        "No back-pain Condition, but ibuprofen is ordered for 'Muscle spasm of back' "
+        "(reasonCode M62.830); type 2 diabetes: in scope through the order's reason; caution.",
+        ["MED3"],
+        conditions=[condition("dm2", "E11.9", ago(weeks=200), display="Type 2 diabetes mellitus")],
+        drafts=[
+            med_request("rx1", "5640", "draft", display="Ibuprofen")
+            | {"reasonCode": [_concept("M62.830", ICD10, "Muscle spasm of back", None)]}
+        ],
+    ),
+    # --- sedating medicines (MED4) ---------------------------------------------------------
+    Scenario(
+        "muscle-relaxant-contained-medication",
+        SIGN,
+        "Back spasm; cyclobenzaprine ordered through a contained Medication (#med): "
+        "sedation caution.",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=1), display="Muscle spasm of back")],
+        drafts=[med_request("rx1", "21949", "draft", display="cyclobenzaprine", contained=True)],
+    ),
+    Scenario(
+        "opioid-order-select",
+        SELECT,
+        "Back pain; oxycodone 5 mg selected: sedation caution.",
+        ["MED4"],
+        conditions=[back_pain()],
+        drafts=[
+            med_request(
+                "rx1", "1049621", "draft", display="oxycodone hydrochloride 5 MG Oral Tablet"
+            )
+        ],
+    ),
+    # --- discharge ------------------------------------------------------------------------
+    Scenario(
+        "discharge-standard-instructions",
+        DISCHARGE,
+        "Back pain, nothing else: the instructions include store-bought pain relievers and "
+        "the general advice about sleepy medicines.",
+        ["MED2", "FU1", "HC1"],
+        conditions=[back_pain()],
+    ),
+    Scenario(
+        "discharge-ckd-no-ibuprofen",
+        DISCHARGE,
+        "Back pain and CKD stage 3: the instructions drop 'take ibuprofen or naproxen' and add "
+        "'stay away from'; an analgesic-caution card names the CKD.",
+        ["MED2", "MED3"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+    ),
+    Scenario(
+        "discharge-cyclobenzaprine-active",
+        DISCHARGE,
+        "Back spasm; cyclobenzaprine active at discharge (oxycodone stopped): the no-driving "
+        "passage and a sedation-caution card naming cyclobenzaprine only.",
+        ["MED4", "MED5"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request(
+                "cyclo",
+                "828348",
+                "active",
+                display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
+            ),
+            med_request(
+                "oxy",
+                "1049621",
+                "stopped",
+                display="oxycodone hydrochloride 5 MG Oral Tablet",
+                authored=ago(weeks=10),
+            ),
+        ],
+    ),
+    Scenario(
+        "discharge-heart-rate-40-fever",
+        DISCHARGE,
+        "Back pain; heart rate 40 /min and temperature 101.5 °F today: emergency and urgent "
+        "cards besides the instructions.",
+        ["ER5", "URG4"],
+        conditions=[back_pain()],
+        observations=[heart_rate("hr1", 40), temperature("temp1", 101.5, "°F", "[degF]")],
+    ),
+]
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _files(sc: Scenario) -> dict[str, str]:
+    return {"request.json": _dump(sc.request()), "scenario.json": _dump(sc.meta())}
+
+
+def _golden(sc: Scenario) -> str:
+    from cds.pack.check import Scenario as Loaded
+    from cds.pack.check import run_scenario
+
+    return _dump(run_scenario(Loaded(OUT / sc.name, sc.meta())))
+
+
+README_HEAD = """\
+# Back-spasm golden scenarios
+
+Each folder is one CDS Hooks 2.0 call to the `back-spasm` pack and the response it must get:
+
+- `request.json`: the complete request (hook, hookInstance, context with `draftOrders` for
+  the order hooks, and prefetch `patient`, `conditions`, `observations`, `medications`;
+  a prefetch key is `null` when the patient has no such records);
+- `scenario.json`: `now` (the evaluation time, with a +04:00 offset while record times are
+  in UTC), a description, the sheet statement IDs it exercises, and the hook;
+- `expected-cards.json`: the response, normalised (card and suggestion uuids are `<uuid>`).
+
+**Where the data comes from.** Every patient is hand-written and synthetic: no real person,
+no export from an EHR. The requests are generated by `fhir_examples/make_scenarios.py` from
+short Python descriptions (helpers `condition`, `observation`, `med_request`,
+`service_request`); codes come from the pack's `rules/back-spasm/valuesets.json`, except
+where a scenario tests a variant on purpose (lowercase ICD-10-CM without the dot, the SNOMED
+OID, a text-only problem, a product-level RxNorm code matched by its display).
+
+**Running them.** `cds rules test` (or `pytest tests/scenarios`) evaluates every folder and
+shows a diff for any card that changed.
+
+**Adding or changing one.** Edit `SCENARIOS` in `make_scenarios.py`, then run
+
+    .venv/bin/python fhir_examples/make_scenarios.py --update-golden
+
+which rewrites the requests, runs the real evaluator to write `expected-cards.json`, and
+rewrites this README's table. Without `--update-golden` only the requests are written;
+`--check` writes nothing and exits 1 when a file is out of date. **Read every changed
+expected file as a clinician would** (right topic and indicator, evidence naming the right
+resource, instructions personalised correctly) before committing: a golden file that encodes
+a bug is worse than none.
+
+| scenario | hook | topics (cards) | statements |
+|---|---|---|---|
+"""
+
+
+def _readme() -> str:
+    rows = []
+    for sc in SCENARIOS:
+        path = OUT / sc.name / "expected-cards.json"
+        cards = json.loads(path.read_text())["cards"] if path.exists() else []
+        topics = ", ".join(c["source"]["topic"]["code"] for c in cards) or "none"
+        rows.append(f"| `{sc.name}` | {sc.hook} | {topics} | {', '.join(sc.statements)} |")
+    return README_HEAD + "\n".join(rows) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--update-golden",
+        action="store_true",
+        help="also (re)write expected-cards.json by running the real evaluator",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any file differs"
+    )
+    args = parser.parse_args(argv)
+    names = [sc.name for sc in SCENARIOS]
+    if len(set(names)) != len(names):
+        parser.error("scenario names are not unique")
+    stale: list[str] = []
+    for sc in SCENARIOS:
+        folder = OUT / sc.name
+        for fname, text in _files(sc).items():
+            path = folder / fname
+            if path.exists() and path.read_text() == text:
+                continue
+            stale.append(str(path.relative_to(ROOT)))
+            if not args.check:
+                folder.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+        if args.update_golden and not args.check:
+            (folder / "expected-cards.json").write_text(_golden(sc))
+        elif not (folder / "expected-cards.json").exists():
+            stale.append(f"{folder.relative_to(ROOT)}/expected-cards.json (missing)")
+    readme = OUT / "README.md"
+    if args.update_golden and not args.check:
+        readme.write_text(_readme())
+    elif not readme.exists() or readme.read_text() != _readme():
+        stale.append(str(readme.relative_to(ROOT)))
+    extra = (
+        sorted(d.name for d in OUT.iterdir() if d.is_dir() and d.name not in names)
+        if OUT.is_dir()
+        else []
+    )
+    for name in extra:
+        print(f"note: {name}/ is not generated by this script", file=sys.stderr)
+    if args.check:
+        for s in stale:
+            print(f"out of date: {s}")
+        return 1 if stale else 0
+    print(f"{len(SCENARIOS)} scenarios in {OUT.relative_to(ROOT.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

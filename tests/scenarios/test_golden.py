@@ -1,0 +1,95 @@
+"""Golden cards: every scenario under fhir_examples/.
+
+Each scenario folder holds a CDS Hooks request, its evaluation time and the expected
+(normalised) response. The comparison is the one ``cds rules test`` makes
+(``cds.pack.check``); the CLI itself is also run end to end. To add or change a scenario,
+edit ``fhir_examples/make_scenarios.py`` and run it with ``--update-golden`` (then read the
+changed cards as a clinician would before committing them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cds.pack.check import Scenario, diff, normalise, run_scenario, scenarios
+from cds.pack.load import load_pack
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = scenarios(load_pack())
+
+
+def test_there_are_scenarios() -> None:
+    assert len(SCENARIOS) >= 30, "the back-spasm pack lost its golden scenarios"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario_matches_golden(scenario: Scenario) -> None:
+    actual = run_scenario(scenario)
+    delta = diff(normalise(scenario.expected), actual)
+    assert not delta, f"{scenario.name}: cards differ from expected-cards.json\n{delta}"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario_is_well_formed(scenario: Scenario) -> None:
+    meta = scenario.meta
+    assert set(meta) >= {"now", "description", "statements", "hook"}
+    assert scenario.now.utcoffset() not in (None, 0), "use a non-UTC offset for 'now'"
+    request = json.loads(scenario.request_bytes)
+    assert request["hook"] == meta["hook"]
+    assert request["context"]["userId"].startswith("Practitioner/")
+
+
+def test_generator_and_files_agree() -> None:
+    """The request files are what make_scenarios.py writes (no hand edits drift away)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "fhir_examples" / "make_scenarios.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cli_rules_test_passes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cds", "rules", "test"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = re.search(r"^(\d+) passed, 0 failed$", done.stdout, re.MULTILINE)
+    assert summary, done.stdout
+    assert int(summary.group(1)) == len(SCENARIOS)
+
+
+def test_cli_evaluate_matches_golden() -> None:
+    scenario = next(s for s in SCENARIOS if s.name == "nsaid-ckd-caution")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cds",
+            "evaluate",
+            str(scenario.path / "request.json"),
+            "--now",
+            scenario.meta["now"],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    actual = normalise(json.loads(done.stdout))
+    delta = diff(normalise(scenario.expected), actual)
+    assert not delta, delta
+    assert actual["cards"], "the chosen scenario should produce cards"

@@ -1,0 +1,248 @@
+"""Tests for service/app.py and service/routes.py: the three endpoints and every error path."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from cds.service.app import create_app
+from cds.store import Store
+from tests.service.asgi import serve, serve_settings, settings
+from tests.service.patient import full_prefetch, hook_request, outcome
+
+pytestmark = pytest.mark.anyio
+PV = "/cds-services/back-spasm-patient-view"
+SERVICE_IDS = [
+    "back-spasm-patient-view",
+    "back-spasm-order-select",
+    "back-spasm-order-sign",
+    "back-spasm-encounter-discharge",
+]
+
+
+@pytest.fixture
+async def client(tmp_path: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_settings(settings(tmp_path, max_body_bytes=20_000)) as c:
+        yield c
+
+
+def assert_outcome(response: httpx.Response, status: int, code: str, error: str) -> str:
+    """The canonical error shape: an OperationOutcome with one error issue; the diagnostics."""
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    (issue,) = body["issue"]
+    assert issue["severity"] == "error"
+    assert issue["code"] == code
+    assert issue["details"]["coding"][0]["code"] == error
+    assert "Traceback" not in response.text
+    diagnostics: str = issue["diagnostics"]
+    return diagnostics
+
+
+async def test_discovery_lists_the_four_services_with_2_0_prefetch(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/cds-services")
+    assert response.status_code == 200
+    services = response.json()["services"]
+    assert [s["id"] for s in services] == SERVICE_IDS
+    for service in services:
+        assert service["description"] and service["title"] and service["usageRequirements"]
+        assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
+        for template in service["prefetch"].values():
+            tokens = template.count("{{")
+            assert tokens == template.count("{{context.patientId}}") == 1
+
+
+async def test_hook_call_returns_cards_with_timing(client: httpx.AsyncClient) -> None:
+    response = await client.post(PV, json=hook_request(prefetch=full_prefetch()))
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["cards"]
+    assert card["indicator"] == "warning"
+    assert card["source"]["topic"]["code"] == "urgent-sign"
+    assert "evaluate;dur=" in response.headers["server-timing"]
+
+
+async def test_unknown_fields_and_extensions_are_accepted(client: httpx.AsyncClient) -> None:
+    body = hook_request(prefetch=full_prefetch(), extension={"org.example.x": 1}, newField=[1])
+    body["context"]["org.example.ctx"] = {"a": 1}
+    response = await client.post(PV, json=body)
+    assert response.status_code == 200
+    assert len(response.json()["cards"]) == 1
+
+
+async def test_patient_without_back_pain_gets_no_cards(client: httpx.AsyncClient) -> None:
+    prefetch = full_prefetch()
+    prefetch["conditions"] = None  # known empty
+    response = await client.post(PV, json=hook_request(prefetch=prefetch))
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "issue", "error"),
+    [
+        (PV, b"{not json", 400, "invalid", "input-error"),
+        (PV, b'{"hook": "patient-view"}', 400, "invalid", "input-error"),
+        (PV, b"[]", 400, "invalid", "input-error"),
+        ("/cds-services/no-such-service", b"{}", 404, "not-found", "unknown-service"),
+        ("/cds-services/no-such-service/feedback", b"{}", 404, "not-found", "unknown-service"),
+        (PV + "/feedback", b'{"feedback": [{"card": "x"}]}', 400, "invalid", "input-error"),
+    ],
+    ids=["malformed-json", "missing-fields", "not-an-object", "unknown", "unknown-fb", "bad-fb"],
+)
+async def test_error_paths_answer_an_operation_outcome(
+    client: httpx.AsyncClient, path: str, body: bytes, status: int, issue: str, error: str
+) -> None:
+    response = await client.post(path, content=body)
+    assert_outcome(response, status, issue, error)
+
+
+async def test_hook_mismatch_is_400(client: httpx.AsyncClient) -> None:
+    body = hook_request("patient-view", prefetch=full_prefetch())
+    response = await client.post("/cds-services/back-spasm-order-sign", json=body)
+    text = assert_outcome(response, 400, "invalid", "input-error")
+    assert "order-sign" in text
+
+
+async def test_missing_required_prefetch_without_server_is_412_naming_keys(
+    client: httpx.AsyncClient,
+) -> None:
+    prefetch = full_prefetch()
+    del prefetch["patient"]
+    prefetch["conditions"] = outcome()
+    response = await client.post(PV, json=hook_request(prefetch=prefetch))
+    text = assert_outcome(response, 412, "incomplete", "missing-data")
+    assert "patient" in text and "conditions" in text
+    assert response.json()["issue"][0]["expression"] == ["prefetch.patient", "prefetch.conditions"]
+
+
+async def test_missing_optional_prefetch_still_answers(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefetch = full_prefetch()
+    del prefetch["observations"]
+    with caplog.at_level(logging.WARNING):
+        response = await client.post(PV, json=hook_request(prefetch=prefetch))
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}  # no fever without observations
+    assert "observations" in caplog.text
+
+
+async def test_body_over_the_limit_by_content_length_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.post(PV, content=b" " * 20_001)
+    assert_outcome(response, 413, "too-long", "payload-too-large")
+
+
+async def test_body_over_the_limit_when_streamed_is_413(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(30):
+            yield b" " * 1000
+
+    response = await client.post(PV, content=chunks())
+    assert "content-length" not in response.request.headers
+    assert_outcome(response, 413, "too-long", "payload-too-large")
+
+
+async def test_unknown_route_is_an_operation_outcome(client: httpx.AsyncClient) -> None:
+    assert_outcome(await client.get("/nowhere"), 404, "not-found", "http-404")
+
+
+async def test_feedback_is_stored_once_and_answers_empty_object(
+    client: httpx.AsyncClient, tmp_path: Any
+) -> None:
+    cards = (await client.post(PV, json=hook_request(prefetch=full_prefetch()))).json()["cards"]
+    item = {
+        "card": cards[0]["uuid"],
+        "outcome": "overridden",
+        "overrideReason": {
+            "reason": {"system": "https://cds.example.org/override-reason", "code": "x"},
+            "userComment": "seen",
+        },
+        "outcomeTimestamp": "2026-11-26T08:00:00Z",
+        "extension": {"org.example": True},
+    }
+    for _ in range(2):
+        response = await client.post(
+            PV + "/feedback", json={"feedback": [item, copy.deepcopy(item)]}
+        )
+        assert response.status_code == 200
+        assert response.json() == {}
+    (row,) = Store(f"sqlite:///{tmp_path}/cds.sqlite3").report()
+    assert (row.rule_id, row.cards, row.overridden, row.accepted) == ("urg-fever-measured", 1, 1, 0)
+
+
+async def test_store_down_fails_feedback_with_503_but_hooks_answer(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "file").write_text("")
+    broken = Store(f"sqlite:///{tmp_path}/file/sub/cds.sqlite3")  # parent is a file
+    async with serve_settings(settings(tmp_path), store=broken) as client:
+        with caplog.at_level(logging.ERROR):
+            hook = await client.post(PV, json=hook_request(prefetch=full_prefetch()))
+        feedback = await client.post(
+            PV + "/feedback",
+            json={
+                "feedback": [
+                    {
+                        "card": "c",
+                        "outcome": "overridden",
+                        "overrideReason": {"userComment": "no"},
+                        "outcomeTimestamp": "2026-11-26T08:00:00Z",
+                    }
+                ]
+            },
+        )
+    assert hook.status_code == 200 and len(hook.json()["cards"]) == 1
+    assert "not recorded" in caplog.text
+    assert_outcome(feedback, 503, "transient", "store-unavailable")
+
+
+async def test_unexpected_error_is_a_500_without_stack_trace(tmp_path: Any) -> None:
+    app = create_app(settings(tmp_path))
+
+    class Exploding:
+        async def resolve(self, *args: Any) -> Any:
+            raise RuntimeError("secret internals")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app):
+        app.state.cds.resolver = Exploding()
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as c:
+            response = await c.post(PV, json=hook_request(prefetch=full_prefetch()))
+    text = assert_outcome(response, 500, "exception", "internal-error")
+    assert "secret" not in response.text and text == "internal error"
+
+
+async def test_cors_is_off_by_default_and_configurable(tmp_path: Any) -> None:
+    headers = {"Origin": "https://ehr.example.org", "Access-Control-Request-Method": "POST"}
+    async with serve_settings(settings(tmp_path)) as client:
+        plain = await client.options(PV, headers=headers)
+    s = settings(tmp_path, cors_origins=["https://ehr.example.org"])
+    async with serve_settings(s) as client:
+        allowed = await client.options(PV, headers=headers)
+    assert "access-control-allow-origin" not in plain.headers
+    assert allowed.headers["access-control-allow-origin"] == "https://ehr.example.org"
+
+
+async def test_app_serves_each_hook(client: httpx.AsyncClient) -> None:
+    for sid in SERVICE_IDS:
+        hook = sid.removeprefix("back-spasm-")
+        response = await client.post(
+            f"/cds-services/{sid}", json=hook_request(hook, full_prefetch())
+        )
+        assert response.status_code == 200, response.text
+        topics = {c["source"]["topic"]["code"] for c in response.json()["cards"]}
+        assert "urgent-sign" in topics
+
+
+async def test_serve_helper_is_usable_directly(tmp_path: Any) -> None:
+    async with serve(create_app(settings(tmp_path))) as client:
+        assert (await client.get("/cds-services")).status_code == 200

@@ -1,0 +1,100 @@
+"""Tests for config.py: precedence, validation with hints, and the secure-by-default rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cds.config import Settings, is_loopback, load_settings
+from cds.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"CDS_{name.upper()}", raising=False)
+
+
+def test_defaults_need_no_configuration() -> None:
+    s = load_settings()
+    assert (s.host, s.port, s.pack, s.dev_mode) == ("127.0.0.1", 8080, "back-spasm", True)
+    assert s.external_base_url == "http://127.0.0.1:8080"
+    assert s.database_url == "sqlite:///./var/cds.sqlite3"
+
+
+def test_precedence_defaults_file_env_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "cds.yaml"
+    config.write_text(
+        "port: 9001\nlog_level: debug\npack: back-spasm\nsite: {fever_celsius: 38.3}\n"
+    )
+    assert load_settings(config).port == 9001
+    monkeypatch.setenv("CDS_PORT", "9002")
+    monkeypatch.setenv("CDS_FHIR_SERVER_ALLOWLIST", '["https://fhir.example.org/"]')
+    s = load_settings(config)
+    assert (s.port, s.log_level, s.site) == (9002, "debug", {"fever_celsius": 38.3})
+    assert s.fhir_server_allowlist == ["https://fhir.example.org/"]
+    assert load_settings(config, {"port": 9003, "host": None}).port == 9003
+
+
+def test_json_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "cds.json"
+    config.write_text(json.dumps({"base_url": "https://cds.example.org/"}))
+    assert load_settings(config).external_base_url == "https://cds.example.org"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("prot: 9000\n", "did you mean 'port'"),
+        ("port: many\n", "port (from"),
+        ("jwt_issuers: [{iss: x}]\n", "needs jwks"),
+        ("- a list\n", "mapping"),
+        ("port: [1\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_stops_with_a_hint(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "cds.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        load_settings(config)
+
+
+def test_missing_config_file() -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings("/nonexistent/cds.yaml")
+
+
+def test_bad_environment_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDS_PORT", "eighty")
+    with pytest.raises(ConfigError, match="from environment"):
+        load_settings()
+
+
+def test_non_loopback_host_without_issuers_is_refused() -> None:
+    with pytest.raises(ConfigError, match="non-loopback"):
+        load_settings(None, {"host": "0.0.0.0"})
+    issuer = {"iss": "https://ehr", "jwks": {"keys": []}}
+    assert load_settings(None, {"host": "0.0.0.0", "jwt_issuers": [issuer]}).host == "0.0.0.0"
+
+
+def test_dev_mode_can_be_switched_off() -> None:
+    with pytest.raises(ConfigError, match="allow_insecure_dev"):
+        load_settings(None, {"allow_insecure_dev": False})
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.5", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

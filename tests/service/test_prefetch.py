@@ -1,0 +1,199 @@
+"""Tests for service/prefetch.py: the five prefetch cases, paging, SSRF and failure modes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from cds.errors import MissingDataError
+from cds.hooks.models import parse_hook_request
+from cds.service.prefetch import FetchPolicy, PrefetchResolver, render
+from cds.service.services import PREFETCH
+from tests.service.patient import (
+    back_pain,
+    full_prefetch,
+    hook_request,
+    outcome,
+    patient,
+    searchset,
+    temperature,
+)
+
+pytestmark = pytest.mark.anyio
+FHIR = "https://fhir.example.org/r4"
+TOKEN = "secret-access-token"
+POLICY = FetchPolicy(allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5)
+
+
+class FakeFhir:
+    """A MockTransport FHIR server: answers by path, records every request."""
+
+    def __init__(self, routes: dict[str, Any] | None = None) -> None:
+        self.routes = routes or {}
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        key = str(request.url).removeprefix(FHIR + "/")
+        answer = self.routes.get(key, self.routes.get(key.split("?")[0]))
+        if answer is None:
+            return httpx.Response(404, json=outcome("not found"))
+        if isinstance(answer, httpx.Response):
+            return answer
+        return httpx.Response(200, json=answer)
+
+
+def resolver(server: FakeFhir, policy: FetchPolicy = POLICY) -> PrefetchResolver:
+    return PrefetchResolver(httpx.AsyncClient(transport=httpx.MockTransport(server)), policy)
+
+
+def request(prefetch: dict[str, Any] | None, server: str = FHIR, token: bool = True) -> Any:
+    extra: dict[str, Any] = {"fhirServer": server}
+    if token:
+        extra["fhirAuthorization"] = {
+            "access_token": TOKEN,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "cds-service",
+        }
+    return parse_hook_request(hook_request(prefetch=prefetch, **extra))
+
+
+def everything() -> dict[str, Any]:
+    return {
+        "Patient/p1": patient(),
+        "Condition": searchset(back_pain()),
+        "Observation": searchset(temperature(38.5)),
+        "MedicationRequest": searchset(),
+    }
+
+
+async def test_complete_prefetch_fetches_nothing() -> None:
+    server = FakeFhir()
+    result = await resolver(server).resolve(request(full_prefetch()), PREFETCH)
+    assert server.requests == [] and result.extra == []
+
+
+async def test_null_is_known_empty_and_not_fetched() -> None:
+    server = FakeFhir()
+    prefetch = {"patient": patient(), "conditions": None, "observations": None, "medications": None}
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert server.requests == [] and result.unavailable == []
+
+
+async def test_absent_and_operation_outcome_keys_are_fetched_with_the_token() -> None:
+    server = FakeFhir(everything())
+    prefetch = {"patient": patient(), "conditions": outcome()}
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert sorted(result.fetched) == ["conditions", "medications", "observations"]
+    paths = sorted(r.url.path for r in server.requests)
+    assert paths == ["/r4/Condition", "/r4/MedicationRequest", "/r4/Observation"]
+    assert {r.headers["authorization"] for r in server.requests} == {f"Bearer {TOKEN}"}
+    observation_query = next(r for r in server.requests if r.url.path.endswith("Observation"))
+    assert observation_query.url.params["patient"] == "p1"
+    assert observation_query.url.params["_sort"] == "-date"
+
+
+async def test_next_links_are_followed_for_prefetched_and_fetched_bundles() -> None:
+    page2 = f"{FHIR}/Observation?patient=p1&_count=1&_offset=1"
+    page3 = f"{FHIR}/Observation?patient=p1&_count=1&_offset=2"
+    server = FakeFhir(
+        {
+            page2.removeprefix(FHIR + "/"): searchset(temperature(37.0, oid="o2"), next_url=page3),
+            page3.removeprefix(FHIR + "/"): searchset(temperature(38.9, oid="o3")),
+        }
+    )
+    prefetch = full_prefetch()
+    prefetch["observations"] = searchset(temperature(36.5), next_url=page2)
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert result.fetched == ["observations"]
+    assert [str(r.url) for r in server.requests] == [page2, page3]
+    assert len(result.extra) == 2
+
+
+async def test_next_link_to_another_host_is_not_followed() -> None:
+    server = FakeFhir()
+    prefetch = full_prefetch()
+    prefetch["conditions"] = searchset(back_pain(), next_url="https://evil.org/r4/Condition?p=2")
+    with pytest.raises(MissingDataError, match="conditions"):
+        await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert server.requests == []
+
+
+async def test_a_server_outside_the_allowlist_is_never_contacted() -> None:
+    server = FakeFhir(everything())
+    for bad in ("https://fhir.example.org.evil.com/r4", "http://169.254.169.254/latest"):
+        with pytest.raises(MissingDataError, match="patient, conditions"):
+            await resolver(server).resolve(request({}, server=bad), PREFETCH)
+    assert server.requests == []
+
+
+async def test_without_a_token_the_fetch_goes_unauthenticated() -> None:
+    server = FakeFhir(everything())
+    await resolver(server).resolve(request({}, token=False), PREFETCH)
+    assert server.requests and all("authorization" not in r.headers for r in server.requests)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(401, json=outcome("no")),
+        httpx.Response(500, text="boom"),
+        httpx.Response(200, text="{not json"),
+        httpx.Response(200, json=[1, 2]),
+        httpx.Response(200, json=outcome("search failed")),
+    ],
+    ids=["401", "500", "malformed", "not-a-resource", "operation-outcome"],
+)
+async def test_failed_fetch_of_a_required_key_is_missing_data(
+    answer: httpx.Response, caplog: pytest.LogCaptureFixture
+) -> None:
+    routes = {**everything(), "Condition": answer}
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    with caplog.at_level(logging.DEBUG), pytest.raises(MissingDataError) as caught:
+        await resolver(FakeFhir(routes)).resolve(request(prefetch), PREFETCH)
+    assert caught.value.details == {"missing": ["conditions"]}
+    assert TOKEN not in caplog.text
+
+
+async def test_failed_optional_key_is_skipped() -> None:
+    routes = {**everything(), "Observation": httpx.Response(500)}
+    result = await resolver(FakeFhir(routes)).resolve(request({}), PREFETCH)
+    assert result.unavailable == ["observations"]
+    assert sorted(result.fetched) == ["conditions", "medications", "patient"]
+
+
+async def test_slow_server_hits_the_time_budget() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json=patient())
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(slow))
+    policy = FetchPolicy(allowlist=(FHIR,), call_timeout=0.2, total_timeout=0.3, max_pages=5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(MissingDataError):
+        await PrefetchResolver(client, policy).resolve(request({}), PREFETCH)
+    assert loop.time() - started < 1.5
+
+
+async def test_paging_stops_at_max_pages() -> None:
+    loop_url = f"{FHIR}/Condition?page=again"
+    server = FakeFhir({"Condition?page=again": searchset(back_pain(), next_url=loop_url)})
+    prefetch = full_prefetch()
+    prefetch["conditions"] = searchset(back_pain(), next_url=loop_url)
+    with pytest.raises(MissingDataError):
+        await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert len(server.requests) == POLICY.max_pages
+
+
+def test_render_fills_context_tokens() -> None:
+    assert render("Condition?patient={{context.patientId}}", {"patientId": "p9"}) == (
+        "Condition?patient=p9"
+    )
