@@ -29,6 +29,9 @@ class ValueSetIndex:
     prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     excluded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    any_text: re.Pattern[str] | None = None
+    """All text patterns in one: most concepts match none, and one search says so."""
+    _memo: dict[tuple[tuple[Coding, ...], str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, valuesets: Mapping[str, ValueSet]) -> ValueSetIndex:
@@ -48,10 +51,26 @@ class ValueSetIndex:
                 index.prefixes.setdefault(system, []).append((prefix, vs.id))
             for pattern in vs.text:
                 index.text.append((re.compile(pattern, re.IGNORECASE), vs.id))
+        if index.text:
+            joined = "|".join(f"(?:{p.pattern})" for p, _ in index.text)
+            index.any_text = re.compile(joined, re.IGNORECASE)
         return index
 
     def match(self, codings: Iterable[Coding], text: str = "") -> set[str]:
-        """Every value set that any coding, or the concept's words, belongs to."""
+        """Every value set that any coding, or the concept's words, belongs to.
+
+        Records repeat the same concepts endlessly (every heart rate carries 8867-4), so
+        answers are remembered; the memo is bounded.
+        """
+        key = (tuple(codings), text)
+        hit = self._memo.get(key)
+        if hit is None:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            hit = self._memo[key] = frozenset(self._match(key[0], text))
+        return set(hit)
+
+    def _match(self, codings: Iterable[Coding], text: str) -> set[str]:
         found: set[str] = set()
         words = [text] if text else []
         for coding in codings:
@@ -65,6 +84,8 @@ class ValueSetIndex:
                 found |= hits - self.excluded.get((system, code), set())
             if coding.display:
                 words.append(coding.display)
+        if self.any_text is None or not any(self.any_text.search(w) for w in words):
+            return found
         for pattern, vs_id in self.text:
             if vs_id not in found and any(pattern.search(w) for w in words):
                 found.add(vs_id)
