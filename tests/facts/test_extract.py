@@ -1,0 +1,476 @@
+"""Tests for facts/extract.py (and facts/gather.py): tolerance of real feeds, with the real
+pack's value sets.
+
+Real EHR feeds send unknown fields and extensions, several codings per concept, OIDs, sloppy
+ICD-10-CM codes, text-only concepts, partial or zone-less times, Fahrenheit, UCUM annotations
+and worse. None of it may crash extraction, and anything we cannot read in a value set we
+care about is kept as an unreadable fact with a note, never dropped in silence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cds.facts.extract import FactContext, extract_facts
+from cds.facts.gather import patient_record
+from cds.facts.model import Fact
+from cds.pack.load import load_pack
+
+PACK = load_pack()
+TZ = timezone(timedelta(hours=4))  # non-UTC on purpose: flushes out time-zone bugs
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=TZ)
+CTX = FactContext(NOW, PACK.index, PACK.canonical_units)
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def facts_of(*resources: dict[str, Any], drafts: tuple[dict[str, Any], ...] = ()) -> list[Fact]:
+    return extract_facts(resources, drafts, CTX).facts
+
+
+def by_vs(facts: list[Fact], valueset: str) -> list[Fact]:
+    return [f for f in facts if f.valueset == valueset]
+
+
+def observation(
+    code: str = "8310-5",
+    value: Any = 38.5,
+    unit: str | None = "Cel",
+    *,
+    status: str = "final",
+    when: str = "2026-11-26T08:00:00+04:00",
+    rid: str = "t1",
+    **extra: Any,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": status,
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "effectiveDateTime": when,
+        **extra,
+    }
+    if value is not None:
+        res["valueQuantity"] = {"value": value, "unit": unit, "system": "http://unitsofmeasure.org"}
+    return res
+
+
+def condition(code: dict[str, Any], *, rid: str = "c1", **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": code,
+        "onsetDateTime": "2026-11-25",
+        **extra,
+    }
+
+
+def coded(system: str, code: str, display: str = "") -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}]}
+
+
+# ---------------------------------------------------------------------- unknown content
+
+
+def test_unknown_fields_extensions_and_primitive_extensions_are_ignored() -> None:
+    obs = observation(
+        extension=[{"url": "http://example.org/x", "valueString": "y"}],
+        modifierExtension=[],
+        _status={"extension": [{"url": "http://example.org/s", "valueCode": "z"}]},
+        _effectiveDateTime={"extension": []},
+        somethingNew={"deep": [1, 2, {"x": None}]},
+    )
+    obs["code"]["coding"][0]["extension"] = [{"url": "u"}]
+    obs["valueQuantity"]["_value"] = {"extension": []}
+    (fact,) = by_vs(facts_of(obs), "fever_temperature_obs")
+    assert fact.value == 38.5 and fact.understood
+
+
+# ---------------------------------------------------------------------- codes
+
+
+def test_any_one_of_several_codings_counts() -> None:
+    code = {
+        "coding": [
+            {"system": "http://local.example/codes", "code": "BACK-7"},
+            {"system": ICD10, "code": "M54.50"},
+            {"system": SNOMED, "code": "00000"},
+        ]
+    }
+    assert by_vs(facts_of(condition(code)), "low_back_pain")
+
+
+@pytest.mark.parametrize(
+    "system, code",
+    [
+        ("urn:oid:2.16.840.1.113883.6.90", "M54.50"),  # ICD-10-CM by OID
+        (ICD10, "M5450"),  # no dot
+        (ICD10, "m54.50"),  # lower case
+        (ICD10, " m5450 "),
+        ("http://hl7.org/fhir/sid/icd-10-cm/", "M54.50"),  # trailing slash
+    ],
+)
+def test_icd10cm_as_feeds_send_it(system: str, code: str) -> None:
+    assert by_vs(facts_of(condition(coded(system, code))), "low_back_pain")
+
+
+def test_snomed_by_oid() -> None:
+    facts = facts_of(condition(coded("urn:oid:2.16.840.1.113883.6.96", "44054006")))
+    assert by_vs(facts, "diabetes")
+
+
+def test_text_only_concept() -> None:
+    facts = facts_of(condition({"text": "Lumbago, acute"}))
+    (fact,) = by_vs(facts, "low_back_pain")
+    assert fact.display == "Lumbago, acute"
+
+
+def test_single_coding_sent_as_an_object() -> None:
+    code = {"coding": {"system": ICD10, "code": "M54.50", "display": "Low back pain"}}
+    assert by_vs(facts_of(condition(code)), "low_back_pain")
+
+
+def test_unknown_codes_make_no_facts() -> None:
+    assert facts_of(condition(coded(SNOMED, "999999999", "Ingrown toenail"))) == []
+
+
+# ---------------------------------------------------------------------- times
+
+
+def test_partial_dates_are_read_as_their_last_moment() -> None:
+    month = condition(coded(ICD10, "R50.9"), onsetDateTime="2026-11")
+    year = condition(coded(ICD10, "R50.9"), onsetDateTime="2026", rid="c2")
+    f_month, f_year = by_vs(facts_of(month, year), "fever_condition")
+    end = datetime(2026, 11, 30, 23, 59, 59, tzinfo=TZ)
+    assert f_month.age_h == 0.0 and f_month.time_known  # the end of November is after now
+    assert f_year.age_h == 0.0 and "2026" in (f_year.note or "")
+    old = condition(coded(ICD10, "R50.9"), onsetDateTime="2026-10")
+    (f_old,) = by_vs(facts_of(old), "fever_condition")
+    assert f_old.age_h == round((NOW - end.replace(month=10, day=31)) / timedelta(hours=1), 2)
+
+
+def test_missing_time_zone_is_read_in_the_evaluation_zone() -> None:
+    (fact,) = by_vs(facts_of(observation(when="2026-11-26T08:00:00")), "fever_temperature_obs")
+    assert fact.age_h == 4.0 and fact.time_known and "time zone" in (fact.note or "")
+
+
+def test_unreadable_time_is_unknown_with_a_note() -> None:
+    (fact,) = by_vs(facts_of(observation(when="yesterday-ish")), "fever_temperature_obs")
+    assert not fact.time_known and fact.age_h == 0.0
+    assert "could not be read" in (fact.note or "")
+
+
+def test_period_start_is_the_time() -> None:
+    obs = observation(when="x")
+    del obs["effectiveDateTime"]
+    obs["effectivePeriod"] = {"start": "2026-11-26T10:00:00+04:00"}
+    (fact,) = by_vs(facts_of(obs), "fever_temperature_obs")
+    assert fact.age_h == 2.0
+
+
+# ---------------------------------------------------------------------- units and values
+
+
+@pytest.mark.parametrize(
+    "value, unit, celsius",
+    [(100.4, "[degF]", 38.0), (101.3, "°F", 38.5), (38.2, "Cel", 38.2), (37.9, "°C", 37.9)],
+)
+def test_fahrenheit_and_celsius(value: float, unit: str, celsius: float) -> None:
+    (fact,) = by_vs(facts_of(observation(value=value, unit=unit)), "fever_temperature_obs")
+    assert fact.value == celsius and fact.unit == "Cel"
+    assert fact.source_value == f"{value} {unit}"
+
+
+def test_beats_per_minute_annotation() -> None:
+    obs = observation("8867-4", 135, "{beats}/min")
+    (fact,) = by_vs(facts_of(obs), "heart_rate_obs")
+    assert fact.value == 135.0 and fact.understood
+
+
+def test_unknown_unit_makes_an_unreadable_fact_and_an_issue() -> None:
+    out = extract_facts([observation(value=38.5, unit="furlongs")], [], CTX)
+    (fact,) = by_vs(out.facts, "fever_temperature_obs")
+    assert not fact.understood and fact.value is None and fact.note
+    assert [i.rid for i in out.issues] == ["Observation/t1"]
+
+
+def test_value_string_on_a_temperature_is_unreadable() -> None:
+    obs = observation(value=None, valueString="hot to touch")
+    out = extract_facts([obs], [], CTX)
+    (fact,) = by_vs(out.facts, "fever_temperature_obs")
+    assert not fact.understood and "hot to touch" in (fact.note or "")
+    assert out.issues
+
+
+def test_a_newer_unreadable_reading_does_not_displace_the_latest_readable_one() -> None:
+    good = observation(value=37.0, when="2026-11-26T06:00:00+04:00", rid="a")
+    bad = observation(value="n/a", when="2026-11-26T11:00:00+04:00", rid="b")
+    facts = by_vs(facts_of(good, bad), "fever_temperature_obs")
+    assert {f.rid: f.latest for f in facts} == {"Observation/a": True, "Observation/b": False}
+
+
+# ---------------------------------------------------------------------- statuses
+
+
+@pytest.mark.parametrize(
+    "status, counted",
+    [
+        ("final", True),
+        ("amended", True),
+        ("corrected", True),
+        ("preliminary", False),
+        ("registered", False),
+        ("cancelled", False),
+        ("entered-in-error", False),
+        ("unknown", False),
+    ],
+)
+def test_observation_status(status: str, counted: bool) -> None:
+    assert bool(facts_of(observation(status=status))) is counted
+
+
+@pytest.mark.parametrize(
+    "clinical, verification, counted",
+    [
+        ("active", None, True),
+        ("recurrence", None, True),
+        ("relapse", "confirmed", True),
+        ("active", "provisional", True),
+        ("inactive", None, False),
+        ("remission", None, False),
+        ("resolved", None, False),
+        ("active", "refuted", False),
+        ("active", "entered-in-error", False),
+        (None, None, True),  # absent status: the record stands
+    ],
+)
+def test_condition_status(clinical: str | None, verification: str | None, counted: bool) -> None:
+    res = condition(coded(ICD10, "M54.50"))
+    del res["clinicalStatus"]
+    if clinical:
+        res["clinicalStatus"] = {"coding": [{"code": clinical}]}
+    if verification:
+        res["verificationStatus"] = {"coding": [{"code": verification}]}
+    assert bool(facts_of(res)) is counted
+
+
+def medication_request(status: str, rid: str = "m1", **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": status,
+        "intent": "order",
+        "medicationCodeableConcept": coded(RXNORM, "5640", "Ibuprofen"),
+        "authoredOn": "2026-11-26T09:00:00+04:00",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "status, counted",
+    [
+        ("active", True),
+        ("on-hold", True),
+        ("draft", False),
+        ("completed", False),
+        ("stopped", False),
+        ("cancelled", False),
+        ("entered-in-error", False),
+    ],
+)
+def test_medication_request_status(status: str, counted: bool) -> None:
+    assert bool(by_vs(facts_of(medication_request(status)), "ibuprofen")) is counted
+
+
+def test_draft_orders_count_whatever_their_status() -> None:
+    facts = facts_of(drafts=(medication_request("draft"),))
+    (fact,) = by_vs(facts, "ibuprofen")
+    assert fact.draft
+
+
+# ---------------------------------------------------------------------- medication references
+
+
+def test_medication_reference_to_contained_medication() -> None:
+    req = medication_request("active", medicationReference={"reference": "#med1"})
+    del req["medicationCodeableConcept"]
+    req["contained"] = [{"resourceType": "Medication", "id": "med1", "code": coded(RXNORM, "5640")}]
+    assert by_vs(facts_of(req), "ibuprofen")
+
+
+def test_medication_reference_to_bundled_medication() -> None:
+    req = medication_request("active", medicationReference={"reference": "Medication/m9"})
+    del req["medicationCodeableConcept"]
+    med = {"resourceType": "Medication", "id": "m9", "code": coded(RXNORM, "5640")}
+    assert by_vs(facts_of(req, med), "ibuprofen")
+    full = medication_request(
+        "active", rid="m2", medicationReference={"reference": "https://ehr/fhir/Medication/m9"}
+    )
+    del full["medicationCodeableConcept"]
+    assert by_vs(facts_of(full, med), "ibuprofen")
+
+
+def test_medication_reference_to_missing_medication_uses_its_display() -> None:
+    req = medication_request(
+        "active", medicationReference={"reference": "Medication/gone", "display": "Advil 200 mg"}
+    )
+    del req["medicationCodeableConcept"]
+    assert by_vs(facts_of(req), "ibuprofen")
+
+
+# ---------------------------------------------------------------------- latest, dedupe
+
+
+def test_only_the_most_recent_reading_is_latest() -> None:
+    old = observation("4548-4", 7.1, "%", when="2026-01-01", rid="old")
+    new = observation("4548-4", 6.0, "%", when="2026-11-01", rid="new")
+    facts = by_vs(facts_of(old, new), "diabetes_lab_hba1c")
+    assert {f.rid: f.latest for f in facts} == {"Observation/old": False, "Observation/new": True}
+
+
+def test_a_resource_sent_twice_counts_once() -> None:
+    obs = observation()
+    assert len(by_vs(facts_of(obs, dict(obs)), "fever_temperature_obs")) == 1
+    record = patient_record("p1", [("prefetch.a", obs), ("prefetch.b", dict(obs))])
+    assert len(record.resources) == 1
+
+
+def test_resource_of_another_patient_is_left_out_with_an_issue() -> None:
+    mine = observation(subject={"reference": "Patient/p1"})
+    theirs = observation(rid="t2", subject={"reference": "Patient/p2"})
+    record = patient_record(
+        "p1",
+        [
+            (
+                "prefetch.obs",
+                {"resourceType": "Bundle", "entry": [{"resource": mine}, {"resource": theirs}]},
+            )
+        ],
+    )
+    assert [r["id"] for r in record.resources] == ["t1"]
+    (issue,) = record.issues
+    assert issue.rid == "Observation/t2" and "Patient/p2" in issue.message
+
+
+# ---------------------------------------------------------------------- properties
+
+HANDLED = [
+    "Condition",
+    "Observation",
+    "MedicationRequest",
+    "MedicationStatement",
+    "ServiceRequest",
+    "Encounter",
+    "Patient",
+    "Medication",
+]
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12)
+)
+KEYS = st.sampled_from(
+    [
+        "status",
+        "code",
+        "coding",
+        "system",
+        "display",
+        "text",
+        "valueQuantity",
+        "value",
+        "unit",
+        "valueString",
+        "effectiveDateTime",
+        "effectivePeriod",
+        "start",
+        "onsetDateTime",
+        "clinicalStatus",
+        "verificationStatus",
+        "medicationCodeableConcept",
+        "medicationReference",
+        "reference",
+        "contained",
+        "id",
+        "resourceType",
+        "reasonCode",
+        "birthDate",
+        "authoredOn",
+        "period",
+        "comparator",
+        "issued",
+        "recordedDate",
+        "_status",
+        "extension",
+    ]
+) | st.text(max_size=6)
+JSONISH = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6),
+    max_leaves=10,
+)
+RANDOM = st.builds(
+    lambda rtype, body: {**body, "resourceType": rtype},
+    st.sampled_from(HANDLED),
+    st.dictionaries(KEYS, JSONISH, max_size=6),
+)
+WELL_FORMED = [
+    observation(),
+    observation("8867-4", 120, "/min"),
+    condition(coded(ICD10, "M54.50")),
+    medication_request("active"),
+    {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"},
+    {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "finished",
+        "reasonCode": [coded(ICD10, "M54.50")],
+        "period": {"start": "2026-11-26"},
+    },
+]
+# a real resource with one field replaced by garbage reaches the deep paths
+DAMAGED = st.builds(
+    lambda base, key, value: {**base, key: value}, st.sampled_from(WELL_FORMED), KEYS, JSONISH
+)
+GARBAGE = st.one_of(RANDOM, DAMAGED)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(GARBAGE, max_size=4), st.lists(GARBAGE, max_size=2))
+def test_extract_never_raises_on_arbitrary_resources(
+    resources: list[dict[str, Any]], drafts: list[dict[str, Any]]
+) -> None:
+    out = extract_facts(resources, drafts, CTX)
+    for fact in out.facts:
+        assert fact.value is None or abs(fact.value) < 1e12
+        assert fact.age_h >= 0
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(GARBAGE, max_size=3),
+    st.lists(GARBAGE, max_size=3),
+    st.decimals("38.0", "42.0", places=1).map(float),
+    st.integers(0, 71),
+)
+def test_a_fever_among_garbage_is_still_found(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], celsius: float, hours_ago: int
+) -> None:
+    when = (NOW - timedelta(hours=hours_ago)).isoformat()
+    fever = observation(value=celsius, when=when, rid="fever-1")
+    facts = extract_facts([*before, fever, *after], [], CTX).facts
+    assert any(
+        f.rid == "Observation/fever-1"
+        and f.valueset == "fever_temperature_obs"
+        and f.understood
+        and f.value == celsius
+        and f.age_h == hours_ago
+        for f in facts
+    )

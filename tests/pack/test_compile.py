@@ -1,0 +1,134 @@
+"""Tests for pack/compile.py.
+
+The compiled durable JSON of the bundled pack is snapshot-tested per hook in
+``tests/pack/snapshots/<hook>.json``, so a reviewer sees the engine-level effect of a YAML
+change as a diff. After a deliberate change, regenerate the snapshots with
+
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/pack/test_compile.py
+
+and review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds.errors import RulePackError
+from cds.pack.compile import CompiledRuleset, compile_pack
+from cds.pack.load import load_pack
+from cds.pack.schema import ALL_HOOKS
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+PACK = load_pack()
+
+
+def _snapshot(ruleset: CompiledRuleset) -> dict[str, Any]:
+    return {
+        "name": ruleset.name,
+        "negated_first": sorted(list(p) for p in ruleset.negated_first),
+        "definition": ruleset.definition,
+    }
+
+
+@pytest.mark.parametrize("hook", ALL_HOOKS)
+def test_compiled_pack_matches_snapshot(hook: str) -> None:
+    got = json.dumps(_snapshot(compile_pack(PACK, hook)), indent=2, sort_keys=True) + "\n"
+    path = SNAPSHOTS / f"{hook}.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(got, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"no snapshot {path}: run with UPDATE_SNAPSHOTS=1 to create it")
+    assert got == path.read_text(encoding="utf-8"), f"regenerate with UPDATE_SNAPSHOTS=1: {path}"
+
+
+def test_compiling_is_deterministic_and_names_carry_the_hash() -> None:
+    a, b = compile_pack(PACK, "order-sign"), compile_pack(PACK, "order-sign")
+    assert a == b and a.name.startswith("back-spasm@1.0.0/order-sign#")
+    assert compile_pack(PACK, "order-sign", {"imaging_age_years": 50}).name != a.name
+
+
+def _aliases(rule: dict[str, Any]) -> list[str]:
+    return [alias for term in rule["all"] for alias in term]
+
+
+def _mentions_age(expr: dict[str, Any]) -> bool:
+    return '"kind": "patient"' in json.dumps(expr)
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_null_age_setting_switches_off_the_age_threshold(hook: str) -> None:
+    off = compile_pack(PACK, hook).definition
+    assert "imaging-supported-age" not in off
+    assert not any(_mentions_age(t) for t in off["imaging-not-indicated"]["all"])
+
+    on = compile_pack(PACK, hook, {"imaging_age_years": 50}).definition
+    assert "imaging-supported-age" in on
+    age = on["imaging-supported-age"]["all"][1]["p1"]
+    assert {"$gte": {"value": 50.0}} in age["$and"] and {"kind": "patient"} in age["$and"]
+    negated = [t for t in on["imaging-not-indicated"]["all"] if _mentions_age(t)]
+    assert len(negated) == 1
+    ((alias, expr),) = negated[0].items()
+    assert alias.endswith("$not") and {"$gte": {"value": 50.0}} in expr["$and"]
+    # an imaging rule negates the age fact: patients are asserted before the order
+    assert ("patient", "age") in compile_pack(PACK, hook, {"imaging_age_years": 50}).negated_first
+
+
+def test_only_hooks_drops_draft_patterns_at_discharge() -> None:
+    discharge = compile_pack(PACK, "encounter-discharge").definition
+    sign = compile_pack(PACK, "order-sign").definition
+    assert _aliases(discharge["caution-diabetes"]) == ["p0"]
+    assert discharge["caution-diabetes"]["all"][0]["p0"]["$and"][0] == {"kind": "condition"}
+    assert _aliases(sign["caution-diabetes"]) == ["p0", "p1"]
+    assert {"draft": 1} in sign["caution-diabetes"]["all"][0]["p0"]["$and"]
+    assert '"draft": 1' not in json.dumps(discharge)
+    # no draft-imaging scope pattern and no imaging rule at discharge
+    assert not any(k.startswith("imaging-") for k in discharge)
+
+
+def test_unknown_site_setting_is_a_rule_pack_error() -> None:
+    with pytest.raises(RulePackError, match="unknown site setting 'fever_celcius'"):
+        compile_pack(PACK, "patient-view", {"fever_celcius": 39})
+
+
+def test_site_settings_change_the_bounds() -> None:
+    rules = compile_pack(PACK, "patient-view", {"fever_celsius": 38.5}).definition
+    assert {"$gte": {"value": 38.5}} in rules["urg-fever-measured"]["all"][0]["p0"]["$and"]
+    days = compile_pack(PACK, "patient-view", {"symptom_window_days": 7}).definition
+    assert {"$lte": {"age_h": 168.0}} in days["er-confusion"]["all"][0]["p0"]["$and"]
+
+
+def test_no_rule_can_bind_one_fact_to_two_of_its_patterns() -> None:
+    """durable's default join semantics would differ from the reference's cross product when
+    one fact could fill two positive patterns of a rule; the wrapper registers ``dist: false``
+    so it does not matter, and the bundled pack does not even contain such a rule."""
+
+    def shape(expr: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for term in expr["$and"]:
+            ((key, arg),) = term.items()
+            if key == "$or":
+                out["valueset"] = {t["valueset"] for t in arg}
+            elif key == "valueset":
+                out["valueset"] = {arg}
+            elif not key.startswith("$"):
+                out[key] = arg
+        return out
+
+    for hook in ALL_HOOKS:
+        for settings in (None, {"imaging_age_years": 50}):
+            for rule_id, rule in compile_pack(PACK, hook, settings).definition.items():
+                positive = [
+                    shape(e) for t in rule["all"] for a, e in t.items() if not a.endswith("$not")
+                ]
+                for i, a in enumerate(positive):
+                    for b in positive[i + 1 :]:
+                        same = a["kind"] == b["kind"] and a["valueset"] & b["valueset"]
+                        flags = ("draft", "latest", "understood", "time_known")
+                        clash = any(a[k] != b[k] for k in flags if k in a and k in b)
+                        assert not same or clash, (hook, rule_id)
