@@ -65,8 +65,19 @@ def _extract_one(
 ) -> None:
     rtype = res.get("resourceType")
     handler = _HANDLERS.get(rtype) if isinstance(rtype, str) else None
-    if handler is not None:
+    if handler is None:
+        return
+    try:
         handler(res, ctx, out, meds, draft)
+    except Exception as exc:  # a malformed record is reported, never a crash
+        out.issues.append(DataIssue(rid=_rid(res), message=f"record could not be read: {exc}"))
+
+
+def _items(value: object) -> list[Any]:
+    """A FHIR array as feeds send it: a list, a single object instead of a list, or junk."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, Mapping) else []
 
 
 def _rid(res: Resource) -> str:
@@ -77,12 +88,9 @@ def _codings(concept: object) -> tuple[list[Coding], str]:
     """The codings and text of a CodeableConcept, tolerating what feeds get wrong."""
     if not isinstance(concept, Mapping):
         return [], ""
-    raw = concept.get("coding")
-    if isinstance(raw, Mapping):  # a single coding sent as an object
-        raw = [raw]
-    codings = [
+    codings = [  # _items: a single coding is often sent as an object
         Coding(str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or ""))
-        for c in raw or []
+        for c in _items(concept.get("coding"))
         if isinstance(c, Mapping)
     ]
     text = concept.get("text")
@@ -100,6 +108,11 @@ def _words(concept: object) -> str:
         return "unnamed record"
     system = normalize_system(coded.system)
     return f"code {normalize_code(system, coded.code)} ({system or 'no system'})"
+
+
+def _status_text(status: object) -> str | None:
+    """A plain ``status`` code, as ``_status_code`` reads it (without building a concept)."""
+    return (status.strip().lower() or None) if isinstance(status, str) else None
 
 
 def _status_code(concept: object) -> str | None:
@@ -169,7 +182,7 @@ def _concept_facts(
 
 
 def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    if _status_code({"text": res.get("status")}) not in OBSERVATION_COUNTED:
+    if _status_text(res.get("status")) not in OBSERVATION_COUNTED:
         return
     codings, text = _codings(res.get("code"))
     matched = sorted(ctx.index.match(codings, text))
@@ -250,7 +263,7 @@ def _medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
     if not isinstance(target, str):
         return None
     if target.startswith("#"):
-        for contained in res.get("contained") or []:
+        for contained in _items(res.get("contained")):
             if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
                 return contained.get("code")
         return None
@@ -264,7 +277,7 @@ def _medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
 def _medication_request(
     res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], draft: bool
 ) -> None:
-    status = _status_code({"text": res.get("status")})
+    status = _status_text(res.get("status"))
     if not draft and status not in ORDER_ACTIVE:
         return
     when, age, known, note = _timing(res, ctx, "authoredOn")
@@ -277,7 +290,7 @@ def _medication_request(
 def _medication_statement(
     res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], draft: bool
 ) -> None:
-    if _status_code({"text": res.get("status")}) not in STATEMENT_ACTIVE:
+    if _status_text(res.get("status")) not in STATEMENT_ACTIVE:
         return
     when, age, known, note = _timing(
         res, ctx, "effectiveDateTime", "effectivePeriod", "dateAsserted"
@@ -289,7 +302,7 @@ def _medication_statement(
 def _service_request(
     res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool
 ) -> None:
-    status = _status_code({"text": res.get("status")})
+    status = _status_text(res.get("status"))
     if not draft and status not in ORDER_ACTIVE:
         return
     when, age, known, note = _timing(res, ctx, "authoredOn", "occurrenceDateTime")
@@ -302,15 +315,15 @@ def _service_request(
 
 def _reasons(res: Resource, ctx: FactContext, out: Extraction) -> None:
     """A draft order's reasons count as diagnoses (the contract's scope)."""
-    for concept in res.get("reasonCode") or []:
+    for concept in _items(res.get("reasonCode")):
         _concept_facts(concept, "condition", _rid(res), ctx, out, None, 0.0, False, None)
 
 
 def _encounter(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    if _status_code({"text": res.get("status")}) == "entered-in-error":
+    if _status_text(res.get("status")) == "entered-in-error":
         return
     when, age, known, note = _timing(res, ctx, "period")
-    for concept in res.get("reasonCode") or []:
+    for concept in _items(res.get("reasonCode")):
         _concept_facts(concept, "condition", _rid(res), ctx, out, when, age, known, note)
 
 

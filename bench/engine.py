@@ -1,0 +1,272 @@
+"""Benchmark: the encounter-discharge pipeline against its parts and the orjson floor.
+
+    .venv/bin/python bench/engine.py [N]          # N patients, default 2000
+
+Generates N synthetic encounter-discharge requests of about 100 resources each (conditions,
+vital-sign and lab observations, medication requests; value-set codes mixed with unrelated
+ones) from a fixed seed, then prints in one run, per patient (median of 3 repeats):
+
+- full ``Evaluator.evaluate()`` on the parsed request (cds.pipeline: gather, extract, engine,
+  findings, cards), and the same with ``orjson.loads`` + ``parse_hook_request`` first;
+- durable evaluation alone (``Engine.evaluate`` on pre-built engine facts);
+- the plain-Python reference evaluator on the same facts;
+- ``orjson.loads`` of the request bytes: the floor.
+
+Targets: evaluate < 3 ms per 100-resource request, and at most 10x the orjson floor. The
+script prints; it never asserts.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cds.engine import reference
+from cds.engine.durable import Engine
+from cds.facts.extract import FactContext, extract_facts
+from cds.facts.gather import patient_record
+from cds.hooks.models import HookRequest, parse_hook_request
+from cds.pack.load import Pack, load_pack
+from cds.pipeline import Evaluator
+
+HOOK = "encounter-discharge"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone(timedelta(hours=4)))
+SEED = 20261126
+REPEATS = 3
+TARGET_MS = 3.0
+TARGET_RATIO = 10.0
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+VITALS = {  # value set → (unit, typical low, typical high)
+    "fever_temperature_obs": ("Cel", 36.0, 39.5),
+    "heart_rate_obs": ("/min", 45, 140),
+    "respiratory_rate_obs": ("/min", 10, 28),
+    "oxygen_saturation_obs": ("%", 88, 100),
+}
+LABS = {"renal_lab_egfr": ("mL/min/{1.73_m2}", 25, 110), "diabetes_lab_hba1c": ("%", 5.0, 9.0)}
+CONDITION_SETS = [
+    "low_back_pain",
+    "back_muscle_spasm",
+    "sciatica_radiculopathy",
+    "diabetes",
+    "ckd",
+    "liver_disease",
+    "peptic_ulcer",
+    "dyspnea",
+    "fever_condition",
+    "leg_weakness",
+]
+MED_SETS = ["ibuprofen", "naproxen", "opioid", "muscle_relaxant", "anticoagulant", "acetaminophen"]
+
+
+def _code(pack: Pack, vs: str, system: str, rng: random.Random) -> str:
+    codes = [c.code for c in pack.valuesets[vs].codes if c.system == system]
+    return rng.choice(codes) if codes else "000000"
+
+
+def _when(rng: random.Random, max_hours: float) -> str:
+    return (NOW - timedelta(hours=rng.uniform(0, max_hours))).isoformat(timespec="seconds")
+
+
+def make_request(pack: Pack, i: int, rng: random.Random) -> dict[str, Any]:
+    """One patient's discharge call: Patient, ~15 conditions, ~70 observations, ~14 meds."""
+    pid, subject = f"p{i}", {"reference": f"Patient/p{i}"}
+    conditions, observations, meds = [], [], []
+    for j in range(rng.randint(12, 18)):
+        if rng.random() < 0.4:
+            vs = rng.choice(CONDITION_SETS)
+            system = ICD10 if any(c.system == ICD10 for c in pack.valuesets[vs].codes) else SNOMED
+            code = _code(pack, vs, system, rng)
+        else:
+            system, code = SNOMED, str(rng.randint(10**7, 10**9))
+        conditions.append(
+            {
+                "resourceType": "Condition",
+                "id": f"c{i}-{j}",
+                "subject": subject,
+                "clinicalStatus": {"coding": [{"code": rng.choice(["active"] * 4 + ["resolved"])}]},
+                "code": {"coding": [{"system": system, "code": code}]},
+                "onsetDateTime": _when(rng, 24 * 120),
+            }
+        )
+    for j in range(rng.randint(60, 80)):
+        roll = rng.random()
+        if roll < 0.5:
+            vs = rng.choice(list(VITALS))
+            unit, low, high = VITALS[vs]
+        elif roll < 0.65:
+            vs = rng.choice(list(LABS))
+            unit, low, high = LABS[vs]
+        else:
+            vs, unit, low, high = "", "mg/dL", 1, 200
+        code = (
+            _code(pack, vs, LOINC, rng) if vs else f"{rng.randint(1000, 99999)}-{rng.randint(0, 9)}"
+        )
+        value: float = round(rng.uniform(low, high), 1)
+        if vs == "fever_temperature_obs" and rng.random() < 0.3:
+            unit, value = "[degF]", round(value * 9 / 5 + 32, 1)
+        observations.append(
+            {
+                "resourceType": "Observation",
+                "id": f"o{i}-{j}",
+                "subject": subject,
+                "status": rng.choice(["final"] * 9 + ["preliminary"]),
+                "code": {"coding": [{"system": LOINC, "code": code}]},
+                "effectiveDateTime": _when(rng, 24 * (400 if vs in LABS else 5)),
+                "valueQuantity": {
+                    "value": value,
+                    "unit": unit,
+                    "system": "http://unitsofmeasure.org",
+                },
+            }
+        )
+    for j in range(rng.randint(10, 18)):
+        if rng.random() < 0.5:
+            vs = rng.choice(MED_SETS)
+            code = _code(pack, vs, RXNORM, rng)
+        else:
+            code = str(rng.randint(10**5, 10**7))
+        meds.append(
+            {
+                "resourceType": "MedicationRequest",
+                "id": f"m{i}-{j}",
+                "subject": subject,
+                "status": rng.choice(["active"] * 3 + ["completed"]),
+                "intent": "order",
+                "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code}]},
+                "authoredOn": _when(rng, 24 * 30),
+            }
+        )
+    birth = f"{rng.randint(1940, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+
+    def bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:
+        entries = [{"resource": r} for r in resources]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+
+    return {
+        "hook": HOOK,
+        "hookInstance": f"00000000-0000-4000-8000-{i:012d}",
+        "context": {"userId": "Practitioner/1", "patientId": pid, "encounterId": f"e{i}"},
+        "prefetch": {
+            "patient": {"resourceType": "Patient", "id": pid, "birthDate": birth},
+            "conditions": bundle(conditions),
+            "observations": bundle(observations),
+            "medications": bundle(meds),
+        },
+    }
+
+
+def per_patient_us(run: Callable[[int], object], n: int) -> float:
+    """Median over REPEATS of the mean µs per patient for one pass over all patients."""
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for i in range(n):
+            run(i)
+        times.append((time.perf_counter() - start) / n * 1e6)
+    return statistics.median(times)
+
+
+def engine_facts(pack: Pack, request: HookRequest) -> list[dict[str, Any]]:
+    """The engine facts the pipeline would assert for this request."""
+    prefetch = request.prefetch or {}
+    record = patient_record(
+        str(request.context["patientId"]), [(f"prefetch.{k}", v) for k, v in prefetch.items()]
+    )
+    extraction = extract_facts(
+        record.resources, [], FactContext(NOW, pack.index, pack.canonical_units)
+    )
+    return [f.to_engine(i) for i, f in enumerate(extraction.facts)]
+
+
+def main(argv: Sequence[str]) -> None:
+    n = int(argv[1]) if len(argv) > 1 else 2000
+    pack = load_pack()
+    rng = random.Random(SEED)
+    raw = [orjson.dumps(make_request(pack, i, rng)) for i in range(n)]
+    requests = [parse_hook_request(orjson.loads(b)) for b in raw]
+    engine = Engine()
+    evaluator = Evaluator(pack, engine=engine)
+    ruleset = evaluator.rulesets[HOOK]
+    facts = [engine_facts(pack, r) for r in requests]
+    uuid = "00000000-0000-4000-8000-000000000000"
+
+    mismatches = sum(engine.evaluate(ruleset, f) != reference.evaluate(ruleset, f) for f in facts)
+    cards = sum(
+        len(evaluator.evaluate(r, HOOK, NOW, new_uuid=lambda: uuid).cards) for r in requests
+    )
+    resources = statistics.mean(
+        len(orjson.loads(b)["prefetch"]["conditions"]["entry"])
+        + len(orjson.loads(b)["prefetch"]["observations"]["entry"])
+        + len(orjson.loads(b)["prefetch"]["medications"]["entry"])
+        + 1
+        for b in raw[:200]
+    )
+
+    floor = per_patient_us(lambda i: orjson.loads(raw[i]), n)
+    rows = [
+        (
+            "Evaluator.evaluate (parsed request)",
+            per_patient_us(
+                lambda i: evaluator.evaluate(requests[i], HOOK, NOW, new_uuid=lambda: uuid), n
+            ),
+        ),
+        (
+            "orjson + parse_hook_request + evaluate",
+            per_patient_us(
+                lambda i: evaluator.evaluate(
+                    parse_hook_request(orjson.loads(raw[i])), HOOK, NOW, new_uuid=lambda: uuid
+                ),
+                n,
+            ),
+        ),
+        (
+            "Engine.evaluate (durable, pre-built facts)",
+            per_patient_us(lambda i: engine.evaluate(ruleset, facts[i]), n),
+        ),
+        (
+            "reference.evaluate (plain Python, same facts)",
+            per_patient_us(lambda i: reference.evaluate(ruleset, facts[i]), n),
+        ),
+        ("orjson.loads(request bytes)  [floor]", floor),
+    ]
+
+    print(f"encounter-discharge, {n} patients, seed {SEED}, median of {REPEATS} repeats")
+    print(
+        f"  {resources:.0f} resources/request, {statistics.mean(len(b) for b in raw) / 1024:.0f}"
+        f" KiB/request, {statistics.mean(len(f) for f in facts):.1f} facts/patient,"
+        f" {cards / n:.2f} cards/patient, {mismatches} durable/reference mismatches"
+    )
+    print()
+    print(f"  {'path':<48}{'µs/patient':>12}{'× floor':>10}")
+    for name, us in rows:
+        print(f"  {name:<48}{us:>12.1f}{us / floor:>10.1f}")
+    evaluate_us = rows[0][1]
+    print()
+    print(
+        f"  target: evaluate < {TARGET_MS:.0f} ms per request  ->  "
+        f"{evaluate_us / 1000:.2f} ms ({'met' if evaluate_us < TARGET_MS * 1000 else 'MISSED'})"
+    )
+    print(
+        f"  target: evaluate <= {TARGET_RATIO:.0f}x orjson floor  ->  "
+        f"{evaluate_us / floor:.1f}x "
+        f"({'met' if evaluate_us <= TARGET_RATIO * floor else 'MISSED'})"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv)

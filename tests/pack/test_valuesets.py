@@ -1,0 +1,79 @@
+"""Tests for pack/valuesets.py: value-set membership with the real pack's value sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds.facts.codes import ATC, ICD10CM, LOINC, RXNORM, SNOMED
+from cds.pack.load import load_pack
+from cds.pack.valuesets import Coding, ValueSetIndex
+
+INDEX = load_pack().index
+
+
+@pytest.mark.parametrize(
+    "coding, valueset",
+    [
+        (Coding(ICD10CM, "M54.50"), "low_back_pain"),
+        (Coding(ICD10CM, "m5450"), "low_back_pain"),
+        (Coding("urn:oid:2.16.840.1.113883.6.90", "M54.50"), "low_back_pain"),
+        (Coding(ICD10CM, "E11.65"), "diabetes"),  # prefix family E11
+        (Coding(ICD10CM, "e1165"), "diabetes"),
+        (Coding(SNOMED, "44054006"), "diabetes"),
+        (Coding("urn:oid:2.16.840.1.113883.6.96", "44054006"), "diabetes"),
+        (Coding(LOINC, "8310-5"), "fever_temperature_obs"),
+        (Coding(RXNORM, "5640"), "ibuprofen"),
+        (Coding(ATC, "m01ae01"), "ibuprofen"),
+        (Coding(ICD10CM, "N18.3"), "ckd"),
+    ],
+)
+def test_codes_match(coding: Coding, valueset: str) -> None:
+    assert valueset in INDEX.match([coding])
+
+
+def test_any_coding_of_several_counts() -> None:
+    found = INDEX.match([Coding("http://local/x", "1"), Coding(ICD10CM, "M54.50")])
+    assert "low_back_pain" in found
+
+
+def test_wrong_system_does_not_match() -> None:
+    assert INDEX.match([Coding(SNOMED, "M54.50")]) == set()
+    assert INDEX.match([Coding(LOINC, "44054006")]) == set()
+
+
+@pytest.mark.parametrize(
+    "text, valueset",
+    [
+        ("Lumbago", "low_back_pain"),
+        ("LOW BACK PAIN", "low_back_pain"),
+        ("Spasm of lumbar muscles", "back_muscle_spasm"),
+        ("Type 2 diabetes", "diabetes"),
+        ("Advil 200 mg tablet", "ibuprofen"),
+        ("warfarin 5 mg", "anticoagulant"),
+    ],
+)
+def test_text_only_concepts_match_by_words(text: str, valueset: str) -> None:
+    assert valueset in INDEX.match([], text)
+    # the display of an unknown coding counts as words too
+    assert valueset in INDEX.match([Coding("http://local/x", "1", text)])
+
+
+def test_unrelated_words_match_nothing() -> None:
+    assert INDEX.match([], "Ingrown toenail") == set()
+    assert INDEX.match([], "") == set()
+
+
+def test_excluded_codes_are_not_members() -> None:
+    from cds.pack.schema import ValueSet
+
+    vs = ValueSet.model_validate(
+        {
+            "id": "demo",
+            "title": "demo",
+            "prefixes": [{"system": ICD10CM, "prefix": "M54"}],
+            "exclude_codes": [{"system": ICD10CM, "code": "M54.2"}],
+        }
+    )
+    index = ValueSetIndex.build({"demo": vs})
+    assert index.match([Coding(ICD10CM, "M54.50")]) == {"demo"}
+    assert index.match([Coding(ICD10CM, "m542")]) == set()
