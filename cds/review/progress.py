@@ -28,6 +28,7 @@ class LogReporter:
         self.total = self.done = self.resources = 0
         self.started = self.last = time.monotonic()
         self.first_done = 0
+        self.printed = -1
 
     def log(self, message: str) -> None:
         print(message, file=self.stream, flush=True)
@@ -41,7 +42,7 @@ class LogReporter:
         self.resources += resources
         now = time.monotonic()
         if now - self.last >= self.every:
-            self.last = now
+            self.last, self.printed = now, self.done
             self.log(self.line(now))
 
     def line(self, now: float) -> str:
@@ -55,7 +56,8 @@ class LogReporter:
         )
 
     def close(self) -> None:
-        self.log(self.line(time.monotonic()))
+        if self.printed != self.done:
+            self.log(self.line(time.monotonic()))
 
 
 class RichReporter:

@@ -35,8 +35,13 @@ r.style.display=r.textContent.toLowerCase().includes(q)?'':'none';}}
 """
 
 
-def write_report(out: Path, summary: Mapping[str, Any]) -> Path:
-    """Write ``out/report.html`` from ``out/cards.ndjson`` and the summary."""
+def write_report(
+    out: Path, summary: Mapping[str, Any], indicators: Mapping[str, str] | None = None
+) -> Path:
+    """Write ``out/report.html`` from ``out/cards.ndjson`` and the summary.
+
+    ``indicators`` maps each topic to its indicator (the pack's), for the bar colours.
+    """
     flagged, more = _flagged_patients(out / "cards.ndjson")
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -46,7 +51,10 @@ def write_report(out: Path, summary: Mapping[str, Any]) -> Path:
         f"<h1>Population review: {escape(str(summary.get('pack', '')))}</h1>",
         _overview(summary),
         "<h2>Cards per topic</h2>",
-        _bars(summary.get("cards_by_topic", {}), _topic_colours(out)),
+        _bars(
+            summary.get("cards_by_topic", {}),
+            {t: _COLOURS.get(i, "#777") for t, i in (indicators or {}).items()},
+        ),
         "<h2>Cards per indicator</h2>",
         _bars(summary.get("cards_by_indicator", {}), dict(_COLOURS)),
         _patient_table(flagged, more),
@@ -64,6 +72,8 @@ def _flagged_patients(cards_path: Path) -> tuple[dict[str, list[dict[str, Any]]]
     more: set[str] = set()
     with cards_path.open("rb") as fh:
         for raw in fh:
+            if b'"critical"' not in raw and b'"warning"' not in raw:
+                continue  # most lines: no need to parse them
             line = orjson.loads(raw)
             if not any(c.get("indicator") in ("critical", "warning") for c in line["cards"]):
                 continue
@@ -73,16 +83,6 @@ def _flagged_patients(cards_path: Path) -> tuple[dict[str, list[dict[str, Any]]]
             else:
                 more.add(patient)
     return flagged, len(more)
-
-
-def _topic_colours(out: Path) -> dict[str, str]:
-    colours: dict[str, str] = {}
-    with (out / "cards.ndjson").open("rb") as fh:
-        for raw in fh:
-            for card in orjson.loads(raw)["cards"]:
-                code = card.get("source", {}).get("topic", {}).get("code", "?")
-                colours.setdefault(code, _COLOURS.get(card.get("indicator"), "#777"))
-    return colours
 
 
 def _overview(summary: Mapping[str, Any]) -> str:
