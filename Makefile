@@ -8,13 +8,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := $(wildcard cds tests bench fhir_examples)
 
-.PHONY: run test lint typecheck check-build clean
+.PHONY: run test browser lint typecheck check-build clean
 
 run: $(STAMP)
 	$(BIN)/cds serve
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck browser
 	$(BIN)/pytest -q
+
+# Headless Chromium for tests/review/test_report_browser.py: installed (Debian) when missing.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No /usr/bin/chromium and no apt-get: the browser test of report.html will be skipped"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "No /usr/bin/chromium and not root (run: apt-get install chromium): the browser test of report.html will be skipped"; \
+	else \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)

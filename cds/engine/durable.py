@@ -85,6 +85,8 @@ class Engine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._negated: dict[str, frozenset[tuple[str, str]]] = {}
+        self._runs: dict[str, dict[str, str]] = {}
+        """ruleset name → durable rule name → the action (finding) it stands for"""
 
     def evaluate(self, ruleset: CompiledRuleset, facts: Sequence[dict[str, Any]]) -> list[Firing]:
         """Assert one patient's facts as one batch and return the sorted firings."""
@@ -103,7 +105,7 @@ class Engine:
             self._host.collected = []
             try:
                 result = durable_rules_engine.assert_facts(handle._handle, payload.decode())
-                self._run_actions(handle, result)
+                self._run_actions(handle, result, self._runs[ruleset.name])
                 return sorted(self._host.collected)
             except durable_rules_engine.error as exc:
                 raise EngineError(f"rules engine refused the facts: {exc}") from exc
@@ -118,9 +120,11 @@ class Engine:
                 for rule_id, rule in ruleset.definition.items()
             }
             definition[_WARMUP] = {"all": [{"w": {"kind": _WARMUP}}], "run": _WARMUP}
+            runs = {r: d["run"] for r, d in definition.items()}  # durable deletes "run" keys
             self._host.register_rulesets({ruleset.name: definition})
             self._warm_up(self._host.get_ruleset(ruleset.name))
             self._negated[ruleset.name] = ruleset.negated_first
+            self._runs[ruleset.name] = runs
 
     def _warm_up(self, handle: Any) -> None:
         """Run one action in a throw-away session, so later states can be deleted safely."""
@@ -132,21 +136,33 @@ class Engine:
             self._host.collected = []
             self._delete(handle, sid)
 
-    @staticmethod
-    def _run_actions(handle: Any, result: tuple[int, int]) -> None:
-        """Run every queued action now, on this thread, even for a "not handled" batch."""
-        errors: list[BaseException] = []
+    def _run_actions(
+        self, handle: Any, result: tuple[int, int], runs: dict[str, str] | None = None
+    ) -> None:
+        """Run every queued action now, on this thread, even for a "not handled" batch.
 
-        def done(error: BaseException | None, state: Any) -> None:
-            if error is not None:
-                errors.append(error)
-            elif isinstance(state, dict) and "exception" in state:
-                # durable catches what an action raises and only records it in the state
-                errors.append(RuntimeError(str(state["exception"])))
-
-        handle.do_actions(result[1], done)
-        if errors:
-            raise RuleActionFailed(f"a rule action failed: {errors[0]}") from errors[0]
+        durable's own loop (``Ruleset.do_actions``) wraps each action in promises and
+        re-serialises the session state after every action with ``json.dumps``; our actions
+        never change the state, so we drive the C calls directly: start, record, complete.
+        A recording failure abandons the action (as durable does) and surfaces as
+        ``RuleActionFailed``; the session is deleted by the caller either way.
+        """
+        rs, state = handle._handle, result[1]
+        started = durable_rules_engine.start_action_for_state(rs, state)
+        if not started:
+            return
+        message = orjson.loads(started[1])
+        while True:
+            try:
+                for rule, matched in message.items():
+                    self._host.collected.append(_firing((runs or {}).get(rule, rule), matched))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                durable_rules_engine.abandon_action(rs, state)
+                raise RuleActionFailed(f"a rule action failed: {exc}") from exc
+            following = durable_rules_engine.complete_and_start_action(rs, state)
+            if not following:
+                return
+            message = orjson.loads(following)
 
     @staticmethod
     def _delete(handle: Any, sid: str) -> None:
@@ -154,6 +170,15 @@ class Engine:
             handle.delete_state(sid)
         except Exception:  # noqa: S110 - a state that never came to exist has nothing to free
             pass
+
+
+def _firing(rule: str, matched: dict[str, Any]) -> Firing:
+    """A firing from durable's message: one fact per alias (a lone pattern's fact comes bare)."""
+    if "fid" in matched and not isinstance(matched["fid"], dict):
+        return Firing(rule, (int(matched["fid"]),))
+    return Firing(
+        rule, tuple(int(matched[a]["fid"]) for a in sorted(matched) if "fid" in matched[a])
+    )
 
 
 def _has_exponent(facts: Sequence[dict[str, Any]]) -> bool:
