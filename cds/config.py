@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         description="URL prefixes of FHIR servers the service may fetch missing prefetch "
         "from; a request's fhirServer outside these is never contacted.",
     )
+    allow_private_fhir_servers: bool = Field(
+        default=False,
+        description="Let fhirServer, jku and jwks_url hosts resolve to private addresses (10/8, "
+        "172.16/12, 192.168/16, fc00::/7); refused by default. Loopback needs a loopback host "
+        "named in the allowlist; link-local, multicast and unspecified are always refused.",
+    )
     fetch_timeout_seconds: float = Field(
         default=3.0, gt=0, description="Time budget of one FHIR fetch (per HTTP call)."
     )
@@ -115,6 +121,11 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed by CORS (none by default)."
+    )
+    hsts: bool = Field(
+        default=False,
+        description="Send Strict-Transport-Security (max-age one year): set it when clients "
+        "reach the service over HTTPS (behind TLS).",
     )
     patient_hash_key: str = Field(
         default="cds-store",

@@ -168,7 +168,7 @@ class Engine:
     def _delete(handle: Any, sid: str) -> None:
         try:
             handle.delete_state(sid)
-        except Exception:  # noqa: S110 - a state that never came to exist has nothing to free
+        except Exception:  # noqa: S110  # nosec B110  # a state never created: nothing to free
             pass
 
 

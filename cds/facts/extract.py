@@ -12,7 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from cds.errors import UnitError
 from cds.facts import units
@@ -77,7 +80,7 @@ def _items(value: object) -> list[Any]:
     """A FHIR array as feeds send it: a list, a single object instead of a list, or junk."""
     if isinstance(value, list):
         return value
-    return [value] if isinstance(value, Mapping) else []
+    return [value] if isinstance(value, dict) else []
 
 
 def _rid(res: Resource) -> str:
@@ -86,12 +89,12 @@ def _rid(res: Resource) -> str:
 
 def _codings(concept: object) -> tuple[list[Coding], str]:
     """The codings and text of a CodeableConcept, tolerating what feeds get wrong."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return [], ""
     codings = [  # _items: a single coding is often sent as an object
         Coding(str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or ""))
         for c in _items(concept.get("coding"))
-        if isinstance(c, Mapping)
+        if isinstance(c, dict)
     ]
     text = concept.get("text")
     return codings, text if isinstance(text, str) else ""
@@ -100,6 +103,10 @@ def _codings(concept: object) -> tuple[list[Coding], str]:
 def _words(concept: object) -> str:
     """What a concept says in words; its first code when it has no words."""
     codings, text = _codings(concept)
+    return _words_of(codings, text)
+
+
+def _words_of(codings: list[Coding], text: str) -> str:
     named = text or next((c.display for c in codings if c.display), "")
     if named:
         return named
@@ -108,6 +115,27 @@ def _words(concept: object) -> str:
         return "unnamed record"
     system = normalize_system(coded.system)
     return f"code {normalize_code(system, coded.code)} ({system or 'no system'})"
+
+
+def _concept_key(concept: object) -> bytes | None:
+    """A hashable image of a CodeableConcept (None: not a concept)."""
+    return orjson.dumps(concept) if isinstance(concept, dict) else None
+
+
+def _read_concept(concept: object, ctx: FactContext) -> tuple[tuple[str, ...], str]:
+    """(value sets, words) of a concept. Records repeat the same concepts endlessly (every
+    heart rate carries 8867-4), so the answer is remembered per pack, bounded."""
+    key = _concept_key(concept)
+    memo = ctx.index.concepts
+    hit = memo.get(key) if key is not None else None
+    if hit is None:
+        codings, text = _codings(concept)
+        hit = (tuple(sorted(ctx.index.match(codings, text))), _words_of(codings, text))
+        if key is not None:
+            if len(memo) > 50_000:
+                memo.clear()
+            memo[key] = hit
+    return hit
 
 
 def _status_text(status: object) -> str | None:
@@ -129,7 +157,7 @@ def _timing(
     """(recorded time, age in hours, known, note) from the first time element present."""
     for key in keys:
         raw: object = res.get(key)
-        if isinstance(raw, Mapping):  # a Period: its start
+        if isinstance(raw, dict):  # a Period: its start
             raw = raw.get("start")
         if raw is None:
             continue
@@ -163,9 +191,8 @@ def _concept_facts(
     *,
     draft: bool = False,
 ) -> None:
-    codings, text = _codings(concept)
-    display = _words(concept)
-    for vs in sorted(ctx.index.match(codings, text)):
+    matched, display = _read_concept(concept, ctx)
+    for vs in matched:
         out.facts.append(
             Fact(
                 kind=kind,
@@ -184,11 +211,10 @@ def _concept_facts(
 def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
     if _status_text(res.get("status")) not in OBSERVATION_COUNTED:
         return
-    codings, text = _codings(res.get("code"))
-    matched = sorted(ctx.index.match(codings, text))
+    matched, display = _read_concept(res.get("code"), ctx)
     if not matched:
         return
-    rid, display = _rid(res), _words(res.get("code"))
+    rid = _rid(res)
     when, age, known, note = _timing(
         res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
     )
@@ -223,26 +249,33 @@ def _observation_value(
         concept = res.get("valueCodeableConcept")
         return None, None, _words(concept) if concept else None, None
     qty = res.get("valueQuantity")
-    if not isinstance(qty, Mapping):
+    if not isinstance(qty, dict):
         if "valueString" in res or "valueCodeableConcept" in res or "dataAbsentReason" in res:
             shown = res.get("valueString") or _words(res.get("valueCodeableConcept"))
             return None, None, str(shown), f"value '{shown}' is not a number in {canonical}"
         return None, None, None, "no value recorded"
-    raw_value, raw_unit = qty.get("value"), qty.get("unit") or qty.get("code")
-    source = f"{raw_value} {raw_unit or ''}".strip()
+    raw_value, unit, code = qty.get("value"), _str(qty.get("unit")), _str(qty.get("code"))
+    comparator = _str(qty.get("comparator"))
+    if isinstance(raw_value, list | dict):
+        raw_value = str(raw_value)
+    return _quantity(raw_value, unit, code, comparator, canonical)
+
+
+@lru_cache(maxsize=65_536, typed=True)  # typed: True must not share 1's answer
+def _quantity(
+    raw_value: object, unit: str | None, code: str | None, comparator: str | None, canonical: str
+) -> tuple[float | None, str | None, str | None, str | None]:
+    """A Quantity read and converted; pure, so remembered (feeds repeat values and units)."""
+    source = f"{raw_value} {unit or code or ''}".strip()
     try:
         number = units.parse_decimal(raw_value)
-        unit = units.canonical_unit(_str(qty.get("unit")), _str(qty.get("code")))
-        if unit is None:
+        found = units.canonical_unit(unit, code)
+        if found is None:
             return None, None, source, f"value {source} has no unit"
-        comparator = qty.get("comparator")
-        converted = units.convert(number, unit, canonical)
-        value = units.to_number(converted)
+        value = units.to_number(units.convert(number, found, canonical))
     except UnitError as exc:
         return None, None, source, f"value {source} could not be read: {exc.message}"
-    if comparator:
-        return value, canonical, f"{comparator}{source}", None
-    return value, canonical, source, None
+    return value, canonical, f"{comparator}{source}" if comparator else source, None
 
 
 def _str(v: object) -> str | None:
@@ -373,12 +406,12 @@ def _mark_latest(facts: list[Fact]) -> list[Fact]:
             best = newest.get(f.valueset)
             if best is None or f.age_h < best.age_h:
                 newest[f.valueset] = f
-    return [
-        f.model_copy(update={"latest": False})
-        if f.kind == "observation" and f.valueset in newest and newest[f.valueset] is not f
-        else f
-        for f in facts
-    ]
+    for f in facts:
+        if f.kind == "observation" and f.valueset in newest and newest[f.valueset] is not f:
+            # These facts were built a moment ago in this call and nothing else holds them yet;
+            # setting the flag in place saves a copy of every older observation.
+            object.__setattr__(f, "latest", False)
+    return facts
 
 
 def quantity_text(value: Decimal | float | None, unit: str | None) -> str:

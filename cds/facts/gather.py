@@ -21,8 +21,14 @@ class Record:
     issues: list[DataIssue] = field(default_factory=list)
 
 
-def bundle_resources(bundle: object, where: str) -> list[Resource]:
-    """The resources of a Bundle (or a single resource); InputError when neither."""
+def bundle_resources(
+    bundle: object, where: str, issues: list[DataIssue] | None = None
+) -> list[Resource]:
+    """The resources of a Bundle (or a single resource); InputError when neither.
+
+    An entry that is not a resource is reported in ``issues`` when a list is given (one bad
+    entry must not hide the danger signs in the others), else it is an InputError.
+    """
     if bundle is None:
         return []
     if not isinstance(bundle, Mapping) or not isinstance(bundle.get("resourceType"), str):
@@ -34,11 +40,15 @@ def bundle_resources(bundle: object, where: str) -> list[Resource]:
         raise InputError(f"{where}.entry is not a list")
     out: list[Resource] = []
     for i, entry in enumerate(entries):
-        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        resource = entry.get("resource") if isinstance(entry, dict) else None
         if resource is None:
             continue
-        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
-            raise InputError(f"{where}.entry[{i}].resource is not a FHIR resource")
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            message = f"{where}.entry[{i}].resource is not a FHIR resource (no resourceType)"
+            if issues is None:
+                raise InputError(message)
+            issues.append(DataIssue(rid=f"{where}.entry[{i}]", message=message + "; not used"))
+            continue
         out.append(resource)
     return out
 
@@ -51,7 +61,7 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
     """
     record, seen = Record(), set()
     for where, payload in sources:
-        for res in bundle_resources(payload, where):
+        for res in bundle_resources(payload, where, record.issues):
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
                 continue
@@ -76,11 +86,15 @@ def _other_patient(res: Resource, patient_id: str) -> str | None:
     if res.get("resourceType") == "Patient":
         rid = res.get("id")
         return f"Patient/{rid}" if rid and rid != patient_id else None
+    own = f"Patient/{patient_id}"
     for link in PATIENT_LINKS:
         ref = res.get(link)
-        target = ref.get("reference") if isinstance(ref, Mapping) else None
-        if isinstance(target, str) and "Patient/" in target:
-            pid = target.rsplit("Patient/", 1)[1].split("/")[0]
-            if pid != patient_id:
-                return f"Patient/{pid}"
+        if ref is None:
+            continue
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if target == own or not isinstance(target, str) or "Patient/" not in target:
+            continue  # the common case first: a plain reference to this very patient
+        pid = target.rsplit("Patient/", 1)[1].split("/")[0]
+        if pid != patient_id:
+            return f"Patient/{pid}"
     return None

@@ -8,6 +8,7 @@ equality on names and comparisons on pre-converted floats.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -15,10 +16,14 @@ from pydantic import BaseModel, ConfigDict
 FactKind = Literal["condition", "observation", "medication", "order", "patient", "encounter"]
 
 
-class Fact(BaseModel):
-    """One piece of clinical evidence, already interpreted."""
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One piece of clinical evidence, already interpreted.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A frozen, slotted dataclass rather than a pydantic model: a patient has ~50 facts per
+    hook call and every one is built by our own typed code (mypy --strict), so validating
+    them again cost 4 µs each, a tenth of the whole evaluation (bench/engine.py).
+    """
 
     kind: FactKind
     valueset: str
@@ -62,7 +67,7 @@ class Fact(BaseModel):
             "draft": int(self.draft),
         }
         if self.value is not None:
-            out["value"] = self.value
+            out["value"] = float(self.value)
         return out
 
 

@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -27,7 +28,12 @@ def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
     """
     if not isinstance(raw, str) or not raw.strip():
         return None
-    text = raw.strip()
+    return _read_text(raw.strip(), tz)
+
+
+@lru_cache(maxsize=65_536)
+def _read_text(text: str, tz: tzinfo) -> ReadTime | None:
+    """read_time for a stripped string: pure, so remembered (feeds repeat their times)."""
     m = _DATE.match(text)
     if m:
         return _read_date(m, tz, text)

@@ -323,6 +323,12 @@ class FeedbackItem(_Received):
             raise ValueError(f"must be an RFC 3339 date-time, got {value!r}") from None
         if parsed.tzinfo is None:
             raise ValueError(f"must carry a time zone (UTC, e.g. 'Z'), got {value!r}")
+        try:  # year 1 at +14:00 or year 9999 at -14:00 has no UTC date (`outcome_at`)
+            parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(
+                f"must be a date-time within years 1-9999 in UTC, got {value!r}"
+            ) from None
         return value
 
     @model_validator(mode="after")

@@ -26,12 +26,16 @@ class ValueSetIndex:
     """Look-up tables built once from a pack's value sets."""
 
     exact: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-    prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    prefixes: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    """system → prefix → value sets: a code is looked up by each of its prefix lengths."""
+    prefix_lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     excluded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     any_text: re.Pattern[str] | None = None
     """All text patterns in one: most concepts match none, and one search says so."""
     _memo: dict[tuple[tuple[Coding, ...], str], frozenset[str]] = field(default_factory=dict)
+    concepts: dict[object, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
     @classmethod
     def build(cls, valuesets: Mapping[str, ValueSet]) -> ValueSetIndex:
@@ -48,9 +52,13 @@ class ValueSetIndex:
             for p in vs.prefixes:
                 system = normalize_system(p.system)
                 prefix = normalize_code(system, p.prefix) if len(p.prefix) > 3 else p.prefix.upper()
-                index.prefixes.setdefault(system, []).append((prefix, vs.id))
+                index.prefixes.setdefault(system, {}).setdefault(prefix, set()).add(vs.id)
             for pattern in vs.text:
                 index.text.append((re.compile(pattern, re.IGNORECASE), vs.id))
+        index.prefix_lengths = {
+            system: tuple(sorted({len(p) for p in table}))
+            for system, table in index.prefixes.items()
+        }
         if index.text:
             joined = "|".join(f"(?:{p.pattern})" for p, _ in index.text)
             index.any_text = re.compile(joined, re.IGNORECASE)
@@ -78,9 +86,12 @@ class ValueSetIndex:
             code = normalize_code(system, coding.code) if coding.code else ""
             if code:
                 hits = set(self.exact.get((system, code), ()))
-                for prefix, vs_id in self.prefixes.get(system, ()):
-                    if code.startswith(prefix):
-                        hits.add(vs_id)
+                table = self.prefixes.get(system)
+                if table:
+                    for n in self.prefix_lengths[system]:
+                        if n > len(code):
+                            break
+                        hits |= table.get(code[:n], set())
                 found |= hits - self.excluded.get((system, code), set())
             if coding.display:
                 words.append(coding.display)

@@ -55,15 +55,21 @@ def review(
     token: Annotated[
         str | None, typer.Option(help="Bearer token for --from-fhir (or CDS_FHIR_TOKEN)")
     ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: a Spark master URL (default: SPARK_MASTER, else "
+            "local[WORKERS])",
+        ),
+    ] = None,
 ) -> None:
     """Review a patient population: replay discharge and order-sign calls, write the cards."""
     from cds.review.local import ReviewOptions, run_review
     from cds.review.progress import reporter_for
 
-    if engine is EngineName.spark:
-        raise ConfigError(
-            "the spark engine is not implemented yet; use --engine local (see docs/review.md)"
-        )
+    if spark_master and engine is not EngineName.spark:
+        raise ConfigError("--spark-master needs --engine spark")
     paths = list(inputs or [])
     if from_fhir:
         from cds.review.bulk import export_to_folder
@@ -77,7 +83,12 @@ def review(
     options = ReviewOptions(
         out=out, workers=workers or os.cpu_count() or 1, memory_mb=memory_mb, as_of=as_of, pack=pack
     )
-    summary = run_review(paths, options, reporter_for())
+    if engine is EngineName.spark:
+        from cds.review.spark import SparkOptions, run_review_spark
+
+        summary = run_review_spark(paths, options, reporter_for(), SparkOptions(spark_master))
+    else:
+        summary = run_review(paths, options, reporter_for())
     lines = summary["lines"]
     typer.echo(
         f"{summary['patients']['reviewed']} patients, {summary['cards']} cards "

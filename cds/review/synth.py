@@ -125,7 +125,7 @@ def population(
     patients: int, seed: int
 ) -> Iterator[tuple[str, Situation, list[tuple[str, Resource]]]]:
     """Each patient's id, situation and resources, in a reproducible order."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    rng = random.Random(seed)  # noqa: S311  # nosec B311  # synthetic data, not security
     for n in range(patients):
         sit = _draw(rng)
         resources = _patient_resources(rng, n, sit)

@@ -25,6 +25,8 @@ from cds.errors import CdsError
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
 from cds.service.auth import Authenticator
+from cds.service.headers import SecurityHeaders, security_headers
+from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
 from cds.service.routes import router
 from cds.service.services import ServiceSpec, services_for
@@ -70,18 +72,20 @@ def create_app(
     pack = pack or load_pack(settings.pack)
     evaluator = Evaluator(pack, settings.site)
     store = store or Store(settings.database_url)
+    outbound = Outbound(allow_private=settings.allow_private_fhir_servers)
+    quiet_http_client_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = http_client or httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+        client = http_client or guarded_client(outbound)
         app.state.cds = ServiceState(
             settings=settings,
             pack=pack,
             evaluator=evaluator,
             services=services_for(pack),
             store=store,
-            auth=Authenticator(settings, client),
-            resolver=PrefetchResolver(client, _policy(settings)),
+            auth=Authenticator(settings, client, outbound=outbound),
+            resolver=PrefetchResolver(client, _policy(settings, outbound)),
         )
         if settings.dev_mode:
             log.warning(
@@ -110,19 +114,28 @@ def create_app(
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)  # outermost: CORS answers too
     app.add_exception_handler(CdsError, _cds_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
 
-def _policy(settings: Settings) -> FetchPolicy:
+def _policy(settings: Settings, outbound: Outbound) -> FetchPolicy:
     return FetchPolicy(
         allowlist=tuple(settings.fhir_server_allowlist),
         call_timeout=settings.fetch_timeout_seconds,
         total_timeout=settings.fetch_total_seconds,
         max_pages=settings.fetch_max_pages,
+        outbound=outbound,
     )
+
+
+def quiet_http_client_logs() -> None:
+    """httpx logs every request URL at INFO and httpcore traces at DEBUG; our fetch URLs
+    carry patient ids (`Condition?patient=…`), so neither may log below WARNING."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def operation_outcome(status: int, message: str, code: str, details: Any = None) -> Response:
@@ -159,4 +172,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
-    return operation_outcome(500, "internal error", "internal-error")
+    response = operation_outcome(500, "internal error", "internal-error")
+    # sent by Starlette's outermost error middleware, so SecurityHeaders never sees it
+    state = getattr(request.app.state, "cds", None)
+    response.headers.update(security_headers(state is not None and state.settings.hsts))
+    return response

@@ -23,6 +23,7 @@ import jwt
 
 from cds.config import JwtIssuer, Settings
 from cds.errors import AuthError
+from cds.service.outbound import Outbound, UnsafeUrl, url_has_prefix
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +37,6 @@ _REPLAY_CACHE_LIMIT: Final = 100_000
 
 class Refused(Exception):
     """Why a token was refused: logged, never sent to the client."""
-
-
-def url_has_prefix(url: str, prefix: str) -> bool:
-    """True if `url` lies under `prefix` on a path boundary.
-
-    ``https://ehr.example.org`` covers ``https://ehr.example.org/jwks`` but not
-    ``https://ehr.example.org.evil.com/``: a bare string prefix would.
-    """
-    if not url.startswith(prefix):
-        return False
-    if prefix.endswith("/"):
-        return True
-    rest = url[len(prefix) :]
-    return rest == "" or rest[0] in "/?#"
 
 
 class ReplayCache:
@@ -101,7 +88,7 @@ class KeySets:
 
     async def _fetch(self, url: str) -> dict[str, Mapping[str, Any]]:
         try:
-            response = await self._client.get(url, timeout=self._timeout)
+            response = await self._client.get(url, timeout=self._timeout, follow_redirects=False)
             response.raise_for_status()
             return keys_by_kid(response.json())
         except (httpx.HTTPError, ValueError) as exc:
@@ -119,8 +106,13 @@ class Authenticator:
     """Checks the `Authorization` header of every call; `verify` returns the claims."""
 
     def __init__(
-        self, settings: Settings, client: httpx.AsyncClient, clock: Callable[[], float] = time.time
+        self,
+        settings: Settings,
+        client: httpx.AsyncClient,
+        clock: Callable[[], float] = time.time,
+        outbound: Outbound | None = None,
     ) -> None:
+        self.outbound = outbound or Outbound(allow_private=settings.allow_private_fhir_servers)
         self.issuers = {i.iss: i for i in settings.jwt_issuers}
         self.dev_mode = settings.dev_mode
         self.leeway = settings.jwt_leeway_seconds
@@ -180,6 +172,10 @@ class Authenticator:
                 url_has_prefix(jku, p) for p in issuer.jku_prefixes
             ):
                 raise Refused("jku not allowlisted")
+            try:
+                await self.outbound.check_url(jku, issuer.jku_prefixes)
+            except UnsafeUrl as exc:
+                raise Refused(f"jku refused: {exc}") from None
             return await self.key_sets.key(jku, kid)
         if issuer.jwks is not None:
             inline = keys_by_kid(issuer.jwks)

@@ -10,9 +10,11 @@ Per declared key, the CDS Client's `prefetch` may hold (spec 2.0.1 §Prefetch):
 
 Fetches go to the request's `fhirServer` with `fhirAuthorization.access_token`, concurrently,
 with a per-call and a total time budget, and only when `fhirServer` lies under an allowlisted
-prefix: a request cannot make us contact an arbitrary host (SSRF). Required keys that can be had
-neither way raise `MissingDataError` (412); optional ones are logged and skipped. The access
-token is never logged or stored.
+prefix and passes `Outbound.check_url` (http(s), no userinfo, no private/link-local address:
+see outbound.py): a request cannot make us contact an arbitrary host (SSRF). Required keys
+that can be had neither way raise `MissingDataError` (412); optional ones are logged and
+skipped. The access token is never logged or stored, and logs name resource types, never
+URLs (they hold patient ids).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import httpx
 
 from cds.errors import MissingDataError
 from cds.hooks.models import HookRequest
-from cds.service.auth import url_has_prefix
+from cds.service.outbound import Outbound, UnsafeUrl, url_has_prefix
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class FetchPolicy:
     call_timeout: float
     total_timeout: float
     max_pages: int
+    outbound: Outbound = field(default_factory=Outbound)
 
 
 @dataclass
@@ -160,7 +163,11 @@ class PrefetchResolver:
                 raise Unavailable(f"more than {self.policy.max_pages} pages")
             if not url_has_prefix(next_url, base):
                 raise Unavailable("a page link leaves the FHIR server")
-            page = await self._get(request, next_url)
+            try:
+                await self.policy.outbound.check_url(next_url, (base,))
+            except UnsafeUrl as exc:
+                raise Unavailable(f"fhirServer refused: {exc}") from None
+            page = await self._get(request, next_url, base)
             pages.append(page)
             next_url = next_link(page) if page.get("resourceType") == "Bundle" else None
         return pages
@@ -173,11 +180,11 @@ class PrefetchResolver:
             raise Unavailable("fhirServer is not in fhir_server_allowlist")
         return server
 
-    async def _get(self, request: HookRequest, url: str) -> Mapping[str, Any]:
+    async def _get(self, request: HookRequest, url: str, base: str) -> Mapping[str, Any]:
         headers = {"Accept": FHIR_JSON}
         if request.fhirAuthorization is not None:
             headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
-        where = url.split("?", 1)[0]  # query strings may hold identifiers: log the path only
+        where = _resource_type(url, base)  # paths and queries hold patient ids: log neither
         try:
             response = await self.client.get(
                 url, headers=headers, timeout=self.policy.call_timeout, follow_redirects=False
@@ -197,6 +204,13 @@ class PrefetchResolver:
         if body["resourceType"] == "OperationOutcome":
             raise Unavailable(f"{where}: the server answered an OperationOutcome")
         return body
+
+
+def _resource_type(url: str, base: str) -> str:
+    """What a fetch URL asks for, safe to log: `Patient/p1` and `Condition?patient=p1` give
+    `Patient` and `Condition`."""
+    rest = url[len(base) :].lstrip("/")
+    return rest.split("?", 1)[0].split("/", 1)[0] or "the server base"
 
 
 def _check_required(result: Resolution, keys: Sequence[PrefetchKey]) -> None:

@@ -34,6 +34,8 @@ router = APIRouter()
 
 #: The card detail's last line names the rules behind it ("…; rules: a, b; sheet …").
 _RULES_LINE: Final = re.compile(r"rules: ([^;]+);")
+#: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
+MAX_JSON_DEPTH: Final = 64
 
 
 @router.get("/cds-services")
@@ -62,6 +64,7 @@ async def call_service(request: Request, service_id: str) -> Response:
         state.evaluator.evaluate, hook_request, spec.hook, now, resolution.extra
     )
     timer.lap("evaluate")
+    log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
     records = card_records(state, spec, str(hook_request.context["patientId"]), response, now)
     return _json(
         dump_response(response),
@@ -114,11 +117,29 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _loads(body: bytes) -> Any:
+def _loads(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object nested at most MAX_JSON_DEPTH deep, else InputError (400)."""
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InputError(f"request body is not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise InputError("request body must be a JSON object")
+    if json_depth_exceeds(data, MAX_JSON_DEPTH):
+        raise InputError(f"request body nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def json_depth_exceeds(data: Any, limit: int) -> bool:
+    """True if objects/arrays nest more than `limit` deep (the top level is 1); no recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def card_records(
