@@ -79,6 +79,11 @@ def _detail(
     if unread:
         lines += ["", "**Not understood in the record (please review):**"]
         lines += [f"- {i.rid}: {i.message}" for i in unread]
+    others = [i for i in ctx.issues if i not in unread]
+    if others:
+        shown = "; ".join(f"{i.rid}: {i.message}" for i in others[:3])
+        more = f" (and {len(others) - 3} more)" if len(others) > 3 else ""
+        lines += ["", f"_{len(others)} other record(s) could not be used: {shown}{more}._"]
     if topic.patient_instructions:
         lines += ["", "---", "", patient_instructions(pack, outcome)]
     rules = ", ".join(f.rule_id for f in findings)
