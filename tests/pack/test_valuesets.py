@@ -77,3 +77,34 @@ def test_excluded_codes_are_not_members() -> None:
     index = ValueSetIndex.build({"demo": vs})
     assert index.match([Coding(ICD10CM, "M54.50")]) == {"demo"}
     assert index.match([Coding(ICD10CM, "m542")]) == set()
+
+
+@pytest.mark.parametrize(
+    "coding, text, expected",
+    [
+        # generic weakness/sensation codes name no body site: not a leg sign on their own
+        (Coding(ICD10CM, "R53.1", "Weakness"), "", False),
+        (Coding(ICD10CM, "M62.81", "Muscle weakness (generalized)"), "", False),
+        (Coding(SNOMED, "26544005", "Muscle weakness (finding)"), "", False),
+        # ... but they do when the record's words say legs
+        (Coding(ICD10CM, "R53.1", "Weakness"), "Weakness in both legs", True),
+        # codes that do name the legs
+        (Coding(ICD10CM, "G83.12", "Monoplegia of lower limb"), "", True),
+        (Coding(SNOMED, "713514005", "Muscle weakness of limb (finding)"), "", True),
+    ],
+)
+def test_leg_weakness_needs_the_legs(coding: Coding, text: str, expected: bool) -> None:
+    assert ("leg_weakness" in INDEX.match([coding], text)) is expected
+
+
+@pytest.mark.parametrize(
+    "coding, text, expected",
+    [
+        (Coding(ICD10CM, "R20.2", "Paresthesia of skin"), "", False),
+        (Coding(SNOMED, "44077006", "Numbness (finding)"), "", False),
+        (Coding(ICD10CM, "R20.2", "Paresthesia of skin"), "Tingling in the left foot", True),
+        (Coding(SNOMED, "44077006", "Numbness (finding)"), "numbness of both legs", True),
+    ],
+)
+def test_numbness_needs_the_legs(coding: Coding, text: str, expected: bool) -> None:
+    assert ("numbness_paresthesia" in INDEX.match([coding], text)) is expected
