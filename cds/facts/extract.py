@@ -209,36 +209,56 @@ def _concept_facts(
 
 
 def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+    """An Observation, and each of its components (a vital-signs panel may carry the heart
+    rate or temperature as a component rather than as an Observation of its own)."""
     if _status_text(res.get("status")) not in OBSERVATION_COUNTED:
         return
-    matched, display = _read_concept(res.get("code"), ctx)
-    if not matched:
-        return
-    rid = _rid(res)
-    when, age, known, note = _timing(
-        res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
-    )
-    for vs in matched:
-        value, unit, source, problem = _observation_value(res, ctx.canonical_units.get(vs), ctx)
-        if problem:
-            out.issues.append(DataIssue(rid=rid, message=problem))
-        notes = "; ".join(n for n in (note, problem) if n) or None
-        out.facts.append(
-            Fact(
-                kind="observation",
-                valueset=vs,
-                rid=rid,
-                display=display,
-                value=value,
-                unit=unit,
-                source_value=source,
-                time=when,
-                age_h=age,
-                time_known=known,
-                understood=problem is None,
-                note=notes,
+    parts = [res, *(c for c in _items(res.get("component")) if isinstance(c, dict))]
+    timing: tuple[str | None, float, bool, str | None] | None = None
+    for part in parts:
+        matched, display = _read_concept(part.get("code"), ctx)
+        if not matched:
+            continue
+        if timing is None:  # read once, and only for observations we care about
+            timing = _timing(
+                res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
+        for vs in matched:
+            _observation_fact(res, part, vs, display, timing, ctx, out)
+
+
+def _observation_fact(
+    res: Resource,
+    part: Resource,
+    vs: str,
+    display: str,
+    timing: tuple[str | None, float, bool, str | None],
+    ctx: FactContext,
+    out: Extraction,
+) -> None:
+    canonical = ctx.canonical_units.get(vs)
+    if canonical is not None and "dataAbsentReason" in part and "valueQuantity" not in part:
+        return  # the source says plainly there is no value (not done, asked but declined)
+    rid, (when, age, known, note) = _rid(res), timing
+    value, unit, source, problem = _observation_value(part, canonical, ctx)
+    if problem:
+        out.issues.append(DataIssue(rid=rid, message=problem))
+    out.facts.append(
+        Fact(
+            kind="observation",
+            valueset=vs,
+            rid=rid,
+            display=display,
+            value=value,
+            unit=unit,
+            source_value=source,
+            time=when,
+            age_h=age,
+            time_known=known,
+            understood=problem is None,
+            note="; ".join(n for n in (note, problem) if n) or None,
         )
+    )
 
 
 def _observation_value(
@@ -250,7 +270,7 @@ def _observation_value(
         return None, None, _words(concept) if concept else None, None
     qty = res.get("valueQuantity")
     if not isinstance(qty, dict):
-        if "valueString" in res or "valueCodeableConcept" in res or "dataAbsentReason" in res:
+        if "valueString" in res or "valueCodeableConcept" in res:
             shown = res.get("valueString") or _words(res.get("valueCodeableConcept"))
             return None, None, str(shown), f"value '{shown}' is not a number in {canonical}"
         return None, None, None, "no value recorded"

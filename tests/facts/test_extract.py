@@ -518,3 +518,28 @@ def test_a_fever_among_garbage_is_still_found(
         and f.age_h == hours_ago
         for f in facts
     )
+
+
+def test_vital_signs_panel_components_are_read() -> None:
+    """Some EHRs send the heart rate and temperature as components of a vital-signs panel."""
+    panel = observation("85353-1", None, None, rid="panel")
+    panel["component"] = [
+        {"code": coded(LOINC, "8867-4"), "valueQuantity": {"value": 140, "code": "/min"}},
+        {"code": coded(LOINC, "8310-5"), "valueQuantity": {"value": 101.2, "code": "[degF]"}},
+        {"code": coded(LOINC, "0000-0"), "valueQuantity": {"value": 1, "code": "1"}},
+    ]
+    facts = facts_of(panel)
+    (hr,) = by_vs(facts, "heart_rate_obs")
+    (temp,) = by_vs(facts, "fever_temperature_obs")
+    assert (hr.value, hr.rid, hr.understood) == (140.0, "Observation/panel", True)
+    assert temp.value == pytest.approx(38.4444, abs=1e-4)
+
+
+def test_data_absent_reason_is_no_reading_not_an_unreadable_one() -> None:
+    """'Not performed' is not a garbled temperature: no fact, no 'could not be read' card."""
+    absent = observation(value=None, unit=None)
+    absent.pop("valueQuantity", None)
+    absent["dataAbsentReason"] = coded(
+        "http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-performed"
+    )
+    assert by_vs(facts_of(absent), "fever_temperature_obs") == []
