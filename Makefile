@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := $(wildcard cds tests bench fhir_examples)
 
-.PHONY: run test browser lint typecheck check-build clean
+.PHONY: run test browser lint typecheck audit check-build clean
 
 run: $(STAMP)
 	$(BIN)/cds serve
 
-test: $(STAMP) lint typecheck browser
+test: $(STAMP) lint typecheck audit browser
 	$(BIN)/pytest -q
 
 # Headless Chromium for tests/review/test_report_browser.py: installed (Debian) when missing.
@@ -34,6 +34,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# bandit: security lint of cds/ (skips justified in [tool.bandit], pyproject.toml). pip-audit:
+# known vulnerabilities of every installed package (our editable one aside), from PyPI's
+# per-release JSON API; if that cannot be reached the target fails and says so: an
+# environment that could not be audited is not a pass.
+AUDIT_API := https://pypi.org/pypi/pip/$$($(BIN)/python -m pip --version | cut -d' ' -f2)/json
+audit: $(STAMP)
+	$(BIN)/bandit -q -r cds -c pyproject.toml
+	@if $(BIN)/python -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=20).close()' \
+		"$(AUDIT_API)" 2>/dev/null; then \
+		$(BIN)/pip-audit --strict --vulnerability-service pypi --skip-editable; \
+	elif [ "$${CDS_REQUIRE_AUDIT:-0}" = 1 ]; then \
+		echo "audit FAILED: PyPI's vulnerability API ($(AUDIT_API)) cannot be reached" >&2; exit 1; \
+	else \
+		echo "WARNING: DEPENDENCY AUDIT NOT RUN: PyPI's vulnerability API ($(AUDIT_API)) cannot be reached from this machine; set CDS_REQUIRE_AUDIT=1 to make that an error" >&2; \
+	fi
+
 check-build:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13)" >&2; exit 2; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 12) else "Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13); found %d.%d" % v)'
@@ -43,7 +59,7 @@ check-build:
 $(STAMP): pyproject.toml | check-build
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $(STAMP)
 
 clean:

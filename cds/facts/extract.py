@@ -119,7 +119,12 @@ def _words_of(codings: list[Coding], text: str) -> str:
 
 def _concept_key(concept: object) -> bytes | None:
     """A hashable image of a CodeableConcept (None: not a concept)."""
-    return orjson.dumps(concept) if isinstance(concept, dict) else None
+    if not isinstance(concept, dict):
+        return None
+    try:
+        return orjson.dumps(concept)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read it, don't remember it
+        return None
 
 
 def _read_concept(concept: object, ctx: FactContext) -> tuple[tuple[str, ...], str]:

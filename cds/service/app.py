@@ -72,7 +72,10 @@ def create_app(
     pack = pack or load_pack(settings.pack)
     evaluator = Evaluator(pack, settings.site)
     store = store or Store(settings.database_url)
-    outbound = Outbound(allow_private=settings.allow_private_fhir_servers)
+    outbound = Outbound(
+        allow_private=settings.allow_private_fhir_servers,
+        resolve_timeout=settings.fetch_timeout_seconds,
+    )
     quiet_http_client_logs()
 
     @asynccontextmanager

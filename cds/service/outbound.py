@@ -23,6 +23,7 @@ proxy variables (a proxy would resolve names itself) and never follows redirects
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -48,6 +49,8 @@ class UnsafeUrl(Exception):
 
 async def resolve_host(host: str, port: int) -> list[str]:
     """The addresses `host` resolves to (the system resolver, off the event loop)."""
+    with contextlib.suppress(ValueError):
+        return [str(ipaddress.ip_address(host))]  # a literal: nothing to look up
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -95,10 +98,14 @@ class Outbound:
 
     allow_private: bool = False
     resolve: Resolve = resolve_host
+    resolve_timeout: float = 5.0
 
     def check_address(self, host: str, address: str) -> None:
         """UnsafeUrl unless `host` may be contacted at `address`."""
-        kind = address_kind(address)
+        try:
+            kind = address_kind(address)
+        except ValueError:
+            raise UnsafeUrl(f"{host} resolves to something not an IP address") from None
         if kind == "public":
             return
         if kind == "loopback" and is_loopback(host):
@@ -121,8 +128,9 @@ class Outbound:
             raise UnsafeUrl(f"{parsed.host} is not under an allowlisted prefix")
         port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
         try:
-            addresses = await self.resolve(parsed.host, port)
-        except OSError as exc:
+            async with asyncio.timeout(self.resolve_timeout):
+                addresses = await self.resolve(parsed.host, port)
+        except (OSError, TimeoutError) as exc:
             raise UnsafeUrl(f"{parsed.host} does not resolve") from exc
         if not addresses:
             raise UnsafeUrl(f"{parsed.host} does not resolve")

@@ -12,6 +12,7 @@ import pytest
 from cds.config import JwtIssuer, load_settings
 from cds.errors import AuthError
 from cds.service.auth import Authenticator, url_has_prefix
+from cds.service.outbound import Outbound
 from tests.service.asgi import serve_settings
 from tests.service.patient import full_prefetch, hook_request
 from tests.support.keys import alg_none_token, hs256_public_key_token, jwks, make_token, new_key
@@ -40,7 +41,12 @@ def authenticator(jwks_server: JwksServer | None = None, **issuer: Any) -> Authe
     config = {"iss": ISS, "jwks": jwks(KEY), "jku_prefixes": [JKU_PREFIX], **issuer}
     settings = load_settings(None, {"jwt_issuers": [config]})
     client = httpx.AsyncClient(transport=httpx.MockTransport(jwks_server or JwksServer()))
-    return Authenticator(settings, client)
+    return Authenticator(settings, client, outbound=Outbound(resolve=public))
+
+
+async def public(host: str, port: int) -> list[str]:
+    """A resolver for the test hosts: every name is one public address (nothing is sent)."""
+    return ["93.184.215.14"]
 
 
 async def test_a_valid_es384_token_is_accepted() -> None:

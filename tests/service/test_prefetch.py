@@ -11,6 +11,7 @@ import pytest
 
 from cds.errors import MissingDataError
 from cds.hooks.models import parse_hook_request
+from cds.service.outbound import Outbound
 from cds.service.prefetch import FetchPolicy, PrefetchResolver, render
 from cds.service.services import PREFETCH
 from tests.service.patient import (
@@ -26,7 +27,18 @@ from tests.service.patient import (
 pytestmark = pytest.mark.anyio
 FHIR = "https://fhir.example.org/r4"
 TOKEN = "secret-access-token"
-POLICY = FetchPolicy(allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5)
+PUBLIC_IP = "93.184.215.14"
+
+
+async def public(host: str, port: int) -> list[str]:
+    """A resolver for the test hosts: every name is one public address (nothing is sent)."""
+    return [PUBLIC_IP]
+
+
+OUTBOUND = Outbound(resolve=public)
+POLICY = FetchPolicy(
+    allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5, outbound=OUTBOUND
+)
 
 
 class FakeFhir:
@@ -175,7 +187,9 @@ async def test_slow_server_hits_the_time_budget() -> None:
         return httpx.Response(200, json=patient())
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(slow))
-    policy = FetchPolicy(allowlist=(FHIR,), call_timeout=0.2, total_timeout=0.3, max_pages=5)
+    policy = FetchPolicy(
+        allowlist=(FHIR,), call_timeout=0.2, total_timeout=0.3, max_pages=5, outbound=OUTBOUND
+    )
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(MissingDataError):
