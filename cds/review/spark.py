@@ -127,18 +127,13 @@ def spark_session(master: str | None = None, workers: int | None = None) -> Spar
     Without ``master`` (or ``SPARK_MASTER``) it is ``local[workers]``, on loopback only: driver
     bound to 127.0.0.1, no UI, the venv's Python for the workers, errors-only logging.
     """
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ConfigError(
-            "the spark engine needs pyspark: pip install 'cds[spark]' (and Java 17+)"
-        ) from exc
-    active = SparkSession.getActiveSession()
+    session_class = _pyspark()
+    active = session_class.getActiveSession()
     if active is not None and master is None:
         return active
     master = master or os.environ.get("SPARK_MASTER")
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # started by spark-submit: keep its master
-    builder = SparkSession.builder.appName("cds-review")
+    builder = session_class.builder.appName("cds-review")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     if master is None and not submitted:
         master = f"local[{workers or os.cpu_count() or 1}]"
@@ -167,6 +162,16 @@ def spark_session(master: str | None = None, workers: int | None = None) -> Spar
             os.unlink(log4j)
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _pyspark() -> type[SparkSession]:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ConfigError(
+            "the spark engine needs pyspark: pip install 'cds[spark]' (and Java 17+)"
+        ) from exc
+    return SparkSession
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,9 +204,7 @@ def run_review_spark(
     started = time.monotonic()
     owned = False
     if spark is None:
-        from pyspark.sql import SparkSession
-
-        owned = SparkSession.getActiveSession() is None
+        owned = _pyspark().getActiveSession() is None
         spark = spark_session((spark_options or SparkOptions()).master, options.workers)
         reporter.log(
             f"Spark {spark.version} on {spark.sparkContext.master} in "
@@ -248,9 +251,13 @@ def _run(
             references=sc.broadcast(part.references),
             as_of=as_of,
             n_shards=n_shards,
-            parts=str(out / "parts"),
+            parts=str((out / "parts").resolve()),
         )
-        _review(sc, lines, part, job, reporter)
+        try:
+            _review(sc, lines, part, job, reporter)
+        finally:
+            job.pack.destroy()
+            job.references.destroy()
     finally:
         lines.unpersist()
     summary = local._merge_outputs(out, part, n_shards, sources, options, pack, as_of)
@@ -275,15 +282,21 @@ def n_partitions(
 
 def _split_inputs(inputs: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     """Parquet tables (a ``.parquet`` file, or a folder holding some and no manifest.json), and
-    the rest for ``sources.discover``."""
+    the rest for ``sources.discover``; a Delta table is refused (its folder holds stale files)."""
     tables, files = [], []
     for item in inputs:
+        if item.is_dir() and (item / "_delta_log").is_dir():
+            raise InputError(
+                f"{item} is a Delta table: its folder also holds the Parquet files of removed "
+                "versions. Write a snapshot first: spark.read.format('delta').load(path)"
+                ".select('resource').write.parquet(snapshot)"
+            )
         if item.is_file() and item.suffix == ".parquet":
             tables.append(item)
         elif (
             item.is_dir()
             and not (item / "manifest.json").exists()
-            and any(p.suffix == ".parquet" for p in item.rglob("*.parquet"))
+            and next(item.rglob("*.parquet"), None) is not None
         ):
             tables.append(item)
         else:
@@ -413,6 +426,7 @@ def _review(
         target=_watch, args=(patients, resources, reporter, stop), daemon=True
     )
     watcher.start()
+    started = time.monotonic()
     try:
         results = reviewed.collect()
     finally:
@@ -422,7 +436,10 @@ def _review(
     for shard, stats, _ in results:
         (Path(job.parts) / f"shard-{shard:05d}.stats.json").write_bytes(orjson.dumps(stats))
     processes = len({pid for _, _, pid in results})
-    reporter.log(f"reviewed {len(results)} shards in {processes} Python worker processes")
+    reporter.log(
+        f"reviewed {len(results)} shards in {time.monotonic() - started:.1f} s, "
+        f"in {processes} Python worker processes"
+    )
 
 
 def _watch(

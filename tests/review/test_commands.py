@@ -26,12 +26,19 @@ def test_synth_then_review(tmp_path: Path) -> None:
     assert summary["cards_by_topic"] == expected["cards_by_topic"]
 
 
-def test_spark_engine_is_refused_plainly(tmp_path: Path) -> None:
+def test_spark_engine_checks_its_inputs_before_starting_spark(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["review", str(tmp_path), "--out", str(tmp_path / "o"), "--engine", "spark"]
     )
     assert result.exit_code != 0
-    assert "not implemented" in str(result.exception)
+    assert "no NDJSON, Bundle or Parquet files" in str(result.exception)
+
+
+def test_spark_master_needs_the_spark_engine(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["review", str(tmp_path), "--out", str(tmp_path / "o"), "--spark-master", "local[1]"]
+    )
+    assert "--spark-master needs --engine spark" in str(result.exception)
 
 
 def test_fixed_as_of_needs_a_zone(tmp_path: Path) -> None:
