@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     fetch_max_pages: int = Field(
         default=20, ge=1, description="Most search pages followed per prefetch key."
     )
+    fetch_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes read from the FHIR server per prefetch key (all its pages); "
+        "past it the read stops and the key is unavailable.",
+    )
+    fetch_max_entries: int = Field(
+        default=5000,
+        ge=1,
+        description="Most Bundle entries fetched per prefetch key (all its pages); past it the "
+        "key is unavailable.",
+    )
     max_body_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )

@@ -17,7 +17,12 @@ from cds.errors import InputError
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import bundle_resources, patient_record
 from cds.findings import Outcome, build_findings
-from cds.hooks.models import HookRequest, HookResponse, validate_context
+from cds.hooks.models import (
+    HookRequest,
+    HookResponse,
+    is_relative_reference,
+    validate_context,
+)
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
@@ -90,7 +95,7 @@ class Evaluator:
             hook=hook,
             patient_id=patient_id,
             encounter_id=_str(request.context.get("encounterId")),
-            draft_orders={f"{d['resourceType']}/{d.get('id')}": d for d in drafts},
+            draft_orders=_draft_orders(drafts),
             issues=[*record.issues, *extraction.issues],
         )
         return outcome, ctx
@@ -100,6 +105,14 @@ class Evaluator:
         if hook not in ORDER_HOOKS:
             return []
         return bundle_resources(request.context.get("draftOrders"), "context.draftOrders")
+
+
+def _draft_orders(drafts: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Draft orders by the `Type/id` a card's actions may name. One whose id is not a FHIR id
+    (`rx_1`, `rx 1`, the spec's own non-ASCII hyphens) still gets its cards, without actions
+    on it: an action naming it would be an invalid response (it was a 500)."""
+    by_reference = {f"{d['resourceType']}/{d.get('id')}": d for d in drafts}
+    return {ref: d for ref, d in by_reference.items() if is_relative_reference(ref)}
 
 
 def _str(v: object) -> str | None:

@@ -65,7 +65,8 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
                 continue
-            key = (rtype, res.get("id")) if res.get("id") else (rtype, id(res))
+            rid = res.get("id")
+            key = (rtype, rid) if isinstance(rid, str) and rid else (rtype, id(res))
             if key in seen:
                 continue
             seen.add(key)

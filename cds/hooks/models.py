@@ -73,6 +73,11 @@ def _fhir_id(value: str) -> str:
     return value
 
 
+def is_relative_reference(value: object) -> bool:
+    """True for a `Type/id` string that a card may name (an action's `resourceId`)."""
+    return isinstance(value, str) and _RELATIVE_REFERENCE.match(value) is not None
+
+
 def _resource(value: Any, what: str) -> dict[str, Any]:
     """Return `value` if it is a JSON object with a `resourceType`, else raise ValueError."""
     if not isinstance(value, dict):
@@ -564,6 +569,11 @@ def _parse(model: type[_ModelT], data: Any, what: str) -> _ModelT:
     except ValidationError as exc:
         line, details = _describe(exc)
         raise InputError(f"invalid {what}: {line}", details=details) from exc
+
+
+def context_model(hook: str) -> type[HookContext] | None:
+    """The context model of `hook`, or None for a hook we do not know."""
+    return _CONTEXT_MODELS.get(hook)
 
 
 def parse_context(hook: str, context: Mapping[str, Any]) -> HookContext | None:

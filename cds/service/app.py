@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
+import anyio
+import anyio.to_thread
 import httpx
 import orjson
 from fastapi import FastAPI, Request
@@ -28,11 +30,15 @@ from cds.service.auth import Authenticator
 from cds.service.headers import SecurityHeaders, security_headers
 from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
+from cds.service.recorder import CardRecorder
 from cds.service.routes import router
 from cds.service.services import ServiceSpec, services_for
 from cds.store import Store
 
 log = logging.getLogger("cds.service")
+#: At most this many requests wait on the database at a time; the others wait without a thread
+#: (a locked SQLite holds a writer 5 s), so hook evaluations always find a thread.
+STORE_THREADS: Final = 4
 
 ERROR_SYSTEM: Final = "https://cds.example.org/CodeSystem/error"
 #: FHIR issue-type codes (http://hl7.org/fhir/issue-type) per HTTP status.
@@ -58,6 +64,9 @@ class ServiceState:
     store: Store
     auth: Authenticator
     resolver: PrefetchResolver
+    recorder: CardRecorder
+    #: Threads that may wait on the database at once (feedback), apart from the evaluator's
+    store_limiter: anyio.CapacityLimiter
 
 
 def create_app(
@@ -89,6 +98,8 @@ def create_app(
             store=store,
             auth=Authenticator(settings, client, outbound=outbound),
             resolver=PrefetchResolver(client, _policy(settings, outbound)),
+            recorder=CardRecorder(store),
+            store_limiter=anyio.CapacityLimiter(STORE_THREADS),
         )
         if settings.dev_mode:
             log.warning(
@@ -100,6 +111,7 @@ def create_app(
         finally:
             if http_client is None:
                 await client.aclose()
+            await anyio.to_thread.run_sync(app.state.cds.recorder.close)  # flush issued cards
             store.close()
 
     app = FastAPI(
@@ -130,6 +142,8 @@ def _policy(settings: Settings, outbound: Outbound) -> FetchPolicy:
         call_timeout=settings.fetch_timeout_seconds,
         total_timeout=settings.fetch_total_seconds,
         max_pages=settings.fetch_max_pages,
+        max_bytes=settings.fetch_max_bytes,
+        max_entries=settings.fetch_max_entries,
         outbound=outbound,
     )
 
@@ -170,7 +184,9 @@ async def _cds_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return operation_outcome(exc.status_code, str(exc.detail), f"http-{exc.status_code}")
+    response = operation_outcome(exc.status_code, str(exc.detail), f"http-{exc.status_code}")
+    response.headers.update(exc.headers or {})  # a 405 MUST say `Allow` (RFC 9110 §15.5.6)
+    return response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
+import orjson
 
 from cds.errors import MissingDataError
 from cds.hooks.models import HookRequest
@@ -55,6 +56,8 @@ class FetchPolicy:
     call_timeout: float
     total_timeout: float
     max_pages: int
+    max_bytes: int = 8 * 1024 * 1024
+    max_entries: int = 5000
     outbound: Outbound = field(default_factory=Outbound)
 
 
@@ -65,10 +68,37 @@ class Resolution:
     extra: list[tuple[str, object]] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
+    #: Why each unavailable key could not be had (safe to log and to answer: no token, no id).
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 class Unavailable(Exception):
     """One key could not be fetched; the message is safe to log (no token)."""
+
+
+@dataclass
+class _Budget:
+    """What one prefetch key may still read, all its pages together."""
+
+    policy: FetchPolicy
+    bytes_read: int = 0
+    entries: int = 0
+
+    def allow(self, size: int, where: str) -> None:
+        """Unavailable if `size` more bytes would go past the budget."""
+        if self.bytes_read + size > self.policy.max_bytes:
+            raise Unavailable(f"{where}: more than {self.policy.max_bytes} bytes (fetch_max_bytes)")
+
+    def read(self, size: int, where: str) -> None:
+        self.allow(size, where)
+        self.bytes_read += size
+
+    def page(self, page: Mapping[str, Any], where: str) -> None:
+        entries = page.get("entry") if page.get("resourceType") == "Bundle" else None
+        self.entries += len(entries) if isinstance(entries, list) else 0
+        if self.entries > self.policy.max_entries:
+            limit = self.policy.max_entries
+            raise Unavailable(f"{where}: more than {limit} entries (fetch_max_entries)")
 
 
 def render(template: str, context: Mapping[str, Any]) -> str:
@@ -107,7 +137,7 @@ class PrefetchResolver:
         """Fetch what is missing or paged; MissingDataError naming required keys not had."""
         prefetch = request.prefetch or {}
         result = Resolution()
-        tasks: dict[str, asyncio.Task[list[Mapping[str, Any]]]] = {}
+        tasks: dict[str, asyncio.Task[tuple[list[Mapping[str, Any]], str]]] = {}
         async with asyncio.TaskGroup() as group:
             for spec in keys:
                 job = self._job(request, spec, prefetch)
@@ -117,12 +147,13 @@ class PrefetchResolver:
             task = tasks.get(spec.key)
             if task is None:
                 continue
-            pages = task.result()
+            pages, reason = task.result()
             if pages:
                 result.fetched.append(spec.key)
                 result.extra += [(f"fetched.{spec.key}", page) for page in pages]
             else:
                 result.unavailable.append(spec.key)
+                result.reasons[spec.key] = reason
         _check_required(result, keys)
         return result
 
@@ -136,15 +167,16 @@ class PrefetchResolver:
             return None if link is None else self._pages(request, link, follow_only=True)
         return self._fetch_key(request, spec)
 
-    async def _bounded(self, key: str, job: Any) -> list[Mapping[str, Any]]:
+    async def _bounded(self, key: str, job: Any) -> tuple[list[Mapping[str, Any]], str]:
+        """The pages of one key, or none and why, within the total time budget."""
         try:
             async with asyncio.timeout(self.policy.total_timeout):
                 pages: list[Mapping[str, Any]] = await job
-                return pages
+                return pages, ""
         except (Unavailable, TimeoutError) as exc:
-            reason = str(exc) or "total time budget exceeded"
+            reason = str(exc) or "total time budget exceeded (fetch_total_seconds)"
             log.warning("prefetch key %r unavailable: %s", key, reason)
-            return []
+            return [], reason
 
     async def _fetch_key(self, request: HookRequest, spec: PrefetchKey) -> list[Mapping[str, Any]]:
         base = self._server(request)
@@ -157,6 +189,7 @@ class PrefetchResolver:
         """Read `url` and every `next` page after it (all of them, or the key is unavailable)."""
         base = self._server(request)
         pages: list[Mapping[str, Any]] = []
+        budget = _Budget(self.policy)
         next_url: str | None = url
         while next_url is not None:
             if len(pages) >= self.policy.max_pages:
@@ -167,7 +200,8 @@ class PrefetchResolver:
                 await self.policy.outbound.check_url(next_url, (base,))
             except UnsafeUrl as exc:
                 raise Unavailable(f"fhirServer refused: {exc}") from None
-            page = await self._get(request, next_url, base)
+            page = await self._get(request, next_url, base, budget)
+            budget.page(page, _resource_type(next_url, base))
             pages.append(page)
             next_url = next_link(page) if page.get("resourceType") == "Bundle" else None
         return pages
@@ -180,30 +214,47 @@ class PrefetchResolver:
             raise Unavailable("fhirServer is not in fhir_server_allowlist")
         return server
 
-    async def _get(self, request: HookRequest, url: str, base: str) -> Mapping[str, Any]:
+    async def _get(
+        self, request: HookRequest, url: str, base: str, budget: _Budget
+    ) -> Mapping[str, Any]:
         headers = {"Accept": FHIR_JSON}
         if request.fhirAuthorization is not None:
             headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
         where = _resource_type(url, base)  # paths and queries hold patient ids: log neither
         try:
-            response = await self.client.get(
-                url, headers=headers, timeout=self.policy.call_timeout, follow_redirects=False
-            )
-        except httpx.TimeoutException as exc:
-            raise Unavailable(f"{where}: timed out") from exc
+            # httpx's timeout bounds each read, not the call: a server that drips a byte at a
+            # time would hold the call until the total budget ran out
+            async with asyncio.timeout(self.policy.call_timeout):
+                content = await self._read(url, headers, where, budget)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise Unavailable(f"{where}: timed out (fetch_timeout_seconds)") from exc
         except httpx.HTTPError as exc:
             raise Unavailable(f"{where}: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise Unavailable(f"{where}: HTTP {response.status_code}")
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = orjson.loads(content.removeprefix(b"\xef\xbb\xbf"))  # some servers send a BOM
+        except orjson.JSONDecodeError as exc:
             raise Unavailable(f"{where}: not JSON") from exc
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
             raise Unavailable(f"{where}: not a FHIR resource")
         if body["resourceType"] == "OperationOutcome":
             raise Unavailable(f"{where}: the server answered an OperationOutcome")
         return body
+
+    async def _read(self, url: str, headers: dict[str, str], where: str, budget: _Budget) -> bytes:
+        """The body of a 200 answer, read no further than the key's byte budget."""
+        async with self.client.stream(
+            "GET", url, headers=headers, timeout=self.policy.call_timeout, follow_redirects=False
+        ) as response:
+            if response.status_code != 200:
+                raise Unavailable(f"{where}: HTTP {response.status_code}")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit():
+                budget.allow(int(declared), where)  # refused before reading anything
+            chunks = []
+            async for chunk in response.aiter_bytes():  # decoded: a gzip bomb counts in full
+                budget.read(len(chunk), where)
+                chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def _resource_type(url: str, base: str) -> str:

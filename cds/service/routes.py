@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cds.errors import InputError, PayloadTooLarge, StoreUnavailable, UnknownServiceError
+from cds.errors import InputError, PayloadTooLarge, UnknownServiceError
 from cds.hooks.models import (
     Card,
     HookResponse,
@@ -26,6 +26,8 @@ from cds.hooks.models import (
     parse_feedback,
     parse_hook_request,
 )
+from cds.service.openapi import openapi_document
+from cds.service.prefetch import Resolution
 from cds.service.services import ServiceSpec, discovery
 from cds.store import CardRecord, hash_patient
 
@@ -34,6 +36,9 @@ router = APIRouter()
 
 #: The card detail's last line names the rules behind it ("…; rules: a, b; sheet …").
 _RULES_LINE: Final = re.compile(r"rules: ([^;]+);")
+#: Response extension listing the optional prefetch keys that could not be had (the cards were
+#: computed without them): `[{"key": "observations", "reason": "Observation: HTTP 500"}]`.
+UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
 #: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
 MAX_JSON_DEPTH: Final = 64
 
@@ -44,6 +49,18 @@ async def get_discovery(request: Request) -> Response:
     state = request.app.state.cds
     await _authorise(request)
     return _json(dump_discovery(discovery(state.services)))
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def get_openapi(request: Request) -> Response:
+    """The OpenAPI document of the services (authorised like discovery)."""
+    state = request.app.state.cds
+    await _authorise(request)
+    document = getattr(request.app.state, "openapi", None)
+    if document is None:
+        document = openapi_document(state.services, request.app.title, state.pack.version)
+        request.app.state.openapi = document
+    return _json(document)
 
 
 @router.post("/cds-services/{service_id}")
@@ -64,13 +81,13 @@ async def call_service(request: Request, service_id: str) -> Response:
         state.evaluator.evaluate, hook_request, spec.hook, now, resolution.extra
     )
     timer.lap("evaluate")
+    if resolution.unavailable:  # evaluated without optional data: say so in the answer
+        response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
     records = card_records(state, spec, str(hook_request.context["patientId"]), response, now)
-    return _json(
-        dump_response(response),
-        headers={"Server-Timing": timer.header()},
-        background=BackgroundTask(_record_cards, state.store, records) if records else None,
-    )
+    answer = _json(dump_response(response), headers={"Server-Timing": timer.header()})
+    state.recorder.submit(records)  # written by its own thread: a slow store never holds a hook
+    return answer
 
 
 @router.post("/cds-services/{service_id}/feedback")
@@ -80,8 +97,12 @@ async def post_feedback(request: Request, service_id: str) -> Response:
     await _authorise(request)
     _service(request, service_id)
     feedback = parse_feedback(_loads(await read_body(request)))
-    await run_in_threadpool(
-        state.store.record_feedback, service_id, feedback.feedback, datetime.now(UTC)
+    await anyio.to_thread.run_sync(  # not the evaluator's threads: the store may hang (locked)
+        state.store.record_feedback,
+        service_id,
+        feedback.feedback,
+        datetime.now(UTC),
+        limiter=state.store_limiter,
     )
     return _json({})
 
@@ -142,6 +163,16 @@ def json_depth_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+def unavailable_note(resolution: Resolution) -> dict[str, Any]:
+    """The response extension naming the prefetch keys evaluated without, and why."""
+    return {
+        UNAVAILABLE_EXTENSION: [
+            {"key": key, "reason": resolution.reasons.get(key, "unavailable")}
+            for key in resolution.unavailable
+        ]
+    }
+
+
 def card_records(
     state: Any, spec: ServiceSpec, patient_id: str, response: HookResponse, now: datetime
 ) -> list[CardRecord]:
@@ -172,20 +203,8 @@ def rule_ids(card: Card) -> tuple[str, ...]:
     return tuple(r.strip() for r in matches[-1].split(",") if r.strip())
 
 
-def _record_cards(store: Any, records: Sequence[CardRecord]) -> None:
-    # Runs after the answer is sent: a store that is down must not fail the hook.
-    try:
-        store.record_cards(records)
-    except StoreUnavailable as exc:
-        log.error("issued cards not recorded: %s", exc.message)
-
-
-def _json(
-    data: Any, headers: dict[str, str] | None = None, background: BackgroundTask | None = None
-) -> Response:
-    return Response(
-        orjson.dumps(data), media_type="application/json", headers=headers, background=background
-    )
+def _json(data: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), media_type="application/json", headers=headers)
 
 
 class _Timer:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, case, create_engine, event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cds.errors import StoreUnavailable
@@ -152,13 +152,46 @@ def report(session: Session) -> list[ReportRow]:
 
 def _connect(url: str) -> Engine:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    sqlite_file = sqlite and parsed.database not in (None, "", ":memory:")
+    if sqlite_file:
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
-    if parsed.get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
+    if sqlite_file:
+        _guard_sqlite_file(engine, Path(str(parsed.database)))
     Base.metadata.create_all(engine)
     return engine
+
+
+def _guard_sqlite_file(engine: Engine, path: Path) -> None:
+    """Drop connections whose SQLite file is no longer the one at `path`.
+
+    An open connection goes on writing to its file after the file or its folder was removed,
+    moved or replaced: those commits succeed, so feedback would be acknowledged (200) and lost
+    with the orphaned file. Each connection remembers which file it opened; every checkout
+    finds that file at `path` again, or the connection is dropped (`DisconnectionError`) and
+    a new one opened, which fails while the database is away: 503, and the client retries.
+    """
+
+    def opened(_dbapi_connection: Any, record: Any) -> None:
+        record.info["sqlite_file"] = _file_identity(path)
+
+    def checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if _file_identity(path) != record.info.get("sqlite_file"):
+            raise DisconnectionError(f"SQLite file {path.name} was moved or removed")
+
+    event.listen(engine, "connect", opened)
+    event.listen(engine, "checkout", checkout)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

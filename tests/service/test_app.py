@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import AsyncIterator
@@ -132,7 +133,14 @@ async def test_missing_optional_prefetch_still_answers(
     with caplog.at_level(logging.WARNING):
         response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert response.status_code == 200
-    assert response.json() == {"cards": []}  # no fever without observations
+    assert response.json() == {  # no fever without observations, and the answer says why
+        "cards": [],
+        "extension": {
+            "org.example.cds.prefetch-unavailable": [
+                {"key": "observations", "reason": "no fhirServer in the request"}
+            ]
+        },
+    }
     assert "observations" in caplog.text
 
 
@@ -175,7 +183,14 @@ async def test_feedback_is_stored_once_and_answers_empty_object(
         )
         assert response.status_code == 200
         assert response.json() == {}
-    (row,) = Store(f"sqlite:///{tmp_path}/cds.sqlite3").report()
+    store = Store(f"sqlite:///{tmp_path}/cds.sqlite3")
+    for _ in range(200):  # issued cards are written by the recorder thread, after the answer
+        rows = store.report()
+        if rows:
+            break
+        await asyncio.sleep(0.01)
+    store.close()
+    (row,) = rows
     assert (row.rule_id, row.cards, row.overridden, row.accepted) == ("urg-fever-measured", 1, 1, 0)
 
 

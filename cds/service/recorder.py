@@ -1,0 +1,86 @@
+"""Issued cards go to the store on a thread of their own, after the answer, best effort.
+
+Recording used to run as a request background task on Starlette's thread pool, the pool that
+also runs `Evaluator.evaluate`. With the database locked (SQLite waits 5 s per write) or its
+connection pool exhausted (30 s), every hook call left a thread blocked behind it: under load
+the pool filled up with blocked recorders and hook calls waited for more than a minute
+(tests/faults/test_feedback_store_faults.py). Here one thread records, in batches, from a
+bounded queue: when the store is slow the queue fills and further records are dropped and
+logged, and hook calls never wait for the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from typing import Final
+
+from cds.errors import StoreUnavailable
+from cds.store import CardRecord, Store
+
+log = logging.getLogger("cds.service")
+
+#: Most calls' records waiting to be written (some 20 s of calls at full load).
+BACKLOG: Final = 10_000
+#: Most calls' records written in one transaction.
+BATCH: Final = 200
+
+
+class CardRecorder:
+    """A writer thread with a bounded queue of issued-card records."""
+
+    def __init__(self, store: Store, backlog: int = BACKLOG) -> None:
+        self.store = store
+        self.queue: queue.Queue[Sequence[CardRecord] | None] = queue.Queue(backlog)  # None: stop
+        self.dropped = 0
+        self.thread = threading.Thread(target=self._run, name="cds-card-recorder", daemon=True)
+        self.thread.start()
+
+    def submit(self, records: Sequence[CardRecord]) -> None:
+        """Queue one call's records; never blocks (dropped, and logged, when the queue is full)."""
+        if not records:
+            return
+        try:
+            self.queue.put_nowait(records)
+        except queue.Full:
+            self.dropped += len(records)
+            log.error("issued cards not recorded: the store is behind (%d dropped)", self.dropped)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued (for at most `timeout` seconds), then stop the thread."""
+        try:
+            self.queue.put(None, timeout=timeout)
+        except queue.Full:
+            log.error("issued cards not recorded: the store did not catch up before shutdown")
+            return
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            batch = list(item)
+            stop = False
+            for _ in range(BATCH - 1):  # whatever else is waiting, in the same transaction
+                try:
+                    more = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch += more
+            self._record(batch)
+            if stop:
+                return
+
+    def _record(self, records: list[CardRecord]) -> None:
+        try:
+            self.store.record_cards(records)
+        except StoreUnavailable as exc:
+            log.error("issued cards not recorded: %s", exc.message)
+        except Exception:  # the writer thread must outlive any one bad batch
+            log.exception("issued cards not recorded")
