@@ -1,13 +1,15 @@
 """The spine: one hook request in, one CDS Hooks response out.
 
 Every entry point (the HTTP service, ``cds evaluate``, each batch worker) calls
-:meth:`Evaluator.evaluate`; they differ only in how they get the request and the time.
+:meth:`Evaluator.run` (or its shorthand ``evaluate``); they differ only in how they get
+the request and the time.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +18,10 @@ from cds.engine.durable import Engine, get_engine
 from cds.errors import InputError
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import bundle_resources, patient_record
+from cds.facts.model import DataIssue
 from cds.findings import Outcome, build_findings
 from cds.hooks.models import (
+    Card,
     HookRequest,
     HookResponse,
     is_relative_reference,
@@ -28,6 +32,20 @@ from cds.pack.load import Pack
 from cds.pack.schema import Hook
 
 ORDER_HOOKS = ("order-select", "order-sign")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A hook call's response, and the rule ids behind each card's topic (for the feedback
+    store and batch counts: they never have to read them back out of card text)."""
+
+    response: HookResponse
+    rules_by_topic: Mapping[str, tuple[str, ...]]
+
+    def rules_of(self, card: Card) -> tuple[str, ...]:
+        """The rules behind one card of this response."""
+        topic = card.source.topic.code if card.source.topic else ""
+        return self.rules_by_topic.get(topic, ())
 
 
 class Evaluator:
@@ -58,9 +76,31 @@ class Evaluator:
         new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> HookResponse:
         """Evaluate one hook call; ``extra`` adds resources fetched outside the prefetch."""
+        return self.run(request, hook, now, extra, new_uuid).response
+
+    def run(
+        self,
+        request: HookRequest,
+        hook: Hook,
+        now: datetime,
+        extra: Iterable[tuple[str, object]] = (),
+        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
+        notes: Sequence[DataIssue] = (),
+    ) -> Evaluation:
+        """Evaluate one hook call and say which rules stand behind each card.
+
+        ``notes`` are things the caller could not get (e.g. a prefetch key the FHIR server
+        failed to give): the cards say them, since a sign in missing data was not checked.
+        """
         outcome, ctx = self.assess(request, hook, now, extra)
-        ctx = CardContext(**{**ctx.__dict__, "new_uuid": new_uuid})
-        return HookResponse(cards=build_cards(self.pack, outcome, ctx))
+        ctx = replace(ctx, new_uuid=new_uuid, issues=[*notes, *ctx.issues])
+        cards = build_cards(self.pack, outcome, ctx)
+        by_topic: dict[str, list[str]] = {}
+        for finding in outcome.findings:
+            by_topic.setdefault(finding.topic, []).append(finding.rule_id)
+        return Evaluation(
+            HookResponse(cards=cards), {t: tuple(rules) for t, rules in by_topic.items()}
+        )
 
     def assess(
         self,

@@ -36,7 +36,6 @@ Resource = dict[str, Any]
 REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
-_RULES_LINE = re.compile(r"rules: ([a-z0-9, -]+);")
 #: When a resource entered the record, by type: the first element present is used.
 _RECORDED_AT: Mapping[str, tuple[str, ...]] = {
     "Condition": ("recordedDate", "onsetDateTime", "onsetPeriod"),
@@ -145,9 +144,7 @@ class PatientReviewer:
         stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
         seed = f"{pid}|{call.hook}|{call.at.isoformat()}"
         try:
-            response = self.evaluator.evaluate(
-                call.request, call.hook, call.at, new_uuid=_uuids(seed)
-            )
+            evaluation = self.evaluator.run(call.request, call.hook, call.at, new_uuid=_uuids(seed))
         except CdsError as exc:
             result.errors.append(
                 {
@@ -159,10 +156,10 @@ class PatientReviewer:
             )
             stats["call_errors"] += 1
             return
-        cards = dump_response(response)["cards"]
+        cards = dump_response(evaluation.response)["cards"]
         if not cards:
             return
-        _count_cards(stats, call.hook, cards)
+        _count_cards(stats, call.hook, cards, evaluation.rules_by_topic)
         line = {
             "patient": f"Patient/{pid}",
             "hook": call.hook,
@@ -280,18 +277,22 @@ def _empty_stats() -> dict[str, Any]:
     }
 
 
-def _count_cards(stats: dict[str, Any], hook: str, cards: list[dict[str, Any]]) -> None:
-    """Count cards by topic, indicator, hook and rule (the rules are named in the detail)."""
+def _count_cards(
+    stats: dict[str, Any],
+    hook: str,
+    cards: list[dict[str, Any]],
+    rules_by_topic: Mapping[str, tuple[str, ...]],
+) -> None:
+    """Count cards by topic, indicator, hook and rule (the rules behind each card's topic)."""
     for card in cards:
         topic = card.get("source", {}).get("topic", {}).get("code", "?")
         stats["cards"] += 1
-        m = _RULES_LINE.search(card.get("detail", ""))
         keys = [
             ("by_topic", topic),
             ("by_indicator", card.get("indicator", "?")),
             ("by_hook_topic", f"{hook} {topic}"),
         ]
-        keys += [("by_rule", rule) for rule in (m.group(1).split(", ") if m else ["?"])]
+        keys += [("by_rule", rule) for rule in rules_by_topic.get(topic, ("?",))]
         for key, value in keys:
             stats[key][value] = stats[key].get(value, 0) + 1
 

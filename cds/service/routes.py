@@ -5,9 +5,9 @@ and serialises; the clinical decisions are all in `Evaluator.evaluate`.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final
 
 import anyio
@@ -18,14 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cds.errors import InputError, PayloadTooLarge, UnknownServiceError
+from cds.facts.model import DataIssue
 from cds.hooks.models import (
-    Card,
-    HookResponse,
     dump_discovery,
     dump_response,
     parse_feedback,
     parse_hook_request,
 )
+from cds.pipeline import Evaluation
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
 from cds.service.services import ServiceSpec, discovery
@@ -34,8 +34,6 @@ from cds.store import CardRecord, hash_patient
 log = logging.getLogger("cds.service")
 router = APIRouter()
 
-#: The card detail's last line names the rules behind it ("…; rules: a, b; sheet …").
-_RULES_LINE: Final = re.compile(r"rules: ([^;]+);")
 #: Response extension listing the optional prefetch keys that could not be had (the cards were
 #: computed without them): `[{"key": "observations", "reason": "Observation: HTTP 500"}]`.
 UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
@@ -77,14 +75,23 @@ async def call_service(request: Request, service_id: str) -> Response:
     resolution = await state.resolver.resolve(hook_request, spec.keys)
     timer.lap("prefetch")
     now = datetime.now(UTC)
-    response: HookResponse = await run_in_threadpool(
-        state.evaluator.evaluate, hook_request, spec.hook, now, resolution.extra
+    notes = [
+        DataIssue(rid=f"prefetch.{key}", message=f"could not be retrieved ({reason}); not checked")
+        for key, reason in _unavailable(resolution)
+    ]
+    evaluation: Evaluation = await run_in_threadpool(
+        partial(state.evaluator.run, notes=notes),
+        hook_request,
+        spec.hook,
+        now,
+        resolution.extra,
     )
+    response = evaluation.response
     timer.lap("evaluate")
     if resolution.unavailable:  # evaluated without optional data: say so in the answer
         response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
-    records = card_records(state, spec, str(hook_request.context["patientId"]), response, now)
+    records = card_records(state, spec, str(hook_request.context["patientId"]), evaluation, now)
     answer = _json(dump_response(response), headers={"Server-Timing": timer.header()})
     state.recorder.submit(records)  # written by its own thread: a slow store never holds a hook
     return answer
@@ -163,6 +170,10 @@ def json_depth_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+def _unavailable(resolution: Resolution) -> list[tuple[str, str]]:
+    return [(k, resolution.reasons.get(k, "unavailable")) for k in resolution.unavailable]
+
+
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:
     """The response extension naming the prefetch keys evaluated without, and why."""
     return {
@@ -174,7 +185,7 @@ def unavailable_note(resolution: Resolution) -> dict[str, Any]:
 
 
 def card_records(
-    state: Any, spec: ServiceSpec, patient_id: str, response: HookResponse, now: datetime
+    state: Any, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
 ) -> list[CardRecord]:
     """What the store keeps about each issued card (the patient as a keyed hash)."""
     patient = hash_patient(patient_id, state.settings.patient_hash_key)
@@ -186,21 +197,13 @@ def card_records(
             pack_version=state.pack.version,
             topic=card.source.topic.code if card.source.topic else "",
             indicator=card.indicator,
-            rule_ids=rule_ids(card),
+            rule_ids=evaluation.rules_of(card),
             patient_hash=patient,
             issued_at=now,
         )
-        for card in response.cards
+        for card in evaluation.response.cards
         if card.uuid
     ]
-
-
-def rule_ids(card: Card) -> tuple[str, ...]:
-    """The rule ids a card names in its detail's source line."""
-    matches = _RULES_LINE.findall(card.detail or "")
-    if not matches:
-        return ()
-    return tuple(r.strip() for r in matches[-1].split(",") if r.strip())
 
 
 def _json(data: Any, headers: dict[str, str] | None = None) -> Response:

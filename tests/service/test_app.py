@@ -144,6 +144,26 @@ async def test_missing_optional_prefetch_still_answers(
     assert "observations" in caplog.text
 
 
+async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClient) -> None:
+    """Observations missing: the chills card still comes, and its detail says vital signs in
+    the missing data were not checked (a clinician reads cards, not response extensions)."""
+    prefetch = full_prefetch()
+    del prefetch["observations"]
+    chills = {
+        "resourceType": "Condition",
+        "id": "chills",
+        "subject": {"reference": "Patient/p1"},
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R68.83"}]},
+    }
+    prefetch["conditions"]["entry"].append({"resource": chills})
+    response = await client.post(PV, json=hook_request(prefetch=prefetch))
+    (card,) = response.json()["cards"]
+    assert card["source"]["topic"]["code"] == "urgent-sign"
+    assert "prefetch.observations: could not be retrieved" in card["detail"]
+    assert "not checked" in card["detail"]
+
+
 async def test_body_over_the_limit_by_content_length_is_413(client: httpx.AsyncClient) -> None:
     response = await client.post(PV, content=b" " * 20_001)
     assert_outcome(response, 413, "too-long", "payload-too-large")
