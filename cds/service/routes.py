@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cds.errors import InputError, PayloadTooLarge, UnknownServiceError
+from cds.config import is_loopback
+from cds.errors import AuthError, InputError, PayloadTooLarge, UnknownServiceError
 from cds.facts.model import DataIssue
 from cds.hooks.models import (
     dump_discovery,
@@ -116,8 +117,19 @@ async def post_feedback(request: Request, service_id: str) -> Response:
 
 async def _authorise(request: Request) -> None:
     state = request.app.state.cds
+    if state.settings.dev_mode and not is_loopback(_host_name(request.headers.get("host", ""))):
+        # Unauthenticated development mode answers loopback names only: a web page cannot
+        # reach it through a DNS name rebound to 127.0.0.1.
+        raise AuthError("development mode answers only loopback host names")
     audience = state.settings.external_base_url + request.url.path
     await state.auth.verify(request.headers.get("authorization"), audience)
+
+
+def _host_name(host: str) -> str:
+    """The name part of a Host header (``[::1]:8080`` → ``[::1]``, ``a:80`` → ``a``)."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _service(request: Request, service_id: str) -> ServiceSpec:

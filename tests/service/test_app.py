@@ -281,3 +281,21 @@ async def test_app_serves_each_hook(client: httpx.AsyncClient) -> None:
 async def test_serve_helper_is_usable_directly(tmp_path: Any) -> None:
     async with serve(create_app(settings(tmp_path))) as client:
         assert (await client.get("/cds-services")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("127.0.0.1:8080", 200),
+        ("localhost:8080", 200),
+        ("[::1]:8080", 200),
+        ("127.0.0.1", 200),
+        ("rebound.example.com:8080", 401),  # a DNS name rebound to 127.0.0.1 by a web page
+        ("10.0.0.5", 401),
+    ],
+)
+async def test_development_mode_answers_loopback_host_names_only(
+    client: httpx.AsyncClient, host: str, status: int
+) -> None:
+    response = await client.get("/cds-services", headers={"host": host})
+    assert response.status_code == status
