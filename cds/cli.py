@@ -12,6 +12,7 @@ import typer
 
 from cds.errors import CdsError, InputError
 from cds.evaluate import evaluate_file
+from cds.facts.times import parse_instant
 from cds.pack.check import check_pack, run_pack_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clinical decision support")
@@ -70,15 +71,7 @@ def _read(path: Path) -> bytes:
 
 
 def _parse_now(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now().astimezone()
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InputError(f"--now '{text}' is not an ISO 8601 date-time") from exc
-    if at.tzinfo is None:
-        raise InputError(f"--now '{text}' needs a time zone (e.g. 2026-11-26T10:00:00+04:00)")
-    return at
+    return datetime.now().astimezone() if text is None else parse_instant(text, "--now")
 
 
 def main() -> None:

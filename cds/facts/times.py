@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
+from cds.errors import InputError
+
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -78,3 +80,15 @@ def age_in_years(birth: date, on: date) -> int:
 def utc(dt: datetime) -> datetime:
     """The same instant in UTC."""
     return dt.astimezone(UTC)
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """An evaluation time given on the command line (``--now``, ``--as-of``): ISO 8601 with a
+    time zone, else InputError naming the option."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"{option} '{text}' is not an ISO 8601 date-time") from exc
+    if at.tzinfo is None:
+        raise InputError(f"{option} '{text}' needs a time zone (e.g. 2026-11-26T10:00:00+04:00)")
+    return at

@@ -32,6 +32,7 @@ import orjson
 
 from cds.engine.durable import reset_engine
 from cds.errors import InputError
+from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
 from cds.review.evaluate import AsOf, PatientReviewer
@@ -167,15 +168,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _fixed_as_of(text: str) -> datetime | None:
-    if text == "last-discharge":
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InputError(f"--as-of '{text}' is neither 'last-discharge' nor ISO 8601") from exc
-    if at.tzinfo is None:
-        raise InputError(f"--as-of '{text}' needs a time zone (e.g. 2026-01-31T12:00:00Z)")
-    return at
+    return None if text == "last-discharge" else parse_instant(text, "--as-of")
 
 
 # ---------------------------------------------------------------------------------------------
