@@ -29,6 +29,12 @@ PREFETCH: Final = (
         "MedicationRequest?patient={{context.patientId}}&status=active,on-hold",
         required=False,
     ),
+    # Home medicines (a blood thinner taken for years) are often recorded as statements.
+    PrefetchKey(
+        "medicationstatements",
+        "MedicationStatement?patient={{context.patientId}}&status=active,on-hold,intended",
+        required=False,
+    ),
 )
 
 _HOOK_TEXT: Final = {

@@ -75,6 +75,7 @@ def full_prefetch(pid: str = "p1", fever: float = 38.5) -> dict[str, Any]:
         "conditions": searchset(back_pain(pid)),
         "observations": searchset(temperature(fever, pid)),
         "medications": None,
+        "medicationstatements": None,
     }
 
 

@@ -299,3 +299,28 @@ async def test_development_mode_answers_loopback_host_names_only(
 ) -> None:
     response = await client.get("/cds-services", headers={"host": host})
     assert response.status_code == status
+
+
+async def test_a_blood_thinner_recorded_as_a_statement_cautions_at_discharge(
+    client: httpx.AsyncClient,
+) -> None:
+    """Home medicines often arrive as MedicationStatements (discovery asks for them): an
+    apixaban statement makes the standard over-the-counter advice a caution at discharge."""
+    prefetch = full_prefetch()
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "apixaban 5 MG Oral Tablet"},
+    }
+    prefetch["medicationstatements"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": statement}],
+    }
+    body = hook_request("encounter-discharge", prefetch=prefetch)
+    response = await client.post("/cds-services/back-spasm-encounter-discharge", json=body)
+    cards = {c["source"]["topic"]["code"]: c for c in response.json()["cards"]}
+    assert "MedicationStatement/ms1" in cards["analgesic-caution"]["detail"]
+    assert "discharge-instructions" in cards

@@ -82,6 +82,7 @@ def everything() -> dict[str, Any]:
         "Condition": searchset(back_pain()),
         "Observation": searchset(temperature(38.5)),
         "MedicationRequest": searchset(),
+        "MedicationStatement": searchset(),
     }
 
 
@@ -93,7 +94,13 @@ async def test_complete_prefetch_fetches_nothing() -> None:
 
 async def test_null_is_known_empty_and_not_fetched() -> None:
     server = FakeFhir()
-    prefetch = {"patient": patient(), "conditions": None, "observations": None, "medications": None}
+    prefetch = {
+        "patient": patient(),
+        "conditions": None,
+        "observations": None,
+        "medications": None,
+        "medicationstatements": None,
+    }
     result = await resolver(server).resolve(request(prefetch), PREFETCH)
     assert server.requests == [] and result.unavailable == []
 
@@ -102,9 +109,19 @@ async def test_absent_and_operation_outcome_keys_are_fetched_with_the_token() ->
     server = FakeFhir(everything())
     prefetch = {"patient": patient(), "conditions": outcome()}
     result = await resolver(server).resolve(request(prefetch), PREFETCH)
-    assert sorted(result.fetched) == ["conditions", "medications", "observations"]
+    assert sorted(result.fetched) == [
+        "conditions",
+        "medications",
+        "medicationstatements",
+        "observations",
+    ]
     paths = sorted(r.url.path for r in server.requests)
-    assert paths == ["/r4/Condition", "/r4/MedicationRequest", "/r4/Observation"]
+    assert paths == [
+        "/r4/Condition",
+        "/r4/MedicationRequest",
+        "/r4/MedicationStatement",
+        "/r4/Observation",
+    ]
     assert {r.headers["authorization"] for r in server.requests} == {f"Bearer {TOKEN}"}
     observation_query = next(r for r in server.requests if r.url.path.endswith("Observation"))
     assert observation_query.url.params["patient"] == "p1"
@@ -178,7 +195,12 @@ async def test_failed_optional_key_is_skipped() -> None:
     routes = {**everything(), "Observation": httpx.Response(500)}
     result = await resolver(FakeFhir(routes)).resolve(request({}), PREFETCH)
     assert result.unavailable == ["observations"]
-    assert sorted(result.fetched) == ["conditions", "medications", "patient"]
+    assert sorted(result.fetched) == [
+        "conditions",
+        "medications",
+        "medicationstatements",
+        "patient",
+    ]
 
 
 async def test_slow_server_hits_the_time_budget() -> None:
