@@ -57,6 +57,18 @@ _HOOK_TEXT: Final = {
 }
 
 
+#: The discharge encounter itself: its reasonCode may be the only place the back pain is coded.
+DISCHARGE_ENCOUNTER: Final = PrefetchKey(
+    "encounter", "Encounter/{{context.encounterId}}", required=False
+)
+
+
+def _keys(hook: str) -> tuple[PrefetchKey, ...]:
+    """The prefetch keys of a hook's service (encounterId is a context token only at discharge,
+    where it is required)."""
+    return (*PREFETCH, DISCHARGE_ENCOUNTER) if hook == "encounter-discharge" else PREFETCH
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """A service: its discovery entry and the prefetch keys it resolves."""
@@ -83,14 +95,14 @@ def services_for(pack: Pack) -> dict[str, ServiceSpec]:
             id=f"{pack.id}-{hook}",
             title=f"{pack.spec.pack.title}: {hook}",
             description=f"{description} Rule pack {pack.id} {pack.version}.",
-            prefetch={k.key: k.template for k in PREFETCH},
+            prefetch={k.key: k.template for k in _keys(hook)},
             usageRequirements=(
                 "Send prefetch, or fhirServer with fhirAuthorization (patient/*.read scopes) "
                 "on a FHIR server this service is configured to reach; the patient and "
                 f"conditions keys are required.{needs}"
             ),
         )
-        specs[service.id] = ServiceSpec(service, PREFETCH)
+        specs[service.id] = ServiceSpec(service, _keys(hook))
     return specs
 
 

@@ -58,8 +58,13 @@ async def test_discovery_lists_the_four_services_with_2_0_prefetch(
         assert service["description"] and service["title"] and service["usageRequirements"]
         assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
         for template in service["prefetch"].values():
-            tokens = template.count("{{")
-            assert tokens == template.count("{{context.patientId}}") == 1
+            # 2.0 tokens only: the patient, and at discharge (where it is required) the encounter
+            allowed = ["{{context.patientId}}"]
+            if service["hook"] == "encounter-discharge":
+                allowed.append("{{context.encounterId}}")
+            assert template.count("{{") == sum(template.count(t) for t in allowed) == 1
+    discharge = next(s for s in services if s["hook"] == "encounter-discharge")
+    assert discharge["prefetch"]["encounter"] == "Encounter/{{context.encounterId}}"
 
 
 async def test_hook_call_returns_cards_with_timing(client: httpx.AsyncClient) -> None:
@@ -324,3 +329,24 @@ async def test_a_blood_thinner_recorded_as_a_statement_cautions_at_discharge(
     cards = {c["source"]["topic"]["code"]: c for c in response.json()["cards"]}
     assert "MedicationStatement/ms1" in cards["analgesic-caution"]["detail"]
     assert "discharge-instructions" in cards
+
+
+async def test_back_pain_coded_only_on_the_discharge_encounter_is_in_scope(
+    client: httpx.AsyncClient,
+) -> None:
+    prefetch = full_prefetch()
+    prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset"}
+    prefetch["encounter"] = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "finished",
+        "class": {"code": "EMER"},
+        "subject": {"reference": "Patient/p1"},
+        "reasonCode": [
+            {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M54.50"}]}
+        ],
+    }
+    body = hook_request("encounter-discharge", prefetch=prefetch)
+    response = await client.post("/cds-services/back-spasm-encounter-discharge", json=body)
+    topics = [c["source"]["topic"]["code"] for c in response.json()["cards"]]
+    assert "discharge-instructions" in topics
