@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sysconfig
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,16 @@ from cds.pack.schema import (
 from cds.pack.valuesets import ValueSetIndex
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+"""The checkout's rules/ folder (a development or editable install)."""
+INSTALLED_RULES_DIR = Path(sysconfig.get_path("data")) / "share" / "cds" / "rules"
+"""Where a wheel install puts the bundled packs (pyproject's data-files)."""
+
+
+def rules_dirs() -> list[Path]:
+    """Where packs are looked up by name: the checkout first, then the installed data."""
+    return [d for d in (RULES_DIR, INSTALLED_RULES_DIR) if d.is_dir()]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -82,14 +93,14 @@ class Pack:
 
 def pack_path(name_or_path: str | Path | None) -> Path:
     """A pack given by name (a folder under rules/) or by path; the bundled pack by default."""
-    if name_or_path is None:
-        return RULES_DIR / "back-spasm"
-    as_path = Path(name_or_path)
-    if as_path.is_dir():
-        return as_path
-    if (RULES_DIR / str(name_or_path)).is_dir():
-        return RULES_DIR / str(name_or_path)
-    raise RulePackError(f"no rule pack '{name_or_path}' (not a folder, not under {RULES_DIR})")
+    name = "back-spasm" if name_or_path is None else str(name_or_path)
+    if name_or_path is not None and Path(name).is_dir():
+        return Path(name)
+    for folder in rules_dirs():
+        if (folder / name).is_dir():
+            return folder / name
+    searched = ", ".join(str(d) for d in (RULES_DIR, INSTALLED_RULES_DIR))
+    raise RulePackError(f"no rule pack '{name}' (not a folder, not under {searched})")
 
 
 def load_pack(name_or_path: str | Path | None = None) -> Pack:

@@ -1,0 +1,30 @@
+"""Tests for pack/load.py: where packs are found by name."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cds.errors import RulePackError
+from cds.pack import load
+
+
+def test_a_wheel_install_finds_the_bundled_pack_in_its_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a checkout there is no rules/ beside the package: the pack comes from
+    <prefix>/share/cds/rules, where pyproject's data-files put it."""
+    installed = tmp_path / "share" / "cds" / "rules"
+    shutil.copytree(load.RULES_DIR / "back-spasm", installed / "back-spasm")
+    monkeypatch.setattr(load, "RULES_DIR", tmp_path / "no-checkout")
+    monkeypatch.setattr(load, "INSTALLED_RULES_DIR", installed)
+    assert load.pack_path(None) == installed / "back-spasm"
+    assert load.load_pack("back-spasm").id == "back-spasm"
+
+
+def test_an_unknown_pack_names_where_it_was_looked_for() -> None:
+    with pytest.raises(RulePackError, match="not under") as caught:
+        load.pack_path("no-such-pack")
+    assert str(load.RULES_DIR) in caught.value.message
