@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from tests.service.patient import full_prefetch, hook_request, outcome, transaction
+from tests.support.cds_server import CdsServer, free_port
 from tests.support.fhir_server import FhirServer, run_fhir_server
 from tests.support.keys import (
     SigningKey,
@@ -129,14 +129,8 @@ def fhir() -> Iterator[Loaded]:
 
 
 @dataclass
-class Service:
-    base: str
-    config: Path
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
+class Service(CdsServer):
+    """The real `cds serve` (tests/support/cds_server.py), with this suite's JWT helpers."""
 
     def token(self, path: str, key: SigningKey = KEY, **kw: Any) -> str:
         return make_token(key, ISS, self.url(path), **kw)
@@ -144,51 +138,13 @@ class Service:
     def headers(self, path: str, **kw: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(path, **kw)}"}
 
-    def start(self) -> None:
-        log = self.log.open("ab")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cds", "serve", "--config", str(self.config)],
-            cwd=self.config.parent,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                httpx.get(self.url("/cds-services"), timeout=1)
-                return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError(f"service did not start:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
 
 @pytest.fixture(scope="module")
 def service(
     tmp_path_factory: pytest.TempPathFactory, fhir: Loaded, faults: FaultServer
 ) -> Iterator[Service]:
     root = tmp_path_factory.mktemp("service")
-    port = _free_port()
+    port = free_port()
     config = {
         "port": port,
         "database_url": f"sqlite:///{root}/cds.sqlite3",

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_service_http import ISS, KEY, Service, _free_port
+from tests.integration.test_service_http import ISS, KEY, Service
 from tests.service.patient import back_pain, full_prefetch, hook_request, outcome, temperature
+from tests.support.cds_server import free_port
 from tests.support.fhir_server import FhirServer, run_fhir_server
 from tests.support.keys import jwks
 from tests.support.recorder import Recorder, recording_server
@@ -81,7 +82,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         recording_server({"resourceType": "Patient", "id": "x"}) as rebound,
     ):
         load_patient(fhir)
-        port = _free_port()
+        port = free_port()
         config = {
             "port": port,
             "database_url": f"sqlite:///{root}/cds.sqlite3",
