@@ -217,9 +217,11 @@ class VsPrefix(Strict):
     note: str | None = None
 
 
-class ValueSet(Strict):
-    id: str
-    title: str
+class ValueSetAddition(Strict):
+    """``valuesets.yaml``: what the hand-written side adds to an imported value set (and the
+    members every value set has)."""
+
+    title: str | None = None
     codes: list[VsCode] = []
     prefixes: list[VsPrefix] = []
     exclude_codes: list[VsCode] = []
@@ -237,16 +239,11 @@ class ValueSet(Strict):
         return patterns
 
 
-class ValueSetAddition(Strict):
-    """``valuesets.yaml``: what the hand-written side adds to an imported value set."""
+class ValueSet(ValueSetAddition):
+    """A value set as the pack uses it: imported codes merged with the additions."""
 
-    title: str | None = None
-    codes: list[VsCode] = []
-    prefixes: list[VsPrefix] = []
-    exclude_codes: list[VsCode] = []
-    text: list[str] = []
-    unit: str | None = None
-    notes: str | None = None
+    id: str
+    title: str
 
 
 class InstructionsFile(Strict):
