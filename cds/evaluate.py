@@ -6,26 +6,20 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from cds.errors import InputError, UnknownServiceError
-from cds.hooks.models import HookRequest, dump_response
+from cds.hooks.models import HookRequest, dump_response, parse_hook_request
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator
 
 
 def parse_request(raw: bytes) -> HookRequest:
-    """A hook request from JSON bytes; InputError naming the first problem."""
+    """A hook request from JSON bytes, parsed as the service parses it; InputError else."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InputError(f"request is not valid JSON: {exc}") from exc
-    try:
-        return HookRequest.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "request"
-        raise InputError(f"{where}: {first['msg']}", details=exc.errors(include_url=False)) from exc
+    return parse_hook_request(data)
 
 
 def evaluate_file(raw: bytes, pack_name: str | None, now: datetime) -> dict[str, Any]:
