@@ -126,9 +126,9 @@ class Evaluator:
             drafts,
             FactContext(now, self.pack.index, self.pack.canonical_units),
         )
-        facts = extraction.facts
+        facts, ruleset = extraction.facts, self.rulesets[hook]
         firings = self.engine.evaluate(
-            self.rulesets[hook], [f.to_engine(i) for i, f in enumerate(facts)]
+            ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
         )
         outcome = build_findings(self.pack, firings, facts)
         ctx = CardContext(

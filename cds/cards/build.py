@@ -48,24 +48,52 @@ def _card(
     suggestions = [
         s for spec in topic.suggestions if (s := _suggestion(spec, findings, outcome, pack, ctx))
     ]
+    frame = _frame(pack, topic)
     return Card(
         uuid=ctx.new_uuid(),
         summary=topic.summary,
         detail=_detail(pack, topic, findings, outcome, ctx),
         indicator=topic.indicator,
-        source=Source(
-            label=pack.label,
-            topic=Coding(system=TOPIC_SYSTEM, code=topic.code, display=topic.display),
-        ),
+        source=frame.source,
         suggestions=suggestions or None,
         selectionBehavior=topic.selection_behavior if suggestions else None,
-        overrideReasons=[
-            OverrideReason(system=r.system, code=r.code, display=r.display)
-            for r in topic.override_reasons
-        ]
-        or None,
-        links=[Link(label=ln.label, url=ln.url, type="absolute") for ln in topic.links] or None,
+        overrideReasons=frame.override_reasons,
+        links=frame.links,
     )
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The parts of a topic's card that never change between calls (frozen models, so one
+    instance can sit in every card; each card still gets its own lists)."""
+
+    source: Source
+    override_reasons: list[OverrideReason] | None
+    links: list[Link] | None
+
+
+_FRAMES: dict[int, tuple[Topic, str, _Frame]] = {}
+
+
+def _frame(pack: Pack, topic: Topic) -> _Frame:
+    hit = _FRAMES.get(id(topic))
+    if hit is None or hit[0] is not topic or hit[1] != pack.label:
+        frame = _Frame(
+            source=Source(
+                label=pack.label,
+                topic=Coding(system=TOPIC_SYSTEM, code=topic.code, display=topic.display),
+            ),
+            override_reasons=[
+                OverrideReason(system=r.system, code=r.code, display=r.display)
+                for r in topic.override_reasons
+            ]
+            or None,
+            links=[Link(label=ln.label, url=ln.url, type="absolute") for ln in topic.links] or None,
+        )
+        if len(_FRAMES) > 1_000:  # packs loaded again and again (tests): start afresh
+            _FRAMES.clear()
+        hit = _FRAMES[id(topic)] = (topic, pack.label, frame)
+    return hit[2]
 
 
 def _detail(

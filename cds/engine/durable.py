@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ from durable.engine import Host
 from cds.errors import EngineError, RuleActionFailed
 from cds.pack.compile import CompiledRuleset
 
-_EXPONENT = re.compile(rb"\d[eE][-+]?\d")
 _WARMUP = "__warmup__"
 """A rule no real fact matches (no such kind), fired once per ruleset at registration."""
 
@@ -92,15 +90,19 @@ class Engine:
         """Assert one patient's facts as one batch and return the sorted firings."""
         if not facts:
             return []
-        ordered = sorted(
-            facts, key=lambda f: (f["kind"], f["valueset"]) not in ruleset.negated_first
-        )
         with self._lock:
             self._register(ruleset)
             handle = self._host.get_ruleset(ruleset.name)
             sid = str(next(self._sids))
-            payload = orjson.dumps([{**f, "sid": sid} for f in ordered])
-            if _EXPONENT.search(payload) and _has_exponent(ordered):
+            first: list[dict[str, Any]] = []  # facts of negated patterns go first (a trap)
+            rest: list[dict[str, Any]] = []
+            for f in facts:
+                (first if (f["kind"], f["valueset"]) in ruleset.negated_first else rest).append(
+                    {**f, "sid": sid}
+                )
+            ordered = first + rest
+            payload = orjson.dumps(ordered)
+            if (b"e+" in payload or b"e-" in payload) and _has_exponent(ordered):
                 raise EngineError("a fact number has an exponent, which durable cannot read")
             self._host.collected = []
             try:
@@ -182,8 +184,9 @@ def _firing(rule: str, matched: dict[str, Any]) -> Firing:
 
 
 def _has_exponent(facts: Sequence[dict[str, Any]]) -> bool:
-    """Whether any number in the facts serialises with an exponent (the regex only pre-screens:
-    a value-set name may contain ``1e5``)."""
+    """Whether any number in the facts serialises with an exponent. orjson always signs an
+    exponent (``1e+16``, ``1e-7``), so ``e+``/``e-`` in the payload pre-screens; a value-set
+    name may contain them too, hence this exact check."""
     return any(isinstance(v, float) and b"e" in orjson.dumps(v) for f in facts for v in f.values())
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -21,7 +21,7 @@ from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.codes import normalize_code, normalize_system
 from cds.facts.model import DataIssue, Fact, FactKind
-from cds.facts.times import age_in_years, hours_between, read_time
+from cds.facts.times import age_in_years, epoch_microseconds, hours_from, read_time
 from cds.pack.valuesets import Coding, ValueSetIndex
 
 Resource = Mapping[str, Any]
@@ -41,6 +41,13 @@ class FactContext:
     index: ValueSetIndex
     canonical_units: Mapping[str, str | None]
     """Value set id → the unit its values are compared in (None: unitless or not numeric)."""
+    now_us: int = field(init=False, repr=False, compare=False)
+    tz: tzinfo = field(init=False, repr=False, compare=False)
+    """The evaluation time's zone: zone-less times in records are read in it."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "now_us", epoch_microseconds(self.now))
+        object.__setattr__(self, "tz", self.now.tzinfo or self.now.astimezone().tzinfo)
 
 
 @dataclass
@@ -149,11 +156,15 @@ def _status_text(status: object) -> str | None:
 
 
 def _status_code(concept: object) -> str | None:
-    codings, text = _codings(concept)
-    for c in codings:
-        if c.code:
-            return c.code.strip().lower()
-    return text.strip().lower() or None
+    """The first code of a status CodeableConcept (its words when it has none), lower case."""
+    if not isinstance(concept, dict):
+        return None
+    for c in _items(concept.get("coding")):
+        code = c.get("code") if isinstance(c, dict) else None
+        if code:
+            return str(code).strip().lower()
+    text = concept.get("text")
+    return (text.strip().lower() or None) if isinstance(text, str) else None
 
 
 def _timing(
@@ -166,10 +177,10 @@ def _timing(
             raw = raw.get("start")
         if raw is None:
             continue
-        read = read_time(raw, ctx.now.tzinfo or ctx.now.astimezone().tzinfo)  # type: ignore[arg-type]
+        read = read_time(raw, ctx.tz)
         if read is None:
             return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current"
-        return str(raw), max(hours_between(read.at, ctx.now), 0.0), True, read.note
+        return str(raw), max(hours_from(read.epoch_us, ctx.now_us), 0.0), True, read.note
     return None, 0.0, False, None
 
 
@@ -216,9 +227,11 @@ def _concept_facts(
 def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
     """An Observation, and each of its components (a vital-signs panel may carry the heart
     rate or temperature as a component rather than as an Observation of its own)."""
-    if _status_text(res.get("status")) not in OBSERVATION_COUNTED:
+    status = res.get("status")
+    if not isinstance(status, str) or status.strip().lower() not in OBSERVATION_COUNTED:
         return
-    parts = [res, *(c for c in _items(res.get("component")) if isinstance(c, dict))]
+    components = res.get("component")
+    parts = [res, *(c for c in _items(components) if isinstance(c, dict))] if components else (res,)
     timing: tuple[str | None, float, bool, str | None] | None = None
     for part in parts:
         matched, display = _read_concept(part.get("code"), ctx)
@@ -242,10 +255,14 @@ def _observation_fact(
     out: Extraction,
 ) -> None:
     canonical = ctx.canonical_units.get(vs)
-    if canonical is not None and "dataAbsentReason" in part and "valueQuantity" not in part:
+    qty = part.get("valueQuantity")
+    if canonical is not None and isinstance(qty, dict):  # the common case, read directly
+        value, unit, source, problem = _quantity_value(qty, canonical)
+    elif canonical is not None and "dataAbsentReason" in part and "valueQuantity" not in part:
         return  # the source says plainly there is no value (not done, asked but declined)
+    else:
+        value, unit, source, problem = _observation_value(part, canonical, ctx)
     rid, (when, age, known, note) = _rid(res), timing
-    value, unit, source, problem = _observation_value(part, canonical, ctx)
     if problem:
         out.issues.append(DataIssue(rid=rid, message=problem))
     out.facts.append(
@@ -261,7 +278,7 @@ def _observation_fact(
             age_h=age,
             time_known=known,
             understood=problem is None,
-            note="; ".join(n for n in (note, problem) if n) or None,
+            note=f"{note}; {problem}" if note and problem else note or problem,
         )
     )
 
@@ -279,11 +296,23 @@ def _observation_value(
             shown = res.get("valueString") or _words(res.get("valueCodeableConcept"))
             return None, None, str(shown), f"value '{shown}' is not a number in {canonical}"
         return None, None, None, "no value recorded"
-    raw_value, unit, code = qty.get("value"), _str(qty.get("unit")), _str(qty.get("code"))
-    comparator = _str(qty.get("comparator"))
+    return _quantity_value(qty, canonical)
+
+
+def _quantity_value(
+    qty: Mapping[str, Any], canonical: str
+) -> tuple[float | None, str | None, str | None, str | None]:
+    raw_value, unit, code = qty.get("value"), qty.get("unit"), qty.get("code")
+    comparator = qty.get("comparator")
     if isinstance(raw_value, list | dict):
         raw_value = str(raw_value)
-    return _quantity(raw_value, unit, code, comparator, canonical)
+    return _quantity(
+        raw_value,
+        unit if isinstance(unit, str) else None,
+        code if isinstance(code, str) else None,
+        comparator if isinstance(comparator, str) else None,
+        canonical,
+    )
 
 
 @lru_cache(maxsize=65_536, typed=True)  # typed: True must not share 1's answer
@@ -386,7 +415,7 @@ def _encounter(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
 
 
 def _patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    birth = read_time(res.get("birthDate"), ctx.now.tzinfo)  # type: ignore[arg-type]
+    birth = read_time(res.get("birthDate"), ctx.tz)
     if birth is None:
         return
     years = age_in_years(birth.at.date(), ctx.now.date())
@@ -433,9 +462,7 @@ def _mark_latest(facts: list[Fact]) -> list[Fact]:
                 newest[f.valueset] = f
     for f in facts:
         if f.kind == "observation" and f.valueset in newest and newest[f.valueset] is not f:
-            # These facts were built a moment ago in this call and nothing else holds them yet;
-            # setting the flag in place saves a copy of every older observation.
-            object.__setattr__(f, "latest", False)
+            f.latest = False  # built a moment ago in this call: nothing else holds them yet
     return facts
 
 

@@ -59,7 +59,7 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
     A resource that names another patient is left out with an issue: counting another
     patient's fever for this one would be worse than missing it.
     """
-    record, seen = Record(), set()
+    record, seen, own = Record(), set(), f"Patient/{patient_id}"
     for where, payload in sources:
         for res in bundle_resources(payload, where, record.issues):
             rtype = res["resourceType"]
@@ -70,7 +70,7 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
             if key in seen:
                 continue
             seen.add(key)
-            other = _other_patient(res, patient_id)
+            other = _other_patient(res, rtype, patient_id, own)
             if other:
                 record.issues.append(
                     DataIssue(
@@ -83,11 +83,11 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
     return record
 
 
-def _other_patient(res: Resource, patient_id: str) -> str | None:
-    if res.get("resourceType") == "Patient":
+def _other_patient(res: Resource, rtype: str, patient_id: str, own: str) -> str | None:
+    """The other patient a resource names (``own`` is ``Patient/<patient_id>``), if any."""
+    if rtype == "Patient":
         rid = res.get("id")
         return f"Patient/{rid}" if rid and rid != patient_id else None
-    own = f"Patient/{patient_id}"
     for link in PATIENT_LINKS:
         ref = res.get(link)
         if ref is None:

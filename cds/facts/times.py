@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from typing import NamedTuple
 
 from cds.errors import InputError
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-@dataclass(frozen=True)
-class ReadTime:
-    """A moment read from a record, with what we had to assume to read it."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
+class ReadTime(NamedTuple):
+    """A moment read from a record, with what we had to assume to read it.
+
+    A named tuple: one is built for every time in a record, and a frozen dataclass cost
+    1.7 µs each (bench/engine.py)."""
 
     at: datetime
-    note: str | None = None
+    note: str | None
+    epoch_us: int
+    """``at`` in whole microseconds since 1970 (UTC): exact, and cheap to subtract."""
+
+
+def _moment(at: datetime, note: str | None = None) -> ReadTime:
+    return ReadTime(at, note, epoch_microseconds(at))
 
 
 def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
@@ -36,7 +48,7 @@ def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
 @lru_cache(maxsize=65_536)
 def _read_text(text: str, tz: tzinfo) -> ReadTime | None:
     """read_time for a stripped string: pure, so remembered (feeds repeat their times)."""
-    m = _DATE.match(text)
+    m = _DATE.match(text) if len(text) <= 10 else None  # a date: YYYY, YYYY-MM or YYYY-MM-DD
     if m:
         return _read_date(m, tz, text)
     try:
@@ -44,8 +56,8 @@ def _read_text(text: str, tz: tzinfo) -> ReadTime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        return ReadTime(parsed.replace(tzinfo=tz), f"time {text} has no time zone")
-    return ReadTime(parsed)
+        return _moment(parsed.replace(tzinfo=tz), f"time {text} has no time zone")
+    return _moment(parsed)
 
 
 def _read_date(m: re.Match[str], tz: tzinfo, text: str) -> ReadTime | None:
@@ -63,12 +75,25 @@ def _read_date(m: re.Match[str], tz: tzinfo, text: str) -> ReadTime | None:
             note = f"date given only as {text}"
     except ValueError:
         return None
-    return ReadTime(datetime.combine(last, time(23, 59, 59), tzinfo=tz), note)
+    return _moment(datetime.combine(last, time(23, 59, 59), tzinfo=tz), note)
 
 
 def hours_between(earlier: datetime, later: datetime) -> float:
     """Hours from ``earlier`` to ``later``, rounded to 0.01 h (no float surprises at bounds)."""
     return round((later - earlier) / timedelta(hours=1), 2)
+
+
+def epoch_microseconds(at: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970-01-01T00:00Z (exact; a third of
+    the cost of ``// timedelta(microseconds=1)``)."""
+    span = at - _EPOCH
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+
+
+def hours_from(earlier_us: int, later_us: int) -> float:
+    """``hours_between`` on epoch microseconds: the same float (both divide the exact
+    microsecond difference once), without datetime arithmetic on every fact."""
+    return round((later_us - earlier_us) / _MICROSECONDS_PER_HOUR, 2)
 
 
 def age_in_years(birth: date, on: date) -> int:

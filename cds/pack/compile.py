@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from cds.errors import RulePackError
+from cds.facts.model import Fact
 from cds.facts.units import to_number
 from cds.pack.load import Pack, setting_refs
 from cds.pack.schema import Duration, Hook, Pattern, PatternRef, Rule
 
 SCOPE_RULE = "__scope__"
 HOURS_PER = {"hours": 1, "days": 24, "weeks": 168}
+AGE_MARGIN_H = 0.01
+"""Facts this close beyond a look-back are still asserted: the engine decides the boundary."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,42 @@ class CompiledRuleset:
     """``{rule_id: {"all": [{alias: expression}, ...], "run": rule_id}}``"""
     negated_first: frozenset[tuple[str, str]]
     """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
+    reach: Mapping[tuple[str, str], Reach] = field(default_factory=dict)
+    """(kind, value set) → what its facts must be for at least one pattern to match them."""
+
+    def may_match(self, fact: Fact) -> bool:
+        """False only when no pattern of the ruleset can match the fact, so leaving it out of
+        the engine changes nothing: a fact that matches no pattern takes part in no rule, not
+        even as the fact a negated pattern looks for. Real records carry years of old vital
+        signs and lab results; only those within some rule's look-back need the engine."""
+        reach = self.reach.get((fact.kind, fact.valueset))
+        return reach is not None and reach.admits(fact)
+
+
+@dataclass
+class Reach:
+    """The widest set of facts of one (kind, value set) that some pattern could match."""
+
+    max_age_h: float = 0.0
+    """The longest look-back of the patterns (``inf`` when one has none)."""
+    latest: set[bool] = field(default_factory=set)
+    understood: set[bool] = field(default_factory=set)
+    draft: set[bool] = field(default_factory=set)
+
+    def widen(self, p: Pattern, values: dict[str, Any]) -> None:
+        within = _hours(p.within, values) if p.within is not None else math.inf
+        self.max_age_h = max(self.max_age_h, within)
+        self.latest |= {True, False} if p.latest is None else {p.latest}
+        self.understood.add(p.understood)
+        self.draft |= {True, False} if p.draft is None else {p.draft}
+
+    def admits(self, fact: Fact) -> bool:
+        return (
+            fact.age_h <= self.max_age_h + AGE_MARGIN_H
+            and fact.latest in self.latest
+            and fact.understood in self.understood
+            and fact.draft in self.draft
+        )
 
 
 def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None) -> CompiledRuleset:
@@ -37,11 +78,15 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
     values = pack.setting_values(settings)
     definition: dict[str, Any] = {}
     negated: set[tuple[str, str]] = set()
+    reach: dict[tuple[str, str], Reach] = {}
+
+    def expression(pattern: Pattern) -> dict[str, Any]:
+        for vs in pattern.valuesets:
+            reach.setdefault((pattern.fact, vs), Reach()).widen(pattern, values)
+        return _expression(pattern, values)
+
     for i, pattern in enumerate(_active(pack, pack.spec.scope, hook, values)):
-        definition[f"{SCOPE_RULE}{i}"] = {
-            "all": [{"p0": _expression(pattern, values)}],
-            "run": SCOPE_RULE,
-        }
+        definition[f"{SCOPE_RULE}{i}"] = {"all": [{"p0": expression(pattern)}], "run": SCOPE_RULE}
     for rule in pack.spec.rules:
         if not _applies(rule, hook, values):
             continue
@@ -50,14 +95,14 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
         when = _active(pack, rule.when, hook, values)
         if not when:
             continue
-        terms = [{f"p{i}": _expression(p, values)} for i, p in enumerate(when)]
+        terms = [{f"p{i}": expression(p)} for i, p in enumerate(when)]
         for j, pattern in enumerate(_active(pack, rule.unless, hook, values)):
-            terms.append({f"n{j}$not": _expression(pattern, values)})
+            terms.append({f"n{j}$not": expression(pattern)})
             negated |= {(pattern.fact, vs) for vs in pattern.valuesets}
         definition[rule.id] = {"all": terms, "run": rule.id}
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:12]
     return CompiledRuleset(
-        f"{pack.id}@{pack.version}/{hook}#{digest}", definition, frozenset(negated)
+        f"{pack.id}@{pack.version}/{hook}#{digest}", definition, frozenset(negated), reach
     )
 
 

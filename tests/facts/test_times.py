@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds.facts.times import age_in_years, hours_between, read_time, utc
+from cds.facts.times import (
+    age_in_years,
+    epoch_microseconds,
+    hours_between,
+    hours_from,
+    read_time,
+    utc,
+)
 
 TZ = timezone(timedelta(hours=4))
 
@@ -93,3 +100,19 @@ def test_hours_between_rounds_to_hundredths_across_zones() -> None:
 )
 def test_age_in_years(birth: date, on: date, years: int) -> None:
     assert age_in_years(birth, on) == years
+
+
+ZONES = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+MOMENTS = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=ZONES
+)
+
+
+@given(MOMENTS, MOMENTS)
+def test_hours_from_epoch_microseconds_is_hours_between(a: datetime, b: datetime) -> None:
+    """The extractor subtracts exact epoch microseconds instead of datetimes: the same
+    microsecond count, so the same float, at any instant in any zone."""
+    assert epoch_microseconds(a) == (a - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        microseconds=1
+    )
+    assert hours_from(epoch_microseconds(a), epoch_microseconds(b)) == hours_between(a, b)

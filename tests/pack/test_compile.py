@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cds.errors import RulePackError
+from cds.facts.model import Fact
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import load_pack
 from cds.pack.schema import ALL_HOOKS
@@ -132,3 +134,26 @@ def test_no_rule_can_bind_one_fact_to_two_of_its_patterns() -> None:
                         flags = ("draft", "latest", "understood", "time_known")
                         clash = any(a[k] != b[k] for k in flags if k in a and k in b)
                         assert not same or clash, (hook, rule_id)
+
+
+def test_reach_is_the_widest_look_back_and_the_flags_some_pattern_accepts() -> None:
+    ruleset = compile_pack(PACK, "encounter-discharge")
+    vital = Fact(kind="observation", valueset="heart_rate_obs", rid="Observation/1", display="")
+
+    # vital signs count for 72 hours (the widest window of any heart-rate pattern), readable
+    # or not; an hour past it, no pattern can match
+    assert ruleset.reach[("observation", "heart_rate_obs")].max_age_h == 72.0
+    assert ruleset.may_match(replace(vital, age_h=72.0))
+    assert ruleset.may_match(replace(vital, age_h=72.0, understood=False))
+    assert not ruleset.may_match(replace(vital, age_h=73.0))
+    # lab cautions look at the latest result only
+    egfr = replace(vital, valueset="renal_lab_egfr", age_h=100.0)
+    assert ruleset.may_match(egfr)
+    assert not ruleset.may_match(replace(egfr, latest=False))
+    # a condition without a look-back counts at any age; a value set no rule names, never
+    diabetes = Fact(kind="condition", valueset="diabetes", rid="Condition/1", display="")
+    assert ruleset.may_match(replace(diabetes, age_h=500_000.0))
+    assert not ruleset.may_match(replace(diabetes, valueset="not-in-any-rule"))
+    # a site that widens the window widens the reach
+    wide = compile_pack(PACK, "encounter-discharge", {"vital_sign_window_hours": 96})
+    assert wide.may_match(replace(vital, age_h=90.0))
