@@ -2,26 +2,46 @@
 
     .venv/bin/python bench/review.py            # 1,000 patients
     .venv/bin/python bench/review.py --big      # also 100,000 patients (several minutes)
+    .venv/bin/python bench/review.py --breakdown  # also where one worker's CPU time goes
 
 For each population: the floor (orjson parse of every line + grouping raw lines by patient, one
-process), then the review with 1 worker and with every core. Each review runs as a child
-process so its peak RSS (the largest process of its tree) is measured cleanly. Figures are
+process, best of three), then the review with 1 worker and with every core. Each review runs as
+a child process (so it pays the interpreter start and the imports of ``cds``, which the floor
+does not) and its peak RSS (the largest process of its tree) is measured cleanly. Figures are
 printed next to the targets: throughput at least half the floor's, and under 1 GB for 100k
 patients. Nothing is asserted: timings depend on the machine and its neighbours.
+
+``--breakdown`` runs one worker's review in this process with a timer around each step: the
+parent's read and grouping, then per patient the parse, the replayed requests, ``Evaluator.run``
+(the evaluation itself) and everything after it; then pickling the shards for the pool, the
+spill to shard files, and the merge of the outputs. Steps are timed with ``perf_counter``
+(0.04 us a reading; a CPU-time clock costs 0.8 us, too much for steps of a few us), so it also
+prints the review's wall and CPU time: when they differ, neighbours took the CPU and the run
+should be repeated.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import io
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from cds.review import evaluate, local
+from cds.review.progress import LogReporter
 from cds.review.sources import discover, read_lines
 from cds.review.synth import synthesize
 
@@ -29,7 +49,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def floor(folder: Path) -> tuple[float, int, int]:
-    """Seconds to parse every line and group raw bytes by patient; (s, resources, patients)."""
+    """Seconds to parse every line and group raw bytes by patient, best of three;
+    (s, resources, patients)."""
+    runs = [_floor_once(folder) for _ in range(3)]
+    return min(r[0] for r in runs), runs[0][1], runs[0][2]
+
+
+def _floor_once(folder: Path) -> tuple[float, int, int]:
     started = time.perf_counter()
     groups: dict[str, list[bytes]] = {}
     lines = 0
@@ -44,7 +70,42 @@ def floor(folder: Path) -> tuple[float, int, int]:
     return time.perf_counter() - started, lines, len(groups) - ("" in groups)
 
 
-def review(folder: Path, out: Path, workers: int) -> tuple[float, float]:
+#: Starts each review and reports (status, wall seconds, peak RSS in KB). A tiny process started
+#: before the bench allocates anything: Linux carries a parent's high-water RSS into a child
+#: across fork/vfork + exec, so a review launched from this process after the floor (which holds
+#: the whole grouped export) reported the floor's 1.6 GB as its own at 100k patients.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    argv, cwd = json.loads(line)
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as null:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=null, stderr=null)
+        _, status, usage = os.wait4(proc.pid, 0)
+    print(json.dumps([status, time.perf_counter() - started, usage.ru_maxrss]), flush=True)
+"""
+
+
+class Launcher:
+    """Runs commands from a small clean process (see _LAUNCHER)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, argv: list[str]) -> tuple[int, float, int]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(orjson.dumps([argv, str(ROOT)]).decode() + "\n")
+        self.proc.stdin.flush()
+        status, wall, maxrss = orjson.loads(self.proc.stdout.readline())
+        return int(status), float(wall), int(maxrss)
+
+
+def review(launcher: Launcher, folder: Path, out: Path, workers: int) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of ``cds review`` in a child process."""
     code = "import sys; from cds.cli import main; sys.argv[0] = 'cds'; main()"
     args = [
@@ -58,17 +119,13 @@ def review(folder: Path, out: Path, workers: int) -> tuple[float, float]:
         "--workers",
         str(workers),
     ]
-    started = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=null, stderr=null)
-        _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
+    status, elapsed, maxrss = launcher.run(args)
     if status != 0:
         raise SystemExit(f"review failed with status {status}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, maxrss / 1024
 
 
-def run(patients: int) -> None:
+def run(launcher: Launcher, patients: int) -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -82,11 +139,12 @@ def run(patients: int) -> None:
         f_s, resources, n_pat = floor(data)
         lines = sum(1 for s in discover([data]) for _ in read_lines(s))
         print(
-            f"floor (orjson + group raw lines, 1 process): {f_s:.2f} s, "
+            f"floor (orjson + group raw lines of the same files, 1 process, in-process): "
+            f"{f_s:.3f} s, "
             f"{n_pat / f_s:,.0f} patients/s, {resources / f_s:,.0f} resources/s"
         )
         for workers in sorted({1, cores}):
-            wall, rss = review(data, Path(tmp) / f"out{workers}", workers)
+            wall, rss = review(launcher, data, Path(tmp) / f"out{workers}", workers)
             ratio = (n_pat / wall) / (n_pat / f_s)
             print(
                 f"review, {workers} worker(s): {wall:.2f} s, {n_pat / wall:,.0f} patients/s, "
@@ -100,15 +158,174 @@ def run(patients: int) -> None:
             )
 
 
+# ---------------------------------------------------------------------------------------------
+# --breakdown: one worker's CPU time, step by step
+
+#: (label, module, attribute) of each timed step, in pipeline order; a class method as "Cls.m".
+STEPS = [
+    ("parse lines + dedupe (orjson)", evaluate, "_dedupe"),
+    ("read record times (as-of)", evaluate, "_Record.of"),
+    ("order triggers (value sets)", evaluate, "PatientReviewer._qualifies"),
+    ("as-of filter per call", evaluate, "_Record.as_of"),
+    ("prefetch Bundles", evaluate, "_prefetch"),
+    ("HookRequest", evaluate, "_request"),
+    ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
+    ("cards to dicts", evaluate, "card_dicts"),
+    ("count cards", evaluate, "_count_cards"),
+    ("stats per patient", local, "add_stats"),
+]
+
+
+@contextmanager
+def _timed(timers: dict[str, list[float]]) -> Iterator[None]:
+    """Wrap every step of STEPS with a CPU-time timer; restored on exit."""
+    saved = []
+    for label, module, name in STEPS:
+        owner: Any = module
+        attr = name
+        if "." in name:
+            cls, attr = name.split(".")
+            owner = getattr(module, cls)
+        original = owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr)
+        saved.append((owner, attr, original))
+        setattr(owner, attr, _wrap(original, timers[label]))
+    try:
+        yield
+    finally:
+        for owner, attr, original in saved:
+            setattr(owner, attr, original)
+
+
+def _wrap(fn: Any, acc: list[float]) -> Any:
+    inner = fn.__func__ if isinstance(fn, classmethod) else fn
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            acc[0] += time.perf_counter() - started
+            acc[1] += 1
+
+    return classmethod(timed) if isinstance(fn, classmethod) else timed
+
+
+def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.process_time()
+    value = fn()
+    return time.process_time() - started, value
+
+
+def breakdown(folder: Path, work: Path) -> None:
+    """Print where one worker's CPU time goes, per patient."""
+    sources = discover([folder])
+    pack_s, pack = _cpu(lambda: local.load_pack(None))
+    options = local.ReviewOptions(out=work)
+    (work / "parts").mkdir(parents=True, exist_ok=True)
+    with (work / "parts" / "input-errors.ndjson").open("wb") as errors:
+        read_s, part = _cpu(lambda: local._partition(sources, 16, options, set(), errors))
+    as_of = evaluate.AsOf(None, datetime.now(UTC))
+    init_s, _ = _cpu(lambda: local.init_worker(pack, part.references, as_of))
+    payloads = {s: local._payload(part, s) for s in sorted(part.patients)}
+    ipc_s, _ = _cpu(lambda: [pickle.dumps((s, p, str(work))) for s, p in payloads.items()])
+    timers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    gc.collect()
+    with _timed(timers):
+        cpu, started = time.process_time(), time.perf_counter()
+        stats = [local.review_shard(s, p, str(work / "parts")) for s, p in payloads.items()]
+        review_s, cpu = time.perf_counter() - started, time.process_time() - cpu
+    patients = sum(len(p) for p in part.patients.values())
+    calls = timers["Evaluator.run (the evaluation)"][1]
+    without_s = _without_evaluation(payloads, work)
+    for shard, shard_stats in stats:
+        (work / "parts" / f"shard-{shard:05d}.stats.json").write_bytes(orjson.dumps(shard_stats))
+    progress = LogReporter(io.StringIO())
+    progress_s, _ = _cpu(lambda: [progress.advance(1, 1) for _ in stats])
+    with open(os.devnull, "wb") as null:
+        spill = local.ReviewOptions(out=work, memory_mb=1)
+        spill_s, spilled = _cpu(lambda: local._partition(sources, 16, spill, set(), null))
+    assert spilled.spill_dir is not None
+    reread_s, _ = _cpu(
+        lambda: [sum(1 for _ in local._shard_lines(local._payload(spilled, s))) for s in payloads]
+    )
+    merge_s, _ = _cpu(lambda: local._merge_outputs(work, part, 16, sources, options, pack, as_of))
+
+    def row(label: str, seconds: float, share: bool = True, count: str = "") -> None:
+        per = seconds / patients * 1e6
+        pct = f"{seconds / review_s:6.1%}" if share else "      "
+        print(f"  {label:38s} {seconds * 1e3:8.1f} ms {per:7.1f} us/patient {pct} {count}")
+
+    print(f"\nbreakdown: {patients:,} patients, {calls:,} replayed calls, one worker")
+    print(" once, in the parent (serial before the pool starts; CPU time):")
+    row("load the pack", pack_s, False)
+    row("read + classify + group lines", read_s, False)
+    row("pickle every shard for the pool", ipc_s, False)
+    row("(spilled instead: write shard files)", spill_s, False)
+    row("(spilled: read them back)", reread_s, False)
+    row("progress reporting", progress_s, False)
+    row("merge outputs (cards, errors, summary)", merge_s, False)
+    print(" once per worker:")
+    row("init_worker (compile rulesets, engine)", init_s, False)
+    print(" per patient, in the worker (wall time; % of review_shard):")
+    accounted = 0.0
+    for label, _, _ in STEPS:
+        seconds, n = timers[label]
+        nested = label == "parse lines + dedupe (orjson)"  # it also times the loads inside
+        accounted += seconds
+        row(label, seconds, count=f"({n:,} calls)" + (" incl. orjson.loads" if nested else ""))
+    row("rest: group, sort, write cards, timers", review_s - accounted)
+    row("review_shard total", review_s)
+    busy = "(less than wall: neighbours took the CPU; repeat)" if cpu < 0.9 * review_s else ""
+    row("review_shard total, CPU time", cpu, count=busy)
+    row("the same, Evaluator.run replayed from a memo", without_s, count="(CPU time)")
+    print(
+        f"  everything but the evaluation: {without_s / patients * 1e6:.0f} us/patient CPU, "
+        f"{without_s / cpu:.0%} of the worker's CPU time"
+    )
+
+
+def _without_evaluation(payloads: dict[int, Any], work: Path) -> float:
+    """CPU seconds of the same review with ``Evaluator.run`` answered from a memo of its
+    results: what the review costs besides the evaluation, with no timer inside."""
+    evaluator = local._REVIEWER.evaluator if local._REVIEWER else None
+    assert evaluator is not None
+    real = evaluator.run
+    memo: dict[str, Any] = {}
+
+    def remember(request: Any, hook: Any, at: Any, **kwargs: Any) -> Any:
+        memo[request.hookInstance] = result = real(request, hook, at, **kwargs)
+        return result
+
+    parts = str(work / "parts")
+    try:
+        evaluator.run = remember  # type: ignore[method-assign]
+        for shard, payload in payloads.items():
+            local.review_shard(shard, payload, parts)
+        evaluator.run = lambda request, *_, **__: memo[request.hookInstance]  # type: ignore[method-assign]
+        gc.collect()
+        started = time.process_time()
+        for shard, payload in payloads.items():
+            local.review_shard(shard, payload, parts)
+        return time.process_time() - started
+    finally:
+        del evaluator.run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--big", action="store_true", help="also run 100,000 patients")
+    parser.add_argument("--breakdown", action="store_true", help="also time each step")
     args = parser.parse_args()
+    launcher = Launcher()  # first, while this process is small
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
-    run(args.patients)
+    run(launcher, args.patients)
+    if args.breakdown:
+        with tempfile.TemporaryDirectory() as tmp:
+            synthesize(args.patients, 42, Path(tmp) / "data")
+            breakdown(Path(tmp) / "data", Path(tmp) / "work")
     if args.big:
-        run(100_000)
+        run(launcher, 100_000)
 
 
 if __name__ == "__main__":

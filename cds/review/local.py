@@ -38,7 +38,7 @@ from cds.pipeline import Evaluator
 from cds.review.evaluate import AsOf, PatientReviewer
 from cds.review.progress import Reporter
 from cds.review.sources import SourceFile, discover, read_lines
-from cds.review.summary import build_summary, merge_stats
+from cds.review.summary import add_stats, build_summary, merge_stats
 
 MIN_SHARDS = 16
 GZIP_RATIO = 6  # a gzipped NDJSON export is roughly this much larger once read
@@ -284,9 +284,11 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[st
     with cards_tmp.open("wb") as cards, errors_tmp.open("wb") as errors:
         for pid in sorted(groups):
             result = reviewer.review(pid, groups.pop(pid))
-            cards.writelines(line + b"\n" for line in result.lines)
-            errors.writelines(orjson.dumps(e) + b"\n" for e in result.errors)
-            stats = merge_stats(stats, result.stats)
+            if result.lines:
+                cards.write(b"\n".join(result.lines) + b"\n")
+            if result.errors:
+                errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
+            add_stats(stats, result.stats)
     os.replace(cards_tmp, f"{base}.cards.ndjson")
     os.replace(errors_tmp, f"{base}.errors.ndjson")
     return shard, stats

@@ -24,6 +24,16 @@ def merge_stats(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def add_stats(total: dict[str, Any], more: Mapping[str, Any]) -> None:
+    """``merge_stats`` in place: a shard adds each patient's counters without copying its
+    growing totals every time."""
+    for key, value in more.items():
+        if isinstance(value, dict):
+            add_stats(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
+
+
 def build_summary(
     counts: Counter[str],
     types: Counter[str],
