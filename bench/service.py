@@ -7,6 +7,11 @@ an order-sign call with 100 resources (a back-pain patient, vitals, medications,
 MRI and a draft ibuprofen order). The floor endpoint only parses the JSON body and answers
 `{"cards": []}`: the cost of HTTP + JSON that no service can go below. Figures are printed
 next to the targets (p50 < 10 ms; within 3x the floor); nothing is asserted.
+
+The service runs as `cds serve` does by default on loopback: SQLite store (every issued card
+recorded), development mode without JWT, log level warning. Both servers run side by side and
+are measured in alternating rounds (floor, service, service, floor, ...), so a machine that
+gets busier or quieter during the run weighs on both alike; each row pools its rounds.
 """
 
 from __future__ import annotations
@@ -198,10 +203,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
+    parser.add_argument("--requests", type=int, default=300, help="requests per row and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per row")
     args = parser.parse_args()
     body = json.dumps(request_body()).encode()
-    results: dict[tuple[str, int], tuple[float, float, float]] = {}
+    latencies: dict[tuple[str, int], list[float]] = {}
+    walls: dict[tuple[str, int], float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "floor.py").write_text(FLOOR_APP)
@@ -229,21 +236,30 @@ def main() -> None:
                 "--no-access-log",
             ],
         }
-        for name, command in commands.items():
-            process = start(command, root, ports[name])
-            try:
-                url = f"http://127.0.0.1:{ports[name]}/cds-services/{SERVICE}"
+        processes = [start(command, root, ports[name]) for name, command in commands.items()]
+        try:
+            for round_ in range(args.rounds):
+                order = ("floor", "service") if round_ % 2 == 0 else ("service", "floor")
                 for concurrency in (1, 16):
-                    lat, wall = asyncio.run(load(url, body, args.requests, concurrency))
-                    results[(name, concurrency)] = (
-                        percentile(lat, 0.5) * 1000,
-                        percentile(lat, 0.99) * 1000,
-                        len(lat) / wall,
-                    )
-            finally:
+                    for name in order if concurrency == 1 else order[::-1]:
+                        url = f"http://127.0.0.1:{ports[name]}/cds-services/{SERVICE}"
+                        lat, wall = asyncio.run(load(url, body, args.requests, concurrency))
+                        latencies.setdefault((name, concurrency), []).extend(lat)
+                        walls[(name, concurrency)] = walls.get((name, concurrency), 0.0) + wall
+                        time.sleep(0.2)  # let the service's card recorder write its batch
+        finally:
+            for process in processes:
                 process.terminate()
                 process.wait(timeout=10)
-    report(results, len(body), args.requests)
+    results = {
+        key: (
+            percentile(lat, 0.5) * 1000,
+            percentile(lat, 0.99) * 1000,
+            len(lat) / walls[key],
+        )
+        for key, lat in sorted(latencies.items(), key=lambda item: item[0][0] != "service")
+    }
+    report(results, len(body), args.requests * args.rounds)
 
 
 def report(results: dict[tuple[str, int], tuple[float, float, float]], size: int, n: int) -> None:

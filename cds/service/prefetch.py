@@ -142,7 +142,7 @@ class PrefetchResolver:
             for spec in keys:
                 job = self._job(request, spec, prefetch)
                 if job is not None:
-                    tasks[spec.key] = group.create_task(self._bounded(spec.key, job))
+                    tasks[spec.key] = group.create_task(self._bounded(spec, job))
         for spec in keys:
             task = tasks.get(spec.key)
             if task is None:
@@ -167,7 +167,7 @@ class PrefetchResolver:
             return None if link is None else self._pages(request, link, follow_only=True)
         return self._fetch_key(request, spec)
 
-    async def _bounded(self, key: str, job: Any) -> tuple[list[Mapping[str, Any]], str]:
+    async def _bounded(self, spec: PrefetchKey, job: Any) -> tuple[list[Mapping[str, Any]], str]:
         """The pages of one key, or none and why, within the total time budget."""
         try:
             async with asyncio.timeout(self.policy.total_timeout):
@@ -175,7 +175,8 @@ class PrefetchResolver:
                 return pages, ""
         except (Unavailable, TimeoutError) as exc:
             reason = str(exc) or "total time budget exceeded (fetch_total_seconds)"
-            log.warning("prefetch key %r unavailable: %s", key, reason)
+            then = "" if spec.required else "; evaluating without it"
+            log.warning("prefetch key %r unavailable: %s%s", spec.key, reason, then)
             return [], reason
 
     async def _fetch_key(self, request: HookRequest, spec: PrefetchKey) -> list[Mapping[str, Any]]:
@@ -266,9 +267,6 @@ def _resource_type(url: str, base: str) -> str:
 
 def _check_required(result: Resolution, keys: Sequence[PrefetchKey]) -> None:
     missing = [k.key for k in keys if k.required and k.key in result.unavailable]
-    for key in result.unavailable:
-        if key not in missing:
-            log.warning("optional prefetch key %r unavailable: evaluating without it", key)
     if missing:
         names = ", ".join(missing)
         raise MissingDataError(

@@ -171,14 +171,21 @@ def _loads(body: bytes) -> dict[str, Any]:
 
 
 def json_depth_exceeds(data: Any, limit: int) -> bool:
-    """True if objects/arrays nest more than `limit` deep (the top level is 1); no recursion."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
+    """True if objects/arrays nest more than `limit` deep (the top level is 1).
+
+    Recursive, but never deeper than `limit` frames: the walk stops at the first container
+    past the limit, so a body nested 50,000 deep cannot raise RecursionError.
+    """
+    return limit < 1 or _nests_past(data, limit)
+
+
+def _nests_past(value: Any, levels: int) -> bool:
+    """True if a container inside `value` (a dict or list) nests `levels` or more below it."""
+    # Visits every value of every request body: a tuple in isinstance is faster than `dict |
+    # list`, and only containers are recursed into (the former stack held every child).
+    for child in value.values() if isinstance(value, dict) else value:
+        if isinstance(child, (dict, list)) and (levels == 1 or _nests_past(child, levels - 1)):
             return True
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
 
 

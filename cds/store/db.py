@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, case, create_engine, event, func, select
+from sqlalchemy import Engine, case, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -26,6 +26,8 @@ from cds.hooks.models import FeedbackItem
 from cds.store.models import Base, CardRule, Feedback, IssuedCard
 
 log = logging.getLogger(__name__)
+#: Most uuids in one `IN (...)` (old SQLite builds allow 999 parameters per statement).
+_IN_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,35 @@ class Store:
         return Session(self.engine(), expire_on_commit=False)
 
     def record_cards(self, cards: Iterable[CardRecord]) -> None:
-        """Store issued cards (a card already stored is left as it is)."""
+        """Store issued cards (a card already stored is left as it is).
+
+        One transaction and two multi-row INSERTs per batch, not an ORM object per row: the
+        card recorder writes every issued card, so this runs as often as hooks are called.
+        """
+        new: dict[str, CardRecord] = {}
+        for card in cards:
+            new.setdefault(card.uuid, card)
+        if not new:
+            return
         try:
-            with self.session() as session, session.begin():
-                for card in cards:
-                    if session.get(IssuedCard, card.uuid) is not None:
-                        continue
-                    session.add(_issued(card))
-                    session.add_all(CardRule(card_uuid=card.uuid, rule_id=r) for r in card.rule_ids)
+            with self.engine().begin() as connection:
+                uuids = list(new)
+                for start in range(0, len(uuids), _IN_CHUNK):
+                    known = select(IssuedCard.uuid).where(
+                        IssuedCard.uuid.in_(uuids[start : start + _IN_CHUNK])
+                    )
+                    for uuid in connection.scalars(known):
+                        del new[uuid]
+                if not new:
+                    return
+                connection.execute(insert(IssuedCard), [_issued_row(c) for c in new.values()])
+                rules = [
+                    {"card_uuid": card.uuid, "rule_id": rule}
+                    for card in new.values()
+                    for rule in dict.fromkeys(card.rule_ids)
+                ]
+                if rules:
+                    connection.execute(insert(CardRule), rules)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
 
@@ -204,17 +227,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _issued(card: CardRecord) -> IssuedCard:
-    return IssuedCard(
-        uuid=card.uuid,
-        service_id=card.service_id,
-        pack_id=card.pack_id,
-        pack_version=card.pack_version,
-        topic=card.topic,
-        indicator=card.indicator,
-        patient_hash=card.patient_hash,
-        issued_at=card.issued_at.astimezone(UTC),
-    )
+def _issued_row(card: CardRecord) -> dict[str, Any]:
+    return {
+        "uuid": card.uuid,
+        "service_id": card.service_id,
+        "pack_id": card.pack_id,
+        "pack_version": card.pack_version,
+        "topic": card.topic,
+        "indicator": card.indicator,
+        "patient_hash": card.patient_hash,
+        "issued_at": card.issued_at.astimezone(UTC),
+    }
 
 
 def _add_feedback(session: Session, service_id: str, item: FeedbackItem, now: datetime) -> int:

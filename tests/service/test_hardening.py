@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cds.config import JwtIssuer
 from cds.service.app import create_app
@@ -204,3 +206,17 @@ def test_depth_check_is_iterative_and_exact() -> None:
     for _ in range(50_000):  # far past the recursion limit: no RecursionError
         deep = {"d": deep}
     assert json_depth_exceeds(deep, MAX_JSON_DEPTH)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@given(data=st.dictionaries(st.text(max_size=2), JSON, max_size=3), limit=st.integers(0, 8))
+def test_depth_check_agrees_with_the_definition(data: dict[str, Any], limit: int) -> None:
+    assert json_depth_exceeds(data, limit) == (_depth(data) > limit)

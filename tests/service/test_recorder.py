@@ -1,0 +1,84 @@
+"""Tests for service/recorder.py: issued cards are written in batches, and nothing queued is
+lost when the service stops (the store's faults are in tests/faults/)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cds.service.recorder import CardRecorder
+from cds.store import CardRecord, Store
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+def card(rules: tuple[str, ...] = ("r1",), card_uuid: str | None = None) -> CardRecord:
+    return CardRecord(
+        uuid=card_uuid or str(uuid.uuid4()),
+        service_id="back-spasm-order-sign",
+        pack_id="back-spasm",
+        pack_version="1.0.0",
+        topic="imaging-not-indicated",
+        indicator="warning",
+        rule_ids=rules,
+        patient_hash="h",
+        issued_at=NOW,
+    )
+
+
+class CountingStore:
+    """Remembers each batch it was asked to write."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.written = threading.Event()
+
+    def record_cards(self, records: Any) -> None:
+        self.batches.append([r.uuid for r in records])
+        self.written.set()
+
+
+def test_calls_arriving_while_the_writer_waits_share_one_transaction() -> None:
+    store = CountingStore()
+    recorder = CardRecorder(store, linger=0.5)  # type: ignore[arg-type]
+    cards = [card() for _ in range(5)]
+    for item in cards:
+        recorder.submit([item])
+    assert store.written.wait(5)
+    recorder.close()
+    assert store.batches == [[c.uuid for c in cards]]
+
+
+def test_close_writes_what_is_still_waiting() -> None:
+    store = CountingStore()
+    recorder = CardRecorder(store, linger=60)  # type: ignore[arg-type]
+    recorder.submit([card()])
+    recorder.submit([card(), card()])
+    started = time.monotonic()
+    recorder.close()  # cuts the writer's wait short
+    assert time.monotonic() - started < 5
+    assert not recorder.thread.is_alive()
+    assert [len(batch) for batch in store.batches] == [3]
+
+
+def test_every_issued_card_reaches_the_database(tmp_path: Path) -> None:
+    """A batch merging several calls: each card once, with its rules; repeats are ignored."""
+    db = tmp_path / "cds.sqlite3"
+    store = Store(f"sqlite:///{db}")
+    recorder = CardRecorder(store, linger=0.05)
+    first, second = card(("r1", "r2")), card(("r2", "r2"))
+    recorder.submit([first])
+    recorder.submit([second, card(("r9",), card_uuid=first.uuid)])  # same uuid: first wins
+    recorder.submit([first])
+    recorder.close()
+    store.close()
+    with sqlite3.connect(db) as connection:
+        cards = connection.execute("SELECT uuid FROM issued_card ORDER BY uuid").fetchall()
+        rules = connection.execute("SELECT card_uuid, rule_id FROM card_rule").fetchall()
+    assert sorted(cards) == sorted([(first.uuid,), (second.uuid,)])
+    assert sorted(rules) == sorted([(first.uuid, "r1"), (first.uuid, "r2"), (second.uuid, "r2")])
