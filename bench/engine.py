@@ -1,23 +1,28 @@
 """Benchmark: the encounter-discharge pipeline against its parts and the orjson floor.
 
-    .venv/bin/python bench/engine.py [N]          # N patients, default 2000
+    .venv/bin/python bench/engine.py [N]          # N patients, default 2700
 
 Generates N synthetic encounter-discharge requests of about 100 resources each (conditions,
 vital-sign and lab observations, medication requests; value-set codes mixed with unrelated
-ones) from a fixed seed, then prints in one run, per patient (median of 3 repeats):
+codes from a fixed vocabulary; every time different) from a fixed seed. The first 300 warm the
+process up; the rest are cut into slices so that each timed evaluation meets a patient it has
+not seen (the extractor remembers times, values and concepts it read). It prints in one run,
+per patient (median over 3 rounds; each round times every path and the floor back to back
+on fresh patients, and the ratio is the median of the rounds' ratios):
 
-- full ``Evaluator.evaluate()`` on the parsed request (cds.pipeline: gather, extract, engine,
-  findings, cards), and the same with ``orjson.loads`` + ``parse_hook_request`` first;
-- durable evaluation alone (``Engine.evaluate`` on pre-built engine facts);
+- full ``Evaluator.evaluate()`` (cds.pipeline: gather, extract, engine, findings, cards) on a
+  request parsed just before it, untimed, as the service does; and the same with
+  ``orjson.loads`` + ``parse_hook_request`` timed too;
+- durable evaluation alone (``Engine.evaluate`` on the pre-built facts the pipeline asserts);
 - the plain-Python reference evaluator on the same facts;
 - ``orjson.loads`` of the request bytes: the floor.
 
 Targets: evaluate < 3 ms per 100-resource request, and at most 10x the orjson floor. The
-script prints; it never asserts.
-"""
+script prints; it never asserts."""
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import sys
@@ -44,6 +49,7 @@ HOOK = "encounter-discharge"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone(timedelta(hours=4)))
 SEED = 20261126
 REPEATS = 3
+WARM_UP = 300
 TARGET_MS = 3.0
 TARGET_RATIO = 10.0
 
@@ -79,6 +85,16 @@ def _code(pack: Pack, vs: str, system: str, rng: random.Random) -> str:
     return rng.choice(codes) if codes else "000000"
 
 
+# Codes outside every value set come from a fixed vocabulary, as in real records (a hospital's
+# problem lists, lab panels and formulary use thousands of codes, not a new one per resource).
+_VOCABULARY = random.Random(SEED + 1)
+OTHER_CONDITIONS = [str(_VOCABULARY.randint(10**7, 10**9)) for _ in range(3000)]
+OTHER_LABS = [
+    f"{_VOCABULARY.randint(1000, 99999)}-{_VOCABULARY.randint(0, 9)}" for _ in range(2000)
+]
+OTHER_DRUGS = [str(_VOCABULARY.randint(10**5, 10**7)) for _ in range(1500)]
+
+
 def _when(rng: random.Random, max_hours: float) -> str:
     return (NOW - timedelta(hours=rng.uniform(0, max_hours))).isoformat(timespec="seconds")
 
@@ -93,7 +109,7 @@ def make_request(pack: Pack, i: int, rng: random.Random) -> dict[str, Any]:
             system = ICD10 if any(c.system == ICD10 for c in pack.valuesets[vs].codes) else SNOMED
             code = _code(pack, vs, system, rng)
         else:
-            system, code = SNOMED, str(rng.randint(10**7, 10**9))
+            system, code = SNOMED, rng.choice(OTHER_CONDITIONS)
         conditions.append(
             {
                 "resourceType": "Condition",
@@ -114,9 +130,7 @@ def make_request(pack: Pack, i: int, rng: random.Random) -> dict[str, Any]:
             unit, low, high = LABS[vs]
         else:
             vs, unit, low, high = "", "mg/dL", 1, 200
-        code = (
-            _code(pack, vs, LOINC, rng) if vs else f"{rng.randint(1000, 99999)}-{rng.randint(0, 9)}"
-        )
+        code = _code(pack, vs, LOINC, rng) if vs else rng.choice(OTHER_LABS)
         value: float = round(rng.uniform(low, high), 1)
         if vs == "fever_temperature_obs" and rng.random() < 0.3:
             unit, value = "[degF]", round(value * 9 / 5 + 32, 1)
@@ -140,7 +154,7 @@ def make_request(pack: Pack, i: int, rng: random.Random) -> dict[str, Any]:
             vs = rng.choice(MED_SETS)
             code = _code(pack, vs, RXNORM, rng)
         else:
-            code = str(rng.randint(10**5, 10**7))
+            code = rng.choice(OTHER_DRUGS)
         meds.append(
             {
                 "resourceType": "MedicationRequest",
@@ -171,15 +185,32 @@ def make_request(pack: Pack, i: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def per_patient_us(run: Callable[[int], object], n: int) -> float:
-    """Median over REPEATS of the mean µs per patient for one pass over all patients."""
-    times = []
-    for _ in range(REPEATS):
+def per_patient_us(run: Callable[[int], object], patients: range) -> float:
+    """Mean µs per patient of one pass over ``patients``.
+
+    Each patient is timed once: a second pass over the same requests would find every time,
+    value and concept of theirs in the extractor's memos, which a service meeting new
+    patients never does (that flattered this figure 2x).
+    """
+    start = time.perf_counter()
+    for i in patients:
+        run(i)
+    return (time.perf_counter() - start) / len(patients) * 1e6
+
+
+def evaluate_just_parsed_us(
+    evaluator: Evaluator, bodies: Sequence[bytes], new_uuid: Callable[[], str]
+) -> float:
+    """Mean µs of ``Evaluator.evaluate`` alone, each on a request parsed (untimed) just before
+    it, as the service does. Requests parsed long before, like ``requests``, have left the CPU
+    caches by the time they are evaluated: that cost the service never pays, about 10 %."""
+    total = 0.0
+    for body in bodies:
+        request = parse_hook_request(orjson.loads(body))
         start = time.perf_counter()
-        for i in range(n):
-            run(i)
-        times.append((time.perf_counter() - start) / n * 1e6)
-    return statistics.median(times)
+        evaluator.evaluate(request, HOOK, NOW, new_uuid=new_uuid)
+        total += time.perf_counter() - start
+    return total / len(bodies) * 1e6
 
 
 def engine_facts(
@@ -198,7 +229,7 @@ def engine_facts(
 
 
 def main(argv: Sequence[str]) -> None:
-    n = int(argv[1]) if len(argv) > 1 else 2000
+    n = int(argv[1]) if len(argv) > 1 else 2700
     pack = load_pack()
     rng = random.Random(SEED)
     raw = [orjson.dumps(make_request(pack, i, rng)) for i in range(n)]
@@ -206,10 +237,66 @@ def main(argv: Sequence[str]) -> None:
     engine = Engine()
     evaluator = Evaluator(pack, engine=engine)
     ruleset = evaluator.rulesets[HOOK]
-    facts = [engine_facts(pack, ruleset, r) for r in requests]
     uuid = "00000000-0000-4000-8000-000000000000"
 
-    mismatches = sum(engine.evaluate(ruleset, f) != reference.evaluate(ruleset, f) for f in facts)
+    # The first WARM_UP patients only warm the process up (as a service's first calls do); the
+    # rest is cut into rounds of two slices, so each timed evaluation meets a new patient.
+    warm = range(min(WARM_UP, n // 4))
+    size = (n - len(warm)) // (2 * REPEATS)
+    starts = [len(warm) + k * 2 * size for k in range(REPEATS)]
+    rounds = [(range(a, a + size), range(a + size, a + 2 * size)) for a in starts]
+
+    # The inputs of every patient are built up front and stay alive: millions of objects that
+    # a service never holds. Freeze them out of the garbage collector's sight, so collections
+    # during the timed loops walk only what the evaluations make, as in a service.
+    gc.collect()
+    gc.freeze()
+    for i in warm:
+        evaluator.evaluate(requests[i], HOOK, NOW, new_uuid=lambda: uuid)
+
+    # Each round times every path back to back on its own slice, so a path and the floor meet
+    # the same moment of a machine whose speed drifts (a shared VM: ±20 % between runs).
+    names = [
+        "Evaluator.evaluate (request just parsed)",
+        "orjson + parse_hook_request + evaluate",
+        "Engine.evaluate (durable, pre-built facts)",
+        "reference.evaluate (plain Python, same facts)",
+        "orjson.loads(request bytes)  [floor]",
+    ]
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    facts: dict[int, list[dict[str, Any]]] = {}
+    for own, parsed in rounds:
+        timings[names[4]].append(per_patient_us(lambda i: orjson.loads(raw[i]), own))
+        timings[names[0]].append(
+            evaluate_just_parsed_us(evaluator, [raw[i] for i in own], lambda: uuid)
+        )
+        timings[names[1]].append(
+            per_patient_us(
+                lambda i: evaluator.evaluate(
+                    parse_hook_request(orjson.loads(raw[i])), HOOK, NOW, new_uuid=lambda: uuid
+                ),
+                parsed,
+            )
+        )
+        # durable and the reference keep no memo: facts built now change nothing for them
+        facts.update((i, engine_facts(pack, ruleset, requests[i])) for i in own)
+        timings[names[2]].append(per_patient_us(lambda i: engine.evaluate(ruleset, facts[i]), own))
+        timings[names[3]].append(
+            per_patient_us(lambda i: reference.evaluate(ruleset, facts[i]), own)
+        )
+    floors = timings[names[4]]
+    rows = [
+        (
+            name,
+            statistics.median(ts),
+            statistics.median(t / f for t, f in zip(ts, floors, strict=True)),
+        )
+        for name, ts in timings.items()
+    ]
+    evaluate_us, evaluate_ratio = rows[0][1], rows[0][2]
+    mismatches = sum(
+        engine.evaluate(ruleset, f) != reference.evaluate(ruleset, f) for f in facts.values()
+    )
     cards = sum(
         len(evaluator.evaluate(r, HOOK, NOW, new_uuid=lambda: uuid).cards) for r in requests
     )
@@ -221,45 +308,20 @@ def main(argv: Sequence[str]) -> None:
         for b in raw[:200]
     )
 
-    floor = per_patient_us(lambda i: orjson.loads(raw[i]), n)
-    rows = [
-        (
-            "Evaluator.evaluate (parsed request)",
-            per_patient_us(
-                lambda i: evaluator.evaluate(requests[i], HOOK, NOW, new_uuid=lambda: uuid), n
-            ),
-        ),
-        (
-            "orjson + parse_hook_request + evaluate",
-            per_patient_us(
-                lambda i: evaluator.evaluate(
-                    parse_hook_request(orjson.loads(raw[i])), HOOK, NOW, new_uuid=lambda: uuid
-                ),
-                n,
-            ),
-        ),
-        (
-            "Engine.evaluate (durable, pre-built facts)",
-            per_patient_us(lambda i: engine.evaluate(ruleset, facts[i]), n),
-        ),
-        (
-            "reference.evaluate (plain Python, same facts)",
-            per_patient_us(lambda i: reference.evaluate(ruleset, facts[i]), n),
-        ),
-        ("orjson.loads(request bytes)  [floor]", floor),
-    ]
-
-    print(f"encounter-discharge, {n} patients, seed {SEED}, median of {REPEATS} repeats")
+    print(
+        f"encounter-discharge, {n} patients, seed {SEED}: {len(warm)} to warm up, then the median"
+        f" of {REPEATS} rounds of {size} patients a path, each patient timed once"
+    )
     print(
         f"  {resources:.0f} resources/request, {statistics.mean(len(b) for b in raw) / 1024:.0f}"
-        f" KiB/request, {statistics.mean(len(f) for f in facts):.1f} facts asserted/patient,"
+        f" KiB/request, {statistics.mean(len(f) for f in facts.values()):.1f} facts"
+        " asserted/patient,"
         f" {cards / n:.2f} cards/patient, {mismatches} durable/reference mismatches"
     )
     print()
     print(f"  {'path':<48}{'µs/patient':>12}{'× floor':>10}")
-    for name, us in rows:
-        print(f"  {name:<48}{us:>12.1f}{us / floor:>10.1f}")
-    evaluate_us = rows[0][1]
+    for name, us, ratio in rows:
+        print(f"  {name:<48}{us:>12.1f}{ratio:>10.1f}")
     print()
     print(
         f"  target: evaluate < {TARGET_MS:.0f} ms per request  ->  "
@@ -267,8 +329,8 @@ def main(argv: Sequence[str]) -> None:
     )
     print(
         f"  target: evaluate <= {TARGET_RATIO:.0f}x orjson floor  ->  "
-        f"{evaluate_us / floor:.1f}x "
-        f"({'met' if evaluate_us <= TARGET_RATIO * floor else 'MISSED'})"
+        f"{evaluate_ratio:.1f}x ({'met' if evaluate_ratio <= TARGET_RATIO else 'MISSED'};"
+        " median over the rounds of each round's ratio)"
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from cds.engine.durable import Firing
 from cds.facts.model import Fact
@@ -68,9 +68,14 @@ class Outcome:
 
     in_scope: bool
     findings: tuple[Finding, ...]
+    rule_ids: frozenset[str] = field(init=False)
+    """The rules that fired (cards ask about them for every passage and suggestion)."""
 
-    def fired(self, rule_ids: Sequence[str]) -> bool:
-        return any(f.rule_id in rule_ids for f in self.findings)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule_ids", frozenset(f.rule_id for f in self.findings))
+
+    def fired(self, rule_ids: Iterable[str]) -> bool:
+        return not self.rule_ids.isdisjoint(rule_ids)
 
 
 def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact]) -> Outcome:

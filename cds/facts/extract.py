@@ -124,20 +124,16 @@ def _words_of(codings: list[Coding], text: str) -> str:
     return f"code {normalize_code(system, coded.code)} ({system or 'no system'})"
 
 
-def _concept_key(concept: object) -> bytes | None:
-    """A hashable image of a CodeableConcept (None: not a concept)."""
-    if not isinstance(concept, dict):
-        return None
-    try:
-        return orjson.dumps(concept)
-    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read it, don't remember it
-        return None
-
-
 def _read_concept(concept: object, ctx: FactContext) -> tuple[tuple[str, ...], str]:
     """(value sets, words) of a concept. Records repeat the same concepts endlessly (every
-    heart rate carries 8867-4), so the answer is remembered per pack, bounded."""
-    key = _concept_key(concept)
+    heart rate carries 8867-4), so the answer is remembered per pack, bounded, under the
+    concept's JSON image."""
+    key: bytes | None = None
+    if isinstance(concept, dict):
+        try:
+            key = orjson.dumps(concept)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read, not remembered
+            key = None
     memo = ctx.index.concepts
     hit = memo.get(key) if key is not None else None
     if hit is None:
@@ -233,6 +229,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     components = res.get("component")
     parts = [res, *(c for c in _items(components) if isinstance(c, dict))] if components else (res,)
     timing: tuple[str | None, float, bool, str | None] | None = None
+    rid = ""
     for part in parts:
         matched, display = _read_concept(part.get("code"), ctx)
         if not matched:
@@ -241,46 +238,44 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             timing = _timing(
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
+            rid = _rid(res)
+        when, age, known, note = timing
         for vs in matched:
-            _observation_fact(res, part, vs, display, timing, ctx, out)
+            reading = _reading(part, ctx.canonical_units.get(vs), ctx)
+            if reading is None:
+                continue
+            value, unit, source, problem = reading
+            if problem:
+                out.issues.append(DataIssue(rid=rid, message=problem))
+            out.facts.append(
+                Fact(
+                    kind="observation",
+                    valueset=vs,
+                    rid=rid,
+                    display=display,
+                    value=value,
+                    unit=unit,
+                    source_value=source,
+                    time=when,
+                    age_h=age,
+                    time_known=known,
+                    understood=problem is None,
+                    note=f"{note}; {problem}" if note and problem else note or problem,
+                )
+            )
 
 
-def _observation_fact(
-    res: Resource,
-    part: Resource,
-    vs: str,
-    display: str,
-    timing: tuple[str | None, float, bool, str | None],
-    ctx: FactContext,
-    out: Extraction,
-) -> None:
-    canonical = ctx.canonical_units.get(vs)
+def _reading(
+    part: Resource, canonical: str | None, ctx: FactContext
+) -> tuple[float | None, str | None, str | None, str | None] | None:
+    """(value, unit, as recorded, problem) of an Observation or component; None when the
+    source says plainly there is no value (not done, asked but declined)."""
     qty = part.get("valueQuantity")
     if canonical is not None and isinstance(qty, dict):  # the common case, read directly
-        value, unit, source, problem = _quantity_value(qty, canonical)
-    elif canonical is not None and "dataAbsentReason" in part and "valueQuantity" not in part:
-        return  # the source says plainly there is no value (not done, asked but declined)
-    else:
-        value, unit, source, problem = _observation_value(part, canonical, ctx)
-    rid, (when, age, known, note) = _rid(res), timing
-    if problem:
-        out.issues.append(DataIssue(rid=rid, message=problem))
-    out.facts.append(
-        Fact(
-            kind="observation",
-            valueset=vs,
-            rid=rid,
-            display=display,
-            value=value,
-            unit=unit,
-            source_value=source,
-            time=when,
-            age_h=age,
-            time_known=known,
-            understood=problem is None,
-            note=f"{note}; {problem}" if note and problem else note or problem,
-        )
-    )
+        return _quantity_value(qty, canonical)
+    if canonical is not None and "dataAbsentReason" in part and "valueQuantity" not in part:
+        return None
+    return _observation_value(part, canonical, ctx)
 
 
 def _observation_value(

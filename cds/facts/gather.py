@@ -88,6 +88,14 @@ def _other_patient(res: Resource, rtype: str, patient_id: str, own: str) -> str 
     if rtype == "Patient":
         rid = res.get("id")
         return f"Patient/{rid}" if rid and rid != patient_id else None
+    subject = res.get("subject")
+    if (  # the common case first: the subject is this very patient, and no other link
+        isinstance(subject, dict)
+        and subject.get("reference") == own
+        and "patient" not in res
+        and "beneficiary" not in res
+    ):
+        return None
     for link in PATIENT_LINKS:
         ref = res.get(link)
         if ref is None:

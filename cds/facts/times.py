@@ -40,19 +40,28 @@ def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
     recent sign is never pushed out of a look-back window by an imprecise date. A time without
     a zone (invalid FHIR, but sent) is read in the evaluation time's zone.
     """
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str):
         return None
-    return _read_text(raw.strip(), tz)
+    text = raw.strip()
+    if len(text) > 10:  # the common case first: a dateTime with its zone, nothing to assume
+        try:
+            parsed = datetime.fromisoformat(text)  # 3.11+: reads "Z" too
+        except ValueError:
+            parsed = None  # _read_text says None, and remembers it
+        if parsed is not None and parsed.tzinfo is not None:
+            return ReadTime(parsed, None, epoch_microseconds(parsed))
+    return _read_text(text, tz) if text else None
 
 
 @lru_cache(maxsize=65_536)
 def _read_text(text: str, tz: tzinfo) -> ReadTime | None:
-    """read_time for a stripped string: pure, so remembered (feeds repeat their times)."""
+    """read_time for a stripped string other than a zoned dateTime (partial dates, times
+    without a zone, junk): pure, so remembered (feeds repeat their times)."""
     m = _DATE.match(text) if len(text) <= 10 else None  # a date: YYYY, YYYY-MM or YYYY-MM-DD
     if m:
         return _read_date(m, tz, text)
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
     if parsed.tzinfo is None:

@@ -24,6 +24,8 @@ SCOPE_RULE = "__scope__"
 HOURS_PER = {"hours": 1, "days": 24, "weeks": 168}
 AGE_MARGIN_H = 0.01
 """Facts this close beyond a look-back are still asserted: the engine decides the boundary."""
+VALUE_MARGIN = 1e-9
+"""Likewise for values near a bound (relative to the bound)."""
 
 
 @dataclass(frozen=True)
@@ -35,42 +37,80 @@ class CompiledRuleset:
     """``{rule_id: {"all": [{alias: expression}, ...], "run": rule_id}}``"""
     negated_first: frozenset[tuple[str, str]]
     """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
-    reach: Mapping[tuple[str, str], Reach] = field(default_factory=dict)
-    """(kind, value set) → what its facts must be for at least one pattern to match them."""
+    reach: Mapping[tuple[str, str], tuple[Demands, ...]] = field(default_factory=dict)
+    """(kind, value set) → what each pattern that looks at such facts demands of one."""
 
     def may_match(self, fact: Fact) -> bool:
         """False only when no pattern of the ruleset can match the fact, so leaving it out of
         the engine changes nothing: a fact that matches no pattern takes part in no rule, not
-        even as the fact a negated pattern looks for. Real records carry years of old vital
-        signs and lab results; only those within some rule's look-back need the engine."""
-        reach = self.reach.get((fact.kind, fact.valueset))
-        return reach is not None and reach.admits(fact)
+        even as the fact a negated pattern looks for. Real records carry years of old and of
+        normal vital signs and lab results; only those some rule could fire on need the engine.
+        Checked conservatively (``AGE_MARGIN_H``, ``VALUE_MARGIN``): the engine decides."""
+        demands = self.reach.get((fact.kind, fact.valueset))
+        return demands is not None and any(d.met_by(fact) for d in demands)
 
 
-@dataclass
-class Reach:
-    """The widest set of facts of one (kind, value set) that some pattern could match."""
+@dataclass(frozen=True, slots=True)
+class Demands:
+    """What one pattern demands of a fact's own fields, besides its kind and value set."""
 
-    max_age_h: float = 0.0
-    """The longest look-back of the patterns (``inf`` when one has none)."""
-    latest: set[bool] = field(default_factory=set)
-    understood: set[bool] = field(default_factory=set)
-    draft: set[bool] = field(default_factory=set)
+    understood: bool
+    latest: bool | None = None
+    draft: bool | None = None
+    max_age_h: float = math.inf
+    min_age_h: float | None = None
+    """An ``older_than`` pattern: at least this old, and the time known."""
+    lowest: float | None = None
+    """The largest lower bound (``gt``/``gte``) on the value, if any."""
+    highest: float | None = None
+    """The smallest upper bound (``lt``/``lte``) on the value, if any."""
 
-    def widen(self, p: Pattern, values: dict[str, Any]) -> None:
-        within = _hours(p.within, values) if p.within is not None else math.inf
-        self.max_age_h = max(self.max_age_h, within)
-        self.latest |= {True, False} if p.latest is None else {p.latest}
-        self.understood.add(p.understood)
-        self.draft |= {True, False} if p.draft is None else {p.draft}
-
-    def admits(self, fact: Fact) -> bool:
-        return (
-            fact.age_h <= self.max_age_h + AGE_MARGIN_H
-            and fact.latest in self.latest
-            and fact.understood in self.understood
-            and fact.draft in self.draft
+    @classmethod
+    def of(cls, p: Pattern, values: dict[str, Any]) -> Demands:
+        lows = (
+            [_number(b, values) for b in (p.value.gt, p.value.gte) if b is not None]
+            if p.value
+            else []
         )
+        highs = (
+            [_number(b, values) for b in (p.value.lt, p.value.lte) if b is not None]
+            if p.value
+            else []
+        )
+        return cls(
+            understood=p.understood,
+            latest=p.latest,
+            draft=p.draft,
+            max_age_h=_hours(p.within, values) if p.within is not None else math.inf,
+            min_age_h=_hours(p.older_than, values) if p.older_than is not None else None,
+            lowest=max(lows) if lows else None,
+            highest=min(highs) if highs else None,
+        )
+
+    def met_by(self, f: Fact) -> bool:
+        """Whether the fact may meet these demands (near a bound counts: the engine decides)."""
+        if f.understood != self.understood or f.age_h > self.max_age_h + AGE_MARGIN_H:
+            return False
+        if (self.latest is not None and f.latest != self.latest) or (
+            self.draft is not None and f.draft != self.draft
+        ):
+            return False
+        if self.min_age_h is not None and (
+            not f.time_known or f.age_h < self.min_age_h - AGE_MARGIN_H
+        ):
+            return False
+        if self.lowest is None and self.highest is None:
+            return True
+        value = f.value
+        if value is None:
+            return False  # a comparison never matches a fact without a value
+        return (self.lowest is None or value >= self.lowest - _slack(self.lowest)) and (
+            self.highest is None or value <= self.highest + _slack(self.highest)
+        )
+
+
+def _slack(bound: float) -> float:
+    return VALUE_MARGIN * max(1.0, abs(bound))
 
 
 def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None) -> CompiledRuleset:
@@ -78,11 +118,14 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
     values = pack.setting_values(settings)
     definition: dict[str, Any] = {}
     negated: set[tuple[str, str]] = set()
-    reach: dict[tuple[str, str], Reach] = {}
+    reach: dict[tuple[str, str], list[Demands]] = {}
 
     def expression(pattern: Pattern) -> dict[str, Any]:
+        demands = Demands.of(pattern, values)
         for vs in pattern.valuesets:
-            reach.setdefault((pattern.fact, vs), Reach()).widen(pattern, values)
+            known = reach.setdefault((pattern.fact, vs), [])
+            if demands not in known:
+                known.append(demands)
         return _expression(pattern, values)
 
     for i, pattern in enumerate(_active(pack, pack.spec.scope, hook, values)):
@@ -102,7 +145,10 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
         definition[rule.id] = {"all": terms, "run": rule.id}
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:12]
     return CompiledRuleset(
-        f"{pack.id}@{pack.version}/{hook}#{digest}", definition, frozenset(negated), reach
+        f"{pack.id}@{pack.version}/{hook}#{digest}",
+        definition,
+        frozenset(negated),
+        {key: tuple(demands) for key, demands in reach.items()},
     )
 
 

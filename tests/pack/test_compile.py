@@ -136,24 +136,30 @@ def test_no_rule_can_bind_one_fact_to_two_of_its_patterns() -> None:
                         assert not same or clash, (hook, rule_id)
 
 
-def test_reach_is_the_widest_look_back_and_the_flags_some_pattern_accepts() -> None:
+def test_only_facts_some_pattern_may_match_reach_the_engine() -> None:
     ruleset = compile_pack(PACK, "encounter-discharge")
-    vital = Fact(kind="observation", valueset="heart_rate_obs", rid="Observation/1", display="")
+    rate = Fact(
+        kind="observation", valueset="heart_rate_obs", rid="Observation/1", display="", value=135
+    )
 
-    # vital signs count for 72 hours (the widest window of any heart-rate pattern), readable
-    # or not; an hour past it, no pattern can match
-    assert ruleset.reach[("observation", "heart_rate_obs")].max_age_h == 72.0
-    assert ruleset.may_match(replace(vital, age_h=72.0))
-    assert ruleset.may_match(replace(vital, age_h=72.0, understood=False))
-    assert not ruleset.may_match(replace(vital, age_h=73.0))
+    # a fast heart rate counts for 72 hours; an hour past that, or a normal rate, no pattern
+    # can match; an unreadable rate is a sign of its own
+    assert ruleset.may_match(replace(rate, age_h=72.0))
+    assert not ruleset.may_match(replace(rate, age_h=73.0))
+    assert not ruleset.may_match(replace(rate, value=80.0))
+    assert ruleset.may_match(replace(rate, value=40.0))  # on the bound of the slow-rate rule
+    assert not ruleset.may_match(replace(rate, value=None))
+    assert ruleset.may_match(replace(rate, value=None, understood=False))
     # lab cautions look at the latest result only
-    egfr = replace(vital, valueset="renal_lab_egfr", age_h=100.0)
+    egfr = replace(rate, valueset="renal_lab_egfr", value=45.0, age_h=100.0)
     assert ruleset.may_match(egfr)
     assert not ruleset.may_match(replace(egfr, latest=False))
+    assert not ruleset.may_match(replace(egfr, value=75.0))
     # a condition without a look-back counts at any age; a value set no rule names, never
     diabetes = Fact(kind="condition", valueset="diabetes", rid="Condition/1", display="")
     assert ruleset.may_match(replace(diabetes, age_h=500_000.0))
     assert not ruleset.may_match(replace(diabetes, valueset="not-in-any-rule"))
-    # a site that widens the window widens the reach
-    wide = compile_pack(PACK, "encounter-discharge", {"vital_sign_window_hours": 96})
-    assert wide.may_match(replace(vital, age_h=90.0))
+    # site settings move the bounds with the rules
+    site = {"vital_sign_window_hours": 96, "heart_rate_high": 110}
+    wide = compile_pack(PACK, "encounter-discharge", site)
+    assert wide.may_match(replace(rate, age_h=90.0, value=115.0))
