@@ -46,8 +46,10 @@ class CompiledRuleset:
         even as the fact a negated pattern looks for. Real records carry years of old and of
         normal vital signs and lab results; only those some rule could fire on need the engine.
         Checked conservatively (``AGE_MARGIN_H``, ``VALUE_MARGIN``): the engine decides."""
-        demands = self.reach.get((fact.kind, fact.valueset))
-        return demands is not None and any(d.met_by(fact) for d in demands)
+        for demands in self.reach.get((fact.kind, fact.valueset), ()):
+            if demands.met_by(fact):
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ and serialises; the clinical decisions are all in `Evaluator.evaluate`.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from functools import partial
@@ -165,28 +166,45 @@ def _loads(body: bytes) -> dict[str, Any]:
         raise InputError(f"request body is not valid JSON: {exc.msg}") from exc
     if not isinstance(data, dict):
         raise InputError("request body must be a JSON object")
-    if json_depth_exceeds(data, MAX_JSON_DEPTH):
+    if json_depth_exceeds(body, MAX_JSON_DEPTH):
         raise InputError(f"request body nests deeper than {MAX_JSON_DEPTH} levels")
     return data
 
 
-def json_depth_exceeds(data: Any, limit: int) -> bool:
-    """True if objects/arrays nest more than `limit` deep (the top level is 1).
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """True if the objects/arrays of a valid JSON text nest more than `limit` deep (the top
+    level is 1).
 
-    Recursive, but never deeper than `limit` frames: the walk stops at the first container
-    past the limit, so a body nested 50,000 deep cannot raise RecursionError.
+    Read from the text, at C speed: a walk of the parsed tree cost twice the parse itself
+    (130 µs for a 30 KB hook call). Escapes and string contents are dropped, leaving only the
+    brackets outside strings; then each pass removes the innermost pairs. ``bytes.replace`` of
+    ``{}`` then ``[]`` takes off one or two levels a pass, so a text it empties within
+    ``limit // 2`` passes is within the limit; only one it does not is counted level by level.
+    No recursion, whatever the depth.
     """
-    return limit < 1 or _nests_past(data, limit)
+    if b"\\" in body:
+        body = _ESCAPE.sub(b"", body)
+    brackets = body.translate(None, _NOT_SYNTAX).replace(b'""', b"")
+    if b'"' in brackets:  # strings with brackets inside (adjacent ones merged: harmless)
+        brackets = _STRING.sub(b"", brackets)
+    quick = brackets
+    for _ in range(limit // 2):
+        if not quick:
+            return False
+        quick = quick.replace(b"{}", b"").replace(b"[]", b"")
+    if not quick:
+        return False
+    for _ in range(limit):  # deeper than half the limit: one level a pass
+        if not brackets:
+            return False
+        brackets = _INNERMOST.sub(b"", brackets)
+    return bool(brackets)
 
 
-def _nests_past(value: Any, levels: int) -> bool:
-    """True if a container inside `value` (a dict or list) nests `levels` or more below it."""
-    # Visits every value of every request body: a tuple in isinstance is faster than `dict |
-    # list`, and only containers are recursed into (the former stack held every child).
-    for child in value.values() if isinstance(value, dict) else value:
-        if isinstance(child, (dict, list)) and (levels == 1 or _nests_past(child, levels - 1)):
-            return True
-    return False
+_ESCAPE: Final = re.compile(rb"\\.", re.DOTALL)
+_NOT_SYNTAX: Final = bytes(range(256)).translate(None, b'{}[]"')
+_STRING: Final = re.compile(rb'"[^"]*"')
+_INNERMOST: Final = re.compile(rb"\{\}|\[\]")
 
 
 def _unavailable(resolution: Resolution) -> list[tuple[str, str]]:

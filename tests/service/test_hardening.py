@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -197,19 +198,25 @@ async def test_a_body_that_is_not_a_json_object_is_400(
         assert diagnostics == "request body must be a JSON object", body
 
 
-def test_depth_check_is_iterative_and_exact() -> None:
-    assert not json_depth_exceeds({}, 1)
-    assert json_depth_exceeds({"a": {}}, 1)
-    assert not json_depth_exceeds({"a": [1, 2, {"b": "c"}]}, 3)
-    assert json_depth_exceeds({"a": [1, 2, {"b": []}]}, 3)
-    deep: Any = {}
-    for _ in range(50_000):  # far past the recursion limit: no RecursionError
-        deep = {"d": deep}
+def test_depth_check_reads_the_text_exactly() -> None:
+    assert not json_depth_exceeds(b"{}", 1)
+    assert json_depth_exceeds(b'{"a": {}}', 1)
+    assert not json_depth_exceeds(b'{"a": [1, 2, {"b": "c"}]}', 3)
+    assert json_depth_exceeds(b'{"a": [1, 2, {"b": []}]}', 3)
+    # brackets and quotes inside strings, escaped or not, are text, not nesting
+    assert not json_depth_exceeds(b'{"a": "[[[{{{", "b\\"[": "\\"]]"}', 1)
+    assert json_depth_exceeds(b'{"a": ["}}}]]]"]}', 1)
+    deep = b'{"d":' * 50_000 + b"{}" + b"}" * 50_000  # far past any recursion limit
     assert json_depth_exceeds(deep, MAX_JSON_DEPTH)
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=3)
+    | st.sampled_from(['"', "\\", "[{", "}]", '\\"]', '"{\\'])
+    | st.text(alphabet='{}[]"\\ab', max_size=6),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3)
     ),
@@ -219,4 +226,9 @@ JSON = st.recursive(
 
 @given(data=st.dictionaries(st.text(max_size=2), JSON, max_size=3), limit=st.integers(0, 8))
 def test_depth_check_agrees_with_the_definition(data: dict[str, Any], limit: int) -> None:
-    assert json_depth_exceeds(data, limit) == (_depth(data) > limit)
+    """Against the tree's depth, on texts full of brackets, quotes and backslashes in strings,
+    compact or indented."""
+    expected = _depth(data) > limit
+    assert json_depth_exceeds(json.dumps(data).encode(), limit) == expected
+    indented = json.dumps(data, indent=2, ensure_ascii=False).encode()
+    assert json_depth_exceeds(indented, limit) == expected
