@@ -172,7 +172,7 @@ STEPS = [
     ("HookRequest", evaluate, "_request"),
     ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "Engine.evaluate"),
-    ("cards to dicts", evaluate, "card_dicts"),
+    ("cards to dicts", evaluate, "dump_response"),
     ("count cards", evaluate, "_count_cards"),
     ("stats per patient", local, "add_stats"),
 ]

@@ -605,46 +605,72 @@ def parse_feedback(data: Any) -> FeedbackRequest:
     return _parse(FeedbackRequest, data, "feedback")
 
 
-def _is_empty(value: Any) -> bool:
-    """True for the values the spec forbids as JSON elements: null, "", [] and {}."""
-    return value is None or (isinstance(value, str | list | dict) and not value)
-
-
 def _prune(value: Any) -> Any:
     """Drop null and empty members from objects, and empty items from arrays, recursively.
 
     `None` items inside arrays are kept: FHIR JSON uses them to align primitive arrays with
     their `_element` extension arrays, and our own models never put `None` in a list.
     """
-    if isinstance(value, dict):
-        pruned = {key: _prune(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if not _is_empty(item)}
-    if isinstance(value, list):
-        items = [_prune(item) for item in value]
-        return [item for item in items if item is None or not _is_empty(item)]
+    kind = type(value)
+    if kind is dict:
+        return _pruned_dict(value)
+    if kind is list:
+        return _pruned_list(value)
     return value
 
 
-def dump(model: BaseModel) -> dict[str, Any]:
+# ``model_dump(mode="json")`` gives plain dicts, lists and scalars only, hence the exact type
+# tests: these walks visit every member of every card (suggestions carry whole FHIR resources),
+# and cds review writes millions of cards.
+def _pruned_dict(data: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in data.items():
+        kind = type(value)
+        if kind is dict:
+            value = _pruned_dict(value)
+        elif kind is list:
+            value = _pruned_list(value)
+        elif value is None:
+            continue
+        if value or (kind is not dict and kind is not list and kind is not str):
+            out[key] = value
+    return out
+
+
+def _pruned_list(items: list[Any]) -> list[Any]:
+    out = []
+    for value in items:
+        kind = type(value)
+        if kind is dict:
+            value = _pruned_dict(value)
+        elif kind is list:
+            value = _pruned_list(value)
+        if value or (kind is not dict and kind is not list and kind is not str):
+            out.append(value)
+    return out
+
+
+def dump(model: BaseModel, *, validate: bool = True) -> dict[str, Any]:
     """Serialise `model` to JSON-ready data with no null or empty element.
 
     The spec's two sanctioned empties survive: `{"cards": []}` and `{"services": []}`. Strict
     models are validated again from the output, so a response that was changed after it was
-    built (a list appended to, say) cannot leave the service broken.
+    built (a list appended to, say) cannot leave the service broken; `validate=False` skips
+    that for a response its caller has just built and not touched (cds review writes millions).
     """
     data: dict[str, Any] = _prune(model.model_dump(mode="json", exclude_none=True))
     if isinstance(model, HookResponse):
         data = {"cards": data.pop("cards", []), **data}
     elif isinstance(model, Discovery):
         data = {"services": data.pop("services", []), **data}
-    if isinstance(model, _Written):
+    if validate and isinstance(model, _Written):
         type(model).model_validate(data)
     return data
 
 
-def dump_response(resp: HookResponse) -> dict[str, Any]:
+def dump_response(resp: HookResponse, *, validate: bool = True) -> dict[str, Any]:
     """Serialise a hook response (see `dump`)."""
-    return dump(resp)
+    return dump(resp, validate=validate)
 
 
 def dump_discovery(discovery: Discovery) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import orjson
 
 from cds.errors import CdsError
 from cds.facts.times import read_time
-from cds.hooks.models import HookRequest, HookResponse
+from cds.hooks.models import HookRequest, dump_response
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
 from cds.pack.valuesets import Coding
@@ -155,7 +155,8 @@ class PatientReviewer:
             )
             stats["call_errors"] += 1
             return
-        cards = card_dicts(evaluation.response)
+        # built by the evaluator a moment ago and not touched: no second validation
+        cards = dump_response(evaluation.response, validate=False)["cards"]
         if not cards:
             return
         _count_cards(stats, call.hook, cards, evaluation.rules_by_topic)
@@ -460,43 +461,6 @@ def _request(
     return HookRequest.model_construct(
         hook=hook, hookInstance=instance, context=context, prefetch=prefetch
     )
-
-
-def card_dicts(response: HookResponse) -> list[dict[str, Any]]:
-    """A response's cards as the service writes them (`cds.hooks.models.dump_response`: no
-    null or empty member, ``None`` kept inside arrays), without validating once more the cards
-    the spine has just built and validated."""
-    return _pruned_list(response.model_dump(mode="json", exclude_none=True)["cards"])
-
-
-# ``model_dump(mode="json")`` gives plain dicts, lists and scalars only, hence the exact type
-# tests: this walk visits every member of every card (suggestions carry whole FHIR resources).
-def _pruned_dict(data: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in data.items():
-        kind = type(value)
-        if kind is dict:
-            value = _pruned_dict(value)
-        elif kind is list:
-            value = _pruned_list(value)
-        elif value is None:
-            continue
-        if value or (kind is not dict and kind is not list and kind is not str):
-            out[key] = value
-    return out
-
-
-def _pruned_list(items: list[Any]) -> list[Any]:
-    out = []
-    for value in items:
-        kind = type(value)
-        if kind is dict:
-            value = _pruned_dict(value)
-        elif kind is list:
-            value = _pruned_list(value)
-        if value or (kind is not dict and kind is not list and kind is not str):
-            out.append(value)
-    return out
 
 
 def _uuids(seed: str) -> Callable[[], str]:
