@@ -144,6 +144,9 @@ def request_body(resources: int = 100) -> dict[str, Any]:
             "conditions": searchset(conditions),
             "observations": searchset(observations),
             "medications": searchset(meds),
+            # every key of the discovery document's prefetch, as an EHR fills them: this
+            # patient has no MedicationStatements (an empty Bundle: known empty)
+            "medicationstatements": searchset([]),
         },
     }
 
