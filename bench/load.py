@@ -10,9 +10,10 @@ against the cards of a sequential first pass). Each level is bounded by `--reque
 and max latency, and the server's RSS (before, highest while loaded) and thread count.
 Exit code 1 when any level had an error. Figures: docs/reliability.md.
 
-The route runs `Evaluator.evaluate` in Starlette's thread pool (40 threads), so levels above 1
-run the engine wrapper from many threads at once; `--switch-interval 1e-5` makes those
-threads interleave a thousand times more often (thread-safety stress).
+The route evaluates calls up to `inline_max_bytes` (256 KiB: all the golden requests) on the
+event loop and larger ones in Starlette's thread pool (40 threads). `--switch-interval 1e-5`
+is the thread-safety stress: every call goes to the pool, so levels above 1 run the engine
+wrapper from many threads at once, and those threads interleave a thousand times more often.
 """
 
 from __future__ import annotations

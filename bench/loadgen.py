@@ -203,7 +203,9 @@ def start_server(
 
     `switch_interval` (seconds, e.g. 1e-5 instead of Python's 5e-3) makes the server's threads
     trade the GIL far more often, so races between the evaluator's threads show up in minutes
-    (set through a sitecustomize module: the server code is not changed).
+    (set through a sitecustomize module: the server code is not changed). It also sends every
+    call to the thread pool (`inline_max_bytes: 0`): small calls are otherwise evaluated on
+    the event loop, where there is no race to find.
     """
     port = free_port()
     config = root / "cds.json"
@@ -213,6 +215,7 @@ def start_server(
                 "port": port,
                 "database_url": database_url or f"sqlite:///{root}/cds.sqlite3",
                 "log_level": log_level,
+                **({"inline_max_bytes": 0} if switch_interval is not None else {}),
             }
         )
     )

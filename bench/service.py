@@ -272,9 +272,11 @@ def report(results: dict[tuple[str, int], tuple[float, float, float]], size: int
         target = ""
         if name == "service":
             floor = results[("floor", conc)][0]
+            # The 10 ms target is a request's latency (concurrency 1): at 16 in flight on two
+            # cores, p50 is queueing (16 / throughput), the floor's own is over 10 ms.
+            latency = f"p50 < 10 ms: {'met' if p50 < 10 else 'NOT met'}; " if conc == 1 else ""
             target = (
-                f"p50 < 10 ms: {'met' if p50 < 10 else 'NOT met'}; "
-                f"{p50 / floor:.1f}x floor (target <= 3x: "
+                f"{latency}{p50 / floor:.1f}x floor (target <= 3x: "
                 f"{'met' if p50 <= 3 * floor else 'NOT met'})"
             )
         print(f"{name:<8} {conc:>5} {p50:>8.2f} {p99:>8.2f} {rps:>8.0f}  {target}")

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
+    inline_max_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        description="Hook calls up to this size, with nothing fetched for them, are evaluated "
+        "on the event loop instead of a worker thread (0: every call on a thread).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed by CORS (none by default)."
     )

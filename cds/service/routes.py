@@ -70,7 +70,8 @@ async def call_service(request: Request, service_id: str) -> Response:
     timer = _Timer()
     await _authorise(request)
     spec = _service(request, service_id)
-    hook_request = parse_hook_request(_loads(await read_body(request)))
+    body = await read_body(request)
+    hook_request = parse_hook_request(_loads(body))
     if hook_request.hook != spec.hook:
         raise InputError(f"service {service_id} answers '{spec.hook}', not '{hook_request.hook}'")
     timer.lap("parse")
@@ -81,12 +82,16 @@ async def call_service(request: Request, service_id: str) -> Response:
         DataIssue(rid=f"prefetch.{key}", message=f"could not be retrieved ({reason}); not checked")
         for key, reason in _unavailable(resolution)
     ]
-    evaluation: Evaluation = await run_in_threadpool(
-        partial(state.evaluator.run, notes=notes),
-        hook_request,
-        spec.hook,
-        now,
-        resolution.extra,
+    evaluate = partial(
+        state.evaluator.run, hook_request, spec.hook, now, resolution.extra, notes=notes
+    )
+    evaluation: Evaluation = (
+        # A small call is a few ms of pure Python at most: no longer than the GIL would hold
+        # other requests anyway (switch interval 5 ms), and the hop to a worker thread and back
+        # cost a third of a whole call (bench/service.py). Settings.inline_max_bytes.
+        evaluate()
+        if len(body) <= state.settings.inline_max_bytes and not resolution.fetched
+        else await run_in_threadpool(evaluate)
     )
     response = evaluation.response
     timer.lap("evaluate")

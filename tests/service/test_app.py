@@ -350,3 +350,30 @@ async def test_back_pain_coded_only_on_the_discharge_encounter_is_in_scope(
     response = await client.post("/cds-services/back-spasm-encounter-discharge", json=body)
     topics = [c["source"]["topic"]["code"] for c in response.json()["cards"]]
     assert "discharge-instructions" in topics
+
+
+async def test_large_calls_are_evaluated_off_the_event_loop(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small calls are evaluated inline; one past inline_max_bytes goes to the thread pool,
+    and both get the same cards."""
+    from cds.service import routes
+
+    hopped: list[object] = []
+    real = routes.run_in_threadpool
+
+    async def counting(fn: Any, *args: Any) -> Any:
+        hopped.append(fn)
+        return await real(fn, *args)
+
+    monkeypatch.setattr(routes, "run_in_threadpool", counting)
+    small = hook_request("patient-view", full_prefetch())
+    large = copy.deepcopy(small)
+    large["extension"] = {"org.example.padding": "x" * 20_000}
+    async with serve_settings(settings(tmp_path, inline_max_bytes=10_000)) as c:
+        inline = await c.post(PV, json=small)
+        assert inline.status_code == 200 and not hopped
+        pooled = await c.post(PV, json=large)
+        assert pooled.status_code == 200 and len(hopped) == 1
+    summaries = [[card["summary"] for card in r.json()["cards"]] for r in (inline, pooled)]
+    assert summaries[0] and summaries[0] == summaries[1]
