@@ -638,6 +638,11 @@ def test_dump_response_never_emits_null_or_empty_elements() -> None:
     output = dump_response(response)
     assert empty_elements(output) == []
     json.dumps(output)  # plain JSON types only
+    # nothing else dropped: the spec's rule written plainly agrees, and so does the batch's
+    # unvalidated dump (cds review)
+    assert output == _spec_pruned(response.model_dump(mode="json", exclude_none=True))
+    assert dump_response(response, validate=False) == output
+
     first = output["cards"][0]
     assert first["suggestions"][0]["isRecommended"] is False  # false is a value, not an empty
     assert first["suggestions"][0]["actions"][0]["resource"] == {
@@ -652,6 +657,20 @@ def test_dump_response_never_emits_null_or_empty_elements() -> None:
         "source": {"label": "Back pain CDS"},
     }
     assert "systemActions" not in output
+
+
+def _spec_pruned(value: Any) -> Any:
+    """No null, "", [] or {} member; None kept in arrays (the spec's rule, plainly)."""
+
+    def empty(v: Any) -> bool:
+        return v is None or (isinstance(v, str | list | dict) and not v)
+
+    if isinstance(value, dict):
+        items = {k: _spec_pruned(v) for k, v in value.items()}
+        return {k: v for k, v in items.items() if not empty(v) or k == "cards"}
+    if isinstance(value, list):
+        return [v for v in map(_spec_pruned, value) if v is None or not empty(v)]
+    return value
 
 
 def test_dump_keeps_the_sanctioned_empty_arrays() -> None:
