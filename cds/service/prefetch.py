@@ -34,6 +34,8 @@ from cds.hooks.models import HookRequest
 from cds.service.outbound import Outbound, UnsafeUrl, url_has_prefix
 
 log = logging.getLogger(__name__)
+#: Most distinct (optional key, reason) pairs logged at WARNING once each; past it, debug only.
+_TOLD_MAX = 256
 
 _TOKEN: Final = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
 FHIR_JSON: Final = "application/fhir+json"
@@ -132,6 +134,9 @@ class PrefetchResolver:
     def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy) -> None:
         self.client = client
         self.policy = policy
+        self._told: set[tuple[str, str]] = set()
+        """(optional key, reason) already logged at WARNING: an EHR that never sends a key
+        would otherwise log it on every call (the cards say it each time)."""
 
     async def resolve(self, request: HookRequest, keys: Sequence[PrefetchKey]) -> Resolution:
         """Fetch what is missing or paged; MissingDataError naming required keys not had."""
@@ -175,8 +180,20 @@ class PrefetchResolver:
                 return pages, ""
         except (Unavailable, TimeoutError) as exc:
             reason = str(exc) or "total time budget exceeded (fetch_total_seconds)"
-            then = "" if spec.required else "; evaluating without it"
-            log.warning("prefetch key %r unavailable: %s%s", spec.key, reason, then)
+            if spec.required:
+                log.warning("prefetch key %r unavailable: %s", spec.key, reason)
+            elif (spec.key, reason) not in self._told and len(self._told) < _TOLD_MAX:
+                self._told.add((spec.key, reason))
+                log.warning(
+                    "prefetch key %r unavailable: %s; evaluating without it (said once: "
+                    "later calls log it at debug level)",
+                    spec.key,
+                    reason,
+                )
+            else:
+                log.debug(
+                    "prefetch key %r unavailable: %s; evaluating without it", spec.key, reason
+                )
             return [], reason
 
     async def _fetch_key(self, request: HookRequest, spec: PrefetchKey) -> list[Mapping[str, Any]]:

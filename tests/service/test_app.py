@@ -149,6 +149,24 @@ async def test_missing_optional_prefetch_still_answers(
     assert "observations" in caplog.text
 
 
+async def test_a_missing_optional_key_is_logged_at_warning_once(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An EHR that never sends a key would fill the log with one line a call; the cards say it
+    every time, the log once (then at debug level)."""
+    prefetch = full_prefetch()
+    del prefetch["observations"]
+    with caplog.at_level(logging.DEBUG, logger="cds.service.prefetch"):
+        for _ in range(3):
+            response = await client.post(PV, json=hook_request(prefetch=prefetch))
+            assert response.status_code == 200
+    said = [
+        (r.levelno, r.getMessage()) for r in caplog.records if "'observations'" in r.getMessage()
+    ]
+    assert [level for level, _ in said] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    assert "no fhirServer in the request" in said[0][1]
+
+
 async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClient) -> None:
     """Observations missing: the chills card still comes, and its detail says vital signs in
     the missing data were not checked (a clinician reads cards, not response extensions)."""
