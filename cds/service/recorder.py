@@ -74,7 +74,9 @@ class CardRecorder:
             item = self.queue.get()
             if item is None:
                 return
-            self.closing.wait(self.linger)  # puts meanwhile wake no one: nobody waits on the queue
+            if self.queue.qsize() < BATCH - 1:  # a full batch waiting: write it now (a linger
+                # per batch would cap recording at BATCH / LINGER = 2,000 calls a second)
+                self.closing.wait(self.linger)  # puts meanwhile wake no one: nobody waits
             batch = list(item)
             stop = False
             for _ in range(BATCH - 1):  # whatever else is waiting, in the same transaction

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cds.service.recorder import CardRecorder
+from cds.service.recorder import BATCH, CardRecorder
 from cds.store import CardRecord, Store
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -82,3 +82,30 @@ def test_every_issued_card_reaches_the_database(tmp_path: Path) -> None:
         rules = connection.execute("SELECT card_uuid, rule_id FROM card_rule").fetchall()
     assert sorted(cards) == sorted([(first.uuid,), (second.uuid,)])
     assert sorted(rules) == sorted([(first.uuid, "r1"), (first.uuid, "r2"), (second.uuid, "r2")])
+
+
+def test_a_full_batch_is_written_without_waiting() -> None:
+    """With a batch's worth of calls already queued the writer does not linger: a wait per
+    batch would cap recording at BATCH / LINGER calls a second."""
+    store = CountingStore()
+    gate = threading.Event()
+    writes = store.record_cards
+
+    def held(records: Any) -> None:  # the first write waits until the queue is full
+        gate.wait(5)
+        writes(records)
+
+    store.record_cards = held  # type: ignore[method-assign]
+    recorder = CardRecorder(store, linger=60)  # type: ignore[arg-type]
+    recorder.submit([card()])
+    time.sleep(0.2)  # the writer holds the first call and lingers 60 s: end that one wait
+    recorder.closing.set()
+    recorder.closing.clear()
+    for _ in range(3 * BATCH):  # while its first write is held, 3 batches' worth queue up
+        recorder.submit([card()])
+    gate.set()
+    deadline = time.monotonic() + 5
+    while sum(map(len, store.batches)) < 1 + 3 * BATCH and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sum(map(len, store.batches)) == 1 + 3 * BATCH  # in seconds, not 3 x 60 s
+    recorder.close()
