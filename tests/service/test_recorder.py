@@ -104,8 +104,11 @@ def test_a_full_batch_is_written_without_waiting() -> None:
     for _ in range(3 * BATCH):  # while its first write is held, 3 batches' worth queue up
         recorder.submit([card()])
     gate.set()
+    # Full batches go at once; only a last, partial one may linger (the writer may have taken
+    # some of the queued calls into its first batch, so that one is not always full).
     deadline = time.monotonic() + 5
-    while sum(map(len, store.batches)) < 1 + 3 * BATCH and time.monotonic() < deadline:
+    while sum(map(len, store.batches)) < 1 + 2 * BATCH and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert sum(map(len, store.batches)) == 1 + 3 * BATCH  # in seconds, not 3 x 60 s
+    assert sum(map(len, store.batches)) >= 1 + 2 * BATCH  # in seconds, not 60 s a batch
     recorder.close()
+    assert sum(map(len, store.batches)) == 1 + 3 * BATCH
