@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.service.patient import full_prefetch, hook_request, outcome, transaction
-from tests.support.cds_server import CdsServer, free_port
+from tests.support.cds_server import CdsServer, run_cds_server
 from tests.support.fhir_server import FhirServer, run_fhir_server
 from tests.support.keys import (
     SigningKey,
@@ -143,11 +143,7 @@ class Service(CdsServer):
 def service(
     tmp_path_factory: pytest.TempPathFactory, fhir: Loaded, faults: FaultServer
 ) -> Iterator[Service]:
-    root = tmp_path_factory.mktemp("service")
-    port = free_port()
-    config = {
-        "port": port,
-        "database_url": f"sqlite:///{root}/cds.sqlite3",
+    settings = {
         "jwt_issuers": [
             {"iss": ISS, "jwks": jwks(KEY), "jku_prefixes": [f"{faults.base}/jwks.json"]}
         ],
@@ -157,13 +153,8 @@ def service(
         "max_body_bytes": 200_000,
         "log_level": "info",
     }
-    (root / "cds.yaml").write_text(json.dumps(config))
-    svc = Service(f"http://127.0.0.1:{port}", root / "cds.yaml", root / "service.log")
-    svc.start()
-    try:
+    with run_cds_server(tmp_path_factory.mktemp("service"), settings, Service) as svc:
         yield svc
-    finally:
-        svc.stop()
 
 
 @pytest.fixture(scope="module")

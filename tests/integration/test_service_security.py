@@ -4,7 +4,6 @@ secret or patient identifier in its output, security headers, streamed body limi
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 
 from tests.integration.test_service_http import ISS, KEY, Service
 from tests.service.patient import back_pain, full_prefetch, hook_request, outcome, temperature
-from tests.support.cds_server import free_port
+from tests.support.cds_server import run_cds_server
 from tests.support.fhir_server import FhirServer, run_fhir_server
 from tests.support.keys import jwks
 from tests.support.recorder import Recorder, recording_server
@@ -82,10 +81,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         recording_server({"resourceType": "Patient", "id": "x"}) as rebound,
     ):
         load_patient(fhir)
-        port = free_port()
-        config = {
-            "port": port,
-            "database_url": f"sqlite:///{root}/cds.sqlite3",
+        settings = {
             "jwt_issuers": [{"iss": ISS, "jwks": jwks(KEY)}],
             "fhir_server_allowlist": [
                 fhir.base_url,
@@ -96,13 +92,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             "max_body_bytes": 200_000,
             "log_level": "debug",
         }
-        (root / "cds.yaml").write_text(json.dumps(config))
-        service = Service(f"http://127.0.0.1:{port}", root / "cds.yaml", root / "service.log")
-        service.start()
-        try:
+        with run_cds_server(root, settings, Service) as service:
             yield Setup(service, fhir, refusing, rebound)
-        finally:
-            service.stop()
 
 
 @pytest.fixture(scope="module")

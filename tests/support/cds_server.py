@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -98,9 +98,15 @@ class CdsServer:
             return "(no log)"
 
 
+Server = TypeVar("Server", bound=CdsServer)
+
+
 @contextmanager
-def run_cds_server(root: Path, settings: dict[str, Any] | None = None) -> Iterator[CdsServer]:
-    """Start the service with `settings` (database in `root` unless given); stop it on exit."""
+def run_cds_server(
+    root: Path, settings: dict[str, Any] | None = None, kind: type[Server] = CdsServer
+) -> Iterator[Server]:
+    """Start the service with `settings` (database in `root` unless given) as a `kind` (a
+    suite's subclass with its own helpers); stop it on exit."""
     port = free_port()
     config = {
         "port": port,
@@ -110,7 +116,7 @@ def run_cds_server(root: Path, settings: dict[str, Any] | None = None) -> Iterat
     }
     path = root / "cds.json"
     path.write_text(json.dumps(config))
-    server = CdsServer(f"http://127.0.0.1:{port}", path, root / "service.log")
+    server = kind(f"http://127.0.0.1:{port}", path, root / "service.log")
     server.start()
     try:
         yield server
