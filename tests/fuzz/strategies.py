@@ -25,6 +25,8 @@ from typing import Any, Final
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from tests.service.patient import hook_request
+
 ROOT: Final = Path(__file__).resolve().parents[2]
 GOLDEN_DIR: Final = ROOT / "fhir_examples" / "back-spasm"
 PACK: Final = "back-spasm"
@@ -447,29 +449,13 @@ def danger_request(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     for resource in (heart_rate(), low_back_pain()):
         bucket = buckets[draw(st.sampled_from(sorted(buckets)))]
         bucket.insert(draw(st.integers(0, len(bucket))), resource)
-    context: dict[str, Any] = {"userId": "Practitioner/fuzz", "patientId": PATIENT_ID}
-    if hook in ("order-select", "order-sign"):
-        draft = {
-            "resourceType": "MedicationRequest",
-            "id": "fuzz-draft",
-            "status": "draft",
-            "intent": "order",
-            "subject": {"reference": f"Patient/{PATIENT_ID}"},
-            "medicationCodeableConcept": {"text": "vitamin D"},
-        }
-        context["draftOrders"] = {"resourceType": "Bundle", "type": "collection"}
-        context["draftOrders"]["entry"] = [{"resource": draft}]
-        if hook == "order-select":
-            context["selections"] = ["MedicationRequest/fuzz-draft"]
-    if hook == "encounter-discharge":
-        context["encounterId"] = "fuzz-encounter"
-    request = {
-        "hook": hook,
-        "hookInstance": "7d1f3c52-5a0b-4c39-9a61-3a0d2f0e9b11",
-        "context": context,
-        "prefetch": {
-            "patient": {"resourceType": "Patient", "id": PATIENT_ID, "birthDate": "1980-01-01"},
-            **{key: _bundle(items) for key, items in buckets.items()},
-        },
+    prefetch = {
+        "patient": {"resourceType": "Patient", "id": PATIENT_ID, "birthDate": "1980-01-01"},
+        **{key: _bundle(items) for key, items in buckets.items()},
     }
+    # the context each hook needs (draft order, selection, encounter), as the service tests
+    # build it; a fixed hookInstance keeps examples reproducible
+    request = hook_request(
+        hook, prefetch, pid=PATIENT_ID, hookInstance="7d1f3c52-5a0b-4c39-9a61-3a0d2f0e9b11"
+    )
     return f"{PACK}-{hook}", request
