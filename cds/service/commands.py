@@ -7,19 +7,12 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 
-from cds.config import load_settings
 from cds.errors import InputError, UnknownServiceError
-from cds.service.client import (
-    DEFAULT_ISSUER,
-    ServiceClient,
-    build_request,
-    dev_key,
-    format_cards,
-    read_jwk,
-)
+
+# The HTTP client, JWT and settings modules are imported by the commands that use them: every
+# `cds` command (a batch review too) would otherwise pay for them at start.
 
 DEV_KEY = Path("var/dev-key.json")
 
@@ -45,6 +38,7 @@ def serve(
     """Serve the CDS Hooks service (uvicorn)."""
     import uvicorn
 
+    from cds.config import load_settings
     from cds.service.app import create_app
 
     settings = load_settings(config, {"host": host, "port": port})
@@ -69,13 +63,26 @@ def call(
     key: Annotated[
         Path | None, typer.Option(help="Private JWK to sign with (default: var/dev-key.json).")
     ] = None,
-    iss: Annotated[str, typer.Option(help="JWT issuer.")] = DEFAULT_ISSUER,
+    iss: Annotated[
+        str | None, typer.Option(help="JWT issuer (default: urn:cds:call, as the dev key).")
+    ] = None,
     show_request: Annotated[bool, typer.Option(help="Print the request sent.")] = False,
 ) -> None:
     """Act as an EHR: fill prefetch from the Bundle, sign a JWT, call the service, show cards."""
+    import httpx
+
+    from cds.service.client import (
+        DEFAULT_ISSUER,
+        ServiceClient,
+        build_request,
+        dev_key,
+        format_cards,
+        read_jwk,
+    )
+
     bundle = _read_json(patient)
     jwk = read_jwk(key) if key else dev_key(DEV_KEY)
-    client = ServiceClient(base, jwk, iss)
+    client = ServiceClient(base, jwk, iss or DEFAULT_ISSUER)
     with httpx.Client(timeout=30) as http:
         entries = {s["id"]: s for s in client.discovery(http).get("services", [])}
         if service not in entries:
@@ -90,6 +97,7 @@ def call(
 
 def feedback_report(config: ConfigOption = None) -> None:
     """Override and acceptance rates per rule and pack version, from stored feedback."""
+    from cds.config import load_settings
     from cds.store import Store
 
     settings = load_settings(config)
