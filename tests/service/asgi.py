@@ -33,3 +33,19 @@ async def serve_settings(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(create_app(s, http_client=fhir, **kwargs)) as client:
         yield client
+
+
+async def call_with_a_fault(s: Settings, path: str, body: Any, message: str) -> httpx.Response:
+    """POST `body` to `path` of an app whose prefetch step raises RuntimeError(`message`): an
+    unexpected fault inside the hook, answered as the real server answers it."""
+    app = create_app(s)
+
+    class Exploding:
+        async def resolve(self, *args: Any) -> Any:
+            raise RuntimeError(message)
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app):
+        app.state.cds.resolver = Exploding()
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            return await client.post(path, json=body)

@@ -111,6 +111,25 @@ def hook_request(
     return body
 
 
+def fetching_request(
+    server: str, token: str, pid: str, prefetch: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A patient-view call that names a FHIR server and a bearer token to fetch with, as an
+    EHR sends it when prefetch is partial or absent."""
+    return hook_request(
+        prefetch=prefetch or {},
+        pid=pid,
+        fhirServer=server,
+        fhirAuthorization={
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "cds-service",
+        },
+    )
+
+
 def patient_bundle(pid: str = "p1", fever: float = 38.5) -> dict[str, Any]:
     """A collection Bundle with the patient, the back pain and the fever (for `cds call`)."""
     resources = [patient(pid), back_pain(pid), temperature(fever, pid)]

@@ -13,7 +13,7 @@ import pytest
 
 from cds.service.app import create_app
 from cds.store import Store
-from tests.service.asgi import serve, serve_settings, settings
+from tests.service.asgi import call_with_a_fault, serve, serve_settings, settings
 from tests.service.patient import full_prefetch, hook_request, outcome
 
 pytestmark = pytest.mark.anyio
@@ -264,17 +264,8 @@ async def test_store_down_fails_feedback_with_503_but_hooks_answer(
 
 
 async def test_unexpected_error_is_a_500_without_stack_trace(tmp_path: Any) -> None:
-    app = create_app(settings(tmp_path))
-
-    class Exploding:
-        async def resolve(self, *args: Any) -> Any:
-            raise RuntimeError("secret internals")
-
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app):
-        app.state.cds.resolver = Exploding()
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as c:
-            response = await c.post(PV, json=hook_request(prefetch=full_prefetch()))
+    body = hook_request(prefetch=full_prefetch())
+    response = await call_with_a_fault(settings(tmp_path), PV, body, "secret internals")
     text = assert_outcome(response, 500, "exception", "internal-error")
     assert "secret" not in response.text and text == "internal error"
 

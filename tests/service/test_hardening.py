@@ -14,9 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds.config import JwtIssuer
-from cds.service.app import create_app
 from cds.service.routes import MAX_JSON_DEPTH, json_depth_exceeds
-from tests.service.asgi import BASE, serve_settings, settings
+from tests.service.asgi import call_with_a_fault, serve_settings, settings
 from tests.service.patient import full_prefetch, hook_request
 from tests.support.keys import jwks, new_key
 
@@ -82,17 +81,8 @@ async def test_every_answer_carries_the_security_headers(tmp_path: Any, hsts: bo
 
 @pytest.mark.parametrize("hsts", [False, True])
 async def test_a_500_carries_the_security_headers(tmp_path: Any, hsts: bool) -> None:
-    app = create_app(settings(tmp_path, hsts=hsts))
-
-    class Exploding:
-        async def resolve(self, *args: Any) -> Any:
-            raise RuntimeError("boom")
-
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app):
-        app.state.cds.resolver = Exploding()
-        async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
-            response = await c.post(PV, json=hook_request(prefetch=full_prefetch()))
+    body = hook_request(prefetch=full_prefetch())
+    response = await call_with_a_fault(settings(tmp_path, hsts=hsts), PV, body, "boom")
     assert response.status_code == 500
     assert_security_headers(response, hsts)
 
