@@ -235,6 +235,17 @@ def heart_rate(id: str, value: float, **kw: Any) -> Resource:
     )
 
 
+def absent(obs: Resource, reason: str) -> Resource:
+    """The Observation with no value, and a dataAbsentReason instead."""
+    obs.pop("valueQuantity", None)
+    obs["dataAbsentReason"] = {
+        "coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": reason}
+        ]
+    }
+    return obs
+
+
 XR_LUMBAR = ("24970-6", "XR Lumbar spine AP and Lateral")
 MR_LUMBAR = ("24968-0", "MR Lumbar spine")
 CT_LUMBAR = ("24963-1", "CT Lumbar spine")
@@ -396,6 +407,15 @@ SCENARIOS: list[Scenario] = [
         ["URG4"],
         conditions=[back_pain()],
         observations=[temperature("temp1", 38.9, "xyz", None)],
+    ),
+    Scenario(
+        "heart-rate-absent-error-unreadable",
+        PV,
+        "Back pain; a heart rate an hour ago with no value, its dataAbsentReason 'error': a "
+        "reading may exist, so the emergency card says it could not be read.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[absent(heart_rate("hr1", 0), "error")],
     ),
     # --- heart rate and oxygen thresholds (ER5, ER1) ---------------------------------------
     Scenario(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,12 +25,17 @@ from cds.facts.times import age_in_years, epoch_microseconds, hours_from, read_t
 from cds.pack.valuesets import Coding, ValueSetIndex
 
 Resource = Mapping[str, Any]
+R = TypeVar("R", bound=Mapping[str, Any])
 
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
 VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
 ORDER_ACTIVE = {"active", "on-hold"}
 STATEMENT_ACTIVE = {"active", "on-hold", "intended"}
+NOT_MEASURED = frozenset({"not-performed", "not-asked", "asked-declined", "not-applicable"})
+"""Data-absent reasons (FHIR's data-absent-reason codes) that say no measurement was made.
+Every other reason (error, not-a-number, masked, unknown, ...) may hide a reading: it makes
+an unreadable fact."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def extract_facts(
     """Build the facts of one patient's record and of the hook's draft orders."""
     out = Extraction()
     recorded = list(resources)
-    lookup = _medication_lookup(recorded)
+    lookup = medication_lookup(recorded)
     for res in recorded:
         _extract_one(res, ctx, out, lookup, draft=False)
     for res in drafts:
@@ -124,7 +129,7 @@ def _words_of(codings: list[Coding], text: str) -> str:
     return f"code {normalize_code(system, coded.code)} ({system or 'no system'})"
 
 
-def _read_concept(concept: object, ctx: FactContext) -> tuple[tuple[str, ...], str]:
+def read_concept(concept: object, index: ValueSetIndex) -> tuple[tuple[str, ...], str]:
     """(value sets, words) of a concept. Records repeat the same concepts endlessly (every
     heart rate carries 8867-4), so the answer is remembered per pack, bounded, under the
     concept's JSON image."""
@@ -134,11 +139,11 @@ def _read_concept(concept: object, ctx: FactContext) -> tuple[tuple[str, ...], s
             key = orjson.dumps(concept)
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read, not remembered
             key = None
-    memo = ctx.index.concepts
+    memo = index.concepts
     hit = memo.get(key) if key is not None else None
     if hit is None:
         codings, text = _codings(concept)
-        hit = (tuple(sorted(ctx.index.match(codings, text))), _words_of(codings, text))
+        hit = (tuple(sorted(index.match(codings, text))), _words_of(codings, text))
         if key is not None:
             if len(memo) > 50_000:
                 memo.clear()
@@ -203,7 +208,7 @@ def _concept_facts(
     *,
     draft: bool = False,
 ) -> None:
-    matched, display = _read_concept(concept, ctx)
+    matched, display = read_concept(concept, ctx.index)
     for vs in matched:
         out.facts.append(
             Fact(
@@ -231,7 +236,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     timing: tuple[str | None, float, bool, str | None] | None = None
     rid = ""
     for part in parts:
-        matched, display = _read_concept(part.get("code"), ctx)
+        matched, display = read_concept(part.get("code"), ctx.index)
         if not matched:
             continue
         if timing is None:  # read once, and only for observations we care about
@@ -269,12 +274,18 @@ def _reading(
     part: Resource, canonical: str | None, ctx: FactContext
 ) -> tuple[float | None, str | None, str | None, str | None] | None:
     """(value, unit, as recorded, problem) of an Observation or component; None when the
-    source says plainly there is no value (not done, asked but declined)."""
+    source says plainly that nothing was measured (not done, not asked, declined)."""
     qty = part.get("valueQuantity")
     if canonical is not None and isinstance(qty, dict):  # the common case, read directly
         return _quantity_value(qty, canonical)
-    if canonical is not None and "dataAbsentReason" in part and "valueQuantity" not in part:
-        return None
+    absent = part.get("dataAbsentReason")
+    if canonical is not None and absent is not None and "valueQuantity" not in part:
+        reason = _status_code(absent)
+        if reason in NOT_MEASURED:
+            return None
+        # measured, perhaps, but not given to us (error, not-a-number, masked, unknown, ...):
+        # an unreadable reading, so a danger sign behind it is said, not dropped
+        return None, None, None, f"no value: data absent ({reason or 'no reason given'})"
     return _observation_value(part, canonical, ctx)
 
 
@@ -331,13 +342,16 @@ def _str(v: object) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def _medication_lookup(resources: list[Resource]) -> dict[str, Resource]:
+def medication_lookup(resources: Iterable[R]) -> dict[str, R]:
+    """The Medications among the resources, by their ``Medication/<id>`` reference."""
     return {
         f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"
     }
 
 
-def _medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
+def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
+    """The drug concept of a medication order or statement: its own, or that of the Medication
+    it references (contained, or in ``meds``), or the reference's display as text."""
     if "medicationCodeableConcept" in res:
         return res.get("medicationCodeableConcept")
     ref = res.get("medicationReference")
@@ -363,7 +377,7 @@ def _medication_request(
     if not draft and status not in ORDER_ACTIVE:
         return
     when, age, known, note = _timing(res, ctx, "authoredOn")
-    concept = _medication_concept(res, meds)
+    concept = medication_concept(res, meds)
     _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note, draft=draft)
     if draft:
         _reasons(res, ctx, out)
@@ -377,7 +391,7 @@ def _medication_statement(
     when, age, known, note = _timing(
         res, ctx, "effectiveDateTime", "effectivePeriod", "dateAsserted"
     )
-    concept = _medication_concept(res, meds)
+    concept = medication_concept(res, meds)
     _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note)
 
 
@@ -440,10 +454,15 @@ _HANDLERS = {
 
 
 def _dedupe(facts: list[Fact]) -> list[Fact]:
-    """One fact per (resource, value set, draft): the same resource sent twice counts once."""
+    """One fact per (resource, value set, draft): the same resource sent twice counts once.
+    A readable one wins over an unreadable one (a panel's empty component must not hide its
+    readable sibling in the same value set)."""
     seen: dict[tuple[str, str, str, bool], Fact] = {}
     for f in facts:
-        seen.setdefault((f.rid, f.kind, f.valueset, f.draft), f)
+        key = (f.rid, f.kind, f.valueset, f.draft)
+        kept = seen.get(key)
+        if kept is None or (f.understood and not kept.understood):
+            seen[key] = f
     return list(seen.values())
 
 

@@ -535,11 +535,37 @@ def test_vital_signs_panel_components_are_read() -> None:
     assert temp.value == pytest.approx(38.4444, abs=1e-4)
 
 
-def test_data_absent_reason_is_no_reading_not_an_unreadable_one() -> None:
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+@pytest.mark.parametrize("reason", ["not-performed", "not-asked", "asked-declined"])
+def test_nothing_measured_is_no_reading_not_an_unreadable_one(reason: str) -> None:
     """'Not performed' is not a garbled temperature: no fact, no 'could not be read' card."""
     absent = observation(value=None, unit=None)
     absent.pop("valueQuantity", None)
-    absent["dataAbsentReason"] = coded(
-        "http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-performed"
-    )
+    absent["dataAbsentReason"] = coded(DATA_ABSENT, reason)
     assert by_vs(facts_of(absent), "fever_temperature_obs") == []
+
+
+@pytest.mark.parametrize("reason", ["error", "not-a-number", "masked", "unknown", "bogus", None])
+def test_a_measurement_we_were_not_given_is_unreadable(reason: str | None) -> None:
+    """A heart rate 'absent' because of an error, NaN or masking may be 140 /min: it is kept
+    as an unreadable reading, so the pack's unreadable-vital-sign card says so."""
+    absent = observation("8867-4", value=None, unit=None)
+    absent.pop("valueQuantity", None)
+    absent["dataAbsentReason"] = coded(DATA_ABSENT, reason) if reason else {"text": ""}
+    out = extract_facts([absent], [], CTX)
+    (fact,) = by_vs(out.facts, "heart_rate_obs")
+    assert fact.understood is False and fact.value is None
+    (issue,) = out.issues
+    assert issue.message == f"no value: data absent ({reason or 'no reason given'})"
+
+
+def test_a_readable_component_is_not_hidden_by_an_empty_sibling() -> None:
+    panel = observation("85353-1", None, None, rid="panel")
+    panel["component"] = [
+        {"code": coded(LOINC, "8867-4"), "valueString": "see note"},
+        {"code": coded(LOINC, "8867-4"), "valueQuantity": {"value": 140, "code": "/min"}},
+    ]
+    (hr,) = by_vs(facts_of(panel), "heart_rate_obs")
+    assert (hr.value, hr.understood) == (140.0, True)
