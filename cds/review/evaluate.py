@@ -25,11 +25,11 @@ from typing import Any
 import orjson
 
 from cds.errors import CdsError
+from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.facts.times import read_time
 from cds.hooks.models import HookRequest, dump_response
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
-from cds.pack.valuesets import Coding
 from cds.pipeline import Evaluator
 
 Resource = dict[str, Any]
@@ -133,7 +133,7 @@ class PatientReviewer:
 
     def calls(self, pid: str, resources: list[Resource], result: PatientResult) -> list[Call]:
         """The discharge call (if any) and the order-sign calls, in time order."""
-        local = _local_medications(resources)
+        local = medication_lookup(resources)
         # the shared reference data is copied only when the patient brings Medications of its own
         meds = {**self.medications, **local} if local else self.medications
         record = _Record.of(resources)
@@ -245,9 +245,8 @@ class PatientReviewer:
         valuesets = self.triggers.by_type.get(rtype) if isinstance(rtype, str) else None
         if not valuesets or res.get("status") in _UNSIGNED:
             return False
-        concept = res.get("code") if rtype == "ServiceRequest" else _medication_concept(res, meds)
-        codings, text = _codings(concept)
-        return bool(self.pack.index.match(codings, text) & valuesets)
+        concept = res.get("code") if rtype == "ServiceRequest" else medication_concept(res, meds)
+        return not valuesets.isdisjoint(read_concept(concept, self.pack.index)[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,12 +313,6 @@ def _dedupe(parsed: Iterable[Any]) -> tuple[list[Resource], int]:
     return out, duplicates
 
 
-def _local_medications(resources: list[Resource]) -> dict[str, Resource]:
-    return {
-        f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"
-    }
-
-
 def _time(res: Mapping[str, Any], *keys: str) -> datetime | None:
     """The first readable time among ``keys`` (a Period counts by its start)."""
     for key in keys:
@@ -365,38 +358,6 @@ class _Record:
 def _recorded_at(res: Mapping[str, Any]) -> datetime | None:
     keys = _RECORDED_AT.get(str(res.get("resourceType")), ())
     return _time(res, *keys) if keys else None
-
-
-def _medication_concept(res: Mapping[str, Any], meds: Mapping[str, Resource]) -> object:
-    if "medicationCodeableConcept" in res:
-        return res["medicationCodeableConcept"]
-    ref = res.get("medicationReference")
-    target = ref.get("reference") if isinstance(ref, dict) else None
-    if not isinstance(target, str):
-        return None
-    if target.startswith("#"):
-        for contained in res.get("contained") or []:
-            if isinstance(contained, dict) and contained.get("id") == target[1:]:
-                return contained.get("code")
-        return None
-    med = meds.get("Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0])
-    if med is not None:
-        return med.get("code")
-    return {"text": ref.get("display")} if isinstance(ref, dict) and ref.get("display") else None
-
-
-def _codings(concept: object) -> tuple[list[Coding], str]:
-    if not isinstance(concept, dict):
-        return [], ""
-    raw = concept.get("coding")
-    raw = [raw] if isinstance(raw, dict) else raw
-    codings = [
-        Coding(str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or ""))
-        for c in raw or []
-        if isinstance(c, dict)
-    ]
-    text = concept.get("text")
-    return codings, text if isinstance(text, str) else ""
 
 
 def _encounter_id(order: Mapping[str, Any]) -> str | None:
