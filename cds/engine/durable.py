@@ -10,8 +10,9 @@ shared/design/engine-notes.md, each pinned by tests/engine/test_durable_contract
 - ``$not`` is only checked when the positive facts arrive (measured here): facts that negated
   patterns look at are asserted first;
 - identical facts are dropped as duplicates: every fact carries a unique ``fid``;
-- exceptions raised in actions are swallowed into the state: actions only append to a list,
-  and a state ``exception`` is raised as ``RuleActionFailed``;
+- exceptions raised in durable's action loop are swallowed into the state: we never run
+  that loop; ``Engine._run_actions`` drives the C calls itself, records each firing, and an
+  error there abandons the action and is raised as ``RuleActionFailed``;
 - live sessions are capped at 1024 and every state must be deleted: ``finally``;
 - a ruleset name registers once: names carry a hash of their definition;
 - firing order is not assertion order: firings are sorted;
@@ -65,14 +66,13 @@ class _QuietHost(Host):  # type: ignore[misc]
         """Deliberately start no timer threads."""
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
-        def collect(c: Any) -> None:
-            matched = c._m or {}
-            fids = tuple(
-                int(matched[alias]["fid"]) for alias in sorted(matched) if "fid" in matched[alias]
-            )
-            self.collected.append(Firing(action_name, fids))
+        """What durable binds to each rule at registration. Never called: Engine._run_actions
+        runs the queued actions itself (durable's own loop swallows errors into the state)."""
 
-        return collect
+        def not_run_here(_c: Any) -> None:
+            raise RuleActionFailed(f"durable ran the action of {action_name} itself")
+
+        return not_run_here
 
 
 class Engine:
