@@ -86,6 +86,12 @@ class Engine:
         self._runs: dict[str, dict[str, str]] = {}
         """ruleset name → durable rule name → the action (finding) it stands for"""
 
+    @property
+    def busy(self) -> bool:
+        """Whether an evaluation holds the engine now (a caller on the event loop should not
+        wait for it there)."""
+        return self._lock.locked()
+
     def evaluate(self, ruleset: CompiledRuleset, facts: Sequence[dict[str, Any]]) -> list[Firing]:
         """Assert one patient's facts as one batch and return the sorted firings."""
         if not facts:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -34,7 +35,10 @@ from cds.hooks.models import HookRequest
 from cds.service.outbound import Outbound, UnsafeUrl, url_has_prefix
 
 log = logging.getLogger(__name__)
-#: Most distinct (optional key, reason) pairs logged at WARNING once each; past it, debug only.
+#: An unavailable optional key is logged at WARNING at most this often per (key, reason); an
+#: outage that starts later is still said, within this time.
+_TELL_EVERY_S = 600
+#: Most distinct (optional key, reason) pairs remembered for that.
 _TOLD_MAX = 256
 
 _TOKEN: Final = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
@@ -134,9 +138,9 @@ class PrefetchResolver:
     def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy) -> None:
         self.client = client
         self.policy = policy
-        self._told: set[tuple[str, str]] = set()
-        """(optional key, reason) already logged at WARNING: an EHR that never sends a key
-        would otherwise log it on every call (the cards say it each time)."""
+        self._told: dict[tuple[str, str], float] = {}
+        """(optional key, reason) → when it was last logged at WARNING: an EHR that never
+        sends a key would otherwise log it on every call (the cards say it each time)."""
 
     async def resolve(self, request: HookRequest, keys: Sequence[PrefetchKey]) -> Resolution:
         """Fetch what is missing or paged; MissingDataError naming required keys not had."""
@@ -182,19 +186,29 @@ class PrefetchResolver:
             reason = str(exc) or "total time budget exceeded (fetch_total_seconds)"
             if spec.required:
                 log.warning("prefetch key %r unavailable: %s", spec.key, reason)
-            elif (spec.key, reason) not in self._told and len(self._told) < _TOLD_MAX:
-                self._told.add((spec.key, reason))
+            elif self._time_to_tell((spec.key, reason)):
                 log.warning(
-                    "prefetch key %r unavailable: %s; evaluating without it (said once: "
-                    "later calls log it at debug level)",
+                    "prefetch key %r unavailable: %s; evaluating without it (said at most "
+                    "every %d minutes; meanwhile at debug level)",
                     spec.key,
                     reason,
+                    _TELL_EVERY_S // 60,
                 )
             else:
                 log.debug(
                     "prefetch key %r unavailable: %s; evaluating without it", spec.key, reason
                 )
             return [], reason
+
+    def _time_to_tell(self, what: tuple[str, str]) -> bool:
+        now = time.monotonic()
+        last = self._told.get(what)
+        if last is not None and now - last < _TELL_EVERY_S:
+            return False
+        if len(self._told) >= _TOLD_MAX:  # many distinct reasons: forget the oldest told
+            del self._told[min(self._told, key=self._told.__getitem__)]
+        self._told[what] = now
+        return True
 
     async def _fetch_key(self, request: HookRequest, spec: PrefetchKey) -> list[Mapping[str, Any]]:
         base = self._server(request)

@@ -22,6 +22,7 @@ from cds.config import is_loopback
 from cds.errors import AuthError, InputError, PayloadTooLarge, UnknownServiceError
 from cds.facts.model import DataIssue
 from cds.hooks.models import (
+    HookRequest,
     dump_discovery,
     dump_response,
     parse_feedback,
@@ -71,7 +72,9 @@ async def call_service(request: Request, service_id: str) -> Response:
     await _authorise(request)
     spec = _service(request, service_id)
     body = await read_body(request)
-    hook_request = parse_hook_request(_loads(body))
+    small = len(body) <= state.settings.inline_max_bytes
+    parse = partial(_parse_call, body)  # a large body is parsed off the event loop too
+    hook_request = parse() if small else await run_in_threadpool(parse)
     if hook_request.hook != spec.hook:
         raise InputError(f"service {service_id} answers '{spec.hook}', not '{hook_request.hook}'")
     timer.lap("parse")
@@ -89,8 +92,10 @@ async def call_service(request: Request, service_id: str) -> Response:
         # A small call is a few ms of pure Python at most: no longer than the GIL would hold
         # other requests anyway (switch interval 5 ms), and the hop to a worker thread and back
         # cost a third of a whole call (bench/service.py). Settings.inline_max_bytes.
+        # If another call holds the engine (a large one, on a thread), wait on a thread, not
+        # on the event loop.
         evaluate()
-        if len(body) <= state.settings.inline_max_bytes and not resolution.fetched
+        if small and not resolution.fetched and not state.evaluator.engine.busy
         else await run_in_threadpool(evaluate)
     )
     response = evaluation.response
@@ -161,6 +166,10 @@ async def read_body(request: Request) -> bytes:
             raise PayloadTooLarge(f"request body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _parse_call(body: bytes) -> HookRequest:
+    return parse_hook_request(_loads(body))
 
 
 def _loads(body: bytes) -> dict[str, Any]:

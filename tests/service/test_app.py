@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cds.engine.durable import Engine
 from cds.service.app import create_app
 from cds.store import Store
 from tests.service.asgi import call_with_a_fault, serve, serve_settings, settings
@@ -149,21 +150,28 @@ async def test_missing_optional_prefetch_still_answers(
     assert "observations" in caplog.text
 
 
-async def test_a_missing_optional_key_is_logged_at_warning_once(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+async def test_a_missing_optional_key_is_logged_at_warning_every_ten_minutes(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An EHR that never sends a key would fill the log with one line a call; the cards say it
-    every time, the log once (then at debug level)."""
+    every time, the log at warning level once per ten minutes (debug in between), so an outage
+    that starts later is still said."""
+    from cds.service import prefetch as module
+
+    clock = [1_000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
     prefetch = full_prefetch()
     del prefetch["observations"]
     with caplog.at_level(logging.DEBUG, logger="cds.service.prefetch"):
-        for _ in range(3):
+        for step in (0, 1, 598, 2):  # at 0 s, 1 s, 599 s, 601 s
+            clock[0] += step
             response = await client.post(PV, json=hook_request(prefetch=prefetch))
             assert response.status_code == 200
     said = [
         (r.levelno, r.getMessage()) for r in caplog.records if "'observations'" in r.getMessage()
     ]
-    assert [level for level, _ in said] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    levels = [level for level, _ in said]
+    assert levels == [logging.WARNING, logging.DEBUG, logging.DEBUG, logging.WARNING]
     assert "no fhirServer in the request" in said[0][1]
 
 
@@ -382,7 +390,11 @@ async def test_large_calls_are_evaluated_off_the_event_loop(
     async with serve_settings(settings(tmp_path, inline_max_bytes=10_000)) as c:
         inline = await c.post(PV, json=small)
         assert inline.status_code == 200 and not hopped
-        pooled = await c.post(PV, json=large)
-        assert pooled.status_code == 200 and len(hopped) == 1
-    summaries = [[card["summary"] for card in r.json()["cards"]] for r in (inline, pooled)]
-    assert summaries[0] and summaries[0] == summaries[1]
+        pooled = await c.post(PV, json=large)  # parsed and evaluated on threads
+        assert pooled.status_code == 200 and len(hopped) == 2
+        # a small call while another holds the engine waits on a thread, not on the loop
+        monkeypatch.setattr(Engine, "busy", property(lambda _self: True))
+        waited = await c.post(PV, json=small)
+        assert waited.status_code == 200 and len(hopped) == 3
+    summaries = [[card["summary"] for card in r.json()["cards"]] for r in (inline, pooled, waited)]
+    assert summaries[0] and summaries[0] == summaries[1] == summaries[2]
