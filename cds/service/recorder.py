@@ -53,6 +53,10 @@ class CardRecorder:
         """Queue one call's records; never blocks (dropped, and logged, when the queue is full)."""
         if not records:
             return
+        if self.closing.is_set():  # the writer is stopping: nothing would write these
+            self.dropped += len(records)
+            log.error("issued cards not recorded: the recorder is closed (%d)", len(records))
+            return
         try:
             self.queue.put_nowait(records)
         except queue.Full:
@@ -68,6 +72,12 @@ class CardRecorder:
             log.error("issued cards not recorded: the store did not catch up before shutdown")
             return
         self.thread.join(timeout)
+        if self.thread.is_alive():
+            log.error(
+                "issued cards not recorded: the store did not catch up before shutdown "
+                "(about %d calls' records still queued)",
+                self.queue.qsize(),
+            )
 
     def _run(self) -> None:
         while True:

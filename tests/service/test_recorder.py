@@ -112,3 +112,12 @@ def test_a_full_batch_is_written_without_waiting() -> None:
     assert sum(map(len, store.batches)) >= 1 + 2 * BATCH  # in seconds, not 60 s a batch
     recorder.close()
     assert sum(map(len, store.batches)) == 1 + 3 * BATCH
+
+
+def test_records_submitted_after_close_are_said_lost(caplog: Any) -> None:
+    store = CountingStore()
+    recorder = CardRecorder(store, linger=0)  # type: ignore[arg-type]
+    recorder.close()
+    recorder.submit([card(), card()])
+    assert recorder.dropped == 2 and store.batches == []
+    assert "the recorder is closed" in caplog.text
