@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.pack.schema import ValueSet
 
 
@@ -33,8 +33,8 @@ class ValueSetIndex:
     text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     any_text: re.Pattern[str] | None = None
     """All text patterns in one: most concepts match none, and one search says so."""
-    _memo: dict[tuple[tuple[Coding, ...], str], frozenset[str]] = field(default_factory=dict)
-    concepts: dict[object, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    _memo: dict[tuple[tuple[Coding, ...], str], dict[str, bool]] = field(default_factory=dict)
+    concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
     @classmethod
@@ -65,24 +65,29 @@ class ValueSetIndex:
         return index
 
     def match(self, codings: Iterable[Coding], text: str = "") -> set[str]:
-        """Every value set that any coding, or the concept's words, belongs to.
+        """Every value set that any coding, or the concept's words, belongs to."""
+        return set(self.match_detail(codings, text))
+
+    def match_detail(self, codings: Iterable[Coding], text: str = "") -> dict[str, bool]:
+        """Value set id -> True when a code matched it, False when only words did.
 
         Records repeat the same concepts endlessly (every heart rate carries 8867-4), so
-        answers are remembered; the memo is bounded.
+        answers are remembered; the memo is bounded. (This version reads words without
+        negation detection; the negation work replaces ``_words_match``.)
         """
         key = (tuple(codings), text)
         hit = self._memo.get(key)
         if hit is None:
             if len(self._memo) > 50_000:
                 self._memo.clear()
-            hit = self._memo[key] = frozenset(self._match(key[0], text))
-        return set(hit)
+            hit = self._memo[key] = self._match(key[0], text)
+        return dict(hit)
 
-    def _match(self, codings: Iterable[Coding], text: str) -> set[str]:
-        found: set[str] = set()
+    def _match(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
+        found: dict[str, bool] = {}
         words = [text] if text else []
         for coding in codings:
-            system = normalize_system(coding.system)
+            system = infer_system(normalize_system(coding.system), coding.code)
             code = normalize_code(system, coding.code) if coding.code else ""
             if code:
                 hits = set(self.exact.get((system, code), ()))
@@ -92,12 +97,13 @@ class ValueSetIndex:
                         if n > len(code):
                             break
                         hits |= table.get(code[:n], set())
-                found |= hits - self.excluded.get((system, code), set())
+                for vs_id in hits - self.excluded.get((system, code), set()):
+                    found[vs_id] = True
             if coding.display:
                 words.append(coding.display)
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
         for pattern, vs_id in self.text:
             if vs_id not in found and any(pattern.search(w) for w in words):
-                found.add(vs_id)
+                found[vs_id] = False
         return found

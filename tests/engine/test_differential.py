@@ -3,8 +3,8 @@
 Hypothesis generates random fact lists over the real compiled back-spasm rulesets (every hook,
 with the default settings and with the age threshold switched on): kinds and value sets drawn
 from those the rulesets mention (plus one they do not), values and ages on and around every
-threshold and window the rulesets compare with, and random draft/latest/understood/time_known
-flags. durable_rules and the plain-Python reference must fire exactly the same rules on
+threshold and window the rulesets compare with, and random draft/latest/understood/
+time_known/verified flags. durable_rules and the plain-Python reference must fire exactly the same rules on
 exactly the same facts.
 
 Generation is derandomized: each test also checks it is not vacuous (most rules fired, some
@@ -82,7 +82,7 @@ def _fact(p: dict[str, list[Any]]) -> st.SearchStrategy[dict[str, Any]]:
         "valueset": st.sampled_from(p["valueset"] * 9 + ["not-in-any-rule"]),
         "age_h": _near(p.get("age_h", [0.0]), 0, 20_000),
     }
-    for flag in ("time_known", "latest", "understood", "draft"):
+    for flag in ("time_known", "latest", "understood", "draft", "verified"):
         wanted = p.get(flag)
         fields[flag] = _mostly(wanted[0], 1 - wanted[0]) if wanted else st.sampled_from([0, 1])
     value = _near(p.get("value", [0.0]), 0, 300)
@@ -143,6 +143,7 @@ def _as_fact(f: dict[str, Any]) -> Fact:
         latest=bool(f["latest"]),
         understood=bool(f["understood"]),
         draft=bool(f["draft"]),
+        verified=bool(f["verified"]),
     )
 
 
