@@ -109,6 +109,8 @@ _FOLDED: dict[str, str] = {
     "breath/min": _PER_MIN,
     "perminute": _PER_MIN,
     "permin": _PER_MIN,
+    "/min": _PER_MIN,
+    "1/min": _PER_MIN,
     "/minute": _PER_MIN,
     "beatsperminute": _PER_MIN,
     "breathsperminute": _PER_MIN,
@@ -384,10 +386,10 @@ PLAUSIBLE: dict[str, tuple[Decimal, Decimal, str]] = {
     # canonical unit, and what the reading is called. Outside it, the reading is a device or
     # unit error (SpO2 of 150 %, a heart rate of 980 /min, a temperature of 98.6 "Cel"): an
     # unreadable reading to re-check, never a danger sign.
-    "heart_rate_obs": (Decimal(10), Decimal(350), "heart rate"),
-    "respiratory_rate_obs": (Decimal(0), Decimal(100), "breathing rate"),
-    "oxygen_saturation_obs": (Decimal(20), Decimal(100), "oxygen saturation"),
-    "fever_temperature_obs": (Decimal(25), Decimal(46), "body temperature"),
+    "heart_rate_obs": (Decimal(10), Decimal(350), "a heart rate"),
+    "respiratory_rate_obs": (Decimal(0), Decimal(100), "a breathing rate"),
+    "oxygen_saturation_obs": (Decimal(20), Decimal(100), "an oxygen saturation"),
+    "fever_temperature_obs": (Decimal(25), Decimal(46), "a body temperature"),
 }
 
 
@@ -400,7 +402,7 @@ def implausible(valueset: str, value: Decimal, unit: str) -> str | None:
     if low <= value <= high:
         return None
     return (
-        f"{value.normalize():f} {unit} is outside the possible range for a {name} "
+        f"{value.normalize():f} {unit} is outside the possible range for {name} "
         f"({low}-{high} {unit}); check the device and the unit"
     )
 
