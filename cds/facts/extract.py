@@ -393,7 +393,9 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 continue
             value, unit, source, problem = reading
             if problem and not (n == 0 and vs in container):
-                out.issues.append(DataIssue(rid=rid, message=problem))
+                out.issues.append(
+                    DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
+                )
             out.facts.append(
                 Fact(
                     kind="observation",
@@ -663,10 +665,8 @@ def _encounter(
 ) -> None:
     if _status_text(res.get("status")) == "entered-in-error":
         return
-    timing = _timing(res, ctx, "period")
+    timing = _timing(res, ctx, "period")  # a planned visit may start later: not a data error
     rid = _rid(res)
-    if _in_future(timing, rid, out):
-        return
     when, age, known, note, _ = timing
     for concept in _items(res.get("reasonCode")):
         _concept_facts(concept, "condition", rid, ctx, out, when, age, known, note)

@@ -4,8 +4,8 @@ Hypothesis generates random fact lists over the real compiled back-spasm ruleset
 with the default settings and with the age threshold switched on): kinds and value sets drawn
 from those the rulesets mention (plus one they do not), values and ages on and around every
 threshold and window the rulesets compare with, and random draft/latest/understood/
-time_known/verified flags. durable_rules and the plain-Python reference must fire exactly the same rules on
-exactly the same facts.
+time_known/verified flags. durable_rules and the plain-Python reference must fire exactly the
+same rules on exactly the same facts.
 
 Generation is derandomized: each test also checks it is not vacuous (most rules fired, some
 facts left out), and that check must not hinge on a lucky seed (seed 3 fired only 31 of 40).
