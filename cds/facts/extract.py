@@ -91,6 +91,9 @@ class Extraction:
     """Value sets of refuted or entered-in-error Conditions: their text-only facts go."""
     copies: dict[str, int] = field(default_factory=dict)
     """``Type/id`` → how many copies of it the record holds, for those sent more than once."""
+    validated: set[str] = field(default_factory=set)
+    """``Observation/id`` of copies sent more than once of which one is verified: their
+    preliminary copies are superseded, not data to re-check."""
 
 
 def extract_facts(
@@ -113,6 +116,14 @@ def extract_facts(
             if res.get("resourceType") == "Condition":
                 lookup[key] = res
     out.copies = {key: n for key, n in counts.items() if n > 1}
+    if out.copies:
+        out.validated = {
+            f"Observation/{r.get('id')}"
+            for r in recorded
+            if r.get("resourceType") == "Observation"
+            and f"Observation/{r.get('id')}" in out.copies
+            and _status_text(r.get("status")) in OBSERVATION_COUNTED
+        }
     for res in recorded:
         _extract_one(res, ctx, out, lookup, draft=False)
     for res in drafts:
@@ -356,6 +367,8 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
         verified = True
     elif status in OBSERVATION_UNVERIFIED:
         verified = False
+        if out.validated and _rid(res) in out.validated:
+            return  # a verified copy of the same reading supersedes it
     else:
         return
     components = res.get("component")

@@ -99,11 +99,16 @@ def test_same_id_twice_final_then_amended_both_count_and_name_the_copy() -> None
     assert "status amended" in amended.note and "2026-11-26T10:30:00Z" in amended.note
 
 
-def test_preliminary_then_final_copy_of_one_spo2() -> None:
+def test_a_verified_copy_supersedes_the_preliminary_copy_of_one_id() -> None:
     prelim = obs("59408-5", 85, "%", status="preliminary")
     final = obs("59408-5", 85, "%", status="final")
     found = vs(facts(prelim, final), "oxygen_saturation_obs")
-    assert sorted(f.verified for f in found) == [False, True]
+    assert [f.verified for f in found] == [True]
+    other = obs("59408-5", 85, "%", status="preliminary", rid="o2")  # another reading: kept
+    assert sorted(f.verified for f in vs(facts(other, final), "oxygen_saturation_obs")) == [
+        False,
+        True,
+    ]
 
 
 def test_resources_without_an_id_are_never_merged() -> None:
