@@ -452,3 +452,95 @@ def test_the_observation_code_still_makes_its_fact() -> None:
     res["valueCodeableConcept"] = {"text": "Voice"}
     (f,) = vs(facts(res), "consciousness_acvpu_obs")
     assert f.source_value == "Voice"
+
+
+# ------------------------------------------------------------------ transformations (property)
+
+SIGNS = [  # (LOINC, value, unit, value set, expected canonical value)
+    ("8867-4", 150, "/min", "heart_rate_obs", 150.0),
+    ("8867-4", 35, "beats/minute", "heart_rate_obs", 35.0),
+    ("9279-1", 30, "breaths/min", "respiratory_rate_obs", 30.0),
+    ("59408-5", 86, "%", "oxygen_saturation_obs", 86.0),
+    ("59408-5", 0.86, "1", "oxygen_saturation_obs", 86.0),
+    ("8310-5", 101.2, "[degF]", "fever_temperature_obs", 38.4444),
+]
+
+
+def _into_panel(res: dict[str, Any]) -> list[dict[str, Any]]:
+    panel = obs("85353-1", None, rid=res.get("id"), when=res["effectiveDateTime"])
+    panel["component"] = [
+        {
+            "code": {"coding": [{"system": LOINC, "code": "8867-4"}]},
+            "valueQuantity": {"value": 70, "unit": "/min"},
+        },
+        {"code": res["code"], "valueQuantity": res["valueQuantity"]},
+    ]
+    return [panel]
+
+
+NORMAL = {
+    "8867-4": {"value": 80, "unit": "/min"},
+    "9279-1": {"value": 16, "unit": "/min"},
+    "59408-5": {"value": 97, "unit": "%"},
+    "8310-5": {"value": 37, "unit": "Cel"},
+}
+
+
+def _code(res: dict[str, Any]) -> str:
+    code: str = res["code"]["coding"][0]["code"]
+    return code
+
+
+def _zone_less(res: dict[str, Any]) -> list[dict[str, Any]]:
+    at = datetime.fromisoformat(res["effectiveDateTime"]).astimezone(SITE)
+    return [{**res, "effectiveDateTime": at.replace(tzinfo=None).isoformat()}]
+
+
+HARMLESS = {
+    "as is": lambda r: [r],
+    "duplicated": lambda r: [r, dict(r)],
+    "normal copy first": lambda r: [
+        {**r, "valueQuantity": NORMAL[_code(r)]},
+        {**r, "status": "amended"},
+    ],
+    "id removed": lambda r: [{k: v for k, v in r.items() if k != "id"}],
+    "moved into a panel": _into_panel,
+    "malformed neighbour": lambda r: [{"resourceType": "Observation", "id": "x", "status": 3}, r],
+    "time without a zone": _zone_less,
+    "system-less LOINC": lambda r: [
+        {**r, "code": {"coding": [{"code": r["code"]["coding"][0]["code"]}]}}
+    ],
+}
+
+HARMFUL = {
+    "preliminary": lambda r: [{**r, "status": "preliminary"}],
+    "entered in error": lambda r: [{**r, "status": "entered-in-error"}],
+    "dated 15 days ahead": lambda r: [{**r, "effectiveDateTime": "2026-12-11T10:00:00Z"}],
+}
+
+
+@pytest.mark.parametrize("sign", SIGNS, ids=[f"{s[0]}-{s[1]}" for s in SIGNS])
+@pytest.mark.parametrize("name", list(HARMLESS))
+def test_a_sign_survives_what_must_not_matter(sign: tuple[Any, ...], name: str) -> None:
+    code, value, unit, valueset, expected = sign
+    resources = HARMLESS[name](obs(code, value, unit))
+    record = patient_record(
+        "p1",
+        [("prefetch", {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]})],
+    )
+    found = vs(facts(*record.resources), valueset)
+    assert any(
+        f.understood
+        and f.verified
+        and f.value == pytest.approx(expected, abs=1e-4)
+        and f.age_h == 7.0
+        for f in found
+    ), (name, found)
+
+
+@pytest.mark.parametrize("sign", SIGNS, ids=[f"{s[0]}-{s[1]}" for s in SIGNS])
+@pytest.mark.parametrize("name", list(HARMFUL))
+def test_a_sign_stops_under_what_must_matter(sign: tuple[Any, ...], name: str) -> None:
+    code, value, unit, valueset, _ = sign
+    found = vs(facts(*HARMFUL[name](obs(code, value, unit))), valueset)
+    assert not any(f.understood and f.verified for f in found), (name, found)
