@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -106,16 +106,22 @@ def extract_facts(
     sign)."""
     out = Extraction()
     recorded = list(resources)
-    lookup: dict[str, Resource] = medication_lookup(recorded)
-    counts: dict[str, int] = {}
-    for res in recorded:
-        rid = res.get("id")
-        if isinstance(rid, str) and rid:
-            key = f"{res.get('resourceType')}/{rid}"
-            counts[key] = counts.get(key, 0) + 1
-            if res.get("resourceType") == "Condition":
-                lookup[key] = res
-    out.copies = {key: n for key, n in counts.items() if n > 1}
+    keys = [(r.get("resourceType"), r.get("id")) for r in recorded]
+    lookup: dict[str, Resource] = {  # Medications and Conditions, by reference
+        f"{t}/{i}": r
+        for (t, i), r in zip(keys, recorded, strict=True)
+        if t == "Medication" or t == "Condition"
+    }
+    try:
+        repeated = len(set(keys)) < len(keys)
+    except TypeError:  # an id that is a list or an object: junk, but the rest must be read
+        repeated = True
+    if repeated:  # rare: some id sent more than once
+        counts: dict[str, int] = {}
+        for rtype, some_id in keys:
+            if isinstance(some_id, str) and some_id:
+                counts[f"{rtype}/{some_id}"] = counts.get(f"{rtype}/{some_id}", 0) + 1
+        out.copies = {key: n for key, n in counts.items() if n > 1}
     if out.copies:
         out.validated = {
             f"Observation/{r.get('id')}"
@@ -239,15 +245,11 @@ def _status_code(concept: object) -> str | None:
     return (text.strip().lower() or None) if isinstance(text, str) else None
 
 
-class Timing(NamedTuple):
-    when: str | None
-    """The time as recorded."""
-    age: float
-    """Hours before the evaluation time (never negative)."""
-    known: bool
-    note: str | None
-    ahead: float = 0.0
-    """Hours after the evaluation time of the earliest moment the time can mean (0 if not)."""
+Timing = tuple[str | None, float, bool, str | None, float]
+"""(the time as recorded, hours before the evaluation time (never negative), known, note,
+hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
+tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
+NO_TIME: Timing = (None, 0.0, False, None, 0.0)
 
 
 def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
@@ -260,28 +262,29 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
             continue
         read = read_time(raw, ctx.tz)
         if read is None:
-            return Timing(
-                str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current"
-            )
+            return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current", 0.0
         hours = hours_from(read.epoch_us, ctx.now_us)
+        if hours >= 0.0:  # the common case: a time before the evaluation time
+            return str(raw), hours, True, read.note, 0.0
         ahead = 0.0
         if hours < -FUTURE_TOLERANCE_H:  # a partial date means its last moment: ask its first
             first = first_moment_us(raw, ctx.tz)
             ahead = -hours_from(first if first is not None else read.epoch_us, ctx.now_us)
-        return Timing(str(raw), max(hours, 0.0), True, read.note, max(ahead, 0.0))
-    return Timing(None, 0.0, False, None)
+        return str(raw), 0.0, True, read.note, ahead if ahead > 0.0 else 0.0
+    return NO_TIME
 
 
 def _in_future(timing: Timing, rid: str, out: Extraction) -> bool:
     """True (with a data issue) when a record is dated more than the tolerance after the
     evaluation time: a wrong clock or zone, not a sign."""
-    if timing.ahead <= FUTURE_TOLERANCE_H:
+    when, _, _, _, ahead = timing
+    if ahead <= FUTURE_TOLERANCE_H:
         return False
     out.issues.append(
         DataIssue(
             rid=rid,
             message=(
-                f"dated {timing.ahead:g} h after the evaluation time ({timing.when}); "
+                f"dated {ahead:g} h after the evaluation time ({when}); "
                 "check the device clock or time zone"
             ),
             recheck="the device clock or the time zone of the source system",
@@ -375,7 +378,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     parts = [res, *(c for c in _items(components) if isinstance(c, dict))] if components else (res,)
     timing: Timing | None = None
     rid = ""
-    start = len(out.facts)
+    start = 0
     container: set[str] = set()
     """Value sets of the resource's own code when it carries no value of its own but has
     components: a panel's heading, not a reading."""
@@ -383,7 +386,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
         matched, display = read_concept_detail(part.get("code"), ctx.index)
         value_concept = part.get("valueCodeableConcept")
         valued: tuple[tuple[str, bool], ...] = ()
-        if isinstance(value_concept, dict):
+        if value_concept is not None and isinstance(value_concept, dict):
             valued, value_words = read_concept_detail(value_concept, ctx.index)
             own = {vs for vs, _ in matched}
             valued = tuple((vs, t) for vs, t in valued if vs not in own)
@@ -394,12 +397,14 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
             rid = _rid(res)
-            if _in_future(timing, rid, out):
+            if timing[4] and _in_future(timing, rid, out):
                 return
         when, age, known, note, _ = timing
-        note = _copy_note(res, rid, out, note)
+        if out.copies:
+            note = _copy_note(res, rid, out, note)
         if n == 0 and components and not _has_value(part):
             container = {vs for vs, _ in matched}
+            start = len(out.facts)
         for vs, by_text in matched:
             reading = _reading(part, ctx.canonical_units.get(vs), vs)
             if reading is None:
@@ -637,9 +642,7 @@ def _reasons(
     """A draft order's reasons count as diagnoses (the contract's scope)."""
     for concept in _items(res.get("reasonCode")):
         _concept_facts(concept, "condition", _rid(res), ctx, out, None, 0.0, False, None)
-    _referenced_displays(
-        res.get("reasonReference"), res, ctx, out, refs, Timing(None, 0.0, False, None)
-    )
+    _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, NO_TIME)
 
 
 def _referenced_displays(

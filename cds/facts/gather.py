@@ -39,7 +39,7 @@ def bundle_resources(
     if bundle["resourceType"] != "Bundle":
         return [bundle]
     entries = bundle.get("entry") or []
-    if isinstance(entries, Mapping):
+    if isinstance(entries, dict):
         entries = [entries]
     if not isinstance(entries, list):
         message = f"{where}.entry is neither a list nor an entry"
@@ -49,10 +49,10 @@ def bundle_resources(
         return []
     out: list[Resource] = []
     for i, entry in enumerate(entries):
-        resource = entry.get("resource") if isinstance(entry, Mapping) else None
-        if resource is None and isinstance(entry, Mapping) and "resource" not in entry:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if resource is None and isinstance(entry, dict) and "resource" not in entry:
             continue  # an entry that carries no resource (a search link, a response) by design
-        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             message = f"{where}.entry[{i}] is not a FHIR resource (no resourceType)"
             if issues is None:
                 raise InputError(message)
@@ -72,7 +72,8 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
     issue: counting another patient's fever for this one would be worse than missing it.
     """
     record, own = Record(), f"Patient/{patient_id}"
-    seen: dict[tuple[str, str], list[Resource]] = {}
+    seen: dict[tuple[str, str], Resource] = {}  # the first copy of each (type, id)
+    more: dict[tuple[str, str], list[Resource]] = {}  # the other copies, if any
     images: dict[int, bytes] = {}  # id(resource) -> its sorted JSON, computed on collision
 
     def image(res: Resource) -> bytes:
@@ -93,10 +94,15 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
                 continue
             rid = res.get("id")
             if isinstance(rid, str) and rid:
-                copies = seen.setdefault((rtype, rid), [])
-                if copies and any(c is res or image(c) == image(res) for c in copies):
-                    continue  # truly the same reading, sent twice
-                copies.append(res)
+                key = (rtype, rid)
+                first = seen.get(key)
+                if first is None:
+                    seen[key] = res
+                else:  # ids collide: compare the JSON, only now
+                    copies = more.setdefault(key, [first])
+                    if any(c is res or image(c) == image(res) for c in copies):
+                        continue  # truly the same reading, sent twice
+                    copies.append(res)
             other = _other_patient(res, rtype, patient_id, own)
             if other:
                 record.issues.append(
