@@ -226,3 +226,23 @@ def test_unreadable_or_unverified_never_raise_an_emergency_or_urgent_sign() -> N
                     fired = {f.rule for f in reference.evaluate(ruleset, [fact.to_engine(0)])}
                     fired.discard("__scope__")
                     assert not {topic[r] for r in fired} & danger, (hook, fact)
+
+
+@pytest.mark.parametrize("given, kept", [(True, True), (False, False), ("any", "any")])
+def test_pattern_verified_values(given: object, kept: object) -> None:
+    from cds.pack.schema import Pattern
+
+    pattern = Pattern.model_validate(
+        {"fact": "observation", "valuesets": "heart_rate_obs", "verified": given}
+    )
+    assert pattern.verified == kept
+    assert Pattern(fact="observation", valuesets=["heart_rate_obs"]).verified is True
+
+
+def test_pattern_verified_rejects_other_words() -> None:
+    from pydantic import ValidationError
+
+    from cds.pack.schema import Pattern
+
+    with pytest.raises(ValidationError):
+        Pattern.model_validate({"fact": "observation", "valuesets": "x", "verified": "maybe"})
