@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -46,13 +46,14 @@ class FactContext:
     index: ValueSetIndex
     canonical_units: Mapping[str, str | None]
     """Value set id → the unit its values are compared in (None: unitless or not numeric)."""
+    site_tz: tzinfo = UTC
+    """The site's zone (setting ``site_timezone``): zone-less times in records are read in it."""
     now_us: int = field(init=False, repr=False, compare=False)
     tz: tzinfo = field(init=False, repr=False, compare=False)
-    """The evaluation time's zone: zone-less times in records are read in it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
-        object.__setattr__(self, "tz", self.now.tzinfo or self.now.astimezone().tzinfo)
+        object.__setattr__(self, "tz", self.site_tz)
 
 
 @dataclass

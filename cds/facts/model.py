@@ -80,3 +80,5 @@ class DataIssue(BaseModel):
 
     rid: str
     message: str
+    recheck: str | None = None
+    """What the clinician should re-check (in the chart) because of it."""
