@@ -230,3 +230,91 @@ def test_render_fills_context_tokens() -> None:
     assert render("Condition?patient={{context.patientId}}", {"patientId": "p9"}) == (
         "Condition?patient=p9"
     )
+
+
+# --- what was read is kept: a key stopped half-way is incomplete, never discarded ----------
+
+
+def observations_pages(n: int, per_page: int) -> dict[str, Any]:
+    """`n` linked Observation pages of `per_page` temperatures, newest first (as `_sort=-date`)."""
+    routes: dict[str, Any] = {}
+    for page in range(n):
+        url = "Observation" if page == 0 else f"Observation?page={page}"
+        readings = [
+            temperature(37.0, oid=f"o{page}-{i}", hours_ago=page * per_page + i)
+            for i in range(per_page)
+        ]
+        link = f"{FHIR}/Observation?page={page + 1}" if page + 1 < n else None
+        routes[url] = {**searchset(*readings, next_url=link), "total": n * per_page}
+    return routes
+
+
+def kept_ids(result: Any) -> list[str]:
+    return [
+        e["resource"]["id"] for _, page in result.extra for e in page.get("entry", [])
+    ]
+
+
+async def test_a_key_past_max_entries_keeps_its_first_entries_and_says_so() -> None:
+    server = FakeFhir({**everything(), **observations_pages(4, 3)})
+    policy = FetchPolicy(
+        allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5, max_entries=7,
+        outbound=OUTBOUND,
+    )
+    result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
+    kept = [i for i in kept_ids(result) if i.startswith("o")]
+    assert kept == ["o0-0", "o0-1", "o0-2", "o1-0", "o1-1", "o1-2", "o2-0"]  # the newest 7
+    assert "observations" in result.fetched and "observations" not in result.unavailable
+    assert result.incomplete["observations"] == (
+        "only the first 7 of 12 entries checked (truncated: Observation: more than 7 entries "
+        "(fetch_max_entries))"
+    )
+
+
+async def test_a_key_past_max_pages_keeps_the_pages_read() -> None:
+    server = FakeFhir({**everything(), **observations_pages(4, 2)})
+    policy = FetchPolicy(
+        allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=2, outbound=OUTBOUND
+    )
+    result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
+    assert [i for i in kept_ids(result) if i.startswith("o")] == ["o0-0", "o0-1", "o1-0", "o1-1"]
+    assert result.incomplete["observations"].startswith("only the first 4 of 8 entries checked")
+    assert "(fetch_max_pages)" in result.incomplete["observations"]
+
+
+async def test_a_key_past_max_bytes_keeps_the_pages_before() -> None:
+    routes = {**everything(), **observations_pages(3, 2)}
+    routes["Observation?page=1"]["entry"][0]["resource"]["note"] = [{"text": "x" * 4000}]
+    server = FakeFhir(routes)
+    policy = FetchPolicy(
+        allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5, max_bytes=3000,
+        outbound=OUTBOUND,
+    )
+    result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
+    assert [i for i in kept_ids(result) if i.startswith("o")] == ["o0-0", "o0-1"]
+    assert "(fetch_max_bytes)" in result.incomplete["observations"]
+
+
+async def test_a_failing_next_page_keeps_the_client_page_and_names_the_reason() -> None:
+    page2 = f"{FHIR}/Condition?patient=p1&page=2"
+    server = FakeFhir({"Condition?patient=p1&page=2": httpx.Response(503)})
+    prefetch = full_prefetch()
+    prefetch["conditions"] = {**searchset(back_pain(), next_url=page2), "total": 31}
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert result.unavailable == [] and result.extra == []
+    assert result.incomplete == {
+        "conditions": "only the first 1 of 31 entries checked (next page could not be fetched: "
+        "Condition: HTTP 503)"
+    }
+    assert missing(result) == "conditions"  # the route decides: 412 only if out of scope
+
+
+async def test_a_fetch_failing_on_page_two_keeps_page_one() -> None:
+    routes = {**everything(), **observations_pages(3, 2)}
+    routes["Observation?page=1"] = httpx.Response(500)
+    result = await resolver(FakeFhir(routes)).resolve(request({"patient": patient()}), PREFETCH)
+    assert [i for i in kept_ids(result) if i.startswith("o")] == ["o0-0", "o0-1"]
+    assert result.incomplete["observations"] == (
+        "only the first 2 of 6 entries checked (next page could not be fetched: "
+        "Observation: HTTP 500)"
+    )
