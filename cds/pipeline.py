@@ -20,7 +20,6 @@ from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import bundle_resources, patient_record
 from cds.facts.model import DataIssue
 from cds.findings import Outcome, build_findings
-from cds.hooks.prefetch import PrefetchKey, Resolution
 from cds.hooks.models import (
     Card,
     HookRequest,
@@ -28,6 +27,7 @@ from cds.hooks.models import (
     is_relative_reference,
     validate_context,
 )
+from cds.hooks.prefetch import PrefetchKey, Resolution
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import Pack
 from cds.pack.schema import Hook

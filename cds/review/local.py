@@ -30,8 +30,8 @@ from typing import IO, Any
 
 import orjson
 
-from cds.engine.durable import reset_engine
 from cds.config import zone_of
+from cds.engine.durable import reset_engine
 from cds.errors import InputError
 from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack

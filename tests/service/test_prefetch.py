@@ -15,9 +15,9 @@ from cds.service.prefetch import FetchPolicy, PrefetchResolver, render
 from cds.service.services import PREFETCH
 from tests.service.patient import (
     back_pain,
-    missing,
     full_prefetch,
     hook_request,
+    missing,
     outcome,
     patient,
     searchset,
@@ -156,7 +156,10 @@ async def test_next_link_to_another_host_is_not_followed() -> None:
 async def test_a_server_outside_the_allowlist_is_never_contacted() -> None:
     server = FakeFhir(everything())
     for bad in ("https://fhir.example.org.evil.com/r4", "http://169.254.169.254/latest"):
-        assert missing(await resolver(server).resolve(request({}, server=bad), PREFETCH)) == "patient, conditions"
+        assert (
+            missing(await resolver(server).resolve(request({}, server=bad), PREFETCH))
+            == "patient, conditions"
+        )
     assert server.requests == []
 
 
@@ -250,15 +253,17 @@ def observations_pages(n: int, per_page: int) -> dict[str, Any]:
 
 
 def kept_ids(result: Any) -> list[str]:
-    return [
-        e["resource"]["id"] for _, page in result.extra for e in page.get("entry", [])
-    ]
+    return [e["resource"]["id"] for _, page in result.extra for e in page.get("entry", [])]
 
 
 async def test_a_key_past_max_entries_keeps_its_first_entries_and_says_so() -> None:
     server = FakeFhir({**everything(), **observations_pages(4, 3)})
     policy = FetchPolicy(
-        allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5, max_entries=7,
+        allowlist=(FHIR,),
+        call_timeout=1.0,
+        total_timeout=2.0,
+        max_pages=5,
+        max_entries=7,
         outbound=OUTBOUND,
     )
     result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
@@ -287,7 +292,11 @@ async def test_a_key_past_max_bytes_keeps_the_pages_before() -> None:
     routes["Observation?page=1"]["entry"][0]["resource"]["note"] = [{"text": "x" * 4000}]
     server = FakeFhir(routes)
     policy = FetchPolicy(
-        allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=5, max_bytes=3000,
+        allowlist=(FHIR,),
+        call_timeout=1.0,
+        total_timeout=2.0,
+        max_pages=5,
+        max_bytes=3000,
         outbound=OUTBOUND,
     )
     result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)

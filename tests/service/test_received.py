@@ -96,7 +96,11 @@ class Fhir:
         self.asked.append(path)
         for prefix, answer in self.routes.items():
             if path.startswith(prefix):
-                return answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
+                return (
+                    answer
+                    if isinstance(answer, httpx.Response)
+                    else httpx.Response(200, json=answer)
+                )
         return httpx.Response(404, json=outcome("not found"))
 
 
@@ -116,7 +120,9 @@ def said(response: httpx.Response) -> str:
 
 
 def notes(response: httpx.Response) -> dict[str, dict[str, Any]]:
-    return {n["key"]: n for n in response.json().get("extension", {}).get(UNAVAILABLE_EXTENSION, [])}
+    return {
+        n["key"]: n for n in response.json().get("extension", {}).get(UNAVAILABLE_EXTENSION, [])
+    }
 
 
 async def test_unfollowable_page_keeps_page_one_emergency_and_names_the_gap(
