@@ -232,9 +232,12 @@ def _answerable(evaluation: Evaluation, resolution: Resolution, spec: ServiceSpe
     data-check items say what was not checked."""
     missing = resolution.missing_required(spec.keys)
     if missing and not evaluation.in_scope:
+        why = dict(resolution.gaps())
+        said = "; ".join(f"{key}: {why[key]}" for key in missing if key in why)
         raise MissingDataError(
-            f"required prefetch data not supplied and not fetchable: {', '.join(missing)}",
-            details={"missing": missing, "why": dict(resolution.gaps())},
+            f"required prefetch data not supplied and not fetchable: {', '.join(missing)} "
+            f"({said}); nothing received puts the patient in the pack's scope",
+            details={"missing": missing},
         )
 
 

@@ -147,3 +147,73 @@ def test_review_workers_use_the_site_settings(tmp_path: Path) -> None:
     assert reviewer.evaluator.timezone == ZoneInfo("America/Chicago")
     ruleset = reviewer.evaluator.rulesets["encounter-discharge"]
     assert "38.3" in json.dumps(ruleset.definition)
+
+
+@pytest.mark.anyio
+async def test_batch_review_gives_the_service_cards_under_the_same_site_config(
+    tmp_path: Path,
+) -> None:
+    """`cds review --config` (local engine) and the service, one patient at discharge: the
+    same cards, with the site's threshold and zone honoured by both."""
+    from tests.review.helpers import read_ndjson, review
+
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "site": {"fever_celsius": 38.3},
+                "site_timezone": "America/Chicago",
+                "database_url": f"sqlite:///{tmp_path}/cds.sqlite3",
+            }
+        )
+    )
+    s = load_settings(config)
+    now = datetime.now(UTC).replace(microsecond=0)
+    request = site_request(now)
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "finished",
+        "class": {"code": "EMER"},
+        "subject": {"reference": "Patient/p1"},
+        "period": {
+            "start": (now - timedelta(hours=3)).isoformat(),
+            "end": (now - timedelta(minutes=1)).isoformat(),
+        },
+    }
+    prefetch = request["prefetch"]
+    resources = [
+        prefetch["patient"],
+        *(e["resource"] for e in prefetch["conditions"]["entry"]),
+        *(e["resource"] for e in prefetch["observations"]["entry"]),
+        encounter,
+    ]
+    bundle = tmp_path / "in" / "p1.json"
+    bundle.parent.mkdir()
+    bundle.write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": r} for r in resources],
+            }
+        )
+    )
+    review([bundle.parent], tmp_path / "out", workers=1, site=s.site, site_timezone=s.site_timezone)
+    (line,) = [
+        x
+        for x in read_ndjson(tmp_path / "out" / "cards.ndjson")
+        if x["hook"] == "encounter-discharge"
+    ]
+    discharge = {
+        **request,
+        "hook": "encounter-discharge",
+        "context": {**request["context"], "encounterId": "e1"},
+        "prefetch": {**prefetch, "encounter": encounter},
+    }
+    async with serve_settings(s) as client:
+        served = await client.post("/cds-services/back-spasm-encounter-discharge", json=discharge)
+    assert served.status_code == 200, served.text
+    assert comparable(line["cards"]) == comparable(served.json()["cards"])
+    (card,) = [c for c in line["cards"] if c["source"]["topic"]["code"] == "urgent-sign"]
+    assert "Observation/t-local" in card["detail"] and "Observation/t-recent" not in card["detail"]
