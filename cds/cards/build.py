@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cds.cards.actions import build_action_resource
@@ -28,6 +29,10 @@ class CardContext:
     draft_orders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     issues: Sequence[DataIssue] = ()
     new_uuid: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    tz: tzinfo = UTC
+    """The site's zone (setting ``site_timezone``)."""
+    now: datetime | None = None
+    """The evaluation time."""
 
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:

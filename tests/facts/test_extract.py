@@ -9,7 +9,7 @@ care about is kept as an unreadable fact with a note, never dropped in silence.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -158,9 +158,21 @@ def test_partial_dates_are_read_as_their_last_moment() -> None:
     assert f_old.age_h == round((NOW - end.replace(month=10, day=31)) / timedelta(hours=1), 2)
 
 
-def test_missing_time_zone_is_read_in_the_evaluation_zone() -> None:
+def test_missing_time_zone_is_read_in_the_site_zone() -> None:
     (fact,) = by_vs(facts_of(observation(when="2026-11-26T08:00:00")), "fever_temperature_obs")
     assert fact.age_h == 4.0 and fact.time_known and "time zone" in (fact.note or "")
+
+
+def test_missing_time_zone_is_read_in_the_site_zone_not_the_evaluation_zone() -> None:
+    """The evaluation time in UTC, the site in Chicago (UTC-6 in November): 08:00 at the site
+    is 14:00 UTC, two hours before a 16:00 UTC evaluation (not eight)."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+    ctx = FactContext(now, PACK.index, PACK.canonical_units, site_tz=ZoneInfo("America/Chicago"))
+    facts = extract_facts([observation(when="2026-11-26T08:00:00")], [], ctx).facts
+    (fact,) = by_vs(facts, "fever_temperature_obs")
+    assert fact.age_h == 2.0
 
 
 def test_unreadable_time_is_unknown_with_a_note() -> None:
