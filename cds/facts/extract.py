@@ -20,6 +20,7 @@ import orjson
 from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.times import age_in_years, epoch_microseconds, hours_from, read_time
 from cds.pack.valuesets import Coding, ValueSetIndex
@@ -72,7 +73,10 @@ def extract_facts(
         _extract_one(res, ctx, out, lookup, draft=False)
     for res in drafts:
         _extract_one(res, ctx, out, lookup, draft=True)
-    return Extraction(_mark_latest(_dedupe(out.facts)), out.issues)
+    facts = _dedupe(out.facts)
+    patient = next((r for r in recorded if r.get("resourceType") == "Patient"), None)
+    facts += derived_egfr_facts(facts, patient, ctx)  # creatinine without an eGFR: CKD-EPI 2021
+    return Extraction(_mark_latest(facts), out.issues)
 
 
 def _extract_one(
