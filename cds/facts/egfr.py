@@ -45,7 +45,7 @@ def ckd_epi_2021(creatinine_mg_dl: float, age_years: float, sex: Sex) -> float:
         raise ValueError(f"CKD-EPI 2021 is an adult equation; age {age_years} is under 18")
     kappa, alpha = (0.7, -0.241) if sex == "female" else (0.9, -0.302)
     ratio = creatinine_mg_dl / kappa
-    egfr = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years
+    egfr: float = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years
     return egfr * 1.012 if sex == "female" else egfr
 
 
@@ -104,7 +104,7 @@ def derived_egfr_facts(
         value = ckd_epi_2021(newest.value, age_then, sex)
     except ValueError:
         return []
-    shown = f"{newest.value:g}"
+    shown = f"{round(newest.value, 2):g}"
     return [
         Fact(
             kind="observation",
@@ -113,7 +113,7 @@ def derived_egfr_facts(
             display=f"eGFR computed from creatinine {shown} mg/dL (CKD-EPI 2021)",
             value=round(value, 1),
             unit=EGFR_UNIT,
-            source_value=newest.source_value,
+            source_value=f"{value:.0f} mL/min/1.73 m2 (from creatinine {newest.source_value})",
             time=newest.time,
             age_h=newest.age_h,
             time_known=True,
