@@ -1085,6 +1085,18 @@ SCENARIOS: list[Scenario] = [
         observations=[vital("gcsv", "9270-0", 4, "{score}", "{score}", "GCS verbal")],
     ),
     Scenario(
+        "gcs-eye-3-motor-5-card",
+        PV,
+        "Back pain; GCS eye opening 3 and motor 5 recorded without a total: opens eyes only to "
+        "voice and does not obey commands, an emergency.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            vital("gcse", "9267-6", 3, "{score}", "{score}", "GCS eye opening"),
+            vital("gcsm", "9268-4", 5, "{score}", "{score}", "GCS motor"),
+        ],
+    ),
+    Scenario(
         "avpu-voice-card",
         PV,
         "Back pain; level of responsiveness (AVPU) answered 'Voice' an hour ago: not alert, an "

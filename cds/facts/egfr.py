@@ -113,7 +113,7 @@ def derived_egfr_facts(
             display=f"eGFR computed from creatinine {shown} mg/dL (CKD-EPI 2021)",
             value=round(value, 1),
             unit=EGFR_UNIT,
-            source_value=f"{value:.0f} mL/min/1.73 m2 (from creatinine {newest.source_value})",
+            source_value=f"{value:.0f} mL/min/1.73 m2",
             time=newest.time,
             age_h=newest.age_h,
             time_known=True,
