@@ -1069,6 +1069,17 @@ SCENARIOS: list[Scenario] = [
         observations=[vital("gcs", "9269-2", 12, "{score}", "{score}", "Glasgow coma score total")],
     ),
     Scenario(
+        "gcs-13-no-unit-card",
+        PV,
+        "Back pain; Glasgow coma score total 13 sent with no unit at all (a score is unitless): "
+        "read as 13, an emergency.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            observation("gcs", "9269-2", 13, "", None, ago(hours=2), display="GCS total")
+        ],
+    ),
+    Scenario(
         "gcs-15-none",
         PV,
         "Back pain; Glasgow coma score total 15: fully alert, no card.",

@@ -334,6 +334,8 @@ def _quantity(
     try:
         number = units.parse_decimal(raw_value)
         found = units.canonical_unit(unit, code)
+        if found is None and canonical == "{score}":  # scores (GCS) are unitless: often no unit
+            found = canonical
         if found is None:
             return None, None, source, f"value {source} has no unit"
         value = units.to_number(units.convert(number, found, canonical))
