@@ -40,6 +40,7 @@ def words(text: str) -> set[str]:
         ("IVDU", "iv_drug_use"),
         ("Injection drug use", "iv_drug_use"),
         ("HIV", "immunosuppression"),
+        ("Immunodeficiency due to drugs", "immunosuppression"),
         ("Osteoporosis", "osteoporosis"),
         ("Assaulted", "external_cause_injury"),
         ("prednisone 20 mg tablet", "immunosuppressant_med"),
@@ -76,6 +77,9 @@ def test_words_match(text: str, valueset: str) -> None:
         ("Screening for malignant neoplasm of colon", "malignancy"),
         ("Family history of cancer", "malignancy"),
         ("hearing aids", "immunosuppression"),  # AIDS only in capitals
+        ("Encounter for screening for human immunodeficiency virus [HIV]", "immunosuppression"),
+        ("Contact with and (suspected) exposure to HIV", "immunosuppression"),
+        ("LOC: alert", "syncope_loc"),  # LOC is also "level of consciousness"
         ("hydrocortisone 1% cream", "immunosuppressant_med"),  # topical, not systemic
         ("Aspirin EC 81 mg", "nsaid"),  # antiplatelet dose: never an NSAID to swap
         ("Aspirin 81 mg", "nsaid"),
