@@ -20,6 +20,7 @@ import orjson
 from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.times import (
     age_in_years,
@@ -137,6 +138,8 @@ def extract_facts(
     facts = out.facts
     if out.refuted:
         facts = [f for f in facts if not (f.by_text and f.valueset in out.refuted)]
+    patient = next((r for r in recorded if r.get("resourceType") == "Patient"), None)
+    facts += derived_egfr_facts(facts, patient, ctx)  # creatinine without an eGFR: CKD-EPI 2021
     return Extraction(_mark_latest(facts), out.issues)
 
 
@@ -551,6 +554,8 @@ def _quantity(
             number, found = number * 100, canonical  # SpO2 0.97 ("1", "{ratio}") is 97 %
         else:
             found = units.canonical_unit(unit, code)
+        if found is None and canonical == "{score}":  # scores (GCS) are unitless: often no unit
+            found = canonical
         if found is None:
             if vs not in IMPLIED_UNIT:
                 return None, None, source, f"value {source} has no unit"

@@ -55,9 +55,27 @@ _MMOL_PER_MOL = "mmol/mol"
 _KG = "kg"
 _LB = "[lb_av]"
 _G = "g"
+_SCORE = "{score}"
+_MG_DL = "mg/dL"
+_UMOL_L = "umol/L"
 
 _CANONICAL = frozenset(
-    {_CEL, _DEG_F, _KELVIN, _PER_MIN, _PERCENT, _EGFR, _ML_PER_MIN, _MMOL_PER_MOL, _KG, _LB, _G}
+    {
+        _CEL,
+        _DEG_F,
+        _KELVIN,
+        _PER_MIN,
+        _PERCENT,
+        _EGFR,
+        _ML_PER_MIN,
+        _MMOL_PER_MOL,
+        _KG,
+        _LB,
+        _G,
+        _SCORE,
+        _MG_DL,
+        _UMOL_L,
+    }
 )
 
 # Spellings matched case-sensitively, keyed with all whitespace removed. These are short symbols
@@ -144,6 +162,18 @@ _FOLDED: dict[str, str] = {
     "pounds": _LB,
     "gram": _G,
     "grams": _G,
+    # Scores (Glasgow coma score): a UCUM annotation, unitless.
+    "{score}": _SCORE,
+    "{scoreof}": _SCORE,
+    "score": _SCORE,
+    "{points}": _SCORE,
+    "points": _SCORE,
+    # Serum creatinine: conventional and SI units (NFKC turns the micro sign µ into Greek μ).
+    "mg/dl": _MG_DL,
+    "umol/l": _UMOL_L,
+    "µmol/l": _UMOL_L,
+    "μmol/l": _UMOL_L,
+    "micromol/l": _UMOL_L,
 }
 
 # Private context: enough digits that the intermediate steps of any conversion are exact for
@@ -155,6 +185,8 @@ _CONTEXT = Context(
 )
 _STEP = Decimal("0.0001")
 _MAX_NUMBER = Decimal("1e12")
+
+_CREATININE_UMOL_PER_MG_DL = Decimal("88.42")
 
 # IFCC-NGSP master equation: NGSP% = 0.09148 × IFCC(mmol/mol) + 2.152.
 _NGSP_SLOPE = Decimal("0.09148")
@@ -220,6 +252,11 @@ _CONVERSIONS: dict[tuple[str, str], Callable[[Decimal], Decimal]] = {
     # Labs report eGFR already normalised to 1.73 m² even when they label it plain mL/min, so
     # the value is taken as is. The reverse is not offered: nothing should de-normalise it.
     (_ML_PER_MIN, _EGFR): _same,
+    # mg/dL <-> µmol/L is a mass/amount conversion that depends on the analyte. The only value
+    # set the packs compare in mg/dL is serum creatinine (113.12 g/mol: 1 mg/dL = 88.42 µmol/L,
+    # the factor the CKD-EPI papers use); another analyte in µmol/L would need its own factor.
+    (_UMOL_L, _MG_DL): lambda v: v / _CREATININE_UMOL_PER_MG_DL,
+    (_MG_DL, _UMOL_L): lambda v: v * _CREATININE_UMOL_PER_MG_DL,
 }
 
 # What FHIR allows for a decimal (plus a leading "+" and a bare leading/trailing point, which

@@ -195,6 +195,11 @@ def cross_check(pack: Pack) -> list[str]:
         if rule.enabled_by and rule.enabled_by not in settings:
             problems.append(f"{where}: unknown setting '{rule.enabled_by}'")
         problems += _negation_conflicts(pack, rule)
+    problems += [
+        f"unused_valuesets.{vs}: unknown value set '{vs}'"
+        for vs in spec.unused_valuesets
+        if vs not in pack.valuesets
+    ]
     rule_ids = set(pack.rules)
     if len(rule_ids) != len(spec.rules):
         problems.append("rule ids are not unique")

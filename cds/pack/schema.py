@@ -205,6 +205,9 @@ class PackFile(Strict):
     """The pack speaks only about patients matching one of these; everyone else gets no cards."""
     criteria: dict[str, Pattern] = {}
     rules: list[Rule]
+    unused_valuesets: dict[str, str] = {}
+    """Value sets no rule uses on purpose, each with the reason (the contract asks that every
+    danger-sign value set be used by a rule or the pack say why not)."""
 
 
 class VsCode(Strict):

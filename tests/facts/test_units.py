@@ -124,7 +124,7 @@ def test_canonical_unit_none_when_nothing_given(unit: str | None, code: str | No
 @pytest.mark.parametrize(
     ("unit", "code"),
     [
-        ("mg/dL", None),
+        ("mg/kg", None),
         ("furlongs", None),
         ("k", None),  # lowercase k is not kelvin
         ("c", None),
