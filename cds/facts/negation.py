@@ -36,6 +36,7 @@ POST_WINDOW = 4
 """Words between a phrase and a post-trigger ("saddle anesthesia was ruled out")."""
 
 _PRIORITY: tuple[Assertion, ...] = ("negated", "uncertain", "family", "historical")
+_RANK: dict[Assertion, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
 
 Kind = Literal[
     "negated", "uncertain", "historical", "family", "pseudo", "end", "end-family", "end-present"
@@ -424,6 +425,17 @@ def _assertion(text: str, start: int, end: int) -> Assertion:
     reading = read(text)
     if not reading.triggers:
         return "affirmed"
+    said = _at(text, reading, start, end)
+    if any(start < t.start and t.end <= end for t in reading.triggers):
+        # a long match ("back ... no spasm") is also judged where it ends
+        tail = max((m.start() for m in _WORD.finditer(text, start, end)), default=start)
+        if tail > start:
+            other = _at(text, reading, tail, end)
+            said = min(said, other, key=_RANK.__getitem__)
+    return said
+
+
+def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
     lo, hi = next(((a, b) for a, b in reading.sentences if a <= start < b), (0, len(text)))
     near = [t for t in reading.triggers if lo <= t.start and t.end <= hi]
     found = _before(text, [t for t in near if t.end <= start], start)
