@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
@@ -44,8 +45,8 @@ Kind = Literal[
 Direction = Literal["pre", "post", "both", "-"]
 
 # (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
-# words; where two start at one place the one of more words wins ("no history of" over "no", "not ruled out" over
-# "not" and "ruled out", "family history of" over "history of").
+# words; where two start at one place the one of more words wins ("no history of" over "no",
+# "not ruled out" over "not" and "ruled out", "family history of" over "history of").
 LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- negation before the phrase
     (
@@ -313,7 +314,8 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "prior to",
             "history of present illness",
             "hpi",
-            r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)[ -]?(?:years?|yrs?|months?)[ -]?old",
+            r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+            r"[ -]?(?:years?|yrs?|months?)[ -]?old",
             "y/o",
             "yo",
             "the past",
@@ -386,17 +388,43 @@ _ENTRIES: list[tuple[str, Kind, Direction]] = sorted(
     ((p, kind, d) for phrases, kind, d in LEXICON for p in phrases),
     key=lambda e: (-e[0].count(" "), -len(e[0])),
 )
-_WORD_START = r"(?<![\w/])"
-_TRIGGERS = re.compile(
-    "|".join(
-        ("" if p.startswith(":") else _WORD_START) + f"({p})(?![\\w/])" for p, _, _ in _ENTRIES
-    ),
-    re.IGNORECASE,
-)
+# One alternation without groups (far faster in ``re`` than one group per entry); which entry
+# matched is then looked up by the matched words.
+_ALTERNATION = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if not p.startswith(":"))
+_COLON = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p.startswith(":"))
+_TRIGGERS = re.compile(rf"(?<![\w/])(?:{_ALTERNATION})(?![\w/])|{_COLON}")
+_TRIGGERS_ANY_CASE = re.compile(_TRIGGERS.pattern, re.IGNORECASE)
+_COMPILED = [re.compile(p) for p, _, _ in _ENTRIES]
+
+
+def _literals() -> dict[str, int]:
+    """Plain phrases → their entry, where no earlier entry matches the same words."""
+    out: dict[str, int] = {}
+    for i, (phrase, _, _) in enumerate(_ENTRIES):
+        literal = re.fullmatch(r"[a-z/' -]+", phrase) is not None
+        if literal and not any(r.fullmatch(phrase) for r in _COMPILED[:i]):
+            out.setdefault(phrase, i)
+    return out
+
+
+_LITERAL = _literals()
+
+
+def _entry(matched: str) -> tuple[str, Kind, Direction]:
+    """The lexicon entry the alternation chose for ``matched`` (the first that matches it)."""
+    i = _LITERAL.get(matched)
+    if i is None:
+        i = next(j for j, r in enumerate(_COMPILED) if r.fullmatch(matched))
+    return _ENTRIES[i]
+
+
+_STOPS = re.compile(r"[?.;!|\n]")
 _WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
 _LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
-_ABBREVIATIONS = re.compile(r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I)
+_ABBREVIATIONS = re.compile(
+    r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,24 +474,28 @@ def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
 @lru_cache(maxsize=16_384)
 def read(text: str) -> Reading:
     """Sentence bounds and triggers of a text (remembered: records repeat their words)."""
+    low = text.lower()
+    finder = _TRIGGERS
+    if len(low) != len(text):  # a character whose lower case is longer: keep the positions
+        low, finder = text, _TRIGGERS_ANY_CASE
     triggers: list[Trigger] = []
-    for m in _TRIGGERS.finditer(text):
-        assert m.lastindex is not None
-        _, kind, direction = _ENTRIES[m.lastindex - 1]
+    for m in finder.finditer(low):
+        _, kind, direction = _entry(m.group().lower())
         triggers.append(Trigger(m.start(), m.end(), kind, direction))
     bounds: list[int] = []
-    for i, ch in enumerate(text):
-        if ch == "?":
+    for m in _STOPS.finditer(text):
+        i = m.start()
+        if text[i] == "?":
             if _query_before(text, i):
                 triggers.append(Trigger(i, i + 1, "uncertain", "pre"))  # "? cauda equina"
             else:
                 triggers.append(Trigger(i, i + 1, "uncertain", "post"))  # "cauda equina?"
                 bounds.append(i + 1)
-        elif ch in ";!|\n" or (ch == "." and _ends_sentence(text, i)):
+        elif text[i] != "." or _ends_sentence(text, i):
             bounds.append(i + 1)
     triggers.sort(key=lambda t: t.start)
     edges = [0, *bounds, len(text)]
-    sentences = tuple((a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a)
+    sentences = tuple((a, b) for a, b in pairwise(edges) if b > a)
     return Reading(sentences or ((0, len(text)),), tuple(triggers))
 
 
@@ -473,7 +505,7 @@ def _query_before(text: str, i: int) -> bool:
     after = text[i + 1 :].lstrip(" ")
     if not after or not after[0].isalnum():
         return False
-    return i == 0 or not text[i - 1].isalnum() and text[i - 1] not in ")]"
+    return i == 0 or (not text[i - 1].isalnum() and text[i - 1] not in ")]")
 
 
 def _ends_sentence(text: str, i: int) -> bool:

@@ -39,9 +39,7 @@ class ValueSetIndex:
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
-    _memo: dict[tuple[tuple[Coding, ...], str], tuple[tuple[str, bool], ...]] = field(
-        default_factory=dict
-    )
+    _memo: dict[tuple[tuple[Coding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
@@ -76,7 +74,7 @@ class ValueSetIndex:
 
     def match(self, codings: Iterable[Coding], text: str = "") -> set[str]:
         """Every value set that any coding, or the concept's affirmed words, belongs to."""
-        return set(self.match_detail(codings, text))
+        return set(self._remembered(codings, text))
 
     def match_detail(self, codings: Iterable[Coding], text: str = "") -> dict[str, bool]:
         """Value set → True when a code matched it, False when only affirmed words did.
@@ -84,13 +82,17 @@ class ValueSetIndex:
         Records repeat the same concepts endlessly (every heart rate carries 8867-4), so
         answers are remembered; the memo is bounded.
         """
+        return dict(self._remembered(codings, text))
+
+    def _remembered(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
+        """The memo's own answer: callers copy it."""
         key = (tuple(codings), text)
         hit = self._memo.get(key)
         if hit is None:
             if len(self._memo) > 50_000:
                 self._memo.clear()
-            hit = self._memo[key] = tuple(sorted(self._match(key[0], text).items()))
-        return dict(hit)
+            hit = self._memo[key] = self._match(key[0], text)
+        return hit
 
     def _match(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
         found: dict[str, bool] = {}
