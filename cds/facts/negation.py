@@ -110,7 +110,11 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "(?:is|was) denied",
             "unlikely",
             "none",
+            # a form's answer: "Fever: no", "Saddle anesthesia - none", "Fever (-)"
             ":(?: )?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            ": ?-(?=[ ]*(?:[.,;|\n]|$))",
+            " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            r"\((?:-|neg|negative|no|absent)\)",
         ),
         "negated",
         "post",
@@ -390,8 +394,8 @@ _ENTRIES: list[tuple[str, Kind, Direction]] = sorted(
 )
 # One alternation without groups (far faster in ``re`` than one group per entry); which entry
 # matched is then looked up by the matched words.
-_ALTERNATION = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if not p.startswith(":"))
-_COLON = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p.startswith(":"))
+_ALTERNATION = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] not in ": ")
+_COLON = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] in ": ")
 _TRIGGERS = re.compile(rf"(?<![\w/])(?:{_ALTERNATION})(?![\w/])|{_COLON}")
 _TRIGGERS_ANY_CASE = re.compile(_TRIGGERS.pattern, re.IGNORECASE)
 _COMPILED = [re.compile(p) for p, _, _ in _ENTRIES]

@@ -42,6 +42,13 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("Cauda equina was ruled out", "Cauda equina", "negated"),
         ("Saddle anesthesia absent", "Saddle anesthesia", "negated"),
         ("Fever: no", "Fever", "negated"),
+        ("Saddle anesthesia - none", "Saddle anesthesia", "negated"),
+        ("Saddle anesthesia: -", "Saddle anesthesia", "negated"),
+        ("Urinary retention (-)", "Urinary retention", "negated"),
+        ("Urinary retention (+)", "Urinary retention", "affirmed"),
+        ("Saddle anesthesia: yes", "Saddle anesthesia", "affirmed"),
+        ("Back pain - no saddle anesthesia", "Back pain", "affirmed"),
+        ("Back pain - no saddle anesthesia", "saddle anesthesia", "negated"),
         ("Cauda equina not excluded", "Cauda equina", "uncertain"),
         # a one-word post-trigger that modifies what follows it is not about the phrase
         ("Low back pain with negative straight leg raise", "Low back pain", "affirmed"),
