@@ -392,7 +392,8 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "fever-preliminary-or-error-none",
         PV,
-        "Back pain; a preliminary 39.2 Cel and an entered-in-error 39.0 Cel: neither counts.",
+        "Back pain; a preliminary 39.2 Cel and an entered-in-error 39.0 Cel: neither is an urgent "
+        "sign; the unverified 39.2 is named in a data-check card.",
         ["URG4"],
         conditions=[back_pain()],
         observations=[

@@ -93,6 +93,10 @@ class Pattern(Strict):
     draft: bool | None = None
     understood: bool = True
     """Patterns match readable facts unless they ask for unreadable ones explicitly."""
+    verified: bool | Literal["any"] = True
+    """Observation readings nobody has validated yet (status preliminary or registered) are
+    ``verified: false``; patterns match verified readings only unless they say ``false`` or
+    ``any``."""
     only_hooks: list[Hook] | None = None
     """Outside these hooks the pattern is left out of the rule (e.g. the draft-order half of
     a caution that, at discharge, stands on the patient's conditions alone)."""

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion
 from cds.pack.schema import ValueSet
 
@@ -40,7 +40,7 @@ class ValueSetIndex:
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
     _memo: dict[tuple[tuple[Coding, ...], str], dict[str, bool]] = field(default_factory=dict)
-    concepts: dict[object, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
     @classmethod
@@ -98,7 +98,7 @@ class ValueSetIndex:
         found: dict[str, bool] = {}
         words = [text] if text else []
         for coding in codings:
-            system = normalize_system(coding.system)
+            system = infer_system(normalize_system(coding.system), coding.code)
             code = normalize_code(system, coding.code) if coding.code else ""
             hits: set[str] = set()
             if code:
