@@ -157,6 +157,8 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
         for key in ("title", "unit", "notes"):
             if getattr(extra, key) is not None:
                 base[key] = getattr(extra, key)
+        if "acute" in extra.model_fields_set:
+            base["acute"] = extra.acute
         out[vs_id] = _model(root / "valuesets.json", ValueSet, {"id": vs_id, **base})
     return out
 

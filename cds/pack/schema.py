@@ -236,6 +236,9 @@ class ValueSetAddition(Strict):
     """Case-insensitive regular expressions matched against display and text."""
     unit: str | None = None
     """Canonical unit of an observation value set; values are converted to it."""
+    acute: bool = False
+    """A current sign or symptom: words saying "history of ..." do not make it (a chronic
+    condition's history still does)."""
     notes: str | None = None
 
     @field_validator("text")

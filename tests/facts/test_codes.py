@@ -98,7 +98,9 @@ def test_match_detail_says_code_or_words() -> None:
     assert index.match_detail([Coding(ICD10CM, "R55")]) == {"syncope_loc": True}
     assert index.match_detail([], "fainted") == {"syncope_loc": False}
     assert index.match_detail([Coding("", "", "Syncope")]) == {"syncope_loc": False}
-    both = index.match_detail([Coding(ICD10CM, "R55", "fever")])
+    # a coded coding's display names its code: not read as words (the concept's text is)
+    assert index.match_detail([Coding(ICD10CM, "R55", "fever")]) == {"syncope_loc": True}
+    both = index.match_detail([Coding(ICD10CM, "R55")], "fever")
     assert both == {"syncope_loc": True, "fever_condition": False}
-    assert index.match([Coding(ICD10CM, "R55", "fever")]) == set(both)
+    assert index.match([Coding(ICD10CM, "R55")], "fever") == set(both)
     assert index.match_detail([Coding("", "8867-4")]) == {"heart_rate_obs": True}
