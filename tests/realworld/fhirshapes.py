@@ -33,6 +33,7 @@ COND_VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 DAR = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 EPIC_FLOWSHEET = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"
 EPIC_DX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.728286"
+EPIC_SEX = "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.130.657370.19999000"
 CERNER_72 = "https://fhir.cerner.com/ec2458f2-1e24-41c8-b71b-0e701af7583d/codeSet/72"
 CERNER_400 = "https://fhir.cerner.com/ec2458f2-1e24-41c8-b71b-0e701af7583d/nomenclature"
 
@@ -110,17 +111,30 @@ def patient(pid: str, style: str = "epic") -> Json:
         "resourceType": "Patient",
         "id": pid,
         "identifier": [
-            {"use": "usual", "system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.14",
-             "value": "E" + str(_h(pid) % 100000)}
+            {
+                "use": "usual",
+                "system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.14",
+                "value": "E" + str(_h(pid) % 100000),
+            }
         ],
         "active": True,
-        "name": [{"use": "official", "text": "Realworld Test", "family": "Test",
-                  "given": ["Realworld"]}],
+        "name": [
+            {"use": "official", "text": "Realworld Test", "family": "Test", "given": ["Realworld"]}
+        ],
         "gender": "female",
         "birthDate": "1984-07-19",
         "extension": [
-            {"url": "http://open.epic.com/FHIR/StructureDefinition/extension/legal-sex",
-             "valueCodeableConcept": {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.130.657370.19999000", "code": "female"}]}}
+            {
+                "url": "http://open.epic.com/FHIR/StructureDefinition/extension/legal-sex",
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": EPIC_SEX,
+                            "code": "female",
+                        }
+                    ]
+                },
+            }
         ],
     }
 
@@ -131,14 +145,33 @@ def patient(pid: str, style: str = "epic") -> Json:
 VITALS: dict[str, tuple[str, str, str, str, str]] = {
     "hr": ("8867-4", "Heart rate", "8", "703511", "/min"),
     "rr": ("9279-1", "Respiratory rate", "9", "703540", "/min"),
-    "spo2": ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "10", "703498", "%"),
+    "spo2": (
+        "59408-5",
+        "Oxygen saturation in Arterial blood by Pulse oximetry",
+        "10",
+        "703498",
+        "%",
+    ),
     "temp": ("8310-5", "Body temperature", "6", "703558", "Cel"),
     "gcs": ("9269-2", "Glasgow coma score total", "1570", "703473", "{score}"),
     "avpu": ("67775-7", "Level of responsiveness (AVPU)", "3040", "4157461", ""),
 }
-EPIC_LABEL = {"hr": "Pulse", "rr": "Resp", "spo2": "SpO2", "temp": "Temp", "gcs": "Glasgow Coma Scale Score", "avpu": "AVPU"}
-CERNER_LABEL = {"hr": "Peripheral Pulse Rate", "rr": "Respiratory Rate", "spo2": "SpO2",
-                "temp": "Temperature Oral", "gcs": "Glasgow Coma Score", "avpu": "Level of Consciousness"}
+EPIC_LABEL = {
+    "hr": "Pulse",
+    "rr": "Resp",
+    "spo2": "SpO2",
+    "temp": "Temp",
+    "gcs": "Glasgow Coma Scale Score",
+    "avpu": "AVPU",
+}
+CERNER_LABEL = {
+    "hr": "Peripheral Pulse Rate",
+    "rr": "Respiratory Rate",
+    "spo2": "SpO2",
+    "temp": "Temperature Oral",
+    "gcs": "Glasgow Coma Score",
+    "avpu": "Level of Consciousness",
+}
 UNIT_TEXT = {"/min": "/min", "%": "%", "Cel": "Cel", "{score}": "{score}", "": ""}
 
 
@@ -147,7 +180,12 @@ def vital_code(kind: str, style: str = "epic", *, loinc: str | None = None) -> J
     code = loinc or code
     if style == "cerner":
         codings: list[Json] = [
-            {"system": CERNER_72, "code": cerner_id, "display": CERNER_LABEL[kind], "userSelected": True},
+            {
+                "system": CERNER_72,
+                "code": cerner_id,
+                "display": CERNER_LABEL[kind],
+                "userSelected": True,
+            },
             {"system": LOINC, "code": code, "display": display, "userSelected": False},
         ]
         return {"coding": codings, "text": CERNER_LABEL[kind]}
@@ -156,11 +194,15 @@ def vital_code(kind: str, style: str = "epic", *, loinc: str | None = None) -> J
         {"system": LOINC, "code": code, "display": display},
     ]
     if kind == "spo2":  # Epic sends both pulse-oximetry codes
-        codings.append({"system": LOINC, "code": "2708-6", "display": "Oxygen saturation in Arterial blood"})
+        codings.append(
+            {"system": LOINC, "code": "2708-6", "display": "Oxygen saturation in Arterial blood"}
+        )
     return {"coding": codings, "text": EPIC_LABEL[kind]}
 
 
-def quantity(value: Any, unit: str | None, code: str | None = None, system: str | None = UCUM) -> Json:
+def quantity(
+    value: Any, unit: str | None, code: str | None = None, system: str | None = UCUM
+) -> Json:
     q: Json = {"value": value}
     if unit is not None:
         q["unit"] = unit
@@ -194,8 +236,13 @@ def obs(
     "valueInteger"/"valueString"/"valueCodeableConcept" put `value` as given."""
     loinc_unit = VITALS[kind][4]
     if unit == "auto":
-        unit = {"/min": "/min" if style == "epic" else "bpm" if kind == "hr" else "br/min",
-                "%": "%", "Cel": "Cel" if style == "epic" else "DegC", "{score}": "{score}", "": ""}[loinc_unit]
+        unit = {
+            "/min": "/min" if style == "epic" else "bpm" if kind == "hr" else "br/min",
+            "%": "%",
+            "Cel": "Cel" if style == "epic" else "DegC",
+            "{score}": "{score}",
+            "": "",
+        }[loinc_unit]
     if ucum == "auto":
         ucum = loinc_unit
     resource: Json = {"resourceType": "Observation"}
@@ -207,14 +254,19 @@ def obs(
     resource["meta"] = {"lastUpdated": at(lu - 0.05 if lu > 0.05 else lu)}
     resource["status"] = status
     resource["category"] = [
-        {"coding": [{"system": OBS_CAT, "code": "vital-signs", "display": "Vital Signs"}], "text": "Vital Signs"}
+        {
+            "coding": [{"system": OBS_CAT, "code": "vital-signs", "display": "Vital Signs"}],
+            "text": "Vital Signs",
+        }
     ]
     resource["code"] = code if code is not None else vital_code(kind, style)
     resource["subject"] = {"reference": f"Patient/{pid}"}
     resource["effectiveDateTime"] = at(hours_ago, zone)
     resource["issued"] = at(hours_ago - 0.02 if hours_ago > 0.02 else hours_ago)
     if absent is not None:
-        resource["dataAbsentReason"] = {"coding": [{"system": DAR, "code": absent, "display": absent.title()}]}
+        resource["dataAbsentReason"] = {
+            "coding": [{"system": DAR, "code": absent, "display": absent.title()}]
+        }
     elif value_key == "valueQuantity":
         resource["valueQuantity"] = quantity(value, unit, ucum or None)
     else:
@@ -226,31 +278,48 @@ def obs(
     return resource
 
 
-def component(kind: str, value: Any, *, style: str = "epic", loinc: str | None = None,
-              unit: str | None = None) -> Json:
+def component(
+    kind: str, value: Any, *, style: str = "epic", loinc: str | None = None, unit: str | None = None
+) -> Json:
     u = VITALS[kind][4]
-    return {"code": vital_code(kind, style, loinc=loinc),
-            "valueQuantity": quantity(value, unit or ("bpm" if u == "/min" and kind == "hr" else u), u)}
+    return {
+        "code": vital_code(kind, style, loinc=loinc),
+        "valueQuantity": quantity(value, unit or ("bpm" if u == "/min" and kind == "hr" else u), u),
+    }
 
 
-def panel(pid: str, components: Sequence[Json], *, loinc: str = "85353-1",
-          display: str = "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel",
-          hours_ago: float = 2, zone: str | None = "Z", status: str = "final",
-          oid: str | None = "auto", seed: str = "") -> Json:
+def panel(
+    pid: str,
+    components: Sequence[Json],
+    *,
+    loinc: str = "85353-1",
+    display: str = "Vital signs, weight, height, head circumference, oxygen saturation and BMI"
+    " panel",
+    hours_ago: float = 2,
+    zone: str | None = "Z",
+    status: str = "final",
+    oid: str | None = "auto",
+    seed: str = "",
+) -> Json:
     resource: Json = {"resourceType": "Observation"}
     if oid == "auto":
         oid = new_id(f"{pid}/panel/{loinc}/{hours_ago}/{seed}")
     if oid is not None:
         resource["id"] = oid
-    resource.update({
-        "meta": {"lastUpdated": at(hours_ago)},
-        "status": status,
-        "category": [{"coding": [{"system": OBS_CAT, "code": "vital-signs"}]}],
-        "code": {"coding": [{"system": LOINC, "code": loinc, "display": display}], "text": display},
-        "subject": {"reference": f"Patient/{pid}"},
-        "effectiveDateTime": at(hours_ago, zone),
-        "component": list(components),
-    })
+    resource.update(
+        {
+            "meta": {"lastUpdated": at(hours_ago)},
+            "status": status,
+            "category": [{"coding": [{"system": OBS_CAT, "code": "vital-signs"}]}],
+            "code": {
+                "coding": [{"system": LOINC, "code": loinc, "display": display}],
+                "text": display,
+            },
+            "subject": {"reference": f"Patient/{pid}"},
+            "effectiveDateTime": at(hours_ago, zone),
+            "component": list(components),
+        }
+    )
     return resource
 
 
@@ -284,20 +353,37 @@ def condition(
         resource["id"] = cid
     resource["meta"] = {"lastUpdated": at((onset_hours or recorded_hours or 1) * 0.5)}
     if clinical is not None:
-        resource["clinicalStatus"] = {"coding": [{"system": COND_CLIN, "code": clinical}],
-                                      **({"text": clinical.title()} if style == "cerner" else {})}
+        resource["clinicalStatus"] = {
+            "coding": [{"system": COND_CLIN, "code": clinical}],
+            **({"text": clinical.title()} if style == "cerner" else {}),
+        }
     if verification is not None:
         resource["verificationStatus"] = {"coding": [{"system": COND_VER, "code": verification}]}
     cat = {"coding": [{"system": COND_CAT, "code": category}]}
     if style == "epic" and category == "problem-list-item":
-        cat["coding"].append({"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.300", "code": "1", "display": "Problem List Item"})
+        cat["coding"].append(
+            {
+                "system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.300",
+                "code": "1",
+                "display": "Problem List Item",
+            }
+        )
     resource["category"] = [cat]
     code: Json = {}
     if codings:
-        code["coding"] = [{**({"system": s} if s else {}), "code": c, **({"display": d} if d else {})}
-                          for s, c, d in codings]
+        code["coding"] = [
+            {**({"system": s} if s else {}), "code": c, **({"display": d} if d else {})}
+            for s, c, d in codings
+        ]
         if style == "epic" and text is None:
-            code["coding"].insert(0, {"system": EPIC_DX, "code": str(_h(codings[0][1]) % 900000), "display": codings[0][2]})
+            code["coding"].insert(
+                0,
+                {
+                    "system": EPIC_DX,
+                    "code": str(_h(codings[0][1]) % 900000),
+                    "display": codings[0][2],
+                },
+            )
     if text is not None:
         code["text"] = text
     elif codings:
@@ -323,20 +409,31 @@ def lbp(pid: str, style: str = "epic", **kw: Any) -> Json:
 # --- Medications, orders, encounter -----------------------------------------------------------
 
 
-def med_request(pid: str, rxcui: str, display: str, *, status: str = "active", intent: str = "order",
-                mid: str | None = "auto", hours_ago: float = days(2), text: str | None = None) -> Json:
+def med_request(
+    pid: str,
+    rxcui: str,
+    display: str,
+    *,
+    status: str = "active",
+    intent: str = "order",
+    mid: str | None = "auto",
+    hours_ago: float = days(2),
+    text: str | None = None,
+) -> Json:
     resource: Json = {"resourceType": "MedicationRequest"}
     if mid == "auto":
         mid = new_id(f"{pid}/mr/{rxcui}/{status}")
     if mid is not None:
         resource["id"] = mid
-    resource.update({
-        "status": status,
-        "intent": intent,
-        "medicationCodeableConcept": cc((RXNORM, rxcui, display), text=text or display),
-        "subject": {"reference": f"Patient/{pid}"},
-        "authoredOn": at(hours_ago),
-    })
+    resource.update(
+        {
+            "status": status,
+            "intent": intent,
+            "medicationCodeableConcept": cc((RXNORM, rxcui, display), text=text or display),
+            "subject": {"reference": f"Patient/{pid}"},
+            "authoredOn": at(hours_ago),
+        }
+    )
     return resource
 
 
@@ -351,8 +448,14 @@ def med_statement(pid: str, rxcui: str, display: str, *, status: str = "active")
     }
 
 
-def service_request(pid: str, codings: Iterable[tuple[str | None, str, str]], text: str, *,
-                    status: str = "draft", reason: Json | None = None) -> Json:
+def service_request(
+    pid: str,
+    codings: Iterable[tuple[str | None, str, str]],
+    text: str,
+    *,
+    status: str = "draft",
+    reason: Json | None = None,
+) -> Json:
     resource: Json = {
         "resourceType": "ServiceRequest",
         "id": new_id(f"{pid}/sr/{text}"),
@@ -368,17 +471,39 @@ def service_request(pid: str, codings: Iterable[tuple[str | None, str, str]], te
     return resource
 
 
-def encounter(pid: str, eid: str, *, reason: Sequence[Json] = (), diagnosis: Sequence[Json] = (),
-              status: str = "in-progress", style: str = "epic") -> Json:
+def encounter(
+    pid: str,
+    eid: str,
+    *,
+    reason: Sequence[Json] = (),
+    diagnosis: Sequence[Json] = (),
+    status: str = "in-progress",
+    style: str = "epic",
+) -> Json:
     resource: Json = {
         "resourceType": "Encounter",
         "id": eid,
         "meta": {"lastUpdated": at(0.5)},
         "status": status,
-        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER",
-                  "display": "emergency"},
-        "type": [{"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.10110" if style == "epic" else CERNER_72,
-                              "code": "102", "display": "Emergency"}], "text": "Emergency"}],
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "EMER",
+            "display": "emergency",
+        },
+        "type": [
+            {
+                "coding": [
+                    {
+                        "system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.10110"
+                        if style == "epic"
+                        else CERNER_72,
+                        "code": "102",
+                        "display": "Emergency",
+                    }
+                ],
+                "text": "Emergency",
+            }
+        ],
         "subject": {"reference": f"Patient/{pid}"},
         "period": {"start": at(6)},
     }
@@ -394,9 +519,15 @@ def encounter(pid: str, eid: str, *, reason: Sequence[Json] = (), diagnosis: Seq
 # --- Bundles and requests ---------------------------------------------------------------------
 
 
-def searchset(resources: Sequence[Json | Any], *, style: str = "epic", rtype: str = "Observation",
-              next_url: str | None = None, total: int | None = None,
-              outcome: Json | None = None) -> Json:
+def searchset(
+    resources: Sequence[Json | Any],
+    *,
+    style: str = "epic",
+    rtype: str = "Observation",
+    next_url: str | None = None,
+    total: int | None = None,
+    outcome: Json | None = None,
+) -> Json:
     base = BASE[style]
     entries: list[Json] = []
     for r in resources:
@@ -422,43 +553,71 @@ def searchset(resources: Sequence[Json | Any], *, style: str = "epic", rtype: st
 
 
 def outcome(text: str, code: str = "exception", severity: str = "error") -> Json:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": code, "diagnostics": text,
-                       "details": {"text": text}}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": severity, "code": code, "diagnostics": text, "details": {"text": text}}
+        ],
+    }
 
 
 def split_by_key(resources: Iterable[Json]) -> dict[str, list[Json]]:
     """Resources sorted into the service's prefetch keys by type."""
-    keys: dict[str, list[Json]] = {"conditions": [], "observations": [], "medications": [],
-                                   "medicationstatements": []}
-    by_type = {"Condition": "conditions", "Observation": "observations",
-               "MedicationRequest": "medications", "MedicationStatement": "medicationstatements"}
+    keys: dict[str, list[Json]] = {
+        "conditions": [],
+        "observations": [],
+        "medications": [],
+        "medicationstatements": [],
+    }
+    by_type = {
+        "Condition": "conditions",
+        "Observation": "observations",
+        "MedicationRequest": "medications",
+        "MedicationStatement": "medicationstatements",
+    }
     for r in resources:
         keys[by_type.get(str(r.get("resourceType")), "observations")].append(r)
     return keys
 
 
-def request(hook: str, pid: str, resources: Sequence[Json], *, style: str = "epic",
-            encounter_resource: Json | None = None, drafts: Sequence[Json] = (),
-            override: Mapping[str, Any] | None = None, drop_keys: Sequence[str] = ()) -> Json:
+def request(
+    hook: str,
+    pid: str,
+    resources: Sequence[Json],
+    *,
+    style: str = "epic",
+    encounter_resource: Json | None = None,
+    drafts: Sequence[Json] = (),
+    override: Mapping[str, Any] | None = None,
+    drop_keys: Sequence[str] = (),
+) -> Json:
     """A CDS Hooks request with every declared prefetch key filled as an EHR fills it;
     `override` replaces a key's value as sent (a page with a next link, an OperationOutcome…)."""
     by_key = split_by_key(resources)
-    rtypes = {"conditions": "Condition", "observations": "Observation",
-              "medications": "MedicationRequest", "medicationstatements": "MedicationStatement"}
+    rtypes = {
+        "conditions": "Condition",
+        "observations": "Observation",
+        "medications": "MedicationRequest",
+        "medicationstatements": "MedicationStatement",
+    }
     prefetch: Json = {"patient": patient(pid, style)}
     for key, items in by_key.items():
         prefetch[key] = searchset(items, style=style, rtype=rtypes[key])
-    context: Json = {"userId": "Practitioner/emer-doc-1" if style == "epic" else "Practitioner/12742069",
-                     "patientId": pid}
+    context: Json = {
+        "userId": "Practitioner/emer-doc-1" if style == "epic" else "Practitioner/12742069",
+        "patientId": pid,
+    }
     if hook == "encounter-discharge":
         eid = encounter_resource["id"] if encounter_resource else f"enc-{pid}"
         context["encounterId"] = eid
         prefetch["encounter"] = encounter_resource or encounter(pid, eid, style=style)
     if hook in ("order-select", "order-sign"):
         context["encounterId"] = f"enc-{pid}"
-        context["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
-                                  "entry": [{"resource": d} for d in drafts]}
+        context["draftOrders"] = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": d} for d in drafts],
+        }
         if hook == "order-select":
             context["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts[:1]]
     for key, value in (override or {}).items():

@@ -28,9 +28,7 @@ from tests.realworld.make_cases import CASES as GENERATED
 from tests.support.cds_server import CdsServer, run_cds_server
 
 CASE_DIR = Path(__file__).resolve().parent / "cases"
-CASES: list[dict[str, Any]] = [
-    json.loads(p.read_text()) for p in sorted(CASE_DIR.glob("*.json"))
-]
+CASES: list[dict[str, Any]] = [json.loads(p.read_text()) for p in sorted(CASE_DIR.glob("*.json"))]
 BY_ID = {c["id"]: c for c in CASES}
 BATCH = [c for c in CASES if c["batch"]]
 
@@ -43,7 +41,9 @@ def test_corpus_is_generated_and_large_enough() -> None:
         assert json.loads(json.dumps(case)) == BY_ID[case["id"]], case["id"]
 
 
-def check(case: Mapping[str, Any], cards: list[dict[str, Any]], where: str, key: str = "expected_topics") -> None:
+def check(
+    case: Mapping[str, Any], cards: list[dict[str, Any]], where: str, key: str = "expected_topics"
+) -> None:
     topics = [c.get("source", {}).get("topic", {}).get("code") for c in cards]
     got = set(topics)
     expected = set(case[key] or [])
@@ -56,7 +56,9 @@ def check(case: Mapping[str, Any], cards: list[dict[str, Any]], where: str, key:
     )
     assert not got & set(case["forbidden_topics"]), f"{where}: forbidden topic in {sorted(got)}"
     for text in case["must_mention"]:
-        assert text in detail, f"{where}: {case['id']}: the cards do not mention {text!r}:\n{detail}"
+        assert text in detail, (
+            f"{where}: {case['id']}: the cards do not mention {text!r}:\n{detail}"
+        )
 
 
 # --- (a) the spine, as `cds evaluate` runs it --------------------------------------------------
@@ -134,12 +136,19 @@ def _resources(case: Mapping[str, Any]) -> list[dict[str, Any]]:
     if "encounter" in prefetch:
         out.append(prefetch["encounter"])
     else:  # a patient-view case is replayed as the discharge of today's visit
-        out.append({
-            "resourceType": "Encounter", "id": f"enc-{pid}", "status": "in-progress",
-            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
-            "subject": {"reference": f"Patient/{pid}"},
-            "period": {"start": (NOW - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")},
-        })
+        out.append(
+            {
+                "resourceType": "Encounter",
+                "id": f"enc-{pid}",
+                "status": "in-progress",
+                "class": {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    "code": "EMER",
+                },
+                "subject": {"reference": f"Patient/{pid}"},
+                "period": {"start": (NOW - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            }
+        )
     return out
 
 
@@ -149,11 +158,16 @@ def batch_results(tmp_path_factory: pytest.TempPathFactory, cli: CliRunner) -> d
     inputs = root / "in"
     inputs.mkdir()
     for case in BATCH:
-        bundle = {"resourceType": "Bundle", "type": "collection",
-                  "entry": [{"resource": r} for r in _resources(case)]}
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": r} for r in _resources(case)],
+        }
         (inputs / f"{case['id']}.json").write_text(json.dumps(bundle))
     out = root / "out"
-    result = cli.invoke(app, ["review", str(inputs), "--out", str(out), "--as-of", NOW_ISO, "--workers", "1"])
+    result = cli.invoke(
+        app, ["review", str(inputs), "--out", str(out), "--as-of", NOW_ISO, "--workers", "1"]
+    )
     assert result.exception is None or getattr(result.exception, "code", 1) == 0, result.output
     cards: dict[str, list[Any]] = {}
     for line in (out / "cards.ndjson").read_text().splitlines():
@@ -166,5 +180,9 @@ def batch_results(tmp_path_factory: pytest.TempPathFactory, cli: CliRunner) -> d
 @pytest.mark.parametrize("cid", sorted(c["id"] for c in BATCH))
 def test_batch_review(cid: str, batch_results: dict[str, list[Any]]) -> None:
     case = BY_ID[cid]
-    check(case, batch_results.get(case["request"]["context"]["patientId"], []), "cds review",
-          key="batch_expected_topics")
+    check(
+        case,
+        batch_results.get(case["request"]["context"]["patientId"], []),
+        "cds review",
+        key="batch_expected_topics",
+    )
