@@ -421,6 +421,62 @@ pv(
 )
 
 # ---------------------------------------------------------------------------------------------
+# 2b. Consciousness read from observations: GCS total below 15, ACVPU/AVPU other than Alert
+# ---------------------------------------------------------------------------------------------
+
+
+def avpu(p: str, word: str, status: str = "final") -> Json:
+    answer = cc(("urn:oid:1.2.840.114350.1.13.0.1.7.2.707679.3040", word[0], word), text=word)
+    return obs(p, "avpu", answer, value_key="valueCodeableConcept", status=status, seed=word)
+
+
+CONSCIOUSNESS = [
+    ("gcs-13", lambda p: obs(p, "gcs", 13), {E}, ["13"], "Glasgow coma score total 13"),
+    (
+        "gcs-14-int",
+        lambda p: obs(p, "gcs", 14, value_key="valueInteger"),
+        {E},
+        ["14"],
+        "GCS total 14 as valueInteger",
+    ),
+    ("gcs-15", lambda p: obs(p, "gcs", 15), set(), [], "GCS total 15: normal"),
+    (
+        "gcs-eye-2-not-total",
+        lambda p: obs(p, "gcs", 2, code=cc((LOINC, "9267-6", "Glasgow coma score eye opening"))),
+        set(),
+        [],
+        "GCS eye-opening sub-score 2 alone (not the total): no total below 15 to read",
+    ),
+    (
+        "gcs-13-preliminary",
+        lambda p: obs(p, "gcs", 13, status="preliminary"),
+        {D},
+        ["13"],
+        "GCS total 13 preliminary: data-check",
+    ),
+    (
+        "gcs-12-48h",
+        lambda p: obs(p, "gcs", 12, hours_ago=48),
+        {E},
+        ["12"],
+        "GCS total 12 two days ago",
+    ),
+    ("avpu-verbal", lambda p: avpu(p, "Verbal"), {E}, [], "AVPU 'Verbal' (responds to voice only)"),
+    ("avpu-unresponsive", lambda p: avpu(p, "Unresponsive"), {E}, [], "AVPU 'Unresponsive'"),
+    ("acvpu-new-confusion", lambda p: avpu(p, "New confusion"), {E}, [], "ACVPU 'New confusion'"),
+    ("avpu-alert", lambda p: avpu(p, "Alert"), set(), [], "AVPU 'Alert': normal"),
+]
+for cid, build, topics, must, text in CONSCIOUSNESS:
+    pv(
+        f"conscious-{cid}",
+        f"Low back pain; {text}",
+        [build],
+        topics,
+        must=must,
+        tags=["consciousness"],
+    )
+
+# ---------------------------------------------------------------------------------------------
 # 3. Statuses: device feeds stay preliminary until a nurse validates them
 # ---------------------------------------------------------------------------------------------
 STATUSES = [
