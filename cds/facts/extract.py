@@ -504,7 +504,7 @@ def _observation_value(res: Resource, canonical: str | None, vs: str) -> Reading
     text = res.get("valueString")
     if isinstance(text, str):
         split = units.split_value_text(text)
-        if split is not None:
+        if split is not None and split[1] is not None:  # text without a unit stays unread
             number, unit = split
             value, unit_out, _, problem = _quantity(str(number), unit, None, None, canonical, vs)
             if problem is None:
