@@ -16,7 +16,12 @@ import orjson
 from cds.config import Settings
 from cds.errors import InputError, UnknownServiceError
 from cds.hooks.models import HookRequest, dump_response, parse_hook_request
-from cds.hooks.prefetch import offline_resolution, prefetch_keys, read_prefetch
+from cds.hooks.prefetch import (
+    offline_resolution,
+    prefetch_keys,
+    read_prefetch,
+    require_answerable,
+)
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator, prefetch_issues
 
@@ -46,6 +51,9 @@ def evaluate_file(
     evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
     keys = prefetch_keys(request.hook)
     received = read_prefetch(request.prefetch, keys)
-    notes = prefetch_issues(keys, offline_resolution(received))
+    resolution = offline_resolution(received)
+    notes = prefetch_issues(keys, resolution)
     call = request.model_copy(update={"prefetch": received.prefetch})
-    return dump_response(evaluator.run(call, request.hook, now, notes=notes).response)
+    evaluation = evaluator.run(call, request.hook, now, notes=notes)
+    require_answerable(resolution, keys, evaluation.in_scope)  # as the service's 412
+    return dump_response(evaluation.response)

@@ -356,8 +356,10 @@ class Scenario:
                 "birthDate": self.birth_date,
             }
         }
-        if self.encounter is not None and self.hook == "encounter-discharge":
-            prefetch["encounter"] = _subject(self.encounter, pid)
+        if self.hook == "encounter-discharge":  # declared at discharge only; null: none
+            prefetch["encounter"] = (
+                _subject(self.encounter, pid) if self.encounter is not None else None
+            )
         for key, items in (
             ("conditions", self.conditions),
             ("observations", self.observations),
@@ -366,6 +368,7 @@ class Scenario:
             prefetch[key] = (
                 _bundle("searchset", [_subject(r, pid) for r in items]) if items else None
             )
+        prefetch["medicationstatements"] = None  # every declared key answered (null: none)
         return {
             "hook": self.hook,
             "hookInstance": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{BASE}/scenario/{self.name}")),

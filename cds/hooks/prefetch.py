@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from cds.errors import MissingDataError
+
 log = logging.getLogger(__name__)
 
 
@@ -147,19 +149,34 @@ class Resolution:
 
 
 def offline_resolution(received: Received) -> Resolution:
-    """What a call's prefetch gives when nothing can be fetched (``cds evaluate``): a key the
-    client did not send is simply not there, as before; a key it sent but that cannot be used,
-    or that is one page of several, is a gap that is said."""
+    """What a call's prefetch gives when nothing can be fetched (``cds evaluate``): every key
+    that was not sent, or sent but cannot be used, or that is one page of several, is a gap
+    that is said, as the service says it when it cannot fetch (same request, same cards)."""
     out = Resolution()
     why = "cds evaluate fetches nothing"
     for key, problem in received.fetch.items():
+        out.unavailable.append(key)
+        out.reasons[key] = why
         if problem != NOT_SENT:
-            out.unavailable.append(key)
-            out.reasons[key] = why
             out.sent[key] = problem
     for key in received.follow:
         out.incomplete[key] = checked_note(received.entries(key), received.total(key), why)
     return out
+
+
+def require_answerable(resolution: Resolution, keys: Sequence[PrefetchKey], in_scope: bool) -> None:
+    """MissingDataError (412) when a required key could not be had in full and nothing that
+    was received lets the pack speak about this patient; otherwise the cards stand, and the
+    data-check items say what was not checked. The service and ``cds evaluate`` both ask."""
+    missing = resolution.missing_required(keys)
+    if missing and not in_scope:
+        why = dict(resolution.gaps())
+        said = "; ".join(f"{key}: {why[key]}" for key in missing if key in why)
+        raise MissingDataError(
+            f"required prefetch data not supplied and not fetchable: {', '.join(missing)} "
+            f"({said}); nothing received puts the patient in the pack's scope",
+            details={"missing": missing},
+        )
 
 
 def checked_note(entries: int, total: int | None, why: str, truncated: bool = False) -> str:

@@ -22,7 +22,6 @@ from cds.config import is_loopback
 from cds.errors import (
     AuthError,
     InputError,
-    MissingDataError,
     PayloadTooLarge,
     UnknownServiceError,
 )
@@ -33,7 +32,7 @@ from cds.hooks.models import (
     parse_feedback,
     parse_hook_request,
 )
-from cds.hooks.prefetch import read_prefetch
+from cds.hooks.prefetch import read_prefetch, require_answerable
 from cds.pipeline import Evaluation, prefetch_issues
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
@@ -104,7 +103,7 @@ async def call_service(request: Request, service_id: str) -> Response:
     )
     response = evaluation.response
     timer.lap("evaluate")
-    _answerable(evaluation, resolution, spec)
+    require_answerable(resolution, spec.keys, evaluation.in_scope)
     if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
         response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
@@ -224,21 +223,6 @@ _ESCAPE: Final = re.compile(rb"\\.", re.DOTALL)
 _NOT_SYNTAX: Final = bytes(range(256)).translate(None, b'{}[]"')
 _STRING: Final = re.compile(rb'"[^"]*"')
 _INNERMOST: Final = re.compile(rb"\{\}|\[\]")
-
-
-def _answerable(evaluation: Evaluation, resolution: Resolution, spec: ServiceSpec) -> None:
-    """MissingDataError (412) when a required key could not be had in full and nothing that
-    was received lets the pack speak about this patient; otherwise the cards stand, and the
-    data-check items say what was not checked."""
-    missing = resolution.missing_required(spec.keys)
-    if missing and not evaluation.in_scope:
-        why = dict(resolution.gaps())
-        said = "; ".join(f"{key}: {why[key]}" for key in missing if key in why)
-        raise MissingDataError(
-            f"required prefetch data not supplied and not fetchable: {', '.join(missing)} "
-            f"({said}); nothing received puts the patient in the pack's scope",
-            details={"missing": missing},
-        )
 
 
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:
