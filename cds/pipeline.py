@@ -137,6 +137,7 @@ class Evaluator:
             encounter_id=_str(request.context.get("encounterId")),
             draft_orders=_draft_orders(drafts),
             issues=[*record.issues, *extraction.issues],
+            now=now,
         )
         return outcome, ctx
 

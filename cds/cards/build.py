@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from cds.cards.actions import build_action_resource
+from cds.cards.actions import build_action_resource, replaced_order
 from cds.facts.model import DataIssue
-from cds.findings import Finding, Outcome
+from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.pack.load import Pack
 from cds.pack.schema import Hook, Topic
 from cds.pack.schema import Suggestion as SuggestionSpec
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
+DATA_CHECK = "data-check"
+"""The topic whose card lists data that could not be read, verified or retrieved."""
+SUMMARY_MAX = 139
 
 
 @dataclass(frozen=True)
@@ -28,31 +33,52 @@ class CardContext:
     draft_orders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     issues: Sequence[DataIssue] = ()
     new_uuid: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    tz: tzinfo = UTC
+    """The site's zone: every time on a card is shown in it."""
+    now: datetime | None = None
+    """The evaluation time (today's readings show only their clock time)."""
 
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
-    """One card per topic with findings, in the pack's topic order; none out of scope."""
+    """One card per topic with findings, in the pack's topic order; none out of scope.
+
+    The data-check card also carries every data issue of the call, so an in-scope call whose
+    only news is data that could not be had still says so. Beside a critical card no
+    suggestion is recommended: the clinician's first act is to assess the patient.
+    """
     if not outcome.in_scope:
         return []
-    cards = []
+    chosen = []
     for topic in pack.spec.topics:
         findings = [f for f in outcome.findings if f.topic == topic.code]
-        if findings:
-            cards.append(_card(pack, topic, findings, outcome, ctx))
-    return cards
+        if findings or (topic.code == DATA_CHECK and ctx.issues):
+            chosen.append((topic, findings))
+    critical = any(topic.indicator == "critical" for topic, _ in chosen)
+    return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
 
 
 def _card(
-    pack: Pack, topic: Topic, findings: list[Finding], outcome: Outcome, ctx: CardContext
+    pack: Pack,
+    topic: Topic,
+    findings: list[Finding],
+    outcome: Outcome,
+    ctx: CardContext,
+    critical: bool,
 ) -> Card:
     suggestions = [
-        s for spec in topic.suggestions if (s := _suggestion(spec, findings, outcome, pack, ctx))
+        s
+        for spec in topic.suggestions
+        if (s := _suggestion(spec, findings, outcome, pack, ctx, critical))
     ]
     frame = _frame(pack, topic)
+    if topic.code == DATA_CHECK:
+        detail = data_check_detail(pack, topic, findings, ctx)
+    else:
+        detail = _detail(pack, topic, findings, outcome, ctx)
     return Card(
         uuid=ctx.new_uuid(),
-        summary=topic.summary,
-        detail=_detail(pack, topic, findings, outcome, ctx),
+        summary=summary(pack, topic, findings, ctx),
+        detail=detail,
         indicator=topic.indicator,
         source=frame.source,
         suggestions=suggestions or None,
@@ -102,27 +128,205 @@ def _detail(
     lines = [topic.detail_intro.strip(), ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
-        lines += [f"  - {e.describe()}" for e in finding.evidence]
-    unread = _unread_issues(findings, ctx.issues)
-    if unread:
-        lines += ["", "**Not understood in the record (please review):**"]
-        lines += [f"- {i.rid}: {i.message}" for i in unread]
-    others = [i for i in ctx.issues if i not in unread]
-    if others:
-        shown = "; ".join(f"{i.rid}: {i.message}" for i in others[:3])
-        more = f" (and {len(others) - 3} more)" if len(others) > 3 else ""
-        lines += ["", f"_{len(others)} other record(s) could not be used: {shown}{more}._"]
+        for e in finding.evidence:
+            lines += [f"  - {describe(e, ctx)}"]
+            if e.newer is not None:
+                lines += [f"    - latest: {_reading(e.newer, ctx)}"]
     if topic.patient_instructions:
         lines += ["", "---", "", patient_instructions(pack, outcome)]
-    rules = ", ".join(f.rule_id for f in findings)
-    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
-    lines += ["", f"_Source: {pack.label}; rules: {rules}; sheet statements: {statements}._"]
+    lines += ["", _source_line(pack, findings)]
     return "\n".join(lines).strip()
 
 
-def _unread_issues(findings: list[Finding], issues: Sequence[DataIssue]) -> list[DataIssue]:
-    rids = {e.rid for f in findings for e in f.evidence}
-    return [i for i in issues if i.rid in rids]
+def _source_line(pack: Pack, findings: Sequence[Finding]) -> str:
+    rules = ", ".join(f.rule_id for f in findings)
+    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
+    if not findings:
+        return f"_Source: {pack.label}._"
+    return f"_Source: {pack.label}; rules: {rules}; sheet statements: {statements}._"
+
+
+def data_check_detail(
+    pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext
+) -> str:
+    """The data-check card: each item, what it is, and what to re-check.
+
+    Findings of the topic's rules (unreadable or unverified readings) come first, each with
+    the data issue the facts layer reported for the same record; then every other issue of the
+    call (records that could not be read or used, prefetch keys that could not be retrieved).
+    """
+    default = (topic.recheck_text or "").strip()
+    by_rid: dict[str, list[DataIssue]] = {}
+    for issue in ctx.issues:
+        by_rid.setdefault(issue.rid, []).append(issue)
+    shown: set[int] = set()
+    lines = [topic.detail_intro.strip(), ""]
+    for finding in findings:
+        lines.append(f"- **{finding.label}**")
+        for e in finding.evidence:
+            lines.append(f"  - {describe(e, ctx)}")
+            same = by_rid.get(e.rid, [])
+            shown.update(id(i) for i in same)
+            problems = list(dict.fromkeys(i.message for i in same if i.message != e.note))
+            if problems:
+                lines.append(f"    - problem: {'; '.join(problems)}")
+            if e.newer is not None:
+                lines.append(f"    - latest verified reading: {_reading(e.newer, ctx)}")
+            recheck = next((i.recheck for i in same if i.recheck), None) or default
+            if recheck:
+                lines.append(f"    - re-check: {recheck}")
+    for issue in ctx.issues:
+        if id(issue) in shown:
+            continue
+        text, recheck = _issue_text(topic, issue)
+        lines.append(f"- {text}")
+        if recheck:
+            lines.append(f"  - re-check: {recheck}")
+    lines += ["", _source_line(pack, findings)]
+    return "\n".join(lines).strip()
+
+
+def _prefetch_key(issue: DataIssue) -> str | None:
+    """The prefetch key an issue says could not be retrieved as a whole (rid
+    ``prefetch.<key>``; the message is then the reason); None for any other issue."""
+    key = issue.rid.removeprefix("prefetch.")
+    if key != issue.rid and key and re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        return key
+    return None
+
+
+def _issue_text(topic: Topic, issue: DataIssue) -> tuple[str, str]:
+    """(what the item is, what to re-check) in the pack's words."""
+    default = (topic.recheck_text or "").strip()
+    key = _prefetch_key(issue)
+    if key is not None and topic.unavailable_text:
+        text = topic.unavailable_text.format(key=key, reason=issue.message)
+        fallback = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else ""
+        return text, issue.recheck or fallback or default
+    return f"{issue.rid}: {issue.message}", issue.recheck or default
+
+
+def summary(pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext) -> str:
+    """The card summary: the most severe finding (pack rule order) with its value and age,
+    and how many more there are; at most 139 characters."""
+    if not topic.summary_template:
+        return topic.summary
+    headline, rest = _headline(pack, topic, findings, ctx)
+    if headline is None:
+        return topic.summary
+    more = f" (+{rest} more)" if rest else ""
+    text = topic.summary_template.format(finding=headline, more=more)
+    if len(text) > SUMMARY_MAX:
+        cut = len(headline) - (len(text) - SUMMARY_MAX) - 1
+        if cut < 8:
+            return topic.summary
+        text = topic.summary_template.format(finding=headline[:cut].rstrip() + "…", more=more)
+    return text
+
+
+def _headline(
+    pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext
+) -> tuple[str | None, int]:
+    """The summary's finding phrase and the number of other items."""
+    issues = [i for i in ctx.issues if topic.code == DATA_CHECK]
+    if not findings:
+        if not issues or not topic.issue_headline:
+            return None, 0
+        key = _prefetch_key(issues[0])
+        return topic.issue_headline.format(what=key or issues[0].rid), len(issues) - 1
+    first = findings[0]
+    rule = pack.rules.get(first.rule_id)
+    label = (rule.summary_label if rule else None) or first.label
+    parts = [label]
+    shown = _headline_evidence(first)
+    if shown is not None:
+        if shown.value:
+            parts.append(value_text(shown.value) or shown.value)
+        if shown.kind == "observation" or (
+            shown.kind == "condition" and topic.summary_condition_age
+        ):
+            age = _age(shown.age_h)
+            if age:
+                parts.append(age)
+    rest = len(findings) - 1
+    if topic.code == DATA_CHECK:
+        covered = {e.rid for f in findings for e in f.evidence}
+        rest += sum(1 for i in issues if i.rid not in covered)
+    return " ".join(parts), rest
+
+
+def _headline_evidence(finding: Finding) -> Evidence | None:
+    """The most recent dated reading or condition behind a finding (orders and medicines
+    are what the card is about, not what it found)."""
+    found = [e for e in finding.evidence if e.kind in ("observation", "condition")]
+    dated = [e for e in found if e.age_h is not None]
+    if dated:
+        return min(dated, key=lambda e: e.age_h if e.age_h is not None else 0.0)
+    return found[0] if found else None
+
+
+_UNIT_WORDS = {"[degF]": "°F", "Cel": "°C", "{beats}/min": "/min", "{breaths}/min": "/min"}
+"""UCUM codes a reader would not recognise, as the units they stand for (display only)."""
+
+
+def value_text(value: str | None) -> str | None:
+    """A recorded value for display: its UCUM unit code as a clinician writes the unit."""
+    if not value:
+        return value
+    number, _, unit = value.rpartition(" ")
+    return f"{number} {_UNIT_WORDS[unit]}" if number and unit in _UNIT_WORDS else value
+
+
+def describe(e: Evidence, ctx: CardContext) -> str:
+    """One line a clinician reads: what, value, when (site's zone, with its age), where from."""
+    parts = [e.display]
+    if e.value:
+        parts.append(value_text(e.value) or e.value)
+    parts.append(_when(e.time, e.age_h, ctx))
+    text = ", ".join(parts) + f" ({e.rid})"
+    return f"{text}; note: {e.note}" if e.note else text
+
+
+def _reading(e: Evidence, ctx: CardContext) -> str:
+    """A short reading: value and when ("88 /min at 14:02 EST (1 h ago)")."""
+    return f"{value_text(e.value) or e.display} {_when(e.time, e.age_h, ctx)} ({e.rid})"
+
+
+def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
+    if not time:
+        return "time not recorded"
+    age = _age(age_h)
+    suffix = f" ({age})" if age else ""
+    try:
+        moment = datetime.fromisoformat(time.replace("Z", "+00:00"))
+    except ValueError:
+        return f"at {time}{suffix}"  # the record's own words; no time we could read
+    if len(time) <= 10:  # a date without a time of day
+        return f"on {moment:%Y-%m-%d}{suffix}"
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=ctx.tz)).astimezone(ctx.tz)
+    today = ctx.now.astimezone(ctx.tz).date() if ctx.now else None
+    if local.date() == today:
+        stamp = f"{local:%H:%M}"
+    elif today is not None and local.year == today.year:
+        stamp = f"{local:%b} {local.day}, {local:%H:%M}"
+    else:
+        stamp = f"{local:%Y-%m-%d %H:%M}"
+    return f"at {stamp} {local.tzname() or ''}".rstrip() + suffix
+
+
+def _age(age_h: float | None) -> str:
+    """How long ago, in the unit a clinician would say it."""
+    if age_h is None:
+        return ""
+    if age_h < -0.25:
+        return "dated in the future"
+    if age_h < 1 / 60:
+        return "just now"
+    if age_h < 1:
+        return f"{int(age_h * 60)} min ago"
+    if age_h < 48:
+        return f"{int(age_h)} h ago"
+    return f"{int(age_h // 24)} d ago"
 
 
 def patient_instructions(pack: Pack, outcome: Outcome) -> str:
@@ -143,6 +347,7 @@ def _suggestion(
     outcome: Outcome,
     pack: Pack,
     ctx: CardContext,
+    critical: bool,
 ) -> Suggestion | None:
     if spec.unless_rules and outcome.fired(spec.unless_rules):
         return None
@@ -155,17 +360,37 @@ def _suggestion(
     ]
     targets = list(dict.fromkeys(targets))
     actions: list[Action] = []
-    if spec.action in ("delete-draft-orders", "replace-draft-order"):
-        if not targets:
-            return None
+    if spec.action == "replace-draft-order":
+        # One `update` per draft: the draft itself with its medicine replaced. The official
+        # CDS Hooks Sandbox (shared/cds-hooks/sandbox/build/app.bundle.js, line 102, the
+        # medicationState reducer near byte 3219000) walks a taken suggestion's actions in
+        # order and *returns* on the first one it can handle: a `delete` clears the
+        # prescription, a `create` or `update` whose resource has
+        # medicationCodeableConcept.text and .coding[0].code becomes the prescribed medicine.
+        # Our former delete + create therefore applied only the delete and left the patient
+        # with no pain-reliever order. An update of the same id is also what CDS Hooks 2.0
+        # means by changing a draft order (an EHR applies it in place).
+        for rid in targets:
+            resource = replaced_order(spec, ctx.draft_orders[rid])
+            if resource is None:
+                continue
+            new = spec.replacement_text or spec.label
+            description = f"Change the draft order {rid} to {new}; set the new dose"
+            actions.append(Action(type="update", description=description, resource=resource))
+    elif spec.action == "delete-draft-orders":
         actions += [
             Action(type="delete", description=f"Remove the draft order {rid}", resourceId=rid)
             for rid in targets
         ]
-    if spec.action != "delete-draft-orders":
+    else:
         text = patient_instructions(pack, outcome) if spec.action == "create-instructions" else None
         resource = build_action_resource(spec, ctx.patient_id, ctx.encounter_id, text)
         actions.append(Action(type="create", description=spec.label, resource=resource))
+    if not actions:
+        return None
     return Suggestion(
-        label=spec.label, uuid=ctx.new_uuid(), isRecommended=spec.is_recommended, actions=actions
+        label=spec.label,
+        uuid=ctx.new_uuid(),
+        isRecommended=spec.is_recommended and not critical,
+        actions=actions,
     )

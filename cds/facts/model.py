@@ -80,3 +80,6 @@ class DataIssue(BaseModel):
 
     rid: str
     message: str
+    recheck: str | None = None
+    """What the clinician should re-check (shown on the data-check card); None: the pack's
+    default wording."""
