@@ -248,6 +248,9 @@ class PackFile(Strict):
     """The pack speaks only about patients matching one of these; everyone else gets no cards."""
     criteria: dict[str, Pattern] = {}
     rules: list[Rule]
+    unused_valuesets: dict[str, str] = {}
+    """Value sets the pack imports and no rule uses, each with the reason (``cds rules check``
+    fails on any other unused value set)."""
 
 
 class VsCode(Strict):
