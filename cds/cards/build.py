@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -37,6 +37,9 @@ class CardContext:
     """The site's zone: every time on a card is shown in it."""
     now: datetime | None = None
     """The evaluation time (today's readings show only their clock time)."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """What each record of the findings' evidence is, in words (``Observation/hr1`` → "Heart
+    rate"), so a data issue about it can say so; filled by ``build_cards``."""
 
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
@@ -48,6 +51,9 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
     """
     if not outcome.in_scope:
         return []
+    if ctx.issues:
+        names = {e.rid: e.display for f in outcome.findings for e in f.evidence}
+        ctx = replace(ctx, names={**names, **ctx.names})
     chosen = []
     for topic in pack.spec.topics:
         findings = [f for f in outcome.findings if f.topic == topic.code]
@@ -178,7 +184,7 @@ def data_check_detail(
     for issue in ctx.issues:
         if id(issue) in shown:
             continue
-        text, recheck = _issue_text(topic, issue)
+        text, recheck = _issue_text(topic, issue, ctx)
         lines.append(f"- {text}")
         if recheck:
             lines.append(f"  - re-check: {recheck}")
@@ -195,7 +201,7 @@ def _prefetch_key(issue: DataIssue) -> str | None:
     return None
 
 
-def _issue_text(topic: Topic, issue: DataIssue) -> tuple[str, str]:
+def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, str]:
     """(what the item is, what to re-check) in the pack's words."""
     default = (topic.recheck_text or "").strip()
     key = _prefetch_key(issue)
@@ -203,7 +209,13 @@ def _issue_text(topic: Topic, issue: DataIssue) -> tuple[str, str]:
         text = topic.unavailable_text.format(key=key, reason=issue.message)
         fallback = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else ""
         return text, issue.recheck or fallback or default
-    return f"{issue.rid}: {issue.message}", issue.recheck or default
+    return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck or default
+
+
+def _record(rid: str, ctx: CardContext) -> str:
+    """A record named in words when the evidence says what it is: "Heart rate (Observation/hr1)"."""
+    name = ctx.names.get(rid)
+    return f"{name} ({rid})" if name else rid
 
 
 def summary(pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext) -> str:
@@ -233,7 +245,8 @@ def _headline(
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])
-        return topic.issue_headline.format(what=key or issues[0].rid), len(issues) - 1
+        what = key or ctx.names.get(issues[0].rid) or issues[0].rid
+        return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
     rule = pack.rules.get(first.rule_id)
     label = (rule.summary_label if rule else None) or first.label
@@ -326,7 +339,9 @@ def _age(age_h: float | None) -> str:
         return f"{int(age_h * 60)} min ago"
     if age_h < 48:
         return f"{int(age_h)} h ago"
-    return f"{int(age_h // 24)} d ago"
+    if age_h < 2 * 365 * 24:
+        return f"{int(age_h // 24)} d ago"
+    return f"{int(age_h // (365.25 * 24))} y ago"
 
 
 def patient_instructions(pack: Pack, outcome: Outcome) -> str:
@@ -361,15 +376,17 @@ def _suggestion(
     targets = list(dict.fromkeys(targets))
     actions: list[Action] = []
     if spec.action == "replace-draft-order":
-        # One `update` per draft: the draft itself with its medicine replaced. The official
-        # CDS Hooks Sandbox (shared/cds-hooks/sandbox/build/app.bundle.js, line 102, the
-        # medicationState reducer near byte 3219000) walks a taken suggestion's actions in
-        # order and *returns* on the first one it can handle: a `delete` clears the
-        # prescription, a `create` or `update` whose resource has
-        # medicationCodeableConcept.text and .coding[0].code becomes the prescribed medicine.
-        # Our former delete + create therefore applied only the delete and left the patient
-        # with no pain-reliever order. An update of the same id is also what CDS Hooks 2.0
-        # means by changing a draft order (an EHR applies it in place).
+        # One `update` per draft: the draft itself with its medicine replaced. Evidence, in
+        # the official CDS Hooks Sandbox build (shared/cds-hooks/sandbox/build/app.bundle.js,
+        # all on line 102; byte offsets): Rx View and Rx Sign dispatch {type: "TAKE_SUGGESTION",
+        # suggestion} when a suggestion is taken (~3588655 and ~3596221; the constant at
+        # ~1581607); the medicationState reducer (~3219072) walks the suggestion's actions in
+        # order and *returns* on the first it can handle: a `delete` clears the prescription;
+        # a `create` or `update` whose resource has medicationCodeableConcept.text and
+        # .coding[0].code becomes the prescribed medicine. Our former delete + create applied
+        # only the delete and left the patient with no pain-reliever order. An update of the
+        # same id is valid CDS Hooks 2.0 (an update carries the resource, with its id) and is
+        # what an EHR applies in place to a draft.
         for rid in targets:
             resource = replaced_order(spec, ctx.draft_orders[rid])
             if resource is None:

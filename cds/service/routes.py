@@ -82,7 +82,7 @@ async def call_service(request: Request, service_id: str) -> Response:
     timer.lap("prefetch")
     now = datetime.now(UTC)
     notes = [
-        DataIssue(rid=f"prefetch.{key}", message=f"could not be retrieved ({reason}); not checked")
+        DataIssue(rid=f"prefetch.{key}", message=reason)  # the pack words it (data-check)
         for key, reason in _unavailable(resolution)
     ]
     evaluate = partial(

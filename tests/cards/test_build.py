@@ -166,7 +166,7 @@ def test_only_data_issues_in_scope_give_one_data_check_card(pack: Pack) -> None:
     assert [c.source.topic.code for c in cards if c.source.topic] == ["data-check"]
     card = cards[0]
     assert card.indicator == "warning" and len(card.summary) <= 139
-    assert card.summary == "Check this data: observations could not be used (+2 more)"
+    assert card.summary == "Check this data: observations could not be read or used (+2 more)"
     detail = card.detail or ""
     topic = pack.topics["data-check"]
     assert topic.unavailable_text and topic.unavailable_recheck
@@ -235,3 +235,31 @@ def _discharge(pack: Pack, emergency: bool) -> list[bool]:
 def test_no_suggestion_is_recommended_beside_a_critical_card(pack: Pack) -> None:
     assert any(_discharge(pack, emergency=False))
     assert not any(_discharge(pack, emergency=True))
+
+
+def test_a_data_issue_names_the_record_in_words_when_a_finding_shows_it(pack: Pack) -> None:
+    fact = _hr(150, 1)
+    firings = [Firing(SCOPE_RULE, ()), Firing("er-heart-rate-high", (0,))]
+    outcome = build_findings(pack, firings, [fact])
+    issues = [DataIssue(rid="Observation/hr", message="second copy has no value")]
+    cards = build_cards(pack, outcome, _ctx(issues=issues))
+    data_check = cards[-1]
+    assert data_check.summary == "Check this data: Heart rate could not be read or used"
+    assert "- Heart rate (Observation/hr): second copy has no value" in (data_check.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("age_h", "said"),
+    [
+        (0.005, "just now"),
+        (0.5, "30 min ago"),
+        (47.9, "47 h ago"),
+        (72, "3 d ago"),
+        (700 * 24, "700 d ago"),
+        (1400 * 24, "3 y ago"),
+        (-30, "dated in the future"),
+    ],
+)
+def test_ages_are_said_as_a_clinician_would(pack: Pack, age_h: float, said: str) -> None:
+    findings = [_finding("er-oxygen-low", "emergency-sign", "Low oxygen", _evidence("86 %", age_h))]
+    assert f"86 % {said}" in summary(pack, pack.topics["emergency-sign"], findings, _ctx())

@@ -139,8 +139,13 @@ async def test_missing_optional_prefetch_still_answers(
     with caplog.at_level(logging.WARNING):
         response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert response.status_code == 200
-    assert response.json() == {  # no fever without observations, and the answer says why
-        "cards": [],
+    body = response.json()
+    # No fever without observations; a data-check card says they were not checked (the
+    # patient is in scope), and the extension says why for machines.
+    (card,) = body.pop("cards")
+    assert card["source"]["topic"]["code"] == "data-check"
+    assert "observations: could not be retrieved (no fhirServer" in card["detail"]
+    assert body == {
         "extension": {
             "org.example.cds.prefetch-unavailable": [
                 {"key": "observations", "reason": "no fhirServer in the request"}
@@ -176,8 +181,8 @@ async def test_a_missing_optional_key_is_logged_at_warning_every_ten_minutes(
 
 
 async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClient) -> None:
-    """Observations missing: the chills card still comes, and its detail says vital signs in
-    the missing data were not checked (a clinician reads cards, not response extensions)."""
+    """Observations missing: the chills card still comes, and a data-check card says vital
+    signs in the missing data were not checked (a clinician reads cards, not extensions)."""
     prefetch = full_prefetch()
     del prefetch["observations"]
     chills = {
@@ -189,10 +194,12 @@ async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClie
     }
     prefetch["conditions"]["entry"].append({"resource": chills})
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
-    (card,) = response.json()["cards"]
-    assert card["source"]["topic"]["code"] == "urgent-sign"
-    assert "prefetch.observations: could not be retrieved" in card["detail"]
-    assert "not checked" in card["detail"]
+    urgent, check = response.json()["cards"]
+    assert urgent["source"]["topic"]["code"] == "urgent-sign"
+    assert check["source"]["topic"]["code"] == "data-check"
+    assert "observations: could not be retrieved (" in check["detail"]
+    assert "were not checked" in check["detail"]
+    assert "observations" in check["summary"]
 
 
 async def test_body_over_the_limit_by_content_length_is_413(client: httpx.AsyncClient) -> None:
