@@ -427,6 +427,26 @@ SCENARIOS: list[Scenario] = [
         observations=[heart_rate("hr1", 131)],
     ),
     Scenario(
+        "heart-rate-old-high-latest-normal-card",
+        PV,
+        "Back pain; heart rate 140 /min 20 h ago, 84 /min an hour ago: the emergency card "
+        "names the 140 and shows the newer 84 beside it, so the clinician sees the trend.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "hr-old",
+                "8867-4",
+                140,
+                "beats/minute",
+                "{beats}/min",
+                ago(hours=20),
+                display="Heart rate",
+            ),
+            heart_rate("hr-new", 84),
+        ],
+    ),
+    Scenario(
         "heart-rate-130-none",
         PV,
         "Back pain; heart rate 130 {beats}/min: below the high threshold, no card.",

@@ -261,6 +261,8 @@ def _headline(
             age = _age(shown.age_h)
             if age:
                 parts.append(age)
+        if shown.newer is not None and shown.newer.value:
+            parts[-1] += f", latest {value_text(shown.newer.value)}"
     rest = len(findings) - 1
     if topic.code == DATA_CHECK:
         covered = {e.rid for f in findings for e in f.evidence}

@@ -119,8 +119,13 @@ def test_an_older_abnormal_reading_shows_the_newer_one(pack: Pack) -> None:
     outcome = build_findings(pack, firings, [old, new])
     (evidence,) = outcome.findings[0].evidence
     assert evidence.newer is not None and evidence.newer.rid == "Observation/b"
-    detail = build_cards(pack, outcome, _ctx())[0].detail or ""
+    card = build_cards(pack, outcome, _ctx())[0]
+    detail = card.detail or ""
     assert "latest: 88 /min at 15:10 UTC (1 h ago) (Observation/b)" in detail, detail
+    assert (
+        card.summary
+        == "Emergency sign: Fast heart rate 150 /min 20 h ago, latest 88 /min: assess now"
+    )
 
 
 def test_the_latest_reading_is_not_repeated_beside_itself(pack: Pack) -> None:
