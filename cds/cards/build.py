@@ -6,7 +6,8 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
@@ -308,25 +309,41 @@ def _reading(e: Evidence, ctx: CardContext) -> str:
 
 
 def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
+    """When, in the site's zone, with the age: "at 14:02 EST (1 h ago)"; today's readings
+    show only the clock time, this year's the day too, older ones the full date."""
     if not time:
         return "time not recorded"
     age = _age(age_h)
     suffix = f" ({age})" if age else ""
+    return _stamp(time, ctx.tz, _today(ctx.now, ctx.tz)) + suffix
+
+
+def _today(now: datetime | None, tz: tzinfo) -> date | None:
+    return now.astimezone(tz).date() if now is not None else None
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=8192)
+def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
+    """A recorded time in the site's zone (remembered: evidence repeats the same times)."""
     try:
         moment = datetime.fromisoformat(time.replace("Z", "+00:00"))
     except ValueError:
-        return f"at {time}{suffix}"  # the record's own words; no time we could read
+        return f"at {time}"  # the record's own words; no time we could read
     if len(time) <= 10:  # a date without a time of day
-        return f"on {moment:%Y-%m-%d}{suffix}"
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=ctx.tz)).astimezone(ctx.tz)
-    today = ctx.now.astimezone(ctx.tz).date() if ctx.now else None
+        return f"on {moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)
+    clock = f"{local.hour:02d}:{local.minute:02d}"
     if local.date() == today:
-        stamp = f"{local:%H:%M}"
+        stamp = clock
     elif today is not None and local.year == today.year:
-        stamp = f"{local:%b} {local.day}, {local:%H:%M}"
+        stamp = f"{_MONTHS[local.month - 1]} {local.day}, {clock}"
     else:
-        stamp = f"{local:%Y-%m-%d %H:%M}"
-    return f"at {stamp} {local.tzname() or ''}".rstrip() + suffix
+        stamp = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {clock}"
+    zone = local.tzname()
+    return f"at {stamp} {zone}" if zone else f"at {stamp}"
 
 
 def _age(age_h: float | None) -> str:
