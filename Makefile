@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := $(wildcard cds tests bench fhir_examples)
 
-.PHONY: run test browser lint typecheck audit check-build clean
+.PHONY: run test browser lint typecheck audit copycheck check-build clean
 
 run: $(STAMP)
 	$(BIN)/cds serve
 
-test: $(STAMP) lint typecheck audit browser
+test: $(STAMP) lint typecheck audit copycheck browser
 	$(BIN)/pytest -q
 
 # Headless Chromium for tests/review/test_report_browser.py: installed (Debian) when missing.
@@ -25,6 +25,18 @@ browser:
 		echo "No /usr/bin/chromium and not root (run: apt-get install chromium): the browser test of report.html will be skipped"; \
 	else \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+# Own words: no run of 8 words may be shared with the copyrighted source sheet (the checker
+# holds only hashes of the sheet's 8-word runs). Any match fails the build.
+COPYCHECK ?= ../shared/tools/copycheck.py
+copycheck:
+	@if [ -f "$(COPYCHECK)" ]; then \
+		python3 "$(COPYCHECK)"; \
+	elif [ "$${CDS_REQUIRE_COPYCHECK:-0}" = 1 ]; then \
+		echo "copycheck FAILED: $(COPYCHECK) not found" >&2; exit 1; \
+	else \
+		echo "WARNING: COPY CHECK NOT RUN: $(COPYCHECK) not found (set COPYCHECK=path/to/copycheck.py)" >&2; \
 	fi
 
 lint: $(STAMP)

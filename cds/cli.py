@@ -34,11 +34,20 @@ def evaluate(
     request: Annotated[Path, typer.Argument(help="A CDS Hooks request (JSON file, - for stdin)")],
     now: Annotated[str | None, typer.Option(help="Evaluation time, ISO 8601 with zone")] = None,
     pack: Annotated[str | None, typer.Option(help="Rule pack name or folder")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Settings file (the service's): site settings, site_timezone, pack."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate one CDS Hooks request offline and print the response JSON."""
+    from cds.config import load_settings
+
+    settings = load_settings(config, serving=False)
     at = _parse_now(now)
     raw = sys.stdin.buffer.read() if str(request) == "-" else _read(request)
-    response = evaluate_file(raw, pack, at)
+    response = evaluate_file(raw, pack, at, settings)
     typer.echo(orjson.dumps(response, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -11,14 +11,24 @@ the value came from. The settings object is built once (CLI or `create_app`) and
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import json
+import zoneinfo
 from collections.abc import Mapping
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -83,6 +93,11 @@ class Settings(BaseSettings):
     site: dict[str, float | None] = Field(
         default_factory=dict,
         description="Site overrides of the pack's settings, e.g. {vital_sign_window_hours: 48}.",
+    )
+    site_timezone: str = Field(
+        default="UTC",
+        description="The site's IANA time zone (e.g. America/Chicago): times a record gives "
+        "without a zone are read in it, by the service, `cds evaluate` and `cds review`.",
     )
     jwt_issuers: list[JwtIssuer] = Field(
         default_factory=list,
@@ -154,6 +169,17 @@ class Settings(BaseSettings):
         default="info", description="Log level of the service."
     )
 
+    @field_validator("site_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        zone_of(value)
+        return value
+
+    @property
+    def timezone(self) -> tzinfo:
+        """The site's zone (``site_timezone``) as a tzinfo."""
+        return zone_of(self.site_timezone)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -177,6 +203,19 @@ class Settings(BaseSettings):
         return not self.jwt_issuers
 
 
+@functools.cache
+def zone_of(name: str) -> tzinfo:
+    """The tzinfo of an IANA zone name; ValueError naming it when unknown."""
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r}: give an IANA name such as 'UTC' or 'America/Chicago'"
+        ) from exc
+
+
 def is_loopback(host: str) -> bool:
     """True for a host name or address that only this machine can reach."""
     if host.lower() in LOOPBACK_NAMES:
@@ -188,12 +227,17 @@ def is_loopback(host: str) -> bool:
 
 
 def load_settings(
-    config_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    serving: bool = True,
 ) -> Settings:
     """Build the settings: defaults < config file < environment (CDS_*) < `overrides` (flags).
 
-    Raises ConfigError for an unreadable file, an unknown key, a wrong type, or an unsafe
-    combination (a non-loopback host without JWT issuers).
+    Raises ConfigError for an unreadable file, an unknown key, a wrong type, an unknown
+    `site_timezone`, or (when ``serving``) an unsafe combination (a non-loopback host without
+    JWT issuers). The offline commands (`cds evaluate`, `cds review`) read the same file with
+    ``serving=False``: they listen on nothing.
     """
     layers: list[tuple[str, dict[str, Any]]] = []
     if config_file is not None:
@@ -209,7 +253,8 @@ def load_settings(
         settings = Settings(**merged)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin), details=str(exc)) from exc
-    check_security(settings)
+    if serving:
+        check_security(settings)
     return settings
 
 

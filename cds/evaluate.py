@@ -1,4 +1,10 @@
-"""Offline evaluation of one request file: what ``cds evaluate`` does, without printing."""
+"""Offline evaluation of one request file: what ``cds evaluate`` does, without printing.
+
+The request is read as the service reads it: against the keys its service declares (keys it
+did not declare are ignored; a declared key that cannot be used, or that is one page of
+several, is a data-check item, since nothing is fetched offline), and under the same settings
+file (`site` overrides and `site_timezone`), so the cards are the service's.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from typing import Any
 
 import orjson
 
+from cds.config import Settings
 from cds.errors import InputError, UnknownServiceError
 from cds.hooks.models import HookRequest, dump_response, parse_hook_request
+from cds.hooks.prefetch import offline_resolution, prefetch_keys, read_prefetch
 from cds.pack.load import load_pack
-from cds.pipeline import Evaluator
+from cds.pipeline import Evaluator, prefetch_issues
 
 
 def parse_request(raw: bytes) -> HookRequest:
@@ -22,11 +30,22 @@ def parse_request(raw: bytes) -> HookRequest:
     return parse_hook_request(data)
 
 
-def evaluate_file(raw: bytes, pack_name: str | None, now: datetime) -> dict[str, Any]:
-    """Evaluate a request with the pack's service for its hook; the response as JSON data."""
+def evaluate_file(
+    raw: bytes, pack_name: str | None, now: datetime, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Evaluate a request with the pack's service for its hook; the response as JSON data.
+
+    ``settings`` (``--config``) give the pack (unless ``pack_name`` names one), the site
+    overrides and the site's time zone; without them, the pack's defaults and UTC.
+    """
     request = parse_request(raw)
-    pack = load_pack(pack_name)
+    settings = settings or Settings()
+    pack = load_pack(pack_name or settings.pack)
     if request.hook not in pack.spec.pack.hooks:
         raise UnknownServiceError(f"pack {pack.id} has no service for hook '{request.hook}'")
-    evaluator = Evaluator(pack)
-    return dump_response(evaluator.evaluate(request, request.hook, now))
+    evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
+    keys = prefetch_keys(request.hook)
+    received = read_prefetch(request.prefetch, keys)
+    notes = prefetch_issues(keys, offline_resolution(received))
+    call = request.model_copy(update={"prefetch": received.prefetch})
+    return dump_response(evaluator.run(call, request.hook, now, notes=notes).response)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cds.cards.build import CardContext, build_cards
@@ -27,6 +27,7 @@ from cds.hooks.models import (
     is_relative_reference,
     validate_context,
 )
+from cds.hooks.prefetch import PrefetchKey, Resolution
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
@@ -41,6 +42,9 @@ class Evaluation:
 
     response: HookResponse
     rules_by_topic: Mapping[str, tuple[str, ...]]
+    in_scope: bool = True
+    """Whether the pack speaks about this patient, from what was received: out of scope,
+    the response has no cards, and a call missing required data cannot be answered (412)."""
 
     def rules_of(self, card: Card) -> tuple[str, ...]:
         """The rules behind one card of this response."""
@@ -56,9 +60,13 @@ class Evaluator:
         pack: Pack,
         site: Mapping[str, float | None] | None = None,
         engine: Engine | None = None,
+        *,
+        timezone: tzinfo = UTC,
     ) -> None:
         self.pack = pack
         self._engine = engine
+        self.timezone = timezone
+        """The site's zone: times recorded without one are read in it, and cards show it."""
         self.rulesets: dict[str, CompiledRuleset] = {
             hook: compile_pack(pack, hook, dict(site or {})) for hook in pack.spec.pack.hooks
         }
@@ -90,7 +98,8 @@ class Evaluator:
         """Evaluate one hook call and say which rules stand behind each card.
 
         ``notes`` are things the caller could not get (e.g. a prefetch key the FHIR server
-        failed to give): the cards say them, since a sign in missing data was not checked.
+        failed to give, see `prefetch_issues`): the cards say them, since a sign in missing
+        data was not checked.
         """
         outcome, ctx = self.assess(request, hook, now, extra)
         ctx = replace(ctx, new_uuid=new_uuid, issues=[*notes, *ctx.issues])
@@ -99,7 +108,9 @@ class Evaluator:
         for finding in outcome.findings:
             by_topic.setdefault(finding.topic, []).append(finding.rule_id)
         return Evaluation(
-            HookResponse(cards=cards), {t: tuple(rules) for t, rules in by_topic.items()}
+            HookResponse(cards=cards),
+            {t: tuple(rules) for t, rules in by_topic.items()},
+            outcome.in_scope,
         )
 
     def assess(
@@ -124,7 +135,7 @@ class Evaluator:
         extraction = extract_facts(
             record.resources,
             drafts,
-            FactContext(now, self.pack.index, self.pack.canonical_units),
+            FactContext(now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone),
         )
         facts, ruleset = extraction.facts, self.rulesets[hook]
         firings = self.engine.evaluate(
@@ -137,6 +148,7 @@ class Evaluator:
             encounter_id=_str(request.context.get("encounterId")),
             draft_orders=_draft_orders(drafts),
             issues=[*record.issues, *extraction.issues],
+            tz=self.timezone,
             now=now,
         )
         return outcome, ctx
@@ -146,6 +158,17 @@ class Evaluator:
         if hook not in ORDER_HOOKS:
             return []
         return bundle_resources(request.context.get("draftOrders"), "context.draftOrders")
+
+
+def prefetch_issues(keys: Sequence[PrefetchKey], resolution: Resolution) -> list[DataIssue]:
+    """The data-check items of a call's prefetch: each key that could not be had, or was read
+    only in part, with what happened and what to re-check in the chart (the card's wording is
+    the card builder's)."""
+    recheck = {k.key: k.recheck for k in keys}
+    return [
+        DataIssue(rid=f"prefetch.{key}", message=message, recheck=recheck.get(key))
+        for key, message in resolution.gaps()
+    ]
 
 
 def _draft_orders(drafts: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

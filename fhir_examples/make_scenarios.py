@@ -216,6 +216,72 @@ def service_request(
     return res
 
 
+def text_order(id: str, text: str) -> Resource:
+    """A draft imaging ServiceRequest known only by its catalogue text (no code)."""
+    res = service_request(id, "x", text)
+    res["code"] = {"text": text}
+    return res
+
+
+def encounter(id: str, *, reason_text: str | None = None, diagnosis: str | None = None) -> Resource:
+    """The discharge Encounter, with its reason given only as text and/or a diagnosis given only
+    as a reference's display."""
+    res: Resource = {
+        "resourceType": "Encounter",
+        "id": id,
+        "status": "in-progress",
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "EMER",
+            "display": "emergency",
+        },
+        "period": {"start": ago(hours=4)},
+    }
+    if reason_text:
+        res["reasonCode"] = [{"text": reason_text}]
+    if diagnosis:
+        res["diagnosis"] = [{"condition": {"display": diagnosis}, "rank": 1}]
+    return res
+
+
+def vital(id: str, loinc: str, value: float, unit: str, ucum: str, display: str) -> Resource:
+    return observation(id, loinc, value, unit, ucum, ago(hours=1), display=display)
+
+
+def _unverified(obs: Resource, status: str) -> Resource:
+    """The Observation as a device feed sends it before validation."""
+    return obs | {"status": status}
+
+
+def coded_value(id: str, loinc: str, display: str, value: Resource) -> Resource:
+    """An Observation whose value is a CodeableConcept (an ACVPU level, for example)."""
+    res = observation(id, loinc, 0, "", None, ago(hours=1), display=display)
+    res.pop("valueQuantity")
+    res["valueCodeableConcept"] = value
+    return res
+
+
+def sym(id: str, code: str | None, text_or_display: str, *, system: str = ICD10, days: float = 1):
+    """A symptom Condition from a day ago: coded (with its display) or text only (code None)."""
+    if code is None:
+        return condition(id, None, ago(days=days), text=text_or_display)
+    return condition(id, code, ago(days=days), display=text_or_display, system=system)
+
+
+def red_flag_select(name: str, what: str, *records: Resource, meds: Sequence[Resource] = ()):
+    """An X-ray being selected for back pain with one red-flag record: imaging supported."""
+    return Scenario(
+        name,
+        SELECT,
+        f"Back pain; {what}; lumbar X-ray being selected: imaging supported (red flag), never "
+        "'not indicated' or an offer to remove the order.",
+        ["IMG1"],
+        conditions=[back_pain(), *records],
+        medications=list(meds),
+        drafts=[imaging()],
+    )
+
+
 # Common records.
 
 
@@ -271,6 +337,8 @@ class Scenario:
     birth_date: str = "1979-05-14"
     gender: str = "female"
     now: str = NOW
+    encounter: Resource | None = None
+    """The discharge encounter (prefetch key ``encounter``, encounter-discharge only)."""
 
     @property
     def patient_id(self) -> str:
@@ -293,6 +361,8 @@ class Scenario:
                 "birthDate": self.birth_date,
             }
         }
+        if self.encounter is not None and self.hook == "encounter-discharge":
+            prefetch["encounter"] = _subject(self.encounter, pid)
         for key, items in (
             ("conditions", self.conditions),
             ("observations", self.observations),
@@ -392,7 +462,8 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "fever-preliminary-or-error-none",
         PV,
-        "Back pain; a preliminary 39.2 Cel and an entered-in-error 39.0 Cel: neither counts.",
+        "Back pain; a preliminary 39.2 Cel and an entered-in-error 39.0 Cel: neither is an urgent "
+        "sign; the unverified 39.2 is named in a data-check card.",
         ["URG4"],
         conditions=[back_pain()],
         observations=[
@@ -425,6 +496,49 @@ SCENARIOS: list[Scenario] = [
         ["ER5"],
         conditions=[back_pain()],
         observations=[heart_rate("hr1", 131)],
+    ),
+    Scenario(
+        "unverified-danger-readings-data-check",
+        PV,
+        "Back pain; a device feed's readings not yet validated by a nurse (preliminary or "
+        "registered): heart rate 150 and 35, breathing rate 30 and 6, SpO2 85 %, GCS 12, AVPU "
+        "'Voice'. No emergency card from unverified data: one data-check card naming each.",
+        ["ER1", "ER2", "ER3", "ER5"],
+        conditions=[back_pain()],
+        observations=[
+            _unverified(heart_rate("hr-high", 150), "preliminary"),
+            _unverified(heart_rate("hr-low", 35), "registered"),
+            _unverified(
+                vital("rr-high", "9279-1", 30, "breaths/minute", "/min", "Respiratory rate"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("rr-low", "9279-1", 6, "breaths/minute", "/min", "Respiratory rate"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("spo2", "59408-5", 85, "%", "%", "Oxygen saturation by pulse oximetry"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("gcs", "9269-2", 12, "{score}", "{score}", "Glasgow coma score total"),
+                "preliminary",
+            ),
+            _unverified(
+                coded_value(
+                    "avpu",
+                    "67775-7",
+                    "Level of responsiveness (AVPU)",
+                    {
+                        "coding": [
+                            {"system": SNOMED, "code": "300202002", "display": "Responds to voice"}
+                        ],
+                        "text": "Voice",
+                    },
+                ),
+                "preliminary",
+            ),
+        ],
     ),
     Scenario(
         "heart-rate-old-high-latest-normal-card",
@@ -979,6 +1093,534 @@ SCENARIOS: list[Scenario] = [
         ["ER5", "URG4"],
         conditions=[back_pain()],
         observations=[heart_rate("hr1", 40), temperature("temp1", 101.5, "°F", "[degF]")],
+    ),
+    # --- issue 10: danger signs (ER2, ER3, ER6) ---------------------------------------------
+    Scenario(
+        "retention-r33-9-card",
+        PV,
+        "Back pain; urinary retention R33.9 a day ago: new retention is a cauda equina bladder "
+        "sign, an emergency (ER6).",
+        ["ER6"],
+        conditions=[back_pain(), sym("ret", "R33.9", "Retention of urine, unspecified")],
+    ),
+    Scenario(
+        "retention-snomed-card",
+        PV,
+        "Back pain; acute retention of urine coded in SNOMED (236648008): emergency (ER6).",
+        ["ER6"],
+        conditions=[
+            back_pain(),
+            sym("ret", "236648008", "Acute retention of urine", system=SNOMED),
+        ],
+    ),
+    Scenario(
+        "retention-text-unable-to-urinate-card",
+        PV,
+        "Back pain; a text-only problem 'Unable to urinate since this morning': emergency (ER6).",
+        ["ER6"],
+        conditions=[back_pain(), sym("ret", None, "Unable to urinate since this morning")],
+    ),
+    Scenario(
+        "retention-beside-imaging-select",
+        SELECT,
+        "Back pain; urinary retention R33.9; lumbar MRI being selected: the emergency card "
+        "(ER6) beside an imaging-supported card (cauda equina sign).",
+        ["ER6", "IMG1"],
+        conditions=[back_pain(), sym("ret", "R33.9", "Retention of urine, unspecified")],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
+        "gcs-12-card",
+        PV,
+        "Back pain; Glasgow coma score total 12 an hour ago: altered consciousness, emergency.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[vital("gcs", "9269-2", 12, "{score}", "{score}", "Glasgow coma score total")],
+    ),
+    Scenario(
+        "gcs-13-no-unit-card",
+        PV,
+        "Back pain; Glasgow coma score total 13 sent with no unit at all (a score is unitless): "
+        "read as 13, an emergency.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            observation("gcs", "9269-2", 13, "", None, ago(hours=2), display="GCS total")
+        ],
+    ),
+    Scenario(
+        "gcs-15-none",
+        PV,
+        "Back pain; Glasgow coma score total 15: fully alert, no card.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[vital("gcs", "9269-2", 15, "{score}", "{score}", "Glasgow coma score total")],
+    ),
+    Scenario(
+        "gcs-verbal-4-card",
+        PV,
+        "Back pain; GCS verbal 4 (confused) recorded alone, without a total: emergency.",
+        ["ER2"],
+        conditions=[back_pain()],
+        observations=[vital("gcsv", "9270-0", 4, "{score}", "{score}", "GCS verbal")],
+    ),
+    Scenario(
+        "gcs-eye-3-motor-5-card",
+        PV,
+        "Back pain; GCS eye opening 3 and motor 5 recorded without a total: opens eyes only to "
+        "voice and does not obey commands, an emergency.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            vital("gcse", "9267-6", 3, "{score}", "{score}", "GCS eye opening"),
+            vital("gcsm", "9268-4", 5, "{score}", "{score}", "GCS motor"),
+        ],
+    ),
+    Scenario(
+        "avpu-voice-card",
+        PV,
+        "Back pain; level of responsiveness (AVPU) answered 'Voice' an hour ago: not alert, an "
+        "emergency (NEWS2: 3 points). Needs the value of the Observation read as a fact.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            coded_value(
+                "avpu",
+                "67775-7",
+                "Level of responsiveness (AVPU)",
+                {
+                    "coding": [
+                        {"system": SNOMED, "code": "300202002", "display": "Responds to voice"}
+                    ],
+                    "text": "Voice",
+                },
+            )
+        ],
+    ),
+    Scenario(
+        "avpu-alert-none",
+        PV,
+        "Back pain; level of responsiveness (AVPU) answered 'Alert': no card.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            coded_value("avpu", "67775-7", "Level of responsiveness (AVPU)", {"text": "Alert"})
+        ],
+    ),
+    Scenario(
+        "delirium-f05-card",
+        PV,
+        "Back pain; delirium F05 a day ago: acute confusion, emergency (ER2).",
+        ["ER2"],
+        conditions=[
+            back_pain(),
+            sym("del", "F05", "Delirium due to known physiological condition"),
+        ],
+    ),
+    Scenario(
+        "ams-text-card",
+        PV,
+        "Back pain; a text-only problem 'AMS' (altered mental status): emergency (ER2).",
+        ["ER2"],
+        conditions=[back_pain(), sym("ams", None, "AMS")],
+    ),
+    Scenario(
+        "cauda-equina-old-onset-card",
+        PV,
+        "Back pain; cauda equina syndrome G83.4 active, onset 200 days ago (outside the 14-day "
+        "symptom window): still an emergency.",
+        ["ER6"],
+        conditions=[
+            back_pain(),
+            condition("ces", "G83.4", ago(days=200), display="Cauda equina syndrome"),
+        ],
+    ),
+    # --- issue 10: red flags support imaging (IMG1) ---------------------------------------
+    red_flag_select(
+        "red-flag-breast-cancer-c50-911",
+        "breast cancer C50.911",
+        condition(
+            "ca",
+            "C50.911",
+            ago(days=300),
+            display="Malignant neoplasm of unspecified site of right female breast",
+        ),
+    ),
+    red_flag_select(
+        "red-flag-prostate-cancer-c61",
+        "prostate cancer C61",
+        condition("ca", "C61", ago(days=400), display="Malignant neoplasm of prostate"),
+    ),
+    red_flag_select(
+        "red-flag-myeloma-c90-00",
+        "multiple myeloma C90.00",
+        condition(
+            "ca", "C90.00", ago(days=100), display="Multiple myeloma not having achieved remission"
+        ),
+    ),
+    red_flag_select(
+        "red-flag-cancer-history-snomed",
+        "malignant neoplastic disease in SNOMED (363346000)",
+        condition(
+            "ca", "363346000", ago(days=3000), system=SNOMED, display="Malignant neoplastic disease"
+        ),
+    ),
+    red_flag_select(
+        "red-flag-cancer-history-text",
+        "a text-only problem 'History of colon cancer, s/p resection 2019'",
+        condition(
+            "ca",
+            None,
+            None,
+            text="History of colon cancer, s/p resection 2019",
+            recorded=ago(days=900),
+        ),
+    ),
+    red_flag_select(
+        "red-flag-hiv-b20",
+        "HIV disease B20",
+        condition("hiv", "B20", ago(days=2000), display="Human immunodeficiency virus disease"),
+    ),
+    red_flag_select(
+        "red-flag-kidney-transplant-immunosuppressant",
+        "kidney transplant status Z94.0 and long-term immunosuppressant Z79.69",
+        condition("tx", "Z94.0", ago(days=1500), display="Kidney transplant status"),
+        condition(
+            "imm",
+            "Z79.69",
+            ago(days=1500),
+            display="Long term (current) use of other immunomodulators and immunosuppressants",
+        ),
+    ),
+    red_flag_select(
+        "red-flag-ivdu-text",
+        "a text-only problem 'IVDU - heroin'",
+        condition("iv", None, ago(days=30), text="IVDU - heroin"),
+    ),
+    red_flag_select(
+        "red-flag-injection-drug-use-text",
+        "a text-only problem 'Injection drug use'",
+        condition("iv", None, ago(days=30), text="Injection drug use"),
+    ),
+    red_flag_select(
+        "red-flag-prednisone-active",
+        "an active prednisone 20 mg order (systemic steroid)",
+        meds=[med_request("pred", "prednisone 20 MG Oral Tablet", "active", authored=ago(days=20))],
+    ),
+    red_flag_select(
+        "red-flag-osteoporosis-snomed",
+        "osteoporosis in SNOMED (64859006)",
+        condition("op", "64859006", ago(days=700), system=SNOMED, display="Osteoporosis"),
+    ),
+    red_flag_select(
+        "red-flag-assault-y04",
+        "an assault Y04.0XXA five days ago",
+        condition(
+            "as", "Y04.0XXA", ago(days=5), display="Assault by unarmed fight, initial encounter"
+        ),
+    ),
+    red_flag_select(
+        "red-flag-struck-by-object-w20",
+        "struck by a falling object W20.8XXA five days ago",
+        condition(
+            "st",
+            "W20.8XXA",
+            ago(days=5),
+            display="Other cause of strike by thrown, projected or falling object, "
+            "initial encounter",
+        ),
+    ),
+    red_flag_select(
+        "red-flag-lower-back-injury-s39-92",
+        "unspecified injury of lower back S39.92XA five days ago",
+        condition(
+            "inj",
+            "S39.92XA",
+            ago(days=5),
+            display="Unspecified injury of lower back, initial encounter",
+        ),
+    ),
+    Scenario(
+        "overexertion-strain-not-indicated",
+        SELECT,
+        "Back strain S39.012A from overexertion X50.0XXA (lifting) two days ago, lumbar X-ray "
+        "being selected: lifting is the non-traumatic mechanism, not a red flag: not indicated.",
+        ["IMG1", "IMG2"],
+        conditions=[
+            condition(
+                "strain",
+                "S39.012A",
+                ago(days=2),
+                display="Strain of muscle, fascia and tendon of lower back, initial encounter",
+            ),
+            condition(
+                "x50",
+                "X50.0XXA",
+                ago(days=2),
+                display="Overexertion from strenuous movement or load, initial encounter",
+            ),
+        ],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "family-history-cancer-not-indicated",
+        SELECT,
+        "Back pain; family history of breast cancer Z80.3 only; lumbar X-ray being selected: "
+        "a relative's cancer is not a red flag: not indicated.",
+        ["IMG1"],
+        conditions=[
+            back_pain(),
+            condition(
+                "fh",
+                "Z80.3",
+                ago(days=900),
+                display="Family history of malignant neoplasm of breast",
+            ),
+        ],
+        drafts=[imaging()],
+    ),
+    # --- issue 10: medicine safety (MED2-MED5) ------------------------------------------------
+    Scenario(
+        "low-dose-aspirin-warfarin-no-swap",
+        SELECT,
+        "Back pain; active warfarin; aspirin 81 mg (antiplatelet) being selected: it is not an "
+        "NSAID pain-reliever order, so no card offers to replace it with acetaminophen.",
+        ["MED3"],
+        conditions=[back_pain()],
+        medications=[
+            med_request(
+                "warf",
+                "855332",
+                "active",
+                display="warfarin sodium 5 MG Oral Tablet",
+                authored=ago(days=90),
+            )
+        ],
+        drafts=[med_request("asa", "243670", "draft", display="aspirin 81 MG Oral Tablet")],
+    ),
+    Scenario(
+        "aspirin-81-text-is-blood-thinner",
+        SELECT,
+        "Back pain; active text-only 'Aspirin EC 81 mg daily'; ibuprofen being selected: the "
+        "aspirin is an antiplatelet (blood thinner caution) and only the ibuprofen is swapped.",
+        ["MED3"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("asa", "Aspirin EC 81 mg daily", "active", authored=ago(days=200))
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "percocet-cirrhosis-discharge",
+        DISCHARGE,
+        "Back pain; cirrhosis K74.60; going home on text-only 'Percocet 5/325': a liver caution, "
+        "the acetaminophen-already-prescribed advice (no Tylenol offered), a sedation caution.",
+        ["MED2", "MED3", "MED4", "MED5"],
+        conditions=[
+            back_pain(),
+            condition("cirr", "K74.60", ago(days=400), display="Unspecified cirrhosis of liver"),
+        ],
+        medications=[med_request("perc", "Percocet 5/325 1 tab q6h prn", "active")],
+    ),
+    Scenario(
+        "norco-cirrhosis-order-select",
+        SELECT,
+        "Back pain; cirrhosis K74.60; text-only 'Norco 5-325' being selected: it contains "
+        "acetaminophen (liver caution) and is an opioid (sedation caution).",
+        ["MED3", "MED4"],
+        conditions=[
+            back_pain(),
+            condition("cirr", "K74.60", ago(days=400), display="Unspecified cirrhosis of liver"),
+        ],
+        drafts=[med_request("rx1", "Norco 5-325 mg tablet", "draft")],
+    ),
+    Scenario(
+        "diazepam-sedation-select",
+        SELECT,
+        "Back spasm; diazepam 5 mg being selected for spasm: a benzodiazepine, sedation caution.",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        drafts=[med_request("rx1", "diazepam 5 MG Oral Tablet", "draft")],
+    ),
+    Scenario(
+        "cirrhosis-discharge-nsaid-advice",
+        DISCHARGE,
+        "Back pain; cirrhosis K74.60; no pain medicine prescribed: the liver caution, and the "
+        "handout warns about ibuprofen and naproxen as well as acetaminophen.",
+        ["MED2", "MED3"],
+        conditions=[
+            back_pain(),
+            condition("cirr", "K74.60", ago(days=400), display="Unspecified cirrhosis of liver"),
+        ],
+    ),
+    Scenario(
+        "creatinine-only-egfr-computed",
+        SIGN,
+        "Back pain; man of 70; creatinine 2.4 mg/dL 20 days ago and no eGFR; ibuprofen being "
+        "signed: eGFR computed from creatinine (CKD-EPI 2021, about 28): kidney caution.",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "cr",
+                "2160-0",
+                2.4,
+                "mg/dL",
+                "mg/dL",
+                ago(days=20),
+                display="Creatinine",
+                category="laboratory",
+            )
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+        birth_date="1956-05-14",
+        gender="male",
+    ),
+    Scenario(
+        "creatinine-normal-no-caution",
+        SIGN,
+        "Back pain; man of 47; creatinine 80 µmol/L (0.9 mg/dL) and no eGFR; ibuprofen being "
+        "signed: computed eGFR about 100, no kidney caution.",
+        ["MED3"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "cr",
+                "14682-9",
+                80,
+                "µmol/L",
+                "umol/L",
+                ago(days=20),
+                display="Creatinine",
+                category="laboratory",
+            )
+        ],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+        gender="male",
+    ),
+    # --- issue 10: scope --------------------------------------------------------------------
+    Scenario(
+        "scope-cauda-equina-only-retention",
+        PV,
+        "Only back diagnosis: cauda equina syndrome G83.4 (old onset); urinary retention R33.9: "
+        "in scope, emergency.",
+        ["ER6"],
+        conditions=[
+            condition("ces", "G83.4", ago(days=60), display="Cauda equina syndrome"),
+            sym("ret", "R33.9", "Retention of urine, unspecified"),
+        ],
+    ),
+    Scenario(
+        "scope-disc-displacement-spo2-86",
+        PV,
+        "Only back diagnosis: lumbar disc displacement M51.26; SpO2 86 %: in scope, emergency.",
+        ["ER1"],
+        conditions=[
+            condition(
+                "disc",
+                "M51.26",
+                ago(days=10),
+                display="Other intervertebral disc displacement, lumbar region",
+            )
+        ],
+        observations=[vital("spo2", "59408-5", 86, "%", "%", "SpO2")],
+    ),
+    Scenario(
+        "scope-lumbar-stenosis-spo2-86",
+        PV,
+        "Only back diagnosis: lumbar stenosis M48.062; SpO2 86 %: in scope, emergency.",
+        ["ER1"],
+        conditions=[
+            condition(
+                "sten",
+                "M48.062",
+                ago(days=400),
+                display="Spinal stenosis, lumbar region with neurogenic claudication",
+            )
+        ],
+        observations=[vital("spo2", "59408-5", 86, "%", "%", "SpO2")],
+    ),
+    Scenario(
+        "scope-encounter-reason-text",
+        DISCHARGE,
+        "No back Condition; the discharge encounter's reason is only the text 'BACK PAIN - "
+        "LOWER': in scope, the discharge instructions.",
+        ["FU1"],
+        encounter=encounter("enc", reason_text="BACK PAIN - LOWER"),
+    ),
+    Scenario(
+        "scope-encounter-diagnosis-display",
+        DISCHARGE,
+        "No back Condition; the encounter's diagnosis is only a reference display 'Lumbago': in "
+        "scope, the discharge instructions (needs Encounter.diagnosis read).",
+        ["FU1"],
+        encounter=encounter("enc", diagnosis="Lumbago"),
+    ),
+    # --- issue 10: text variants ------------------------------------------------------------
+    Scenario(
+        "text-xr-lumbar-2-3-views-not-indicated",
+        SIGN,
+        "Back pain 3 days; a draft order known only as 'XR LUMBAR SPINE 2-3 VIEWS': a lumbar "
+        "radiograph with no supporting criterion: not indicated.",
+        ["IMG1"],
+        conditions=[back_pain()],
+        drafts=[text_order("img1", "XR LUMBAR SPINE 2-3 VIEWS")],
+    ),
+    Scenario(
+        "text-sob-card",
+        PV,
+        "Back pain; a text-only problem 'SOB': shortness of breath, emergency (ER1).",
+        ["ER1"],
+        conditions=[back_pain(), sym("sob", None, "SOB")],
+    ),
+    Scenario(
+        "text-sobbing-none",
+        PV,
+        "Back pain; a text-only problem 'Tearful, sobbing': not shortness of breath, no card.",
+        ["ER1"],
+        conditions=[back_pain(), sym("mood", None, "Tearful, sobbing")],
+    ),
+    Scenario(
+        "text-collapse-card",
+        PV,
+        "Back pain; a text-only problem 'Collapse': emergency (ER4).",
+        ["ER4"],
+        conditions=[back_pain(), sym("col", None, "Collapse")],
+    ),
+    Scenario(
+        "text-incontinent-of-urine-card",
+        PV,
+        "Back pain; a text-only problem 'Incontinent of urine': emergency (ER6).",
+        ["ER6"],
+        conditions=[back_pain(), sym("inc", None, "Incontinent of urine")],
+    ),
+    Scenario(
+        "text-numbness-groin-thighs-card",
+        PV,
+        "Back pain; 'Numbness of groin and inner thighs': saddle numbness, urgent (URG3).",
+        ["URG3"],
+        conditions=[back_pain(), sym("sad", None, "Numbness of groin and inner thighs")],
+    ),
+    Scenario(
+        "text-decreased-perineal-sensation-card",
+        PV,
+        "Back pain; 'Decreased perineal sensation': saddle numbness, urgent (URG3).",
+        ["URG3"],
+        conditions=[back_pain(), sym("sad", None, "Decreased perineal sensation")],
+    ),
+    Scenario(
+        "text-left-leg-numb-card",
+        PV,
+        "Back pain; 'Left leg numb': leg numbness, urgent (URG2).",
+        ["URG2"],
+        conditions=[back_pain(), sym("numb", None, "Left leg numb")],
+    ),
+    Scenario(
+        "text-burning-urination-card",
+        PV,
+        "Back pain; 'Burning urination': urgent (URG6).",
+        ["URG6"],
+        conditions=[back_pain(), sym("dys", None, "Burning urination")],
     ),
 ]
 

@@ -161,12 +161,13 @@ def data_check_detail(
     Findings of the topic's rules (unreadable or unverified readings) come first, each with
     the data issue the facts layer reported for the same record; then every other issue of the
     call (records that could not be read or used, prefetch keys that could not be retrieved).
+    An item with its own re-check says it; the pack's general re-check closes the list once.
     """
-    default = (topic.recheck_text or "").strip()
     by_rid: dict[str, list[DataIssue]] = {}
     for issue in ctx.issues:
         by_rid.setdefault(issue.rid, []).append(issue)
     shown: set[int] = set()
+    general = False  # some item has no re-check of its own
     lines = [topic.detail_intro.strip(), ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
@@ -179,9 +180,10 @@ def data_check_detail(
                 lines.append(f"    - problem: {'; '.join(problems)}")
             if e.newer is not None:
                 lines.append(f"    - latest verified reading: {_reading(e.newer, ctx)}")
-            recheck = next((i.recheck for i in same if i.recheck), None) or default
+            recheck = next((i.recheck for i in same if i.recheck), None)
             if recheck:
                 lines.append(f"    - re-check: {recheck}")
+            general = general or not recheck
     for issue in ctx.issues:
         if id(issue) in shown:
             continue
@@ -189,28 +191,30 @@ def data_check_detail(
         lines.append(f"- {text}")
         if recheck:
             lines.append(f"  - re-check: {recheck}")
+        general = general or not recheck
+    if general and topic.recheck_text:
+        lines += ["", f"Re-check: {topic.recheck_text.strip()}"]
     lines += ["", _source_line(pack, findings)]
     return "\n".join(lines).strip()
 
 
 def _prefetch_key(issue: DataIssue) -> str | None:
-    """The prefetch key an issue says could not be retrieved as a whole (rid
-    ``prefetch.<key>``; the message is then the reason); None for any other issue."""
+    """The prefetch key an issue is about as a whole (rid ``prefetch.<key>``; the message
+    says what happened to it); None for any other issue."""
     key = issue.rid.removeprefix("prefetch.")
     if key != issue.rid and key and re.fullmatch(r"[A-Za-z0-9_-]+", key):
         return key
     return None
 
 
-def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, str]:
-    """(what the item is, what to re-check) in the pack's words."""
-    default = (topic.recheck_text or "").strip()
+def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, str | None]:
+    """(what the item is, its own re-check or None) in the pack's words."""
     key = _prefetch_key(issue)
     if key is not None and topic.unavailable_text:
         text = topic.unavailable_text.format(key=key, reason=issue.message)
-        fallback = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else ""
-        return text, issue.recheck or fallback or default
-    return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck or default
+        own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
+        return text, issue.recheck or own
+    return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck
 
 
 def _record(rid: str, ctx: CardContext) -> str:
@@ -281,7 +285,13 @@ def _headline_evidence(finding: Finding) -> Evidence | None:
     return found[0] if found else None
 
 
-_UNIT_WORDS = {"[degF]": "°F", "Cel": "°C", "{beats}/min": "/min", "{breaths}/min": "/min"}
+_UNIT_WORDS = {
+    "[degF]": "°F",
+    "Cel": "°C",
+    "{beats}/min": "/min",
+    "{breaths}/min": "/min",
+    "{score}": "",
+}
 """UCUM codes a reader would not recognise, as the units they stand for (display only)."""
 
 
@@ -290,7 +300,9 @@ def value_text(value: str | None) -> str | None:
     if not value:
         return value
     number, _, unit = value.rpartition(" ")
-    return f"{number} {_UNIT_WORDS[unit]}" if number and unit in _UNIT_WORDS else value
+    if not number or unit not in _UNIT_WORDS:
+        return value
+    return f"{number} {_UNIT_WORDS[unit]}".rstrip()
 
 
 def describe(e: Evidence, ctx: CardContext) -> str:
@@ -347,20 +359,22 @@ def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
 
 
 def _age(age_h: float | None) -> str:
-    """How long ago, in the unit a clinician would say it."""
+    """How long ago, in the unit a clinician would say it, rounded to the nearest (a reading
+    taken two hours ago is "2 h ago" whether it is seen a second before or after)."""
     if age_h is None:
         return ""
     if age_h < -0.25:
         return "dated in the future"
-    if age_h < 1 / 60:
+    minutes = round(age_h * 60)
+    if minutes < 1:
         return "just now"
-    if age_h < 1:
-        return f"{int(age_h * 60)} min ago"
-    if age_h < 48:
-        return f"{int(age_h)} h ago"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if age_h < 47.5:
+        return f"{round(age_h)} h ago"
     if age_h < 2 * 365 * 24:
-        return f"{int(age_h // 24)} d ago"
-    return f"{int(age_h // (365.25 * 24))} y ago"
+        return f"{round(age_h / 24)} d ago"
+    return f"{round(age_h / (365.25 * 24))} y ago"
 
 
 def patient_instructions(pack: Pack, outcome: Outcome) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 LOINC = "http://loinc.org"
@@ -24,7 +26,14 @@ _ALIASES = {
     "urn:oid:2.16.840.1.113883.6.73": ATC,
     "http://www.whocc.no/atc/": ATC,
     "urn:oid:2.16.840.1.113883.6.12": CPT,
+    # WHO ICD-10: ICD-10-CM extends it, and a code the two share (R55, M54.5) means the same
+    # thing, so WHO codes are looked up among the ICD-10-CM entries.
+    "http://hl7.org/fhir/sid/icd-10": ICD10CM,
+    "http://hl7.org/fhir/sid/icd-10/": ICD10CM,
+    "urn:oid:2.16.840.1.113883.6.3": ICD10CM,
 }
+
+_LOINC_SHAPE = re.compile(r"\d{1,7}-\d", re.ASCII)
 
 
 def normalize_system(system: str | None) -> str:
@@ -47,3 +56,28 @@ def normalize_code(system: str, code: str) -> str:
     if system == ATC:
         return cleaned.upper()
     return cleaned
+
+
+def loinc_check_digit_ok(code: str) -> bool:
+    """Whether a code is LOINC-shaped (digits, dash, one check digit) with a valid mod-10
+    check digit (LOINC's algorithm, the same as Luhn's): ``8867-4`` yes, ``8867-5`` no."""
+    text = code.strip()
+    if not _LOINC_SHAPE.fullmatch(text):
+        return False
+    body, check = text.split("-")
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        digit = int(char)
+        if position % 2 == 0:  # the rightmost digit and every second one leftwards: doubled
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return (10 - total % 10) % 10 == int(check)
+
+
+def infer_system(system: str, code: str) -> str:
+    """The system of a coding sent without one, where its code leaves no doubt: a LOINC code
+    with a valid check digit. Otherwise the (normalised) system as given, '' when none."""
+    if system or not code:
+        return system
+    return LOINC if loinc_check_digit_ok(code) else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -20,8 +20,15 @@ import orjson
 from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact, FactKind
-from cds.facts.times import age_in_years, epoch_microseconds, hours_from, read_time
+from cds.facts.times import (
+    age_in_years,
+    epoch_microseconds,
+    first_moment_us,
+    hours_from,
+    read_time,
+)
 from cds.pack.valuesets import Coding, ValueSetIndex
 
 Resource = Mapping[str, Any]
@@ -30,12 +37,33 @@ R = TypeVar("R", bound=Mapping[str, Any])
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
 VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
+OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
+"""Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
+behind them reaches the data-check card instead of vanishing."""
 ORDER_ACTIVE = {"active", "on-hold"}
 STATEMENT_ACTIVE = {"active", "on-hold", "intended"}
-NOT_MEASURED = frozenset({"not-performed", "not-asked", "asked-declined", "not-applicable"})
-"""Data-absent reasons (FHIR's data-absent-reason codes) that say no measurement was made.
-Every other reason (error, not-a-number, masked, unknown, ...) may hide a reading: it makes
-an unreadable fact."""
+NOT_MEASURED = frozenset(
+    {
+        "unknown",
+        "asked-unknown",
+        "temp-unknown",
+        "not-asked",
+        "asked-declined",
+        "not-performed",
+        "not-applicable",
+    }
+)
+"""Data-absent reasons (FHIR's data-absent-reason codes) that say nothing was measured, or
+nobody knows a value. Every other reason (error, not-a-number, masked, as-text, unsupported,
+...) may hide a reading: it makes an unreadable fact."""
+FUTURE_TOLERANCE_H = 1.0
+"""A reading dated more than this after the evaluation time is a data error, not a sign."""
+IMPLIED_UNIT = frozenset({"heart_rate_obs", "respiratory_rate_obs", "oxygen_saturation_obs"})
+"""Value sets whose readings have one unit in practice (per minute; percent), so a number
+without a unit (``valueInteger``, a bare Quantity) is read in it. Not temperatures (Celsius
+or Fahrenheit?) nor lab results (HbA1c in % or mmol/mol?)."""
+FRACTION_PERCENT = frozenset({"oxygen_saturation_obs"})
+"""Percent value sets that devices also send as a fraction (0.97 with unit "1" or none)."""
 
 
 @dataclass(frozen=True)
@@ -46,33 +74,73 @@ class FactContext:
     index: ValueSetIndex
     canonical_units: Mapping[str, str | None]
     """Value set id → the unit its values are compared in (None: unitless or not numeric)."""
+    site_tz: tzinfo = UTC
+    """The site's zone: zone-less times in records are read in it (not in ``now``'s zone)."""
     now_us: int = field(init=False, repr=False, compare=False)
     tz: tzinfo = field(init=False, repr=False, compare=False)
-    """The evaluation time's zone: zone-less times in records are read in it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
-        object.__setattr__(self, "tz", self.now.tzinfo or self.now.astimezone().tzinfo)
+        object.__setattr__(self, "tz", self.site_tz)
 
 
 @dataclass
 class Extraction:
     facts: list[Fact] = field(default_factory=list)
     issues: list[DataIssue] = field(default_factory=list)
+    refuted: set[str] = field(default_factory=set)
+    """Value sets of refuted or entered-in-error Conditions: their text-only facts go."""
+    copies: dict[str, int] = field(default_factory=dict)
+    """``Type/id`` → how many copies of it the record holds, for those sent more than once."""
+    validated: set[str] = field(default_factory=set)
+    """``Observation/id`` of copies sent more than once of which one is verified: their
+    preliminary copies are superseded, not data to re-check."""
 
 
 def extract_facts(
     resources: Iterable[Resource], drafts: Iterable[Resource], ctx: FactContext
 ) -> Extraction:
-    """Build the facts of one patient's record and of the hook's draft orders."""
+    """Build the facts of one patient's record and of the hook's draft orders.
+
+    Every reading counts: one fact per resource, panel component and copy (never merged by
+    resource id: a final 80 and an amended 150 of one id are two readings, and the 150 is a
+    sign)."""
     out = Extraction()
     recorded = list(resources)
-    lookup = medication_lookup(recorded)
+    keys = [(r.get("resourceType"), r.get("id")) for r in recorded]
+    lookup: dict[str, Resource] = {  # Medications and Conditions, by reference
+        f"{t}/{i}": r
+        for (t, i), r in zip(keys, recorded, strict=True)
+        if t == "Medication" or t == "Condition"
+    }
+    try:
+        repeated = len(set(keys)) < len(keys)
+    except TypeError:  # an id that is a list or an object: junk, but the rest must be read
+        repeated = True
+    if repeated:  # rare: some id sent more than once
+        counts: dict[str, int] = {}
+        for rtype, some_id in keys:
+            if isinstance(some_id, str) and some_id:
+                counts[f"{rtype}/{some_id}"] = counts.get(f"{rtype}/{some_id}", 0) + 1
+        out.copies = {key: n for key, n in counts.items() if n > 1}
+    if out.copies:
+        out.validated = {
+            f"Observation/{r.get('id')}"
+            for r in recorded
+            if r.get("resourceType") == "Observation"
+            and f"Observation/{r.get('id')}" in out.copies
+            and _status_text(r.get("status")) in OBSERVATION_COUNTED
+        }
     for res in recorded:
         _extract_one(res, ctx, out, lookup, draft=False)
     for res in drafts:
         _extract_one(res, ctx, out, lookup, draft=True)
-    return Extraction(_mark_latest(_dedupe(out.facts)), out.issues)
+    facts = out.facts
+    if out.refuted:
+        facts = [f for f in facts if not (f.by_text and f.valueset in out.refuted)]
+    patient = next((r for r in recorded if r.get("resourceType") == "Patient"), None)
+    facts += derived_egfr_facts(facts, patient, ctx)  # creatinine without an eGFR: CKD-EPI 2021
+    return Extraction(_mark_latest(facts), out.issues)
 
 
 def _extract_one(
@@ -130,9 +198,17 @@ def _words_of(codings: list[Coding], text: str) -> str:
 
 
 def read_concept(concept: object, index: ValueSetIndex) -> tuple[tuple[str, ...], str]:
-    """(value sets, words) of a concept. Records repeat the same concepts endlessly (every
-    heart rate carries 8867-4), so the answer is remembered per pack, bounded, under the
-    concept's JSON image."""
+    """(value sets, words) of a concept."""
+    matched, words = read_concept_detail(concept, index)
+    return tuple(vs for vs, _ in matched), words
+
+
+def read_concept_detail(
+    concept: object, index: ValueSetIndex
+) -> tuple[tuple[tuple[str, bool], ...], str]:
+    """((value set, matched only by words), ...), words) of a concept. Records repeat the
+    same concepts endlessly (every heart rate carries 8867-4), so the answer is remembered
+    per pack, bounded, under the concept's JSON image."""
     key: bytes | None = None
     if isinstance(concept, dict):
         try:
@@ -143,7 +219,11 @@ def read_concept(concept: object, index: ValueSetIndex) -> tuple[tuple[str, ...]
     hit = memo.get(key) if key is not None else None
     if hit is None:
         codings, text = _codings(concept)
-        hit = (tuple(sorted(index.match(codings, text))), _words_of(codings, text))
+        detail = index.match_detail(codings, text)
+        hit = (
+            tuple((vs, not detail[vs]) for vs in sorted(detail)),
+            _words_of(codings, text),
+        )
         if key is not None:
             if len(memo) > 50_000:
                 memo.clear()
@@ -168,10 +248,15 @@ def _status_code(concept: object) -> str | None:
     return (text.strip().lower() or None) if isinstance(text, str) else None
 
 
-def _timing(
-    res: Resource, ctx: FactContext, *keys: str
-) -> tuple[str | None, float, bool, str | None]:
-    """(recorded time, age in hours, known, note) from the first time element present."""
+Timing = tuple[str | None, float, bool, str | None, float]
+"""(the time as recorded, hours before the evaluation time (never negative), known, note,
+hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
+tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
+NO_TIME: Timing = (None, 0.0, False, None, 0.0)
+
+
+def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
+    """The recorded time of the first time element present, read in the site's zone."""
     for key in keys:
         raw: object = res.get(key)
         if isinstance(raw, dict):  # a Period: its start
@@ -180,19 +265,70 @@ def _timing(
             continue
         read = read_time(raw, ctx.tz)
         if read is None:
-            return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current"
-        return str(raw), max(hours_from(read.epoch_us, ctx.now_us), 0.0), True, read.note
-    return None, 0.0, False, None
+            return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current", 0.0
+        hours = hours_from(read.epoch_us, ctx.now_us)
+        if hours >= 0.0:  # the common case: a time before the evaluation time
+            return str(raw), hours, True, read.note, 0.0
+        ahead = 0.0
+        if hours < -FUTURE_TOLERANCE_H:  # a partial date means its last moment: ask its first
+            first = first_moment_us(raw, ctx.tz)
+            ahead = -hours_from(first if first is not None else read.epoch_us, ctx.now_us)
+        return str(raw), 0.0, True, read.note, ahead if ahead > 0.0 else 0.0
+    return NO_TIME
+
+
+def _in_future(timing: Timing, rid: str, out: Extraction) -> bool:
+    """True (with a data issue) when a record is dated more than the tolerance after the
+    evaluation time: a wrong clock or zone, not a sign."""
+    when, _, _, _, ahead = timing
+    if ahead <= FUTURE_TOLERANCE_H:
+        return False
+    out.issues.append(
+        DataIssue(
+            rid=rid,
+            message=(
+                f"dated {ahead:g} h after the evaluation time ({when}); "
+                "check the device clock or time zone"
+            ),
+            recheck="the device clock or the time zone of the source system",
+        )
+    )
+    return True
 
 
 def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
     if _status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED:
+        # "not cauda equina": the same words elsewhere in the record are no sign either
+        matched, _ = read_concept(res.get("code"), ctx.index)
+        out.refuted.update(matched)
         return
     clinical = _status_code(res.get("clinicalStatus"))
     if clinical is not None and clinical not in CONDITION_ACTIVE:
         return
-    when, age, known, note = _timing(res, ctx, "onsetDateTime", "onsetPeriod", "recordedDate")
-    _concept_facts(res.get("code"), "condition", _rid(res), ctx, out, when, age, known, note)
+    timing = _timing(res, ctx, "onsetDateTime", "onsetPeriod", "recordedDate")
+    rid = _rid(res)
+    if _in_future(timing, rid, out):
+        return
+    when, age, known, note, _ = timing
+    note = _copy_note(res, rid, out, note)
+    _concept_facts(res.get("code"), "condition", rid, ctx, out, when, age, known, note)
+
+
+def _copy_note(res: Resource, rid: str, out: Extraction, note: str | None) -> str | None:
+    """Name the copy a fact came from when its resource id was sent more than once."""
+    n = out.copies.get(rid)
+    if n is None:
+        return note
+    meta = res.get("meta")
+    updated = meta.get("lastUpdated") if isinstance(meta, Mapping) else None
+    status = res.get("status")
+    if not isinstance(status, str):
+        status = _status_code(res.get("clinicalStatus")) or "not given"
+    copy = (
+        f"one of {n} copies of {rid}: status {status}, "
+        f"last updated {updated if isinstance(updated, str) else 'not given'}"
+    )
+    return f"{note}; {copy}" if note else copy
 
 
 def _concept_facts(
@@ -208,8 +344,8 @@ def _concept_facts(
     *,
     draft: bool = False,
 ) -> None:
-    matched, display = read_concept(concept, ctx.index)
-    for vs in matched:
+    matched, display = read_concept_detail(concept, ctx.index)
+    for vs, by_text in matched:
         out.facts.append(
             Fact(
                 kind=kind,
@@ -221,37 +357,66 @@ def _concept_facts(
                 time_known=known,
                 draft=draft,
                 note=note,
+                by_text=by_text,
             )
         )
 
 
 def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
     """An Observation, and each of its components (a vital-signs panel may carry the heart
-    rate or temperature as a component rather than as an Observation of its own)."""
+    rate or temperature as a component rather than as an Observation of its own): one fact
+    per reading. A coded value (an ACVPU level of 'Voice') also makes a fact of the value
+    sets the value belongs to."""
     status = res.get("status")
-    if not isinstance(status, str) or status.strip().lower() not in OBSERVATION_COUNTED:
+    status = status.strip().lower() if isinstance(status, str) else ""
+    if status in OBSERVATION_COUNTED:
+        verified = True
+    elif status in OBSERVATION_UNVERIFIED:
+        verified = False
+        if out.validated and _rid(res) in out.validated:
+            return  # a verified copy of the same reading supersedes it
+    else:
         return
     components = res.get("component")
     parts = [res, *(c for c in _items(components) if isinstance(c, dict))] if components else (res,)
-    timing: tuple[str | None, float, bool, str | None] | None = None
+    timing: Timing | None = None
     rid = ""
-    for part in parts:
-        matched, display = read_concept(part.get("code"), ctx.index)
-        if not matched:
+    start = 0
+    container: set[str] = set()
+    """Value sets of the resource's own code when it carries no value of its own but has
+    components: a panel's heading, not a reading."""
+    for n, part in enumerate(parts):
+        matched, display = read_concept_detail(part.get("code"), ctx.index)
+        value_concept = part.get("valueCodeableConcept")
+        valued: tuple[tuple[str, bool], ...] = ()
+        if value_concept is not None and isinstance(value_concept, dict):
+            valued, value_words = read_concept_detail(value_concept, ctx.index)
+            own = {vs for vs, _ in matched}
+            valued = tuple((vs, t) for vs, t in valued if vs not in own)
+        if not matched and not valued:
             continue
         if timing is None:  # read once, and only for observations we care about
             timing = _timing(
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
             rid = _rid(res)
-        when, age, known, note = timing
-        for vs in matched:
-            reading = _reading(part, ctx.canonical_units.get(vs), ctx)
+            if timing[4] and _in_future(timing, rid, out):
+                return
+        when, age, known, note, _ = timing
+        if out.copies:
+            note = _copy_note(res, rid, out, note)
+        if n == 0 and components and not _has_value(part):
+            container = {vs for vs, _ in matched}
+            start = len(out.facts)
+        for vs, by_text in matched:
+            reading = _reading(part, ctx.canonical_units.get(vs), vs)
             if reading is None:
                 continue
             value, unit, source, problem = reading
-            if problem:
-                out.issues.append(DataIssue(rid=rid, message=problem))
+            if problem and not (n == 0 and vs in container):
+                out.issues.append(
+                    DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
+                )
             out.facts.append(
                 Fact(
                     kind="observation",
@@ -266,48 +431,96 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     time_known=known,
                     understood=problem is None,
                     note=f"{note}; {problem}" if note and problem else note or problem,
+                    verified=verified,
+                    by_text=by_text,
                 )
             )
+        for vs, by_text in valued:
+            out.facts.append(
+                Fact(
+                    kind="observation",
+                    valueset=vs,
+                    rid=rid,
+                    display=f"{display}: {value_words}",
+                    source_value=value_words,
+                    time=when,
+                    age_h=age,
+                    time_known=known,
+                    note=note,
+                    verified=verified,
+                    by_text=by_text,
+                )
+            )
+    if container:  # the heading's "no value" goes when a component gave a reading of its kind
+        given = {f.valueset for f in out.facts[start:] if f.understood}
+        out.facts[start:] = [
+            f
+            for f in out.facts[start:]
+            if not (
+                f.valueset in container
+                and f.valueset in given
+                and f.value is None
+                and not f.understood
+                and f.source_value is None
+            )
+        ]
 
 
-def _reading(
-    part: Resource, canonical: str | None, ctx: FactContext
-) -> tuple[float | None, str | None, str | None, str | None] | None:
+def _has_value(part: Resource) -> bool:
+    return "dataAbsentReason" in part or any(k.startswith("value") for k in part)
+
+
+Reading = tuple[float | None, str | None, str | None, str | None]
+
+
+def _reading(part: Resource, canonical: str | None, vs: str) -> Reading | None:
     """(value, unit, as recorded, problem) of an Observation or component; None when the
-    source says plainly that nothing was measured (not done, not asked, declined)."""
+    source says plainly that nothing was measured (not done, not asked, declined, unknown)."""
     qty = part.get("valueQuantity")
     if canonical is not None and isinstance(qty, dict):  # the common case, read directly
-        return _quantity_value(qty, canonical)
+        return _quantity_value(qty, canonical, vs)
     absent = part.get("dataAbsentReason")
     if canonical is not None and absent is not None and "valueQuantity" not in part:
         reason = _status_code(absent)
         if reason in NOT_MEASURED:
             return None
-        # measured, perhaps, but not given to us (error, not-a-number, masked, unknown, ...):
-        # an unreadable reading, so a danger sign behind it is said, not dropped
+        # measured, perhaps, but not given to us (error, not-a-number, masked, ...): an
+        # unreadable reading, so a danger sign behind it is said, not dropped
         return None, None, None, f"no value: data absent ({reason or 'no reason given'})"
-    return _observation_value(part, canonical, ctx)
+    return _observation_value(part, canonical, vs)
 
 
-def _observation_value(
-    res: Resource, canonical: str | None, ctx: FactContext
-) -> tuple[float | None, str | None, str | None, str | None]:
+def _observation_value(res: Resource, canonical: str | None, vs: str) -> Reading:
     """(value in canonical unit, unit, as recorded, problem) of an Observation."""
     if canonical is None:
         concept = res.get("valueCodeableConcept")
         return None, None, _words(concept) if concept else None, None
     qty = res.get("valueQuantity")
-    if not isinstance(qty, dict):
-        if "valueString" in res or "valueCodeableConcept" in res:
-            shown = res.get("valueString") or _words(res.get("valueCodeableConcept"))
-            return None, None, str(shown), f"value '{shown}' is not a number in {canonical}"
-        return None, None, None, "no value recorded"
-    return _quantity_value(qty, canonical)
+    if isinstance(qty, dict):
+        return _quantity_value(qty, canonical, vs)
+    integer = res.get("valueInteger")
+    if isinstance(integer, int) and not isinstance(integer, bool):
+        return _quantity(integer, None, None, None, canonical, vs)
+    text = res.get("valueString")
+    if isinstance(text, str):
+        split = units.split_value_text(text)
+        if split is not None and split[1] is not None:  # text without a unit stays unread
+            number, unit = split
+            value, unit_out, _, problem = _quantity(str(number), unit, None, None, canonical, vs)
+            if problem is None:
+                return value, unit_out, text, None
+        return None, None, text, f"value '{text}' is not a number in {canonical}"
+    if "valueCodeableConcept" in res or "valueInteger" in res:
+        shown = (
+            _words(res.get("valueCodeableConcept"))
+            if "valueCodeableConcept" in res
+            else (str(res.get("valueInteger")))
+        )
+        return None, None, shown, f"value '{shown}' is not a number in {canonical}"
+    return None, None, None, "no value recorded"
 
 
-def _quantity_value(
-    qty: Mapping[str, Any], canonical: str
-) -> tuple[float | None, str | None, str | None, str | None]:
+def _quantity_value(qty: Mapping[str, Any], canonical: str, vs: str) -> Reading:
     raw_value, unit, code = qty.get("value"), qty.get("unit"), qty.get("code")
     comparator = qty.get("comparator")
     if isinstance(raw_value, list | dict):
@@ -318,21 +531,40 @@ def _quantity_value(
         code if isinstance(code, str) else None,
         comparator if isinstance(comparator, str) else None,
         canonical,
+        vs,
     )
 
 
 @lru_cache(maxsize=65_536, typed=True)  # typed: True must not share 1's answer
 def _quantity(
-    raw_value: object, unit: str | None, code: str | None, comparator: str | None, canonical: str
-) -> tuple[float | None, str | None, str | None, str | None]:
-    """A Quantity read and converted; pure, so remembered (feeds repeat values and units)."""
+    raw_value: object,
+    unit: str | None,
+    code: str | None,
+    comparator: str | None,
+    canonical: str,
+    vs: str,
+) -> Reading:
+    """A Quantity read, converted and checked against what a living patient can show; pure,
+    so remembered (feeds repeat values and units)."""
     source = f"{raw_value} {unit or code or ''}".strip()
     try:
         number = units.parse_decimal(raw_value)
-        found = units.canonical_unit(unit, code)
+        found: str | None
+        if vs in FRACTION_PERCENT and units.is_ratio_unit(unit, code) and 0 <= number <= 1:
+            number, found = number * 100, canonical  # SpO2 0.97 ("1", "{ratio}") is 97 %
+        else:
+            found = units.canonical_unit(unit, code)
+        if found is None and canonical == "{score}":  # scores (GCS) are unitless: often no unit
+            found = canonical
         if found is None:
-            return None, None, source, f"value {source} has no unit"
-        value = units.to_number(units.convert(number, found, canonical))
+            if vs not in IMPLIED_UNIT:
+                return None, None, source, f"value {source} has no unit"
+            found = canonical  # a heart rate of 150 is 150 /min, whatever else it lacks
+        converted = units.convert(number, found, canonical)
+        odd = units.implausible(vs, converted, canonical)
+        if odd is not None:
+            return None, None, source, f"value {source} cannot be right: {odd}"
+        value = units.to_number(converted)
     except UnitError as exc:
         return None, None, source, f"value {source} could not be read: {exc.message}"
     return value, canonical, f"{comparator}{source}" if comparator else source, None
@@ -376,11 +608,11 @@ def _medication_request(
     status = _status_text(res.get("status"))
     if not draft and status not in ORDER_ACTIVE:
         return
-    when, age, known, note = _timing(res, ctx, "authoredOn")
+    when, age, known, note, _ = _timing(res, ctx, "authoredOn")
     concept = medication_concept(res, meds)
     _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note, draft=draft)
     if draft:
-        _reasons(res, ctx, out)
+        _reasons(res, ctx, out, meds)
 
 
 def _medication_statement(
@@ -388,7 +620,7 @@ def _medication_statement(
 ) -> None:
     if _status_text(res.get("status")) not in STATEMENT_ACTIVE:
         return
-    when, age, known, note = _timing(
+    when, age, known, note, _ = _timing(
         res, ctx, "effectiveDateTime", "effectivePeriod", "dateAsserted"
     )
     concept = medication_concept(res, meds)
@@ -396,31 +628,72 @@ def _medication_statement(
 
 
 def _service_request(
-    res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool
+    res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], draft: bool
 ) -> None:
     status = _status_text(res.get("status"))
     if not draft and status not in ORDER_ACTIVE:
         return
-    when, age, known, note = _timing(res, ctx, "authoredOn", "occurrenceDateTime")
+    when, age, known, note, _ = _timing(res, ctx, "authoredOn", "occurrenceDateTime")
     _concept_facts(
         res.get("code"), "order", _rid(res), ctx, out, when, age, known, note, draft=draft
     )
     if draft:
-        _reasons(res, ctx, out)
+        _reasons(res, ctx, out, meds)
 
 
-def _reasons(res: Resource, ctx: FactContext, out: Extraction) -> None:
+def _reasons(
+    res: Resource, ctx: FactContext, out: Extraction, refs: Mapping[str, Resource]
+) -> None:
     """A draft order's reasons count as diagnoses (the contract's scope)."""
     for concept in _items(res.get("reasonCode")):
         _concept_facts(concept, "condition", _rid(res), ctx, out, None, 0.0, False, None)
+    _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, NO_TIME)
 
 
-def _encounter(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
+def _referenced_displays(
+    refs_given: object,
+    res: Resource,
+    ctx: FactContext,
+    out: Extraction,
+    refs: Mapping[str, Resource],
+    timing: Timing,
+) -> None:
+    """References to Conditions the record does not hold, given with a display only: read as
+    text-only conditions (``by_text``). A reference the record resolves is left to the
+    Condition itself (its status decides)."""
+    for ref in _items(refs_given):
+        if not isinstance(ref, Mapping):
+            continue
+        target = ref.get("reference")
+        if isinstance(target, str) and _resolved(target, refs):
+            continue
+        display = ref.get("display")
+        if isinstance(display, str) and display.strip():
+            when, age, known, note, _ = timing
+            concept = {"text": display}  # words only: every match is by_text
+            _concept_facts(concept, "condition", _rid(res), ctx, out, when, age, known, note)
+
+
+def _resolved(target: str, refs: Mapping[str, Resource]) -> bool:
+    key = target.split("/_history")[0]
+    if "Condition/" in key:
+        key = "Condition/" + key.rsplit("Condition/", 1)[1]
+    return key in refs
+
+
+def _encounter(
+    res: Resource, ctx: FactContext, out: Extraction, refs: Mapping[str, Resource], draft: bool
+) -> None:
     if _status_text(res.get("status")) == "entered-in-error":
         return
-    when, age, known, note = _timing(res, ctx, "period")
+    timing = _timing(res, ctx, "period")  # a planned visit may start later: not a data error
+    rid = _rid(res)
+    when, age, known, note, _ = timing
     for concept in _items(res.get("reasonCode")):
-        _concept_facts(concept, "condition", _rid(res), ctx, out, when, age, known, note)
+        _concept_facts(concept, "condition", rid, ctx, out, when, age, known, note)
+    _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, timing)
+    diagnoses = [d.get("condition") for d in _items(res.get("diagnosis")) if isinstance(d, Mapping)]
+    _referenced_displays(diagnoses, res, ctx, out, refs, timing)
 
 
 def _patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
@@ -453,24 +726,12 @@ _HANDLERS = {
 }
 
 
-def _dedupe(facts: list[Fact]) -> list[Fact]:
-    """One fact per (resource, value set, draft): the same resource sent twice counts once.
-    A readable one wins over an unreadable one (a panel's empty component must not hide its
-    readable sibling in the same value set)."""
-    seen: dict[tuple[str, str, str, bool], Fact] = {}
-    for f in facts:
-        key = (f.rid, f.kind, f.valueset, f.draft)
-        kept = seen.get(key)
-        if kept is None or (f.understood and not kept.understood):
-            seen[key] = f
-    return list(seen.values())
-
-
 def _mark_latest(facts: list[Fact]) -> list[Fact]:
-    """Flag all but the most recent readable observation of each value set as not latest."""
+    """Flag all but the most recent verified readable observation of each value set as not
+    latest."""
     newest: dict[str, Fact] = {}
     for f in facts:
-        if f.kind == "observation" and f.understood and f.time_known:
+        if f.kind == "observation" and f.understood and f.verified and f.time_known:
             best = newest.get(f.valueset)
             if best is None or f.age_h < best.age_h:
                 newest[f.valueset] = f

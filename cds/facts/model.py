@@ -1,9 +1,11 @@
 """Facts: the flat, typed records the rules engine sees.
 
-One fact per (resource, value set it belongs to). Value-set membership, unit conversion and
-look-back arithmetic are all resolved here, in Python, before the engine runs: durable_rules
-compares strings and numbers as text and cannot parse exponents, so it only ever sees plain
-equality on names and comparisons on pre-converted floats.
+One fact per reading and value set it belongs to: per resource, per panel component, per copy
+of a resource sent twice (any copy may be the one that shows a danger sign). Value-set
+membership, unit conversion and look-back arithmetic are all resolved here, in Python, before
+the engine runs: durable_rules compares strings and numbers as text and cannot parse
+exponents, so it only ever sees plain equality on names and comparisons on pre-converted
+floats.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ class Fact:
     """A draft order of the order hooks' ``draftOrders``."""
     note: str | None = None
     """What could not be understood, said plainly; shown on the card."""
+    verified: bool = True
+    """False for an Observation whose status is preliminary or registered: a reading that
+    nobody has validated yet (device feeds often stay preliminary). Rules see only verified
+    readings unless a pattern says ``verified: false`` or ``any``."""
+    by_text: bool = False
+    """The value-set match came only from words (text, displays), not from a code."""
 
     def to_engine(self, fid: int) -> dict[str, Any]:
         """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``.
@@ -67,6 +75,7 @@ class Fact:
             "latest": int(self.latest),
             "understood": int(self.understood),
             "draft": int(self.draft),
+            "verified": int(self.verified),
         }
         if self.value is not None:
             out["value"] = float(self.value)
@@ -81,5 +90,5 @@ class DataIssue(BaseModel):
     rid: str
     message: str
     recheck: str | None = None
-    """What the clinician should re-check (shown on the data-check card); None: the pack's
-    default wording."""
+    """What the clinician should re-check (the device clock, the unit, the source system);
+    None: the pack's default wording for the data-check card."""

@@ -38,7 +38,7 @@ def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
 
     A partial date (``2026`` or ``2026-11``) is read as the *last* moment it can mean, so a
     recent sign is never pushed out of a look-back window by an imprecise date. A time without
-    a zone (invalid FHIR, but sent) is read in the evaluation time's zone.
+    a zone (invalid FHIR, but sent) is read in ``tz``, the site's zone.
     """
     if not isinstance(raw, str):
         return None
@@ -85,6 +85,24 @@ def _read_date(m: re.Match[str], tz: tzinfo, text: str) -> ReadTime | None:
     except ValueError:
         return None
     return _moment(datetime.combine(last, time(23, 59, 59), tzinfo=tz), note)
+
+
+def first_moment_us(raw: object, tz: tzinfo) -> int | None:
+    """The earliest moment a FHIR date or dateTime can mean, in epoch microseconds: the start
+    of a partial date (``2026-11`` → 1 November), the moment itself otherwise. Used to tell a
+    record dated in the future from one dated today or this month."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    m = _DATE.match(text) if len(text) <= 10 else None
+    if m is None:
+        read = read_time(text, tz)
+        return read.epoch_us if read is not None else None
+    try:
+        first = date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+    except ValueError:
+        return None
+    return epoch_microseconds(datetime.combine(first, time(0, 0), tzinfo=tz))
 
 
 def hours_between(earlier: datetime, later: datetime) -> float:

@@ -31,7 +31,17 @@ from decimal import (
 
 from cds.errors import UnitError
 
-__all__ = ["UnitError", "canonical_unit", "convert", "parse_decimal", "to_number"]
+__all__ = [
+    "PLAUSIBLE",
+    "UnitError",
+    "canonical_unit",
+    "convert",
+    "implausible",
+    "is_ratio_unit",
+    "parse_decimal",
+    "split_value_text",
+    "to_number",
+]
 
 # Canonical UCUM codes: the only strings canonical_unit returns and convert accepts.
 _CEL = "Cel"
@@ -45,9 +55,27 @@ _MMOL_PER_MOL = "mmol/mol"
 _KG = "kg"
 _LB = "[lb_av]"
 _G = "g"
+_SCORE = "{score}"
+_MG_DL = "mg/dL"
+_UMOL_L = "umol/L"
 
 _CANONICAL = frozenset(
-    {_CEL, _DEG_F, _KELVIN, _PER_MIN, _PERCENT, _EGFR, _ML_PER_MIN, _MMOL_PER_MOL, _KG, _LB, _G}
+    {
+        _CEL,
+        _DEG_F,
+        _KELVIN,
+        _PER_MIN,
+        _PERCENT,
+        _EGFR,
+        _ML_PER_MIN,
+        _MMOL_PER_MOL,
+        _KG,
+        _LB,
+        _G,
+        _SCORE,
+        _MG_DL,
+        _UMOL_L,
+    }
 )
 
 # Spellings matched case-sensitively, keyed with all whitespace removed. These are short symbols
@@ -98,8 +126,18 @@ _FOLDED: dict[str, str] = {
     "breaths/min": _PER_MIN,
     "breath/min": _PER_MIN,
     "perminute": _PER_MIN,
+    "permin": _PER_MIN,
+    "/min": _PER_MIN,
+    "1/min": _PER_MIN,
+    "/minute": _PER_MIN,
     "beatsperminute": _PER_MIN,
     "breathsperminute": _PER_MIN,
+    "beats/minute": _PER_MIN,
+    "beat/minute": _PER_MIN,
+    "{beats}/minute": _PER_MIN,
+    "breaths/minute": _PER_MIN,
+    "breath/minute": _PER_MIN,
+    "{breaths}/minute": _PER_MIN,
     # Percent (HbA1c NGSP, SpO2).
     "percent": _PERCENT,
     "{percent}": _PERCENT,
@@ -124,6 +162,18 @@ _FOLDED: dict[str, str] = {
     "pounds": _LB,
     "gram": _G,
     "grams": _G,
+    # Scores (Glasgow coma score): a UCUM annotation, unitless.
+    "{score}": _SCORE,
+    "{scoreof}": _SCORE,
+    "score": _SCORE,
+    "{points}": _SCORE,
+    "points": _SCORE,
+    # Serum creatinine: conventional and SI units (NFKC turns the micro sign µ into Greek μ).
+    "mg/dl": _MG_DL,
+    "umol/l": _UMOL_L,
+    "µmol/l": _UMOL_L,
+    "μmol/l": _UMOL_L,
+    "micromol/l": _UMOL_L,
 }
 
 # Private context: enough digits that the intermediate steps of any conversion are exact for
@@ -135,6 +185,8 @@ _CONTEXT = Context(
 )
 _STEP = Decimal("0.0001")
 _MAX_NUMBER = Decimal("1e12")
+
+_CREATININE_UMOL_PER_MG_DL = Decimal("88.42")
 
 # IFCC-NGSP master equation: NGSP% = 0.09148 × IFCC(mmol/mol) + 2.152.
 _NGSP_SLOPE = Decimal("0.09148")
@@ -200,6 +252,11 @@ _CONVERSIONS: dict[tuple[str, str], Callable[[Decimal], Decimal]] = {
     # Labs report eGFR already normalised to 1.73 m² even when they label it plain mL/min, so
     # the value is taken as is. The reverse is not offered: nothing should de-normalise it.
     (_ML_PER_MIN, _EGFR): _same,
+    # mg/dL <-> µmol/L is a mass/amount conversion that depends on the analyte. The only value
+    # set the packs compare in mg/dL is serum creatinine (113.12 g/mol: 1 mg/dL = 88.42 µmol/L,
+    # the factor the CKD-EPI papers use); another analyte in µmol/L would need its own factor.
+    (_UMOL_L, _MG_DL): lambda v: v / _CREATININE_UMOL_PER_MG_DL,
+    (_MG_DL, _UMOL_L): lambda v: v * _CREATININE_UMOL_PER_MG_DL,
 }
 
 # What FHIR allows for a decimal (plus a leading "+" and a bare leading/trailing point, which
@@ -350,3 +407,60 @@ def parse_decimal(raw: object) -> Decimal:
     if not result.is_finite():
         raise UnitError(f"not a finite number: {raw!r}", details=details)
     return result
+
+
+# A ratio where a percentage is expected: SpO2 sent as 0.97 with unit "1", "{ratio}" or none.
+_RATIO_KEYS = frozenset({"", "1", "{ratio}", "{fraction}", "ratio", "fraction"})
+
+
+def is_ratio_unit(unit: str | None, code: str | None) -> bool:
+    """Whether a Quantity's unit says "a plain ratio" (UCUM ``1``, ``{ratio}``) or nothing."""
+    return _key(code).casefold() in _RATIO_KEYS and _key(unit).casefold() in _RATIO_KEYS
+
+
+PLAUSIBLE: dict[str, tuple[Decimal, Decimal, str]] = {
+    # value set id -> (lowest, highest) a living patient's reading can be, in the value set's
+    # canonical unit, and what the reading is called. Outside it, the reading is a device or
+    # unit error (SpO2 of 150 %, a heart rate of 980 /min, a temperature of 98.6 "Cel"): an
+    # unreadable reading to re-check, never a danger sign.
+    "heart_rate_obs": (Decimal(10), Decimal(350), "a heart rate"),
+    "respiratory_rate_obs": (Decimal(0), Decimal(100), "a breathing rate"),
+    "oxygen_saturation_obs": (Decimal(20), Decimal(100), "an oxygen saturation"),
+    "fever_temperature_obs": (Decimal(25), Decimal(46), "a body temperature"),
+}
+
+
+def implausible(valueset: str, value: Decimal, unit: str) -> str | None:
+    """Why a converted reading cannot be real (plain words), or None when it may be."""
+    bounds = PLAUSIBLE.get(valueset)
+    if bounds is None:
+        return None
+    low, high, name = bounds
+    if low <= value <= high:
+        return None
+    return (
+        f"{value.normalize():f} {unit} is outside the possible range for {name} "
+        f"({low}-{high} {unit}); check the device and the unit"
+    )
+
+
+# One number, then an optional unit made of no digits: "150 bpm", "98.6 F", "37.2°C". Ranges
+# ("120-130"), comparators ("<60", ">100"), approximations ("~98") and several numbers are
+# ambiguous and are not read.
+_VALUE_TEXT = re.compile(r"\s*([+]?(?:\d+(?:\.\d*)?|\.\d+))\s*([^\d\s<>~=+\-,;][^\d<>=,;]*)?\s*")
+
+
+def split_value_text(text: str) -> tuple[Decimal, str | None] | None:
+    """(number, unit text) of a numeric ``valueString`` such as ``"150 bpm"``; None when the
+    text is not exactly one plain number with an optional unit."""
+    if len(text) > 40:
+        return None
+    m = _VALUE_TEXT.fullmatch(text)
+    if m is None:
+        return None
+    try:
+        number = parse_decimal(m.group(1))
+    except UnitError:
+        return None
+    unit = m.group(2).strip() if m.group(2) else None
+    return number, unit or None

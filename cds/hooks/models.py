@@ -137,9 +137,12 @@ class HookRequest(_Received):
     """The body of `POST {baseUrl}/cds-services/{id}` (spec 2.0.1 §HTTP Request).
 
     `context` is kept as a dict; check it against the hook with `validate_context` or
-    `parse_context` (or use `parse_hook_request`, which does both). `prefetch` values are a
-    FHIR resource (often a searchset Bundle), an OperationOutcome (the client hit an error), or
-    `None` (the client knows there is no data); an absent key means "not fetched".
+    `parse_context` (or use `parse_hook_request`, which does both). `prefetch` values should be
+    a FHIR resource (often a searchset Bundle), an OperationOutcome (the client hit an error),
+    or `None` (the client knows there is no data); an absent key means "not fetched". They are
+    not checked here: a key the service did not declare is ignored whatever it holds, and a
+    declared one holding something else is a gap in the data, not a bad request
+    (`cds.hooks.prefetch.read_prefetch` reads them against the service's keys).
     """
 
     hook: NonEmptyStr
@@ -148,7 +151,7 @@ class HookRequest(_Received):
     fhirServer: str | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
-    prefetch: dict[str, dict[str, Any] | None] | None = None
+    prefetch: dict[str, Any] | None = None
     extension: dict[str, Any] | None = None
 
     @field_validator("fhirServer")
@@ -156,16 +159,6 @@ class HookRequest(_Received):
     def _check_fhir_server(cls, value: str | None) -> str | None:
         # http is accepted: the spec's own examples use it; https is only a MUST in production.
         return None if value is None else _absolute_url(value)
-
-    @field_validator("prefetch", mode="before")
-    @classmethod
-    def _check_prefetch(cls, value: Any) -> Any:
-        # Named per key, so the 2.0.1 erratum `"user": "123"` fails with a message naming `user`.
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if item is not None:
-                    _resource(item, f"key {key!r}")
-        return value
 
     @model_validator(mode="after")
     def _check_server_with_token(self) -> Self:

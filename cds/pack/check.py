@@ -31,6 +31,8 @@ from cds.pack.schema import Pattern, PatternRef, Rule
 SNOMED = "http://snomed.info/sct"
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "fhir_examples"
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "realworld" / "cases"
+"""The real-world-shaped test corpus: its requests' words count as examples for text patterns."""
 UUID_PLACEHOLDER = "<uuid>"
 
 
@@ -240,7 +242,8 @@ def _off_by_default(pack: Pack, rule: Rule) -> str | None:
 
 
 def example_texts(pack: Pack) -> list[str]:
-    """Every ``text`` and ``display`` string in the example requests under fhir_examples/."""
+    """Every ``text`` and ``display`` string in the example requests under fhir_examples/ and
+    in the real-world-shaped corpus (tests/realworld/cases/)."""
     texts: set[str] = set()
 
     def walk(node: object) -> None:
@@ -254,7 +257,7 @@ def example_texts(pack: Pack) -> list[str]:
             for item in node:
                 walk(item)
 
-    for path in sorted(EXAMPLES_DIR.rglob("*.json")):
+    for path in sorted([*EXAMPLES_DIR.rglob("*.json"), *CORPUS_DIR.glob("*.json")]):
         if path.name.startswith("expected"):
             continue
         try:
@@ -278,7 +281,8 @@ def silent_text_patterns(pack: Pack, texts: Iterable[str]) -> list[CheckFinding]
                         "warning",
                         pack.path / "valuesets.yaml",
                         f"{vs.id}.text[{i}]",
-                        f"pattern {pattern!r} matches no text or display in fhir_examples/",
+                        f"pattern {pattern!r} matches no text or display in the examples "
+                        "(fhir_examples/, tests/realworld/cases/)",
                     )
                 )
     return out

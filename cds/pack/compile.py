@@ -57,6 +57,8 @@ class Demands:
     """What one pattern demands of a fact's own fields, besides its kind and value set."""
 
     understood: bool
+    verified: bool | None = True
+    """None: any reading, verified or not."""
     latest: bool | None = None
     draft: bool | None = None
     max_age_h: float = math.inf
@@ -81,6 +83,7 @@ class Demands:
         )
         return cls(
             understood=p.understood,
+            verified=_verified(p),
             latest=p.latest,
             draft=p.draft,
             max_age_h=_hours(p.within, values) if p.within is not None else math.inf,
@@ -92,6 +95,8 @@ class Demands:
     def met_by(self, f: Fact) -> bool:
         """Whether the fact may meet these demands (near a bound counts: the engine decides)."""
         if f.understood != self.understood or f.age_h > self.max_age_h + AGE_MARGIN_H:
+            return False
+        if self.verified is not None and f.verified != self.verified:
             return False
         if (self.latest is not None and f.latest != self.latest) or (
             self.draft is not None and f.draft != self.draft
@@ -197,6 +202,14 @@ def _hours(d: Duration, values: dict[str, Any]) -> float:
     raise RulePackError("duration without a unit")  # unreachable: the schema forbids it
 
 
+def _verified(p: Pattern) -> bool | None:
+    """The ``verified`` a pattern demands, None for any. Only observations can be unverified
+    (other facts always carry 1), so the default asks nothing of other kinds."""
+    if p.verified == "any" or (p.verified and p.fact != "observation"):
+        return None
+    return p.verified
+
+
 def _expression(p: Pattern, values: dict[str, Any]) -> dict[str, Any]:
     """A pattern as a durable ``$and`` of equalities and comparisons on flat fact keys."""
     terms: list[dict[str, Any]] = [{"kind": p.fact}]
@@ -205,6 +218,9 @@ def _expression(p: Pattern, values: dict[str, Any]) -> dict[str, Any]:
     else:
         terms.append({"$or": [{"valueset": vs} for vs in p.valuesets]})
     terms.append({"understood": int(p.understood)})
+    verified = _verified(p)
+    if verified is not None:
+        terms.append({"verified": int(verified)})
     if p.within is not None:
         terms.append({"$lte": {"age_h": _hours(p.within, values)}})
     if p.older_than is not None:

@@ -157,6 +157,8 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
         for key in ("title", "unit", "notes"):
             if getattr(extra, key) is not None:
                 base[key] = getattr(extra, key)
+        if "acute" in extra.model_fields_set:
+            base["acute"] = extra.acute
         out[vs_id] = _model(root / "valuesets.json", ValueSet, {"id": vs_id, **base})
     return out
 
@@ -195,6 +197,11 @@ def cross_check(pack: Pack) -> list[str]:
         if rule.enabled_by and rule.enabled_by not in settings:
             problems.append(f"{where}: unknown setting '{rule.enabled_by}'")
         problems += _negation_conflicts(pack, rule)
+    problems += [
+        f"unused_valuesets.{vs}: unknown value set '{vs}'"
+        for vs in spec.unused_valuesets
+        if vs not in pack.valuesets
+    ]
     rule_ids = set(pack.rules)
     if len(rule_ids) != len(spec.rules):
         problems.append("rule ids are not unique")

@@ -100,6 +100,10 @@ class Pattern(Strict):
     draft: bool | None = None
     understood: bool = True
     """Patterns match readable facts unless they ask for unreadable ones explicitly."""
+    verified: bool | Literal["any"] = True
+    """Observation readings nobody has validated yet (status preliminary or registered) are
+    ``verified: false``; patterns match verified readings only unless they say ``false`` or
+    ``any``."""
     only_hooks: list[Hook] | None = None
     """Outside these hooks the pattern is left out of the rule (e.g. the draft-order half of
     a caution that, at discharge, stands on the patient's conditions alone)."""
@@ -249,8 +253,9 @@ class PackFile(Strict):
     criteria: dict[str, Pattern] = {}
     rules: list[Rule]
     unused_valuesets: dict[str, str] = {}
-    """Value sets the pack imports and no rule uses, each with the reason (``cds rules check``
-    fails on any other unused value set)."""
+    """Value sets no rule uses on purpose, each with the reason (the contract asks that every
+    danger-sign value set be used by a rule or the pack say why not; ``cds rules check``
+    fails on any other unused value set, and on a listed one a rule uses)."""
 
 
 class VsCode(Strict):
@@ -279,6 +284,9 @@ class ValueSetAddition(Strict):
     """Case-insensitive regular expressions matched against display and text."""
     unit: str | None = None
     """Canonical unit of an observation value set; values are converted to it."""
+    acute: bool = False
+    """A current sign or symptom: words saying "history of ..." do not make it (a chronic
+    condition's history still does)."""
     notes: str | None = None
 
     @field_validator("text")

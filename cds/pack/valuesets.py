@@ -2,6 +2,9 @@
 
 Matching is done once per resource while facts are built (never in the engine): exact codes,
 ICD-10-CM / ATC prefix families, and text patterns for the records that carry only words.
+Words count only where they affirm the concept (``cds.facts.negation``): "no saddle
+anesthesia", "rule out cauda equina" and "father with diabetes" match nothing, and "history of
+syncope" matches only value sets that are not ``acute``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.codes import infer_system, normalize_code, normalize_system
+from cds.facts.negation import assertion
 from cds.pack.schema import ValueSet
 
 
@@ -33,8 +37,10 @@ class ValueSetIndex:
     text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     any_text: re.Pattern[str] | None = None
     """All text patterns in one: most concepts match none, and one search says so."""
-    _memo: dict[tuple[tuple[Coding, ...], str], frozenset[str]] = field(default_factory=dict)
-    concepts: dict[object, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    acute: set[str] = field(default_factory=set)
+    """Value sets of current signs and symptoms: "history of ..." does not make them."""
+    _memo: dict[tuple[tuple[Coding, ...], str], dict[str, bool]] = field(default_factory=dict)
+    concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
     @classmethod
@@ -42,6 +48,8 @@ class ValueSetIndex:
         """Index every code, prefix and text pattern of the given value sets."""
         index = cls()
         for vs in valuesets.values():
+            if vs.acute:
+                index.acute.add(vs.id)
             for c in vs.codes:
                 system = normalize_system(c.system)
                 index.exact.setdefault((system, normalize_code(system, c.code)), set()).add(vs.id)
@@ -65,25 +73,34 @@ class ValueSetIndex:
         return index
 
     def match(self, codings: Iterable[Coding], text: str = "") -> set[str]:
-        """Every value set that any coding, or the concept's words, belongs to.
+        """Every value set that any coding, or the concept's affirmed words, belongs to."""
+        return set(self._remembered(codings, text))
+
+    def match_detail(self, codings: Iterable[Coding], text: str = "") -> dict[str, bool]:
+        """Value set → True when a code matched it, False when only affirmed words did.
 
         Records repeat the same concepts endlessly (every heart rate carries 8867-4), so
         answers are remembered; the memo is bounded.
         """
+        return dict(self._remembered(codings, text))
+
+    def _remembered(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
+        """The memo's own answer: callers copy it."""
         key = (tuple(codings), text)
         hit = self._memo.get(key)
         if hit is None:
             if len(self._memo) > 50_000:
                 self._memo.clear()
-            hit = self._memo[key] = frozenset(self._match(key[0], text))
-        return set(hit)
+            hit = self._memo[key] = self._match(key[0], text)
+        return hit
 
-    def _match(self, codings: Iterable[Coding], text: str) -> set[str]:
-        found: set[str] = set()
+    def _match(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
+        found: dict[str, bool] = {}
         words = [text] if text else []
         for coding in codings:
-            system = normalize_system(coding.system)
+            system = infer_system(normalize_system(coding.system), coding.code)
             code = normalize_code(system, coding.code) if coding.code else ""
+            hits: set[str] = set()
             if code:
                 hits = set(self.exact.get((system, code), ()))
                 table = self.prefixes.get(system)
@@ -92,12 +109,21 @@ class ValueSetIndex:
                         if n > len(code):
                             break
                         hits |= table.get(code[:n], set())
-                found |= hits - self.excluded.get((system, code), set())
-            if coding.display:
+                hits -= self.excluded.get((system, code), set())
+                found.update(dict.fromkeys(hits, True))
+            if coding.display and not hits:  # a coded match's display only names its code
                 words.append(coding.display)
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
         for pattern, vs_id in self.text:
-            if vs_id not in found and any(pattern.search(w) for w in words):
-                found.add(vs_id)
+            if vs_id not in found and any(self._affirms(pattern, w, vs_id) for w in words):
+                found[vs_id] = False
         return found
+
+    def _affirms(self, pattern: re.Pattern[str], words: str, vs_id: str) -> bool:
+        """Does any place where ``pattern`` matches ``words`` affirm the concept?"""
+        for m in pattern.finditer(words):
+            said = assertion(words, m.start(), m.end())
+            if said == "affirmed" or (said == "historical" and vs_id not in self.acute):
+                return True
+        return False

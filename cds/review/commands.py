@@ -55,6 +55,13 @@ def review(
     token: Annotated[
         str | None, typer.Option(help="Bearer token for --from-fhir (or CDS_FHIR_TOKEN)")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Settings file (the service's): site settings, site_timezone, pack",
+        ),
+    ] = None,
     spark_master: Annotated[
         str | None,
         typer.Option(
@@ -65,8 +72,11 @@ def review(
     ] = None,
 ) -> None:
     """Review a patient population: replay discharge and order-sign calls, write the cards."""
+    from cds.config import load_settings
     from cds.review.local import ReviewOptions, run_review
     from cds.review.progress import reporter_for
+
+    settings = load_settings(config, serving=False)
 
     if spark_master and engine is not EngineName.spark:
         raise ConfigError("--spark-master needs --engine spark")
@@ -81,7 +91,13 @@ def review(
     if workers is not None and workers < 1:
         raise InputError("--workers must be at least 1")
     options = ReviewOptions(
-        out=out, workers=workers or os.cpu_count() or 1, memory_mb=memory_mb, as_of=as_of, pack=pack
+        out=out,
+        workers=workers or os.cpu_count() or 1,
+        memory_mb=memory_mb,
+        as_of=as_of,
+        pack=pack or settings.pack,
+        site=settings.site,
+        site_timezone=settings.site_timezone,
     )
     if engine is EngineName.spark:
         from cds.review.spark import SparkOptions, run_review_spark

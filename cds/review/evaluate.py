@@ -19,7 +19,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import orjson
@@ -114,6 +114,9 @@ class PatientReviewer:
         self.triggers = OrderTriggers.of(evaluator.pack)
         self.medications = medications
         self.as_of = as_of
+        self.tz = evaluator.timezone
+        """The site's zone: replay times recorded without one are read in it, as the spine
+        reads the record's."""
 
     def review(self, pid: str, lines: Sequence[bytes]) -> PatientResult:
         """Parse a patient's raw lines, replay the calls and collect the cards."""
@@ -136,7 +139,7 @@ class PatientReviewer:
         local = medication_lookup(resources)
         # the shared reference data is copied only when the patient brings Medications of its own
         meds = {**self.medications, **local} if local else self.medications
-        record = _Record.of(resources)
+        record = _Record.of(resources, self.tz)
         calls = [*self._order_calls(pid, record, meds, result)]
         discharge = self._discharge_call(pid, record, meds)
         calls += [discharge] if discharge else []
@@ -191,19 +194,25 @@ class PatientReviewer:
         ]
         if self.as_of.fixed is not None:
             at = self.as_of.fixed
-            started = [(t, e["id"], e) for e in with_ids if (t := _time(e, "period")) and t <= at]
+            started = [
+                (t, e["id"], e)
+                for e in with_ids
+                if (t := _time(e, "period", tz=self.tz)) and t <= at
+            ]
             return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
         finished = [
             (t, e["id"], e)
             for e in with_ids
-            if e.get("status") == "finished" and (t := _period_end(e)) is not None
+            if e.get("status") == "finished" and (t := _period_end(e, self.tz)) is not None
         ]
         if finished:
             at, _, encounter = max(finished, key=lambda x: (x[0], x[1]))
             return encounter, at
         at = self.as_of.now
         started = [
-            (t or at, e["id"], e) for e in with_ids if (t := _time(e, "period")) is None or t <= at
+            (t or at, e["id"], e)
+            for e in with_ids
+            if (t := _time(e, "period", tz=self.tz)) is None or t <= at
         ]
         return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
 
@@ -220,7 +229,7 @@ class PatientReviewer:
         for res in record.resources:
             if not self._qualifies(res, meds):
                 continue
-            at = _time(res, "authoredOn")
+            at = _time(res, "authoredOn", tz=self.tz)
             if at is None:
                 result.stats["orders_without_time"] += 1
                 continue
@@ -313,24 +322,25 @@ def _dedupe(parsed: Iterable[Any]) -> tuple[list[Resource], int]:
     return out, duplicates
 
 
-def _time(res: Mapping[str, Any], *keys: str) -> datetime | None:
-    """The first readable time among ``keys`` (a Period counts by its start)."""
+def _time(res: Mapping[str, Any], *keys: str, tz: tzinfo = UTC) -> datetime | None:
+    """The first readable time among ``keys`` (a Period counts by its start); a time without
+    a zone is read in ``tz`` (the site's, as the spine reads it)."""
     for key in keys:
         raw = res.get(key)
         if isinstance(raw, dict):
             raw = raw.get("start")
         if raw is None:
             continue
-        read = read_time(raw, UTC)
+        read = read_time(raw, tz)
         return read.at if read else None
     return None
 
 
-def _period_end(encounter: Mapping[str, Any]) -> datetime | None:
+def _period_end(encounter: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | None:
     period = encounter.get("period")
     if not isinstance(period, dict):
         return None
-    read = read_time(period.get("end"), UTC)
+    read = read_time(period.get("end"), tz)
     return read.at if read else None
 
 
@@ -343,8 +353,8 @@ class _Record:
     recorded: list[datetime | None]
 
     @classmethod
-    def of(cls, resources: list[Resource]) -> _Record:
-        return cls(resources, [_recorded_at(res) for res in resources])
+    def of(cls, resources: list[Resource], tz: tzinfo = UTC) -> _Record:
+        return cls(resources, [_recorded_at(res, tz) for res in resources])
 
     def as_of(self, at: datetime) -> list[Resource]:
         """The record as it stood at ``at``: resources dated after it are left out."""
@@ -355,9 +365,9 @@ class _Record:
         ]
 
 
-def _recorded_at(res: Mapping[str, Any]) -> datetime | None:
+def _recorded_at(res: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | None:
     keys = _RECORDED_AT.get(str(res.get("resourceType")), ())
-    return _time(res, *keys) if keys else None
+    return _time(res, *keys, tz=tz) if keys else None
 
 
 def _encounter_id(order: Mapping[str, Any]) -> str | None:

@@ -21,7 +21,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import orjson
 
+from cds.config import zone_of
 from cds.engine.durable import reset_engine
 from cds.errors import InputError
 from cds.facts.times import parse_instant
@@ -57,6 +58,10 @@ class ReviewOptions:
     memory_mb: int = 512
     as_of: str = "last-discharge"
     pack: str | None = None
+    site: Mapping[str, float | None] = field(default_factory=dict)
+    """Site overrides of the pack's settings (``--config``: the service's ``site``)."""
+    site_timezone: str = "UTC"
+    """The site's IANA zone: times without a zone are read in it, as the service does."""
 
 
 @dataclass
@@ -126,7 +131,13 @@ def _fingerprint(sources: Sequence[SourceFile], options: ReviewOptions, pack: Pa
     files = [
         [str(s.path.resolve()), s.path.stat().st_size, s.path.stat().st_mtime_ns] for s in sources
     ]
-    return {"files": files, "as_of": options.as_of, "pack": f"{pack.id}@{pack.version}"}
+    return {
+        "files": files,
+        "as_of": options.as_of,
+        "pack": f"{pack.id}@{pack.version}",
+        "site": dict(options.site),
+        "site_timezone": options.site_timezone,
+    }
 
 
 def _load_progress(
@@ -258,15 +269,23 @@ def _place(
 _REVIEWER: PatientReviewer | None = None
 
 
-def init_worker(pack: Pack, references: list[bytes], as_of: AsOf) -> None:
-    """Pool initializer: a fresh engine for this process and the pack's compiled rulesets."""
+def init_worker(
+    pack: Pack,
+    references: list[bytes],
+    as_of: AsOf,
+    site: Mapping[str, float | None] | None = None,
+    site_timezone: str = "UTC",
+) -> None:
+    """Pool initializer: a fresh engine for this process and the pack's compiled rulesets,
+    under the site's settings and time zone."""
     global _REVIEWER
     reset_engine()
     meds: dict[str, dict[str, Any]] = {}
     for raw in references:
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
-    _REVIEWER = PatientReviewer(Evaluator(pack), meds, as_of)
+    evaluator = Evaluator(pack, site, timezone=zone_of(site_timezone))
+    _REVIEWER = PatientReviewer(evaluator, meds, as_of)
 
 
 def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[str, Any]]:
@@ -336,7 +355,7 @@ def _evaluate_shards(
 
     try:
         if options.workers <= 1 or len(todo) <= 1:
-            init_worker(pack, part.references, as_of)
+            init_worker(pack, part.references, as_of, options.site, options.site_timezone)
             for shard in todo:
                 record(review_shard(shard, payloads.pop(shard), str(options.out / "parts")))
         else:
@@ -369,7 +388,7 @@ def _run_pool(
         workers,
         mp_context=context,
         initializer=init_worker,
-        initargs=(pack, part.references, as_of),
+        initargs=(pack, part.references, as_of, options.site, options.site_timezone),
     ) as pool:
         pending: dict[Future[tuple[int, dict[str, Any]]], int] = {}
         queue = list(todo)

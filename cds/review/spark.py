@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -105,6 +105,8 @@ class _Job:
     as_of: AsOf
     n_shards: int
     parts: str
+    site: Mapping[str, float | None]
+    site_timezone: str
 
 
 class _ByPatient:
@@ -252,6 +254,8 @@ def _run(
             as_of=as_of,
             n_shards=n_shards,
             parts=str((out / "parts").resolve()),
+            site=dict(options.site),
+            site_timezone=options.site_timezone,
         )
         try:
             _review(sc, lines, part, job, reporter)
@@ -477,7 +481,9 @@ def _review_partition(
     if not payload:
         return
     if job.run != _RUN:
-        local.init_worker(job.pack.value, job.references.value, job.as_of)
+        local.init_worker(
+            job.pack.value, job.references.value, job.as_of, job.site, job.site_timezone
+        )
         _RUN = job.run
     _, stats = local.review_shard(shard, payload, job.parts)
     patients.add(len({pid for pid, _ in payload}))

@@ -79,7 +79,7 @@ def create_app(
     """The CDS Hooks service for `settings`; `http_client` and `store` may be injected."""
     check_security(settings)
     pack = pack or load_pack(settings.pack)
-    evaluator = Evaluator(pack, settings.site)
+    evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
     store = store or Store(settings.database_url)
     outbound = Outbound(
         allow_private=settings.allow_private_fhir_servers,

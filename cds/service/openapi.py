@@ -2,8 +2,8 @@
 
 The routes read their bodies themselves (size limit, orjson, our own 400s), so FastAPI cannot
 infer what they accept; this module says it: one path per service with the request schema of
-its hook (`hook` fixed, the hook's context model, prefetch values that are FHIR resources or
-null), the cards or OperationOutcome answers with every status the service gives, and the
+its hook (`hook` fixed, the hook's context model, prefetch as any object: undeclared keys
+are ignored), the cards or OperationOutcome answers with every status the service gives, and the
 `Server-Timing` header. `tests/fuzz/test_openapi.py` checks that the golden requests and
 responses conform, and runs schemathesis against the running server.
 """
@@ -39,7 +39,8 @@ STATUS_TEXT: Final = {
     400: "Body not JSON, missing or invalid fields, context invalid for the hook, or a hook "
     "other than the service's.",
     401: "A JWT problem (the body says only `unauthorized`).",
-    412: "Required prefetch (`patient`, `conditions`) neither sent nor fetchable; "
+    412: "Required prefetch (`patient`, `conditions`) neither sent nor fetchable (or only in "
+    "part), and nothing received puts the patient in the pack's scope; "
     "`issue[0].expression` names the keys.",
     413: "Body larger than `max_body_bytes`.",
     503: "The feedback database is down; retry later (hook calls keep answering).",
@@ -175,9 +176,13 @@ def openapi_document(
 def _tighten(schemas: dict[str, Any], contexts: list[type[HookContext]]) -> None:
     """What the models' validators check, said in JSON Schema where it can be."""
     request = schemas["HookRequest"]["properties"]
+    # Any value is accepted: an undeclared key is ignored whatever it holds, and a declared one
+    # that is not a resource is a gap in the data (a data-check item), not a bad request.
     request["prefetch"] = {
-        "anyOf": [{"type": "object", "additionalProperties": PREFETCH_VALUE}, {"type": "null"}],
+        "anyOf": [{"type": "object", "additionalProperties": True}, {"type": "null"}],
         "default": None,
+        "description": "Per declared key: a FHIR resource (often a searchset Bundle), an "
+        "OperationOutcome, or null (known empty). Undeclared keys are ignored.",
     }
     request["fhirServer"] = {
         "anyOf": [{"type": "string", "pattern": "^https?://[^/]"}, {"type": "null"}],

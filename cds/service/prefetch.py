@@ -1,20 +1,26 @@
-"""Prefetch resolution: make sure the data each prefetch template names is at hand.
+"""Prefetch resolution: complete, as far as we can, the data each prefetch template names.
 
-Per declared key, the CDS Client's `prefetch` may hold (spec 2.0.1 §Prefetch):
+What the CDS Client sent is first read by `cds.hooks.prefetch.read_prefetch` (undeclared keys
+ignored, unusable values named). Then, per declared key (spec 2.0.1 §Prefetch):
 
 * a resource or a complete Bundle: used as sent;
 * `null`: the client knows there is no data, which is an answer, not a gap;
-* an OperationOutcome: the client's own fetch failed, so we fetch it ourselves;
+* an OperationOutcome, or something that is not a FHIR resource: the client's own fetch failed,
+  so we fetch it ourselves;
 * nothing (key absent): not attempted, so we fetch it ourselves;
 * a Bundle with a `next` link: one page of several, so we follow the links.
+
+Nothing received is ever discarded: a key whose next page cannot be fetched, or that reaches
+`fetch_max_pages`, `fetch_max_bytes` or `fetch_max_entries`, keeps the pages read so far (the
+templates ask for the newest first) and is reported as incomplete; a key that cannot be had at
+all is unavailable. Whether the call can still be answered is decided after the evaluation
+(the route): only a required key missing for a patient the pack does not speak about is 412.
 
 Fetches go to the request's `fhirServer` with `fhirAuthorization.access_token`, concurrently,
 with a per-call and a total time budget, and only when `fhirServer` lies under an allowlisted
 prefix and passes `Outbound.check_url` (http(s), no userinfo, no private/link-local address:
-see outbound.py): a request cannot make us contact an arbitrary host (SSRF). Required keys
-that can be had neither way raise `MissingDataError` (412); optional ones are logged and
-skipped. The access token is never logged or stored, and logs name resource types, never
-URLs (they hold patient ids).
+see outbound.py): a request cannot make us contact an arbitrary host (SSRF). The access token
+is never logged or stored, and logs name resource types, never URLs (they hold patient ids).
 """
 
 from __future__ import annotations
@@ -30,9 +36,27 @@ from typing import Any, Final
 import httpx
 import orjson
 
-from cds.errors import MissingDataError
 from cds.hooks.models import HookRequest
+from cds.hooks.prefetch import (
+    NOT_SENT,
+    PrefetchKey,
+    Received,
+    Resolution,
+    checked_note,
+    next_link,
+    read_prefetch,
+)
 from cds.service.outbound import Outbound, UnsafeUrl, url_has_prefix
+
+__all__ = [
+    "FetchPolicy",
+    "PrefetchKey",
+    "PrefetchResolver",
+    "Resolution",
+    "Unavailable",
+    "next_link",
+    "render",
+]
 
 log = logging.getLogger(__name__)
 #: An unavailable optional key is logged at WARNING at most this often per (key, reason); an
@@ -43,15 +67,6 @@ _TOLD_MAX = 256
 
 _TOKEN: Final = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
 FHIR_JSON: Final = "application/fhir+json"
-
-
-@dataclass(frozen=True)
-class PrefetchKey:
-    """One prefetch template a service declares, and whether it cannot answer without it."""
-
-    key: str
-    template: str
-    required: bool
 
 
 @dataclass(frozen=True)
@@ -67,19 +82,23 @@ class FetchPolicy:
     outbound: Outbound = field(default_factory=Outbound)
 
 
-@dataclass
-class Resolution:
-    """The outcome of resolving one request's prefetch."""
-
-    extra: list[tuple[str, object]] = field(default_factory=list)
-    fetched: list[str] = field(default_factory=list)
-    unavailable: list[str] = field(default_factory=list)
-    #: Why each unavailable key could not be had (safe to log and to answer: no token, no id).
-    reasons: dict[str, str] = field(default_factory=dict)
-
-
 class Unavailable(Exception):
-    """One key could not be fetched; the message is safe to log (no token)."""
+    """One page could not be fetched; the message is safe to log (no token)."""
+
+
+class _Limit(Unavailable):
+    """A limit of the policy was reached: what was read is kept, the rest is cut off."""
+
+
+@dataclass
+class _Pages:
+    """What one key's fetch read so far (kept even when it stops half-way)."""
+
+    pages: list[Mapping[str, Any]] = field(default_factory=list)
+    entries: int = 0
+    total: int | None = None
+    stopped: str = ""
+    truncated: bool = False
 
 
 @dataclass
@@ -88,23 +107,15 @@ class _Budget:
 
     policy: FetchPolicy
     bytes_read: int = 0
-    entries: int = 0
 
     def allow(self, size: int, where: str) -> None:
-        """Unavailable if `size` more bytes would go past the budget."""
+        """_Limit if `size` more bytes would go past the budget."""
         if self.bytes_read + size > self.policy.max_bytes:
-            raise Unavailable(f"{where}: more than {self.policy.max_bytes} bytes (fetch_max_bytes)")
+            raise _Limit(f"{where}: more than {self.policy.max_bytes} bytes (fetch_max_bytes)")
 
     def read(self, size: int, where: str) -> None:
         self.allow(size, where)
         self.bytes_read += size
-
-    def page(self, page: Mapping[str, Any], where: str) -> None:
-        entries = page.get("entry") if page.get("resourceType") == "Bundle" else None
-        self.entries += len(entries) if isinstance(entries, list) else 0
-        if self.entries > self.policy.max_entries:
-            limit = self.policy.max_entries
-            raise Unavailable(f"{where}: more than {limit} entries (fetch_max_entries)")
 
 
 def render(template: str, context: Mapping[str, Any]) -> str:
@@ -119,19 +130,6 @@ def render(template: str, context: Mapping[str, Any]) -> str:
     return _TOKEN.sub(value, template)
 
 
-def next_link(resource: Mapping[str, Any]) -> str | None:
-    """The `next` page URL of a Bundle, if any."""
-    for link in resource.get("link") or []:
-        if isinstance(link, Mapping) and link.get("relation") == "next":
-            url = link.get("url")
-            return url if isinstance(url, str) and url else None
-    return None
-
-
-def _needs_fetch(value: object) -> bool:
-    return isinstance(value, Mapping) and value.get("resourceType") == "OperationOutcome"
-
-
 class PrefetchResolver:
     """Fills a request's prefetch gaps from its FHIR server, within the policy."""
 
@@ -142,63 +140,87 @@ class PrefetchResolver:
         """(optional key, reason) → when it was last logged at WARNING: an EHR that never
         sends a key would otherwise log it on every call (the cards say it each time)."""
 
-    async def resolve(self, request: HookRequest, keys: Sequence[PrefetchKey]) -> Resolution:
-        """Fetch what is missing or paged; MissingDataError naming required keys not had."""
-        prefetch = request.prefetch or {}
+    async def resolve(
+        self,
+        request: HookRequest,
+        keys: Sequence[PrefetchKey],
+        received: Received | None = None,
+    ) -> Resolution:
+        """Fetch what is missing, failed or paged; say what could not be had, and how much of
+        each incomplete key was read. Never raises for missing data: the caller decides."""
+        if received is None:
+            received = read_prefetch(request.prefetch, keys)
         result = Resolution()
-        tasks: dict[str, asyncio.Task[tuple[list[Mapping[str, Any]], str]]] = {}
+        tasks: dict[str, tuple[_Pages, asyncio.Task[None]]] = {}
         async with asyncio.TaskGroup() as group:
             for spec in keys:
-                job = self._job(request, spec, prefetch)
+                job = self._job(request, spec, received)
                 if job is not None:
-                    tasks[spec.key] = group.create_task(self._bounded(spec, job))
+                    progress = _Pages()
+                    task = group.create_task(self._bounded(spec, job(progress), progress))
+                    tasks[spec.key] = (progress, task)
         for spec in keys:
-            task = tasks.get(spec.key)
-            if task is None:
-                continue
-            pages, reason = task.result()
-            if pages:
-                result.fetched.append(spec.key)
-                result.extra += [(f"fetched.{spec.key}", page) for page in pages]
-            else:
-                result.unavailable.append(spec.key)
-                result.reasons[spec.key] = reason
-        _check_required(result, keys)
+            if spec.key in tasks:
+                self._settle(spec.key, received, tasks[spec.key][0], result)
         return result
 
-    def _job(self, request: HookRequest, spec: PrefetchKey, prefetch: Mapping[str, Any]) -> Any:
-        """The coroutine that completes `spec.key`, or None when nothing needs doing."""
-        if spec.key in prefetch and prefetch[spec.key] is None:
-            return None  # known empty
-        value = prefetch.get(spec.key)
-        if value is not None and not _needs_fetch(value):
-            link = next_link(value) if value.get("resourceType") == "Bundle" else None
-            return None if link is None else self._pages(request, link, follow_only=True)
-        return self._fetch_key(request, spec)
+    def _job(self, request: HookRequest, spec: PrefetchKey, received: Received) -> Any:
+        """What completes `spec.key` (a function of the progress record), or None."""
+        if spec.key in received.follow:
+            link = received.follow[spec.key]
+            return lambda progress: self._pages(request, link, progress)
+        if spec.key in received.fetch:
+            return lambda progress: self._fetch_key(request, spec, progress)
+        return None
 
-    async def _bounded(self, spec: PrefetchKey, job: Any) -> tuple[list[Mapping[str, Any]], str]:
-        """The pages of one key, or none and why, within the total time budget."""
+    @staticmethod
+    def _settle(key: str, received: Received, progress: _Pages, result: Resolution) -> None:
+        """File one key's fetch into the resolution: whole, incomplete or unavailable."""
+        if progress.pages:
+            result.fetched.append(key)
+            result.extra += [(f"fetched.{key}", page) for page in progress.pages]
+        if not progress.stopped:
+            return
+        following = key in received.follow
+        if not following and not progress.pages:
+            result.unavailable.append(key)
+            result.reasons[key] = progress.stopped
+            if received.fetch.get(key, NOT_SENT) != NOT_SENT:
+                result.sent[key] = received.fetch[key]
+            return
+        entries = progress.entries + (received.entries(key) if following else 0)
+        total = received.total(key) if following else progress.total
+        note = checked_note(entries, total, progress.stopped, truncated=progress.truncated)
+        result.incomplete[key] = note
+
+    async def _bounded(self, spec: PrefetchKey, job: Any, progress: _Pages) -> None:
+        """Run one key's fetch within the total time budget; on failure say why in
+        ``progress`` (its pages read so far stay)."""
         try:
             async with asyncio.timeout(self.policy.total_timeout):
-                pages: list[Mapping[str, Any]] = await job
-                return pages, ""
+                await job
         except (Unavailable, TimeoutError) as exc:
-            reason = str(exc) or "total time budget exceeded (fetch_total_seconds)"
-            if spec.required:
-                log.warning("prefetch key %r unavailable: %s", spec.key, reason)
-            elif self._time_to_tell((spec.key, reason)):
-                log.warning(
-                    "prefetch key %r unavailable: %s; evaluating without it (said at most "
-                    "every %d minutes; meanwhile at debug level)",
-                    spec.key,
-                    reason,
-                    _TELL_EVERY_S // 60,
-                )
-            else:
-                log.debug(
-                    "prefetch key %r unavailable: %s; evaluating without it", spec.key, reason
-                )
-            return [], reason
+            progress.stopped = str(exc) or "total time budget exceeded (fetch_total_seconds)"
+            progress.truncated = isinstance(exc, _Limit)
+            self._tell(spec, progress.stopped)
+
+    def _tell(self, spec: PrefetchKey, reason: str) -> None:
+        if spec.required:
+            log.warning("prefetch key %r not had in full: %s", spec.key, reason)
+        elif self._time_to_tell((spec.key, reason)):
+            log.warning(
+                "prefetch key %r not had in full: %s; evaluating what was received (said at "
+                "most every %d minutes; meanwhile at debug level)",
+                spec.key,
+                reason,
+                _TELL_EVERY_S // 60,
+            )
+        else:
+            log.debug(
+                "prefetch key %r not had in full: %s; evaluating what was received",
+                spec.key,
+                reason,
+            )
 
     def _time_to_tell(self, what: tuple[str, str]) -> bool:
         now = time.monotonic()
@@ -210,22 +232,19 @@ class PrefetchResolver:
         self._told[what] = now
         return True
 
-    async def _fetch_key(self, request: HookRequest, spec: PrefetchKey) -> list[Mapping[str, Any]]:
+    async def _fetch_key(self, request: HookRequest, spec: PrefetchKey, progress: _Pages) -> None:
         base = self._server(request)
         url = f"{base}/{render(spec.template, request.context).lstrip('/')}"
-        return await self._pages(request, url, follow_only=False)
+        await self._pages(request, url, progress)
 
-    async def _pages(
-        self, request: HookRequest, url: str, follow_only: bool
-    ) -> list[Mapping[str, Any]]:
-        """Read `url` and every `next` page after it (all of them, or the key is unavailable)."""
+    async def _pages(self, request: HookRequest, url: str, progress: _Pages) -> None:
+        """Read `url` and every `next` page after it into ``progress``, up to the limits."""
         base = self._server(request)
-        pages: list[Mapping[str, Any]] = []
         budget = _Budget(self.policy)
         next_url: str | None = url
         while next_url is not None:
-            if len(pages) >= self.policy.max_pages:
-                raise Unavailable(f"more than {self.policy.max_pages} pages")
+            if len(progress.pages) >= self.policy.max_pages:
+                raise _Limit(f"more than {self.policy.max_pages} pages (fetch_max_pages)")
             if not url_has_prefix(next_url, base):
                 raise Unavailable("a page link leaves the FHIR server")
             try:
@@ -233,10 +252,26 @@ class PrefetchResolver:
             except UnsafeUrl as exc:
                 raise Unavailable(f"fhirServer refused: {exc}") from None
             page = await self._get(request, next_url, base, budget)
-            budget.page(page, _resource_type(next_url, base))
-            pages.append(page)
+            self._add(progress, page, _resource_type(next_url, base))
             next_url = next_link(page) if page.get("resourceType") == "Bundle" else None
-        return pages
+
+    def _add(self, progress: _Pages, page: Mapping[str, Any], where: str) -> None:
+        """Keep one page; past `fetch_max_entries`, only its first entries, then stop."""
+        entries = page.get("entry") if page.get("resourceType") == "Bundle" else None
+        if isinstance(entries, Mapping):
+            entries = [entries]
+            page = {**page, "entry": entries}
+        if progress.total is None and isinstance(page.get("total"), int):
+            progress.total = page["total"]
+        count = len(entries) if isinstance(entries, list) else 0
+        room = self.policy.max_entries - progress.entries
+        if count > room:
+            progress.pages.append({**page, "entry": (entries or [])[:room]})
+            progress.entries += room
+            limit = self.policy.max_entries
+            raise _Limit(f"{where}: more than {limit} entries (fetch_max_entries)")
+        progress.pages.append(page)
+        progress.entries += count
 
     def _server(self, request: HookRequest) -> str:
         server = (request.fhirServer or "").rstrip("/")
@@ -294,13 +329,3 @@ def _resource_type(url: str, base: str) -> str:
     `Patient` and `Condition`."""
     rest = url[len(base) :].lstrip("/")
     return rest.split("?", 1)[0].split("/", 1)[0] or "the server base"
-
-
-def _check_required(result: Resolution, keys: Sequence[PrefetchKey]) -> None:
-    missing = [k.key for k in keys if k.required and k.key in result.unavailable]
-    if missing:
-        names = ", ".join(missing)
-        raise MissingDataError(
-            f"required prefetch data not supplied and not fetchable: {names}",
-            details={"missing": missing},
-        )

@@ -19,8 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cds.config import is_loopback
-from cds.errors import AuthError, InputError, PayloadTooLarge, UnknownServiceError
-from cds.facts.model import DataIssue
+from cds.errors import (
+    AuthError,
+    InputError,
+    MissingDataError,
+    PayloadTooLarge,
+    UnknownServiceError,
+)
 from cds.hooks.models import (
     HookRequest,
     dump_discovery,
@@ -28,7 +33,8 @@ from cds.hooks.models import (
     parse_feedback,
     parse_hook_request,
 )
-from cds.pipeline import Evaluation
+from cds.hooks.prefetch import read_prefetch
+from cds.pipeline import Evaluation, prefetch_issues
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
 from cds.service.services import ServiceSpec, discovery
@@ -37,8 +43,9 @@ from cds.store import CardRecord, hash_patient
 log = logging.getLogger("cds.service")
 router = APIRouter()
 
-#: Response extension listing the optional prefetch keys that could not be had (the cards were
-#: computed without them): `[{"key": "observations", "reason": "Observation: HTTP 500"}]`.
+#: Response extension listing the prefetch keys that could not be had, or only in part (the
+#: cards were computed without the rest): `[{"key": "observations", "reason": "Observation:
+#: HTTP 500"}, {"key": "conditions", "reason": "only the first 20 of 57 ...", "partial": true}]`.
 UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
 #: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
 MAX_JSON_DEPTH: Final = 64
@@ -78,16 +85,13 @@ async def call_service(request: Request, service_id: str) -> Response:
     if hook_request.hook != spec.hook:
         raise InputError(f"service {service_id} answers '{spec.hook}', not '{hook_request.hook}'")
     timer.lap("parse")
-    resolution = await state.resolver.resolve(hook_request, spec.keys)
+    received = read_prefetch(hook_request.prefetch, spec.keys)
+    resolution = await state.resolver.resolve(hook_request, spec.keys, received)
     timer.lap("prefetch")
     now = datetime.now(UTC)
-    notes = [
-        DataIssue(rid=f"prefetch.{key}", message=reason)  # the pack words it (data-check)
-        for key, reason in _unavailable(resolution)
-    ]
-    evaluate = partial(
-        state.evaluator.run, hook_request, spec.hook, now, resolution.extra, notes=notes
-    )
+    call = hook_request.model_copy(update={"prefetch": received.prefetch})
+    notes = prefetch_issues(spec.keys, resolution)
+    evaluate = partial(state.evaluator.run, call, spec.hook, now, resolution.extra, notes=notes)
     evaluation: Evaluation = (
         # A small call is a few ms of pure Python at most: no longer than the GIL would hold
         # other requests anyway (switch interval 5 ms), and the hop to a worker thread and back
@@ -100,7 +104,8 @@ async def call_service(request: Request, service_id: str) -> Response:
     )
     response = evaluation.response
     timer.lap("evaluate")
-    if resolution.unavailable:  # evaluated without optional data: say so in the answer
+    _answerable(evaluation, resolution, spec)
+    if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
         response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
     records = card_records(state, spec, str(hook_request.context["patientId"]), evaluation, now)
@@ -221,18 +226,32 @@ _STRING: Final = re.compile(rb'"[^"]*"')
 _INNERMOST: Final = re.compile(rb"\{\}|\[\]")
 
 
-def _unavailable(resolution: Resolution) -> list[tuple[str, str]]:
-    return [(k, resolution.reasons.get(k, "unavailable")) for k in resolution.unavailable]
+def _answerable(evaluation: Evaluation, resolution: Resolution, spec: ServiceSpec) -> None:
+    """MissingDataError (412) when a required key could not be had in full and nothing that
+    was received lets the pack speak about this patient; otherwise the cards stand, and the
+    data-check items say what was not checked."""
+    missing = resolution.missing_required(spec.keys)
+    if missing and not evaluation.in_scope:
+        why = dict(resolution.gaps())
+        said = "; ".join(f"{key}: {why[key]}" for key in missing if key in why)
+        raise MissingDataError(
+            f"required prefetch data not supplied and not fetchable: {', '.join(missing)} "
+            f"({said}); nothing received puts the patient in the pack's scope",
+            details={"missing": missing},
+        )
 
 
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:
-    """The response extension naming the prefetch keys evaluated without, and why."""
-    return {
-        UNAVAILABLE_EXTENSION: [
-            {"key": key, "reason": resolution.reasons.get(key, "unavailable")}
-            for key in resolution.unavailable
-        ]
-    }
+    """The response extension naming the prefetch keys evaluated without (or only in part),
+    and why."""
+    unavailable = [
+        {"key": key, "reason": resolution.reasons.get(key, "unavailable")}
+        for key in resolution.unavailable
+    ]
+    partial = [
+        {"key": key, "reason": note, "partial": True} for key, note in resolution.incomplete.items()
+    ]
+    return {UNAVAILABLE_EXTENSION: [*unavailable, *partial]}
 
 
 def card_records(

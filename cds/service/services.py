@@ -1,7 +1,9 @@
 """The services a rule pack offers: one per hook, id `<pack>-<hook>`, with prefetch templates.
 
-Templates use only CDS Hooks 2.0 tokens (`{{context.patientId}}`) and the restricted query
-subset (reference, token, `_sort`, `_count`), so every 2.0 client can fill them.
+The prefetch keys themselves are declared in `cds.hooks.prefetch` (``cds evaluate`` reads a
+request against the same keys). Templates use only CDS Hooks 2.0 tokens
+(`{{context.patientId}}`) and the restricted query subset (reference, token, `_sort`,
+`_count`), so every 2.0 client can fill them.
 """
 
 from __future__ import annotations
@@ -10,32 +12,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from cds.hooks.models import Discovery, Service
+from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, PREFETCH, PrefetchKey, prefetch_keys
 from cds.pack.load import Pack
-from cds.service.prefetch import PrefetchKey
 
-#: Prefetch keys every service declares. Without the patient and the conditions the pack
-#: cannot tell whether it speaks about this patient at all, so those are required.
-PREFETCH: Final = (
-    PrefetchKey("patient", "Patient/{{context.patientId}}", required=True),
-    PrefetchKey("conditions", "Condition?patient={{context.patientId}}", required=True),
-    # Recent first, so a client that truncates drops the oldest results, not today's fever.
-    PrefetchKey(
-        "observations",
-        "Observation?patient={{context.patientId}}&_sort=-date&_count=200",
-        required=False,
-    ),
-    PrefetchKey(
-        "medications",
-        "MedicationRequest?patient={{context.patientId}}&status=active,on-hold",
-        required=False,
-    ),
-    # Home medicines (a blood thinner taken for years) are often recorded as statements.
-    PrefetchKey(
-        "medicationstatements",
-        "MedicationStatement?patient={{context.patientId}}&status=active,on-hold,intended",
-        required=False,
-    ),
-)
+__all__ = ["DISCHARGE_ENCOUNTER", "PREFETCH", "ServiceSpec", "discovery", "services_for"]
 
 _HOOK_TEXT: Final = {
     "patient-view": (
@@ -55,18 +35,6 @@ _HOOK_TEXT: Final = {
         "",
     ),
 }
-
-
-#: The discharge encounter itself: its reasonCode may be the only place the back pain is coded.
-DISCHARGE_ENCOUNTER: Final = PrefetchKey(
-    "encounter", "Encounter/{{context.encounterId}}", required=False
-)
-
-
-def _keys(hook: str) -> tuple[PrefetchKey, ...]:
-    """The prefetch keys of a hook's service (encounterId is a context token only at discharge,
-    where it is required)."""
-    return (*PREFETCH, DISCHARGE_ENCOUNTER) if hook == "encounter-discharge" else PREFETCH
 
 
 @dataclass(frozen=True)
@@ -95,14 +63,14 @@ def services_for(pack: Pack) -> dict[str, ServiceSpec]:
             id=f"{pack.id}-{hook}",
             title=f"{pack.spec.pack.title}: {hook}",
             description=f"{description} Rule pack {pack.id} {pack.version}.",
-            prefetch={k.key: k.template for k in _keys(hook)},
+            prefetch={k.key: k.template for k in prefetch_keys(hook)},
             usageRequirements=(
                 "Send prefetch, or fhirServer with fhirAuthorization (patient/*.read scopes) "
                 "on a FHIR server this service is configured to reach; the patient and "
                 f"conditions keys are required.{needs}"
             ),
         )
-        specs[service.id] = ServiceSpec(service, _keys(hook))
+        specs[service.id] = ServiceSpec(service, prefetch_keys(hook))
     return specs
 
 

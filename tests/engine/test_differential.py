@@ -3,9 +3,9 @@
 Hypothesis generates random fact lists over the real compiled back-spasm rulesets (every hook,
 with the default settings and with the age threshold switched on): kinds and value sets drawn
 from those the rulesets mention (plus one they do not), values and ages on and around every
-threshold and window the rulesets compare with, and random draft/latest/understood/time_known
-flags. durable_rules and the plain-Python reference must fire exactly the same rules on
-exactly the same facts.
+threshold and window the rulesets compare with, and random draft/latest/understood/
+time_known/verified flags. durable_rules and the plain-Python reference must fire exactly the
+same rules on exactly the same facts.
 
 Generation is derandomized: each test also checks it is not vacuous (most rules fired, some
 facts left out), and that check must not hinge on a lucky seed (seed 3 fired only 31 of 40).
@@ -82,7 +82,7 @@ def _fact(p: dict[str, list[Any]]) -> st.SearchStrategy[dict[str, Any]]:
         "valueset": st.sampled_from(p["valueset"] * 9 + ["not-in-any-rule"]),
         "age_h": _near(p.get("age_h", [0.0]), 0, 20_000),
     }
-    for flag in ("time_known", "latest", "understood", "draft"):
+    for flag in ("time_known", "latest", "understood", "draft", "verified"):
         wanted = p.get(flag)
         fields[flag] = _mostly(wanted[0], 1 - wanted[0]) if wanted else st.sampled_from([0, 1])
     value = _near(p.get("value", [0.0]), 0, 300)
@@ -118,7 +118,7 @@ def test_durable_matches_the_reference(case: str) -> None:
     ruleset = RULESETS[case]
     fired: set[str] = set()
 
-    @settings(max_examples=300, deadline=None, derandomize=True)
+    @settings(max_examples=400, deadline=None, derandomize=True)
     @given(_facts(ruleset))
     def check(facts: list[dict[str, Any]]) -> None:
         expected = reference.evaluate(ruleset, facts)
@@ -143,6 +143,7 @@ def _as_fact(f: dict[str, Any]) -> Fact:
         latest=bool(f["latest"]),
         understood=bool(f["understood"]),
         draft=bool(f["draft"]),
+        verified=bool(f["verified"]),
     )
 
 

@@ -9,7 +9,7 @@ care about is kept as an unreadable fact with a note, never dropped in silence.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from cds.pack.load import load_pack
 PACK = load_pack()
 TZ = timezone(timedelta(hours=4))  # non-UTC on purpose: flushes out time-zone bugs
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=TZ)
-CTX = FactContext(NOW, PACK.index, PACK.canonical_units)
+CTX = FactContext(NOW, PACK.index, PACK.canonical_units, site_tz=TZ)
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -158,9 +158,21 @@ def test_partial_dates_are_read_as_their_last_moment() -> None:
     assert f_old.age_h == round((NOW - end.replace(month=10, day=31)) / timedelta(hours=1), 2)
 
 
-def test_missing_time_zone_is_read_in_the_evaluation_zone() -> None:
+def test_missing_time_zone_is_read_in_the_site_zone() -> None:
     (fact,) = by_vs(facts_of(observation(when="2026-11-26T08:00:00")), "fever_temperature_obs")
     assert fact.age_h == 4.0 and fact.time_known and "time zone" in (fact.note or "")
+
+
+def test_missing_time_zone_is_read_in_the_site_zone_not_the_evaluation_zone() -> None:
+    """The evaluation time in UTC, the site in Chicago (UTC-6 in November): 08:00 at the site
+    is 14:00 UTC, two hours before a 16:00 UTC evaluation (not eight)."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+    ctx = FactContext(now, PACK.index, PACK.canonical_units, site_tz=ZoneInfo("America/Chicago"))
+    facts = extract_facts([observation(when="2026-11-26T08:00:00")], [], ctx).facts
+    (fact,) = by_vs(facts, "fever_temperature_obs")
+    assert fact.age_h == 2.0
 
 
 def test_unreadable_time_is_unknown_with_a_note() -> None:
@@ -227,15 +239,18 @@ def test_a_newer_unreadable_reading_does_not_displace_the_latest_readable_one() 
         ("final", True),
         ("amended", True),
         ("corrected", True),
-        ("preliminary", False),
-        ("registered", False),
+        ("preliminary", None),
+        ("registered", None),
         ("cancelled", False),
         ("entered-in-error", False),
         ("unknown", False),
     ],
 )
-def test_observation_status(status: str, counted: bool) -> None:
-    assert bool(facts_of(observation(status=status))) is counted
+def test_observation_status(status: str, counted: bool | None) -> None:
+    """None: kept as an unverified reading (a device feed's preliminary SpO2 of 85 %)."""
+    facts = facts_of(observation(status=status))
+    assert bool(facts) is (counted is not False)
+    assert all(f.verified is (counted is True) for f in facts)
 
 
 @pytest.mark.parametrize(
@@ -338,10 +353,11 @@ def test_only_the_most_recent_reading_is_latest() -> None:
 
 
 def test_a_resource_sent_twice_counts_once() -> None:
+    """Truly the same reading (identical JSON) through two prefetch keys is gathered once."""
     obs = observation()
-    assert len(by_vs(facts_of(obs, dict(obs)), "fever_temperature_obs")) == 1
     record = patient_record("p1", [("prefetch.a", obs), ("prefetch.b", dict(obs))])
     assert len(record.resources) == 1
+    assert len(by_vs(facts_of(*record.resources), "fever_temperature_obs")) == 1
 
 
 def test_resource_of_another_patient_is_left_out_with_an_issue() -> None:
@@ -538,7 +554,18 @@ def test_vital_signs_panel_components_are_read() -> None:
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 
 
-@pytest.mark.parametrize("reason", ["not-performed", "not-asked", "asked-declined"])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "not-performed",
+        "not-asked",
+        "asked-declined",
+        "unknown",
+        "asked-unknown",
+        "temp-unknown",
+        "not-applicable",
+    ],
+)
 def test_nothing_measured_is_no_reading_not_an_unreadable_one(reason: str) -> None:
     """'Not performed' is not a garbled temperature: no fact, no 'could not be read' card."""
     absent = observation(value=None, unit=None)
@@ -547,7 +574,20 @@ def test_nothing_measured_is_no_reading_not_an_unreadable_one(reason: str) -> No
     assert by_vs(facts_of(absent), "fever_temperature_obs") == []
 
 
-@pytest.mark.parametrize("reason", ["error", "not-a-number", "masked", "unknown", "bogus", None])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "error",
+        "not-a-number",
+        "negative-infinity",
+        "positive-infinity",
+        "masked",
+        "as-text",
+        "unsupported",
+        "bogus",
+        None,
+    ],
+)
 def test_a_measurement_we_were_not_given_is_unreadable(reason: str | None) -> None:
     """A heart rate 'absent' because of an error, NaN or masking may be 140 /min: it is kept
     as an unreadable reading, so the pack's unreadable-vital-sign card says so."""
@@ -562,10 +602,11 @@ def test_a_measurement_we_were_not_given_is_unreadable(reason: str | None) -> No
 
 
 def test_a_readable_component_is_not_hidden_by_an_empty_sibling() -> None:
+    """Each component is a reading: the 140 counts, and the unreadable one is said too."""
     panel = observation("85353-1", None, None, rid="panel")
     panel["component"] = [
         {"code": coded(LOINC, "8867-4"), "valueString": "see note"},
         {"code": coded(LOINC, "8867-4"), "valueQuantity": {"value": 140, "code": "/min"}},
     ]
-    (hr,) = by_vs(facts_of(panel), "heart_rate_obs")
-    assert (hr.value, hr.understood) == (140.0, True)
+    facts = by_vs(facts_of(panel), "heart_rate_obs")
+    assert sorted((f.value or 0.0, f.understood) for f in facts) == [(0.0, False), (140.0, True)]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from cds.facts.times import (
     age_in_years,
     epoch_microseconds,
+    first_moment_us,
     hours_between,
     hours_from,
     read_time,
@@ -116,3 +117,29 @@ def test_hours_from_epoch_microseconds_is_hours_between(a: datetime, b: datetime
         microseconds=1
     )
     assert hours_from(epoch_microseconds(a), epoch_microseconds(b)) == hours_between(a, b)
+
+
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("2026-11-26", datetime(2026, 11, 26, tzinfo=UTC)),
+        ("2026-11", datetime(2026, 11, 1, tzinfo=UTC)),
+        ("2026", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("2026-11-26T10:00:00Z", datetime(2026, 11, 26, 10, tzinfo=UTC)),
+        ("2026-11-26T10:00:00", datetime(2026, 11, 26, 10, tzinfo=UTC)),
+    ],
+)
+def test_first_moment_of_a_date_or_time(text: str, first: datetime) -> None:
+    assert first_moment_us(text, UTC) == epoch_microseconds(first)
+
+
+@pytest.mark.parametrize("junk", ["2026-13", "soon", 5, None])
+def test_first_moment_of_junk_is_none(junk: object) -> None:
+    assert first_moment_us(junk, UTC) is None
+
+
+def test_zone_less_time_is_read_in_the_given_zone() -> None:
+    site = timezone(timedelta(hours=-5))
+    read = read_time("2026-11-26T08:00:00", site)
+    assert read is not None and read.at.utcoffset() == timedelta(hours=-5)
+    assert read.epoch_us == epoch_microseconds(datetime(2026, 11, 26, 13, tzinfo=UTC))

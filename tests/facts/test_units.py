@@ -124,7 +124,7 @@ def test_canonical_unit_none_when_nothing_given(unit: str | None, code: str | No
 @pytest.mark.parametrize(
     ("unit", "code"),
     [
-        ("mg/dL", None),
+        ("mg/kg", None),
         ("furlongs", None),
         ("k", None),  # lowercase k is not kelvin
         ("c", None),
@@ -468,3 +468,74 @@ def test_parse_decimal_arbitrary_float(value: float) -> None:
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_parse_decimal_round_trips_decimal_text(value: Decimal) -> None:
     assert parse_decimal(str(value)) == value
+
+
+# ------------------------------------------------------------------ feed spellings (issue 9)
+
+PER_MINUTE = [
+    "beats/minute",
+    "beats/min",
+    "bpm",
+    "/min",
+    "{beats}/min",
+    "breaths/minute",
+    "breaths/min",
+    "{breaths}/min",
+    "per min",
+    "per minute",
+]
+
+
+@given(
+    st.sampled_from(PER_MINUTE),
+    st.lists(st.booleans(), min_size=20, max_size=20),
+    st.sampled_from(["", " ", "  ", "\t"]),
+)
+def test_per_minute_spellings_in_any_case_and_spacing(
+    spelling: str, upper: list[bool], pad: str
+) -> None:
+    cased = "".join(c.upper() if up else c for c, up in zip(spelling, upper, strict=False))
+    assert canonical_unit(pad + cased + pad) == "/min"
+
+
+@given(
+    st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False),
+    st.sampled_from([*PER_MINUTE, "%", "F", "°C", "Cel", "deg F", "[degF]"]),
+    st.sampled_from(["", " ", "  "]),
+)
+def test_numeric_value_text_is_split_exactly(value: Decimal, spelling: str, gap: str) -> None:
+    got = units.split_value_text(f"{value}{gap}{spelling}")
+    assert got is not None
+    number, unit = got
+    assert number == value and unit == spelling
+    assert canonical_unit(unit) is not None
+
+
+@given(st.text(max_size=50))
+def test_value_text_never_raises_and_reads_only_one_plain_number(text: str) -> None:
+    got = units.split_value_text(text)
+    if got is not None:
+        number, unit = got
+        assert number.is_finite() and number >= 0
+        assert unit is None or not any(ch.isdigit() for ch in unit if ch.isascii())
+
+
+@pytest.mark.parametrize("text", ["120-130", "<60", ">100", "~98", "1 2", "-5 C", "12,5 %"])
+def test_ambiguous_value_text_is_not_read(text: str) -> None:
+    assert units.split_value_text(text) is None
+
+
+@given(st.decimals(min_value=0, max_value=1, places=4, allow_nan=False, allow_infinity=False))
+def test_ratio_units(value: Decimal) -> None:
+    assert units.is_ratio_unit("1", None) and units.is_ratio_unit(None, "{ratio}")
+    assert units.is_ratio_unit(None, None) and not units.is_ratio_unit("%", None)
+    odd = units.implausible("oxygen_saturation_obs", value * 100, "%")
+    assert (odd is None) is (value * 100 >= 20)
+
+
+@given(st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False))
+def test_plausible_ranges(value: Decimal) -> None:
+    for valueset, (low, high, _) in units.PLAUSIBLE.items():
+        odd = units.implausible(valueset, value, "u")
+        assert (odd is None) is (low <= value <= high)
+    assert units.implausible("diabetes_lab_hba1c", value, "%") is None

@@ -11,7 +11,8 @@ Modes: `ok` (no fault), `slow` (answers after 30 s), `drip` (a byte every 0.1 s,
 done), `pages` (endless `next` links, 0.2 s a page), `unauthorized` (401), `error` (500),
 `malformed` (cut JSON), `outcome` (200 OperationOutcome), `huge` (a 50 MB Bundle, no
 Content-Length), `huge-declared` (the same with its Content-Length), `gzip` (50 MB of JSON
-gzipped to about 100 kB), `many` (a Bundle of 200,000 entries, 600 kB).
+gzipped to about 100 kB), `many` (a Bundle of 200,000 entries, 600 kB); and, outside `MODES`,
+`page2` (page 1 normal with a `next` link, page 2 a 500).
 """
 
 from __future__ import annotations
@@ -197,6 +198,16 @@ def _handler(ehr: Ehr) -> type[BaseHTTPRequestHandler]:
                 body = _gzipped()
                 self._start(200, len(body), {"Content-Encoding": "gzip"})
                 self.wfile.write(body)
+            elif mode == "page2":  # page 1 is the normal data with a next link; page 2 fails
+                if "page=2" in self.path:
+                    self._send(500, b"Internal Server Error")
+                    return
+                body = normal(resource_type)
+                if body.get("resourceType") == "Bundle":
+                    sep = "&" if "?" in self.path else "?"
+                    next_url = f"{ehr.base}{self.path}{sep}page=2"
+                    body["link"] = [{"relation": "next", "url": next_url}]
+                self._send(200, json.dumps(body).encode())
             elif mode == "many":
                 entries = b",".join([b"{}"] * MANY_ENTRIES)
                 self._send(

@@ -37,6 +37,7 @@ from cds.hooks.models import (
     parse_hook_request,
     validate_context,
 )
+from cds.hooks.prefetch import PREFETCH, PrefetchKey, read_prefetch
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EXAMPLES = SHARED / "cds-hooks" / "examples"
@@ -149,22 +150,24 @@ def test_patient_view_extension_example_is_accepted_but_lacks_patient_id() -> No
 
 def test_pre_1_0_opioid_request_is_rejected() -> None:
     # README: HISTORICAL/NEGATIVE, prefetch wrapped as {response, resource}, no draftOrders.
+    # The wrapped prefetch value is not read as a resource (read_prefetch names it a gap).
     data = load("order-sign--request--cdc-opioid--docs-examples.json")
-    with pytest.raises(InputError, match=r"prefetch: key 'medication' must be a FHIR resource"):
-        parse_hook_request(data)
     with pytest.raises(InputError, match="draftOrders: Field required"):
-        validate_context("order-sign", data["context"])
+        parse_hook_request(data)
+    received = read_prefetch(data["prefetch"], [PrefetchKey("medication", "x", required=False)])
+    assert "medication" not in received.prefetch
+    assert "not a FHIR resource" in received.fetch["medication"]
 
 
-def test_prefetch_erratum_bare_string_is_rejected() -> None:
-    # README: 2.0.1 erratum, `"user": "123"` is not a resource.
+def test_prefetch_erratum_bare_string_is_a_gap_not_a_bad_request() -> None:
+    # README: 2.0.1 erratum, `"user": "123"` is not a resource. The request parses; a key the
+    # service did not declare is ignored, and a declared one holding a string is a gap.
     request = wrap("patient-view", load("patient-view--context--spec-2.0.1.json")["context"])
     request["prefetch"] = load("prefetch-data--example--spec-2.0.1.json")["prefetch"]
-    with pytest.raises(InputError, match=r"key 'user' must be a FHIR resource .*got str") as exc:
-        parse_hook_request(request)
-    assert exc.value.details == [
-        {"loc": "prefetch", "msg": "key 'user' must be a FHIR resource (a JSON object), got str"}
-    ]
+    parsed = parse_hook_request(request)
+    assert "user" in read_prefetch(parsed.prefetch, PREFETCH).ignored
+    declared = read_prefetch(parsed.prefetch, [PrefetchKey("user", "x", required=False)])
+    assert declared.fetch == {"user": "the client sent a string, not a FHIR resource"}
 
 
 def test_prefetch_accepts_resources_null_and_operation_outcome() -> None:
@@ -229,7 +232,7 @@ BAD_REQUESTS = [
     (request(fhirAuthorization=auth(token_type="bearer")), "fhirAuthorization.token_type"),
     (request(fhirAuthorization=auth(expires_in="soon")), "fhirAuthorization.expires_in"),
     (request(extension="com.example"), "extension: Input should be a valid dictionary"),
-    (request(prefetch={"p": {"id": "1"}}), "prefetch: key 'p' must be a FHIR resource"),
+    (request(prefetch=["not", "a", "mapping"]), "prefetch: Input should be a valid dictionary"),
     ({"hook": "patient-view", "hookInstance": HOOK_INSTANCE}, "context: Field required"),
     (["not", "an", "object"], "Input should be a valid dictionary"),
 ]

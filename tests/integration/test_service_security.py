@@ -145,7 +145,7 @@ def test_the_log_holds_no_token_jwt_or_patient_identifier(setup: Setup, http: ht
 
     log = service.log.read_text()
     assert " DEBUG " in log  # the level really was DEBUG
-    assert "prefetch key 'patient' unavailable: Patient: HTTP 401" in log
+    assert "prefetch key 'patient' not had in full: Patient: HTTP 401" in log
     assert "fhirServer refused: 127.1 resolves to a loopback address" in log
     assert "refused a call" in log
     assert FHIR_TOKEN not in log

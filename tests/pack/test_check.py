@@ -202,6 +202,9 @@ def _negates_a_wider_pattern(pack: Path) -> None:
 def _no_data_check_topic(pack: Path) -> None:
     data = yaml.safe_load((pack / "pack.yaml").read_text(encoding="utf-8"))
     data["topics"] = [t for t in data["topics"] if t["code"] != "data-check"]
+    for rule in data["rules"]:  # its rules must name some topic to load at all
+        if rule["topic"] == "data-check":
+            rule["topic"] = "urgent-sign"
     (pack / "pack.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 

@@ -163,3 +163,86 @@ def test_only_facts_some_pattern_may_match_reach_the_engine() -> None:
     site = {"vital_sign_window_hours": 96, "heart_rate_high": 110}
     wide = compile_pack(PACK, "encounter-discharge", site)
     assert wide.may_match(replace(rate, age_h=90.0, value=115.0))
+
+
+def test_observation_patterns_see_verified_readings_unless_they_say_otherwise() -> None:
+    rules = compile_pack(PACK, "encounter-discharge").definition
+    sign = rules["er-heart-rate-high"]["all"][0]["p0"]["$and"]
+    check = rules["dc-heart-rate-high-unverified"]["all"][0]["p0"]["$and"]
+    unreadable = rules["er-vital-sign-unreadable"]["all"][0]["p0"]["$and"]
+    assert {"verified": 1} in sign and {"verified": 0} in check
+    assert not any("verified" in term for term in unreadable)  # verified: any
+    # other kinds are always verified: the default asks nothing of them
+    assert not any("verified" in term for term in rules["er-confusion"]["all"][0]["p0"]["$and"])
+
+
+def test_verified_reaches_may_match_and_the_reference() -> None:
+    from cds.engine import reference
+
+    ruleset = compile_pack(PACK, "encounter-discharge")
+    rate = Fact(
+        kind="observation", valueset="heart_rate_obs", rid="Observation/1", display="", value=150
+    )
+    unverified = replace(rate, verified=False)
+    assert ruleset.may_match(rate) and ruleset.may_match(unverified)
+    normal_unverified = replace(unverified, value=80.0)
+    assert not ruleset.may_match(normal_unverified)  # no sign, nothing to re-check
+    assert ruleset.may_match(replace(unverified, value=None, understood=False))
+
+    def fired(fact: Fact) -> set[str]:
+        return {f.rule for f in reference.evaluate(ruleset, [fact.to_engine(0)])}
+
+    assert "er-heart-rate-high" in fired(rate)
+    assert "dc-heart-rate-high-unverified" not in fired(rate)
+    assert "dc-heart-rate-high-unverified" in fired(unverified)
+    assert "er-heart-rate-high" not in fired(unverified)
+
+
+def test_unreadable_or_unverified_never_raise_an_emergency_or_urgent_sign() -> None:
+    """Whatever an unverified or unreadable reading says, only data-check rules fire."""
+    from cds.engine import reference
+
+    danger = {"emergency-sign", "urgent-sign"}
+    topic = {r.id: r.topic for r in PACK.spec.rules}
+    for hook in ALL_HOOKS:
+        ruleset = compile_pack(PACK, hook)
+        for valueset in (
+            "heart_rate_obs",
+            "respiratory_rate_obs",
+            "oxygen_saturation_obs",
+            "fever_temperature_obs",
+        ):
+            for value in (None, 0.0, 5.0, 30.0, 38.5, 85.0, 150.0, 300.0):
+                for understood, verified in ((False, True), (False, False), (True, False)):
+                    fact = Fact(
+                        kind="observation",
+                        valueset=valueset,
+                        rid="Observation/1",
+                        display="",
+                        value=value if understood else None,
+                        understood=understood,
+                        verified=verified,
+                    )
+                    fired = {f.rule for f in reference.evaluate(ruleset, [fact.to_engine(0)])}
+                    fired.discard("__scope__")
+                    assert not {topic[r] for r in fired} & danger, (hook, fact)
+
+
+@pytest.mark.parametrize("given, kept", [(True, True), (False, False), ("any", "any")])
+def test_pattern_verified_values(given: object, kept: object) -> None:
+    from cds.pack.schema import Pattern
+
+    pattern = Pattern.model_validate(
+        {"fact": "observation", "valuesets": "heart_rate_obs", "verified": given}
+    )
+    assert pattern.verified == kept
+    assert Pattern(fact="observation", valuesets=["heart_rate_obs"]).verified is True
+
+
+def test_pattern_verified_rejects_other_words() -> None:
+    from pydantic import ValidationError
+
+    from cds.pack.schema import Pattern
+
+    with pytest.raises(ValidationError):
+        Pattern.model_validate({"fact": "observation", "valuesets": "x", "verified": "maybe"})

@@ -108,3 +108,70 @@ def test_leg_weakness_needs_the_legs(coding: Coding, text: str, expected: bool) 
 )
 def test_numbness_needs_the_legs(coding: Coding, text: str, expected: bool) -> None:
     assert ("numbness_paresthesia" in INDEX.match([coding], text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Low back pain. No fever, no saddle anesthesia, no bladder or bowel incontinence",
+        "Back pain, rule out cauda equina",
+        "Rule out cauda equina syndrome",
+        "r/o cauda equina",
+        "? cauda equina syndrome",
+        "Father with cauda equina syndrome",
+    ],
+)
+def test_negated_uncertain_and_relatives_words_match_no_danger_sign(text: str) -> None:
+    found = INDEX.match([], text)
+    assert not found & {
+        "cauda_equina_syndrome",
+        "saddle_anesthesia",
+        "fever_condition",
+        "fecal_incontinence",
+        "urinary_incontinence",
+    }
+
+
+def test_the_affirmed_part_of_a_reason_still_matches() -> None:
+    text = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel incontinence"
+    assert INDEX.match_detail([], text) == {"low_back_pain": False}
+    assert INDEX.match([], "Denies fever. Saddle anesthesia since this morning") == {
+        "saddle_anesthesia"
+    }
+
+
+def test_a_display_only_coding_is_read_like_text() -> None:
+    coding = Coding("http://local/dx", "123", "Rule out cauda equina syndrome")
+    assert INDEX.match([coding]) == set()
+    assert INDEX.match([Coding("http://local/dx", "124", "Cauda equina syndrome")]) == {
+        "cauda_equina_syndrome"
+    }
+
+
+def test_a_code_matches_whatever_its_display_says() -> None:
+    coding = Coding(ICD10CM, "G83.4", "Rule out cauda equina syndrome")
+    assert INDEX.match_detail([coding])["cauda_equina_syndrome"] is True
+    assert INDEX.match_detail([coding], "no cauda equina")["cauda_equina_syndrome"] is True
+
+
+def test_history_counts_only_for_value_sets_that_are_not_acute() -> None:
+    assert "syncope_loc" not in INDEX.match([], "history of syncope")
+    assert "syncope_loc" not in INDEX.match([], "h/o syncope")
+    assert INDEX.match_detail([], "History of diabetes") == {"diabetes": False}
+    assert INDEX.match_detail([], "Hx of chronic kidney disease") == {"ckd": False}
+    assert INDEX.match([], "Family history of diabetes") == set()
+
+
+def test_match_detail_tells_codes_from_words() -> None:
+    found = INDEX.match_detail([Coding(ICD10CM, "M54.50")], "fever since yesterday")
+    assert found == {"low_back_pain": True, "fever_condition": False}
+    assert INDEX.match([Coding(ICD10CM, "M54.50")], "fever since yesterday") == set(found)
+
+
+def test_the_pack_flags_the_acute_value_sets() -> None:
+    pack = load_pack()
+    assert pack.valuesets["cauda_equina_syndrome"].acute
+    assert pack.valuesets["syncope_loc"].acute
+    assert pack.valuesets["low_back_pain"].acute
+    assert not pack.valuesets["diabetes"].acute
+    assert not pack.valuesets["anticoagulant"].acute

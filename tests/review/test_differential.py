@@ -99,7 +99,9 @@ def hand_request(
         "hook": line["hook"],
         "hookInstance": "d1",
         "context": context,
-        "prefetch": {"everything": everything},
+        # Under a key the services declare (an undeclared one is ignored, as by the service);
+        # the spine reads every resource of a key whatever its type.
+        "prefetch": {"conditions": everything},
     }
 
 

@@ -15,6 +15,14 @@ def _ago(hours: float) -> str:
     return (datetime.now(UTC) - timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
+def missing(resolution: Any) -> str:
+    """The required prefetch keys a resolution could not complete, as "patient, conditions"
+    (the route answers 412 with them when nothing received puts the patient in scope)."""
+    from cds.service.services import PREFETCH
+
+    return ", ".join(resolution.missing_required(PREFETCH))
+
+
 def patient(pid: str = "p1") -> dict[str, Any]:
     return {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": "1980-04-02"}
 

@@ -144,7 +144,7 @@ async def test_missing_optional_prefetch_still_answers(
     # patient is in scope), and the extension says why for machines.
     (card,) = body.pop("cards")
     assert card["source"]["topic"]["code"] == "data-check"
-    assert "observations: could not be retrieved (no fhirServer" in card["detail"]
+    assert "observations: not sent, and it could not be fetched (no fhirServer" in card["detail"]
     assert body == {
         "extension": {
             "org.example.cds.prefetch-unavailable": [
@@ -194,10 +194,14 @@ async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClie
     }
     prefetch["conditions"]["entry"].append({"resource": chills})
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
-    urgent, check = response.json()["cards"]
-    assert urgent["source"]["topic"]["code"] == "urgent-sign"
-    assert check["source"]["topic"]["code"] == "data-check"
-    assert "observations: could not be retrieved (" in check["detail"]
+    cards = response.json()["cards"]
+    topics = [c["source"]["topic"]["code"] for c in cards]
+    assert topics == ["urgent-sign", "data-check"]
+    check = cards[1]  # the data-check card, in the pack's words
+    assert (
+        "observations: not sent, and it could not be fetched (no fhirServer in the request)"
+        in check["detail"]
+    )
     assert "were not checked" in check["detail"]
     assert "observations" in check["summary"]
 

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from cds.errors import MissingDataError
 from cds.hooks.models import parse_hook_request
 from cds.service.outbound import Outbound
 from cds.service.prefetch import FetchPolicy, PrefetchResolver, render
@@ -18,6 +17,7 @@ from tests.service.patient import (
     back_pain,
     full_prefetch,
     hook_request,
+    missing,
     outcome,
     patient,
     searchset,
@@ -149,16 +149,17 @@ async def test_next_link_to_another_host_is_not_followed() -> None:
     server = FakeFhir()
     prefetch = full_prefetch()
     prefetch["conditions"] = searchset(back_pain(), next_url="https://evil.org/r4/Condition?p=2")
-    with pytest.raises(MissingDataError, match="conditions"):
-        await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert missing(await resolver(server).resolve(request(prefetch), PREFETCH)) == "conditions"
     assert server.requests == []
 
 
 async def test_a_server_outside_the_allowlist_is_never_contacted() -> None:
     server = FakeFhir(everything())
     for bad in ("https://fhir.example.org.evil.com/r4", "http://169.254.169.254/latest"):
-        with pytest.raises(MissingDataError, match="patient, conditions"):
-            await resolver(server).resolve(request({}, server=bad), PREFETCH)
+        assert (
+            missing(await resolver(server).resolve(request({}, server=bad), PREFETCH))
+            == "patient, conditions"
+        )
     assert server.requests == []
 
 
@@ -185,9 +186,10 @@ async def test_failed_fetch_of_a_required_key_is_missing_data(
     routes = {**everything(), "Condition": answer}
     prefetch = full_prefetch()
     del prefetch["conditions"]
-    with caplog.at_level(logging.DEBUG), pytest.raises(MissingDataError) as caught:
-        await resolver(FakeFhir(routes)).resolve(request(prefetch), PREFETCH)
-    assert caught.value.details == {"missing": ["conditions"]}
+    with caplog.at_level(logging.DEBUG):
+        result = await resolver(FakeFhir(routes)).resolve(request(prefetch), PREFETCH)
+    assert result.unavailable == ["conditions"]
+    assert missing(result) == "conditions"
     assert TOKEN not in caplog.text
 
 
@@ -214,8 +216,7 @@ async def test_slow_server_hits_the_time_budget() -> None:
     )
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with pytest.raises(MissingDataError):
-        await PrefetchResolver(client, policy).resolve(request({}), PREFETCH)
+    assert missing(await PrefetchResolver(client, policy).resolve(request({}), PREFETCH))
     assert loop.time() - started < 1.5
 
 
@@ -224,12 +225,105 @@ async def test_paging_stops_at_max_pages() -> None:
     server = FakeFhir({"Condition?page=again": searchset(back_pain(), next_url=loop_url)})
     prefetch = full_prefetch()
     prefetch["conditions"] = searchset(back_pain(), next_url=loop_url)
-    with pytest.raises(MissingDataError):
-        await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert missing(await resolver(server).resolve(request(prefetch), PREFETCH))
     assert len(server.requests) == POLICY.max_pages
 
 
 def test_render_fills_context_tokens() -> None:
     assert render("Condition?patient={{context.patientId}}", {"patientId": "p9"}) == (
         "Condition?patient=p9"
+    )
+
+
+# --- what was read is kept: a key stopped half-way is incomplete, never discarded ----------
+
+
+def observations_pages(n: int, per_page: int) -> dict[str, Any]:
+    """`n` linked Observation pages of `per_page` temperatures, newest first (as `_sort=-date`)."""
+    routes: dict[str, Any] = {}
+    for page in range(n):
+        url = "Observation" if page == 0 else f"Observation?page={page}"
+        readings = [
+            temperature(37.0, oid=f"o{page}-{i}", hours_ago=page * per_page + i)
+            for i in range(per_page)
+        ]
+        link = f"{FHIR}/Observation?page={page + 1}" if page + 1 < n else None
+        routes[url] = {**searchset(*readings, next_url=link), "total": n * per_page}
+    return routes
+
+
+def kept_ids(result: Any) -> list[str]:
+    return [e["resource"]["id"] for _, page in result.extra for e in page.get("entry", [])]
+
+
+async def test_a_key_past_max_entries_keeps_its_first_entries_and_says_so() -> None:
+    server = FakeFhir({**everything(), **observations_pages(4, 3)})
+    policy = FetchPolicy(
+        allowlist=(FHIR,),
+        call_timeout=1.0,
+        total_timeout=2.0,
+        max_pages=5,
+        max_entries=7,
+        outbound=OUTBOUND,
+    )
+    result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
+    kept = [i for i in kept_ids(result) if i.startswith("o")]
+    assert kept == ["o0-0", "o0-1", "o0-2", "o1-0", "o1-1", "o1-2", "o2-0"]  # the newest 7
+    assert "observations" in result.fetched and "observations" not in result.unavailable
+    assert result.incomplete["observations"] == (
+        "only the first 7 of 12 entries checked (truncated: Observation: more than 7 entries "
+        "(fetch_max_entries))"
+    )
+
+
+async def test_a_key_past_max_pages_keeps_the_pages_read() -> None:
+    server = FakeFhir({**everything(), **observations_pages(4, 2)})
+    policy = FetchPolicy(
+        allowlist=(FHIR,), call_timeout=1.0, total_timeout=2.0, max_pages=2, outbound=OUTBOUND
+    )
+    result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
+    assert [i for i in kept_ids(result) if i.startswith("o")] == ["o0-0", "o0-1", "o1-0", "o1-1"]
+    assert result.incomplete["observations"].startswith("only the first 4 of 8 entries checked")
+    assert "(fetch_max_pages)" in result.incomplete["observations"]
+
+
+async def test_a_key_past_max_bytes_keeps_the_pages_before() -> None:
+    routes = {**everything(), **observations_pages(3, 2)}
+    routes["Observation?page=1"]["entry"][0]["resource"]["note"] = [{"text": "x" * 4000}]
+    server = FakeFhir(routes)
+    policy = FetchPolicy(
+        allowlist=(FHIR,),
+        call_timeout=1.0,
+        total_timeout=2.0,
+        max_pages=5,
+        max_bytes=3000,
+        outbound=OUTBOUND,
+    )
+    result = await resolver(server, policy).resolve(request({"patient": patient()}), PREFETCH)
+    assert [i for i in kept_ids(result) if i.startswith("o")] == ["o0-0", "o0-1"]
+    assert "(fetch_max_bytes)" in result.incomplete["observations"]
+
+
+async def test_a_failing_next_page_keeps_the_client_page_and_names_the_reason() -> None:
+    page2 = f"{FHIR}/Condition?patient=p1&page=2"
+    server = FakeFhir({"Condition?patient=p1&page=2": httpx.Response(503)})
+    prefetch = full_prefetch()
+    prefetch["conditions"] = {**searchset(back_pain(), next_url=page2), "total": 31}
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert result.unavailable == [] and result.extra == []
+    assert result.incomplete == {
+        "conditions": "only the first 1 of 31 entries checked (next page could not be fetched: "
+        "Condition: HTTP 503)"
+    }
+    assert missing(result) == "conditions"  # the route decides: 412 only if out of scope
+
+
+async def test_a_fetch_failing_on_page_two_keeps_page_one() -> None:
+    routes = {**everything(), **observations_pages(3, 2)}
+    routes["Observation?page=1"] = httpx.Response(500)
+    result = await resolver(FakeFhir(routes)).resolve(request({"patient": patient()}), PREFETCH)
+    assert [i for i in kept_ids(result) if i.startswith("o")] == ["o0-0", "o0-1"]
+    assert result.incomplete["observations"] == (
+        "only the first 2 of 6 entries checked (next page could not be fetched: "
+        "Observation: HTTP 500)"
     )

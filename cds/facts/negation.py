@@ -1,0 +1,600 @@
+"""Is a phrase in a record's words affirmed, negated, uncertain, historical or a relative's?
+
+A value-set text pattern that matches "no saddle anesthesia" or "rule out cauda equina" must
+not become a danger sign. This is a NegEx / ConText style classifier (Chapman et al. 2001,
+"A simple algorithm for identifying negated findings and diseases in discharge summaries";
+Harkema et al. 2009, "ConText: an algorithm for determining negation, experiencer, and
+temporal status from clinical reports"), written here with our own lexicon table built from
+the published trigger categories:
+
+- a *trigger* ("no", "denies", "rule out", "history of", "father") opens a scope, forward
+  (pre-triggers) or backward (post-triggers: "was ruled out", "absent", "cauda equina?");
+- a scope is the trigger's sentence, at most ``WINDOW`` words per list item (a coordinated
+  list "no fever, chills or saddle anesthesia" carries the trigger through short items), and is
+  closed by a *termination* ("but", "however", "reports", ...) or by a nearer trigger;
+- a *pseudo-trigger* ("no change", "not only", "72 year old") looks like a trigger but is not.
+
+When several triggers govern a phrase the strongest wins: negated, then uncertain (which also
+covers hypothetical "return if ..."), then family, then historical. ``bench/negation.py``
+measures this against negspacy / medspaCy on ``tests/facts/negation_corpus.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import Literal
+
+Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
+
+WINDOW = 5
+"""Words a pre-trigger reaches into one list item (NegEx's window is five words)."""
+LIST_REACH = 25
+"""Words a pre-trigger reaches at most through a coordinated list."""
+POST_WINDOW = 4
+"""Words between a phrase and a post-trigger ("saddle anesthesia was ruled out")."""
+
+_PRIORITY: tuple[Assertion, ...] = ("negated", "uncertain", "family", "historical")
+_RANK: dict[Assertion, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
+
+Kind = Literal[
+    "negated", "uncertain", "historical", "family", "pseudo", "end", "end-family", "end-present"
+]
+Direction = Literal["pre", "post", "both", "-"]
+
+# (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
+# words; where two start at one place the one of more words wins ("no history of" over "no",
+# "not ruled out" over "not" and "ruled out", "family history of" over "history of").
+LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
+    # -- negation before the phrase
+    (
+        (
+            "no",
+            "not",
+            "without",
+            "w/o",
+            "denies",
+            "deny",
+            "denying",
+            "negative for",
+            "neg for",
+            "free of",
+            "absence of",
+            "no evidence of",
+            "no signs? of",
+            "no symptoms? of",
+            "no complaints? of",
+            "never had",
+            "never",
+            "neither",
+            "nor",
+            "ruled out for",
+            "rules out",
+            "no history of",
+            "no hx of",
+            "no h/o",
+            "no prior",
+            "no previous",
+            "no family history of",
+            "no fh of",
+            "no known",
+            r"(?:do|does|did|is|was|are|were|has|have|had|ca|could|would|wo)n'?t",
+            r"(?:do|does|did)(?: not|n'?t) have",
+            r"(?:has|have)(?: not|n'?t) had",
+            "not having",
+        ),
+        "negated",
+        "pre",
+    ),
+    # -- negation after the phrase
+    (
+        (
+            "(?:is|was|has been|have been|were|been) ruled out",
+            "ruled out",
+            "(?:is|was|were|has been|have been) excluded",
+            "excluded",
+            "(?:is|was|were) absent",
+            "(?:is|was|were) negative",
+            "negative",
+            "neg",
+            "not present",
+            "not seen",
+            "not found",
+            "not noted",
+            "not detected",
+            "not demonstrated",
+            "not identified",
+            "not reported",
+            "(?:is|was) denied",
+            "unlikely",
+            "none",
+            # a form's answer: "Fever: no", "Saddle anesthesia - none", "Fever (-)"
+            ":(?: )?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            ": ?-(?=[ ]*(?:[.,;|\n]|$))",
+            " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            r"\((?:-|neg|negative|no|absent)\)",
+        ),
+        "negated",
+        "post",
+    ),
+    (("absent", "denied"), "negated", "both"),
+    (("suspected", "questionable"), "uncertain", "both"),
+    # -- uncertainty and hypothesis before the phrase
+    (
+        (
+            "rule out",
+            "rule-out",
+            "to rule out",
+            "r/o",
+            "possible",
+            "possibly",
+            "probable",
+            "probably",
+            "suspect",
+            "suspicion of",
+            "suspicion for",
+            "suspicious for",
+            "question of",
+            "query",
+            "concern for",
+            "concerning for",
+            "worrisome for",
+            "worried about",
+            "cannot exclude",
+            "can not exclude",
+            "cannot rule out",
+            "can not rule out",
+            "can't rule out",
+            "cant rule out",
+            "could not rule out",
+            "unable to rule out",
+            "could be",
+            "may be",
+            "might be",
+            "may have",
+            "might have",
+            "consider",
+            "considering",
+            "differential includes",
+            "differential diagnosis",
+            "ddx",
+            "evaluate for",
+            "eval for",
+            "evaluation for",
+            "assess for",
+            "to exclude",
+            "exclude",
+            "presumed",
+            "presumptive",
+            "provisional",
+            "tentative",
+            # hypothetical (ConText): advice, not a finding
+            "if",
+            "return if",
+            "in case of",
+            "watch for",
+            "monitor for",
+            "call if",
+            "should (?:he|she|they|the patient|pt) develop",
+            "return precautions",
+            "warning signs",
+        ),
+        "uncertain",
+        "pre",
+    ),
+    # -- uncertainty after the phrase
+    (
+        (
+            "(?:is|was|are) suspected",
+            "(?:is|was) possible",
+            "(?:is|was|has)(?: not been| not) ruled out",
+            "not ruled out",
+            "not been ruled out",
+            "cannot be (?:excluded|ruled out)",
+            "can not be (?:excluded|ruled out)",
+            "can't be (?:excluded|ruled out)",
+            "to be (?:excluded|ruled out)",
+            "(?:is|was) questionable",
+            "unclear",
+            "uncertain",
+            "less likely",
+        ),
+        "uncertain",
+        "post",
+    ),
+    # -- "A versus B": both uncertain
+    (("versus", "vs", r"vs\.", "not excluded"), "uncertain", "both"),
+    # -- history
+    (
+        (
+            "history of",
+            "hx of",
+            "hx",
+            "h/o",
+            "past history of",
+            "personal history of",
+            "past medical history",
+            "past medical hx",
+            "pmh",
+            "pmhx",
+            "past surgical history",
+            "surgical history",
+            "psh",
+            "previous",
+            "prior",
+            "resolution of",
+            "remote",
+            "status post",
+            "s/p",
+        ),
+        "historical",
+        "pre",
+    ),
+    (
+        (
+            "in the past",
+            "years ago",
+            "yrs ago",
+            "months ago",
+            "as a child",
+            "in childhood",
+            "resolved",
+            "(?:has|have|had) resolved",
+            r"in (?:19|20)\d\d",
+        ),
+        "historical",
+        "post",
+    ),
+    (("previously",), "historical", "both"),
+    # -- someone else
+    (
+        (
+            "family history of",
+            "family hx of",
+            "family history",
+            "family hx",
+            "fhx",
+            "fh",
+            "fh of",
+            "mother",
+            "mom",
+            "father",
+            "dad",
+            "brother",
+            "sister",
+            "siblings?",
+            "parents?",
+            "son",
+            "daughter",
+            "aunt",
+            "uncle",
+            "grandmother",
+            "grandfather",
+            "grandparents?",
+            "cousin",
+            "maternal",
+            "paternal",
+            "family members?",
+        ),
+        "family",
+        "pre",
+    ),
+    (
+        (
+            "in (?:his |her |the |their |pt's |patient's )?"
+            "(?:mother|father|mom|dad|brother|sister|sibling|parents?|son|daughter|family)",
+            "runs in (?:the )?family",
+        ),
+        "family",
+        "post",
+    ),
+    # -- look like triggers, are not
+    (
+        (
+            "no increase",
+            "no change",
+            "no significant change",
+            "no interval change",
+            "not only",
+            "not necessarily",
+            "not certain (?:if|whether)",
+            "without difficulty",
+            "not cause",
+            "not extend",
+            "gram negative",
+            "not relieved",
+            "not improved",
+            "not improving",
+            "not helped",
+            "not helping",
+            "not responded",
+            "not responding",
+            "not better",
+            "not resolved",
+            r"(?:did not|didn't|does not|doesn't) help",
+            r"(?:did not|didn't) tolerate",
+            "prior to",
+            "history of present illness",
+            "hpi",
+            r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+            r"[ -]?(?:years?|yrs?|months?)[ -]?old",
+            "y/o",
+            "yo",
+            "the past",
+            "past (?:few|several|\\d+) (?:hours|days|weeks|months)",
+            "if any",
+            "as if",
+            "even if",
+            "if needed",
+            "if necessary",
+        ),
+        "pseudo",
+        "-",
+    ),
+    # -- close every scope
+    (
+        (
+            "but",
+            "however",
+            "although",
+            "though",
+            "except",
+            "except for",
+            "apart from",
+            "aside from",
+            "yet",
+            "nevertheless",
+            "still",
+            "which",
+            "who",
+            "because",
+            "due to",
+            "secondary to",
+            "cause of",
+            "source of",
+            "etiology of",
+            "origin of",
+            "reason for",
+            "presents with",
+            "presenting with",
+            "presented with",
+            "complains of",
+            "complaining of",
+            "c/o",
+            "reports",
+            "reported",
+            "reporting",
+            "endorses",
+            "endorsed",
+            "endorsing",
+            "admits",
+            "admits to",
+            "positive for",
+            "pos for",
+            "states",
+            "says",
+            "after",
+            "following",
+            "since",
+        ),
+        "end",
+        "-",
+    ),
+    # -- close a relative's scope: the sentence is back on the patient
+    (("patient", "pt", "the patient"), "end-family", "-"),
+    # -- close every scope but a relative's ("no fever, has ...", but "father has ...")
+    (("has", "have", "now", "currently", "with new"), "end-present", "-"),
+)
+
+_ENTRIES: list[tuple[str, Kind, Direction]] = sorted(
+    ((p, kind, d) for phrases, kind, d in LEXICON for p in phrases),
+    key=lambda e: (-e[0].count(" "), -len(e[0])),
+)
+# One alternation without groups (far faster in ``re`` than one group per entry); which entry
+# matched is then looked up by the matched words.
+_ALTERNATION = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] not in ": ")
+_COLON = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] in ": ")
+_TRIGGERS = re.compile(rf"(?<![\w/])(?:{_ALTERNATION})(?![\w/])|{_COLON}")
+_TRIGGERS_ANY_CASE = re.compile(_TRIGGERS.pattern, re.IGNORECASE)
+_COMPILED = [re.compile(p) for p, _, _ in _ENTRIES]
+
+
+def _literals() -> dict[str, int]:
+    """Plain phrases → their entry, where no earlier entry matches the same words."""
+    out: dict[str, int] = {}
+    for i, (phrase, _, _) in enumerate(_ENTRIES):
+        literal = re.fullmatch(r"[a-z/' -]+", phrase) is not None
+        if literal and not any(r.fullmatch(phrase) for r in _COMPILED[:i]):
+            out.setdefault(phrase, i)
+    return out
+
+
+_LITERAL = _literals()
+
+
+def _entry(matched: str) -> tuple[str, Kind, Direction]:
+    """The lexicon entry the alternation chose for ``matched`` (the first that matches it)."""
+    i = _LITERAL.get(matched)
+    if i is None:
+        i = next(j for j, r in enumerate(_COMPILED) if r.fullmatch(matched))
+    return _ENTRIES[i]
+
+
+_STOPS = re.compile(r"[?.;!|\n]")
+_WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
+_LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
+_POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
+_ABBREVIATIONS = re.compile(
+    r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    start: int
+    end: int
+    kind: Kind
+    direction: Direction
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One text, read once: its sentence bounds and its triggers, in order."""
+
+    sentences: tuple[tuple[int, int], ...]
+    triggers: tuple[Trigger, ...]
+
+
+def assertion(text: str, start: int, end: int) -> Assertion:
+    """What the words around ``text[start:end]`` (where a pattern matched) say of it."""
+    return _assertion(text, start, end)
+
+
+@lru_cache(maxsize=65_536)
+def _assertion(text: str, start: int, end: int) -> Assertion:
+    reading = read(text)
+    if not reading.triggers:
+        return "affirmed"
+    said = _at(text, reading, start, end)
+    if any(start < t.start and t.end <= end for t in reading.triggers):
+        # a long match ("back ... no spasm") is also judged where it ends
+        tail = max((m.start() for m in _WORD.finditer(text, start, end)), default=start)
+        if tail > start:
+            other = _at(text, reading, tail, end)
+            said = min(said, other, key=_RANK.__getitem__)
+    return said
+
+
+def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
+    lo, hi = next(((a, b) for a, b in reading.sentences if a <= start < b), (0, len(text)))
+    near = [t for t in reading.triggers if lo <= t.start and t.end <= hi]
+    found = _before(text, [t for t in near if t.end <= start], start)
+    found |= _after(text, [t for t in near if t.start >= end], end)
+    return next((a for a in _PRIORITY if a in found), "affirmed")
+
+
+@lru_cache(maxsize=16_384)
+def read(text: str) -> Reading:
+    """Sentence bounds and triggers of a text (remembered: records repeat their words)."""
+    low = text.lower()
+    finder = _TRIGGERS
+    if len(low) != len(text):  # a character whose lower case is longer: keep the positions
+        low, finder = text, _TRIGGERS_ANY_CASE
+    triggers: list[Trigger] = []
+    for m in finder.finditer(low):
+        _, kind, direction = _entry(m.group().lower())
+        triggers.append(Trigger(m.start(), m.end(), kind, direction))
+    bounds: list[int] = []
+    for m in _STOPS.finditer(text):
+        i = m.start()
+        if text[i] == "?":
+            if _query_before(text, i):
+                triggers.append(Trigger(i, i + 1, "uncertain", "pre"))  # "? cauda equina"
+            else:
+                triggers.append(Trigger(i, i + 1, "uncertain", "post"))  # "cauda equina?"
+                bounds.append(i + 1)
+        elif text[i] != "." or _ends_sentence(text, i):
+            bounds.append(i + 1)
+    triggers.sort(key=lambda t: t.start)
+    edges = [0, *bounds, len(text)]
+    sentences = tuple((a, b) for a, b in pairwise(edges) if b > a)
+    return Reading(sentences or ((0, len(text)),), tuple(triggers))
+
+
+def _query_before(text: str, i: int) -> bool:
+    """Is the "?" at ``i`` a query of what follows ("?CES", "back pain, ? cauda equina"),
+    rather than the end of a question ("cauda equina?")?"""
+    after = text[i + 1 :].lstrip(" ")
+    if not after or not after[0].isalnum():
+        return False
+    return i == 0 or (not text[i - 1].isalnum() and text[i - 1] not in ")]")
+
+
+def _ends_sentence(text: str, i: int) -> bool:
+    """Is the "." at ``i`` a full stop (not a decimal point, not "vs." or "pt.")?"""
+    if text[i + 1 : i + 2].isdigit() and text[i - 1 : i].isdigit():
+        return False
+    return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
+
+
+_CLOSES: dict[Kind, frozenset[str]] = {
+    "end": frozenset({"negated", "uncertain", "historical", "family"}),
+    "end-family": frozenset({"family"}),
+    "end-present": frozenset({"negated", "uncertain", "historical"}),
+}
+
+
+def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
+    """Kinds of the pre-triggers whose scope reaches ``start``: the nearest one, and those
+    chained to it with at most one word between ("denies any history of")."""
+    found: set[Assertion] = set()
+    closed: set[str] = set()
+    reach = start
+    for t in reversed(triggers):
+        if t.kind in _CLOSES:
+            closed |= _CLOSES[t.kind]
+            if len(closed) == 4:
+                break
+            continue
+        if t.kind == "pseudo" or t.direction == "post" or t.kind in closed:
+            continue
+        gap = text[t.end : reach]
+        if found:
+            if len(_words(gap)) > 1:
+                break
+        elif not _reaches(gap):
+            break
+        found.add(t.kind)  # type: ignore[arg-type]
+        reach = t.start
+    return found
+
+
+def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
+    """Kind of the nearest post-trigger whose short scope reaches back to ``end``.
+
+    A one-word post-trigger counts only next to the phrase or at the end of its clause:
+    "saddle anesthesia absent", "fever and chills absent", but not "back pain with negative
+    straight leg raise"."""
+    for t in triggers:
+        if t.kind in _CLOSES:
+            return set()
+        if t.kind == "pseudo" or t.direction == "pre":
+            continue
+        words = _words(text[end : t.start])
+        if any(w in (",", "&", "+") for w in words):
+            return set()
+        window = 3 if text[t.start : t.end] == "?" else POST_WINDOW
+        if sum(w.lower() not in _POST_JOINS for w in words) > window:
+            return set()
+        if words and " " not in text[t.start : t.end] and not _clause_ends(text, t.end):
+            return set()
+        return {t.kind}  # type: ignore[arg-type]
+    return set()
+
+
+def _clause_ends(text: str, i: int) -> bool:
+    rest = text[i:].lstrip(" ")
+    return not rest or rest[0] in ".,;:|!?)\n"
+
+
+def _reaches(gap: str) -> bool:
+    """Does a pre-trigger reach across ``gap``: at most WINDOW words in each list item
+    ("no fever, chills or saddle anesthesia") and LIST_REACH in all?"""
+    run = total = 0
+    for w in _words(gap):
+        if w == "+":
+            return False  # "no fever, + saddle anesthesia"
+        if w.lower() in _LIST_JOINS:
+            run = 0
+            continue
+        run += 1
+        total += 1
+        if run > WINDOW or total > LIST_REACH:
+            return False
+    return True
+
+
+def _words(gap: str) -> list[str]:
+    return _WORD.findall(gap)

@@ -1,0 +1,245 @@
+"""What a service asks for in prefetch, and how what a CDS Client sent under it is read.
+
+Every transport (the HTTP service, ``cds evaluate``) reads a call's prefetch through
+`read_prefetch`, so both evaluate the same data: keys the service did not declare are
+ignored whatever they hold; a declared key holding something that is not a FHIR resource is a
+gap, not a bad request (one bad key must not hide the danger signs in the others); a Bundle
+whose `entry` is a single object is read as a list of one; an OperationOutcome means the
+client's own fetch failed; a Bundle with a `next` link is one page of several. What can be
+fetched is fetched by the service (`cds.service.prefetch`); what cannot is said, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrefetchKey:
+    """One prefetch template a service declares, and whether it cannot answer without it.
+
+    ``recheck`` says what a clinician should look at in the chart when the key's data could
+    not be had (it goes with the data-check item).
+    """
+
+    key: str
+    template: str
+    required: bool
+    recheck: str = "review the patient's record in the chart"
+
+
+#: Prefetch keys every service declares. Without the patient and the conditions the pack
+#: cannot tell whether it speaks about this patient at all, so those are required.
+PREFETCH: Final = (
+    PrefetchKey(
+        "patient",
+        "Patient/{{context.patientId}}",
+        required=True,
+        recheck="review the patient's demographics in the chart",
+    ),
+    PrefetchKey(
+        "conditions",
+        "Condition?patient={{context.patientId}}",
+        required=True,
+        recheck="review the patient's problem list and recent diagnoses in the chart",
+    ),
+    # Recent first, so a client that truncates drops the oldest results, not today's fever.
+    PrefetchKey(
+        "observations",
+        "Observation?patient={{context.patientId}}&_sort=-date&_count=200",
+        required=False,
+        recheck="review the patient's recent vital signs and results in the chart",
+    ),
+    PrefetchKey(
+        "medications",
+        "MedicationRequest?patient={{context.patientId}}&status=active,on-hold",
+        required=False,
+        recheck="review the patient's active medication orders in the chart",
+    ),
+    # Home medicines (a blood thinner taken for years) are often recorded as statements.
+    PrefetchKey(
+        "medicationstatements",
+        "MedicationStatement?patient={{context.patientId}}&status=active,on-hold,intended",
+        required=False,
+        recheck="review the patient's home medicines in the chart",
+    ),
+)
+
+#: The discharge encounter itself: its reasonCode may be the only place the back pain is coded.
+DISCHARGE_ENCOUNTER: Final = PrefetchKey(
+    "encounter",
+    "Encounter/{{context.encounterId}}",
+    required=False,
+    recheck="review the encounter's diagnoses and reason for visit in the chart",
+)
+
+
+def prefetch_keys(hook: str) -> tuple[PrefetchKey, ...]:
+    """The prefetch keys of a hook's service (encounterId is a context token only at discharge,
+    where it is required)."""
+    return (*PREFETCH, DISCHARGE_ENCOUNTER) if hook == "encounter-discharge" else PREFETCH
+
+
+@dataclass
+class Received:
+    """A call's prefetch, read against the keys its service declares.
+
+    ``prefetch`` holds the declared keys whose value can be used as sent (a resource, or a
+    Bundle with its `entry` as a list; ``None`` where the client said there is no data).
+    ``fetch`` names the keys to fetch whole, with what was wrong with what came;
+    ``follow`` the keys that came as a first page, with their `next` URL.
+    """
+
+    prefetch: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    fetch: dict[str, str] = field(default_factory=dict)
+    follow: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def entries(self, key: str) -> int:
+        """How many entries the client sent under ``key`` (0 for none or a single resource)."""
+        return _entry_count(self.prefetch.get(key))
+
+    def total(self, key: str) -> int | None:
+        """The match count the client's Bundle declares (``Bundle.total``), if any."""
+        value = self.prefetch.get(key)
+        total = value.get("total") if value is not None else None
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+@dataclass
+class Resolution:
+    """What became of a call's declared prefetch keys once the service tried to complete them.
+
+    ``extra`` holds the fetched pages (``("fetched.<key>", page)``); ``unavailable`` the keys
+    that could not be had at all, ``reasons`` why; ``incomplete`` the keys evaluated as far as
+    they were received (a page that could not be followed, a limit reached), with what was
+    checked and why no more.
+    """
+
+    extra: list[tuple[str, object]] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each unavailable key could not be fetched (safe to log and to answer: no token,
+    no id)."""
+    sent: dict[str, str] = field(default_factory=dict)
+    """What was wrong with what the client sent under an unavailable key (none: not sent)."""
+    incomplete: dict[str, str] = field(default_factory=dict)
+
+    def gaps(self) -> list[tuple[str, str]]:
+        """Each key not had in full, with what happened, in words (unavailable keys first)."""
+        out = []
+        for key in self.unavailable:
+            reason = self.reasons.get(key, "unavailable")
+            what = self.sent.get(key, "not sent")
+            out.append((key, f"{what}, and it could not be fetched ({reason})"))
+        return [*out, *self.incomplete.items()]
+
+    def missing_required(self, keys: Sequence[PrefetchKey]) -> list[str]:
+        """The required keys not had in full (absent, failed or only partly read)."""
+        gaps = {*self.unavailable, *self.incomplete}
+        return [k.key for k in keys if k.required and k.key in gaps]
+
+
+def offline_resolution(received: Received) -> Resolution:
+    """What a call's prefetch gives when nothing can be fetched (``cds evaluate``): a key the
+    client did not send is simply not there, as before; a key it sent but that cannot be used,
+    or that is one page of several, is a gap that is said."""
+    out = Resolution()
+    why = "cds evaluate fetches nothing"
+    for key, problem in received.fetch.items():
+        if problem != NOT_SENT:
+            out.unavailable.append(key)
+            out.reasons[key] = why
+            out.sent[key] = problem
+    for key in received.follow:
+        out.incomplete[key] = checked_note(received.entries(key), received.total(key), why)
+    return out
+
+
+def checked_note(entries: int, total: int | None, why: str, truncated: bool = False) -> str:
+    """``only the first 20 of 57 entries checked (next page could not be fetched: ...)``."""
+    of = f" of {total}" if total is not None and total > entries else ""
+    how = "truncated" if truncated else "next page could not be fetched"
+    return f"only the first {entries}{of} entries checked ({how}: {why})"
+
+
+#: Why a declared key that was not sent at all is fetched.
+NOT_SENT: Final = "not sent"
+
+
+def read_prefetch(prefetch: Mapping[str, Any] | None, keys: Sequence[PrefetchKey]) -> Received:
+    """Read a call's prefetch against the declared ``keys`` (pure: no I/O)."""
+    sent = prefetch or {}
+    declared = {k.key for k in keys}
+    out = Received(ignored=[k for k in sent if k not in declared])
+    if out.ignored:
+        log.debug("ignoring undeclared prefetch key(s): %s", ", ".join(map(repr, out.ignored)))
+    for spec in keys:
+        if spec.key not in sent:
+            out.fetch[spec.key] = NOT_SENT
+            continue
+        value = sent[spec.key]
+        if value is None:
+            out.prefetch[spec.key] = None  # the client knows there is no data: an answer
+            continue
+        problem = _problem(value)
+        if problem is not None:
+            out.fetch[spec.key] = problem
+            continue
+        resource = _entries_as_list(value)
+        out.prefetch[spec.key] = resource
+        link = next_link(resource) if resource["resourceType"] == "Bundle" else None
+        if link is not None:
+            out.follow[spec.key] = link
+    return out
+
+
+def next_link(resource: Mapping[str, Any]) -> str | None:
+    """The `next` page URL of a Bundle, if any."""
+    links = resource.get("link")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, Mapping) and link.get("relation") == "next":
+            url = link.get("url")
+            return url if isinstance(url, str) and url else None
+    return None
+
+
+def _problem(value: object) -> str | None:
+    """Why a declared key's value cannot be used as sent, or None when it can."""
+    if not isinstance(value, Mapping):
+        return f"the client sent a {_json_type(value)}, not a FHIR resource"
+    kind = value.get("resourceType")
+    if not isinstance(kind, str) or not kind:
+        return "the client sent an object without a resourceType, not a FHIR resource"
+    if kind == "OperationOutcome":
+        return "the client's own fetch failed (it sent an OperationOutcome)"
+    if kind == "Bundle":
+        entries = value.get("entry")
+        if entries is not None and not isinstance(entries, list | Mapping):
+            return f"the client sent a Bundle whose entry is a {_json_type(entries)}"
+    return None
+
+
+def _entries_as_list(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A Bundle whose `entry` is one object, as a Bundle with a list of one (some feeds do)."""
+    if value.get("resourceType") == "Bundle" and isinstance(value.get("entry"), Mapping):
+        return {**value, "entry": [value["entry"]]}
+    return value
+
+
+def _entry_count(value: Mapping[str, Any] | None) -> int:
+    if value is None or value.get("resourceType") != "Bundle":
+        return 0
+    entries = value.get("entry")
+    return len(entries) if isinstance(entries, list) else 0
+
+
+def _json_type(value: object) -> str:
+    names = {str: "string", list: "list", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -1,0 +1,119 @@
+"""Tests for facts/negation.py: what the words around a matched phrase say of it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cds.facts.negation import Assertion, assertion, read
+
+CORPUS = json.loads((Path(__file__).parent / "negation_corpus.json").read_text())
+
+
+def said(text: str, term: str) -> Assertion:
+    """The assertion of the first place ``term`` occurs in ``text``."""
+    i = text.lower().index(term.lower())
+    return assertion(text, i, i + len(term))
+
+
+ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel incontinence"
+
+
+@pytest.mark.parametrize(
+    "text, term, expected",
+    [
+        # the reason text of issue 9: the list after "No" is negated, the first sentence is not
+        (ISSUE, "Low back pain", "affirmed"),
+        (ISSUE, "fever", "negated"),
+        (ISSUE, "saddle anesthesia", "negated"),
+        (ISSUE, "bowel incontinence", "negated"),
+        ("Back pain, rule out cauda equina", "cauda equina", "uncertain"),
+        ("Back pain, rule out cauda equina", "Back pain", "affirmed"),
+        ("Rule out cauda equina syndrome", "cauda equina", "uncertain"),
+        # "?" directly before or after the phrase
+        ("? cauda equina", "cauda equina", "uncertain"),
+        ("Back pain ?CES", "CES", "uncertain"),
+        ("cauda equina?", "cauda equina", "uncertain"),
+        ("Fever? Cauda equina syndrome", "Cauda equina", "affirmed"),
+        # post-triggers
+        ("Cauda equina was ruled out", "Cauda equina", "negated"),
+        ("Saddle anesthesia absent", "Saddle anesthesia", "negated"),
+        ("Fever: no", "Fever", "negated"),
+        ("Saddle anesthesia - none", "Saddle anesthesia", "negated"),
+        ("Saddle anesthesia: -", "Saddle anesthesia", "negated"),
+        ("Urinary retention (-)", "Urinary retention", "negated"),
+        ("Urinary retention (+)", "Urinary retention", "affirmed"),
+        ("Saddle anesthesia: yes", "Saddle anesthesia", "affirmed"),
+        ("Back pain - no saddle anesthesia", "Back pain", "affirmed"),
+        ("Back pain - no saddle anesthesia", "saddle anesthesia", "negated"),
+        ("Cauda equina not excluded", "Cauda equina", "uncertain"),
+        # a one-word post-trigger that modifies what follows it is not about the phrase
+        ("Low back pain with negative straight leg raise", "Low back pain", "affirmed"),
+        # a colon answer only when it ends the clause
+        ("Low back pain: no trauma", "Low back pain", "affirmed"),
+        # terminations close the scope
+        ("Denies fever but reports saddle anesthesia", "saddle anesthesia", "affirmed"),
+        ("No fever, has urinary retention", "urinary retention", "affirmed"),
+        # pseudo-triggers
+        ("72 year old with low back pain", "low back pain", "affirmed"),
+        ("Not only back pain but leg weakness", "back pain", "affirmed"),
+        # the strongest of several triggers wins
+        ("Denies any history of syncope", "syncope", "negated"),
+        ("No family history of diabetes", "diabetes", "negated"),
+        ("History of possible syncope", "syncope", "uncertain"),
+        # history and relatives
+        ("h/o syncope", "syncope", "historical"),
+        ("Father with cauda equina", "cauda equina", "family"),
+        ("Father has diabetes", "diabetes", "family"),
+        ("Mother reports patient fainted", "fainted", "affirmed"),
+        # sentences bound every scope
+        ("No trauma. Saddle anesthesia since yesterday", "Saddle anesthesia", "affirmed"),
+        ("No fever; fever since last night", "fever since", "affirmed"),
+        # a pre-trigger reaches five words into each short list item, no further
+        ("No fever, chills, sweats, weight loss or leg weakness", "leg weakness", "negated"),
+        ("No injury at work, fever", "fever", "negated"),
+        ("No injury at work during the week, fever", "fever", "affirmed"),
+    ],
+)
+def test_assertion(text: str, term: str, expected: Assertion) -> None:
+    assert said(text, term) == expected
+
+
+def test_long_matches_are_also_judged_where_they_end() -> None:
+    text = "Back pain. No spasm"  # a pattern "back ... spasm" spans both sentences
+    assert assertion(text, 0, len(text)) == "negated"
+
+
+def test_text_is_read_once() -> None:
+    text = "no fever, no chills"
+    assert read(text) is read(text)
+    assert [text[t.start : t.end] for t in read(text).triggers] == ["no", "no"]
+
+
+def test_plain_words_have_no_triggers() -> None:
+    assert read("Lumbago").triggers == ()
+    assert said("Lumbago", "Lumbago") == "affirmed"
+
+
+def test_corpus_is_large_and_covers_every_class() -> None:
+    counts = Counter(r["label"] for r in CORPUS)
+    assert len(CORPUS) >= 120
+    assert set(counts) == {"affirmed", "negated", "uncertain", "historical", "family"}
+    assert min(counts.values()) >= 10
+
+
+def test_corpus_accuracy() -> None:
+    wrong = [r for r in CORPUS if said(r["text"], r["term"]) != r["label"]]
+    assert len(wrong) <= 0.05 * len(CORPUS), wrong
+
+
+@pytest.mark.parametrize(
+    "row",
+    [r for r in CORPUS if r.get("source") == "issue9" and r["label"] in ("negated", "uncertain")],
+    ids=lambda r: f"{r['text']}|{r['term']}",
+)
+def test_every_negated_or_uncertain_example_of_issue_9(row: dict[str, str]) -> None:
+    assert said(row["text"], row["term"]) == row["label"]

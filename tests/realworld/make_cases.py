@@ -1,0 +1,2196 @@
+"""Writes the real-world corpus: tests/realworld/cases/*.json, one file per case.
+
+    PYTHONPATH=$PWD python tests/realworld/make_cases.py          # regenerate
+    PYTHONPATH=$PWD python tests/realworld/make_cases.py --check  # fail if the files differ
+
+Each case: id, description, hook, service, request (a CDS Hooks request shaped as Epic-like or
+Oracle Health (Cerner)-like feeds send it), expected_topics (the exact set of card topics the
+contract requires), optional_topics (topics that may or may not appear: used only where the
+contract leaves the choice open), forbidden_topics (said again for the reader: never in the
+response), must_mention (strings the card details must contain), expect_status (200, or 412
+where nothing received lets the pack speak), batch (whether `cds review` can replay it) and
+batch_expected_topics (the encounter-discharge replay's topics at NOW).
+
+The expectations come from the contract (shared/design/contract.md: "Cards", "Scope of the
+pack", "What data counts") and an emergency physician's reading of the record, never from
+running the engine. Evaluation instant: fhirshapes.NOW (2026-11-26T10:00:00Z), site zone UTC,
+default site settings (vital window 72 h, symptom window 14 d, HR >= 131 or <= 40,
+RR >= 25 or <= 8, SpO2 <= 91 %, temperature >= 38.0 Cel).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tests.realworld.fhirshapes import (
+    ICD10CM,
+    ICD10WHO,
+    LBP,
+    LOINC,
+    SNOMED,
+    Json,
+    at,
+    cc,
+    component,
+    condition,
+    days,
+    encounter,
+    lbp,
+    med_request,
+    med_statement,
+    obs,
+    outcome,
+    panel,
+    quantity,
+    request,
+    searchset,
+    service_request,
+)
+
+OUT = Path(__file__).resolve().parent / "cases"
+
+E, U, D = "emergency-sign", "urgent-sign", "data-check"
+DI, AC, SC = "discharge-instructions", "analgesic-caution", "sedation-caution"
+INI, IS = "imaging-not-indicated", "imaging-supported"
+DANGER = {E, U}
+
+CASES: list[Json] = []
+
+
+def add(
+    cid: str,
+    description: str,
+    hook: str,
+    req: Json,
+    expected: Iterable[str],
+    *,
+    must: Sequence[str] = (),
+    optional: Iterable[str] = (),
+    forbidden: Iterable[str] = (),
+    status: int = 200,
+    batch: bool | None = None,
+    in_scope: bool = True,
+    tags: Sequence[str] = (),
+) -> None:
+    expected = sorted(set(expected))
+    optional = sorted(set(optional) - set(expected))
+    forbidden = set(forbidden)
+    # a danger topic not expected is forbidden (the whole point: no false 911 card)
+    forbidden |= DANGER - set(expected) - set(optional)
+    if batch is None:
+        batch = hook in ("patient-view", "encounter-discharge") and status == 200
+    batch_expected: list[str] | None = None
+    if batch:
+        extra = {DI} if in_scope and hook == "patient-view" else set()
+        batch_expected = sorted(set(expected) | extra) if in_scope else []
+    assert cid not in {c["id"] for c in CASES}, cid
+    assert len(cid) <= 60, cid
+    CASES.append(
+        {
+            "id": cid,
+            "description": description,
+            "hook": hook,
+            "service": f"back-spasm-{hook}",
+            "tags": list(tags),
+            "expected_topics": expected,
+            "optional_topics": optional,
+            "forbidden_topics": sorted(forbidden - set(expected)),
+            "must_mention": list(must),
+            "expect_status": status,
+            "batch": batch,
+            "batch_expected_topics": batch_expected,
+            "request": req,
+        }
+    )
+
+
+def pv(
+    cid: str,
+    description: str,
+    resources: Sequence[Json],
+    expected: Iterable[str],
+    *,
+    style: str = "epic",
+    base: bool = True,
+    **kw: Any,
+) -> None:
+    """A patient-view call for a patient with low back pain (base) plus `resources`."""
+    pid = cid
+    res = [lbp(pid, style)] if base else []
+    res += [r(pid) if callable(r) else r for r in resources]
+    add(
+        cid,
+        description,
+        "patient-view",
+        request("patient-view", pid, res, style=style),
+        expected,
+        **kw,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Vital-sign thresholds, Epic-like and Cerner-like feeds (NEWS2 3-point bands)
+# ---------------------------------------------------------------------------------------------
+THRESHOLDS = [
+    ("hr", 131, {E}, "heart rate 131: at the high threshold"),
+    ("hr", 130, set(), "heart rate 130: just under the high threshold"),
+    ("hr", 150, {E}, "heart rate 150"),
+    ("hr", 40, {E}, "heart rate 40: at the low threshold"),
+    ("hr", 41, set(), "heart rate 41: just above the low threshold"),
+    ("hr", 35, {E}, "heart rate 35"),
+    ("hr", 72, set(), "heart rate 72: normal"),
+    ("rr", 25, {E}, "breathing rate 25: at the high threshold"),
+    ("rr", 24, set(), "breathing rate 24: just under"),
+    ("rr", 8, {E}, "breathing rate 8: at the low threshold"),
+    ("rr", 9, set(), "breathing rate 9: just above"),
+    ("rr", 30, {E}, "breathing rate 30"),
+    ("rr", 16, set(), "breathing rate 16: normal"),
+    ("spo2", 91, {E}, "SpO2 91 %: at the threshold"),
+    ("spo2", 92, set(), "SpO2 92 %: just above"),
+    ("spo2", 86, {E}, "SpO2 86 %"),
+    ("spo2", 97, set(), "SpO2 97 %: normal"),
+    ("temp", 38.0, {U}, "temperature 38.0 Cel: at the fever threshold"),
+    ("temp", 37.9, set(), "temperature 37.9 Cel: just under"),
+    ("temp", 38.6, {U}, "temperature 38.6 Cel"),
+    ("temp", 36.8, set(), "temperature 36.8 Cel: normal"),
+]
+for style in ("epic", "cerner"):
+    for kind, value, topics, text in THRESHOLDS:
+        vtext = str(value).replace(".", "p")
+        must = [str(value)] if topics and not (kind == "temp" and value == 38.0) else []
+        pv(
+            f"thr-{style}-{kind}-{vtext}",
+            f"{style.title()}-like vital-signs feed, low back pain, {text} two hours ago",
+            [lambda p, k=kind, v=value, s=style: obs(p, k, v, style=s)],
+            topics,
+            style=style,
+            must=must,
+            tags=["threshold", style],
+        )
+
+# ---------------------------------------------------------------------------------------------
+# 2. Units and value types feeds really send
+# ---------------------------------------------------------------------------------------------
+UNITS = [
+    (
+        "hr-72-beats-minute",
+        "hr",
+        72,
+        "beats/minute",
+        None,
+        set(),
+        "HR 72 in 'beats/minute' (no UCUM code): normal, never critical",
+    ),
+    (
+        "hr-150-beats-minute",
+        "hr",
+        150,
+        "beats/minute",
+        None,
+        {E},
+        "HR 150 in 'beats/minute' (no UCUM code)",
+    ),
+    ("hr-150-bpm-nocode", "hr", 150, "bpm", None, {E}, "HR 150 in 'bpm' with no system or code"),
+    ("hr-72-bpm-nocode", "hr", 72, "bpm", None, set(), "HR 72 in 'bpm' with no code: normal"),
+    (
+        "hr-150-beats-annot",
+        "hr",
+        150,
+        "BPM",
+        "{beats}/min",
+        {E},
+        "HR 150, UCUM code '{beats}/min' (annotation)",
+    ),
+    ("hr-38-per-min", "hr", 38, "per min", None, {E}, "HR 38 in 'per min'"),
+    (
+        "rr-16-breaths-minute",
+        "rr",
+        16,
+        "breaths/minute",
+        None,
+        set(),
+        "RR 16 in 'breaths/minute': normal, never critical",
+    ),
+    ("rr-28-breaths-minute", "rr", 28, "breaths/minute", None, {E}, "RR 28 in 'breaths/minute'"),
+    ("rr-6-per-min", "rr", 6, "per min", None, {E}, "RR 6 in 'per min'"),
+    ("rr-18-per-min", "rr", 18, "per min", None, set(), "RR 18 in 'per min': normal"),
+    (
+        "rr-30-breaths-annot",
+        "rr",
+        30,
+        "breaths/min",
+        "{breaths}/min",
+        {E},
+        "RR 30, UCUM '{breaths}/min'",
+    ),
+    (
+        "spo2-0p97-fraction",
+        "spo2",
+        0.97,
+        "1",
+        "1",
+        set(),
+        "SpO2 0.97 with unit '1' (a fraction, 97 %): normal, never critical",
+    ),
+    ("spo2-0p86-fraction", "spo2", 0.86, "1", "1", {E}, "SpO2 0.86 with unit '1' (86 %)"),
+    (
+        "spo2-0p91-fraction",
+        "spo2",
+        0.91,
+        "1",
+        "1",
+        {E},
+        "SpO2 0.91 with unit '1' (91 %, at threshold)",
+    ),
+    ("spo2-88-percent-word", "spo2", 88, "percent", None, {E}, "SpO2 88 with unit text 'percent'"),
+    (
+        "temp-100p4-degf",
+        "temp",
+        100.4,
+        "°F",
+        "[degF]",
+        {U},
+        "temperature 100.4 [degF] is exactly 38.0 Cel",
+    ),
+    (
+        "temp-100p3-degf",
+        "temp",
+        100.3,
+        "°F",
+        "[degF]",
+        set(),
+        "temperature 100.3 [degF]: under 38.0 Cel",
+    ),
+    (
+        "temp-101p3-degf-text",
+        "temp",
+        101.3,
+        "degF",
+        None,
+        {U},
+        "temperature 101.3 with unit text 'degF', no code",
+    ),
+    (
+        "temp-38p2-degc-symbol",
+        "temp",
+        38.2,
+        "°C",
+        None,
+        {U},
+        "temperature 38.2 with unit '°C', no code",
+    ),
+    (
+        "temp-39-unknown-unit",
+        "temp",
+        39.0,
+        "deg",
+        None,
+        {D},
+        "temperature 39 in an unknown unit 'deg': a data-check, never urgent by itself",
+    ),
+    (
+        "hr-150-mmhg",
+        "hr",
+        150,
+        "mmHg",
+        "mm[Hg]",
+        {D},
+        "heart rate 150 in mm[Hg] (wrong dimension): unreadable, data-check",
+    ),
+]
+for cid, kind, value, unit, code, topics, text in UNITS:
+    pv(
+        f"unit-{cid}",
+        f"Low back pain; {text}",
+        [lambda p, k=kind, v=value, u=unit, c=code: obs(p, k, v, unit=u, ucum=c)],
+        topics,
+        must=[{"spo2": "86", "hr": "150"}.get(kind, "")]
+        if topics == {E} and value in (0.86, 150)
+        else [],
+        tags=["unit"],
+    )
+
+VALUE_TYPES = [
+    (
+        "hr-int-150",
+        "hr",
+        "valueInteger",
+        150,
+        {E},
+        ["150"],
+        "HR 150 as valueInteger: the card names the value",
+    ),
+    ("hr-int-72", "hr", "valueInteger", 72, set(), [], "HR 72 as valueInteger: normal"),
+    ("spo2-int-86", "spo2", "valueInteger", 86, {E}, ["86"], "SpO2 86 as valueInteger"),
+    (
+        "hr-str-150-min",
+        "hr",
+        "valueString",
+        "150 /min",
+        {E},
+        ["150"],
+        "HR valueString '150 /min' (number with unit)",
+    ),
+    ("hr-str-150-bpm", "hr", "valueString", "150 bpm", {E}, ["150"], "HR valueString '150 bpm'"),
+    ("spo2-str-86-pct", "spo2", "valueString", "86 %", {E}, ["86"], "SpO2 valueString '86 %'"),
+    (
+        "temp-str-38p5",
+        "temp",
+        "valueString",
+        "38.5 Cel",
+        {U},
+        [],
+        "temperature valueString '38.5 Cel'",
+    ),
+    (
+        "hr-str-150-bare",
+        "hr",
+        "valueString",
+        "150",
+        {D},
+        ["150"],
+        "HR valueString '150' with no unit: cannot be trusted as it stands, a data-check naming it",
+    ),
+    (
+        "hr-str-irregular",
+        "hr",
+        "valueString",
+        "irregular",
+        {D},
+        [],
+        "HR valueString 'irregular' (text): data-check, never critical",
+    ),
+    (
+        "temp-str-febrile",
+        "temp",
+        "valueString",
+        "febrile to touch",
+        {D},
+        [],
+        "temperature valueString 'febrile to touch': data-check, never urgent by itself",
+    ),
+]
+for cid, kind, key, value, topics, must, text in VALUE_TYPES:
+    pv(
+        f"value-{cid}",
+        f"Low back pain; {text}",
+        [lambda p, k=kind, kk=key, v=value: obs(p, k, v, value_key=kk)],
+        topics,
+        must=must,
+        tags=["value-type"],
+    )
+
+pv(
+    "value-hr-absent-unknown",
+    "HR with dataAbsentReason 'unknown' and no value: no reading, never critical",
+    [lambda p: obs(p, "hr", absent="unknown")],
+    set(),
+    optional={D},
+    tags=["value-type"],
+)
+pv(
+    "value-hr-absent-error",
+    "HR with dataAbsentReason 'error' (device error): a data-check, never critical",
+    [lambda p: obs(p, "hr", absent="error")],
+    {D},
+    tags=["value-type"],
+)
+pv(
+    "value-spo2-absent-error-cerner",
+    "Cerner-like SpO2 with dataAbsentReason 'error': data-check",
+    [lambda p: obs(p, "spo2", absent="error", style="cerner")],
+    {D},
+    style="cerner",
+    tags=["value-type"],
+)
+pv(
+    "value-spo2-absent-plus-real",
+    "SpO2 with dataAbsentReason 'asked-declined' and a real SpO2 86 an hour later",
+    [
+        lambda p: obs(p, "spo2", absent="asked-declined", hours_ago=3),
+        lambda p: obs(p, "spo2", 86, hours_ago=2),
+    ],
+    {E},
+    optional={D},
+    must=["86"],
+    tags=["value-type"],
+)
+
+# ---------------------------------------------------------------------------------------------
+# 2b. Consciousness read from observations: GCS total below 15, ACVPU/AVPU other than Alert
+# ---------------------------------------------------------------------------------------------
+
+
+def avpu(p: str, word: str, status: str = "final") -> Json:
+    answer = cc(("urn:oid:1.2.840.114350.1.13.0.1.7.2.707679.3040", word[0], word), text=word)
+    return obs(p, "avpu", answer, value_key="valueCodeableConcept", status=status, seed=word)
+
+
+CONSCIOUSNESS = [
+    ("gcs-13", lambda p: obs(p, "gcs", 13), {E}, ["13"], "Glasgow coma score total 13"),
+    (
+        "gcs-14-int",
+        lambda p: obs(p, "gcs", 14, value_key="valueInteger"),
+        {E},
+        ["14"],
+        "GCS total 14 as valueInteger",
+    ),
+    ("gcs-15", lambda p: obs(p, "gcs", 15), set(), [], "GCS total 15: normal"),
+    (
+        "gcs-eye-2-not-total",
+        lambda p: obs(p, "gcs", 2, code=cc((LOINC, "9267-6", "Glasgow coma score eye opening"))),
+        set(),
+        [],
+        "GCS eye-opening sub-score 2 alone (not the total): no total below 15 to read",
+    ),
+    (
+        "gcs-13-preliminary",
+        lambda p: obs(p, "gcs", 13, status="preliminary"),
+        {D},
+        ["13"],
+        "GCS total 13 preliminary: data-check",
+    ),
+    (
+        "gcs-12-48h",
+        lambda p: obs(p, "gcs", 12, hours_ago=48),
+        {E},
+        ["12"],
+        "GCS total 12 two days ago",
+    ),
+    ("avpu-verbal", lambda p: avpu(p, "Verbal"), {E}, [], "AVPU 'Verbal' (responds to voice only)"),
+    ("avpu-unresponsive", lambda p: avpu(p, "Unresponsive"), {E}, [], "AVPU 'Unresponsive'"),
+    ("acvpu-new-confusion", lambda p: avpu(p, "New confusion"), {E}, [], "ACVPU 'New confusion'"),
+    ("avpu-alert", lambda p: avpu(p, "Alert"), set(), [], "AVPU 'Alert': normal"),
+]
+for cid, build, topics, must, text in CONSCIOUSNESS:
+    pv(
+        f"conscious-{cid}",
+        f"Low back pain; {text}",
+        [build],
+        topics,
+        must=must,
+        tags=["consciousness"],
+    )
+
+# ---------------------------------------------------------------------------------------------
+# 3. Statuses: device feeds stay preliminary until a nurse validates them
+# ---------------------------------------------------------------------------------------------
+STATUSES = [
+    (
+        "spo2",
+        85,
+        "preliminary",
+        {D},
+        ["85"],
+        "SpO2 85 % preliminary (device feed): data-check naming it, not critical",
+    ),
+    ("spo2", 85, "registered", {D}, ["85"], "SpO2 85 % registered: data-check, not critical"),
+    ("spo2", 97, "preliminary", set(), [], "SpO2 97 % preliminary: normal, nothing to check"),
+    ("spo2", 85, "amended", {E}, ["85"], "SpO2 85 % amended"),
+    ("spo2", 85, "corrected", {E}, ["85"], "SpO2 85 % corrected"),
+    ("spo2", 85, "entered-in-error", set(), [], "SpO2 85 % entered-in-error: nothing"),
+    ("spo2", 85, "cancelled", set(), [], "SpO2 85 % cancelled: nothing"),
+    (
+        "hr",
+        150,
+        "preliminary",
+        {D},
+        ["150"],
+        "HR 150 preliminary from a bedside monitor: data-check",
+    ),
+    ("hr", 35, "preliminary", {D}, ["35"], "HR 35 preliminary: data-check"),
+    ("hr", 72, "preliminary", set(), [], "HR 72 preliminary: normal, nothing"),
+    ("rr", 30, "preliminary", {D}, ["30"], "RR 30 preliminary: data-check"),
+    (
+        "temp",
+        39.1,
+        "preliminary",
+        {D},
+        ["39.1"],
+        "temperature 39.1 preliminary: data-check, not urgent by itself",
+    ),
+    ("hr", 150, "amended", {E}, ["150"], "HR 150 amended"),
+]
+for kind, value, status, topics, must, text in STATUSES:
+    for style in (
+        ("epic", "cerner")
+        if status == "preliminary" and kind == "spo2" and value == 85
+        else ("epic",)
+    ):
+        pv(
+            f"status-{style}-{kind}-{str(value).replace('.', 'p')}-{status}",
+            f"{style.title()}-like feed, low back pain; {text}",
+            [lambda p, k=kind, v=value, st=status, s=style: obs(p, k, v, status=st, style=s)],
+            topics,
+            style=style,
+            must=must,
+            tags=["status"],
+        )
+
+# ---------------------------------------------------------------------------------------------
+# 4. Times and windows
+# ---------------------------------------------------------------------------------------------
+TIMES = [
+    ("spo2-85-70h", "spo2", 85, 70, "Z", {E}, "SpO2 85 % 70 h ago: inside the 72 h window"),
+    ("spo2-85-74h", "spo2", 85, 74, "Z", set(), "SpO2 85 % 74 h ago: outside the 72 h window"),
+    (
+        "hr-150-71h-zoneless",
+        "hr",
+        150,
+        71.5,
+        None,
+        {E},
+        "HR 150 71.5 h ago, time without zone (site zone UTC): inside",
+    ),
+    (
+        "hr-150-72h30-zoneless",
+        "hr",
+        150,
+        72.5,
+        None,
+        set(),
+        "HR 150 72.5 h ago, time without zone (site zone UTC): outside",
+    ),
+    (
+        "hr-150-71h-offset",
+        "hr",
+        150,
+        71,
+        "-05:00",
+        {E},
+        "HR 150 71 h ago written with a -05:00 offset: inside",
+    ),
+    (
+        "hr-150-73h-offset",
+        "hr",
+        150,
+        73,
+        "-05:00",
+        set(),
+        "HR 150 73 h ago written with a -05:00 offset: outside",
+    ),
+    (
+        "hr-150-future-5min",
+        "hr",
+        150,
+        -5 / 60,
+        "Z",
+        {E},
+        "HR 150 dated 5 minutes after the hook (clock skew): counts",
+    ),
+    (
+        "hr-150-future-15d",
+        "hr",
+        150,
+        -days(15),
+        "Z",
+        {D},
+        "HR 150 dated 15 days after the hook: a data error (data-check), not a sign",
+    ),
+    (
+        "spo2-85-future-2d",
+        "spo2",
+        85,
+        -days(2),
+        "Z",
+        {D},
+        "SpO2 85 % dated 2 days in the future: data-check, not a sign",
+    ),
+    (
+        "temp-38p5-10d",
+        "temp",
+        38.5,
+        days(10),
+        "Z",
+        set(),
+        "temperature 38.5 ten days ago: outside the vital-sign window",
+    ),
+]
+for cid, kind, value, hours, zone, topics, text in TIMES:
+    pv(
+        f"time-{cid}",
+        f"Low back pain; {text}",
+        [lambda p, k=kind, v=value, h=hours, z=zone: obs(p, k, v, hours_ago=h, zone=z)],
+        topics,
+        batch=False if hours < 0 else None,
+        tags=["time"],
+    )
+
+
+def _hr_period(p: str) -> Json:
+    r = obs(p, "hr", 150, hours_ago=3)
+    del r["effectiveDateTime"]
+    r["effectivePeriod"] = {"start": at(3), "end": at(2.5)}
+    return r
+
+
+def _hr_issued_only(p: str) -> Json:
+    r = obs(p, "hr", 150, hours_ago=3)
+    del r["effectiveDateTime"]
+    return r
+
+
+pv(
+    "time-hr-150-effective-period",
+    "HR 150 with effectivePeriod (no effectiveDateTime) 3 h ago",
+    [_hr_period],
+    {E},
+    tags=["time"],
+)
+pv(
+    "time-hr-150-issued-only",
+    "HR 150 with only `issued` (no effective time) 3 h ago",
+    [_hr_issued_only],
+    {E},
+    tags=["time"],
+)
+
+COND_TIMES = [
+    (
+        "chills-13d",
+        dict(onset_hours=days(13)),
+        {U},
+        "Chills with onset 13 days ago: inside the 14-day symptom window",
+    ),
+    ("chills-15d", dict(onset_hours=days(15)), set(), "Chills with onset 15 days ago: outside"),
+    (
+        "chills-period-3d",
+        dict(onset_hours=days(3), onset_period=True),
+        {U},
+        "Chills with onsetPeriod.start 3 days ago",
+    ),
+    (
+        "chills-recorded-2d",
+        dict(onset_hours=None, recorded_hours=days(2)),
+        {U},
+        "Chills with no onset, recordedDate 2 days ago",
+    ),
+    (
+        "chills-onset-20d-recorded-2d",
+        dict(onset_hours=days(20), recorded_hours=days(2)),
+        set(),
+        "Chills with onset 20 days ago recorded 2 days ago: the onset governs, outside",
+    ),
+    (
+        "chills-13d-zoneless",
+        dict(onset_hours=days(13.9), onset_zone=None),
+        {U},
+        "Chills onset 13.9 days ago, zone-less (site UTC): inside",
+    ),
+]
+for cid, kw, topics, text in COND_TIMES:
+    pv(
+        f"time-cond-{cid}",
+        f"Low back pain; {text}",
+        [lambda p, k=kw: condition(p, [(SNOMED, "43724002", "Chill (finding)")], **k)],
+        topics,
+        tags=["time", "condition"],
+    )
+
+# ---------------------------------------------------------------------------------------------
+# 5. Panels, components, duplicates, resources without ids
+# ---------------------------------------------------------------------------------------------
+for style in ("epic", "cerner"):
+    pv(
+        f"panel-{style}-85353-hr140",
+        f"{style.title()}-like vital-signs panel 85353-1 with components HR 140, RR 18, SpO2 97",
+        [
+            lambda p, s=style: panel(
+                p,
+                [
+                    component("hr", 140, style=s),
+                    component("rr", 18, style=s),
+                    component("spo2", 97, style=s),
+                ],
+            )
+        ],
+        {E},
+        style=style,
+        must=["140"],
+        tags=["panel", style],
+    )
+pv(
+    "panel-two-hr-normal-first",
+    "Panel with two heart-rate components, 80 first then 150",
+    [lambda p: panel(p, [component("hr", 80), component("hr", 150)])],
+    {E},
+    must=["150"],
+    tags=["panel"],
+)
+pv(
+    "panel-orthostatic-138",
+    "Orthostatic panel: HR 84 lying, 112 sitting, 138 standing",
+    [
+        lambda p: panel(
+            p,
+            [
+                component("hr", 84, loinc="68999-2"),
+                component("hr", 112, loinc="69000-8"),
+                component("hr", 138, loinc="69001-6"),
+            ],
+            loinc="34553-1",
+            display="Orthostatic vital signs",
+        )
+    ],
+    {E},
+    must=["138"],
+    tags=["panel"],
+)
+pv(
+    "panel-orthostatic-125",
+    "Orthostatic panel: HR 78 lying, 96 sitting, 125 standing (all under 131)",
+    [
+        lambda p: panel(
+            p,
+            [
+                component("hr", 78, loinc="68999-2"),
+                component("hr", 96, loinc="69000-8"),
+                component("hr", 125, loinc="69001-6"),
+            ],
+            loinc="34553-1",
+            display="Orthostatic vital signs",
+        )
+    ],
+    set(),
+    tags=["panel"],
+)
+pv(
+    "panel-spo2-fraction-0p88",
+    "Panel with an SpO2 component 0.88 unit '1' (88 %)",
+    [
+        lambda p: panel(
+            p,
+            [
+                component("hr", 88),
+                {
+                    "code": {"coding": [{"system": LOINC, "code": "59408-5"}]},
+                    "valueQuantity": quantity(0.88, "1", "1"),
+                },
+            ],
+        )
+    ],
+    {E},
+    must=["88"],
+    tags=["panel"],
+)
+pv(
+    "panel-temp-38p4",
+    "Panel with a temperature component 38.4 Cel",
+    [lambda p: panel(p, [component("temp", 38.4), component("hr", 96)])],
+    {U},
+    tags=["panel"],
+)
+pv(
+    "panel-all-normal",
+    "Panel HR 76, RR 14, SpO2 98, temp 36.9: nothing",
+    [
+        lambda p: panel(
+            p,
+            [
+                component("hr", 76),
+                component("rr", 14),
+                component("spo2", 98),
+                component("temp", 36.9),
+            ],
+        )
+    ],
+    set(),
+    tags=["panel"],
+)
+pv(
+    "panel-preliminary-hr150",
+    "Preliminary panel (device) with HR 150: data-check, not critical",
+    [lambda p: panel(p, [component("hr", 150), component("spo2", 96)], status="preliminary")],
+    {D},
+    must=["150"],
+    tags=["panel", "status"],
+)
+pv(
+    "panel-rr-component-breaths",
+    "Panel with RR component 27 in 'breaths/minute'",
+    [
+        lambda p: panel(
+            p,
+            [
+                {
+                    "code": {"coding": [{"system": LOINC, "code": "9279-1"}]},
+                    "valueQuantity": {"value": 27, "unit": "breaths/minute"},
+                }
+            ],
+        )
+    ],
+    {E},
+    must=["27"],
+    tags=["panel", "unit"],
+)
+
+
+def _dupes(p: str, first: tuple[Any, str], second: tuple[Any, str], kind: str = "hr") -> list[Json]:
+    a = obs(p, kind, first[0], status=first[1], oid="dup1", last_updated_hours=2)
+    b = obs(p, kind, second[0], status=second[1], oid="dup1", last_updated_hours=1)
+    return [a, b]
+
+
+def _pv_many(cid: str, text: str, build: Any, topics: set[str], **kw: Any) -> None:
+    pid = cid
+    res = [lbp(pid), *build(pid)]
+    add(cid, text, "patient-view", request("patient-view", pid, res), topics, **kw)
+
+
+_pv_many(
+    "dup-hr-final80-amended150",
+    "Same Observation id twice: final 80, then amended 150",
+    lambda p: _dupes(p, (80, "final"), (150, "amended")),
+    {E},
+    must=["150"],
+    batch=False,
+    tags=["duplicate"],
+)
+_pv_many(
+    "dup-hr-amended150-final80",
+    "Same id twice: amended 150 listed first, final 80 second",
+    lambda p: _dupes(p, (150, "amended"), (80, "final")),
+    {E},
+    must=["150"],
+    batch=False,
+    tags=["duplicate"],
+)
+_pv_many(
+    "dup-spo2-prelim-then-final",
+    "Same id: preliminary then final SpO2 85 %",
+    lambda p: _dupes(p, (85, "preliminary"), (85, "final"), "spo2"),
+    {E},
+    optional={D},
+    must=["85"],
+    batch=False,
+    tags=["duplicate"],
+)
+_pv_many(
+    "dup-spo2-identical",
+    "The same final SpO2 86 % sent twice, identical",
+    lambda p: [obs(p, "spo2", 86, oid="same1")] * 2,
+    {E},
+    must=["86"],
+    batch=False,
+    tags=["duplicate"],
+)
+_pv_many(
+    "noid-hr-80-then-150",
+    "Two heart rates without ids: 80, then 150",
+    lambda p: [obs(p, "hr", 80, oid=None), obs(p, "hr", 150, oid=None, hours_ago=1)],
+    {E},
+    must=["150"],
+    batch=False,
+    tags=["no-id"],
+)
+_pv_many(
+    "noid-spo2-95-then-86",
+    "Two SpO2 without ids: 95 %, then 86 %",
+    lambda p: [obs(p, "spo2", 95, oid=None), obs(p, "spo2", 86, oid=None, hours_ago=1)],
+    {E},
+    must=["86"],
+    batch=False,
+    tags=["no-id"],
+)
+_pv_many(
+    "noid-hr-150-alone",
+    "One heart rate 150 without an id",
+    lambda p: [obs(p, "hr", 150, oid=None)],
+    {E},
+    must=["150"],
+    batch=False,
+    tags=["no-id"],
+)
+_pv_many(
+    "noid-conditions-lbp-and-ces",
+    "Low back pain and cauda equina syndrome Conditions, both without ids",
+    lambda p: [condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")], cid=None)],
+    {E},
+    batch=False,
+    tags=["no-id"],
+)
+_pv_many(
+    "dup-cond-lbp-active-resolved-fever",
+    "Low back pain sent twice (active and resolved copies) and a fever 38.6",
+    lambda p: [condition(p, LBP, cid="lbpdup", clinical="resolved"), obs(p, "temp", 38.6)],
+    {U},
+    batch=False,
+    tags=["duplicate"],
+)
+
+# ---------------------------------------------------------------------------------------------
+# 6. Codes
+# ---------------------------------------------------------------------------------------------
+pv(
+    "code-hr-nosystem-valid-loinc",
+    "HR 150 coded only as {code: '8867-4'} without system (a valid LOINC)",
+    [lambda p: obs(p, "hr", 150, code={"coding": [{"code": "8867-4"}], "text": "HR"})],
+    {E},
+    must=["150"],
+    tags=["code"],
+)
+pv(
+    "code-spo2-nosystem-valid-loinc",
+    "SpO2 86 coded only as {code: '59408-5'} without system",
+    [lambda p: obs(p, "spo2", 86, code={"coding": [{"code": "59408-5", "display": "SpO2"}]})],
+    {E},
+    must=["86"],
+    tags=["code"],
+)
+pv(
+    "code-hr-nosystem-bad-check-digit",
+    "HR 150 coded {code: '8867-5'} without system: not a valid LOINC, no match",
+    [lambda p: obs(p, "hr", 150, code={"coding": [{"code": "8867-5"}], "text": "HR"})],
+    set(),
+    optional={D},
+    tags=["code"],
+)
+pv(
+    "code-hr-loinc-oid",
+    "HR 150 with LOINC given as the HL7 OID urn:oid:2.16.840.1.113883.6.1",
+    [
+        lambda p: obs(
+            p,
+            "hr",
+            150,
+            code={"coding": [{"system": "urn:oid:2.16.840.1.113883.6.1", "code": "8867-4"}]},
+        )
+    ],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-spo2-2708-only",
+    "SpO2 84 coded with Epic local flowsheet id and LOINC 2708-6 only",
+    [
+        lambda p: obs(
+            p,
+            "spo2",
+            84,
+            code={
+                "coding": [
+                    {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679", "code": "10"},
+                    {"system": LOINC, "code": "2708-6"},
+                ],
+                "text": "SpO2",
+            },
+        )
+    ],
+    {E},
+    must=["84"],
+    tags=["code"],
+)
+pv(
+    "code-who-icd10-r55",
+    "Syncope coded R55 in the WHO ICD-10 system (http://hl7.org/fhir/sid/icd-10), yesterday",
+    [lambda p: condition(p, [(ICD10WHO, "R55", "Syncope and collapse")], onset_hours=days(1))],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-who-icd10-g834",
+    "Cauda equina syndrome coded G83.4 in WHO ICD-10",
+    [lambda p: condition(p, [(ICD10WHO, "G83.4", "Cauda equina syndrome")], onset_hours=days(1))],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-who-icd10-m545-scope",
+    "Only diagnosis: WHO ICD-10 M54.5 low back pain; HR 150",
+    [lambda p: condition(p, [(ICD10WHO, "M54.5", "Low back pain")]), lambda p: obs(p, "hr", 150)],
+    {E},
+    base=False,
+    tags=["code", "scope"],
+)
+pv(
+    "code-icd10cm-nodot-g834",
+    "Cauda equina syndrome as ICD-10-CM 'G834' (no dot)",
+    [lambda p: condition(p, [(ICD10CM, "G834", "Cauda equina syndrome")])],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-icd10cm-lower-r32",
+    "Urinary incontinence as ICD-10-CM 'r32' (lower case)",
+    [lambda p: condition(p, [(ICD10CM, "r32", "Unspecified urinary incontinence")])],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-icd10cm-oid-r32",
+    "Urinary incontinence R32 with ICD-10-CM given as OID urn:oid:2.16.840.1.113883.6.90",
+    [lambda p: condition(p, [("urn:oid:2.16.840.1.113883.6.90", "R32", "Urinary incontinence")])],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-snomed-syncope",
+    "Syncope SNOMED 271594007, onset 2 days ago",
+    [lambda p: condition(p, [(SNOMED, "271594007", "Syncope")], onset_hours=days(2))],
+    {E},
+    tags=["code"],
+)
+pv(
+    "code-local-display-incontinence",
+    "Problem with only a local Cerner code and display 'Urinary incontinence'",
+    [
+        lambda p: condition(
+            p,
+            [("https://fhir.cerner.com/x/nomenclature", "N-88231", "Urinary incontinence")],
+            style="cerner",
+        )
+    ],
+    {E},
+    tags=["code", "text"],
+)
+pv(
+    "code-multi-coding-retention",
+    "Urinary retention R33.9 with SNOMED and a local code beside it (new retention: cauda equina "
+    "bladder sign)",
+    [
+        lambda p: condition(
+            p,
+            [
+                ("urn:oid:1.2.840.114350.1.13.0.1.7.2.728286", "9921", "Retention of urine"),
+                (ICD10CM, "R33.9", "Retention of urine, unspecified"),
+                (SNOMED, "267064002", "Retention of urine"),
+            ],
+        )
+    ],
+    {E},
+    tags=["code"],
+)
+
+# scope by text or local code only
+pv(
+    "code-text-back-spasm-scope",
+    "Only diagnosis: text-only problem 'Back spasm'; SpO2 86",
+    [lambda p: condition(p, text="Back spasm"), lambda p: obs(p, "spo2", 86)],
+    {E},
+    base=False,
+    must=["86"],
+    tags=["scope", "text"],
+)
+pv(
+    "code-text-lumbago-scope",
+    "Only diagnosis: text-only 'Lumbago'; HR 150",
+    [lambda p: condition(p, text="Lumbago"), lambda p: obs(p, "hr", 150)],
+    {E},
+    base=False,
+    tags=["scope", "text"],
+)
+pv(
+    "code-local-lbp-scope-fever",
+    "Only diagnosis: Epic local code with display 'Low back pain'; temperature 38.5",
+    [
+        lambda p: condition(
+            p, [("urn:oid:1.2.840.114350.1.13.0.1.7.2.728286", "301102", "Low back pain")]
+        ),
+        lambda p: obs(p, "temp", 38.5),
+    ],
+    {U},
+    base=False,
+    tags=["scope", "code"],
+)
+
+# ---------------------------------------------------------------------------------------------
+# 7. Text: negated, uncertain, historical, family; and affirmed
+# ---------------------------------------------------------------------------------------------
+NEGATED = [
+    ("no-fever", "No fever"),
+    ("denies-fever", "Denies fever"),
+    ("negative-chills", "Negative for chills"),
+    ("without-leg-weakness", "Back pain without leg weakness"),
+    ("no-saddle", "No saddle anesthesia"),
+    ("denies-bladder", "denies bladder incontinence"),
+    ("ro-cauda", "r/o cauda equina"),
+    ("rule-out-cauda", "Rule out cauda equina syndrome"),
+    ("possible-uti", "possible UTI"),
+    ("possible-fever", "Possible fever"),
+    ("suspected-cauda", "Suspected cauda equina syndrome"),
+    ("q-saddle", "? saddle numbness"),
+    ("hx-syncope", "hx of syncope"),
+    ("history-syncope", "History of syncope"),
+    ("family-cauda", "Family history of cauda equina syndrome"),
+    ("fhx-incontinence", "FHx: mother with urinary incontinence"),
+    (
+        "combined-negation",
+        "Low back pain. No fever, no saddle anesthesia, no bladder or bowel incontinence",
+    ),
+    ("no-sob", "No shortness of breath"),
+    ("not-confused", "Alert, not confused"),
+    ("no-loc", "Fall without loss of consciousness"),
+]
+for cid, text in NEGATED:
+    pv(
+        f"text-neg-{cid}",
+        f"Low back pain; text-only problem '{text}': negated/uncertain/historical, never a sign",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(1))],
+        set(),
+        tags=["text", "negation"],
+    )
+pv(
+    "text-neg-provisional-rule-out",
+    "Provisional Condition, text 'Rule out cauda equina syndrome'",
+    [lambda p: condition(p, text="Rule out cauda equina syndrome", verification="provisional")],
+    set(),
+    tags=["text", "negation"],
+)
+pv(
+    "text-neg-differential-ro",
+    "Condition with verificationStatus differential, text 'r/o cauda equina'",
+    [lambda p: condition(p, text="r/o cauda equina", verification="differential")],
+    set(),
+    tags=["text", "negation"],
+)
+
+AFFIRMED = [
+    ("fever", "Fever", {U}),
+    ("reports-fever-today", "Patient reports fever today", {U}),
+    ("bladder-control", "Loss of bladder control", {E}),
+    ("new-incontinence", "New urinary incontinence since yesterday", {E}),
+    ("saddle-anesthesia", "Saddle anesthesia", {U}),
+    ("fainted", "Fainted at home", {E}),
+    ("passed-out", "Passed out this morning", {E}),
+    ("chills-and-fever", "Chills and fever", {U}),
+    ("left-leg-numbness", "Numbness in the left leg", {U}),
+    ("sob", "Shortness of breath", {E}),
+    ("confused", "Confused", {E}),
+    ("delirium", "Delirium", {E}),
+    ("urinary-retention", "Urinary retention", {E}),
+    ("unable-to-void", "Unable to void since this morning", {E}),
+    ("no-fever-but-incontinence", "No fever but reports loss of bladder control", {E}),
+    ("denies-fever-reports-chills", "Denies fever. Reports chills.", {U}),
+]
+for cid, text, topics in AFFIRMED:
+    pv(
+        f"text-aff-{cid}",
+        f"Low back pain; affirmed text-only problem '{text}'",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(1))],
+        topics,
+        tags=["text", "affirmed"],
+    )
+
+# statuses of Conditions
+CSTAT = [
+    (
+        "refuted-ces",
+        dict(verification="refuted"),
+        [(ICD10CM, "G83.4", "Cauda equina syndrome")],
+        set(),
+        "Cauda equina syndrome G83.4, verificationStatus refuted",
+    ),
+    (
+        "eie-syncope",
+        dict(verification="entered-in-error", clinical=None),
+        [(ICD10CM, "R55", "Syncope and collapse")],
+        set(),
+        "Syncope R55 entered-in-error",
+    ),
+    (
+        "resolved-fever",
+        dict(clinical="resolved"),
+        [(SNOMED, "386661006", "Fever")],
+        set(),
+        "Fever, clinicalStatus resolved",
+    ),
+    (
+        "inactive-chills",
+        dict(clinical="inactive"),
+        [(SNOMED, "43724002", "Chill")],
+        set(),
+        "Chills, clinicalStatus inactive",
+    ),
+    (
+        "recurrence-syncope",
+        dict(clinical="recurrence"),
+        [(ICD10CM, "R55", "Syncope and collapse")],
+        {E},
+        "Syncope R55, clinicalStatus recurrence",
+    ),
+    (
+        "relapse-incontinence",
+        dict(clinical="relapse"),
+        [(ICD10CM, "R32", "Urinary incontinence")],
+        {E},
+        "Urinary incontinence, clinicalStatus relapse",
+    ),
+    (
+        "provisional-coded-ces",
+        dict(verification="provisional"),
+        [(ICD10CM, "G83.4", "Cauda equina syndrome")],
+        {E},
+        "Cauda equina syndrome coded G83.4, provisional (a coded working diagnosis counts)",
+    ),
+    (
+        "unconfirmed-syncope",
+        dict(verification="unconfirmed"),
+        [(ICD10CM, "R55", "Syncope and collapse")],
+        {E},
+        "Syncope coded R55, unconfirmed",
+    ),
+    (
+        "no-verification-r32",
+        dict(verification=None),
+        [(ICD10CM, "R32", "Urinary incontinence")],
+        {E},
+        "Urinary incontinence R32 with no verificationStatus",
+    ),
+    (
+        "encounter-dx-r55",
+        dict(category="encounter-diagnosis"),
+        [(ICD10CM, "R55", "Syncope and collapse")],
+        {E},
+        "Syncope as an encounter-diagnosis category Condition",
+    ),
+]
+for cid, kw, codings, topics, text in CSTAT:
+    pv(
+        f"cstatus-{cid}",
+        f"Low back pain; {text}",
+        [lambda p, k=kw, c=codings: condition(p, c, **k)],
+        topics,
+        tags=["condition-status"],
+    )
+
+pv(
+    "cstatus-refuted-suppresses-text",
+    "Refuted cauda equina syndrome (coded) and an active text-only 'cauda equina syndrome' entry: "
+    "the refutation wins",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "G83.4", "Cauda equina syndrome")], verification="refuted"
+        ),
+        lambda p: condition(p, text="cauda equina syndrome", seed="txt"),
+    ],
+    set(),
+    tags=["condition-status", "text"],
+)
+pv(
+    "cstatus-refuted-other-concept",
+    "Refuted cauda equina syndrome and an affirmed 'Loss of bladder control': the bladder sign "
+    "stands",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "G83.4", "Cauda equina syndrome")], verification="refuted"
+        ),
+        lambda p: condition(p, text="Loss of bladder control"),
+    ],
+    {E},
+    tags=["condition-status", "text"],
+)
+
+# ---------------------------------------------------------------------------------------------
+# 8. Scope: the pack speaks only about patients with a back-pain diagnosis
+# ---------------------------------------------------------------------------------------------
+SCOPE = [
+    (
+        "none-spo2-85",
+        [],
+        [("spo2", 85)],
+        set(),
+        False,
+        "No back-pain diagnosis (pneumonia) and SpO2 85 %: out of scope, no cards",
+    ),
+    (
+        "none-fever",
+        [],
+        [("temp", 39.2)],
+        set(),
+        False,
+        "No back-pain diagnosis and temperature 39.2: out of scope",
+    ),
+    (
+        "neck-pain-hr150",
+        [(ICD10CM, "M54.2", "Cervicalgia")],
+        [("hr", 150)],
+        set(),
+        False,
+        "Only neck pain M54.2 and HR 150: out of scope",
+    ),
+    (
+        "disc-m5126-hr150",
+        [(ICD10CM, "M51.26", "Other intervertebral disc displacement, lumbar region")],
+        [("hr", 150)],
+        {E},
+        True,
+        "Only a lumbar disc disorder M51.26 and HR 150: in scope",
+    ),
+    (
+        "stenosis-m48061-spo2",
+        [(ICD10CM, "M48.061", "Spinal stenosis, lumbar region without neurogenic claudication")],
+        [("spo2", 86)],
+        {E},
+        True,
+        "Only lumbar spinal stenosis M48.061 and SpO2 86: in scope",
+    ),
+    (
+        "stenosis-snomed-fever",
+        [(SNOMED, "18347007", "Spinal stenosis of lumbar region")],
+        [("temp", 38.4)],
+        {U},
+        True,
+        "Only lumbar spinal stenosis (SNOMED 18347007) and temp 38.4: in scope",
+    ),
+    (
+        "ces-only",
+        [(ICD10CM, "G83.4", "Cauda equina syndrome")],
+        [],
+        {E},
+        True,
+        "Only diagnosis cauda equina syndrome G83.4 (recent): in scope, emergency",
+    ),
+    (
+        "strain-hr150",
+        [
+            (
+                ICD10CM,
+                "S39.012A",
+                "Strain of muscle, fascia and tendon of lower back, initial encounter",
+            )
+        ],
+        [("hr", 150)],
+        {E},
+        True,
+        "Lumbar strain S39.012A and HR 150",
+    ),
+    (
+        "spasm-spo2",
+        [(ICD10CM, "M62.830", "Muscle spasm of back")],
+        [("spo2", 86)],
+        {E},
+        True,
+        "Back muscle spasm M62.830 and SpO2 86",
+    ),
+    (
+        "sciatica-recent",
+        [(ICD10CM, "M54.31", "Sciatica, right side")],
+        [],
+        {U},
+        True,
+        "Sciatica M54.31 with onset 3 days ago (pain spreading to the leg)",
+    ),
+    (
+        "radiculopathy-m5416-hr",
+        [(ICD10CM, "M54.16", "Radiculopathy, lumbar region")],
+        [("hr", 38)],
+        {E, U},
+        True,
+        "Lumbar radiculopathy M54.16 (3 days) and HR 38",
+    ),
+]
+for cid, codings, vitals, topics, in_scope, text in SCOPE:
+    res: list[Any] = []
+    if codings:
+        res.append(lambda p, c=codings: condition(p, c))
+    else:
+        res.append(lambda p: condition(p, [(ICD10CM, "J18.9", "Pneumonia, unspecified organism")]))
+    res += [lambda p, k=k, v=v: obs(p, k, v) for k, v in vitals]
+    pv(f"scope-{cid}", text, res, topics, base=False, in_scope=in_scope, tags=["scope"])
+
+NOT_SCOPE = [
+    ("negated-lbp", dict(text="No low back pain"), [], "Text-only 'No low back pain'"),
+    ("refuted-lbp", dict(codings=LBP, verification="refuted"), [], "Low back pain refuted"),
+    (
+        "eie-lbp",
+        dict(codings=LBP, verification="entered-in-error", clinical=None),
+        [],
+        "Low back pain entered-in-error",
+    ),
+    ("resolved-lbp", dict(codings=LBP, clinical="resolved"), [], "Low back pain resolved"),
+    (
+        "family-lbp",
+        dict(text="Family history of low back pain"),
+        [],
+        "Text-only 'Family history of low back pain'",
+    ),
+]
+for cid, kw, _, text in NOT_SCOPE:
+    pv(
+        f"scope-out-{cid}",
+        f"{text} is the only back-pain record; HR 150 and SpO2 85: out of scope, no cards",
+        [
+            lambda p, k=kw: condition(p, **k),
+            lambda p: obs(p, "hr", 150),
+            lambda p: obs(p, "spo2", 85),
+        ],
+        set(),
+        base=False,
+        in_scope=False,
+        tags=["scope"],
+    )
+
+# ---------------------------------------------------------------------------------------------
+# 9. Prefetch as received: pages, OperationOutcome, malformed Bundles, extra keys
+# ---------------------------------------------------------------------------------------------
+
+
+def struct(
+    cid: str,
+    text: str,
+    resources: Sequence[Json],
+    override: dict[str, Any],
+    topics: set[str],
+    *,
+    hook: str = "patient-view",
+    drop: Sequence[str] = (),
+    style: str = "epic",
+    **kw: Any,
+) -> None:
+    req = request(hook, cid, resources, style=style, override=override, drop_keys=drop)
+    add(cid, text, hook, req, topics, batch=False, tags=["prefetch", *kw.pop("tags", [])], **kw)
+
+
+p = "pf-conditions-next-unfollowable"
+struct(
+    p,
+    "Conditions page 1 of 3 (next link, no fhirServer to follow it) holds cauda equina; "
+    "observations SpO2 86",
+    [obs(p, "spo2", 86)],
+    {
+        "conditions": searchset(
+            [lbp(p), condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")])],
+            rtype="Condition",
+            next_url="https://fhir.epic.example.org/api/FHIR/R4/Condition?patient=x&page=2",
+            total=57,
+        )
+    },
+    {E, D},
+    must=["86"],
+)
+p = "pf-observations-next-unfollowable"
+struct(
+    p,
+    "Observations page 1 with a next link that cannot be followed holds HR 150",
+    [lbp(p)],
+    {
+        "observations": searchset(
+            [obs(p, "hr", 150)],
+            next_url="https://fhir.epic.example.org/api/FHIR/R4/Observation?page=2",
+            total=412,
+        )
+    },
+    {E, D},
+    must=["150"],
+)
+p = "pf-observations-next-normal"
+struct(
+    p,
+    "Observations page 1 (normal readings) with a next link that cannot be followed: the rest was "
+    "not checked",
+    [lbp(p)],
+    {
+        "observations": searchset(
+            [obs(p, "hr", 80)],
+            next_url="https://fhir.epic.example.org/api/FHIR/R4/Observation?page=2",
+            total=300,
+        )
+    },
+    {D},
+)
+p = "pf-cerner-observations-next"
+struct(
+    p,
+    "Cerner-like observations page with next link and SpO2 86 on page 1",
+    [lbp(p, "cerner")],
+    {
+        "observations": searchset(
+            [obs(p, "spo2", 86, style="cerner")],
+            style="cerner",
+            next_url="https://fhir-ehr.cerner.example.com/r4/x/Observation?patient=x&-pageContext=abc&-pageDirection=NEXT",
+        )
+    },
+    {E, D},
+    style="cerner",
+    must=["86"],
+)
+p = "pf-observations-outcome"
+struct(
+    p,
+    "Observations key is an OperationOutcome (the EHR's own fetch failed); low back pain",
+    [lbp(p)],
+    {"observations": outcome("Observation search timed out", "timeout")},
+    {D},
+)
+p = "pf-observations-outcome-ces"
+struct(
+    p,
+    "Observations key is an OperationOutcome; conditions hold cauda equina syndrome",
+    [lbp(p), condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")])],
+    {"observations": outcome("Observation search failed")},
+    {E, D},
+)
+p = "pf-conditions-outcome-pv"
+struct(
+    p,
+    "Conditions key is an OperationOutcome and nothing else says back pain; SpO2 86: the pack "
+    "cannot tell whether it speaks (412)",
+    [obs(p, "spo2", 86)],
+    {"conditions": outcome("Condition search failed")},
+    set(),
+    status=412,
+)
+p = "pf-conditions-outcome-discharge"
+enc = encounter(
+    p,
+    f"enc-{p}",
+    reason=[cc((ICD10CM, "M54.50", "Low back pain, unspecified"), text="Low back pain")],
+)
+req = request(
+    "encounter-discharge",
+    p,
+    [obs(p, "spo2", 86)],
+    encounter_resource=enc,
+    override={"conditions": outcome("Condition search failed")},
+)
+add(
+    p,
+    "Discharge: conditions key is an OperationOutcome, encounter reason low back pain, SpO2 86",
+    "encounter-discharge",
+    req,
+    {E, D, DI},
+    must=["86"],
+    batch=False,
+    tags=["prefetch"],
+)
+p = "pf-search-outcome-entry"
+struct(
+    p,
+    "Cerner-like observations Bundle with an informational OperationOutcome entry (search.mode "
+    "outcome) and HR 150",
+    [lbp(p, "cerner")],
+    {
+        "observations": searchset(
+            [obs(p, "hr", 150, style="cerner")],
+            style="cerner",
+            outcome=outcome(
+                "Results may be incomplete for encounters older than 5 years",
+                "informational",
+                "information",
+            ),
+        )
+    },
+    {E},
+    optional={D},
+    style="cerner",
+)
+p = "pf-conditions-entry-object"
+struct(
+    p,
+    "Conditions Bundle whose `entry` is one object (not a list) holding low back pain; HR 150",
+    [obs(p, "hr", 150)],
+    {
+        "conditions": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": 1,
+            "entry": {"fullUrl": "x", "resource": lbp(p), "search": {"mode": "match"}},
+        }
+    },
+    {E},
+    optional={D},
+)
+p = "pf-observations-entry-object"
+struct(
+    p,
+    "Observations Bundle whose `entry` is one object holding SpO2 86",
+    [lbp(p)],
+    {
+        "observations": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": {"resource": obs(p, "spo2", 86)},
+        }
+    },
+    {E},
+    optional={D},
+    must=["86"],
+)
+p = "pf-extra-key-string"
+struct(
+    p,
+    "An undeclared prefetch key 'vitals' holding a string: ignored; HR 150",
+    [lbp(p), obs(p, "hr", 150)],
+    {"vitals": "n/a"},
+    {E},
+)
+p = "pf-extra-key-outcome"
+struct(
+    p,
+    "An undeclared prefetch key 'labs' holding an OperationOutcome: ignored; SpO2 86",
+    [lbp(p), obs(p, "spo2", 86)],
+    {"labs": outcome("not supported")},
+    {E},
+)
+p = "pf-observations-null"
+struct(
+    p,
+    "Observations key null (the EHR knows there are none); cauda equina syndrome",
+    [lbp(p), condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")])],
+    {"observations": None},
+    {E},
+)
+p = "pf-observations-absent"
+struct(
+    p,
+    "Observations key absent, no fhirServer: not had, so a data-check; cauda equina syndrome "
+    "still fires",
+    [lbp(p), condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")])],
+    {},
+    {E, D},
+    drop=["observations"],
+)
+p = "pf-other-patient-obs"
+struct(
+    p,
+    "An HR 150 whose subject is another patient: not this patient's sign",
+    [lbp(p), {**obs(p, "hr", 150), "subject": {"reference": "Patient/someone-else"}}],
+    {},
+    set(),
+    optional={D},
+)
+p = "pf-malformed-neighbour"
+struct(
+    p,
+    "An Observation with no code and no value beside an SpO2 86",
+    [
+        lbp(p),
+        {"resourceType": "Observation", "id": "broken1", "status": "final"},
+        obs(p, "spo2", 86),
+    ],
+    {},
+    {E},
+    optional={D},
+    must=["86"],
+)
+p = "pf-entry-without-resource"
+bundle = searchset([obs(p, "hr", 150)])
+bundle["entry"].insert(
+    0,
+    {
+        "fullUrl": "https://fhir.epic.example.org/api/FHIR/R4/Observation/gone",
+        "search": {"mode": "match"},
+    },
+)
+struct(
+    p,
+    "Observations Bundle with an entry that has no resource, and HR 150",
+    [lbp(p)],
+    {"observations": bundle},
+    {E},
+    optional={D},
+    must=["150"],
+)
+p = "pf-patient-as-bundle"
+struct(
+    p,
+    "Patient key sent as a searchset Bundle with one Patient; HR 150",
+    [lbp(p), obs(p, "hr", 150)],
+    {
+        "patient": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": 1,
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": p, "birthDate": "1970-01-01"}}
+            ],
+        }
+    },
+    {E},
+)
+
+# ---------------------------------------------------------------------------------------------
+# 10. Discharge
+# ---------------------------------------------------------------------------------------------
+
+
+def egfr(p: str, value: float) -> Json:
+    """An eGFR lab result a month ago (laboratory category, LOINC 48642-3)."""
+    r = obs(p, "hr", value, hours_ago=days(30), seed="egfr")
+    r["category"] = [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                    "code": "laboratory",
+                }
+            ]
+        }
+    ]
+    r["code"] = cc(
+        (LOINC, "48642-3", "Glomerular filtration rate/1.73 sq M.predicted"), text="eGFR"
+    )
+    r["valueQuantity"] = quantity(value, "mL/min/1.73m2", "mL/min/{1.73_m2}")
+    return r
+
+
+def dc(
+    cid: str,
+    text: str,
+    resources: Sequence[Any],
+    expected: set[str],
+    *,
+    reason: Sequence[Json] = (),
+    diagnosis: Sequence[Json] = (),
+    base: bool = True,
+    style: str = "epic",
+    **kw: Any,
+) -> None:
+    pid = cid
+    res = [lbp(pid, style)] if base else []
+    res += [r(pid) if callable(r) else r for r in resources]
+    enc = encounter(pid, f"enc-{pid}", reason=reason, diagnosis=diagnosis, style=style)
+    add(
+        cid,
+        text,
+        "encounter-discharge",
+        request("encounter-discharge", pid, res, style=style, encounter_resource=enc),
+        expected,
+        tags=["discharge", *kw.pop("tags", [])],
+        **kw,
+    )
+
+
+for style in ("epic", "cerner"):
+    dc(
+        f"dc-{style}-standard",
+        f"{style.title()}-like discharge, low back pain, nothing else",
+        [],
+        {DI},
+        style=style,
+    )
+    dc(
+        f"dc-{style}-ckd",
+        f"{style.title()}-like discharge, low back pain and CKD stage 3 (N18.30)",
+        [
+            lambda p, s=style: condition(
+                p,
+                [(ICD10CM, "N18.30", "Chronic kidney disease, stage 3 unspecified")],
+                onset_hours=days(900),
+                style=s,
+            )
+        ],
+        {DI, AC},
+        style=style,
+    )
+dc(
+    "dc-diabetes",
+    "Discharge, low back pain and type 2 diabetes E11.9",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "E11.9", "Type 2 diabetes mellitus without complications")],
+            onset_hours=days(2000),
+        )
+    ],
+    {DI, AC},
+)
+dc(
+    "dc-egfr-45",
+    "Discharge, low back pain and eGFR 45 a month ago",
+    [lambda p: egfr(p, 45)],
+    {DI, AC},
+)
+dc(
+    "dc-egfr-75",
+    "Discharge, low back pain and eGFR 75 a month ago: no caution",
+    [lambda p: egfr(p, 75)],
+    {DI},
+)
+dc(
+    "dc-cyclobenzaprine",
+    "Discharge with active cyclobenzaprine",
+    [lambda p: med_request(p, "21949", "cyclobenzaprine")],
+    {DI, SC},
+)
+dc(
+    "dc-oxycodone-onhold",
+    "Discharge with oxycodone on-hold",
+    [lambda p: med_request(p, "7804", "Oxycodone", status="on-hold")],
+    {DI, SC},
+)
+dc(
+    "dc-cyclobenzaprine-completed",
+    "Discharge with a completed cyclobenzaprine course: nothing active",
+    [lambda p: med_request(p, "21949", "cyclobenzaprine", status="completed")],
+    {DI},
+)
+dc(
+    "dc-lorazepam",
+    "Discharge with active lorazepam (a benzodiazepine: sedating)",
+    [lambda p: med_request(p, "6470", "Lorazepam")],
+    {DI, SC},
+)
+dc(
+    "dc-warfarin-statement",
+    "Discharge; warfarin recorded as an active MedicationStatement (home medicine)",
+    [lambda p: med_statement(p, "11289", "Warfarin")],
+    {DI, AC},
+)
+dc(
+    "dc-hr150",
+    "Discharge, low back pain, HR 150 an hour ago",
+    [lambda p: obs(p, "hr", 150, hours_ago=1)],
+    {DI, E},
+    must=["150"],
+)
+dc(
+    "dc-spo2-prelim-88",
+    "Discharge, SpO2 88 % preliminary (device)",
+    [lambda p: obs(p, "spo2", 88, status="preliminary")],
+    {DI, D},
+    must=["88"],
+)
+dc(
+    "dc-reason-text-only",
+    "Discharge: no Conditions; encounter reasonCode text 'Low back pain' only",
+    [],
+    {DI},
+    base=False,
+    reason=[{"text": "Low back pain"}],
+)
+dc(
+    "dc-diagnosis-display-only",
+    "Discharge: no Conditions; Encounter.diagnosis a reference with display 'Lumbago' only",
+    [],
+    {DI},
+    base=False,
+    diagnosis=[{"condition": {"reference": "Condition/not-sent", "display": "Lumbago"}, "rank": 1}],
+)
+dc(
+    "dc-diagnosis-display-ces",
+    "Discharge: Encounter.diagnosis display 'Cauda equina syndrome' (reference only) and reason "
+    "low back pain",
+    [],
+    {DI, E},
+    base=False,
+    reason=[{"text": "Low back pain"}],
+    diagnosis=[{"condition": {"reference": "Condition/dx-2", "display": "Cauda equina syndrome"}}],
+)
+dc(
+    "dc-reason-negated",
+    "Discharge: reason 'Low back pain. No fever, no saddle anesthesia, no bladder or bowel "
+    "incontinence'",
+    [],
+    {DI},
+    base=False,
+    reason=[
+        {"text": "Low back pain. No fever, no saddle anesthesia, no bladder or bowel incontinence"}
+    ],
+)
+dc(
+    "dc-reason-rule-out-cauda",
+    "Discharge: reason 'Back pain, rule out cauda equina'",
+    [],
+    {DI},
+    base=False,
+    reason=[{"text": "Back pain, rule out cauda equina"}],
+)
+dc(
+    "dc-reason-rule-out-cauda-lbp",
+    "Discharge, low back pain Condition; reason text 'Back pain, rule out cauda equina'",
+    [],
+    {DI},
+    reason=[{"text": "Back pain, rule out cauda equina"}],
+)
+dc(
+    "dc-reason-ro-uti",
+    "Discharge, low back pain; reason 'Back pain; possible UTI'",
+    [],
+    {DI},
+    reason=[{"text": "Back pain; possible UTI"}],
+)
+dc(
+    "dc-cerner-reason-coded-fever",
+    "Cerner-like discharge: reasonCode M54.50 coded, no Conditions; temperature 38.3",
+    [lambda p: obs(p, "temp", 38.3, style="cerner")],
+    {DI, U},
+    base=False,
+    style="cerner",
+    reason=[
+        cc(
+            (ICD10CM, "M54.50", "Low back pain, unspecified"),
+            (SNOMED, "279039007", "Low back pain"),
+            text="Low back pain",
+        )
+    ],
+)
+dc(
+    "dc-out-of-scope-pneumonia",
+    "Discharge for pneumonia (no back pain) with SpO2 85: out of scope",
+    [
+        lambda p: condition(p, [(ICD10CM, "J18.9", "Pneumonia, unspecified organism")]),
+        lambda p: obs(p, "spo2", 85),
+    ],
+    set(),
+    base=False,
+    in_scope=False,
+    reason=[{"text": "Pneumonia"}],
+)
+dc(
+    "dc-hx-syncope-text",
+    "Discharge, low back pain; problem 'hx of syncope': not a sign",
+    [lambda p: condition(p, text="hx of syncope")],
+    {DI},
+)
+dc(
+    "dc-orthostatic-panel",
+    "Discharge; orthostatic panel HR 84 lying, 112 sitting, 138 standing",
+    [
+        lambda p: panel(
+            p,
+            [
+                component("hr", 84, loinc="68999-2"),
+                component("hr", 112, loinc="69000-8"),
+                component("hr", 138, loinc="69001-6"),
+            ],
+            loinc="34553-1",
+            display="Orthostatic vital signs",
+        )
+    ],
+    {DI, E},
+    must=["138"],
+)
+
+# ---------------------------------------------------------------------------------------------
+# 11. Order hooks
+# ---------------------------------------------------------------------------------------------
+MRI = [(LOINC, "24968-0", "MR Lumbar spine")]
+
+
+def order(
+    cid: str,
+    text: str,
+    resources: Sequence[Any],
+    drafts: Sequence[Any],
+    expected: set[str],
+    *,
+    hook: str = "order-sign",
+    base: bool = True,
+    **kw: Any,
+) -> None:
+    pid = cid
+    res = [lbp(pid)] if base else []
+    res += [r(pid) if callable(r) else r for r in resources]
+    ds = [d(pid) if callable(d) else d for d in drafts]
+    add(
+        cid,
+        text,
+        hook,
+        request(hook, pid, res, drafts=ds),
+        expected,
+        tags=["order", *kw.pop("tags", [])],
+        **kw,
+    )
+
+
+def mri(p: str) -> Json:
+    return service_request(p, MRI, "MRI lumbar spine without contrast")
+
+
+def ibuprofen(p: str) -> Json:
+    return med_request(p, "5640", "Ibuprofen", status="draft", hours_ago=0)
+
+
+order(
+    "ord-mri-plain", "MRI lumbar spine for low back pain of 5 days, no red flag", [], [mri], {INI}
+)
+order(
+    "ord-mri-fall",
+    "MRI lumbar; fall W19.XXXA three days ago",
+    [lambda p: condition(p, [(ICD10CM, "W19.XXXA", "Unspecified fall, initial encounter")])],
+    [mri],
+    {IS},
+)
+order(
+    "ord-mri-persistent-10wk",
+    "MRI lumbar; low back pain with onset 10 weeks ago",
+    [lambda p: condition(p, LBP, onset_hours=days(70))],
+    [mri],
+    {IS},
+    base=False,
+)
+order(
+    "ord-mri-fever",
+    "MRI lumbar; temperature 38.6 two hours ago",
+    [lambda p: obs(p, "temp", 38.6)],
+    [mri],
+    {IS, U},
+)
+order(
+    "ord-mri-ces",
+    "MRI lumbar; cauda equina syndrome G83.4",
+    [lambda p: condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")])],
+    [mri],
+    {IS, E},
+)
+order(
+    "ord-mri-cancer-hx",
+    "MRI lumbar; personal history of malignant neoplasm Z85.3",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "Z85.3", "Personal history of malignant neoplasm of breast")],
+            onset_hours=days(3000),
+        )
+    ],
+    [mri],
+    {IS},
+)
+order(
+    "ord-mri-no-fever-text",
+    "MRI lumbar; problem text 'No fever': not a red flag",
+    [lambda p: condition(p, text="No fever")],
+    [mri],
+    {INI},
+)
+order(
+    "ord-mri-possible-fever",
+    "MRI lumbar; problem text 'possible fever'",
+    [lambda p: condition(p, text="possible fever")],
+    [mri],
+    {INI},
+)
+order(
+    "ord-mri-fall-text",
+    "MRI lumbar; problem text 'Fall from ladder yesterday'",
+    [lambda p: condition(p, text="Fall from ladder yesterday", onset_hours=days(1))],
+    [mri],
+    {IS},
+)
+order(
+    "ord-mri-denies-fall",
+    "MRI lumbar; problem text 'Denies fall or trauma'",
+    [lambda p: condition(p, text="Denies fall or trauma")],
+    [mri],
+    {INI},
+)
+order(
+    "ord-mri-no-dx",
+    "MRI lumbar ordered for a patient without a back-pain diagnosis (in scope by the order)",
+    [],
+    [mri],
+    {INI},
+    base=False,
+)
+order(
+    "ord-mri-hr150",
+    "MRI lumbar; HR 150 (not an imaging criterion, an emergency sign)",
+    [lambda p: obs(p, "hr", 150)],
+    [mri],
+    {INI, E},
+    hook="order-select",
+)
+order(
+    "ord-mri-spo2-prelim",
+    "MRI lumbar; SpO2 85 preliminary",
+    [lambda p: obs(p, "spo2", 85, status="preliminary")],
+    [mri],
+    {INI, D},
+)
+order(
+    "ord-chest-xray-no-dx",
+    "Chest X-ray for a patient without back pain: out of scope",
+    [],
+    [lambda p: service_request(p, [(LOINC, "36643-5", "XR Chest 2 Views")], "XR chest 2 views")],
+    set(),
+    base=False,
+    in_scope=False,
+)
+order("ord-ibuprofen-plain", "Ibuprofen for low back pain, no caution", [], [ibuprofen], set())
+order(
+    "ord-ibuprofen-ckd",
+    "Ibuprofen; CKD N18.4",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "N18.4", "Chronic kidney disease, stage 4")], onset_hours=days(900)
+        )
+    ],
+    [ibuprofen],
+    {AC},
+)
+order(
+    "ord-ibuprofen-egfr45",
+    "Ibuprofen; eGFR 45 a month ago",
+    [lambda p: egfr(p, 45)],
+    [ibuprofen],
+    {AC},
+)
+order(
+    "ord-ibuprofen-warfarin-select",
+    "order-select ibuprofen; warfarin MedicationStatement",
+    [lambda p: med_statement(p, "11289", "Warfarin")],
+    [ibuprofen],
+    {AC},
+    hook="order-select",
+)
+order(
+    "ord-cyclobenzaprine",
+    "Cyclobenzaprine draft",
+    [],
+    [lambda p: med_request(p, "21949", "cyclobenzaprine", status="draft", hours_ago=0)],
+    {SC},
+)
+order(
+    "ord-oxycodone",
+    "Oxycodone draft",
+    [],
+    [lambda p: med_request(p, "7804", "Oxycodone", status="draft", hours_ago=0)],
+    {SC},
+)
+order(
+    "ord-ibuprofen-reason-lbp-ckd",
+    "Ibuprofen whose reasonCode text is 'low back pain' (no back-pain Condition); CKD",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "N18.4", "Chronic kidney disease, stage 4")], onset_hours=days(900)
+        )
+    ],
+    [lambda p: {**ibuprofen(p), "reasonCode": [{"text": "low back pain"}]}],
+    {AC},
+    base=False,
+)
+order(
+    "ord-ibuprofen-no-scope-ckd",
+    "Ibuprofen for a headache, no back pain anywhere; CKD: out of scope",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "N18.4", "Chronic kidney disease, stage 4")], onset_hours=days(900)
+        )
+    ],
+    [lambda p: {**ibuprofen(p), "reasonCode": [{"text": "headache"}]}],
+    set(),
+    base=False,
+    in_scope=False,
+)
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    OUT.mkdir(exist_ok=True)
+    wanted = {f"{c['id']}.json": json.dumps(c, indent=1, ensure_ascii=False) + "\n" for c in CASES}
+    present = {p.name for p in OUT.glob("*.json")}
+    if check:
+        stale = [
+            n for n, t in wanted.items() if not (OUT / n).exists() or (OUT / n).read_text() != t
+        ]
+        extra = sorted(present - set(wanted))
+        if stale or extra:
+            print(f"corpus out of date: {len(stale)} differ, {len(extra)} extra")
+            return 1
+        print(f"{len(wanted)} cases up to date")
+        return 0
+    for name in present - set(wanted):
+        (OUT / name).unlink()
+    for name, text in wanted.items():
+        (OUT / name).write_text(text)
+    print(f"wrote {len(wanted)} cases to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
