@@ -264,6 +264,8 @@ def _headline(
             shown.kind == "condition" and topic.summary_condition_age
         ):
             age = _age(shown.age_h)
+            if age and re.fullmatch(r"[-+]?[\d.]+", parts[-1]):  # "GCS 12, 1 h ago", a bare number
+                parts[-1] += ","
             if age:
                 parts.append(age)
         if shown.newer is not None and shown.newer.value:

@@ -272,3 +272,9 @@ def test_a_data_issue_names_the_record_in_words_when_a_finding_shows_it(pack: Pa
 def test_ages_are_said_as_a_clinician_would(pack: Pack, age_h: float, said: str) -> None:
     findings = [_finding("er-oxygen-low", "emergency-sign", "Low oxygen", _evidence("86 %", age_h))]
     assert f"86 % {said}" in summary(pack, pack.topics["emergency-sign"], findings, _ctx())
+
+
+def test_a_bare_score_is_kept_apart_from_its_age(pack: Pack) -> None:
+    gcs = _finding("er-gcs-low", "emergency-sign", "GCS below 15", _evidence("12", 1))
+    text = summary(pack, pack.topics["emergency-sign"], [gcs], _ctx())
+    assert text == "Emergency sign: Low GCS 12, 1 h ago: assess now"
