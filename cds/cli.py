@@ -13,7 +13,7 @@ import typer
 from cds.errors import CdsError, InputError
 from cds.evaluate import evaluate_file
 from cds.facts.times import parse_instant
-from cds.pack.check import check_pack, run_pack_scenarios
+from cds.pack.check import check, run_pack_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clinical decision support")
 rules_app = typer.Typer(no_args_is_help=True, help="Validate and test rule packs.")
@@ -55,9 +55,13 @@ def evaluate(
 def rules_check(
     pack: Annotated[str | None, typer.Argument(help="Pack name or folder")] = None,
 ) -> None:
-    """Validate a rule pack: schema, value sets, references, statement coverage."""
-    report = check_pack(pack)
-    typer.echo(report)
+    """Validate a rule pack: schema, value sets, references, statement coverage, and static
+    analysis (unused value sets, untested rules and text patterns, contradictions). Errors
+    exit 1; warnings are printed and do not fail."""
+    report = check(pack)
+    typer.echo(report.text)
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @rules_app.command("test")
@@ -86,7 +90,7 @@ def _parse_now(text: str | None) -> datetime:
 def main() -> None:
     """Entry point: run the app, turning our errors into one line on stderr and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit in a command comes back as its code
     except CdsError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         if _state["verbose"] and exc.details is not None:
@@ -103,6 +107,8 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 from cds.service.commands import register as _register_service  # noqa: E402

@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from cds.engine.durable import Firing
-from cds.facts.model import Fact
+from cds.facts.model import Fact, FactKind
 from cds.pack.compile import SCOPE_RULE
 from cds.pack.load import Pack
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One record behind a finding: which resource, which value, when.
+    """One reading or record behind a finding: which resource, which value, when.
 
     Findings, like facts, are plain frozen dataclasses: built only by our own typed code from
     facts, so pydantic validation would check nothing new (it cost 25 µs per call)."""
@@ -21,34 +21,41 @@ class Evidence:
     rid: str
     display: str
     valuesets: tuple[str, ...]
+    kind: FactKind = "observation"
     value: str | None = None
     time: str | None = None
+    """The time as recorded (the card shows it in the site's zone, with its age)."""
+    age_h: float | None = None
+    """Hours before the evaluation time; None when the record gives no time."""
     note: str | None = None
+    newer: Evidence | None = None
+    """The latest verified readable reading of the same value set, when this one is older
+    (an old abnormal heart rate is shown beside the newer normal one)."""
 
     @classmethod
-    def of(cls, fact: Fact) -> Evidence:
+    def of(cls, fact: Fact, newer: Fact | None = None) -> Evidence:
         return cls(
             rid=fact.rid,
             display=fact.display,
             valuesets=(fact.valueset,),
+            kind=fact.kind,
             value=fact.source_value,
             time=fact.time,
+            age_h=fact.age_h if fact.time_known else None,
             note=fact.note,
+            newer=cls.of(newer) if newer is not None and newer is not fact else None,
         )
 
-    def merge(self, other: Evidence) -> Evidence:
-        """The same record matched through another value set."""
-        merged = tuple(dict.fromkeys((*self.valuesets, *other.valuesets)))
-        return replace(self, valuesets=merged)
+    @property
+    def reading(self) -> tuple[str, str, str | None, str | None, str | None]:
+        """What makes two pieces of evidence the same reading: one resource, one displayed
+        value at one time (a panel's components and the copies of one id differ here)."""
+        return (self.rid, self.display, self.value, self.time, self.note)
 
-    def describe(self) -> str:
-        """One line a clinician reads: what, value, when, where from."""
-        parts = [self.display]
-        if self.value:
-            parts.append(self.value)
-        parts.append(f"at {self.time}" if self.time else "time not recorded")
-        text = ", ".join(parts) + f" ({self.rid})"
-        return f"{text}; note: {self.note}" if self.note else text
+    def merge(self, other: Evidence) -> Evidence:
+        """The same reading matched through another value set."""
+        merged = tuple(dict.fromkeys((*self.valuesets, *other.valuesets)))
+        return replace(self, valuesets=merged, newer=self.newer or other.newer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +86,27 @@ class Outcome:
 
 
 def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact]) -> Outcome:
-    """Group firings by rule (in pack order) and attach the evidence of the matched facts."""
+    """Group firings by rule (in pack order) and attach the evidence of the matched facts.
+
+    Evidence is one entry per reading (two abnormal components of one panel, or two copies of
+    one id, are two entries); an observation older than the latest verified readable reading
+    of its value set carries that reading too.
+    """
     in_scope = any(f.rule.startswith(SCOPE_RULE) for f in firings)
-    by_rule: dict[str, dict[str, Evidence]] = {}
+    latest = _latest_readings(facts)
+    by_rule: dict[str, dict[tuple[object, ...], Evidence]] = {}
     for firing in firings:
         if firing.rule.startswith(SCOPE_RULE):
             continue
         evidence = by_rule.setdefault(firing.rule, {})
         for fid in firing.fids:
-            item = Evidence.of(facts[fid])
-            evidence[item.rid] = evidence[item.rid].merge(item) if item.rid in evidence else item
+            fact = facts[fid]
+            newer = latest.get(fact.valueset) if fact.kind == "observation" else None
+            if newer is not None and not _is_newer(newer, fact):
+                newer = None
+            item = Evidence.of(fact, newer)
+            key = item.reading
+            evidence[key] = evidence[key].merge(item) if key in evidence else item
     findings = [
         Finding(
             rule_id=rule.id,
@@ -101,3 +119,25 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
         if rule.id in by_rule
     ]
     return Outcome(in_scope=in_scope, findings=tuple(findings))
+
+
+def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:
+    """Per value set, the most recent observation that is verified, readable and dated."""
+    newest: dict[str, Fact] = {}
+    for f in facts:
+        if (
+            f.kind == "observation"
+            and f.understood
+            and f.time_known
+            and f.age_h >= 0
+            and getattr(f, "verified", True)  # Fact.verified comes with the facts branch
+        ):
+            best = newest.get(f.valueset)
+            if best is None or f.age_h < best.age_h:
+                newest[f.valueset] = f
+    return newest
+
+
+def _is_newer(candidate: Fact, fact: Fact) -> bool:
+    """The candidate is a later reading than the fact (an undated fact has no later one)."""
+    return fact.time_known and candidate.age_h < fact.age_h

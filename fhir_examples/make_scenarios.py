@@ -248,6 +248,11 @@ def vital(id: str, loinc: str, value: float, unit: str, ucum: str, display: str)
     return observation(id, loinc, value, unit, ucum, ago(hours=1), display=display)
 
 
+def _unverified(obs: Resource, status: str) -> Resource:
+    """The Observation as a device feed sends it before validation."""
+    return obs | {"status": status}
+
+
 def coded_value(id: str, loinc: str, display: str, value: Resource) -> Resource:
     """An Observation whose value is a CodeableConcept (an ACVPU level, for example)."""
     res = observation(id, loinc, 0, "", None, ago(hours=1), display=display)
@@ -494,6 +499,69 @@ SCENARIOS: list[Scenario] = [
         ["ER5"],
         conditions=[back_pain()],
         observations=[heart_rate("hr1", 131)],
+    ),
+    Scenario(
+        "unverified-danger-readings-data-check",
+        PV,
+        "Back pain; a device feed's readings not yet validated by a nurse (preliminary or "
+        "registered): heart rate 150 and 35, breathing rate 30 and 6, SpO2 85 %, GCS 12, AVPU "
+        "'Voice'. No emergency card from unverified data: one data-check card naming each.",
+        ["ER1", "ER2", "ER3", "ER5"],
+        conditions=[back_pain()],
+        observations=[
+            _unverified(heart_rate("hr-high", 150), "preliminary"),
+            _unverified(heart_rate("hr-low", 35), "registered"),
+            _unverified(
+                vital("rr-high", "9279-1", 30, "breaths/minute", "/min", "Respiratory rate"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("rr-low", "9279-1", 6, "breaths/minute", "/min", "Respiratory rate"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("spo2", "59408-5", 85, "%", "%", "Oxygen saturation by pulse oximetry"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("gcs", "9269-2", 12, "{score}", "{score}", "Glasgow coma score total"),
+                "preliminary",
+            ),
+            _unverified(
+                coded_value(
+                    "avpu",
+                    "67775-7",
+                    "Level of responsiveness (AVPU)",
+                    {
+                        "coding": [
+                            {"system": SNOMED, "code": "300202002", "display": "Responds to voice"}
+                        ],
+                        "text": "Voice",
+                    },
+                ),
+                "preliminary",
+            ),
+        ],
+    ),
+    Scenario(
+        "heart-rate-old-high-latest-normal-card",
+        PV,
+        "Back pain; heart rate 140 /min 20 h ago, 84 /min an hour ago: the emergency card "
+        "names the 140 and shows the newer 84 beside it, so the clinician sees the trend.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[
+            observation(
+                "hr-old",
+                "8867-4",
+                140,
+                "beats/minute",
+                "{beats}/min",
+                ago(hours=20),
+                display="Heart rate",
+            ),
+            heart_rate("hr-new", 84),
+        ],
     ),
     Scenario(
         "heart-rate-130-none",

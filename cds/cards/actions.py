@@ -6,6 +6,7 @@ shared/design/engine-notes.md B1), so they validate what we send R4 EHRs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +25,8 @@ SNOMED = "http://snomed.info/sct"
 def build_action_resource(
     spec: Suggestion, patient_id: str, encounter_id: str | None, text: str | None
 ) -> dict[str, Any]:
-    """The resource a 'create' action carries, as R4 JSON, validated.
+    """The resource a 'create' action carries (create-instructions, create-follow-up), as
+    R4 JSON, validated. A replace-draft-order is an update: see ``replaced_order``.
 
     Validation runs on the same resource with fixed placeholder ids (patient and encounter
     ids are FHIR ids already checked with the request), so it is done once per distinct
@@ -56,7 +58,7 @@ def _build(
             "payload": [{"contentString": text or ""}],
             **encounter,
         }
-    elif spec.action == "create-follow-up":
+    else:
         model = ServiceRequest
         resource = {
             "resourceType": "ServiceRequest",
@@ -66,17 +68,41 @@ def _build(
             "subject": subject,
             **encounter,
         }
-    else:  # replace-draft-order: the safer medicine
-        model = MedicationRequest
-        resource = {
-            "resourceType": "MedicationRequest",
-            "status": "draft",
-            "intent": "proposal",
-            "medicationCodeableConcept": _concept(spec),
-            "subject": subject,
-            **encounter,
-        }
     return model, resource
+
+
+_REPLACED = ("medicationReference", "dosageInstruction", "dispenseRequest", "substitution", "text")
+"""Parts of a draft MedicationRequest that describe the old medicine (its dose, supply and
+narrative would be wrong for the new one) and are left out of the replaced order."""
+
+
+def replaced_order(spec: Suggestion, draft: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The draft MedicationRequest with its medicine replaced by the suggestion's, as R4 JSON
+    for an ``update`` action (same resourceType and id); None when the draft is not a
+    MedicationRequest or the result is not valid R4 (the draft was not, to begin with).
+
+    The dose, supply and narrative of the old medicine are dropped: the prescriber sets the
+    new medicine's dose. A contained Medication the old order pointed at goes with it.
+    """
+    if draft.get("resourceType") != "MedicationRequest" or not draft.get("id"):
+        return None
+    resource = {k: v for k, v in draft.items() if k not in _REPLACED}
+    old = draft.get("medicationReference")
+    ref = old.get("reference") if isinstance(old, Mapping) else None
+    if isinstance(ref, str) and ref.startswith("#") and isinstance(draft.get("contained"), list):
+        kept = [c for c in draft["contained"] if not _is_contained(c, ref[1:])]
+        if kept:
+            resource["contained"] = kept
+        else:
+            resource.pop("contained", None)
+    resource["medicationCodeableConcept"] = _concept(spec)
+    if _validate("MedicationRequest", orjson.dumps(resource)):
+        return None
+    return resource
+
+
+def _is_contained(item: object, local_id: str) -> bool:
+    return isinstance(item, Mapping) and item.get("id") == local_id
 
 
 _MODELS: dict[str, Any] = {
@@ -103,7 +129,7 @@ def _concept(spec: Suggestion) -> dict[str, Any]:
             {
                 "system": spec.replacement_system or SNOMED,
                 "code": spec.replacement_code,
-                "display": spec.replacement_text or spec.label,
+                "display": spec.replacement_display or spec.replacement_text or spec.label,
             }
         ]
     return concept

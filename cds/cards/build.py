@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from cds.cards.actions import build_action_resource
+from cds.cards.actions import build_action_resource, replaced_order
 from cds.facts.model import DataIssue
-from cds.findings import Finding, Outcome
+from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.pack.load import Pack
 from cds.pack.schema import Hook, Topic
 from cds.pack.schema import Suggestion as SuggestionSpec
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
+DATA_CHECK = "data-check"
+"""The topic whose card lists data that could not be read, verified or retrieved."""
+SUMMARY_MAX = 139
 
 
 @dataclass(frozen=True)
@@ -30,34 +35,57 @@ class CardContext:
     issues: Sequence[DataIssue] = ()
     new_uuid: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     tz: tzinfo = UTC
-    """The site's zone (setting ``site_timezone``)."""
+    """The site's zone: every time on a card is shown in it."""
     now: datetime | None = None
-    """The evaluation time."""
+    """The evaluation time (today's readings show only their clock time)."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """What each record of the findings' evidence is, in words (``Observation/hr1`` → "Heart
+    rate"), so a data issue about it can say so; filled by ``build_cards``."""
 
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
-    """One card per topic with findings, in the pack's topic order; none out of scope."""
+    """One card per topic with findings, in the pack's topic order; none out of scope.
+
+    The data-check card also carries every data issue of the call, so an in-scope call whose
+    only news is data that could not be had still says so. Beside a critical card no
+    suggestion is recommended: the clinician's first act is to assess the patient.
+    """
     if not outcome.in_scope:
         return []
-    cards = []
+    if ctx.issues:
+        names = {e.rid: e.display for f in outcome.findings for e in f.evidence}
+        ctx = replace(ctx, names={**names, **ctx.names})
+    chosen = []
     for topic in pack.spec.topics:
         findings = [f for f in outcome.findings if f.topic == topic.code]
-        if findings:
-            cards.append(_card(pack, topic, findings, outcome, ctx))
-    return cards
+        if findings or (topic.code == DATA_CHECK and ctx.issues):
+            chosen.append((topic, findings))
+    critical = any(topic.indicator == "critical" for topic, _ in chosen)
+    return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
 
 
 def _card(
-    pack: Pack, topic: Topic, findings: list[Finding], outcome: Outcome, ctx: CardContext
+    pack: Pack,
+    topic: Topic,
+    findings: list[Finding],
+    outcome: Outcome,
+    ctx: CardContext,
+    critical: bool,
 ) -> Card:
     suggestions = [
-        s for spec in topic.suggestions if (s := _suggestion(spec, findings, outcome, pack, ctx))
+        s
+        for spec in topic.suggestions
+        if (s := _suggestion(spec, findings, outcome, pack, ctx, critical))
     ]
     frame = _frame(pack, topic)
+    if topic.code == DATA_CHECK:
+        detail = data_check_detail(pack, topic, findings, ctx)
+    else:
+        detail = _detail(pack, topic, findings, outcome, ctx)
     return Card(
         uuid=ctx.new_uuid(),
-        summary=topic.summary,
-        detail=_detail(pack, topic, findings, outcome, ctx),
+        summary=summary(pack, topic, findings, ctx),
+        detail=detail,
         indicator=topic.indicator,
         source=frame.source,
         suggestions=suggestions or None,
@@ -107,27 +135,248 @@ def _detail(
     lines = [topic.detail_intro.strip(), ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
-        lines += [f"  - {e.describe()}" for e in finding.evidence]
-    unread = _unread_issues(findings, ctx.issues)
-    if unread:
-        lines += ["", "**Not understood in the record (please review):**"]
-        lines += [f"- {i.rid}: {i.message}" for i in unread]
-    others = [i for i in ctx.issues if i not in unread]
-    if others:
-        shown = "; ".join(f"{i.rid}: {i.message}" for i in others[:3])
-        more = f" (and {len(others) - 3} more)" if len(others) > 3 else ""
-        lines += ["", f"_{len(others)} other record(s) could not be used: {shown}{more}._"]
+        for e in finding.evidence:
+            lines += [f"  - {describe(e, ctx)}"]
+            if e.newer is not None:
+                lines += [f"    - latest: {_reading(e.newer, ctx)}"]
     if topic.patient_instructions:
         lines += ["", "---", "", patient_instructions(pack, outcome)]
-    rules = ", ".join(f.rule_id for f in findings)
-    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
-    lines += ["", f"_Source: {pack.label}; rules: {rules}; sheet statements: {statements}._"]
+    lines += ["", _source_line(pack, findings)]
     return "\n".join(lines).strip()
 
 
-def _unread_issues(findings: list[Finding], issues: Sequence[DataIssue]) -> list[DataIssue]:
-    rids = {e.rid for f in findings for e in f.evidence}
-    return [i for i in issues if i.rid in rids]
+def _source_line(pack: Pack, findings: Sequence[Finding]) -> str:
+    rules = ", ".join(f.rule_id for f in findings)
+    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
+    if not findings:
+        return f"_Source: {pack.label}._"
+    return f"_Source: {pack.label}; rules: {rules}; sheet statements: {statements}._"
+
+
+def data_check_detail(
+    pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext
+) -> str:
+    """The data-check card: each item, what it is, and what to re-check.
+
+    Findings of the topic's rules (unreadable or unverified readings) come first, each with
+    the data issue the facts layer reported for the same record; then every other issue of the
+    call (records that could not be read or used, prefetch keys that could not be retrieved).
+    An item with its own re-check says it; the pack's general re-check closes the list once.
+    """
+    by_rid: dict[str, list[DataIssue]] = {}
+    for issue in ctx.issues:
+        by_rid.setdefault(issue.rid, []).append(issue)
+    shown: set[int] = set()
+    general = False  # some item has no re-check of its own
+    lines = [topic.detail_intro.strip(), ""]
+    for finding in findings:
+        lines.append(f"- **{finding.label}**")
+        for e in finding.evidence:
+            lines.append(f"  - {describe(e, ctx)}")
+            same = by_rid.get(e.rid, [])
+            shown.update(id(i) for i in same)
+            problems = list(dict.fromkeys(i.message for i in same if i.message != e.note))
+            if problems:
+                lines.append(f"    - problem: {'; '.join(problems)}")
+            if e.newer is not None:
+                lines.append(f"    - latest verified reading: {_reading(e.newer, ctx)}")
+            recheck = next((i.recheck for i in same if i.recheck), None)
+            if recheck:
+                lines.append(f"    - re-check: {recheck}")
+            general = general or not recheck
+    for issue in ctx.issues:
+        if id(issue) in shown:
+            continue
+        text, recheck = _issue_text(topic, issue, ctx)
+        lines.append(f"- {text}")
+        if recheck:
+            lines.append(f"  - re-check: {recheck}")
+        general = general or not recheck
+    if general and topic.recheck_text:
+        lines += ["", f"Re-check: {topic.recheck_text.strip()}"]
+    lines += ["", _source_line(pack, findings)]
+    return "\n".join(lines).strip()
+
+
+def _prefetch_key(issue: DataIssue) -> str | None:
+    """The prefetch key an issue is about as a whole (rid ``prefetch.<key>``; the message
+    says what happened to it); None for any other issue."""
+    key = issue.rid.removeprefix("prefetch.")
+    if key != issue.rid and key and re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        return key
+    return None
+
+
+def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, str | None]:
+    """(what the item is, its own re-check or None) in the pack's words."""
+    key = _prefetch_key(issue)
+    if key is not None and topic.unavailable_text:
+        text = topic.unavailable_text.format(key=key, reason=issue.message)
+        own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
+        return text, issue.recheck or own
+    return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck
+
+
+def _record(rid: str, ctx: CardContext) -> str:
+    """A record named in words when the evidence says what it is: "Heart rate (Observation/hr1)"."""
+    name = ctx.names.get(rid)
+    return f"{name} ({rid})" if name else rid
+
+
+def summary(pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext) -> str:
+    """The card summary: the most severe finding (pack rule order) with its value and age,
+    and how many more there are; at most 139 characters."""
+    if not topic.summary_template:
+        return topic.summary
+    headline, rest = _headline(pack, topic, findings, ctx)
+    if headline is None:
+        return topic.summary
+    more = f" (+{rest} more)" if rest else ""
+    text = topic.summary_template.format(finding=headline, more=more)
+    if len(text) > SUMMARY_MAX:
+        cut = len(headline) - (len(text) - SUMMARY_MAX) - 1
+        if cut < 8:
+            return topic.summary
+        text = topic.summary_template.format(finding=headline[:cut].rstrip() + "…", more=more)
+    return text
+
+
+def _headline(
+    pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext
+) -> tuple[str | None, int]:
+    """The summary's finding phrase and the number of other items."""
+    issues = [i for i in ctx.issues if topic.code == DATA_CHECK]
+    if not findings:
+        if not issues or not topic.issue_headline:
+            return None, 0
+        key = _prefetch_key(issues[0])
+        what = key or ctx.names.get(issues[0].rid) or issues[0].rid
+        return topic.issue_headline.format(what=what), len(issues) - 1
+    first = findings[0]
+    rule = pack.rules.get(first.rule_id)
+    label = (rule.summary_label if rule else None) or first.label
+    parts = [label]
+    shown = _headline_evidence(first)
+    if shown is not None:
+        if shown.value:
+            parts.append(value_text(shown.value) or shown.value)
+        if shown.kind == "observation" or (
+            shown.kind == "condition" and topic.summary_condition_age
+        ):
+            age = _age(shown.age_h)
+            if age and re.fullmatch(r"[-+]?[\d.]+", parts[-1]):  # "GCS 12, 1 h ago", a bare number
+                parts[-1] += ","
+            if age:
+                parts.append(age)
+        if shown.newer is not None and shown.newer.value:
+            parts[-1] += f", latest {value_text(shown.newer.value)}"
+    rest = len(findings) - 1
+    if topic.code == DATA_CHECK:
+        covered = {e.rid for f in findings for e in f.evidence}
+        rest += sum(1 for i in issues if i.rid not in covered)
+    return " ".join(parts), rest
+
+
+def _headline_evidence(finding: Finding) -> Evidence | None:
+    """The most recent dated reading or condition behind a finding (orders and medicines
+    are what the card is about, not what it found)."""
+    found = [e for e in finding.evidence if e.kind in ("observation", "condition")]
+    dated = [e for e in found if e.age_h is not None]
+    if dated:
+        return min(dated, key=lambda e: e.age_h if e.age_h is not None else 0.0)
+    return found[0] if found else None
+
+
+_UNIT_WORDS = {
+    "[degF]": "°F",
+    "Cel": "°C",
+    "{beats}/min": "/min",
+    "{breaths}/min": "/min",
+    "{score}": "",
+}
+"""UCUM codes a reader would not recognise, as the units they stand for (display only)."""
+
+
+def value_text(value: str | None) -> str | None:
+    """A recorded value for display: its UCUM unit code as a clinician writes the unit."""
+    if not value:
+        return value
+    number, _, unit = value.rpartition(" ")
+    if not number or unit not in _UNIT_WORDS:
+        return value
+    return f"{number} {_UNIT_WORDS[unit]}".rstrip()
+
+
+def describe(e: Evidence, ctx: CardContext) -> str:
+    """One line a clinician reads: what, value, when (site's zone, with its age), where from."""
+    parts = [e.display]
+    if e.value:
+        parts.append(value_text(e.value) or e.value)
+    parts.append(_when(e.time, e.age_h, ctx))
+    text = ", ".join(parts) + f" ({e.rid})"
+    return f"{text}; note: {e.note}" if e.note else text
+
+
+def _reading(e: Evidence, ctx: CardContext) -> str:
+    """A short reading: value and when ("88 /min at 14:02 EST (1 h ago)")."""
+    return f"{value_text(e.value) or e.display} {_when(e.time, e.age_h, ctx)} ({e.rid})"
+
+
+def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
+    """When, in the site's zone, with the age: "at 14:02 EST (1 h ago)"; today's readings
+    show only the clock time, this year's the day too, older ones the full date."""
+    if not time:
+        return "time not recorded"
+    age = _age(age_h)
+    suffix = f" ({age})" if age else ""
+    return _stamp(time, ctx.tz, _today(ctx.now, ctx.tz)) + suffix
+
+
+def _today(now: datetime | None, tz: tzinfo) -> date | None:
+    return now.astimezone(tz).date() if now is not None else None
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=8192)
+def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
+    """A recorded time in the site's zone (remembered: evidence repeats the same times)."""
+    try:
+        moment = datetime.fromisoformat(time.replace("Z", "+00:00"))
+    except ValueError:
+        return f"at {time}"  # the record's own words; no time we could read
+    if len(time) <= 10:  # a date without a time of day
+        return f"on {moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if local.date() == today:
+        stamp = clock
+    elif today is not None and local.year == today.year:
+        stamp = f"{_MONTHS[local.month - 1]} {local.day}, {clock}"
+    else:
+        stamp = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {clock}"
+    zone = local.tzname()
+    return f"at {stamp} {zone}" if zone else f"at {stamp}"
+
+
+def _age(age_h: float | None) -> str:
+    """How long ago, in the unit a clinician would say it, rounded to the nearest (a reading
+    taken two hours ago is "2 h ago" whether it is seen a second before or after)."""
+    if age_h is None:
+        return ""
+    if age_h < -0.25:
+        return "dated in the future"
+    minutes = round(age_h * 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if age_h < 47.5:
+        return f"{round(age_h)} h ago"
+    if age_h < 2 * 365 * 24:
+        return f"{round(age_h / 24)} d ago"
+    return f"{round(age_h / (365.25 * 24))} y ago"
 
 
 def patient_instructions(pack: Pack, outcome: Outcome) -> str:
@@ -148,6 +397,7 @@ def _suggestion(
     outcome: Outcome,
     pack: Pack,
     ctx: CardContext,
+    critical: bool,
 ) -> Suggestion | None:
     if spec.unless_rules and outcome.fired(spec.unless_rules):
         return None
@@ -160,17 +410,39 @@ def _suggestion(
     ]
     targets = list(dict.fromkeys(targets))
     actions: list[Action] = []
-    if spec.action in ("delete-draft-orders", "replace-draft-order"):
-        if not targets:
-            return None
+    if spec.action == "replace-draft-order":
+        # One `update` per draft: the draft itself with its medicine replaced. Evidence, in
+        # the official CDS Hooks Sandbox build (shared/cds-hooks/sandbox/build/app.bundle.js,
+        # all on line 102; byte offsets): Rx View and Rx Sign dispatch {type: "TAKE_SUGGESTION",
+        # suggestion} when a suggestion is taken (~3588655 and ~3596221; the constant at
+        # ~1581607); the medicationState reducer (~3219072) walks the suggestion's actions in
+        # order and *returns* on the first it can handle: a `delete` clears the prescription;
+        # a `create` or `update` whose resource has medicationCodeableConcept.text and
+        # .coding[0].code becomes the prescribed medicine. Our former delete + create applied
+        # only the delete and left the patient with no pain-reliever order. An update of the
+        # same id is valid CDS Hooks 2.0 (an update carries the resource, with its id) and is
+        # what an EHR applies in place to a draft.
+        for rid in targets:
+            resource = replaced_order(spec, ctx.draft_orders[rid])
+            if resource is None:
+                continue
+            new = spec.replacement_text or spec.label
+            description = f"Change the draft order {rid} to {new}; set the new dose"
+            actions.append(Action(type="update", description=description, resource=resource))
+    elif spec.action == "delete-draft-orders":
         actions += [
             Action(type="delete", description=f"Remove the draft order {rid}", resourceId=rid)
             for rid in targets
         ]
-    if spec.action != "delete-draft-orders":
+    else:
         text = patient_instructions(pack, outcome) if spec.action == "create-instructions" else None
         resource = build_action_resource(spec, ctx.patient_id, ctx.encounter_id, text)
         actions.append(Action(type="create", description=spec.label, resource=resource))
+    if not actions:
+        return None
     return Suggestion(
-        label=spec.label, uuid=ctx.new_uuid(), isRecommended=spec.is_recommended, actions=actions
+        label=spec.label,
+        uuid=ctx.new_uuid(),
+        isRecommended=spec.is_recommended and not critical,
+        actions=actions,
     )

@@ -90,4 +90,5 @@ class DataIssue(BaseModel):
     rid: str
     message: str
     recheck: str | None = None
-    """What the clinician should re-check (the device clock, the unit, the source system)."""
+    """What the clinician should re-check (the device clock, the unit, the source system);
+    None: the pack's default wording for the data-check card."""

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from cds.facts.model import FactKind
 
@@ -118,6 +125,8 @@ class Rule(Strict):
     topic: str
     label: str
     """A short phrase naming the finding, shown in the card detail."""
+    summary_label: Annotated[str, Field(max_length=60)] | None = None
+    """A shorter name for the card summary ("SpO2"); the label when absent."""
     covers: list[str] = Field(min_length=1)
     hooks: list[Hook] | None = None
     when: list[PatternRef] = Field(min_length=1)
@@ -151,6 +160,9 @@ class Suggestion(Strict):
     unless_rules: list[str] = []
     """Not offered when any of these rules fired (e.g. no acetaminophen with liver disease)."""
     replacement_text: str | None = None
+    """The replacement in words (the CodeableConcept's text)."""
+    replacement_display: str | None = None
+    """The code's display as its code system gives it; ``replacement_text`` when absent."""
     replacement_code: str | None = None
     replacement_system: str | None = None
     is_recommended: bool = False
@@ -160,7 +172,13 @@ class Topic(Strict):
     code: str
     display: str
     indicator: Indicator
-    summary: Annotated[str, Field(max_length=140)]
+    summary: Annotated[str, Field(max_length=139)]
+    """The card summary when no finding can be named (and the fallback of the template)."""
+    summary_template: Annotated[str, Field(max_length=139)] | None = None
+    """The summary naming the most severe finding: ``{finding}`` (its short label, value and
+    age) and ``{more}`` (" (+2 more)", or nothing). Cut to fit 139 characters."""
+    summary_condition_age: bool = True
+    """Name a condition's age in the summary (a new symptom: yes; a chronic disease: no)."""
     detail_intro: str
     covers: list[str] = []
     override_reasons: list[OverrideReason] = []
@@ -169,6 +187,35 @@ class Topic(Strict):
     selection_behavior: Literal["at-most-one", "any"] = "any"
     patient_instructions: bool = False
     """The card's detail carries the personalised patient instructions."""
+    recheck_text: str | None = None
+    """data-check: what to re-check for an item that says nothing more specific."""
+    unavailable_text: str | None = None
+    """data-check: a prefetch key that could not be retrieved; ``{key}`` and ``{reason}``."""
+    unavailable_recheck: str | None = None
+    """data-check: what to re-check for such a key; ``{key}``."""
+    issue_headline: str | None = None
+    """data-check: the summary's ``{finding}`` for a record that could not be used;
+    ``{what}`` (the record)."""
+
+    @field_validator(
+        "summary_template", "unavailable_text", "unavailable_recheck", "issue_headline"
+    )
+    @classmethod
+    def _known_fields(cls, template: str | None, info: ValidationInfo) -> str | None:
+        allowed = _TEMPLATE_FIELDS[info.field_name or ""]
+        if template is not None:
+            for name in re.findall(r"{([^{}]*)}", template):
+                if name not in allowed:
+                    raise ValueError(f"unknown field {{{name}}}; use {sorted(allowed)}")
+        return template
+
+
+_TEMPLATE_FIELDS = {
+    "summary_template": {"finding", "more"},
+    "unavailable_text": {"key", "reason"},
+    "unavailable_recheck": {"key"},
+    "issue_headline": {"what"},
+}
 
 
 class Passage(Strict):
@@ -207,7 +254,8 @@ class PackFile(Strict):
     rules: list[Rule]
     unused_valuesets: dict[str, str] = {}
     """Value sets no rule uses on purpose, each with the reason (the contract asks that every
-    danger-sign value set be used by a rule or the pack say why not)."""
+    danger-sign value set be used by a rule or the pack say why not; ``cds rules check``
+    fails on any other unused value set, and on a listed one a rule uses)."""
 
 
 class VsCode(Strict):

@@ -123,7 +123,10 @@ async def test_optional_data_broken_gives_cards_and_a_note_in_time(
     assert elapsed < DEADLINE_S, f"{mode}: {elapsed:.2f} s"
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [c["source"]["topic"]["code"] for c in body["cards"]] == ["emergency-sign"]
+    codes = [c["source"]["topic"]["code"] for c in body["cards"]]
+    assert codes == ["emergency-sign", "data-check"]  # the card says what was not checked
+    detail = body["cards"][1]["detail"]  # the pack's words around what happened to the key
+    assert "observations: " in detail and "were not checked" in detail, detail
     (note,) = body["extension"][UNAVAILABLE_EXTENSION]
     assert note["key"] == "observations"
     if mode in PARTIAL:  # what was read before the cut is kept, and said to be partial

@@ -139,8 +139,13 @@ async def test_missing_optional_prefetch_still_answers(
     with caplog.at_level(logging.WARNING):
         response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert response.status_code == 200
-    assert response.json() == {  # no fever without observations, and the answer says why
-        "cards": [],
+    body = response.json()
+    # No fever without observations; a data-check card says they were not checked (the
+    # patient is in scope), and the extension says why for machines.
+    (card,) = body.pop("cards")
+    assert card["source"]["topic"]["code"] == "data-check"
+    assert "observations: not sent, and it could not be fetched (no fhirServer" in card["detail"]
+    assert body == {
         "extension": {
             "org.example.cds.prefetch-unavailable": [
                 {"key": "observations", "reason": "no fhirServer in the request"}
@@ -176,8 +181,8 @@ async def test_a_missing_optional_key_is_logged_at_warning_every_ten_minutes(
 
 
 async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClient) -> None:
-    """Observations missing: the chills card still comes, and its detail says vital signs in
-    the missing data were not checked (a clinician reads cards, not response extensions)."""
+    """Observations missing: the chills card still comes, and a data-check card says vital
+    signs in the missing data were not checked (a clinician reads cards, not extensions)."""
     prefetch = full_prefetch()
     del prefetch["observations"]
     chills = {
@@ -190,10 +195,15 @@ async def test_cards_say_which_data_could_not_be_checked(client: httpx.AsyncClie
     prefetch["conditions"]["entry"].append({"resource": chills})
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
     cards = response.json()["cards"]
-    assert "urgent-sign" in {c["source"]["topic"]["code"] for c in cards}
-    details = "\n".join(c["detail"] for c in cards)  # the data-check card's wording is the pack's
-    assert "prefetch.observations" in details
-    assert "not sent, and it could not be fetched (no fhirServer in the request)" in details
+    topics = [c["source"]["topic"]["code"] for c in cards]
+    assert topics == ["urgent-sign", "data-check"]
+    check = cards[1]  # the data-check card, in the pack's words
+    assert (
+        "observations: not sent, and it could not be fetched (no fhirServer in the request)"
+        in check["detail"]
+    )
+    assert "were not checked" in check["detail"]
+    assert "observations" in check["summary"]
 
 
 async def test_body_over_the_limit_by_content_length_is_413(client: httpx.AsyncClient) -> None:

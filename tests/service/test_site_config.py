@@ -5,6 +5,7 @@ review's worker set up from the same file (issue 12, item 4; issue 9, item 6).""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,12 @@ from tests.service.patient import LOINC, back_pain, patient, searchset
 
 ROOT = Path(__file__).resolve().parents[2]
 PV = "/cds-services/back-spasm-patient-view"
+
+
+def evidence(card: dict[str, Any]) -> list[str]:
+    """The records a card gives as evidence (its "  - ..." lines; a "latest:" reading shown
+    beside an older one is context, not evidence)."""
+    return re.findall(r"^  - .*\((\w+/[\w.-]+)\)", card["detail"], re.M)
 
 
 def temperature_at(value: float, oid: str, when: str) -> dict[str, Any]:
@@ -106,8 +113,8 @@ async def test_service_and_cds_evaluate_give_the_same_cards_under_one_site_confi
     offline = cli_evaluate(request, now, tmp_path, config)["cards"]
     assert comparable(served) == comparable(offline)
     (card,) = [c for c in served if c["source"]["topic"]["code"] == "urgent-sign"]
-    assert "Observation/t-local" in card["detail"]  # read in Chicago: inside the window
-    assert "Observation/t-recent" not in card["detail"]  # 38.1 is below this site's 38.3
+    assert "Observation/t-local" in evidence(card)  # read in Chicago: inside the window
+    assert "Observation/t-recent" not in evidence(card)  # 38.1 is below this site's 38.3
     default = cli_evaluate(request, now, tmp_path, None)["cards"]
     (card,) = [c for c in default if c["source"]["topic"]["code"] == "urgent-sign"]
     assert "Observation/t-recent" in card["detail"]  # the pack's default: 38.0
@@ -216,4 +223,5 @@ async def test_batch_review_gives_the_service_cards_under_the_same_site_config(
     assert served.status_code == 200, served.text
     assert comparable(line["cards"]) == comparable(served.json()["cards"])
     (card,) = [c for c in line["cards"] if c["source"]["topic"]["code"] == "urgent-sign"]
-    assert "Observation/t-local" in card["detail"] and "Observation/t-recent" not in card["detail"]
+    assert "Observation/t-local" in evidence(card)
+    assert "Observation/t-recent" not in evidence(card)  # shown only as the latest reading

@@ -1,0 +1,125 @@
+"""The replace-the-NSAID suggestion is one `update` of the draft, which the CDS Hooks Sandbox
+applies, and which stays valid CDS Hooks 2.0 and valid FHIR R4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cds.cards.actions import replaced_order
+from cds.cards.build import CardContext, build_cards
+from cds.facts.model import Fact
+from cds.findings import Evidence, Finding, Outcome
+from cds.hooks.models import Action, Suggestion
+from cds.pack.load import Pack, load_pack
+
+DRAFT: dict[str, Any] = {
+    "resourceType": "MedicationRequest",
+    "id": "rx1",
+    "status": "draft",
+    "intent": "order",
+    "text": {
+        "status": "generated",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml">ibuprofen</div>',
+    },
+    "contained": [
+        {"resourceType": "Medication", "id": "med", "code": {"text": "Ibuprofen 600 mg tablet"}}
+    ],
+    "medicationReference": {"reference": "#med"},
+    "subject": {"reference": "Patient/p1"},
+    "encounter": {"reference": "Encounter/e1"},
+    "reasonCode": [{"text": "Low back pain"}],
+    "dosageInstruction": [{"text": "600 mg every 6 hours"}],
+    "dispenseRequest": {"quantity": {"value": 30}},
+}
+
+
+@pytest.fixture(scope="module")
+def pack() -> Pack:
+    return load_pack()
+
+
+def _suggestions(pack: Pack, draft: dict[str, Any]) -> list[Suggestion]:
+    rx = Fact(kind="medication", valueset="ibuprofen", rid="MedicationRequest/rx1", display="x")
+    ckd = Fact(kind="condition", valueset="ckd", rid="Condition/ckd", display="CKD")
+    finding = Finding(
+        "caution-kidney-disease",
+        "analgesic-caution",
+        "Kidney disease",
+        ("MED3",),
+        (Evidence.of(rx), Evidence.of(ckd)),
+    )
+    ctx = CardContext(
+        hook="order-select",
+        patient_id="p1",
+        draft_orders={"MedicationRequest/rx1": draft},
+    )
+    (card,) = build_cards(pack, Outcome(True, (finding,)), ctx)
+    return card.suggestions or []
+
+
+def _sandbox_applies(suggestion: Suggestion) -> str | None:
+    """What the CDS Hooks Sandbox's Rx View does with a taken suggestion, transcribed from its
+    medicationState reducer (shared/cds-hooks/sandbox/build/app.bundle.js, line 102): the
+    first action it can handle wins; a delete clears the prescription, a create or update with
+    medicationCodeableConcept.text and coding[0].code becomes the prescribed medicine."""
+    for action in suggestion.actions or []:
+        if action.type in ("create", "update"):
+            concept = (action.resource or {}).get("medicationCodeableConcept")
+            if concept and concept.get("text") and (concept.get("coding") or [{}])[0].get("code"):
+                return f"prescribe {concept['text']}"
+        elif action.type == "delete":
+            return "clear the prescription"
+    return None
+
+
+def test_the_swap_is_one_update_that_the_sandbox_applies(pack: Pack) -> None:
+    (swap,) = [s for s in _suggestions(pack, DRAFT) if "acetaminophen" in s.label]
+    assert [a.type for a in swap.actions or []] == ["update"]
+    assert _sandbox_applies(swap) == "prescribe Acetaminophen"
+
+
+def test_the_update_is_the_same_draft_with_the_medicine_replaced(pack: Pack) -> None:
+    (swap,) = _suggestions(pack, DRAFT)
+    resource = (swap.actions or [])[0].resource or {}
+    assert resource["resourceType"] == "MedicationRequest" and resource["id"] == "rx1"
+    assert resource["status"] == "draft" and resource["intent"] == "order"
+    assert resource["subject"] == DRAFT["subject"] and resource["encounter"] == DRAFT["encounter"]
+    assert resource["reasonCode"] == DRAFT["reasonCode"]
+    coding = resource["medicationCodeableConcept"]["coding"][0]
+    assert (coding["system"], coding["code"]) == (
+        "http://www.nlm.nih.gov/research/umls/rxnorm",
+        "161",
+    )
+    # The old medicine's dose, supply, narrative and contained Medication are gone.
+    for gone in (
+        "medicationReference",
+        "dosageInstruction",
+        "dispenseRequest",
+        "text",
+        "contained",
+    ):
+        assert gone not in resource, gone
+    assert "dose" in (swap.actions or [])[0].description
+
+
+def test_the_update_action_is_valid_cds_hooks() -> None:
+    resource = replaced_order(_pack_swap(), DRAFT)
+    assert resource is not None
+    Action.model_validate({"type": "update", "description": "d", "resource": resource})
+
+
+def _pack_swap() -> Any:
+    topic = load_pack().topics["analgesic-caution"]
+    return next(s for s in topic.suggestions if s.action == "replace-draft-order")
+
+
+def test_an_invalid_draft_gets_no_swap(pack: Pack) -> None:
+    broken = {**DRAFT, "status": 17}
+    assert replaced_order(_pack_swap(), broken) is None
+    assert _suggestions(pack, broken) == []
+
+
+def test_only_a_medication_request_is_replaced() -> None:
+    assert replaced_order(_pack_swap(), {**DRAFT, "resourceType": "ServiceRequest"}) is None
