@@ -1570,6 +1570,34 @@ SCENARIOS: list[Scenario] = [
         drafts=[text_order("img1", "XR LUMBAR SPINE 2-3 VIEWS")],
     ),
     Scenario(
+        "discharge-spo2-preliminary-data-check",
+        DISCHARGE,
+        "Back pain at discharge; a bedside monitor's SpO2 88 % still preliminary (not yet "
+        "validated by a nurse): no emergency card from unverified data, a data-check card "
+        "naming the reading beside the instructions.",
+        ["ER1", "FU1"],
+        conditions=[back_pain()],
+        observations=[
+            _unverified(
+                vital("spo2", "59408-5", 88, "%", "%", "Oxygen saturation by pulse oximetry"),
+                "preliminary",
+            )
+        ],
+    ),
+    Scenario(
+        "xr-select-heart-rate-unreadable-data-check",
+        SELECT,
+        "Back pain 3 days; an X-ray of the lumbar spine being selected; a heart rate recorded "
+        "as 'irregular' (no number): the imaging card, and a data-check card asking for the "
+        "heart rate to be re-measured, never an emergency card.",
+        ["IMG1", "ER5"],
+        conditions=[back_pain()],
+        observations=[
+            observation("hr1", "8867-4", "irregular", "", None, ago(hours=2), display="Heart rate")
+        ],
+        drafts=[text_order("img1", "XR LUMBAR SPINE 2-3 VIEWS")],
+    ),
+    Scenario(
         "text-sob-card",
         PV,
         "Back pain; a text-only problem 'SOB': shortness of breath, emergency (ER1).",

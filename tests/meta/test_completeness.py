@@ -33,8 +33,9 @@ CONTRACT_TOPICS = {
     "analgesic-caution": "warning",
     "sedation-caution": "info",
     "discharge-instructions": "info",
+    "data-check": "warning",
 }
-_DANGER = {"emergency-sign", "urgent-sign"}
+_DANGER = {"emergency-sign", "urgent-sign", "data-check"}
 _ORDERS = _DANGER | {
     "imaging-not-indicated",
     "imaging-supported",

@@ -443,9 +443,9 @@ CONSCIOUSNESS = [
     (
         "gcs-eye-2-not-total",
         lambda p: obs(p, "gcs", 2, code=cc((LOINC, "9267-6", "Glasgow coma score eye opening"))),
-        set(),
+        {E},
         [],
-        "GCS eye-opening sub-score 2 alone (not the total): no total below 15 to read",
+        "GCS eye-opening sub-score 2 alone: eyes open only to pain, so the total is below 15",
     ),
     (
         "gcs-13-preliminary",
