@@ -391,6 +391,12 @@ def patient_instructions(pack: Pack, outcome: Outcome) -> str:
     return "\n\n".join(parts)
 
 
+def _missing_keys(issues: Sequence[DataIssue], keys: Sequence[str]) -> bool:
+    """True when a data issue says one of these prefetch keys was not had in full."""
+    wanted = {f"prefetch.{key}" for key in keys}
+    return any(issue.rid in wanted for issue in issues)
+
+
 def _suggestion(
     spec: SuggestionSpec,
     findings: list[Finding],
@@ -400,6 +406,8 @@ def _suggestion(
     critical: bool,
 ) -> Suggestion | None:
     if spec.unless_rules and outcome.fired(spec.unless_rules):
+        return None
+    if spec.needs_prefetch and _missing_keys(ctx.issues, spec.needs_prefetch):
         return None
     targets = [
         e.rid

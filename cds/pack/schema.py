@@ -159,6 +159,9 @@ class Suggestion(Strict):
     """Only for evidence facts in these value sets (e.g. replace only NSAID orders)."""
     unless_rules: list[str] = []
     """Not offered when any of these rules fired (e.g. no acetaminophen with liver disease)."""
+    needs_prefetch: list[str] = []
+    """Offered only when these prefetch keys were had in full (no data-check item names them):
+    removing an imaging order as "not indicated" needs the conditions that would support it."""
     replacement_text: str | None = None
     """The replacement in words (the CodeableConcept's text)."""
     replacement_display: str | None = None

@@ -278,3 +278,36 @@ def test_a_bare_score_is_kept_apart_from_its_age(pack: Pack) -> None:
     gcs = _finding("er-gcs-low", "emergency-sign", "GCS below 15", _evidence("12", 1))
     text = summary(pack, pack.topics["emergency-sign"], [gcs], _ctx())
     assert text == "Emergency sign: Low GCS 12, 1 h ago: assess now"
+
+
+def _imaging_not_indicated(pack: Pack, issues: list[DataIssue]) -> list[str]:
+    """The suggestion labels of the not-indicated card for a draft MRI, given these issues."""
+    order = Evidence(
+        rid="ServiceRequest/img1",
+        display="MRI lumbar spine",
+        valuesets=("imaging_lumbar_mri",),
+        time="2026-11-26T16:00:00Z",
+    )
+    finding = Finding(
+        "imaging-not-indicated", "imaging-not-indicated", "no criterion", ("IMG1",), (order,)
+    )
+    ctx = _ctx(
+        hook="order-select",
+        draft_orders={"ServiceRequest/img1": {"resourceType": "ServiceRequest", "id": "img1"}},
+        issues=issues,
+    )
+    cards = build_cards(pack, Outcome(True, (finding,)), ctx)
+    card = next(
+        c for c in cards if c.source.topic and c.source.topic.code == "imaging-not-indicated"
+    )
+    return [s.label for s in card.suggestions or []]
+
+
+def test_removing_an_imaging_order_needs_the_whole_problem_list(pack: Pack) -> None:
+    """'Not indicated' is only as good as the conditions read: with the problem list not had
+    in full, the card still speaks but does not offer to delete the order."""
+    assert _imaging_not_indicated(pack, []) == ["Remove the lumbar imaging order"]
+    missing = DataIssue(rid="prefetch.conditions", message="only the first 20 of 57 entries")
+    assert _imaging_not_indicated(pack, [missing]) == []
+    other = DataIssue(rid="prefetch.observations", message="could not be fetched")
+    assert _imaging_not_indicated(pack, [other]) == ["Remove the lumbar imaging order"]
