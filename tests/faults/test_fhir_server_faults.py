@@ -182,4 +182,4 @@ async def test_a_failing_second_page_keeps_page_one(
     assert set(notes) == expected
     assert all(n["partial"] and "HTTP 500" in n["reason"] for n in notes.values())
     details = "\n".join(c["detail"] for c in body["cards"])
-    assert "prefetch.observations" in details
+    assert "- observations: only the first" in details, details  # the data-check card names the key

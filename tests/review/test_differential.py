@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from cds.evaluate import evaluate_file
+from cds.hooks.prefetch import prefetch_keys
 from tests.review.helpers import SAMPLE, read_ndjson, review, without_uuids
 
 DATED = {
@@ -100,8 +101,12 @@ def hand_request(
         "hookInstance": "d1",
         "context": context,
         # Under a key the services declare (an undeclared one is ignored, as by the service);
-        # the spine reads every resource of a key whatever its type.
-        "prefetch": {"conditions": everything},
+        # the spine reads every resource of a key whatever its type. The other declared keys
+        # are answered "no data" (null): an absent key would be a data-check item.
+        "prefetch": {
+            **{key.key: None for key in prefetch_keys(line["hook"])},
+            "conditions": everything,
+        },
     }
 
 
