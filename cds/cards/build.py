@@ -133,6 +133,8 @@ def _detail(
     pack: Pack, topic: Topic, findings: list[Finding], outcome: Outcome, ctx: CardContext
 ) -> str:
     lines = [topic.detail_intro.strip(), ""]
+    if topic.incomplete_note and _missing_keys(ctx.issues, topic.needs_prefetch):
+        lines += [f"**{topic.incomplete_note.strip()}**", ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
         for e in finding.evidence:
@@ -189,9 +191,8 @@ def data_check_detail(
             continue
         text, recheck = _issue_text(topic, issue, ctx)
         lines.append(f"- {text}")
-        if recheck:
+        if recheck:  # the general re-check is about readings: not said for other items
             lines.append(f"  - re-check: {recheck}")
-        general = general or not recheck
     if general and topic.recheck_text:
         lines += ["", f"Re-check: {topic.recheck_text.strip()}"]
     lines += ["", _source_line(pack, findings)]

@@ -190,6 +190,10 @@ class Topic(Strict):
     selection_behavior: Literal["at-most-one", "any"] = "any"
     patient_instructions: bool = False
     """The card's detail carries the personalised patient instructions."""
+    needs_prefetch: list[str] = []
+    """Prefetch keys this topic's verdict rests on; when one was not had in full, the detail
+    says so (``incomplete_note``) before the findings."""
+    incomplete_note: str | None = None
     recheck_text: str | None = None
     """data-check: what to re-check for an item that says nothing more specific."""
     unavailable_text: str | None = None

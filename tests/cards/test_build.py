@@ -183,7 +183,8 @@ def test_only_data_issues_in_scope_give_one_data_check_card(pack: Pack) -> None:
     assert "Observation/x: belongs to Patient/other; not used" in detail
     assert "re-check: Fix its date" in detail
     assert detail.count("re-check:") == 2  # the key's and Observation/y's own
-    assert detail.count("Re-check: ") == 1  # the pack's general re-check, once, for the rest
+    # the pack's general re-check is about readings (units, validation): not for these items
+    assert detail.count("Re-check: ") == 0
 
 
 def test_out_of_scope_gives_no_card_even_with_data_issues(pack: Pack) -> None:
@@ -311,3 +312,22 @@ def test_removing_an_imaging_order_needs_the_whole_problem_list(pack: Pack) -> N
     assert _imaging_not_indicated(pack, [missing]) == []
     other = DataIssue(rid="prefetch.observations", message="could not be fetched")
     assert _imaging_not_indicated(pack, [other]) == ["Remove the lumbar imaging order"]
+
+
+def test_not_indicated_says_when_the_problem_list_was_not_had(pack: Pack) -> None:
+    """Without the whole problem list the card cannot claim no criterion is in the record."""
+    order = Evidence(
+        rid="ServiceRequest/img1", display="MRI lumbar spine", valuesets=("imaging_lumbar_mri",)
+    )
+    finding = Finding(
+        "imaging-not-indicated", "imaging-not-indicated", "no criterion", ("IMG1",), (order,)
+    )
+
+    def detail(issues: list[DataIssue]) -> str:
+        cards = build_cards(pack, Outcome(True, (finding,)), _ctx(hook="order-sign", issues=issues))
+        topic = "imaging-not-indicated"
+        return next(c.detail for c in cards if c.source.topic and c.source.topic.code == topic)
+
+    assert "not received in full" not in detail([])
+    missing = DataIssue(rid="prefetch.conditions", message="not sent")
+    assert "not received in full" in detail([missing])
