@@ -258,6 +258,8 @@ def _headline(
     label = (rule.summary_label if rule else None) or first.label
     parts = [label]
     shown = _headline_evidence(first)
+    if shown is not None and rule is not None and rule.summary_names_record:
+        parts = [f"{label}: {shown.display}"]  # "Unreadable vital sign: Heart rate"
     if shown is not None:
         if shown.value:
             parts.append(value_text(shown.value) or shown.value)

@@ -127,6 +127,9 @@ class Rule(Strict):
     """A short phrase naming the finding, shown in the card detail."""
     summary_label: Annotated[str, Field(max_length=60)] | None = None
     """A shorter name for the card summary ("SpO2"); the label when absent."""
+    summary_names_record: bool = False
+    """The summary adds the record's own name after the short label, for a rule that covers
+    several kinds of reading ("Unreadable vital sign: Heart rate")."""
     covers: list[str] = Field(min_length=1)
     hooks: list[Hook] | None = None
     when: list[PatternRef] = Field(min_length=1)
