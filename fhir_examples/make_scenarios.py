@@ -1653,6 +1653,88 @@ SCENARIOS: list[Scenario] = [
         ["URG6"],
         conditions=[back_pain(), sym("dys", None, "Burning urination")],
     ),
+    Scenario(
+        "mri-reason-ro-cauda-equina",
+        SIGN,
+        "Back pain; lumbar MRI being signed with the reason 'r/o cauda equina': what the order "
+        "is for supports the imaging (no 'not indicated', no offer to delete it); the suspicion "
+        "is no sign of the patient's (no emergency or urgent card).",
+        ["IMG1"],
+        conditions=[back_pain()],
+        drafts=[imaging("mri1", MR_LUMBAR, reason={"text": "r/o cauda equina"})],
+    ),
+    Scenario(
+        "mri-reason-concern-epidural-abscess",
+        SELECT,
+        "Back pain; lumbar MRI selected for 'concern for spinal epidural abscess': imaging "
+        "supported by the order's reason, no fever or emergency card from the suspicion.",
+        ["IMG1"],
+        conditions=[back_pain()],
+        drafts=[imaging("mri1", MR_LUMBAR, reason={"text": "concern for spinal epidural abscess"})],
+    ),
+    Scenario(
+        "ibuprofen-with-percocet-draft-no-swap",
+        SIGN,
+        "Back pain; ibuprofen and Percocet 5/325 signed together: the Percocet already holds "
+        "acetaminophen, so a caution says so and the NSAID is not offered a swap to "
+        "acetaminophen (it would double it).",
+        ["MED2", "MED5"],
+        conditions=[back_pain()],
+        drafts=[
+            med_request("rx1", "5640", "draft", display="Ibuprofen"),
+            med_request("perc", "Percocet 5/325 1 tab q6h prn", "draft"),
+        ],
+    ),
+    Scenario(
+        "chief-complaint-syncope-observation-card",
+        PV,
+        "Back pain; the chief complaint is recorded as an Observation (LOINC 8661-1) whose "
+        "value is Syncope (SNOMED 271594007): fainting, an emergency (ER4).",
+        ["ER4"],
+        conditions=[back_pain()],
+        observations=[
+            coded_value(
+                "cc",
+                "8661-1",
+                "Chief complaint",
+                _concept("271594007", SNOMED, "Syncope", None),
+            )
+        ],
+    ),
+    Scenario(
+        "hr-amended-then-entered-in-error-none",
+        PV,
+        "Back pain; heart rate 150 recorded, then the same Observation (version 2) marked "
+        "entered-in-error: the reading is withdrawn, no card of any kind.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[
+            heart_rate("hr1", 150) | {"meta": {"versionId": "1"}},
+            heart_rate("hr1", 150, status="entered-in-error") | {"meta": {"versionId": "2"}},
+        ],
+    ),
+    Scenario(
+        "hr-150-corrected-to-82-card",
+        PV,
+        "Back pain; heart rate 150 (version 1) corrected to 82 (version 2) in the same "
+        "Observation: any copy crossing the threshold is still a sign (contract), and its "
+        "evidence says the newer copy reads 82.",
+        ["ER5"],
+        conditions=[back_pain()],
+        observations=[
+            heart_rate("hr1", 150) | {"meta": {"versionId": "1"}},
+            heart_rate("hr1", 82, status="corrected") | {"meta": {"versionId": "2"}},
+        ],
+    ),
+    Scenario(
+        "spo2-fraction-display-card",
+        PV,
+        "Back pain; SpO2 sent as the fraction 0.89 (unit '1'): read as 89 %, an emergency, and "
+        "shown as '89 % (sent as 0.89)'.",
+        ["ER1"],
+        conditions=[back_pain()],
+        observations=[observation("spo2", "59408-5", 0.89, "1", "1", ago(hours=1), display="SpO2")],
+    ),
 ]
 
 

@@ -64,6 +64,33 @@ without a unit (``valueInteger``, a bare Quantity) is read in it. Not temperatur
 or Fahrenheit?) nor lab results (HbA1c in % or mmol/mol?)."""
 FRACTION_PERCENT = frozenset({"oxygen_saturation_obs"})
 """Percent value sets that devices also send as a fraction (0.97 with unit "1" or none)."""
+ORDER_REASON_RED_FLAG = "order_reason_red_flag"
+"""The value set of a draft order's reason that names a red flag, affirmed or suspected
+("r/o cauda equina", "concern for spinal epidural abscess"): what the order is FOR. It
+supports the imaging, and is never a sign of the patient's (no emergency or urgent card)."""
+ORDER_REASON_SETS = frozenset(
+    {
+        "cauda_equina_syndrome",
+        "saddle_anesthesia",
+        "urinary_retention",
+        "urinary_incontinence",
+        "fecal_incontinence",
+        "leg_weakness",
+        "imaging_red_flags_history",
+        "malignancy",
+        "immunosuppression",
+        "iv_drug_use",
+        "osteoporosis",
+        "fever_condition",
+        "back_injury_not_strain",
+        "trauma_fall",
+        "trauma_motor_vehicle",
+        "external_cause_injury",
+    }
+)
+"""Red-flag value sets (cauda equina, neurological deficit, infection, fracture or trauma,
+cancer, immunosuppression) a draft order's reason is read against for
+``ORDER_REASON_RED_FLAG``."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +122,11 @@ class Extraction:
     validated: set[str] = field(default_factory=set)
     """``Observation/id`` of copies sent more than once of which one is verified: their
     preliminary copies are superseded, not data to re-check."""
+    newest: dict[str, Resource] = field(default_factory=dict)
+    """``Type/id`` → its newest copy (meta.versionId when every copy has a number, else
+    meta.lastUpdated), for ids sent more than once whose newest copy is known."""
+    retracted: set[str] = field(default_factory=set)
+    """``Type/id`` whose newest copy is entered-in-error or refuted: every copy is dropped."""
 
 
 def extract_facts(
@@ -131,6 +163,8 @@ def extract_facts(
             and f"Observation/{r.get('id')}" in out.copies
             and _status_text(r.get("status")) in OBSERVATION_COUNTED
         }
+        out.newest = _newest_copies(recorded, out.copies)
+        out.retracted = {key for key, r in out.newest.items() if _withdrawn(r)}
     for res in recorded:
         _extract_one(res, ctx, out, lookup, draft=False)
     for res in drafts:
@@ -277,17 +311,20 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
     return NO_TIME
 
 
-def _in_future(timing: Timing, rid: str, out: Extraction) -> bool:
-    """True (with a data issue) when a record is dated more than the tolerance after the
-    evaluation time: a wrong clock or zone, not a sign."""
+def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what: str) -> bool:
+    """True (with a data issue naming the record: what, value, time) when a record is dated
+    more than the tolerance after the evaluation time: a wrong clock or zone, not a sign."""
     when, _, _, _, ahead = timing
     if ahead <= FUTURE_TOLERANCE_H:
         return False
+    read = read_time(when, ctx.tz)
+    shown = when if read is None else read.at.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M %Z")
+    hours = f"{ahead:.0f}" if ahead >= 10 else f"{ahead:.1f}".removesuffix(".0")
     out.issues.append(
         DataIssue(
             rid=rid,
             message=(
-                f"dated {ahead:g} h after the evaluation time ({when}); "
+                f"{what} dated {shown}, {hours} h after the evaluation time; "
                 "check the device clock or time zone"
             ),
             recheck="the device clock or the time zone of the source system",
@@ -302,33 +339,121 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
         matched, _ = read_concept(res.get("code"), ctx.index)
         out.refuted.update(matched)
         return
+    rid = _rid(res)
+    if out.retracted and rid in out.retracted:
+        return  # its newest copy withdrew it (entered in error, refuted)
     clinical = _status_code(res.get("clinicalStatus"))
     if clinical is not None and clinical not in CONDITION_ACTIVE:
         return
     timing = _timing(res, ctx, "onsetDateTime", "onsetPeriod", "recordedDate")
-    rid = _rid(res)
-    if _in_future(timing, rid, out):
+    if _in_future(timing, rid, out, ctx, _words(res.get("code"))):
         return
     when, age, known, note, _ = timing
-    note = _copy_note(res, rid, out, note)
+    note = _copy_note(res, rid, out, note, ctx)
     _concept_facts(res.get("code"), "condition", rid, ctx, out, when, age, known, note)
 
 
-def _copy_note(res: Resource, rid: str, out: Extraction, note: str | None) -> str | None:
-    """Name the copy a fact came from when its resource id was sent more than once."""
+def _copy_note(
+    res: Resource, rid: str, out: Extraction, note: str | None, ctx: FactContext
+) -> str | None:
+    """Name the copy a fact came from when its resource id was sent more than once, and what
+    the newer copy says when it says something else."""
     n = out.copies.get(rid)
     if n is None:
         return note
-    meta = res.get("meta")
-    updated = meta.get("lastUpdated") if isinstance(meta, Mapping) else None
     status = res.get("status")
     if not isinstance(status, str):
         status = _status_code(res.get("clinicalStatus")) or "not given"
+    updated = _meta(res, "lastUpdated")
     copy = (
         f"one of {n} copies of {rid}: status {status}, "
         f"last updated {updated if isinstance(updated, str) else 'not given'}"
     )
+    newest = out.newest.get(rid)
+    if newest is not None and newest is not res:
+        says, now_says = _says(res), _says(newest)
+        if now_says and now_says != says:
+            status = _status_text(newest.get("status")) or (
+                _status_code(newest.get("clinicalStatus")) or "status not given"
+            )
+            when = _updated_text(newest, ctx)
+            copy += f"; a newer copy ({status}{', ' + when if when else ''}) reads {now_says}"
     return f"{note}; {copy}" if note else copy
+
+
+def _updated_text(res: Resource, ctx: FactContext) -> str | None:
+    """A record's meta.lastUpdated for display, in the site's zone when it can be read."""
+    meta = res.get("meta")
+    raw = meta.get("lastUpdated") if isinstance(meta, Mapping) else None
+    if not isinstance(raw, str):
+        return None
+    read = read_time(raw, ctx.tz)
+    return raw if read is None else read.at.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _says(res: Resource) -> str:
+    """What a record says, in a few words, to compare copies of it."""
+    if res.get("resourceType") == "Condition":
+        clinical = _status_code(res.get("clinicalStatus")) or "status not given"
+        return f"{_words(res.get('code'))} ({clinical})"
+    parts = [res, *(c for c in _items(res.get("component")) if isinstance(c, dict))]
+    said = [v for v in (_value_text(p) for p in parts) if v]
+    return "; ".join(said)
+
+
+def _value_text(part: Mapping[str, Any]) -> str:
+    """An Observation's (or component's) value as recorded, in words."""
+    qty = part.get("valueQuantity")
+    if isinstance(qty, Mapping):
+        unit = qty.get("unit") or qty.get("code") or ""
+        return f"{qty.get('comparator') or ''}{qty.get('value')} {unit}".strip()
+    if isinstance(part.get("valueCodeableConcept"), dict):
+        return _words(part.get("valueCodeableConcept"))
+    for key in ("valueString", "valueInteger", "valueBoolean"):
+        if key in part:
+            return str(part.get(key))
+    return ""
+
+
+def _newest_copies(recorded: list[Resource], copies: Mapping[str, int]) -> dict[str, Resource]:
+    """The newest copy of each id sent more than once: by meta.versionId when every copy has a
+    whole number, else by meta.lastUpdated when every copy has a readable one. Left out when
+    neither orders the copies (or two tie): then no copy is newer than another."""
+    groups: dict[str, list[Resource]] = {}
+    for r in recorded:
+        key = _rid(r)
+        if key in copies:
+            groups.setdefault(key, []).append(r)
+    newest: dict[str, Resource] = {}
+    for key, group in groups.items():
+        order: list[int] | None = None
+        versions = [_meta(r, "versionId") for r in group]
+        if all(isinstance(v, str) and v.strip().isdigit() for v in versions):
+            order = [int(str(v)) for v in versions]
+        else:
+            stamps = [read_time(_meta(r, "lastUpdated"), UTC) for r in group]
+            if all(t is not None for t in stamps):
+                order = [t.epoch_us for t in stamps if t is not None]
+        if order is None:
+            continue
+        best = max(order)
+        if order.count(best) == 1:
+            newest[key] = group[order.index(best)]
+    return newest
+
+
+def _meta(res: Resource, key: str) -> object:
+    meta = res.get("meta")
+    return meta.get(key) if isinstance(meta, Mapping) else None
+
+
+def _withdrawn(res: Resource) -> bool:
+    """Is this (newest) copy entered-in-error or refuted? Then the record was withdrawn."""
+    if res.get("resourceType") == "Observation":
+        return _status_text(res.get("status")) == "entered-in-error"
+    if res.get("resourceType") == "Condition":
+        return _status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED
+    return False
 
 
 def _concept_facts(
@@ -367,6 +492,8 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     rate or temperature as a component rather than as an Observation of its own): one fact
     per reading. A coded value (an ACVPU level of 'Voice') also makes a fact of the value
     sets the value belongs to."""
+    if out.retracted and _rid(res) in out.retracted:
+        return  # its newest copy is entered-in-error: every copy of it is withdrawn
     status = res.get("status")
     status = status.strip().lower() if isinstance(status, str) else ""
     if status in OBSERVATION_COUNTED:
@@ -400,11 +527,11 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
             rid = _rid(res)
-            if timing[4] and _in_future(timing, rid, out):
+            if timing[4] and _in_future(timing, rid, out, ctx, _future_what(res, display)):
                 return
         when, age, known, note, _ = timing
         if out.copies:
-            note = _copy_note(res, rid, out, note)
+            note = _copy_note(res, rid, out, note, ctx)
         if n == 0 and components and not _has_value(part):
             container = {vs for vs, _ in matched}
             start = len(out.facts)
@@ -451,6 +578,23 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     by_text=by_text,
                 )
             )
+            if ctx.canonical_units.get(vs) is None:
+                # a symptom or diagnosis as an answer (chief complaint: Syncope): a condition
+                # too, so the symptom rules (which read conditions) see it
+                out.facts.append(
+                    Fact(
+                        kind="condition",
+                        valueset=vs,
+                        rid=rid,
+                        display=f"{display}: {value_words}",
+                        time=when,
+                        age_h=age,
+                        time_known=known,
+                        note=note,
+                        verified=verified,
+                        by_text=by_text,
+                    )
+                )
     if container:  # the heading's "no value" goes when a component gave a reading of its kind
         given = {f.valueset for f in out.facts[start:] if f.understood}
         out.facts[start:] = [
@@ -464,6 +608,12 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 and f.source_value is None
             )
         ]
+
+
+def _future_what(res: Resource, display: str) -> str:
+    """What a future-dated Observation says: its name and value as recorded."""
+    value = _value_text(res)
+    return f"{display} {value}" if value else display
 
 
 def _has_value(part: Resource) -> bool:
@@ -550,8 +700,10 @@ def _quantity(
     try:
         number = units.parse_decimal(raw_value)
         found: str | None
+        shown = source  # what the evidence shows: the reading as it was read
         if vs in FRACTION_PERCENT and units.is_ratio_unit(unit, code) and 0 <= number <= 1:
             number, found = number * 100, canonical  # SpO2 0.97 ("1", "{ratio}") is 97 %
+            shown = f"{units.to_number(number):g} {canonical} (sent as {raw_value})"
         else:
             found = units.canonical_unit(unit, code)
         if found is None and canonical == "{score}":  # scores (GCS) are unitless: often no unit
@@ -560,6 +712,8 @@ def _quantity(
             if vs not in IMPLIED_UNIT:
                 return None, None, source, f"value {source} has no unit"
             found = canonical  # a heart rate of 150 is 150 /min, whatever else it lacks
+            if not unit and not code:
+                shown = f"{raw_value} {canonical}"
         converted = units.convert(number, found, canonical)
         odd = units.implausible(vs, converted, canonical)
         if odd is not None:
@@ -567,7 +721,7 @@ def _quantity(
         value = units.to_number(converted)
     except UnitError as exc:
         return None, None, source, f"value {source} could not be read: {exc.message}"
-    return value, canonical, f"{comparator}{source}" if comparator else source, None
+    return value, canonical, f"{comparator}{shown}" if comparator else shown, None
 
 
 def _str(v: object) -> str | None:
@@ -644,10 +798,36 @@ def _service_request(
 def _reasons(
     res: Resource, ctx: FactContext, out: Extraction, refs: Mapping[str, Resource]
 ) -> None:
-    """A draft order's reasons count as diagnoses (the contract's scope)."""
+    """A draft order's reasons count as diagnoses (the contract's scope). A reason naming a
+    red flag, affirmed or only suspected ("r/o cauda equina"), also says what the order is
+    for: an ``order_reason_red_flag`` fact, which supports imaging and raises no sign."""
+    rid = _rid(res)
     for concept in _items(res.get("reasonCode")):
-        _concept_facts(concept, "condition", _rid(res), ctx, out, None, 0.0, False, None)
+        _concept_facts(concept, "condition", rid, ctx, out, None, 0.0, False, None)
+        codings, text = _codings(concept)
+        _order_reason(ctx.index.match_suspected(codings, text), _words(concept), rid, out)
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, NO_TIME)
+    for ref in _items(res.get("reasonReference")):
+        display = ref.get("display") if isinstance(ref, Mapping) else None
+        if isinstance(display, str) and display.strip():
+            _order_reason(ctx.index.match_suspected([], display), display, rid, out)
+
+
+def _order_reason(matched: set[str], words: str, rid: str, out: Extraction) -> None:
+    if matched & ORDER_REASON_SETS:
+        out.facts.append(
+            Fact(
+                kind="condition",
+                valueset=ORDER_REASON_RED_FLAG,
+                rid=rid,
+                display=f"order reason: {words}",
+                time=None,
+                age_h=0.0,
+                time_known=False,
+                draft=True,
+                note="what the order is for (named or suspected), not a sign found",
+            )
+        )
 
 
 def _referenced_displays(

@@ -84,6 +84,24 @@ class ValueSetIndex:
         """
         return dict(self._remembered(codings, text))
 
+    def match_suspected(self, codings: Iterable[Coding], text: str = "") -> set[str]:
+        """Every value set a coding belongs to, or that the words affirm OR name as uncertain
+        ("r/o cauda equina", "concern for epidural abscess", "? fracture"). For what a draft
+        order is FOR: the suspicion supports the test, but is no sign of the patient's."""
+        found = set(self._remembered(codings, text))
+        words = [text] if text else []
+        words += [c.display for c in codings if c.display]
+        if self.any_text is None or not any(self.any_text.search(w) for w in words):
+            return found
+        for pattern, vs_id in self.text:
+            if vs_id not in found and any(
+                assertion(w, m.start(), m.end()) in ("affirmed", "uncertain")
+                for w in words
+                for m in pattern.finditer(w)
+            ):
+                found.add(vs_id)
+        return found
+
     def _remembered(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
         """The memo's own answer: callers copy it."""
         key = (tuple(codings), text)

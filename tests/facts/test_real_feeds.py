@@ -198,7 +198,8 @@ def test_value_integer_is_read() -> None:
     del_q = obs(value=None)
     del_q["valueInteger"] = 150
     (hr,) = vs(facts(del_q), "heart_rate_obs")
-    assert (hr.value, hr.understood, hr.source_value) == (150.0, True, "150")
+    # shown with the unit it was read in (a heart rate has one)
+    assert (hr.value, hr.understood, hr.source_value) == (150.0, True, "150 /min")
 
 
 @pytest.mark.parametrize(
@@ -443,8 +444,12 @@ def test_a_coded_value_in_a_value_set_makes_an_observation_fact() -> None:
         "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R55"}],
         "text": "Fainted at home",
     }
-    (f,) = vs(facts(res), "syncope_loc")
+    found = vs(facts(res), "syncope_loc")
+    (f,) = [f for f in found if f.kind == "observation"]
     assert (f.kind, f.by_text, f.source_value) == ("observation", False, "Fainted at home")
+    # and a condition of it, which the symptom rules read (time: the effective time)
+    (c,) = [f for f in found if f.kind == "condition"]
+    assert (c.by_text, c.time, c.display) == (False, f.time, f.display)
 
 
 def test_the_observation_code_still_makes_its_fact() -> None:
