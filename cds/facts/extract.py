@@ -820,7 +820,7 @@ def _order_reason(matched: set[str], words: str, rid: str, out: Extraction) -> N
                 kind="condition",
                 valueset=ORDER_REASON_RED_FLAG,
                 rid=rid,
-                display=f"order reason: {words}",
+                display=words,
                 time=None,
                 age_h=0.0,
                 time_known=False,
