@@ -17,7 +17,7 @@ from cds.cards.build import CardContext, build_cards
 from cds.engine.durable import Engine, get_engine
 from cds.errors import InputError
 from cds.facts.extract import FactContext, extract_facts
-from cds.facts.gather import bundle_resources, patient_record
+from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
 from cds.findings import Outcome, build_findings
 from cds.hooks.models import (
@@ -131,7 +131,8 @@ class Evaluator:
         record = patient_record(
             patient_id, [*((f"prefetch.{k}", v) for k, v in prefetch.items()), *extra]
         )
-        drafts = self._drafts(request, hook)
+        orders = self._drafts(request, hook, patient_id)
+        drafts = orders.resources
         extraction = extract_facts(
             record.resources,
             drafts,
@@ -147,17 +148,22 @@ class Evaluator:
             patient_id=patient_id,
             encounter_id=_str(request.context.get("encounterId")),
             draft_orders=_draft_orders(drafts),
-            issues=[*record.issues, *extraction.issues],
+            issues=[*record.issues, *orders.issues, *extraction.issues],
             tz=self.timezone,
             now=now,
         )
         return outcome, ctx
 
     @staticmethod
-    def _drafts(request: HookRequest, hook: Hook) -> list[Mapping[str, Any]]:
+    def _drafts(request: HookRequest, hook: Hook, patient_id: str) -> Record:
+        """The draft orders of an order hook, read as leniently as prefetch and through the
+        same gathering: an entry that is not a resource, or an order naming another patient,
+        is left out and said (a data-check item), never a 400 that hides the other cards."""
         if hook not in ORDER_HOOKS:
-            return []
-        return bundle_resources(request.context.get("draftOrders"), "context.draftOrders")
+            return Record()
+        return patient_record(
+            patient_id, [("context.draftOrders", request.context.get("draftOrders"))]
+        )
 
 
 def prefetch_issues(keys: Sequence[PrefetchKey], resolution: Resolution) -> list[DataIssue]:

@@ -14,6 +14,7 @@ from cds.cards.actions import build_action_resource, replaced_order
 from cds.facts.model import DataIssue
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
+from cds.hooks.prefetch import consequence
 from cds.pack.load import Pack
 from cds.pack.schema import Hook, Topic
 from cds.pack.schema import Suggestion as SuggestionSpec
@@ -212,7 +213,9 @@ def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, 
     """(what the item is, its own re-check or None) in the pack's words."""
     key = _prefetch_key(issue)
     if key is not None and topic.unavailable_text:
-        text = topic.unavailable_text.format(key=key, reason=issue.message)
+        text = topic.unavailable_text.format(
+            key=key, reason=issue.message, consequence=consequence(key)
+        )
         own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
         return text, issue.recheck or own
     return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,9 +11,13 @@ import orjson
 
 from cds.errors import InputError
 from cds.facts.model import DataIssue
+from cds.hooks.prefetch import declared
 
+log = logging.getLogger(__name__)
 Resource = Mapping[str, Any]
 PATIENT_LINKS = ("subject", "patient", "beneficiary")
+#: Where the Patient resource itself comes (the `patient` prefetch key, sent or fetched).
+PATIENT_KEYS = ("prefetch.patient", "fetched.patient")
 
 
 @dataclass
@@ -30,10 +35,23 @@ def bundle_resources(
 
     ``entry`` sent as one object instead of a list is read as a list of one. An entry that is
     not a resource is reported in ``issues`` when a list is given (one bad entry must not hide
-    the danger signs in the others), else it is an InputError.
+    the danger signs in the others), else it is an InputError. With ``issues``, a bare JSON
+    array of resources (or of entries) is read as a Bundle's entries, and its shape said.
     """
     if bundle is None:
         return []
+    if isinstance(bundle, list) and issues is not None:
+        issues.append(
+            DataIssue(
+                rid=f"{where}.entry",
+                message=(
+                    f"{_key_name(where)} was sent as a bare list of resources, not a FHIR Bundle;"
+                    " its resources were read"
+                ),
+                recheck="ask the EHR team to send this prefetch key as a FHIR Bundle",
+            )
+        )
+        bundle = {"resourceType": "Bundle", "entry": [_as_entry(item) for item in bundle]}
     if not isinstance(bundle, Mapping) or not isinstance(bundle.get("resourceType"), str):
         raise InputError(f"{where} is not a FHIR resource (no resourceType)")
     if bundle["resourceType"] != "Bundle":
@@ -62,6 +80,18 @@ def bundle_resources(
     return out
 
 
+def _as_entry(item: object) -> object:
+    """An item of a bare list as a Bundle entry: a resource is wrapped, an entry kept."""
+    if isinstance(item, Mapping) and "resourceType" in item:
+        return {"resource": item}
+    return item
+
+
+def _key_name(where: str) -> str:
+    """``prefetch.observations`` → ``observations``; ``context.draftOrders`` → ``draftOrders``."""
+    return where.split(".", 1)[-1]
+
+
 def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Record:
     """Gather resources from several sources, keeping only this patient's.
 
@@ -69,9 +99,13 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
     the same type and id (a copy sent by two prefetch keys, or a preliminary and a final
     version of one Observation) are both kept unless their JSON is identical; the JSON is
     only compared when ids collide. A resource that names another patient is left out with an
-    issue: counting another patient's fever for this one would be worse than missing it.
+    issue: counting another patient's fever for this one would be worse than missing it. The
+    issue names the source, never the other patient (nor the resource: its id is theirs), and
+    a WARNING log says how many, by source. The `patient` key must hold this very Patient: a
+    resource of another type there is used as any other of this patient's, and said.
     """
     record, own = Record(), f"Patient/{patient_id}"
+    others: dict[str, int] = {}  # source -> resources of another patient left out
     seen: dict[tuple[str, str], Resource] = {}  # the first copy of each (type, id)
     more: dict[tuple[str, str], list[Resource]] = {}  # the other copies, if any
     images: dict[int, bytes] = {}  # id(resource) -> its sorted JSON, computed on collision
@@ -88,7 +122,10 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
         return got
 
     for where, payload in sources:
-        for res in bundle_resources(payload, where, record.issues):
+        resources = bundle_resources(payload, where, record.issues)
+        if where in PATIENT_KEYS:
+            _check_patient_key(resources, where, patient_id, record.issues)
+        for res in resources:
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
                 continue
@@ -103,17 +140,56 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
                     if any(c is res or image(c) == image(res) for c in copies):
                         continue  # truly the same reading, sent twice
                     copies.append(res)
-            other = _other_patient(res, rtype, patient_id, own)
-            if other:
-                record.issues.append(
-                    DataIssue(
-                        rid=f"{rtype}/{res.get('id', '?')}",
-                        message=f"belongs to {other}, not Patient/{patient_id}; not used",
-                    )
-                )
+            if _other_patient(res, rtype, patient_id, own):
+                others[where] = others.get(where, 0) + 1
                 continue
             record.resources.append(res)
+    for where, count in others.items():
+        name = _key_name(where)
+        place = f"prefetch key {name}" if where.startswith(("prefetch.", "fetched.")) else where
+        log.warning("resources of another patient in %s (%d)", place, count)
+        if where not in PATIENT_KEYS:  # that key's own item says it
+            record.issues.append(
+                DataIssue(
+                    rid=f"{where}.entry",
+                    message=_others_text(name, count),
+                    recheck="make sure the chart open is this patient's, and report the mix-up",
+                )
+            )
     return record
+
+
+def _others_text(key: str, count: int) -> str:
+    if count == 1:
+        return f"a record of another patient was in {key} and was not used"
+    return f"{count} records of another patient were in {key} and were not used"
+
+
+def _check_patient_key(
+    resources: list[Resource], where: str, patient_id: str, issues: list[DataIssue]
+) -> None:
+    """Say when the `patient` key holds no Patient resource of this patient: the patient's own
+    demographics were then not received (the pack's wording adds what that leaves unchecked)."""
+    patients = [r for r in resources if r["resourceType"] == "Patient"]
+    if any(r.get("id") in (None, "", patient_id) for r in patients):
+        return
+    kinds = sorted({str(r["resourceType"]) for r in resources} - {"Patient", "OperationOutcome"})
+    if patients:
+        message = "it held the record of another patient, which was not used"
+    elif kinds:
+        message = (
+            f"it held a {', '.join(kinds)}, not a Patient resource (read as this patient's record)"
+        )
+    else:
+        return
+    spec = declared("patient")
+    issues.append(
+        DataIssue(
+            rid=where.replace("fetched.", "prefetch."),
+            message=message,
+            recheck=spec.recheck if spec is not None else None,
+        )
+    )
 
 
 def _other_patient(res: Resource, rtype: str, patient_id: str, own: str) -> str | None:

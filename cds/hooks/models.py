@@ -209,20 +209,23 @@ def _check_bundle(value: dict[str, Any]) -> dict[str, Any]:
     if value.get("resourceType") != "Bundle":
         raise ValueError("must be a FHIR Bundle (resourceType 'Bundle')")
     entries = value.get("entry", [])
-    if not isinstance(entries, list):
+    if not isinstance(entries, list | dict):
         raise ValueError("entry must be an array")
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise ValueError(f"entry[{index}] must be an object")
-        if "resource" in entry:
-            _resource(entry["resource"], f"entry[{index}].resource")
+    # An entry sent as one object, or one that is not a resource, is read as prefetch is: the
+    # evaluation reads the rest and says what it could not use (cds.facts.gather).
     return value
 
 
 def _bundle_references(bundle: dict[str, Any]) -> set[str]:
     """Return `Type/id` for every resource with an id in `bundle`."""
-    resources = (entry.get("resource", {}) for entry in bundle.get("entry", []))
-    return {f"{r['resourceType']}/{r['id']}" for r in resources if "id" in r}
+    entries = bundle.get("entry") or []
+    entries = [entries] if isinstance(entries, dict) else entries
+    resources = (e.get("resource") for e in entries if isinstance(e, dict))
+    return {
+        f"{r['resourceType']}/{r['id']}"
+        for r in resources
+        if isinstance(r, dict) and "id" in r and "resourceType" in r
+    }
 
 
 class OrderSignContext(HookContext):

@@ -4,16 +4,22 @@ Every transport (the HTTP service, ``cds evaluate``) reads a call's prefetch thr
 `read_prefetch`, so both evaluate the same data: keys the service did not declare are
 ignored whatever they hold; a declared key holding something that is not a FHIR resource is a
 gap, not a bad request (one bad key must not hide the danger signs in the others); a Bundle
-whose `entry` is a single object is read as a list of one; an OperationOutcome means the
-client's own fetch failed; a Bundle with a `next` link is one page of several. What can be
-fetched is fetched by the service (`cds.service.prefetch`); what cannot is said, never dropped.
+whose `entry` is a single object is read as a list of one, and a bare JSON array of resources
+as a Bundle's entries (the evaluation says the shape); an OperationOutcome means the client's
+own fetch failed, unless all its issues are information or warnings ("no matches"): then it
+is an empty answer; a Bundle with a `next` link is one page of several. What can be fetched is
+fetched by the service (`cds.service.prefetch`); what cannot is said, never dropped.
+
+A key whose data cannot change a hook's cards (medicines at patient-view, where no rule reads
+them) is still declared and read, but a gap in it is neither fetched nor said: a data-check
+item about it would send the clinician to re-check what nothing here looks at.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from cds.errors import MissingDataError
@@ -26,13 +32,32 @@ class PrefetchKey:
     """One prefetch template a service declares, and whether it cannot answer without it.
 
     ``recheck`` says what a clinician should look at in the chart when the key's data could
-    not be had (it goes with the data-check item).
+    not be had (it goes with the data-check item); ``consequence`` what was therefore not
+    checked (the pack's ``unavailable_text`` says it as ``{consequence}``).
+
+    ``facts`` names the fact kinds the key's resources give the rules, and ``hooks`` the hooks
+    whose cards they can change (None: every hook; tests/hooks check it against the pack: a
+    hook is listed when one of its rules reads one of those kinds). ``counts`` is False in a
+    service's own keys (`prefetch_keys`) when its hook is not one of them: what is sent is
+    read, but a gap in it is neither fetched nor said.
     """
 
     key: str
     template: str
     required: bool
     recheck: str = "review the patient's record in the chart"
+    consequence: str = "danger signs in what was not received were not checked"
+    facts: frozenset[str] = frozenset()
+    hooks: frozenset[str] | None = None
+    counts: bool = True
+
+    def matters_at(self, hook: str) -> bool:
+        """Whether this key's data can change the cards of ``hook``."""
+        return self.hooks is None or hook in self.hooks
+
+
+#: Hooks with a rule that reads medicines (cautions about pain relievers and sedation).
+_MEDICINE_HOOKS: Final = frozenset({"order-select", "order-sign", "encounter-discharge"})
 
 
 #: Prefetch keys every service declares. Without the patient and the conditions the pack
@@ -43,12 +68,16 @@ PREFETCH: Final = (
         "Patient/{{context.patientId}}",
         required=True,
         recheck="review the patient's demographics in the chart",
+        consequence="the patient's identity and age were not checked",
+        facts=frozenset({"patient"}),
     ),
     PrefetchKey(
         "conditions",
         "Condition?patient={{context.patientId}}",
         required=True,
         recheck="review the patient's problem list and recent diagnoses in the chart",
+        consequence="danger signs and imaging criteria in the problem list were not checked",
+        facts=frozenset({"condition"}),
     ),
     # Recent first, so a client that truncates drops the oldest results, not today's fever.
     PrefetchKey(
@@ -56,12 +85,20 @@ PREFETCH: Final = (
         "Observation?patient={{context.patientId}}&_sort=-date&_count=200",
         required=False,
         recheck="review the patient's recent vital signs and results in the chart",
+        consequence="danger signs in recent vital signs and results were not checked",
+        facts=frozenset({"observation"}),
     ),
     PrefetchKey(
         "medications",
         "MedicationRequest?patient={{context.patientId}}&status=active,on-hold",
         required=False,
         recheck="review the patient's active medication orders in the chart",
+        consequence=(
+            "pain-reliever and sedation cautions could not be checked against the patient's "
+            "medicines"
+        ),
+        facts=frozenset({"medication"}),
+        hooks=_MEDICINE_HOOKS,
     ),
     # Home medicines (a blood thinner taken for years) are often recorded as statements.
     PrefetchKey(
@@ -69,6 +106,12 @@ PREFETCH: Final = (
         "MedicationStatement?patient={{context.patientId}}&status=active,on-hold,intended",
         required=False,
         recheck="review the patient's home medicines in the chart",
+        consequence=(
+            "pain-reliever and sedation cautions could not be checked against the patient's "
+            "home medicines"
+        ),
+        facts=frozenset({"medication"}),
+        hooks=_MEDICINE_HOOKS,
     ),
 )
 
@@ -78,26 +121,41 @@ DISCHARGE_ENCOUNTER: Final = PrefetchKey(
     "Encounter/{{context.encounterId}}",
     required=False,
     recheck="review the encounter's diagnoses and reason for visit in the chart",
+    consequence="the visit's reason and diagnoses were not checked for back pain or danger signs",
+    facts=frozenset({"condition"}),
 )
 
 
 def prefetch_keys(hook: str) -> tuple[PrefetchKey, ...]:
     """The prefetch keys of a hook's service (encounterId is a context token only at discharge,
-    where it is required)."""
-    return (*PREFETCH, DISCHARGE_ENCOUNTER) if hook == "encounter-discharge" else PREFETCH
+    where it is required), each marked whether it `counts` at this hook."""
+    keys = (*PREFETCH, DISCHARGE_ENCOUNTER) if hook == "encounter-discharge" else PREFETCH
+    return tuple(k if k.matters_at(hook) else replace(k, counts=False) for k in keys)
+
+
+def declared(key: str) -> PrefetchKey | None:
+    """The declaration of the prefetch ``key`` in any service, if any."""
+    return next((k for k in (*PREFETCH, DISCHARGE_ENCOUNTER) if k.key == key), None)
+
+
+def consequence(key: str) -> str:
+    """What was not checked when the declared prefetch ``key`` could not be had."""
+    spec = declared(key)
+    return spec.consequence if spec is not None else PrefetchKey.consequence
 
 
 @dataclass
 class Received:
     """A call's prefetch, read against the keys its service declares.
 
-    ``prefetch`` holds the declared keys whose value can be used as sent (a resource, or a
-    Bundle with its `entry` as a list; ``None`` where the client said there is no data).
+    ``prefetch`` holds the declared keys whose value can be used as sent (a resource, a
+    Bundle with its `entry` as a list, or a bare list of resources; ``None`` where the client
+    said there is no data).
     ``fetch`` names the keys to fetch whole, with what was wrong with what came;
     ``follow`` the keys that came as a first page, with their `next` URL.
     """
 
-    prefetch: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    prefetch: dict[str, Mapping[str, Any] | list[Any] | None] = field(default_factory=dict)
     fetch: dict[str, str] = field(default_factory=dict)
     follow: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
@@ -109,7 +167,7 @@ class Received:
     def total(self, key: str) -> int | None:
         """The match count the client's Bundle declares (``Bundle.total``), if any."""
         value = self.prefetch.get(key)
-        total = value.get("total") if value is not None else None
+        total = value.get("total") if isinstance(value, Mapping) else None
         return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
@@ -183,7 +241,8 @@ def checked_note(entries: int, total: int | None, why: str, truncated: bool = Fa
     """``only the first 20 of 57 entries checked (next page could not be fetched: ...)``."""
     of = f" of {total}" if total is not None and total > entries else ""
     how = "truncated" if truncated else "next page could not be fetched"
-    return f"only the first {entries}{of} entries checked ({how}: {why})"
+    what = f"entry{of}" if entries == 1 else f"{entries}{of} entries"
+    return f"only the first {what} checked ({how}: {why})"
 
 
 #: Why a declared key that was not sent at all is fetched.
@@ -199,22 +258,48 @@ def read_prefetch(prefetch: Mapping[str, Any] | None, keys: Sequence[PrefetchKey
         log.debug("ignoring undeclared prefetch key(s): %s", ", ".join(map(repr, out.ignored)))
     for spec in keys:
         if spec.key not in sent:
-            out.fetch[spec.key] = NOT_SENT
+            if spec.counts:
+                out.fetch[spec.key] = NOT_SENT
             continue
         value = sent[spec.key]
-        if value is None:
+        if value is None or _informational(value):
             out.prefetch[spec.key] = None  # the client knows there is no data: an answer
+            continue
+        if isinstance(value, list):  # resources as a bare array: read as entries (gather says)
+            out.prefetch[spec.key] = value
             continue
         problem = _problem(value)
         if problem is not None:
-            out.fetch[spec.key] = problem
+            if spec.counts:
+                out.fetch[spec.key] = problem
             continue
         resource = _entries_as_list(value)
         out.prefetch[spec.key] = resource
         link = next_link(resource) if resource["resourceType"] == "Bundle" else None
-        if link is not None:
+        if link is not None and spec.counts:
             out.follow[spec.key] = link
     return out
+
+
+def _informational(value: object) -> bool:
+    """An OperationOutcome whose issues are all information or warnings (a server's "no
+    matches"): an empty answer, not a failed fetch."""
+    return isinstance(value, Mapping) and informational_outcome(value)
+
+
+def informational_outcome(resource: Mapping[str, Any]) -> bool:
+    """True for an OperationOutcome with issues, all of severity information or warning."""
+    if resource.get("resourceType") != "OperationOutcome":
+        return False
+    issues = resource.get("issue")
+    return (
+        isinstance(issues, list)
+        and bool(issues)
+        and all(
+            isinstance(i, Mapping) and i.get("severity") in ("information", "warning")
+            for i in issues
+        )
+    )
 
 
 def next_link(resource: Mapping[str, Any]) -> str | None:
@@ -250,7 +335,9 @@ def _entries_as_list(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return value
 
 
-def _entry_count(value: Mapping[str, Any] | None) -> int:
+def _entry_count(value: Mapping[str, Any] | list[Any] | None) -> int:
+    if isinstance(value, list):
+        return len(value)
     if value is None or value.get("resourceType") != "Bundle":
         return 0
     entries = value.get("entry")

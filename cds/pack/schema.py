@@ -200,7 +200,8 @@ class Topic(Strict):
     recheck_text: str | None = None
     """data-check: what to re-check for an item that says nothing more specific."""
     unavailable_text: str | None = None
-    """data-check: a prefetch key that could not be retrieved; ``{key}`` and ``{reason}``."""
+    """data-check: a prefetch key that could not be retrieved; ``{key}``, ``{reason}`` and
+    ``{consequence}`` (what the key's data would have been checked for)."""
     unavailable_recheck: str | None = None
     """data-check: what to re-check for such a key; ``{key}``."""
     issue_headline: str | None = None
@@ -222,7 +223,7 @@ class Topic(Strict):
 
 _TEMPLATE_FIELDS = {
     "summary_template": {"finding", "more"},
-    "unavailable_text": {"key", "reason"},
+    "unavailable_text": {"key", "reason", "consequence"},
     "unavailable_recheck": {"key"},
     "issue_headline": {"what"},
 }

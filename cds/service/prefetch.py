@@ -8,7 +8,10 @@ ignored, unusable values named). Then, per declared key (spec 2.0.1 §Prefetch):
 * an OperationOutcome, or something that is not a FHIR resource: the client's own fetch failed,
   so we fetch it ourselves;
 * nothing (key absent): not attempted, so we fetch it ourselves;
-* a Bundle with a `next` link: one page of several, so we follow the links.
+* a Bundle with a `next` link: one page of several, so we follow the links (a relative link
+  is read against `fhirServer`; a link already read for the key stops the paging);
+* an OperationOutcome whose issues are all information or warnings ("no matches"), sent or
+  answered: an empty answer.
 
 Nothing received is ever discarded: a key whose next page cannot be fetched, or that reaches
 `fetch_max_pages`, `fetch_max_bytes` or `fetch_max_entries`, keeps the pages read so far (the
@@ -32,6 +35,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urljoin
 
 import httpx
 import orjson
@@ -43,6 +47,7 @@ from cds.hooks.prefetch import (
     Received,
     Resolution,
     checked_note,
+    informational_outcome,
     next_link,
     read_prefetch,
 )
@@ -241,8 +246,12 @@ class PrefetchResolver:
         """Read `url` and every `next` page after it into ``progress``, up to the limits."""
         base = self._server(request)
         budget = _Budget(self.policy)
-        next_url: str | None = url
+        next_url: str | None = urljoin(f"{base}/", url)  # a relative link: on the FHIR server
+        seen: set[str] = set()
         while next_url is not None:
+            if next_url in seen:
+                raise Unavailable("page link repeats")
+            seen.add(next_url)
             if len(progress.pages) >= self.policy.max_pages:
                 raise _Limit(f"more than {self.policy.max_pages} pages (fetch_max_pages)")
             if not url_has_prefix(next_url, base):
@@ -253,7 +262,8 @@ class PrefetchResolver:
                 raise Unavailable(f"fhirServer refused: {exc}") from None
             page = await self._get(request, next_url, base, budget)
             self._add(progress, page, _resource_type(next_url, base))
-            next_url = next_link(page) if page.get("resourceType") == "Bundle" else None
+            link = next_link(page) if page.get("resourceType") == "Bundle" else None
+            next_url = urljoin(f"{base}/", link) if link is not None else None
 
     def _add(self, progress: _Pages, page: Mapping[str, Any], where: str) -> None:
         """Keep one page; past `fetch_max_entries`, only its first entries, then stop."""
@@ -303,6 +313,8 @@ class PrefetchResolver:
             raise Unavailable(f"{where}: not JSON") from exc
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
             raise Unavailable(f"{where}: not a FHIR resource")
+        if informational_outcome(body):  # "no matches": an empty answer
+            return {"resourceType": "Bundle", "type": "searchset", "entry": []}
         if body["resourceType"] == "OperationOutcome":
             raise Unavailable(f"{where}: the server answered an OperationOutcome")
         return body

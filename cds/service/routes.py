@@ -22,6 +22,7 @@ from cds.config import is_loopback
 from cds.errors import (
     AuthError,
     InputError,
+    MissingDataError,
     PayloadTooLarge,
     UnknownServiceError,
 )
@@ -103,7 +104,14 @@ async def call_service(request: Request, service_id: str) -> Response:
     )
     response = evaluation.response
     timer.lap("evaluate")
-    require_answerable(resolution, spec.keys, evaluation.in_scope)
+    try:
+        require_answerable(resolution, spec.keys, evaluation.in_scope)
+    except MissingDataError as exc:  # a hook answer too: it says its Server-Timing
+        from cds.service.app import operation_outcome  # app imports this module
+
+        missing = operation_outcome(exc.http_status, exc.message, exc.code, exc.details)
+        missing.headers["Server-Timing"] = timer.header()
+        return missing
     if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
         response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())

@@ -176,7 +176,11 @@ def test_only_data_issues_in_scope_give_one_data_check_card(pack: Pack) -> None:
     topic = pack.topics["data-check"]
     assert topic.unavailable_text and topic.unavailable_recheck
     assert (
-        topic.unavailable_text.format(key="observations", reason="HTTP 503 from the FHIR server")
+        topic.unavailable_text.format(
+            key="observations",
+            reason="HTTP 503 from the FHIR server",
+            consequence="danger signs in recent vital signs and results were not checked",
+        )
         in detail
     )
     assert topic.unavailable_recheck.format(key="observations") in detail

@@ -374,7 +374,10 @@ def test_resource_of_another_patient_is_left_out_with_an_issue() -> None:
     )
     assert [r["id"] for r in record.resources] == ["t1"]
     (issue,) = record.issues
-    assert issue.rid == "Observation/t2" and "Patient/p2" in issue.message
+    # the item names the key, never the other patient nor their record (issue: review-int)
+    assert issue.rid == "prefetch.obs.entry"
+    assert issue.message == "a record of another patient was in obs and was not used"
+    assert "p2" not in issue.model_dump_json() and "t2" not in issue.model_dump_json()
 
 
 # ---------------------------------------------------------------------- malformed records

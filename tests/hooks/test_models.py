@@ -314,13 +314,8 @@ BAD_CONTEXTS = [
     ),
     (
         "order-sign",
-        context("order-sign", draftOrders={"resourceType": "Bundle", "entry": {}}),
+        context("order-sign", draftOrders={"resourceType": "Bundle", "entry": "x"}),
         "draftOrders: entry must be an array",
-    ),
-    (
-        "order-sign",
-        context("order-sign", draftOrders={"resourceType": "Bundle", "entry": [{"resource": {}}]}),
-        r"draftOrders: entry\[0\].resource must be a FHIR resource",
     ),
     ("order-select", context("order-select", selections=None), "selections: Field required"),
     ("order-select", context("order-select", selections=[]), "selections: List should have"),

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from cds.hooks.models import parse_hook_request
+from cds.hooks.prefetch import checked_note, read_prefetch
 from cds.service.outbound import Outbound
 from cds.service.prefetch import FetchPolicy, PrefetchResolver, render
 from cds.service.services import PREFETCH
@@ -220,13 +221,62 @@ async def test_slow_server_hits_the_time_budget() -> None:
     assert loop.time() - started < 1.5
 
 
-async def test_paging_stops_at_max_pages() -> None:
+async def test_a_repeating_page_link_stops_the_paging_at_once() -> None:
+    """A server whose next page links to itself is read once, not up to fetch_max_pages."""
     loop_url = f"{FHIR}/Condition?page=again"
     server = FakeFhir({"Condition?page=again": searchset(back_pain(), next_url=loop_url)})
     prefetch = full_prefetch()
     prefetch["conditions"] = searchset(back_pain(), next_url=loop_url)
-    assert missing(await resolver(server).resolve(request(prefetch), PREFETCH))
-    assert len(server.requests) == POLICY.max_pages
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert missing(result)
+    assert len(server.requests) == 1  # its next link is the same URL: not fetched again
+    assert "page link repeats" in result.incomplete["conditions"]
+    assert result.incomplete["conditions"].startswith("only the first 2 entries checked")
+
+
+async def test_a_relative_next_link_is_read_on_the_fhir_server() -> None:
+    server = FakeFhir({"Condition": searchset(back_pain(cid="c2"))})
+    prefetch = full_prefetch()
+    page_one = searchset(back_pain())
+    page_one["link"] = [{"relation": "next", "url": "Condition?patient=p1&page=2"}]
+    prefetch["conditions"] = page_one
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert [str(r.url) for r in server.requests] == [f"{FHIR}/Condition?patient=p1&page=2"]
+    assert result.incomplete == {} and result.fetched == ["conditions"]
+
+
+def test_one_entry_checked_reads_in_the_singular() -> None:
+    assert checked_note(1, None, "x") == (
+        "only the first entry checked (next page could not be fetched: x)"
+    )
+    assert checked_note(1, 9, "x").startswith("only the first entry of 9 checked")
+    assert checked_note(2, 9, "x").startswith("only the first 2 of 9 entries checked")
+
+
+NO_MATCHES = {
+    "resourceType": "OperationOutcome",
+    "issue": [
+        {"severity": "information", "code": "informational", "diagnostics": "no matches"},
+        {"severity": "warning", "code": "processing", "diagnostics": "_sort ignored"},
+    ],
+}
+
+
+async def test_an_informational_outcome_is_an_empty_answer_sent_or_fetched() -> None:
+    server = FakeFhir({**everything(), "Observation": NO_MATCHES})
+    prefetch = {**full_prefetch(), "conditions": NO_MATCHES}
+    del prefetch["observations"]
+    received = read_prefetch(prefetch, PREFETCH)
+    assert received.prefetch["conditions"] is None and "conditions" not in received.fetch
+    result = await resolver(server).resolve(request(prefetch), PREFETCH)
+    assert result.unavailable == [] and result.fetched == ["observations"]
+    assert [page["entry"] for _, page in result.extra] == [[]]
+
+
+def test_an_outcome_with_an_error_is_still_a_failed_fetch() -> None:
+    failed = {**NO_MATCHES, "issue": [*NO_MATCHES["issue"], {"severity": "error"}]}
+    received = read_prefetch({**full_prefetch(), "conditions": failed}, PREFETCH)
+    assert "OperationOutcome" in received.fetch["conditions"]
 
 
 def test_render_fills_context_tokens() -> None:
@@ -312,7 +362,7 @@ async def test_a_failing_next_page_keeps_the_client_page_and_names_the_reason() 
     result = await resolver(server).resolve(request(prefetch), PREFETCH)
     assert result.unavailable == [] and result.extra == []
     assert result.incomplete == {
-        "conditions": "only the first 1 of 31 entries checked (next page could not be fetched: "
+        "conditions": "only the first entry of 31 checked (next page could not be fetched: "
         "Condition: HTTP 503)"
     }
     assert missing(result) == "conditions"  # the route decides: 412 only if out of scope

@@ -226,17 +226,19 @@ async def test_undeclared_key_is_ignored_whatever_it_holds(
     assert "extension" not in response.json()
 
 
-@pytest.mark.parametrize("junk", ["123", ["a"], {"no": "type"}])
+@pytest.mark.parametrize("junk", ["123", 7, {"no": "type"}])
 async def test_declared_key_holding_junk_is_a_gap_not_a_400(
     client: httpx.AsyncClient, junk: Any
 ) -> None:
-    prefetch = {**full_prefetch(fever=39.0), "medications": junk}
+    prefetch = {**full_prefetch(), "conditions": searchset(back_pain(), cauda_equina())}
+    prefetch["observations"] = junk
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert response.status_code == 200, response.text
-    assert "urgent-sign" in topics(response)
-    assert "medications: " in said(response)
+    assert "emergency-sign" in topics(response)
+    assert "observations: " in said(response)
     assert "not a FHIR resource" in said(response)
-    assert notes(response)["medications"]["reason"] == "no fhirServer in the request"
+    assert "danger signs in recent vital signs and results were not checked" in said(response)
+    assert notes(response)["observations"]["reason"] == "no fhirServer in the request"
 
 
 async def test_required_key_missing_and_nothing_in_scope_is_still_412(

@@ -1,0 +1,61 @@
+"""The prefetch key declarations agree with the pack: a key is said to matter at a hook exactly
+when a rule of that hook reads a fact kind its resources give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cds.hooks.prefetch import (
+    DISCHARGE_ENCOUNTER,
+    PREFETCH,
+    PrefetchKey,
+    prefetch_keys,
+    read_prefetch,
+)
+from cds.pack.compile import compile_pack
+from cds.pack.load import load_pack
+
+PACK = Path(__file__).resolve().parents[2] / "rules" / "back-spasm"
+
+
+@pytest.fixture(scope="module")
+def kinds_by_hook() -> dict[str, set[str]]:
+    pack = load_pack(PACK)
+    return {
+        hook: {kind for kind, _ in compile_pack(pack, hook, {}).reach}
+        for hook in pack.spec.pack.hooks
+    }
+
+
+@pytest.mark.parametrize("spec", [*PREFETCH, DISCHARGE_ENCOUNTER], ids=lambda k: k.key)
+def test_a_key_matters_where_a_rule_reads_its_facts(
+    spec: PrefetchKey, kinds_by_hook: dict[str, set[str]]
+) -> None:
+    assert spec.facts and spec.consequence and spec.recheck
+    for hook, kinds in kinds_by_hook.items():
+        if spec.hooks is not None:
+            assert spec.matters_at(hook) == bool(spec.facts & kinds), hook
+        elif spec.key != "patient":  # the patient key always matters: whose record this is
+            assert spec.facts & kinds, f"{spec.key} is read by no rule of {hook}"
+
+
+def test_medicines_do_not_count_at_patient_view_only() -> None:
+    counting = {h: {k.key for k in prefetch_keys(h) if k.counts} for h in ("patient-view",)}
+    assert counting["patient-view"] == {"patient", "conditions", "observations"}
+    for hook in ("order-select", "order-sign", "encounter-discharge"):
+        assert all(k.counts for k in prefetch_keys(hook))
+    # still declared (discovery unchanged), and read when sent
+    keys = prefetch_keys("patient-view")
+    assert {k.key for k in keys} >= {"medications", "medicationstatements"}
+    received = read_prefetch({"medications": {"resourceType": "Bundle", "entry": []}}, keys)
+    assert "medications" in received.prefetch
+    assert set(received.fetch) == {"patient", "conditions", "observations"}
+
+
+def test_a_bare_array_is_read_not_fetched() -> None:
+    spo2 = {"resourceType": "Observation", "id": "s1"}
+    received = read_prefetch({"observations": [spo2]}, PREFETCH)
+    assert received.prefetch["observations"] == [spo2]
+    assert "observations" not in received.fetch and received.entries("observations") == 1
