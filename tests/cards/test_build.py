@@ -171,7 +171,7 @@ def test_only_data_issues_in_scope_give_one_data_check_card(pack: Pack) -> None:
     assert [c.source.topic.code for c in cards if c.source.topic] == ["data-check"]
     card = cards[0]
     assert card.indicator == "warning" and len(card.summary) <= 139
-    assert card.summary == "Check this data: observations could not be read or used (+2 more)"
+    assert card.summary == "Check this data: observations not checked in full (+2 more)"
     detail = card.detail or ""
     topic = pack.topics["data-check"]
     assert topic.unavailable_text and topic.unavailable_recheck
@@ -256,7 +256,7 @@ def test_a_data_issue_names_the_record_in_words_when_a_finding_shows_it(pack: Pa
     issues = [DataIssue(rid="Observation/hr", message="second copy has no value")]
     cards = build_cards(pack, outcome, _ctx(issues=issues))
     data_check = cards[-1]
-    assert data_check.summary == "Check this data: Heart rate could not be read or used"
+    assert data_check.summary == "Check this data: Heart rate not checked in full"
     assert "- Heart rate (Observation/hr): second copy has no value" in (data_check.detail or "")
 
 
