@@ -102,20 +102,13 @@ PREFETCH_VALUE: Final[dict[str, Any]] = {
         {"type": "null"},
     ]
 }
-#: `draftOrders`: a Bundle whose entries hold resources.
+#: `draftOrders`: a Bundle whose entries hold resources. Read as leniently as prefetch: an
+#: `entry` sent as one object, or an entry that is not a resource, is a data-check item (the
+#: other drafts are still evaluated), so the document does not constrain the entries.
 DRAFT_ORDERS: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["resourceType"],
-    "properties": {
-        "resourceType": {"const": "Bundle"},
-        "entry": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"resource": PREFETCH_VALUE["anyOf"][0]},
-            },
-        },
-    },
+    "properties": {"resourceType": {"const": "Bundle"}},
 }
 SERVER_TIMING: Final = {
     "Server-Timing": {
