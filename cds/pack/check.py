@@ -243,8 +243,9 @@ def _off_by_default(pack: Pack, rule: Rule) -> str | None:
 
 def example_texts(pack: Pack) -> list[str]:
     """Every ``text`` and ``display`` string in the example requests under fhir_examples/ and
-    in the real-world-shaped corpus (tests/realworld/cases/)."""
-    texts: set[str] = set()
+    in the real-world-shaped corpus (tests/realworld/cases/), and every ``match`` phrase of the
+    pack's ``text-examples.yaml`` (each tested to match its value set by words)."""
+    texts: set[str] = {p for ex in pack.text_examples.values() for p in ex.match}
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
@@ -282,7 +283,8 @@ def silent_text_patterns(pack: Pack, texts: Iterable[str]) -> list[CheckFinding]
                         pack.path / "valuesets.yaml",
                         f"{vs.id}.text[{i}]",
                         f"pattern {pattern!r} matches no text or display in the examples "
-                        "(fhir_examples/, tests/realworld/cases/)",
+                        "(fhir_examples/, tests/realworld/cases/) nor any phrase of "
+                        "text-examples.yaml",
                     )
                 )
     return out
