@@ -388,6 +388,13 @@ class Scenario:
         return datetime.fromisoformat(self.meta["now"])
 
     @property
+    def site(self) -> dict[str, float | None]:
+        """The site settings the scenario runs under (``"site"`` in scenario.json): overrides
+        of the pack's settings, e.g. ``{"imaging_age_years": 50}``; none by default."""
+        site: dict[str, float | None] = dict(self.meta.get("site") or {})
+        return site
+
+    @property
     def request_bytes(self) -> bytes:
         return (self.path / "request.json").read_bytes()
 
@@ -429,10 +436,13 @@ def diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 
 
 def run_scenario(scenario: Scenario, pack_name: str | None = None) -> dict[str, Any]:
-    """Evaluate a scenario's request as ``cds evaluate`` would; the normalised response."""
+    """Evaluate a scenario's request as ``cds evaluate`` would, under the scenario's site
+    settings (as ``--config`` with ``site:`` gives them); the normalised response."""
+    from cds.config import Settings
     from cds.evaluate import evaluate_file
 
-    return normalise(evaluate_file(scenario.request_bytes, pack_name, scenario.now))
+    settings = Settings(site=scenario.site) if scenario.site else None
+    return normalise(evaluate_file(scenario.request_bytes, pack_name, scenario.now, settings))
 
 
 def run_pack_scenarios(name: str | None) -> tuple[int, list[str]]:
