@@ -339,6 +339,9 @@ class Scenario:
     now: str = NOW
     encounter: Resource | None = None
     """The discharge encounter (prefetch key ``encounter``, encounter-discharge only)."""
+    site: dict[str, float] = field(default_factory=dict)
+    """Site overrides of the pack's settings the scenario runs under (``"site"`` in
+    scenario.json), e.g. ``{"imaging_age_years": 50}``."""
 
     @property
     def patient_id(self) -> str:
@@ -382,12 +385,15 @@ class Scenario:
         }
 
     def meta(self) -> Resource:
-        return {
+        meta: Resource = {
             "now": self.now,
             "description": self.description,
             "statements": self.statements,
             "hook": self.hook,
         }
+        if self.site:
+            meta["site"] = self.site
+        return meta
 
 
 def _subject(res: Resource, pid: str) -> Resource:
@@ -770,6 +776,19 @@ SCENARIOS: list[Scenario] = [
         ["IMG1"],
         conditions=[back_pain()],
         drafts=[imaging()],
+    ),
+    Scenario(
+        "imaging-age-50-site-setting-supported",
+        SIGN,
+        "Back pain for 3 days in a man of 62, nothing else; lumbar X-ray being signed at a "
+        "site that supports imaging from age 50 (site setting imaging_age_years 50): "
+        "supported by age, not flagged as unneeded.",
+        ["IMG1"],
+        conditions=[back_pain()],
+        drafts=[imaging()],
+        birth_date="1964-03-02",
+        gender="male",
+        site={"imaging_age_years": 50},
     ),
     Scenario(
         "imaging-fall-supported-order-select",
@@ -1765,7 +1784,9 @@ Each folder is one CDS Hooks 2.0 call to the `back-spasm` pack and the response 
   the order hooks, and prefetch `patient`, `conditions`, `observations`, `medications`;
   a prefetch key is `null` when the patient has no such records);
 - `scenario.json`: `now` (the evaluation time, with a +04:00 offset while record times are
-  in UTC), a description, the sheet statement IDs it exercises, and the hook;
+  in UTC), a description, the sheet statement IDs it exercises, the hook, and, when the
+  scenario runs under a site's settings, `site` (overrides of the pack's settings, e.g.
+  `{"imaging_age_years": 50}`, passed to the evaluator as a `--config` `site:` would be);
 - `expected-cards.json`: the response, normalised (card and suggestion uuids are `<uuid>`).
 
 **Where the data comes from.** Every patient is hand-written and synthetic: no real person,

@@ -318,7 +318,8 @@ def describe(e: Evidence, ctx: CardContext) -> str:
     parts = [e.display]
     if e.value:
         parts.append(value_text(e.value) or e.value)
-    parts.append(_when(e.time, e.age_h, ctx))
+    if e.kind != "patient":  # an age is the patient's now, not a timed record
+        parts.append(_when(e.time, e.age_h, ctx))
     text = ", ".join(parts) + f" ({e.rid})"
     return f"{text}; note: {e.note}" if e.note else text
 

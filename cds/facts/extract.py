@@ -889,7 +889,7 @@ def _patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: b
             display="age",
             value=float(years),
             unit="a",
-            source_value=f"born {res.get('birthDate')}",
+            source_value=f"{years} years, born {res.get('birthDate')}",
             age_h=0.0,
         )
     )

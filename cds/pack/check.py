@@ -243,8 +243,9 @@ def _off_by_default(pack: Pack, rule: Rule) -> str | None:
 
 def example_texts(pack: Pack) -> list[str]:
     """Every ``text`` and ``display`` string in the example requests under fhir_examples/ and
-    in the real-world-shaped corpus (tests/realworld/cases/)."""
-    texts: set[str] = set()
+    in the real-world-shaped corpus (tests/realworld/cases/), and every ``match`` phrase of the
+    pack's ``text-examples.yaml`` (each tested to match its value set by words)."""
+    texts: set[str] = {p for ex in pack.text_examples.values() for p in ex.match}
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
@@ -282,7 +283,8 @@ def silent_text_patterns(pack: Pack, texts: Iterable[str]) -> list[CheckFinding]
                         pack.path / "valuesets.yaml",
                         f"{vs.id}.text[{i}]",
                         f"pattern {pattern!r} matches no text or display in the examples "
-                        "(fhir_examples/, tests/realworld/cases/)",
+                        "(fhir_examples/, tests/realworld/cases/) nor any phrase of "
+                        "text-examples.yaml",
                     )
                 )
     return out
@@ -386,6 +388,13 @@ class Scenario:
         return datetime.fromisoformat(self.meta["now"])
 
     @property
+    def site(self) -> dict[str, float | None]:
+        """The site settings the scenario runs under (``"site"`` in scenario.json): overrides
+        of the pack's settings, e.g. ``{"imaging_age_years": 50}``; none by default."""
+        site: dict[str, float | None] = dict(self.meta.get("site") or {})
+        return site
+
+    @property
     def request_bytes(self) -> bytes:
         return (self.path / "request.json").read_bytes()
 
@@ -427,10 +436,13 @@ def diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 
 
 def run_scenario(scenario: Scenario, pack_name: str | None = None) -> dict[str, Any]:
-    """Evaluate a scenario's request as ``cds evaluate`` would; the normalised response."""
+    """Evaluate a scenario's request as ``cds evaluate`` would, under the scenario's site
+    settings (as ``--config`` with ``site:`` gives them); the normalised response."""
+    from cds.config import Settings
     from cds.evaluate import evaluate_file
 
-    return normalise(evaluate_file(scenario.request_bytes, pack_name, scenario.now))
+    settings = Settings(site=scenario.site) if scenario.site else None
+    return normalise(evaluate_file(scenario.request_bytes, pack_name, scenario.now, settings))
 
 
 def run_pack_scenarios(name: str | None) -> tuple[int, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +20,8 @@ from cds.pack.schema import (
     Pattern,
     PatternRef,
     Rule,
+    TextExamples,
+    TextExamplesFile,
     Topic,
     ValueSet,
     ValueSetAddition,
@@ -48,6 +50,8 @@ class Pack:
     spec: PackFile
     valuesets: dict[str, ValueSet]
     passages: list[Passage]
+    text_examples: dict[str, TextExamples] = field(default_factory=dict)
+    """``text-examples.yaml``: value set id → phrases its text patterns must (not) match."""
 
     @property
     def id(self) -> str:
@@ -113,11 +117,31 @@ def load_pack(name_or_path: str | Path | None = None) -> Pack:
         if (root / "instructions.yaml").exists()
         else InstructionsFile(passages=[])
     )
-    pack = Pack(root, spec, valuesets, instructions.passages)
+    examples = (
+        _model(root / "text-examples.yaml", TextExamplesFile).root
+        if (root / "text-examples.yaml").exists()
+        else {}
+    )
+    pack = Pack(root, spec, valuesets, instructions.passages, examples)
     problems = cross_check(pack)
     if problems:
         raise RulePackError(f"{root / 'pack.yaml'}: " + "; ".join(problems), details=problems)
+    problems = text_example_problems(pack)
+    if problems:
+        where = root / "text-examples.yaml"
+        raise RulePackError(f"{where}: " + "; ".join(problems), details=problems)
     return pack
+
+
+def text_example_problems(pack: Pack) -> list[str]:
+    """Each ``text-examples.yaml`` entry names a value set that has text patterns."""
+    problems = []
+    for vs_id in pack.text_examples:
+        if vs_id not in pack.valuesets:
+            problems.append(f"{vs_id}: unknown value set '{vs_id}'")
+        elif not pack.valuesets[vs_id].text:
+            problems.append(f"{vs_id}: the value set has no text patterns to exercise")
+    return problems
 
 
 def _read(path: Path) -> Any:

@@ -6,6 +6,8 @@ A pack is a folder under ``rules/``:
     valuesets.json     value sets imported from the terminology brief (codes with sources)
     valuesets.yaml     hand-written additions: text patterns, exclusions, canonical units
     instructions.yaml  patient-instruction passages (plain language, each with ``covers``)
+    text-examples.yaml realistic EHR phrases each value set's text patterns must (or must not)
+                       match: what ``cds rules check`` exercises the patterns with
     scenarios/         example hook calls with their expected cards (golden files)
 
 Every model forbids unknown keys, so a misspelt key fails ``cds rules check`` with its path.
@@ -20,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -317,3 +320,25 @@ class ValueSet(ValueSetAddition):
 
 class InstructionsFile(Strict):
     passages: list[Passage]
+
+
+class TextExamples(Strict):
+    """``text-examples.yaml``, one value set: phrases as records write them that its text
+    patterns must match by words (``match``), and phrases they must not (``not``: negated,
+    another body region, another dose)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    match: list[str] = Field(min_length=1)
+    not_: list[str] = Field(default=[], alias="not")
+
+    @field_validator("match", "not_")
+    @classmethod
+    def _phrases_not_blank(cls, phrases: list[str]) -> list[str]:
+        if any(not p.strip() for p in phrases):
+            raise ValueError("a phrase is blank")
+        return phrases
+
+
+class TextExamplesFile(RootModel[dict[str, TextExamples]]):
+    """``text-examples.yaml``: value set id → its example phrases."""

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,8 @@ from cds.pack.check import Scenario, diff, normalise, run_scenario, scenarios
 from cds.pack.load import load_pack
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = scenarios(load_pack())
+PACK = load_pack()
+SCENARIOS = scenarios(PACK)
 
 
 def test_there_are_scenarios() -> None:
@@ -43,6 +45,24 @@ def test_scenario_is_well_formed(scenario: Scenario) -> None:
     request = json.loads(scenario.request_bytes)
     assert request["hook"] == meta["hook"]
     assert request["context"]["userId"].startswith("Practitioner/")
+    unknown = set(meta.get("site", {})) - set(PACK.spec.settings)
+    assert not unknown, f"site settings the pack does not have: {unknown}"
+
+
+def test_scenario_site_settings_reach_the_evaluator() -> None:
+    """A scenario's ``site`` (scenario.json) is what the runner evaluates it under: the same
+    request without the site's age threshold gets the 'not indicated' card instead."""
+    scenario = next(s for s in SCENARIOS if s.name == "imaging-age-50-site-setting-supported")
+    assert scenario.site == {"imaging_age_years": 50}
+
+    def topics(response: dict[str, Any]) -> list[str]:
+        return [c["source"]["topic"]["code"] for c in response["cards"]]
+
+    assert topics(run_scenario(scenario)) == ["imaging-supported"]
+    default = Scenario(scenario.path, {k: v for k, v in scenario.meta.items() if k != "site"})
+    assert topics(run_scenario(default)) == ["imaging-not-indicated"]
+    older = Scenario(scenario.path, {**scenario.meta, "site": {"imaging_age_years": 65}})
+    assert topics(run_scenario(older)) == ["imaging-not-indicated"]
 
 
 def test_generator_and_files_agree() -> None:
