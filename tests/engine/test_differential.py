@@ -118,7 +118,7 @@ def test_durable_matches_the_reference(case: str) -> None:
     ruleset = RULESETS[case]
     fired: set[str] = set()
 
-    @settings(max_examples=400, deadline=None, derandomize=True)
+    @settings(max_examples=700, deadline=None, derandomize=True)
     @given(_facts(ruleset))
     def check(facts: list[dict[str, Any]]) -> None:
         expected = reference.evaluate(ruleset, facts)
