@@ -42,6 +42,12 @@ class CardContext:
     names: Mapping[str, str] = field(default_factory=dict)
     """What each record of the findings' evidence is, in words (``Observation/hr1`` → "Heart
     rate"), so a data issue about it can say so; filled by ``build_cards``."""
+    today: date | None = field(init=False, repr=False, compare=False)
+    """The evaluation day in the site's zone, worked out once per call (every time shown
+    on the cards is compared with it)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "today", _today(self.now, self.tz))
 
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
@@ -336,7 +342,7 @@ def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
         return "time not recorded"
     age = _age(age_h)
     suffix = f" ({age})" if age else ""
-    return _stamp(time, ctx.tz, _today(ctx.now, ctx.tz)) + suffix
+    return _stamp(time, ctx.tz, ctx.today) + suffix
 
 
 def _today(now: datetime | None, tz: tzinfo) -> date | None:

@@ -346,7 +346,9 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
     if clinical is not None and clinical not in CONDITION_ACTIVE:
         return
     timing = _timing(res, ctx, "onsetDateTime", "onsetPeriod", "recordedDate")
-    if _in_future(timing, rid, out, ctx, _words(res.get("code"))):
+    if timing[4] > FUTURE_TOLERANCE_H and _in_future(
+        timing, rid, out, ctx, _words(res.get("code"))
+    ):
         return
     when, age, known, note, _ = timing
     note = _copy_note(res, rid, out, note, ctx)
@@ -527,7 +529,9 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
             rid = _rid(res)
-            if timing[4] and _in_future(timing, rid, out, ctx, _future_what(res, display)):
+            if timing[4] > FUTURE_TOLERANCE_H and _in_future(
+                timing, rid, out, ctx, _future_what(res, display)
+            ):
                 return
         when, age, known, note, _ = timing
         if out.copies:
