@@ -9,7 +9,7 @@ fact with a note, so a danger sign is never dropped in silence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -567,38 +567,24 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 )
             )
         for vs, by_text in valued:
-            out.facts.append(
-                Fact(
-                    kind="observation",
-                    valueset=vs,
-                    rid=rid,
-                    display=f"{display}: {value_words}",
-                    source_value=value_words,
-                    time=when,
-                    age_h=age,
-                    time_known=known,
-                    note=note,
-                    verified=verified,
-                    by_text=by_text,
-                )
+            answer = Fact(
+                kind="observation",
+                valueset=vs,
+                rid=rid,
+                display=f"{display}: {value_words}",
+                source_value=value_words,
+                time=when,
+                age_h=age,
+                time_known=known,
+                note=note,
+                verified=verified,
+                by_text=by_text,
             )
+            out.facts.append(answer)
             if ctx.canonical_units.get(vs) is None:
                 # a symptom or diagnosis as an answer (chief complaint: Syncope): a condition
                 # too, so the symptom rules (which read conditions) see it
-                out.facts.append(
-                    Fact(
-                        kind="condition",
-                        valueset=vs,
-                        rid=rid,
-                        display=f"{display}: {value_words}",
-                        time=when,
-                        age_h=age,
-                        time_known=known,
-                        note=note,
-                        verified=verified,
-                        by_text=by_text,
-                    )
-                )
+                out.facts.append(replace(answer, kind="condition", source_value=None))
     if container:  # the heading's "no value" goes when a component gave a reading of its kind
         given = {f.valueset for f in out.facts[start:] if f.understood}
         out.facts[start:] = [

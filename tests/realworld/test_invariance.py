@@ -75,15 +75,16 @@ FAMILIES = [
         "cauda-equina-incontinence",
         E,
         "cond",
+        # the cauda equina bladder and bowel signs; the syndrome itself is an emergency at any
+        # onset date (issue 10: active cauda equina syndrome, whatever its age), so it has no
+        # window to fall outside and is not part of this family
         codings=(
-            (ICD10CM, "G83.4", "Cauda equina syndrome"),
             (ICD10CM, "R32", "Unspecified urinary incontinence"),
             (SNOMED, "72042002", "Incontinence of feces"),
         ),
         phrases=(
             "loss of bladder control",
             "urinary incontinence",
-            "cauda equina syndrome",
             "bowel incontinence",
         ),
     ),
@@ -373,7 +374,13 @@ def test_each_relevant_change_stops_the_sign(family: str, name: str) -> None:
 # --- property: any combination, any value in the firing band, either feed, two hooks ---
 
 fractions = st.floats(min_value=0, max_value=1, allow_nan=False)
-PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI must not flake
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite
