@@ -385,7 +385,7 @@ def _age(age_h: float | None) -> str:
         return "just now"
     if minutes < 60:
         return f"{minutes} min ago"
-    if age_h < 47.5:
+    if age_h < 95.5:  # hours up to 4 days: a vital sign at 70 h is inside its 72 h window
         return f"{round(age_h)} h ago"
     if age_h < 2 * 365 * 24:
         return f"{round(age_h / 24)} d ago"
