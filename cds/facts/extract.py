@@ -127,6 +127,9 @@ class Extraction:
     meta.lastUpdated), for ids sent more than once whose newest copy is known."""
     retracted: set[str] = field(default_factory=set)
     """``Type/id`` whose newest copy is entered-in-error or refuted: every copy is dropped."""
+    disputed: set[str] = field(default_factory=set)
+    """``Type/id`` of which a copy is entered-in-error or refuted, but the record does not say
+    which copy is newer: the counting copies stay (contract), and their notes say so."""
 
 
 def extract_facts(
@@ -165,6 +168,11 @@ def extract_facts(
         }
         out.newest = _newest_copies(recorded, out.copies)
         out.retracted = {key for key, r in out.newest.items() if _withdrawn(r)}
+        out.disputed = {
+            _rid(r)
+            for r in recorded
+            if _rid(r) in out.copies and _rid(r) not in out.newest and _withdrawn(r)
+        }
     for res in recorded:
         _extract_one(res, ctx, out, lookup, draft=False)
     for res in drafts:
@@ -380,6 +388,11 @@ def _copy_note(
             )
             when = _updated_text(newest, ctx)
             copy += f"; a newer copy ({status}{', ' + when if when else ''}) reads {now_says}"
+    elif rid in out.disputed and not _withdrawn(res):
+        copy += (
+            "; another copy is marked entered-in-error or refuted, and the record does not "
+            "say which copy is newer"
+        )
     return f"{note}; {copy}" if note else copy
 
 
