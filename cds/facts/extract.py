@@ -29,6 +29,7 @@ from cds.facts.times import (
     hours_from,
     read_time,
 )
+from cds.facts.units import ReadingRule
 from cds.pack.valuesets import Coding, ValueSetIndex
 
 Resource = Mapping[str, Any]
@@ -58,39 +59,10 @@ nobody knows a value. Every other reason (error, not-a-number, masked, as-text, 
 ...) may hide a reading: it makes an unreadable fact."""
 FUTURE_TOLERANCE_H = 1.0
 """A reading dated more than this after the evaluation time is a data error, not a sign."""
-IMPLIED_UNIT = frozenset({"heart_rate_obs", "respiratory_rate_obs", "oxygen_saturation_obs"})
-"""Value sets whose readings have one unit in practice (per minute; percent), so a number
-without a unit (``valueInteger``, a bare Quantity) is read in it. Not temperatures (Celsius
-or Fahrenheit?) nor lab results (HbA1c in % or mmol/mol?)."""
-FRACTION_PERCENT = frozenset({"oxygen_saturation_obs"})
-"""Percent value sets that devices also send as a fraction (0.97 with unit "1" or none)."""
 ORDER_REASON_RED_FLAG = "order_reason_red_flag"
 """The value set of a draft order's reason that names a red flag, affirmed or suspected
 ("r/o cauda equina", "concern for spinal epidural abscess"): what the order is FOR. It
 supports the imaging, and is never a sign of the patient's (no emergency or urgent card)."""
-ORDER_REASON_SETS = frozenset(
-    {
-        "cauda_equina_syndrome",
-        "saddle_anesthesia",
-        "urinary_retention",
-        "urinary_incontinence",
-        "fecal_incontinence",
-        "leg_weakness",
-        "imaging_red_flags_history",
-        "malignancy",
-        "immunosuppression",
-        "iv_drug_use",
-        "osteoporosis",
-        "fever_condition",
-        "back_injury_not_strain",
-        "trauma_fall",
-        "trauma_motor_vehicle",
-        "external_cause_injury",
-    }
-)
-"""Red-flag value sets (cauda equina, neurological deficit, infection, fracture or trauma,
-cancer, immunosuppression) a draft order's reason is read against for
-``ORDER_REASON_RED_FLAG``."""
 
 
 @dataclass(frozen=True)
@@ -553,7 +525,8 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             container = {vs for vs, _ in matched}
             start = len(out.facts)
         for vs, by_text in matched:
-            reading = _reading(part, ctx.canonical_units.get(vs), vs)
+            rule = ctx.index.readings.get(vs, units.NO_RULE)
+            reading = _reading(part, ctx.canonical_units.get(vs), rule)
             if reading is None:
                 continue
             value, unit, source, problem = reading
@@ -626,12 +599,12 @@ def _has_value(part: Resource) -> bool:
 Reading = tuple[float | None, str | None, str | None, str | None]
 
 
-def _reading(part: Resource, canonical: str | None, vs: str) -> Reading | None:
+def _reading(part: Resource, canonical: str | None, rule: ReadingRule) -> Reading | None:
     """(value, unit, as recorded, problem) of an Observation or component; None when the
     source says plainly that nothing was measured (not done, not asked, declined, unknown)."""
     qty = part.get("valueQuantity")
     if canonical is not None and isinstance(qty, dict):  # the common case, read directly
-        return _quantity_value(qty, canonical, vs)
+        return _quantity_value(qty, canonical, rule)
     absent = part.get("dataAbsentReason")
     if canonical is not None and absent is not None and "valueQuantity" not in part:
         reason = _status_code(absent)
@@ -640,26 +613,26 @@ def _reading(part: Resource, canonical: str | None, vs: str) -> Reading | None:
         # measured, perhaps, but not given to us (error, not-a-number, masked, ...): an
         # unreadable reading, so a danger sign behind it is said, not dropped
         return None, None, None, f"no value: data absent ({reason or 'no reason given'})"
-    return _observation_value(part, canonical, vs)
+    return _observation_value(part, canonical, rule)
 
 
-def _observation_value(res: Resource, canonical: str | None, vs: str) -> Reading:
+def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) -> Reading:
     """(value in canonical unit, unit, as recorded, problem) of an Observation."""
     if canonical is None:
         concept = res.get("valueCodeableConcept")
         return None, None, _words(concept) if concept else None, None
     qty = res.get("valueQuantity")
     if isinstance(qty, dict):
-        return _quantity_value(qty, canonical, vs)
+        return _quantity_value(qty, canonical, rule)
     integer = res.get("valueInteger")
     if isinstance(integer, int) and not isinstance(integer, bool):
-        return _quantity(integer, None, None, None, canonical, vs)
+        return _quantity(integer, None, None, None, canonical, rule)
     text = res.get("valueString")
     if isinstance(text, str):
         split = units.split_value_text(text)
         if split is not None and split[1] is not None:  # text without a unit stays unread
             number, unit = split
-            value, unit_out, _, problem = _quantity(str(number), unit, None, None, canonical, vs)
+            value, unit_out, _, problem = _quantity(str(number), unit, None, None, canonical, rule)
             if problem is None:
                 return value, unit_out, text, None
         return None, None, text, f"value '{text}' is not a number in {canonical}"
@@ -673,7 +646,7 @@ def _observation_value(res: Resource, canonical: str | None, vs: str) -> Reading
     return None, None, None, "no value recorded"
 
 
-def _quantity_value(qty: Mapping[str, Any], canonical: str, vs: str) -> Reading:
+def _quantity_value(qty: Mapping[str, Any], canonical: str, rule: ReadingRule) -> Reading:
     raw_value, unit, code = qty.get("value"), qty.get("unit"), qty.get("code")
     comparator = qty.get("comparator")
     if isinstance(raw_value, list | dict):
@@ -684,7 +657,7 @@ def _quantity_value(qty: Mapping[str, Any], canonical: str, vs: str) -> Reading:
         code if isinstance(code, str) else None,
         comparator if isinstance(comparator, str) else None,
         canonical,
-        vs,
+        rule,
     )
 
 
@@ -695,7 +668,7 @@ def _quantity(
     code: str | None,
     comparator: str | None,
     canonical: str,
-    vs: str,
+    rule: ReadingRule,
 ) -> Reading:
     """A Quantity read, converted and checked against what a living patient can show; pure,
     so remembered (feeds repeat values and units)."""
@@ -704,21 +677,19 @@ def _quantity(
         number = units.parse_decimal(raw_value)
         found: str | None
         shown = source  # what the evidence shows: the reading as it was read
-        if vs in FRACTION_PERCENT and units.is_ratio_unit(unit, code) and 0 <= number <= 1:
+        if rule.fraction_as_percent and units.is_ratio_unit(unit, code) and 0 <= number <= 1:
             number, found = number * 100, canonical  # SpO2 0.97 ("1", "{ratio}") is 97 %
             shown = f"{units.to_number(number):g} {canonical} (sent as {raw_value})"
         else:
             found = units.canonical_unit(unit, code)
-        if found is None and canonical == "{score}":  # scores (GCS) are unitless: often no unit
-            found = canonical
         if found is None:
-            if vs not in IMPLIED_UNIT:
+            if not rule.unit_implied:
                 return None, None, source, f"value {source} has no unit"
             found = canonical  # a heart rate of 150 is 150 /min, whatever else it lacks
             if not unit and not code:
-                shown = f"{raw_value} {canonical}"
+                shown = f"{raw_value} {canonical}".strip()
         converted = units.convert(number, found, canonical)
-        odd = units.implausible(vs, converted, canonical)
+        odd = units.implausible(rule, converted, canonical)
         if odd is not None:
             return None, None, source, f"value {source} cannot be right: {odd}"
         value = units.to_number(converted)
@@ -808,16 +779,18 @@ def _reasons(
     for concept in _items(res.get("reasonCode")):
         _concept_facts(concept, "condition", rid, ctx, out, None, 0.0, False, None)
         codings, text = _codings(concept)
-        _order_reason(ctx.index.match_suspected(codings, text), _words(concept), rid, out)
+        _order_reason(ctx.index.match_suspected(codings, text), _words(concept), rid, out, ctx)
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, NO_TIME)
     for ref in _items(res.get("reasonReference")):
         display = ref.get("display") if isinstance(ref, Mapping) else None
         if isinstance(display, str) and display.strip():
-            _order_reason(ctx.index.match_suspected([], display), display, rid, out)
+            _order_reason(ctx.index.match_suspected([], display), display, rid, out, ctx)
 
 
-def _order_reason(matched: set[str], words: str, rid: str, out: Extraction) -> None:
-    if matched & ORDER_REASON_SETS:
+def _order_reason(
+    matched: set[str], words: str, rid: str, out: Extraction, ctx: FactContext
+) -> None:
+    if not matched.isdisjoint(ctx.index.order_reason):
         out.facts.append(
             Fact(
                 kind="condition",

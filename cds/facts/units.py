@@ -18,6 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -28,11 +29,13 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from typing import Final
 
 from cds.errors import UnitError
 
 __all__ = [
-    "PLAUSIBLE",
+    "NO_RULE",
+    "ReadingRule",
     "UnitError",
     "canonical_unit",
     "convert",
@@ -418,29 +421,34 @@ def is_ratio_unit(unit: str | None, code: str | None) -> bool:
     return _key(code).casefold() in _RATIO_KEYS and _key(unit).casefold() in _RATIO_KEYS
 
 
-PLAUSIBLE: dict[str, tuple[Decimal, Decimal, str]] = {
-    # value set id -> (lowest, highest) a living patient's reading can be, in the value set's
-    # canonical unit, and what the reading is called. Outside it, the reading is a device or
-    # unit error (SpO2 of 150 %, a heart rate of 980 /min, a temperature of 98.6 "Cel"): an
-    # unreadable reading to re-check, never a danger sign.
-    "heart_rate_obs": (Decimal(10), Decimal(350), "a heart rate"),
-    "respiratory_rate_obs": (Decimal(0), Decimal(100), "a breathing rate"),
-    "oxygen_saturation_obs": (Decimal(20), Decimal(100), "an oxygen saturation"),
-    "fever_temperature_obs": (Decimal(25), Decimal(46), "a body temperature"),
-}
+@dataclass(frozen=True)
+class ReadingRule:
+    """How a value set's readings are read, from the pack (``valuesets.yaml``): hashable, so
+    the remembered quantity reader can take it."""
+
+    unit_implied: bool = False
+    """A number without a unit is read in the value set's unit (a heart rate of 150)."""
+    fraction_as_percent: bool = False
+    """A percent sent as a fraction (SpO2 0.97 with unit "1", "{ratio}" or none) is 97 %."""
+    low: Decimal | None = None
+    high: Decimal | None = None
+    """The range a living patient's reading can be in, in the value set's unit; outside it,
+    the reading is a device or unit error: unreadable, never a danger sign."""
+    name: str = "the reading"
 
 
-def implausible(valueset: str, value: Decimal, unit: str) -> str | None:
+NO_RULE: Final = ReadingRule()
+
+
+def implausible(rule: ReadingRule, value: Decimal, unit: str) -> str | None:
     """Why a converted reading cannot be real (plain words), or None when it may be."""
-    bounds = PLAUSIBLE.get(valueset)
-    if bounds is None:
+    low, high = rule.low, rule.high
+    if (low is None or low <= value) and (high is None or value <= high):
         return None
-    low, high, name = bounds
-    if low <= value <= high:
-        return None
+    shown = f"{low if low is not None else '...'}-{high if high is not None else '...'}"
     return (
-        f"{value.normalize():f} {unit} is outside the possible range for {name} "
-        f"({low}-{high} {unit}); check the device and the unit"
+        f"{value.normalize():f} {unit} is outside the possible range for {rule.name} "
+        f"({shown} {unit}); check the device and the unit"
     )
 
 

@@ -181,8 +181,10 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
         for key in ("title", "unit", "notes"):
             if getattr(extra, key) is not None:
                 base[key] = getattr(extra, key)
-        if "acute" in extra.model_fields_set:
-            base["acute"] = extra.acute
+        for key in ("acute", "unit_implied", "fraction_as_percent", "plausible", "order_reason"):
+            if key in extra.model_fields_set:
+                value = getattr(extra, key)
+                base[key] = value.model_dump() if isinstance(value, BaseModel) else value
         out[vs_id] = _model(root / "valuesets.json", ValueSet, {"id": vs_id, **base})
     return out
 

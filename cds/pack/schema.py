@@ -286,6 +286,14 @@ class VsPrefix(Strict):
     note: str | None = None
 
 
+class Plausible(Strict):
+    """The range of a reading a living patient can show, and what the reading is called."""
+
+    low: float
+    high: float
+    reading: str
+
+
 class ValueSetAddition(Strict):
     """``valuesets.yaml``: what the hand-written side adds to an imported value set (and the
     members every value set has)."""
@@ -301,6 +309,17 @@ class ValueSetAddition(Strict):
     acute: bool = False
     """A current sign or symptom: words saying "history of ..." do not make it (a chronic
     condition's history still does)."""
+    unit_implied: bool = False
+    """A reading without a unit is read in ``unit`` (per minute, percent, a score): feeds send
+    a heart rate as ``valueInteger``. Not for temperatures or labs (°C or °F? % or mmol/mol?)."""
+    fraction_as_percent: bool = False
+    """A percent that devices also send as a fraction (SpO2 0.97 with unit "1" or none)."""
+    plausible: Plausible | None = None
+    """The range a living patient's reading can be in, in ``unit``; outside it the reading is
+    a device or unit error, shown in the data-check card, never a danger sign."""
+    order_reason: bool = False
+    """A draft order's reason in this value set, affirmed or suspected ("r/o cauda equina"),
+    says what the order is for: a fact of ``order_reason_red_flag`` (supports imaging)."""
     notes: str | None = None
 
     @field_validator("text")

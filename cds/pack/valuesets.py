@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion
+from cds.facts.units import ReadingRule
 from cds.pack.schema import ValueSet
 
 
@@ -39,6 +41,10 @@ class ValueSetIndex:
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
+    readings: dict[str, ReadingRule] = field(default_factory=dict)
+    """How each observation value set's readings are read (implied unit, fraction, range)."""
+    order_reason: set[str] = field(default_factory=set)
+    """Value sets a draft order's reason names to say what the order is for (red flags)."""
     _memo: dict[tuple[tuple[Coding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -50,6 +56,10 @@ class ValueSetIndex:
         for vs in valuesets.values():
             if vs.acute:
                 index.acute.add(vs.id)
+            if vs.order_reason:
+                index.order_reason.add(vs.id)
+            if vs.unit_implied or vs.fraction_as_percent or vs.plausible is not None:
+                index.readings[vs.id] = _reading_rule(vs)
             for c in vs.codes:
                 system = normalize_system(c.system)
                 index.exact.setdefault((system, normalize_code(system, c.code)), set()).add(vs.id)
@@ -145,3 +155,14 @@ class ValueSetIndex:
             if said == "affirmed" or (said == "historical" and vs_id not in self.acute):
                 return True
         return False
+
+
+def _reading_rule(vs: ValueSet) -> ReadingRule:
+    bounds = vs.plausible
+    return ReadingRule(
+        unit_implied=vs.unit_implied,
+        fraction_as_percent=vs.fraction_as_percent,
+        low=Decimal(str(bounds.low)) if bounds else None,
+        high=Decimal(str(bounds.high)) if bounds else None,
+        name=bounds.reading if bounds else "the reading",
+    )

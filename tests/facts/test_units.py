@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cds.errors import CdsError, UnitError
 from cds.facts import units
 from cds.facts.units import canonical_unit, convert, parse_decimal, to_number
+from cds.pack.load import load_pack
 
 D = Decimal
 
@@ -82,6 +83,8 @@ SPELLINGS: list[tuple[str, str]] = [
     ("mL / min / 1.73 m2", "mL/min/{1.73_m2}"),
     ("per\u00a0minute", "/min"),
 ]
+
+PACK = load_pack()
 
 
 @pytest.mark.parametrize(("unit", "expected"), SPELLINGS)
@@ -529,13 +532,22 @@ def test_ambiguous_value_text_is_not_read(text: str) -> None:
 def test_ratio_units(value: Decimal) -> None:
     assert units.is_ratio_unit("1", None) and units.is_ratio_unit(None, "{ratio}")
     assert units.is_ratio_unit(None, None) and not units.is_ratio_unit("%", None)
-    odd = units.implausible("oxygen_saturation_obs", value * 100, "%")
+    spo2 = PACK.index.readings["oxygen_saturation_obs"]
+    odd = units.implausible(spo2, value * 100, "%")
     assert (odd is None) is (value * 100 >= 20)
 
 
 @given(st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False))
 def test_plausible_ranges(value: Decimal) -> None:
-    for valueset, (low, high, _) in units.PLAUSIBLE.items():
-        odd = units.implausible(valueset, value, "u")
+    """The pack's ranges (valuesets.yaml `plausible`) as the reader applies them."""
+    ranges = {
+        "heart_rate_obs": (10, 350),
+        "respiratory_rate_obs": (0, 100),
+        "oxygen_saturation_obs": (20, 100),
+        "fever_temperature_obs": (25, 46),
+    }
+    for valueset, (low, high) in ranges.items():
+        odd = units.implausible(PACK.index.readings[valueset], value, "u")
         assert (odd is None) is (low <= value <= high)
-    assert units.implausible("diabetes_lab_hba1c", value, "%") is None
+    assert "diabetes_lab_hba1c" not in PACK.index.readings  # no range: any value may be real
+    assert units.implausible(units.NO_RULE, value, "%") is None
