@@ -25,8 +25,17 @@ main()
 
 def test_spark_engine_without_pyspark_says_how_to_install_the_extra(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_PYSPARK, "review", str(EXAMPLE), "--engine", "spark"]
-        + ["--out", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-c",
+            WITHOUT_PYSPARK,
+            "review",
+            str(EXAMPLE),
+            "--engine",
+            "spark",
+            "--out",
+            str(tmp_path / "out"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
