@@ -30,7 +30,7 @@ from cds.facts.times import read_time
 from cds.hooks.models import HookRequest, dump_response
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
-from cds.pipeline import Evaluator
+from cds.pipeline import Evaluation, Evaluator
 
 Resource = dict[str, Any]
 REVIEW_USER = "Practitioner/cds-batch-review"
@@ -96,6 +96,16 @@ class Call:
     request: HookRequest
 
 
+@dataclass(frozen=True)
+class CallOutcome:
+    """One replayed call that returned cards: the cards (as written) and the evaluation."""
+
+    hook: Hook
+    at: str
+    cards: list[dict[str, Any]]
+    evaluation: Evaluation
+
+
 @dataclass
 class PatientResult:
     """What one patient's review produced: output lines and counters."""
@@ -103,6 +113,10 @@ class PatientResult:
     lines: list[bytes] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    outcomes: list[CallOutcome] = field(default_factory=list)
+    """The calls with cards, in call order (a comparison diffs two reviews' outcomes)."""
+    span: tuple[float, float] | None = None
+    """The first and last replayed call (POSIX seconds): the input's time span."""
 
 
 class PatientReviewer:
@@ -120,8 +134,12 @@ class PatientReviewer:
 
     def review(self, pid: str, lines: Sequence[bytes]) -> PatientResult:
         """Parse a patient's raw lines, replay the calls and collect the cards."""
+        return self.review_parsed(pid, *parse_lines(lines))
+
+    def review_parsed(self, pid: str, resources: list[Resource], duplicates: int) -> PatientResult:
+        """Replay the calls of a patient's parsed record (``parse_lines``; two reviewers of a
+        comparison share one parse: neither changes the resources)."""
         result = PatientResult(stats=_empty_stats())
-        resources, duplicates = _dedupe(orjson.loads(raw) for raw in lines)
         result.stats["duplicates"] = duplicates
         result.stats["resources"] = len(resources)
         if not _FHIR_ID.match(pid):
@@ -148,6 +166,9 @@ class PatientReviewer:
     def _run(self, pid: str, call: Call, result: PatientResult) -> None:
         stats = result.stats
         stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
+        when = call.at.timestamp()
+        span = result.span
+        result.span = (min(span[0], when), max(span[1], when)) if span else (when, when)
         at = call.at.isoformat()
         seed = f"{pid}|{call.hook}|{at}"
         try:
@@ -165,6 +186,7 @@ class PatientReviewer:
         _count_cards(stats, call.hook, cards, evaluation.rules_by_topic)
         line = {"patient": f"Patient/{pid}", "hook": call.hook, "at": at, "cards": cards}
         result.lines.append(orjson.dumps(line))
+        result.outcomes.append(CallOutcome(call.hook, at, cards, evaluation))
 
     # -- discharge ---------------------------------------------------------------------------
 
@@ -299,6 +321,11 @@ def _count_cards(
         keys += [("by_rule", rule) for rule in rules_by_topic.get(topic, ("?",))]
         for key, value in keys:
             stats[key][value] = stats[key].get(value, 0) + 1
+
+
+def parse_lines(lines: Sequence[bytes]) -> tuple[list[Resource], int]:
+    """A patient's raw lines parsed, repeated resources dropped; (resources, duplicates)."""
+    return _dedupe(orjson.loads(raw) for raw in lines)
 
 
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:

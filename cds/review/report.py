@@ -36,7 +36,10 @@ r.style.display=r.textContent.toLowerCase().includes(q)?'':'none';}}
 
 
 def write_report(
-    out: Path, summary: Mapping[str, Any], indicators: Mapping[str, str] | None = None
+    out: Path,
+    summary: Mapping[str, Any],
+    indicators: Mapping[str, str] | None = None,
+    compared: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``out/report.html`` from ``out/cards.ndjson`` and the summary.
 
