@@ -125,7 +125,7 @@ def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: 
     stats: dict[str, Any] = {}
     extra: dict[str, Any] = {"b": {}, "span": None, "changed": {}}
     names = ("cards", "errors", "b-cards", "b-errors", "changes")
-    handles = {name: open(f"{base}.{name}.tmp", "wb") for name in names}  # noqa: SIM115
+    handles = {name: open(f"{base}.{name}.tmp", "wb") for name in names}
     try:
         for pid in sorted(groups):
             under_a, under_b, changes = pair.review(pid, groups.pop(pid))
@@ -498,6 +498,11 @@ def describe_change(out: Path) -> str:
     ]
     for row in doc["settings_differ"]:
         lines.append(f"  {row['setting']}: {row['a']} -> {row['b']}")
+    calls = doc["calls"]
+    for hook in sorted({*calls["a"], *calls["b"]}):
+        a, b = calls["a"].get(hook, 0), calls["b"].get(hook, 0)
+        if a != b:  # B's pack replays other orders (its draft-order value sets differ)
+            lines.append(f"  {hook} calls replayed: {a} -> {b}")
     cards, span = doc["cards"], doc["span"]
     lines.append(
         f"cards: {cards['a']} -> {cards['b']} ({cards['difference']:+d}; "
