@@ -86,6 +86,16 @@ class OrderTriggers:
                 found.setdefault(rtype, set()).update(pattern.valuesets)
         return cls({k: frozenset(v) for k, v in found.items()})
 
+    @classmethod
+    def of_all(cls, packs: Iterable[Pack]) -> OrderTriggers:
+        """The orders any of the packs looks at: a comparison replays the same calls under
+        both sides (the EHR calls the service for an order whichever pack answers)."""
+        found: dict[str, frozenset[str]] = {}
+        for pack in packs:
+            for rtype, valuesets in cls.of(pack).by_type.items():
+                found[rtype] = found.get(rtype, frozenset()) | valuesets
+        return cls(found)
+
 
 @dataclass(frozen=True)
 class Call:
@@ -122,10 +132,17 @@ class PatientResult:
 class PatientReviewer:
     """Replays a patient's hook calls through one Evaluator (one per worker process)."""
 
-    def __init__(self, evaluator: Evaluator, medications: Mapping[str, Resource], as_of: AsOf):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        medications: Mapping[str, Resource],
+        as_of: AsOf,
+        triggers: OrderTriggers | None = None,
+    ):
         self.evaluator = evaluator
         self.pack = evaluator.pack
-        self.triggers = OrderTriggers.of(evaluator.pack)
+        self.triggers = triggers or OrderTriggers.of(evaluator.pack)
+        """Which recorded orders are replayed: the pack's own, unless given (a comparison)."""
         self.medications = medications
         self.as_of = as_of
         self.tz = evaluator.timezone

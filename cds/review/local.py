@@ -44,7 +44,7 @@ from cds.review.compare import (
     override_rates,
     review_pair_shard,
 )
-from cds.review.evaluate import AsOf, PatientReviewer
+from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
 from cds.review.progress import Reporter
 from cds.review.sources import SourceFile, discover, read_lines
 from cds.review.summary import add_stats, build_summary, merge_stats
@@ -76,6 +76,9 @@ class ReviewOptions:
     """``--feedback``: the feedback store's URL, for override rates in compare.json."""
     label: str = "defaults"
     """What A is called in compare.json and the report (the ``--config`` file)."""
+    replay_also: tuple[str, ...] = ()
+    """Packs whose draft orders are replayed too. A comparison replays the orders of both
+    packs under both sides; a review with this option is the one side of such a comparison."""
 
 
 @dataclass
@@ -154,6 +157,7 @@ def _fingerprint(sources: Sequence[SourceFile], options: ReviewOptions, pack: Pa
         "site": dict(options.site),
         "site_timezone": options.site_timezone,
         "compare": _compare_fingerprint(options.compare),
+        "replay_also": list(options.replay_also),
     }
 
 
@@ -302,6 +306,7 @@ def init_worker(
     site: Mapping[str, float | None] | None = None,
     site_timezone: str = "UTC",
     counterpart: Counterpart | None = None,
+    triggers: OrderTriggers | None = None,
 ) -> None:
     """Pool initializer: a fresh engine for this process and the pack's compiled rulesets,
     under the site's settings and time zone (and B's, with ``--compare``)."""
@@ -312,12 +317,21 @@ def init_worker(
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
     evaluator = Evaluator(pack, site, timezone=zone_of(site_timezone))
-    _REVIEWER = PatientReviewer(evaluator, meds, as_of)
+    _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers)
     _PAIR = None
     if counterpart is not None:
         b = counterpart.side
         other = Evaluator(counterpart.pack, b.site, timezone=zone_of(b.site_timezone))
-        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of))
+        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers))
+
+
+def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:
+    """The orders replayed when they are not the pack's own: with ``--compare``, those of
+    both packs (B may look at orders A does not, or not at some A looks at)."""
+    packs = [load_pack(p) for p in options.replay_also]
+    if options.compare is not None:
+        packs.append(options.compare.pack)
+    return OrderTriggers.of_all([pack, *packs]) if packs else None
 
 
 def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[str, Any]]:
@@ -396,6 +410,7 @@ def _evaluate_shards(
                 options.site,
                 options.site_timezone,
                 options.compare,
+                replay_triggers(pack, options),
             )
             for shard in todo:
                 record(review_shard(shard, payloads.pop(shard), str(options.out / "parts")))
@@ -436,6 +451,7 @@ def _run_pool(
             options.site,
             options.site_timezone,
             options.compare,
+            replay_triggers(pack, options),
         ),
     ) as pool:
         pending: dict[Future[tuple[int, dict[str, Any]]], int] = {}

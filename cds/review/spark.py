@@ -55,7 +55,7 @@ from cds.errors import ConfigError, InputError
 from cds.pack.load import Pack, load_pack
 from cds.review import local
 from cds.review.compare import Counterpart, override_rates
-from cds.review.evaluate import AsOf
+from cds.review.evaluate import AsOf, OrderTriggers
 from cds.review.local import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, Partition, ReviewOptions
 from cds.review.progress import Reporter
 from cds.review.sources import InputLine, SourceFile, classify_raw, discover, read_lines
@@ -110,6 +110,8 @@ class _Job:
     site_timezone: str
     counterpart: Broadcast[Counterpart] | None = None
     """``--compare``: B (its pack broadcast like A's)."""
+    triggers: OrderTriggers | None = None
+    """The orders replayed, when not the pack's own (``local.replay_triggers``)."""
 
 
 class _ByPatient:
@@ -266,6 +268,7 @@ def _run(
             site=dict(options.site),
             site_timezone=options.site_timezone,
             counterpart=sc.broadcast(options.compare) if options.compare else None,
+            triggers=local.replay_triggers(pack, options),
         )
         try:
             _review(sc, lines, part, job, reporter)
@@ -501,6 +504,7 @@ def _review_partition(
             job.site,
             job.site_timezone,
             job.counterpart.value if job.counterpart is not None else None,
+            job.triggers,
         )
         _RUN = job.run
     _, stats = local.review_shard(shard, payload, job.parts)

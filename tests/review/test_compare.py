@@ -78,10 +78,15 @@ def test_every_count_equals_two_separate_reviews(
     target = variant if text is None else _config(tmp_path, text)
     doc = _compare(tmp_path / "both", target)
     b_side = side_of(target, A)
+    # another pack may replay other orders: each separate review replays the other's too
+    also_a, also_b = ((str(b_side.pack),), ("back-spasm",)) if b_side.pack else ((), ())
+    if also_a:
+        plain_a = tmp_path / "a"
+        review([SAMPLE], plain_a, workers=1, replay_also=also_a)
     plain_b = tmp_path / "b"
     review(
         [SAMPLE], plain_b, workers=1, pack=b_side.pack, site=b_side.site,
-        site_timezone=b_side.site_timezone,
+        site_timezone=b_side.site_timezone, replay_also=also_b,
     )  # fmt: skip
     sum_a = orjson.loads((plain_a / "summary.json").read_bytes())
     sum_b = orjson.loads((plain_b / "summary.json").read_bytes())
@@ -302,3 +307,23 @@ def test_the_pack_variant_is_the_bundled_pack_without_the_rule(variant: Path) ->
     assert other.version == f"{bundled.version}-without-sedation-draft-order"
     for rule_id, rule in other.rules.items():
         assert rule == bundled.rules[rule_id]
+
+
+def test_a_rule_removed_replays_the_same_calls_and_keeps_the_danger_signs(
+    tmp_path: Path, variant: Path
+) -> None:
+    """Without ``sedation-draft-order`` B's pack looks at no opioid or muscle-relaxant order;
+    the EHR still calls the service when one is signed, and a danger sign in the record still
+    gets its card there. Replaying only B's own orders silenced urgent-sign cards (a false
+    'fewer alerts')."""
+    doc = _compare(tmp_path / "out", variant)
+    assert doc["calls"]["a"] == doc["calls"]["b"]
+    for topic in ("emergency-sign", "urgent-sign", "data-check"):
+        row = doc["by_topic"].get(topic, {"difference": 0})
+        assert row["difference"] == 0, topic
+    assert doc["by_rule"]["sedation-draft-order"]["b"] == 0
+    assert doc["by_rule"]["sedation-draft-order"]["a"] > 0
+    changes = {c["change"] for p in doc["patients"] for c in p["changes"]}
+    assert changes == {"silenced"}
+    topics = {c["topic"] for p in doc["patients"] for c in p["changes"]}
+    assert topics == {"sedation-caution"}
