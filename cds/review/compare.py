@@ -108,6 +108,14 @@ class PairReviewer:
     def __init__(self, a: PatientReviewer, b: PatientReviewer) -> None:
         self.a = a
         self.b = b
+        self.same_calls = (
+            a.triggers == b.triggers
+            and a.tz == b.tz
+            and a.as_of == b.as_of
+            and a.medications is b.medications
+        )
+        """Whether B replays exactly A's calls (the same orders, zone, as-of, Medications):
+        then they are built once."""
 
     def review(
         self, pid: str, lines: Sequence[bytes]
@@ -115,7 +123,8 @@ class PairReviewer:
         """(A's result, B's result, the patient's changes or None)."""
         resources, duplicates = parse_lines(lines)
         under_a = self.a.review_parsed(pid, resources, duplicates)
-        under_b = self.b.review_parsed(pid, resources, duplicates)
+        like = under_a if self.same_calls else None
+        under_b = self.b.review_parsed(pid, resources, duplicates, like)
         return under_a, under_b, diff_patient(pid, under_a, under_b)
 
 

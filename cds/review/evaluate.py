@@ -127,6 +127,8 @@ class PatientResult:
     """The calls with cards, in call order (a comparison diffs two reviews' outcomes)."""
     span: tuple[float, float] | None = None
     """The first and last replayed call (POSIX seconds): the input's time span."""
+    calls: list[Call] = field(default_factory=list)
+    """The calls replayed (a comparison's second reviewer may replay the same ones)."""
 
 
 class PatientReviewer:
@@ -153,9 +155,17 @@ class PatientReviewer:
         """Parse a patient's raw lines, replay the calls and collect the cards."""
         return self.review_parsed(pid, *parse_lines(lines))
 
-    def review_parsed(self, pid: str, resources: list[Resource], duplicates: int) -> PatientResult:
+    def review_parsed(
+        self,
+        pid: str,
+        resources: list[Resource],
+        duplicates: int,
+        like: PatientResult | None = None,
+    ) -> PatientResult:
         """Replay the calls of a patient's parsed record (``parse_lines``; two reviewers of a
-        comparison share one parse: neither changes the resources)."""
+        comparison share one parse: neither changes the resources). With ``like``, another
+        reviewer's result on the same record under the same triggers, zone, as-of and
+        Medications, its calls are replayed instead of being built again."""
         result = PatientResult(stats=_empty_stats())
         result.stats["duplicates"] = duplicates
         result.stats["resources"] = len(resources)
@@ -164,7 +174,12 @@ class PatientReviewer:
             result.stats["patient_errors"] = len(resources)
             return result
         result.stats["patients"] = 1
-        for call in self.calls(pid, resources, result):
+        if like is None:
+            result.calls = self.calls(pid, resources, result)
+        else:
+            result.calls = like.calls
+            result.stats["orders_without_time"] = like.stats["orders_without_time"]
+        for call in result.calls:
             self._run(pid, call, result)
         result.stats["patients_with_cards"] = int(bool(result.lines))
         return result

@@ -327,3 +327,22 @@ def test_a_rule_removed_replays_the_same_calls_and_keeps_the_danger_signs(
     assert changes == {"silenced"}
     topics = {c["topic"] for p in doc["patients"] for c in p["changes"]}
     assert topics == {"sedation-caution"}
+
+
+@pytest.mark.parametrize(
+    ("config", "shared"),
+    [("site: {imaging_age_years: 50}\n", True), ("site_timezone: America/Chicago\n", False)],
+)
+def test_b_replays_as_calls_only_when_they_are_the_same(
+    config: str, shared: bool, tmp_path: Path
+) -> None:
+    """Calls are built once when B replays A's (same orders, zone, as-of): not across zones,
+    where a record's zone-less times, hence the calls, may differ."""
+    from cds.review import local
+    from cds.review.evaluate import AsOf
+
+    counterpart = load_counterpart(side_of(_config(tmp_path, config), A))
+    pack = load_pack(None)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    local.init_worker(pack, [], AsOf(None, at), counterpart=counterpart)
+    assert local._PAIR is not None and local._PAIR.same_calls is shared
