@@ -141,7 +141,7 @@ def review(
         f"{lines['errors']} errors; see {out}/report.html"
     )
     if counterpart is not None:
-        from cds.review.compare import describe_change
+        from cds.review.burden import describe_change
 
         typer.echo(describe_change(out))
 

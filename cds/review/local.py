@@ -36,14 +36,8 @@ from cds.errors import InputError
 from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
-from cds.review.compare import (
-    Counterpart,
-    PairReviewer,
-    Side,
-    merge_compare,
-    override_rates,
-    review_pair_shard,
-)
+from cds.review.burden import merge_compare, override_rates
+from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
 from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
 from cds.review.progress import Reporter
 from cds.review.sources import SourceFile, discover, read_lines
