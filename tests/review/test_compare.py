@@ -346,3 +346,29 @@ def test_b_replays_as_calls_only_when_they_are_the_same(
     at = datetime(2026, 1, 1, tzinfo=UTC)
     local.init_worker(pack, [], AsOf(None, at), counterpart=counterpart)
     assert local._PAIR is not None and local._PAIR.same_calls is shared
+
+
+@pytest.mark.parametrize("first", ["with --compare", "without --compare"])
+def test_a_killed_run_resumes_to_the_same_comparison(first: str, tmp_path: Path) -> None:
+    """Killed after 3 shards, the same command resumes to byte-identical outputs; a plain run
+    killed and rerun with ``--compare`` starts afresh (B is part of the fingerprint), since
+    its finished shards have no B."""
+    counterpart = load_counterpart(side_of(EXAMPLES / "imaging-age-50.yaml", A))
+    clean = tmp_path / "clean"
+    review([SAMPLE], clean, workers=1, compare=counterpart)
+    killed = tmp_path / "killed"
+    options = ReviewOptions(
+        out=killed, workers=1, compare=counterpart if first == "with --compare" else None
+    )
+    with pytest.raises(KeyboardInterrupt):
+        run_review([SAMPLE], options, LogReporter(io.StringIO()), _abort_after_shards=3)
+    assert len(orjson.loads((killed / "progress.json").read_bytes())["finished"]) == 3
+    review([SAMPLE], killed, workers=1, compare=counterpart)
+    for name in (
+        "cards.ndjson",
+        "summary.json",
+        "report.html",
+        "compare.json",
+        "compare-cards.ndjson",
+    ):
+        assert (killed / name).read_bytes() == (clean / name).read_bytes(), name
