@@ -41,7 +41,7 @@ def merge_compare(
     """Write compare-cards.ndjson, compare-errors.ndjson and compare.json; the compare doc."""
     parts = out / "parts"
     stats_b: dict[str, Any] = {}
-    span: Any = None
+    span: list[float] | None = None
     changed: dict[str, Any] = {}
     with (
         (out / "compare-cards.ndjson").open("wb") as cards,
@@ -57,7 +57,7 @@ def merge_compare(
             stats_b = merge_stats(stats_b, extra["b"])
             changed = merge_stats(changed, extra["changed"])
             if extra["span"]:
-                span = widen_span(span, tuple(extra["span"]))
+                span = widen_span(span, extra["span"])
             patients += [
                 orjson.loads(line)
                 for line in Path(f"{base}.changes.ndjson").read_bytes().splitlines()

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -120,7 +120,9 @@ class PairReviewer:
         return under_a, under_b, diff_patient(pid, under_a, under_b)
 
 
-def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: str) -> Any:
+def review_pair_shard(
+    pair: PairReviewer, groups: dict[str, list[bytes]], base: str
+) -> dict[str, Any]:
     """A shard under both: A's files as a plain review writes them, B's beside them
     (``.b-cards``, ``.b-errors``), the changes, and B's counts (``.compare.json``); A's stats."""
     stats: dict[str, Any] = {}
@@ -151,14 +153,15 @@ def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: 
     return stats
 
 
-def _write(cards: Any, errors: Any, result: PatientResult) -> None:
+def _write(cards: IO[bytes], errors: IO[bytes], result: PatientResult) -> None:
     if result.lines:
         cards.write(b"\n".join(result.lines) + b"\n")
     if result.errors:
         errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
 
 
-def widen_span(span: Any, more: tuple[float, float] | None) -> Any:
+def widen_span(span: list[float] | None, more: Sequence[float] | None) -> list[float] | None:
+    """The first and last of two spans (``[first, last]`` in POSIX seconds, or None)."""
     if more is None:
         return span
     return [min(span[0], more[0]), max(span[1], more[1])] if span else list(more)
