@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from cds.cli import app, main
@@ -51,6 +53,21 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def louder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled pack with ``sedation-caution`` raised from info to warning (a pack version
+    whose cards change indicator)."""
+    out = tmp_path_factory.mktemp("louder") / "p"
+    shutil.copytree(load_pack(None).path, out)
+    spec = yaml.safe_load((out / "pack.yaml").read_text(encoding="utf-8"))
+    spec["pack"]["version"] += "-louder"
+    for topic in spec["topics"]:
+        if topic["code"] == "sedation-caution":
+            topic["indicator"] = "warning"
+    (out / "pack.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
 def plain_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("a")
     review([SAMPLE], out, workers=1)
@@ -67,15 +84,17 @@ CASES = {
     "fever and age": "site: {fever_celsius: 38.7, imaging_age_years: 50}\n",
     "time zone": "site_timezone: Pacific/Kiritimati\nsite: {vital_sign_window_hours: 24}\n",
     "pack without a rule": None,
+    "pack with another indicator": None,
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_count_equals_two_separate_reviews(
-    case: str, variant: Path, plain_a: Path, tmp_path: Path
+    case: str, variant: Path, louder: Path, plain_a: Path, tmp_path: Path
 ) -> None:
     text = CASES[case]
-    target = variant if text is None else _config(tmp_path, text)
+    packs = {"pack without a rule": variant, "pack with another indicator": louder}
+    target = packs[case] if text is None else _config(tmp_path, text)
     doc = _compare(tmp_path / "both", target)
     b_side = side_of(target, A)
     # another pack may replay other orders: each separate review replays the other's too
@@ -130,6 +149,11 @@ def test_every_count_equals_two_separate_reviews(
     assert found == expected
     assert doc["changed_patients"]["total"] == len({k[0] for k in expected})
     assert expected or case == "time zone"  # the sample's times all carry their zone
+    if case == "pack with another indicator":
+        assert set(expected.values()) == {"indicator changed"}
+        assert (
+            doc["by_indicator"]["warning"]["difference"] == doc["by_topic"]["sedation-caution"]["a"]
+        )
     for kind in ("newly alerted", "silenced", "indicator changed", "rules changed"):
         patients = {k[0] for k, v in expected.items() if v == kind}
         assert doc["changed_patients"][kind] == len(patients), kind
