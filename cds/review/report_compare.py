@@ -65,11 +65,13 @@ def _lines_of(path: Path, patients: set[str]) -> dict[str, list[dict[str, Any]]]
     found: dict[str, list[dict[str, Any]]] = {}
     if not path.exists():
         return found
+    keys = {orjson.dumps(p) for p in patients}  # lines start {"patient":"Patient/x",...
     with path.open("rb") as fh:
         for raw in fh:
+            if raw[11 : raw.find(b",", 11)] not in keys:
+                continue  # most lines: no need to parse them
             line = orjson.loads(raw)
-            if line["patient"] in patients:
-                found.setdefault(str(line["patient"]), []).append(line)
+            found.setdefault(str(line["patient"]), []).append(line)
     return found
 
 
