@@ -1,15 +1,20 @@
-"""Benchmark of ``cds review`` (local engine) against the floor of reading the same files.
+"""Benchmark of ``cds review`` (local engine): the batch's efficiency, measured in one run.
 
-    .venv/bin/python bench/review.py            # 1,000 patients
-    .venv/bin/python bench/review.py --big      # also 100,000 patients (several minutes)
-    .venv/bin/python bench/review.py --breakdown  # also where one worker's CPU time goes
+    .venv/bin/python bench/review.py                 # 2,000 patients, N = the cores
+    .venv/bin/python bench/review.py --big           # also 100,000 patients (several minutes)
+    .venv/bin/python bench/review.py --workers 4     # N
+    .venv/bin/python bench/review.py --breakdown     # also where one worker's CPU time goes
 
-For each population: the floor (orjson parse of every line + grouping raw lines by patient, one
-process, best of three), then the review with 1 worker and with every core. Each review runs as
-a child process (so it pays the interpreter start and the imports of ``cds``, which the floor
-does not) and its peak RSS (the largest process of its tree) is measured cleanly. Figures are
-printed next to the targets: throughput at least half the floor's, and under 1 GB for 100k
-patients. Nothing is asserted: timings depend on the machine and its neighbours.
+For each population, in one run: the floor (orjson parse of every line + grouping raw lines by
+patient, one process, best of three); the **spine alone** (``Evaluator.run`` on the replayed
+calls of the same patients, one process, each patient timed once after 200 warm-up patients);
+then ``cds review`` with 1 worker, with N workers, and with N workers and ``--compare`` (B: the
+same pack with ``imaging_age_years: 50``). Each review runs as a child process (so it pays the
+interpreter start and the imports of ``cds``) whose peak RSS (the largest process of its tree)
+is measured cleanly, and whose own log gives its stages (read, review, write; the rest is
+start-up). Printed beside their targets (issue 13): the N-worker rate at least 0.8 x N x the
+spine's rate, peak RSS under 1 GB, a comparison run at most 1.6x a plain review. Nothing is
+asserted: timings depend on the machine and its neighbours.
 
 ``--breakdown`` runs one worker's review in this process with a timer around each step: the
 parent's read and grouping, then per patient the parse, the replayed requests, ``Evaluator.run``
@@ -27,6 +32,7 @@ import gc
 import io
 import os
 import pickle
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,6 +40,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,14 +83,17 @@ def _floor_once(folder: Path) -> tuple[float, int, int]:
 #: across fork/vfork + exec, so a review launched from this process after the floor (which holds
 #: the whole grouped export) reported the floor's 1.6 GB as its own at 100k patients.
 _LAUNCHER = """
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys, tempfile, time
 for line in sys.stdin:
     argv, cwd = json.loads(line)
     started = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=null, stderr=null)
+    with open(os.devnull, "wb") as null, tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=null, stderr=log)
         _, status, usage = os.wait4(proc.pid, 0)
-    print(json.dumps([status, time.perf_counter() - started, usage.ru_maxrss]), flush=True)
+        wall = time.perf_counter() - started
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+    print(json.dumps([status, wall, usage.ru_maxrss, text]), flush=True)
 """
 
 
@@ -98,16 +108,39 @@ class Launcher:
             text=True,
         )
 
-    def run(self, argv: list[str]) -> tuple[int, float, int]:
+    def run(self, argv: list[str]) -> tuple[int, float, int, str]:
+        """(exit status, wall seconds, peak RSS in KB, the command's stderr)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(orjson.dumps([argv, str(ROOT)]).decode() + "\n")
         self.proc.stdin.flush()
-        status, wall, maxrss = orjson.loads(self.proc.stdout.readline())
-        return int(status), float(wall), int(maxrss)
+        status, wall, maxrss, log = orjson.loads(self.proc.stdout.readline())
+        return int(status), float(wall), int(maxrss), str(log)
 
 
-def review(launcher: Launcher, folder: Path, out: Path, workers: int) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cds review`` in a child process."""
+@dataclass(frozen=True)
+class Run:
+    """One ``cds review`` child: wall time, peak RSS and the stages its own log reports."""
+
+    wall: float
+    rss_mb: float
+    read: float
+    review: float
+    write: float
+
+    @property
+    def other(self) -> float:
+        """Interpreter start, imports, loading the pack, starting the pool: the rest."""
+        return max(self.wall - self.read - self.review - self.write, 0.0)
+
+    def stages(self) -> str:
+        return (
+            f"start+imports+pool {self.other:.2f} s, read {self.read:.2f} s, "
+            f"review {self.review:.2f} s, write {self.write:.2f} s"
+        )
+
+
+def review_run(launcher: Launcher, folder: Path, out: Path, workers: int, *more: str) -> Run:
+    """``cds review`` in a child process, with the stage times read from its log."""
     code = "import sys; from cds.cli import main; sys.argv[0] = 'cds'; main()"
     args = [
         sys.executable,
@@ -119,15 +152,72 @@ def review(launcher: Launcher, folder: Path, out: Path, workers: int) -> tuple[f
         str(out),
         "--workers",
         str(workers),
+        *more,
     ]
-    status, elapsed, maxrss = launcher.run(args)
+    status, elapsed, maxrss, log = launcher.run(args)
     if status != 0:
-        raise SystemExit(f"review failed with status {status}")
-    return elapsed, maxrss / 1024
+        raise SystemExit(f"review failed with status {status}: {log[-2000:]}")
+    read = re.search(r"read \d+ lines in ([\d.]+) s", log)
+    wrote = re.search(r"wrote the outputs in ([\d.]+) s", log)
+    rates = re.findall(r"reviewed (\d+)/\d+ patients, \d+ resources, (\d+) patients/s", log)
+    done, rate = (int(rates[-1][0]), int(rates[-1][1])) if rates else (0, 0)
+    return Run(
+        wall=elapsed,
+        rss_mb=maxrss / 1024,
+        read=float(read[1]) if read else 0.0,
+        review=done / rate if rate else 0.0,
+        write=float(wrote[1]) if wrote else 0.0,
+    )
 
 
-def run(launcher: Launcher, patients: int) -> None:
-    cores = os.cpu_count() or 1
+COMPARE_WITH = ROOT / "fhir_examples" / "compare" / "imaging-age-50.yaml"
+"""B of the comparison run: the same pack under another site setting (two evaluations a call)."""
+WARM_UP = 200
+"""Patients the spine sees before it is timed (imports, compiled rulesets, first-call costs)."""
+
+
+def spine_rate(folder: Path) -> tuple[float, int, int]:
+    """Patients/s of ``Evaluator.run`` alone, one process, on the replayed calls of the same
+    patients (each patient timed once, after ``WARM_UP`` others); (rate, patients, calls).
+
+    The calls are built per patient as the review builds them, outside the timer; only
+    ``Evaluator.run`` (facts, durable_rules, findings, cards) is timed."""
+    pack = local.load_pack(None)
+    groups: dict[str, list[bytes]] = {}
+    meds: list[bytes] = []
+    for src in discover([folder]):
+        for line in read_lines(src):
+            if line.verdict.kind == "patient":
+                groups.setdefault(line.verdict.pid, []).append(line.raw)
+            elif line.verdict.kind == "reference":
+                meds.append(line.raw)
+    as_of = evaluate.AsOf(None, datetime.now(UTC))
+    local.init_worker(pack, meds, as_of)
+    reviewer = local._REVIEWER
+    assert reviewer is not None
+    evaluator = reviewer.evaluator
+    spent, timed, calls = 0.0, 0, 0
+    gc.collect()
+    for number, pid in enumerate(sorted(groups)):
+        resources, _ = evaluate.parse_lines(groups.pop(pid))
+        result = evaluate.PatientResult(stats=evaluate._empty_stats())
+        replayed = reviewer.calls(pid, resources, result)
+        started = time.perf_counter()
+        for call in replayed:
+            evaluator.run(call.request, call.hook, call.at)
+        if number >= WARM_UP:
+            spent += time.perf_counter() - started
+            timed += 1
+            calls += len(replayed)
+    return timed / spent, timed, calls
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def run(launcher: Launcher, patients: int, workers: int) -> None:
+    """Floor, spine, and ``cds review`` with 1 and N workers and with ``--compare``."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         t0 = time.perf_counter()
@@ -138,25 +228,44 @@ def run(launcher: Launcher, patients: int) -> None:
             f"{time.perf_counter() - t0:.1f} s)"
         )
         f_s, resources, n_pat = floor(data)
-        lines = sum(1 for s in discover([data]) for _ in read_lines(s))
         print(
-            f"floor (orjson + group raw lines of the same files, 1 process, in-process): "
-            f"{f_s:.3f} s, "
+            f"floor (orjson + group raw lines, 1 process): {f_s:.3f} s, "
             f"{n_pat / f_s:,.0f} patients/s, {resources / f_s:,.0f} resources/s"
         )
-        for workers in sorted({1, cores}):
-            wall, rss = review(launcher, data, Path(tmp) / f"out{workers}", workers)
-            ratio = (n_pat / wall) / (n_pat / f_s)
+        spine, timed, calls = spine_rate(data)
+        print(
+            f"spine alone (Evaluator.run, 1 process, {timed:,} patients after {WARM_UP} warm-up, "
+            f"{calls / timed:.2f} calls each): {spine:,.0f} patients/s"
+        )
+        one = review_run(launcher, data, Path(tmp) / "out1", 1)
+        many = review_run(launcher, data, Path(tmp) / "outN", workers)
+        both = review_run(
+            launcher, data, Path(tmp) / "outC", workers, "--compare", str(COMPARE_WITH)
+        )
+        for label, found in (("1 worker", one), (f"{workers} workers", many)):
             print(
-                f"review, {workers} worker(s): {wall:.2f} s, {n_pat / wall:,.0f} patients/s, "
-                f"{lines / wall:,.0f} resources/s, peak RSS {rss:,.0f} MB; "
-                f"{ratio:.1%} of the floor's rate (target >= 50%)"
-                + (
-                    f"; RSS target < 1024 MB: {'met' if rss < 1024 else 'NOT met'}"
-                    if patients >= 100_000
-                    else ""
-                )
+                f"review, {label}: {found.wall:.2f} s, {n_pat / found.wall:,.0f} patients/s "
+                f"({found.stages()}), peak RSS {found.rss_mb:,.0f} MB"
             )
+        print(
+            f"review, {workers} workers, --compare {COMPARE_WITH.name}: {both.wall:.2f} s "
+            f"({both.stages()}), peak RSS {both.rss_mb:,.0f} MB"
+        )
+        ratio = (n_pat / many.wall) / (workers * spine)
+        stage = (n_pat / many.review) / (workers * spine) if many.review else 0.0
+        print(
+            f"  N-worker rate / (N x spine rate): {ratio:.2f} whole run, {stage:.2f} review stage "
+            f"alone (target >= 0.80: {_verdict(ratio >= 0.8)})"
+        )
+        rss = max(one.rss_mb, many.rss_mb, both.rss_mb)
+        print(f"  peak RSS: {rss:,.0f} MB (target < 1024 MB: {_verdict(rss < 1024)})")
+        cost = both.wall / many.wall
+        stage_cost = both.review / many.review if many.review else 0.0
+        print(
+            f"  comparison / plain review: {cost:.2f}x whole run, {stage_cost:.2f}x review stage "
+            f"(target <= 1.60x: {_verdict(cost <= 1.6)}); input read once: "
+            f"read {both.read:.2f} s vs {many.read:.2f} s"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,19 +424,22 @@ def _without_evaluation(payloads: dict[int, Any], work: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="N (default: the cores)"
+    )
     parser.add_argument("--big", action="store_true", help="also run 100,000 patients")
     parser.add_argument("--breakdown", action="store_true", help="also time each step")
     args = parser.parse_args()
     launcher = Launcher()  # first, while this process is small
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
-    run(launcher, args.patients)
+    run(launcher, args.patients, args.workers)
     if args.breakdown:
         with tempfile.TemporaryDirectory() as tmp:
             synthesize(args.patients, 42, Path(tmp) / "data")
             breakdown(Path(tmp) / "data", Path(tmp) / "work")
     if args.big:
-        run(launcher, 100_000)
+        run(launcher, 100_000, args.workers)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from cds.errors import InputError
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
-from cds.findings import Outcome, build_findings
+from cds.findings import Finding, Outcome, build_findings
 from cds.hooks.models import (
     Card,
     HookRequest,
@@ -45,6 +45,9 @@ class Evaluation:
     in_scope: bool = True
     """Whether the pack speaks about this patient, from what was received: out of scope,
     the response has no cards, and a call missing required data cannot be answered (412)."""
+    findings: tuple[Finding, ...] = ()
+    """What the rules concluded, with their evidence (a batch comparison names the evidence
+    that makes a card differ between two configurations)."""
 
     def rules_of(self, card: Card) -> tuple[str, ...]:
         """The rules behind one card of this response."""
@@ -111,6 +114,7 @@ class Evaluator:
             HookResponse(cards=cards),
             {t: tuple(rules) for t, rules in by_topic.items()},
             outcome.in_scope,
+            outcome.findings,
         )
 
     def assess(

@@ -62,6 +62,22 @@ def review(
             help="Settings file (the service's): site settings, site_timezone, pack",
         ),
     ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="Also review under B, in the same pass: a settings file (site settings, "
+            "site_timezone, pack) or another pack folder or name; writes compare.json",
+        ),
+    ] = None,
+    feedback: Annotated[
+        str | None,
+        typer.Option(
+            "--feedback",
+            help="With --compare: the feedback store's DATABASE_URL, for each rule's observed "
+            "override rate and the expected overridden cards",
+        ),
+    ] = None,
     spark_master: Annotated[
         str | None,
         typer.Option(
@@ -90,6 +106,15 @@ def review(
         raise InputError("give at least one INPUT, or --from-fhir")
     if workers is not None and workers < 1:
         raise InputError("--workers must be at least 1")
+    if feedback is not None and compare is None:
+        raise ConfigError("--feedback needs --compare")
+    counterpart = None
+    if compare is not None:
+        from cds.review.compare import Side, load_counterpart, side_of
+
+        label = str(config or "defaults")
+        side_a = Side(label, pack or settings.pack, settings.site, settings.site_timezone)
+        counterpart = load_counterpart(side_of(compare, side_a))
     options = ReviewOptions(
         out=out,
         workers=workers or os.cpu_count() or 1,
@@ -98,6 +123,9 @@ def review(
         pack=pack or settings.pack,
         site=settings.site,
         site_timezone=settings.site_timezone,
+        compare=counterpart,
+        feedback=feedback,
+        label=str(config or "defaults"),
     )
     if engine is EngineName.spark:
         from cds.review.spark import SparkOptions, run_review_spark
@@ -112,6 +140,10 @@ def review(
         f"{lines['used']} used, {lines['reference']} reference, {lines['ignored']} ignored, "
         f"{lines['errors']} errors; see {out}/report.html"
     )
+    if counterpart is not None:
+        from cds.review.burden import describe_change
+
+        typer.echo(describe_change(out))
 
 
 def synth(

@@ -30,7 +30,7 @@ from cds.facts.times import read_time
 from cds.hooks.models import HookRequest, dump_response
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
-from cds.pipeline import Evaluator
+from cds.pipeline import Evaluation, Evaluator
 
 Resource = dict[str, Any]
 REVIEW_USER = "Practitioner/cds-batch-review"
@@ -86,6 +86,16 @@ class OrderTriggers:
                 found.setdefault(rtype, set()).update(pattern.valuesets)
         return cls({k: frozenset(v) for k, v in found.items()})
 
+    @classmethod
+    def of_all(cls, packs: Iterable[Pack]) -> OrderTriggers:
+        """The orders any of the packs looks at: a comparison replays the same calls under
+        both sides (the EHR calls the service for an order whichever pack answers)."""
+        found: dict[str, frozenset[str]] = {}
+        for pack in packs:
+            for rtype, valuesets in cls.of(pack).by_type.items():
+                found[rtype] = found.get(rtype, frozenset()) | valuesets
+        return cls(found)
+
 
 @dataclass(frozen=True)
 class Call:
@@ -96,6 +106,16 @@ class Call:
     request: HookRequest
 
 
+@dataclass(frozen=True)
+class CallOutcome:
+    """One replayed call that returned cards: the cards (as written) and the evaluation."""
+
+    hook: Hook
+    at: str
+    cards: list[dict[str, Any]]
+    evaluation: Evaluation
+
+
 @dataclass
 class PatientResult:
     """What one patient's review produced: output lines and counters."""
@@ -103,15 +123,28 @@ class PatientResult:
     lines: list[bytes] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    outcomes: list[CallOutcome] = field(default_factory=list)
+    """The calls with cards, in call order (a comparison diffs two reviews' outcomes)."""
+    span: tuple[float, float] | None = None
+    """The first and last replayed call (POSIX seconds): the input's time span."""
+    calls: list[Call] = field(default_factory=list)
+    """The calls replayed (a comparison's second reviewer may replay the same ones)."""
 
 
 class PatientReviewer:
     """Replays a patient's hook calls through one Evaluator (one per worker process)."""
 
-    def __init__(self, evaluator: Evaluator, medications: Mapping[str, Resource], as_of: AsOf):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        medications: Mapping[str, Resource],
+        as_of: AsOf,
+        triggers: OrderTriggers | None = None,
+    ):
         self.evaluator = evaluator
         self.pack = evaluator.pack
-        self.triggers = OrderTriggers.of(evaluator.pack)
+        self.triggers = triggers or OrderTriggers.of(evaluator.pack)
+        """Which recorded orders are replayed: the pack's own, unless given (a comparison)."""
         self.medications = medications
         self.as_of = as_of
         self.tz = evaluator.timezone
@@ -120,8 +153,20 @@ class PatientReviewer:
 
     def review(self, pid: str, lines: Sequence[bytes]) -> PatientResult:
         """Parse a patient's raw lines, replay the calls and collect the cards."""
+        return self.review_parsed(pid, *parse_lines(lines))
+
+    def review_parsed(
+        self,
+        pid: str,
+        resources: list[Resource],
+        duplicates: int,
+        like: PatientResult | None = None,
+    ) -> PatientResult:
+        """Replay the calls of a patient's parsed record (``parse_lines``; two reviewers of a
+        comparison share one parse: neither changes the resources). With ``like``, another
+        reviewer's result on the same record under the same triggers, zone, as-of and
+        Medications, its calls are replayed instead of being built again."""
         result = PatientResult(stats=_empty_stats())
-        resources, duplicates = _dedupe(orjson.loads(raw) for raw in lines)
         result.stats["duplicates"] = duplicates
         result.stats["resources"] = len(resources)
         if not _FHIR_ID.match(pid):
@@ -129,7 +174,12 @@ class PatientReviewer:
             result.stats["patient_errors"] = len(resources)
             return result
         result.stats["patients"] = 1
-        for call in self.calls(pid, resources, result):
+        if like is None:
+            result.calls = self.calls(pid, resources, result)
+        else:
+            result.calls = like.calls
+            result.stats["orders_without_time"] = like.stats["orders_without_time"]
+        for call in result.calls:
             self._run(pid, call, result)
         result.stats["patients_with_cards"] = int(bool(result.lines))
         return result
@@ -148,6 +198,9 @@ class PatientReviewer:
     def _run(self, pid: str, call: Call, result: PatientResult) -> None:
         stats = result.stats
         stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
+        when = call.at.timestamp()
+        span = result.span
+        result.span = (min(span[0], when), max(span[1], when)) if span else (when, when)
         at = call.at.isoformat()
         seed = f"{pid}|{call.hook}|{at}"
         try:
@@ -165,6 +218,7 @@ class PatientReviewer:
         _count_cards(stats, call.hook, cards, evaluation.rules_by_topic)
         line = {"patient": f"Patient/{pid}", "hook": call.hook, "at": at, "cards": cards}
         result.lines.append(orjson.dumps(line))
+        result.outcomes.append(CallOutcome(call.hook, at, cards, evaluation))
 
     # -- discharge ---------------------------------------------------------------------------
 
@@ -299,6 +353,11 @@ def _count_cards(
         keys += [("by_rule", rule) for rule in rules_by_topic.get(topic, ("?",))]
         for key, value in keys:
             stats[key][value] = stats[key].get(value, 0) + 1
+
+
+def parse_lines(lines: Sequence[bytes]) -> tuple[list[Resource], int]:
+    """A patient's raw lines parsed, repeated resources dropped; (resources, duplicates)."""
+    return _dedupe(orjson.loads(raw) for raw in lines)
 
 
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:

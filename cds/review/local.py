@@ -36,7 +36,9 @@ from cds.errors import InputError
 from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
-from cds.review.evaluate import AsOf, PatientReviewer
+from cds.review.burden import merge_compare, override_rates
+from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
+from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
 from cds.review.progress import Reporter
 from cds.review.sources import SourceFile, discover, read_lines
 from cds.review.summary import add_stats, build_summary, merge_stats
@@ -62,6 +64,15 @@ class ReviewOptions:
     """Site overrides of the pack's settings (``--config``: the service's ``site``)."""
     site_timezone: str = "UTC"
     """The site's IANA zone: times without a zone are read in it, as the service does."""
+    compare: Counterpart | None = None
+    """``--compare``: B, reviewed in the same pass (``cds/review/compare.py``)."""
+    feedback: str | None = None
+    """``--feedback``: the feedback store's URL, for override rates in compare.json."""
+    label: str = "defaults"
+    """What A is called in compare.json and the report (the ``--config`` file)."""
+    replay_also: tuple[str, ...] = ()
+    """Packs whose draft orders are replayed too. A comparison replays the orders of both
+    packs under both sides; a review with this option is the one side of such a comparison."""
 
 
 @dataclass
@@ -92,6 +103,7 @@ def run_review(
     if not sources:
         raise InputError("no NDJSON or Bundle files found in the inputs")
     pack = load_pack(options.pack)
+    rates = _override_rates(options, pack)
     out = options.out
     (out / "parts").mkdir(parents=True, exist_ok=True)
     state = _load_progress(out, sources, options, pack)
@@ -116,7 +128,8 @@ def run_review(
             shutil.rmtree(part.spill_dir, ignore_errors=True)
     started = time.monotonic()
     summary = _merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
-    write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics})
+    compared = merge_comparison(out, part, state["n_shards"], options, pack, summary, rates)
+    write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics}, compared)
     reporter.log(f"wrote the outputs in {time.monotonic() - started:.1f} s")
     shutil.rmtree(out / "parts", ignore_errors=True)
     (out / "progress.json").unlink(missing_ok=True)
@@ -137,7 +150,16 @@ def _fingerprint(sources: Sequence[SourceFile], options: ReviewOptions, pack: Pa
         "pack": f"{pack.id}@{pack.version}",
         "site": dict(options.site),
         "site_timezone": options.site_timezone,
+        "compare": _compare_fingerprint(options.compare),
+        "replay_also": list(options.replay_also),
     }
+
+
+def _compare_fingerprint(counterpart: Counterpart | None) -> Any:
+    if counterpart is None:
+        return None
+    side, pack = counterpart.side, counterpart.pack
+    return [side.label, f"{pack.id}@{pack.version}", dict(side.site), side.site_timezone]
 
 
 def _load_progress(
@@ -267,6 +289,8 @@ def _place(
 
 
 _REVIEWER: PatientReviewer | None = None
+_PAIR: PairReviewer | None = None
+"""With ``--compare``: A's reviewer and B's, fed one parse of each patient."""
 
 
 def init_worker(
@@ -275,17 +299,33 @@ def init_worker(
     as_of: AsOf,
     site: Mapping[str, float | None] | None = None,
     site_timezone: str = "UTC",
+    counterpart: Counterpart | None = None,
+    triggers: OrderTriggers | None = None,
 ) -> None:
     """Pool initializer: a fresh engine for this process and the pack's compiled rulesets,
-    under the site's settings and time zone."""
-    global _REVIEWER
+    under the site's settings and time zone (and B's, with ``--compare``)."""
+    global _REVIEWER, _PAIR
     reset_engine()
     meds: dict[str, dict[str, Any]] = {}
     for raw in references:
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
     evaluator = Evaluator(pack, site, timezone=zone_of(site_timezone))
-    _REVIEWER = PatientReviewer(evaluator, meds, as_of)
+    _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers)
+    _PAIR = None
+    if counterpart is not None:
+        b = counterpart.side
+        other = Evaluator(counterpart.pack, b.site, timezone=zone_of(b.site_timezone))
+        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers))
+
+
+def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:
+    """The orders replayed when they are not the pack's own: with ``--compare``, those of
+    both packs (B may look at orders A does not, or not at some A looks at)."""
+    packs = [load_pack(p) for p in options.replay_also]
+    if options.compare is not None:
+        packs.append(options.compare.pack)
+    return OrderTriggers.of_all([pack, *packs]) if packs else None
 
 
 def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[str, Any]]:
@@ -297,8 +337,10 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[st
     groups: dict[str, list[bytes]] = {}
     for pid, raw in _shard_lines(payload):
         groups.setdefault(pid, []).append(raw)
-    stats: dict[str, Any] = {}
     base = Path(parts) / f"shard-{shard:05d}"
+    if _PAIR is not None:
+        return shard, review_pair_shard(_PAIR, groups, str(base))
+    stats: dict[str, Any] = {}
     cards_tmp, errors_tmp = Path(f"{base}.cards.tmp"), Path(f"{base}.errors.tmp")
     with cards_tmp.open("wb") as cards, errors_tmp.open("wb") as errors:
         for pid in sorted(groups):
@@ -355,7 +397,15 @@ def _evaluate_shards(
 
     try:
         if options.workers <= 1 or len(todo) <= 1:
-            init_worker(pack, part.references, as_of, options.site, options.site_timezone)
+            init_worker(
+                pack,
+                part.references,
+                as_of,
+                options.site,
+                options.site_timezone,
+                options.compare,
+                replay_triggers(pack, options),
+            )
             for shard in todo:
                 record(review_shard(shard, payloads.pop(shard), str(options.out / "parts")))
         else:
@@ -388,7 +438,15 @@ def _run_pool(
         workers,
         mp_context=context,
         initializer=init_worker,
-        initargs=(pack, part.references, as_of, options.site, options.site_timezone),
+        initargs=(
+            pack,
+            part.references,
+            as_of,
+            options.site,
+            options.site_timezone,
+            options.compare,
+            replay_triggers(pack, options),
+        ),
     ) as pool:
         pending: dict[Future[tuple[int, dict[str, Any]]], int] = {}
         queue = list(todo)
@@ -446,3 +504,26 @@ def _merge_outputs(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
     return summary
+
+
+def merge_comparison(
+    out: Path,
+    part: Partition,
+    n_shards: int,
+    options: ReviewOptions,
+    pack: Pack,
+    summary: Mapping[str, Any],
+    rates: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, Any] | None:
+    """With ``--compare``: compare-cards.ndjson, compare-errors.ndjson and compare.json."""
+    if options.compare is None:
+        return None
+    side_a = Side(options.label, options.pack, options.site, options.site_timezone)
+    shards = [s for s in range(n_shards) if s in part.patients]
+    return merge_compare(out, shards, summary, (side_a, options.compare), pack, rates)
+
+
+def _override_rates(options: ReviewOptions, pack: Pack) -> dict[str, dict[str, Any]] | None:
+    if options.feedback is None or options.compare is None:
+        return None
+    return override_rates(options.feedback, {pack.id, options.compare.pack.id})

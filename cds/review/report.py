@@ -14,6 +14,10 @@ from typing import Any
 
 import orjson
 
+from cds.review.report_compare import CSS as COMPARE_CSS
+from cds.review.report_compare import JS as COMPARE_JS
+from cds.review.report_compare import comparison_section
+
 MAX_PATIENTS = 2000
 _RANK = {"critical": 0, "warning": 1, "info": 2}
 _COLOURS = {"critical": "#b3261e", "warning": "#b26a00", "info": "#1f5fa8"}
@@ -36,18 +40,26 @@ r.style.display=r.textContent.toLowerCase().includes(q)?'':'none';}}
 
 
 def write_report(
-    out: Path, summary: Mapping[str, Any], indicators: Mapping[str, str] | None = None
+    out: Path,
+    summary: Mapping[str, Any],
+    indicators: Mapping[str, str] | None = None,
+    compared: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``out/report.html`` from ``out/cards.ndjson`` and the summary.
 
-    ``indicators`` maps each topic to its indicator (the pack's), for the bar colours.
+    ``indicators`` maps each topic to its indicator (the pack's), for the bar colours;
+    ``compared`` is compare.json's content (``--compare``), shown in a comparison section.
     """
     flagged, more = _flagged_patients(out / "cards.ndjson")
+    comparison, compared_cards = (
+        comparison_section(out, compared, _anchor, _render_lines) if compared else ("", "")
+    )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>CDS review: {escape(str(summary.get('pack', '')))}</title>",
-        f"<style>{_CSS}</style><script>{_JS}</script></head><body>",
+        f"<style>{_CSS}{COMPARE_CSS if compared else ''}</style>"
+        f"<script>{_JS}{COMPARE_JS if compared else ''}</script></head><body>",
         f"<h1>Population review: {escape(str(summary.get('pack', '')))}</h1>",
         _overview(summary),
         "<h2>Cards per topic</h2>",
@@ -57,8 +69,10 @@ def write_report(
         ),
         "<h2>Cards per indicator</h2>",
         _bars(summary.get("cards_by_indicator", {}), dict(_COLOURS)),
+        comparison,
         _patient_table(flagged, more),
         _patient_sections(flagged),
+        compared_cards,
         "</body></html>",
     ]
     path = out / "report.html"
@@ -172,16 +186,23 @@ def _patient_sections(flagged: dict[str, list[dict[str, Any]]]) -> str:
     out = ["<h2>Cards and evidence</h2>"]
     for patient in sorted(flagged):
         out.append(f"<section id='{_anchor(patient)}'><h3>{escape(patient)}</h3>")
-        for line in flagged[patient]:
-            out.append(
-                f"<p class='meta'>{escape(str(line['hook']))} at {escape(str(line['at']))}</p>"
-            )
-            for card in line["cards"]:
-                indicator = escape(str(card.get("indicator", "info")))
-                out.append(
-                    f"<div class='card {indicator}'><div class='{indicator}'>"
-                    f"{escape(str(card.get('summary', '')))}</div>"
-                    f"<div class='detail'>{escape(str(card.get('detail', '')))}</div></div>"
-                )
+        out.append(_render_lines(flagged[patient]))
         out.append("<p><a href='#patients'>back to the table</a></p></section>")
+    return "".join(out)
+
+
+def _render_lines(lines: list[dict[str, Any]]) -> str:
+    """Card lines (one per call) as HTML: the call, then each card with its detail."""
+    if not lines:
+        return "<p class='meta'>No cards.</p>"
+    out = []
+    for line in lines:
+        out.append(f"<p class='meta'>{escape(str(line['hook']))} at {escape(str(line['at']))}</p>")
+        for card in line["cards"]:
+            indicator = escape(str(card.get("indicator", "info")))
+            out.append(
+                f"<div class='card {indicator}'><div class='{indicator}'>"
+                f"{escape(str(card.get('summary', '')))}</div>"
+                f"<div class='detail'>{escape(str(card.get('detail', '')))}</div></div>"
+            )
     return "".join(out)

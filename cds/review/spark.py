@@ -54,7 +54,9 @@ import orjson
 from cds.errors import ConfigError, InputError
 from cds.pack.load import Pack, load_pack
 from cds.review import local
-from cds.review.evaluate import AsOf
+from cds.review.burden import override_rates
+from cds.review.compare import Counterpart
+from cds.review.evaluate import AsOf, OrderTriggers
 from cds.review.local import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, Partition, ReviewOptions
 from cds.review.progress import Reporter
 from cds.review.sources import InputLine, SourceFile, classify_raw, discover, read_lines
@@ -107,6 +109,10 @@ class _Job:
     parts: str
     site: Mapping[str, float | None]
     site_timezone: str
+    counterpart: Broadcast[Counterpart] | None = None
+    """``--compare``: B (its pack broadcast like A's)."""
+    triggers: OrderTriggers | None = None
+    """The orders replayed, when not the pack's own (``local.replay_triggers``)."""
 
 
 class _ByPatient:
@@ -201,6 +207,11 @@ def run_review_spark(
         raise InputError("no NDJSON, Bundle or Parquet files found in the inputs")
     as_of = AsOf(local._fixed_as_of(options.as_of), datetime.now(UTC))
     pack = load_pack(options.pack)
+    rates = (
+        override_rates(options.feedback, {pack.id, options.compare.pack.id})
+        if options.feedback and options.compare
+        else None
+    )
     out = options.out
     shutil.rmtree(out / "parts", ignore_errors=True)  # no resume: start from empty parts
     (out / "progress.json").unlink(missing_ok=True)
@@ -215,8 +226,8 @@ def run_review_spark(
             f"{time.monotonic() - started:.1f} s"
         )
     try:
-        summary = _run(spark, tables, sources, options, pack, as_of, reporter)
-        write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics})
+        summary, compared = _run(spark, tables, sources, options, pack, as_of, reporter, rates)
+        write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics}, compared)
         started = time.monotonic()
         _write_cards_parquet(spark, out)
         reporter.log(f"wrote cards.parquet in {time.monotonic() - started:.1f} s")
@@ -235,7 +246,8 @@ def _run(
     pack: Pack,
     as_of: AsOf,
     reporter: Reporter,
-) -> dict[str, Any]:
+    rates: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from pyspark import StorageLevel
 
     sc = spark.sparkContext
@@ -258,12 +270,16 @@ def _run(
             parts=str((out / "parts").resolve()),
             site=dict(options.site),
             site_timezone=options.site_timezone,
+            counterpart=sc.broadcast(options.compare) if options.compare else None,
+            triggers=local.replay_triggers(pack, options),
         )
         try:
             _review(sc, lines, part, job, reporter)
         finally:
             job.pack.destroy()
             job.references.destroy()
+            if job.counterpart is not None:
+                job.counterpart.destroy()
     finally:
         lines.unpersist()
     summary = local._merge_outputs(out, part, n_shards, sources, options, pack, as_of)
@@ -272,7 +288,8 @@ def _run(
         (out / "summary.json").write_bytes(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
         )
-    return summary
+    compared = local.merge_comparison(out, part, n_shards, options, pack, summary, rates)
+    return summary, compared
 
 
 def n_partitions(
@@ -484,7 +501,13 @@ def _review_partition(
         return
     if job.run != _RUN:
         local.init_worker(
-            job.pack.value, job.references.value, job.as_of, job.site, job.site_timezone
+            job.pack.value,
+            job.references.value,
+            job.as_of,
+            job.site,
+            job.site_timezone,
+            job.counterpart.value if job.counterpart is not None else None,
+            job.triggers,
         )
         _RUN = job.run
     _, stats = local.review_shard(shard, payload, job.parts)

@@ -142,3 +142,78 @@ def test_screenshot_is_a_full_page_png(report: Path, tmp_path: Path) -> None:
     assert (width, height) == (1280, 1600)
     # a blank 1280x1600 page is a few kB; the charts, table and text make it far larger
     assert len(png) > 50_000, len(png)
+
+
+# ---------------------------------------------------------------------------------------------
+# The comparison section (``--compare``)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``cds review fhir_examples/bulk --compare fhir_examples/compare/imaging-age-50.yaml``."""
+    from cds.review.compare import Side, load_counterpart, side_of
+
+    out = tmp_path_factory.mktemp("compared")
+    target = SAMPLE.parent / "compare" / "imaging-age-50.yaml"
+    review([SAMPLE], out, workers=1, compare=load_counterpart(side_of(target, Side("A", None))))
+    return out / "report.html"
+
+
+def _change_rows(dom: str) -> list[str]:
+    body = re.search(r"<table id=\"changes\">.*?<tbody>(.*?)</tbody>", dom, re.S)
+    assert body, "the table of changes is in the DOM"
+    return re.findall(r"<tr[^>]*>.*?</tr>", body[1], re.S)
+
+
+def test_comparison_section_renders_charts_table_and_both_sides(
+    compared: Path, tmp_path: Path
+) -> None:
+    dom, console = chromium(compared, tmp_path, "--dump-dom")
+    assert console == [], console
+    doc = orjson.loads((compared.parent / "compare.json").read_bytes())
+    assert "Comparison: A beside B" in dom
+    settings = re.search(r"<table id=\"settings-differ\">(.*?)</table>", dom, re.S)
+    assert settings and "imaging_age_years" in settings[1] and "off" in settings[1]
+    # paired bars: one for A and one for B per topic, and per rule with cards
+    topics = re.search(r"<svg id=\"compare-topics\".*?</svg>", dom, re.S)
+    assert topics and topics[0].count("<rect") == 2 * len(doc["by_topic"])
+    rules = re.search(r"<svg id=\"compare-rules\".*?</svg>", dom, re.S)
+    with_cards = [r for r, row in doc["by_rule"].items() if row["a"] or row["b"]]
+    assert rules and rules[0].count("<rect") == 2 * len(with_cards)
+    assert "imaging-supported-age" in rules[0]
+    rows = _change_rows(dom)
+    assert len(rows) == sum(len(p["changes"]) for p in doc["patients"]) > 0
+    # every link of the table leads to a section of the page: the patient, A's and B's cards
+    targets = {t for row in rows for t in re.findall(r"href=\"#([^\"]+)\"", row)}
+    ids = set(re.findall(r" id=\"([^\"]+)\"", dom))
+    assert targets and targets <= ids
+    assert sum(t.startswith("p-ca-") for t in targets) == doc["changed_patients"]["total"]
+    # a silenced imaging-not-indicated card: under A, not under B
+    pid = next(
+        p["patient"]
+        for p in doc["patients"]
+        if any(c["change"] == "silenced" for c in p["changes"])
+    )
+    anchor = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in pid)
+    pair = re.search(rf"<section id=\"p-cmp-{anchor}\".*?</section>", dom, re.S)
+    assert pair is not None
+    under_a, under_b = pair[0].split("<h5>Under B</h5>")
+    assert "Imaging" in under_a and "imaging-not-indicated" in under_a
+    assert "imaging-not-indicated" not in under_b and "imaging-supported-age" in under_b
+
+
+def test_comparison_filter_runs_in_the_browser(compared: Path, tmp_path: Path) -> None:
+    script = "document.getElementById('change-kind').value='silenced'; filterChanges();"
+    dom, console = chromium(with_script(compared, script, "silenced.html"), tmp_path, "--dump-dom")
+    assert console == [], console
+    rows = _change_rows(dom)
+    shown = [r for r in rows if "display: none" not in r]
+    hidden = [r for r in rows if "display: none" in r]
+    assert shown and hidden
+    assert all('data-change="silenced"' in r for r in shown)
+    assert not any('data-change="silenced"' in r for r in hidden)
+    script = "document.getElementById('change-q').value='AGE'; filterChanges();"
+    dom, console = chromium(with_script(compared, script, "age.html"), tmp_path, "--dump-dom")
+    assert console == [], console
+    shown = [r for r in _change_rows(dom) if "display: none" not in r]
+    assert shown and all("imaging-supported-age" in r for r in shown)

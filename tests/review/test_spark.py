@@ -144,3 +144,24 @@ def test_a_delta_table_is_refused_before_spark_starts(tmp_path: Path) -> None:
         run_review_spark(
             [tmp_path / "table"], ReviewOptions(out=tmp_path / "o"), LogReporter(io.StringIO())
         )
+
+
+def test_comparison_is_the_local_engines(spark: Any, tmp_path: Path) -> None:
+    """``--compare`` on Spark writes the local engine's comparison, byte for byte."""
+    from cds.review.compare import Side, load_counterpart, side_of
+
+    target = SAMPLE.parent / "compare" / "imaging-age-50.yaml"
+    counterpart = load_counterpart(side_of(target, Side("defaults", None)))
+    outs = {}
+    for engine in ("local", "spark"):
+        out = outs[engine] = tmp_path / engine
+        options = ReviewOptions(out=out, workers=2, compare=counterpart)
+        if engine == "spark":
+            run_review_spark([SAMPLE], options, LogReporter(io.StringIO()), spark=spark)
+        else:
+            review([SAMPLE], out, workers=1, compare=counterpart)
+    names = ("compare.json", "compare-cards.ndjson", "compare-errors.ndjson", *OUTPUTS)
+    for name in names:
+        assert (outs["spark"] / name).read_bytes() == (outs["local"] / name).read_bytes(), name
+    doc = orjson.loads((outs["spark"] / "compare.json").read_bytes())
+    assert doc["changed_patients"]["total"] > 0

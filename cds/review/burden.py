@@ -1,0 +1,318 @@
+"""Alert burden: ``compare.json`` from the shards of a ``--compare`` run, and what it prints.
+
+The counts under A come from A's summary (so they are a plain review's), those under B from the
+shards' ``.compare.json``; each count is given with its difference, per 1,000 patients and per
+day of the input's time span. With ``--feedback``, each rule's observed override rate (the
+store's ``cds feedback report`` rows) turns cards into expected overridden cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cds.errors import CdsError, ConfigError
+from cds.pack.load import Pack
+from cds.review.compare import CHANGE_KINDS, Counterpart, Side, widen_span
+from cds.review.summary import merge_stats
+
+#: The counts compared, as (compare.json key, stats key).
+DIMENSIONS = (
+    ("by_topic", "by_topic"),
+    ("by_rule", "by_rule"),
+    ("by_indicator", "by_indicator"),
+    ("by_hook_topic", "by_hook_topic"),
+)
+
+
+def merge_compare(
+    out: Path,
+    shards: Iterable[int],
+    summary: Mapping[str, Any],
+    sides: tuple[Side, Counterpart],
+    pack_a: Pack,
+    rates: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, Any]:
+    """Write compare-cards.ndjson, compare-errors.ndjson and compare.json; the compare doc."""
+    parts = out / "parts"
+    stats_b: dict[str, Any] = {}
+    span: list[float] | None = None
+    changed: dict[str, Any] = {}
+    with (
+        (out / "compare-cards.ndjson").open("wb") as cards,
+        (out / "compare-errors.ndjson").open("wb") as errors,
+    ):
+        errors.write((parts / "input-errors.ndjson").read_bytes())
+        patients = []
+        for s in shards:
+            base = parts / f"shard-{s:05d}"
+            cards.write(Path(f"{base}.b-cards.ndjson").read_bytes())
+            errors.write(Path(f"{base}.b-errors.ndjson").read_bytes())
+            extra = orjson.loads(Path(f"{base}.compare.json").read_bytes())
+            stats_b = merge_stats(stats_b, extra["b"])
+            changed = merge_stats(changed, extra["changed"])
+            if extra["span"]:
+                span = widen_span(span, extra["span"])
+            patients += [
+                orjson.loads(line)
+                for line in Path(f"{base}.changes.ndjson").read_bytes().splitlines()
+            ]
+    side_a, counterpart = sides
+    doc = build_compare(summary, stats_b, span, patients, changed)
+    doc = {
+        "a": _describe(side_a, pack_a),
+        "b": _describe(counterpart.side, counterpart.pack),
+        "settings_differ": settings_differ(side_a, pack_a, counterpart.side, counterpart.pack),
+        **doc,
+    }
+    if rates is not None:
+        doc["feedback"] = expected_overrides(doc["by_rule"], rates)
+    (out / "compare.json").write_bytes(
+        orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
+    return doc
+
+
+def build_compare(
+    summary: Mapping[str, Any],
+    stats_b: Mapping[str, Any],
+    span: Sequence[float] | None,
+    patients: list[dict[str, Any]],
+    changed: Mapping[str, int],
+) -> dict[str, Any]:
+    """The counts under A (from the summary) and B, their difference, per 1,000 patients and
+    per day of the span; the changed patients."""
+    reviewed = int(summary["patients"]["reviewed"])
+    days = (span[1] - span[0]) / 86400 if span else 0.0
+    scale = _Scale(reviewed, days)
+    a_counts = {
+        "by_topic": summary["cards_by_topic"],
+        "by_rule": summary["cards_by_rule"],
+        "by_indicator": summary["cards_by_indicator"],
+        "by_hook_topic": summary["cards_by_hook_topic"],
+    }
+    doc: dict[str, Any] = {
+        "patients_reviewed": reviewed,
+        "span": _span(span, days),
+        "calls": {"a": summary["calls"], "b": dict(sorted(stats_b.get("calls", {}).items()))},
+        "call_errors": {"a": summary["call_errors"], "b": int(stats_b.get("call_errors", 0))},
+        "patients_with_cards": {
+            "a": summary["patients"]["with_cards"],
+            "b": int(stats_b.get("patients_with_cards", 0)),
+        },
+        "cards": scale.row(int(summary["cards"]), int(stats_b.get("cards", 0))),
+    }
+    for key, stats_key in DIMENSIONS:
+        a, b = a_counts[key], stats_b.get(stats_key, {})
+        doc[key] = {name: scale.row(a.get(name, 0), b.get(name, 0)) for name in sorted({*a, *b})}
+    by_hook: dict[str, dict[str, int]] = {}
+    for name, row in doc["by_hook_topic"].items():
+        counts = by_hook.setdefault(name.split(" ")[0], {"a": 0, "b": 0})
+        counts["a"] += row["a"]
+        counts["b"] += row["b"]
+    doc["by_hook"] = {h: scale.row(c["a"], c["b"]) for h, c in sorted(by_hook.items())}
+    doc["changed_patients"] = {
+        "total": len(patients),
+        **{kind: int(changed.get(kind, 0)) for kind in CHANGE_KINDS},
+    }
+    doc["patients"] = sorted(patients, key=lambda p: str(p["patient"]))
+    return doc
+
+
+@dataclass(frozen=True)
+class _Scale:
+    patients: int
+    days: float
+
+    def row(self, a: int, b: int) -> dict[str, Any]:
+        return {
+            "a": a,
+            "b": b,
+            "difference": b - a,
+            "per_1000_patients": self._per(a, b, self.patients / 1000),
+            "per_day": self._per(a, b, self.days),
+        }
+
+    @staticmethod
+    def _per(a: int, b: int, unit: float) -> dict[str, float | None]:
+        if unit <= 0:
+            return {"a": None, "b": None, "difference": None}
+        return {
+            "a": round(a / unit, 3),
+            "b": round(b / unit, 3),
+            "difference": round((b - a) / unit, 3),
+        }
+
+
+def _span(span: Sequence[float] | None, days: float) -> dict[str, Any]:
+    if not span:
+        return {"first_call": None, "last_call": None, "days": 0.0}
+    first, last = (datetime.fromtimestamp(t, UTC).isoformat() for t in span)
+    return {"first_call": first, "last_call": last, "days": round(days, 3)}
+
+
+def _describe(side: Side, pack: Pack) -> dict[str, Any]:
+    return {
+        "label": side.label,
+        "pack": f"{pack.id} {pack.version}",
+        "site": dict(side.site),
+        "site_timezone": side.site_timezone,
+    }
+
+
+def settings_differ(a: Side, pack_a: Pack, b: Side, pack_b: Pack) -> list[dict[str, Any]]:
+    """What differs between A and B: the pack, each setting's value, the time zone, and the
+    rules only one side has or that differ."""
+    rows: list[dict[str, Any]] = []
+    label_a, label_b = f"{pack_a.id} {pack_a.version}", f"{pack_b.id} {pack_b.version}"
+    if label_a != label_b or pack_a.path.resolve() != pack_b.path.resolve():
+        rows.append({"setting": "pack", "a": label_a, "b": label_b})
+    values_a = pack_a.setting_values(dict(a.site))
+    values_b = pack_b.setting_values(dict(b.site))
+    for key in sorted({*values_a, *values_b}):
+        if values_a.get(key) != values_b.get(key):
+            rows.append({"setting": key, "a": values_a.get(key), "b": values_b.get(key)})
+    if a.site_timezone != b.site_timezone:
+        rows.append({"setting": "site_timezone", "a": a.site_timezone, "b": b.site_timezone})
+    rules_a, rules_b = pack_a.rules, pack_b.rules
+    for rule in sorted({*rules_a, *rules_b}):
+        in_a, in_b = rules_a.get(rule), rules_b.get(rule)
+        if in_a is None or in_b is None:
+            rows.append({"setting": f"rule {rule}", "a": in_a is not None, "b": in_b is not None})
+        elif in_a.model_dump() != in_b.model_dump():
+            rows.append({"setting": f"rule {rule}", "a": "as in A", "b": "changed"})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback: observed override rates (the store's report) and the expected overridden cards
+
+
+def override_rates(database_url: str, pack_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Each rule's answered feedback and override rate in the store, over every version of
+    the compared packs (``cds feedback report``'s rows, summed per rule)."""
+    from cds.store import Store
+
+    _check_database(database_url)
+    store = Store(database_url)
+    try:
+        rows = store.report()
+    except CdsError as exc:
+        raise ConfigError(f"--feedback: {exc.message}") from exc
+    finally:
+        store.close()
+    wanted = set(pack_ids)
+    rates: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.pack_id not in wanted:
+            continue
+        entry = rates.setdefault(row.rule_id, {"accepted": 0, "overridden": 0})
+        entry["accepted"] += row.accepted
+        entry["overridden"] += row.overridden
+    for entry in rates.values():
+        answered = entry["accepted"] + entry["overridden"]
+        entry["override_rate"] = round(entry["overridden"] / answered, 4) if answered else None
+    return rates
+
+
+def _check_database(url: str) -> None:
+    """A SQLite file that does not exist would be created empty: say so instead."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix(prefix))
+        if not path.is_file():
+            raise ConfigError(f"--feedback: no feedback database at {path}")
+    elif "://" not in url:
+        raise ConfigError(f"--feedback: {url!r} is not a database URL (sqlite:///FILE, ...)")
+
+
+def expected_overrides(
+    by_rule: Mapping[str, Mapping[str, Any]], rates: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Per rule: its override rate and the cards under A and B times that rate."""
+    rules: dict[str, Any] = {}
+    total = {"a": 0.0, "b": 0.0}
+    for rule, row in by_rule.items():
+        found = rates.get(rule, {})
+        rate = found.get("override_rate")
+        entry: dict[str, Any] = {
+            "accepted": found.get("accepted", 0),
+            "overridden": found.get("overridden", 0),
+            "override_rate": rate,
+            "expected_overridden": None,
+        }
+        if rate is not None:
+            a, b = row["a"] * rate, row["b"] * rate
+            total["a"] += a
+            total["b"] += b
+            entry["expected_overridden"] = {
+                "a": round(a, 2),
+                "b": round(b, 2),
+                "difference": round(b - a, 2),
+            }
+        rules[rule] = entry
+    return {
+        "rules": rules,
+        "expected_overridden": {
+            "a": round(total["a"], 2),
+            "b": round(total["b"], 2),
+            "difference": round(total["b"] - total["a"], 2),
+        },
+        "note": "per rule: cards behind the rule under each side times its observed override "
+        "rate (a card behind two rules counts for both); rules without answered feedback: null",
+    }
+
+
+def describe_change(out: Path) -> str:
+    """What ``cds review --compare`` prints: the settings that differ, the cards under A and B
+    per topic and rule where they differ, and the changed patients (from compare.json)."""
+    doc = orjson.loads((out / "compare.json").read_bytes())
+    lines = [
+        f"compare: A = {doc['a']['label']} ({doc['a']['pack']}), "
+        f"B = {doc['b']['label']} ({doc['b']['pack']})"
+    ]
+    for row in doc["settings_differ"]:
+        lines.append(f"  {row['setting']}: {row['a']} -> {row['b']}")
+    calls = doc["calls"]
+    for hook in sorted({*calls["a"], *calls["b"]}):
+        a, b = calls["a"].get(hook, 0), calls["b"].get(hook, 0)
+        if a != b:  # B's pack replays other orders (its draft-order value sets differ)
+            lines.append(f"  {hook} calls replayed: {a} -> {b}")
+    cards, span = doc["cards"], doc["span"]
+    lines.append(
+        f"cards: {cards['a']} -> {cards['b']} ({cards['difference']:+d}; "
+        f"{_per(cards, 'per_1000_patients')} per 1,000 patients, "
+        f"{_per(cards, 'per_day')} per day over {span['days']} days)"
+    )
+    for key in ("by_topic", "by_rule"):
+        for name, row in doc[key].items():
+            if row["difference"]:
+                lines.append(
+                    f"  {key[3:]} {name}: {row['a']} -> {row['b']} ({row['difference']:+d})"
+                )
+    changed = doc["changed_patients"]
+    kinds = ", ".join(f"{changed[k]} {k}" for k in CHANGE_KINDS if changed[k])
+    lines.append(
+        f"patients whose cards change: {changed['total']}" + (f" ({kinds})" if kinds else "")
+    )
+    feedback = doc.get("feedback")
+    if feedback:
+        expected = feedback["expected_overridden"]
+        lines.append(
+            f"expected overridden cards (observed override rates): {expected['a']} -> "
+            f"{expected['b']} ({expected['difference']:+})"
+        )
+    lines.append(f"see {out}/compare.json")
+    return "\n".join(lines)
+
+
+def _per(row: Mapping[str, Any], key: str) -> str:
+    per = row[key]
+    if per["difference"] is None:
+        return "n/a"
+    return f"{per['a']:g} -> {per['b']:g}"

@@ -1,0 +1,250 @@
+"""``cds review --compare B``: the same review under a second configuration, in the same pass.
+
+The input is read and grouped once; each patient's lines are parsed once and replayed by two
+``PatientReviewer``s, one under A (``--config``/``--pack``) and one under B (another settings
+file, or another pack folder or version). Each shard writes B's cards and errors beside A's and
+one ``changes`` line per patient whose cards differ; the parent merges them into
+``compare-cards.ndjson``, ``compare-errors.ndjson`` and ``compare.json`` (``burden.py``).
+
+A card "changes" per replayed call and topic: present only under B (newly alerted), only under
+A (silenced), under both with another indicator (indicator changed) or behind other rules
+(rules changed). Each change carries the evidence of the rules that differ, from the findings.
+No clinical ``if`` here: the two reviews are the spine's answers, compared.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from cds.config import load_settings, zone_of
+from cds.errors import CdsError, ConfigError
+from cds.findings import Evidence
+from cds.pack.load import Pack, load_pack, pack_path
+from cds.pipeline import Evaluator
+from cds.review.evaluate import PatientResult, PatientReviewer, parse_lines
+from cds.review.summary import add_stats
+
+#: The kinds of change, in the order they are reported.
+CHANGE_KINDS = ("newly alerted", "silenced", "indicator changed", "rules changed")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One configuration of a comparison: a pack and the site settings it runs under."""
+
+    label: str
+    pack: str | None
+    site: Mapping[str, float | None] = field(default_factory=dict)
+    site_timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """B, validated: its side and its loaded pack (travels to the workers)."""
+
+    side: Side
+    pack: Pack
+
+
+# ---------------------------------------------------------------------------------------------
+# B: read and validated before any input is read
+
+
+def side_of(target: Path, base: Side) -> Side:
+    """B from the ``--compare`` argument: a settings file (its ``site``, ``site_timezone`` and,
+    when it names one, ``pack``; the rest as under A) or a pack folder or name (under A's
+    site settings). A ConfigError names the argument when it is neither."""
+    if target.is_file():
+        try:
+            settings = load_settings(target, serving=False)
+        except ConfigError as exc:
+            raise ConfigError(f"--compare {target}: {exc.message}", details=exc.details) from exc
+        pack = settings.pack if "pack" in settings.model_fields_set else base.pack
+        return Side(str(target), pack, dict(settings.site), settings.site_timezone)
+    if target.is_dir():
+        return Side(str(target), str(target), base.site, base.site_timezone)
+    try:
+        pack_path(str(target))
+    except CdsError as exc:
+        raise ConfigError(
+            f"--compare {target}: no such settings file, pack folder or pack name"
+        ) from exc
+    return Side(str(target), str(target), base.site, base.site_timezone)
+
+
+def load_counterpart(side: Side) -> Counterpart:
+    """Load B's pack and compile it under B's settings, so that a pack that does not load or a
+    setting it does not know stops the run before the input is read."""
+    try:
+        pack = load_pack(side.pack)
+        Evaluator(pack, side.site, timezone=zone_of(side.site_timezone))
+    except (CdsError, ValueError) as exc:
+        message = exc.message if isinstance(exc, CdsError) else str(exc)
+        raise ConfigError(f"--compare {side.label}: {message}") from exc
+    return Counterpart(side, pack)
+
+
+# ---------------------------------------------------------------------------------------------
+# In the worker: one parse, two reviews, one diff
+
+
+class PairReviewer:
+    """Reviews each patient under A and under B from one parse of its lines."""
+
+    def __init__(self, a: PatientReviewer, b: PatientReviewer) -> None:
+        self.a = a
+        self.b = b
+        self.same_calls = (
+            a.triggers == b.triggers
+            and a.tz == b.tz
+            and a.as_of == b.as_of
+            and a.medications is b.medications
+        )
+        """Whether B replays exactly A's calls (the same orders, zone, as-of, Medications):
+        then they are built once."""
+
+    def review(
+        self, pid: str, lines: Sequence[bytes]
+    ) -> tuple[PatientResult, PatientResult, dict[str, Any] | None]:
+        """(A's result, B's result, the patient's changes or None)."""
+        resources, duplicates = parse_lines(lines)
+        under_a = self.a.review_parsed(pid, resources, duplicates)
+        like = under_a if self.same_calls else None
+        under_b = self.b.review_parsed(pid, resources, duplicates, like)
+        return under_a, under_b, diff_patient(pid, under_a, under_b)
+
+
+def review_pair_shard(
+    pair: PairReviewer, groups: dict[str, list[bytes]], base: str
+) -> dict[str, Any]:
+    """A shard under both: A's files as a plain review writes them, B's beside them
+    (``.b-cards``, ``.b-errors``), the changes, and B's counts (``.compare.json``); A's stats."""
+    stats: dict[str, Any] = {}
+    extra: dict[str, Any] = {"b": {}, "span": None, "changed": {}}
+    names = ("cards", "errors", "b-cards", "b-errors", "changes")
+    handles = {name: open(f"{base}.{name}.tmp", "wb") for name in names}
+    try:
+        for pid in sorted(groups):
+            under_a, under_b, changes = pair.review(pid, groups.pop(pid))
+            _write(handles["cards"], handles["errors"], under_a)
+            _write(handles["b-cards"], handles["b-errors"], under_b)
+            add_stats(stats, under_a.stats)
+            add_stats(extra["b"], under_b.stats)
+            extra["span"] = widen_span(widen_span(extra["span"], under_a.span), under_b.span)
+            if changes is not None:
+                handles["changes"].write(orjson.dumps(changes) + b"\n")
+                for kind in {c["change"] for c in changes["changes"]}:
+                    extra["changed"][kind] = extra["changed"].get(kind, 0) + 1
+    finally:
+        for handle in handles.values():
+            handle.close()
+    compare_tmp = f"{base}.compare.tmp"
+    with open(compare_tmp, "wb") as fh:
+        fh.write(orjson.dumps(extra))
+    for name in names:
+        os.replace(f"{base}.{name}.tmp", f"{base}.{name}.ndjson")
+    os.replace(compare_tmp, f"{base}.compare.json")
+    return stats
+
+
+def _write(cards: IO[bytes], errors: IO[bytes], result: PatientResult) -> None:
+    if result.lines:
+        cards.write(b"\n".join(result.lines) + b"\n")
+    if result.errors:
+        errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
+
+
+def widen_span(span: list[float] | None, more: Sequence[float] | None) -> list[float] | None:
+    """The first and last of two spans (``[first, last]`` in POSIX seconds, or None)."""
+    if more is None:
+        return span
+    return [min(span[0], more[0]), max(span[1], more[1])] if span else list(more)
+
+
+def diff_patient(pid: str, a: PatientResult, b: PatientResult) -> dict[str, Any] | None:
+    """Each (call, topic) whose card differs between A and B, with the evidence that differs."""
+    under_a, under_b = _cards_by_call_topic(a), _cards_by_call_topic(b)
+    changes = []
+    for key in sorted(under_a.keys() | under_b.keys()):
+        card_a, card_b = under_a.get(key), under_b.get(key)
+        kind = _change_kind(card_a, card_b)
+        if kind is None:
+            continue
+        hook, at, topic = key
+        rules_a = card_a[1] if card_a else ()
+        rules_b = card_b[1] if card_b else ()
+        differing = set(rules_a) ^ set(rules_b) or set(rules_a) | set(rules_b)
+        changes.append(
+            {
+                "hook": hook,
+                "at": at,
+                "topic": topic,
+                "change": kind,
+                "indicator": {"a": card_a and card_a[0], "b": card_b and card_b[0]},
+                "rules": {"a": list(rules_a), "b": list(rules_b)},
+                "evidence": [
+                    *_evidence("a", card_a, differing),
+                    *_evidence("b", card_b, differing),
+                ],
+            }
+        )
+    return {"patient": f"Patient/{pid}", "changes": changes} if changes else None
+
+
+_Card = tuple[str, tuple[str, ...], list[tuple[str, Evidence]]]
+
+
+def _cards_by_call_topic(result: PatientResult) -> dict[tuple[str, str, str], _Card]:
+    out: dict[tuple[str, str, str], _Card] = {}
+    for outcome in result.outcomes:
+        by_topic = outcome.evaluation.rules_by_topic
+        for card in outcome.cards:
+            topic = str(card.get("source", {}).get("topic", {}).get("code", "?"))
+            evidence = [
+                (f.rule_id, e)
+                for f in outcome.evaluation.findings
+                if f.topic == topic
+                for e in f.evidence
+            ]
+            out[(outcome.hook, outcome.at, topic)] = (
+                str(card.get("indicator")),
+                by_topic.get(topic, ()),
+                evidence,
+            )
+    return out
+
+
+def _change_kind(a: _Card | None, b: _Card | None) -> str | None:
+    if a is None:
+        return "newly alerted"
+    if b is None:
+        return "silenced"
+    if a[0] != b[0]:
+        return "indicator changed"
+    if a[1] != b[1]:
+        return "rules changed"
+    return None
+
+
+def _evidence(side: str, card: _Card | None, rules: set[str]) -> list[dict[str, Any]]:
+    if card is None:
+        return []
+    return [
+        {
+            "side": side,
+            "rule": rule,
+            "resource": e.rid,
+            "what": e.display,
+            "value": e.value,
+            "time": e.time,
+            **({"note": e.note} if e.note else {}),
+        }
+        for rule, e in card[2]
+        if rule in rules
+    ]
