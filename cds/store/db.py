@@ -136,6 +136,19 @@ class Store:
                 engine.dispose()
             self.opened = True
 
+    def check(self) -> None:
+        """Check, without creating anything, that the database exists and can be reached
+        (`cds feedback report`): `ConfigError` saying what is wrong otherwise."""
+        path = _sqlite_file(self.url)
+        if path is not None:
+            if not path.is_file():
+                raise ConfigError(
+                    f"database_url {_shown(self.url)}: there is no database file at {path} "
+                    "(`cds serve` creates it at start-up)"
+                )
+            return
+        _start_up_engine(self.url).dispose()
+
     def engine(self) -> Engine:
         """The run-time engine (created on first use; it never creates a database)."""
         with self._lock:
