@@ -129,8 +129,7 @@ class Store:
                 Base.metadata.create_all(engine)
             except SQLAlchemyError as exc:
                 raise ConfigError(
-                    f"database_url {_shown(self.url)}: cannot open the database: "
-                    f"{_reason(exc)}"
+                    f"database_url {_shown(self.url)}: cannot open the database: {_reason(exc)}"
                 ) from exc
             finally:
                 engine.dispose()
@@ -166,9 +165,7 @@ class Store:
         """Store the override reasons each topic of a pack version offers (at start-up): the
         feedback check reads them to refuse a reason the card never offered."""
         rows = {
-            (topic, system, code)
-            for topic, reasons in offers.items()
-            for system, code in reasons
+            (topic, system, code) for topic, reasons in offers.items() for system, code in reasons
         }
         try:
             with self.engine().begin() as connection:

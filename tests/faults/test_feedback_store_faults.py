@@ -168,6 +168,7 @@ async def test_hooks_under_load_never_wait_for_a_locked_database(tmp_path: Path)
             async def feedback(n: int) -> None:
                 response = await http.post(FEEDBACK, json={"feedback": [item(n, card)]})
                 assert_outcome_503(response)
+
             lock = sqlite3.connect(db, isolation_level=None, timeout=0)
             try:
                 lock.execute("BEGIN EXCLUSIVE")

@@ -24,7 +24,7 @@ REASONS = "https://cds.example.org/override-reason"
 
 def cds(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "cds", *args, "--config", str(config)],
         cwd=config.parent,
         env={**env, "PYTHONPATH": str(ROOT)},

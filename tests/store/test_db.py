@@ -3,7 +3,6 @@ the start-up check of `database_url`; on SQLite and on a real PostgreSQL server.
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,9 +212,7 @@ def test_an_unusable_sqlite_location_is_a_config_error(tmp_path: Path) -> None:
         ("sqlite:///:memory:", "in-memory database"),
     ],
 )
-def test_an_unusable_database_url_is_a_clear_config_error(
-    database_url: str, message: str
-) -> None:
+def test_an_unusable_database_url_is_a_clear_config_error(database_url: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         Store(database_url).open()
     assert "secret" not in caught.value.message

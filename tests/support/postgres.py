@@ -32,7 +32,7 @@ import pytest
 __all__ = ["PostgresServer", "postgres_server", "postgres_url", "start_postgres"]
 
 USER = "cds"
-PASSWORD = "cds-test-password"  # noqa: S105 - a throwaway server on loopback
+PASSWORD = "cds-test-password"
 _START_TIMEOUT_S = 60
 
 
@@ -100,7 +100,7 @@ class PostgresServer:
         self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - fixed binaries, our own arguments
+        return subprocess.run(
             [*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
             capture_output=True,
             text=True,
@@ -136,7 +136,7 @@ def start_postgres(folder: Path) -> PostgresServer:
     pwfile.write_text(PASSWORD + "\n")
     if run_as:
         os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
-    init = subprocess.run(  # noqa: S603
+    init = subprocess.run(
         [
             *run_as,
             str(bin_dir / "initdb"),
