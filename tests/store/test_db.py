@@ -69,6 +69,8 @@ def exercise(store: Store) -> None:
     assert store.record_feedback(SERVICE, feedback(a.uuid, "overridden"), NOW).added == 1
     again = store.record_feedback(SERVICE, feedback(a.uuid, "overridden"), NOW)
     assert (again.added, again.refused) == (0, {})  # idempotent
+    same_instant = feedback(a.uuid, "overridden", at="2026-11-26T09:05:00.000+01:00")
+    assert store.record_feedback(SERVICE, same_instant * 2, NOW).added == 0  # the same item
     assert store.record_feedback(SERVICE, feedback(b.uuid, "accepted"), NOW).added == 1
     later = feedback(b.uuid, "accepted", "2026-11-26T09:00:00Z")
     assert store.record_feedback(SERVICE, later, NOW).added == 1
@@ -264,4 +266,31 @@ def test_postgresql_refuses_what_the_feedback_model_lets_through_nothing_of(
     }
     items = parse_feedback({"feedback": [item]}).feedback
     assert store.record_feedback(SERVICE, items, NOW).added == 1
+    store.close()
+
+
+def test_the_same_batch_sent_concurrently_is_stored_once(url: str) -> None:
+    """Batches are written in one INSERT; when another call stored some of the items meanwhile
+    (the unique constraint), the batch is written again item by item, each once."""
+    import threading
+
+    store = opened(url)
+    cards = [card(("r1",)) for _ in range(40)]
+    store.record_cards(cards)
+    items = [f for c in cards for f in feedback(c.uuid, "overridden")]
+    added: list[int] = []
+    start = threading.Barrier(4)
+
+    def send() -> None:
+        start.wait()
+        added.append(store.record_feedback(SERVICE, items, NOW).added)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sum(added) == 40
+    (row,) = store.report()
+    assert row.overridden == 40
     store.close()
