@@ -6,11 +6,13 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run` installs only what serving needs (no test tools, no PySpark): its own stamp.
+RUN_STAMP := $(VENV)/.installed-run
 LINTED := $(wildcard cds tests bench fhir_examples)
 
 .PHONY: run test browser postgres lint typecheck audit copycheck check-build clean
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/cds serve
 
 test: $(STAMP) lint typecheck audit copycheck browser postgres
@@ -81,11 +83,18 @@ check-build:
 	@command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || { echo "A C compiler is needed to build durable-rules from its sdist: install gcc (Debian: apt-get install gcc)" >&2; exit 2; }
 	@$(PYTHON) -c 'import sysconfig, os, sys; h = os.path.join(sysconfig.get_paths()["include"], "Python.h"); sys.exit(0 if os.path.exists(h) else "Python headers are needed to build durable-rules (Debian: apt-get install python3-dev)")'
 
+$(RUN_STAMP): pyproject.toml | check-build
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUN_STAMP)
+
+# The tests also need the test tools and the `spark` extra (the Spark engine's tests).
 $(STAMP): pyproject.toml | check-build
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,spark]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

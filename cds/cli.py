@@ -100,13 +100,16 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+    except typer.TyperException as exc:
+        # Usage errors (a mistyped option, a missing argument, a bad value) come from typer's
+        # own copy of click, not from the `click` package: print the usage line and the error
+        # (no traceback) and exit 2, as for any usage error.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
     if isinstance(code, int) and code:
         sys.exit(code)
 

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         "172.16/12, 192.168/16, fc00::/7); refused by default. Loopback needs a loopback host "
         "named in the allowlist; link-local, multicast and unspecified are always refused.",
     )
+    prefetch_templates: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="Per service id, prefetch templates that replace the defaults "
+        "({key: template}) or drop a key the EHR cannot send ({key: null}); discovery, "
+        "fetching and `cds evaluate` use the result. Required keys can be replaced, not dropped.",
+    )
     fetch_timeout_seconds: float = Field(
         default=3.0, gt=0, description="Time budget of one FHIR fetch (per HTTP call)."
     )
@@ -174,6 +180,30 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
     )
+
+    @field_validator("prefetch_templates")
+    @classmethod
+    def _check_prefetch_templates(
+        cls, value: dict[str, dict[str, str | None]]
+    ) -> dict[str, dict[str, str | None]]:
+        # Each template on its own here; which service ids and keys exist is the pack's (its
+        # hooks), checked where the services are built (cds.service.services.services_for).
+        from cds.hooks.prefetch import check_template, declared
+
+        for service, templates in value.items():
+            for key, template in templates.items():
+                spec = declared(key)
+                if template is None and spec is not None and spec.required:
+                    raise ValueError(
+                        f"{service}: the {key} key is required and cannot be dropped; give it "
+                        "another template instead"
+                    )
+                if template is not None or spec is None:
+                    try:
+                        check_template(key, template or "")
+                    except ValueError as exc:
+                        raise ValueError(f"{service}: {exc}") from None
+        return value
 
     @field_validator("site_timezone")
     @classmethod

@@ -3,7 +3,8 @@
 The request is read as the service reads it: against the keys its service declares (keys it
 did not declare are ignored; a declared key that cannot be used, or that is one page of
 several, is a data-check item, since nothing is fetched offline), and under the same settings
-file (`site` overrides and `site_timezone`), so the cards are the service's.
+file (`site` overrides, `site_timezone` and `prefetch_templates`), so the cards are the
+service's.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from cds.errors import InputError, UnknownServiceError
 from cds.hooks.models import HookRequest, dump_response, parse_hook_request
 from cds.hooks.prefetch import (
     offline_resolution,
-    prefetch_keys,
     read_prefetch,
     require_answerable,
 )
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator, prefetch_issues
+from cds.service.services import services_for
 
 
 def parse_request(raw: bytes) -> HookRequest:
@@ -49,7 +50,8 @@ def evaluate_file(
     if request.hook not in pack.spec.pack.hooks:
         raise UnknownServiceError(f"pack {pack.id} has no service for hook '{request.hook}'")
     evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
-    keys = prefetch_keys(request.hook)
+    services = services_for(pack, settings.prefetch_templates)  # the service's own keys
+    keys = services[f"{pack.id}-{request.hook}"].keys
     received = read_prefetch(request.prefetch, keys)
     resolution = offline_resolution(received)
     notes = prefetch_issues(keys, resolution)

@@ -51,14 +51,15 @@ class CardContext:
 
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
-    """One card per topic with findings, in the pack's topic order; none out of scope.
+    """One card per topic with findings, in the pack's topic order; none out of scope, unless
+    some data was about another patient (`_wrong_patient_cards`).
 
     The data-check card also carries every data issue of the call, so an in-scope call whose
     only news is data that could not be had still says so. Beside a critical card no
     suggestion is recommended: the clinician's first act is to assess the patient.
     """
     if not outcome.in_scope:
-        return []
+        return _wrong_patient_cards(pack, outcome, ctx)
     if ctx.issues:
         names = {e.rid: e.display for f in outcome.findings for e in f.evidence}
         ctx = replace(ctx, names={**names, **ctx.names})
@@ -69,6 +70,18 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
             chosen.append((topic, findings))
     critical = any(topic.indicator == "critical" for topic, _ in chosen)
     return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
+
+
+def _wrong_patient_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
+    """Out of scope the pack is silent, unless data about another patient was received and
+    left out: then what was left out may be all that would have put this patient in scope (the
+    EHR sent the wrong chart), and an empty answer would hide it. The data-check card says
+    only those items (never the other patient's data), and no sign is read from them."""
+    wrong = [i for i in ctx.issues if i.other_patient]
+    topic = next((t for t in pack.spec.topics if t.code == DATA_CHECK), None)
+    if not wrong or topic is None:
+        return []
+    return [_card(pack, topic, [], outcome, replace(ctx, issues=wrong), critical=False)]
 
 
 def _card(
@@ -257,6 +270,8 @@ def _headline(
     """The summary's finding phrase and the number of other items."""
     issues = [i for i in ctx.issues if topic.code == DATA_CHECK]
     if not findings:
+        if topic.other_patient_headline and any(i.other_patient for i in issues):
+            return topic.other_patient_headline, len(issues) - 1
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])

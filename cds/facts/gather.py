@@ -154,6 +154,7 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
                     rid=f"{where}.entry",
                     message=_others_text(name, count),
                     recheck="make sure the chart open is this patient's, and report the mix-up",
+                    other_patient=True,
                 )
             )
     return record
@@ -188,6 +189,7 @@ def _check_patient_key(
             rid=where.replace("fetched.", "prefetch."),
             message=message,
             recheck=spec.recheck if spec is not None else None,
+            other_patient=bool(patients),
         )
     )
 

@@ -92,3 +92,6 @@ class DataIssue(BaseModel):
     recheck: str | None = None
     """What the clinician should re-check (the device clock, the unit, the source system);
     None: the pack's default wording for the data-check card."""
+    other_patient: bool = False
+    """The item is data about another patient than the call's, left out: said even when the
+    pack is otherwise silent (this patient's own data was not what was received)."""

@@ -210,6 +210,9 @@ class Topic(Strict):
     issue_headline: str | None = None
     """data-check: the summary's ``{finding}`` for a record that could not be used;
     ``{what}`` (the record)."""
+    other_patient_headline: str | None = None
+    """data-check: the summary's ``{finding}`` when data about another patient was left out
+    (it comes before any other item: the chart may be the wrong one)."""
 
     @field_validator(
         "summary_template", "unavailable_text", "unavailable_recheck", "issue_headline"

@@ -169,9 +169,11 @@ def spark_session(master: str | None = None, workers: int | None = None) -> Spar
 def _pyspark() -> type[SparkSession]:
     try:
         from pyspark.sql import SparkSession
-    except ImportError as exc:  # pragma: no cover - depends on the install
+    except ImportError as exc:  # `make run` and a plain install leave the extra out
         raise ConfigError(
-            "the spark engine needs pyspark: pip install 'cds[spark]' (and Java 17+)"
+            "the spark engine needs the 'spark' extra (PySpark), which is not installed: "
+            "pip install -e '.[spark]' in a checkout (make test installs it), or "
+            "pip install 'cds[spark]'; Spark also needs Java 17+. Or use --engine local"
         ) from exc
     return SparkSession
 

@@ -32,7 +32,7 @@ from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
 from cds.service.recorder import CardRecorder, open_store
 from cds.service.routes import router
-from cds.service.services import ServiceSpec, services_for
+from cds.service.services import ServiceSpec, announce_dropped, services_for
 from cds.store import Store
 
 log = logging.getLogger("cds.service")
@@ -80,6 +80,8 @@ def create_app(
     check_security(settings)
     pack = pack or load_pack(settings.pack)
     evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
+    services = services_for(pack, settings.prefetch_templates)  # ConfigError: no start
+    announce_dropped(services)
     store = store or Store(settings.database_url)
     open_store(store, pack)  # a database that cannot be used stops the start (ConfigError)
     outbound = Outbound(
@@ -95,7 +97,7 @@ def create_app(
             settings=settings,
             pack=pack,
             evaluator=evaluator,
-            services=services_for(pack),
+            services=services,
             store=store,
             auth=Authenticator(settings, client, outbound=outbound),
             resolver=PrefetchResolver(client, _policy(settings, outbound)),

@@ -1,7 +1,9 @@
-"""A small CDS Client (what an EHR does), for `cds call`, tests and benchmarks.
+"""A small CDS Client (what an EHR does), for `cds call`, `cds feedback send`, tests and
+benchmarks.
 
 It fills a service's prefetch templates from a patient Bundle, takes the Bundle's draft orders
-as `draftOrders`, signs each call with an ES384 JWT, and sends it.
+as `draftOrders`, signs each call with an ES384 JWT, and sends it; it sends feedback on the
+cards the same way.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
@@ -21,10 +24,13 @@ from jwt.algorithms import ECAlgorithm
 
 from cds.errors import CdsError, InputError
 from cds.facts.gather import bundle_resources
+from cds.pack.schema import OverrideReason
 from cds.service.prefetch import render
 
 ORDER_HOOKS: Final = ("order-select", "order-sign")
 DEFAULT_ISSUER: Final = "urn:cds:call"
+#: The code system of a pack's override reasons unless the pack names another.
+OVERRIDE_REASON_SYSTEM: Final = str(OverrideReason.model_fields["system"].default)
 Resource = Mapping[str, Any]
 
 
@@ -160,6 +166,47 @@ class ServiceClient:
         body: dict[str, Any] = self._call(client, "POST", f"/cds-services/{service_id}", request)
         return body
 
+    def feedback(
+        self, client: httpx.Client, service_id: str, items: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """POST feedback items to the service's feedback endpoint (CDS Hooks 2.0)."""
+        self._call(client, "POST", f"/cds-services/{service_id}/feedback", {"feedback": items})
+
+
+def feedback_item(
+    card: str,
+    accepted: Sequence[str] = (),
+    override: bool = False,
+    reason: str | None = None,
+    reason_system: str = OVERRIDE_REASON_SYSTEM,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One feedback item: the card accepted (with the ids of the suggestions taken) or
+    overridden (with a reason code from the card's list and/or a comment); InputError for a
+    combination the spec does not allow."""
+    if not card:
+        raise InputError("feedback needs the card's uuid (--card)")
+    if bool(accepted) == override:
+        raise InputError("say either --accept SUGGESTION_UUID or --override, not both or neither")
+    if (reason or comment) and not override:
+        raise InputError("--reason and --comment go with --override")
+    when = (at or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    item: dict[str, Any] = {"card": card, "outcomeTimestamp": when}
+    if accepted:
+        item["outcome"] = "accepted"
+        item["acceptedSuggestions"] = [{"id": s} for s in accepted]
+        return item
+    item["outcome"] = "overridden"
+    why: dict[str, Any] = {}
+    if reason:
+        why["reason"] = {"code": reason, "system": reason_system}
+    if comment:
+        why["userComment"] = comment
+    if why:  # an override may give no reason at all (spec: overrideReason is optional)
+        item["overrideReason"] = why
+    return item
+
 
 def _diagnostics(response: httpx.Response) -> str:
     try:
@@ -170,13 +217,26 @@ def _diagnostics(response: httpx.Response) -> str:
 
 
 def format_cards(response: Mapping[str, Any]) -> str:
-    """Cards as text a person reads: indicator, summary, then the detail indented."""
+    """Cards as text a person reads: indicator and summary, the card's uuid, the detail
+    indented, then its suggestions (uuid and label), links and override reason codes: what
+    `cds feedback send` needs to answer the card."""
     cards = response.get("cards") or []
     if not cards:
         return "no cards"
     blocks = []
     for card in cards:
-        lines = [f"[{card['indicator'].upper()}] {card['summary']}"]
-        lines += [f"    {line}" for line in (card.get("detail") or "").splitlines()]
+        lines = [f"[{str(card.get('indicator', '')).upper()}] {card.get('summary', '')}"]
+        lines.append(f"    card: {card.get('uuid') or '(no uuid: feedback cannot name it)'}")
+        lines += [f"    {line}".rstrip() for line in (card.get("detail") or "").splitlines()]
+        for suggestion in card.get("suggestions") or []:
+            star = " (recommended)" if suggestion.get("isRecommended") else ""
+            uuid_ = suggestion.get("uuid") or "(no uuid)"
+            lines.append(f"    suggestion {uuid_}: {suggestion.get('label', '')}{star}")
+        for link in card.get("links") or []:
+            lines.append(f"    link: {link.get('label', '')} <{link.get('url', '')}>")
+        reasons = card.get("overrideReasons") or []
+        if reasons:
+            codes = ", ".join(f"{r.get('code')} ({r.get('display', '')})" for r in reasons)
+            lines.append(f"    override reasons: {codes}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -1,15 +1,18 @@
-"""The service's commands: `cds serve`, `cds call` and `cds feedback report`."""
+"""The service's commands: `cds serve`, `cds call`, `cds feedback send` and `report`."""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cds.errors import InputError, UnknownServiceError
+
+if TYPE_CHECKING:
+    from cds.service.client import ServiceClient
 
 # The HTTP client, JWT and settings modules are imported by the commands that use them: every
 # `cds` command (a batch review too) would otherwise pay for them at start.
@@ -25,7 +28,8 @@ def register(app: typer.Typer) -> None:
     """Add `serve`, `call` and the `feedback` group to the `cds` command line."""
     app.command()(serve)
     app.command()(call)
-    feedback = typer.Typer(no_args_is_help=True, help="Stored clinician feedback.")
+    feedback = typer.Typer(no_args_is_help=True, help="Clinician feedback: send it, report it.")
+    feedback.command("send")(feedback_send)
     feedback.command("report")(feedback_report)
     app.add_typer(feedback, name="feedback")
 
@@ -56,33 +60,33 @@ def serve(
     )
 
 
+ServiceArgument = Annotated[str, typer.Argument(help="Service id, e.g. back-spasm-order-sign")]
+BaseOption = Annotated[str, typer.Option(help="Base URL of the service.")]
+KeyOption = Annotated[
+    Path | None, typer.Option(help="Private JWK to sign with (default: var/dev-key.json).")
+]
+IssOption = Annotated[
+    str | None, typer.Option(help="JWT issuer (default: urn:cds:call, as the dev key).")
+]
+LOCAL = "http://127.0.0.1:8080"
+
+
 def call(
-    service: Annotated[str, typer.Argument(help="Service id, e.g. back-spasm-order-sign")],
+    service: ServiceArgument,
     patient: Annotated[Path, typer.Option("--patient", help="A patient Bundle (JSON).")],
-    base: Annotated[str, typer.Option(help="Base URL of the service.")] = "http://127.0.0.1:8080",
-    key: Annotated[
-        Path | None, typer.Option(help="Private JWK to sign with (default: var/dev-key.json).")
-    ] = None,
-    iss: Annotated[
-        str | None, typer.Option(help="JWT issuer (default: urn:cds:call, as the dev key).")
-    ] = None,
+    base: BaseOption = LOCAL,
+    key: KeyOption = None,
+    iss: IssOption = None,
     show_request: Annotated[bool, typer.Option(help="Print the request sent.")] = False,
 ) -> None:
-    """Act as an EHR: fill prefetch from the Bundle, sign a JWT, call the service, show cards."""
+    """Act as an EHR: fill prefetch from the Bundle, sign a JWT, call the service, show the
+    cards with their uuids, suggestions, links and override reasons (for `cds feedback send`)."""
     import httpx
 
-    from cds.service.client import (
-        DEFAULT_ISSUER,
-        ServiceClient,
-        build_request,
-        dev_key,
-        format_cards,
-        read_jwk,
-    )
+    from cds.service.client import build_request, format_cards
 
     bundle = _read_json(patient)
-    jwk = read_jwk(key) if key else dev_key(DEV_KEY)
-    client = ServiceClient(base, jwk, iss or DEFAULT_ISSUER)
+    client = _client(base, key, iss)
     with httpx.Client(timeout=30) as http:
         entries = {s["id"]: s for s in client.discovery(http).get("services", [])}
         if service not in entries:
@@ -93,6 +97,63 @@ def call(
             typer.echo(json.dumps(request, indent=2))
         response = client.call(http, service, request)
     typer.echo(format_cards(response))
+    if response.get("cards"):
+        typer.echo(
+            f"\nfeedback: cds feedback send {service} --card CARD_UUID "
+            "(--accept SUGGESTION_UUID | --override [--reason CODE] [--comment TEXT])"
+            + ("" if base == LOCAL else f" --base {base}")
+        )
+
+
+def feedback_send(
+    service: ServiceArgument,
+    card: Annotated[str, typer.Option("--card", help="The card's uuid (as `cds call` shows).")],
+    accept: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept", help="Accepted: the uuid of a suggestion taken (repeat for several)."
+        ),
+    ] = None,
+    override: Annotated[bool, typer.Option("--override", help="Overridden (dismissed).")] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="With --override: a reason code from the card's override reasons."),
+    ] = None,
+    reason_system: Annotated[
+        str | None,
+        typer.Option(help="The reason code's system (default: the pack's override reasons')."),
+    ] = None,
+    comment: Annotated[str | None, typer.Option(help="With --override: a comment.")] = None,
+    base: BaseOption = LOCAL,
+    key: KeyOption = None,
+    iss: IssOption = None,
+) -> None:
+    """Send feedback on a card, as an EHR does when the user acts on it: accepted with the
+    suggestions taken, or overridden with a reason and/or a comment (CDS Hooks 2.0)."""
+    import httpx
+
+    from cds.service.client import OVERRIDE_REASON_SYSTEM, feedback_item
+
+    item = feedback_item(
+        card,
+        accepted=accept or (),
+        override=override,
+        reason=reason,
+        reason_system=reason_system or OVERRIDE_REASON_SYSTEM,
+        comment=comment,
+    )
+    client = _client(base, key, iss)
+    with httpx.Client(timeout=30) as http:
+        client.feedback(http, service, [item])
+    typer.echo(f"feedback sent: card {card} {item['outcome']}")
+
+
+def _client(base: str, key: Path | None, iss: str | None) -> ServiceClient:
+    """A ServiceClient signing with `key`, or the development key (created once)."""
+    from cds.service.client import DEFAULT_ISSUER, ServiceClient, dev_key, read_jwk
+
+    jwk = read_jwk(key) if key else dev_key(DEV_KEY)
+    return ServiceClient(base, jwk, iss or DEFAULT_ISSUER)
 
 
 def feedback_report(config: ConfigOption = None) -> None:

@@ -3,19 +3,26 @@
 The prefetch keys themselves are declared in `cds.hooks.prefetch` (``cds evaluate`` reads a
 request against the same keys). Templates use only CDS Hooks 2.0 tokens
 (`{{context.patientId}}`) and the restricted query subset (reference, token, `_sort`,
-`_count`), so every 2.0 client can fill them.
+`_count`), so every 2.0 client can fill them. A deployment may replace a key's template or
+drop an optional key (setting ``prefetch_templates``); the service and ``cds evaluate`` build
+their keys here alike.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from cds.errors import ConfigError
 from cds.hooks.models import Discovery, Service
-from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, PREFETCH, PrefetchKey, prefetch_keys
+from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, PREFETCH, PrefetchKey, service_keys
 from cds.pack.load import Pack
 
 __all__ = ["DISCHARGE_ENCOUNTER", "PREFETCH", "ServiceSpec", "discovery", "services_for"]
+
+log = logging.getLogger(__name__)
 
 _HOOK_TEXT: Final = {
     "patient-view": (
@@ -53,25 +60,54 @@ class ServiceSpec:
         return self.service.hook
 
 
-def services_for(pack: Pack) -> dict[str, ServiceSpec]:
-    """The pack's services by id, in the pack's hook order."""
+def services_for(
+    pack: Pack, templates: Mapping[str, Mapping[str, str | None]] | None = None
+) -> dict[str, ServiceSpec]:
+    """The pack's services by id, in the pack's hook order, with a deployment's prefetch
+    templates (``prefetch_templates``: per service id, a key's template replaced, or the key
+    dropped with None). ConfigError for a service id the pack does not offer or a key its
+    service does not declare."""
+    templates = templates or {}
+    ids = [f"{pack.id}-{hook}" for hook in pack.spec.pack.hooks]
+    unknown = [s for s in templates if s not in ids]
+    if unknown:
+        raise ConfigError(
+            f"prefetch_templates: pack {pack.id} offers no service "
+            f"{', '.join(map(repr, unknown))} (its services: {', '.join(ids)})"
+        )
     specs = {}
     for hook in pack.spec.pack.hooks:
         description, needs = _HOOK_TEXT.get(hook, (pack.spec.pack.description, ""))
+        keys = service_keys(hook, templates.get(f"{pack.id}-{hook}"))
         service = Service(
             hook=hook,
             id=f"{pack.id}-{hook}",
             title=f"{pack.spec.pack.title}: {hook}",
             description=f"{description} Rule pack {pack.id} {pack.version}.",
-            prefetch={k.key: k.template for k in prefetch_keys(hook)},
+            prefetch={k.key: k.template for k in keys if k.offered},
             usageRequirements=(
                 "Send prefetch, or fhirServer with fhirAuthorization (patient/*.read scopes) "
                 "on a FHIR server this service is configured to reach; the patient and "
                 f"conditions keys are required.{needs}"
             ),
         )
-        specs[service.id] = ServiceSpec(service, prefetch_keys(hook))
+        specs[service.id] = ServiceSpec(service, keys)
     return specs
+
+
+def announce_dropped(specs: Mapping[str, ServiceSpec]) -> None:
+    """Log (WARNING, at start-up) each prefetch key a deployment dropped, with what is then
+    not checked unless a client sends it anyway: no card will say it on each call."""
+    for spec in specs.values():
+        for key in spec.keys:
+            if not key.offered:
+                log.warning(
+                    "%s: prefetch key %s dropped by prefetch_templates (when a client does not "
+                    "send it anyway: %s)",
+                    spec.id,
+                    key.key,
+                    key.consequence if key.matters_at(spec.hook) else "no card depends on it",
+                )
 
 
 def discovery(specs: dict[str, ServiceSpec]) -> Discovery:

@@ -8,6 +8,7 @@ path is exercised: prefetch filled from the Bundle, draft orders, JWT, cards pri
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -87,3 +88,118 @@ def test_example_patients_answer_as_documented(
     headlines = [line for line in done.stdout.splitlines() if line.startswith("[")]
     assert [h for h in headlines if any(h.startswith(e) for e in expected)] == headlines
     assert len(headlines) == len(expected)
+
+
+# --- the whole cycle from the command line: discovery -> hook -> cards -> feedback -> report ---
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def call_cards(server: CdsServer, work: Path, service: str, patient: str) -> str:
+    done = cds(
+        "call",
+        service,
+        "--patient",
+        str(PATIENTS / f"{patient}.json"),
+        "--base",
+        server.base,
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_cds_call_prints_card_uuids_suggestions_links_and_reasons(
+    server: CdsServer, work: Path
+) -> None:
+    out = call_cards(server, work, "back-spasm-order-sign", "draft-lumbar-xray-no-criterion")
+    assert re.search(rf"^    card: {UUID}$", out, re.M)
+    assert re.search(rf"^    suggestion {UUID}: Remove the lumbar imaging order", out, re.M)
+    assert "    link: ACR Appropriateness Criteria: Low Back Pain <https://" in out
+    assert "    override reasons: red-flag-not-coded (A red flag is present" in out
+    assert "feedback: cds feedback send back-spasm-order-sign --card CARD_UUID" in out
+
+
+def report(server: CdsServer, work: Path) -> dict[str, tuple[int, int, int]]:
+    """`cds feedback report` on the service's own store: rule -> (cards, accepted, overridden)."""
+    done = cds("feedback", "report", "--config", str(server.config), cwd=work)
+    assert done.returncode == 0, done.stderr
+    rows = {}
+    for line in done.stdout.splitlines()[1:]:
+        parts = line.split()
+        rows[parts[2]] = (int(parts[3]), int(parts[4]), int(parts[5]))
+    return rows
+
+
+def test_feedback_sent_from_the_command_line_is_stored_and_reported(
+    server: CdsServer, work: Path
+) -> None:
+    out = call_cards(server, work, "back-spasm-order-sign", "ckd-with-draft-ibuprofen")
+    card = re.search(rf"^    card: ({UUID})$", out, re.M).group(1)
+    suggestion = re.search(rf"^    suggestion ({UUID}): ", out, re.M).group(1)
+    before = report(server, work)
+    sent = cds(
+        "feedback",
+        "send",
+        "back-spasm-order-sign",
+        "--card",
+        card,
+        "--accept",
+        suggestion,
+        "--base",
+        server.base,
+        cwd=work,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert f"feedback sent: card {card} accepted" in sent.stdout
+
+    out = call_cards(server, work, "back-spasm-order-sign", "draft-lumbar-xray-no-criterion")
+    card = re.search(rf"^    card: ({UUID})$", out, re.M).group(1)
+    sent = cds(
+        "feedback",
+        "send",
+        "back-spasm-order-sign",
+        "--card",
+        card,
+        "--override",
+        "--reason",
+        "pain-persistent",
+        "--comment",
+        "six weeks of pain",
+        "--base",
+        server.base,
+        cwd=work,
+    )
+    assert sent.returncode == 0, sent.stderr
+    after = report(server, work)
+
+    def more(rule: str, column: int) -> int:
+        return after[rule][column] - before.get(rule, (0, 0, 0))[column]
+
+    assert more("caution-kidney-disease", 1) == 1  # accepted: the replace suggestion taken
+    assert more("imaging-not-indicated", 2) == 1  # overridden, with its reason
+    assert sum(more(rule, 1) + more(rule, 2) for rule in after) == 2
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["--accept", "s1", "--override"], "either --accept SUGGESTION_UUID or --override"),
+        ([], "either --accept SUGGESTION_UUID or --override"),
+        (["--accept", "s1", "--reason", "checked"], "--reason and --comment go with --override"),
+    ],
+)
+def test_feedback_send_refuses_a_confused_outcome(work: Path, args: list[str], said: str) -> None:
+    done = cds(
+        "feedback",
+        "send",
+        "back-spasm-order-sign",
+        "--card",
+        "c1",
+        *args,
+        "--base",
+        "http://127.0.0.1:9",
+        cwd=work,
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"error: {said}\n" or said in done.stderr

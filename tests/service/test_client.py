@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jwt
 import pytest
 
 from cds.errors import InputError
-from cds.hooks.models import parse_hook_request
-from cds.service.client import build_request, dev_key, format_cards, public_jwks, sign
+from cds.hooks.models import parse_feedback, parse_hook_request
+from cds.service.client import (
+    build_request,
+    dev_key,
+    feedback_item,
+    format_cards,
+    public_jwks,
+    sign,
+)
 from cds.service.services import PREFETCH
 from tests.service.patient import patient_bundle
 
@@ -58,5 +66,51 @@ def test_format_cards() -> None:
     text = format_cards(
         {"cards": [{"indicator": "warning", "summary": "S", "detail": "line1\nline2"}]}
     )
-    assert text == "[WARNING] S\n    line1\n    line2"
+    assert text == "[WARNING] S\n    card: (no uuid: feedback cannot name it)\n    line1\n    line2"
     assert format_cards({"cards": []}) == "no cards"
+
+
+def test_format_cards_shows_what_feedback_needs() -> None:
+    card = {
+        "uuid": "c-1",
+        "indicator": "info",
+        "summary": "S",
+        "detail": "d",
+        "suggestions": [{"label": "Do it", "uuid": "s-1", "isRecommended": True}],
+        "links": [{"label": "Guide", "url": "https://example.org/g", "type": "absolute"}],
+        "overrideReasons": [{"code": "r1", "system": "x", "display": "Reason one"}],
+    }
+    assert format_cards({"cards": [card]}).splitlines() == [
+        "[INFO] S",
+        "    card: c-1",
+        "    d",
+        "    suggestion s-1: Do it (recommended)",
+        "    link: Guide <https://example.org/g>",
+        "    override reasons: r1 (Reason one)",
+    ]
+
+
+CARD = "9368d37b-283f-44a0-93ea-547cebab93ed"  # feedback names the uuids we issue
+SUGGESTION = "e56e1945-20b3-4393-8503-a1a20fd73152"
+
+
+def test_feedback_items_as_the_spec_has_them() -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert feedback_item(CARD, accepted=[SUGGESTION], at=at) == {
+        "card": CARD,
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": SUGGESTION}],
+        "outcomeTimestamp": "2026-01-02T03:04:05Z",
+    }
+    item = feedback_item(CARD, override=True, reason="checked", comment="ok", at=at)
+    assert item["outcome"] == "overridden"
+    assert item["overrideReason"] == {
+        "reason": {"code": "checked", "system": "https://cds.example.org/override-reason"},
+        "userComment": "ok",
+    }
+    assert "overrideReason" not in feedback_item(CARD, override=True, at=at)
+    parse_feedback({"feedback": [item]})  # what the service accepts
+    with pytest.raises(InputError, match="either --accept"):
+        feedback_item(CARD, accepted=[SUGGESTION], override=True)
+    with pytest.raises(InputError, match="go with --override"):
+        feedback_item(CARD, accepted=[SUGGESTION], comment="x")
