@@ -10,12 +10,12 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 LINTED := $(wildcard cds tests bench fhir_examples)
 
-.PHONY: run test browser lint typecheck audit copycheck check-build clean
+.PHONY: run test browser postgres lint typecheck audit copycheck check-build clean
 
 run: $(RUN_STAMP)
 	$(BIN)/cds serve
 
-test: $(STAMP) lint typecheck audit copycheck browser
+test: $(STAMP) lint typecheck audit copycheck browser postgres
 	$(BIN)/pytest -q
 
 # Headless Chromium for tests/review/test_report_browser.py: installed (Debian) when missing.
@@ -27,6 +27,19 @@ browser:
 		echo "No /usr/bin/chromium and not root (run: apt-get install chromium): the browser test of report.html will be skipped"; \
 	else \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+# PostgreSQL for the store tests (tests/support/postgres.py starts its own server from Debian's
+# initdb/pg_ctl): installed when missing. With CDS_REQUIRE_POSTGRES=1 (CI) a missing server
+# fails those tests instead of skipping them.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No PostgreSQL (initdb) and no apt-get: the PostgreSQL store tests will be skipped"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "No PostgreSQL (initdb) and not root (run: apt-get install postgresql): the PostgreSQL store tests will be skipped"; \
+	else \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
 	fi
 
 # Own words: no run of 8 words may be shared with the copyrighted source sheet (the checker

@@ -85,7 +85,13 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///./var/cds.sqlite3",
         description="SQLAlchemy URL of the card and feedback store (SQLite file or "
-        "postgresql+psycopg://...).",
+        "postgresql+psycopg://...); checked at start-up, which it stops when the database "
+        "cannot be used.",
+    )
+    feedback_max_items: int = Field(
+        default=1000,
+        ge=1,
+        description="Most feedback items taken in one feedback call (413 above).",
     )
     pack: str = Field(
         default="back-spasm", description="Rule pack: a name under rules/ or a folder."

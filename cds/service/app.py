@@ -30,7 +30,7 @@ from cds.service.auth import Authenticator
 from cds.service.headers import SecurityHeaders, security_headers
 from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
-from cds.service.recorder import CardRecorder
+from cds.service.recorder import CardRecorder, open_store
 from cds.service.routes import router
 from cds.service.services import ServiceSpec, announce_dropped, services_for
 from cds.store import Store
@@ -83,6 +83,7 @@ def create_app(
     services = services_for(pack, settings.prefetch_templates)  # ConfigError: no start
     announce_dropped(services)
     store = store or Store(settings.database_url)
+    open_store(store, pack)  # a database that cannot be used stops the start (ConfigError)
     outbound = Outbound(
         allow_private=settings.allow_private_fhir_servers,
         resolve_timeout=settings.fetch_timeout_seconds,

@@ -161,8 +161,13 @@ def feedback_report(config: ConfigOption = None) -> None:
     from cds.config import load_settings
     from cds.store import Store
 
-    settings = load_settings(config)
-    rows = Store(settings.database_url).report()
+    settings = load_settings(config, serving=False)
+    store = Store(settings.database_url)
+    store.check()  # a clear error for a missing file or an unreachable server, nothing created
+    try:
+        rows = store.report()
+    finally:
+        store.close()
     if not rows:
         typer.echo("no cards recorded yet")
         return

@@ -37,12 +37,13 @@ REFERENCE_PATTERN: Final = rf"^[A-Za-z0-9_]+/{ID_CHARS}+$"
 #: Why each status is answered (docs/service.md, "Errors").
 STATUS_TEXT: Final = {
     400: "Body not JSON, missing or invalid fields, context invalid for the hook, or a hook "
-    "other than the service's.",
+    "other than the service's. Feedback: `issue[0].expression` names the refused items "
+    "(`feedback[i]`); the other items were stored.",
     401: "A JWT problem (the body says only `unauthorized`).",
     412: "Required prefetch (`patient`, `conditions`) neither sent nor fetchable (or only in "
     "part), and nothing received puts the patient in the pack's scope; "
     "`issue[0].expression` names the keys.",
-    413: "Body larger than `max_body_bytes`.",
+    413: "Body larger than `max_body_bytes` (feedback: more items than `feedback_max_items`).",
     503: "The feedback database is down; retry later (hook calls keep answering).",
 }
 HOOK_ERRORS: Final = (400, 401, 412, 413)

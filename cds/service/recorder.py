@@ -24,7 +24,8 @@ import threading
 from collections.abc import Sequence
 from typing import Final
 
-from cds.errors import StoreUnavailable
+from cds.errors import ConfigError, StoreUnavailable
+from cds.pack.load import Pack
 from cds.store import CardRecord, Store
 
 log = logging.getLogger("cds.service")
@@ -46,6 +47,12 @@ class CardRecorder:
         self.closing = threading.Event()
         self.queue: queue.Queue[Sequence[CardRecord] | None] = queue.Queue(backlog)  # None: stop
         self.dropped = 0
+        #: Calls queued so far, and calls written (or failed) so far, under `written`.
+        self.submitted = 0
+        self.done = 0
+        self.flush_target = 0
+        self.written = threading.Condition()
+        self.wake = threading.Event()  # cuts the linger short: closing, or a flush waiting
         self.thread = threading.Thread(target=self._run, name="cds-card-recorder", daemon=True)
         self.thread.start()
 
@@ -58,14 +65,29 @@ class CardRecorder:
             log.error("issued cards not recorded: the recorder is closed (%d)", len(records))
             return
         try:
-            self.queue.put_nowait(records)
+            with self.written:
+                self.queue.put_nowait(records)
+                self.submitted += 1
         except queue.Full:
             self.dropped += len(records)
             log.error("issued cards not recorded: the store is behind (%d dropped)", self.dropped)
 
+    def flush(self, timeout: float) -> bool:
+        """Wait until every call's records queued before now are written (or failed); False if
+        that took longer than `timeout` seconds. Feedback calls it first: a card answered a
+        moment ago may still wait in the queue (LINGER), and its feedback must find it."""
+        with self.written:
+            target = self.submitted
+            if self.done >= target:
+                return True
+            self.flush_target = max(self.flush_target, target)
+            self.wake.set()
+            return self.written.wait_for(lambda: self.done >= target, timeout)
+
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued (for at most `timeout` seconds), then stop the thread."""
         self.closing.set()
+        self.wake.set()
         try:
             self.queue.put(None, timeout=timeout)
         except queue.Full:
@@ -86,7 +108,8 @@ class CardRecorder:
                 return
             if self.queue.qsize() < BATCH - 1:  # a full batch waiting: write it now (a linger
                 # per batch would cap recording at BATCH / LINGER = 2,000 calls a second)
-                self.closing.wait(self.linger)  # puts meanwhile wake no one: nobody waits
+                self.wake.wait(self.linger)  # puts meanwhile wake no one: nobody waits
+            calls = 1
             batch = list(item)
             stop = False
             for _ in range(BATCH - 1):  # whatever else is waiting, in the same transaction
@@ -98,7 +121,13 @@ class CardRecorder:
                     stop = True
                     break
                 batch += more
+                calls += 1
             self._record(batch)
+            with self.written:
+                self.done += calls
+                if self.done >= self.flush_target and not self.closing.is_set():
+                    self.wake.clear()
+                self.written.notify_all()
             if stop:
                 return
 
@@ -109,3 +138,18 @@ class CardRecorder:
             log.error("issued cards not recorded: %s", exc.message)
         except Exception:  # the writer thread must outlive any one bad batch
             log.exception("issued cards not recorded")
+
+
+def open_store(store: Store, pack: Pack) -> None:
+    """Start-up: check the database (`ConfigError`, no start, when it cannot be used), create
+    its schema, and record the override reasons the pack's cards offer (feedback naming any
+    other reason is refused)."""
+    store.open()
+    offers = {
+        topic.code: [(r.system, r.code) for r in topic.override_reasons]
+        for topic in pack.spec.topics
+    }
+    try:
+        store.record_offers(pack.id, pack.version, offers)
+    except StoreUnavailable as exc:
+        raise ConfigError(f"database_url: {exc.message}") from exc

@@ -24,13 +24,14 @@ from cds.errors import (
     InputError,
     MissingDataError,
     PayloadTooLarge,
+    StoreUnavailable,
     UnknownServiceError,
 )
 from cds.hooks.models import (
     HookRequest,
     dump_discovery,
     dump_response,
-    parse_feedback,
+    parse_feedback_batch,
     parse_hook_request,
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
@@ -49,6 +50,8 @@ router = APIRouter()
 UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
 #: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
 MAX_JSON_DEPTH: Final = 64
+#: Seconds a feedback call waits for the issued cards queued before it to be recorded (503 past).
+FEEDBACK_FLUSH_S: Final = 5.0
 
 
 @router.get("/cds-services")
@@ -123,19 +126,58 @@ async def call_service(request: Request, service_id: str) -> Response:
 
 @router.post("/cds-services/{service_id}/feedback")
 async def post_feedback(request: Request, service_id: str) -> Response:
-    """Feedback on cards: stored once per item; 503 when the store is down."""
+    """Feedback on cards: each good item stored once; 400 naming the refused items (the good
+    ones are stored all the same); 503 when the store is down."""
     state = request.app.state.cds
     await _authorise(request)
     _service(request, service_id)
-    feedback = parse_feedback(_loads(await read_body(request)))
-    await anyio.to_thread.run_sync(  # not the evaluator's threads: the store may hang (locked)
-        state.store.record_feedback,
-        service_id,
-        feedback.feedback,
-        datetime.now(UTC),
-        limiter=state.store_limiter,
+    batch = parse_feedback_batch(
+        _loads(await read_body(request)), state.settings.feedback_max_items
     )
+    refused = dict(batch.refused)
+    if batch.items:
+        # not the evaluator's threads: the store may hang (locked)
+        run = partial(anyio.to_thread.run_sync, limiter=state.store_limiter)
+        # a card answered a moment ago may still wait in the recorder's queue: written first
+        if not await run(state.recorder.flush, FEEDBACK_FLUSH_S):
+            raise StoreUnavailable("store unavailable: issued cards are not recorded yet")
+        indexes = list(batch.items)
+        outcome = await run(
+            state.store.record_feedback,
+            service_id,
+            [batch.items[i] for i in indexes],
+            datetime.now(UTC),
+        )
+        for position, refusal in outcome.refused.items():
+            refused[indexes[position]] = f"{refusal.field}: {refusal.reason}"
+    if refused:
+        return _refused_feedback(batch.size, refused)
     return _json({})
+
+
+def _refused_feedback(size: int, refused: dict[int, str]) -> Response:
+    """400: an OperationOutcome whose issue lists the refused items (`expression`:
+    ``feedback[i]``) and why, and says the others were stored."""
+    from cds.service.app import operation_outcome  # app imports this module
+
+    order = sorted(refused)
+    stored = size - len(order)
+    message = (
+        f"{len(order)} of {size} feedback items refused"
+        + (f" (the other {stored} were stored)" if stored else "")
+        + ": "
+        + "; ".join(f"feedback[{i}]" + _at(refused[i]) for i in order)
+    )
+    response = operation_outcome(400, message, "invalid-feedback")
+    body = orjson.loads(response.body)
+    body["issue"][0]["expression"] = [f"feedback[{i}]" for i in order]
+    return Response(orjson.dumps(body), status_code=400, media_type="application/json")
+
+
+def _at(what: str) -> str:
+    """``card: must be …`` → ``.card: must be …``; a message with no field → ``: message``."""
+    field, sep, _ = what.partition(": ")
+    return f".{what}" if sep and " " not in field else f": {what}"
 
 
 async def _authorise(request: Request) -> None:
@@ -259,13 +301,20 @@ def card_records(
             pack_version=state.pack.version,
             topic=card.source.topic.code if card.source.topic else "",
             indicator=card.indicator,
-            rule_ids=evaluation.rules_of(card),
+            rule_ids=evaluation.rules_of(card) or (topic_rule(card),),
             patient_hash=patient,
             issued_at=now,
         )
         for card in evaluation.response.cards
         if card.uuid
     ]
+
+
+def topic_rule(card: Any) -> str:
+    """The rule id a card with no rule behind it is recorded under: ``topic:<its topic>``. A
+    data-check card raised only for prefetch data that could not be had shows no rule's
+    findings; without an id it would be invisible to `cds feedback report`."""
+    return f"topic:{card.source.topic.code if card.source.topic else 'none'}"
 
 
 def _json(data: Any, headers: dict[str, str] | None = None) -> Response:

@@ -59,3 +59,16 @@ class Feedback(Base):
     override_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     outcome_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OfferedReason(Base):
+    """An override reason the cards of one topic of one pack version offer (written at
+    start-up from the pack): feedback naming a reason its card did not offer is refused."""
+
+    __tablename__ = "offered_reason"
+
+    pack_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    pack_version: Mapped[str] = mapped_column(String(50), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    system: Mapped[str] = mapped_column(String(300), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)

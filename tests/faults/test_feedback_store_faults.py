@@ -1,10 +1,11 @@
 """The feedback database goes away; hooks keep answering, feedback says 503, and nothing that
 was acknowledged (200) is lost.
 
-Three outages, each with a recovery: the database locked by another process (the real server,
-`database is locked` after SQLite's 5 s busy timeout), its folder moved away under the running
-service (the open connection would go on writing to the moved file: acknowledged and lost), and
-a database URL that cannot be opened at start-up. Then the server is killed (SIGKILL) while
+Outages, each with a recovery: the database locked by another process (the real server,
+`database is locked` after SQLite's 5 s busy timeout), its folder or its file moved away under
+the running service (the open connection would go on writing to the moved file, or a new empty
+file would take the feedback: acknowledged and lost); a database URL that cannot be opened
+stops the start. Then the server is killed (SIGKILL) while
 a client is still sending feedback: every item it acknowledged is in the file.
 
 As root, `chmod` cannot make the file read-only, hence a lock and a moved folder.
@@ -157,14 +158,17 @@ async def test_hooks_under_load_never_wait_for_a_locked_database(tmp_path: Path)
                 assert card_uuid(response)
                 return time.monotonic() - started
 
-            async def feedback(n: int) -> None:
-                assert_outcome_503(await http.post(FEEDBACK, json={"feedback": [item(n)]}))
-
             # the database in use (schema created, a card recorded) before it is locked
-            assert (await http.post(FEEDBACK, json={"feedback": [item(99)]})).status_code == 200
-            await hook()
+            card = card_uuid(await http.post(PV, json=hook_request(prefetch=full_prefetch())))
             while not issued_cards(db):
                 await asyncio.sleep(0.01)
+            first = await http.post(FEEDBACK, json={"feedback": [item(99, card)]})
+            assert first.status_code == 200
+
+            async def feedback(n: int) -> None:
+                response = await http.post(FEEDBACK, json={"feedback": [item(n, card)]})
+                assert_outcome_503(response)
+
             lock = sqlite3.connect(db, isolation_level=None, timeout=0)
             try:
                 lock.execute("BEGIN EXCLUSIVE")
@@ -210,26 +214,46 @@ async def test_database_folder_moved_away_is_503_and_nothing_is_lost(tmp_path: P
     assert stored_comments(db) == ["item 1", "item 2", "item 3"]
 
 
-@pytest.mark.anyio
-async def test_database_that_cannot_be_opened_is_503_until_it_can(tmp_path: Path) -> None:
+def test_database_that_cannot_be_opened_stops_the_start(tmp_path: Path) -> None:
+    """Checked at start-up: a service that could never store feedback does not start (it used
+    to start and answer 503 to every feedback call until someone noticed)."""
+    from cds.errors import ConfigError
+    from cds.service.app import create_app
+
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the database folder should be")
-    db = blocker / "cds.sqlite3"
-    async with service(tmp_path, db) as client:
-        response = await client.post(PV, json=hook_request(prefetch=full_prefetch()))
-        card = card_uuid(response)
-        assert_outcome_503(await client.post(FEEDBACK, json={"feedback": [item(1, card)]}))
+    with pytest.raises(ConfigError, match="cannot create the folder of the database file"):
+        create_app(settings(tmp_path, database_url=f"sqlite:///{blocker}/cds.sqlite3"))
 
-        blocker.unlink()  # fixed: the store is opened on the next call, no restart
-        response = await client.post(FEEDBACK, json={"feedback": [item(1, card)]})
-        assert response.status_code == 200
-    assert stored_comments(db) == ["item 1"]
+
+@pytest.mark.anyio
+async def test_database_file_moved_away_is_503_never_a_new_database(tmp_path: Path) -> None:
+    """The file alone moved away (its folder stays) while calls arrive: nothing opens a new
+    empty database in its place (it took acknowledged feedback that was lost for good when the
+    file came back); 503 until the file is back, then the store recovers by itself."""
+    db = tmp_path / "db" / "cds.sqlite3"
+    async with service(tmp_path, db) as client:
+        card = card_uuid(await client.post(PV, json=hook_request(prefetch=full_prefetch())))
+        assert (await client.post(FEEDBACK, json={"feedback": [item(1, card)]})).status_code == 200
+        moved = {f: tmp_path / f.name for f in db.parent.iterdir()}  # the file, -wal and -shm
+        for source, target in moved.items():
+            source.rename(target)
+        for n in (2, 3):
+            assert_outcome_503(await client.post(FEEDBACK, json={"feedback": [item(n, card)]}))
+            assert card_uuid(await client.post(PV, json=hook_request(prefetch=full_prefetch())))
+        assert not db.exists(), "a new empty database was created in place of the moved one"
+        for source, target in moved.items():
+            target.rename(source)
+        for n in (2, 3):
+            response = await client.post(FEEDBACK, json={"feedback": [item(n, card)]})
+            assert response.status_code == 200
+    assert stored_comments(db) == ["item 1", "item 2", "item 3"]
 
 
 @pytest.mark.anyio
 async def test_database_file_deleted_is_503_not_a_silent_new_file(tmp_path: Path) -> None:
-    """Deleted (folder kept): SQLite would open a new empty file; it has no tables, so feedback
-    is refused (503) instead of acknowledged into a file nobody will read."""
+    """Deleted (folder emptied): SQLite would open a new empty file; the store opens it with
+    mode=rw, so nothing is created and feedback is refused (503) until the backup is back."""
     db = tmp_path / "db" / "cds.sqlite3"
     async with service(tmp_path, db) as client:
         card = card_uuid(await client.post(PV, json=hook_request(prefetch=full_prefetch())))
@@ -238,6 +262,7 @@ async def test_database_file_deleted_is_503_not_a_silent_new_file(tmp_path: Path
         shutil.move(db.parent, backup)
         db.parent.mkdir()
         assert_outcome_503(await client.post(FEEDBACK, json={"feedback": [item(2, card)]}))
+        assert not db.exists()  # no new empty file either
         shutil.rmtree(db.parent)
         shutil.move(backup, db.parent)  # restored from the backup
         assert (await client.post(FEEDBACK, json={"feedback": [item(2, card)]})).status_code == 200

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cds.errors import InputError
+from cds.errors import InputError, PayloadTooLarge
 from cds.hooks.models import (
     Action,
     Card,
@@ -34,6 +34,7 @@ from cds.hooks.models import (
     dump_response,
     parse_context,
     parse_feedback,
+    parse_feedback_batch,
     parse_hook_request,
     validate_context,
 )
@@ -389,7 +390,12 @@ def test_feedback_reason_without_display_is_accepted() -> None:
 
 def feedback(**fields: Any) -> dict[str, Any]:
     """Return a feedback body with one overridden item, with `fields` changed (None deletes)."""
-    item = {"card": "f6b95768", "outcome": "overridden", "outcomeTimestamp": "2020-12-11T00:00:00Z"}
+    item = {
+        "card": "f6b95768-ff9c-4a41-9d4e-1b2bb5e7e8a0",
+        "outcome": "overridden",
+        "overrideReason": {"userComment": "seen"},
+        "outcomeTimestamp": "2020-12-11T00:00:00Z",
+    }
     item.update(fields)
     return {"feedback": [{key: value for key, value in item.items() if value is not None}]}
 
@@ -404,6 +410,26 @@ BAD_FEEDBACK = [
     (feedback(outcomeTimestamp="yesterday"), "outcomeTimestamp: must be an RFC 3339 date-time"),
     (feedback(card=None), r"feedback\[0\].card: Field required"),
     ({}, "feedback: Field required"),
+    # what the store keeps is bounded by its columns and holds no NUL (PostgreSQL refused both
+    # with a 503 for the whole batch)
+    (feedback(card="f6b95768"), r"feedback\[0\].card: must be a UUID"),
+    (feedback(card="f6b95768-ff9c-4a41-9d4e-1b2bb5e7e8a0\n"), r"card: must be a UUID"),
+    (feedback(card="a" * 70_000), r"feedback\[0\].card: must be a UUID"),
+    (feedback(overrideReason={"reason": {"system": "s", "code": "c" * 101}}), "at most 100"),
+    (feedback(overrideReason={"reason": {"system": "s" * 301, "code": "c"}}), "at most 300"),
+    (feedback(overrideReason={"reason": {"system": "s", "code": "c\x00"}}), "code holds a NUL"),
+    (feedback(overrideReason={"reason": {"system": "s\x00", "code": "c"}}), "system holds a NUL"),
+    (feedback(overrideReason={"userComment": "ok\x00"}), "userComment holds a NUL"),
+    (feedback(overrideReason={"userComment": "x" * 10_001}), "at most 10000 characters"),
+    (feedback(outcomeTimestamp="2020-12-11T00:00:00Z\x00"), "must be an RFC 3339 date-time"),
+    (
+        feedback(outcome="accepted", acceptedSuggestions=[{"id": "s1"}]),
+        r"acceptedSuggestions\[0\].id: must be a UUID",
+    ),
+    (
+        feedback(outcome="accepted", acceptedSuggestions=[{"id": "\x00"}]),
+        r"acceptedSuggestions\[0\].id: must be a UUID",
+    ),
 ]
 
 
@@ -411,6 +437,43 @@ BAD_FEEDBACK = [
 def test_bad_feedback_is_rejected_with_a_clear_message(data: Any, message: str) -> None:
     with pytest.raises(InputError, match=f"invalid feedback: .*{message}"):
         parse_feedback(data)
+
+
+def test_bad_feedback_messages_never_repeat_the_values() -> None:
+    secret = "patient-Smith-1234"
+    for item in (
+        {"card": secret},
+        {"outcomeTimestamp": secret},
+        {"overrideReason": {"reason": {"system": secret + "\x00", "code": "c"}}},
+        {"overrideReason": {"reason": {"system": "s", "code": secret * 10}}},
+    ):
+        with pytest.raises(InputError) as caught:
+            parse_feedback(feedback(**item))
+        assert secret not in caught.value.message
+        assert secret not in str(caught.value.details)
+
+
+def test_a_feedback_batch_keeps_its_good_items_and_names_the_bad_ones() -> None:
+    good = feedback()["feedback"][0]
+    bad = feedback(overrideReason={"userComment": "\x00"})["feedback"][0]
+    batch = parse_feedback_batch({"feedback": [good, bad, "not an object", good]}, 10)
+    assert sorted(batch.items) == [0, 3] and batch.size == 4
+    assert batch.refused[1] == "overrideReason: userComment holds a NUL character"
+    assert batch.refused[2].startswith("Input should be")
+
+
+def test_a_feedback_batch_over_the_item_limit_is_refused_whole() -> None:
+    items = feedback()["feedback"] * 11
+    with pytest.raises(PayloadTooLarge, match="feedback holds 11 items; at most 10"):
+        parse_feedback_batch({"feedback": items}, 10)
+    assert parse_feedback_batch({"feedback": items[:10]}, 10).size == 10
+    with pytest.raises(InputError, match="feedback: Field required"):
+        parse_feedback_batch({"items": []}, 10)
+
+
+def test_feedback_card_uuids_are_read_in_lower_case() -> None:
+    (item,) = parse_feedback(feedback(card="F6B95768-FF9C-4A41-9D4E-1B2BB5E7E8A0")).feedback
+    assert item.card == "f6b95768-ff9c-4a41-9d4e-1b2bb5e7e8a0"
 
 
 def test_feedback_keeps_unknown_members() -> None:

@@ -101,7 +101,7 @@ async def test_patient_without_back_pain_gets_no_cards(client: httpx.AsyncClient
         (PV, b"[]", 400, "invalid", "input-error"),
         ("/cds-services/no-such-service", b"{}", 404, "not-found", "unknown-service"),
         ("/cds-services/no-such-service/feedback", b"{}", 404, "not-found", "unknown-service"),
-        (PV + "/feedback", b'{"feedback": [{"card": "x"}]}', 400, "invalid", "input-error"),
+        (PV + "/feedback", b'{"feedback": [{"card": "x"}]}', 400, "invalid", "invalid-feedback"),
     ],
     ids=["malformed-json", "missing-fields", "not-an-object", "unknown", "unknown-fb", "bad-fb"],
 )
@@ -233,7 +233,10 @@ async def test_feedback_is_stored_once_and_answers_empty_object(
         "card": cards[0]["uuid"],
         "outcome": "overridden",
         "overrideReason": {
-            "reason": {"system": "https://cds.example.org/override-reason", "code": "x"},
+            "reason": {
+                "system": "https://cds.example.org/override-reason",
+                "code": "data-outdated",
+            },
             "userComment": "seen",
         },
         "outcomeTimestamp": "2026-11-26T08:00:00Z",
@@ -259,9 +262,10 @@ async def test_feedback_is_stored_once_and_answers_empty_object(
 async def test_store_down_fails_feedback_with_503_but_hooks_answer(
     tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (tmp_path / "file").write_text("")
-    broken = Store(f"sqlite:///{tmp_path}/file/sub/cds.sqlite3")  # parent is a file
-    async with serve_settings(settings(tmp_path), store=broken) as client:
+    folder = tmp_path / "db"
+    s = settings(tmp_path, database_url=f"sqlite:///{folder}/cds.sqlite3")
+    async with serve_settings(s) as client:
+        folder.rename(tmp_path / "away")  # the database goes away after start-up
         with caplog.at_level(logging.ERROR):
             hook = await client.post(PV, json=hook_request(prefetch=full_prefetch()))
         feedback = await client.post(
@@ -269,7 +273,7 @@ async def test_store_down_fails_feedback_with_503_but_hooks_answer(
             json={
                 "feedback": [
                     {
-                        "card": "c",
+                        "card": hook.json()["cards"][0]["uuid"],
                         "outcome": "overridden",
                         "overrideReason": {"userComment": "no"},
                         "outcomeTimestamp": "2026-11-26T08:00:00Z",

@@ -90,23 +90,27 @@ def test_format_cards_shows_what_feedback_needs() -> None:
     ]
 
 
+CARD = "9368d37b-283f-44a0-93ea-547cebab93ed"  # feedback names the uuids we issue
+SUGGESTION = "e56e1945-20b3-4393-8503-a1a20fd73152"
+
+
 def test_feedback_items_as_the_spec_has_them() -> None:
     at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert feedback_item("c-1", accepted=["s-1"], at=at) == {
-        "card": "c-1",
+    assert feedback_item(CARD, accepted=[SUGGESTION], at=at) == {
+        "card": CARD,
         "outcome": "accepted",
-        "acceptedSuggestions": [{"id": "s-1"}],
+        "acceptedSuggestions": [{"id": SUGGESTION}],
         "outcomeTimestamp": "2026-01-02T03:04:05Z",
     }
-    item = feedback_item("c-1", override=True, reason="checked", comment="ok", at=at)
+    item = feedback_item(CARD, override=True, reason="checked", comment="ok", at=at)
     assert item["outcome"] == "overridden"
     assert item["overrideReason"] == {
         "reason": {"code": "checked", "system": "https://cds.example.org/override-reason"},
         "userComment": "ok",
     }
-    assert "overrideReason" not in feedback_item("c-1", override=True, at=at)
+    assert "overrideReason" not in feedback_item(CARD, override=True, at=at)
     parse_feedback({"feedback": [item]})  # what the service accepts
     with pytest.raises(InputError, match="either --accept"):
-        feedback_item("c-1", accepted=["s-1"], override=True)
+        feedback_item(CARD, accepted=[SUGGESTION], override=True)
     with pytest.raises(InputError, match="go with --override"):
-        feedback_item("c-1", accepted=["s-1"], comment="x")
+        feedback_item(CARD, accepted=[SUGGESTION], comment="x")

@@ -70,6 +70,7 @@ def test_every_issued_card_reaches_the_database(tmp_path: Path) -> None:
     """A batch merging several calls: each card once, with its rules; repeats are ignored."""
     db = tmp_path / "cds.sqlite3"
     store = Store(f"sqlite:///{db}")
+    store.open()
     recorder = CardRecorder(store, linger=0.05)
     first, second = card(("r1", "r2")), card(("r2", "r2"))
     recorder.submit([first])
@@ -99,8 +100,8 @@ def test_a_full_batch_is_written_without_waiting() -> None:
     recorder = CardRecorder(store, linger=60)  # type: ignore[arg-type]
     recorder.submit([card()])
     time.sleep(0.2)  # the writer holds the first call and lingers 60 s: end that one wait
-    recorder.closing.set()
-    recorder.closing.clear()
+    recorder.wake.set()
+    recorder.wake.clear()
     for _ in range(3 * BATCH):  # while its first write is held, 3 batches' worth queue up
         recorder.submit([card()])
     gate.set()
@@ -112,6 +113,43 @@ def test_a_full_batch_is_written_without_waiting() -> None:
     assert sum(map(len, store.batches)) >= 1 + 2 * BATCH  # in seconds, not 60 s a batch
     recorder.close()
     assert sum(map(len, store.batches)) == 1 + 3 * BATCH
+
+
+def test_flush_writes_what_is_queued_now_without_the_linger() -> None:
+    """Feedback flushes the recorder first: a card answered a moment ago is still queued (the
+    writer lingers), and its feedback must find it in the store."""
+    store = CountingStore()
+    recorder = CardRecorder(store, linger=60)  # type: ignore[arg-type]
+    assert recorder.flush(0.01)  # nothing queued: at once
+    queued = card()
+    recorder.submit([queued])
+    started = time.monotonic()
+    assert recorder.flush(5)
+    assert time.monotonic() - started < 2  # not the 60 s linger
+    assert store.batches == [[queued.uuid]]
+    later = card()
+    recorder.submit([later])  # lingers again: no flush is waiting
+    time.sleep(0.2)
+    assert store.batches == [[queued.uuid]]
+    recorder.close()
+    assert store.batches == [[queued.uuid], [later.uuid]]
+
+
+def test_flush_gives_up_on_a_store_that_hangs() -> None:
+    release = threading.Event()
+
+    class HangingStore:
+        def record_cards(self, records: Any) -> None:
+            release.wait(10)
+
+    recorder = CardRecorder(HangingStore(), linger=0)  # type: ignore[arg-type]
+    recorder.submit([card()])
+    started = time.monotonic()
+    assert not recorder.flush(0.3)  # the feedback call answers 503, not after the hang
+    assert time.monotonic() - started < 2
+    release.set()
+    assert recorder.flush(5)
+    recorder.close()
 
 
 def test_records_submitted_after_close_are_said_lost(caplog: Any) -> None:
