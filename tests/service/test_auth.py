@@ -23,6 +23,7 @@ AUD = "http://127.0.0.1:8080/cds-services/back-spasm-patient-view"
 JKU_PREFIX = "https://ehr.example.org/keys/"
 KEY = new_key("inline-1")
 ROTATED = new_key("rotated-2")
+STRANGER = new_key("stranger-3")  # a kid no configured key set holds
 
 
 class JwksServer:
@@ -77,11 +78,13 @@ def _refusals() -> list[Any]:
         pytest.param(lambda: alg_none_token(KEY, ISS, AUD), id="alg-none"),
         pytest.param(lambda: hs256_public_key_token(KEY, ISS, AUD), id="hs256-public-key"),
         pytest.param(
-            lambda: make_token(KEY, ISS, AUD, headers={"jku": "https://evil.org/keys/jwks"}),
+            lambda: make_token(STRANGER, ISS, AUD, headers={"jku": "https://evil.org/keys/jwks"}),
             id="jku-not-allowlisted",
         ),
         pytest.param(
-            lambda: make_token(KEY, ISS, AUD, headers={"jku": "https://ehr.example.org.evil/k"}),
+            lambda: make_token(
+                STRANGER, ISS, AUD, headers={"jku": "https://ehr.example.org.evil/k"}
+            ),
             id="jku-prefix-trick",
         ),
     ]
