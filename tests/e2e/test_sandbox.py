@@ -244,10 +244,7 @@ def test_the_sandbox_drives_our_service_end_to_end(
     view = open_screen(browser, sandbox_origin, fhir, service, "patient-view", RED_FLAG)
     screens.append(view)
     page = view.page
-    answer = _first_answer(view, service, pv)
-    discovery = [r for r in view.exchange.responses if r.url == service.url("/cds-services")]
-    assert discovery and discovery[0].status == 200
-    assert {s["id"] for s in discovery[0].json()["services"]} == SERVICES
+    answer = _first_answer(view, service, pv)  # discovery listed our four services first
     assert sorted(topics(answer)) == ["emergency-sign", "urgent-sign"], topics(answer)
     for card in answer["cards"]:
         page.get_by_text(card["summary"], exact=True).wait_for()
@@ -371,16 +368,23 @@ def test_the_sandbox_drives_our_service_end_to_end(
 
 
 def _first_answer(view: Browser, service: CdsServer, sid: str) -> dict[str, Any]:
-    """The answer to the first hook call a freshly opened screen makes."""
-    url = service.url(f"/cds-services/{sid}")
+    """The answer to the first hook call a freshly opened screen makes (after discovery)."""
+    discovery = _answer(view, service.url("/cds-services"), "GET")
+    assert {s["id"] for s in discovery["services"]} == SERVICES
+    return _answer(view, service.url(f"/cds-services/{sid}"), "POST")
+
+
+def _answer(view: Browser, url: str, method: str) -> dict[str, Any]:
+    """The service's first answer to `method url` on this screen, 200 asserted (a refusal
+    would render as "No recommendations", or as no service at all)."""
     for response in view.exchange.responses:
-        if response.url == url:
+        if response.url == url and response.request.method == method:
             break
     else:
         response = view.page.wait_for_event(
-            "response", lambda r: r.url == url and r.request.method == "POST"
+            "response", lambda r: r.url == url and r.request.method == method
         )
-    assert response.status == 200, f"{sid}: {response.status} {response.text()[:500]}"
+    assert response.status == 200, f"{method} {url}: {response.status} {response.text()[:500]}"
     body: dict[str, Any] = response.json()
     return body
 
