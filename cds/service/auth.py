@@ -59,6 +59,7 @@ class ReplayCache:
 
     def __init__(self, per_issuer: int, clock: Callable[[], float] = time.time) -> None:
         self._seen: dict[str, dict[str, float]] = {}
+        self._pruned: dict[str, float] = {}
         self._per_issuer = per_issuer
         self._lock = threading.Lock()
         self._clock = clock
@@ -71,8 +72,13 @@ class ReplayCache:
             seen = self._seen.setdefault(iss, {})
             if jti in seen and seen[jti] > now:
                 return False
-            if len(seen) >= self._per_issuer // 2:
+            # expired entries go when the table is half full: at most once a second (a pass
+            # over 50,000 entries costs milliseconds), or whenever it is full
+            full = len(seen) >= self._per_issuer
+            due = now - self._pruned.get(iss, float("-inf")) >= 1.0
+            if full or (due and len(seen) >= self._per_issuer // 2):
                 seen = self._seen[iss] = {k: t for k, t in seen.items() if t > now}
+                self._pruned[iss] = now
             if len(seen) >= self._per_issuer:
                 log.warning("replay cache of issuer %s is full of live tokens", iss)
                 return False
