@@ -18,13 +18,14 @@ run: $(RUN_STAMP)
 test: $(STAMP) lint typecheck audit copycheck browser postgres
 	$(BIN)/pytest -q
 
-# Headless Chromium for tests/review/test_report_browser.py: installed (Debian) when missing.
+# Headless Chromium for tests/review/test_report_browser.py and tests/e2e/test_sandbox.py
+# (Playwright drives this Debian build; it never downloads a browser): installed when missing.
 browser:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif ! command -v apt-get >/dev/null 2>&1; then \
-		echo "No /usr/bin/chromium and no apt-get: the browser test of report.html will be skipped"; \
+		echo "No /usr/bin/chromium and no apt-get: the browser tests (report.html, CDS Hooks Sandbox) will be skipped"; \
 	elif [ "$$(id -u)" != 0 ]; then \
-		echo "No /usr/bin/chromium and not root (run: apt-get install chromium): the browser test of report.html will be skipped"; \
+		echo "No /usr/bin/chromium and not root (run: apt-get install chromium): the browser tests (report.html, CDS Hooks Sandbox) will be skipped"; \
 	else \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi

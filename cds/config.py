@@ -61,6 +61,17 @@ class JwtIssuer(BaseModel):
         default=None, description="If set, the `tenant` claim must be one of these."
     )
 
+    @field_validator("jku_prefixes")
+    @classmethod
+    def _normalise_prefixes(cls, prefixes: list[str]) -> list[str]:
+        """Each prefix in its normalised spelling, the one a `jku` is matched in."""
+        from cds.service.outbound import UnsafeUrl, normalise_url  # outbound imports config
+
+        try:
+            return [normalise_url(p) for p in prefixes]
+        except UnsafeUrl as exc:
+            raise ValueError(f"jku_prefixes: {exc}") from None
+
     @model_validator(mode="after")
     def _has_keys(self) -> JwtIssuer:
         if self.jwks is None and self.jwks_url is None and not self.jku_prefixes:
@@ -112,6 +123,30 @@ class Settings(BaseSettings):
     )
     jwt_leeway_seconds: int = Field(
         default=60, ge=0, le=600, description="Clock skew allowed on `exp`/`iat`."
+    )
+    max_token_lifetime_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="Longest JWT lifetime accepted: a token whose `exp` is more than this "
+        "after its `iat` is refused (CDS Hooks: short-lived, about 5 minutes).",
+    )
+    jwt_replay_cache_per_issuer: int = Field(
+        default=100_000,
+        ge=10,
+        description="Most live `jti`s remembered per issuer (each until its token can no "
+        "longer be accepted); when an issuer's are all live, its new tokens are refused.",
+    )
+    jwks_cache_max_entries: int = Field(
+        default=64,
+        ge=1,
+        description="Most JWK Sets (by URL: `jwks_url`s and allowlisted `jku`s) kept in "
+        "memory; the least recently used is dropped.",
+    )
+    jwks_cache_max_age_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A cached JWK Set older than this is read again before use.",
     )
     allow_insecure_dev: bool = Field(
         default=True,

@@ -97,7 +97,28 @@ def replaced_order(spec: Suggestion, draft: Mapping[str, Any]) -> dict[str, Any]
             resource.pop("contained", None)
     resource["medicationCodeableConcept"] = _concept(spec)
     if _validate("MedicationRequest", orjson.dumps(resource)):
-        return None
+        resource = _single_objects_as_lists(resource)
+        if _validate("MedicationRequest", orjson.dumps(resource)):
+            return None
+    return resource
+
+
+def _single_objects_as_lists(resource: dict[str, Any]) -> dict[str, Any]:
+    """`resource` with each top-level element that R4 makes a list but the draft gives as one
+    object wrapped in a list. The official CDS Hooks Sandbox's Rx View sends its draft's
+    `category` as one CodeableConcept (the STU3 shape; R4 has 0..*): without this, the
+    update built from that draft was invalid and the swap suggestion silently left out."""
+    try:
+        MedicationRequest.model_validate(resource)
+    except ValidationError as exc:
+        fixed = dict(resource)
+        for error in exc.errors():
+            loc = error["loc"]
+            if error["type"] == "list_type" and len(loc) == 1:
+                key = str(loc[0])
+                if isinstance(fixed.get(key), Mapping):
+                    fixed[key] = [fixed[key]]
+        return fixed
     return resource
 
 

@@ -123,3 +123,15 @@ def test_an_invalid_draft_gets_no_swap(pack: Pack) -> None:
 
 def test_only_a_medication_request_is_replaced() -> None:
     assert replaced_order(_pack_swap(), {**DRAFT, "resourceType": "ServiceRequest"}) is None
+
+
+def test_a_draft_with_one_category_object_still_gets_the_swap(pack: Pack) -> None:
+    """The official Sandbox's Rx View sends `category` as one CodeableConcept (STU3 shape; R4
+    has a list): the update wraps it in a list instead of silently dropping the swap."""
+    category = {"coding": [{"system": "urn:category", "code": "community"}]}
+    draft = {**DRAFT, "category": category}
+    (swap,) = _suggestions(pack, draft)
+    resource = (swap.actions or [])[0].resource or {}
+    assert resource["category"] == [category]
+    assert _sandbox_applies(swap) == "prescribe Acetaminophen"
+    Action.model_validate({"type": "update", "description": "d", "resource": resource})

@@ -11,7 +11,7 @@ import pytest
 
 from cds.config import JwtIssuer, load_settings
 from cds.errors import AuthError
-from cds.service.auth import Authenticator, url_has_prefix
+from cds.service.auth import Authenticator, ReplayCache, url_has_prefix
 from cds.service.outbound import Outbound
 from tests.service.asgi import serve_settings
 from tests.service.patient import full_prefetch, hook_request
@@ -23,6 +23,7 @@ AUD = "http://127.0.0.1:8080/cds-services/back-spasm-patient-view"
 JKU_PREFIX = "https://ehr.example.org/keys/"
 KEY = new_key("inline-1")
 ROTATED = new_key("rotated-2")
+STRANGER = new_key("stranger-3")  # a kid no configured key set holds
 
 
 class JwksServer:
@@ -77,11 +78,13 @@ def _refusals() -> list[Any]:
         pytest.param(lambda: alg_none_token(KEY, ISS, AUD), id="alg-none"),
         pytest.param(lambda: hs256_public_key_token(KEY, ISS, AUD), id="hs256-public-key"),
         pytest.param(
-            lambda: make_token(KEY, ISS, AUD, headers={"jku": "https://evil.org/keys/jwks"}),
+            lambda: make_token(STRANGER, ISS, AUD, headers={"jku": "https://evil.org/keys/jwks"}),
             id="jku-not-allowlisted",
         ),
         pytest.param(
-            lambda: make_token(KEY, ISS, AUD, headers={"jku": "https://ehr.example.org.evil/k"}),
+            lambda: make_token(
+                STRANGER, ISS, AUD, headers={"jku": "https://ehr.example.org.evil/k"}
+            ),
             id="jku-prefix-trick",
         ),
     ]
@@ -193,3 +196,15 @@ async def test_every_endpoint_needs_a_token_for_its_own_url(
             headers={"Authorization": f"Bearer {make_token(KEY, ISS, aud)}"},
         )
         assert ok.status_code == 200, ok.text
+
+
+def test_a_full_replay_table_frees_the_jtis_of_expired_tokens() -> None:
+    """Full of live jtis, an issuer's new token is refused; once they expire, it is taken."""
+    now = [1000.0]
+    cache = ReplayCache(10, clock=lambda: now[0])
+    assert all(cache.check_and_add(ISS, f"j{n}", now[0] + 5) for n in range(10))
+    assert not cache.check_and_add(ISS, "j10", now[0] + 5)  # full of live ones
+    assert cache.check_and_add("https://other", "j10", now[0] + 5)  # its own table
+    now[0] += 6
+    assert cache.check_and_add(ISS, "j10", now[0] + 5)
+    assert not cache.check_and_add(ISS, "j10", now[0] + 5)  # and it is remembered

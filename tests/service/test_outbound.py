@@ -273,7 +273,7 @@ KEYS = "https://ehr.example.org/keys/"
         pytest.param(KEYS, KEYS + "jwks.json", "169.254.169.254", id="link-local"),
         pytest.param(KEYS, KEYS + "jwks.json", "127.0.0.1", id="name-to-loopback"),
         pytest.param(
-            "https://u@ehr.example.org/keys/",
+            KEYS,
             "https://u@ehr.example.org/keys/jwks.json",
             PUBLIC,
             id="userinfo",

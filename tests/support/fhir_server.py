@@ -107,12 +107,15 @@ def run_fhir_server(
     startup_timeout: float = 20.0,
     validation: Validation = "strict",
     bulk_delay_seconds: float = 1.0,
+    anonymous_reads: bool = False,
 ) -> Iterator[FhirServer]:
     """Start sekmet-fhir on a free 127.0.0.1 port in a fresh temp dir; stop it on exit.
 
     `validation` is the server's inbound structural validation (fhir.resources R4B models):
     "strict" rejects invalid resources with 400. `bulk_delay_seconds` (capped at 1.0 by the
     server) is how long a Bulk export job stays "in progress" before its manifest is ready.
+    `anonymous_reads` also answers requests without a token (a browser client such as the
+    CDS Hooks Sandbox sends none); the token still works.
     """
     if not token:
         # an empty static token would match "Authorization: Bearer " with no credentials
@@ -124,7 +127,9 @@ def run_fhir_server(
         for attempt in range(1, _PORT_ATTEMPTS + 1):
             port = _free_port()
             log_path = root / f"server-{attempt}.log"
-            settings = _write_settings(root, port, token, validation, bulk_delay_seconds)
+            settings = _write_settings(
+                root, port, token, validation, bulk_delay_seconds, anonymous_reads
+            )
             with log_path.open("wb") as log:
                 process = _spawn(root, settings, port, log)
                 try:
@@ -148,7 +153,12 @@ def _free_port() -> int:
 
 
 def _write_settings(
-    root: Path, port: int, token: str, validation: Validation, bulk_delay_seconds: float
+    root: Path,
+    port: int,
+    token: str,
+    validation: Validation,
+    bulk_delay_seconds: float,
+    anonymous: bool = False,
 ) -> Path:
     # JSON is valid YAML, which is what sekmet reads.
     settings = {
@@ -156,7 +166,10 @@ def _write_settings(
         "host": "127.0.0.1",  # default is 0.0.0.0
         "port": port,
         "data_dir": str(root / "data"),  # sekmet.db (+ WAL) and bulk/<job>/*.ndjson
-        "server_auth": {"types": ["bearer"], "tokens": [token]},
+        "server_auth": {
+            "types": ["none", "bearer"] if anonymous else ["bearer"],
+            "tokens": [token],
+        },
         "validation": {"inbound": validation},
         # the simulator would answer ServiceRequests/MedicationRequests like a lab or pharmacy
         # and write resources of its own; its delay also sets the Bulk job's minimum duration
