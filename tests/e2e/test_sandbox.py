@@ -68,6 +68,8 @@ SERVICES = {
 }
 TIMEOUT_MS = 15_000
 
+if CHROMIUM is None and os.environ.get("CDS_REQUIRE_BROWSER") == "1":
+    pytest.fail("chromium is not installed and CDS_REQUIRE_BROWSER=1 (CI): `make browser`")
 if CHROMIUM is None:
     pytest.skip(
         "chromium is not installed: `make browser` installs it (Debian, as root)",

@@ -10,6 +10,7 @@ without it these tests are skipped.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -47,6 +48,8 @@ _FLAGS = [
 # (older builds write CONSOLE(12) instead of CONSOLE:12)
 _CONSOLE = re.compile(r':CONSOLE[:(]\d*\)?\] "(?P<message>.*)", source: (?P<source>.*)$', re.M)
 
+if CHROMIUM is None and os.environ.get("CDS_REQUIRE_BROWSER") == "1":
+    pytest.fail("chromium is not installed and CDS_REQUIRE_BROWSER=1 (CI): `make browser`")
 if CHROMIUM is None:
     pytest.skip(
         "chromium is not installed: `make browser` installs it (Debian, as root)",
