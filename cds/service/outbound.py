@@ -6,7 +6,9 @@ Besides the allowlists (`fhir_server_allowlist`, an issuer's `jku_prefixes`), ev
 must pass `Outbound.check_url` before anything is sent:
 
 * the scheme is http or https, there is no userinfo (``http://a@b``), and the URL lies under
-  an allowlisted prefix on the same scheme, host and port;
+  an allowlisted prefix on the same scheme, host and port, both compared as the server will
+  read them (`normalise_url`: ``/r4/../admin`` is ``/admin``, also when spelt ``%2e%2e``; a
+  backslash or an encoded slash in the path is refused);
 * every address the host resolves to is public. Loopback is accepted only when the URL names
   a loopback host literally (``127.0.0.1``, ``[::1]``, ``localhost``), which the allowlist
   must then say explicitly; private and other non-global unicast (10/8, 172.16/12,
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +44,8 @@ AddressKind = Literal["public", "loopback", "private", "forbidden"]
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
 _THIS_NETWORK: Final = ipaddress.ip_network("0.0.0.0/8")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_ENCODED_DOT: Final = re.compile(rb"%2e", re.IGNORECASE)
+_AMBIGUOUS_PATH: Final = re.compile(rb"\\|%2f|%5c", re.IGNORECASE)
 
 
 class UnsafeUrl(Exception):
@@ -92,6 +97,23 @@ def url_has_prefix(url: str, prefix: str) -> bool:
     return rest == "" or rest[0] in "/?#"
 
 
+def normalise_url(url: str) -> str:
+    """`url` as a server reads its path: ``.`` and ``..`` segments resolved (``%2e`` is a
+    dot, RFC 3986 §2.3), scheme and host in lower case, a default port dropped.
+
+    A prefix check on the raw string is escaped by ``https://ehr/r4/../admin``, which httpx
+    sends as ``/admin``; compare normalised URLs. UnsafeUrl for text that is not a URL, or a
+    path with a backslash or an encoded slash (``%2f``, ``%5c``): servers disagree on those.
+    """
+    parsed = _parse(url)
+    path, mark, query = parsed.raw_path.partition(b"?")
+    if _AMBIGUOUS_PATH.search(path):
+        raise UnsafeUrl("a backslash or an encoded slash in the path is refused")
+    if _ENCODED_DOT.search(path):
+        parsed = parsed.copy_with(raw_path=_ENCODED_DOT.sub(b".", path) + mark + query)
+    return str(parsed)
+
+
 @dataclass(frozen=True)
 class Outbound:
     """The address policy of outbound requests, with the resolver it uses (injectable)."""
@@ -115,8 +137,9 @@ class Outbound:
         raise UnsafeUrl(f"{host} resolves to a {kind} address")
 
     async def check_url(self, url: str, prefixes: Iterable[str]) -> None:
-        """UnsafeUrl unless `url` is http(s), without userinfo, under one of `prefixes`, and
-        every address of its host may be contacted."""
+        """UnsafeUrl unless `url` is http(s), without userinfo, under one of `prefixes` (both
+        normalised), and every address of its host may be contacted."""
+        url = normalise_url(url)
         parsed = _parse(url)
         if parsed.scheme not in _DEFAULT_PORTS:
             raise UnsafeUrl(f"scheme {parsed.scheme!r} is not http or https")
@@ -146,11 +169,12 @@ def _parse(url: str) -> httpx.URL:
 
 
 def _under(url: str, parsed: httpx.URL, prefix: str) -> bool:
-    if not url_has_prefix(url, prefix):
-        return False
     try:
+        prefix = normalise_url(prefix)
         allowed = httpx.URL(prefix)
-    except httpx.InvalidURL:
+    except UnsafeUrl:
+        return False
+    if not url_has_prefix(url, prefix):
         return False
     return (allowed.scheme, allowed.host, allowed.port) == (
         parsed.scheme,
