@@ -28,8 +28,8 @@ from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
 from cds.service.auth import Authenticator
 from cds.service.hashkey import patient_hash_key
-from cds.service.health import StoreProbe
 from cds.service.headers import SecurityHeaders, security_headers
+from cds.service.health import StoreProbe
 from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
 from cds.service.recorder import CardRecorder

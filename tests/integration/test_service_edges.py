@@ -222,8 +222,9 @@ def test_trailing_slashes_are_answered_not_redirected(server: CdsServer) -> None
 
 
 def test_head_and_health_through_the_real_server(server: CdsServer) -> None:
-    answer = exchange(server, b"HEAD /cds-services HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Connection: close\r\n\r\n")
+    answer = exchange(
+        server, b"HEAD /cds-services HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
     head, _, body = answer.partition(b"\r\n\r\n")
     assert status_of(answer) == 200 and body == b""
     assert b"content-type: application/json" in head.lower()
@@ -261,9 +262,7 @@ def test_a_503_says_when_to_retry(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
-def test_every_address_without_base_url_does_not_start_with_jwts(
-    tmp_path: Path, host: str
-) -> None:
+def test_every_address_without_base_url_does_not_start_with_jwts(tmp_path: Path, host: str) -> None:
     config = {
         "host": host,
         "port": free_port(),

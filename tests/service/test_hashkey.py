@@ -53,7 +53,7 @@ def test_a_key_file_readable_by_others_stops_start_up(tmp_path: Path) -> None:
     patient_hash_key(s)
     path = tmp_path / "patient-hash.key"
     os.chmod(path, 0o644)
-    with pytest.raises(ConfigError, match="readable by other users.*chmod 600"):
+    with pytest.raises(ConfigError, match=r"readable by other users.*chmod 600"):
         patient_hash_key(s)
 
 
@@ -71,10 +71,14 @@ async def test_stored_hashes_are_keyed_by_the_generated_secret(tmp_path: Any) ->
     s = settings(tmp_path)
     store = Store(s.database_url)
     async with serve_settings(s, store=store) as client:
-        response = await client.post(PV, json=hook_request(prefetch=full_prefetch("pt-42"), pid="pt-42"))
+        response = await client.post(
+            PV, json=hook_request(prefetch=full_prefetch("pt-42"), pid="pt-42")
+        )
         assert response.status_code == 200 and response.json()["cards"]
     with store.engine().connect() as connection:
-        (stored,) = {row[0] for row in connection.exec_driver_sql("SELECT patient_hash FROM issued_card")}
+        (stored,) = {
+            row[0] for row in connection.exec_driver_sql("SELECT patient_hash FROM issued_card")
+        }
     store.close()
     key = (tmp_path / "patient-hash.key").read_text().strip()
 
