@@ -5,24 +5,24 @@ httptools (llhttp) has no header limit of its own, and uvicorn sets none for it 
 122 → 253 MB). `limited_protocol(settings)` returns the class `cds serve` gives uvicorn as
 ``http=``. It
 
-* counts the request target in ``on_url`` (httptools calls it piece by piece): past
-  `max_request_line_bytes`, 414 and close;
-* counts each header in ``on_header`` (name, value, ``": "`` and CRLF): past
-  `max_header_bytes` all together, 431 and close;
-* counts the bytes received while a head is incomplete, because httptools gathers one header
-  internally until it ends: a single endless header is refused (431) once the bytes of an
-  unfinished head pass both limits together, so memory stays bounded whatever its size. The
-  chunk in which a request begins is not counted (it may end the previous request's body);
-  the next one is;
+* checks, once the head is complete, the request target against `max_request_line_bytes`
+  (414) and the header fields (names, values, ``": "`` and CRLF) against `max_header_bytes`
+  all together (431), then closes;
+* counts the bytes received while a head is incomplete, because uvicorn gathers the target
+  and httptools each header until they end: an endless one is refused (414 or 431) once the
+  bytes of an unfinished head pass both limits together, so memory stays bounded whatever its
+  size. The chunk in which a request begins is not counted (it may end the previous
+  request's body); the next one is;
 * closes a connection whose head is not complete `header_timeout_seconds` after it began, or
   after the connection opened (a client trickling its headers, or sending nothing). A request
-  head that is still incomplete gets a 408 first.
+  head that is still incomplete gets a 408 first. One timer per connection looks at a
+  deadline that each request sets and clears.
 
 A refusal is written, the sending side shut (FIN), and whatever the client still sends is
 read and dropped for at most `LINGER_S` before the connection closes: closing at once with
 unread bytes would send a TCP reset, and the client would lose the 431 before reading it.
 
-The hot path pays a few integer additions per header and one timer per request.
+The hot path pays two Python calls and one sum over the headers per request.
 """
 
 from __future__ import annotations
@@ -73,11 +73,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._line_bytes = 0
-        self._header_bytes = 0
-        self._unfinished_bytes = 0  # received while the head was incomplete
         self._in_head = False
         self._messages = 0
+        self._unfinished_bytes = 0  # received while a begun head was incomplete
+        #: loop time by which the current head must be complete (None: not waiting for one)
+        self._head_deadline: float | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._refused = False
 
@@ -85,10 +85,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self._head_deadline = self.loop.time() + self.head_timeout
+        self._head_timer = self.loop.call_later(self.head_timeout, self._check_head_time)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -118,57 +121,54 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head and begun == self._messages:
             self._unfinished_bytes += len(data)
             if self._unfinished_bytes > self.max_line + self.max_headers:
-                self._refuse(431)
+                self._refuse(414 if len(self.url) > self.max_line else 431)
 
     # --- parser callbacks -------------------------------------------------------------------
+    # Counted once per request, when the head is complete: a Python call per header (on_url,
+    # on_header) cost more than the sums. An unfinished head is bounded by data_received.
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._messages += 1
         self._in_head = True
-        self._line_bytes = self._header_bytes = self._unfinished_bytes = 0
-        if self._head_timer is None:
-            self._arm()
-
-    def on_url(self, url: bytes) -> None:
-        self._line_bytes += len(url)
-        if self._line_bytes > self.max_line:
-            raise _HeadRefused(414)
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > self.max_headers:
-            raise _HeadRefused(431)
-        super().on_header(name, value)
+        self._unfinished_bytes = 0
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.time() + self.head_timeout
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._disarm()
+        self._head_deadline = None
+        if len(self.url) > self.max_line:
+            raise _HeadRefused(414)
+        headers = self.headers
+        if sum(len(name) + len(value) for name, value in headers) + 4 * len(headers) > (
+            self.max_headers
+        ):
+            raise _HeadRefused(431)
         super().on_headers_complete()
 
-    # --- refusals ---------------------------------------------------------------------------
+    # --- slow heads -------------------------------------------------------------------------
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
-
-    def _disarm(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
+    def _check_head_time(self) -> None:
+        """One timer per connection: close it when its head is late, else look again when the
+        current head is due (or in `head_timeout` when none is awaited)."""
         self._head_timer = None
         if self.transport.is_closing():
             return
-        if self.cycle is not None and not self.cycle.response_complete:
-            self._arm()  # an answer is being written (pipelining): never cut it
+        now = self.loop.time()
+        deadline = self._head_deadline
+        answering = self.cycle is not None and not self.cycle.response_complete
+        if deadline is not None and now >= deadline and not answering:
+            if self._in_head:
+                self._refuse(408)
+            else:
+                self.transport.close()  # opened and silent: nothing to answer
             return
-        if self._in_head:
-            self._refuse(408)
-        else:
-            self.transport.close()  # opened and silent: nothing to answer
+        # an answer being written (pipelining) is never cut: look again later
+        wait = deadline - now if deadline is not None and deadline > now else self.head_timeout
+        self._head_timer = self.loop.call_later(wait, self._check_head_time)
+
+    # --- refusals ---------------------------------------------------------------------------
 
     def _bad_request(self) -> None:
         message = "Invalid HTTP request received."
@@ -177,7 +177,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int) -> None:
         """Answer `status` as an OperationOutcome and close the connection."""
-        self._disarm()
+        self._head_deadline = None
         self._note(status)
         if self.transport.is_closing():
             return

@@ -100,6 +100,8 @@ def test_a_long_request_line_is_414(server: CdsServer) -> None:
     assert status_of(answer) == 414
     fine = exchange(server, get("/cds-services?" + "q" * 4000, "Connection: close"))
     assert status_of(fine) == 200
+    endless = b"GET /cds-services?" + b"q" * (4 * MIB)  # a target that never ends
+    assert status_of(exchange(server, endless)) == 414
 
 
 def test_memory_does_not_grow_with_header_size(server: CdsServer) -> None:
