@@ -170,10 +170,10 @@ class Settings(BaseSettings):
         "stored), at least 32 characters; unset: a random key generated on first start into "
         "patient_hash_key_file.",
     )
-    patient_hash_key_file: str | None = Field(
-        default=None,
-        description="Where the generated patient hash key is kept (mode 0600); default "
-        "patient-hash.key beside the SQLite database, or ./var/patient-hash.key.",
+    patient_hash_key_file: str = Field(
+        default="var/patient-hash.key",
+        description="Where the generated patient hash key is kept (mode 0600), relative to the "
+        "working directory like the default database; only used without patient_hash_key.",
     )
     max_request_line_bytes: int = Field(
         default=8 * 1024,
