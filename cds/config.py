@@ -202,15 +202,46 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed by CORS (none by default)."
     )
+    cors_allow_headers: list[str] = Field(
+        default_factory=lambda: ["Authorization", "Content-Type"],
+        description="Request headers a browser may send cross-origin (CORS preflight answer).",
+    )
     hsts: bool = Field(
         default=False,
         description="Send Strict-Transport-Security (max-age one year): set it when clients "
         "reach the service over HTTPS (behind TLS).",
     )
-    patient_hash_key: str = Field(
-        default="cds-store",
+    patient_hash_key: str | None = Field(
+        default=None,
         description="Key of the HMAC that replaces patient ids in the store (raw ids are never "
-        "stored); set a secret per site.",
+        "stored), at least 32 characters; unset: a random key generated on first start into "
+        "patient_hash_key_file.",
+    )
+    patient_hash_key_file: str = Field(
+        default="var/patient-hash.key",
+        description="Where the generated patient hash key is kept (mode 0600), relative to the "
+        "working directory like the default database; only used without patient_hash_key.",
+    )
+    max_request_line_bytes: int = Field(
+        default=8 * 1024,
+        ge=256,
+        description="Longest request line (method, target, version) accepted (414 above).",
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Most bytes of request header fields accepted, all together (431 above).",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection whose request line and headers are not complete this many "
+        "seconds after they began (or after it opened) is closed (slow clients).",
+    )
+    retry_after_seconds: int = Field(
+        default=10,
+        ge=1,
+        description="The Retry-After header (seconds) sent with every 503 answer.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
@@ -297,6 +328,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_unspecified(host: str) -> bool:
+    """True for a bind address meaning "every address" (``0.0.0.0``, ``::``, empty)."""
+    try:
+        return not host or ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 def load_settings(
     config_file: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -329,9 +368,28 @@ def load_settings(
     return settings
 
 
+#: Shortest `patient_hash_key` accepted outside development mode: the stored hashes are only as
+#: safe as the key is hard to guess (the old default, "cds-store", let 27 of 28 be reversed).
+MIN_HASH_KEY_CHARS = 32
+
+
 def check_security(settings: Settings) -> None:
-    """Refuse configurations that would serve patient data without authentication."""
+    """Refuse configurations that would serve patient data without authentication, or with
+    JWT verification that could never succeed."""
     if settings.jwt_issuers:
+        if is_unspecified(settings.host) and not settings.base_url:
+            raise ConfigError(
+                f"host {settings.host!r} listens on every address, so the JWT audience cannot "
+                f"be derived from it (every signed call would fail with 401): set base_url to "
+                "the URL clients call, e.g. https://cds.example.org"
+            )
+        key = settings.patient_hash_key
+        if key is not None and len(key) < MIN_HASH_KEY_CHARS:
+            raise ConfigError(
+                f"patient_hash_key is shorter than {MIN_HASH_KEY_CHARS} characters: stored "
+                "patient hashes could be reversed; set a long random secret, or unset it to "
+                "have one generated (patient_hash_key_file)"
+            )
         return
     if not is_loopback(settings.host):
         raise ConfigError(

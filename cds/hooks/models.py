@@ -64,14 +64,14 @@ def _absolute_url(value: str) -> str:
     """Return `value` if it is an absolute http(s) URL, else raise ValueError."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        raise ValueError("must be an absolute http(s) URL")
     return value
 
 
 def _fhir_id(value: str) -> str:
     """Return `value` if it is made of FHIR id characters, else raise ValueError."""
     if not _FHIR_ID.match(value):
-        raise ValueError(f"must be a FHIR id ([A-Za-z0-9-.]), got {value!r}")
+        raise ValueError("must be a FHIR id ([A-Za-z0-9-.])")
     return value
 
 
@@ -116,6 +116,12 @@ class FhirAuthorization(_Received):
     subject: str
     # cds-r-2 (SHOULD be present with patient/ scopes) is a warning only: not enforced.
     patient: str | None = None
+
+    @field_validator("token_type", mode="before")
+    @classmethod
+    def _token_type_any_case(cls, value: Any) -> Any:
+        # OAuth 2.0 token types are case-insensitive (RFC 6749 §5.1): "bearer" is "Bearer".
+        return "Bearer" if isinstance(value, str) and value.lower() == "bearer" else value
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Yield the fields for repr with the token and unknown members masked."""
@@ -184,10 +190,10 @@ class HookContext(_Received):
     def _check_user(cls, value: str) -> str:
         match = _ORD1_REFERENCE.match(value)
         if not match:
-            raise ValueError(f"must be a reference 'Type/id' (ord-1), got {value!r}")
+            raise ValueError("must be a reference 'Type/id' (ord-1)")
         if match.group(1) not in cls.user_types:
             allowed = ", ".join(cls.user_types)
-            raise ValueError(f"must reference one of {allowed}, got {value!r}")
+            raise ValueError(f"must reference one of {allowed}")
         return value
 
     @field_validator("patientId", "encounterId")
@@ -251,7 +257,7 @@ class OrderSelectContext(OrderSignContext):
     def _check_selections(cls, value: list[str]) -> list[str]:
         for index, reference in enumerate(value):
             if not _ORD1_REFERENCE.match(reference):
-                raise ValueError(f"[{index}] must be a reference 'Type/id', got {reference!r}")
+                raise ValueError(f"[{index}] must be a reference 'Type/id'")
         return value
 
     @model_validator(mode="after")
@@ -259,9 +265,7 @@ class OrderSelectContext(OrderSignContext):
         known = _bundle_references(self.draftOrders)
         for index, reference in enumerate(self.selections):
             if reference not in known:
-                raise ValueError(
-                    f"selections[{index}] {reference!r} is not a resource in draftOrders"
-                )
+                raise ValueError(f"selections[{index}] is not a resource in draftOrders")
         return self
 
 
@@ -468,7 +472,7 @@ class Action(_Written):
     @classmethod
     def _check_resource_id(cls, value: str | None) -> str | None:
         if value is not None and not _RELATIVE_REFERENCE.match(value):
-            raise ValueError(f"must be a relative reference 'Type/id', got {value!r}")
+            raise ValueError("must be a relative reference 'Type/id'")
         return value
 
     @model_validator(mode="after")
@@ -490,7 +494,7 @@ SystemAction: TypeAlias = Action
 def _uuid(value: str | None) -> str | None:
     """Return `value` if it is None or a UUID string, else raise ValueError."""
     if value is not None and not _UUID.match(value):
-        raise ValueError(f"must be a UUID, got {value!r}")
+        raise ValueError("must be a UUID")
     return value
 
 
@@ -562,7 +566,7 @@ class Service(_Written):
     @classmethod
     def _check_id(cls, value: str) -> str:
         if not _SERVICE_ID.match(value):
-            raise ValueError(f"must be usable as a URL path segment, got {value!r}")
+            raise ValueError("must be usable as a URL path segment")
         return value
 
     @field_validator("prefetch")

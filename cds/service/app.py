@@ -27,7 +27,9 @@ from cds.errors import CdsError
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
 from cds.service.auth import Authenticator
+from cds.service.hashkey import patient_hash_key
 from cds.service.headers import SecurityHeaders, security_headers
+from cds.service.health import StoreProbe
 from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
 from cds.service.recorder import CardRecorder, open_store
@@ -49,6 +51,8 @@ ISSUE_CODES: Final = {
     405: "not-supported",
     412: "incomplete",
     413: "too-long",
+    414: "too-long",
+    431: "too-long",
     503: "transient",
 }
 
@@ -67,6 +71,12 @@ class ServiceState:
     recorder: CardRecorder
     #: Threads that may wait on the database at once (feedback), apart from the evaluator's
     store_limiter: anyio.CapacityLimiter
+    #: Key of the HMAC that replaces patient ids in the store (`cds.service.hashkey`)
+    hash_key: str
+    #: Reasons development mode refused a request that were logged already (once each)
+    dev_refusals: set[str]
+    #: Whether the store answers, for `/healthz`
+    store_probe: StoreProbe
 
 
 def create_app(
@@ -84,6 +94,7 @@ def create_app(
     announce_dropped(services)
     store = store or Store(settings.database_url)
     open_store(store, pack)  # a database that cannot be used stops the start (ConfigError)
+    hash_key = patient_hash_key(settings)
     outbound = Outbound(
         allow_private=settings.allow_private_fhir_servers,
         resolve_timeout=settings.fetch_timeout_seconds,
@@ -103,11 +114,15 @@ def create_app(
             resolver=PrefetchResolver(client, _policy(settings, outbound)),
             recorder=CardRecorder(store),
             store_limiter=anyio.CapacityLimiter(STORE_THREADS),
+            hash_key=hash_key,
+            dev_refusals=set(),
+            store_probe=StoreProbe(store),
         )
         if settings.dev_mode:
             log.warning(
                 "development mode: no jwt_issuers configured, calls are answered WITHOUT "
-                "authentication (loopback only)"
+                "authentication (loopback Host only; requests carrying proxy headers such as "
+                "Forwarded, X-Forwarded-* or Via are refused)"
             )
         try:
             yield
@@ -123,14 +138,17 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # `/cds-services/` is answered by the same route, never redirected: Starlette's redirect
+        # was built from the Host header, switched to http:// and dropped base_url's path.
+        redirect_slashes=False,
     )
     app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=settings.cors_allow_headers,
         )
     app.add_middleware(SecurityHeaders, hsts=settings.hsts)  # outermost: CORS answers too
     app.add_exception_handler(CdsError, _cds_error)
@@ -158,8 +176,11 @@ def quiet_http_client_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def operation_outcome(status: int, message: str, code: str, details: Any = None) -> Response:
-    """An error answer: an OperationOutcome with one error issue."""
+def operation_outcome(
+    status: int, message: str, code: str, details: Any = None, retry_after: int | None = None
+) -> Response:
+    """An error answer: an OperationOutcome with one error issue (a 401 says `Bearer`, a 503
+    when to come back: `retry_after` seconds)."""
     issue: dict[str, Any] = {
         "severity": "error",
         "code": ISSUE_CODES.get(status, "exception"),
@@ -170,7 +191,9 @@ def operation_outcome(status: int, message: str, code: str, details: Any = None)
     if missing:
         issue["expression"] = [f"prefetch.{key}" for key in missing]
     body = {"resourceType": "OperationOutcome", "issue": [issue]}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 503 and retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(
         orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
     )
@@ -182,7 +205,10 @@ async def _cds_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc.message)
     if exc.http_status == 401:  # bare: the reason is in the log, not in the answer
         return operation_outcome(401, "unauthorized", exc.code)
-    return operation_outcome(exc.http_status, exc.message, exc.code, exc.details)
+    retry_after = request.app.state.cds.settings.retry_after_seconds
+    return operation_outcome(
+        exc.http_status, exc.message, exc.code, exc.details, retry_after=retry_after
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -44,6 +44,7 @@ def serve(
 
     from cds.config import load_settings
     from cds.service.app import create_app
+    from cds.service.protocol import limited_protocol
 
     settings = load_settings(config, {"host": host, "port": port})
     logging.basicConfig(
@@ -57,6 +58,7 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        http=limited_protocol(settings),  # request head size and time limits
     )
 
 

@@ -47,6 +47,33 @@ STATUS_TEXT: Final = {
     503: "The feedback database is down; retry later (hook calls keep answering).",
 }
 HOOK_ERRORS: Final = (400, 401, 412, 413)
+#: `GET /healthz`: no JWT, no patient data; 200 while hooks are answered.
+HEALTH_OPERATION: Final[dict[str, Any]] = {
+    "operationId": "health",
+    "summary": "For load balancers: whether the service answers, and whether its store does.",
+    "security": [],
+    "responses": {
+        "200": {
+            "description": "`pass`, or `warn` when the store does not answer (hooks still do).",
+            "content": {
+                JSON: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["status", "checks"],
+                        "properties": {
+                            "status": {"enum": ["pass", "warn"]},
+                            "checks": {
+                                "type": "object",
+                                "required": ["store"],
+                                "properties": {"store": {"enum": ["pass", "fail"]}},
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+}
 FEEDBACK_ERRORS: Final = (400, 401, 413, 503)
 
 OPERATION_OUTCOME: Final[dict[str, Any]] = {
@@ -141,6 +168,7 @@ def openapi_document(
         schemas[_request_name(hook)] = _hook_request(schemas["HookRequest"], hook)
 
     paths: dict[str, Any] = {
+        "/healthz": {"get": HEALTH_OPERATION},
         "/cds-services": {
             "get": {
                 "operationId": "discovery",
@@ -148,7 +176,7 @@ def openapi_document(
                 "responses": {"200": _json_response("The services.", "Discovery")}
                 | _errors((401,)),
             }
-        }
+        },
     }
     for spec in services.values():
         paths[f"/cds-services/{spec.id}"] = {"post": _hook_operation(spec)}
@@ -160,7 +188,10 @@ def openapi_document(
             "version": version,
             "description": "CDS Hooks 2.0 services. Calls carry a JWT (`Authorization: Bearer`) "
             "from a configured CDS Client, except in development mode; unknown service ids "
-            "answer 404, other methods 405, all as OperationOutcome.",
+            "answer 404, other methods 405, all as OperationOutcome. A request line over "
+            "`max_request_line_bytes` answers 414, header fields over `max_header_bytes` 431, "
+            "a request head not complete in `header_timeout_seconds` 408 (then the connection "
+            "is closed). Every GET path answers HEAD; paths answer with a trailing slash too.",
         },
         "paths": paths,
         "components": {"schemas": schemas},
@@ -330,4 +361,13 @@ def _json_response(description: str, name: str) -> dict[str, Any]:
 
 
 def _errors(statuses: tuple[int, ...]) -> dict[str, Any]:
-    return {str(s): _json_response(STATUS_TEXT[s], "OperationOutcome") for s in statuses}
+    errors = {str(s): _json_response(STATUS_TEXT[s], "OperationOutcome") for s in statuses}
+    if "503" in errors:
+        errors["503"]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying (`retry_after_seconds`).",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }
+        }
+    return errors

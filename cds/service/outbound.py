@@ -6,7 +6,9 @@ Besides the allowlists (`fhir_server_allowlist`, an issuer's `jku_prefixes`), ev
 must pass `Outbound.check_url` before anything is sent:
 
 * the scheme is http or https, there is no userinfo (``http://a@b``), and the URL lies under
-  an allowlisted prefix on the same scheme, host and port;
+  an allowlisted prefix on the same scheme, host and port, both compared as the server will
+  read them (`normalise_url`: ``/r4/../admin`` is ``/admin``, also when spelt ``%2e%2e``; a
+  backslash or an encoded slash in the path is refused);
 * every address the host resolves to is public. Loopback is accepted only when the URL names
   a loopback host literally (``127.0.0.1``, ``[::1]``, ``localhost``), which the allowlist
   must then say explicitly; private and other non-global unicast (10/8, 172.16/12,
@@ -124,7 +126,7 @@ def normalise_url(url: str) -> str:
     if not host:
         raise UnsafeUrl("no host")
     if "\\" in url or _AMBIGUOUS_ESCAPES.search(parts.path):
-        raise UnsafeUrl("an encoded '/', '\\' or '%' in the path is refused")
+        raise UnsafeUrl("a backslash or an encoded slash ('/', '\\') or '%' in the path is refused")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
@@ -179,8 +181,9 @@ class Outbound:
         raise UnsafeUrl(f"{host} resolves to a {kind} address")
 
     async def check_url(self, url: str, prefixes: Iterable[str]) -> None:
-        """UnsafeUrl unless `url` is http(s), without userinfo, under one of `prefixes`, and
-        every address of its host may be contacted."""
+        """UnsafeUrl unless `url` is http(s), without userinfo, under one of `prefixes` (both
+        normalised), and every address of its host may be contacted."""
+        url = normalise_url(url)
         parsed = _parse(url)
         if parsed.scheme not in _DEFAULT_PORTS:
             raise UnsafeUrl(f"scheme {parsed.scheme!r} is not http or https")
@@ -210,11 +213,12 @@ def _parse(url: str) -> httpx.URL:
 
 
 def _under(url: str, parsed: httpx.URL, prefix: str) -> bool:
-    if not url_has_prefix(url, prefix):
-        return False
     try:
+        prefix = normalise_url(prefix)
         allowed = httpx.URL(prefix)
-    except httpx.InvalidURL:
+    except UnsafeUrl:
+        return False
+    if not url_has_prefix(url, prefix):
         return False
     return (allowed.scheme, allowed.host, allowed.port) == (
         parsed.scheme,

@@ -51,7 +51,7 @@ from cds.hooks.prefetch import (
     next_link,
     read_prefetch,
 )
-from cds.service.outbound import Outbound, UnsafeUrl, url_has_prefix
+from cds.service.outbound import Outbound, UnsafeUrl, normalise_url, url_has_prefix
 
 __all__ = [
     "FetchPolicy",
@@ -249,6 +249,10 @@ class PrefetchResolver:
         next_url: str | None = urljoin(f"{base}/", url)  # a relative link: on the FHIR server
         seen: set[str] = set()
         while next_url is not None:
+            try:
+                next_url = normalise_url(next_url)  # what is sent is what is checked
+            except UnsafeUrl as exc:
+                raise Unavailable(f"fhirServer refused: {exc}") from None
             if next_url in seen:
                 raise Unavailable("page link repeats")
             seen.add(next_url)
@@ -284,10 +288,19 @@ class PrefetchResolver:
         progress.entries += count
 
     def _server(self, request: HookRequest) -> str:
-        server = (request.fhirServer or "").rstrip("/")
-        if not server:
+        """The request's `fhirServer`, normalised, if it may be fetched from; else Unavailable
+        (named in the 412 or the data-check card)."""
+        if not request.fhirServer:
             raise Unavailable("no fhirServer in the request")
-        if not any(url_has_prefix(server, p.rstrip("/")) for p in self.policy.allowlist):
+        if "?" in request.fhirServer or "#" in request.fhirServer:
+            # `{fhirServer}/Patient/1` would put the path inside the query: the server would
+            # answer its base, and the key would look fetched and empty.
+            raise Unavailable("fhirServer has a query or fragment: it must be a base URL")
+        try:
+            server = normalise_url(request.fhirServer).rstrip("/")
+        except UnsafeUrl as exc:
+            raise Unavailable(f"fhirServer refused: {exc}") from None
+        if not any(_under_prefix(server, prefix) for prefix in self.policy.allowlist):
             raise Unavailable("fhirServer is not in fhir_server_allowlist")
         return server
 
@@ -341,3 +354,11 @@ def _resource_type(url: str, base: str) -> str:
     `Patient` and `Condition`."""
     rest = url[len(base) :].lstrip("/")
     return rest.split("?", 1)[0].split("/", 1)[0] or "the server base"
+
+
+def _under_prefix(server: str, prefix: str) -> bool:
+    """True if the normalised `server` lies under the allowlisted `prefix` (normalised too)."""
+    try:
+        return url_has_prefix(server, normalise_url(prefix).rstrip("/"))
+    except UnsafeUrl:
+        return False

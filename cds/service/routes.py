@@ -1,5 +1,8 @@
-"""The three CDS Hooks endpoints. Each parses, authorises, gathers data, calls the spine,
-and serialises; the clinical decisions are all in `Evaluator.evaluate`.
+"""The three CDS Hooks endpoints, plus `/healthz`. Each parses, authorises, gathers data,
+calls the spine, and serialises; the clinical decisions are all in `Evaluator.evaluate`.
+
+Every GET route answers HEAD too, and each CDS Hooks path answers with a trailing slash as
+well (`/cds-services/`): the same route, never a redirect.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from cds.hooks.models import (
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
 from cds.pipeline import Evaluation, prefetch_issues
+from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
 from cds.service.services import ServiceSpec, discovery
@@ -54,7 +58,8 @@ MAX_JSON_DEPTH: Final = 64
 FEEDBACK_FLUSH_S: Final = 5.0
 
 
-@router.get("/cds-services")
+@router.api_route("/cds-services", methods=["GET", "HEAD"])
+@router.api_route("/cds-services/", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_discovery(request: Request) -> Response:
     """Discovery: the pack's services."""
     state = request.app.state.cds
@@ -62,7 +67,15 @@ async def get_discovery(request: Request) -> Response:
     return _json(dump_discovery(discovery(state.services)))
 
 
-@router.get("/openapi.json", include_in_schema=False)
+@router.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
+async def get_health(request: Request) -> Response:
+    """For load balancers: unauthenticated, no PHI; 200 while the service answers (hooks do not
+    need the store), the body saying whether the store answers."""
+    reachable = await request.app.state.cds.store_probe.reachable()
+    return _json(health_body(reachable))
+
+
+@router.api_route("/openapi.json", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_openapi(request: Request) -> Response:
     """The OpenAPI document of the services (authorised like discovery)."""
     state = request.app.state.cds
@@ -75,6 +88,7 @@ async def get_openapi(request: Request) -> Response:
 
 
 @router.post("/cds-services/{service_id}")
+@router.post("/cds-services/{service_id}/", include_in_schema=False)
 async def call_service(request: Request, service_id: str) -> Response:
     """A hook call: resolve prefetch, evaluate, answer cards, record them after answering."""
     state = request.app.state.cds
@@ -86,7 +100,7 @@ async def call_service(request: Request, service_id: str) -> Response:
     parse = partial(_parse_call, body)  # a large body is parsed off the event loop too
     hook_request = parse() if small else await run_in_threadpool(parse)
     if hook_request.hook != spec.hook:
-        raise InputError(f"service {service_id} answers '{spec.hook}', not '{hook_request.hook}'")
+        raise InputError(f"service {spec.id} answers '{spec.hook}', not the request's hook")
     timer.lap("parse")
     received = read_prefetch(hook_request.prefetch, spec.keys)
     resolution = await state.resolver.resolve(hook_request, spec.keys, received)
@@ -125,6 +139,7 @@ async def call_service(request: Request, service_id: str) -> Response:
 
 
 @router.post("/cds-services/{service_id}/feedback")
+@router.post("/cds-services/{service_id}/feedback/", include_in_schema=False)
 async def post_feedback(request: Request, service_id: str) -> Response:
     """Feedback on cards: each good item stored once; 400 naming the refused items (the good
     ones are stored all the same); 503 when the store is down."""
@@ -182,12 +197,53 @@ def _at(what: str) -> str:
 
 async def _authorise(request: Request) -> None:
     state = request.app.state.cds
-    if state.settings.dev_mode and not is_loopback(_host_name(request.headers.get("host", ""))):
-        # Unauthenticated development mode answers loopback names only: a web page cannot
-        # reach it through a DNS name rebound to 127.0.0.1.
-        raise AuthError("development mode answers only loopback host names")
+    if state.settings.dev_mode:
+        refuse_outside_development(request)
     audience = state.settings.external_base_url + request.url.path
     await state.auth.verify(request.headers.get("authorization"), audience)
+
+
+def refuse_outside_development(request: Request) -> None:
+    """AuthError unless a request may be answered without a JWT (development mode).
+
+    Only a loopback Host name: a web page cannot reach the service through a DNS name rebound
+    to 127.0.0.1. And no proxy header: a reverse proxy on the same host reaches it from
+    loopback, often with a loopback Host (nginx sends the upstream address), and would serve
+    every client unauthenticated. Each reason is logged at warning level once per process.
+    """
+    reason = None
+    via = proxy_header(request.scope["headers"])
+    if via is not None:
+        reason = f"a request carrying a proxy header ({via})"
+    elif not is_loopback(_host_name(request.headers.get("host", ""))):
+        reason = "a request for a Host that is not a loopback name"
+    if reason is None:
+        return
+    said = request.app.state.cds.dev_refusals
+    if reason not in said:
+        said.add(reason)
+        log.warning(
+            "development mode (no jwt_issuers) refused %s with 401: it answers only direct "
+            "loopback calls; configure jwt_issuers to serve through a proxy (said once)",
+            reason,
+        )
+    raise AuthError(f"development mode refused {reason}")
+
+
+#: Headers a proxy adds (RFC 7239 `Forwarded`, RFC 9110 `Via`, the de-facto `X-Forwarded-*`,
+#: nginx's usual `X-Real-IP`), lower-case as ASGI servers give header names.
+PROXY_HEADERS: Final = {b"forwarded": "Forwarded", b"via": "Via", b"x-real-ip": "X-Real-IP"}
+
+
+def proxy_header(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The proxy header among `headers`, as a kind ("Via", "X-Forwarded-*", ...), or None."""
+    for raw, _ in headers:
+        name = raw.lower()
+        if name in PROXY_HEADERS:
+            return PROXY_HEADERS[name]
+        if name.startswith(b"x-forwarded-"):
+            return "X-Forwarded-*"
+    return None
 
 
 def _host_name(host: str) -> str:
@@ -200,7 +256,7 @@ def _host_name(host: str) -> str:
 def _service(request: Request, service_id: str) -> ServiceSpec:
     spec: ServiceSpec | None = request.app.state.cds.services.get(service_id)
     if spec is None:
-        raise UnknownServiceError(f"no service '{service_id}'")
+        raise UnknownServiceError("no such service (see GET /cds-services)")
     return spec
 
 
@@ -292,7 +348,7 @@ def card_records(
     state: Any, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
 ) -> list[CardRecord]:
     """What the store keeps about each issued card (the patient as a keyed hash)."""
-    patient = hash_patient(patient_id, state.settings.patient_hash_key)
+    patient = hash_patient(patient_id, state.hash_key)
     return [
         CardRecord(
             uuid=card.uuid,

@@ -74,6 +74,7 @@ def response_schema(op: dict[str, Any], status: int) -> dict[str, Any]:
 async def test_document_lists_every_operation(document: dict[str, Any]) -> None:
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {
+        "/healthz",
         "/cds-services",
         *(f"/cds-services/{s}" for s in SERVICES),
         *(f"/cds-services/{s}/feedback" for s in SERVICES),
@@ -129,6 +130,12 @@ async def test_error_answers_conform(client: httpx.AsyncClient, document: dict[s
         assert response.status_code == status
         op = operation(document, path)
         validator(document, response_schema(op, status)).validate(response.json())
+    health = await client.get("/healthz")
+    validator(document, response_schema(operation(document, "/healthz", "get"), 200)).validate(
+        health.json()
+    )
+    feedback = operation(document, f"/cds-services/{service}/feedback")
+    assert feedback["responses"]["503"]["headers"]["Retry-After"]["required"] is True
 
 
 # --- schemathesis against the real server ----------------------------------------------------

@@ -230,7 +230,7 @@ BAD_REQUESTS = [
     (request(hook=""), "hook: String should have at least 1 character"),
     (request(hookInstance=""), "hookInstance: String should have at least 1 character"),
     (request(context=None), "context: Input should be a valid dictionary"),
-    (request(fhirAuthorization=auth(token_type="bearer")), "fhirAuthorization.token_type"),
+    (request(fhirAuthorization=auth(token_type="mac")), "fhirAuthorization.token_type"),
     (request(fhirAuthorization=auth(expires_in="soon")), "fhirAuthorization.expires_in"),
     (request(extension="com.example"), "extension: Input should be a valid dictionary"),
     (request(prefetch=["not", "a", "mapping"]), "prefetch: Input should be a valid dictionary"),
@@ -246,6 +246,14 @@ def test_bad_requests_are_rejected_with_a_clear_message(data: Any, message: str)
     assert exc.value.http_status == 400
     assert TOKEN not in exc.value.message
     assert TOKEN not in json.dumps(exc.value.details)
+
+
+@pytest.mark.parametrize("token_type", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_token_type_is_compared_case_insensitively(token_type: str) -> None:
+    """OAuth 2.0 token types are case-insensitive (RFC 6749 §5.1)."""
+    parsed = parse_hook_request(request(fhirAuthorization=auth(token_type=token_type)))
+    assert parsed.fhirAuthorization is not None
+    assert parsed.fhirAuthorization.token_type == "Bearer"
 
 
 def test_missing_fhir_authorization_member_is_rejected() -> None:
@@ -324,7 +332,7 @@ BAD_CONTEXTS = [
     (
         "order-select",
         context("order-select", selections=["MedicationRequest/elsewhere"]),
-        r"selections\[0\] 'MedicationRequest/elsewhere' is not a resource in draftOrders",
+        r"selections\[0\] is not a resource in draftOrders",
     ),
     (
         "encounter-discharge",

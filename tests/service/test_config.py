@@ -78,7 +78,26 @@ def test_non_loopback_host_without_issuers_is_refused() -> None:
     with pytest.raises(ConfigError, match="non-loopback"):
         load_settings(None, {"host": "0.0.0.0"})
     issuer = {"iss": "https://ehr", "jwks": {"keys": []}}
-    assert load_settings(None, {"host": "0.0.0.0", "jwt_issuers": [issuer]}).host == "0.0.0.0"
+    served = {"host": "0.0.0.0", "jwt_issuers": [issuer], "base_url": "https://cds.example.org"}
+    assert load_settings(None, served).host == "0.0.0.0"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", ""])
+def test_every_address_without_base_url_is_refused_when_jwts_are_verified(host: str) -> None:
+    """The JWT audience would be `http://0.0.0.0:8080/...`: every signed call a 401."""
+    issuer = {"iss": "https://ehr", "jwks": {"keys": []}}
+    with pytest.raises(ConfigError, match="set base_url"):
+        load_settings(None, {"host": host, "jwt_issuers": [issuer]})
+    named = load_settings(None, {"host": "10.1.2.3", "jwt_issuers": [issuer]})
+    assert named.external_base_url == "http://10.1.2.3:8080"  # an address clients can call
+
+
+@pytest.mark.parametrize("key", ["cds-store", "x" * 31])
+def test_a_short_patient_hash_key_is_refused_outside_development(key: str) -> None:
+    issuer = {"iss": "https://ehr", "jwks": {"keys": []}}
+    with pytest.raises(ConfigError, match="patient_hash_key is shorter than 32"):
+        load_settings(None, {"jwt_issuers": [issuer], "patient_hash_key": key})
+    assert load_settings(None, {"jwt_issuers": [issuer], "patient_hash_key": "x" * 32})
 
 
 def test_dev_mode_can_be_switched_off() -> None:

@@ -20,6 +20,7 @@ from cds.service.outbound import (
     UnsafeUrl,
     address_kind,
     guarded_client,
+    normalise_url,
     resolve_host,
 )
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
@@ -428,3 +429,123 @@ async def test_a_slow_or_odd_resolver_is_a_refusal_not_a_crash() -> None:
         await Outbound(resolve=slow, resolve_timeout=0.05).check_url(R4, [ORG])
     with pytest.raises(UnsafeUrl, match="not an IP address"):
         await Outbound(resolve=odd).check_url(R4, [ORG])
+
+
+# --- dot segments, query and fragment in fhirServer (issue 11, item 7) ----------------------
+
+ORG_R4 = "https://fhir.example.org/r4"
+
+
+@pytest.mark.parametrize(
+    ("url", "normalised"),
+    [
+        ("https://fhir.example.org/r4/../admin", "https://fhir.example.org/admin"),
+        ("https://fhir.example.org/r4/%2e%2e/admin", "https://fhir.example.org/admin"),
+        ("https://fhir.example.org/r4/%2E./x/.%2e/admin", "https://fhir.example.org/admin"),
+        ("https://fhir.example.org/r4/./Patient/1", "https://fhir.example.org/r4/Patient/1"),
+        ("HTTPS://FHIR.example.org/r4", "https://fhir.example.org/r4"),
+        ("https://fhir.example.org/r4/a?x=%2e%2e", "https://fhir.example.org/r4/a?x=%2e%2e"),
+    ],
+)
+def test_normalise_url_resolves_dot_segments_as_a_server_does(url: str, normalised: str) -> None:
+    assert normalise_url(url) == normalised
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://fhir.example.org/r4\\..\\admin",
+        "https://fhir.example.org/r4/..%2fadmin",
+        "https://fhir.example.org/r4/..%5Cadmin",
+    ],
+)
+def test_normalise_url_refuses_ambiguous_slashes(url: str) -> None:
+    with pytest.raises(UnsafeUrl, match="backslash or an encoded slash"):
+        normalise_url(url)
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        f"{ORG_R4}/../admin",
+        f"{ORG_R4}/%2e%2e/admin",
+        f"{ORG_R4}/%2E%2E/%2e%2e/internal/r4",
+        f"{ORG_R4}/..%2fadmin",
+        f"{ORG_R4}\\..\\admin",
+    ],
+)
+async def test_a_dot_dot_fhir_server_cannot_leave_the_allowlisted_prefix(server: str) -> None:
+    """`https://fhir.example.org/r4/` is allowlisted; `/r4/../admin` passed the raw string
+    prefix check, and httpx sent `/admin/Patient/p1`."""
+    transport = MustNotBeCalled()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(transport))
+    outbound = Outbound(resolve=dns({"fhir.example.org": [PUBLIC]}))
+    resolver = PrefetchResolver(client, policy([f"{ORG_R4}/"], outbound))
+    resolution = await resolver.resolve(hook(server), PREFETCH)
+    assert missing(resolution) == "patient, conditions"
+    assert transport.requests == []
+
+
+async def test_a_dot_segment_that_stays_inside_the_prefix_is_fetched_normalised() -> None:
+    server = Fhir()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    outbound = Outbound(resolve=dns({"fhir.example.org": [PUBLIC]}))
+    resolver = PrefetchResolver(client, policy([f"{ORG_R4}/"], outbound))
+    resolution = await resolver.resolve(hook(f"{ORG_R4}/x/%2e%2e/"), PREFETCH)
+    assert "patient" in resolution.fetched
+    assert server.requests and all(u.startswith(f"{ORG_R4}/") for u in server.requests)
+    assert not any("%2e" in u or "/x/" in u for u in server.requests)
+
+
+async def test_a_page_link_with_dot_segments_is_not_followed_out_of_the_server() -> None:
+    """A `next` link `…/r4/../admin/x` is under the base as a string, not as a path."""
+    requests: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(str(request.url))
+        if "/Patient/" in request.url.path:
+            return httpx.Response(200, json=patient())
+        return httpx.Response(200, json=searchset(back_pain(), next_url=f"{ORG_R4}/../admin/x"))
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    outbound = Outbound(resolve=dns({"fhir.example.org": [PUBLIC]}))
+    resolver = PrefetchResolver(client, policy([f"{ORG_R4}/"], outbound))
+    await resolver.resolve(hook(ORG_R4), PREFETCH)
+    assert requests and not any("/admin" in u for u in requests)
+
+
+@pytest.mark.parametrize(
+    "server", [f"{ORG_R4}?_format=json", f"{ORG_R4}/?x=1", f"{ORG_R4}#frag", f"{ORG_R4}?"]
+)
+async def test_a_fhir_server_with_a_query_or_fragment_is_refused_by_name(server: str) -> None:
+    """`{fhirServer}/Patient/p1` would put the path inside the query: the server answered its
+    base, and the keys looked fetched and empty. Now each key says why it was not had (412
+    here, a data-check item when what was received puts the patient in scope)."""
+    transport = MustNotBeCalled()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(transport))
+    outbound = Outbound(resolve=dns({"fhir.example.org": [PUBLIC]}))
+    resolver = PrefetchResolver(client, policy([f"{ORG_R4}/"], outbound))
+    resolution = await resolver.resolve(hook(server), PREFETCH)
+    assert missing(resolution) == "patient, conditions"
+    assert "query or fragment" in resolution.reasons["patient"]
+    assert transport.requests == []
+
+
+async def test_a_query_in_fhir_server_is_said_in_the_answer(tmp_path: Any) -> None:
+    """Through the app: the cards come from the prefetch received, and the key that needed
+    the server is named with the reason (the data-check card, the response extension)."""
+    prefetch = {
+        "patient": patient(),
+        "conditions": searchset(back_pain()),
+        "medications": None,
+        "medicationstatements": None,
+    }
+    body = hook_request(prefetch=prefetch, fhirServer=f"{ORG_R4}?_format=json")
+    app = create_app(settings(tmp_path, fhir_server_allowlist=[f"{ORG_R4}/"]))
+    async with serve(app) as client:
+        response = await client.post("/cds-services/back-spasm-patient-view", json=body)
+    assert response.status_code == 200
+    (note,) = response.json()["extension"]["org.example.cds.prefetch-unavailable"]
+    assert note["key"] == "observations" and "query or fragment" in note["reason"]
+    topics = [card["source"]["topic"]["code"] for card in response.json()["cards"]]
+    assert "data-check" in topics
