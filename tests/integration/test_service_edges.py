@@ -237,16 +237,15 @@ def test_head_and_health_through_the_real_server(server: CdsServer) -> None:
 
 
 def test_a_503_says_when_to_retry(tmp_path: Path) -> None:
-    (tmp_path / "file").write_text("")
     broken = {
-        "database_url": f"sqlite:///{tmp_path}/file/sub/cds.sqlite3",  # parent is a file
+        "database_url": f"sqlite:///{tmp_path}/db/cds.sqlite3",
         "patient_hash_key_file": str(tmp_path / "key"),
         "retry_after_seconds": 7,
     }
     feedback = {
         "feedback": [
             {
-                "card": "c",
+                "card": "0b5e3c1a-7d2f-4e8a-9c61-2f4d8e7a1b90",
                 "outcome": "overridden",
                 "overrideReason": {"userComment": "no"},
                 "outcomeTimestamp": "2026-11-26T08:00:00Z",
@@ -254,6 +253,7 @@ def test_a_503_says_when_to_retry(tmp_path: Path) -> None:
         ]
     }
     with run_cds_server(tmp_path, broken) as running, httpx.Client(timeout=10) as http:
+        (tmp_path / "db").rename(tmp_path / "moved")  # the database goes away after start-up
         answer = http.post(running.url(PV + "/feedback"), json=feedback)
         health = http.get(running.url("/healthz"))
     assert (answer.status_code, answer.headers["retry-after"]) == (503, "7")

@@ -21,7 +21,7 @@ SENTINEL = "zq-sentinel-8c41"
 FEEDBACK = {
     "feedback": [
         {
-            "card": "c",
+            "card": "0b5e3c1a-7d2f-4e8a-9c61-2f4d8e7a1b90",
             "outcome": "overridden",
             "overrideReason": {"userComment": "no"},
             "outcomeTimestamp": "2026-11-26T08:00:00Z",
@@ -147,8 +147,10 @@ async def test_trailing_slashes_answer_the_same_route_without_redirect(
     assert discovery.json() == (await client.get("/cds-services")).json()
     hook = await client.post(PV + "/", json=hook_request(prefetch=full_prefetch()))
     assert hook.status_code == 200 and hook.json()["cards"]
-    feedback = await client.post(PV + "/feedback/", json=FEEDBACK)
-    assert feedback.status_code == 200
+    card = hook.json()["cards"][0]["uuid"]  # feedback is taken only on a card the service issued
+    item = {**FEEDBACK["feedback"][0], "card": card}
+    feedback = await client.post(PV + "/feedback/", json={"feedback": [item]})
+    assert feedback.status_code == 200, feedback.text
 
 
 # --- /healthz, Retry-After (item 9) ----------------------------------------------------------
@@ -164,9 +166,9 @@ async def test_health_says_the_store_answers(client: httpx.AsyncClient) -> None:
 async def test_health_with_the_store_down_warns_without_details(tmp_path: Any) -> None:
     """Hooks keep answering without the store, so the instance stays in the load balancer
     (200); the body says the store fails, and nothing about why or where."""
-    (tmp_path / "file").write_text("")
-    url = f"sqlite:///{tmp_path}/file/sub/cds.sqlite3"  # its parent is a file
+    url = f"sqlite:///{tmp_path}/db/cds.sqlite3"
     async with serve_settings(settings(tmp_path), store=Store(url)) as client:
+        (tmp_path / "db").rename(tmp_path / "moved")  # the database goes away after start-up
         health = await client.get("/healthz")
         feedback = await client.post(PV + "/feedback", json=FEEDBACK)
     assert health.status_code == 200
@@ -177,9 +179,9 @@ async def test_health_with_the_store_down_warns_without_details(tmp_path: Any) -
 
 
 async def test_retry_after_is_a_setting(tmp_path: Any) -> None:
-    (tmp_path / "file").write_text("")
-    broken = Store(f"sqlite:///{tmp_path}/file/sub/cds.sqlite3")
-    async with serve_settings(settings(tmp_path, retry_after_seconds=42), store=broken) as client:
+    store = Store(f"sqlite:///{tmp_path}/db/cds.sqlite3")
+    async with serve_settings(settings(tmp_path, retry_after_seconds=42), store=store) as client:
+        (tmp_path / "db").rename(tmp_path / "moved")  # the database goes away after start-up
         feedback = await client.post(PV + "/feedback", json=FEEDBACK)
     assert (feedback.status_code, feedback.headers["retry-after"]) == (503, "42")
 
