@@ -76,10 +76,13 @@ class FactContext:
     site_tz: tzinfo = UTC
     """The site's zone: zone-less times in records are read in it (not in ``now``'s zone)."""
     now_us: int = field(init=False, repr=False, compare=False)
+    now_utc: datetime = field(init=False, repr=False, compare=False)
+    """``now`` in UTC (a fixed zone: subtracting a record's time from it is exact)."""
     tz: tzinfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
+        object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
         object.__setattr__(self, "tz", self.site_tz)
 
 
@@ -267,6 +270,7 @@ Timing = tuple[str | None, float, bool, str | None, float]
 hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
 tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
 NO_TIME: Timing = (None, 0.0, False, None, 0.0)
+_US_PER_HOUR = 3_600_000_000
 
 
 def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
@@ -277,6 +281,17 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
             raw = raw.get("start")
         if raw is None:
             continue
+        if isinstance(raw, str) and len(raw) > 10:  # the common case: a zoned dateTime
+            try:
+                parsed: datetime | None = datetime.fromisoformat(raw.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
+                span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
+                us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+                hours = round(us / _US_PER_HOUR, 2)
+                if hours >= 0.0:  # before the evaluation time
+                    return raw, hours, True, None, 0.0
         read = read_time(raw, ctx.tz)
         if read is None:
             return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current", 0.0
