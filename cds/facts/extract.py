@@ -473,18 +473,25 @@ def _concept_facts(
 ) -> None:
     matched, display = read_concept_detail(concept, ctx.index)
     for vs, by_text in matched:
+        # positional, in Fact's field order: keywords cost 3x as much, on every fact
         out.facts.append(
             Fact(
-                kind=kind,
-                valueset=vs,
-                rid=rid,
-                display=display,
-                time=when,
-                age_h=age,
-                time_known=known,
-                draft=draft,
-                note=note,
-                by_text=by_text,
+                kind,  # kind
+                vs,  # valueset
+                rid,  # rid
+                display,  # display
+                None,  # value
+                None,  # unit
+                None,  # source_value
+                when,  # time
+                age,  # age_h
+                known,  # time_known
+                True,  # latest
+                True,  # understood
+                draft,  # draft
+                note,  # note
+                True,  # verified
+                by_text,  # by_text
             )
         )
 
@@ -550,21 +557,23 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
                 )
             out.facts.append(
-                Fact(
-                    kind="observation",
-                    valueset=vs,
-                    rid=rid,
-                    display=display,
-                    value=value,
-                    unit=unit,
-                    source_value=source,
-                    time=when,
-                    age_h=age,
-                    time_known=known,
-                    understood=problem is None,
-                    note=f"{note}; {problem}" if note and problem else note or problem,
-                    verified=verified,
-                    by_text=by_text,
+                Fact(  # positional, in Fact's field order (see _concept_facts)
+                    "observation",  # kind
+                    vs,  # valueset
+                    rid,  # rid
+                    display,  # display
+                    value,  # value
+                    unit,  # unit
+                    source,  # source_value
+                    when,  # time
+                    age,  # age_h
+                    known,  # time_known
+                    True,  # latest
+                    problem is None,  # understood
+                    False,  # draft
+                    f"{note}; {problem}" if note and problem else note or problem,  # note
+                    verified,  # verified
+                    by_text,  # by_text
                 )
             )
         for vs, by_text in valued:
