@@ -148,8 +148,15 @@ def extract_facts(
             for r in recorded
             if _rid(r) in out.copies and _rid(r) not in out.newest and _withdrawn(r)
         }
-    for res in recorded:
-        _extract_one(res, ctx, out, lookup, draft=False)
+    handlers = _HANDLERS
+    for (rtype, _), res in zip(keys, recorded, strict=True):  # _extract_one, inlined
+        handler = handlers.get(rtype) if isinstance(rtype, str) else None
+        if handler is None:
+            continue
+        try:
+            handler(res, ctx, out, lookup, False)
+        except Exception as exc:  # a malformed record is reported, never a crash
+            out.issues.append(DataIssue(rid=_rid(res), message=f"record could not be read: {exc}"))
     for res in drafts:
         _extract_one(res, ctx, out, lookup, draft=True)
     facts = out.facts
@@ -504,15 +511,19 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy is entered-in-error: every copy of it is withdrawn
     status = res.get("status")
-    status = status.strip().lower() if isinstance(status, str) else ""
-    if status in OBSERVATION_COUNTED:
+    if status == "final":  # the common case, as _status_text reads it
         verified = True
-    elif status in OBSERVATION_UNVERIFIED:
-        verified = False
-        if out.validated and _rid(res) in out.validated:
-            return  # a verified copy of the same reading supersedes it
     else:
-        return
+        status = status.strip().lower() if isinstance(status, str) else ""
+        if status in OBSERVATION_COUNTED:
+            verified = True
+        elif status in OBSERVATION_UNVERIFIED:
+            verified = False
+            if out.validated and _rid(res) in out.validated:
+                return  # a verified copy of the same reading supersedes it
+        else:
+            return
+    readings, canonical_units = ctx.index.readings, ctx.canonical_units
     components = res.get("component")
     parts = [res, *(c for c in _items(components) if isinstance(c, dict))] if components else (res,)
     timing: Timing | None = None
@@ -535,7 +546,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             timing = _timing(
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
-            rid = _rid(res)
+            rid = f"Observation/{res.get('id', '?')}"  # _rid, inlined (its type is known)
             if timing[4] > FUTURE_TOLERANCE_H and _in_future(
                 timing, rid, out, ctx, _future_what(res, display)
             ):
@@ -547,8 +558,13 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             container = {vs for vs, _ in matched}
             start = len(out.facts)
         for vs, by_text in matched:
-            rule = ctx.index.readings.get(vs, units.NO_RULE)
-            reading = _reading(part, ctx.canonical_units.get(vs), rule)
+            rule = readings.get(vs, units.NO_RULE)
+            canonical = canonical_units.get(vs)
+            qty = part.get("valueQuantity")
+            if canonical is not None and isinstance(qty, dict):  # _reading's common case
+                reading: Reading | None = _quantity_value(qty, canonical, rule)
+            else:
+                reading = _reading(part, canonical, rule)
             if reading is None:
                 continue
             value, unit, source, problem = reading
