@@ -438,7 +438,9 @@ class ReadingRule:
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        fields = (self.unit_implied, self.fraction_as_percent, self.low, self.high, self.name)
+        # not the name: a str's hash differs between processes, and a rule may be pickled to
+        # a worker (equal rules still hash equal: equality compares every field)
+        fields = (self.unit_implied, self.fraction_as_percent, self.low, self.high)
         object.__setattr__(self, "_hash", hash(fields))
 
     def __hash__(self) -> int:
