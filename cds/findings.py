@@ -34,16 +34,16 @@ class Evidence:
 
     @classmethod
     def of(cls, fact: Fact, newer: Fact | None = None) -> Evidence:
-        return cls(
-            rid=fact.rid,
-            display=fact.display,
-            valuesets=(fact.valueset,),
-            kind=fact.kind,
-            value=fact.source_value,
-            time=fact.time,
-            age_h=fact.age_h if fact.time_known else None,
-            note=fact.note,
-            newer=cls.of(newer) if newer is not None and newer is not fact else None,
+        return cls(  # positional, in field order: keywords cost twice as much, per evidence
+            fact.rid,  # rid
+            fact.display,  # display
+            (fact.valueset,),  # valuesets
+            fact.kind,  # kind
+            fact.source_value,  # value
+            fact.time,  # time
+            fact.age_h if fact.time_known else None,  # age_h
+            fact.note,  # note
+            cls.of(newer) if newer is not None and newer is not fact else None,  # newer
         )
 
     @property
@@ -92,12 +92,15 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
     one id, are two entries); an observation older than the latest verified readable reading
     of its value set carries that reading too.
     """
-    in_scope = any(f.rule.startswith(SCOPE_RULE) for f in firings)
-    latest = _latest_readings(facts)
+    in_scope = False
+    latest: dict[str, Fact] | None = None  # worked out when a rule other than scope fired
     by_rule: dict[str, dict[tuple[object, ...], Evidence]] = {}
     for firing in firings:
         if firing.rule.startswith(SCOPE_RULE):
+            in_scope = True
             continue
+        if latest is None:
+            latest = _latest_readings(facts)
         evidence = by_rule.setdefault(firing.rule, {})
         for fid in firing.fids:
             fact = facts[fid]
@@ -130,7 +133,7 @@ def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:
             and f.understood
             and f.time_known
             and f.age_h >= 0
-            and getattr(f, "verified", True)  # Fact.verified comes with the facts branch
+            and f.verified
         ):
             best = newest.get(f.valueset)
             if best is None or f.age_h < best.age_h:

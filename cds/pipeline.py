@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -104,8 +104,7 @@ class Evaluator:
         failed to give, see `prefetch_issues`): the cards say them, since a sign in missing
         data was not checked.
         """
-        outcome, ctx = self.assess(request, hook, now, extra)
-        ctx = replace(ctx, new_uuid=new_uuid, issues=[*notes, *ctx.issues])
+        outcome, ctx = self._assess(request, hook, now, extra, new_uuid, notes)
         cards = build_cards(self.pack, outcome, ctx)
         by_topic: dict[str, list[str]] = {}
         for finding in outcome.findings:
@@ -125,6 +124,18 @@ class Evaluator:
         extra: Iterable[tuple[str, object]] = (),
     ) -> tuple[Outcome, CardContext]:
         """The findings of one hook call, before they become cards."""
+        return self._assess(request, hook, now, extra)
+
+    def _assess(
+        self,
+        request: HookRequest,
+        hook: Hook,
+        now: datetime,
+        extra: Iterable[tuple[str, object]] = (),
+        new_uuid: Callable[[], str] | None = None,
+        notes: Sequence[DataIssue] = (),
+    ) -> tuple[Outcome, CardContext]:
+        """``assess``, with the card context ``run`` needs built at once (not copied after)."""
         if request.hook != hook:
             raise InputError(f"this service answers '{hook}' calls, not '{request.hook}'")
         if now.tzinfo is None:
@@ -152,9 +163,10 @@ class Evaluator:
             patient_id=patient_id,
             encounter_id=_str(request.context.get("encounterId")),
             draft_orders=_draft_orders(drafts),
-            issues=[*record.issues, *orders.issues, *extraction.issues],
+            issues=[*notes, *record.issues, *orders.issues, *extraction.issues],
             tz=self.timezone,
             now=now,
+            new_uuid=new_uuid if new_uuid is not None else _random_uuid,
         )
         return outcome, ctx
 
@@ -187,6 +199,10 @@ def _draft_orders(drafts: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str,
     on it: an action naming it would be an invalid response (it was a 500)."""
     by_reference = {f"{d['resourceType']}/{d.get('id')}": d for d in drafts}
     return {ref: d for ref, d in by_reference.items() if is_relative_reference(ref)}
+
+
+def _random_uuid() -> str:
+    return str(uuid.uuid4())
 
 
 def _str(v: object) -> str | None:

@@ -32,13 +32,27 @@ def build_action_resource(
     ids are FHIR ids already checked with the request), so it is done once per distinct
     suggestion rather than once per patient.
     """
-    model, template = _build(spec, "placeholder", "placeholder" if encounter_id else None, text)
-    problem = _validate(model.__name__, orjson.dumps(template))
-    if problem:
-        raise RulePackError(
-            f"suggestion '{spec.label}' builds an invalid {model.__name__}: {problem}"
+    key = (id(spec), bool(encounter_id), text)
+    checked = _CHECKED.get(key)
+    if checked is None or checked[0] is not spec:  # the template is (spec, encounter?, text)'s
+        model, template = _build(spec, "placeholder", "placeholder" if encounter_id else None, text)
+        if len(_CHECKED) > 4096:
+            _CHECKED.clear()
+        checked = _CHECKED[key] = (
+            spec,
+            model.__name__,
+            _validate(model.__name__, orjson.dumps(template)),
         )
+    _, name, problem = checked
+    if problem:
+        raise RulePackError(f"suggestion '{spec.label}' builds an invalid {name}: {problem}")
     return _build(spec, patient_id, encounter_id, text)[1]
+
+
+_CHECKED: dict[tuple[int, bool, str | None], tuple[Suggestion, str, str | None]] = {}
+"""(suggestion, encounter given, instructions) → the suggestion (held, so its id stays its
+own), the model and the first problem of its placeholder resource: remembered without
+serialising the template (the instructions run to kilobytes) on every call."""
 
 
 def _build(

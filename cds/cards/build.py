@@ -407,8 +407,22 @@ def _age(age_h: float | None) -> str:
     return f"{round(age_h / (365.25 * 24))} y ago"
 
 
+_LAST_INSTRUCTIONS: tuple[Pack, Outcome, str] | None = None
+"""The last call's instructions: a call's instruction card and its suggestion both ask."""
+
+
 def patient_instructions(pack: Pack, outcome: Outcome) -> str:
     """The personalised patient instructions: passages chosen by the rules that fired."""
+    global _LAST_INSTRUCTIONS
+    last = _LAST_INSTRUCTIONS
+    if last is not None and last[0] is pack and last[1] is outcome:
+        return last[2]
+    text = _instructions(pack, outcome)
+    _LAST_INSTRUCTIONS = (pack, outcome, text)
+    return text
+
+
+def _instructions(pack: Pack, outcome: Outcome) -> str:
     parts = []
     for p in pack.passages:
         if p.show_if_rules and not outcome.fired(p.show_if_rules):

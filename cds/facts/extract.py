@@ -76,10 +76,13 @@ class FactContext:
     site_tz: tzinfo = UTC
     """The site's zone: zone-less times in records are read in it (not in ``now``'s zone)."""
     now_us: int = field(init=False, repr=False, compare=False)
+    now_utc: datetime = field(init=False, repr=False, compare=False)
+    """``now`` in UTC (a fixed zone: subtracting a record's time from it is exact)."""
     tz: tzinfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
+        object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
         object.__setattr__(self, "tz", self.site_tz)
 
 
@@ -145,8 +148,15 @@ def extract_facts(
             for r in recorded
             if _rid(r) in out.copies and _rid(r) not in out.newest and _withdrawn(r)
         }
-    for res in recorded:
-        _extract_one(res, ctx, out, lookup, draft=False)
+    handlers = _HANDLERS
+    for (rtype, _), res in zip(keys, recorded, strict=True):  # _extract_one, inlined
+        handler = handlers.get(rtype) if isinstance(rtype, str) else None
+        if handler is None:
+            continue
+        try:
+            handler(res, ctx, out, lookup, False)
+        except Exception as exc:  # a malformed record is reported, never a crash
+            out.issues.append(DataIssue(rid=_rid(res), message=f"record could not be read: {exc}"))
     for res in drafts:
         _extract_one(res, ctx, out, lookup, draft=True)
     facts = out.facts
@@ -267,6 +277,7 @@ Timing = tuple[str | None, float, bool, str | None, float]
 hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
 tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
 NO_TIME: Timing = (None, 0.0, False, None, 0.0)
+_US_PER_HOUR = 3_600_000_000
 
 
 def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
@@ -277,6 +288,17 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
             raw = raw.get("start")
         if raw is None:
             continue
+        if isinstance(raw, str) and len(raw) > 10:  # the common case: a zoned dateTime
+            try:
+                parsed: datetime | None = datetime.fromisoformat(raw.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
+                span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
+                us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+                hours = round(us / _US_PER_HOUR, 2)
+                if hours >= 0.0:  # before the evaluation time
+                    return raw, hours, True, None, 0.0
         read = read_time(raw, ctx.tz)
         if read is None:
             return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current", 0.0
@@ -458,18 +480,25 @@ def _concept_facts(
 ) -> None:
     matched, display = read_concept_detail(concept, ctx.index)
     for vs, by_text in matched:
+        # positional, in Fact's field order: keywords cost 3x as much, on every fact
         out.facts.append(
             Fact(
-                kind=kind,
-                valueset=vs,
-                rid=rid,
-                display=display,
-                time=when,
-                age_h=age,
-                time_known=known,
-                draft=draft,
-                note=note,
-                by_text=by_text,
+                kind,  # kind
+                vs,  # valueset
+                rid,  # rid
+                display,  # display
+                None,  # value
+                None,  # unit
+                None,  # source_value
+                when,  # time
+                age,  # age_h
+                known,  # time_known
+                True,  # latest
+                True,  # understood
+                draft,  # draft
+                note,  # note
+                True,  # verified
+                by_text,  # by_text
             )
         )
 
@@ -482,15 +511,19 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy is entered-in-error: every copy of it is withdrawn
     status = res.get("status")
-    status = status.strip().lower() if isinstance(status, str) else ""
-    if status in OBSERVATION_COUNTED:
+    if status == "final":  # the common case, as _status_text reads it
         verified = True
-    elif status in OBSERVATION_UNVERIFIED:
-        verified = False
-        if out.validated and _rid(res) in out.validated:
-            return  # a verified copy of the same reading supersedes it
     else:
-        return
+        status = status.strip().lower() if isinstance(status, str) else ""
+        if status in OBSERVATION_COUNTED:
+            verified = True
+        elif status in OBSERVATION_UNVERIFIED:
+            verified = False
+            if out.validated and _rid(res) in out.validated:
+                return  # a verified copy of the same reading supersedes it
+        else:
+            return
+    readings, canonical_units = ctx.index.readings, ctx.canonical_units
     components = res.get("component")
     parts = [res, *(c for c in _items(components) if isinstance(c, dict))] if components else (res,)
     timing: Timing | None = None
@@ -513,7 +546,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             timing = _timing(
                 res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
             )
-            rid = _rid(res)
+            rid = f"Observation/{res.get('id', '?')}"  # _rid, inlined (its type is known)
             if timing[4] > FUTURE_TOLERANCE_H and _in_future(
                 timing, rid, out, ctx, _future_what(res, display)
             ):
@@ -525,8 +558,13 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             container = {vs for vs, _ in matched}
             start = len(out.facts)
         for vs, by_text in matched:
-            rule = ctx.index.readings.get(vs, units.NO_RULE)
-            reading = _reading(part, ctx.canonical_units.get(vs), rule)
+            rule = readings.get(vs, units.NO_RULE)
+            canonical = canonical_units.get(vs)
+            qty = part.get("valueQuantity")
+            if canonical is not None and isinstance(qty, dict):  # _reading's common case
+                reading: Reading | None = _quantity_value(qty, canonical, rule)
+            else:
+                reading = _reading(part, canonical, rule)
             if reading is None:
                 continue
             value, unit, source, problem = reading
@@ -535,21 +573,23 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
                 )
             out.facts.append(
-                Fact(
-                    kind="observation",
-                    valueset=vs,
-                    rid=rid,
-                    display=display,
-                    value=value,
-                    unit=unit,
-                    source_value=source,
-                    time=when,
-                    age_h=age,
-                    time_known=known,
-                    understood=problem is None,
-                    note=f"{note}; {problem}" if note and problem else note or problem,
-                    verified=verified,
-                    by_text=by_text,
+                Fact(  # positional, in Fact's field order (see _concept_facts)
+                    "observation",  # kind
+                    vs,  # valueset
+                    rid,  # rid
+                    display,  # display
+                    value,  # value
+                    unit,  # unit
+                    source,  # source_value
+                    when,  # time
+                    age,  # age_h
+                    known,  # time_known
+                    True,  # latest
+                    problem is None,  # understood
+                    False,  # draft
+                    f"{note}; {problem}" if note and problem else note or problem,  # note
+                    verified,  # verified
+                    by_text,  # by_text
                 )
             )
         for vs, by_text in valued:

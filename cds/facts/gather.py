@@ -121,6 +121,7 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
             images[key] = got
         return got
 
+    append = record.resources.append
     for where, payload in sources:
         resources = bundle_resources(payload, where, record.issues)
         if where in PATIENT_KEYS:
@@ -140,10 +141,17 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
                     if any(c is res or image(c) == image(res) for c in copies):
                         continue  # truly the same reading, sent twice
                     copies.append(res)
-            if _other_patient(res, rtype, patient_id, own):
+            subject = res.get("subject")
+            if (  # _other_patient's common case, inlined: this very patient, no other link
+                rtype == "Patient"
+                or not isinstance(subject, dict)
+                or subject.get("reference") != own
+                or "patient" in res
+                or "beneficiary" in res
+            ) and _other_patient(res, rtype, patient_id, own):
                 others[where] = others.get(where, 0) + 1
                 continue
-            record.resources.append(res)
+            append(res)
     for where, count in others.items():
         name = _key_name(where)
         place = f"prefetch key {name}" if where.startswith(("prefetch.", "fetched.")) else where

@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -435,6 +435,17 @@ class ReadingRule:
     """The range a living patient's reading can be in, in the value set's unit; outside it,
     the reading is a device or unit error: unreadable, never a danger sign."""
     name: str = "the reading"
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # not the name: a str's hash differs between processes, and a rule may be pickled to
+        # a worker (equal rules still hash equal: equality compares every field)
+        fields = (self.unit_implied, self.fraction_as_percent, self.low, self.high)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        """Worked out once: the quantity reader's memo hashes its rule on every reading."""
+        return self._hash
 
 
 NO_RULE: Final = ReadingRule()

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from cds.cards.actions import replaced_order
+from cds.cards.actions import build_action_resource, replaced_order
 from cds.cards.build import CardContext, build_cards
+from cds.errors import RulePackError
 from cds.facts.model import Fact
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Suggestion
 from cds.pack.load import Pack, load_pack
+from cds.pack.schema import Suggestion as SuggestionSpec
 
 DRAFT: dict[str, Any] = {
     "resourceType": "MedicationRequest",
@@ -135,3 +137,36 @@ def test_a_draft_with_one_category_object_still_gets_the_swap(pack: Pack) -> Non
     assert resource["category"] == [category]
     assert _sandbox_applies(swap) == "prescribe Acetaminophen"
     Action.model_validate({"type": "update", "description": "d", "resource": resource})
+
+
+def _spec(pack: Pack, action: str) -> SuggestionSpec:
+    return next(s for t in pack.spec.topics for s in t.suggestions if s.action == action)
+
+
+def test_each_call_gets_its_own_patient_and_encounter_though_the_check_is_remembered(
+    pack: Pack,
+) -> None:
+    """The validation of a suggestion's resource is remembered; the resource itself is this
+    call's: another patient's ids never leak from an earlier call."""
+    spec = _spec(pack, "create-instructions")
+    first = build_action_resource(spec, "p1", "e1", "Rest; walk a little each day.")
+    second = build_action_resource(spec, "p2", "e2", "Rest; walk a little each day.")
+    third = build_action_resource(spec, "p3", None, "Rest; walk a little each day.")
+    assert first["subject"] == {"reference": "Patient/p1"}
+    assert first["encounter"] == {"reference": "Encounter/e1"}
+    assert second["subject"] == {"reference": "Patient/p2"}
+    assert second["recipient"] == [{"reference": "Patient/p2"}]
+    assert second["encounter"] == {"reference": "Encounter/e2"}
+    assert third["subject"] == {"reference": "Patient/p3"} and "encounter" not in third
+    assert second["payload"] == [{"contentString": "Rest; walk a little each day."}]
+
+
+def test_an_invalid_suggestion_is_refused_every_time(pack: Pack) -> None:
+    """A pack suggestion that builds an invalid FHIR resource is a pack error, on the first
+    call and on every later one (the remembered check keeps its problem)."""
+    good = _spec(pack, "create-follow-up")
+    bad = good.model_copy(update={"label": "", "replacement_text": None})
+    for patient in ("p1", "p2"):
+        with pytest.raises(RulePackError, match="builds an invalid ServiceRequest"):
+            build_action_resource(bad, patient, "e1", None)
+    assert build_action_resource(good, "p1", "e1", None)["resourceType"] == "ServiceRequest"

@@ -9,6 +9,7 @@ care about is kept as an unreadable fact with a note, never dropped in silence.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -613,3 +614,39 @@ def test_a_readable_component_is_not_hidden_by_an_empty_sibling() -> None:
     ]
     facts = by_vs(facts_of(panel), "heart_rate_obs")
     assert sorted((f.value or 0.0, f.understood) for f in facts) == [(0.0, False), (140.0, True)]
+
+
+def test_facts_built_positionally_carry_each_field_where_it_belongs() -> None:
+    """The extractor builds its facts with positional arguments (keywords cost 3x as much):
+    a reordered Fact field would swap values silently, so each field is checked by name."""
+    assert [f.name for f in fields(Fact)] == [
+        "kind", "valueset", "rid", "display", "value", "unit", "source_value", "time",
+        "age_h", "time_known", "latest", "understood", "draft", "note", "verified", "by_text",
+    ]  # fmt: skip
+    reading = {
+        "resourceType": "Observation",
+        "id": "hr1",
+        "status": "preliminary",
+        "code": {"coding": [{"system": LOINC, "code": "8867-4"}], "text": "Heart rate"},
+        "effectiveDateTime": "2026-11-26T10:30:00+04:00",
+        "valueQuantity": {"value": 150, "unit": "/min"},
+    }
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "code": {"coding": [{"system": ICD10, "code": "M62.830"}], "text": "Back spasm"},
+        "onsetDateTime": "2026-11-25T12:00:00+04:00",
+    }
+    facts = facts_of(reading, condition)
+    (hr,) = by_vs(facts, "heart_rate_obs")
+    assert (hr.kind, hr.rid, hr.display) == ("observation", "Observation/hr1", "Heart rate")
+    assert (hr.value, hr.unit, hr.source_value) == (150.0, "/min", "150 /min")
+    assert (hr.time, hr.age_h, hr.time_known) == ("2026-11-26T10:30:00+04:00", 1.5, True)
+    assert (hr.latest, hr.understood, hr.draft, hr.note) == (True, True, False, None)
+    assert (hr.verified, hr.by_text) == (False, False)
+    (spasm,) = by_vs(facts, "back_muscle_spasm")
+    assert (spasm.kind, spasm.rid, spasm.display) == ("condition", "Condition/c1", "Back spasm")
+    assert (spasm.value, spasm.unit, spasm.source_value) == (None, None, None)
+    assert (spasm.time, spasm.age_h, spasm.time_known) == ("2026-11-25T12:00:00+04:00", 24.0, True)
+    assert (spasm.latest, spasm.understood, spasm.draft, spasm.note) == (True, True, False, None)
+    assert (spasm.verified, spasm.by_text) == (True, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from decimal import Decimal
 
 import pytest
@@ -551,3 +552,33 @@ def test_plausible_ranges(value: Decimal) -> None:
         assert (odd is None) is (low <= value <= high)
     assert "diabetes_lab_hba1c" not in PACK.index.readings  # no range: any value may be real
     assert units.implausible(units.NO_RULE, value, "%") is None
+
+
+def test_reading_rules_hash_alike_when_equal_also_in_another_process() -> None:
+    """The quantity reader's memo is keyed by the rule, whose hash is worked out once: equal
+    rules must hash alike, also in a worker the rule was pickled to (whose str hashes differ)."""
+    import pickle  # nosec B403  # our own object, round-tripped by our own test
+    import subprocess  # nosec B404
+    import sys
+
+    rule = PACK.index.readings["heart_rate_obs"]
+    twin = units.ReadingRule(
+        rule.unit_implied, rule.fraction_as_percent, rule.low, rule.high, rule.name
+    )
+    assert twin == rule and hash(twin) == hash(rule)
+    assert units.ReadingRule(rule.unit_implied, rule.fraction_as_percent, rule.low) != rule
+    worker = (
+        "import pickle, sys; from cds.facts.units import ReadingRule as R; "
+        "r = pickle.loads(sys.stdin.buffer.read()); "
+        "t = R(r.unit_implied, r.fraction_as_percent, r.low, r.high, r.name); "
+        "print(t == r and hash(t) == hash(r))"
+    )
+    for seed in ("1", "2"):
+        done = subprocess.run(  # nosec B603
+            [sys.executable, "-c", worker],
+            input=pickle.dumps(rule),
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        )
+        assert done.stdout.strip() == b"True"
