@@ -12,9 +12,13 @@ then ``cds review`` with 1 worker, with N workers, and with N workers and ``--co
 same pack with ``imaging_age_years: 50``). Each review runs as a child process (so it pays the
 interpreter start and the imports of ``cds``) whose peak RSS (the largest process of its tree)
 is measured cleanly, and whose own log gives its stages (read, review, write; the rest is
-start-up). Printed beside their targets (issue 13): the N-worker rate at least 0.8 x N x the
-spine's rate, peak RSS under 1 GB, a comparison run at most 1.6x a plain review. Nothing is
-asserted: timings depend on the machine and its neighbours.
+start-up), and whose CPU time (its reaped workers included, from ``wait4``) is printed too.
+Printed beside their targets (issue 13): the N-worker rate at least 0.8 x N x the spine's rate,
+peak RSS under 1 GB, a comparison run at most 1.6x a plain review. On shared cores the wall
+ratios also measure the neighbours, so the CPU ratios are printed beside them: the spine's CPU
+a patient over the whole N-worker run's (the most the wall ratio could reach on N free cores)
+and the comparison's CPU over the plain run's. Nothing is asserted: timings depend on the
+machine and its neighbours.
 
 ``--breakdown`` runs one worker's review in this process with a timer around each step: the
 parent's read and grouping, then per patient the parse, the replayed requests, ``Evaluator.run``
