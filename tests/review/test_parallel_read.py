@@ -65,3 +65,29 @@ def test_parallel_read_gives_the_outputs_of_a_sequential_one(
     for name in ("cards.ndjson", "summary.json", "errors.ndjson", "report.html"):
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
     assert not list((tmp_path / "two").glob(".spill-*")), "the readers' files are removed"
+
+
+def test_a_killed_parallel_run_resumes_to_the_same_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed run with parallel readers resumes to a clean run's outputs: the readers still
+    count the lines of the shards already finished (the summary accounts for every line)."""
+    import io
+
+    from cds.review.local import ReviewOptions, run_review
+    from cds.review.progress import LogReporter
+
+    review([SAMPLE], tmp_path / "clean", workers=1)
+    monkeypatch.setattr(local, "READ_CHUNK", 700)
+    killed = tmp_path / "killed"
+    with pytest.raises(KeyboardInterrupt):
+        run_review(
+            [SAMPLE],
+            ReviewOptions(out=killed, workers=2),
+            LogReporter(io.StringIO()),
+            _abort_after_shards=3,
+        )
+    assert len(orjson.loads((killed / "progress.json").read_bytes())["finished"]) >= 3
+    review([SAMPLE], killed, workers=2)
+    for name in ("cards.ndjson", "summary.json", "errors.ndjson", "report.html"):
+        assert (killed / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
