@@ -144,12 +144,21 @@ def text_example_problems(pack: Pack) -> list[str]:
     return problems
 
 
+def _yaml(text: str) -> Any:
+    """libyaml's safe loader when PyYAML has it (its wheels do): the same documents, read ~10x
+    faster than the pure-Python one (0.3 s of every ``cds review``'s start-up); its errors give
+    the line and column without the excerpt."""
+    if yaml.__with_libyaml__:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
+
+
 def _read(path: Path) -> Any:
     if not path.exists():
         raise RulePackError(f"{path}: file missing")
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else _yaml(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise RulePackError(f"{path}: cannot be read: {exc}") from exc
 

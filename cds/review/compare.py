@@ -108,6 +108,22 @@ class PairReviewer:
         )
         """Whether B replays exactly A's calls (the same orders, zone, as-of, Medications):
         then they are built once."""
+        ea, eb = a.evaluator, b.evaluator
+        same_spine = (
+            self.same_calls
+            and ea.timezone == eb.timezone
+            and ea.engine is eb.engine
+            and ea.pack == eb.pack
+        )
+        self.same_answers = frozenset(
+            hook
+            for hook, ruleset in ea.rulesets.items()
+            if same_spine and eb.rulesets.get(hook) == ruleset
+        )
+        """The hooks whose calls B's spine answers exactly as A's: the same calls, pack and
+        zone, and a ruleset compiled the same under both settings (a setting only some rules
+        read leaves the other hooks' rulesets alike). B takes A's answers to those calls
+        instead of evaluating them again; every other call is evaluated under B."""
 
     def review(
         self, pid: str, lines: Sequence[bytes]
@@ -116,7 +132,8 @@ class PairReviewer:
         resources, duplicates = parse_lines(lines)
         under_a = self.a.review_parsed(pid, resources, duplicates)
         like = under_a if self.same_calls else None
-        under_b = self.b.review_parsed(pid, resources, duplicates, like)
+        shared = self.same_answers if like is not None else frozenset()
+        under_b = self.b.review_parsed(pid, resources, duplicates, like, shared)
         return under_a, under_b, diff_patient(pid, under_a, under_b)
 
 

@@ -116,6 +116,17 @@ class CallOutcome:
     evaluation: Evaluation
 
 
+@dataclass(frozen=True)
+class CallAnswer:
+    """The spine's answer to one replayed call, as written: the evaluation, its cards (dicts)
+    and their output line (None without cards), or the error line when the spine refused it."""
+
+    evaluation: Evaluation | None
+    cards: list[dict[str, Any]]
+    line: bytes | None
+    error: dict[str, Any] | None = None
+
+
 @dataclass
 class PatientResult:
     """What one patient's review produced: output lines and counters."""
@@ -129,6 +140,8 @@ class PatientResult:
     """The first and last replayed call (POSIX seconds): the input's time span."""
     calls: list[Call] = field(default_factory=list)
     """The calls replayed (a comparison's second reviewer may replay the same ones)."""
+    answers: list[CallAnswer] = field(default_factory=list)
+    """The spine's answer to each call, in the order of ``calls``."""
 
 
 class PatientReviewer:
@@ -161,11 +174,14 @@ class PatientReviewer:
         resources: list[Resource],
         duplicates: int,
         like: PatientResult | None = None,
+        same_answers: frozenset[str] = frozenset(),
     ) -> PatientResult:
         """Replay the calls of a patient's parsed record (``parse_lines``; two reviewers of a
         comparison share one parse: neither changes the resources). With ``like``, another
         reviewer's result on the same record under the same triggers, zone, as-of and
-        Medications, its calls are replayed instead of being built again."""
+        Medications, its calls are replayed instead of being built again; and for the hooks in
+        ``same_answers`` (where that reviewer's spine is this one's: the same pack, zone and
+        compiled ruleset, see ``compare.PairReviewer``) its answers are taken as they are."""
         result = PatientResult(stats=_empty_stats())
         result.stats["duplicates"] = duplicates
         result.stats["resources"] = len(resources)
@@ -179,8 +195,12 @@ class PatientReviewer:
         else:
             result.calls = like.calls
             result.stats["orders_without_time"] = like.stats["orders_without_time"]
-        for call in result.calls:
-            self._run(pid, call, result)
+        for number, call in enumerate(result.calls):
+            if like is not None and call.hook in same_answers:
+                answer = like.answers[number]
+            else:
+                answer = self._answer(pid, call)
+            self._record(call, answer, result)
         result.stats["patients_with_cards"] = int(bool(result.lines))
         return result
 
@@ -195,30 +215,47 @@ class PatientReviewer:
         calls += [discharge] if discharge else []
         return sorted(calls, key=lambda c: (c.at, c.hook))
 
-    def _run(self, pid: str, call: Call, result: PatientResult) -> None:
-        stats = result.stats
-        stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
-        when = call.at.timestamp()
-        span = result.span
-        result.span = (min(span[0], when), max(span[1], when)) if span else (when, when)
+    def _answer(self, pid: str, call: Call) -> CallAnswer:
+        """One call through the spine, its cards as dicts and serialised once."""
         at = call.at.isoformat()
         seed = f"{pid}|{call.hook}|{at}"
         try:
             evaluation = self.evaluator.run(call.request, call.hook, call.at, new_uuid=_uuids(seed))
         except CdsError as exc:
-            result.errors.append(
-                {"patient": f"Patient/{pid}", "hook": call.hook, "at": at, "reason": exc.message}
-            )
-            stats["call_errors"] += 1
-            return
+            error = {
+                "patient": f"Patient/{pid}",
+                "hook": call.hook,
+                "at": at,
+                "reason": exc.message,
+            }
+            return CallAnswer(None, [], None, error)
         # built by the evaluator a moment ago and not touched: no second validation
         cards = dump_response(evaluation.response, validate=False)["cards"]
         if not cards:
-            return
-        _count_cards(stats, call.hook, cards, evaluation.rules_by_topic)
+            return CallAnswer(evaluation, cards, None)
         line = {"patient": f"Patient/{pid}", "hook": call.hook, "at": at, "cards": cards}
-        result.lines.append(orjson.dumps(line))
-        result.outcomes.append(CallOutcome(call.hook, at, cards, evaluation))
+        return CallAnswer(evaluation, cards, orjson.dumps(line))
+
+    @staticmethod
+    def _record(call: Call, answer: CallAnswer, result: PatientResult) -> None:
+        """Count one call and its answer into the patient's result."""
+        result.answers.append(answer)
+        stats = result.stats
+        stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
+        when = call.at.timestamp()
+        span = result.span
+        result.span = (min(span[0], when), max(span[1], when)) if span else (when, when)
+        if answer.error is not None:
+            result.errors.append(answer.error)
+            stats["call_errors"] += 1
+            return
+        if answer.line is None or answer.evaluation is None:
+            return
+        _count_cards(stats, call.hook, answer.cards, answer.evaluation.rules_by_topic)
+        result.lines.append(answer.line)
+        result.outcomes.append(
+            CallOutcome(call.hook, call.at.isoformat(), answer.cards, answer.evaluation)
+        )
 
     # -- discharge ---------------------------------------------------------------------------
 

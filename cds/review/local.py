@@ -4,6 +4,9 @@ Measured in shared/design/batch-notes.md: parse once for the patient key, keep *
 grouped (parsed dicts with the GC on are 3-5x slower), parse again per patient in the worker.
 Patients are hash-partitioned into shards (crc32 of the id); when the input is larger than the
 memory budget the shards are spilled to files and each worker reads one shard at a time.
+With more than one worker the read itself is parallel: the input is cut into byte ranges
+(``read_units``), each read, classified and spilled to its own shard files by a reader process,
+and merged in input order, so the lines, counts and errors are those of one sequential read.
 
 The rules engine is built once per worker process, in the pool initializer (durable_rules is
 not thread-safe and its state cannot be pickled). Each finished shard's outputs are written
@@ -13,6 +16,7 @@ stopped and produces the same files.
 
 from __future__ import annotations
 
+import io
 import math
 import multiprocessing
 import os
@@ -25,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,7 +45,7 @@ from cds.review.burden import merge_compare, override_rates
 from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
 from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
 from cds.review.progress import Reporter
-from cds.review.sources import SourceFile, discover, read_lines
+from cds.review.sources import SourceFile, discover, read_lines, read_range
 from cds.review.summary import add_stats, build_summary, merge_stats
 
 MIN_SHARDS = 16
@@ -48,7 +53,10 @@ GZIP_RATIO = 6  # a gzipped NDJSON export is roughly this much larger once read
 #: Raw lines held in Python (bytes objects, tuples, patient ids) take ~2.5x their size: measured
 #: 1.6 GB peak for 350 MB of NDJSON held in memory.
 FOOTPRINT = 3
-Payload = list[tuple[str, bytes]] | str
+#: A shard's lines: in memory, or the files they were spilled to (read in this order).
+Payload = list[tuple[str, bytes]] | tuple[str, ...]
+#: A parallel read splits plain NDJSON files into byte ranges of about this size at least.
+READ_CHUNK = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class Partition:
     references: list[bytes] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     types: Counter[str] = field(default_factory=Counter)
+    files: dict[int, list[str]] = field(default_factory=dict)
+    """When spilled: each shard's files, in input order."""
 
 
 def run_review(
@@ -115,8 +125,14 @@ def run_review(
     )
     started = time.monotonic()
     with (out / "parts" / "input-errors.ndjson").open("wb") as errors:
-        part = _partition(sources, state["n_shards"], options, finished, errors)
+        if options.workers > 1:
+            part = _partition_parallel(
+                sources, state["n_shards"], options, finished, errors, options.workers
+            )
+        else:
+            part = _partition(sources, state["n_shards"], options, finished, errors)
     mode = "spilled to shard files" if part.spill_dir else "in memory"
+    mode += f", read by {options.workers} processes" if options.workers > 1 else ""
     reporter.log(
         f"read {part.counts['read']} lines in {time.monotonic() - started:.1f} s "
         f"({part.n_shards} shards, {mode})"
@@ -236,6 +252,124 @@ def _partition(
     return part
 
 
+@dataclass(frozen=True)
+class ReadUnit:
+    """A part of the input one worker reads: a byte range of a plain NDJSON file, or a whole
+    file (gzipped, a Bundle) when ``end`` is None."""
+
+    source: int
+    start: int = 0
+    end: int | None = None
+
+
+def read_units(sources: Sequence[SourceFile], workers: int) -> list[ReadUnit]:
+    """The input cut for ``workers`` readers: about four ranges each (uneven ranges even out),
+    none smaller than ``READ_CHUNK``."""
+    plain = [_size(s) if _rangeable(s) else 0 for s in sources]
+    chunk = max(READ_CHUNK, math.ceil(sum(plain) / (workers * 4)))
+    units: list[ReadUnit] = []
+    for number, (src, size) in enumerate(zip(sources, plain, strict=True)):
+        if not _rangeable(src):
+            units.append(ReadUnit(number))
+            continue
+        units += [ReadUnit(number, at, min(at + chunk, size)) for at in range(0, size, chunk)]
+    return units
+
+
+def _size(src: SourceFile) -> int:
+    return src.path.stat().st_size
+
+
+def _rangeable(src: SourceFile) -> bool:
+    return src.format == "ndjson" and not _gz(src.path)
+
+
+@dataclass
+class UnitRead:
+    """What one read unit found: its lines placed in its own shard files, and the counts."""
+
+    part: Partition
+    errors: bytes
+
+
+def read_unit(
+    unit: ReadUnit, sources: Sequence[SourceFile], n_shards: int, finished: set[int], spill: str
+) -> UnitRead:
+    """Read, classify and spill one unit (in a reader process): its lines go to
+    ``spill/u<unit>/shard-N.tsv``; errors carry line numbers counted within the unit."""
+    src = sources[unit.source]
+    folder = Path(spill) / f"u{unit.source:05d}-{unit.start:013d}"
+    folder.mkdir()
+    part = Partition(n_shards, folder)
+    handles: dict[int, IO[bytes]] = {}
+    errors = io.BytesIO()
+    lines = read_lines(src) if unit.end is None else read_range(src, unit.start, unit.end)
+    try:
+        for line in lines:
+            _place(line.where, line.line, line.raw, line.verdict, part, finished, handles, errors)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return UnitRead(part, errors.getvalue())
+
+
+def _partition_parallel(
+    sources: Sequence[SourceFile],
+    n_shards: int,
+    options: ReviewOptions,
+    finished: set[int],
+    errors: IO[bytes],
+    workers: int,
+) -> Partition:
+    """``_partition`` with the reading, parsing and classifying spread over ``workers``
+    processes, each writing its own shard files; the same lines, counts and errors, in the
+    same order (units are merged in input order, each shard's files read in that order)."""
+    spill_dir = Path(tempfile.mkdtemp(prefix=".spill-", dir=options.out))
+    part = Partition(n_shards, spill_dir)
+    units = read_units(sources, workers)
+    lines_before: dict[int, int] = {}  # per source: the lines of its units already merged
+    try:
+        with ProcessPoolExecutor(min(workers, len(units)), mp_context=_context()) as pool:
+            job = partial(
+                read_unit,
+                sources=sources,
+                n_shards=n_shards,
+                finished=finished,
+                spill=str(spill_dir),
+            )
+            reads = pool.map(job, units)
+            for unit, read in zip(units, reads, strict=True):
+                offset = lines_before.get(unit.source, 0)
+                lines_before[unit.source] = offset + read.part.counts["read"]
+                _merge_unit(part, read, offset, errors)
+    except BaseException:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+        raise
+    return part
+
+
+def _merge_unit(part: Partition, read: UnitRead, offset: int, errors: IO[bytes]) -> None:
+    found = read.part
+    part.counts.update(found.counts)
+    part.types.update(found.types)
+    part.references += found.references
+    for shard, pids in found.patients.items():
+        part.patients.setdefault(shard, set()).update(pids)
+        part.resources[shard] = part.resources.get(shard, 0) + found.resources[shard]
+    for shard, paths in found.files.items():
+        part.files.setdefault(shard, []).extend(paths)
+    for raw in read.errors.splitlines():
+        record = orjson.loads(raw)
+        record["line"] += offset
+        errors.write(orjson.dumps(record) + b"\n")
+
+
+def _context() -> Any:
+    # fork: workers inherit the pack and the reference data without pickling them (Linux).
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
 def _needs_spill(sources: Sequence[SourceFile], options: ReviewOptions) -> bool:
     estimate = sum(s.path.stat().st_size * (GZIP_RATIO if _gz(s.path) else 1) for s in sources)
     return estimate * FOOTPRINT > options.memory_mb * 1024 * 1024
@@ -280,7 +414,9 @@ def _place(
             return
         handle = handles.get(shard)
         if handle is None:
-            handle = handles[shard] = (part.spill_dir / f"shard-{shard:05d}.tsv").open("ab")
+            path = part.spill_dir / f"shard-{shard:05d}.tsv"
+            part.files.setdefault(shard, []).append(str(path))
+            handle = handles[shard] = path.open("ab")
         handle.write(verdict.pid.encode() + b"\t" + raw + b"\n")
 
 
@@ -356,13 +492,14 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[st
 
 
 def _shard_lines(payload: Payload) -> Iterator[tuple[str, bytes]]:
-    if not isinstance(payload, str):
+    if isinstance(payload, list):
         yield from payload
         return
-    with open(payload, "rb") as fh:
-        for line in fh:
-            pid, _, raw = line.rstrip(b"\n").partition(b"\t")
-            yield pid.decode(), raw
+    for path in payload:
+        with open(path, "rb") as fh:
+            for line in fh:
+                pid, _, raw = line.rstrip(b"\n").partition(b"\t")
+                yield pid.decode(), raw
 
 
 def _evaluate_shards(
@@ -416,7 +553,7 @@ def _evaluate_shards(
 
 def _payload(part: Partition, shard: int) -> Payload:
     if part.spill_dir is not None:
-        return str(part.spill_dir / f"shard-{shard:05d}.tsv")
+        return tuple(part.files.get(shard, ()))
     return part.shards.get(shard, [])
 
 
@@ -429,9 +566,7 @@ def _run_pool(
     as_of: AsOf,
     record: Callable[[tuple[int, dict[str, Any]]], None],
 ) -> None:
-    # fork: workers inherit the pack and the reference data without pickling them (Linux).
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
+    context = _context()
     workers = min(options.workers, len(todo))
     parts = str(options.out / "parts")
     with ProcessPoolExecutor(

@@ -187,6 +187,27 @@ def _ndjson_lines(path: Path) -> Iterator[InputLine]:
         raise InputError(f"cannot read {path}: {exc}") from exc
 
 
+def read_range(src: SourceFile, start: int, end: int) -> Iterator[InputLine]:
+    """The lines of a plain (not gzipped) NDJSON file that begin at a byte offset in
+    ``[start, end)``, numbered from 1 within the range: the caller adds the lines before it.
+    Consecutive ranges read every line of the file exactly once (a parallel read)."""
+    where = str(src.path)
+    try:
+        with src.path.open("rb") as fh:
+            pos = start
+            if start > 0:
+                fh.seek(start - 1)
+                pos += len(fh.readline()) - 1  # the rest of a line that began before the range
+            for number, raw in enumerate(fh, start=1):
+                if pos >= end:
+                    return
+                pos += len(raw)
+                line = raw.rstrip(b"\r\n")
+                yield InputLine(where, number, line, classify_raw(line))
+    except OSError as exc:
+        raise InputError(f"cannot read {src.path}: {exc}") from exc
+
+
 def classify_raw(line: bytes) -> Verdict:
     """The verdict of one NDJSON line."""
     if not line.strip():

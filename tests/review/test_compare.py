@@ -370,6 +370,46 @@ def test_b_replays_as_calls_only_when_they_are_the_same(
     at = datetime(2026, 1, 1, tzinfo=UTC)
     local.init_worker(pack, [], AsOf(None, at), counterpart=counterpart)
     assert local._PAIR is not None and local._PAIR.same_calls is shared
+    # B answers as A on the hooks whose ruleset the setting leaves alike, only there
+    same = {"encounter-discharge", "patient-view"} if shared else set()
+    assert local._PAIR.same_answers == same
+
+
+def test_b_evaluates_again_under_another_pack_or_where_its_ruleset_differs(
+    variant: Path, tmp_path: Path
+) -> None:
+    """A pack of other content (here: one rule removed) shares no answer, even where the rule
+    is not in the hook's ruleset; a setting that changes the order hooks' rulesets leaves them
+    to B's own spine. ``test_every_count_equals_two_separate_reviews`` holds B's cards, byte
+    for byte, to B's separate review under each kind of B."""
+    from cds.review import local
+    from cds.review.evaluate import AsOf, OrderTriggers
+
+    at = AsOf(None, datetime(2026, 1, 1, tzinfo=UTC))
+    pack = load_pack(None)
+    other = load_counterpart(side_of(variant, A))
+    both = OrderTriggers.of_all([pack, other.pack])  # as a run replays them (replay_triggers)
+    local.init_worker(pack, [], at, counterpart=other, triggers=both)
+    assert local._PAIR is not None and local._PAIR.same_calls
+    assert local._PAIR.same_answers == frozenset()
+    # the same id and version, edited in place: rulesets alike, cards not (another indicator)
+    edited = tmp_path / "edited"
+    shutil.copytree(pack.path, edited)
+    spec = yaml.safe_load((edited / "pack.yaml").read_text(encoding="utf-8"))
+    for topic in spec["topics"]:
+        if topic["code"] == "sedation-caution":
+            topic["indicator"] = "warning"
+    (edited / "pack.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    other = load_counterpart(side_of(edited, A))
+    local.init_worker(pack, [], at, counterpart=other)
+    assert local._PAIR is not None and local._PAIR.same_calls
+    assert local._PAIR.b.evaluator.rulesets == local._PAIR.a.evaluator.rulesets
+    assert local._PAIR.same_answers == frozenset()
+    config = _config(tmp_path, "site: {imaging_age_years: 50}\n")
+    local.init_worker(pack, [], at, counterpart=load_counterpart(side_of(config, A)))
+    assert local._PAIR is not None
+    assert "order-sign" in local._PAIR.a.evaluator.rulesets
+    assert "order-sign" not in local._PAIR.same_answers
 
 
 @pytest.mark.parametrize("first", ["with --compare", "without --compare"])
