@@ -214,6 +214,7 @@ def test_pool_and_single_process_write_the_same_comparison(tmp_path: Path) -> No
 def test_feedback_gives_override_rates_and_expected_overrides(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
     store = Store(database)
+    store.open()  # what `cds serve` does at start-up: the schema and the SQLite file
     at = datetime(2026, 1, 1, tzinfo=UTC)
     store.record_cards(
         CardRecord(
@@ -226,7 +227,7 @@ def test_feedback_gives_override_rates_and_expected_overrides(tmp_path: Path) ->
         FeedbackItem(
             card=f"00000000-0000-4000-8000-00000000000{i}",
             outcome="overridden" if i < 3 else "accepted",
-            acceptedSuggestions=None if i < 3 else [AcceptedSuggestion(id="s-1")],
+            acceptedSuggestions=None if i < 3 else [AcceptedSuggestion(id="00000000-0000-4000-8000-0000000000aa")],
             outcomeTimestamp="2026-01-01T10:00:00Z",
         )
         for i in range(4)
