@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cds.errors import RulePackError
+from cds.errors import ConfigError, RulePackError
 from cds.pack.schema import (
     InstructionsFile,
     PackFile,
@@ -91,6 +91,9 @@ class Pack:
         for key, value in (overrides or {}).items():
             if key not in values:
                 raise RulePackError(f"unknown site setting '{key}' for pack {self.id}")
+            refusal = self.spec.settings[key].refusal(key, value)
+            if refusal is not None:
+                raise ConfigError(f"{refusal} (pack {self.id} {self.version})")
             values[key] = value
         return values
 

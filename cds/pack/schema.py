@@ -47,11 +47,36 @@ class Source(Strict):
 
 
 class Setting(Strict):
-    """A site setting: a threshold or window a site may change without editing rules."""
+    """A site setting: a threshold or window a site may change without editing rules, and
+    the range a site's value must fall in (a typo such as 3.83 for 38.3 is refused, never
+    run)."""
 
     default: Number | None
+    min: Number = Field(description="the lowest value a site may set")
+    max: Number = Field(description="the highest value a site may set")
     unit: str | None = None
     description: str
+
+    @model_validator(mode="after")
+    def _range_holds_default(self) -> Setting:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        if self.default is not None and not self.min <= self.default <= self.max:
+            raise ValueError(
+                f"default {self.default:g} is outside min {self.min:g} .. max {self.max:g}"
+            )
+        return self
+
+    def refusal(self, name: str, value: float | None) -> str | None:
+        """Why a site's value cannot be used for this setting, or None when it can (null
+        switches a setting off, as a null default does)."""
+        if value is None or self.min <= value <= self.max:
+            return None
+        unit = f" {self.unit}" if self.unit else ""
+        return (
+            f"site setting {name} = {value:g} is outside its valid range "
+            f"{self.min:g} to {self.max:g}{unit}"
+        )
 
 
 class Statement(Strict):

@@ -93,6 +93,7 @@ def review(
     from cds.review.progress import reporter_for
 
     settings = load_settings(config, serving=False)
+    _check_site(config, pack or settings.pack, settings.site)
 
     if spark_master and engine is not EngineName.spark:
         raise ConfigError("--spark-master needs --engine spark")
@@ -144,6 +145,19 @@ def review(
         from cds.review.burden import describe_change
 
         typer.echo(describe_change(out))
+
+
+def _check_site(config: Path | None, pack: str, site: dict[str, float | None]) -> None:
+    """A's site settings, checked against its pack (unknown or out of its declared range)
+    before any input is read: one line naming the settings file."""
+    from cds.errors import CdsError
+    from cds.pack.load import load_pack
+
+    try:
+        load_pack(pack).setting_values(site)
+    except CdsError as exc:
+        where = f"--config {config}: " if config is not None else ""
+        raise ConfigError(f"{where}{exc.message}") from exc
 
 
 def synth(
