@@ -15,6 +15,13 @@ Timeline of a patient (S = start of the index visit):
   a prior opioid prescription at S-1 d (some patients);
   the index Encounter S .. S+4 h; vital signs at S+1 h; orders signed at S+2 h;
   discharge at S+4 h. Comorbidities and labs are older (years, 30 days).
+
+Temperatures spread around the fever threshold (38.0 °C by default): fevers from 38.0 to
+39.4 °C, some normal readings just under it (37.5 to 37.9 °C), half of them written in °F
+(rounded to 0.1 °F, so 38.3 °C is written 100.9 °F and compared as 38.28 °C). A patient has
+a fever when the value the rules compare, in °C, is at least 38.0. One reading in five gives
+its time without a zone (wall time of the visit's zone, UTC-5): a site in UTC reads it 5 hours
+earlier, still inside every window the expectations rely on.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +58,13 @@ TYPES = (
     "Medication",
 )
 
+#: Fevers (°C) and normal readings just under the threshold, drawn evenly.
+FEVERS_C = (38.0, 38.1, 38.2, 38.3, 38.4, 38.6, 39.0, 39.4)
+NEAR_FEVER_C = (37.5, 37.7, 37.8, 37.9)
+NORMAL_C = 36.9
+FEVER_AT_C = Decimal("38.0")
+"""The pack's default ``fever_celsius``: the expectations hold under it."""
+
 #: Prevalence of each situation (of in-scope patients unless said otherwise).
 PREVALENCE = {
     "in_scope": 0.8,  # of all patients: a back-pain diagnosis
@@ -57,6 +72,7 @@ PREVALENCE = {
     "older_visit": 0.3,
     "heart_rate_high": 0.1,
     "fever": 0.12,
+    "near_fever": 0.15,  # of patients without fever: a reading from 37.5 to 37.9 °C
     "comorbidity": 0.25,
     "imaging": 0.3,
     "imaging_support": 0.5,  # of imaging orders: persistent pain or a recent fall
@@ -93,7 +109,10 @@ class Situation:
     older_visit: bool
     heart_rate_high: bool
     fever: bool
-    fahrenheit: bool
+    """The temperature the rules compare (in °C) is at least ``FEVER_AT_C``."""
+    temperature: float
+    """The temperature as written, in ``temperature_unit``."""
+    temperature_unit: str
     comorbidity: str | None
     imaging: str | None  # None, "unsupported", "persistent", "fall"
     nsaid: str | None
@@ -154,8 +173,7 @@ def _draw(rng: random.Random) -> Situation:
         encounter=encounter,
         older_visit=draw("older_visit"),
         heart_rate_high=draw("heart_rate_high"),
-        fever=draw("fever"),
-        fahrenheit=rng.random() < 0.5,
+        **_temperature(rng, draw("fever"), draw("near_fever")),
         comorbidity=comorbidity,
         imaging=imaging,
         nsaid=rng.choice(("ibuprofen", "naproxen", "acetaminophen")) if draw("nsaid") else None,
@@ -163,6 +181,18 @@ def _draw(rng: random.Random) -> Situation:
         prior_opioid=in_scope and draw("prior_opioid"),
         noise=frozenset(noise),
     )
+
+
+def _temperature(rng: random.Random, fever: bool, near: bool) -> dict[str, Any]:
+    """A reading in °C or °F (half each) and whether it is a fever as the rules compare it:
+    the °F value rounded as written, converted back to °C to 4 places."""
+    celsius = rng.choice(FEVERS_C) if fever else rng.choice(NEAR_FEVER_C) if near else NORMAL_C
+    if rng.random() < 0.5:
+        value, unit = round(celsius * 9 / 5 + 32, 1), "[degF]"
+        compared = ((Decimal(str(value)) - 32) * 5 / 9).quantize(Decimal("0.0001"))
+    else:
+        value, unit, compared = celsius, "Cel", Decimal(str(celsius))
+    return {"fever": compared >= FEVER_AT_C, "temperature": value, "temperature_unit": unit}
 
 
 def _expected_cards(sit: Situation) -> list[tuple[str, list[str]]]:
@@ -236,7 +266,7 @@ def _patient_resources(rng: random.Random, n: int, sit: Situation) -> list[tuple
         b.condition(("W19.XXXA", "217082002", "Accidental fall"), start - timedelta(days=3))
     vitals_at = start + timedelta(hours=1)
     b.vital("heart_rate", 135 if sit.heart_rate_high else 78, vitals_at)
-    b.temperature(sit.fever, sit.fahrenheit, vitals_at)
+    b.temperature(sit.temperature, sit.temperature_unit, vitals_at)
     _comorbidity(b, sit.comorbidity, start)
     _noise(b, sit, start, vitals_at, enc)
     signed = start + timedelta(hours=2)
@@ -401,7 +431,13 @@ class _Builder:
         unit: str,
         status: str = "final",
     ) -> None:
-        when = at.isoformat() if self.rng.random() < 0.5 else at.astimezone(UTC).isoformat()
+        draw = self.rng.random()
+        if draw < 0.4:  # with the visit's offset
+            when = at.isoformat()
+        elif draw < 0.8:  # in UTC
+            when = at.astimezone(UTC).isoformat()
+        else:  # wall time without a zone: read in the site's zone
+            when = at.replace(tzinfo=None).isoformat()
         self._add(
             {
                 "resourceType": "Observation",
@@ -422,11 +458,7 @@ class _Builder:
         assert which == "heart_rate"
         self._observation(("8867-4", "Heart rate"), "vital-signs", at, value, "/min", status)
 
-    def temperature(self, fever: bool, fahrenheit: bool, at: datetime) -> None:
-        if fahrenheit:
-            value, unit = (101.3 if fever else 98.4), "[degF]"
-        else:
-            value, unit = (38.6 if fever else 36.9), "Cel"
+    def temperature(self, value: float, unit: str, at: datetime) -> None:
         self._observation(("8310-5", "Body temperature"), "vital-signs", at, value, unit)
 
     def lab(self, code: tuple[str, str], value: float, unit: str, at: datetime) -> None:
