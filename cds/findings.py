@@ -31,6 +31,10 @@ class Evidence:
     newer: Evidence | None = None
     """The latest verified readable reading of the same value set, when this one is older
     (an old abnormal heart rate is shown beside the newer normal one)."""
+    compared: float | None = None
+    """The number the rules compared: the value in its value set's canonical unit."""
+    unit: str | None = None
+    """The canonical unit of ``compared`` (e.g. ``Cel`` for a reading recorded in ``[degF]``)."""
 
     @classmethod
     def of(cls, fact: Fact, newer: Fact | None = None) -> Evidence:
@@ -44,6 +48,8 @@ class Evidence:
             fact.age_h if fact.time_known else None,  # age_h
             fact.note,  # note
             cls.of(newer) if newer is not None and newer is not fact else None,  # newer
+            fact.value,  # compared
+            fact.unit,  # unit
         )
 
     @property

@@ -2,24 +2,29 @@
 
 The counts under A come from A's summary (so they are a plain review's), those under B from the
 shards' ``.compare.json``; each count is given with its difference, per 1,000 patients and per
-day of the input's time span. With ``--feedback``, each rule's observed override rate (the
-store's ``cds feedback report`` rows) turns cards into expected overridden cards.
+calendar day of the input's time span (the distinct dates, in A's site zone, from the first
+replayed call to the last). With ``--feedback``, each rule's observed override rate (per
+answered card, from the store) turns cards into expected overridden cards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from cds.config import zone_of
 from cds.errors import CdsError, ConfigError
 from cds.pack.load import Pack
 from cds.review.compare import CHANGE_KINDS, Counterpart, Side, widen_span
 from cds.review.summary import merge_stats
+
+#: The indicators, always given in ``by_indicator`` (zero when no card has one).
+INDICATORS = ("critical", "warning", "info")
 
 #: The counts compared, as (compare.json key, stats key).
 DIMENSIONS = (
@@ -36,7 +41,7 @@ def merge_compare(
     summary: Mapping[str, Any],
     sides: tuple[Side, Counterpart],
     pack_a: Pack,
-    rates: Mapping[str, Mapping[str, Any]] | None,
+    rates: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """Write compare-cards.ndjson, compare-errors.ndjson and compare.json; the compare doc."""
     parts = out / "parts"
@@ -63,15 +68,18 @@ def merge_compare(
                 for line in Path(f"{base}.changes.ndjson").read_bytes().splitlines()
             ]
     side_a, counterpart = sides
-    doc = build_compare(summary, stats_b, span, patients, changed)
+    doc = build_compare(summary, stats_b, span, patients, changed, side_a.site_timezone)
+    differ = settings_differ(side_a, pack_a, counterpart.side, counterpart.pack)
     doc = {
         "a": _describe(side_a, pack_a),
         "b": _describe(counterpart.side, counterpart.pack),
-        "settings_differ": settings_differ(side_a, pack_a, counterpart.side, counterpart.pack),
+        "settings_differ": differ,
+        "same_settings": not differ,
         **doc,
     }
     if rates is not None:
         doc["feedback"] = expected_overrides(doc["by_rule"], rates)
+    doc["notes"] = notes(doc)
     (out / "compare.json").write_bytes(
         orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
@@ -84,11 +92,12 @@ def build_compare(
     span: Sequence[float] | None,
     patients: list[dict[str, Any]],
     changed: Mapping[str, int],
+    zone: str = "UTC",
 ) -> dict[str, Any]:
     """The counts under A (from the summary) and B, their difference, per 1,000 patients and
-    per day of the span; the changed patients."""
+    per calendar day of the span (in ``zone``); the changed patients."""
     reviewed = int(summary["patients"]["reviewed"])
-    days = (span[1] - span[0]) / 86400 if span else 0.0
+    days = calendar_days(span, zone)
     scale = _Scale(reviewed, days)
     a_counts = {
         "by_topic": summary["cards_by_topic"],
@@ -98,7 +107,7 @@ def build_compare(
     }
     doc: dict[str, Any] = {
         "patients_reviewed": reviewed,
-        "span": _span(span, days),
+        "span": _span(span, days, zone),
         "calls": {"a": summary["calls"], "b": dict(sorted(stats_b.get("calls", {}).items()))},
         "call_errors": {"a": summary["call_errors"], "b": int(stats_b.get("call_errors", 0))},
         "patients_with_cards": {
@@ -109,7 +118,8 @@ def build_compare(
     }
     for key, stats_key in DIMENSIONS:
         a, b = a_counts[key], stats_b.get(stats_key, {})
-        doc[key] = {name: scale.row(a.get(name, 0), b.get(name, 0)) for name in sorted({*a, *b})}
+        names = {*a, *b, *(INDICATORS if key == "by_indicator" else ())}
+        doc[key] = {name: scale.row(a.get(name, 0), b.get(name, 0)) for name in sorted(names)}
     by_hook: dict[str, dict[str, int]] = {}
     for name, row in doc["by_hook_topic"].items():
         counts = by_hook.setdefault(name.split(" ")[0], {"a": 0, "b": 0})
@@ -149,20 +159,71 @@ class _Scale:
         }
 
 
-def _span(span: Sequence[float] | None, days: float) -> dict[str, Any]:
+def calendar_days(span: Sequence[float] | None, zone: str) -> int:
+    """How many calendar days the span touches in the site's zone: a span from 23:00 to 01:00
+    the next day is 2 days, one within a single date 1 day; no call, 0."""
     if not span:
-        return {"first_call": None, "last_call": None, "days": 0.0}
-    first, last = (datetime.fromtimestamp(t, UTC).isoformat() for t in span)
-    return {"first_call": first, "last_call": last, "days": round(days, 3)}
+        return 0
+    tz = zone_of(zone)
+    first, last = (datetime.fromtimestamp(t, tz).date() for t in span)
+    return (last - first).days + 1
+
+
+def _span(span: Sequence[float] | None, days: int, zone: str) -> dict[str, Any]:
+    if not span:
+        return {"first_call": None, "last_call": None, "days": 0, "timezone": zone}
+    tz = zone_of(zone)
+    first, last = (datetime.fromtimestamp(t, tz).isoformat() for t in span)
+    return {"first_call": first, "last_call": last, "days": days, "timezone": zone}
 
 
 def _describe(side: Side, pack: Pack) -> dict[str, Any]:
+    """One side as it ran: its effective settings (the pack's defaults under its overrides)."""
     return {
         "label": side.label,
         "pack": f"{pack.id} {pack.version}",
         "site": dict(side.site),
+        "settings": pack.setting_values(dict(side.site)),
         "site_timezone": side.site_timezone,
     }
+
+
+def notes(doc: Mapping[str, Any]) -> list[str]:
+    """Plain sentences on what compare.json's numbers mean and what they cannot say."""
+    span = doc["span"]
+    out = []
+    if doc["same_settings"]:
+        out.append(
+            "B's effective settings, time zone and pack are A's: every difference is zero by "
+            "construction, and no change was looked for."
+        )
+    out += [
+        "The counts are the cards of the replayed calls only (each patient's discharge and "
+        "order-sign calls rebuilt from the export), not every call the EHR makes: patient-view "
+        "and order-select are not replayed, so live traffic shows more cards.",
+        f"Per day: cards divided by the {span['days']} calendar days (in {span['timezone']}) "
+        "from the first replayed call to the last, counting both; per 1,000 patients: divided by "
+        f"the {doc['patients_reviewed']} patients reviewed.",
+        "A changed patient has at least one call whose card of a topic differs: newly "
+        "alerted (only under B), silenced (only under A), replaced (another rule's card of the "
+        "same topic), indicator changed, or rules changed (some rules differ).",
+        "by_rule counts a card once for each rule behind it, so its rows add up to more than "
+        "the cards.",
+    ]
+    feedback = doc.get("feedback")
+    if feedback is not None:
+        period = feedback["period"]
+        when = (
+            f"from {period['first']} to {period['last']}"
+            if period["first"]
+            else "over no answered card at all"
+        )
+        out.append(
+            f"Expected overridden cards use each rule's override rate observed in the feedback "
+            f"store {when} (answered cards of the compared packs, each card once); they assume "
+            "clinicians will answer B's cards as they answered past ones."
+        )
+    return out
 
 
 def settings_differ(a: Side, pack_a: Pack, b: Side, pack_b: Pack) -> list[dict[str, Any]]:
@@ -193,52 +254,63 @@ def settings_differ(a: Side, pack_a: Pack, b: Side, pack_b: Pack) -> list[dict[s
 # Feedback: observed override rates (the store's report) and the expected overridden cards
 
 
-def override_rates(database_url: str, pack_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Each rule's answered feedback and override rate in the store, over every version of
-    the compared packs (``cds feedback report``'s rows, summed per rule)."""
+def override_rates(database_url: str, pack_ids: Iterable[str]) -> dict[str, Any]:
+    """Each rule's observed override rate in the store, over every version of the compared
+    packs, counted per card: a card answered several times counts once, with its latest
+    answer (by outcome time). ``{"rules": {rule: {...}}, "period": {first, last}}``."""
     from cds.store import Store
 
-    _check_database(database_url)
+    if "://" not in database_url:
+        raise ConfigError(
+            f"--feedback: {database_url!r} is not a database URL (sqlite:///FILE, ...)"
+        )
     store = Store(database_url)
     try:
-        rows = store.report()
-    except CdsError as exc:
+        store.check()
+        outcomes = store.card_outcomes()
+    except ConfigError as exc:
         raise ConfigError(f"--feedback: {exc.message}") from exc
+    except CdsError as exc:
+        raise ConfigError(
+            f"--feedback: cannot read the feedback store ({exc.message}): is it the database "
+            "`cds serve` writes to?"
+        ) from exc
     finally:
         store.close()
     wanted = set(pack_ids)
-    rates: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    latest: dict[tuple[str, str], str] = {}
+    first = last = None
+    for row in outcomes:  # in outcome order: the last answer of a card wins
         if row.pack_id not in wanted:
             continue
-        entry = rates.setdefault(row.rule_id, {"accepted": 0, "overridden": 0})
-        entry["accepted"] += row.accepted
-        entry["overridden"] += row.overridden
-    for entry in rates.values():
+        latest[(row.rule_id, row.card_uuid)] = row.outcome
+        first = first or row.outcome_at
+        last = row.outcome_at
+    rules: dict[str, dict[str, Any]] = {}
+    for (rule, _card), outcome in sorted(latest.items()):
+        entry = rules.setdefault(rule, {"accepted": 0, "overridden": 0})
+        if outcome in entry:
+            entry[outcome] += 1
+    for entry in rules.values():
         answered = entry["accepted"] + entry["overridden"]
         entry["override_rate"] = round(entry["overridden"] / answered, 4) if answered else None
-    return rates
-
-
-def _check_database(url: str) -> None:
-    """A SQLite file that does not exist would be created empty: say so instead."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != "sqlite:///:memory:":
-        path = Path(url.removeprefix(prefix))
-        if not path.is_file():
-            raise ConfigError(f"--feedback: no feedback database at {path}")
-    elif "://" not in url:
-        raise ConfigError(f"--feedback: {url!r} is not a database URL (sqlite:///FILE, ...)")
+    period = {
+        "first": first.isoformat() if first else None,
+        "last": last.isoformat() if last else None,
+    }
+    return {"rules": rules, "period": period}
 
 
 def expected_overrides(
-    by_rule: Mapping[str, Mapping[str, Any]], rates: Mapping[str, Mapping[str, Any]]
+    by_rule: Mapping[str, Mapping[str, Any]], rates: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Per rule: its override rate and the cards under A and B times that rate."""
+    """Per rule: its own override rate (per answered card) and the cards under A and B times
+    that rate; a rule whose cards were never answered has no rate ("no feedback"), never 0."""
     rules: dict[str, Any] = {}
     total = {"a": 0.0, "b": 0.0}
+    observed = rates.get("rules", {})
     for rule, row in by_rule.items():
-        found = rates.get(rule, {})
+        found = observed.get(rule, {})
         rate = found.get("override_rate")
         entry: dict[str, Any] = {
             "accepted": found.get("accepted", 0),
@@ -246,7 +318,9 @@ def expected_overrides(
             "override_rate": rate,
             "expected_overridden": None,
         }
-        if rate is not None:
+        if rate is None:
+            entry["reason"] = "no feedback"
+        else:
             a, b = row["a"] * rate, row["b"] * rate
             total["a"] += a
             total["b"] += b
@@ -258,13 +332,16 @@ def expected_overrides(
         rules[rule] = entry
     return {
         "rules": rules,
+        "period": dict(rates.get("period", {"first": None, "last": None})),
         "expected_overridden": {
             "a": round(total["a"], 2),
             "b": round(total["b"], 2),
             "difference": round(total["b"] - total["a"], 2),
         },
         "note": "per rule: cards behind the rule under each side times its observed override "
-        "rate (a card behind two rules counts for both); rules without answered feedback: null",
+        "rate (a card behind two rules counts for both); the rate counts each answered card "
+        "once, with its latest answer; a rule with no answered card has no rate "
+        "(null, reason 'no feedback')",
     }
 
 
@@ -278,6 +355,11 @@ def describe_change(out: Path) -> str:
     ]
     for row in doc["settings_differ"]:
         lines.append(f"  {row['setting']}: {row['a']} -> {row['b']}")
+    if doc["same_settings"]:
+        lines.append(
+            "  B's effective settings, time zone and pack are A's: nothing can differ "
+            "(check the --compare file)"
+        )
     calls = doc["calls"]
     for hook in sorted({*calls["a"], *calls["b"]}):
         a, b = calls["a"].get(hook, 0), calls["b"].get(hook, 0)
@@ -287,7 +369,7 @@ def describe_change(out: Path) -> str:
     lines.append(
         f"cards: {cards['a']} -> {cards['b']} ({cards['difference']:+d}; "
         f"{_per(cards, 'per_1000_patients')} per 1,000 patients, "
-        f"{_per(cards, 'per_day')} per day over {span['days']} days)"
+        f"{_per(cards, 'per_day')} per day over {span['days']} calendar days)"
     )
     for key in ("by_topic", "by_rule"):
         for name, row in doc[key].items():
@@ -295,6 +377,12 @@ def describe_change(out: Path) -> str:
                 lines.append(
                     f"  {key[3:]} {name}: {row['a']} -> {row['b']} ({row['difference']:+d})"
                 )
+    by_indicator = doc["by_indicator"]
+    order = [*INDICATORS, *sorted(set(by_indicator) - set(INDICATORS))]
+    lines.append(
+        "  per indicator: "
+        + ", ".join(f"{k} {by_indicator[k]['a']} -> {by_indicator[k]['b']}" for k in order)
+    )
     changed = doc["changed_patients"]
     kinds = ", ".join(f"{changed[k]} {k}" for k in CHANGE_KINDS if changed[k])
     lines.append(

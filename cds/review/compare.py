@@ -7,9 +7,11 @@ one ``changes`` line per patient whose cards differ; the parent merges them into
 ``compare-cards.ndjson``, ``compare-errors.ndjson`` and ``compare.json`` (``burden.py``).
 
 A card "changes" per replayed call and topic: present only under B (newly alerted), only under
-A (silenced), under both with another indicator (indicator changed) or behind other rules
-(rules changed). Each change carries the evidence of the rules that differ, from the findings.
-No clinical ``if`` here: the two reviews are the spine's answers, compared.
+A (silenced), under both but behind none of the same rules (replaced: a rule's card gives way
+to another rule's card of the same topic), with another indicator (indicator changed) or
+behind partly other rules (rules changed). Each change carries the evidence of the rules
+that differ, from the findings. No clinical ``if`` here: the two reviews are the spine's
+answers, compared.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +34,7 @@ from cds.review.evaluate import PatientResult, PatientReviewer, parse_lines
 from cds.review.summary import add_stats
 
 #: The kinds of change, in the order they are reported.
-CHANGE_KINDS = ("newly alerted", "silenced", "indicator changed", "rules changed")
+CHANGE_KINDS = ("newly alerted", "silenced", "replaced", "indicator changed", "rules changed")
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,19 @@ class Counterpart:
 
 
 def side_of(target: Path, base: Side) -> Side:
-    """B from the ``--compare`` argument: a settings file (its ``site``, ``site_timezone`` and,
-    when it names one, ``pack``; the rest as under A) or a pack folder or name (under A's
-    site settings). A ConfigError names the argument when it is neither."""
+    """B from the ``--compare`` argument: a settings file layered on A (each site setting it
+    gives overrides A's, the others stay A's; its ``site_timezone`` and ``pack`` when it gives
+    them, else A's) or a pack folder or name (under A's site settings). A ConfigError names
+    the argument when it is neither."""
     if target.is_file():
         try:
             settings = load_settings(target, serving=False)
         except ConfigError as exc:
             raise ConfigError(f"--compare {target}: {exc.message}", details=exc.details) from exc
-        pack = settings.pack if "pack" in settings.model_fields_set else base.pack
-        return Side(str(target), pack, dict(settings.site), settings.site_timezone)
+        given = settings.model_fields_set
+        pack = settings.pack if "pack" in given else base.pack
+        zone = settings.site_timezone if "site_timezone" in given else base.site_timezone
+        return Side(str(target), pack, {**base.site, **settings.site}, zone)
     if target.is_dir():
         return Side(str(target), str(target), base.site, base.site_timezone)
     try:
@@ -194,6 +200,7 @@ def diff_patient(pid: str, a: PatientResult, b: PatientResult) -> dict[str, Any]
         if kind is None:
             continue
         hook, at, topic = key
+        called = datetime.fromisoformat(at)
         rules_a = card_a[1] if card_a else ()
         rules_b = card_b[1] if card_b else ()
         differing = set(rules_a) ^ set(rules_b) or set(rules_a) | set(rules_b)
@@ -206,8 +213,8 @@ def diff_patient(pid: str, a: PatientResult, b: PatientResult) -> dict[str, Any]
                 "indicator": {"a": card_a and card_a[0], "b": card_b and card_b[0]},
                 "rules": {"a": list(rules_a), "b": list(rules_b)},
                 "evidence": [
-                    *_evidence("a", card_a, differing),
-                    *_evidence("b", card_b, differing),
+                    *_evidence("a", card_a, differing, called),
+                    *_evidence("b", card_b, differing, called),
                 ],
             }
         )
@@ -242,6 +249,8 @@ def _change_kind(a: _Card | None, b: _Card | None) -> str | None:
         return "newly alerted"
     if b is None:
         return "silenced"
+    if a[1] and b[1] and not set(a[1]) & set(b[1]):
+        return "replaced"
     if a[0] != b[0]:
         return "indicator changed"
     if a[1] != b[1]:
@@ -249,7 +258,13 @@ def _change_kind(a: _Card | None, b: _Card | None) -> str | None:
     return None
 
 
-def _evidence(side: str, card: _Card | None, rules: set[str]) -> list[dict[str, Any]]:
+def _evidence(
+    side: str, card: _Card | None, rules: set[str], called: datetime
+) -> list[dict[str, Any]]:
+    """Each piece of evidence of the rules that differ: the value as recorded and, beside it,
+    the number the rule compared in its canonical unit (100.9 [degF] was compared as 38.28
+    Cel); the time as recorded and the instant it was read as (a time without a zone is read
+    in the site's zone), from the call's time less the reading's age."""
     if card is None:
         return []
     return [
@@ -259,9 +274,19 @@ def _evidence(side: str, card: _Card | None, rules: set[str]) -> list[dict[str, 
             "resource": e.rid,
             "what": e.display,
             "value": e.value,
+            "compared": None if e.compared is None else round(e.compared, 2),
+            "unit": e.unit,
             "time": e.time,
+            "instant": _instant(called, e.time, e.age_h),
             **({"note": e.note} if e.note else {}),
         }
         for rule, e in card[2]
         if rule in rules
     ]
+
+
+def _instant(called: datetime, time: str | None, age_h: float | None) -> str | None:
+    """The reading's instant, in the call's zone (None when the record gives no time)."""
+    if time is None or age_h is None:
+        return None
+    return (called - timedelta(hours=age_h)).isoformat(timespec="seconds")

@@ -648,7 +648,7 @@ def merge_comparison(
     options: ReviewOptions,
     pack: Pack,
     summary: Mapping[str, Any],
-    rates: Mapping[str, Mapping[str, Any]] | None,
+    rates: Mapping[str, Any] | None,
 ) -> dict[str, Any] | None:
     """With ``--compare``: compare-cards.ndjson, compare-errors.ndjson and compare.json."""
     if options.compare is None:
@@ -658,7 +658,7 @@ def merge_comparison(
     return merge_compare(out, shards, summary, (side_a, options.compare), pack, rates)
 
 
-def _override_rates(options: ReviewOptions, pack: Pack) -> dict[str, dict[str, Any]] | None:
+def _override_rates(options: ReviewOptions, pack: Pack) -> dict[str, Any] | None:
     if options.feedback is None or options.compare is None:
         return None
     return override_rates(options.feedback, {pack.id, options.compare.pack.id})

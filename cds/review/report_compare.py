@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from cds.review.compare import CHANGE_KINDS
+
 MAX_PATIENTS = 2000
 COLOUR_A = "#8a8f98"
 COLOUR_B = "#1f5fa8"
@@ -50,6 +52,7 @@ def comparison_section(
         f"({escape(str(b['pack']))})</p>",
         _settings(compared.get("settings_differ", [])),
         _totals(compared),
+        _notes(compared.get("notes", [])),
         "<h3>Cards per topic</h3>",
         _paired_bars(compared.get("by_topic", {}), "topics"),
         "<h3>Cards per rule</h3>",
@@ -82,11 +85,19 @@ def _settings(rows: Iterable[Mapping[str, Any]]) -> str:
         for r in rows
     )
     if not body:
-        return "<p class='meta'>No setting differs.</p>"
+        return (
+            "<p id='same-settings' class='meta'>B's effective settings, time zone and pack are "
+            "A's: nothing can differ.</p>"
+        )
     return (
         "<h3>Settings that differ</h3><table id='settings-differ'><thead><tr><th>Setting</th>"
         f"<th>A</th><th>B</th></tr></thead><tbody>{body}</tbody></table>"
     )
+
+
+def _notes(notes: Iterable[str]) -> str:
+    items = "".join(f"<li>{escape(n)}</li>" for n in notes)
+    return f"<h3>What these numbers mean</h3><ul id='compare-notes'>{items}</ul>" if items else ""
 
 
 def _show(value: Any) -> str:
@@ -103,7 +114,7 @@ def _totals(compared: Mapping[str, Any]) -> str:
             *(cards["per_1000_patients"][k] for k in ("a", "b", "difference")),
         ),
         (
-            f"… per day ({span.get('days')} days of calls)",
+            f"… per calendar day ({span.get('days')} days of calls, {span.get('timezone')})",
             *(cards["per_day"][k] for k in ("a", "b", "difference")),
         ),
         (
@@ -124,11 +135,7 @@ def _totals(compared: Mapping[str, Any]) -> str:
         f"<td class='{_trend(d)}'>{escape(_signed(d))}</td></tr>"
         for label, x, y, d in rows
     )
-    kinds = ", ".join(
-        f"{changed[k]} {k}"
-        for k in ("newly alerted", "silenced", "indicator changed", "rules changed")
-        if changed.get(k)
-    )
+    kinds = ", ".join(f"{changed[k]} {k}" for k in CHANGE_KINDS if changed.get(k))
     return (
         "<table class='overview' id='compare-totals'><thead><tr><th></th><th>A</th><th>B</th>"
         f"<th>B − A</th></tr></thead><tbody>{body}</tbody></table>"
@@ -203,10 +210,7 @@ def _change_table(compared: Mapping[str, Any], anchor: Any) -> str:
     total = compared.get("changed_patients", {}).get("total", 0)
     more = total - min(total, MAX_PATIENTS)
     note = f"<p class='meta'>{more} more changed patients are in compare.json.</p>" if more else ""
-    options = "".join(
-        f"<option value='{k}'>{k}</option>"
-        for k in ("newly alerted", "silenced", "indicator changed", "rules changed")
-    )
+    options = "".join(f"<option value='{k}'>{k}</option>" for k in CHANGE_KINDS)
     return (
         f"<h3>Changed cards ({len(rows)}, {total} patients)</h3>"
         "<p><input id='change-q' type='search' placeholder='Filter patients, topics, rules' "
@@ -217,6 +221,22 @@ def _change_table(compared: Mapping[str, Any], anchor: Any) -> str:
         "<th>Change</th><th>Indicator A → B</th><th>Rules under A</th><th>Rules under B</th>"
         f"<th>Cards</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
     )
+
+
+def _compared(e: Mapping[str, Any]) -> str:
+    """The number the rule compared, in its canonical unit, when it is not what was shown."""
+    value, unit = e.get("compared"), e.get("unit")
+    if value is None:
+        return ""
+    shown = f"{value:g} {unit or ''}".strip()
+    return "" if shown in str(e.get("value") or "") else f", compared as {shown}"
+
+
+def _when(e: Mapping[str, Any]) -> str:
+    time, instant = e.get("time"), e.get("instant")
+    if not time:
+        return ""
+    return f", {time}" + (f" = {instant}" if instant and instant != time else "")
 
 
 def _patient_pairs(
@@ -231,8 +251,8 @@ def _patient_pairs(
         pid = str(patient["patient"])
         evidence = sorted(
             {
-                f"{e['side'].upper()}: {e['rule']}: {e['what']} {e['value'] or ''} "
-                f"({e['resource']}{', ' + e['time'] if e['time'] else ''})"
+                f"{e['side'].upper()}: {e['rule']}: {e['what']} {e['value'] or ''}"
+                f"{_compared(e)} ({e['resource']}{_when(e)})"
                 for c in patient["changes"]
                 for e in c["evidence"]
             }

@@ -246,7 +246,7 @@ def _run(
     pack: Pack,
     as_of: AsOf,
     reporter: Reporter,
-    rates: Mapping[str, Mapping[str, Any]] | None = None,
+    rates: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from pyspark import StorageLevel
 

@@ -80,6 +80,22 @@ class ReportRow:
         return self.accepted / answered if answered else None
 
 
+@dataclass(frozen=True)
+class CardOutcome:
+    """One feedback item on a card, for one rule behind the card."""
+
+    rule_id: str
+    pack_id: str
+    card_uuid: str
+    outcome: str
+    outcome_at: datetime
+
+
+def _aware(at: datetime) -> datetime:
+    """A stored time in UTC, with its zone (SQLite gives it back naive, stored in UTC)."""
+    return at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def hash_patient(patient_id: str, key: str) -> str:
     """A keyed hash of a patient id: linkable across calls, not reversible by a dictionary."""
     return hmac.new(key.encode(), patient_id.encode(), hashlib.sha256).hexdigest()
@@ -252,6 +268,30 @@ class Store:
         try:
             with self.session() as session:
                 return report(session)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
+
+    def card_outcomes(self) -> list[CardOutcome]:
+        """Every feedback item with its card's pack and rules: one row per (rule, item)."""
+        query = (
+            select(
+                CardRule.rule_id,
+                IssuedCard.pack_id,
+                IssuedCard.uuid,
+                Feedback.outcome,
+                Feedback.outcome_at,
+                Feedback.id,
+            )
+            .join(IssuedCard, IssuedCard.uuid == CardRule.card_uuid)
+            .join(Feedback, Feedback.card_uuid == IssuedCard.uuid)
+            .order_by(Feedback.outcome_at, Feedback.id)
+        )
+        try:
+            with self.session() as session:
+                return [
+                    CardOutcome(r, p, c, o, _aware(t))
+                    for r, p, c, o, t, _ in session.execute(query)
+                ]
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
 

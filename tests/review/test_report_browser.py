@@ -184,6 +184,11 @@ def test_comparison_section_renders_charts_table_and_both_sides(
     with_cards = [r for r, row in doc["by_rule"].items() if row["a"] or row["b"]]
     assert rules and rules[0].count("<rect") == 2 * len(with_cards)
     assert "imaging-supported-age" in rules[0]
+    # what the numbers mean, and every kind of change in the menu
+    notes = re.search(r"<ul id=\"compare-notes\">(.*?)</ul>", dom, re.S)
+    assert notes and notes[1].count("<li>") == len(doc["notes"]) >= 4
+    assert "replayed calls only" in notes[1] and "calendar days" in notes[1]
+    assert '<option value="replaced">replaced</option>' in dom
     rows = _change_rows(dom)
     assert len(rows) == sum(len(p["changes"]) for p in doc["patients"]) > 0
     # every link of the table leads to a section of the page: the patient, A's and B's cards
