@@ -124,6 +124,10 @@ def _totals(compared: Mapping[str, Any]) -> str:
             compared["patients_with_cards"]["b"] - compared["patients_with_cards"]["a"],
         ),
     ]
+    for indicator in ("critical", "warning", "info"):
+        row = compared.get("by_indicator", {}).get(indicator)
+        if row is not None:
+            rows.append((f"… {indicator} cards", row["a"], row["b"], row["difference"]))
     feedback = compared.get("feedback")
     if feedback:
         expected = feedback["expected_overridden"]
@@ -228,15 +232,18 @@ def _compared(e: Mapping[str, Any]) -> str:
     value, unit = e.get("compared"), e.get("unit")
     if value is None:
         return ""
-    shown = f"{value:g} {unit or ''}".strip()
-    return "" if shown in str(e.get("value") or "") else f", compared as {shown}"
+    recorded = str(e.get("value") or "")
+    if recorded.split(" ")[0] == f"{value:g}":
+        return ""  # recorded in the unit compared (38.1 Cel, 68 years)
+    shown = f"{value:g} {unit}" if unit else f"{value:g}"
+    return f", compared as {shown}"
 
 
 def _when(e: Mapping[str, Any]) -> str:
     time, instant = e.get("time"), e.get("instant")
     if not time:
         return ""
-    return f", {time}" + (f" = {instant}" if instant and instant != time else "")
+    return f", {time}" + (f", read as {instant}" if instant and instant != time else "")
 
 
 def _patient_pairs(

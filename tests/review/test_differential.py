@@ -8,7 +8,7 @@ every resource of the patient dated up to the call, sent through ``cds evaluate`
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,10 @@ def sample_records() -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[st
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An instant; a time without a zone is read in the site's zone (UTC by default), as the
+    review and the service read it."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def hand_request(
