@@ -28,7 +28,7 @@ def test_every_setting_of_the_bundled_pack_declares_a_range_holding_its_default(
         if setting.default is not None:
             assert setting.min <= setting.default <= setting.max, name
     fever, age = pack.spec.settings["fever_celsius"], pack.spec.settings["imaging_age_years"]
-    assert (fever.min, fever.max) == (35, 43)
+    assert (fever.min, fever.max) == (37.5, 40)
     assert (age.min, age.max) == (18, 100)
 
 
@@ -47,8 +47,8 @@ def _variant(tmp: Path, change: dict[str, object]) -> Path:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"min": 43, "max": 35}, "min 43 is above max 35"),
-        ({"default": 44.0}, "default 44 is outside min 35 .. max 43"),
+        ({"min": 40, "max": 37.5}, "min 40 is above max 37.5"),
+        ({"default": 41.0}, "default 41 is outside min 37.5 .. max 40"),
         ({"min": None}, "settings.fever_celsius.min: Field required"),
     ],
 )
@@ -64,8 +64,8 @@ def test_a_value_out_of_range_is_refused_and_the_bounds_are_allowed() -> None:
     with pytest.raises(ConfigError, match=r"fever_celsius = 3\.83 is outside its valid range"):
         pack.setting_values({"fever_celsius": 3.83})
     assert (
-        pack.setting_values({"fever_celsius": 43.0, "imaging_age_years": 18.0})["fever_celsius"]
-        == 43.0
+        pack.setting_values({"fever_celsius": 40.0, "imaging_age_years": 18.0})["fever_celsius"]
+        == 40.0
     )
     assert pack.setting_values({"imaging_age_years": None})["imaging_age_years"] is None
 
@@ -98,6 +98,6 @@ def test_every_command_refuses_a_typo_with_one_line(command: list[str], tmp_path
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
-    assert "fever_celsius = 3.83 is outside its valid range 35 to 43" in lines[0]
+    assert "fever_celsius = 3.83 is outside its valid range 37.5 to 40" in lines[0]
     assert done.stdout == ""
     assert not (tmp_path / "out").exists() and not (tmp_path / "var").exists()

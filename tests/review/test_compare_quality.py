@@ -287,7 +287,7 @@ def test_an_unusable_feedback_url_is_one_line_and_exit_2(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("site: {fever_celsius: 3.83}\n", "fever_celsius = 3.83 is outside its valid range 35"),
+        ("site: {fever_celsius: 3.83}\n", "fever_celsius = 3.83 is outside its valid range 37.5"),
         ("site: {imaging_age_years: 5}\n", "imaging_age_years = 5 is outside its valid range 18"),
     ],
 )
