@@ -53,8 +53,11 @@ class KeyHost:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                # as a static server does: decode %xx, then resolve . and .. segments
-                path = posixpath.normpath(urllib.parse.unquote(self.path.split("?")[0]))
+                # as a Java server does: decode %xx, strip each segment's path parameters
+                # (`;...`), then resolve . and .. segments
+                raw = urllib.parse.unquote(self.path.split("?")[0])
+                raw = "/".join(segment.split(";", 1)[0] for segment in raw.split("/"))
+                path = posixpath.normpath(raw)
                 host.paths.append(path)
                 top = path.strip("/").split("/")[0]
                 if top == "slow":
@@ -190,6 +193,10 @@ async def test_a_kid_the_configured_keys_lack_needs_an_allowlisted_jku(
         "/keys/./../private/jwks.json",
         "/keys/..%2fprivate/jwks.json",
         "/keys/%252e%252e/private/jwks.json",
+        "/keys/..;/private/jwks.json",  # path parameters, stripped by the server before `..`
+        "/keys/..;x=1/private/jwks.json",
+        "/keys/..%3b/private/jwks.json",
+        "/keys/..%3B/private/jwks.json",
     ],
 )
 async def test_a_jku_escaping_its_prefix_is_never_fetched(
