@@ -9,6 +9,7 @@ Each test names the protection it guards; removing that protection makes it fail
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 import posixpath
 import threading
@@ -367,3 +368,35 @@ async def test_one_issuers_flood_does_not_crowd_out_another_issuers_jtis(
     assert outcomes == [True] * 10 + [False] * 5  # the flooding issuer's table is full
     await refused(auth, kept)  # the other issuer's jti is still remembered
     await auth.verify(bearer(CONFIGURED, iss=OTHER_ISS), AUD)  # and its new tokens pass
+
+
+@pytest.mark.parametrize("jti", ["", "   "])
+async def test_an_empty_jti_is_refused_like_a_missing_one(make_auth: Any, jti: str) -> None:
+    """PyJWT's `require` lets "" through; an empty jti cannot tell two tokens apart, so the
+    replay check would be a check of nothing (every token after the first a "replay")."""
+    auth = make_auth({"iss": ISS, "jwks": jwks(CONFIGURED)})
+    await refused(auth, bearer(CONFIGURED, jti=jti))
+    await refused(auth, bearer(CONFIGURED, jti=None))  # the missing one, for comparison
+    await auth.verify(bearer(CONFIGURED), AUD)
+
+
+async def test_a_full_replay_table_is_said_apart_from_replays_and_not_per_request(
+    make_auth: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    auth = make_auth({"iss": ISS, "jwks": jwks(CONFIGURED)}, jwt_replay_cache_per_issuer=10)
+    first = bearer(CONFIGURED)
+    await auth.verify(first, AUD)
+    for _ in range(9):
+        await auth.verify(bearer(CONFIGURED), AUD)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="cds.service.auth"):
+        for _ in range(25):  # a flood of new tokens once the table is full
+            await refused(auth, bearer(CONFIGURED))
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1, warnings  # one line for the flood, not 25
+        assert "replay table of issuer" in warnings[0] and "full" in warnings[0]
+        assert "replayed" not in warnings[0]
+        caplog.clear()
+        await refused(auth, first)  # a real replay is still said as one, on its own line
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and "jti replayed" in warnings[0], warnings
