@@ -263,7 +263,7 @@ def test_a_503_says_when_to_retry(tmp_path: Path) -> None:
 # --- start-up (item 8) ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "0x0"])
 def test_every_address_without_base_url_does_not_start_with_jwts(tmp_path: Path, host: str) -> None:
     config = {
         "host": host,
