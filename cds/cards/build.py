@@ -12,6 +12,7 @@ from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
 from cds.facts.model import DataIssue
+from cds.facts.times import parse_datetime
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.hooks.prefetch import consequence
@@ -371,7 +372,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
     """A recorded time in the site's zone (remembered: evidence repeats the same times)."""
     try:
-        moment = datetime.fromisoformat(time.replace("Z", "+00:00"))
+        moment = parse_datetime(time)
     except ValueError:
         return f"at {time}"  # the record's own words; no time we could read
     if len(time) <= 10:  # a date without a time of day
