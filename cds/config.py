@@ -240,6 +240,13 @@ class Settings(BaseSettings):
         description="A connection whose request line and headers are not complete this many "
         "seconds after they began (or after it opened) is closed (slow clients).",
     )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A request body not received in full this many seconds after the service "
+        "began to read it (a client that sent its headers, then stalled) is answered 408 and "
+        "the connection closed.",
+    )
     retry_after_seconds: int = Field(
         default=10,
         ge=1,
