@@ -163,6 +163,7 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
                     message=_others_text(name, count),
                     recheck="make sure the chart open is this patient's, and report the mix-up",
                     other_patient=True,
+                    records=count,
                 )
             )
     return record
