@@ -376,6 +376,7 @@ def card_records(
             rule_ids=evaluation.rules_of(card) or (topic_rule(card),),
             patient_hash=patient,
             issued_at=now,
+            suggestion_uuids=tuple(s.uuid for s in card.suggestions or () if s.uuid),
         )
         for card in evaluation.response.cards
         if card.uuid

@@ -1,13 +1,15 @@
 """An outside EHR integrator's second review, against the real service (`python -m cds serve`
 as a subprocess, real ES384 JWTs, real SQLite): what real EHR clients send that we refused or
 misread. A UTF-8 byte order mark before the JSON (.NET clients); RFC 3339 instants with a
-lower-case `t` and `z`, in the resources of a call and in feedback, read by one parser."""
+lower-case `t` and `z`, in the resources of a call and in feedback, read by one parser; an
+accepted suggestion that its card never offered."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.integration
 BOM = b"\xef\xbb\xbf"
 HOOK = f"/cds-services/{PV}"
 FEEDBACK = f"{HOOK}/feedback"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +126,56 @@ def test_feedback_timed_with_lower_case_t_and_z_is_the_same_instant(
         assert (stored.status_code, stored.json()) == (200, {}), stored.text
     cards, accepted, overrides = report(service)["urg-fever-measured"]
     assert (accepted, overrides) == (before[1], before[2] + 1)
+
+
+# --- an accepted suggestion must be one the card offered (item 10) ---------------------------
+
+SIGN = "/cds-services/back-spasm-order-sign"
+SCENARIO = ROOT / "fhir_examples" / "back-spasm" / "nsaid-ckd-caution" / "request.json"
+
+
+def caution(service: Service, http: httpx.Client) -> dict[str, Any]:
+    """The analgesic caution of a CKD patient's draft NSAID order, with its one suggestion."""
+    answer = post(service, http, SIGN, json.loads(SCENARIO.read_text()))
+    assert answer.status_code == 200, answer.text
+    (card,) = [c for c in answer.json()["cards"] if c["source"]["topic"]["code"] != "data-check"]
+    assert card["source"]["topic"]["code"] == "analgesic-caution" and card["suggestions"]
+    return card  # type: ignore[no-any-return]
+
+
+def accepted(card: str, *suggestions: str, minute: int = 0) -> dict[str, Any]:
+    return {
+        "card": card,
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": s} for s in suggestions],
+        "outcomeTimestamp": f"2026-11-26T09:{minute:02d}:00Z",
+    }
+
+
+def test_only_a_suggestion_the_card_offered_can_be_accepted(
+    service: Service, http: httpx.Client
+) -> None:
+    """Any uuid was taken as an accepted suggestion: a report counted acceptances of advice
+    the card never gave (another card's suggestion, or a made-up uuid)."""
+    card, other = caution(service, http), caution(service, http)
+    offered = card["suggestions"][0]["uuid"]
+    items = [
+        accepted(card["uuid"], offered, minute=1),  # the card's own: stored
+        accepted(card["uuid"], other["suggestions"][0]["uuid"], minute=2),  # another card's
+        accepted(card["uuid"], offered, "00000000-0000-4000-8000-0000000000aa", minute=3),
+        overridden(card["uuid"], "2026-11-26T09:04:00Z"),  # stored
+    ]
+    answer = post(service, http, SIGN + "/feedback", {"feedback": items})
+    assert answer.status_code == 400, answer.text
+    (issue,) = answer.json()["issue"]
+    assert issue["expression"] == ["feedback[1]", "feedback[2]"]
+    assert issue["diagnostics"] == (
+        "2 of 4 feedback items refused (the other 2 were stored): "
+        "feedback[1].acceptedSuggestions[0].id: not one of the suggestions this card offered; "
+        "feedback[2].acceptedSuggestions[1].id: not one of the suggestions this card offered"
+    )
+    rules = report(service)
+    assert sum(accepted for _, accepted, _ in rules.values()) == 1
+    # the same card's suggestion accepted again, now alone: the item already stored, 200
+    again = post(service, http, SIGN + "/feedback", {"feedback": [items[0]]})
+    assert (again.status_code, again.json()) == (200, {})
