@@ -157,6 +157,10 @@ async def post_feedback(request: Request, service_id: str) -> Response:
         # a card answered a moment ago may still wait in the recorder's queue: written first
         if not await run(state.recorder.flush, FEEDBACK_FLUSH_S):
             raise StoreUnavailable("store unavailable: issued cards are not recorded yet")
+        if state.recorder.waiting(item.card for item in batch.items.values()):
+            # its card was answered while the store was failing and waits to be written:
+            # come back later, not "no card with this uuid" (400) for a card we did issue
+            raise StoreUnavailable("store unavailable: a card of this feedback is not recorded yet")
         indexes = list(batch.items)
         outcome = await run(
             state.store.record_feedback,
