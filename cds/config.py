@@ -339,7 +339,9 @@ def is_loopback(host: str) -> bool:
 
 #: What `inet_aton` reads as an IPv4 address besides the dotted quad: 1 to 4 parts, each
 #: decimal, octal (``0``-led) or hexadecimal (``0x``), the last filling the remaining bytes.
-_INET_ATON: Final = re.compile(r"(?:0[xX][0-9a-fA-F]*|[0-9]+)(?:\.(?:0[xX][0-9a-fA-F]*|[0-9]+)){0,3}")
+_INET_ATON: Final = re.compile(
+    r"(?:0[xX][0-9a-fA-F]*|[0-9]+)(?:\.(?:0[xX][0-9a-fA-F]*|[0-9]+)){0,3}"
+)
 
 
 def bind_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -438,8 +440,8 @@ def check_security(settings: Settings) -> None:
     if not is_loopback_bind(settings.host):
         every = " (every address)" if is_unspecified(settings.host) else ""
         raise ConfigError(
-            f"refusing to listen on non-loopback host {settings.host!r}{every} without JWT issuers: "
-            "configure jwt_issuers (see docs/service.md) or bind 127.0.0.1"
+            f"refusing to listen on non-loopback host {settings.host!r}{every} without JWT "
+            "issuers: configure jwt_issuers (see docs/service.md) or bind 127.0.0.1"
         )
     if not settings.allow_insecure_dev:
         raise ConfigError(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import shlex
 import logging
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 

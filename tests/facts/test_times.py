@@ -148,7 +148,12 @@ def test_zone_less_time_is_read_in_the_given_zone() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-11-26t08:30:00z", "2026-11-26T08:30:00z", "2026-11-26t08:30:00Z", "2026-11-26t12:30:00+04:00"],
+    [
+        "2026-11-26t08:30:00z",
+        "2026-11-26T08:30:00z",
+        "2026-11-26t08:30:00Z",
+        "2026-11-26t12:30:00+04:00",
+    ],
 )
 def test_parse_datetime_reads_lower_case_t_and_z(text: str) -> None:
     """RFC 3339 section 5.6: `T` and `Z` may be lower case; `fromisoformat` reads neither."""

@@ -377,10 +377,11 @@ def test_at_most_max_waiting_cards_wait_the_oldest_dropped_and_said(
     moved = move_database(db, tmp_path / "away")
     recorder = CardRecorder(store, linger=0)
     at = datetime(2026, 11, 26, tzinfo=UTC)
+    fields = ("s", "p", "1", "t", "info", ("r",), "h", at)
     cards = [
-        CardRecord(f"{n:08d}-0000-4000-8000-000000000000", "s", "p", "1", "t", "info", ("r",), "h", at)
+        CardRecord(f"{n:08d}-0000-4000-8000-000000000000", *fields)
         for n in range(MAX_WAITING + 50)
-    ]  # fmt: skip
+    ]
     for start in range(0, len(cards), 100):
         recorder.submit(cards[start : start + 100])
     recorder.flush(30)

@@ -237,7 +237,9 @@ def test_the_feedback_hint_of_a_call_with_its_own_key_and_issuer_can_be_pasted_a
         suggestion = re.search(rf"^    suggestion ({UUID}): ", done.stdout, re.M).group(1)
         hint = next(ln for ln in done.stdout.splitlines() if ln.startswith("feedback: "))
         command = hint.removeprefix("feedback: ").replace("CARD_UUID", card)
-        command = re.sub(r" \(--accept SUGGESTION_UUID \| .*\)$", f" --accept {suggestion}", command)
+        command = re.sub(
+            r" \(--accept SUGGESTION_UUID \| .*\)$", f" --accept {suggestion}", command
+        )
         args = shlex.split(command)
         assert args[:3] == ["cds", "feedback", "send"]
         sent = cds(*args[1:], cwd=work)

@@ -124,7 +124,7 @@ def test_feedback_timed_with_lower_case_t_and_z_is_the_same_instant(
     for at in ("2026-11-26t08:30:00z", "2026-11-26T08:30:00Z", "2026-11-26T12:30:00+04:00"):
         stored = post(service, http, FEEDBACK, {"feedback": [overridden(card["uuid"], at)]})
         assert (stored.status_code, stored.json()) == (200, {}), stored.text
-    cards, accepted, overrides = report(service)["urg-fever-measured"]
+    _, accepted, overrides = report(service)["urg-fever-measured"]
     assert (accepted, overrides) == (before[1], before[2] + 1)
 
 

@@ -9,8 +9,8 @@ Each test names the protection it guards; removing that protection makes it fail
 from __future__ import annotations
 
 import asyncio
-import logging
 import json
+import logging
 import posixpath
 import threading
 import time

@@ -228,7 +228,9 @@ def test_feedback_gives_override_rates_and_expected_overrides(tmp_path: Path) ->
         FeedbackItem(
             card=f"00000000-0000-4000-8000-00000000000{i}",
             outcome="overridden" if i < 3 else "accepted",
-            acceptedSuggestions=None if i < 3 else [AcceptedSuggestion(id="00000000-0000-4000-8000-0000000000aa")],
+            acceptedSuggestions=None
+            if i < 3
+            else [AcceptedSuggestion(id="00000000-0000-4000-8000-0000000000aa")],
             outcomeTimestamp="2026-01-01T10:00:00Z",
         )
         for i in range(4)

@@ -254,7 +254,7 @@ async def test_an_error_outcome_entry_keeps_the_sign_and_is_a_data_check_item(
 async def test_information_outcome_entries_and_keys_no_rule_reads_are_not_said(
     client: httpx.AsyncClient,
 ) -> None:
-    """"No matches" notes are no problem; and no rule of patient-view reads medicines."""
+    """ "No matches" notes are no problem; and no rule of patient-view reads medicines."""
     prefetch = full_prefetch(fever=37.0)
     with_outcome_entry(prefetch["observations"], "warning", "No results for this period")
     prefetch["medications"] = with_outcome_entry(searchset(), "error", "Pharmacy down")

@@ -190,14 +190,21 @@ def test_a_missing_sqlite_file_is_never_created_again_at_run_time(tmp_path: Path
     for wal in db.parent.glob("cds.sqlite3-*"):
         wal.rename(tmp_path / ("moved.sqlite3" + wal.name.removeprefix("cds.sqlite3")))
     with pytest.raises(StoreUnavailable):
-        store.record_feedback(SERVICE, feedback(kept.uuid, "accepted", taken=kept.suggestion_uuids), NOW)
+        store.record_feedback(
+            SERVICE, feedback(kept.uuid, "accepted", taken=kept.suggestion_uuids), NOW
+        )
     with pytest.raises(StoreUnavailable):
         store.record_cards([card(("r1",))])
     assert not db.exists()  # no fresh empty database took the feedback
     (tmp_path / "moved.sqlite3").rename(db)  # back: the store recovers by itself
     for wal in tmp_path.glob("moved.sqlite3-*"):
         wal.rename(db.parent / ("cds.sqlite3" + wal.name.removeprefix("moved.sqlite3")))
-    assert store.record_feedback(SERVICE, feedback(kept.uuid, "accepted", taken=kept.suggestion_uuids), NOW).added == 1
+    assert (
+        store.record_feedback(
+            SERVICE, feedback(kept.uuid, "accepted", taken=kept.suggestion_uuids), NOW
+        ).added
+        == 1
+    )
     (row,) = store.report()
     assert (row.accepted, row.overridden) == (1, 1)
     store.close()
