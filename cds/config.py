@@ -14,11 +14,13 @@ import difflib
 import functools
 import ipaddress
 import json
+import re
+import socket
 import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import (
@@ -238,6 +240,13 @@ class Settings(BaseSettings):
         description="A connection whose request line and headers are not complete this many "
         "seconds after they began (or after it opened) is closed (slow clients).",
     )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A request body not received in full this many seconds after the service "
+        "began to read it (a client that sent its headers, then stalled) is answered 408 and "
+        "the connection closed.",
+    )
     retry_after_seconds: int = Field(
         default=10,
         ge=1,
@@ -328,12 +337,49 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def is_unspecified(host: str) -> bool:
-    """True for a bind address meaning "every address" (``0.0.0.0``, ``::``, empty)."""
+#: What `inet_aton` reads as an IPv4 address besides the dotted quad: 1 to 4 parts, each
+#: decimal, octal (``0``-led) or hexadecimal (``0x``), the last filling the remaining bytes.
+_INET_ATON: Final = re.compile(
+    r"(?:0[xX][0-9a-fA-F]*|[0-9]+)(?:\.(?:0[xX][0-9a-fA-F]*|[0-9]+)){0,3}"
+)
+
+
+def bind_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a bind host means, as the system's resolver reads it; None for a name.
+
+    Besides the usual spellings (``0.0.0.0``, ``::``, ``[::]``, ``0000::0``), `getaddrinfo`
+    (so uvicorn) reads the `inet_aton` shortcuts: ``0``, ``0x0``, ``0.0`` and ``00`` are all
+    0.0.0.0, every address; ``127.1`` is 127.0.0.1.
+    """
+    text = host.strip().removeprefix("[").removesuffix("]").split("%", 1)[0]
     try:
-        return not host or ipaddress.ip_address(host.strip("[]")).is_unspecified
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
+        pass
+    if not _INET_ATON.fullmatch(text):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(text))
+    except OSError:
+        return None
+
+
+def is_unspecified(host: str) -> bool:
+    """True for a bind host meaning "every address": empty, ``0.0.0.0``, ``::``, ``[::]``,
+    ``0000::0``, and the `inet_aton` forms ``0``, ``0x0``, ``0.0``, ... (`bind_address`)."""
+    if not host.strip():
+        return True
+    address = bind_address(host)
+    return address is not None and address.is_unspecified
+
+
+def is_loopback_bind(host: str) -> bool:
+    """True for a bind host that only this machine can reach: a loopback name, or an address
+    (in any spelling `bind_address` reads) in 127/8 or ``::1``."""
+    if is_loopback(host):
+        return True
+    address = bind_address(host)
+    return address is not None and address.is_loopback
 
 
 def load_settings(
@@ -391,10 +437,11 @@ def check_security(settings: Settings) -> None:
                 "have one generated (patient_hash_key_file)"
             )
         return
-    if not is_loopback(settings.host):
+    if not is_loopback_bind(settings.host):
+        every = " (every address)" if is_unspecified(settings.host) else ""
         raise ConfigError(
-            f"refusing to listen on non-loopback host {settings.host!r} without JWT issuers: "
-            "configure jwt_issuers (see docs/service.md) or bind 127.0.0.1"
+            f"refusing to listen on non-loopback host {settings.host!r}{every} without JWT "
+            "issuers: configure jwt_issuers (see docs/service.md) or bind 127.0.0.1"
         )
     if not settings.allow_insecure_dev:
         raise ConfigError(

@@ -4,6 +4,7 @@
     ├── InputError                exit 2, HTTP 400  bad hook request, bad FHIR, unreadable file
     │   ├── UnknownServiceError   exit 2, HTTP 404
     │   ├── PayloadTooLarge       exit 2, HTTP 413
+    │   ├── BodyTimeout           exit 2, HTTP 408  body not received within body_timeout_seconds
     │   └── MissingDataError      exit 1, HTTP 412  prefetch absent and not fetchable
     ├── UnitError                 exit 2, HTTP 400  a quantity in a unit we cannot convert
     ├── RulePackError             exit 2, HTTP 500  schema, unknown value set, coverage
@@ -51,6 +52,13 @@ class UnknownServiceError(InputError):
 class PayloadTooLarge(InputError):
     code = "payload-too-large"
     http_status = 413
+
+
+class BodyTimeout(InputError):
+    """The request body did not arrive in time (a client that sent its headers and stalled)."""
+
+    code = "body-timeout"
+    http_status = 408
 
 
 class MissingDataError(InputError):

@@ -28,9 +28,10 @@ from cds.service.services import services_for
 
 
 def parse_request(raw: bytes) -> HookRequest:
-    """A hook request from JSON bytes, parsed as the service parses it; InputError else."""
+    """A hook request from JSON bytes, parsed as the service parses it (a UTF-8 byte order
+    mark before it dropped); InputError else."""
     try:
-        data = orjson.loads(raw)
+        data = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
         raise InputError(f"request is not valid JSON: {exc}") from exc
     return parse_hook_request(data)

@@ -144,7 +144,7 @@ class Evaluator:
         patient_id = str(request.context["patientId"])
         prefetch = request.prefetch or {}
         record = patient_record(
-            patient_id, [*((f"prefetch.{k}", v) for k, v in prefetch.items()), *extra]
+            patient_id, [*((f"prefetch.{k}", v) for k, v in prefetch.items()), *extra], hook
         )
         orders = self._drafts(request, hook, patient_id)
         drafts = orders.resources

@@ -12,6 +12,7 @@ from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
 from cds.facts.model import DataIssue
+from cds.facts.times import parse_datetime
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.hooks.prefetch import consequence
@@ -191,6 +192,9 @@ def data_check_detail(
     shown: set[int] = set()
     general = False  # some item has no re-check of its own
     lines = [topic.detail_intro.strip(), ""]
+    others = sum(i.records for i in ctx.issues if i.other_patient)
+    if others:  # the first thing to know: the chart sent may not be this patient's
+        lines[:0] = [other_patient_line(others), ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
         for e in finding.evidence:
@@ -217,6 +221,19 @@ def data_check_detail(
         lines += ["", f"Re-check: {topic.recheck_text.strip()}"]
     lines += ["", _source_line(pack, findings)]
     return "\n".join(lines).strip()
+
+
+def other_patient_line(count: int) -> str:
+    """The plain line that opens a data-check card holding another patient's records."""
+    if count == 1:
+        return (
+            "**1 record belongs to another patient and was not used:** it names a patient "
+            "other than the one this call is about."
+        )
+    return (
+        f"**{count} records belong to another patient and were not used:** they name a "
+        "patient other than the one this call is about."
+    )
 
 
 def _prefetch_key(issue: DataIssue) -> str | None:
@@ -371,7 +388,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
     """A recorded time in the site's zone (remembered: evidence repeats the same times)."""
     try:
-        moment = datetime.fromisoformat(time.replace("Z", "+00:00"))
+        moment = parse_datetime(time)
     except ValueError:
         return f"at {time}"  # the record's own words; no time we could read
     if len(time) <= 10:  # a date without a time of day

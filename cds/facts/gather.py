@@ -11,7 +11,7 @@ import orjson
 
 from cds.errors import InputError
 from cds.facts.model import DataIssue
-from cds.hooks.prefetch import declared
+from cds.hooks.prefetch import declared, informational_outcome
 
 log = logging.getLogger(__name__)
 Resource = Mapping[str, Any]
@@ -92,7 +92,9 @@ def _key_name(where: str) -> str:
     return where.split(".", 1)[-1]
 
 
-def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Record:
+def patient_record(
+    patient_id: str, sources: Iterable[tuple[str, object]], hook: str | None = None
+) -> Record:
     """Gather resources from several sources, keeping only this patient's.
 
     Every reading counts: resources without an id are never merged, and two resources with
@@ -103,8 +105,14 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
     issue names the source, never the other patient (nor the resource: its id is theirs), and
     a WARNING log says how many, by source. The `patient` key must hold this very Patient: a
     resource of another type there is used as any other of this patient's, and said.
+
+    An OperationOutcome among a search's entries (``search.mode`` "outcome", or any other) is
+    the EHR's word on that search: one reporting an error or a fatal problem is a data issue
+    of its key (the other entries are read all the same), unless the key's data cannot
+    change ``hook``'s cards; one of information or warnings only ("no matches") is not.
     """
     record, own = Record(), f"Patient/{patient_id}"
+    outcomes: dict[str, list[Resource]] = {}  # source -> OperationOutcomes reporting a problem
     others: dict[str, int] = {}  # source -> resources of another patient left out
     seen: dict[tuple[str, str], Resource] = {}  # the first copy of each (type, id)
     more: dict[tuple[str, str], list[Resource]] = {}  # the other copies, if any
@@ -129,6 +137,8 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
         for res in resources:
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
+                if not informational_outcome(res):
+                    outcomes.setdefault(where, []).append(res)
                 continue
             rid = res.get("id")
             if isinstance(rid, str) and rid:
@@ -163,9 +173,64 @@ def patient_record(patient_id: str, sources: Iterable[tuple[str, object]]) -> Re
                     message=_others_text(name, count),
                     recheck="make sure the chart open is this patient's, and report the mix-up",
                     other_patient=True,
+                    records=count,
                 )
             )
+    for where, found in outcomes.items():
+        issue = _outcome_issue(where, found, hook)
+        if issue is not None:
+            record.issues.append(issue)
     return record
+
+
+#: Most issues of the EHR's OperationOutcomes quoted in one data issue, and their length.
+_OUTCOME_ISSUES = 3
+_OUTCOME_TEXT = 120
+_MARKUP = str.maketrans({c: " " for c in "*_`<>[]|#\r\n\t"})
+
+
+def _outcome_issue(where: str, outcomes: list[Resource], hook: str | None) -> DataIssue | None:
+    """The data issue of a search whose entries held OperationOutcomes reporting a problem:
+    what the EHR said (severity and text, as plain words), on the key as a whole."""
+    key = _key_name(where)
+    spec = declared(key) if where.startswith(("prefetch.", "fetched.")) else None
+    if spec is not None and hook is not None and not spec.matters_at(hook):
+        return None  # nothing here reads that key: a data-check item would be noise
+    said: list[str] = []
+    worst = "error"
+    for outcome in outcomes:
+        issues = outcome.get("issue")
+        for issue in issues if isinstance(issues, list) else [{}]:
+            issue = issue if isinstance(issue, Mapping) else {}
+            severity = issue.get("severity")
+            if severity == "fatal":
+                worst = "fatal"
+            text = _outcome_text(issue)
+            entry = f"{severity}: {text}" if isinstance(severity, str) else text
+            if entry not in said:
+                said.append(entry)
+    what = "a fatal error" if worst == "fatal" else "a problem"
+    shown = "; ".join(said[:_OUTCOME_ISSUES]) + ("; ..." if len(said) > _OUTCOME_ISSUES else "")
+    message = (
+        f"the EHR reported {what} with this search ({shown}); the entries it did return were "
+        "read, others may be missing"
+    )
+    rid = where.replace("fetched.", "prefetch.")
+    return DataIssue(rid=rid, message=message, recheck=spec.recheck if spec else None)
+
+
+def _outcome_text(issue: Mapping[str, Any]) -> str:
+    """An OperationOutcome issue in a few plain words: its text, else diagnostics, else code;
+    markup and line breaks taken out, cut to `_OUTCOME_TEXT` characters."""
+    details = issue.get("details")
+    text = details.get("text") if isinstance(details, Mapping) else None
+    for candidate in (text, issue.get("diagnostics"), issue.get("code")):
+        if isinstance(candidate, str) and candidate.strip():
+            words = " ".join(candidate.translate(_MARKUP).split())
+            if len(words) > _OUTCOME_TEXT:
+                words = words[: _OUTCOME_TEXT - 1].rstrip() + "…"
+            return f'"{words}"'
+    return "no details given"
 
 
 def _others_text(key: str, count: int) -> str:

@@ -95,3 +95,5 @@ class DataIssue(BaseModel):
     other_patient: bool = False
     """The item is data about another patient than the call's, left out: said even when the
     pack is otherwise silent (this patient's own data was not what was received)."""
+    records: int = 1
+    """How many records the item is about (the other patient's records left out of a key)."""

@@ -29,6 +29,24 @@ class ReadTime(NamedTuple):
     """``at`` in whole microseconds since 1970 (UTC): exact, and cheap to subtract."""
 
 
+def parse_datetime(text: str) -> datetime:
+    """An ISO 8601 / RFC 3339 date-time (zoned or not); ValueError when it is not one.
+
+    The one parser of the instants a request carries (its resources' times, the feedback's
+    `outcomeTimestamp`): `datetime.fromisoformat`, which reads ``Z`` but not the lower-case
+    ``t`` separator and ``z`` zone RFC 3339 (section 5.6) also allows.
+    """
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        if len(text) < 11 or not (text[10] == "t" or text.endswith("z")):
+            raise
+    upper = f"{text[:10]}{text[10].upper()}{text[11:]}"
+    if upper.endswith("z"):
+        upper = upper[:-1] + "Z"
+    return datetime.fromisoformat(upper)
+
+
 def _moment(at: datetime, note: str | None = None) -> ReadTime:
     return ReadTime(at, note, epoch_microseconds(at))
 
@@ -61,7 +79,7 @@ def _read_text(text: str, tz: tzinfo) -> ReadTime | None:
     if m:
         return _read_date(m, tz, text)
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = parse_datetime(text)
     except ValueError:
         return None
     if parsed.tzinfo is None:
@@ -138,7 +156,7 @@ def parse_instant(text: str, option: str) -> datetime:
     """An evaluation time given on the command line (``--now``, ``--as-of``): ISO 8601 with a
     time zone, else InputError naming the option."""
     try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        at = parse_datetime(text)
     except ValueError as exc:
         raise InputError(f"{option} '{text}' is not an ISO 8601 date-time") from exc
     if at.tzinfo is None:

@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from cds.errors import InputError, PayloadTooLarge
+from cds.facts.times import parse_datetime
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 
@@ -357,7 +358,7 @@ class FeedbackItem(_FeedbackPart):
         if len(value) > 64 or "\x00" in value:
             raise ValueError("must be an RFC 3339 date-time")
         try:
-            parsed = datetime.fromisoformat(value)
+            parsed = parse_datetime(value)
         except ValueError:
             raise ValueError("must be an RFC 3339 date-time") from None
         if parsed.tzinfo is None:
@@ -379,7 +380,7 @@ class FeedbackItem(_FeedbackPart):
     @property
     def outcome_at(self) -> datetime:
         """`outcomeTimestamp` as an aware datetime in UTC."""
-        return datetime.fromisoformat(self.outcomeTimestamp).astimezone(UTC)
+        return parse_datetime(self.outcomeTimestamp).astimezone(UTC)
 
 
 class FeedbackRequest(_Received):

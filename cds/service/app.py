@@ -49,6 +49,7 @@ ISSUE_CODES: Final = {
     401: "login",
     404: "not-found",
     405: "not-supported",
+    408: "timeout",
     412: "incomplete",
     413: "too-long",
     414: "too-long",
@@ -192,6 +193,8 @@ def operation_outcome(
         issue["expression"] = [f"prefetch.{key}" for key in missing]
     body = {"resourceType": "OperationOutcome", "issue": [issue]}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 408:  # the rest of a stalled body must not be read as the next request
+        headers["Connection"] = "close"
     if status == 503 and retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     return Response(

@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import httpx
 import jwt
@@ -45,8 +45,20 @@ REFETCH_INTERVAL_SECONDS: Final = 5.0
 MAX_JWKS_BYTES: Final = 256 * 1024
 
 
+#: Seconds between two log lines saying an issuer's replay table is full (a flood of tokens
+#: must not flood the log: one line per refused request would).
+FULL_TABLE_LOG_EVERY_S: Final = 60.0
+
+Verdict = Literal["added", "replayed", "full"]
+
+
 class Refused(Exception):
     """Why a token was refused: logged, never sent to the client."""
+
+
+class _TableFull(Refused):
+    """Refused because the issuer's replay table is full of live `jti`s: said in a log line
+    of its own, at most once a minute per issuer, not with every refused request."""
 
 
 class ReplayCache:
@@ -54,7 +66,8 @@ class ReplayCache:
 
     Each issuer has its own bound (`per_issuer`): a flood of tokens from one issuer fills only
     its own table. A table full of live `jti`s refuses that issuer's new tokens rather than
-    forget one (forgetting would let it be replayed).
+    forget one (forgetting would let it be replayed); `check_and_add` says which of the two
+    refusals it was, so a full table is not logged as a replay.
     """
 
     def __init__(self, per_issuer: int, clock: Callable[[], float] = time.time) -> None:
@@ -64,14 +77,14 @@ class ReplayCache:
         self._lock = threading.Lock()
         self._clock = clock
 
-    def check_and_add(self, iss: str, jti: str, keep_until: float) -> bool:
-        """Remember `jti` of `iss` until `keep_until`; False if it was already seen (a replay)
-        or the issuer's table is full of live ones."""
+    def check_and_add(self, iss: str, jti: str, keep_until: float) -> Verdict:
+        """Remember `jti` of `iss` until `keep_until` ("added"); "replayed" if it was already
+        seen, "full" if the issuer's table is full of live ones (nothing remembered)."""
         now = self._clock()
         with self._lock:
             seen = self._seen.setdefault(iss, {})
             if jti in seen and seen[jti] > now:
-                return False
+                return "replayed"
             # expired entries go when the table is half full: at most once a second (a pass
             # over 50,000 entries costs milliseconds), or whenever it is full
             full = len(seen) >= self._per_issuer
@@ -80,10 +93,9 @@ class ReplayCache:
                 seen = self._seen[iss] = {k: t for k, t in seen.items() if t > now}
                 self._pruned[iss] = now
             if len(seen) >= self._per_issuer:
-                log.warning("replay cache of issuer %s is full of live tokens", iss)
-                return False
+                return "full"
             seen[jti] = keep_until
-            return True
+            return "added"
 
 
 @dataclass
@@ -205,6 +217,9 @@ class Authenticator:
             max_age=settings.jwks_cache_max_age_seconds,
         )
         self._clock = clock
+        #: per issuer: when a full replay table was last logged, and refusals since then
+        self._full_said: dict[str, float] = {}
+        self._full_refused: dict[str, int] = {}
 
     async def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """The JWT claims, or AuthError (bare 401). In development mode nothing is checked."""
@@ -212,6 +227,9 @@ class Authenticator:
             return {}
         try:
             return await self._verify(authorization, audience)
+        except _TableFull as exc:
+            log.debug("refused a call to %s: %s", audience, exc)  # said by _table_full
+            raise AuthError("unauthorized") from None
         except (Refused, jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             log.warning("refused a call to %s: %s", audience, _reason(exc))
             raise AuthError("unauthorized") from None
@@ -255,9 +273,34 @@ class Authenticator:
             raise Refused(f"lifetime {exp - iat} s over {self.max_lifetime} s")
         if issuer.tenants is not None and claims.get("tenant") not in issuer.tenants:
             raise Refused("tenant not allowed")
+        jti = claims["jti"]
+        if not isinstance(jti, str) or not jti.strip():  # "" passes PyJWT's `require`
+            raise Refused("jti empty")
         # accepted until exp + leeway, so remembered as long
-        if not self.replays.check_and_add(issuer.iss, str(claims["jti"]), exp + self.leeway):
+        verdict = self.replays.check_and_add(issuer.iss, jti, exp + self.leeway)
+        if verdict == "replayed":
             raise Refused("jti replayed")
+        if verdict == "full":
+            self._table_full(issuer.iss)
+            raise _TableFull(f"replay table of issuer {issuer.iss} full")
+
+    def _table_full(self, iss: str) -> None:
+        """Say that `iss`'s replay table is full, at most once a minute per issuer, with how
+        many of its tokens were refused for it meanwhile."""
+        self._full_refused[iss] = self._full_refused.get(iss, 0) + 1
+        now = time.monotonic()
+        if now - self._full_said.get(iss, float("-inf")) < FULL_TABLE_LOG_EVERY_S:
+            return
+        self._full_said[iss] = now
+        refused, self._full_refused[iss] = self._full_refused[iss], 0
+        log.warning(
+            "jti replay table of issuer %s is full of live tokens "
+            "(jwt_replay_cache_per_issuer): its new tokens are refused with 401 until older "
+            "ones expire, not replays; %d refused for this since last said (said at most "
+            "once a minute)",
+            iss,
+            refused,
+        )
 
     async def _key(self, issuer: JwtIssuer, kid: str, jku: Any) -> tuple[Mapping[str, Any], str]:
         """The key for `kid` and where it came from: the issuer's configured keys first,

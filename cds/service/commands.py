@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -100,11 +101,19 @@ def call(
         response = client.call(http, service, request)
     typer.echo(format_cards(response))
     if response.get("cards"):
-        typer.echo(
-            f"\nfeedback: cds feedback send {service} --card CARD_UUID "
-            "(--accept SUGGESTION_UUID | --override [--reason CODE] [--comment TEXT])"
-            + ("" if base == LOCAL else f" --base {base}")
-        )
+        typer.echo("\nfeedback: " + feedback_hint(service, base, key, iss))
+
+
+def feedback_hint(service: str, base: str, key: Path | None, iss: str | None) -> str:
+    """The `cds feedback send` command answering a card of this call: the same `--base`,
+    `--key` and `--iss` as the call (without them it would sign with the development key,
+    and a service trusting only the call's key would refuse it), shell-quoted."""
+    same = [("--base", None if base == LOCAL else base), ("--key", key), ("--iss", iss)]
+    options = "".join(f" {flag} {shlex.quote(str(value))}" for flag, value in same if value)
+    return (
+        f"cds feedback send {shlex.quote(service)} --card CARD_UUID{options} "
+        "(--accept SUGGESTION_UUID | --override [--reason CODE] [--comment TEXT])"
+    )
 
 
 def feedback_send(

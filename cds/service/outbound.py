@@ -8,7 +8,9 @@ must pass `Outbound.check_url` before anything is sent:
 * the scheme is http or https, there is no userinfo (``http://a@b``), and the URL lies under
   an allowlisted prefix on the same scheme, host and port, both compared as the server will
   read them (`normalise_url`: ``/r4/../admin`` is ``/admin``, also when spelt ``%2e%2e``; a
-  backslash or an encoded slash in the path is refused);
+  backslash or an encoded slash in the path is refused, and so is a ``;`` or ``%3b``: path
+  parameters, which servers such as Tomcat strip before resolving ``..``, so that
+  ``/r4/..;/admin`` passes a prefix check as a string and reaches ``/admin``);
 * every address the host resolves to is public. Loopback is accepted only when the URL names
   a loopback host literally (``127.0.0.1``, ``[::1]``, ``localhost``), which the allowlist
   must then say explicitly; private and other non-global unicast (10/8, 172.16/12,
@@ -99,6 +101,9 @@ def url_has_prefix(url: str, prefix: str) -> bool:
 #: Percent-encodings of characters that change how a path is split or decoded (`/`, `\\`,
 #: `%`): a server may decode them once more, so a URL holding them is never normalised.
 _AMBIGUOUS_ESCAPES: Final = re.compile(r"%(2f|5c|25)", re.IGNORECASE)
+#: A path parameter (``;``), also encoded: some servers strip ``;...`` from each segment before
+#: they resolve dot segments (``/keys/..;/private`` is ``/private`` to Tomcat), others do not.
+_PATH_PARAMETER: Final = re.compile(r";|%3b", re.IGNORECASE)
 _UNRESERVED_ESCAPE: Final = re.compile(r"%([0-9a-fA-F]{2})")
 _UNRESERVED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -111,7 +116,8 @@ def normalise_url(url: str) -> str:
     made ``/``, the fragment dropped. So ``HTTPS://EHR.example.org:443/keys/%2e%2e/admin`` is
     ``https://ehr.example.org/admin``, outside a ``https://ehr.example.org/keys/`` prefix.
     UnsafeUrl for what cannot be normalised safely: not http(s), userinfo, no host, a
-    backslash, an encoded ``/``, ``\\`` or ``%`` in the path.
+    backslash, an encoded ``/``, ``\\`` or ``%`` in the path, a path parameter (``;`` or
+    ``%3b``: a server may strip it before resolving ``..``, which this function cannot know).
     """
     parts = urllib.parse.urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -127,6 +133,8 @@ def normalise_url(url: str) -> str:
         raise UnsafeUrl("no host")
     if "\\" in url or _AMBIGUOUS_ESCAPES.search(parts.path):
         raise UnsafeUrl("a backslash or an encoded slash ('/', '\\') or '%' in the path is refused")
+    if _PATH_PARAMETER.search(parts.path):
+        raise UnsafeUrl("a path parameter (';' or '%3b') in the path is refused")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from cds.config import is_loopback
 from cds.errors import (
     AuthError,
+    BodyTimeout,
     InputError,
     MissingDataError,
     PayloadTooLarge,
@@ -156,6 +157,10 @@ async def post_feedback(request: Request, service_id: str) -> Response:
         # a card answered a moment ago may still wait in the recorder's queue: written first
         if not await run(state.recorder.flush, FEEDBACK_FLUSH_S):
             raise StoreUnavailable("store unavailable: issued cards are not recorded yet")
+        if state.recorder.waiting(item.card for item in batch.items.values()):
+            # its card was answered while the store was failing and waits to be written:
+            # come back later, not "no card with this uuid" (400) for a card we did issue
+            raise StoreUnavailable("store unavailable: a card of this feedback is not recorded yet")
         indexes = list(batch.items)
         outcome = await run(
             state.store.record_feedback,
@@ -261,8 +266,11 @@ def _service(request: Request, service_id: str) -> ServiceSpec:
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 past `max_body_bytes` (declared or actually streamed)."""
-    limit: int = request.app.state.cds.settings.max_body_bytes
+    """The body, refused with 413 past `max_body_bytes` (declared or actually streamed), and
+    with 408 when it is not all there `body_timeout_seconds` after we began to read it (a
+    client that sent its headers and stalled, or drips its body, would hold the call)."""
+    settings = request.app.state.cds.settings
+    limit: int = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -270,11 +278,16 @@ async def read_body(request: Request) -> bytes:
         if int(declared) > limit:
             raise PayloadTooLarge(f"request body over {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-        chunks.append(chunk)
+    timeout: float = settings.body_timeout_seconds
+    try:
+        with anyio.fail_after(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"request body over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyTimeout(f"request body not received within {timeout:g} s") from None
     return b"".join(chunks)
 
 
@@ -282,8 +295,15 @@ def _parse_call(body: bytes) -> HookRequest:
     return parse_hook_request(_loads(body))
 
 
+#: The UTF-8 byte order mark: some .NET EHR clients put it before the JSON of their calls.
+UTF8_BOM: Final = b"\xef\xbb\xbf"
+
+
 def _loads(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object nested at most MAX_JSON_DEPTH deep, else InputError (400)."""
+    """The body as a JSON object nested at most MAX_JSON_DEPTH deep, else InputError (400).
+    A UTF-8 byte order mark before it is dropped (JSON forbids it; RFC 8259 lets a parser
+    ignore it)."""
+    body = body.removeprefix(UTF8_BOM)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -360,6 +380,7 @@ def card_records(
             rule_ids=evaluation.rules_of(card) or (topic_rule(card),),
             patient_hash=patient,
             issued_at=now,
+            suggestion_uuids=tuple(s.uuid for s in card.suggestions or () if s.uuid),
         )
         for card in evaluation.response.cards
         if card.uuid

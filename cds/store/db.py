@@ -34,7 +34,14 @@ from sqlalchemy.orm import Session
 
 from cds.errors import ConfigError, StoreUnavailable
 from cds.hooks.models import FeedbackItem
-from cds.store.models import Base, CardRule, Feedback, IssuedCard, OfferedReason
+from cds.store.models import (
+    Base,
+    CardRule,
+    Feedback,
+    IssuedCard,
+    OfferedReason,
+    OfferedSuggestion,
+)
 
 log = logging.getLogger(__name__)
 #: Most uuids in one `IN (...)` (old SQLite builds allow 999 parameters per statement).
@@ -56,6 +63,8 @@ class CardRecord:
     rule_ids: tuple[str, ...]
     patient_hash: str
     issued_at: datetime
+    suggestion_uuids: tuple[str, ...] = ()
+    """The uuids of the suggestions the card offered (feedback may accept only these)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,13 @@ class Store:
                 ]
                 if rules:
                     connection.execute(insert(CardRule), rules)
+                suggestions = [
+                    {"card_uuid": card.uuid, "suggestion_uuid": suggestion}
+                    for card in new.values()
+                    for suggestion in dict.fromkeys(card.suggestion_uuids)
+                ]
+                if suggestions:
+                    connection.execute(insert(OfferedSuggestion), suggestions)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
 
@@ -243,17 +259,22 @@ class Store:
         self, service_id: str, items: Sequence[FeedbackItem], now: datetime
     ) -> FeedbackOutcome:
         """Store feedback items, each once (idempotent), and refuse (by position) those about
-        a card this service did not issue, or naming an override reason the card did not
-        offer; the others are stored all the same."""
+        a card this service did not issue, accepting a suggestion the card did not offer, or
+        naming an override reason the card did not offer; the others are stored all the same."""
         added = 0
         refused: dict[int, Refusal] = {}
         try:
             with self.session() as session:
                 cards = _issued(session, {item.card for item in items})
                 offered = _offered(session, cards.values())
+                accepting = {item.card for item in items if item.acceptedSuggestions}
+                suggestions = _suggestions(session, accepting & set(cards))
                 good = []
                 for index, item in enumerate(items):
-                    refusal = _check(item, cards.get(item.card), service_id, offered)
+                    card = cards.get(item.card)
+                    refusal = _check(item, card, service_id, offered) or _check_accepted(
+                        item, suggestions.get(item.card, set())
+                    )
                     if refusal is not None:
                         refused[index] = refusal
                     else:
@@ -344,6 +365,32 @@ def _offered(
             offered.setdefault((pack, version, topic), set()).add((system, code))
     session.rollback()
     return offered
+
+
+def _suggestions(session: Session, cards: set[str]) -> dict[str, set[str]]:
+    """Card uuid → the uuids of the suggestions it offered."""
+    offered: dict[str, set[str]] = {}
+    wanted = sorted(cards)
+    for start in range(0, len(wanted), _IN_CHUNK):
+        query = select(OfferedSuggestion.card_uuid, OfferedSuggestion.suggestion_uuid).where(
+            OfferedSuggestion.card_uuid.in_(wanted[start : start + _IN_CHUNK])
+        )
+        for card, suggestion in session.execute(query):
+            offered.setdefault(card, set()).add(suggestion)
+    session.rollback()
+    return offered
+
+
+def _check_accepted(item: FeedbackItem, offered: set[str]) -> Refusal | None:
+    """A refusal for the first accepted suggestion the card did not offer (the uuid of one
+    of its own suggestions is required: another card's, or one made up, would count in the
+    report as an acceptance of this card's advice)."""
+    for index, suggestion in enumerate(item.acceptedSuggestions or []):
+        if suggestion.id not in offered:
+            return Refusal(
+                f"acceptedSuggestions[{index}].id", "not one of the suggestions this card offered"
+            )
+    return None
 
 
 def _check(

@@ -72,3 +72,15 @@ class OfferedReason(Base):
     topic: Mapped[str] = mapped_column(String(100), primary_key=True)
     system: Mapped[str] = mapped_column(String(300), primary_key=True)
     code: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class OfferedSuggestion(Base):
+    """A suggestion an issued card offered, by its uuid (written with the card): feedback
+    accepting a suggestion its card did not offer is refused."""
+
+    __tablename__ = "offered_suggestion"
+
+    card_uuid: Mapped[str] = mapped_column(
+        ForeignKey("issued_card.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    suggestion_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -14,6 +14,7 @@ from cds.facts.times import (
     first_moment_us,
     hours_between,
     hours_from,
+    parse_datetime,
     read_time,
     utc,
 )
@@ -143,3 +144,23 @@ def test_zone_less_time_is_read_in_the_given_zone() -> None:
     read = read_time("2026-11-26T08:00:00", site)
     assert read is not None and read.at.utcoffset() == timedelta(hours=-5)
     assert read.epoch_us == epoch_microseconds(datetime(2026, 11, 26, 13, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-26t08:30:00z",
+        "2026-11-26T08:30:00z",
+        "2026-11-26t08:30:00Z",
+        "2026-11-26t12:30:00+04:00",
+    ],
+)
+def test_parse_datetime_reads_lower_case_t_and_z(text: str) -> None:
+    """RFC 3339 section 5.6: `T` and `Z` may be lower case; `fromisoformat` reads neither."""
+    assert parse_datetime(text) == datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["2026-11-26t", "z", "2026-11-26 08:30:00 zulu", "tomorrow"])
+def test_parse_datetime_refuses_what_is_no_date_time(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_datetime(text)

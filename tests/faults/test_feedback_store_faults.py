@@ -294,3 +294,104 @@ def test_the_card_recorder_never_blocks_and_stays_bounded() -> None:
     release.set()
     recorder.close()
     assert written == [1, 3]
+
+
+# --- cards issued while the store fails wait and are written later -----------------------------
+
+
+def move_database(db: Path, away: Path) -> dict[Path, Path]:
+    """Move the SQLite file (with its -wal and -shm) into `away`; what went where."""
+    away.mkdir(exist_ok=True)
+    moved = {f: away / f.name for f in db.parent.iterdir() if f.name.startswith(db.name)}
+    for source, target in moved.items():
+        source.rename(target)
+    return moved
+
+
+@pytest.mark.integration
+def test_a_card_issued_while_the_database_is_away_is_written_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    """The real server. Its card could not be written; it was dropped, so feedback on it
+    after the database came back was refused as feedback on a card never issued (400)."""
+    db = tmp_path / "db" / "cds.sqlite3"
+    with (
+        run_cds_server(tmp_path, {"database_url": f"sqlite:///{db}"}) as server,
+        httpx.Client(base_url=server.base, timeout=30) as http,
+    ):
+        assert card_uuid(http.post(PV, json=hook_request(prefetch=full_prefetch())))
+        moved = move_database(db, tmp_path / "away")
+        card = card_uuid(http.post(PV, json=hook_request(prefetch=full_prefetch())))
+        time.sleep(0.5)  # the writer has tried, and failed
+        away = http.post(FEEDBACK, json={"feedback": [item(1, card)]})
+        assert_outcome_503(away)
+        assert away.headers["retry-after"] == "10"
+        for source, target in moved.items():
+            target.rename(source)
+        back = http.post(FEEDBACK, json={"feedback": [item(1, card)]})
+        assert (back.status_code, back.json()) == (200, {}), back.text
+        assert "issued cards not recorded yet" in server.log_tail()
+    assert issued_cards(db) == 2
+    assert stored_comments(db) == ["item 1"]
+
+
+@pytest.mark.anyio
+async def test_feedback_on_a_card_waiting_for_a_locked_database_is_503_then_200(
+    tmp_path: Path,
+) -> None:
+    """Locked for writing (WAL: reads still work), the card's write failed after SQLite's busy
+    timeout; the feedback check could still read the cards, found none and answered 400."""
+    db = tmp_path / "db" / "cds.sqlite3"
+    async with service(tmp_path, db) as client:
+        assert card_uuid(await client.post(PV, json=hook_request(prefetch=full_prefetch())))
+        lock = sqlite3.connect(db, isolation_level=None, timeout=0)
+        try:
+            lock.execute("BEGIN IMMEDIATE")  # another writer: readers go on, writers wait
+            card = card_uuid(await client.post(PV, json=hook_request(prefetch=full_prefetch())))
+            await anyio.sleep(BUSY_TIMEOUT_S + 1)  # the writer gave up on it
+            waiting = await client.post(FEEDBACK, json={"feedback": [item(1, card)]})
+            assert_outcome_503(waiting)
+            assert "retry-after" in waiting.headers
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        written = await client.post(FEEDBACK, json={"feedback": [item(1, card)]})
+        assert (written.status_code, written.json()) == (200, {}), written.text
+    assert issued_cards(db) == 2
+    assert stored_comments(db) == ["item 1"]
+
+
+def test_at_most_max_waiting_cards_wait_the_oldest_dropped_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real SQLite file moved away: every card waits, at most MAX_WAITING of them (the
+    oldest dropped, and logged); once the file is back, those waiting are written."""
+    from datetime import UTC, datetime
+
+    from cds.service.recorder import MAX_WAITING, CardRecorder
+    from cds.store import CardRecord, Store
+
+    db = tmp_path / "db" / "cds.sqlite3"
+    store = Store(f"sqlite:///{db}")
+    store.open()
+    moved = move_database(db, tmp_path / "away")
+    recorder = CardRecorder(store, linger=0)
+    at = datetime(2026, 11, 26, tzinfo=UTC)
+    fields = ("s", "p", "1", "t", "info", ("r",), "h", at)
+    cards = [
+        CardRecord(f"{n:08d}-0000-4000-8000-000000000000", *fields)
+        for n in range(MAX_WAITING + 50)
+    ]
+    for start in range(0, len(cards), 100):
+        recorder.submit(cards[start : start + 100])
+    recorder.flush(30)
+    assert recorder.waiting([cards[-1].uuid]) and not recorder.waiting([cards[49].uuid])
+    assert recorder.dropped == 50
+    assert "50 oldest dropped, at most 10000 wait for the store" in caplog.text
+    for source, target in moved.items():
+        target.rename(source)
+    assert recorder.flush(30)
+    assert not recorder.waiting(c.uuid for c in cards)
+    recorder.close()
+    store.close()
+    assert issued_cards(db) == MAX_WAITING

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -203,3 +204,44 @@ def test_feedback_send_refuses_a_confused_outcome(work: Path, args: list[str], s
     )
     assert done.returncode == 2
     assert done.stderr == f"error: {said}\n" or said in done.stderr
+
+
+def test_the_feedback_hint_of_a_call_with_its_own_key_and_issuer_can_be_pasted_as_is(
+    work: Path,
+) -> None:
+    """A service trusting only the integrator's key: the hint `cds call --key K --iss I`
+    prints must carry both, or `cds feedback send` signs with the development key (401)."""
+    from cds.service.client import new_private_jwk, public_jwks
+
+    private = new_private_jwk("integrator-1")
+    key = work / "integrator key.json"  # a space: the hint must quote it
+    key.write_text(json.dumps(private))
+    issuer = {"iss": "https://ehr.integrator.test", "jwks": public_jwks(private)}
+    (work / "own-key").mkdir()
+    with run_cds_server(work / "own-key", {"jwt_issuers": [issuer]}) as server:
+        done = cds(
+            "call",
+            "back-spasm-order-sign",
+            "--patient",
+            str(PATIENTS / "ckd-with-draft-ibuprofen.json"),
+            "--base",
+            server.base,
+            "--key",
+            str(key),
+            "--iss",
+            issuer["iss"],
+            cwd=work,
+        )
+        assert done.returncode == 0, done.stderr
+        card = re.search(rf"^    card: ({UUID})$", done.stdout, re.M).group(1)
+        suggestion = re.search(rf"^    suggestion ({UUID}): ", done.stdout, re.M).group(1)
+        hint = next(ln for ln in done.stdout.splitlines() if ln.startswith("feedback: "))
+        command = hint.removeprefix("feedback: ").replace("CARD_UUID", card)
+        command = re.sub(
+            r" \(--accept SUGGESTION_UUID \| .*\)$", f" --accept {suggestion}", command
+        )
+        args = shlex.split(command)
+        assert args[:3] == ["cds", "feedback", "send"]
+        sent = cds(*args[1:], cwd=work)
+        assert sent.returncode == 0, sent.stderr  # 401 when the hint left out --key / --iss
+        assert f"feedback sent: card {card} accepted" in sent.stdout

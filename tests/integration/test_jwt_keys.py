@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import posixpath
 import threading
 import time
@@ -53,8 +54,11 @@ class KeyHost:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                # as a static server does: decode %xx, then resolve . and .. segments
-                path = posixpath.normpath(urllib.parse.unquote(self.path.split("?")[0]))
+                # as a Java server does: decode %xx, strip each segment's path parameters
+                # (`;...`), then resolve . and .. segments
+                raw = urllib.parse.unquote(self.path.split("?")[0])
+                raw = "/".join(segment.split(";", 1)[0] for segment in raw.split("/"))
+                path = posixpath.normpath(raw)
                 host.paths.append(path)
                 top = path.strip("/").split("/")[0]
                 if top == "slow":
@@ -190,6 +194,10 @@ async def test_a_kid_the_configured_keys_lack_needs_an_allowlisted_jku(
         "/keys/./../private/jwks.json",
         "/keys/..%2fprivate/jwks.json",
         "/keys/%252e%252e/private/jwks.json",
+        "/keys/..;/private/jwks.json",  # path parameters, stripped by the server before `..`
+        "/keys/..;x=1/private/jwks.json",
+        "/keys/..%3b/private/jwks.json",
+        "/keys/..%3B/private/jwks.json",
     ],
 )
 async def test_a_jku_escaping_its_prefix_is_never_fetched(
@@ -360,3 +368,35 @@ async def test_one_issuers_flood_does_not_crowd_out_another_issuers_jtis(
     assert outcomes == [True] * 10 + [False] * 5  # the flooding issuer's table is full
     await refused(auth, kept)  # the other issuer's jti is still remembered
     await auth.verify(bearer(CONFIGURED, iss=OTHER_ISS), AUD)  # and its new tokens pass
+
+
+@pytest.mark.parametrize("jti", ["", "   "])
+async def test_an_empty_jti_is_refused_like_a_missing_one(make_auth: Any, jti: str) -> None:
+    """PyJWT's `require` lets "" through; an empty jti cannot tell two tokens apart, so the
+    replay check would be a check of nothing (every token after the first a "replay")."""
+    auth = make_auth({"iss": ISS, "jwks": jwks(CONFIGURED)})
+    await refused(auth, bearer(CONFIGURED, jti=jti))
+    await refused(auth, bearer(CONFIGURED, jti=None))  # the missing one, for comparison
+    await auth.verify(bearer(CONFIGURED), AUD)
+
+
+async def test_a_full_replay_table_is_said_apart_from_replays_and_not_per_request(
+    make_auth: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    auth = make_auth({"iss": ISS, "jwks": jwks(CONFIGURED)}, jwt_replay_cache_per_issuer=10)
+    first = bearer(CONFIGURED)
+    await auth.verify(first, AUD)
+    for _ in range(9):
+        await auth.verify(bearer(CONFIGURED), AUD)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="cds.service.auth"):
+        for _ in range(25):  # a flood of new tokens once the table is full
+            await refused(auth, bearer(CONFIGURED))
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1, warnings  # one line for the flood, not 25
+        assert "replay table of issuer" in warnings[0] and "full" in warnings[0]
+        assert "replayed" not in warnings[0]
+        caplog.clear()
+        await refused(auth, first)  # a real replay is still said as one, on its own line
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and "jti replayed" in warnings[0], warnings

@@ -23,13 +23,15 @@ from tests.support.cds_server import ROOT, CdsServer, free_port, run_cds_server
 pytestmark = pytest.mark.integration
 PV = "/cds-services/back-spasm-patient-view"
 HEAD_TIMEOUT = 2.0
+BODY_TIMEOUT = 2.0
 MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CdsServer]:
     root = tmp_path_factory.mktemp("edges")
-    with run_cds_server(root, {"header_timeout_seconds": HEAD_TIMEOUT}) as running:
+    limits = {"header_timeout_seconds": HEAD_TIMEOUT, "body_timeout_seconds": BODY_TIMEOUT}
+    with run_cds_server(root, limits) as running:
         yield running
 
 
@@ -191,6 +193,52 @@ def test_a_silent_connection_is_closed(server: CdsServer) -> None:
         assert time.monotonic() - started < HEAD_TIMEOUT + 3
 
 
+def stalled_body(server: CdsServer, drip: bool) -> tuple[bytes, float]:
+    """Send a hook call's headers and the first bytes of its body, then nothing more (or one
+    byte every 0.2 s): the answer, and when the connection closed (seconds after the head)."""
+    path = "/cds-services/back-spasm-patient-view"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 5000\r\n\r\n"
+    )
+    with socket.create_connection(address(server), timeout=1) as sock:
+        sock.settimeout(0.2)
+        sock.sendall(head.encode() + b'{"hook": "patient-view", ')
+        started = time.monotonic()
+        answer, closed_at = b"", None
+        while time.monotonic() - started < BODY_TIMEOUT + 8:
+            try:
+                if drip:
+                    sock.sendall(b" ")
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                closed_at = time.monotonic() - started
+                break
+            if not chunk:
+                closed_at = time.monotonic() - started
+                break
+            answer += chunk
+    assert closed_at is not None, "the stalled client was never answered and closed"
+    return answer, closed_at
+
+
+@pytest.mark.parametrize("drip", [False, True], ids=["stalled", "dripping"])
+def test_a_body_not_received_in_time_is_408_and_closed(server: CdsServer, drip: bool) -> None:
+    """Headers then a stall (or a body dripped a byte every 0.2 s, never idle): without
+    `body_timeout_seconds` the call waited as long as the client liked."""
+    answer, closed_at = stalled_body(server, drip)
+    assert BODY_TIMEOUT - 0.5 < closed_at < BODY_TIMEOUT + 3
+    assert status_of(answer) == 408
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"connection: close" in head.lower()
+    outcome = json.loads(body)
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["code"] == "timeout"
+    assert outcome["issue"][0]["details"]["coding"][0]["code"] == "body-timeout"
+
+
 # --- development mode behind a proxy (item 3) ----------------------------------------------
 
 
@@ -263,7 +311,7 @@ def test_a_503_says_when_to_retry(tmp_path: Path) -> None:
 # --- start-up (item 8) ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "0x0"])
 def test_every_address_without_base_url_does_not_start_with_jwts(tmp_path: Path, host: str) -> None:
     config = {
         "host": host,

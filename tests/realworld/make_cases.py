@@ -1578,6 +1578,37 @@ struct(
     optional={D},
     style="cerner",
 )
+p = "pf-search-outcome-error-entry"
+struct(
+    p,
+    "Cerner-like observations Bundle with HR 150 and an OperationOutcome entry (search.mode "
+    "outcome) reporting an error: the sign counts, and the EHR's problem is said",
+    [lbp(p, "cerner")],
+    {
+        "observations": searchset(
+            [obs(p, "hr", 150, style="cerner")],
+            style="cerner",
+            outcome=outcome("Some results could not be returned: source system unavailable"),
+        )
+    },
+    {E, D},
+    style="cerner",
+    must=["reported a problem with this search", "source system unavailable"],
+)
+p = "pf-conditions-fatal-outcome-entry"
+bundle = searchset(
+    [lbp(p), condition(p, [(ICD10CM, "G83.4", "Cauda equina syndrome")])], rtype="Condition"
+)
+bundle["entry"].append({"resource": outcome("Search aborted", "too-costly", "fatal")})
+struct(
+    p,
+    "Conditions Bundle holding cauda equina and an OperationOutcome entry (no search.mode) "
+    "with a fatal issue: the emergency card stands, and a data-check card says the EHR's error",
+    [],
+    {"conditions": bundle},
+    {E, D},
+    must=["fatal error with this search", "Search aborted"],
+)
 p = "pf-conditions-entry-object"
 struct(
     p,

@@ -223,6 +223,7 @@ def test_feedback_gives_override_rates_and_expected_overrides(tmp_path: Path) ->
         CardRecord(
             f"00000000-0000-4000-8000-00000000000{i}", "back-spasm-order-sign", "back-spasm",
             "1.0.0", "imaging-not-indicated", "warning", ("imaging-not-indicated",), "h", at,
+            ("00000000-0000-4000-8000-0000000000aa",),
         )
         for i in range(4)
     )  # fmt: skip

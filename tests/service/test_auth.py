@@ -202,9 +202,10 @@ def test_a_full_replay_table_frees_the_jtis_of_expired_tokens() -> None:
     """Full of live jtis, an issuer's new token is refused; once they expire, it is taken."""
     now = [1000.0]
     cache = ReplayCache(10, clock=lambda: now[0])
-    assert all(cache.check_and_add(ISS, f"j{n}", now[0] + 5) for n in range(10))
-    assert not cache.check_and_add(ISS, "j10", now[0] + 5)  # full of live ones
-    assert cache.check_and_add("https://other", "j10", now[0] + 5)  # its own table
+    assert all(cache.check_and_add(ISS, f"j{n}", now[0] + 5) == "added" for n in range(10))
+    assert cache.check_and_add(ISS, "j10", now[0] + 5) == "full"  # full of live ones
+    assert cache.check_and_add(ISS, "j3", now[0] + 5) == "replayed"  # not "full"
+    assert cache.check_and_add("https://other", "j10", now[0] + 5) == "added"  # its own table
     now[0] += 6
-    assert cache.check_and_add(ISS, "j10", now[0] + 5)
-    assert not cache.check_and_add(ISS, "j10", now[0] + 5)  # and it is remembered
+    assert cache.check_and_add(ISS, "j10", now[0] + 5) == "added"
+    assert cache.check_and_add(ISS, "j10", now[0] + 5) == "replayed"  # and it is remembered

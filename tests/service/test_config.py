@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cds.config import Settings, is_loopback, load_settings
+from cds.config import Settings, is_loopback, is_unspecified, load_settings
 from cds.errors import ConfigError
 
 
@@ -82,7 +82,10 @@ def test_non_loopback_host_without_issuers_is_refused() -> None:
     assert load_settings(None, served).host == "0.0.0.0"
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", ""])
+EVERY_ADDRESS = ["0.0.0.0", "::", "[::]", "", "0", "0x0", "0.0", "00", "0x00000000", "0000::0"]
+
+
+@pytest.mark.parametrize("host", EVERY_ADDRESS)
 def test_every_address_without_base_url_is_refused_when_jwts_are_verified(host: str) -> None:
     """The JWT audience would be `http://0.0.0.0:8080/...`: every signed call a 401."""
     issuer = {"iss": "https://ehr", "jwks": {"keys": []}}
@@ -98,6 +101,28 @@ def test_a_short_patient_hash_key_is_refused_outside_development(key: str) -> No
     with pytest.raises(ConfigError, match="patient_hash_key is shorter than 32"):
         load_settings(None, {"jwt_issuers": [issuer], "patient_hash_key": key})
     assert load_settings(None, {"jwt_issuers": [issuer], "patient_hash_key": "x" * 32})
+
+
+@pytest.mark.parametrize("host", [h for h in EVERY_ADDRESS if h])
+def test_every_address_in_any_spelling_is_not_loopback_without_issuers(host: str) -> None:
+    """`0` and `0x0` are 0.0.0.0 to getaddrinfo (the inet_aton shortcuts), so uvicorn
+    listens on every address: never a loopback bind, and said as every address."""
+    assert is_unspecified(host)
+    with pytest.raises(ConfigError, match=r"non-loopback host .*\(every address\)"):
+        load_settings(None, {"host": host})
+
+
+@pytest.mark.parametrize("host", ["127.1", "0x7f.1", "127.0.0.1", "[::1]", "localhost"])
+def test_loopback_in_any_spelling_is_a_loopback_bind(host: str) -> None:
+    assert not is_unspecified(host)
+    assert load_settings(None, {"host": host}).host == host
+
+
+@pytest.mark.parametrize("host", ["10.1.2.3", "cds.example.org", "0.0.0.1", "1.2.3.4 x"])
+def test_other_hosts_are_neither_every_address_nor_loopback(host: str) -> None:
+    assert not is_unspecified(host)
+    with pytest.raises(ConfigError, match="non-loopback"):
+        load_settings(None, {"host": host})
 
 
 def test_dev_mode_can_be_switched_off() -> None:

@@ -21,8 +21,10 @@ from tests.service.patient import (
     outcome,
     patient,
     searchset,
+    temperature,
 )
 from tests.service.test_received import cauda_equina, notes, said, spo2, topics
+from tests.support.recorder import recording_server
 
 pytestmark = pytest.mark.anyio
 PV = "/cds-services/back-spasm-patient-view"
@@ -220,3 +222,62 @@ async def test_the_412_carries_server_timing(client: httpx.AsyncClient) -> None:
     timing = response.headers["server-timing"]
     assert "prefetch;dur=" in timing and "evaluate;dur=" in timing
     assert response.json()["issue"][0]["expression"] == ["prefetch.conditions"]
+
+
+# --- OperationOutcome entries inside a searchset Bundle -------------------------------------
+
+
+def with_outcome_entry(bundle: dict[str, Any], severity: str, text: str) -> dict[str, Any]:
+    entry = {"severity": severity, "code": "exception", "details": {"text": text}}
+    outcome_entry = {"resourceType": "OperationOutcome", "issue": [entry]}
+    bundle["entry"].append({"resource": outcome_entry, "search": {"mode": "outcome"}})
+    return bundle
+
+
+async def test_an_error_outcome_entry_keeps_the_sign_and_is_a_data_check_item(
+    client: httpx.AsyncClient,
+) -> None:
+    """The sign among the entries still counts; the EHR's error was silently dropped."""
+    prefetch = full_prefetch(fever=39.5)
+    with_outcome_entry(prefetch["observations"], "error", "Lab feed *down*\nretry later")
+    response = await client.post(PV, json=hook_request(prefetch=prefetch))
+    assert response.status_code == 200, response.text
+    assert topics(response) == ["urgent-sign", "data-check"]
+    text = data_check(response)
+    assert (
+        '- observations: the EHR reported a problem with this search (error: "Lab feed down '
+        'retry later"); the entries it did return were read, others may be missing' in text
+    )
+    assert "*down*" not in text  # the EHR's text, with its markup taken out
+
+
+async def test_information_outcome_entries_and_keys_no_rule_reads_are_not_said(
+    client: httpx.AsyncClient,
+) -> None:
+    """ "No matches" notes are no problem; and no rule of patient-view reads medicines."""
+    prefetch = full_prefetch(fever=37.0)
+    with_outcome_entry(prefetch["observations"], "warning", "No results for this period")
+    prefetch["medications"] = with_outcome_entry(searchset(), "error", "Pharmacy down")
+    response = await client.post(PV, json=hook_request(prefetch=prefetch))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"cards": []}
+    at_sign = await client.post(SIGN, json=hook_request("order-sign", prefetch=prefetch))
+    assert "medications: the EHR reported a problem" in data_check(at_sign)
+
+
+async def test_an_error_outcome_entry_in_a_fetched_page_is_said(tmp_path: Any) -> None:
+    """The same from a page the service fetched itself (a real HTTP server on loopback)."""
+    page = with_outcome_entry(searchset(temperature(39.5)), "fatal", "Search aborted")
+    with recording_server(page) as fhir:
+        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
+        prefetch = {key: value for key, value in full_prefetch().items() if key != "observations"}
+        body = hook_request(prefetch=prefetch, fhirServer=fhir.base)
+        async with serve_settings(s) as c:
+            response = await c.post(PV, json=body)
+        assert any("Observation" in path for path in fhir.paths)
+    assert response.status_code == 200, response.text
+    assert topics(response) == ["urgent-sign", "data-check"]
+    assert (
+        '- observations: the EHR reported a fatal error with this search (fatal: "Search '
+        'aborted")' in data_check(response)
+    )

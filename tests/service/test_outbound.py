@@ -465,6 +465,28 @@ def test_normalise_url_refuses_ambiguous_slashes(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://fhir.example.org/r4/..;/admin",
+        "https://fhir.example.org/r4;x=1/Patient/1",
+        "https://fhir.example.org/r4/..%3b/admin",
+        "https://fhir.example.org/r4/..%3B/admin",
+    ],
+)
+def test_normalise_url_refuses_path_parameters(url: str) -> None:
+    """`/r4/..;/admin` is under `/r4/` as a string, and `/admin` to a server that strips
+    path parameters before resolving dot segments (Tomcat, Jetty)."""
+    with pytest.raises(UnsafeUrl, match="path parameter"):
+        normalise_url(url)
+
+
+def test_a_semicolon_in_the_query_is_not_a_path_parameter() -> None:
+    assert normalise_url("https://fhir.example.org/r4/x?a=1;b=2") == (
+        "https://fhir.example.org/r4/x?a=1;b=2"
+    )
+
+
+@pytest.mark.parametrize(
     "server",
     [
         f"{ORG_R4}/../admin",
@@ -472,6 +494,8 @@ def test_normalise_url_refuses_ambiguous_slashes(url: str) -> None:
         f"{ORG_R4}/%2E%2E/%2e%2e/internal/r4",
         f"{ORG_R4}/..%2fadmin",
         f"{ORG_R4}\\..\\admin",
+        f"{ORG_R4}/..;/admin",
+        f"{ORG_R4}/..%3B/admin",
     ],
 )
 async def test_a_dot_dot_fhir_server_cannot_leave_the_allowlisted_prefix(server: str) -> None:
@@ -497,15 +521,19 @@ async def test_a_dot_segment_that_stays_inside_the_prefix_is_fetched_normalised(
     assert not any("%2e" in u or "/x/" in u for u in server.requests)
 
 
-async def test_a_page_link_with_dot_segments_is_not_followed_out_of_the_server() -> None:
-    """A `next` link `…/r4/../admin/x` is under the base as a string, not as a path."""
+@pytest.mark.parametrize("link", ["/../admin/x", "/..;/admin/x", "/..%3b/admin/x"])
+async def test_a_page_link_with_dot_segments_is_not_followed_out_of_the_server(
+    link: str,
+) -> None:
+    """A `next` link `…/r4/../admin/x` (or `…/r4/..;/admin/x`, which a server stripping
+    path parameters reads as `/admin/x`) is under the base as a string, not as a path."""
     requests: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         requests.append(str(request.url))
         if "/Patient/" in request.url.path:
             return httpx.Response(200, json=patient())
-        return httpx.Response(200, json=searchset(back_pain(), next_url=f"{ORG_R4}/../admin/x"))
+        return httpx.Response(200, json=searchset(back_pain(), next_url=f"{ORG_R4}{link}"))
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     outbound = Outbound(resolve=dns({"fhir.example.org": [PUBLIC]}))

@@ -52,6 +52,10 @@ async def call(
     return response.json()["cards"], warnings
 
 
+def first_line(detail: str) -> str:
+    return detail.split("\n", 1)[0]
+
+
 def only_data_check(cards: list[dict[str, Any]]) -> dict[str, Any]:
     assert [c["source"]["topic"]["code"] for c in cards] == ["data-check"]
     card = cards[0]
@@ -75,6 +79,10 @@ async def test_all_data_of_another_patient_gives_a_data_check_card_not_silence(
     cards, warnings = await call(client, caplog, body)
     card = only_data_check(cards)
     detail = card["detail"]
+    assert first_line(detail) == (  # before any detail: what was left out, and why
+        "**3 records belong to another patient and were not used:** they name a patient "
+        "other than the one this call is about."
+    )
     assert "patient: it held the record of another patient, which was not used" in detail
     assert "a record of another patient was in conditions and was not used" in detail
     assert "a record of another patient was in observations and was not used" in detail
@@ -101,6 +109,7 @@ async def test_conditions_of_another_patient_give_a_data_check_card(
     cards, warnings = await call(client, caplog, body)
     detail = only_data_check(cards)["detail"]
     assert "2 records" not in detail
+    assert first_line(detail).startswith("**1 record belongs to another patient and was not used")
     assert "a record of another patient was in conditions and was not used" in detail
     assert "make sure the chart open is this patient's" in detail
     assert "resources of another patient in prefetch key conditions (1)" in warnings
@@ -113,6 +122,7 @@ async def test_observations_of_another_patient_give_a_data_check_card(
     body = hook_request(prefetch=prefetch(observations=searchset(*theirs)))
     cards, warnings = await call(client, caplog, body)
     detail = only_data_check(cards)["detail"]
+    assert first_line(detail).startswith("**2 records belong to another patient and were not")
     assert "2 records of another patient were in observations and were not used" in detail
     assert "40.1" not in detail
     assert "resources of another patient in prefetch key observations (2)" in warnings
@@ -140,6 +150,7 @@ async def test_in_scope_the_wrong_patients_sign_is_not_read_and_the_mix_up_is_sa
     cards, _ = await call(client, caplog, body)
     assert [c["source"]["topic"]["code"] for c in cards] == ["data-check"]
     assert "a record of another patient was in observations" in cards[0]["detail"]
+    assert first_line(cards[0]["detail"]).startswith("**1 record belongs to another patient")
 
 
 async def test_a_patient_simply_out_of_scope_still_gets_no_cards(

@@ -21,6 +21,7 @@ SERVICE = "back-spasm-patient-view"
 
 
 def card(rules: tuple[str, ...], version: str = "1.0.0", pid: str = "patient-42") -> CardRecord:
+    """An urgent-sign card offering two suggestions."""
     return CardRecord(
         uuid=str(uuid.uuid4()),
         service_id=SERVICE,
@@ -31,15 +32,20 @@ def card(rules: tuple[str, ...], version: str = "1.0.0", pid: str = "patient-42"
         rule_ids=rules,
         patient_hash=hash_patient(pid, "k"),
         issued_at=NOW,
+        suggestion_uuids=(str(uuid.uuid4()), str(uuid.uuid4())),
     )
 
 
 def feedback(
-    card_uuid: str, outcome: str, at: str = "2026-11-26T08:05:00Z", code: str = "x"
+    card_uuid: str,
+    outcome: str,
+    at: str = "2026-11-26T08:05:00Z",
+    code: str = "x",
+    taken: tuple[str, ...] = (),
 ) -> list[Any]:
     item: dict[str, Any] = {"card": card_uuid, "outcome": outcome, "outcomeTimestamp": at}
     if outcome == "accepted":
-        item["acceptedSuggestions"] = [{"id": str(uuid.uuid4())}]
+        item["acceptedSuggestions"] = [{"id": s} for s in taken]
     else:
         item["overrideReason"] = {"reason": {"system": REASONS, "code": code}}
     return parse_feedback({"feedback": [item]}).feedback
@@ -71,8 +77,9 @@ def exercise(store: Store) -> None:
     assert (again.added, again.refused) == (0, {})  # idempotent
     same_instant = feedback(a.uuid, "overridden", at="2026-11-26T09:05:00.000+01:00")
     assert store.record_feedback(SERVICE, same_instant * 2, NOW).added == 0  # the same item
-    assert store.record_feedback(SERVICE, feedback(b.uuid, "accepted"), NOW).added == 1
-    later = feedback(b.uuid, "accepted", "2026-11-26T09:00:00Z")
+    taken = b.suggestion_uuids[:1]
+    assert store.record_feedback(SERVICE, feedback(b.uuid, "accepted", taken=taken), NOW).added
+    later = feedback(b.uuid, "accepted", "2026-11-26T09:00:00Z", taken=b.suggestion_uuids)
     assert store.record_feedback(SERVICE, later, NOW).added == 1
     rows = {(r.rule_id, r.pack_version): r for r in store.report()}
     assert set(rows) == {("r1", "1.0.0"), ("r2", "1.0.0"), ("r1", "2.0.0")}
@@ -120,7 +127,15 @@ def test_feedback_on_cards_this_service_did_not_issue_is_refused_and_the_rest_st
         *feedback(str(uuid.uuid4()), "overridden"),  # never issued
         *feedback(theirs.uuid, "overridden"),  # issued by another service
         *feedback(ours.uuid, "overridden", at="2026-11-26T08:06:00Z", code="made-up"),
-        *feedback(ours.uuid, "accepted"),
+        *feedback(ours.uuid, "accepted", taken=ours.suggestion_uuids[1:]),
+        # a suggestion of another card, and one made up: refused, naming which one
+        *feedback(ours.uuid, "accepted", "2026-11-26T08:07:00Z", taken=theirs.suggestion_uuids),
+        *feedback(
+            ours.uuid,
+            "accepted",
+            "2026-11-26T08:08:00Z",
+            taken=(ours.suggestion_uuids[0], str(uuid.uuid4())),
+        ),
     ]
     outcome = store.record_feedback(SERVICE, items, NOW)
     assert outcome.added == 2
@@ -128,6 +143,8 @@ def test_feedback_on_cards_this_service_did_not_issue_is_refused_and_the_rest_st
         1: ("card", "no card with this uuid was issued by this service"),
         2: ("card", "this card was issued by another service"),
         3: ("overrideReason.reason", "not one of the reasons this card offered"),
+        5: ("acceptedSuggestions[0].id", "not one of the suggestions this card offered"),
+        6: ("acceptedSuggestions[1].id", "not one of the suggestions this card offered"),
     }
     rows = {r.rule_id: r for r in store.report()}
     assert (rows["r1"].accepted, rows["r1"].overridden) == (1, 1)
@@ -173,14 +190,21 @@ def test_a_missing_sqlite_file_is_never_created_again_at_run_time(tmp_path: Path
     for wal in db.parent.glob("cds.sqlite3-*"):
         wal.rename(tmp_path / ("moved.sqlite3" + wal.name.removeprefix("cds.sqlite3")))
     with pytest.raises(StoreUnavailable):
-        store.record_feedback(SERVICE, feedback(kept.uuid, "accepted"), NOW)
+        store.record_feedback(
+            SERVICE, feedback(kept.uuid, "accepted", taken=kept.suggestion_uuids), NOW
+        )
     with pytest.raises(StoreUnavailable):
         store.record_cards([card(("r1",))])
     assert not db.exists()  # no fresh empty database took the feedback
     (tmp_path / "moved.sqlite3").rename(db)  # back: the store recovers by itself
     for wal in tmp_path.glob("moved.sqlite3-*"):
         wal.rename(db.parent / ("cds.sqlite3" + wal.name.removeprefix("moved.sqlite3")))
-    assert store.record_feedback(SERVICE, feedback(kept.uuid, "accepted"), NOW).added == 1
+    assert (
+        store.record_feedback(
+            SERVICE, feedback(kept.uuid, "accepted", taken=kept.suggestion_uuids), NOW
+        ).added
+        == 1
+    )
     (row,) = store.report()
     assert (row.accepted, row.overridden) == (1, 1)
     store.close()
