@@ -29,7 +29,7 @@ from cds.facts.times import (
     read_time,
 )
 from cds.facts.units import ReadingRule
-from cds.pack.valuesets import Coding, ValueSetIndex
+from cds.facts.valuesets import Coding, ValueSetIndex
 
 Resource = Mapping[str, Any]
 R = TypeVar("R", bound=Mapping[str, Any])
