@@ -387,7 +387,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
     reread_s, _ = _cpu(
         lambda: [sum(1 for _ in local._shard_lines(local._payload(spilled, s))) for s in payloads]
     )
-    merge_s, _ = _cpu(lambda: local._merge_outputs(work, part, 16, sources, options, pack, as_of))
+    merge_s, _ = _cpu(lambda: local.merge_outputs(work, part, 16, sources, options, pack, as_of))
 
     def row(label: str, seconds: float, share: bool = True, count: str = "") -> None:
         per = seconds / patients * 1e6

@@ -13,7 +13,8 @@ import typer
 from cds.errors import CdsError, InputError
 from cds.evaluate import evaluate_file
 from cds.facts.times import parse_instant
-from cds.pack.check import check, run_pack_scenarios
+from cds.pack.check import check
+from cds.scenarios import run_pack_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clinical decision support")
 rules_app = typer.Typer(no_args_is_help=True, help="Validate and test rule packs.")

@@ -11,7 +11,7 @@ relative to the scenario's evaluation time (``ago(hours=71)``), in UTC, while th
 time itself carries a +04:00 offset, so every look-back window is also a time-zone test.
 
 ``expected-cards.json`` is written ONLY with ``--update-golden``, by running the real
-evaluator (``cds.pack.check.run_scenario``, the same path as ``cds rules test``). A golden
+evaluator (``cds.scenarios.run_scenario``, the same path as ``cds rules test``). A golden
 file is a clinical claim: after updating, read every changed card as a clinician would
 (right topic and indicator, evidence naming the right resource, instructions personalised
 correctly) before committing it.
@@ -1769,8 +1769,8 @@ def _files(sc: Scenario) -> dict[str, str]:
 
 
 def _golden(sc: Scenario) -> str:
-    from cds.pack.check import Scenario as Loaded
-    from cds.pack.check import run_scenario
+    from cds.pack.examples import Scenario as Loaded
+    from cds.scenarios import run_scenario
 
     return _dump(run_scenario(Loaded(OUT / sc.name, sc.meta())))
 

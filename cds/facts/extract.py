@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -30,7 +29,7 @@ from cds.facts.times import (
     read_time,
 )
 from cds.facts.units import ReadingRule
-from cds.pack.valuesets import Coding, ValueSetIndex
+from cds.facts.valuesets import Coding, ValueSetIndex
 
 Resource = Mapping[str, Any]
 R = TypeVar("R", bound=Mapping[str, Any])
@@ -738,10 +737,6 @@ def _quantity(
     return value, canonical, f"{comparator}{shown}" if comparator else shown, None
 
 
-def _str(v: object) -> str | None:
-    return v if isinstance(v, str) else None
-
-
 def medication_lookup(resources: Iterable[R]) -> dict[str, R]:
     """The Medications among the resources, by their ``Medication/<id>`` reference."""
     return {
@@ -935,8 +930,3 @@ def _mark_latest(facts: list[Fact]) -> list[Fact]:
         if f.kind == "observation" and f.valueset in newest and newest[f.valueset] is not f:
             f.latest = False  # built a moment ago in this call: nothing else holds them yet
     return facts
-
-
-def quantity_text(value: Decimal | float | None, unit: str | None) -> str:
-    """A value with its unit for display."""
-    return "" if value is None else f"{value} {unit or ''}".strip()

@@ -1,5 +1,5 @@
-"""``cds rules check`` and ``cds rules test``: a pack's validity, coverage, static analysis and
-golden scenarios.
+"""``cds rules check``: a pack's validity, coverage and static analysis (running its golden
+scenarios, ``cds rules test``, is ``cds.scenarios``).
 
 Static analysis (``analyse``) finds the class of gap a clinical review found by hand: value
 sets no rule uses, rules no golden scenario fires, text patterns that match nothing in the
@@ -12,28 +12,25 @@ negates the same kind of fact is rejected earlier, when the pack is loaded
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 
 from cds.errors import RulePackError
 from cds.pack.compile import compile_pack
+from cds.pack.examples import EXAMPLES_DIR, Scenario, scenarios
 from cds.pack.load import Pack, load_pack
 from cds.pack.schema import Pattern, PatternRef, Rule
 
 SNOMED = "http://snomed.info/sct"
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "fhir_examples"
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "realworld" / "cases"
 """The real-world-shaped test corpus: its requests' words count as examples for text patterns."""
-UUID_PLACEHOLDER = "<uuid>"
 
 
 def coverage(pack: Pack) -> dict[str, list[str]]:
@@ -370,93 +367,3 @@ def missing_data_check(pack: Pack) -> list[CheckFinding]:
             "retrieved would not be shown",
         )
     ]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One golden example: a hook request, when it is evaluated, and the expected response."""
-
-    path: Path
-    meta: dict[str, Any]
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def now(self) -> datetime:
-        return datetime.fromisoformat(self.meta["now"])
-
-    @property
-    def site(self) -> dict[str, float | None]:
-        """The site settings the scenario runs under (``"site"`` in scenario.json): overrides
-        of the pack's settings, e.g. ``{"imaging_age_years": 50}``; none by default."""
-        site: dict[str, float | None] = dict(self.meta.get("site") or {})
-        return site
-
-    @property
-    def request_bytes(self) -> bytes:
-        return (self.path / "request.json").read_bytes()
-
-    @property
-    def expected(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.path / "expected-cards.json").read_text())
-        return data
-
-
-def scenarios(pack: Pack) -> list[Scenario]:
-    """The pack's scenarios: ``fhir_examples/<pack id>/<name>/`` folders."""
-    root = EXAMPLES_DIR / pack.id
-    if not root.is_dir():
-        return []
-    return [
-        Scenario(d, json.loads((d / "scenario.json").read_text()))
-        for d in sorted(root.iterdir())
-        if (d / "scenario.json").exists()
-    ]
-
-
-def normalise(response: dict[str, Any]) -> dict[str, Any]:
-    """The response with volatile fields (card and suggestion uuids) replaced."""
-    data: dict[str, Any] = json.loads(json.dumps(response))
-    for card in data.get("cards", []):
-        if "uuid" in card:
-            card["uuid"] = UUID_PLACEHOLDER
-        for s in card.get("suggestions", []):
-            if "uuid" in s:
-                s["uuid"] = UUID_PLACEHOLDER
-    return data
-
-
-def diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
-    """A readable unified diff of two responses ('' when equal)."""
-    a = json.dumps(expected, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    b = json.dumps(actual, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    return "\n".join(difflib.unified_diff(a, b, "expected", "actual", lineterm=""))
-
-
-def run_scenario(scenario: Scenario, pack_name: str | None = None) -> dict[str, Any]:
-    """Evaluate a scenario's request as ``cds evaluate`` would, under the scenario's site
-    settings (as ``--config`` with ``site:`` gives them); the normalised response."""
-    from cds.config import Settings
-    from cds.evaluate import evaluate_file
-
-    settings = Settings(site=scenario.site) if scenario.site else None
-    return normalise(evaluate_file(scenario.request_bytes, pack_name, scenario.now, settings))
-
-
-def run_pack_scenarios(name: str | None) -> tuple[int, list[str]]:
-    """(failures, report lines) for every scenario of the pack."""
-    pack = load_pack(name)
-    lines, failures = [], 0
-    found = scenarios(pack)
-    for sc in found:
-        got = run_scenario(sc, name)
-        delta = diff(normalise(sc.expected), got)
-        if delta:
-            failures += 1
-            lines += [f"FAIL {sc.name}", delta]
-        else:
-            lines.append(f"ok   {sc.name}")
-    lines.append(f"{len(found) - failures} passed, {failures} failed")
-    return failures, lines

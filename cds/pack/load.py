@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cds.errors import ConfigError, RulePackError
+from cds.facts.valuesets import ValueSetIndex
 from cds.pack.schema import (
     InstructionsFile,
     PackFile,
@@ -26,7 +27,6 @@ from cds.pack.schema import (
     ValueSet,
     ValueSetAddition,
 )
-from cds.pack.valuesets import ValueSetIndex
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 """The checkout's rules/ folder (a development or editable install)."""

@@ -117,7 +117,7 @@ def run_review(
     out = options.out
     (out / "parts").mkdir(parents=True, exist_ok=True)
     state = _load_progress(out, sources, options, pack)
-    as_of = AsOf(_fixed_as_of(options.as_of), datetime.fromisoformat(state["now"]))
+    as_of = AsOf(fixed_as_of(options.as_of), datetime.fromisoformat(state["now"]))
     finished: set[int] = set(state["finished"])
     reporter.log(
         f"reading {len(sources)} files"
@@ -143,7 +143,7 @@ def run_review(
         if part.spill_dir is not None:
             shutil.rmtree(part.spill_dir, ignore_errors=True)
     started = time.monotonic()
-    summary = _merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
+    summary = merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
     compared = merge_comparison(out, part, state["n_shards"], options, pack, summary, rates)
     write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics}, compared)
     reporter.log(f"wrote the outputs in {time.monotonic() - started:.1f} s")
@@ -216,7 +216,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _fixed_as_of(text: str) -> datetime | None:
+def fixed_as_of(text: str) -> datetime | None:
+    """``--as-of``: None for each patient's last discharge, else the instant given."""
     return None if text == "last-discharge" else parse_instant(text, "--as-of")
 
 
@@ -243,7 +244,7 @@ def _partition(
     try:
         for src in sources:
             for line in read_lines(src):
-                _place(
+                place_line(
                     line.where, line.line, line.raw, line.verdict, part, finished, handles, errors
                 )
     finally:
@@ -306,7 +307,9 @@ def read_unit(
     lines = read_lines(src) if unit.end is None else read_range(src, unit.start, unit.end)
     try:
         for line in lines:
-            _place(line.where, line.line, line.raw, line.verdict, part, finished, handles, errors)
+            place_line(
+                line.where, line.line, line.raw, line.verdict, part, finished, handles, errors
+            )
     finally:
         for handle in handles.values():
             handle.close()
@@ -375,7 +378,7 @@ def _needs_spill(sources: Sequence[SourceFile], options: ReviewOptions) -> bool:
     return estimate * FOOTPRINT > options.memory_mb * 1024 * 1024
 
 
-def _place(
+def place_line(
     where: str,
     number: int,
     raw: bytes,
@@ -385,6 +388,8 @@ def _place(
     handles: dict[int, IO[bytes]],
     errors: IO[bytes],
 ) -> None:
+    """Account for one input line (read, its type, used, reference, ignored or an error) and
+    send a used line to its patient's shard (both engines account for lines here)."""
     counts = part.counts
     counts["read"] += 1
     if verdict.rtype:
@@ -612,7 +617,7 @@ def _as_completed(
 # Outputs
 
 
-def _merge_outputs(
+def merge_outputs(
     out: Path,
     part: Partition,
     n_shards: int,
@@ -621,6 +626,8 @@ def _merge_outputs(
     pack: Pack,
     as_of: AsOf,
 ) -> dict[str, Any]:
+    """Merge the shards' outputs into cards.ndjson, errors.ndjson, summary.json and the
+    report, in shard order (both engines end here); the summary."""
     stats: dict[str, Any] = {}
     shards = [s for s in range(n_shards) if s in part.patients]
     with (out / "cards.ndjson").open("wb") as cards:

@@ -3,7 +3,7 @@
 Only the partitioner differs from ``cds/review/local.py``; everything else is the local code:
 
 * **read** (one Spark job): executors read the input files with ``sources.read_lines`` (the
-  same verdicts) and account for every line with the local engine's ``_place``; Parquet tables
+  same verdicts) and account for every line with the local engine's ``place_line``; Parquet tables
   (one row per resource, a ``resource`` column holding the JSON) are classified line by line
   with ``sources.classify_raw``. Each patient line is keyed ``(patient id, input, line)``. The
   accounting, the input errors and the Medications come back to the driver; the patient lines
@@ -18,7 +18,7 @@ Only the partitioner differs from ``cds/review/local.py``; everything else is th
   happens once per worker process and run. The pack travels as a broadcast, so a cluster needs
   the ``cds`` wheel but not the ``rules/`` folder.
 * **outputs**: shards write ``DIR/parts/shard-N.*`` exactly as local workers do and the driver
-  merges them with ``local._merge_outputs`` and ``report.write_report``: ``cards.ndjson``,
+  merges them with ``local.merge_outputs`` and ``report.write_report``: ``cards.ndjson``,
   ``summary.json``, ``errors.ndjson`` and ``report.html`` are byte-identical to the local
   engine's when the partition count equals its shard count (16 up to ~700 MB of input at the
   default budget, and on ``local[N]`` with N up to 8). Spark then writes ``cards.parquet``
@@ -205,7 +205,7 @@ def run_review_spark(
     sources = discover(files) if files else []
     if not sources and not tables:
         raise InputError("no NDJSON, Bundle or Parquet files found in the inputs")
-    as_of = AsOf(local._fixed_as_of(options.as_of), datetime.now(UTC))
+    as_of = AsOf(local.fixed_as_of(options.as_of), datetime.now(UTC))
     pack = load_pack(options.pack)
     rates = (
         override_rates(options.feedback, {pack.id, options.compare.pack.id})
@@ -282,7 +282,7 @@ def _run(
                 job.counterpart.destroy()
     finally:
         lines.unpersist()
-    summary = local._merge_outputs(out, part, n_shards, sources, options, pack, as_of)
+    summary = local.merge_outputs(out, part, n_shards, sources, options, pack, as_of)
     if tables:
         summary["inputs"] += [{"file": str(t), "format": "parquet", "type": None} for t in tables]
         (out / "summary.json").write_bytes(
@@ -394,9 +394,11 @@ def _row_line(where: str, row: Any, index: int) -> InputLine:
 def _account(
     number: int, lines: Iterable[InputLine], part: Partition, errors: BytesIO
 ) -> Iterator[Keyed]:
-    everything = set(range(part.n_shards))  # _place keeps no line of a "finished" shard
+    everything = set(range(part.n_shards))  # place_line keeps no line of a "finished" shard
     for line in lines:
-        local._place(line.where, line.line, line.raw, line.verdict, part, everything, {}, errors)
+        local.place_line(
+            line.where, line.line, line.raw, line.verdict, part, everything, {}, errors
+        )
         if line.verdict.kind == "patient":
             yield (line.verdict.pid, number, line.line), line.raw
 

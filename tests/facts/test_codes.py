@@ -91,8 +91,8 @@ def test_who_icd10_reads_as_icd10cm(system: str) -> None:
 
 
 def test_match_detail_says_code_or_words() -> None:
+    from cds.facts.valuesets import Coding
     from cds.pack.load import load_pack
-    from cds.pack.valuesets import Coding
 
     index = load_pack().index
     assert index.match_detail([Coding(ICD10CM, "R55")]) == {"syncope_loc": True}

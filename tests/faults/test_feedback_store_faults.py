@@ -379,8 +379,7 @@ def test_at_most_max_waiting_cards_wait_the_oldest_dropped_and_said(
     at = datetime(2026, 11, 26, tzinfo=UTC)
     fields = ("s", "p", "1", "t", "info", ("r",), "h", at)
     cards = [
-        CardRecord(f"{n:08d}-0000-4000-8000-000000000000", *fields)
-        for n in range(MAX_WAITING + 50)
+        CardRecord(f"{n:08d}-0000-4000-8000-000000000000", *fields) for n in range(MAX_WAITING + 50)
     ]
     for start in range(0, len(cards), 100):
         recorder.submit(cards[start : start + 100])

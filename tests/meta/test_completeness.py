@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from cds.pack.check import coverage, scenarios
+from cds.pack.check import coverage
+from cds.pack.examples import scenarios
 from cds.pack.load import Pack, load_pack, setting_refs
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"

@@ -24,9 +24,9 @@ from cds.pack.check import (
     check,
     check_pack,
     fired_rules,
-    scenarios,
     text_only_statements,
 )
+from cds.pack.examples import scenarios
 from cds.pack.load import RULES_DIR, Pack, load_pack
 
 ROOT = Path(__file__).resolve().parents[2]

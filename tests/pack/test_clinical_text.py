@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from cds.facts.valuesets import Coding
 from cds.pack.load import load_pack
-from cds.pack.valuesets import Coding
 
 PACK = load_pack()
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import orjson
 
+from cds.facts.valuesets import Coding
 from cds.pack.load import load_pack
-from cds.pack.valuesets import Coding
 from cds.review.synth import MEDS, RXNORM, synthesize
 from tests.review.helpers import SAMPLE, review
 

@@ -2,7 +2,7 @@
 
 Each scenario folder holds a CDS Hooks request, its evaluation time and the expected
 (normalised) response. The comparison is the one ``cds rules test`` makes
-(``cds.pack.check``); the CLI itself is also run end to end. To add or change a scenario,
+(``cds.scenarios``); the CLI itself is also run end to end. To add or change a scenario,
 edit ``fhir_examples/make_scenarios.py`` and run it with ``--update-golden`` (then read the
 changed cards as a clinician would before committing them).
 """
@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from cds.pack.check import Scenario, diff, normalise, run_scenario, scenarios
+from cds.pack.examples import Scenario, scenarios
 from cds.pack.load import load_pack
+from cds.scenarios import diff, normalise, run_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = load_pack()

@@ -1,12 +1,12 @@
-"""Tests for pack/valuesets.py: value-set membership with the real pack's value sets."""
+"""Tests for facts/valuesets.py: value-set membership with the real pack's value sets."""
 
 from __future__ import annotations
 
 import pytest
 
 from cds.facts.codes import ATC, ICD10CM, LOINC, RXNORM, SNOMED
+from cds.facts.valuesets import Coding, ValueSetIndex
 from cds.pack.load import load_pack
-from cds.pack.valuesets import Coding, ValueSetIndex
 
 INDEX = load_pack().index
 

@@ -10,14 +10,69 @@ syncope" matches only value sets that are not ``acute``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion
 from cds.facts.units import ReadingRule
-from cds.pack.schema import ValueSet
+
+
+class VsCodeSpec(Protocol):
+    """A code of a value set, as the pack declares it (``cds.pack.schema.VsCode``)."""
+
+    @property
+    def system(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+
+
+class VsPrefixSpec(Protocol):
+    """A code family of a value set (``cds.pack.schema.VsPrefix``)."""
+
+    @property
+    def system(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+
+
+class PlausibleSpec(Protocol):
+    """The range a living patient's reading can be in (``cds.pack.schema.Plausible``)."""
+
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def reading(self) -> str: ...
+
+
+class ValueSetSpec(Protocol):
+    """What matching needs of a value set: the pack's ``cds.pack.schema.ValueSet`` is one (the
+    pack is data read above the facts layer; this module does not import it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def codes(self) -> Sequence[VsCodeSpec]: ...
+    @property
+    def exclude_codes(self) -> Sequence[VsCodeSpec]: ...
+    @property
+    def prefixes(self) -> Sequence[VsPrefixSpec]: ...
+    @property
+    def text(self) -> Sequence[str]: ...
+    @property
+    def acute(self) -> bool: ...
+    @property
+    def order_reason(self) -> bool: ...
+    @property
+    def unit_implied(self) -> bool: ...
+    @property
+    def fraction_as_percent(self) -> bool: ...
+    @property
+    def plausible(self) -> PlausibleSpec | None: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +105,7 @@ class ValueSetIndex:
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
     @classmethod
-    def build(cls, valuesets: Mapping[str, ValueSet]) -> ValueSetIndex:
+    def build(cls, valuesets: Mapping[str, ValueSetSpec]) -> ValueSetIndex:
         """Index every code, prefix and text pattern of the given value sets."""
         index = cls()
         for vs in valuesets.values():
@@ -157,7 +212,7 @@ class ValueSetIndex:
         return False
 
 
-def _reading_rule(vs: ValueSet) -> ReadingRule:
+def _reading_rule(vs: ValueSetSpec) -> ReadingRule:
     bounds = vs.plausible
     return ReadingRule(
         unit_implied=vs.unit_implied,
