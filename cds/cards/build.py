@@ -12,10 +12,10 @@ from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
 from cds.facts.model import DataIssue
-from cds.facts.times import parse_datetime
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.hooks.prefetch import consequence
+from cds.instants import parse_datetime
 from cds.pack.load import Pack
 from cds.pack.schema import Hook, Topic
 from cds.pack.schema import Suggestion as SuggestionSpec

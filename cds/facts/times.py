@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from cds.errors import InputError
+from cds.instants import parse_datetime
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -27,24 +28,6 @@ class ReadTime(NamedTuple):
     note: str | None
     epoch_us: int
     """``at`` in whole microseconds since 1970 (UTC): exact, and cheap to subtract."""
-
-
-def parse_datetime(text: str) -> datetime:
-    """An ISO 8601 / RFC 3339 date-time (zoned or not); ValueError when it is not one.
-
-    The one parser of the instants a request carries (its resources' times, the feedback's
-    `outcomeTimestamp`): `datetime.fromisoformat`, which reads ``Z`` but not the lower-case
-    ``t`` separator and ``z`` zone RFC 3339 (section 5.6) also allows.
-    """
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        if len(text) < 11 or not (text[10] == "t" or text.endswith("z")):
-            raise
-    upper = f"{text[:10]}{text[10].upper()}{text[11:]}"
-    if upper.endswith("z"):
-        upper = upper[:-1] + "Z"
-    return datetime.fromisoformat(upper)
 
 
 def _moment(at: datetime, note: str | None = None) -> ReadTime:

@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from cds.errors import InputError, PayloadTooLarge
-from cds.facts.times import parse_datetime
+from cds.instants import parse_datetime
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 

@@ -41,9 +41,10 @@ from cds.errors import InputError
 from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
-from cds.review.burden import merge_compare, override_rates
+from cds.review.burden import merge_compare
 from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
 from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
+from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
 from cds.review.sources import SourceFile, discover, read_lines, read_range
 from cds.review.summary import add_stats, build_summary, merge_stats

@@ -54,10 +54,10 @@ import orjson
 from cds.errors import ConfigError, InputError
 from cds.pack.load import Pack, load_pack
 from cds.review import local
-from cds.review.burden import override_rates
 from cds.review.compare import Counterpart
 from cds.review.evaluate import AsOf, OrderTriggers
 from cds.review.local import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, Partition, ReviewOptions
+from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
 from cds.review.sources import InputLine, SourceFile, classify_raw, discover, read_lines
 

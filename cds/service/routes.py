@@ -8,7 +8,6 @@ well (`/cds-services/`): the same route, never a redirect.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from datetime import UTC, datetime
 from functools import partial
@@ -24,10 +23,8 @@ from starlette.responses import Response
 from cds.config import is_loopback
 from cds.errors import (
     AuthError,
-    BodyTimeout,
     InputError,
     MissingDataError,
-    PayloadTooLarge,
     StoreUnavailable,
     UnknownServiceError,
 )
@@ -40,6 +37,7 @@ from cds.hooks.models import (
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
 from cds.pipeline import Evaluation, prefetch_issues
+from cds.service.body import json_object, read_body
 from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
@@ -53,8 +51,6 @@ router = APIRouter()
 #: cards were computed without the rest): `[{"key": "observations", "reason": "Observation:
 #: HTTP 500"}, {"key": "conditions", "reason": "only the first 20 of 57 ...", "partial": true}]`.
 UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
-#: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
-MAX_JSON_DEPTH: Final = 64
 #: Seconds a feedback call waits for the issued cards queued before it to be recorded (503 past).
 FEEDBACK_FLUSH_S: Final = 5.0
 
@@ -148,7 +144,7 @@ async def post_feedback(request: Request, service_id: str) -> Response:
     await _authorise(request)
     _service(request, service_id)
     batch = parse_feedback_batch(
-        _loads(await read_body(request)), state.settings.feedback_max_items
+        json_object(await read_body(request)), state.settings.feedback_max_items
     )
     refused = dict(batch.refused)
     if batch.items:
@@ -265,90 +261,8 @@ def _service(request: Request, service_id: str) -> ServiceSpec:
     return spec
 
 
-async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 past `max_body_bytes` (declared or actually streamed), and
-    with 408 when it is not all there `body_timeout_seconds` after we began to read it (a
-    client that sent its headers and stalled, or drips its body, would hold the call)."""
-    settings = request.app.state.cds.settings
-    limit: int = settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InputError("invalid Content-Length")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-    chunks, size = [], 0
-    timeout: float = settings.body_timeout_seconds
-    try:
-        with anyio.fail_after(timeout):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"request body over {limit} bytes")
-                chunks.append(chunk)
-    except TimeoutError:
-        raise BodyTimeout(f"request body not received within {timeout:g} s") from None
-    return b"".join(chunks)
-
-
 def _parse_call(body: bytes) -> HookRequest:
-    return parse_hook_request(_loads(body))
-
-
-#: The UTF-8 byte order mark: some .NET EHR clients put it before the JSON of their calls.
-UTF8_BOM: Final = b"\xef\xbb\xbf"
-
-
-def _loads(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object nested at most MAX_JSON_DEPTH deep, else InputError (400).
-    A UTF-8 byte order mark before it is dropped (JSON forbids it; RFC 8259 lets a parser
-    ignore it)."""
-    body = body.removeprefix(UTF8_BOM)
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(f"request body is not valid JSON: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise InputError("request body must be a JSON object")
-    if json_depth_exceeds(body, MAX_JSON_DEPTH):
-        raise InputError(f"request body nests deeper than {MAX_JSON_DEPTH} levels")
-    return data
-
-
-def json_depth_exceeds(body: bytes, limit: int) -> bool:
-    """True if the objects/arrays of a valid JSON text nest more than `limit` deep (the top
-    level is 1).
-
-    Read from the text, at C speed: a walk of the parsed tree cost twice the parse itself
-    (130 µs for a 30 KB hook call). Escapes and string contents are dropped, leaving only the
-    brackets outside strings; then each pass removes the innermost pairs. ``bytes.replace`` of
-    ``{}`` then ``[]`` takes off one or two levels a pass, so a text it empties within
-    ``limit // 2`` passes is within the limit; only one it does not is counted level by level.
-    No recursion, whatever the depth.
-    """
-    if b"\\" in body:
-        body = _ESCAPE.sub(b"", body)
-    brackets = body.translate(None, _NOT_SYNTAX).replace(b'""', b"")
-    if b'"' in brackets:  # strings with brackets inside (adjacent ones merged: harmless)
-        brackets = _STRING.sub(b"", brackets)
-    quick = brackets
-    for _ in range(limit // 2):
-        if not quick:
-            return False
-        quick = quick.replace(b"{}", b"").replace(b"[]", b"")
-    if not quick:
-        return False
-    for _ in range(limit):  # deeper than half the limit: one level a pass
-        if not brackets:
-            return False
-        brackets = _INNERMOST.sub(b"", brackets)
-    return bool(brackets)
-
-
-_ESCAPE: Final = re.compile(rb"\\.", re.DOTALL)
-_NOT_SYNTAX: Final = bytes(range(256)).translate(None, b'{}[]"')
-_STRING: Final = re.compile(rb'"[^"]*"')
-_INNERMOST: Final = re.compile(rb"\{\}|\[\]")
+    return parse_hook_request(json_object(body))
 
 
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:

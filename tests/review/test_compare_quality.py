@@ -76,7 +76,7 @@ def _card(i: int, rules: tuple[str, ...], at: datetime) -> CardRecord:
     topic = "imaging-not-indicated" if "imaging-not-indicated" in rules else "sedation-caution"
     return CardRecord(
         f"00000000-0000-4000-8000-0000000000{i:02d}", "back-spasm-order-sign", "back-spasm",
-        "1.0.0", topic, "warning", rules, "h", at,
+        "1.0.0", topic, "warning", rules, "h", at, ("00000000-0000-4000-8000-0000000000aa",),
     )  # fmt: skip
 
 

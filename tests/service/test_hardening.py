@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds.config import JwtIssuer
-from cds.service.routes import MAX_JSON_DEPTH, json_depth_exceeds
+from cds.service.body import MAX_JSON_DEPTH, json_depth_exceeds
 from tests.service.asgi import call_with_a_fault, serve_settings, settings
 from tests.service.patient import full_prefetch, hook_request
 from tests.support.keys import jwks, new_key
