@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 
 import yaml
 from pydantic import (
+    StrictBool,
     BaseModel,
     ConfigDict,
     Field,
@@ -109,9 +110,10 @@ class Settings(BaseSettings):
     pack: str = Field(
         default="back-spasm", description="Rule pack: a name under rules/ or a folder."
     )
-    site: dict[str, float | None] = Field(
+    site: dict[str, StrictBool | float | None] = Field(
         default_factory=dict,
-        description="Site overrides of the pack's settings, e.g. {vital_sign_window_hours: 48}.",
+        description="Site overrides of the pack's settings, e.g. {vital_sign_window_hours: 48} "
+        "(a true/false is kept as given, so the pack refuses it instead of reading 1 or 0).",
     )
     site_timezone: str = Field(
         default="UTC",

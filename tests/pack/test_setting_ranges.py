@@ -70,6 +70,29 @@ def test_a_value_out_of_range_is_refused_and_the_bounds_are_allowed() -> None:
     assert pack.setting_values({"imaging_age_years": None})["imaging_age_years"] is None
 
 
+@pytest.mark.parametrize(
+    "name", ["fever_celsius", "heart_rate_high", "oxygen_saturation_low", "egfr_below"]
+)
+def test_null_cannot_switch_off_a_setting_the_pack_keeps_on(name: str) -> None:
+    """A danger-sign threshold set to null used to drop its rule without a word (fever
+    40.1 C, heart rate 160, SpO2 80 % gave no card)."""
+    with pytest.raises(ConfigError, match=rf"^site setting {name} = null would switch it off"):
+        load_pack(None).setting_values({name: None})
+
+
+def test_null_is_allowed_where_the_pack_marks_the_setting_switchable_off(tmp_path: Path) -> None:
+    pack = load_pack(_variant(tmp_path, {"switchable_off": True}))
+    assert pack.setting_values({"fever_celsius": None})["fever_celsius"] is None
+    with pytest.raises(ConfigError, match="heart_rate_high = null would switch it off"):
+        pack.setting_values({"heart_rate_high": None})
+
+
+@pytest.mark.parametrize(("value", "shown"), [(True, "true"), (False, "false"), ("38", "'38'")])
+def test_a_value_that_is_not_a_number_is_refused_as_such(value: object, shown: str) -> None:
+    with pytest.raises(ConfigError, match=rf"fever_celsius = {shown} is not a number"):
+        load_pack(None).setting_values({"fever_celsius": value})  # type: ignore[dict-item]
+
+
 def _cds(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # our own CLI, fixed arguments
         [sys.executable, "-m", "cds", *args],
@@ -91,13 +114,24 @@ def _cds(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     ],
     ids=["serve", "evaluate", "review"],
 )
-def test_every_command_refuses_a_typo_with_one_line(command: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("site", "message"),
+    [
+        ("{fever_celsius: 3.83}", "fever_celsius = 3.83 is outside its valid range 37.5 to 40"),
+        ("{heart_rate_high: null}", "heart_rate_high = null would switch it off"),
+        ("{fever_celsius: true}", "fever_celsius = true is not a number"),
+    ],
+    ids=["typo", "null", "boolean"],
+)
+def test_every_command_refuses_a_bad_value_with_one_line(
+    command: list[str], site: str, message: str, tmp_path: Path
+) -> None:
     config = tmp_path / "site.yaml"
-    config.write_text("site: {fever_celsius: 3.83}\n", encoding="utf-8")
+    config.write_text(f"site: {site}\n", encoding="utf-8")
     done = _cds([*command, "--config", str(config)], tmp_path)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
-    assert "fever_celsius = 3.83 is outside its valid range 37.5 to 40" in lines[0]
+    assert message in lines[0]
     assert done.stdout == ""
     assert not (tmp_path / "out").exists() and not (tmp_path / "var").exists()
