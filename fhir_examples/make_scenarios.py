@@ -1465,6 +1465,74 @@ SCENARIOS: list[Scenario] = [
         drafts=[med_request("rx1", "diazepam 5 MG Oral Tablet", "draft")],
     ),
     Scenario(
+        "oxycodone-select-with-active-diazepam-cyclobenzaprine",
+        SELECT,
+        "Back spasm; oxycodone being selected while diazepam and cyclobenzaprine are active: "
+        "the sedation card names each combination (the order and the current medicine), "
+        "slowed breathing for the opioid with the benzodiazepine, no alcohol.",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request("diaz", "diazepam 5 MG Oral Tablet", "active", authored=ago(weeks=3)),
+            med_request(
+                "cyclo",
+                "828348",
+                "active",
+                display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
+                authored=ago(days=2),
+            ),
+        ],
+        drafts=[
+            med_request(
+                "rx1", "1049621", "draft", display="oxycodone hydrochloride 5 MG Oral Tablet"
+            )
+        ],
+    ),
+    Scenario(
+        "diazepam-cyclobenzaprine-sign-with-active-oxycodone",
+        SIGN,
+        "Back spasm; diazepam and cyclobenzaprine being signed while oxycodone is active: "
+        "each order is named with the opioid it joins.",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request(
+                "oxy",
+                "1049621",
+                "active",
+                display="oxycodone hydrochloride 5 MG Oral Tablet",
+                authored=ago(days=1),
+            )
+        ],
+        drafts=[
+            med_request("rx1", "diazepam 5 MG Oral Tablet", "draft"),
+            med_request(
+                "rx2", "828348", "draft", display="cyclobenzaprine hydrochloride 10 MG Oral Tablet"
+            ),
+        ],
+    ),
+    Scenario(
+        "discharge-oxycodone-diazepam-cyclobenzaprine",
+        DISCHARGE,
+        "Back spasm; oxycodone, diazepam and cyclobenzaprine active at discharge: the sedation "
+        "card names both combinations, and the handout warns about slowed breathing and "
+        "alcohol.",
+        ["MED4", "MED5"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request(
+                "oxy", "1049621", "active", display="oxycodone hydrochloride 5 MG Oral Tablet"
+            ),
+            med_request("diaz", "diazepam 5 MG Oral Tablet", "active"),
+            med_request(
+                "cyclo",
+                "828348",
+                "active",
+                display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
+            ),
+        ],
+    ),
+    Scenario(
         "cirrhosis-discharge-nsaid-advice",
         DISCHARGE,
         "Back pain; cirrhosis K74.60; no pain medicine prescribed: the liver caution, and the "

@@ -17,7 +17,7 @@ from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source,
 from cds.hooks.prefetch import consequence
 from cds.instants import parse_datetime
 from cds.pack.load import Pack
-from cds.pack.schema import Hook, Topic
+from cds.pack.schema import PART_LINE, Hook, Passage, Topic
 from cds.pack.schema import Suggestion as SuggestionSpec
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
@@ -158,14 +158,28 @@ def _detail(
         lines += [f"**{topic.incomplete_note.strip()}**", ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
+        roles = _medicine_roles(finding, ctx)
         for e in finding.evidence:
-            lines += [f"  - {describe(e, ctx)}"]
+            lines += [f"  - {roles.get(e.rid, '')}{describe(e, ctx)}"]
             if e.newer is not None:
                 lines += [f"    - latest: {_reading(e.newer, ctx)}"]
     if topic.patient_instructions:
         lines += ["", "---", "", patient_instructions(pack, outcome)]
     lines += ["", _source_line(pack, findings)]
     return "\n".join(lines).strip()
+
+
+def _medicine_roles(finding: Finding, ctx: CardContext) -> dict[str, str]:
+    """For a finding that joins an order with a medicine the patient already takes (an
+    opioid ordered beside a current benzodiazepine), which is which: "being ordered: " or
+    "current medicine: "; nothing when its medicines are all of one kind."""
+    medicines = [e.rid for e in finding.evidence if e.kind == "medication"]
+    drafts = {rid for rid in medicines if rid in ctx.draft_orders}
+    if not drafts or len(drafts) == len(medicines):
+        return {}
+    return {
+        rid: "being ordered: " if rid in drafts else "current medicine: " for rid in medicines
+    }
 
 
 def _source_line(pack: Pack, findings: Sequence[Finding]) -> str:
@@ -446,8 +460,27 @@ def _instructions(pack: Pack, outcome: Outcome) -> str:
             continue
         if p.hide_if_rules and outcome.fired(p.hide_if_rules):
             continue
-        parts.append(f"### {p.title}\n\n{p.text.strip()}")
+        parts.append(f"### {p.title}\n\n{_passage_text(p, outcome)}")
     return "\n\n".join(parts)
+
+
+def _passage_text(passage: Passage, outcome: Outcome) -> str:
+    """A passage's text with each ``{name}`` line replaced by the parts that apply."""
+    if not passage.parts:
+        return passage.text.strip()
+    lines: list[str] = []
+    for line in passage.text.strip().splitlines():
+        m = PART_LINE.fullmatch(line.strip())
+        if m is None:
+            lines.append(line)
+            continue
+        for part in passage.parts[m.group(1)]:
+            if part.show_if_rules and not outcome.fired(part.show_if_rules):
+                continue
+            if part.hide_if_rules and outcome.fired(part.hide_if_rules):
+                continue
+            lines += part.text.strip().splitlines()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _missing_keys(issues: Sequence[DataIssue], keys: Sequence[str]) -> bool:

@@ -253,7 +253,7 @@ def cross_check(pack: Pack) -> list[str]:
     for p in pack.passages:
         problems += [
             f"instructions.{p.id}: unknown rule '{r}'"
-            for r in [*p.show_if_rules, *p.hide_if_rules]
+            for r in [*p.show_if_rules, *p.hide_if_rules, *p.part_rules()]
             if r not in rule_ids
         ]
         problems += [

@@ -28,3 +28,29 @@ def test_an_unknown_pack_names_where_it_was_looked_for() -> None:
     with pytest.raises(RulePackError, match="not under") as caught:
         load.pack_path("no-such-pack")
     assert str(load.RULES_DIR) in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("      {reasons}\n", "", r"parts \['reasons'\] have no '\{name\}' line"),
+        ("      {reasons}\n", "      {reasons}\n      {typo}\n", r"places parts \['typo'\]"),
+        (
+            "show_if_rules: [caution-stomach-ulcer]",
+            "show_if_rules: [caution-stomach-ulser]",
+            "instructions.otc-nsaid-avoid: unknown rule 'caution-stomach-ulser'",
+        ),
+    ],
+    ids=["unplaced", "unknown", "unknown-rule"],
+)
+def test_passage_parts_are_placed_and_name_known_rules(
+    old: str, new: str, message: str, tmp_path: Path
+) -> None:
+    pack = tmp_path / "p"
+    shutil.copytree(load.load_pack(None).path, pack)
+    path = pack / "instructions.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulePackError, match=message):
+        load.load_pack(pack)

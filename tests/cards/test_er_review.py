@@ -1,0 +1,127 @@
+"""An emergency physician's review of the pack (2026-12-06), end to end through the pipeline:
+the patient sheet and the sedation card say what fits this patient, and only that."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cds.hooks.models import Card, parse_hook_request
+from cds.pack.load import load_pack
+from cds.pipeline import Evaluator
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "fhir_examples" / "back-spasm"
+EVALUATOR = Evaluator(load_pack())
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def _scenario(name: str) -> tuple[dict[str, Any], datetime]:
+    request = json.loads((EXAMPLES / name / "request.json").read_text(encoding="utf-8"))
+    now = json.loads((EXAMPLES / name / "scenario.json").read_text(encoding="utf-8"))["now"]
+    return request, datetime.fromisoformat(now)
+
+
+def _medicine(rid: str, code: str, display: str, patient: str) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": code, "display": display}],
+            "text": display,
+        },
+        "subject": {"reference": f"Patient/{patient}"},
+        "authoredOn": "2026-11-26T01:00:00Z",
+    }
+
+
+def _cards(name: str, *medicines: tuple[str, str, str]) -> dict[str, Card]:
+    """The scenario's cards by topic, with these medicines active (rid, RxNorm, display)."""
+    request, now = _scenario(name)
+    request = copy.deepcopy(request)
+    patient = request["context"]["patientId"]
+    bundle = request["prefetch"].get("medications") or {"resourceType": "Bundle", "type": "searchset"}
+    bundle.setdefault("entry", [])
+    bundle["entry"] += [{"resource": _medicine(*m, patient)} for m in medicines]
+    request["prefetch"]["medications"] = bundle
+    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    return {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
+
+
+PERCOCET = ("perc", "1049221", "oxyCODONE-acetaminophen (PERCOCET) 5-325 mg tablet")
+DIAZEPAM = ("diaz", "197591", "diazepam 5 mg tablet")
+
+
+def _sheet(cards: dict[str, Card]) -> str:
+    detail = cards["discharge-instructions"].detail
+    return detail[detail.index("---") :]
+
+
+def test_a_percocet_patient_is_never_offered_tylenol() -> None:
+    """CKD and Percocet: the sheet said "Acetaminophen (Tylenol) may be a better choice" and
+    then "do not take extra Tylenol"."""
+    sheet = _sheet(_cards("discharge-ckd-no-ibuprofen", PERCOCET))
+    assert "Do not take extra Tylenol" in sheet
+    assert "may be a better choice" not in sheet
+    assert "Tylenol" not in sheet.split("### Your prescription already has acetaminophen")[0]
+
+
+def test_without_acetaminophen_prescribed_the_tylenol_advice_stays() -> None:
+    sheet = _sheet(_cards("discharge-ckd-no-ibuprofen"))
+    assert "Acetaminophen (Tylenol) may be a better choice for you." in sheet
+
+
+def test_the_nsaid_passage_names_only_the_patients_own_reasons() -> None:
+    """A patient with only kidney disease was told "at least one of these: kidney disease,
+    ulcer, bleeding, blood thinner"."""
+    sheet = _sheet(_cards("discharge-ckd-no-ibuprofen"))
+    section = sheet.split("### Pain medicines to stay away from")[1].split("###")[0]
+    assert section.strip().startswith("Your health record shows:\n- Kidney disease\n\nBecause")
+    for other in ("ulcer", "Bleeding", "blood thinner", "at least one"):
+        assert other not in section
+    with_warfarin = _sheet(
+        _cards("discharge-ckd-no-ibuprofen", ("warf", "855332", "warfarin sodium 5 MG Oral Tablet"))
+    )
+    assert "- Kidney disease\n- A medicine that thins your blood (a blood thinner)\n" in (
+        with_warfarin
+    )
+
+
+def test_an_opioid_selected_beside_a_current_benzodiazepine_is_named_as_a_pair() -> None:
+    card = _cards("opioid-order-select", DIAZEPAM)["sedation-caution"]
+    assert card.summary.startswith("Sedating medicine (opioid + benzodiazepine: slowed breathing)")
+    assert "can slow or stop breathing (FDA boxed warning, 2016)" in card.detail
+    assert "advise no alcohol or other sedating medicines" in card.detail
+    assert "  - being ordered: oxycodone hydrochloride 5 MG Oral Tablet" in card.detail
+    assert "  - current medicine: diazepam 5 mg tablet" in card.detail
+
+
+def test_an_opioid_alone_keeps_the_plain_sedation_card() -> None:
+    card = _cards("opioid-order-select")["sedation-caution"]
+    assert card.summary == (
+        "Sedating medicine (opioid, muscle relaxant or benzodiazepine): advise no driving or "
+        "heavy machinery"
+    )
+    assert "breathing" not in card.detail and "current medicine" not in card.detail
+
+
+def test_the_sheet_warns_about_breathing_and_alcohol_for_an_opioid_with_a_benzodiazepine() -> None:
+    cards = _cards(
+        "discharge-standard-instructions",
+        ("oxy", "1049621", "oxycodone hydrochloride 5 MG Oral Tablet"),
+        DIAZEPAM,
+    )
+    sheet = _sheet(cards)
+    assert "Together they can slow your\nbreathing down, or even stop it." in sheet
+    assert "Do not drink alcohol while you take them." in sheet
+    plain = _sheet(
+        _cards(
+            "discharge-standard-instructions",
+            ("oxy", "1049621", "oxycodone hydrochloride 5 MG Oral Tablet"),
+        )
+    )
+    assert "breathing down" not in plain and "alcohol" not in plain
