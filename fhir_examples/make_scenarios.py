@@ -778,6 +778,17 @@ SCENARIOS: list[Scenario] = [
         drafts=[imaging()],
     ),
     Scenario(
+        "imaging-select-preliminary-fever-hedged",
+        SELECT,
+        "Back pain for 3 days; temperature 39.4 °C left preliminary 2 h ago; lumbar X-ray "
+        "selected: the data-check card shows the unverified fever, and the imaging card says "
+        "a possible red flag awaits confirmation and offers no removal.",
+        ["IMG1", "URG4"],
+        conditions=[back_pain()],
+        observations=[temperature("temp1", 39.4, "°C", "Cel", status="preliminary")],
+        drafts=[imaging()],
+    ),
+    Scenario(
         "imaging-age-50-site-setting-supported",
         SIGN,
         "Back pain for 3 days in a man of 62, nothing else; lumbar X-ray being signed at a "

@@ -156,6 +156,8 @@ def _detail(
     lines = [topic.detail_intro.strip(), ""]
     if topic.incomplete_note and _missing_keys(ctx.issues, topic.needs_prefetch):
         lines += [f"**{topic.incomplete_note.strip()}**", ""]
+    if topic.caveat_note and outcome.fired(topic.caveat_if_rules):
+        lines += [f"**{topic.caveat_note.strip()}**", ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
         roles = _medicine_roles(finding, ctx)

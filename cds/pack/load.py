@@ -244,6 +244,13 @@ def cross_check(pack: Pack) -> list[str]:
     if len(rule_ids) != len(spec.rules):
         problems.append("rule ids are not unique")
     for topic in spec.topics:
+        problems += [
+            f"topics.{topic.code}: unknown rule '{r}'"
+            for r in topic.caveat_if_rules
+            if r not in rule_ids
+        ]
+        if topic.caveat_if_rules and not topic.caveat_note:
+            problems.append(f"topics.{topic.code}: caveat_if_rules without a caveat_note")
         for s in topic.suggestions:
             problems += [
                 f"topics.{topic.code}: unknown rule '{r}'"

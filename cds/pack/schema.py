@@ -239,6 +239,11 @@ class Topic(Strict):
     """Prefetch keys this topic's verdict rests on; when one was not had in full, the detail
     says so (``incomplete_note``) before the findings."""
     incomplete_note: str | None = None
+    caveat_if_rules: list[str] = []
+    """Rules whose firing weakens this topic's verdict (an unverified or unreadable reading
+    that may be a red flag, beside "no red flag found"): the detail then says
+    ``caveat_note`` before the findings."""
+    caveat_note: str | None = None
     recheck_text: str | None = None
     """data-check: what to re-check for an item that says nothing more specific."""
     unavailable_text: str | None = None

@@ -125,3 +125,47 @@ def test_the_sheet_warns_about_breathing_and_alcohol_for_an_opioid_with_a_benzod
         )
     )
     assert "breathing down" not in plain and "alcohol" not in plain
+
+
+def _with_observation(name: str, observation: dict[str, Any]) -> dict[str, Card]:
+    request, now = _scenario(name)
+    request = copy.deepcopy(request)
+    observation["subject"] = {"reference": f"Patient/{request['context']['patientId']}"}
+    bundle = request["prefetch"].get("observations") or {
+        "resourceType": "Bundle",
+        "type": "searchset",
+    }
+    bundle["entry"] = [*bundle.get("entry", []), {"resource": observation}]
+    request["prefetch"]["observations"] = bundle
+    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    return {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
+
+
+def _temperature(status: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": "t1",
+        "status": status,
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        "effectiveDateTime": "2026-11-26T04:30:00Z",
+        "valueQuantity": {"value": 39.4, "unit": "Cel"},
+    }
+
+
+def test_imaging_not_indicated_hedges_beside_an_unverified_fever_and_offers_no_removal() -> None:
+    """An XR order beside a preliminary 39.4 °C: the card said no red flag was found and
+    offered "Remove" while the data-check card showed the unverified fever."""
+    plain = _cards("imaging-not-indicated-order-sign")["imaging-not-indicated"]
+    assert [s.label for s in plain.suggestions or []] == ["Remove the lumbar imaging order"]
+    assert "may be a red flag" not in plain.detail
+
+    cards = _with_observation("imaging-not-indicated-order-sign", _temperature("preliminary"))
+    assert "data-check" in cards
+    card = cards["imaging-not-indicated"]
+    assert "A reading that may be a red flag is in the record but not verified" in card.detail
+    assert not card.suggestions
+
+
+def test_a_verified_fever_is_a_red_flag_not_a_caveat() -> None:
+    cards = _with_observation("imaging-not-indicated-order-sign", _temperature("final"))
+    assert "imaging-not-indicated" not in cards and "urgent-sign" in cards
