@@ -43,6 +43,9 @@ class CardContext:
     names: Mapping[str, str] = field(default_factory=dict)
     """What each record of the findings' evidence is, in words (``Observation/hr1`` → "Heart
     rate"), so a data issue about it can say so; filled by ``build_cards``."""
+    topics_shown: frozenset[str] = frozenset()
+    """The topics of the call's cards (the data-check card says whether an emergency or
+    urgent card stands beside it); filled by ``build_cards``."""
     today: date | None = field(init=False, repr=False, compare=False)
     """The evaluation day in the site's zone, worked out once per call (every time shown
     on the cards is compared with it)."""
@@ -70,6 +73,7 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
         if findings or (topic.code == DATA_CHECK and ctx.issues):
             chosen.append((topic, findings))
     critical = any(topic.indicator == "critical" for topic, _ in chosen)
+    ctx = replace(ctx, topics_shown=frozenset(topic.code for topic, _ in chosen))
     return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
 
 
@@ -207,7 +211,7 @@ def data_check_detail(
         by_rid.setdefault(issue.rid, []).append(issue)
     shown: set[int] = set()
     general = False  # some item has no re-check of its own
-    lines = [topic.detail_intro.strip(), ""]
+    lines = [_data_check_intro(topic, ctx), ""]
     others = sum(i.records for i in ctx.issues if i.other_patient)
     if others:  # the first thing to know: the chart sent may not be this patient's
         lines[:0] = [other_patient_line(others), ""]
@@ -237,6 +241,17 @@ def data_check_detail(
         lines += ["", f"Re-check: {topic.recheck_text.strip()}"]
     lines += ["", _source_line(pack, findings)]
     return "\n".join(lines).strip()
+
+
+def _data_check_intro(topic: Topic, ctx: CardContext) -> str:
+    """The intro, saying whether an emergency or urgent card of this call stands beside the
+    items (raised from other data) or none was raised: "none was raised" beside one misleads."""
+    intro = topic.detail_intro.strip()
+    if "{raised}" not in intro:
+        return intro
+    raised = ctx.topics_shown & set(topic.raised_topics)
+    note = topic.others_raised_note if raised else topic.none_raised_note
+    return intro.replace("{raised}", (note or "").strip())
 
 
 def other_patient_line(count: int) -> str:
@@ -270,7 +285,7 @@ def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, 
         )
         own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
         return text, issue.recheck or own
-    return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck
+    return f"{_record(issue.rid, ctx)}: {_readable_units(issue.message)}", issue.recheck
 
 
 def _record(rid: str, ctx: CardContext) -> str:
@@ -308,6 +323,9 @@ def _headline(
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])
+        named = None if key else _issue_names_itself(issues[0].message)
+        if named is not None:  # "Temp 39.5 °C dated 2026-11-29 08:00 UTC, 70 h after ..."
+            return named, len(issues) - 1
         what = key or ctx.names.get(issues[0].rid) or issues[0].rid
         return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
@@ -335,6 +353,22 @@ def _headline(
         covered = {e.rid for f in findings for e in f.evidence}
         rest += sum(1 for i in issues if i.rid not in covered)
     return " ".join(parts), rest
+
+
+def _issue_names_itself(message: str) -> str | None:
+    """A record's issue that names the record and its value itself ("Temp 39.5 Cel dated
+    ..., 70 h after the evaluation time; check the device clock"): its first clause, units
+    as a clinician writes them, says better what it is than the record's id. None for a
+    message that does not (it begins in lower case: "record could not be read: ...")."""
+    first = message.split("; ")[0].strip()
+    return _readable_units(first) if first[:1].isupper() else None
+
+
+def _readable_units(text: str) -> str:
+    """A data issue's words with each value's UCUM code as a clinician writes it (39.5 °C)."""
+    return re.sub(
+        r"(\d) (\S+)", lambda m: f"{m.group(1)} {_UNIT_WORDS.get(m.group(2), m.group(2))}", text
+    )
 
 
 def _headline_evidence(finding: Finding) -> Evidence | None:

@@ -81,7 +81,7 @@ PREFETCH: Final = (
         "Condition?patient={{context.patientId}}",
         required=True,
         recheck="review the patient's problem list and recent diagnoses in the chart",
-        consequence="danger signs and imaging criteria in the problem list were not checked",
+        consequence="danger signs and imaging criteria in problem-list entries not received were not checked",
         facts=frozenset({"condition"}),
     ),
     # Recent first, so a client that truncates drops the oldest results, not today's fever.
@@ -90,7 +90,7 @@ PREFETCH: Final = (
         "Observation?patient={{context.patientId}}&_sort=-date&_count=200",
         required=False,
         recheck="review the patient's recent vital signs and results in the chart",
-        consequence="danger signs in recent vital signs and results were not checked",
+        consequence="danger signs in recent vital signs and results not received were not checked",
         facts=frozenset({"observation"}),
     ),
     PrefetchKey(
@@ -100,7 +100,7 @@ PREFETCH: Final = (
         recheck="review the patient's active medication orders in the chart",
         consequence=(
             "pain-reliever and sedation cautions could not be checked against the patient's "
-            "medicines"
+            "medicines not received"
         ),
         facts=frozenset({"medication"}),
         hooks=_MEDICINE_HOOKS,
@@ -113,7 +113,7 @@ PREFETCH: Final = (
         recheck="review the patient's home medicines in the chart",
         consequence=(
             "pain-reliever and sedation cautions could not be checked against the patient's "
-            "home medicines"
+            "home medicines not received"
         ),
         facts=frozenset({"medication"}),
         hooks=_MEDICINE_HOOKS,

@@ -249,6 +249,18 @@ def cross_check(pack: Pack) -> list[str]:
             for r in topic.caveat_if_rules
             if r not in rule_ids
         ]
+        problems += [
+            f"topics.{topic.code}: unknown topic '{t}' in raised_topics"
+            for t in topic.raised_topics
+            if t not in pack.topics
+        ]
+        if "{raised}" in topic.detail_intro and not (
+            topic.none_raised_note and topic.others_raised_note
+        ):
+            problems.append(
+                f"topics.{topic.code}: detail_intro says {{raised}} without none_raised_note "
+                "and others_raised_note"
+            )
         if topic.caveat_if_rules and not topic.caveat_note:
             problems.append(f"topics.{topic.code}: caveat_if_rules without a caveat_note")
         for s in topic.suggestions:

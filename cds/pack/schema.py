@@ -244,6 +244,12 @@ class Topic(Strict):
     that may be a red flag, beside "no red flag found"): the detail then says
     ``caveat_note`` before the findings."""
     caveat_note: str | None = None
+    raised_topics: list[str] = []
+    """data-check: the topics whose card beside it makes ``{raised}`` in ``detail_intro``
+    read ``others_raised_note`` (an emergency card stands on other data), else
+    ``none_raised_note``."""
+    none_raised_note: str | None = None
+    others_raised_note: str | None = None
     recheck_text: str | None = None
     """data-check: what to re-check for an item that says nothing more specific."""
     unavailable_text: str | None = None

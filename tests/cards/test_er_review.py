@@ -169,3 +169,73 @@ def test_imaging_not_indicated_hedges_beside_an_unverified_fever_and_offers_no_r
 def test_a_verified_fever_is_a_red_flag_not_a_caveat() -> None:
     cards = _with_observation("imaging-not-indicated-order-sign", _temperature("final"))
     assert "imaging-not-indicated" not in cards and "urgent-sign" in cards
+
+
+def _heart_rate(value: float, rid: str = "hr1") -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "effectiveDateTime": "2026-11-26T05:00:00Z",
+        "valueQuantity": {"value": value, "unit": "/min"},
+    }
+
+
+def test_a_future_dated_reading_is_named_by_what_it_is_in_the_summary() -> None:
+    """The summary said "Observation/t1 not checked in full" for a 39.5 °C temperature dated
+    70 h after the call."""
+    future = _temperature("final") | {
+        "effectiveDateTime": "2026-11-29T04:00:00Z",
+        "valueQuantity": {"value": 39.5, "unit": "Cel"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}], "text": "Temp"},
+    }
+    card = _with_observation("imaging-not-indicated-order-sign", future)["data-check"]
+    assert card.summary.startswith("Check this data: Temp 39.5 °C dated 2026-11-29 ")
+    assert card.summary.endswith(", 70 h after the evaluation time")
+    assert "Observation/t1 not checked" not in card.summary
+    assert "Temp 39.5 °C dated" in card.detail and "39.5 Cel" not in card.detail
+
+
+def test_the_data_check_opening_line_is_true_beside_an_emergency_card() -> None:
+    """It opened "No emergency or urgent card was raised" beside an emergency card."""
+    alone = _with_observation("imaging-not-indicated-order-sign", _temperature("preliminary"))
+    assert "No emergency or urgent card was raised from these items." in (
+        alone["data-check"].detail
+    )
+    request, now = _scenario("imaging-not-indicated-order-sign")
+    request = copy.deepcopy(request)
+    patient = {"reference": f"Patient/{request['context']['patientId']}"}
+    entries = [_temperature("preliminary"), _heart_rate(150)]
+    request["prefetch"]["observations"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": o | {"subject": patient}} for o in entries],
+    }
+    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    cards = {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
+    assert "emergency-sign" in cards
+    detail = cards["data-check"].detail
+    assert "No emergency" not in detail
+    assert "The emergency or urgent card of this call rests on other data" in detail
+
+
+def test_a_search_outcome_error_does_not_say_the_entries_read_were_not_checked() -> None:
+    """One line said "the entries it did return were read" and "danger signs ... in the
+    problem list were not checked"."""
+    request, now = _scenario("imaging-not-indicated-order-sign")
+    request = copy.deepcopy(request)
+    request["prefetch"]["conditions"]["entry"].append(
+        {
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "timeout", "diagnostics": "timeout"}],
+            },
+            "search": {"mode": "outcome"},
+        }
+    )
+    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    (card,) = [c for c in response.cards if c.source.topic and c.source.topic.code == "data-check"]
+    line = next(x for x in card.detail.splitlines() if x.startswith("- conditions:"))
+    assert "the entries it did return were read" in line
+    assert line.endswith("in problem-list entries not received were not checked")
