@@ -24,10 +24,10 @@ from typing import Any, Final, Literal
 
 import yaml
 from pydantic import (
-    StrictBool,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,

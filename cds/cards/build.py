@@ -183,9 +183,7 @@ def _medicine_roles(finding: Finding, ctx: CardContext) -> dict[str, str]:
     drafts = {rid for rid in medicines if rid in ctx.draft_orders}
     if not drafts or len(drafts) == len(medicines):
         return {}
-    return {
-        rid: "being ordered: " if rid in drafts else "current medicine: " for rid in medicines
-    }
+    return {rid: "being ordered: " if rid in drafts else "current medicine: " for rid in medicines}
 
 
 def _source_line(pack: Pack, findings: Sequence[Finding]) -> str:

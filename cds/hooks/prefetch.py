@@ -81,7 +81,10 @@ PREFETCH: Final = (
         "Condition?patient={{context.patientId}}",
         required=True,
         recheck="review the patient's problem list and recent diagnoses in the chart",
-        consequence="danger signs and imaging criteria in problem-list entries not received were not checked",
+        consequence=(
+            "danger signs and imaging criteria in problem-list entries not received were not "
+            "checked"
+        ),
         facts=frozenset({"condition"}),
     ),
     # Recent first, so a client that truncates drops the oldest results, not today's fever.

@@ -179,7 +179,9 @@ def test_only_data_issues_in_scope_give_one_data_check_card(pack: Pack) -> None:
         topic.unavailable_text.format(
             key="observations",
             reason="HTTP 503 from the FHIR server",
-            consequence="danger signs in recent vital signs and results not received were not checked",
+            consequence=(
+                "danger signs in recent vital signs and results not received were not checked"
+            ),
         )
         in detail
     )

@@ -44,7 +44,10 @@ def _cards(name: str, *medicines: tuple[str, str, str]) -> dict[str, Card]:
     request, now = _scenario(name)
     request = copy.deepcopy(request)
     patient = request["context"]["patientId"]
-    bundle = request["prefetch"].get("medications") or {"resourceType": "Bundle", "type": "searchset"}
+    bundle = request["prefetch"].get("medications") or {
+        "resourceType": "Bundle",
+        "type": "searchset",
+    }
     bundle.setdefault("entry", [])
     bundle["entry"] += [{"resource": _medicine(*m, patient)} for m in medicines]
     request["prefetch"]["medications"] = bundle

@@ -104,13 +104,18 @@ async def test_each_key_says_its_own_consequence(client: httpx.AsyncClient) -> N
     }
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert "emergency-sign" in topics(response)
-    assert "danger signs in recent vital signs and results not received were not checked" in said(response)
+    assert "danger signs in recent vital signs and results not received were not checked" in said(
+        response
+    )
     del prefetch["conditions"]
     prefetch["observations"] = searchset(spo2(86), back_pain())
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert "emergency-sign" in topics(response)
     text = data_check(response)
-    assert "danger signs and imaging criteria in problem-list entries not received were not checked" in text
+    assert (
+        "danger signs and imaging criteria in problem-list entries not received were not checked"
+        in text
+    )
 
 
 # --- 2. a bare array of resources is read as entries ----------------------------------------

@@ -237,7 +237,9 @@ async def test_declared_key_holding_junk_is_a_gap_not_a_400(
     assert "emergency-sign" in topics(response)
     assert "observations: " in said(response)
     assert "not a FHIR resource" in said(response)
-    assert "danger signs in recent vital signs and results not received were not checked" in said(response)
+    assert "danger signs in recent vital signs and results not received were not checked" in said(
+        response
+    )
     assert notes(response)["observations"]["reason"] == "no fhirServer in the request"
 
 
