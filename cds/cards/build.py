@@ -17,7 +17,8 @@ from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source,
 from cds.hooks.prefetch import consequence
 from cds.instants import parse_datetime
 from cds.pack.load import Pack
-from cds.pack.schema import PART_LINE, Hook, Passage, Topic
+from cds.pack.passages import PART_LINE, Passage
+from cds.pack.schema import Hook, Topic
 from cds.pack.schema import Suggestion as SuggestionSpec
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"

@@ -103,7 +103,7 @@ PREFETCH: Final = (
         recheck="review the patient's active medication orders in the chart",
         consequence=(
             "pain-reliever and sedation cautions could not be checked against the patient's "
-            "medicines not received"
+            "medicines"
         ),
         facts=frozenset({"medication"}),
         hooks=_MEDICINE_HOOKS,
@@ -116,7 +116,7 @@ PREFETCH: Final = (
         recheck="review the patient's home medicines in the chart",
         consequence=(
             "pain-reliever and sedation cautions could not be checked against the patient's "
-            "home medicines not received"
+            "home medicines"
         ),
         facts=frozenset({"medication"}),
         hooks=_MEDICINE_HOOKS,

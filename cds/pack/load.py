@@ -14,10 +14,10 @@ from pydantic import BaseModel, ValidationError
 
 from cds.errors import ConfigError, RulePackError
 from cds.facts.valuesets import ValueSetIndex
+from cds.pack.passages import Passage
 from cds.pack.schema import (
     InstructionsFile,
     PackFile,
-    Passage,
     Pattern,
     PatternRef,
     Rule,

@@ -29,11 +29,12 @@ from pydantic import (
 )
 
 from cds.facts.model import FactKind
+from cds.pack.passages import Passage
+from cds.pack.settings import Number, Setting
 
 Hook = Literal["patient-view", "order-select", "order-sign", "encounter-discharge"]
 ALL_HOOKS: tuple[Hook, ...] = ("patient-view", "order-select", "order-sign", "encounter-discharge")
 Indicator = Literal["info", "warning", "critical"]
-Number = int | float
 SettingRef = Annotated[str | Number, Field(description="a setting name or a literal number")]
 
 
@@ -44,53 +45,6 @@ class Strict(BaseModel):
 class Source(Strict):
     title: str
     url: str | None = None
-
-
-class Setting(Strict):
-    """A site setting: a threshold or window a site may change without editing rules, and
-    the range a site's value must fall in (a typo such as 3.83 for 38.3 is refused, never
-    run). A site may switch a setting off with ``null`` only when the pack's default is null
-    (off unless a site turns it on) or the pack marks it ``switchable_off``: a danger-sign
-    threshold set to null would silently stop that sign."""
-
-    default: Number | None
-    min: Number = Field(description="the lowest value a site may set")
-    max: Number = Field(description="the highest value a site may set")
-    unit: str | None = None
-    description: str
-    switchable_off: bool = Field(
-        default=False,
-        description="a site may set null to switch the setting (and the rules it bounds) off",
-    )
-
-    @model_validator(mode="after")
-    def _range_holds_default(self) -> Setting:
-        if self.min > self.max:
-            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
-        if self.default is not None and not self.min <= self.default <= self.max:
-            raise ValueError(
-                f"default {self.default:g} is outside min {self.min:g} .. max {self.max:g}"
-            )
-        return self
-
-    def refusal(self, name: str, value: object) -> str | None:
-        """Why a site's value cannot be used for this setting, or None when it can."""
-        unit = f" {self.unit}" if self.unit else ""
-        valid = f"{self.min:g} to {self.max:g}{unit}"
-        if value is None:
-            if self.default is None or self.switchable_off:
-                return None
-            return (
-                f"site setting {name} = null would switch it off, which the pack does not "
-                f"allow: give a value from {valid}, or leave it out for the pack default "
-                f"{self.default:g}{unit}"
-            )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            shown = str(value).lower() if isinstance(value, bool) else repr(value)
-            return f"site setting {name} = {shown} is not a number: give a value from {valid}"
-        if self.min <= value <= self.max:
-            return None
-        return f"site setting {name} = {value:g} is outside its valid range {valid}"
 
 
 class Statement(Strict):
@@ -283,62 +237,6 @@ _TEMPLATE_FIELDS = {
     "unavailable_recheck": {"key"},
     "issue_headline": {"what"},
 }
-
-
-class PassagePart(Strict):
-    """Lines of a passage shown only for some patients (one reason of several, a piece of
-    advice that does not fit everyone)."""
-
-    text: str
-    show_if_rules: list[str] = []
-    """Shown only when one of these rules fired."""
-    hide_if_rules: list[str] = []
-    """Hidden when one of these rules fired."""
-
-
-PART_LINE = re.compile(r"\{([a-z0-9-]+)\}")
-"""A passage line that is only ``{name}``: the place of the parts of that name."""
-
-
-class Passage(Strict):
-    """A patient-instruction passage: plain language, in our own words."""
-
-    id: str
-    title: str
-    covers: list[str] = Field(min_length=1)
-    text: str
-    show_if_rules: list[str] = []
-    """Shown only when one of these rules fired."""
-    hide_if_rules: list[str] = []
-    """Hidden when one of these rules fired (personalisation: no ibuprofen with CKD)."""
-    parts: dict[str, list[PassagePart]] = {}
-    """A line of ``text`` that is only ``{name}`` is replaced by the parts of that name whose
-    rules hold, in order (none: the line is left out), so the passage names only the reasons
-    that apply to this patient."""
-
-    @model_validator(mode="after")
-    def _parts_placed(self) -> Passage:
-        placed = [m.group(1) for line in self.text.splitlines() if (m := _part_line(line))]
-        unknown = sorted(set(placed) - set(self.parts))
-        unplaced = sorted(set(self.parts) - set(placed))
-        if unknown:
-            raise ValueError(f"text places parts {unknown} that 'parts' does not give")
-        if unplaced:
-            raise ValueError(f"parts {unplaced} have no '{{name}}' line in the text")
-        return self
-
-    def part_rules(self) -> list[str]:
-        """Every rule the passage's parts name."""
-        return [
-            r
-            for parts in self.parts.values()
-            for part in parts
-            for r in [*part.show_if_rules, *part.hide_if_rules]
-        ]
-
-
-def _part_line(line: str) -> re.Match[str] | None:
-    return PART_LINE.fullmatch(line.strip())
 
 
 class PackMeta(Strict):

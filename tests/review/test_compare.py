@@ -348,7 +348,9 @@ def test_a_rule_removed_replays_the_same_calls_and_keeps_the_danger_signs(
     assert doc["by_rule"]["sedation-draft-order"]["b"] == 0
     assert doc["by_rule"]["sedation-draft-order"]["a"] > 0
     changes = {c["change"] for p in doc["patients"] for c in p["changes"]}
-    assert changes == {"silenced"}
+    # an opioid ordered beside a muscle relaxant or benzodiazepine keeps its sedation card in
+    # B through the combination rules: its rules change, the card stays
+    assert "silenced" in changes and changes <= {"silenced", "rules changed"}
     topics = {c["topic"] for p in doc["patients"] for c in p["changes"]}
     assert topics == {"sedation-caution"}
 
