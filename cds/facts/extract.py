@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -79,10 +79,16 @@ class FactContext:
     now_utc: datetime = field(init=False, repr=False, compare=False)
     """``now`` in UTC (a fixed zone: subtracting a record's time from it is exact)."""
     tz: tzinfo = field(init=False, repr=False, compare=False)
+    now_naive_utc: datetime = field(init=False, repr=False, compare=False)
+    """``now_utc`` without its zone."""
+    nows: dict[str, datetime] = field(init=False, repr=False, compare=False)
+    """A zone suffix of `_OFFSETS` → ``now`` as a naive time in that zone (`_timing`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
         object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
+        object.__setattr__(self, "now_naive_utc", self.now_utc.replace(tzinfo=None))
+        object.__setattr__(self, "nows", {})
         object.__setattr__(self, "tz", self.site_tz)
 
 
@@ -280,6 +286,44 @@ NO_TIME: Timing = (None, 0.0, False, None, 0.0)
 _US_PER_HOUR = 3_600_000_000
 
 
+_OFFSETS: dict[str, timedelta] = {}
+"""What follows the seconds of a ``YYYY-MM-DDThh:mm:ss`` dateTime (``+04:00``, ``Z``) → its
+UTC offset, for suffixes seen to mean exactly that offset (`_learn_offset`). Records use a
+handful of zones, so `_timing` reads the rest of such a time as a naive one."""
+_HOUR_HUNDREDTHS_US = 36_000_000
+_FAST_HOURS_US = 360_000_000_000_000
+"""Below 100,000 h, a double's rounding error in the hours is far smaller than the distance
+of any non-tied microsecond count from a tie: `_hours` may round the integer instead."""
+
+
+def _hours(us: int) -> float:
+    """``round(us / _US_PER_HOUR, 2)``, the same float, mostly without ``round``'s decimal
+    conversion: the nearest hundredth worked out on the integer (an exact tie, or a time
+    further than 100,000 h, goes to ``round`` itself)."""
+    if 0 <= us < _FAST_HOURS_US:
+        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+        if rest != 18_000_000:
+            return (hundredths + (rest > 18_000_000)) / 100
+    return round(us / _US_PER_HOUR, 2)
+
+
+def _learn_offset(raw: str, parsed: datetime) -> None:
+    """Remember what ``raw``'s suffix means when ``raw`` is a ``YYYY-MM-DDThh:mm:ss`` time
+    followed by nothing but its zone, as checked here (a bounded memo: zones are few)."""
+    suffix = raw[19:]
+    if len(raw) not in (20, 25) or raw[10] != "T" or suffix[:1] not in ("+", "-", "Z"):
+        return
+    offset = parsed.utcoffset()
+    if offset is None or len(_OFFSETS) >= 256:
+        return
+    try:
+        local = datetime.fromisoformat(raw[:19])
+    except ValueError:
+        return
+    if local == parsed.replace(tzinfo=None):
+        _OFFSETS[suffix] = offset
+
+
 def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
     """The recorded time of the first time element present, read in the site's zone."""
     for key in keys:
@@ -289,6 +333,25 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
         if raw is None:
             continue
         if isinstance(raw, str) and len(raw) > 10:  # the common case: a zoned dateTime
+            suffix = raw[19:]
+            now_there = ctx.nows.get(suffix)
+            if now_there is None and suffix in _OFFSETS:
+                now_there = ctx.nows[suffix] = ctx.now_naive_utc + _OFFSETS[suffix]
+            if now_there is not None:  # "YYYY-MM-DDThh:mm:ss" and a zone already read
+                try:
+                    local: datetime | None = datetime.fromisoformat(raw[:19])
+                except ValueError:
+                    local = None
+                if local is not None:
+                    # the evaluation time as a naive time in the record's zone, minus the
+                    # record's naive time: the exact span of the zoned subtraction below,
+                    # without its two utcoffset() calls; rounded as `_hours` does (inlined)
+                    span = now_there - local
+                    us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+                    if 0 <= us < _FAST_HOURS_US:
+                        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+                        if rest != 18_000_000:
+                            return raw, (hundredths + (rest > 18_000_000)) / 100, True, None, 0.0
             try:
                 parsed: datetime | None = datetime.fromisoformat(raw.strip())
             except ValueError:
@@ -296,7 +359,9 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
             if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
                 span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
                 us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
-                hours = round(us / _US_PER_HOUR, 2)
+                hours = _hours(us)
+                if now_there is None:
+                    _learn_offset(raw, parsed)
                 if hours >= 0.0:  # before the evaluation time
                     return raw, hours, True, None, 0.0
         read = read_time(raw, ctx.tz)
