@@ -8,7 +8,7 @@ fact with a note, so a danger sign is never dropped in silence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -277,6 +277,8 @@ def _status_code(concept: object) -> str | None:
     text = concept.get("text")
     return (text.strip().lower() or None) if isinstance(text, str) else None
 
+
+_NONE: frozenset[str] = frozenset()
 
 Timing = tuple[str | None, float, bool, str | None, float]
 """(the time as recorded, hours before the evaluation time (never negative), known, note,
@@ -594,7 +596,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     timing: Timing | None = None
     rid = ""
     start = 0
-    container: set[str] = set()
+    container: Set[str] = _NONE
     """Value sets of the resource's own code when it carries no value of its own but has
     components: a panel's heading, not a reading."""
     for n, part in enumerate(parts):
