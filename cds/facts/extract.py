@@ -8,9 +8,9 @@ fact with a note, so a danger sign is never dropped in silence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -78,10 +78,16 @@ class FactContext:
     now_utc: datetime = field(init=False, repr=False, compare=False)
     """``now`` in UTC (a fixed zone: subtracting a record's time from it is exact)."""
     tz: tzinfo = field(init=False, repr=False, compare=False)
+    now_naive_utc: datetime = field(init=False, repr=False, compare=False)
+    """``now_utc`` without its zone."""
+    nows: dict[str, datetime] = field(init=False, repr=False, compare=False)
+    """A zone suffix of `_OFFSETS` → ``now`` as a naive time in that zone (`_timing`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
         object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
+        object.__setattr__(self, "now_naive_utc", self.now_utc.replace(tzinfo=None))
+        object.__setattr__(self, "nows", {})
         object.__setattr__(self, "tz", self.site_tz)
 
 
@@ -271,12 +277,52 @@ def _status_code(concept: object) -> str | None:
     return (text.strip().lower() or None) if isinstance(text, str) else None
 
 
+_NONE: frozenset[str] = frozenset()
+
 Timing = tuple[str | None, float, bool, str | None, float]
 """(the time as recorded, hours before the evaluation time (never negative), known, note,
 hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
 tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
 NO_TIME: Timing = (None, 0.0, False, None, 0.0)
 _US_PER_HOUR = 3_600_000_000
+
+
+_OFFSETS: dict[str, timedelta] = {}
+"""What follows the seconds of a ``YYYY-MM-DDThh:mm:ss`` dateTime (``+04:00``, ``Z``) → its
+UTC offset, for suffixes seen to mean exactly that offset (`_learn_offset`). Records use a
+handful of zones, so `_timing` reads the rest of such a time as a naive one."""
+_HOUR_HUNDREDTHS_US = 36_000_000
+_FAST_HOURS_US = 360_000_000_000_000
+"""Below 100,000 h, a double's rounding error in the hours is far smaller than the distance
+of any non-tied microsecond count from a tie: `_hours` may round the integer instead."""
+
+
+def _hours(us: int) -> float:
+    """``round(us / _US_PER_HOUR, 2)``, the same float, mostly without ``round``'s decimal
+    conversion: the nearest hundredth worked out on the integer (an exact tie, or a time
+    further than 100,000 h, goes to ``round`` itself)."""
+    if 0 <= us < _FAST_HOURS_US:
+        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+        if rest != 18_000_000:
+            return (hundredths + (rest > 18_000_000)) / 100
+    return round(us / _US_PER_HOUR, 2)
+
+
+def _learn_offset(raw: str, parsed: datetime) -> None:
+    """Remember what ``raw``'s suffix means when ``raw`` is a ``YYYY-MM-DDThh:mm:ss`` time
+    followed by nothing but its zone, as checked here (a bounded memo: zones are few)."""
+    suffix = raw[19:]
+    if len(raw) not in (20, 25) or raw[10] != "T" or suffix[:1] not in ("+", "-", "Z"):
+        return
+    offset = parsed.utcoffset()
+    if offset is None or len(_OFFSETS) >= 256:
+        return
+    try:
+        local = datetime.fromisoformat(raw[:19])
+    except ValueError:
+        return
+    if local == parsed.replace(tzinfo=None):
+        _OFFSETS[suffix] = offset
 
 
 def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
@@ -288,6 +334,25 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
         if raw is None:
             continue
         if isinstance(raw, str) and len(raw) > 10:  # the common case: a zoned dateTime
+            suffix = raw[19:]
+            now_there = ctx.nows.get(suffix)
+            if now_there is None and suffix in _OFFSETS:
+                now_there = ctx.nows[suffix] = ctx.now_naive_utc + _OFFSETS[suffix]
+            if now_there is not None:  # "YYYY-MM-DDThh:mm:ss" and a zone already read
+                try:
+                    local: datetime | None = datetime.fromisoformat(raw[:19])
+                except ValueError:
+                    local = None
+                if local is not None:
+                    # the evaluation time as a naive time in the record's zone, minus the
+                    # record's naive time: the exact span of the zoned subtraction below,
+                    # without its two utcoffset() calls; rounded as `_hours` does (inlined)
+                    span = now_there - local
+                    us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+                    if 0 <= us < _FAST_HOURS_US:
+                        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+                        if rest != 18_000_000:
+                            return raw, (hundredths + (rest > 18_000_000)) / 100, True, None, 0.0
             try:
                 parsed: datetime | None = datetime.fromisoformat(raw.strip())
             except ValueError:
@@ -295,7 +360,9 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
             if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
                 span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
                 us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
-                hours = round(us / _US_PER_HOUR, 2)
+                hours = _hours(us)
+                if now_there is None:
+                    _learn_offset(raw, parsed)
                 if hours >= 0.0:  # before the evaluation time
                     return raw, hours, True, None, 0.0
         read = read_time(raw, ctx.tz)
@@ -528,7 +595,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     timing: Timing | None = None
     rid = ""
     start = 0
-    container: set[str] = set()
+    container: Set[str] = _NONE
     """Value sets of the resource's own code when it carries no value of its own but has
     components: a panel's heading, not a reading."""
     for n, part in enumerate(parts):

@@ -39,6 +39,17 @@ class CompiledRuleset:
     """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
     reach: Mapping[tuple[str, str], tuple[Demands, ...]] = field(default_factory=dict)
     """(kind, value set) → what each pattern that looks at such facts demands of one."""
+    oldest: Mapping[tuple[str, str], float] = field(init=False, repr=False, compare=False)
+    """(kind, value set) → the greatest age (with its margin) any of its patterns accepts:
+    most facts of a record are older than that, and are left out at one comparison."""
+
+    def __post_init__(self) -> None:
+        oldest = {
+            key: max(d.max_age_h + AGE_MARGIN_H for d in demands)
+            for key, demands in self.reach.items()
+            if demands
+        }
+        object.__setattr__(self, "oldest", oldest)
 
     def may_match(self, fact: Fact) -> bool:
         """False only when no pattern of the ruleset can match the fact, so leaving it out of
@@ -46,7 +57,11 @@ class CompiledRuleset:
         even as the fact a negated pattern looks for. Real records carry years of old and of
         normal vital signs and lab results; only those some rule could fire on need the engine.
         Checked conservatively (``AGE_MARGIN_H``, ``VALUE_MARGIN``): the engine decides."""
-        for demands in self.reach.get((fact.kind, fact.valueset), ()):
+        key = (fact.kind, fact.valueset)
+        oldest = self.oldest.get(key)
+        if oldest is None or fact.age_h > oldest:  # `Demands.met_by`'s first test, for all
+            return False
+        for demands in self.reach[key]:
             if demands.met_by(fact):
                 return True
         return False
