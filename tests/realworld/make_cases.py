@@ -2200,6 +2200,90 @@ order(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 12. Emergency-physician review (EHR-shaped cases): the visit's reason at every hook, vital
+#     codes, comparators, cauda equina and weakness wording, GCS components, CES history
+# ---------------------------------------------------------------------------------------------
+
+
+def visit(
+    cid: str,
+    text: str,
+    hook: str,
+    reason: Sequence[Json],
+    resources: Sequence[Any],
+    expected: set[str],
+    *,
+    drafts: Sequence[Any] = (),
+    **kw: Any,
+) -> None:
+    """A call at ``hook`` whose only back pain (and maybe sign) is the visit's reason."""
+    pid = cid
+    res = [r(pid) if callable(r) else r for r in resources]
+    enc = encounter(pid, f"enc-{pid}", reason=reason)
+    ds = [d(pid) if callable(d) else d for d in drafts]
+    req = request(hook, pid, res, encounter_resource=enc, drafts=ds)
+    add(cid, text, hook, req, expected, tags=["er-review", *kw.pop("tags", [])], **kw)
+
+
+RETENTION_CC = [{"text": "Back pain, unable to urinate since last night"}]
+visit(
+    "er-cc-retention-pv",
+    "patient-view; no Conditions; visit reason 'Back pain, unable to urinate since last night'",
+    "patient-view",
+    RETENTION_CC,
+    [],
+    {E},
+    must=["retention"],
+)
+visit(
+    "er-cc-retention-mri-select",
+    "order-select MRI lumbar; the visit reason is back pain with urinary retention",
+    "order-select",
+    RETENTION_CC,
+    [],
+    {E, IS},
+    drafts=[mri],
+    forbidden={INI},
+)
+visit(
+    "er-cc-back-pain-hr160-pv",
+    "patient-view; back pain only as the visit reason (text); heart rate 160",
+    "patient-view",
+    [{"text": "Back pain"}],
+    [lambda p: obs(p, "hr", 160)],
+    {E},
+    must=["160"],
+)
+visit(
+    "er-cc-lbp-ibuprofen-warfarin-sign",
+    "order-sign ibuprofen; active warfarin; low back pain only as the visit reason",
+    "order-sign",
+    [{"text": "Low back pain"}],
+    [lambda p: med_request(p, "855332", "warfarin 5 mg tablet")],
+    {AC},
+    drafts=[ibuprofen],
+)
+visit(
+    "er-cc-coded-lbp-hr160-select",
+    "order-select ibuprofen; visit reason coded M54.50 only; heart rate 160",
+    "order-select",
+    [cc((ICD10CM, "M54.50", "Low back pain, unspecified"))],
+    [lambda p: obs(p, "hr", 160)],
+    {E},
+    drafts=[ibuprofen],
+)
+visit(
+    "er-cc-headache-hr160-pv",
+    "patient-view; visit reason 'Headache' (not back pain); heart rate 160: out of scope",
+    "patient-view",
+    [{"text": "Headache"}],
+    [lambda p: obs(p, "hr", 160)],
+    set(),
+    in_scope=False,
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
