@@ -2284,6 +2284,38 @@ visit(
 )
 
 
+for cid, kind, value, loinc, display, topics in [
+    ("er-hr-8889-8-pulse-ox-150", "hr", 150, "8889-8", "Heart rate by Pulse oximetry", {E}),
+    (
+        "er-hr-8893-0-palpation-38",
+        "hr",
+        38,
+        "8893-0",
+        "Heart rate Peripheral artery by palpation",
+        {E},
+    ),
+    ("er-hr-8889-8-pulse-ox-88", "hr", 88, "8889-8", "Heart rate by Pulse oximetry", set()),
+    ("er-spo2-20564-1-84", "spo2", 84, "20564-1", "Oxygen saturation in Blood", {E}),
+    ("er-spo2-20564-1-97", "spo2", 97, "20564-1", "Oxygen saturation in Blood", set()),
+    (
+        "er-spo2-59417-6-resting-86",
+        "spo2",
+        86,
+        "59417-6",
+        "Oxygen saturation in Arterial blood by Pulse oximetry --resting",
+        {E},
+    ),
+]:
+    pv(
+        cid,
+        f"{display} (LOINC {loinc}, the only coding) {value}",
+        [lambda p, k=kind, v=value, c=loinc, d=display: obs(p, k, v, code=cc((LOINC, c, d)))],
+        topics,
+        must=[str(value)] if topics else [],
+        tags=["er-review"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
