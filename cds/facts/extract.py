@@ -18,6 +18,7 @@ import orjson
 
 from cds.errors import UnitError
 from cds.facts import units
+from cds.facts.bounds import COMPARATORS
 from cds.facts.codes import normalize_code, normalize_system
 from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact, FactKind
@@ -567,6 +568,9 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             if reading is None:
                 continue
             value, unit, source, problem = reading
+            bound = qty.get("comparator") if problem is None and isinstance(qty, dict) else None
+            if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
+                bound = None  # not a str: read as no comparator, as _quantity_value does
             if problem and not (n == 0 and vs in container):
                 out.issues.append(
                     DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
@@ -589,6 +593,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     f"{note}; {problem}" if note and problem else note or problem,  # note
                     verified,  # verified
                     by_text,  # by_text
+                    bound,  # bound: a comparator (cds.facts.bounds reads it)
                 )
             )
         for vs, by_text in valued:
@@ -712,6 +717,8 @@ def _quantity(
     """A Quantity read, converted and checked against what a living patient can show; pure,
     so remembered (feeds repeat values and units)."""
     source = f"{raw_value} {unit or code or ''}".strip()
+    if comparator and comparator not in COMPARATORS:
+        return None, None, source, f"value {comparator}{source} has a comparator not understood"
     try:
         number = units.parse_decimal(raw_value)
         found: str | None

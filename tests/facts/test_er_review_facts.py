@@ -4,9 +4,14 @@ equina as history."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.facts.test_real_feeds import facts, obs, vs
+from cds.facts.bounds import resolve_bounds
+from cds.facts.model import Fact
+from cds.pack.compile import compile_pack
+from tests.facts.test_real_feeds import PACK, facts, obs, vs
 
 
 @pytest.mark.parametrize(
@@ -24,3 +29,81 @@ def test_vital_sign_codes_are_read(code: str, valueset: str) -> None:
     unit = "%" if valueset == "oxygen_saturation_obs" else "/min"
     (fact,) = vs(facts(obs(code, 84, unit)), valueset)
     assert fact.value == 84.0 and fact.understood and fact.verified
+
+
+# ------------------------------------------------------------------ comparators are bounds
+
+
+def bounded(code: str, comparator: str, value: float, unit: str, **kw: Any) -> Fact:
+    res = obs(code, value, unit, **kw)
+    res["valueQuantity"]["comparator"] = comparator
+    (fact,) = [f for f in facts(res) if f.valueset != "gcs_obs"]  # gcs_obs: no rule
+    return fact
+
+
+def resolved(fact: Fact, settings: dict[str, Any] | None = None) -> Fact:
+    (out,) = resolve_bounds([fact], compile_pack(PACK, "patient-view", settings or {}).reach)
+    return out
+
+
+def test_the_facts_layer_keeps_the_comparator() -> None:
+    fact = bounded("59408-5", "<", 92, "%")
+    assert (fact.bound, fact.value, fact.source_value) == ("<", 92.0, "<92 %")
+
+
+@pytest.mark.parametrize(
+    ("code", "comparator", "value", "unit", "verified", "low", "high"),
+    [
+        ("59408-5", "<", 85, "%", True, None, 91),  # certain: a sign
+        ("59408-5", "<=", 91, "%", True, None, 91),
+        ("59408-5", "<", 92, "%", False, None, 91),  # possible: data-check, below 91
+        ("59408-5", ">", 90, "%", False, None, 91),
+        ("8867-4", ">", 140, "/min", True, 131, None),
+        ("8867-4", ">=", 131, "/min", True, 131, None),
+        ("8867-4", ">", 130, "/min", False, 131, None),
+        ("8867-4", "<", 140, "/min", False, 131, None),  # possible fast rate
+        ("8867-4", "<", 100, "/min", False, None, 40),  # below 100 includes 40 and less
+    ],
+)
+def test_a_bound_is_a_sign_only_when_certain_else_a_data_check_value(
+    code: str,
+    comparator: str,
+    value: float,
+    unit: str,
+    verified: bool,
+    low: float | None,
+    high: float | None,
+) -> None:
+    out = resolved(bounded(code, comparator, value, unit))
+    assert out.verified is verified and out.value is not None
+    assert (low is None or out.value >= low) and (high is None or out.value <= high)
+    assert out.source_value == f"{comparator}{value} {unit}"  # the evidence shows the bound
+    assert out.note is not None and "bound" in out.note
+
+
+def test_a_bound_that_rules_the_sign_out_crosses_no_threshold() -> None:
+    out = resolved(bounded("59408-5", ">", 95, "%"))
+    assert out.verified is False and out.value is not None and out.value > 95
+
+
+def test_a_strict_bound_at_the_threshold_is_not_certain() -> None:
+    # GCS "<15" is below 15 (certain); "<=15" may be 15 (possible only)
+    assert resolved(bounded("9269-2", "<", 15, "{score}")).verified is True
+    out = resolved(bounded("9269-2", "<=", 15, "{score}"))
+    assert out.verified is False and out.value is not None and out.value < 15
+
+
+def test_the_site_threshold_moves_the_verdict() -> None:
+    fact = bounded("59408-5", "<", 93, "%")
+    assert resolved(fact).verified is False
+    assert resolved(fact, {"oxygen_saturation_low": 93}).verified is True
+
+
+def test_an_unverified_bound_stays_unverified_even_when_certain() -> None:
+    out = resolved(bounded("59408-5", "<", 85, "%", status="preliminary"))
+    assert out.verified is False and out.value is not None and out.value <= 91
+
+
+def test_an_unknown_comparator_is_a_value_not_understood() -> None:
+    fact = bounded("59408-5", "ad", 85, "%")
+    assert not fact.understood and fact.note and "comparator" in fact.note

@@ -2316,6 +2316,32 @@ for cid, kind, value, loinc, display, topics in [
     )
 
 
+def bounded(p: str, kind: str, comparator: str, value: float, unit: str) -> Json:
+    """A vital sign recorded as a bound (a Quantity with a comparator)."""
+    qty = {**quantity(value, unit, unit), "comparator": comparator}
+    return obs(p, kind, value, seed=comparator, extra={"valueQuantity": qty})
+
+
+for cid, kind, comparator, value, unit, topics, text in [
+    ("er-bound-spo2-lt85", "spo2", "<", 85, "%", {E}, "certain: every value below 85 is <= 91"),
+    ("er-bound-spo2-lt92", "spo2", "<", 92, "%", {D}, "could be 91 or below: re-check"),
+    ("er-bound-spo2-gt90", "spo2", ">", 90, "%", {D}, "could be 90.5 or 99: re-check"),
+    ("er-bound-spo2-gt95", "spo2", ">", 95, "%", set(), "cannot be 91 or below"),
+    ("er-bound-hr-gt140", "hr", ">", 140, "/min", {E}, "certain: above 140 is >= 131"),
+    ("er-bound-hr-lt140", "hr", "<", 140, "/min", {D}, "could be 131-139: re-check"),
+    ("er-bound-temp-ge38", "temp", ">=", 38.0, "Cel", {U}, "certain: at least 38.0"),
+    ("er-bound-temp-gt37-9", "temp", ">", 37.9, "Cel", {D}, "could be 37.95: re-check"),
+]:
+    pv(
+        cid,
+        f"{kind} recorded as the bound {comparator}{value} {unit}: {text}",
+        [lambda p, a=(kind, comparator, value, unit): bounded(p, *a)],
+        topics,
+        must=[f"{comparator}{value}"] if topics else [],
+        tags=["er-review", "comparator"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
