@@ -107,3 +107,63 @@ def test_an_unverified_bound_stays_unverified_even_when_certain() -> None:
 def test_an_unknown_comparator_is_a_value_not_understood() -> None:
     fact = bounded("59408-5", "ad", 85, "%")
     assert not fact.understood and fact.note and "comparator" in fact.note
+
+
+# ------------------------------------------------------------------ cauda equina and weakness
+
+
+def problem(text: str | None = None, code: str | None = None, onset: str = "2026-11-26") -> dict:
+    concept: dict[str, Any] = {"text": text} if text else {}
+    if code:
+        concept["coding"] = [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]
+    return {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": concept,
+        "onsetDateTime": onset,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "valueset"),
+    [
+        (None, "N39.490", "urinary_incontinence"),
+        (None, "N39.42", "urinary_incontinence"),
+        ("Incontinence", None, "urinary_incontinence"),
+        ("Cannot feel toilet paper when wiping", None, "saddle_anesthesia"),
+        ("Numbness in buttocks and groin", None, "saddle_anesthesia"),
+        ("Numbness between the legs and around the anus", None, "saddle_anesthesia"),
+        ("RLE weakness", None, "leg_weakness"),
+        ("LLE weakness", None, "leg_weakness"),
+        ("Weakness of left leg", None, "leg_weakness"),
+        ("Weakness of right leg", "R29.898", "leg_weakness"),
+        ("Weak legs since yesterday", None, "leg_weakness"),
+    ],
+)
+def test_cauda_equina_and_weakness_words_and_codes(
+    text: str | None, code: str | None, valueset: str
+) -> None:
+    (fact,) = vs(facts(problem(text, code)), valueset)
+    assert fact.by_text is (code is None or code == "R29.898")
+
+
+@pytest.mark.parametrize(
+    ("text", "valueset"),
+    [
+        ("Denies incontinence", "urinary_incontinence"),
+        ("No bowel or bladder incontinence", "urinary_incontinence"),
+        ("Fecal incontinence", "urinary_incontinence"),
+        ("No leg weakness", "leg_weakness"),
+        ("Denies RLE weakness", "leg_weakness"),
+        ("Generalized weakness", "leg_weakness"),
+        ("Denies numbness between the legs", "saddle_anesthesia"),
+    ],
+)
+def test_negated_or_other_words_are_not_the_sign(text: str, valueset: str) -> None:
+    assert vs(facts(problem(text)), valueset) == []
+
+
+def test_an_old_overflow_incontinence_is_outside_the_symptom_window() -> None:
+    (fact,) = vs(facts(problem(code="N39.490", onset="2023-01-10")), "urinary_incontinence")
+    assert fact.age_h > 14 * 24  # the rule's symptom window leaves it out

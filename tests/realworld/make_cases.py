@@ -2342,6 +2342,110 @@ for cid, kind, comparator, value, unit, topics, text in [
     )
 
 
+for cid, codings, text, onset, topics, what in [
+    (
+        "er-ces-n39-490-overflow",
+        [(ICD10CM, "N39.490", "Overflow incontinence")],
+        None,
+        14,
+        {E},
+        "overflow incontinence N39.490 since last night",
+    ),
+    (
+        "er-ces-n39-42-no-awareness",
+        [(ICD10CM, "N39.42", "Incontinence without sensory awareness")],
+        None,
+        14,
+        {E},
+        "incontinence without sensory awareness N39.42 since last night",
+    ),
+    (
+        "er-ces-n39-490-chronic",
+        [(ICD10CM, "N39.490", "Overflow incontinence")],
+        None,
+        days(3 * 365),
+        set(),
+        "overflow incontinence on the problem list since three years: no sign",
+    ),
+    ("er-ces-incontinence-word", [], "Incontinence", 14, {E}, "text 'Incontinence' only"),
+    (
+        "er-ces-denies-incontinence",
+        [],
+        "Denies incontinence",
+        14,
+        set(),
+        "text 'Denies incontinence': negated",
+    ),
+    (
+        "er-ces-fecal-incontinence-chronic",
+        [],
+        "Fecal incontinence",
+        days(800),
+        set(),
+        "text 'Fecal incontinence' with an onset two years ago: history",
+    ),
+    (
+        "er-saddle-toilet-paper",
+        [],
+        "Cannot feel toilet paper when wiping",
+        14,
+        {U},
+        "text 'Cannot feel toilet paper when wiping' (saddle numbness)",
+    ),
+    (
+        "er-saddle-buttocks-groin",
+        [],
+        "Numbness in buttocks and groin",
+        14,
+        {U},
+        "text 'Numbness in buttocks and groin'",
+    ),
+    (
+        "er-saddle-between-legs-anus",
+        [],
+        "Numbness between the legs and around the anus",
+        14,
+        {U},
+        "text 'Numbness between the legs and around the anus'",
+    ),
+    ("er-weak-rle", [], "RLE weakness", 14, {U}, "text 'RLE weakness'"),
+    ("er-weak-lle", [], "LLE weakness", 14, {U}, "text 'LLE weakness'"),
+    ("er-weak-left-leg", [], "Weakness of left leg", 14, {U}, "text 'Weakness of left leg'"),
+    (
+        "er-weak-r29-898-right-leg",
+        [(ICD10CM, "R29.898", "Other symptoms and signs involving the musculoskeletal system")],
+        "Weakness of right leg",
+        14,
+        {U},
+        "R29.898 with the text 'Weakness of right leg'",
+    ),
+    (
+        "er-weak-legs-since-yesterday",
+        [],
+        "Weak legs since yesterday, legs giving out",
+        14,
+        {U},
+        "text 'Weak legs since yesterday, legs giving out'",
+    ),
+    ("er-weak-no-leg-weakness", [], "No leg weakness", 14, set(), "text 'No leg weakness'"),
+    (
+        "er-weak-generalized",
+        [],
+        "Generalized weakness",
+        14,
+        set(),
+        "text 'Generalized weakness': not the legs",
+    ),
+]:
+    pv(
+        cid,
+        f"Low back pain; {what}",
+        [lambda p, c=codings, t=text, o=onset: condition(p, c, t, onset_hours=o)],
+        topics,
+        tags=["er-review", "cauda-equina"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
