@@ -550,6 +550,29 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "gcs-components-unverified-data-check",
+        PV,
+        "Back pain; GCS components from a device feed not yet validated: eye opening 3 and "
+        "verbal 3 (preliminary), motor 5 (registered), no total. Like an unverified total, "
+        "each is a data-check item, never an emergency card.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            _unverified(
+                vital("gcs-e", "9267-6", 3, "{score}", "{score}", "Glasgow coma score eye opening"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("gcs-v", "9270-0", 3, "{score}", "{score}", "Glasgow coma score verbal"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("gcs-m", "9268-4", 5, "{score}", "{score}", "Glasgow coma score motor"),
+                "registered",
+            ),
+        ],
+    ),
+    Scenario(
         "heart-rate-old-high-latest-normal-card",
         PV,
         "Back pain; heart rate 140 /min 20 h ago, 84 /min an hour ago: the emergency card "

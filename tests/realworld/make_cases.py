@@ -2446,6 +2446,27 @@ for cid, codings, text, onset, topics, what in [
     )
 
 
+for cid, loinc, display, value, status, topics in [
+    ("er-gcs-verbal-3-preliminary", "9270-0", "Glasgow coma score verbal", 3, "preliminary", {D}),
+    ("er-gcs-eye-2-registered", "9267-6", "Glasgow coma score eye opening", 2, "registered", {D}),
+    ("er-gcs-motor-5-preliminary", "9268-4", "Glasgow coma score motor", 5, "preliminary", {D}),
+    ("er-gcs-verbal-5-preliminary", "9270-0", "Glasgow coma score verbal", 5, "preliminary", set()),
+]:
+    pv(
+        cid,
+        f"{display} {value}, status {status}: unverified, so a data-check item (like the total)"
+        if topics
+        else f"{display} {value} (its maximum), status {status}: nothing",
+        [
+            lambda p, c=loinc, d=display, v=value, s=status: obs(
+                p, "gcs", v, status=s, code=cc((LOINC, c, d))
+            )
+        ],
+        topics,
+        tags=["er-review"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
