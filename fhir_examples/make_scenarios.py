@@ -1270,14 +1270,25 @@ SCENARIOS: list[Scenario] = [
         conditions=[back_pain(), sym("ams", None, "AMS")],
     ),
     Scenario(
-        "cauda-equina-old-onset-card",
+        "cauda-equina-old-onset-none",
         PV,
-        "Back pain; cauda equina syndrome G83.4 active, onset 200 days ago (outside the 14-day "
-        "symptom window): still an emergency.",
+        "Back pain; cauda equina syndrome G83.4 left active on the problem list, onset 200 days "
+        "ago (outside the 14-day symptom window): history, not a recent sign (contract: "
+        "emergency signs are in the patient's recent data), so no card on every visit.",
         ["ER6"],
         conditions=[
             back_pain(),
             condition("ces", "G83.4", ago(days=200), display="Cauda equina syndrome"),
+        ],
+    ),
+    Scenario(
+        "cauda-equina-recent-card",
+        PV,
+        "Back pain; cauda equina syndrome G83.4 diagnosed 2 days ago: an emergency sign.",
+        ["ER6"],
+        conditions=[
+            back_pain(),
+            condition("ces", "G83.4", ago(days=2), display="Cauda equina syndrome"),
         ],
     ),
     # --- issue 10: red flags support imaging (IMG1) ---------------------------------------

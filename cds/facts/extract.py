@@ -37,6 +37,9 @@ R = TypeVar("R", bound=Mapping[str, Any])
 
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
 VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
+#: One of several candidate diagnoses being considered: uncertain, as "rule out" words are, so
+#: never a current sign or symptom (an ``acute`` value set); it still counts for the others.
+VERIFICATION_UNCERTAIN = "differential"
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
 OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
 """Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
@@ -336,7 +339,8 @@ def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what
 
 
 def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    if _status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED:
+    verification = _status_code(res.get("verificationStatus"))
+    if verification in VERIFICATION_EXCLUDED:
         # "not cauda equina": the same words elsewhere in the record are no sign either
         matched, _ = read_concept(res.get("code"), ctx.index)
         out.refuted.update(matched)
@@ -354,7 +358,11 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
         return
     when, age, known, note, _ = timing
     note = _copy_note(res, rid, out, note, ctx)
+    start = len(out.facts)
     _concept_facts(res.get("code"), "condition", rid, ctx, out, when, age, known, note)
+    if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
+        acute = ctx.index.acute
+        out.facts[start:] = [f for f in out.facts[start:] if f.valueset not in acute]
 
 
 def _copy_note(

@@ -167,3 +167,17 @@ def test_negated_or_other_words_are_not_the_sign(text: str, valueset: str) -> No
 def test_an_old_overflow_incontinence_is_outside_the_symptom_window() -> None:
     (fact,) = vs(facts(problem(code="N39.490", onset="2023-01-10")), "urinary_incontinence")
     assert fact.age_h > 14 * 24  # the rule's symptom window leaves it out
+
+
+# ------------------------------------------------------------------ differential diagnoses
+
+
+def test_a_differential_diagnosis_is_no_sign_but_counts_where_history_does() -> None:
+    def verified_as(status: str, code: str) -> list[str]:
+        res = problem(code=code)
+        res["verificationStatus"] = {"coding": [{"code": status}]}
+        return [f.valueset for f in facts(res)]
+
+    assert "cauda_equina_syndrome" in verified_as("provisional", "G83.4")
+    assert "cauda_equina_syndrome" not in verified_as("differential", "G83.4")
+    assert "diabetes" in verified_as("differential", "E11.9")  # not a current sign: counts

@@ -2467,6 +2467,38 @@ for cid, loinc, display, value, status, topics in [
     )
 
 
+CES = [(ICD10CM, "G83.4", "Cauda equina syndrome")]
+pv(
+    "er-ces-differential",
+    "Low back pain; cauda equina syndrome G83.4 as a differential diagnosis (being considered)",
+    [lambda p: condition(p, CES, verification="differential", onset_hours=3)],
+    set(),
+    tags=["er-review", "cauda-equina"],
+)
+pv(
+    "er-ces-provisional-still-counts",
+    "Low back pain; cauda equina syndrome G83.4 provisional (a working diagnosis) 3 h ago",
+    [lambda p: condition(p, CES, verification="provisional", onset_hours=3)],
+    {E},
+    tags=["er-review", "cauda-equina"],
+)
+pv(
+    "er-ces-2019-problem-list",
+    "Low back pain; cauda equina syndrome G83.4 active on the problem list since 2019: history",
+    [lambda p: condition(p, CES, onset_hours=days(7 * 365))],
+    set(),
+    tags=["er-review", "cauda-equina"],
+)
+order(
+    "er-ces-2019-mri-supported",
+    "MRI lumbar; cauda equina syndrome since 2019: no emergency card, imaging still supported",
+    [lambda p: condition(p, CES, onset_hours=days(7 * 365))],
+    [mri],
+    {IS},
+    tags=["er-review", "cauda-equina"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
