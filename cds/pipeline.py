@@ -16,6 +16,7 @@ from typing import Any
 from cds.cards.build import CardContext, build_cards
 from cds.engine.durable import Engine, get_engine
 from cds.errors import InputError
+from cds.facts.bounds import resolve_bounds
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
@@ -153,7 +154,8 @@ class Evaluator:
             drafts,
             FactContext(now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone),
         )
-        facts, ruleset = extraction.facts, self.rulesets[hook]
+        ruleset = self.rulesets[hook]
+        facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
         firings = self.engine.evaluate(
             ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
         )

@@ -18,6 +18,7 @@ import orjson
 
 from cds.errors import UnitError
 from cds.facts import units
+from cds.facts.bounds import COMPARATORS
 from cds.facts.codes import normalize_code, normalize_system
 from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact, FactKind
@@ -36,6 +37,9 @@ R = TypeVar("R", bound=Mapping[str, Any])
 
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
 VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
+#: One of several candidate diagnoses being considered: uncertain, as "rule out" words are, so
+#: never a current sign or symptom (an ``acute`` value set); it still counts for the others.
+VERIFICATION_UNCERTAIN = "differential"
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
 OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
 """Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
@@ -402,7 +406,8 @@ def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what
 
 
 def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    if _status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED:
+    verification = _status_code(res.get("verificationStatus"))
+    if verification in VERIFICATION_EXCLUDED:
         # "not cauda equina": the same words elsewhere in the record are no sign either
         matched, _ = read_concept(res.get("code"), ctx.index)
         out.refuted.update(matched)
@@ -420,7 +425,11 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
         return
     when, age, known, note, _ = timing
     note = _copy_note(res, rid, out, note, ctx)
+    start = len(out.facts)
     _concept_facts(res.get("code"), "condition", rid, ctx, out, when, age, known, note)
+    if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
+        acute = ctx.index.acute
+        out.facts[start:] = [f for f in out.facts[start:] if f.valueset not in acute]
 
 
 def _copy_note(
@@ -634,6 +643,9 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             if reading is None:
                 continue
             value, unit, source, problem = reading
+            bound = qty.get("comparator") if problem is None and isinstance(qty, dict) else None
+            if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
+                bound = None  # not a str: read as no comparator, as _quantity_value does
             if problem and not (n == 0 and vs in container):
                 out.issues.append(
                     DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
@@ -656,6 +668,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     f"{note}; {problem}" if note and problem else note or problem,  # note
                     verified,  # verified
                     by_text,  # by_text
+                    bound,  # bound: a comparator (cds.facts.bounds reads it)
                 )
             )
         for vs, by_text in valued:
@@ -779,6 +792,8 @@ def _quantity(
     """A Quantity read, converted and checked against what a living patient can show; pure,
     so remembered (feeds repeat values and units)."""
     source = f"{raw_value} {unit or code or ''}".strip()
+    if comparator and comparator not in COMPARATORS:
+        return None, None, source, f"value {comparator}{source} has a comparator not understood"
     try:
         number = units.parse_decimal(raw_value)
         found: str | None

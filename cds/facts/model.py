@@ -59,6 +59,10 @@ class Fact:
     readings unless a pattern says ``verified: false`` or ``any``."""
     by_text: bool = False
     """The value-set match came only from words (text, displays), not from a code."""
+    bound: str | None = None
+    """The Quantity's comparator (``<``, ``<=``, ``>``, ``>=``) when the value is a bound, not
+    a reading ("SpO2 <85 %"): `cds.facts.bounds` makes it a sign only when the bound makes the
+    sign certain, a data-check item when it leaves the sign possible, and nothing otherwise."""
 
     def to_engine(self, fid: int) -> dict[str, Any]:
         """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``.

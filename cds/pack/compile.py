@@ -83,6 +83,10 @@ class Demands:
     """The largest lower bound (``gt``/``gte``) on the value, if any."""
     highest: float | None = None
     """The smallest upper bound (``lt``/``lte``) on the value, if any."""
+    lowest_strict: bool = False
+    """``lowest`` is a ``gt`` (the value must be above it, not at it)."""
+    highest_strict: bool = False
+    """``highest`` is an ``lt``."""
 
     @classmethod
     def of(cls, p: Pattern, values: dict[str, Any]) -> Demands:
@@ -96,6 +100,9 @@ class Demands:
             if p.value
             else []
         )
+        low = max(lows) if lows else None
+        high = min(highs) if highs else None
+        v = p.value
         return cls(
             understood=p.understood,
             verified=_verified(p),
@@ -103,8 +110,10 @@ class Demands:
             draft=p.draft,
             max_age_h=_hours(p.within, values) if p.within is not None else math.inf,
             min_age_h=_hours(p.older_than, values) if p.older_than is not None else None,
-            lowest=max(lows) if lows else None,
-            highest=min(highs) if highs else None,
+            lowest=low,
+            highest=high,
+            lowest_strict=v is not None and v.gt is not None and _number(v.gt, values) == low,
+            highest_strict=v is not None and v.lt is not None and _number(v.lt, values) == high,
         )
 
     def met_by(self, f: Fact) -> bool:

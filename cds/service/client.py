@@ -25,7 +25,7 @@ from jwt.algorithms import ECAlgorithm
 from cds.errors import CdsError, InputError
 from cds.facts.gather import bundle_resources
 from cds.pack.schema import OverrideReason
-from cds.service.prefetch import render
+from cds.service.prefetch import Unavailable, render
 
 ORDER_HOOKS: Final = ("order-select", "order-sign")
 DEFAULT_ISSUER: Final = "urn:cds:call"
@@ -97,7 +97,13 @@ def build_request(
         if hook == "order-select":
             context["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts]
     others = [r for r in resources if r.get("status") != "draft"]
-    prefetch = {k: resolve_template(render(t, context), others) for k, t in templates.items()}
+    prefetch = {}
+    for key, template in templates.items():
+        try:
+            query = render(template, context)
+        except Unavailable:  # a token this call's context lacks (no encounter): not sent
+            continue
+        prefetch[key] = resolve_template(query, others)
     return {
         "hook": hook,
         "hookInstance": str(uuid.uuid4()),
