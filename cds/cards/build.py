@@ -260,7 +260,19 @@ def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, 
 def _record(rid: str, ctx: CardContext) -> str:
     """A record named in words when the evidence says what it is: "Heart rate (Observation/hr1)"."""
     name = ctx.names.get(rid)
-    return f"{name} ({rid})" if name else rid
+    return f"{name} ({rid})" if name else place(rid)
+
+
+_ENTRY_PATH = re.compile(r"(?:prefetch|context)\.([A-Za-z0-9_-]+)\.entry(?:\[(\d+)\])?")
+
+
+def place(rid: str) -> str:
+    """Where an item is, as a clinician reads it: ``prefetch.observations.entry[2]`` →
+    "observations, entry 3" (counted from 1), never the internal path."""
+    m = _ENTRY_PATH.fullmatch(rid)
+    if m is None:
+        return rid
+    return f"{m[1]}, entry {int(m[2]) + 1}" if m[2] is not None else f"{m[1]} entries"
 
 
 def summary(pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext) -> str:
@@ -292,7 +304,7 @@ def _headline(
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])
-        what = key or ctx.names.get(issues[0].rid) or issues[0].rid
+        what = key or ctx.names.get(issues[0].rid) or place(issues[0].rid)
         return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
     rule = pack.rules.get(first.rule_id)

@@ -1,0 +1,133 @@
+"""An EHR integrator's third review, against the real service (`python -m cds serve` as a
+subprocess, real ES384 JWTs, real SQLite): a recognisable danger-sign reading that is
+malformed (no status, a code sent as an array, LOINC written "LN", a draft medicine with no
+code, a Bundle entry with no resource) is a data-check item, never silence and never an
+emergency card by itself; the items name records as a clinician reads them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.test_service_http import ISS, KEY, PV, Service
+from tests.service.patient import full_prefetch, hook_request, searchset, temperature
+from tests.support.cds_server import run_cds_server
+from tests.support.keys import jwks
+
+pytestmark = pytest.mark.integration
+HOOK = f"/cds-services/{PV}"
+SIGN = "/cds-services/back-spasm-order-sign"
+SELECT = "/cds-services/back-spasm-order-select"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    settings = {"jwt_issuers": [{"iss": ISS, "jwks": jwks(KEY)}], "log_level": "info"}
+    with run_cds_server(tmp_path_factory.mktemp("third-review"), settings, Service) as svc:
+        yield svc
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=15) as client:
+        yield client
+
+
+def post(service: Service, http: httpx.Client, path: str, body: Any) -> httpx.Response:
+    headers = {**service.headers(path), "Content-Type": "application/json"}
+    return http.post(service.url(path), content=json.dumps(body).encode(), headers=headers)
+
+
+def cards(response: httpx.Response) -> dict[str, dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    return {c["source"]["topic"]["code"]: c for c in response.json()["cards"]}
+
+
+def fever_call(change: Any, hook: str = "patient-view") -> dict[str, Any]:
+    """A call whose 39.2 °C temperature is changed by `change` (the record, in place)."""
+    prefetch = full_prefetch(fever=39.2)
+    change(prefetch["observations"]["entry"][0]["resource"])
+    return hook_request(hook, prefetch=prefetch)
+
+
+def _no_status(obs: dict[str, Any]) -> None:
+    del obs["status"]
+
+
+def _null_status(obs: dict[str, Any]) -> None:
+    obs["status"] = None
+
+
+def _code_array(obs: dict[str, Any]) -> None:
+    obs["code"] = [obs["code"]]
+
+
+# --- 1. a malformed danger-sign reading is a data-check item, never silence ---------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (_no_status, "no status"),
+        (_null_status, "no status"),
+        (_code_array, "sent as a list"),
+    ],
+)
+@pytest.mark.parametrize("path", [HOOK, SIGN])
+def test_a_malformed_fever_reading_is_a_data_check_item_not_silence(
+    service: Service, http: httpx.Client, change: Any, says: str, path: str
+) -> None:
+    hook = "order-sign" if path == SIGN else "patient-view"
+    got = cards(post(service, http, path, fever_call(change, hook)))
+    assert "urgent-sign" not in got and "emergency-sign" not in got
+    check = got["data-check"]
+    assert "39.2 °C" in check["detail"] and "Observation/o1" in check["detail"]
+    assert says in check["detail"]
+
+
+def test_loinc_written_ln_is_read_as_loinc(service: Service, http: httpx.Client) -> None:
+    def ln(obs: dict[str, Any]) -> None:
+        obs["code"]["coding"][0]["system"] = "LN"
+
+    got = cards(post(service, http, HOOK, fever_call(ln)))
+    assert "39.2 °C" in got["urgent-sign"]["summary"]
+
+
+def ibuprofen(concept: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "draft-ibu",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": concept,
+    }
+
+
+@pytest.mark.parametrize("concept", [None, {"coding": None}, {"coding": [{"system": "x"}]}])
+def test_a_draft_medicine_with_no_code_is_a_data_check_item(
+    service: Service, http: httpx.Client, concept: Any
+) -> None:
+    body = hook_request("order-sign", prefetch=full_prefetch(fever=36.8))
+    body["context"]["draftOrders"]["entry"] = [{"resource": ibuprofen(concept)}]
+    check = cards(post(service, http, SIGN, body))["data-check"]
+    assert "MedicationRequest/draft-ibu" in check["detail"]
+    assert "no code and no name" in check["detail"]
+
+
+def test_a_bundle_entry_without_a_resource_is_named_as_a_clinician_reads_it(
+    service: Service, http: httpx.Client
+) -> None:
+    prefetch = full_prefetch(fever=39.2)
+    prefetch["observations"]["entry"].append({"fullUrl": "http://ehr/Observation/x"})
+    got = cards(post(service, http, HOOK, hook_request(prefetch=prefetch)))
+    assert "39.2 °C" in got["urgent-sign"]["summary"]
+    check = got["data-check"]
+    assert "observations, entry 2" in check["summary"]
+    assert "observations, entry 2: the entry carries no resource" in check["detail"]
+    assert "prefetch.observations" not in check["detail"] + check["summary"]
