@@ -264,6 +264,7 @@ def _record(rid: str, ctx: CardContext) -> str:
 
 
 _ENTRY_PATH = re.compile(r"(?:prefetch|context)\.([A-Za-z0-9_-]+)\.entry(?:\[(\d+)\])?")
+_SELECTION = re.compile(r"context\.selections\[(\d+)\]")
 
 
 def place(rid: str) -> str:
@@ -271,7 +272,8 @@ def place(rid: str) -> str:
     "observations, entry 3" (counted from 1), never the internal path."""
     m = _ENTRY_PATH.fullmatch(rid)
     if m is None:
-        return rid
+        selection = _SELECTION.fullmatch(rid)
+        return f"selection {int(selection[1]) + 1}" if selection else rid
     return f"{m[1]}, entry {int(m[2]) + 1}" if m[2] is not None else f"{m[1]} entries"
 
 

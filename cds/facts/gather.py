@@ -48,7 +48,7 @@ def bundle_resources(
                     f"{_key_name(where)} was sent as a bare list of resources, not a FHIR Bundle;"
                     " its resources were read"
                 ),
-                recheck="ask the EHR team to send this prefetch key as a FHIR Bundle",
+                recheck=f"ask the EHR team to send {_key_name(where)} as a FHIR Bundle",
             )
         )
         bundle = {"resourceType": "Bundle", "entry": [_as_entry(item) for item in bundle]}

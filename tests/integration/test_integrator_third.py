@@ -131,3 +131,57 @@ def test_a_bundle_entry_without_a_resource_is_named_as_a_clinician_reads_it(
     assert "observations, entry 2" in check["summary"]
     assert "observations, entry 2: the entry carries no resource" in check["detail"]
     assert "prefetch.observations" not in check["detail"] + check["summary"]
+
+
+# --- 2. a bad selection or a bare-array draftOrders: evaluated and said, never a lost card -------
+
+
+def tachycardic_select() -> dict[str, Any]:
+    """order-select of an x-ray for a back-pain patient whose heart rate is 180 (emergency)."""
+    prefetch = full_prefetch(fever=36.8)
+    hr = temperature(180, oid="hr1")
+    hr["code"] = {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}
+    hr["valueQuantity"] = {"value": 180, "unit": "/min", "system": "http://unitsofmeasure.org"}
+    hr["valueQuantity"]["code"] = "/min"
+    prefetch["observations"] = searchset(hr)
+    body = hook_request("order-select", prefetch=prefetch)
+    body["context"]["selections"] = ["MedicationRequest/draft1"]
+    return body
+
+
+def test_a_selection_naming_no_draft_order_keeps_the_emergency_card(
+    service: Service, http: httpx.Client
+) -> None:
+    body = tachycardic_select()
+    body["context"]["selections"] = ["MedicationRequest/typo"]
+    got = cards(post(service, http, SELECT, body))
+    assert "180" in got["emergency-sign"]["summary"]
+    check = got["data-check"]["detail"]
+    assert "selection 1: selection MedicationRequest/typo names no order in draftOrders" in check
+    assert "context.selections" not in check
+
+
+def test_draft_orders_as_a_bare_array_keeps_the_emergency_card(
+    service: Service, http: httpx.Client
+) -> None:
+    body = tachycardic_select()
+    body["context"]["draftOrders"] = [
+        e["resource"] for e in body["context"]["draftOrders"]["entry"]
+    ]
+    got = cards(post(service, http, SELECT, body))
+    assert "180" in got["emergency-sign"]["summary"]
+    check = got["data-check"]["detail"]
+    assert "draftOrders was sent as a bare list of resources" in check
+    assert "selection 1" not in check  # its selection is found in the bare array
+
+
+def test_a_selection_that_is_no_reference_is_still_a_400(
+    service: Service, http: httpx.Client
+) -> None:
+    """The hook's definition: selections are `Type/id` references; one that is not one says
+    the client is broken (and `selections` is required)."""
+    body = tachycardic_select()
+    body["context"]["selections"] = ["not a reference"]
+    response = post(service, http, SELECT, body)
+    assert response.status_code == 400
+    assert "selections" in response.text

@@ -532,7 +532,6 @@ for kind, value, status, topics, must, text in STATUSES:
         )
 
 
-
 def _unstatused(p: str, kind: str, value: Any, how: str) -> Json:
     """A reading whose status is missing or null (integrator review 3)."""
     o = obs(p, kind, value)
