@@ -6,7 +6,6 @@ emergency card by itself; the items name records as a clinician reads them."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -185,3 +184,43 @@ def test_a_selection_that_is_no_reference_is_still_a_400(
     response = post(service, http, SELECT, body)
     assert response.status_code == 400
     assert "selections" in response.text
+
+
+# --- 3. record text is inert in a card's Markdown, and bounded ------------------------------------
+
+INJECTED = (
+    "Cauda equina syndrome ![img](http://evil.example/t.png) [click](javascript:alert(1)) "
+    "<script>alert(1)</script>"
+)
+
+
+def test_record_text_cannot_add_links_images_html_or_lines_to_a_card(
+    service: Service, http: httpx.Client
+) -> None:
+    prefetch = full_prefetch(fever=39.2)
+    ce = copy_of(prefetch["conditions"]["entry"][0]["resource"], id="ce")
+    ce["code"] = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G83.4"}]}
+    ce["code"]["coding"][0]["display"] = INJECTED
+    prefetch["conditions"]["entry"].append({"resource": ce})
+    prefetch["observations"]["entry"][0]["resource"]["id"] = "t1\n- **fake line**"
+    got = cards(post(service, http, HOOK, hook_request(prefetch=prefetch)))
+    emergency, urgent = got["emergency-sign"]["detail"], got["urgent-sign"]["detail"]
+    for text in (emergency, urgent):
+        assert "](" not in text.replace("\\](", "")  # no link or image survives
+        assert "<script>" not in text and "\\<script\\>" in emergency
+    assert "\\[click\\](javascript:alert(1))" in emergency
+    assert "\n- **fake line**" not in urgent
+    assert "(Observation/t1 - \\*\\*fake line\\*\\*)" in urgent
+
+
+def test_a_long_display_is_cut_with_an_ellipsis(service: Service, http: httpx.Client) -> None:
+    def long_name(obs: dict[str, Any]) -> None:
+        obs["code"]["coding"][0]["display"] = "Body temperature " + "x" * 500
+
+    detail = cards(post(service, http, HOOK, fever_call(long_name)))["urgent-sign"]["detail"]
+    (line,) = [ln for ln in detail.splitlines() if "xxxx" in ln]
+    assert "Body temperature " + "x" * 102 + "…," in line  # 120 characters in all
+
+
+def copy_of(resource: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**json.loads(json.dumps(resource)), **changes}
