@@ -7,6 +7,7 @@ emergency card by itself; the items name records as a clinician reads them."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -224,3 +225,45 @@ def test_a_long_display_is_cut_with_an_ellipsis(service: Service, http: httpx.Cl
 
 def copy_of(resource: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return {**json.loads(json.dumps(resource)), **changes}
+
+
+# --- 4. feedback: a different comment under one key is refused, never 200 and dropped ----------
+
+
+def stored_comments(service: Service, card: str) -> list[str | None]:
+    url = json.loads(service.config.read_text())["database_url"]
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        query = "select override_comment from feedback where card_uuid = ? order by id"
+        return [row[0] for row in db.execute(query, (card,))]
+
+
+def overridden(card: str, comment: str) -> dict[str, Any]:
+    return {
+        "card": card,
+        "outcome": "overridden",
+        "overrideReason": {"userComment": comment},
+        "outcomeTimestamp": "2026-12-06T19:40:00Z",
+    }
+
+
+def test_feedback_with_another_comment_under_one_key_is_refused_not_dropped(
+    service: Service, http: httpx.Client
+) -> None:
+    card = cards(post(service, http, HOOK, fever_call(lambda o: None)))["urgent-sign"]["uuid"]
+    feedback = f"{HOOK}/feedback"
+    first = post(service, http, feedback, {"feedback": [overridden(card, "seen by ortho")]})
+    assert (first.status_code, first.json()) == (200, {})
+    retry = post(service, http, feedback, {"feedback": [overridden(card, "seen by ortho")]})
+    assert (retry.status_code, retry.json()) == (200, {})  # the same item again: idempotent
+    other = post(service, http, feedback, {"feedback": [overridden(card, "CORRECTION")]})
+    assert other.status_code == 400
+    issue = other.json()["issue"][0]
+    assert issue["expression"] == ["feedback[0]"]
+    assert "already stored with another override reason, comment" in issue["diagnostics"]
+    assert stored_comments(service, card) == ["seen by ortho"]
+    both = [overridden(card, "a"), overridden(card, "b")]
+    for item in both:
+        item["outcomeTimestamp"] = "2026-12-06T19:41:00Z"
+    batch = post(service, http, feedback, {"feedback": both})
+    assert batch.status_code == 400 and batch.json()["issue"][0]["expression"] == ["feedback[1]"]
+    assert stored_comments(service, card) == ["seen by ortho", "a"]
