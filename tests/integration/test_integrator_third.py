@@ -23,11 +23,16 @@ pytestmark = pytest.mark.integration
 HOOK = f"/cds-services/{PV}"
 SIGN = "/cds-services/back-spasm-order-sign"
 SELECT = "/cds-services/back-spasm-order-select"
+FHIR = "http://127.0.0.1:9/r4"  # allowlisted, never reached: every link here is refused first
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    settings = {"jwt_issuers": [{"iss": ISS, "jwks": jwks(KEY)}], "log_level": "info"}
+    settings = {
+        "jwt_issuers": [{"iss": ISS, "jwks": jwks(KEY)}],
+        "log_level": "info",
+        "fhir_server_allowlist": [FHIR],
+    }
     with run_cds_server(tmp_path_factory.mktemp("third-review"), settings, Service) as svc:
         yield svc
 
@@ -267,3 +272,28 @@ def test_feedback_with_another_comment_under_one_key_is_refused_not_dropped(
     batch = post(service, http, feedback, {"feedback": both})
     assert batch.status_code == 400 and batch.json()["issue"][0]["expression"] == ["feedback[1]"]
     assert stored_comments(service, card) == ["seen by ortho", "a"]
+
+
+# --- 5. a page link refused is named as the page link, not as fhirServer ------------------------
+
+
+def test_a_next_link_with_a_path_parameter_is_named_as_the_page_link(
+    service: Service, http: httpx.Client
+) -> None:
+    prefetch = full_prefetch(fever=39.2)
+    prefetch["conditions"] = searchset(
+        *[e["resource"] for e in prefetch["conditions"]["entry"]],
+        next_url=f"{FHIR}/Condition;jsessionid=1A2B?patient=p1&_page=1",
+    )
+    body = hook_request(prefetch=prefetch, fhirServer=FHIR)
+    body["fhirAuthorization"] = {
+        "access_token": "t",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "cds",
+    }
+    got = cards(post(service, http, HOOK, body))
+    detail = got["data-check"]["detail"]
+    assert "the next page link refused: a path parameter (';' or '%3b')" in detail
+    assert "fhirServer refused" not in detail
