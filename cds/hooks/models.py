@@ -639,10 +639,12 @@ def validate_context(hook: str, context: Mapping[str, Any]) -> None:
     parse_context(hook, context)
 
 
-def parse_hook_request(data: Any) -> HookRequest:
-    """Parse a hook call body and check its context against its hook, or raise `InputError`."""
+def parse_hook_request(data: Any, *, check_context: bool = True) -> HookRequest:
+    """Parse a hook call body and check its context against its hook, or raise `InputError`
+    (``check_context=False``: the caller checks the hook first, then `validate_context`)."""
     request = _parse(HookRequest, data, "hook request")
-    validate_context(request.hook, request.context)
+    if check_context:
+        validate_context(request.hook, request.context)
     return request
 
 

@@ -9,6 +9,7 @@ cards the same way.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -173,6 +174,10 @@ class ServiceClient:
         self._call(client, "POST", f"/cds-services/{service_id}/feedback", {"feedback": items})
 
 
+_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+"""The uuids the service issues for cards and suggestions (it refuses anything else)."""
+
+
 def feedback_item(
     card: str,
     accepted: Sequence[str] = (),
@@ -187,6 +192,10 @@ def feedback_item(
     combination the spec does not allow."""
     if not card:
         raise InputError("feedback needs the card's uuid (--card)")
+    if not _UUID.fullmatch(card):  # refused here (exit 2), not as the server's 400 (exit 1)
+        raise InputError("--card must be the uuid of a card (as `cds call` shows it)")
+    if any(not _UUID.fullmatch(s) for s in accepted):
+        raise InputError("--accept must be the uuid of a suggestion of the card")
     if bool(accepted) == override:
         raise InputError("say either --accept SUGGESTION_UUID or --override, not both or neither")
     if (reason or comment) and not override:

@@ -6,8 +6,11 @@ emergency card by itself; the items name records as a clinician reads them."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,13 +19,14 @@ import pytest
 
 from tests.integration.test_service_http import ISS, KEY, PV, Service
 from tests.service.patient import full_prefetch, hook_request, searchset, temperature
-from tests.support.cds_server import run_cds_server
+from tests.support.cds_server import ROOT, run_cds_server
 from tests.support.keys import jwks
 
 pytestmark = pytest.mark.integration
 HOOK = f"/cds-services/{PV}"
 SIGN = "/cds-services/back-spasm-order-sign"
 SELECT = "/cds-services/back-spasm-order-select"
+ORIGIN = "https://ehr.example.org"
 FHIR = "http://127.0.0.1:9/r4"  # allowlisted, never reached: every link here is refused first
 
 
@@ -32,6 +36,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "jwt_issuers": [{"iss": ISS, "jwks": jwks(KEY)}],
         "log_level": "info",
         "fhir_server_allowlist": [FHIR],
+        "cors_origins": [ORIGIN],
     }
     with run_cds_server(tmp_path_factory.mktemp("third-review"), settings, Service) as svc:
         yield svc
@@ -297,3 +302,86 @@ def test_a_next_link_with_a_path_parameter_is_named_as_the_page_link(
     detail = got["data-check"]["detail"]
     assert "the next page link refused: a path parameter (';' or '%3b')" in detail
     assert "fhirServer refused" not in detail
+
+
+# --- 6. the edges: hook before context, encodings, JWT typ, CORS refusals, CLI exit codes ------
+
+
+def raw(service: Service, http: httpx.Client, data: bytes, **headers: str) -> httpx.Response:
+    headers = {**service.headers(HOOK), "Content-Type": "application/json", **headers}
+    return http.post(service.url(HOOK), content=data, headers=headers)
+
+
+def diagnostics(response: httpx.Response) -> str:
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome", body
+    return str(body["issue"][0]["diagnostics"])
+
+
+def test_another_hook_is_named_before_its_context_is_checked(
+    service: Service, http: httpx.Client
+) -> None:
+    """An order-sign call (no draftOrders) sent to patient-view: the hook is the problem."""
+    sign = hook_request("order-sign", prefetch=full_prefetch())
+    del sign["context"]["draftOrders"]
+    response = post(service, http, HOOK, sign)
+    assert response.status_code == 400
+    assert "answers 'patient-view', not the request's hook" in diagnostics(response)
+    # the same with the hook given twice (JSON: the last one counts)
+    text = json.dumps(hook_request(prefetch=full_prefetch()))
+    twice = text.replace('"hook": "patient-view"', '"hook": "patient-view", "hook": "order-sign"')
+    response = raw(service, http, twice.encode())
+    assert response.status_code == 400
+    assert "answers 'patient-view', not the request's hook" in diagnostics(response)
+
+
+def test_a_compressed_body_is_415_and_a_latin_1_body_is_named(
+    service: Service, http: httpx.Client
+) -> None:
+    body = json.dumps(hook_request(prefetch=full_prefetch())).encode()
+    zipped = raw(service, http, gzip.compress(body), **{"Content-Encoding": "gzip"})
+    assert zipped.status_code == 415
+    assert "Content-Encoding is not supported" in diagnostics(zipped)
+    latin = body.replace(b"Low back pain", "Low back pain \xe9".encode("latin-1"))
+    response = raw(service, http, latin)
+    assert response.status_code == 400
+    assert "request body is not UTF-8" in diagnostics(response)
+    assert raw(service, http, body, **{"Content-Encoding": "identity"}).status_code == 200
+
+
+@pytest.mark.parametrize("typ", ["jwt", "Jwt", "application/jwt", "APPLICATION/JWT"])
+def test_jwt_typ_is_read_as_a_media_type(service: Service, http: httpx.Client, typ: str) -> None:
+    token = service.token(HOOK, headers={"typ": typ})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps(hook_request(prefetch=full_prefetch())).encode()
+    assert http.post(service.url(HOOK), content=body, headers=headers).status_code == 200
+
+
+def test_a_jwt_of_another_type_is_still_refused(service: Service, http: httpx.Client) -> None:
+    token = service.token(HOOK, headers={"typ": "at+jwt"})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps(hook_request(prefetch=full_prefetch())).encode()
+    assert http.post(service.url(HOOK), content=body, headers=headers).status_code == 401
+
+
+def test_a_refused_cors_preflight_is_an_operation_outcome(
+    service: Service, http: httpx.Client
+) -> None:
+    def preflight(origin: str) -> httpx.Response:
+        headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        return http.options(service.url(HOOK), headers=headers)
+
+    assert preflight(ORIGIN).status_code == 200
+    refused = preflight("https://evil.example")
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/json"
+    assert "CORS preflight refused: origin not allowed" in diagnostics(refused)
+
+
+def test_feedback_send_with_a_card_that_is_no_uuid_is_an_input_error() -> None:
+    """Exit 2 (usage or input error, the contract), before anything is sent."""
+    command = [sys.executable, "-m", "cds", "feedback", "send", "back-spasm-patient-view"]
+    command += ["--card", "not-a-uuid", "--override", "--base", "http://127.0.0.1:9"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "--card must be the uuid of a card" in done.stderr
