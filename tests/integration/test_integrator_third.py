@@ -18,9 +18,17 @@ import httpx
 import pytest
 
 from tests.integration.test_service_http import ISS, KEY, PV, Service
-from tests.service.patient import full_prefetch, hook_request, searchset, temperature
+from tests.service.patient import (
+    back_pain,
+    fetching_request,
+    full_prefetch,
+    hook_request,
+    searchset,
+    temperature,
+)
 from tests.support.cds_server import ROOT, run_cds_server
 from tests.support.keys import jwks
+from tests.support.recorder import Recorder, recording_server
 
 pytestmark = pytest.mark.integration
 HOOK = f"/cds-services/{PV}"
@@ -31,11 +39,20 @@ FHIR = "http://127.0.0.1:9/r4"  # allowlisted, never reached: every link here is
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def fhir_pages() -> Iterator[Recorder]:
+    """A FHIR server whose every search answers one page whose next link holds a `;`."""
+    page = searchset(back_pain())
+    page["link"] = [{"relation": "next", "url": "Condition;jsessionid=1A2B?patient=p1&_page=2"}]
+    with recording_server(page) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, fhir_pages: Recorder) -> Iterator[Service]:
     settings = {
         "jwt_issuers": [{"iss": ISS, "jwks": jwks(KEY)}],
         "log_level": "info",
-        "fhir_server_allowlist": [FHIR],
+        "fhir_server_allowlist": [FHIR, f"{fhir_pages.base}/r4"],
         "cors_origins": [ORIGIN],
     }
     with run_cds_server(tmp_path_factory.mktemp("third-review"), settings, Service) as svc:
@@ -385,3 +402,16 @@ def test_feedback_send_with_a_card_that_is_no_uuid_is_an_input_error() -> None:
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "--card must be the uuid of a card" in done.stderr
+
+
+def test_a_next_link_with_a_path_parameter_from_the_server_is_named_as_the_page_link(
+    service: Service, http: httpx.Client, fhir_pages: Recorder
+) -> None:
+    prefetch = full_prefetch(fever=39.2)
+    del prefetch["conditions"]  # fetched: page 1 holds the back pain, its next link a `;`
+    body = fetching_request(f"{fhir_pages.base}/r4", "t", "p1", prefetch)
+    got = cards(post(service, http, HOOK, body))
+    assert "39.2 °C" in got["urgent-sign"]["summary"]
+    detail = got["data-check"]["detail"]
+    assert "the next page link refused: a path parameter (';' or '%3b')" in detail
+    assert "fhirServer refused" not in detail
