@@ -192,14 +192,14 @@ def feedback_item(
     combination the spec does not allow."""
     if not card:
         raise InputError("feedback needs the card's uuid (--card)")
-    if not _UUID.fullmatch(card):  # refused here (exit 2), not as the server's 400 (exit 1)
-        raise InputError("--card must be the uuid of a card (as `cds call` shows it)")
-    if any(not _UUID.fullmatch(s) for s in accepted):
-        raise InputError("--accept must be the uuid of a suggestion of the card")
     if bool(accepted) == override:
         raise InputError("say either --accept SUGGESTION_UUID or --override, not both or neither")
     if (reason or comment) and not override:
         raise InputError("--reason and --comment go with --override")
+    if not _UUID.fullmatch(card):  # refused here (exit 2), not as the server's 400 (exit 1)
+        raise InputError("--card must be the uuid of a card (as `cds call` shows it)")
+    if any(not _UUID.fullmatch(s) for s in accepted):
+        raise InputError("--accept must be the uuid of a suggestion of the card")
     when = (at or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
     item: dict[str, Any] = {"card": card, "outcomeTimestamp": when}
     if accepted:
