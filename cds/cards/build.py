@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
+from cds.cards.quote import quote
 from cds.facts.model import DataIssue
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
@@ -201,7 +202,9 @@ def data_check_detail(
             lines.append(f"  - {describe(e, ctx)}")
             same = by_rid.get(e.rid, [])
             shown.update(id(i) for i in same)
-            problems = list(dict.fromkeys(i.message for i in same if i.message != e.note))
+            problems = list(
+                dict.fromkeys(quote(i.message, None) for i in same if i.message != e.note)
+            )
             if problems:
                 lines.append(f"    - problem: {'; '.join(problems)}")
             if e.newer is not None:
@@ -250,17 +253,31 @@ def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, 
     key = _prefetch_key(issue)
     if key is not None and topic.unavailable_text:
         text = topic.unavailable_text.format(
-            key=key, reason=issue.message, consequence=consequence(key)
+            key=key, reason=quote(issue.message, None), consequence=consequence(key)
         )
         own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
         return text, issue.recheck or own
-    return f"{_record(issue.rid, ctx)}: {issue.message}", issue.recheck
+    return f"{_record(issue.rid, ctx)}: {quote(issue.message, None)}", issue.recheck
 
 
 def _record(rid: str, ctx: CardContext) -> str:
     """A record named in words when the evidence says what it is: "Heart rate (Observation/hr1)"."""
     name = ctx.names.get(rid)
-    return f"{name} ({rid})" if name else rid
+    return f"{quote(name)} ({quote(rid)})" if name else quote(place(rid))
+
+
+_ENTRY_PATH = re.compile(r"(?:prefetch|context)\.([A-Za-z0-9_-]+)\.entry(?:\[(\d+)\])?")
+_SELECTION = re.compile(r"context\.selections\[(\d+)\]")
+
+
+def place(rid: str) -> str:
+    """Where an item is, as a clinician reads it: ``prefetch.observations.entry[2]`` →
+    "observations, entry 3" (counted from 1), never the internal path."""
+    m = _ENTRY_PATH.fullmatch(rid)
+    if m is None:
+        selection = _SELECTION.fullmatch(rid)
+        return f"selection {int(selection[1]) + 1}" if selection else rid
+    return f"{m[1]}, entry {int(m[2]) + 1}" if m[2] is not None else f"{m[1]} entries"
 
 
 def summary(pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext) -> str:
@@ -292,7 +309,7 @@ def _headline(
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])
-        what = key or ctx.names.get(issues[0].rid) or issues[0].rid
+        what = key or quote(ctx.names.get(issues[0].rid) or place(issues[0].rid))
         return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
     rule = pack.rules.get(first.rule_id)
@@ -300,10 +317,10 @@ def _headline(
     parts = [label]
     shown = _headline_evidence(first)
     if shown is not None and rule is not None and rule.summary_names_record:
-        parts = [f"{label}: {shown.display}"]  # "Unreadable vital sign: Heart rate"
+        parts = [f"{label}: {quote(shown.display)}"]  # "Unreadable vital sign: Heart rate"
     if shown is not None:
         if shown.value:
-            parts.append(value_text(shown.value) or shown.value)
+            parts.append(quote(value_text(shown.value) or shown.value))
         if shown.kind == "observation" or (
             shown.kind == "condition" and topic.summary_condition_age
         ):
@@ -313,7 +330,7 @@ def _headline(
             if age:
                 parts.append(age)
         if shown.newer is not None and shown.newer.value:
-            parts[-1] += f", latest {value_text(shown.newer.value)}"
+            parts[-1] += f", latest {quote(value_text(shown.newer.value) or '')}"
     rest = len(findings) - 1
     if topic.code == DATA_CHECK:
         covered = {e.rid for f in findings for e in f.evidence}
@@ -353,18 +370,19 @@ def value_text(value: str | None) -> str | None:
 
 def describe(e: Evidence, ctx: CardContext) -> str:
     """One line a clinician reads: what, value, when (site's zone, with its age), where from."""
-    parts = [e.display]
+    parts = [quote(e.display)]  # record text: inert in the card's Markdown, cut to length
     if e.value:
-        parts.append(value_text(e.value) or e.value)
+        parts.append(quote(value_text(e.value) or e.value))
     if e.kind != "patient":  # an age is the patient's now, not a timed record
         parts.append(_when(e.time, e.age_h, ctx))
-    text = ", ".join(parts) + f" ({e.rid})"
-    return f"{text}; note: {e.note}" if e.note else text
+    text = ", ".join(parts) + f" ({quote(e.rid)})"
+    return f"{text}; note: {quote(e.note, None)}" if e.note else text
 
 
 def _reading(e: Evidence, ctx: CardContext) -> str:
     """A short reading: value and when ("88 /min at 14:02 EST (1 h ago)")."""
-    return f"{value_text(e.value) or e.display} {_when(e.time, e.age_h, ctx)} ({e.rid})"
+    what = quote(value_text(e.value) or e.display)
+    return f"{what} {_when(e.time, e.age_h, ctx)} ({quote(e.rid)})"
 
 
 def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
@@ -393,7 +411,7 @@ def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
     try:
         moment = parse_datetime(time)
     except ValueError:
-        return f"at {time}"  # the record's own words; no time we could read
+        return f"at {quote(time)}"  # the record's own words; no time we could read
     if len(time) <= 10:  # a date without a time of day
         return f"on {moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
     local = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)

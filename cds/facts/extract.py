@@ -586,16 +586,19 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy is entered-in-error: every copy of it is withdrawn
     status = res.get("status")
+    shape: str | None = None  # what is malformed in the record, said on its facts
     if status == "final":  # the common case, as _status_text reads it
         verified = True
     else:
         status = status.strip().lower() if isinstance(status, str) else ""
         if status in OBSERVATION_COUNTED:
             verified = True
-        elif status in OBSERVATION_UNVERIFIED:
-            verified = False
+        elif status in OBSERVATION_UNVERIFIED or not status:
+            verified = False  # no status (absent, null, not a code): nobody said it is final
             if out.validated and _rid(res) in out.validated:
                 return  # a verified copy of the same reading supersedes it
+            if not status:
+                shape = NO_STATUS_NOTE
         else:
             return
     readings, canonical_units = ctx.index.readings, ctx.canonical_units
@@ -608,7 +611,10 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     """Value sets of the resource's own code when it carries no value of its own but has
     components: a panel's heading, not a reading."""
     for n, part in enumerate(parts):
-        matched, display = read_concept_detail(part.get("code"), ctx.index)
+        code, trusted, malformed = part.get("code"), verified, shape
+        if code.__class__ is list:  # a CodeableConcept sent as an array: read, not trusted
+            code, trusted, malformed = _listed_concept(code), False, LISTED_CODE_NOTE
+        matched, display = read_concept_detail(code, ctx.index)
         value_concept = part.get("valueCodeableConcept")
         valued: tuple[tuple[str, bool], ...] = ()
         if value_concept is not None and isinstance(value_concept, dict):
@@ -629,6 +635,8 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
         when, age, known, note, _ = timing
         if out.copies:
             note = _copy_note(res, rid, out, note, ctx)
+        if malformed is not None:
+            note = f"{note}; {malformed}" if note else malformed
         if n == 0 and components and not _has_value(part):
             container = {vs for vs, _ in matched}
             start = len(out.facts)
@@ -666,7 +674,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     problem is None,  # understood
                     False,  # draft
                     f"{note}; {problem}" if note and problem else note or problem,  # note
-                    verified,  # verified
+                    trusted,  # verified
                     by_text,  # by_text
                     bound,  # bound: a comparator (cds.facts.bounds reads it)
                 )
@@ -682,7 +690,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 age_h=age,
                 time_known=known,
                 note=note,
-                verified=verified,
+                verified=trusted,
                 by_text=by_text,
             )
             out.facts.append(answer)
@@ -703,6 +711,25 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 and f.source_value is None
             )
         ]
+
+
+NO_STATUS_NOTE = "the record gives no status; read as not yet verified"
+LISTED_CODE_NOTE = "its code was sent as a list, not as one code; read as not yet verified"
+
+
+def _listed_concept(concepts: list[Any]) -> dict[str, Any]:
+    """Several CodeableConcepts sent where FHIR has one: one concept of all their codings
+    and the first text, so a danger sign behind it reaches the data-check card."""
+    codings = [c for item in concepts if isinstance(item, dict) for c in _items(item.get("coding"))]
+    text = next(
+        (
+            t
+            for item in concepts
+            if isinstance(item, dict) and isinstance(t := item.get("text"), str)
+        ),
+        None,
+    )
+    return {"coding": codings, "text": text} if text else {"coding": codings}
 
 
 def _future_what(res: Resource, display: str) -> str:
@@ -855,9 +882,23 @@ def _medication_request(
         return
     when, age, known, note, _ = _timing(res, ctx, "authoredOn")
     concept = medication_concept(res, meds)
+    if draft and _unnamed(concept):  # its caution (an NSAID in kidney disease) must not vanish
+        out.issues.append(
+            DataIssue(
+                rid=_rid(res),
+                message="draft order for a medicine that has no code and no name; not checked",
+                recheck="which medicine the order is for, and its cautions",
+            )
+        )
     _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note, draft=draft)
     if draft:
         _reasons(res, ctx, out, meds)
+
+
+def _unnamed(concept: object) -> bool:
+    """A medicine concept that says nothing: absent, null, or no code and no words."""
+    codings, text = _codings(concept)
+    return not text and not any(c.code or c.display for c in codings)
 
 
 def _medication_statement(

@@ -388,7 +388,12 @@ def test_resource_of_another_patient_is_left_out_with_an_issue() -> None:
     "resource",
     [
         {"resourceType": "Encounter", "status": "finished", "reasonCode": 5},
-        {"resourceType": "MedicationRequest", "status": "active", "reasonCode": "x"},
+        {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "reasonCode": "x",
+            "medicationCodeableConcept": {"text": "vitamin D"},
+        },
         {"resourceType": "Condition", "code": {"coding": 7}},
         {"resourceType": "Condition", "code": {"coding": [{"system": 5, "code": ["M54.5"]}]}},
         {"resourceType": "Observation", "status": ["final"], "code": "8310-5"},

@@ -531,6 +531,54 @@ for kind, value, status, topics, must, text in STATUSES:
             tags=["status"],
         )
 
+
+def _unstatused(p: str, kind: str, value: Any, how: str) -> Json:
+    """A reading whose status is missing or null (integrator review 3)."""
+    o = obs(p, kind, value)
+    if how == "absent":
+        del o["status"]
+    else:
+        o["status"] = None
+    return o
+
+
+def _code_listed(p: str, kind: str, value: Any) -> Json:
+    """A reading whose CodeableConcept ``code`` was sent as an array of one."""
+    o = obs(p, kind, value)
+    o["code"] = [o["code"]]
+    return o
+
+
+def _v2_loinc(p: str, kind: str, value: Any) -> Json:
+    """A reading whose LOINC coding says system "LN" (HL7 v2 converters keep v2's name)."""
+    o = obs(p, kind, value)
+    for c in o["code"]["coding"]:
+        if c.get("system") == "http://loinc.org":
+            c["system"] = "LN"
+    return o
+
+
+MALFORMED = [
+    ("nostatus-temp-39p2", lambda p: _unstatused(p, "temp", 39.2, "absent"), {D}, ["39.2"]),
+    ("nullstatus-temp-39p2", lambda p: _unstatused(p, "temp", 39.2, "null"), {D}, ["39.2"]),
+    ("nullstatus-spo2-85", lambda p: _unstatused(p, "spo2", 85, "null"), {D}, ["85"]),
+    ("nostatus-hr-72", lambda p: _unstatused(p, "hr", 72, "absent"), set(), []),
+    ("code-array-temp-39p2", lambda p: _code_listed(p, "temp", 39.2), {D}, ["39.2"]),
+    ("code-array-hr-150", lambda p: _code_listed(p, "hr", 150), {D}, ["150"]),
+    ("loinc-ln-temp-39p2", lambda p: _v2_loinc(p, "temp", 39.2), {U}, ["39.2"]),
+    ("loinc-ln-spo2-85", lambda p: _v2_loinc(p, "spo2", 85), {E}, ["85"]),
+]
+for cid, build, topics, must in MALFORMED:
+    pv(
+        f"malformed-{cid}",
+        "Malformed but recognisable reading (no status, null status, code as an array: a "
+        "data-check naming it, never a danger card by itself; LOINC as 'LN': read as LOINC)",
+        [build],
+        topics,
+        must=must,
+        tags=["status", "malformed"],
+    )
+
 # ---------------------------------------------------------------------------------------------
 # 4. Times and windows
 # ---------------------------------------------------------------------------------------------
