@@ -54,6 +54,13 @@ class PayloadTooLarge(InputError):
     http_status = 413
 
 
+class UnsupportedEncoding(InputError):
+    """A request body in a Content-Encoding we do not decode (gzip, br, ...)."""
+
+    code = "unsupported-encoding"
+    http_status = 415
+
+
 class BodyTimeout(InputError):
     """The request body did not arrive in time (a client that sent its headers and stalled)."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from cds.cards.build import CardContext, build_cards
 from cds.engine.durable import Engine, get_engine
 from cds.errors import InputError
+from cds.facts.bounds import resolve_bounds
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
@@ -24,6 +25,7 @@ from cds.hooks.models import (
     Card,
     HookRequest,
     HookResponse,
+    draft_references,
     is_relative_reference,
     validate_context,
 )
@@ -153,7 +155,8 @@ class Evaluator:
             drafts,
             FactContext(now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone),
         )
-        facts, ruleset = extraction.facts, self.rulesets[hook]
+        ruleset = self.rulesets[hook]
+        facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
         firings = self.engine.evaluate(
             ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
         )
@@ -177,9 +180,30 @@ class Evaluator:
         is left out and said (a data-check item), never a 400 that hides the other cards."""
         if hook not in ORDER_HOOKS:
             return Record()
-        return patient_record(
-            patient_id, [("context.draftOrders", request.context.get("draftOrders"))]
+        drafts = request.context.get("draftOrders")
+        record = patient_record(patient_id, [("context.draftOrders", drafts)])
+        record.issues += selection_issues(request.context.get("selections"), drafts)
+        return record
+
+
+def selection_issues(selections: object, drafts: object) -> list[DataIssue]:
+    """order-select's `selections` that name no resource of `draftOrders`: a data-check item
+    each (every draft order received was still checked), never a 400 that loses the cards."""
+    if not isinstance(selections, list):
+        return []
+    known = draft_references(drafts)
+    return [
+        DataIssue(
+            rid=f"context.selections[{index}]",
+            message=(
+                f"selection {reference} names no order in draftOrders; "
+                "every draft order received was checked"
+            ),
+            recheck="which order was selected; ask the EHR team to check the selections it sends",
         )
+        for index, reference in enumerate(selections)
+        if isinstance(reference, str) and reference not in known
+    ]
 
 
 def prefetch_issues(keys: Sequence[PrefetchKey], resolution: Resolution) -> list[DataIssue]:

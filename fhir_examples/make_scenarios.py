@@ -550,6 +550,29 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "gcs-components-unverified-data-check",
+        PV,
+        "Back pain; GCS components from a device feed not yet validated: eye opening 3 and "
+        "verbal 3 (preliminary), motor 5 (registered), no total. Like an unverified total, "
+        "each is a data-check item, never an emergency card.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[
+            _unverified(
+                vital("gcs-e", "9267-6", 3, "{score}", "{score}", "Glasgow coma score eye opening"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("gcs-v", "9270-0", 3, "{score}", "{score}", "Glasgow coma score verbal"),
+                "preliminary",
+            ),
+            _unverified(
+                vital("gcs-m", "9268-4", 5, "{score}", "{score}", "Glasgow coma score motor"),
+                "registered",
+            ),
+        ],
+    ),
+    Scenario(
         "heart-rate-old-high-latest-normal-card",
         PV,
         "Back pain; heart rate 140 /min 20 h ago, 84 /min an hour ago: the emergency card "
@@ -1258,14 +1281,25 @@ SCENARIOS: list[Scenario] = [
         conditions=[back_pain(), sym("ams", None, "AMS")],
     ),
     Scenario(
-        "cauda-equina-old-onset-card",
+        "cauda-equina-old-onset-none",
         PV,
-        "Back pain; cauda equina syndrome G83.4 active, onset 200 days ago (outside the 14-day "
-        "symptom window): still an emergency.",
+        "Back pain; cauda equina syndrome G83.4 left active on the problem list, onset 200 days "
+        "ago (outside the 14-day symptom window): history, not a recent sign (contract: "
+        "emergency signs are in the patient's recent data), so no card on every visit.",
         ["ER6"],
         conditions=[
             back_pain(),
             condition("ces", "G83.4", ago(days=200), display="Cauda equina syndrome"),
+        ],
+    ),
+    Scenario(
+        "cauda-equina-recent-card",
+        PV,
+        "Back pain; cauda equina syndrome G83.4 diagnosed 2 days ago: an emergency sign.",
+        ["ER6"],
+        conditions=[
+            back_pain(),
+            condition("ces", "G83.4", ago(days=2), display="Cauda equina syndrome"),
         ],
     ),
     # --- issue 10: red flags support imaging (IMG1) ---------------------------------------

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
+from cds.cards.quote import quote
 from cds.facts.model import DataIssue
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
@@ -220,7 +221,9 @@ def data_check_detail(
             lines.append(f"  - {describe(e, ctx)}")
             same = by_rid.get(e.rid, [])
             shown.update(id(i) for i in same)
-            problems = list(dict.fromkeys(i.message for i in same if i.message != e.note))
+            problems = list(
+                dict.fromkeys(quote(i.message, None) for i in same if i.message != e.note)
+            )
             if problems:
                 lines.append(f"    - problem: {'; '.join(problems)}")
             if e.newer is not None:
@@ -280,17 +283,32 @@ def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, 
     key = _prefetch_key(issue)
     if key is not None and topic.unavailable_text:
         text = topic.unavailable_text.format(
-            key=key, reason=issue.message, consequence=consequence(key)
+            key=key, reason=quote(issue.message, None), consequence=consequence(key)
         )
         own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
         return text, issue.recheck or own
-    return f"{_record(issue.rid, ctx)}: {_readable_units(issue.message)}", issue.recheck
+    message = quote(_readable_units(issue.message), None)
+    return f"{_record(issue.rid, ctx)}: {message}", issue.recheck
 
 
 def _record(rid: str, ctx: CardContext) -> str:
     """A record named in words when the evidence says what it is: "Heart rate (Observation/hr1)"."""
     name = ctx.names.get(rid)
-    return f"{name} ({rid})" if name else rid
+    return f"{quote(name)} ({quote(rid)})" if name else quote(place(rid))
+
+
+_ENTRY_PATH = re.compile(r"(?:prefetch|context)\.([A-Za-z0-9_-]+)\.entry(?:\[(\d+)\])?")
+_SELECTION = re.compile(r"context\.selections\[(\d+)\]")
+
+
+def place(rid: str) -> str:
+    """Where an item is, as a clinician reads it: ``prefetch.observations.entry[2]`` →
+    "observations, entry 3" (counted from 1), never the internal path."""
+    m = _ENTRY_PATH.fullmatch(rid)
+    if m is None:
+        selection = _SELECTION.fullmatch(rid)
+        return f"selection {int(selection[1]) + 1}" if selection else rid
+    return f"{m[1]}, entry {int(m[2]) + 1}" if m[2] is not None else f"{m[1]} entries"
 
 
 def summary(pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext) -> str:
@@ -324,8 +342,8 @@ def _headline(
         key = _prefetch_key(issues[0])
         named = None if key else _issue_names_itself(issues[0].message)
         if named is not None:  # "Temp 39.5 °C dated 2026-11-29 08:00 UTC, 70 h after ..."
-            return named, len(issues) - 1
-        what = key or ctx.names.get(issues[0].rid) or issues[0].rid
+            return quote(named), len(issues) - 1
+        what = key or quote(ctx.names.get(issues[0].rid) or place(issues[0].rid))
         return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
     rule = pack.rules.get(first.rule_id)
@@ -333,10 +351,10 @@ def _headline(
     parts = [label]
     shown = _headline_evidence(first)
     if shown is not None and rule is not None and rule.summary_names_record:
-        parts = [f"{label}: {shown.display}"]  # "Unreadable vital sign: Heart rate"
+        parts = [f"{label}: {quote(shown.display)}"]  # "Unreadable vital sign: Heart rate"
     if shown is not None:
         if shown.value:
-            parts.append(value_text(shown.value) or shown.value)
+            parts.append(quote(value_text(shown.value) or shown.value))
         if shown.kind == "observation" or (
             shown.kind == "condition" and topic.summary_condition_age
         ):
@@ -346,7 +364,7 @@ def _headline(
             if age:
                 parts.append(age)
         if shown.newer is not None and shown.newer.value:
-            parts[-1] += f", latest {value_text(shown.newer.value)}"
+            parts[-1] += f", latest {quote(value_text(shown.newer.value) or '')}"
     rest = len(findings) - 1
     if topic.code == DATA_CHECK:
         covered = {e.rid for f in findings for e in f.evidence}
@@ -402,18 +420,19 @@ def value_text(value: str | None) -> str | None:
 
 def describe(e: Evidence, ctx: CardContext) -> str:
     """One line a clinician reads: what, value, when (site's zone, with its age), where from."""
-    parts = [e.display]
+    parts = [quote(e.display)]  # record text: inert in the card's Markdown, cut to length
     if e.value:
-        parts.append(value_text(e.value) or e.value)
+        parts.append(quote(value_text(e.value) or e.value))
     if e.kind != "patient":  # an age is the patient's now, not a timed record
         parts.append(_when(e.time, e.age_h, ctx))
-    text = ", ".join(parts) + f" ({e.rid})"
-    return f"{text}; note: {e.note}" if e.note else text
+    text = ", ".join(parts) + f" ({quote(e.rid)})"
+    return f"{text}; note: {quote(e.note, None)}" if e.note else text
 
 
 def _reading(e: Evidence, ctx: CardContext) -> str:
     """A short reading: value and when ("88 /min at 14:02 EST (1 h ago)")."""
-    return f"{value_text(e.value) or e.display} {_when(e.time, e.age_h, ctx)} ({e.rid})"
+    what = quote(value_text(e.value) or e.display)
+    return f"{what} {_when(e.time, e.age_h, ctx)} ({quote(e.rid)})"
 
 
 def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
@@ -430,6 +449,9 @@ def _today(now: datetime | None, tz: tzinfo) -> date | None:
     return now.astimezone(tz).date() if now is not None else None
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+"""``f"{n:02d}"`` for a clock's hours and minutes and a date's month and day, looked up: a
+format spec costs a third of a card time's reading (every evidence time is new to the memo)."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -439,17 +461,17 @@ def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
     try:
         moment = parse_datetime(time)
     except ValueError:
-        return f"at {time}"  # the record's own words; no time we could read
+        return f"at {quote(time)}"  # the record's own words; no time we could read
     if len(time) <= 10:  # a date without a time of day
         return f"on {moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
     local = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)
-    clock = f"{local.hour:02d}:{local.minute:02d}"
+    clock = f"{_TWO_DIGITS[local.hour]}:{_TWO_DIGITS[local.minute]}"
     if local.date() == today:
         stamp = clock
     elif today is not None and local.year == today.year:
         stamp = f"{_MONTHS[local.month - 1]} {local.day}, {clock}"
     else:
-        stamp = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {clock}"
+        stamp = f"{local.year:04d}-{_TWO_DIGITS[local.month]}-{_TWO_DIGITS[local.day]} {clock}"
     zone = local.tzname()
     return f"at {stamp} {zone}" if zone else f"at {stamp}"
 

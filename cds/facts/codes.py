@@ -19,6 +19,7 @@ _ALIASES = {
     "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
     "http://hl7.org/fhir/sid/icd-10-cm/": ICD10CM,
     "urn:oid:2.16.840.1.113883.6.1": LOINC,
+    "LN": LOINC,  # HL7 v2's name for LOINC, kept by v2-to-FHIR converters
     "https://loinc.org": LOINC,
     "http://loinc.org/": LOINC,
     "urn:oid:2.16.840.1.113883.6.88": RXNORM,

@@ -8,9 +8,9 @@ fact with a note, so a danger sign is never dropped in silence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ import orjson
 
 from cds.errors import UnitError
 from cds.facts import units
+from cds.facts.bounds import COMPARATORS
 from cds.facts.codes import normalize_code, normalize_system
 from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact, FactKind
@@ -36,6 +37,9 @@ R = TypeVar("R", bound=Mapping[str, Any])
 
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
 VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
+#: One of several candidate diagnoses being considered: uncertain, as "rule out" words are, so
+#: never a current sign or symptom (an ``acute`` value set); it still counts for the others.
+VERIFICATION_UNCERTAIN = "differential"
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
 OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
 """Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
@@ -78,10 +82,16 @@ class FactContext:
     now_utc: datetime = field(init=False, repr=False, compare=False)
     """``now`` in UTC (a fixed zone: subtracting a record's time from it is exact)."""
     tz: tzinfo = field(init=False, repr=False, compare=False)
+    now_naive_utc: datetime = field(init=False, repr=False, compare=False)
+    """``now_utc`` without its zone."""
+    nows: dict[str, datetime] = field(init=False, repr=False, compare=False)
+    """A zone suffix of `_OFFSETS` → ``now`` as a naive time in that zone (`_timing`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
         object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
+        object.__setattr__(self, "now_naive_utc", self.now_utc.replace(tzinfo=None))
+        object.__setattr__(self, "nows", {})
         object.__setattr__(self, "tz", self.site_tz)
 
 
@@ -271,12 +281,52 @@ def _status_code(concept: object) -> str | None:
     return (text.strip().lower() or None) if isinstance(text, str) else None
 
 
+_NONE: frozenset[str] = frozenset()
+
 Timing = tuple[str | None, float, bool, str | None, float]
 """(the time as recorded, hours before the evaluation time (never negative), known, note,
 hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
 tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
 NO_TIME: Timing = (None, 0.0, False, None, 0.0)
 _US_PER_HOUR = 3_600_000_000
+
+
+_OFFSETS: dict[str, timedelta] = {}
+"""What follows the seconds of a ``YYYY-MM-DDThh:mm:ss`` dateTime (``+04:00``, ``Z``) → its
+UTC offset, for suffixes seen to mean exactly that offset (`_learn_offset`). Records use a
+handful of zones, so `_timing` reads the rest of such a time as a naive one."""
+_HOUR_HUNDREDTHS_US = 36_000_000
+_FAST_HOURS_US = 360_000_000_000_000
+"""Below 100,000 h, a double's rounding error in the hours is far smaller than the distance
+of any non-tied microsecond count from a tie: `_hours` may round the integer instead."""
+
+
+def _hours(us: int) -> float:
+    """``round(us / _US_PER_HOUR, 2)``, the same float, mostly without ``round``'s decimal
+    conversion: the nearest hundredth worked out on the integer (an exact tie, or a time
+    further than 100,000 h, goes to ``round`` itself)."""
+    if 0 <= us < _FAST_HOURS_US:
+        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+        if rest != 18_000_000:
+            return (hundredths + (rest > 18_000_000)) / 100
+    return round(us / _US_PER_HOUR, 2)
+
+
+def _learn_offset(raw: str, parsed: datetime) -> None:
+    """Remember what ``raw``'s suffix means when ``raw`` is a ``YYYY-MM-DDThh:mm:ss`` time
+    followed by nothing but its zone, as checked here (a bounded memo: zones are few)."""
+    suffix = raw[19:]
+    if len(raw) not in (20, 25) or raw[10] != "T" or suffix[:1] not in ("+", "-", "Z"):
+        return
+    offset = parsed.utcoffset()
+    if offset is None or len(_OFFSETS) >= 256:
+        return
+    try:
+        local = datetime.fromisoformat(raw[:19])
+    except ValueError:
+        return
+    if local == parsed.replace(tzinfo=None):
+        _OFFSETS[suffix] = offset
 
 
 def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
@@ -288,6 +338,25 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
         if raw is None:
             continue
         if isinstance(raw, str) and len(raw) > 10:  # the common case: a zoned dateTime
+            suffix = raw[19:]
+            now_there = ctx.nows.get(suffix)
+            if now_there is None and suffix in _OFFSETS:
+                now_there = ctx.nows[suffix] = ctx.now_naive_utc + _OFFSETS[suffix]
+            if now_there is not None:  # "YYYY-MM-DDThh:mm:ss" and a zone already read
+                try:
+                    local: datetime | None = datetime.fromisoformat(raw[:19])
+                except ValueError:
+                    local = None
+                if local is not None:
+                    # the evaluation time as a naive time in the record's zone, minus the
+                    # record's naive time: the exact span of the zoned subtraction below,
+                    # without its two utcoffset() calls; rounded as `_hours` does (inlined)
+                    span = now_there - local
+                    us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+                    if 0 <= us < _FAST_HOURS_US:
+                        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+                        if rest != 18_000_000:
+                            return raw, (hundredths + (rest > 18_000_000)) / 100, True, None, 0.0
             try:
                 parsed: datetime | None = datetime.fromisoformat(raw.strip())
             except ValueError:
@@ -295,7 +364,9 @@ def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
             if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
                 span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
                 us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
-                hours = round(us / _US_PER_HOUR, 2)
+                hours = _hours(us)
+                if now_there is None:
+                    _learn_offset(raw, parsed)
                 if hours >= 0.0:  # before the evaluation time
                     return raw, hours, True, None, 0.0
         read = read_time(raw, ctx.tz)
@@ -335,7 +406,8 @@ def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what
 
 
 def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    if _status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED:
+    verification = _status_code(res.get("verificationStatus"))
+    if verification in VERIFICATION_EXCLUDED:
         # "not cauda equina": the same words elsewhere in the record are no sign either
         matched, _ = read_concept(res.get("code"), ctx.index)
         out.refuted.update(matched)
@@ -353,7 +425,11 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
         return
     when, age, known, note, _ = timing
     note = _copy_note(res, rid, out, note, ctx)
+    start = len(out.facts)
     _concept_facts(res.get("code"), "condition", rid, ctx, out, when, age, known, note)
+    if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
+        acute = ctx.index.acute
+        out.facts[start:] = [f for f in out.facts[start:] if f.valueset not in acute]
 
 
 def _copy_note(
@@ -510,16 +586,19 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy is entered-in-error: every copy of it is withdrawn
     status = res.get("status")
+    shape: str | None = None  # what is malformed in the record, said on its facts
     if status == "final":  # the common case, as _status_text reads it
         verified = True
     else:
         status = status.strip().lower() if isinstance(status, str) else ""
         if status in OBSERVATION_COUNTED:
             verified = True
-        elif status in OBSERVATION_UNVERIFIED:
-            verified = False
+        elif status in OBSERVATION_UNVERIFIED or not status:
+            verified = False  # no status (absent, null, not a code): nobody said it is final
             if out.validated and _rid(res) in out.validated:
                 return  # a verified copy of the same reading supersedes it
+            if not status:
+                shape = NO_STATUS_NOTE
         else:
             return
     readings, canonical_units = ctx.index.readings, ctx.canonical_units
@@ -528,11 +607,14 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
     timing: Timing | None = None
     rid = ""
     start = 0
-    container: set[str] = set()
+    container: Set[str] = _NONE
     """Value sets of the resource's own code when it carries no value of its own but has
     components: a panel's heading, not a reading."""
     for n, part in enumerate(parts):
-        matched, display = read_concept_detail(part.get("code"), ctx.index)
+        code, trusted, malformed = part.get("code"), verified, shape
+        if code.__class__ is list:  # a CodeableConcept sent as an array: read, not trusted
+            code, trusted, malformed = _listed_concept(code), False, LISTED_CODE_NOTE
+        matched, display = read_concept_detail(code, ctx.index)
         value_concept = part.get("valueCodeableConcept")
         valued: tuple[tuple[str, bool], ...] = ()
         if value_concept is not None and isinstance(value_concept, dict):
@@ -553,6 +635,8 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
         when, age, known, note, _ = timing
         if out.copies:
             note = _copy_note(res, rid, out, note, ctx)
+        if malformed is not None:
+            note = f"{note}; {malformed}" if note else malformed
         if n == 0 and components and not _has_value(part):
             container = {vs for vs, _ in matched}
             start = len(out.facts)
@@ -567,6 +651,9 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
             if reading is None:
                 continue
             value, unit, source, problem = reading
+            bound = qty.get("comparator") if problem is None and isinstance(qty, dict) else None
+            if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
+                bound = None  # not a str: read as no comparator, as _quantity_value does
             if problem and not (n == 0 and vs in container):
                 out.issues.append(
                     DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
@@ -587,8 +674,9 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                     problem is None,  # understood
                     False,  # draft
                     f"{note}; {problem}" if note and problem else note or problem,  # note
-                    verified,  # verified
+                    trusted,  # verified
                     by_text,  # by_text
+                    bound,  # bound: a comparator (cds.facts.bounds reads it)
                 )
             )
         for vs, by_text in valued:
@@ -602,7 +690,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 age_h=age,
                 time_known=known,
                 note=note,
-                verified=verified,
+                verified=trusted,
                 by_text=by_text,
             )
             out.facts.append(answer)
@@ -623,6 +711,25 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
                 and f.source_value is None
             )
         ]
+
+
+NO_STATUS_NOTE = "the record gives no status; read as not yet verified"
+LISTED_CODE_NOTE = "its code was sent as a list, not as one code; read as not yet verified"
+
+
+def _listed_concept(concepts: list[Any]) -> dict[str, Any]:
+    """Several CodeableConcepts sent where FHIR has one: one concept of all their codings
+    and the first text, so a danger sign behind it reaches the data-check card."""
+    codings = [c for item in concepts if isinstance(item, dict) for c in _items(item.get("coding"))]
+    text = next(
+        (
+            t
+            for item in concepts
+            if isinstance(item, dict) and isinstance(t := item.get("text"), str)
+        ),
+        None,
+    )
+    return {"coding": codings, "text": text} if text else {"coding": codings}
 
 
 def _future_what(res: Resource, display: str) -> str:
@@ -712,6 +819,8 @@ def _quantity(
     """A Quantity read, converted and checked against what a living patient can show; pure,
     so remembered (feeds repeat values and units)."""
     source = f"{raw_value} {unit or code or ''}".strip()
+    if comparator and comparator not in COMPARATORS:
+        return None, None, source, f"value {comparator}{source} has a comparator not understood"
     try:
         number = units.parse_decimal(raw_value)
         found: str | None
@@ -773,9 +882,23 @@ def _medication_request(
         return
     when, age, known, note, _ = _timing(res, ctx, "authoredOn")
     concept = medication_concept(res, meds)
+    if draft and _unnamed(concept):  # its caution (an NSAID in kidney disease) must not vanish
+        out.issues.append(
+            DataIssue(
+                rid=_rid(res),
+                message="draft order for a medicine that has no code and no name; not checked",
+                recheck="which medicine the order is for, and its cautions",
+            )
+        )
     _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note, draft=draft)
     if draft:
         _reasons(res, ctx, out, meds)
+
+
+def _unnamed(concept: object) -> bool:
+    """A medicine concept that says nothing: absent, null, or no code and no words."""
+    codings, text = _codings(concept)
+    return not text and not any(c.code or c.display for c in codings)
 
 
 def _medication_statement(

@@ -48,7 +48,7 @@ def bundle_resources(
                     f"{_key_name(where)} was sent as a bare list of resources, not a FHIR Bundle;"
                     " its resources were read"
                 ),
-                recheck="ask the EHR team to send this prefetch key as a FHIR Bundle",
+                recheck=f"ask the EHR team to send {_key_name(where)} as a FHIR Bundle",
             )
         )
         bundle = {"resourceType": "Bundle", "entry": [_as_entry(item) for item in bundle]}
@@ -68,13 +68,20 @@ def bundle_resources(
     out: list[Resource] = []
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if resource is None and isinstance(entry, dict) and "resource" not in entry:
-            continue  # an entry that carries no resource (a search link, a response) by design
+        if (
+            resource is None
+            and isinstance(entry, dict)
+            and ("request" in entry or "response" in entry)
+        ):
+            continue  # an entry that carries no resource (a request, a response) by design
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            message = f"{where}.entry[{i}] is not a FHIR resource (no resourceType)"
+            bare = isinstance(entry, dict) and resource is None
+            what = "carries no resource" if bare else "is not a FHIR resource"
             if issues is None:
-                raise InputError(message)
-            issues.append(DataIssue(rid=f"{where}.entry[{i}]", message=message + "; not used"))
+                raise InputError(f"{where}.entry[{i}] {what} (no resourceType)")
+            issues.append(
+                DataIssue(rid=f"{where}.entry[{i}]", message=f"the entry {what}; not used")
+            )
             continue
         out.append(resource)
     return out

@@ -59,6 +59,10 @@ class Fact:
     readings unless a pattern says ``verified: false`` or ``any``."""
     by_text: bool = False
     """The value-set match came only from words (text, displays), not from a code."""
+    bound: str | None = None
+    """The Quantity's comparator (``<``, ``<=``, ``>``, ``>=``) when the value is a bound, not
+    a reading ("SpO2 <85 %"): `cds.facts.bounds` makes it a sign only when the bound makes the
+    sign certain, a data-check item when it leaves the sign possible, and nothing otherwise."""
 
     def to_engine(self, fid: int) -> dict[str, Any]:
         """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``.
@@ -71,11 +75,11 @@ class Fact:
             "kind": self.kind,
             "valueset": self.valueset,
             "age_h": self.age_h,
-            "time_known": int(self.time_known),
-            "latest": int(self.latest),
-            "understood": int(self.understood),
-            "draft": int(self.draft),
-            "verified": int(self.verified),
+            "time_known": 1 if self.time_known else 0,  # int(), without a call per field
+            "latest": 1 if self.latest else 0,
+            "understood": 1 if self.understood else 0,
+            "draft": 1 if self.draft else 0,
+            "verified": 1 if self.verified else 0,
         }
         if self.value is not None:
             out["value"] = float(self.value)

@@ -225,10 +225,20 @@ def _check_bundle(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _bundle_references(bundle: dict[str, Any]) -> set[str]:
-    """Return `Type/id` for every resource with an id in `bundle`."""
-    entries = bundle.get("entry") or []
+def draft_references(bundle: object) -> set[str]:
+    """Return `Type/id` for every resource with an id in `bundle` (a Bundle, or a bare array
+    of resources or entries as some clients send `draftOrders`)."""
+    if isinstance(bundle, list):
+        entries: Any = [
+            e if isinstance(e, dict) and "resource" in e else {"resource": e} for e in bundle
+        ]
+    elif isinstance(bundle, dict):
+        entries = bundle.get("entry") or []
+    else:
+        return set()
     entries = [entries] if isinstance(entries, dict) else entries
+    if not isinstance(entries, list):
+        return set()
     resources = (e.get("resource") for e in entries if isinstance(e, dict))
     return {
         f"{r['resourceType']}/{r['id']}"
@@ -238,14 +248,16 @@ def _bundle_references(bundle: dict[str, Any]) -> set[str]:
 
 
 class OrderSignContext(HookContext):
-    """Context of `order-sign`: `draftOrders` is a Bundle of the orders being signed."""
+    """Context of `order-sign`: `draftOrders` is a Bundle of the orders being signed. A bare
+    array of resources is read like a bare-array prefetch key (its shape is a data-check item,
+    cds.facts.gather): a 400 would lose the emergency card of the rest of the call."""
 
-    draftOrders: dict[str, Any]
+    draftOrders: dict[str, Any] | list[Any]
 
     @field_validator("draftOrders")
     @classmethod
-    def _check_draft_orders(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _check_bundle(value)
+    def _check_draft_orders(cls, value: dict[str, Any] | list[Any]) -> dict[str, Any] | list[Any]:
+        return value if isinstance(value, list) else _check_bundle(value)
 
 
 class OrderSelectContext(OrderSignContext):
@@ -261,13 +273,8 @@ class OrderSelectContext(OrderSignContext):
                 raise ValueError(f"[{index}] must be a reference 'Type/id'")
         return value
 
-    @model_validator(mode="after")
-    def _check_selected_in_draft_orders(self) -> Self:
-        known = _bundle_references(self.draftOrders)
-        for index, reference in enumerate(self.selections):
-            if reference not in known:
-                raise ValueError(f"selections[{index}] is not a resource in draftOrders")
-        return self
+    # A selection naming no resource of draftOrders is not refused: what was received is
+    # evaluated, and the mismatch is a data-check item (cds.pipeline, `selection_issues`).
 
 
 class EncounterDischargeContext(HookContext):
@@ -632,10 +639,12 @@ def validate_context(hook: str, context: Mapping[str, Any]) -> None:
     parse_context(hook, context)
 
 
-def parse_hook_request(data: Any) -> HookRequest:
-    """Parse a hook call body and check its context against its hook, or raise `InputError`."""
+def parse_hook_request(data: Any, *, check_context: bool = True) -> HookRequest:
+    """Parse a hook call body and check its context against its hook, or raise `InputError`
+    (``check_context=False``: the caller checks the hook first, then `validate_context`)."""
     request = _parse(HookRequest, data, "hook request")
-    validate_context(request.hook, request.context)
+    if check_context:
+        validate_context(request.hook, request.context)
     return request
 
 

@@ -123,8 +123,12 @@ PREFETCH: Final = (
     ),
 )
 
-#: The discharge encounter itself: its reasonCode may be the only place the back pain is coded.
-DISCHARGE_ENCOUNTER: Final = PrefetchKey(
+#: The visit itself: its reason (chief complaint) and diagnoses may be the only place the back
+#: pain or a danger sign is recorded ("Back pain, unable to urinate since last night"). Every
+#: service declares it (encounterId is a prefetch token of each of our hooks); it counts only
+#: at discharge, where encounterId is required: elsewhere the context may have no encounter,
+#: so what is sent is read but a missing key is neither fetched nor said.
+ENCOUNTER: Final = PrefetchKey(
     "encounter",
     "Encounter/{{context.encounterId}}",
     required=False,
@@ -134,11 +138,22 @@ DISCHARGE_ENCOUNTER: Final = PrefetchKey(
 )
 
 
+#: The former name of `ENCOUNTER`, when only the discharge service declared it.
+DISCHARGE_ENCOUNTER: Final = ENCOUNTER
+
+#: The hook whose context requires an encounterId: there the encounter key counts.
+_ENCOUNTER_REQUIRED: Final = "encounter-discharge"
+
+
 def prefetch_keys(hook: str) -> tuple[PrefetchKey, ...]:
-    """The prefetch keys of a hook's service (encounterId is a context token only at discharge,
-    where it is required), each marked whether it `counts` at this hook."""
-    keys = (*PREFETCH, DISCHARGE_ENCOUNTER) if hook == "encounter-discharge" else PREFETCH
-    return tuple(k if k.matters_at(hook) else replace(k, counts=False) for k in keys)
+    """The prefetch keys of a hook's service, each marked whether it `counts` at this hook
+    (the encounter counts only where the context requires an encounterId)."""
+    return tuple(
+        k
+        if k.matters_at(hook) and (k is not ENCOUNTER or hook == _ENCOUNTER_REQUIRED)
+        else replace(k, counts=False)
+        for k in (*PREFETCH, ENCOUNTER)
+    )
 
 
 def service_keys(
@@ -196,7 +211,7 @@ def check_template(key: str, template: str) -> str:
     """
     spec = declared(key)
     if spec is None:
-        known = ", ".join(k.key for k in (*PREFETCH, DISCHARGE_ENCOUNTER))
+        known = ", ".join(k.key for k in (*PREFETCH, ENCOUNTER))
         raise ValueError(f"unknown prefetch key {key!r} (known: {known})")
     where = f"prefetch template of {key!r} ({template!r})"
     if not template or any(c.isspace() for c in template):
@@ -250,7 +265,7 @@ def check_template(key: str, template: str) -> str:
 
 def declared(key: str) -> PrefetchKey | None:
     """The declaration of the prefetch ``key`` in any service, if any."""
-    return next((k for k in (*PREFETCH, DISCHARGE_ENCOUNTER) if k.key == key), None)
+    return next((k for k in (*PREFETCH, ENCOUNTER) if k.key == key), None)
 
 
 def consequence(key: str) -> str:

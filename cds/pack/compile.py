@@ -39,6 +39,17 @@ class CompiledRuleset:
     """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
     reach: Mapping[tuple[str, str], tuple[Demands, ...]] = field(default_factory=dict)
     """(kind, value set) → what each pattern that looks at such facts demands of one."""
+    oldest: Mapping[tuple[str, str], float] = field(init=False, repr=False, compare=False)
+    """(kind, value set) → the greatest age (with its margin) any of its patterns accepts:
+    most facts of a record are older than that, and are left out at one comparison."""
+
+    def __post_init__(self) -> None:
+        oldest = {
+            key: max(d.max_age_h + AGE_MARGIN_H for d in demands)
+            for key, demands in self.reach.items()
+            if demands
+        }
+        object.__setattr__(self, "oldest", oldest)
 
     def may_match(self, fact: Fact) -> bool:
         """False only when no pattern of the ruleset can match the fact, so leaving it out of
@@ -46,7 +57,11 @@ class CompiledRuleset:
         even as the fact a negated pattern looks for. Real records carry years of old and of
         normal vital signs and lab results; only those some rule could fire on need the engine.
         Checked conservatively (``AGE_MARGIN_H``, ``VALUE_MARGIN``): the engine decides."""
-        for demands in self.reach.get((fact.kind, fact.valueset), ()):
+        key = (fact.kind, fact.valueset)
+        oldest = self.oldest.get(key)
+        if oldest is None or fact.age_h > oldest:  # `Demands.met_by`'s first test, for all
+            return False
+        for demands in self.reach[key]:
             if demands.met_by(fact):
                 return True
         return False
@@ -68,6 +83,10 @@ class Demands:
     """The largest lower bound (``gt``/``gte``) on the value, if any."""
     highest: float | None = None
     """The smallest upper bound (``lt``/``lte``) on the value, if any."""
+    lowest_strict: bool = False
+    """``lowest`` is a ``gt`` (the value must be above it, not at it)."""
+    highest_strict: bool = False
+    """``highest`` is an ``lt``."""
 
     @classmethod
     def of(cls, p: Pattern, values: dict[str, Any]) -> Demands:
@@ -81,6 +100,9 @@ class Demands:
             if p.value
             else []
         )
+        low = max(lows) if lows else None
+        high = min(highs) if highs else None
+        v = p.value
         return cls(
             understood=p.understood,
             verified=_verified(p),
@@ -88,8 +110,10 @@ class Demands:
             draft=p.draft,
             max_age_h=_hours(p.within, values) if p.within is not None else math.inf,
             min_age_h=_hours(p.older_than, values) if p.older_than is not None else None,
-            lowest=max(lows) if lows else None,
-            highest=min(highs) if highs else None,
+            lowest=low,
+            highest=high,
+            lowest_strict=v is not None and v.gt is not None and _number(v.gt, values) == low,
+            highest_strict=v is not None and v.lt is not None and _number(v.lt, values) == high,
         )
 
     def met_by(self, f: Fact) -> bool:

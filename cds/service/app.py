@@ -19,6 +19,7 @@ import httpx
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -146,7 +147,7 @@ def create_app(
     app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            _Cors,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
             allow_headers=settings.cors_allow_headers,
@@ -175,6 +176,24 @@ def quiet_http_client_logs() -> None:
     carry patient ids (`Condition?patient=…`), so neither may log below WARNING."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class _Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered like every other error: an
+    OperationOutcome (Starlette answers a plain-text "Disallowed CORS origin")."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        outcome = operation_outcome(
+            response.status_code, f"CORS preflight refused: {refused} not allowed", "cors-refused"
+        )
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                outcome.headers[name] = value
+        return outcome
 
 
 def operation_outcome(

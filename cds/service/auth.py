@@ -243,7 +243,7 @@ class Authenticator:
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALLOWED_ALGORITHMS:
             raise Refused(f"algorithm {alg!r} not allowed")
-        if header.get("typ", "JWT") != "JWT" or not isinstance(kid, str):
+        if not _jwt_typ(header.get("typ", "JWT")) or not isinstance(kid, str):
             raise Refused("header needs typ JWT and a kid")
         unverified = jwt.decode(token, options={"verify_signature": False})
         issuer = self.issuers.get(str(unverified.get("iss")))
@@ -344,3 +344,13 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, Refused):
         return str(exc)
     return type(exc).__name__
+
+
+def _jwt_typ(typ: object) -> bool:
+    """A JWT's header ``typ`` says JWT: compared without case, with or without the
+    ``application/`` prefix (RFC 7515 section 4.1.9: a media type, case-insensitive, whose
+    ``application/`` a sender may leave out; RFC 8725 section 3.11)."""
+    if not isinstance(typ, str):
+        return False
+    name = typ.strip().lower()
+    return name.removeprefix("application/") == "jwt"

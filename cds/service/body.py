@@ -9,7 +9,7 @@ import anyio
 import orjson
 from starlette.requests import Request
 
-from cds.errors import BodyTimeout, InputError, PayloadTooLarge
+from cds.errors import BodyTimeout, InputError, PayloadTooLarge, UnsupportedEncoding
 
 #: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
 MAX_JSON_DEPTH: Final = 64
@@ -20,6 +20,12 @@ async def read_body(request: Request) -> bytes:
     with 408 when it is not all there `body_timeout_seconds` after we began to read it (a
     client that sent its headers and stalled, or drips its body, would hold the call)."""
     settings = request.app.state.cds.settings
+    encoding = request.headers.get("content-encoding")
+    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+        # never echoed (error bodies carry no input); 415 per RFC 9110 section 15.5.16
+        raise UnsupportedEncoding(
+            "Content-Encoding is not supported: send the request body uncompressed"
+        )
     limit: int = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -53,6 +59,8 @@ def json_object(body: bytes) -> dict[str, Any]:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if "not valid UTF-8" in exc.msg:  # Latin-1, UTF-16, ...: JSON on the wire is UTF-8
+            raise InputError("request body is not UTF-8 (RFC 8259: JSON is sent as UTF-8)") from exc
         raise InputError(f"request body is not valid JSON: {exc.msg}") from exc
     if not isinstance(data, dict):
         raise InputError("request body must be a JSON object")

@@ -9,6 +9,7 @@ cards the same way.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from jwt.algorithms import ECAlgorithm
 from cds.errors import CdsError, InputError
 from cds.facts.gather import bundle_resources
 from cds.pack.schema import OverrideReason
-from cds.service.prefetch import render
+from cds.service.prefetch import Unavailable, render
 
 ORDER_HOOKS: Final = ("order-select", "order-sign")
 DEFAULT_ISSUER: Final = "urn:cds:call"
@@ -97,7 +98,13 @@ def build_request(
         if hook == "order-select":
             context["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts]
     others = [r for r in resources if r.get("status") != "draft"]
-    prefetch = {k: resolve_template(render(t, context), others) for k, t in templates.items()}
+    prefetch = {}
+    for key, template in templates.items():
+        try:
+            query = render(template, context)
+        except Unavailable:  # a token this call's context lacks (no encounter): not sent
+            continue
+        prefetch[key] = resolve_template(query, others)
     return {
         "hook": hook,
         "hookInstance": str(uuid.uuid4()),
@@ -173,6 +180,10 @@ class ServiceClient:
         self._call(client, "POST", f"/cds-services/{service_id}/feedback", {"feedback": items})
 
 
+_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+"""The uuids the service issues for cards and suggestions (it refuses anything else)."""
+
+
 def feedback_item(
     card: str,
     accepted: Sequence[str] = (),
@@ -191,6 +202,10 @@ def feedback_item(
         raise InputError("say either --accept SUGGESTION_UUID or --override, not both or neither")
     if (reason or comment) and not override:
         raise InputError("--reason and --comment go with --override")
+    if not _UUID.fullmatch(card):  # refused here (exit 2), not as the server's 400 (exit 1)
+        raise InputError("--card must be the uuid of a card (as `cds call` shows it)")
+    if any(not _UUID.fullmatch(s) for s in accepted):
+        raise InputError("--accept must be the uuid of a suggestion of the card")
     when = (at or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
     item: dict[str, Any] = {"card": card, "outcomeTimestamp": when}
     if accepted:

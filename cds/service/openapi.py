@@ -132,11 +132,17 @@ PREFETCH_VALUE: Final[dict[str, Any]] = {
 }
 #: `draftOrders`: a Bundle whose entries hold resources. Read as leniently as prefetch: an
 #: `entry` sent as one object, or an entry that is not a resource, is a data-check item (the
-#: other drafts are still evaluated), so the document does not constrain the entries.
+#: other drafts are still evaluated), so the document does not constrain the entries. A bare
+#: array of resources is read as the Bundle's entries (its shape a data-check item).
 DRAFT_ORDERS: Final[dict[str, Any]] = {
-    "type": "object",
-    "required": ["resourceType"],
-    "properties": {"resourceType": {"const": "Bundle"}},
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["resourceType"],
+            "properties": {"resourceType": {"const": "Bundle"}},
+        },
+        {"type": "array"},
+    ]
 }
 SERVER_TIMING: Final = {
     "Server-Timing": {

@@ -173,7 +173,7 @@ class PrefetchResolver:
         """What completes `spec.key` (a function of the progress record), or None."""
         if spec.key in received.follow:
             link = received.follow[spec.key]
-            return lambda progress: self._pages(request, link, progress)
+            return lambda progress: self._pages(request, link, progress, "the next page link")
         if spec.key in received.fetch:
             return lambda progress: self._fetch_key(request, spec, progress)
         return None
@@ -242,8 +242,11 @@ class PrefetchResolver:
         url = f"{base}/{render(spec.template, request.context).lstrip('/')}"
         await self._pages(request, url, progress)
 
-    async def _pages(self, request: HookRequest, url: str, progress: _Pages) -> None:
-        """Read `url` and every `next` page after it into ``progress``, up to the limits."""
+    async def _pages(
+        self, request: HookRequest, url: str, progress: _Pages, what: str = "fhirServer"
+    ) -> None:
+        """Read `url` and every `next` page after it into ``progress``, up to the limits; a
+        URL refused is named as ``what`` (the first) or as the next page link."""
         base = self._server(request)
         budget = _Budget(self.policy)
         next_url: str | None = urljoin(f"{base}/", url)  # a relative link: on the FHIR server
@@ -252,7 +255,7 @@ class PrefetchResolver:
             try:
                 next_url = normalise_url(next_url)  # what is sent is what is checked
             except UnsafeUrl as exc:
-                raise Unavailable(f"fhirServer refused: {exc}") from None
+                raise Unavailable(f"{what} refused: {exc}") from None
             if next_url in seen:
                 raise Unavailable("page link repeats")
             seen.add(next_url)
@@ -263,9 +266,10 @@ class PrefetchResolver:
             try:
                 await self.policy.outbound.check_url(next_url, (base,))
             except UnsafeUrl as exc:
-                raise Unavailable(f"fhirServer refused: {exc}") from None
+                raise Unavailable(f"{what} refused: {exc}") from None
             page = await self._get(request, next_url, base, budget)
             self._add(progress, page, _resource_type(next_url, base))
+            what = "the next page link"
             link = next_link(page) if page.get("resourceType") == "Bundle" else None
             next_url = urljoin(f"{base}/", link) if link is not None else None
 

@@ -34,6 +34,7 @@ from cds.hooks.models import (
     dump_response,
     parse_feedback_batch,
     parse_hook_request,
+    validate_context,
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
 from cds.pipeline import Evaluation, prefetch_issues
@@ -94,10 +95,8 @@ async def call_service(request: Request, service_id: str) -> Response:
     spec = _service(request, service_id)
     body = await read_body(request)
     small = len(body) <= state.settings.inline_max_bytes
-    parse = partial(_parse_call, body)  # a large body is parsed off the event loop too
+    parse = partial(_parse_call, body, spec)  # a large body is parsed off the event loop too
     hook_request = parse() if small else await run_in_threadpool(parse)
-    if hook_request.hook != spec.hook:
-        raise InputError(f"service {spec.id} answers '{spec.hook}', not the request's hook")
     timer.lap("parse")
     received = read_prefetch(hook_request.prefetch, spec.keys)
     resolution = await state.resolver.resolve(hook_request, spec.keys, received)
@@ -261,8 +260,14 @@ def _service(request: Request, service_id: str) -> ServiceSpec:
     return spec
 
 
-def _parse_call(body: bytes) -> HookRequest:
-    return parse_hook_request(json_object(body))
+def _parse_call(body: bytes, spec: ServiceSpec) -> HookRequest:
+    """The hook call, its hook checked before its context: a call of another hook is told
+    so, not that its context lacks what this hook's context needs."""
+    hook_request = parse_hook_request(json_object(body), check_context=False)
+    if hook_request.hook != spec.hook:
+        raise InputError(f"service {spec.id} answers '{spec.hook}', not the request's hook")
+    validate_context(hook_request.hook, hook_request.context)
+    return hook_request
 
 
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:

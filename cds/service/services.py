@@ -17,10 +17,17 @@ from typing import Final
 
 from cds.errors import ConfigError
 from cds.hooks.models import Discovery, Service
-from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, PREFETCH, PrefetchKey, service_keys
+from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, ENCOUNTER, PREFETCH, PrefetchKey, service_keys
 from cds.pack.load import Pack
 
-__all__ = ["DISCHARGE_ENCOUNTER", "PREFETCH", "ServiceSpec", "discovery", "services_for"]
+__all__ = [
+    "DISCHARGE_ENCOUNTER",
+    "ENCOUNTER",
+    "PREFETCH",
+    "ServiceSpec",
+    "discovery",
+    "services_for",
+]
 
 log = logging.getLogger(__name__)
 

@@ -269,7 +269,7 @@ class Store:
                 offered = _offered(session, cards.values())
                 accepting = {item.card for item in items if item.acceptedSuggestions}
                 suggestions = _suggestions(session, accepting & set(cards))
-                good = []
+                good: list[tuple[int, FeedbackItem]] = []
                 for index, item in enumerate(items):
                     card = cards.get(item.card)
                     refusal = _check(item, card, service_id, offered) or _check_accepted(
@@ -278,8 +278,12 @@ class Store:
                     if refusal is not None:
                         refused[index] = refusal
                     else:
-                        good.append(item)
-                added = _add_feedback_batch(session, service_id, good, now)
+                        good.append((index, item))
+                added, clashes = _add_feedback_batch(
+                    session, service_id, [item for _, item in good], now
+                )
+                for position in clashes:
+                    refused[good[position][0]] = CLASH
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
         return FeedbackOutcome(added, refused)
@@ -593,33 +597,63 @@ def _issued_row(card: CardRecord) -> dict[str, Any]:
     }
 
 
+CLASH = Refusal(
+    "outcomeTimestamp",
+    "feedback with this card, outcome and outcomeTimestamp is already stored with another "
+    "override reason, comment or accepted suggestions; not stored (send a correction with "
+    "its own outcomeTimestamp)",
+)
+"""An item whose key (card, outcome, time) is stored with other content: the same item sent
+twice is stored once (a retry), but different content under one key is refused, never
+answered 200 and dropped."""
+_CONTENT = ("accepted_suggestions", "override_system", "override_code", "override_comment")
+
+
+def _content(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[k] for k in _CONTENT)
+
+
 def _add_feedback_batch(
     session: Session, service_id: str, items: Sequence[FeedbackItem], now: datetime
-) -> int:
+) -> tuple[int, list[int]]:
     """Store the items not stored yet in one transaction (one read of the cards' feedback, one
     multi-row INSERT: 1,000 items one transaction each took 2.6 s on SQLite, 3.5 s on
-    PostgreSQL). If another call stores one of them meanwhile (the unique constraint), the
-    batch is written again item by item, each once."""
+    PostgreSQL); (how many were new, positions of the items that clash with a stored or an
+    earlier item of the same key but other content). If another call stores one of them
+    meanwhile (the unique constraint), the batch is written again item by item, each once."""
     rows: dict[tuple[str, str, datetime], dict[str, Any]] = {}
-    for item in items:
+    keys: list[tuple[tuple[str, str, datetime], tuple[Any, ...]]] = []
+    clashes: list[int] = []
+    for position, item in enumerate(items):
         row = _feedback_row(service_id, item, now)
-        rows.setdefault((row["card_uuid"], row["outcome"], _utc(row["outcome_at"])), row)
+        key = (row["card_uuid"], row["outcome"], _utc(row["outcome_at"]))
+        keys.append((key, _content(row)))
+        first = rows.setdefault(key, row)
+        if first is not row and _content(first) != _content(row):
+            clashes.append(position)
     if not rows:
-        return 0
+        return 0, clashes
     try:
         with session.begin():
             cards = sorted({card for card, _, _ in rows})
             for start in range(0, len(cards), _IN_CHUNK):
-                stored = select(Feedback.card_uuid, Feedback.outcome, Feedback.outcome_at).where(
-                    Feedback.card_uuid.in_(cards[start : start + _IN_CHUNK])
-                )
-                for card, outcome, at in session.execute(stored):
-                    rows.pop((card, outcome, _utc(at)), None)
+                stored = select(
+                    Feedback.card_uuid,
+                    Feedback.outcome,
+                    Feedback.outcome_at,
+                    *(getattr(Feedback, k) for k in _CONTENT),
+                ).where(Feedback.card_uuid.in_(cards[start : start + _IN_CHUNK]))
+                for card, outcome, at, *content in session.execute(stored):
+                    key = (card, outcome, _utc(at))
+                    if rows.pop(key, None) is not None:  # stored: each item of its key clashes
+                        kept = tuple(content)  # unless it is the stored item again (a retry)
+                        clashes += [p for p, (k, c) in enumerate(keys) if k == key and c != kept]
             if rows:
                 session.execute(insert(Feedback), list(rows.values()))
     except IntegrityError:  # stored concurrently by another call: item by item, each once
-        return sum(_add_feedback(session, service_id, item, now) for item in items)
-    return len(rows)
+        added = [_add_feedback(session, service_id, item, now) for item in items]
+        return sum(n for n in added if n > 0), [p for p, n in enumerate(added) if n < 0]
+    return len(rows), sorted(set(clashes))
 
 
 def _utc(at: datetime) -> datetime:
@@ -655,15 +689,17 @@ def _add_feedback(session: Session, service_id: str, item: FeedbackItem, now: da
         outcome_at=item.outcome_at,
         received_at=now.astimezone(UTC),
     )
-    duplicate = select(Feedback.id).where(
+    duplicate = select(*(getattr(Feedback, k) for k in _CONTENT)).where(
         Feedback.card_uuid == row.card_uuid,
         Feedback.outcome == row.outcome,
         Feedback.outcome_at == row.outcome_at,
     )
+    mine = tuple(getattr(row, k) for k in _CONTENT)
     try:
         with session.begin():
-            if session.execute(duplicate).first() is not None:
-                return 0
+            stored = session.execute(duplicate).first()
+            if stored is not None:
+                return 0 if tuple(stored) == mine else -1  # -1: a clash (CLASH)
             session.add(row)
     except IntegrityError:  # the same item arrived concurrently: stored once, by the other call
         log.info("feedback for card %s already stored", item.card)

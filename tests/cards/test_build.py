@@ -91,7 +91,7 @@ def test_summary_is_never_longer_than_139_characters(pack: Pack, length: int) ->
     text = summary(pack, pack.topics["urgent-sign"], findings, _ctx())
     assert len(text) <= 139
     assert text.startswith("Urgent sign: ") and "(+3 more)" in text
-    assert text.endswith("review before discharge")
+    assert text.endswith("review today")
 
 
 def test_a_chronic_condition_is_named_without_its_age(pack: Pack) -> None:

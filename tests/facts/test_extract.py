@@ -388,7 +388,12 @@ def test_resource_of_another_patient_is_left_out_with_an_issue() -> None:
     "resource",
     [
         {"resourceType": "Encounter", "status": "finished", "reasonCode": 5},
-        {"resourceType": "MedicationRequest", "status": "active", "reasonCode": "x"},
+        {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "reasonCode": "x",
+            "medicationCodeableConcept": {"text": "vitamin D"},
+        },
         {"resourceType": "Condition", "code": {"coding": 7}},
         {"resourceType": "Condition", "code": {"coding": [{"system": 5, "code": ["M54.5"]}]}},
         {"resourceType": "Observation", "status": ["final"], "code": "8310-5"},
@@ -622,6 +627,7 @@ def test_facts_built_positionally_carry_each_field_where_it_belongs() -> None:
     assert [f.name for f in fields(Fact)] == [
         "kind", "valueset", "rid", "display", "value", "unit", "source_value", "time",
         "age_h", "time_known", "latest", "understood", "draft", "note", "verified", "by_text",
+        "bound",
     ]  # fmt: skip
     reading = {
         "resourceType": "Observation",
@@ -629,7 +635,7 @@ def test_facts_built_positionally_carry_each_field_where_it_belongs() -> None:
         "status": "preliminary",
         "code": {"coding": [{"system": LOINC, "code": "8867-4"}], "text": "Heart rate"},
         "effectiveDateTime": "2026-11-26T10:30:00+04:00",
-        "valueQuantity": {"value": 150, "unit": "/min"},
+        "valueQuantity": {"value": 150, "unit": "/min", "comparator": ">="},
     }
     condition = {
         "resourceType": "Condition",
@@ -640,13 +646,13 @@ def test_facts_built_positionally_carry_each_field_where_it_belongs() -> None:
     facts = facts_of(reading, condition)
     (hr,) = by_vs(facts, "heart_rate_obs")
     assert (hr.kind, hr.rid, hr.display) == ("observation", "Observation/hr1", "Heart rate")
-    assert (hr.value, hr.unit, hr.source_value) == (150.0, "/min", "150 /min")
+    assert (hr.value, hr.unit, hr.source_value) == (150.0, "/min", ">=150 /min")
     assert (hr.time, hr.age_h, hr.time_known) == ("2026-11-26T10:30:00+04:00", 1.5, True)
     assert (hr.latest, hr.understood, hr.draft, hr.note) == (True, True, False, None)
-    assert (hr.verified, hr.by_text) == (False, False)
+    assert (hr.verified, hr.by_text, hr.bound) == (False, False, ">=")
     (spasm,) = by_vs(facts, "back_muscle_spasm")
     assert (spasm.kind, spasm.rid, spasm.display) == ("condition", "Condition/c1", "Back spasm")
     assert (spasm.value, spasm.unit, spasm.source_value) == (None, None, None)
     assert (spasm.time, spasm.age_h, spasm.time_known) == ("2026-11-25T12:00:00+04:00", 24.0, True)
     assert (spasm.latest, spasm.understood, spasm.draft, spasm.note) == (True, True, False, None)
-    assert (spasm.verified, spasm.by_text) == (True, False)
+    assert (spasm.verified, spasm.by_text, spasm.bound) == (True, False, None)

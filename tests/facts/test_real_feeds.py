@@ -29,7 +29,7 @@ def obs(
     unit: str | None = "/min",
     *,
     rid: str | None = "o1",
-    status: str = "final",
+    status: str | None = "final",
     when: str = "2026-11-26T10:00:00Z",
     **extra: Any,
 ) -> dict[str, Any]:
@@ -276,7 +276,15 @@ def test_verified_readings(status: str) -> None:
     assert f.verified and f.to_engine(1)["verified"] == 1
 
 
-@pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "unknown", ""])
+@pytest.mark.parametrize("status", ["", None])
+def test_a_reading_without_status_is_unverified(status: str | None) -> None:
+    """No status (absent, null, blank): nobody said it is final; a sign behind it reaches
+    the data-check card (integrator review 3), never an emergency card by itself."""
+    (f,) = vs(facts(obs(value=150, status=status)), "heart_rate_obs")
+    assert (f.verified, f.note) == (False, "the record gives no status; read as not yet verified")
+
+
+@pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "unknown"])
 def test_other_statuses_are_dropped(status: str) -> None:
     assert vs(facts(obs(value=150, status=status)), "heart_rate_obs") == []
 

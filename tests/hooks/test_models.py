@@ -330,11 +330,6 @@ BAD_CONTEXTS = [
     ("order-select", context("order-select", selections=[]), "selections: List should have"),
     ("order-select", context("order-select", selections=["x"]), "selections: .* 'Type/id'"),
     (
-        "order-select",
-        context("order-select", selections=["MedicationRequest/elsewhere"]),
-        r"selections\[0\] is not a resource in draftOrders",
-    ),
-    (
         "encounter-discharge",
         context("encounter-discharge", encounterId=None),
         "encounterId: Field required",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cds.hooks.prefetch import (
-    DISCHARGE_ENCOUNTER,
+    ENCOUNTER,
     PREFETCH,
     PrefetchKey,
     prefetch_keys,
@@ -29,7 +29,7 @@ def kinds_by_hook() -> dict[str, set[str]]:
     }
 
 
-@pytest.mark.parametrize("spec", [*PREFETCH, DISCHARGE_ENCOUNTER], ids=lambda k: k.key)
+@pytest.mark.parametrize("spec", [*PREFETCH, ENCOUNTER], ids=lambda k: k.key)
 def test_a_key_matters_where_a_rule_reads_its_facts(
     spec: PrefetchKey, kinds_by_hook: dict[str, set[str]]
 ) -> None:
@@ -45,7 +45,7 @@ def test_medicines_do_not_count_at_patient_view_only() -> None:
     counting = {h: {k.key for k in prefetch_keys(h) if k.counts} for h in ("patient-view",)}
     assert counting["patient-view"] == {"patient", "conditions", "observations"}
     for hook in ("order-select", "order-sign", "encounter-discharge"):
-        assert all(k.counts for k in prefetch_keys(hook))
+        assert all(k.counts for k in prefetch_keys(hook) if k.key != "encounter")
     # still declared (discovery unchanged), and read when sent
     keys = prefetch_keys("patient-view")
     assert {k.key for k in keys} >= {"medications", "medicationstatements"}
@@ -59,3 +59,16 @@ def test_a_bare_array_is_read_not_fetched() -> None:
     received = read_prefetch({"observations": [spo2]}, PREFETCH)
     assert received.prefetch["observations"] == [spo2]
     assert "observations" not in received.fetch and received.entries("observations") == 1
+
+
+def test_the_encounter_is_declared_everywhere_and_counts_only_at_discharge() -> None:
+    """The visit's reason counts at every hook when sent; a missing one is said only where
+    the context requires an encounterId (discharge)."""
+    for hook in ("patient-view", "order-select", "order-sign", "encounter-discharge"):
+        (spec,) = [k for k in prefetch_keys(hook) if k.key == "encounter"]
+        assert spec.template == "Encounter/{{context.encounterId}}" and spec.offered
+        assert spec.counts == (hook == "encounter-discharge")
+        visit = {"resourceType": "Encounter", "id": "e1", "reasonCode": [{"text": "Back pain"}]}
+        received = read_prefetch({"encounter": visit}, prefetch_keys(hook))
+        assert received.prefetch["encounter"] == visit
+        assert ("encounter" in read_prefetch({}, prefetch_keys(hook)).fetch) == spec.counts

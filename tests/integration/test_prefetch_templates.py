@@ -94,7 +94,7 @@ def test_discovery_shows_the_effective_templates(
     assert ours[PV]["prefetch"]["observations"] == VITALS
     assert "medicationstatements" not in ours[PV]["prefetch"]
     assert "medications" in ours[PV]["prefetch"]  # not named: kept
-    assert set(ours[SIGN]["prefetch"]) == {"patient", "conditions", "observations"}
+    assert set(ours[SIGN]["prefetch"]) == {"patient", "conditions", "observations", "encounter"}
     for service in ("back-spasm-order-select", "back-spasm-encounter-discharge"):
         assert ours[service]["prefetch"] == default[service]["prefetch"]
     assert set(default[SIGN]["prefetch"]) == {
@@ -103,6 +103,7 @@ def test_discovery_shows_the_effective_templates(
         "observations",
         "medications",
         "medicationstatements",
+        "encounter",
     }
 
 
@@ -179,8 +180,8 @@ BAD = [
         "offers no service 'back-spasm-patient-veiw'",
     ),
     (
-        {PV: {"encounter": "Encounter/{{context.encounterId}}"}},
-        "declares no prefetch key 'encounter'",
+        {PV: {"encounter": "Encounter?patient={{context.patientId}}"}},
+        "must read 'Encounter/{{context.encounterId}}'",
     ),
     ({PV: {"observation": None}}, "unknown prefetch key 'observation'"),
     ({PV: {"conditions": None}}, "the conditions key is required and cannot be dropped"),

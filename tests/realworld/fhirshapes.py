@@ -611,8 +611,11 @@ def request(
         eid = encounter_resource["id"] if encounter_resource else f"enc-{pid}"
         context["encounterId"] = eid
         prefetch["encounter"] = encounter_resource or encounter(pid, eid, style=style)
+    elif encounter_resource is not None:  # the visit in context at any hook, sent as prefetch
+        context["encounterId"] = encounter_resource["id"]
+        prefetch["encounter"] = encounter_resource
     if hook in ("order-select", "order-sign"):
-        context["encounterId"] = f"enc-{pid}"
+        context.setdefault("encounterId", f"enc-{pid}")
         context["draftOrders"] = {
             "resourceType": "Bundle",
             "type": "collection",

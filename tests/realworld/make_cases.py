@@ -531,6 +531,54 @@ for kind, value, status, topics, must, text in STATUSES:
             tags=["status"],
         )
 
+
+def _unstatused(p: str, kind: str, value: Any, how: str) -> Json:
+    """A reading whose status is missing or null (integrator review 3)."""
+    o = obs(p, kind, value)
+    if how == "absent":
+        del o["status"]
+    else:
+        o["status"] = None
+    return o
+
+
+def _code_listed(p: str, kind: str, value: Any) -> Json:
+    """A reading whose CodeableConcept ``code`` was sent as an array of one."""
+    o = obs(p, kind, value)
+    o["code"] = [o["code"]]
+    return o
+
+
+def _v2_loinc(p: str, kind: str, value: Any) -> Json:
+    """A reading whose LOINC coding says system "LN" (HL7 v2 converters keep v2's name)."""
+    o = obs(p, kind, value)
+    for c in o["code"]["coding"]:
+        if c.get("system") == "http://loinc.org":
+            c["system"] = "LN"
+    return o
+
+
+MALFORMED = [
+    ("nostatus-temp-39p2", lambda p: _unstatused(p, "temp", 39.2, "absent"), {D}, ["39.2"]),
+    ("nullstatus-temp-39p2", lambda p: _unstatused(p, "temp", 39.2, "null"), {D}, ["39.2"]),
+    ("nullstatus-spo2-85", lambda p: _unstatused(p, "spo2", 85, "null"), {D}, ["85"]),
+    ("nostatus-hr-72", lambda p: _unstatused(p, "hr", 72, "absent"), set(), []),
+    ("code-array-temp-39p2", lambda p: _code_listed(p, "temp", 39.2), {D}, ["39.2"]),
+    ("code-array-hr-150", lambda p: _code_listed(p, "hr", 150), {D}, ["150"]),
+    ("loinc-ln-temp-39p2", lambda p: _v2_loinc(p, "temp", 39.2), {U}, ["39.2"]),
+    ("loinc-ln-spo2-85", lambda p: _v2_loinc(p, "spo2", 85), {E}, ["85"]),
+]
+for cid, build, topics, must in MALFORMED:
+    pv(
+        f"malformed-{cid}",
+        "Malformed but recognisable reading (no status, null status, code as an array: a "
+        "data-check naming it, never a danger card by itself; LOINC as 'LN': read as LOINC)",
+        [build],
+        topics,
+        must=must,
+        tags=["status", "malformed"],
+    )
+
 # ---------------------------------------------------------------------------------------------
 # 4. Times and windows
 # ---------------------------------------------------------------------------------------------
@@ -2197,6 +2245,305 @@ order(
     set(),
     base=False,
     in_scope=False,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# 12. Emergency-physician review (EHR-shaped cases): the visit's reason at every hook, vital
+#     codes, comparators, cauda equina and weakness wording, GCS components, CES history
+# ---------------------------------------------------------------------------------------------
+
+
+def visit(
+    cid: str,
+    text: str,
+    hook: str,
+    reason: Sequence[Json],
+    resources: Sequence[Any],
+    expected: set[str],
+    *,
+    drafts: Sequence[Any] = (),
+    **kw: Any,
+) -> None:
+    """A call at ``hook`` whose only back pain (and maybe sign) is the visit's reason."""
+    pid = cid
+    res = [r(pid) if callable(r) else r for r in resources]
+    enc = encounter(pid, f"enc-{pid}", reason=reason)
+    ds = [d(pid) if callable(d) else d for d in drafts]
+    req = request(hook, pid, res, encounter_resource=enc, drafts=ds)
+    add(cid, text, hook, req, expected, tags=["er-review", *kw.pop("tags", [])], **kw)
+
+
+RETENTION_CC = [{"text": "Back pain, unable to urinate since last night"}]
+visit(
+    "er-cc-retention-pv",
+    "patient-view; no Conditions; visit reason 'Back pain, unable to urinate since last night'",
+    "patient-view",
+    RETENTION_CC,
+    [],
+    {E},
+    must=["retention"],
+)
+visit(
+    "er-cc-retention-mri-select",
+    "order-select MRI lumbar; the visit reason is back pain with urinary retention",
+    "order-select",
+    RETENTION_CC,
+    [],
+    {E, IS},
+    drafts=[mri],
+    forbidden={INI},
+)
+visit(
+    "er-cc-back-pain-hr160-pv",
+    "patient-view; back pain only as the visit reason (text); heart rate 160",
+    "patient-view",
+    [{"text": "Back pain"}],
+    [lambda p: obs(p, "hr", 160)],
+    {E},
+    must=["160"],
+)
+visit(
+    "er-cc-lbp-ibuprofen-warfarin-sign",
+    "order-sign ibuprofen; active warfarin; low back pain only as the visit reason",
+    "order-sign",
+    [{"text": "Low back pain"}],
+    [lambda p: med_request(p, "855332", "warfarin 5 mg tablet")],
+    {AC},
+    drafts=[ibuprofen],
+)
+visit(
+    "er-cc-coded-lbp-hr160-select",
+    "order-select ibuprofen; visit reason coded M54.50 only; heart rate 160",
+    "order-select",
+    [cc((ICD10CM, "M54.50", "Low back pain, unspecified"))],
+    [lambda p: obs(p, "hr", 160)],
+    {E},
+    drafts=[ibuprofen],
+)
+visit(
+    "er-cc-headache-hr160-pv",
+    "patient-view; visit reason 'Headache' (not back pain); heart rate 160: out of scope",
+    "patient-view",
+    [{"text": "Headache"}],
+    [lambda p: obs(p, "hr", 160)],
+    set(),
+    in_scope=False,
+)
+
+
+for cid, kind, value, loinc, display, topics in [
+    ("er-hr-8889-8-pulse-ox-150", "hr", 150, "8889-8", "Heart rate by Pulse oximetry", {E}),
+    (
+        "er-hr-8893-0-palpation-38",
+        "hr",
+        38,
+        "8893-0",
+        "Heart rate Peripheral artery by palpation",
+        {E},
+    ),
+    ("er-hr-8889-8-pulse-ox-88", "hr", 88, "8889-8", "Heart rate by Pulse oximetry", set()),
+    ("er-spo2-20564-1-84", "spo2", 84, "20564-1", "Oxygen saturation in Blood", {E}),
+    ("er-spo2-20564-1-97", "spo2", 97, "20564-1", "Oxygen saturation in Blood", set()),
+    (
+        "er-spo2-59417-6-resting-86",
+        "spo2",
+        86,
+        "59417-6",
+        "Oxygen saturation in Arterial blood by Pulse oximetry --resting",
+        {E},
+    ),
+]:
+    pv(
+        cid,
+        f"{display} (LOINC {loinc}, the only coding) {value}",
+        [lambda p, k=kind, v=value, c=loinc, d=display: obs(p, k, v, code=cc((LOINC, c, d)))],
+        topics,
+        must=[str(value)] if topics else [],
+        tags=["er-review"],
+    )
+
+
+def bounded(p: str, kind: str, comparator: str, value: float, unit: str) -> Json:
+    """A vital sign recorded as a bound (a Quantity with a comparator)."""
+    qty = {**quantity(value, unit, unit), "comparator": comparator}
+    return obs(p, kind, value, seed=comparator, extra={"valueQuantity": qty})
+
+
+for cid, kind, comparator, value, unit, topics, text in [
+    ("er-bound-spo2-lt85", "spo2", "<", 85, "%", {E}, "certain: every value below 85 is <= 91"),
+    ("er-bound-spo2-lt92", "spo2", "<", 92, "%", {D}, "could be 91 or below: re-check"),
+    ("er-bound-spo2-gt90", "spo2", ">", 90, "%", {D}, "could be 90.5 or 99: re-check"),
+    ("er-bound-spo2-gt95", "spo2", ">", 95, "%", set(), "cannot be 91 or below"),
+    ("er-bound-hr-gt140", "hr", ">", 140, "/min", {E}, "certain: above 140 is >= 131"),
+    ("er-bound-hr-lt140", "hr", "<", 140, "/min", {D}, "could be 131-139: re-check"),
+    ("er-bound-temp-ge38", "temp", ">=", 38.0, "Cel", {U}, "certain: at least 38.0"),
+    ("er-bound-temp-gt37-9", "temp", ">", 37.9, "Cel", {D}, "could be 37.95: re-check"),
+]:
+    pv(
+        cid,
+        f"{kind} recorded as the bound {comparator}{value} {unit}: {text}",
+        [lambda p, a=(kind, comparator, value, unit): bounded(p, *a)],
+        topics,
+        must=[f"{comparator}{value}"] if topics else [],
+        tags=["er-review", "comparator"],
+    )
+
+
+for cid, codings, text, onset, topics, what in [
+    (
+        "er-ces-n39-490-overflow",
+        [(ICD10CM, "N39.490", "Overflow incontinence")],
+        None,
+        14,
+        {E},
+        "overflow incontinence N39.490 since last night",
+    ),
+    (
+        "er-ces-n39-42-no-awareness",
+        [(ICD10CM, "N39.42", "Incontinence without sensory awareness")],
+        None,
+        14,
+        {E},
+        "incontinence without sensory awareness N39.42 since last night",
+    ),
+    (
+        "er-ces-n39-490-chronic",
+        [(ICD10CM, "N39.490", "Overflow incontinence")],
+        None,
+        days(3 * 365),
+        set(),
+        "overflow incontinence on the problem list since three years: no sign",
+    ),
+    ("er-ces-incontinence-word", [], "Incontinence", 14, {E}, "text 'Incontinence' only"),
+    (
+        "er-ces-denies-incontinence",
+        [],
+        "Denies incontinence",
+        14,
+        set(),
+        "text 'Denies incontinence': negated",
+    ),
+    (
+        "er-ces-fecal-incontinence-chronic",
+        [],
+        "Fecal incontinence",
+        days(800),
+        set(),
+        "text 'Fecal incontinence' with an onset two years ago: history",
+    ),
+    (
+        "er-saddle-toilet-paper",
+        [],
+        "Cannot feel toilet paper when wiping",
+        14,
+        {U},
+        "text 'Cannot feel toilet paper when wiping' (saddle numbness)",
+    ),
+    (
+        "er-saddle-buttocks-groin",
+        [],
+        "Numbness in buttocks and groin",
+        14,
+        {U},
+        "text 'Numbness in buttocks and groin'",
+    ),
+    (
+        "er-saddle-between-legs-anus",
+        [],
+        "Numbness between the legs and around the anus",
+        14,
+        {U},
+        "text 'Numbness between the legs and around the anus'",
+    ),
+    ("er-weak-rle", [], "RLE weakness", 14, {U}, "text 'RLE weakness'"),
+    ("er-weak-lle", [], "LLE weakness", 14, {U}, "text 'LLE weakness'"),
+    ("er-weak-left-leg", [], "Weakness of left leg", 14, {U}, "text 'Weakness of left leg'"),
+    (
+        "er-weak-r29-898-right-leg",
+        [(ICD10CM, "R29.898", "Other symptoms and signs involving the musculoskeletal system")],
+        "Weakness of right leg",
+        14,
+        {U},
+        "R29.898 with the text 'Weakness of right leg'",
+    ),
+    (
+        "er-weak-legs-since-yesterday",
+        [],
+        "Weak legs since yesterday, legs giving out",
+        14,
+        {U},
+        "text 'Weak legs since yesterday, legs giving out'",
+    ),
+    ("er-weak-no-leg-weakness", [], "No leg weakness", 14, set(), "text 'No leg weakness'"),
+    (
+        "er-weak-generalized",
+        [],
+        "Generalized weakness",
+        14,
+        set(),
+        "text 'Generalized weakness': not the legs",
+    ),
+]:
+    pv(
+        cid,
+        f"Low back pain; {what}",
+        [lambda p, c=codings, t=text, o=onset: condition(p, c, t, onset_hours=o)],
+        topics,
+        tags=["er-review", "cauda-equina"],
+    )
+
+
+for cid, loinc, display, value, status, topics in [
+    ("er-gcs-verbal-3-preliminary", "9270-0", "Glasgow coma score verbal", 3, "preliminary", {D}),
+    ("er-gcs-eye-2-registered", "9267-6", "Glasgow coma score eye opening", 2, "registered", {D}),
+    ("er-gcs-motor-5-preliminary", "9268-4", "Glasgow coma score motor", 5, "preliminary", {D}),
+    ("er-gcs-verbal-5-preliminary", "9270-0", "Glasgow coma score verbal", 5, "preliminary", set()),
+]:
+    pv(
+        cid,
+        f"{display} {value}, status {status}: unverified, so a data-check item (like the total)"
+        if topics
+        else f"{display} {value} (its maximum), status {status}: nothing",
+        [
+            lambda p, c=loinc, d=display, v=value, s=status: obs(
+                p, "gcs", v, status=s, code=cc((LOINC, c, d))
+            )
+        ],
+        topics,
+        tags=["er-review"],
+    )
+
+
+CES = [(ICD10CM, "G83.4", "Cauda equina syndrome")]
+pv(
+    "er-ces-differential",
+    "Low back pain; cauda equina syndrome G83.4 as a differential diagnosis (being considered)",
+    [lambda p: condition(p, CES, verification="differential", onset_hours=3)],
+    set(),
+    tags=["er-review", "cauda-equina"],
+)
+pv(
+    "er-ces-provisional-still-counts",
+    "Low back pain; cauda equina syndrome G83.4 provisional (a working diagnosis) 3 h ago",
+    [lambda p: condition(p, CES, verification="provisional", onset_hours=3)],
+    {E},
+    tags=["er-review", "cauda-equina"],
+)
+pv(
+    "er-ces-2019-problem-list",
+    "Low back pain; cauda equina syndrome G83.4 active on the problem list since 2019: history",
+    [lambda p: condition(p, CES, onset_hours=days(7 * 365))],
+    set(),
+    tags=["er-review", "cauda-equina"],
+)
+order(
+    "er-ces-2019-mri-supported",
+    "MRI lumbar; cauda equina syndrome since 2019: no emergency card, imaging still supported",
+    [lambda p: condition(p, CES, onset_hours=days(7 * 365))],
+    [mri],
+    {IS},
+    tags=["er-review", "cauda-equina"],
 )
 
 

@@ -59,13 +59,11 @@ async def test_discovery_lists_the_four_services_with_2_0_prefetch(
         assert service["description"] and service["title"] and service["usageRequirements"]
         assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
         for template in service["prefetch"].values():
-            # 2.0 tokens only: the patient, and at discharge (where it is required) the encounter
-            allowed = ["{{context.patientId}}"]
-            if service["hook"] == "encounter-discharge":
-                allowed.append("{{context.encounterId}}")
+            # 2.0 tokens only: the patient, and the encounter (a prefetch token of every hook
+            # served; the visit's reason may be the only place the back pain is recorded)
+            allowed = ["{{context.patientId}}", "{{context.encounterId}}"]
             assert template.count("{{") == sum(template.count(t) for t in allowed) == 1
-    discharge = next(s for s in services if s["hook"] == "encounter-discharge")
-    assert discharge["prefetch"]["encounter"] == "Encounter/{{context.encounterId}}"
+        assert service["prefetch"]["encounter"] == "Encounter/{{context.encounterId}}"
 
 
 async def test_hook_call_returns_cards_with_timing(client: httpx.AsyncClient) -> None:

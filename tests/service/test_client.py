@@ -45,6 +45,21 @@ def test_build_request_fills_prefetch_from_the_bundle() -> None:
     assert request["context"]["selections"] == ["MedicationRequest/m1"]
 
 
+def test_the_encounter_key_is_left_out_without_an_encounter_and_sent_with_one() -> None:
+    """Every service asks for the visit; a client whose context has no encounterId cannot
+    fill the template and sends the other keys (it was a crash of `cds call`)."""
+    templates = {**TEMPLATES, "encounter": "Encounter/{{context.encounterId}}"}
+    request = build_request("patient-view", templates, patient_bundle())
+    assert "encounter" not in request["prefetch"] and "encounterId" not in request["context"]
+    assert request["prefetch"]["patient"]["id"] == "p1"
+    bundle = patient_bundle()
+    visit = {"resourceType": "Encounter", "id": "e1", "status": "in-progress"}
+    bundle["entry"].append({"resource": {**visit, "reasonCode": [{"text": "Back pain"}]}})
+    request = build_request("patient-view", templates, bundle)
+    assert request["context"]["encounterId"] == "e1"
+    assert request["prefetch"]["encounter"]["reasonCode"] == [{"text": "Back pain"}]
+
+
 def test_encounter_discharge_needs_an_encounter() -> None:
     with pytest.raises(InputError, match="Encounter"):
         build_request("encounter-discharge", TEMPLATES, patient_bundle())

@@ -141,7 +141,7 @@ async def test_a_bare_array_of_conditions_puts_the_patient_in_scope(
     response = await client.post(PV, json=hook_request(prefetch=prefetch))
     assert response.status_code == 200, response.text
     assert "emergency-sign" in topics(response)
-    assert "prefetch.conditions.entry[2]" in data_check(response)
+    assert "conditions, entry 3: the entry is not a FHIR resource" in data_check(response)
 
 
 # --- 3. draftOrders as leniently as prefetch -------------------------------------------------
@@ -161,7 +161,7 @@ async def test_a_junk_draft_order_entry_is_a_data_check_item_not_a_400(
     response = await client.post(SIGN, json=order_sign(drafts, full_prefetch(fever=37.0)))
     assert response.status_code == 200, response.text
     assert "imaging-not-indicated" in topics(response)
-    assert "context.draftOrders.entry[1]" in data_check(response)
+    assert "draftOrders, entry 2: the entry is not a FHIR resource" in data_check(response)
 
 
 async def test_a_draft_order_of_another_patient_is_left_out_and_said(

@@ -97,7 +97,7 @@ def _with_sentinel() -> list[tuple[str, dict[str, Any]]]:
     bad.append(("token_type", body))
     bad.append(("hook", hook_request(prefetch=full_prefetch(), hook=SENTINEL)))
     body = hook_request("order-select", prefetch=full_prefetch())
-    body["context"]["selections"] = [f"MedicationRequest/{SENTINEL}"]
+    body["context"]["selections"] = [f"MedicationRequest/{SENTINEL} x"]  # not Type/id
     bad.append(("selections", body))
     body = hook_request(prefetch=full_prefetch())
     body["context"]["encounterId"] = f"{SENTINEL}/x"

@@ -176,7 +176,9 @@ async def test_batch_review_gives_the_service_cards_under_the_same_site_config(
     )
     s = load_settings(config)
     now = datetime.now(UTC).replace(microsecond=0)
-    request = site_request(now)
+    # The review evaluates at the discharge (a minute ago), the service at its own clock: the
+    # readings sit 20 minutes off the hour so that "N h ago" reads the same at both moments.
+    request = site_request(now - timedelta(minutes=20))
     encounter = {
         "resourceType": "Encounter",
         "id": "e1",
