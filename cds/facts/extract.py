@@ -781,6 +781,13 @@ def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) 
             value, unit_out, _, problem = _quantity(str(number), unit, None, None, canonical, rule)
             if problem is None:
                 return value, unit_out, text, None
+        elif split is not None:  # a bare number: which unit it is in cannot be told
+            return (
+                None,
+                None,
+                text,
+                f"value '{text}' is a number without a unit ({canonical} expected)",
+            )
         return None, None, text, f"value '{text}' is not a number in {canonical}"
     if "valueCodeableConcept" in res or "valueInteger" in res:
         shown = (

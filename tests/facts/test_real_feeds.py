@@ -557,3 +557,16 @@ def test_a_sign_stops_under_what_must_matter(sign: tuple[Any, ...], name: str) -
     code, value, unit, valueset, _ = sign
     found = vs(facts(*HARMFUL[name](obs(code, value, unit))), valueset)
     assert not any(f.understood and f.verified for f in found), (name, found)
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("32", "value '32' is a number without a unit (/min expected)"),
+        ("fast", "value 'fast' is not a number in /min"),
+    ],
+)
+def test_a_bare_number_as_text_is_said_to_lack_its_unit(text: str, note: str) -> None:
+    res = obs("9279-1", None, valueString=text)
+    (fact,) = vs(facts(res), "respiratory_rate_obs")
+    assert (fact.value, fact.understood, fact.note) == (None, False, note)
