@@ -35,12 +35,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         yield svc
 
 
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as client:
-        yield client
-
-
 def post_bytes(service: Service, http: httpx.Client, path: str, body: bytes) -> httpx.Response:
     headers = {**service.headers(path), "Content-Type": "application/json"}
     return http.post(service.url(path), content=body, headers=headers)

@@ -59,12 +59,6 @@ def service(tmp_path_factory: pytest.TempPathFactory, fhir_pages: Recorder) -> I
         yield svc
 
 
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as client:
-        yield client
-
-
 def post(service: Service, http: httpx.Client, path: str, body: Any) -> httpx.Response:
     headers = {**service.headers(path), "Content-Type": "application/json"}
     return http.post(service.url(path), content=json.dumps(body).encode(), headers=headers)

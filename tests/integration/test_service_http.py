@@ -159,12 +159,6 @@ def service(
         yield svc
 
 
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
-
-
 def call(
     service: Service, http: httpx.Client, body: Any, sid: str = PV, **token: Any
 ) -> httpx.Response:

@@ -99,12 +99,6 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             yield Setup(service, fhir, refusing, rebound)
 
 
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as client:
-        yield client
-
-
 def fetching(server: str, prefetch: dict[str, Any] | None = None) -> dict[str, Any]:
     return fetching_request(server, FHIR_TOKEN, PATIENT_ID, prefetch)
 
