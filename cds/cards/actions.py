@@ -36,7 +36,7 @@ def build_action_resource(
     so they share one placeholder text: passages with parts make many distinct instructions,
     and validating each (~0.5 ms) cost more than the rest of the card.
     """
-    shape = _PLAIN_TEXT if text and _ODD_SPACE.search(text) is None else text
+    shape = _PLAIN_TEXT if text and _plain(text) else text
     key = (id(spec), bool(encounter_id), shape)
     checked = _CHECKED.get(key)
     if checked is None or checked[0] is not spec:  # the template is (spec, encounter?, text)'s
@@ -60,6 +60,19 @@ _PLAIN_TEXT = "placeholder instructions"
 """Stands for every non-empty instructions text without an ``_ODD_SPACE`` character."""
 _ODD_SPACE = re.compile(r"[^ \r\n\t\S]")
 """Whitespace outside FHIR's string pattern: not space, tab, CR or LF (form feed, U+2028...)."""
+
+def _plain(text: str) -> bool:
+    """No ``_ODD_SPACE`` in ``text``: remembered, as a scan of kilobytes of instructions cost
+    more than a lookup (the same texts come back, and their hash is kept by the string)."""
+    plain = _PLAIN.get(text)
+    if plain is None:
+        if len(_PLAIN) > 4096:
+            _PLAIN.clear()
+        plain = _PLAIN[text] = _ODD_SPACE.search(text) is None
+    return plain
+
+
+_PLAIN: dict[str, bool] = {}
 
 _CHECKED: dict[tuple[int, bool, str | None], tuple[Suggestion, str, str | None]] = {}
 """(suggestion, encounter given, instructions) → the suggestion (held, so its id stays its
