@@ -495,18 +495,29 @@ def _age(age_h: float | None) -> str:
     return f"{round(age_h / (365.25 * 24))} y ago"
 
 
-_LAST_INSTRUCTIONS: tuple[Pack, Outcome, str] | None = None
-"""The last call's instructions: a call's instruction card and its suggestion both ask."""
+_INSTRUCTIONS: dict[tuple[int, frozenset[str]], tuple[Pack, tuple[Passage, ...], str]] = {}
+"""(pack, the fired rules its passages name) → the instructions: they depend on nothing else,
+and patients share few combinations (a call's instruction card and its suggestion both ask)."""
+_PASSAGE_RULES: dict[int, tuple[Pack, tuple[Passage, ...], frozenset[str]]] = {}
 
 
 def patient_instructions(pack: Pack, outcome: Outcome) -> str:
     """The personalised patient instructions: passages chosen by the rules that fired."""
-    global _LAST_INSTRUCTIONS
-    last = _LAST_INSTRUCTIONS
-    if last is not None and last[0] is pack and last[1] is outcome:
-        return last[2]
+    passages = tuple(pack.passages)
+    named = _PASSAGE_RULES.get(id(pack))
+    if named is None or named[0] is not pack or named[1] != passages:
+        rules = frozenset(
+            r for p in passages for r in [*p.show_if_rules, *p.hide_if_rules, *p.part_rules()]
+        )
+        named = _PASSAGE_RULES[id(pack)] = (pack, passages, rules)
+    key = (id(pack), outcome.rule_ids & named[2])
+    known = _INSTRUCTIONS.get(key)
+    if known is not None and known[0] is pack and known[1] == passages:
+        return known[2]
     text = _instructions(pack, outcome)
-    _LAST_INSTRUCTIONS = (pack, outcome, text)
+    if len(_INSTRUCTIONS) > 4096:
+        _INSTRUCTIONS.clear()
+    _INSTRUCTIONS[key] = (pack, passages, text)
     return text
 
 
@@ -522,9 +533,31 @@ def _instructions(pack: Pack, outcome: Outcome) -> str:
 
 
 def _passage_text(passage: Passage, outcome: Outcome) -> str:
-    """A passage's text with each ``{name}`` line replaced by the parts that apply."""
+    """A passage's text with each ``{name}`` line replaced by the parts that apply
+    (remembered by the passage and the fired rules its parts name)."""
     if not passage.parts:
         return passage.text.strip()
+    named = _PART_RULES.get(id(passage))
+    if named is None or named[0] is not passage:
+        named = _PART_RULES[id(passage)] = (passage, frozenset(passage.part_rules()))
+    key = (id(passage), outcome.rule_ids & named[1])
+    known = _PASSAGE_TEXTS.get(key)
+    if known is not None and known[0] is passage:
+        return known[1]
+    text = _placed_parts(passage, outcome)
+    if len(_PASSAGE_TEXTS) > 4096:
+        _PASSAGE_TEXTS.clear()
+    _PASSAGE_TEXTS[key] = (passage, text)
+    return text
+
+
+_PART_RULES: dict[int, tuple[Passage, frozenset[str]]] = {}
+_PASSAGE_TEXTS: dict[tuple[int, frozenset[str]], tuple[Passage, str]] = {}
+"""(passage, the fired rules its parts name) → its text; each held with its passage, so an
+id reused by another passage is not mistaken for it."""
+
+
+def _placed_parts(passage: Passage, outcome: Outcome) -> str:
     lines: list[str] = []
     for line in passage.text.strip().splitlines():
         m = PART_LINE.fullmatch(line.strip())

@@ -29,12 +29,16 @@ QUOTE_MAX = 120
 _BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _SPECIAL = re.compile(r"([\\\[\]<>*_`|])")
 _LEADING = re.compile(r"^([#+=-])")
+_INERT = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029\\\[\]<>*_`|]|^[#+=-]")
+"""Anything ``quote`` would change (a break, a special character, a leading marker)."""
 
 
 @lru_cache(maxsize=16384)
 def quote(text: str, limit: int | None = QUOTE_MAX) -> str:
     """``text`` from a record, safe to put into a card's Markdown (see the module doc); cut
     to ``limit`` characters (None: no cap, for our own sentences that carry record text)."""
+    if (limit is None or len(text) <= limit) and _INERT.search(text) is None:
+        return text  # most record text (ids, displays, values): one scan, nothing to change
     flat = _BREAKS.sub(" ", text)
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"

@@ -3,11 +3,12 @@ applies, and which stays valid CDS Hooks 2.0 and valid FHIR R4."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
 
-from cds.cards.actions import build_action_resource, replaced_order
+from cds.cards.actions import _ODD_SPACES, build_action_resource, replaced_order
 from cds.cards.build import CardContext, build_cards
 from cds.errors import RulePackError
 from cds.facts.model import Fact
@@ -170,3 +171,20 @@ def test_an_invalid_suggestion_is_refused_every_time(pack: Pack) -> None:
         with pytest.raises(RulePackError, match="builds an invalid ServiceRequest"):
             build_action_resource(bad, patient, "e1", None)
     assert build_action_resource(good, "p1", "e1", None)["resourceType"] == "ServiceRequest"
+
+
+def test_instructions_share_one_check_only_when_fhir_would_accept_any_of_them(
+    pack: Pack,
+) -> None:
+    """Instructions texts share one remembered check (passages with parts make many); the
+    characters that set a text apart are exactly the whitespace FHIR's string pattern
+    refuses, and a text of only such whitespace is still validated, and refused, on its own."""
+    assert set(_ODD_SPACES) == {
+        c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c not in " \t\r\n"
+    }
+    spec = _spec(pack, "create-instructions")
+    for text in ("Rest.", "Rest.\n\nWalk a little each day.", "Fever ≥ 38 °C: call."):
+        resource = build_action_resource(spec, "p1", "e1", text)
+        assert resource["payload"] == [{"contentString": text}]
+    with pytest.raises(RulePackError, match="builds an invalid CommunicationRequest"):
+        build_action_resource(spec, "p1", "e1", "\u2028\x0b")
