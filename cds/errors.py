@@ -5,6 +5,7 @@
     │   ├── UnknownServiceError   exit 2, HTTP 404
     │   ├── PayloadTooLarge       exit 2, HTTP 413
     │   ├── BodyTimeout           exit 2, HTTP 408  body not received within body_timeout_seconds
+    │   ├── UnsupportedEncoding   exit 2, HTTP 415  a Content-Encoding we do not decode
     │   └── MissingDataError      exit 1, HTTP 412  prefetch absent and not fetchable
     ├── UnitError                 exit 2, HTTP 400  a quantity in a unit we cannot convert
     ├── RulePackError             exit 2, HTTP 500  schema, unknown value set, coverage

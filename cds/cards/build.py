@@ -340,9 +340,9 @@ def _headline(
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])
-        named = None if key else _issue_names_itself(issues[0].message)
+        named = None if key else issues[0].headline
         if named is not None:  # "Temp 39.5 °C dated 2026-11-29 08:00 UTC, 70 h after ..."
-            return quote(named), len(issues) - 1
+            return quote(_readable_units(named)), len(issues) - 1
         what = key or quote(ctx.names.get(issues[0].rid) or place(issues[0].rid))
         return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
@@ -370,15 +370,6 @@ def _headline(
         covered = {e.rid for f in findings for e in f.evidence}
         rest += sum(1 for i in issues if i.rid not in covered)
     return " ".join(parts), rest
-
-
-def _issue_names_itself(message: str) -> str | None:
-    """A record's issue that names the record and its value itself ("Temp 39.5 Cel dated
-    ..., 70 h after the evaluation time; check the device clock"): its first clause, units
-    as a clinician writes them, says better what it is than the record's id. None for a
-    message that does not (it begins in lower case: "record could not be read: ...")."""
-    first = message.split("; ")[0].strip()
-    return _readable_units(first) if first[:1].isupper() else None
 
 
 def _readable_units(text: str) -> str:
@@ -533,28 +524,11 @@ def _instructions(pack: Pack, outcome: Outcome) -> str:
 
 
 def _passage_text(passage: Passage, outcome: Outcome) -> str:
-    """A passage's text with each ``{name}`` line replaced by the parts that apply
-    (remembered by the passage and the fired rules its parts name)."""
+    """A passage's text with each ``{name}`` line replaced by the parts that apply (the
+    instructions as a whole are remembered by `patient_instructions`)."""
     if not passage.parts:
         return passage.text.strip()
-    named = _PART_RULES.get(id(passage))
-    if named is None or named[0] is not passage:
-        named = _PART_RULES[id(passage)] = (passage, frozenset(passage.part_rules()))
-    key = (id(passage), outcome.rule_ids & named[1])
-    known = _PASSAGE_TEXTS.get(key)
-    if known is not None and known[0] is passage:
-        return known[1]
-    text = _placed_parts(passage, outcome)
-    if len(_PASSAGE_TEXTS) > 4096:
-        _PASSAGE_TEXTS.clear()
-    _PASSAGE_TEXTS[key] = (passage, text)
-    return text
-
-
-_PART_RULES: dict[int, tuple[Passage, frozenset[str]]] = {}
-_PASSAGE_TEXTS: dict[tuple[int, frozenset[str]], tuple[Passage, str]] = {}
-"""(passage, the fired rules its parts name) → its text; each held with its passage, so an
-id reused by another passage is not mistaken for it."""
+    return _placed_parts(passage, outcome)
 
 
 def _placed_parts(passage: Passage, outcome: Outcome) -> str:

@@ -392,14 +392,13 @@ def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what
     read = read_time(when, ctx.tz)
     shown = when if read is None else read.at.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M %Z")
     hours = f"{ahead:.0f}" if ahead >= 10 else f"{ahead:.1f}".removesuffix(".0")
+    headline = f"{what} dated {shown}, {hours} h after the evaluation time"
     out.issues.append(
         DataIssue(
             rid=rid,
-            message=(
-                f"{what} dated {shown}, {hours} h after the evaluation time; "
-                "check the device clock or time zone"
-            ),
+            message=f"{headline}; check the device clock or time zone",
             recheck="the device clock or the time zone of the source system",
+            headline=headline,
         )
     )
     return True

@@ -162,25 +162,35 @@ def test_keep_alive_and_pipelined_requests_still_work(server: CdsServer) -> None
 # --- slow clients (item 4) -----------------------------------------------------------------
 
 
+def until_closed(
+    sock: socket.socket, started: float, limit_s: float, drip: bytes | None
+) -> tuple[bytes, float | None]:
+    """What the server answers until it closes the connection (sending ``drip`` every 0.2 s
+    meanwhile, if given), and when it closed (seconds after ``started``; None: not within
+    ``limit_s``)."""
+    answer = b""
+    while time.monotonic() - started < limit_s:
+        try:
+            if drip is not None:
+                sock.sendall(drip)
+            chunk = sock.recv(4096)
+        except TimeoutError:
+            continue
+        except OSError:
+            return answer, time.monotonic() - started
+        if not chunk:
+            return answer, time.monotonic() - started
+        answer += chunk
+    return answer, None
+
+
 def test_a_client_trickling_its_headers_is_closed(server: CdsServer) -> None:
     with socket.create_connection(address(server), timeout=1) as sock:
         sock.settimeout(0.2)
         started = time.monotonic()
         sock.sendall(b"GET /cds-services HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-        answer, closed_at = b"", None
-        while time.monotonic() - started < HEAD_TIMEOUT + 8:
-            try:
-                sock.sendall(b"a")  # one byte every 0.2 s: the connection never goes idle
-                chunk = sock.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                closed_at = time.monotonic() - started
-                break
-            if not chunk:
-                closed_at = time.monotonic() - started
-                break
-            answer += chunk
+        # one byte every 0.2 s: the connection never goes idle
+        answer, closed_at = until_closed(sock, started, HEAD_TIMEOUT + 8, b"a")
     assert closed_at is not None, "the trickling client was never closed"
     assert HEAD_TIMEOUT - 0.5 < closed_at < HEAD_TIMEOUT + 3
     assert status_of(answer) == 408
@@ -205,21 +215,7 @@ def stalled_body(server: CdsServer, drip: bool) -> tuple[bytes, float]:
         sock.settimeout(0.2)
         sock.sendall(head.encode() + b'{"hook": "patient-view", ')
         started = time.monotonic()
-        answer, closed_at = b"", None
-        while time.monotonic() - started < BODY_TIMEOUT + 8:
-            try:
-                if drip:
-                    sock.sendall(b" ")
-                chunk = sock.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                closed_at = time.monotonic() - started
-                break
-            if not chunk:
-                closed_at = time.monotonic() - started
-                break
-            answer += chunk
+        answer, closed_at = until_closed(sock, started, BODY_TIMEOUT + 8, b" " if drip else None)
     assert closed_at is not None, "the stalled client was never answered and closed"
     return answer, closed_at
 
