@@ -524,11 +524,28 @@ def _instructions(pack: Pack, outcome: Outcome) -> str:
 
 
 def _passage_text(passage: Passage, outcome: Outcome) -> str:
-    """A passage's text with each ``{name}`` line replaced by the parts that apply (the
-    instructions as a whole are remembered by `patient_instructions`)."""
+    """A passage's text with each ``{name}`` line replaced by the parts that apply
+    (remembered by the passage and the fired rules its parts name)."""
     if not passage.parts:
         return passage.text.strip()
-    return _placed_parts(passage, outcome)
+    named = _PART_RULES.get(id(passage))
+    if named is None or named[0] is not passage:
+        named = _PART_RULES[id(passage)] = (passage, frozenset(passage.part_rules()))
+    key = (id(passage), outcome.rule_ids & named[1])
+    known = _PASSAGE_TEXTS.get(key)
+    if known is not None and known[0] is passage:
+        return known[1]
+    text = _placed_parts(passage, outcome)
+    if len(_PASSAGE_TEXTS) > 4096:
+        _PASSAGE_TEXTS.clear()
+    _PASSAGE_TEXTS[key] = (passage, text)
+    return text
+
+
+_PART_RULES: dict[int, tuple[Passage, frozenset[str]]] = {}
+_PASSAGE_TEXTS: dict[tuple[int, frozenset[str]], tuple[Passage, str]] = {}
+"""(passage, the fired rules its parts name) → its text; each held with its passage, so an
+id reused by another passage is not mistaken for it."""
 
 
 def _placed_parts(passage: Passage, outcome: Outcome) -> str:
