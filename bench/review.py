@@ -215,7 +215,7 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
         replayed = reviewer.calls(pid, resources, result)
         started, clock = time.perf_counter(), time.process_time()
         for call in replayed:
-            evaluator.run(call.request, call.hook, call.at)
+            evaluator.run(call.call)
         if number >= WARM_UP:
             spent += time.perf_counter() - started
             cpu += time.process_time() - clock
@@ -299,8 +299,8 @@ STEPS = [
     ("read record times (as-of)", evaluate, "_Record.of"),
     ("order triggers (value sets)", evaluate, "PatientReviewer._qualifies"),
     ("as-of filter per call", evaluate, "_Record.as_of"),
-    ("prefetch Bundles", evaluate, "_prefetch"),
-    ("HookRequest", evaluate, "_request"),
+    ("prefetch keys per resource", evaluate, "_sources"),
+    ("typed call (record gathered)", evaluate, "recorded_call"),
     ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "Engine.evaluate"),
     ("cards to dicts", evaluate, "dump_response"),
@@ -432,8 +432,11 @@ def _without_evaluation(payloads: dict[int, Any], work: Path) -> float:
     real = evaluator.run
     memo: dict[str, Any] = {}
 
-    def remember(request: Any, hook: Any, at: Any, **kwargs: Any) -> Any:
-        memo[request.hookInstance] = result = real(request, hook, at, **kwargs)
+    def key(call: Any) -> str:
+        return f"{call.patient_id}|{call.hook}|{call.now.isoformat()}"
+
+    def remember(call: Any, *args: Any, **kwargs: Any) -> Any:
+        memo[key(call)] = result = real(call, *args, **kwargs)
         return result
 
     parts = str(work / "parts")
@@ -441,7 +444,7 @@ def _without_evaluation(payloads: dict[int, Any], work: Path) -> float:
         evaluator.run = remember  # type: ignore[method-assign]
         for shard, payload in payloads.items():
             local.review_shard(shard, payload, parts)
-        evaluator.run = lambda request, *_, **__: memo[request.hookInstance]  # type: ignore[method-assign]
+        evaluator.run = lambda call, *_, **__: memo[key(call)]  # type: ignore[method-assign]
         gc.collect()
         started = time.process_time()
         for shard, payload in payloads.items():

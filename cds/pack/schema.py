@@ -29,11 +29,10 @@ from pydantic import (
 )
 
 from cds.facts.model import FactKind
+from cds.hooks.registry import Hook
 from cds.pack.passages import Passage
 from cds.pack.settings import Number, Setting
 
-Hook = Literal["patient-view", "order-select", "order-sign", "encounter-discharge"]
-ALL_HOOKS: tuple[Hook, ...] = ("patient-view", "order-select", "order-sign", "encounter-discharge")
 Indicator = Literal["info", "warning", "critical"]
 SettingRef = Annotated[str | Number, Field(description="a setting name or a literal number")]
 
@@ -239,6 +238,15 @@ _TEMPLATE_FIELDS = {
 }
 
 
+class ServiceText(Strict):
+    """What a hook's service says of itself in discovery."""
+
+    description: str
+    """What the service does, in a sentence (discovery adds the pack's id and version)."""
+    usage: str = ""
+    """What the service needs beyond the prefetch keys every service asks for."""
+
+
 class PackMeta(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: str
@@ -247,6 +255,16 @@ class PackMeta(Strict):
     publisher: str
     sources: list[Source]
     hooks: list[Hook]
+    services: dict[Hook, ServiceText] = {}
+    """Per hook, its service's discovery text; a hook without one is described by the pack's
+    ``description``."""
+
+    @model_validator(mode="after")
+    def _services_of_own_hooks(self) -> PackMeta:
+        stray = [hook for hook in self.services if hook not in self.hooks]
+        if stray:
+            raise ValueError(f"services: {', '.join(stray)} not among the pack's hooks")
+        return self
 
 
 class PackFile(Strict):

@@ -24,12 +24,13 @@ from typing import Any
 
 import orjson
 
+from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.facts.times import read_time
-from cds.hooks.models import HookRequest, dump_response
+from cds.hooks.models import HookContext, dump_response
+from cds.hooks.registry import Hook
 from cds.pack.load import Pack
-from cds.pack.schema import Hook
 from cds.pipeline import Evaluation, Evaluator
 
 Resource = dict[str, Any]
@@ -49,6 +50,8 @@ _RECORDED_AT: Mapping[str, tuple[str, ...]] = {
 _UNSIGNED = frozenset({"draft", "entered-in-error"})
 #: The resource type each kind of draft-order fact comes from.
 _ORDER_TYPES: Mapping[str, str] = {"order": "ServiceRequest", "medication": "MedicationRequest"}
+#: The prefetch keys an EHR sends the record under, in the order the service reads them.
+_KEY_ORDER = ("conditions", "observations", "medications", "orders", "encounters")
 _PREFETCH_KEYS: Mapping[str, str] = {
     "Condition": "conditions",
     "Observation": "observations",
@@ -99,11 +102,11 @@ class OrderTriggers:
 
 @dataclass(frozen=True)
 class Call:
-    """One replayed hook call."""
+    """One replayed hook call: its hook and time, and the typed call the spine takes."""
 
     hook: Hook
     at: datetime
-    request: HookRequest
+    call: HookCall
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ class PatientReviewer:
         at = call.at.isoformat()
         seed = f"{pid}|{call.hook}|{at}"
         try:
-            evaluation = self.evaluator.run(call.request, call.hook, call.at, new_uuid=_uuids(seed))
+            evaluation = self.evaluator.run(call.call, new_uuid=_uuids(seed))
         except CdsError as exc:
             error = {
                 "patient": f"Patient/{pid}",
@@ -273,11 +276,10 @@ class PatientReviewer:
         if picked is None:
             return None
         encounter, at = picked
-        context = {"userId": REVIEW_USER, "patientId": pid, "encounterId": encounter["id"]}
-        prefetch = _prefetch(record.as_of(at), meds)
-        return Call(
-            "encounter-discharge", at, _request("encounter-discharge", pid, at, context, prefetch)
-        )
+        context = HookContext(userId=REVIEW_USER, patientId=pid, encounterId=encounter["id"])
+        sources = _sources(record.as_of(at), meds)
+        hook: Hook = "encounter-discharge"
+        return Call(hook, at, recorded_call(hook, context, sources, (), at))
 
     def _discharge_encounter(self, encounters: list[Resource]) -> tuple[Resource, datetime] | None:
         with_ids = [
@@ -329,16 +331,12 @@ class PatientReviewer:
             signed = {id(o) for o in orders}
             drafts = [{**o, "status": "draft"} for o in orders]
             rest = [r for r in record.as_of(at) if id(r) not in signed]
-            context: dict[str, Any] = {
-                "userId": REVIEW_USER,
-                "patientId": pid,
-                "draftOrders": _bundle(drafts, "collection"),
-            }
-            encounter = _encounter_id(orders[0])
-            if encounter:
-                context["encounterId"] = encounter
-            prefetch = _prefetch(rest, meds, also_for=orders)
-            yield Call("order-sign", at, _request("order-sign", pid, at, context, prefetch))
+            context = HookContext(
+                userId=REVIEW_USER, patientId=pid, encounterId=_encounter_id(orders[0])
+            )
+            sources = _sources(rest, meds, also_for=orders)
+            hook: Hook = "order-sign"
+            yield Call(hook, at, recorded_call(hook, context, sources, drafts, at))
 
     def _qualifies(self, res: Resource, meds: Mapping[str, Resource]) -> bool:
         rtype = res.get("resourceType")
@@ -490,44 +488,25 @@ def _referenced_medications(
     return list(out.values())
 
 
-def _prefetch(
+def _sources(
     resources: list[Resource], meds: Mapping[str, Resource], also_for: Sequence[Resource] = ()
-) -> dict[str, Any]:
-    """The prefetch an EHR would send: the Patient, and one searchset Bundle per kind.
+) -> list[tuple[str, Resource]]:
+    """The record as an EHR would send it in prefetch: each resource with its key (the
+    Patient, then one search's results per kind), as `cds.call.recorded_call` takes it.
 
-    Medications the record's orders (and the draft orders, ``also_for``) point at are included
-    in the medications Bundle, as an EHR's ``_include=MedicationRequest:medication`` does.
+    Medications the record's orders (and the draft orders, ``also_for``) point at go with the
+    medications, as an EHR's ``_include=MedicationRequest:medication`` does.
     """
-    prefetch: dict[str, Any] = {}
-    groups: dict[str, list[Resource]] = {}
+    patient: list[tuple[str, Resource]] = []
+    groups: dict[str, list[Resource]] = {key: [] for key in _KEY_ORDER}
     for res in resources:
         rtype = str(res.get("resourceType"))
         if rtype == "Patient":
-            prefetch.setdefault("patient", res)
+            patient = patient or [("prefetch.patient", res)]
         elif rtype in _PREFETCH_KEYS and rtype != "Medication":
-            groups.setdefault(_PREFETCH_KEYS[rtype], []).append(res)
-    groups.setdefault("medications", []).extend(
-        _referenced_medications([*resources, *also_for], meds)
-    )
-    for key in ("conditions", "observations", "medications", "orders", "encounters"):
-        prefetch[key] = _bundle(groups.get(key, []), "searchset")
-    return prefetch
-
-
-def _bundle(resources: list[Resource], kind: str) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
-
-
-def _request(
-    hook: Hook, pid: str, at: datetime, context: dict[str, Any], prefetch: dict[str, Any]
-) -> HookRequest:
-    instance = str(uuid.uuid5(_NAMESPACE, f"{pid}|{hook}|{at.isoformat()}"))
-    # Built here from parsed resources, with a context the spine validates itself: validating
-    # the request again would only copy every prefetch Bundle (the service parses what it is
-    # *sent*; tests/review/test_differential.py holds the two paths to the same cards).
-    return HookRequest.model_construct(
-        hook=hook, hookInstance=instance, context=context, prefetch=prefetch
-    )
+            groups[_PREFETCH_KEYS[rtype]].append(res)
+    groups["medications"] += _referenced_medications([*resources, *also_for], meds)
+    return [*patient, *((f"prefetch.{key}", r) for key in _KEY_ORDER for r in groups[key])]
 
 
 def _uuids(seed: str) -> Callable[[], str]:

@@ -35,7 +35,7 @@ from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
 from cds.service.recorder import CardRecorder, open_store
 from cds.service.routes import router
-from cds.service.services import ServiceSpec, announce_dropped, services_for
+from cds.services import ServiceSpec, announce_dropped, services_for
 from cds.store import Store
 
 log = logging.getLogger("cds.service")

@@ -17,15 +17,9 @@ from typing import Any, Final
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from cds.hooks.models import (
-    Discovery,
-    FeedbackRequest,
-    HookContext,
-    HookRequest,
-    HookResponse,
-    context_model,
-)
-from cds.service.services import ServiceSpec
+from cds.hooks.models import Discovery, FeedbackRequest, HookContext, HookRequest, HookResponse
+from cds.hooks.registry import context_model
+from cds.services import ServiceSpec
 
 REF: Final = "#/components/schemas/{model}"
 JSON: Final = "application/json"

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from cds.call import call_of, prefetch_issues
 from cds.config import is_loopback
 from cds.errors import (
     AuthError,
@@ -29,20 +30,20 @@ from cds.errors import (
     UnknownServiceError,
 )
 from cds.hooks.models import (
+    HookContext,
     HookRequest,
     dump_discovery,
     dump_response,
     parse_feedback_batch,
-    parse_hook_request,
-    validate_context,
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
-from cds.pipeline import Evaluation, prefetch_issues
+from cds.hooks.registry import parse_context, parse_hook_request
+from cds.pipeline import Evaluation, Evaluator
 from cds.service.body import json_object, read_body
 from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
-from cds.service.services import ServiceSpec, discovery
+from cds.services import ServiceSpec, discovery
 from cds.store import CardRecord, hash_patient
 
 log = logging.getLogger("cds.service")
@@ -96,16 +97,20 @@ async def call_service(request: Request, service_id: str) -> Response:
     body = await read_body(request)
     small = len(body) <= state.settings.inline_max_bytes
     parse = partial(_parse_call, body, spec)  # a large body is parsed off the event loop too
-    hook_request = parse() if small else await run_in_threadpool(parse)
+    hook_request, context = parse() if small else await run_in_threadpool(parse)
     timer.lap("parse")
     received = read_prefetch(hook_request.prefetch, spec.keys)
     resolution = await state.resolver.resolve(hook_request, spec.keys, received)
     timer.lap("prefetch")
     now = datetime.now(UTC)
-    call = hook_request.model_copy(update={"prefetch": received.prefetch})
     notes = prefetch_issues(spec.keys, resolution)
-    evaluate = partial(state.evaluator.run, call, spec.hook, now, resolution.extra, notes=notes)
-    evaluation: Evaluation = (
+
+    def evaluate() -> Evaluation:
+        call = call_of(spec.hook, context, received.prefetch, now, resolution.extra, notes)
+        evaluator: Evaluator = state.evaluator
+        return evaluator.run(call)
+
+    evaluation = (
         # A small call is a few ms of pure Python at most: no longer than the GIL would hold
         # other requests anyway (switch interval 5 ms), and the hop to a worker thread and back
         # cost a third of a whole call (bench/service.py). Settings.inline_max_bytes.
@@ -128,8 +133,12 @@ async def call_service(request: Request, service_id: str) -> Response:
     if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
         response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
-    records = card_records(state, spec, str(hook_request.context["patientId"]), evaluation, now)
-    answer = _json(dump_response(response), headers={"Server-Timing": timer.header()})
+    records = card_records(state, spec, context.patientId, evaluation, now)
+    # built by the spine a moment ago (cards validated as they were made) and given only the
+    # extension above: not validated a second time
+    answer = _json(
+        dump_response(response, validate=False), headers={"Server-Timing": timer.header()}
+    )
     state.recorder.submit(records)  # written by its own thread: a slow store never holds a hook
     return answer
 
@@ -260,14 +269,17 @@ def _service(request: Request, service_id: str) -> ServiceSpec:
     return spec
 
 
-def _parse_call(body: bytes, spec: ServiceSpec) -> HookRequest:
-    """The hook call, its hook checked before its context: a call of another hook is told
-    so, not that its context lacks what this hook's context needs."""
+def _parse_call(body: bytes, spec: ServiceSpec) -> tuple[HookRequest, HookContext]:
+    """The hook call and its typed context (parsed once), its hook checked before its
+    context: a call of another hook is told so, not that its context lacks what this hook's
+    context needs."""
     hook_request = parse_hook_request(json_object(body), check_context=False)
     if hook_request.hook != spec.hook:
         raise InputError(f"service {spec.id} answers '{spec.hook}', not the request's hook")
-    validate_context(hook_request.hook, hook_request.context)
-    return hook_request
+    context = parse_context(spec.hook, hook_request.context)
+    if context is None:  # a service is only ever made for a hook of the registry
+        raise InputError(f"service {spec.id} answers no known hook")
+    return hook_request, context
 
 
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:

@@ -28,12 +28,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("cds", "cds.errors", "cds.instants"),  # the package; the one error family; RFC 3339 times
     ("cds.hooks",),  # CDS Hooks 2.0 wire models and prefetch keys
     ("cds.facts",),  # FHIR R4 resources -> Facts (units, times, codes, value sets, negation)
+    ("cds.call",),  # the typed hook call each transport builds: context, record, time
     ("cds.pack",),  # the rule pack as data: schema, loader, compiler, static checks
     ("cds.engine",),  # durable_rules behind one module; the reference oracle
     ("cds.findings",),  # firings -> Findings with Evidence
     ("cds.cards",),  # Findings -> cards
     ("cds.pipeline",),  # the spine: one hook call through facts, engine, findings, cards
-    ("cds.config", "cds.store"),  # the settings file; the card and feedback store
+    ("cds.config", "cds.store", "cds.services"),  # settings; card store; a pack's services
     ("cds.evaluate", "cds.review", "cds.service"),  # the transports: file, batch, HTTP
     ("cds.scenarios",),  # `cds rules test`: golden scenarios run as `cds evaluate` runs them
     ("cds.cli",),  # the `cds` command
@@ -44,8 +45,6 @@ LAYERS: list[tuple[str, ...]] = [
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("cds.config", "cds.service"): "jku_prefixes are normalised with service.outbound's URL "
     "rules; they belong in a module below both",
-    ("cds.evaluate", "cds.service"): "services_for (a hook's prefetch keys under "
-    "prefetch_templates) lives in service/ until one hook registry sits below the transports",
 }
 
 #: Module path (relative to the repository) -> why it is still longer than MAX_LINES.

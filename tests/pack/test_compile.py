@@ -21,9 +21,9 @@ import pytest
 
 from cds.errors import RulePackError
 from cds.facts.model import Fact
+from cds.hooks.registry import ALL_HOOKS
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import load_pack
-from cds.pack.schema import ALL_HOOKS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 PACK = load_pack()
