@@ -19,8 +19,7 @@ from cds.hooks.prefetch import consequence
 from cds.instants import parse_datetime
 from cds.pack.load import Pack
 from cds.pack.passages import PART_LINE, Passage
-from cds.pack.schema import Hook, Topic
-from cds.pack.schema import Suggestion as SuggestionSpec
+from cds.pack.schema import Hook, SuggestionSpec, Topic
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
 DATA_CHECK = "data-check"

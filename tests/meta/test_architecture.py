@@ -55,8 +55,7 @@ KNOWN_LONG: dict[str, str] = {
     "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
     "cds/facts/negation.py": "the NegEx/ConText lexicon table is most of it",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
-    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model; the duplicate Coding/Suggestion "
-    "models go with one name per concept",
+    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
     "cds/hooks/prefetch.py": "prefetch keys, templates and resolution; the hook registry will "
     "take the keys",
     "cds/review/evaluate.py": "replaying calls and building requests from parsed resources; "
