@@ -31,8 +31,8 @@ from cds.facts.times import (
 )
 from cds.facts.units import ReadingRule
 from cds.facts.valuesets import RecordCoding, ValueSetIndex
+from cds.fhir import Resource
 
-Resource = Mapping[str, Any]
 R = TypeVar("R", bound=Mapping[str, Any])
 
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}

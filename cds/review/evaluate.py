@@ -27,12 +27,12 @@ import orjson
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.facts.times import read_time
+from cds.fhir import Resource
 from cds.hooks.models import HookRequest, dump_response
 from cds.pack.load import Pack
 from cds.pack.schema import Hook
 from cds.pipeline import Evaluation, Evaluator
 
-Resource = dict[str, Any]
 REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
@@ -514,7 +514,7 @@ def _prefetch(
     return prefetch
 
 
-def _bundle(resources: list[Resource], kind: str) -> dict[str, Any]:
+def _bundle(resources: Sequence[Resource], kind: str) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
 
 

@@ -25,7 +25,8 @@ MAX_LINES = 400
 
 #: Lowest first. A unit is ``cds.<name>``: a sub-package or a top-level module.
 LAYERS: list[tuple[str, ...]] = [
-    ("cds", "cds.errors", "cds.instants"),  # the package; the one error family; RFC 3339 times
+    ("cds", "cds.errors", "cds.fhir", "cds.instants"),  # the package; the one error family;
+    # FHIR resources as parsed JSON; RFC 3339 times
     ("cds.hooks",),  # CDS Hooks 2.0 wire models and prefetch keys
     ("cds.facts",),  # FHIR R4 resources -> Facts (units, times, codes, value sets, negation)
     ("cds.pack",),  # the rule pack as data: schema, loader, compiler, static checks
