@@ -19,6 +19,7 @@ from cds.errors import ConfigError
 from cds.hooks.models import Discovery, Service
 from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, ENCOUNTER, PREFETCH, PrefetchKey, service_keys
 from cds.pack.load import Pack
+from cds.pack.schema import Hook
 
 __all__ = [
     "DISCHARGE_ENCOUNTER",
@@ -53,18 +54,15 @@ _HOOK_TEXT: Final = {
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service: its discovery entry and the prefetch keys it resolves."""
+    """A service: its hook, its discovery entry and the prefetch keys it resolves."""
 
+    hook: Hook
     service: Service
     keys: tuple[PrefetchKey, ...]
 
     @property
     def id(self) -> str:
         return self.service.id
-
-    @property
-    def hook(self) -> str:
-        return self.service.hook
 
 
 def services_for(
@@ -98,7 +96,7 @@ def services_for(
                 f"conditions keys are required.{needs}"
             ),
         )
-        specs[service.id] = ServiceSpec(service, keys)
+        specs[service.id] = ServiceSpec(hook, service, keys)
     return specs
 
 
