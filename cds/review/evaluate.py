@@ -2,7 +2,7 @@
 
 No clinical logic lives here: which orders are replayed as ``order-sign`` comes from the pack
 (the value sets of its draft-order patterns), and every call goes through the spine,
-`Evaluator.evaluate`, exactly as the HTTP service does.
+`Evaluator.run`, exactly as the HTTP service does.
 
 The calls replayed for a patient:
 

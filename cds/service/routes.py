@@ -1,5 +1,5 @@
 """The three CDS Hooks endpoints, plus `/healthz`. Each parses, authorises, gathers data,
-calls the spine, and serialises; the clinical decisions are all in `Evaluator.evaluate`.
+calls the spine, and serialises; the clinical decisions are all in `Evaluator.run`.
 
 Every GET route answers HEAD too, and each CDS Hooks path answers with a trailing slash as
 well (`/cds-services/`): the same route, never a redirect.
