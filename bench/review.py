@@ -54,6 +54,7 @@ import orjson
 
 from cds.engine import durable
 from cds.review import evaluate, local
+from cds.review import stats as review_stats
 from cds.review.progress import LogReporter
 from cds.review.sources import discover, read_lines
 from cds.review.synth import synthesize
@@ -211,7 +212,7 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
     gc.collect()
     for number, pid in enumerate(sorted(groups)):
         resources, _ = evaluate.parse_lines(groups.pop(pid))
-        result = evaluate.PatientResult(stats=evaluate._empty_stats())
+        result = evaluate.PatientResult()
         replayed = reviewer.calls(pid, resources, result)
         started, clock = time.perf_counter(), time.process_time()
         for call in replayed:
@@ -304,8 +305,8 @@ STEPS = [
     ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "Engine.evaluate"),
     ("cards to dicts", evaluate, "dump_response"),
-    ("count cards", evaluate, "_count_cards"),
-    ("stats per patient", local, "add_stats"),
+    ("count cards", review_stats, "ReviewStats.count_cards"),
+    ("stats per patient", review_stats, "ReviewStats.merge"),
 ]
 
 

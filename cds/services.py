@@ -35,11 +35,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service: its discovery entry and the prefetch keys it resolves."""
+    """A service: its hook, its discovery entry and the prefetch keys it resolves."""
 
+    hook: Hook
     service: Service
     keys: tuple[PrefetchKey, ...]
-    hook: Hook
 
     @property
     def id(self) -> str:
@@ -79,7 +79,7 @@ def services_for(
                 f"conditions keys are required.{needs}"
             ),
         )
-        specs[service.id] = ServiceSpec(service, keys, hook)
+        specs[service.id] = ServiceSpec(hook, service, keys)
     return specs
 
 

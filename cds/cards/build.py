@@ -20,8 +20,7 @@ from cds.hooks.registry import Hook
 from cds.instants import parse_datetime
 from cds.pack.load import Pack
 from cds.pack.passages import PART_LINE, Passage
-from cds.pack.schema import Suggestion as SuggestionSpec
-from cds.pack.schema import Topic
+from cds.pack.schema import SuggestionSpec, Topic
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
 DATA_CHECK = "data-check"

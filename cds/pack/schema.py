@@ -41,7 +41,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Source(Strict):
+class SourceSpec(Strict):
     title: str
     url: str | None = None
 
@@ -133,7 +133,7 @@ class Rule(Strict):
     """A setting that switches the rule off while it is null (e.g. an age threshold)."""
 
 
-class OverrideReason(Strict):
+class OverrideReasonSpec(Strict):
     code: str
     display: str
     system: str = "https://cds.example.org/override-reason"
@@ -145,7 +145,7 @@ class CardLink(Strict):
     covers: list[str] = []
 
 
-class Suggestion(Strict):
+class SuggestionSpec(Strict):
     """A suggestion a topic's card offers; ``action`` names a built-in action builder."""
 
     label: str
@@ -182,9 +182,9 @@ class Topic(Strict):
     """Name a condition's age in the summary (a new symptom: yes; a chronic disease: no)."""
     detail_intro: str
     covers: list[str] = []
-    override_reasons: list[OverrideReason] = []
+    override_reasons: list[OverrideReasonSpec] = []
     links: list[CardLink] = []
-    suggestions: list[Suggestion] = []
+    suggestions: list[SuggestionSpec] = []
     selection_behavior: Literal["at-most-one", "any"] = "any"
     patient_instructions: bool = False
     """The card's detail carries the personalised patient instructions."""
@@ -253,7 +253,7 @@ class PackMeta(Strict):
     title: str
     description: str
     publisher: str
-    sources: list[Source]
+    sources: list[SourceSpec]
     hooks: list[Hook]
     services: dict[Hook, ServiceText] = {}
     """Per hook, its service's discovery text; a hook without one is described by the pack's

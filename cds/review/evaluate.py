@@ -2,7 +2,7 @@
 
 No clinical logic lives here: which orders are replayed as ``order-sign`` comes from the pack
 (the value sets of its draft-order patterns), and every call goes through the spine,
-`Evaluator.evaluate`, exactly as the HTTP service does.
+`Evaluator.run`, exactly as the HTTP service does.
 
 The calls replayed for a patient:
 
@@ -28,12 +28,13 @@ from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.facts.times import read_time
+from cds.fhir import Resource
 from cds.hooks.models import HookContext, dump_response
 from cds.hooks.registry import Hook
 from cds.pack.load import Pack
 from cds.pipeline import Evaluation, Evaluator
+from cds.review.stats import ReviewStats
 
-Resource = dict[str, Any]
 REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
@@ -136,7 +137,7 @@ class PatientResult:
 
     lines: list[bytes] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: ReviewStats = field(default_factory=ReviewStats)
     outcomes: list[CallOutcome] = field(default_factory=list)
     """The calls with cards, in call order (a comparison diffs two reviews' outcomes)."""
     span: tuple[float, float] | None = None
@@ -185,26 +186,24 @@ class PatientReviewer:
         Medications, its calls are replayed instead of being built again; and for the hooks in
         ``same_answers`` (where that reviewer's spine is this one's: the same pack, zone and
         compiled ruleset, see ``compare.PairReviewer``) its answers are taken as they are."""
-        result = PatientResult(stats=_empty_stats())
-        result.stats["duplicates"] = duplicates
-        result.stats["resources"] = len(resources)
+        result = PatientResult(stats=ReviewStats(resources=len(resources), duplicates=duplicates))
         if not _FHIR_ID.match(pid):
             result.errors.append(_patient_error(pid, len(resources), "patient id is not a FHIR id"))
-            result.stats["patient_errors"] = len(resources)
+            result.stats.patient_errors = len(resources)
             return result
-        result.stats["patients"] = 1
+        result.stats.patients = 1
         if like is None:
             result.calls = self.calls(pid, resources, result)
         else:
             result.calls = like.calls
-            result.stats["orders_without_time"] = like.stats["orders_without_time"]
+            result.stats.orders_without_time = like.stats.orders_without_time
         for number, call in enumerate(result.calls):
             if like is not None and call.hook in same_answers:
                 answer = like.answers[number]
             else:
                 answer = self._answer(pid, call)
             self._record(call, answer, result)
-        result.stats["patients_with_cards"] = int(bool(result.lines))
+        result.stats.patients_with_cards = int(bool(result.lines))
         return result
 
     def calls(self, pid: str, resources: list[Resource], result: PatientResult) -> list[Call]:
@@ -244,17 +243,17 @@ class PatientReviewer:
         """Count one call and its answer into the patient's result."""
         result.answers.append(answer)
         stats = result.stats
-        stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
+        stats.count_call(call.hook)
         when = call.at.timestamp()
         span = result.span
         result.span = (min(span[0], when), max(span[1], when)) if span else (when, when)
         if answer.error is not None:
             result.errors.append(answer.error)
-            stats["call_errors"] += 1
+            stats.call_errors += 1
             return
         if answer.line is None or answer.evaluation is None:
             return
-        _count_cards(stats, call.hook, answer.cards, answer.evaluation.rules_by_topic)
+        stats.count_cards(call.hook, answer.cards, answer.evaluation.rules_by_topic)
         result.lines.append(answer.line)
         result.outcomes.append(
             CallOutcome(call.hook, call.at.isoformat(), answer.cards, answer.evaluation)
@@ -324,7 +323,7 @@ class PatientReviewer:
                 continue
             at = _time(res, "authoredOn", tz=self.tz)
             if at is None:
-                result.stats["orders_without_time"] += 1
+                result.stats.orders_without_time += 1
                 continue
             by_time.setdefault(at, []).append(res)
         for at, orders in sorted(by_time.items()):
@@ -350,44 +349,6 @@ class PatientReviewer:
 # ---------------------------------------------------------------------------------------------
 # Helpers: pure functions over plain resources (parsed by orjson: JSON objects are dicts, and
 # ``isinstance(x, dict)`` takes 25 ns where the ABC check ``isinstance(x, Mapping)`` takes 85-140).
-
-
-def _empty_stats() -> dict[str, Any]:
-    return {
-        "patients": 0,
-        "patients_with_cards": 0,
-        "resources": 0,
-        "duplicates": 0,
-        "patient_errors": 0,
-        "call_errors": 0,
-        "orders_without_time": 0,
-        "calls": {},
-        "cards": 0,
-        "by_topic": {},
-        "by_indicator": {},
-        "by_rule": {},
-        "by_hook_topic": {},
-    }
-
-
-def _count_cards(
-    stats: dict[str, Any],
-    hook: str,
-    cards: list[dict[str, Any]],
-    rules_by_topic: Mapping[str, tuple[str, ...]],
-) -> None:
-    """Count cards by topic, indicator, hook and rule (the rules behind each card's topic)."""
-    for card in cards:
-        topic = card.get("source", {}).get("topic", {}).get("code", "?")
-        stats["cards"] += 1
-        keys = [
-            ("by_topic", topic),
-            ("by_indicator", card.get("indicator", "?")),
-            ("by_hook_topic", f"{hook} {topic}"),
-        ]
-        keys += [("by_rule", rule) for rule in rules_by_topic.get(topic, ("?",))]
-        for key, value in keys:
-            stats[key][value] = stats[key].get(value, 0) + 1
 
 
 def parse_lines(lines: Sequence[bytes]) -> tuple[list[Resource], int]:

@@ -60,6 +60,7 @@ from cds.review.local import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, Partition, Revie
 from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
 from cds.review.sources import InputLine, SourceFile, classify_raw, discover, read_lines
+from cds.review.stats import ReviewStats
 
 if TYPE_CHECKING:
     from pyspark import RDD, Accumulator, Broadcast, SparkContext
@@ -495,7 +496,7 @@ def _review_partition(
     job: _Job,
     patients: Accumulator[int],
     resources: Accumulator[int],
-) -> Iterator[tuple[int, dict[str, Any], int]]:
+) -> Iterator[tuple[int, ReviewStats, int]]:
     """One shard: the local engine's ``review_shard`` over the shard's sorted lines."""
     global _RUN
     payload = [(key[0], raw) for key, raw in rows]

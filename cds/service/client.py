@@ -25,14 +25,14 @@ from jwt.algorithms import ECAlgorithm
 
 from cds.errors import CdsError, InputError
 from cds.facts.gather import bundle_resources
-from cds.pack.schema import OverrideReason
+from cds.fhir import Resource
+from cds.pack.schema import OverrideReasonSpec
 from cds.service.prefetch import Unavailable, render
 
 ORDER_HOOKS: Final = ("order-select", "order-sign")
 DEFAULT_ISSUER: Final = "urn:cds:call"
 #: The code system of a pack's override reasons unless the pack names another.
-OVERRIDE_REASON_SYSTEM: Final = str(OverrideReason.model_fields["system"].default)
-Resource = Mapping[str, Any]
+OVERRIDE_REASON_SYSTEM: Final = str(OverrideReasonSpec.model_fields["system"].default)
 
 
 def new_private_jwk(kid: str | None = None) -> dict[str, Any]:

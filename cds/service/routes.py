@@ -1,5 +1,5 @@
 """The three CDS Hooks endpoints, plus `/healthz`. Each parses, authorises, gathers data,
-calls the spine, and serialises; the clinical decisions are all in `Evaluator.evaluate`.
+calls the spine, and serialises; the clinical decisions are all in `Evaluator.run`.
 
 Every GET route answers HEAD too, and each CDS Hooks path answers with a trailing slash as
 well (`/cds-services/`): the same route, never a redirect.
@@ -30,6 +30,7 @@ from cds.errors import (
     UnknownServiceError,
 )
 from cds.hooks.models import (
+    Card,
     HookContext,
     HookRequest,
     dump_discovery,
@@ -38,11 +39,12 @@ from cds.hooks.models import (
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
 from cds.hooks.registry import parse_context, parse_hook_request
-from cds.pipeline import Evaluation, Evaluator
+from cds.pipeline import Evaluation
 from cds.service.body import json_object, read_body
 from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
+from cds.service.state import ServiceState, service_state
 from cds.services import ServiceSpec, discovery
 from cds.store import CardRecord, hash_patient
 
@@ -61,7 +63,7 @@ FEEDBACK_FLUSH_S: Final = 5.0
 @router.api_route("/cds-services/", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_discovery(request: Request) -> Response:
     """Discovery: the pack's services."""
-    state = request.app.state.cds
+    state = service_state(request)
     await _authorise(request)
     return _json(dump_discovery(discovery(state.services)))
 
@@ -70,14 +72,14 @@ async def get_discovery(request: Request) -> Response:
 async def get_health(request: Request) -> Response:
     """For load balancers: unauthenticated, no PHI; 200 while the service answers (hooks do not
     need the store), the body saying whether the store answers."""
-    reachable = await request.app.state.cds.store_probe.reachable()
+    reachable = await service_state(request).store_probe.reachable()
     return _json(health_body(reachable))
 
 
 @router.api_route("/openapi.json", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_openapi(request: Request) -> Response:
     """The OpenAPI document of the services (authorised like discovery)."""
-    state = request.app.state.cds
+    state = service_state(request)
     await _authorise(request)
     document = getattr(request.app.state, "openapi", None)
     if document is None:
@@ -90,7 +92,7 @@ async def get_openapi(request: Request) -> Response:
 @router.post("/cds-services/{service_id}/", include_in_schema=False)
 async def call_service(request: Request, service_id: str) -> Response:
     """A hook call: resolve prefetch, evaluate, answer cards, record them after answering."""
-    state = request.app.state.cds
+    state = service_state(request)
     timer = _Timer()
     await _authorise(request)
     spec = _service(request, service_id)
@@ -107,8 +109,7 @@ async def call_service(request: Request, service_id: str) -> Response:
 
     def evaluate() -> Evaluation:
         call = call_of(spec.hook, context, received.prefetch, now, resolution.extra, notes)
-        evaluator: Evaluator = state.evaluator
-        return evaluator.run(call)
+        return state.evaluator.run(call)
 
     evaluation = (
         # A small call is a few ms of pure Python at most: no longer than the GIL would hold
@@ -148,7 +149,7 @@ async def call_service(request: Request, service_id: str) -> Response:
 async def post_feedback(request: Request, service_id: str) -> Response:
     """Feedback on cards: each good item stored once; 400 naming the refused items (the good
     ones are stored all the same); 503 when the store is down."""
-    state = request.app.state.cds
+    state = service_state(request)
     await _authorise(request)
     _service(request, service_id)
     batch = parse_feedback_batch(
@@ -205,7 +206,7 @@ def _at(what: str) -> str:
 
 
 async def _authorise(request: Request) -> None:
-    state = request.app.state.cds
+    state = service_state(request)
     if state.settings.dev_mode:
         refuse_outside_development(request)
     audience = state.settings.external_base_url + request.url.path
@@ -228,7 +229,7 @@ def refuse_outside_development(request: Request) -> None:
         reason = "a request for a Host that is not a loopback name"
     if reason is None:
         return
-    said = request.app.state.cds.dev_refusals
+    said = service_state(request).dev_refusals
     if reason not in said:
         said.add(reason)
         log.warning(
@@ -263,7 +264,7 @@ def _host_name(host: str) -> str:
 
 
 def _service(request: Request, service_id: str) -> ServiceSpec:
-    spec: ServiceSpec | None = request.app.state.cds.services.get(service_id)
+    spec = service_state(request).services.get(service_id)
     if spec is None:
         raise UnknownServiceError("no such service (see GET /cds-services)")
     return spec
@@ -296,7 +297,7 @@ def unavailable_note(resolution: Resolution) -> dict[str, Any]:
 
 
 def card_records(
-    state: Any, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
+    state: ServiceState, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
 ) -> list[CardRecord]:
     """What the store keeps about each issued card (the patient as a keyed hash)."""
     patient = hash_patient(patient_id, state.hash_key)
@@ -318,7 +319,7 @@ def card_records(
     ]
 
 
-def topic_rule(card: Any) -> str:
+def topic_rule(card: Card) -> str:
     """The rule id a card with no rule behind it is recorded under: ``topic:<its topic>``. A
     data-check card raised only for prefetch data that could not be had shows no rule's
     findings; without an id it would be invisible to `cds feedback report`."""

@@ -25,7 +25,8 @@ MAX_LINES = 400
 
 #: Lowest first. A unit is ``cds.<name>``: a sub-package or a top-level module.
 LAYERS: list[tuple[str, ...]] = [
-    ("cds", "cds.errors", "cds.instants"),  # the package; the one error family; RFC 3339 times
+    ("cds", "cds.errors", "cds.fhir", "cds.instants"),  # the package; the one error family;
+    # FHIR resources as parsed JSON; RFC 3339 times
     ("cds.hooks",),  # CDS Hooks 2.0 wire models and prefetch keys
     ("cds.facts",),  # FHIR R4 resources -> Facts (units, times, codes, value sets, negation)
     ("cds.call",),  # the typed hook call each transport builds: context, record, time
@@ -54,8 +55,7 @@ KNOWN_LONG: dict[str, str] = {
     "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
     "cds/facts/negation.py": "the NegEx/ConText lexicon table is most of it",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
-    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model; the duplicate Coding/Suggestion "
-    "models go with one name per concept",
+    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
     "cds/hooks/prefetch.py": "prefetch keys, templates and resolution; the hook registry will "
     "take the keys",
     "cds/review/evaluate.py": "replaying calls and building requests from parsed resources; "
