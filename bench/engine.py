@@ -13,8 +13,9 @@ on fresh patients, and the ratio is the median of the rounds' ratios):
 - full ``Evaluator.evaluate()`` (cds.pipeline: gather, extract, engine, findings, cards) on a
   request parsed just before it, untimed, as the service does; and the same with
   ``orjson.loads`` + ``parse_hook_request`` timed too;
-- durable evaluation alone (``Engine.evaluate`` on the pre-built facts the pipeline asserts);
-- the plain-Python reference evaluator on the same facts;
+- durable evaluation alone (``DurableEngine.evaluate`` on the pre-built facts the pipeline
+  asserts);
+- the plain-Python reference engine (``ReferenceEngine``) on the same facts;
 - ``orjson.loads`` of the request bytes: the floor.
 
 Targets: evaluate < 3 ms per 100-resource request, and at most 10x the orjson floor. The
@@ -36,8 +37,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cds.engine import reference
-from cds.engine.durable import Engine
+from cds.engine.durable import DurableEngine
+from cds.engine.reference import ReferenceEngine
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import patient_record
 from cds.hooks.models import HookRequest, parse_hook_request
@@ -234,7 +235,8 @@ def main(argv: Sequence[str]) -> None:
     rng = random.Random(SEED)
     raw = [orjson.dumps(make_request(pack, i, rng)) for i in range(n)]
     requests = [parse_hook_request(orjson.loads(b)) for b in raw]
-    engine = Engine()
+    engine = DurableEngine()
+    reference = ReferenceEngine()
     evaluator = Evaluator(pack, engine=engine)
     ruleset = evaluator.rulesets[HOOK]
     uuid = "00000000-0000-4000-8000-000000000000"
@@ -259,8 +261,8 @@ def main(argv: Sequence[str]) -> None:
     names = [
         "Evaluator.evaluate (request just parsed)",
         "orjson + parse_hook_request + evaluate",
-        "Engine.evaluate (durable, pre-built facts)",
-        "reference.evaluate (plain Python, same facts)",
+        "DurableEngine.evaluate (pre-built facts)",
+        "ReferenceEngine.evaluate (plain Python, same facts)",
         "orjson.loads(request bytes)  [floor]",
     ]
     timings: dict[str, list[float]] = {name: [] for name in names}

@@ -302,7 +302,7 @@ STEPS = [
     ("prefetch Bundles", evaluate, "_prefetch"),
     ("HookRequest", evaluate, "_request"),
     ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
-    ("  of which durable_rules alone", durable, "Engine.evaluate"),
+    ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),
     ("cards to dicts", evaluate, "dump_response"),
     ("count cards", evaluate, "_count_cards"),
     ("stats per patient", local, "add_stats"),
