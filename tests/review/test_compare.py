@@ -379,8 +379,8 @@ def test_b_replays_as_calls_only_when_they_are_the_same(
 
 def test_a_worker_s_a_and_b_share_one_engine_of_the_worker_s_own(tmp_path: Path) -> None:
     """The pool initializer gives A's and B's Evaluators one new engine (so B may take A's
-    answers), never the engine the process had before (a forked worker inherits its parent's), which it
-    leaves alone, and a new one again for the next run."""
+    answers), never the engine the process had before (a forked worker inherits its
+    parent's), which it leaves alone; and a new one again for the next run."""
     from cds.pipeline import Evaluator
     from cds.review import local
     from cds.review.evaluate import AsOf
