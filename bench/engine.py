@@ -262,7 +262,7 @@ def main(argv: Sequence[str]) -> None:
         "Evaluator.evaluate (request just parsed)",
         "orjson + parse_hook_request + evaluate",
         "DurableEngine.evaluate (pre-built facts)",
-        "ReferenceEngine.evaluate (plain Python, same facts)",
+        "ReferenceEngine.evaluate (same facts)",
         "orjson.loads(request bytes)  [floor]",
     ]
     timings: dict[str, list[float]] = {name: [] for name in names}
