@@ -14,8 +14,9 @@ on fresh patients, and the ratio is the median of the rounds' ratios):
   (``cds.call.call_of``: the record gathered) and ``Evaluator.run`` (extract, engine,
   findings, cards), on a request and context parsed just before it, untimed; and the same
   with ``orjson.loads`` + ``parse_hook_request`` + ``parse_context`` timed too;
-- durable evaluation alone (``Engine.evaluate`` on the pre-built facts the pipeline asserts);
-- the plain-Python reference evaluator on the same facts;
+- durable evaluation alone (``DurableEngine.evaluate`` on the pre-built facts the pipeline
+  asserts);
+- the plain-Python reference engine (``ReferenceEngine``) on the same facts;
 - ``orjson.loads`` of the request bytes: the floor.
 
 Targets: evaluate < 3 ms per 100-resource request, and at most 10x the orjson floor. The
@@ -38,8 +39,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cds.call import call_of
-from cds.engine import reference
-from cds.engine.durable import Engine
+from cds.engine.durable import DurableEngine
+from cds.engine.reference import ReferenceEngine
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import patient_record
 from cds.hooks.models import HookContext, HookRequest, HookResponse
@@ -252,7 +253,8 @@ def main(argv: Sequence[str]) -> None:
     rng = random.Random(SEED)
     raw = [orjson.dumps(make_request(pack, i, rng)) for i in range(n)]
     requests = [parse(b) for b in raw]
-    engine = Engine()
+    engine = DurableEngine()
+    reference = ReferenceEngine()
     evaluator = Evaluator(pack, engine=engine)
     ruleset = evaluator.rulesets[HOOK]
     uuid = "00000000-0000-4000-8000-000000000000"
@@ -277,8 +279,8 @@ def main(argv: Sequence[str]) -> None:
     names = [
         "call_of + Evaluator.run (request just parsed)",
         "orjson + parse request + context + the same",
-        "Engine.evaluate (durable, pre-built facts)",
-        "reference.evaluate (plain Python, same facts)",
+        "DurableEngine.evaluate (pre-built facts)",
+        "ReferenceEngine.evaluate (same facts)",
         "orjson.loads(request bytes)  [floor]",
     ]
     timings: dict[str, list[float]] = {name: [] for name in names}

@@ -303,7 +303,7 @@ STEPS = [
     ("prefetch keys per resource", evaluate, "_sources"),
     ("typed call (record gathered)", evaluate, "recorded_call"),
     ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
-    ("  of which durable_rules alone", durable, "Engine.evaluate"),
+    ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),
     ("cards to dicts", evaluate, "dump_response"),
     ("count cards", review_stats, "ReviewStats.count_cards"),
     ("stats per patient", review_stats, "ReviewStats.merge"),

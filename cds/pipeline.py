@@ -15,7 +15,8 @@ from typing import Any
 
 from cds.call import HookCall
 from cds.cards.build import CardContext, build_cards
-from cds.engine.durable import Engine, get_engine
+from cds.engine import RuleEngine
+from cds.engine.durable import DurableEngine, get_engine
 from cds.errors import InputError
 from cds.facts.bounds import resolve_bounds
 from cds.facts.extract import FactContext, extract_facts
@@ -45,14 +46,21 @@ class Evaluation:
         return self.rules_by_topic.get(topic, ())
 
 
+def new_engine() -> RuleEngine:
+    """A durable engine of its own, for a process that must not use the one it inherited: a
+    batch worker builds one in its initializer and gives it to its Evaluators."""
+    return DurableEngine()
+
+
 class Evaluator:
-    """A pack compiled for every hook it serves, under one set of site settings."""
+    """A pack compiled for every hook it serves, under one set of site settings, run by a
+    rules engine: the one given, else this process's durable engine (created on first use)."""
 
     def __init__(
         self,
         pack: Pack,
         site: Mapping[str, float | None] | None = None,
-        engine: Engine | None = None,
+        engine: RuleEngine | None = None,
         *,
         timezone: tzinfo = UTC,
     ) -> None:
@@ -65,8 +73,14 @@ class Evaluator:
         }
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> RuleEngine:
         return self._engine or get_engine()
+
+    @property
+    def busy(self) -> bool:
+        """Whether the engine is evaluating a call now (a caller on the event loop should not
+        wait for it there)."""
+        return self.engine.busy
 
     def run(
         self, call: HookCall, new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())

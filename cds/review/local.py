@@ -36,11 +36,10 @@ from typing import IO, Any
 import orjson
 
 from cds.config import zone_of
-from cds.engine.durable import reset_engine
 from cds.errors import InputError
 from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack
-from cds.pipeline import Evaluator
+from cds.pipeline import Evaluator, new_engine
 from cds.review.burden import merge_compare
 from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
 from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
@@ -445,20 +444,21 @@ def init_worker(
     counterpart: Counterpart | None = None,
     triggers: OrderTriggers | None = None,
 ) -> None:
-    """Pool initializer: a fresh engine for this process and the pack's compiled rulesets,
-    under the site's settings and time zone (and B's, with ``--compare``)."""
+    """Pool initializer: a fresh engine for this process (not one inherited from the parent),
+    given to the pack's compiled rulesets under the site's settings and time zone (and to B's,
+    with ``--compare``)."""
     global _REVIEWER, _PAIR
-    reset_engine()
+    engine = new_engine()
     meds: dict[str, dict[str, Any]] = {}
     for raw in references:
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
-    evaluator = Evaluator(pack, site, timezone=zone_of(site_timezone))
+    evaluator = Evaluator(pack, site, engine, timezone=zone_of(site_timezone))
     _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers)
     _PAIR = None
     if counterpart is not None:
         b = counterpart.side
-        other = Evaluator(counterpart.pack, b.site, timezone=zone_of(b.site_timezone))
+        other = Evaluator(counterpart.pack, b.site, engine, timezone=zone_of(b.site_timezone))
         _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers))
 
 

@@ -14,7 +14,7 @@ Only the partitioner differs from ``cds/review/local.py``; everything else is th
   ~2 ms a patient; shared/design/batch-notes.md section 2). No pandas or pyarrow is needed.
 * **review**: each partition is one shard, reviewed by ``local.review_shard`` with the worker's
   ``PatientReviewer``, built on first use in each Python worker process (``local.init_worker``:
-  ``reset_engine()`` and the pack's compiled rulesets); Spark reuses its Python workers, so that
+  a new engine and the pack's compiled rulesets); Spark reuses its Python workers, so that
   happens once per worker process and run. The pack travels as a broadcast, so a cluster needs
   the ``cds`` wheel but not the ``rules/`` folder.
 * **outputs**: shards write ``DIR/parts/shard-N.*`` exactly as local workers do and the driver

@@ -118,7 +118,7 @@ async def call_service(request: Request, service_id: str) -> Response:
         # If another call holds the engine (a large one, on a thread), wait on a thread, not
         # on the event loop.
         evaluate()
-        if small and not resolution.fetched and not state.evaluator.engine.busy
+        if small and not resolution.fetched and not state.evaluator.busy
         else await run_in_threadpool(evaluate)
     )
     response = evaluation.response
