@@ -31,7 +31,7 @@ from cds.facts.times import (
 )
 from cds.facts.units import ReadingRule
 from cds.facts.valuesets import RecordCoding, ValueSetIndex
-from cds.fhir import Resource
+from cds.fhir import Resource, medication_key
 
 R = TypeVar("R", bound=Mapping[str, Any])
 
@@ -875,8 +875,7 @@ def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
             if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
                 return contained.get("code")
         return None
-    key = "Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0]
-    med = meds.get(key)
+    med = meds.get(medication_key(target))
     if med is None and isinstance(ref, Mapping):
         return {"text": ref.get("display")} if ref.get("display") else None
     return med.get("code") if med is not None else None

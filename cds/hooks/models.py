@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from cds.errors import InputError, PayloadTooLarge
+from cds.fhir import FHIR_ID
 from cds.instants import parse_datetime
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
@@ -45,9 +46,6 @@ NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 # ord-1 from the hook library: `^[\d\w]+\/[\d\w-.]+$`. FHIRPath regexes follow Java, where \w
 # is ASCII-only, hence re.ASCII.
 _ORD1_REFERENCE: Final = re.compile(r"^(\w+)/[\w.\-]+$", re.ASCII)
-# FHIR `id` characters. The 64-character limit is not enforced: Epic-style ids in the spec's
-# own 3.0 examples are longer. The character set matters: ids are pasted into prefetch URLs.
-_FHIR_ID: Final = re.compile(r"^[A-Za-z0-9\-.]+$")
 _RELATIVE_REFERENCE: Final = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]+$")
 _UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SERVICE_ID: Final = re.compile(r"^[A-Za-z0-9._~\-]+$")
@@ -70,7 +68,7 @@ def _absolute_url(value: str) -> str:
 
 def _fhir_id(value: str) -> str:
     """Return `value` if it is made of FHIR id characters, else raise ValueError."""
-    if not _FHIR_ID.match(value):
+    if not FHIR_ID.match(value):
         raise ValueError("must be a FHIR id ([A-Za-z0-9-.])")
     return value
 

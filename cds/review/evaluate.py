@@ -15,7 +15,6 @@ The calls replayed for a patient:
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.facts.times import read_time
-from cds.fhir import Resource
+from cds.fhir import FHIR_ID, Resource, medication_key
 from cds.hooks.models import HookContext, dump_response
 from cds.hooks.registry import Hook
 from cds.pack.load import Pack
@@ -37,7 +36,6 @@ from cds.review.stats import ReviewStats
 
 REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
 #: When a resource entered the record, by type: the first element present is used.
 _RECORDED_AT: Mapping[str, tuple[str, ...]] = {
     "Condition": ("recordedDate", "onsetDateTime", "onsetPeriod"),
@@ -187,7 +185,7 @@ class PatientReviewer:
         ``same_answers`` (where that reviewer's spine is this one's: the same pack, zone and
         compiled ruleset, see ``compare.PairReviewer``) its answers are taken as they are."""
         result = PatientResult(stats=ReviewStats(resources=len(resources), duplicates=duplicates))
-        if not _FHIR_ID.match(pid):
+        if not FHIR_ID.match(pid):
             result.errors.append(_patient_error(pid, len(resources), "patient id is not a FHIR id"))
             result.stats.patient_errors = len(resources)
             return result
@@ -282,7 +280,7 @@ class PatientReviewer:
 
     def _discharge_encounter(self, encounters: list[Resource]) -> tuple[Resource, datetime] | None:
         with_ids = [
-            e for e in encounters if isinstance(e.get("id"), str) and _FHIR_ID.match(e["id"])
+            e for e in encounters if isinstance(e.get("id"), str) and FHIR_ID.match(e["id"])
         ]
         if self.as_of.fixed is not None:
             at = self.as_of.fixed
@@ -430,7 +428,7 @@ def _encounter_id(order: Mapping[str, Any]) -> str | None:
     target = ref.get("reference") if isinstance(ref, dict) else None
     if isinstance(target, str) and target.startswith("Encounter/"):
         eid = target.split("/")[1]
-        return eid if _FHIR_ID.match(eid) else None
+        return eid if FHIR_ID.match(eid) else None
     return None
 
 
@@ -443,7 +441,7 @@ def _referenced_medications(
         ref = res.get("medicationReference")
         target = ref.get("reference") if isinstance(ref, dict) else None
         if isinstance(target, str) and "Medication/" in target:
-            key = "Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0]
+            key = medication_key(target)
             if key in meds:
                 out[key] = meds[key]
     return list(out.values())

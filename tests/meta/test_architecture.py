@@ -56,10 +56,10 @@ KNOWN_LONG: dict[str, str] = {
     "cds/facts/negation.py": "the NegEx/ConText lexicon table is most of it",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
     "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
-    "cds/hooks/prefetch.py": "prefetch keys, templates and resolution; the hook registry will "
-    "take the keys",
-    "cds/review/evaluate.py": "replaying calls and building requests from parsed resources; "
-    "goes with the typed call (issue 12, item 1)",
+    "cds/hooks/prefetch.py": "the prefetch keys with their wording, template checks and the "
+    "reading of what a client sent",
+    "cds/review/evaluate.py": "replaying calls: triggers, as-of record times and the typed "
+    "calls; the record-time helpers could move to a module of their own",
     "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
     "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
     "cds/review/synth.py": "the synthetic population's generators and expected counts",
