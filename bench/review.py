@@ -53,7 +53,7 @@ from typing import Any
 import orjson
 
 from cds.engine import durable
-from cds.review import evaluate, local
+from cds.review import evaluate, local, record
 from cds.review import stats as review_stats
 from cds.review.progress import LogReporter
 from cds.review.sources import discover, read_lines
@@ -211,7 +211,7 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
     spent, cpu, timed, calls = 0.0, 0.0, 0, 0
     gc.collect()
     for number, pid in enumerate(sorted(groups)):
-        resources, _ = evaluate.parse_lines(groups.pop(pid))
+        resources, _ = record.parse_lines(groups.pop(pid))
         result = evaluate.PatientResult()
         replayed = reviewer.calls(pid, resources, result)
         started, clock = time.perf_counter(), time.process_time()
@@ -296,11 +296,11 @@ def run(launcher: Launcher, patients: int, workers: int) -> None:
 
 #: (label, module, attribute) of each timed step, in pipeline order; a class method as "Cls.m".
 STEPS = [
-    ("parse lines + dedupe (orjson)", evaluate, "_dedupe"),
-    ("read record times (as-of)", evaluate, "_Record.of"),
+    ("parse lines + dedupe (orjson)", record, "dedupe"),
+    ("read record times (as-of)", record, "TimedRecord.of"),
     ("order triggers (value sets)", evaluate, "PatientReviewer._qualifies"),
-    ("as-of filter per call", evaluate, "_Record.as_of"),
-    ("prefetch keys per resource", evaluate, "_sources"),
+    ("as-of filter per call", record, "TimedRecord.as_of"),
+    ("prefetch keys per resource", evaluate, "prefetch_sources"),
     ("typed call (record gathered)", evaluate, "recorded_call"),
     ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),

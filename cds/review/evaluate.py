@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -26,40 +26,27 @@ import orjson
 from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
-from cds.facts.times import read_time
-from cds.fhir import FHIR_ID, Resource, medication_key
+from cds.fhir import FHIR_ID, Resource
 from cds.hooks.models import HookContext, dump_response
 from cds.hooks.registry import Hook
 from cds.pack.load import Pack
 from cds.pipeline import Evaluation, Evaluator
+from cds.review.record import (
+    TimedRecord,
+    encounter_id,
+    parse_lines,
+    period_end,
+    prefetch_sources,
+    read_at,
+)
 from cds.review.stats import ReviewStats
 
 REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
-#: When a resource entered the record, by type: the first element present is used.
-_RECORDED_AT: Mapping[str, tuple[str, ...]] = {
-    "Condition": ("recordedDate", "onsetDateTime", "onsetPeriod"),
-    "Observation": ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"),
-    "MedicationRequest": ("authoredOn",),
-    "MedicationStatement": ("dateAsserted", "effectiveDateTime", "effectivePeriod"),
-    "ServiceRequest": ("authoredOn", "occurrenceDateTime"),
-    "Encounter": ("period",),
-}
 #: Orders that were never signed have nothing to replay.
 _UNSIGNED = frozenset({"draft", "entered-in-error"})
 #: The resource type each kind of draft-order fact comes from.
 _ORDER_TYPES: Mapping[str, str] = {"order": "ServiceRequest", "medication": "MedicationRequest"}
-#: The prefetch keys an EHR sends the record under, in the order the service reads them.
-_KEY_ORDER = ("conditions", "observations", "medications", "orders", "encounters")
-_PREFETCH_KEYS: Mapping[str, str] = {
-    "Condition": "conditions",
-    "Observation": "observations",
-    "MedicationRequest": "medications",
-    "MedicationStatement": "medications",
-    "Medication": "medications",
-    "ServiceRequest": "orders",
-    "Encounter": "encounters",
-}
 
 
 @dataclass(frozen=True)
@@ -209,7 +196,7 @@ class PatientReviewer:
         local = medication_lookup(resources)
         # the shared reference data is copied only when the patient brings Medications of its own
         meds = {**self.medications, **local} if local else self.medications
-        record = _Record.of(resources, self.tz)
+        record = TimedRecord.of(resources, self.tz)
         calls = [*self._order_calls(pid, record, meds, result)]
         discharge = self._discharge_call(pid, record, meds)
         calls += [discharge] if discharge else []
@@ -260,7 +247,7 @@ class PatientReviewer:
     # -- discharge ---------------------------------------------------------------------------
 
     def _discharge_call(
-        self, pid: str, record: _Record, meds: Mapping[str, Resource]
+        self, pid: str, record: TimedRecord, meds: Mapping[str, Resource]
     ) -> Call | None:
         encounters = [
             r
@@ -274,7 +261,7 @@ class PatientReviewer:
             return None
         encounter, at = picked
         context = HookContext(userId=REVIEW_USER, patientId=pid, encounterId=encounter["id"])
-        sources = _sources(record.as_of(at), meds)
+        sources = prefetch_sources(record.as_of(at), meds)
         hook: Hook = "encounter-discharge"
         return Call(hook, at, recorded_call(hook, context, sources, (), at))
 
@@ -287,13 +274,13 @@ class PatientReviewer:
             started = [
                 (t, e["id"], e)
                 for e in with_ids
-                if (t := _time(e, "period", tz=self.tz)) and t <= at
+                if (t := read_at(e, "period", tz=self.tz)) and t <= at
             ]
             return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
         finished = [
             (t, e["id"], e)
             for e in with_ids
-            if e.get("status") == "finished" and (t := _period_end(e, self.tz)) is not None
+            if e.get("status") == "finished" and (t := period_end(e, self.tz)) is not None
         ]
         if finished:
             at, _, encounter = max(finished, key=lambda x: (x[0], x[1]))
@@ -302,7 +289,7 @@ class PatientReviewer:
         started = [
             (t or at, e["id"], e)
             for e in with_ids
-            if (t := _time(e, "period", tz=self.tz)) is None or t <= at
+            if (t := read_at(e, "period", tz=self.tz)) is None or t <= at
         ]
         return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
 
@@ -311,7 +298,7 @@ class PatientReviewer:
     def _order_calls(
         self,
         pid: str,
-        record: _Record,
+        record: TimedRecord,
         meds: Mapping[str, Resource],
         result: PatientResult,
     ) -> Iterator[Call]:
@@ -319,7 +306,7 @@ class PatientReviewer:
         for res in record.resources:
             if not self._qualifies(res, meds):
                 continue
-            at = _time(res, "authoredOn", tz=self.tz)
+            at = read_at(res, "authoredOn", tz=self.tz)
             if at is None:
                 result.stats.orders_without_time += 1
                 continue
@@ -329,9 +316,9 @@ class PatientReviewer:
             drafts = [{**o, "status": "draft"} for o in orders]
             rest = [r for r in record.as_of(at) if id(r) not in signed]
             context = HookContext(
-                userId=REVIEW_USER, patientId=pid, encounterId=_encounter_id(orders[0])
+                userId=REVIEW_USER, patientId=pid, encounterId=encounter_id(orders[0])
             )
-            sources = _sources(rest, meds, also_for=orders)
+            sources = prefetch_sources(rest, meds, also_for=orders)
             hook: Hook = "order-sign"
             yield Call(hook, at, recorded_call(hook, context, sources, drafts, at))
 
@@ -344,128 +331,8 @@ class PatientReviewer:
         return not valuesets.isdisjoint(read_concept(concept, self.pack.index)[0])
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers: pure functions over plain resources (parsed by orjson: JSON objects are dicts, and
-# ``isinstance(x, dict)`` takes 25 ns where the ABC check ``isinstance(x, Mapping)`` takes 85-140).
-
-
-def parse_lines(lines: Sequence[bytes]) -> tuple[list[Resource], int]:
-    """A patient's raw lines parsed, repeated resources dropped; (resources, duplicates)."""
-    return _dedupe(orjson.loads(raw) for raw in lines)
-
-
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:
     return {"patient": f"Patient/{pid}", "lines": count, "reason": reason}
-
-
-def _dedupe(parsed: Iterable[Any]) -> tuple[list[Resource], int]:
-    """Keep the first of resources with the same type and id (Bulk exports repeat some)."""
-    seen: set[tuple[str, str]] = set()
-    out: list[Resource] = []
-    duplicates = 0
-    for res in parsed:
-        rid = res.get("id")
-        if isinstance(rid, str) and rid:
-            key = (res["resourceType"], rid)
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-        out.append(res)
-    return out, duplicates
-
-
-def _time(res: Mapping[str, Any], *keys: str, tz: tzinfo = UTC) -> datetime | None:
-    """The first readable time among ``keys`` (a Period counts by its start); a time without
-    a zone is read in ``tz`` (the site's, as the spine reads it)."""
-    for key in keys:
-        raw = res.get(key)
-        if isinstance(raw, dict):
-            raw = raw.get("start")
-        if raw is None:
-            continue
-        read = read_time(raw, tz)
-        return read.at if read else None
-    return None
-
-
-def _period_end(encounter: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | None:
-    period = encounter.get("period")
-    if not isinstance(period, dict):
-        return None
-    read = read_time(period.get("end"), tz)
-    return read.at if read else None
-
-
-@dataclass(frozen=True)
-class _Record:
-    """A patient's resources with when each entered the record (read once per patient, since
-    every replayed call filters the same record at its own time)."""
-
-    resources: list[Resource]
-    recorded: list[datetime | None]
-
-    @classmethod
-    def of(cls, resources: list[Resource], tz: tzinfo = UTC) -> _Record:
-        return cls(resources, [_recorded_at(res, tz) for res in resources])
-
-    def as_of(self, at: datetime) -> list[Resource]:
-        """The record as it stood at ``at``: resources dated after it are left out."""
-        return [
-            res
-            for res, when in zip(self.resources, self.recorded, strict=True)
-            if when is None or when <= at
-        ]
-
-
-def _recorded_at(res: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | None:
-    keys = _RECORDED_AT.get(str(res.get("resourceType")), ())
-    return _time(res, *keys, tz=tz) if keys else None
-
-
-def _encounter_id(order: Mapping[str, Any]) -> str | None:
-    ref = order.get("encounter")
-    target = ref.get("reference") if isinstance(ref, dict) else None
-    if isinstance(target, str) and target.startswith("Encounter/"):
-        eid = target.split("/")[1]
-        return eid if FHIR_ID.match(eid) else None
-    return None
-
-
-def _referenced_medications(
-    resources: Iterable[Resource], meds: Mapping[str, Resource]
-) -> list[Resource]:
-    """The Medications the record's orders point at (an EHR ``_include``s them)."""
-    out: dict[str, Resource] = {}
-    for res in resources:
-        ref = res.get("medicationReference")
-        target = ref.get("reference") if isinstance(ref, dict) else None
-        if isinstance(target, str) and "Medication/" in target:
-            key = medication_key(target)
-            if key in meds:
-                out[key] = meds[key]
-    return list(out.values())
-
-
-def _sources(
-    resources: list[Resource], meds: Mapping[str, Resource], also_for: Sequence[Resource] = ()
-) -> list[tuple[str, Resource]]:
-    """The record as an EHR would send it in prefetch: each resource with its key (the
-    Patient, then one search's results per kind), as `cds.call.recorded_call` takes it.
-
-    Medications the record's orders (and the draft orders, ``also_for``) point at go with the
-    medications, as an EHR's ``_include=MedicationRequest:medication`` does.
-    """
-    patient: list[tuple[str, Resource]] = []
-    groups: dict[str, list[Resource]] = {key: [] for key in _KEY_ORDER}
-    for res in resources:
-        rtype = str(res.get("resourceType"))
-        if rtype == "Patient":
-            patient = patient or [("prefetch.patient", res)]
-        elif rtype in _PREFETCH_KEYS and rtype != "Medication":
-            groups[_PREFETCH_KEYS[rtype]].append(res)
-    groups["medications"] += _referenced_medications([*resources, *also_for], meds)
-    return [*patient, *((f"prefetch.{key}", r) for key in _KEY_ORDER for r in groups[key])]
 
 
 def _uuids(seed: str) -> Callable[[], str]:

@@ -58,8 +58,6 @@ KNOWN_LONG: dict[str, str] = {
     "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
     "cds/hooks/prefetch.py": "the prefetch keys with their wording, template checks and the "
     "reading of what a client sent",
-    "cds/review/evaluate.py": "replaying calls: triggers, as-of record times and the typed "
-    "calls; the record-time helpers could move to a module of their own",
     "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
     "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
     "cds/review/synth.py": "the synthetic population's generators and expected counts",
