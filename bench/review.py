@@ -53,7 +53,7 @@ from typing import Any
 import orjson
 
 from cds.engine import durable
-from cds.review import evaluate, local, record
+from cds.review import local, record, replay
 from cds.review import stats as review_stats
 from cds.review.progress import LogReporter
 from cds.review.sources import discover, read_lines
@@ -203,7 +203,7 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
                 groups.setdefault(line.verdict.pid, []).append(line.raw)
             elif line.verdict.kind == "reference":
                 meds.append(line.raw)
-    as_of = evaluate.AsOf(None, datetime.now(UTC))
+    as_of = replay.AsOf(None, datetime.now(UTC))
     local.init_worker(pack, meds, as_of)
     reviewer = local._REVIEWER
     assert reviewer is not None
@@ -212,7 +212,7 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
     gc.collect()
     for number, pid in enumerate(sorted(groups)):
         resources, _ = record.parse_lines(groups.pop(pid))
-        result = evaluate.PatientResult()
+        result = replay.PatientResult()
         replayed = reviewer.calls(pid, resources, result)
         started, clock = time.perf_counter(), time.process_time()
         for call in replayed:
@@ -298,13 +298,13 @@ def run(launcher: Launcher, patients: int, workers: int) -> None:
 STEPS = [
     ("parse lines + dedupe (orjson)", record, "dedupe"),
     ("read record times (as-of)", record, "TimedRecord.of"),
-    ("order triggers (value sets)", evaluate, "PatientReviewer._qualifies"),
+    ("order triggers (value sets)", replay, "PatientReviewer._qualifies"),
     ("as-of filter per call", record, "TimedRecord.as_of"),
-    ("prefetch keys per resource", evaluate, "prefetch_sources"),
-    ("typed call (record gathered)", evaluate, "recorded_call"),
-    ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
+    ("prefetch keys per resource", replay, "prefetch_sources"),
+    ("typed call (record gathered)", replay, "recorded_call"),
+    ("Evaluator.run (the evaluation)", replay, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),
-    ("cards to dicts", evaluate, "dump_response"),
+    ("cards to dicts", replay, "dump_response"),
     ("count cards", review_stats, "ReviewStats.count_cards"),
     ("stats per patient", review_stats, "ReviewStats.merge"),
 ]
@@ -364,7 +364,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
         parallel_s = time.perf_counter() - started
     assert parallel.spill_dir is not None
     shutil.rmtree(parallel.spill_dir)
-    as_of = evaluate.AsOf(None, datetime.now(UTC))
+    as_of = replay.AsOf(None, datetime.now(UTC))
     init_s, _ = _cpu(lambda: local.init_worker(pack, part.references, as_of))
     payloads = {s: local._payload(part, s) for s in sorted(part.patients)}
     ipc_s, _ = _cpu(lambda: [pickle.dumps((s, p, str(work))) for s, p in payloads.items()])

@@ -30,8 +30,8 @@ from cds.errors import CdsError, ConfigError
 from cds.findings import Evidence
 from cds.pack.load import Pack, load_pack, pack_path
 from cds.pipeline import Evaluator
-from cds.review.evaluate import PatientResult, PatientReviewer
 from cds.review.record import parse_lines
+from cds.review.replay import PatientResult, PatientReviewer
 from cds.review.stats import ReviewStats
 
 #: The kinds of change, in the order they are reported.

@@ -42,9 +42,9 @@ from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator, new_engine
 from cds.review.burden import merge_compare
 from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
-from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
 from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
+from cds.review.replay import AsOf, OrderTriggers, PatientReviewer
 from cds.review.sources import SourceFile, discover, read_lines, read_range
 from cds.review.stats import ReviewStats
 from cds.review.summary import build_summary

@@ -55,10 +55,10 @@ from cds.errors import ConfigError, InputError
 from cds.pack.load import Pack, load_pack
 from cds.review import local
 from cds.review.compare import Counterpart
-from cds.review.evaluate import AsOf, OrderTriggers
 from cds.review.local import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, Partition, ReviewOptions
 from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
+from cds.review.replay import AsOf, OrderTriggers
 from cds.review.sources import InputLine, SourceFile, classify_raw, discover, read_lines
 from cds.review.stats import ReviewStats
 

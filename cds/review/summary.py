@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cds.pack.load import Pack
-from cds.review.evaluate import AsOf
+from cds.review.replay import AsOf
 from cds.review.sources import SourceFile
 from cds.review.stats import ReviewStats
 

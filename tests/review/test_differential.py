@@ -1,6 +1,6 @@
 """The batch review and the service spine give the same cards for the same request and time.
 
-The requests here are built independently of cds/review/evaluate.py: one prefetch Bundle with
+The requests here are built independently of cds/review/replay.py: one prefetch Bundle with
 every resource of the patient dated up to the call, sent through ``cds evaluate``'s code path
 (cds/evaluate.py), and compared with the batch's cards (uuids aside).
 """

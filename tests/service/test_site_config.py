@@ -144,7 +144,7 @@ def test_review_workers_use_the_site_settings(tmp_path: Path) -> None:
 
     from cds.pack.load import load_pack
     from cds.review import local
-    from cds.review.evaluate import AsOf
+    from cds.review.replay import AsOf
 
     local.init_worker(
         load_pack(), [], AsOf(None, datetime.now(UTC)), {"fever_celsius": 38.3}, "America/Chicago"
