@@ -18,8 +18,8 @@ from typing import Any
 from cds.errors import InputError
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
-from cds.hooks.models import HookContext, HookRequest, draft_references
-from cds.hooks.prefetch import PrefetchKey, Resolution
+from cds.hooks.models import HookContext, HookRequest, OrderSelectContext, draft_references
+from cds.hooks.prefetch import PrefetchKey, Resolution, declared
 from cds.hooks.registry import HOOKS, Hook, parse_context
 
 
@@ -72,13 +72,20 @@ def call_of(
     (`cds.hooks.models.parse_context`), ``prefetch`` as read against the service's keys,
     ``extra`` the resources fetched from the FHIR server (``fetched.<key>``, payload)."""
     patient_id = context.patientId
-    sources = [*((f"prefetch.{k}", v) for k, v in (prefetch or {}).items()), *extra]
+    sent = dict(prefetch or {})
+    visit = other_visit(sent.get("encounter"), context.encounterId)
+    if visit is not None:
+        del sent["encounter"]  # another visit's reason is not this visit's
+    sources = [*((f"prefetch.{k}", v) for k, v in sent.items()), *extra]
     record = patient_record(patient_id, sources, hook)
+    if visit is not None:
+        record.issues.append(visit)
     drafts = Record()
     if HOOKS[hook].draft_orders:
-        sent = getattr(context, "draftOrders", None)
-        drafts = patient_record(patient_id, [("context.draftOrders", sent)])
-        drafts.issues += selection_issues(getattr(context, "selections", None), sent)
+        orders = getattr(context, "draftOrders", None)
+        drafts = patient_record(patient_id, [("context.draftOrders", orders)])
+        if isinstance(context, OrderSelectContext):  # selections belong to order-select only
+            drafts.issues += selection_issues(context.selections, orders)
     return HookCall(hook, context, record, drafts, now, tuple(notes))
 
 
@@ -96,6 +103,23 @@ def recorded_call(
     record = patient_record(patient_id, resources, hook)
     orders = patient_record(patient_id, [("context.draftOrders", d) for d in drafts])
     return HookCall(hook, context, record, orders, now)
+
+
+def other_visit(sent: object, encounter_id: str | None) -> DataIssue | None:
+    """The data-check item of an `encounter` key holding another visit than the call's
+    ``context.encounterId`` (an EHR's stale or mixed-up prefetch); None when it holds this
+    visit, or nothing to compare. Such a visit is left out: its reason for visit is not this
+    visit's, and it must not put the patient in scope or raise a sign."""
+    if not encounter_id or not isinstance(sent, Mapping):
+        return None
+    if sent.get("resourceType") != "Encounter" or sent.get("id") in (None, "", encounter_id):
+        return None
+    spec = declared("encounter")
+    return DataIssue(
+        rid="prefetch.encounter",
+        message="it held another visit than the one in context.encounterId, which was not used",
+        recheck=spec.recheck if spec is not None else None,
+    )
 
 
 def selection_issues(selections: object, drafts: object) -> list[DataIssue]:

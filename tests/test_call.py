@@ -78,6 +78,27 @@ def test_a_selection_naming_no_draft_order_is_a_data_check_item() -> None:
     assert call.drafts.resources == [DRAFT]  # still checked
 
 
+def test_another_visit_in_the_encounter_key_is_left_out_and_said() -> None:
+    """An EHR's stale prefetch: the visit of 400 days ago, whose reason must not speak for
+    this one (an integrator's review found it used silently)."""
+    old = {"resourceType": "Encounter", "id": "enc-old", "subject": SUBJECT}
+    discharge = context("encounter-discharge", encounterId="enc-9001")
+    call = call_of("encounter-discharge", discharge, {"encounter": old, "patient": PATIENT}, NOW)
+    assert call.record.resources == [PATIENT]
+    (issue,) = call.issues
+    assert issue.rid == "prefetch.encounter" and "another visit" in issue.message
+    this = {**old, "id": "enc-9001"}
+    same = call_of("encounter-discharge", discharge, {"encounter": this}, NOW)
+    assert same.record.resources == [this] and not same.issues
+
+
+def test_selections_sent_at_order_sign_are_not_read() -> None:
+    """`selections` is order-select's: at order-sign it is an extra field, not a mismatch to
+    put before the clinician."""
+    sign = context("order-sign", draftOrders=bundle([DRAFT], "collection"), selections=["X/1"])
+    assert call_of("order-sign", sign, {}, NOW).issues == []
+
+
 def test_issues_come_in_order_notes_record_drafts() -> None:
     note = DataIssue(rid="prefetch.observations", message="not had")
     sent = [DRAFT, "junk"]  # a bare list, with an entry that is not a resource

@@ -31,6 +31,24 @@ def test_codes_match(coding: RecordCoding, valueset: str) -> None:
     assert valueset in INDEX.match([coding])
 
 
+@pytest.mark.parametrize(
+    "code, ingredient",
+    [
+        ("310965", "ibuprofen"),
+        ("197806", "ibuprofen"),
+        ("197807", "ibuprofen"),
+        ("198014", "naproxen"),
+        ("849574", "naproxen"),
+    ],
+)
+def test_an_order_coded_by_product_alone_is_its_ingredient_and_an_nsaid(
+    code: str, ingredient: str
+) -> None:
+    """Feeds code orders by clinical drug (600 mg tablet), often with no words: the caution
+    must still see the NSAID (an integrator's review found these missed)."""
+    assert INDEX.match([RecordCoding(RXNORM, code)]) == {ingredient, "nsaid"}
+
+
 def test_any_coding_of_several_counts() -> None:
     found = INDEX.match([RecordCoding("http://local/x", "1"), RecordCoding(ICD10CM, "M54.50")])
     assert "low_back_pain" in found
