@@ -82,8 +82,8 @@ PREFETCH: Final = (
         required=True,
         recheck="review the patient's problem list and recent diagnoses in the chart",
         consequence=(
-            "danger signs and imaging criteria in problem-list entries not received were not "
-            "checked"
+            "danger signs, imaging criteria and pain-reliever cautions in problem-list entries "
+            "not received were not checked"
         ),
         facts=frozenset({"condition"}),
     ),
