@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from cds.cards.actions import build_action_resource, replaced_order
-from cds.cards.quote import quote
+from cds.cards.quote import quote, quote_id
 from cds.facts.model import DataIssue
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
@@ -55,6 +55,14 @@ class CardContext:
     def __post_init__(self) -> None:
         object.__setattr__(self, "today", _today(self.now, self.tz))
 
+    def _for_cards(self, names: Mapping[str, str], topics_shown: frozenset[str]) -> CardContext:
+        """This context with the call's ``names`` and ``topics_shown``, copied without
+        ``__init__``: ``dataclasses.replace`` runs it and ``__post_init__`` again (8 µs a
+        call), and neither field changes ``today``."""
+        copy = object.__new__(CardContext)
+        copy.__dict__.update(self.__dict__, names=names, topics_shown=topics_shown)
+        return copy
+
 
 def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
     """One card per topic with findings, in the pack's topic order; none out of scope, unless
@@ -66,16 +74,20 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
     """
     if not outcome.in_scope:
         return _wrong_patient_cards(pack, outcome, ctx)
+    names = ctx.names
     if ctx.issues:
         names = {e.rid: e.display for f in outcome.findings for e in f.evidence}
-        ctx = replace(ctx, names={**names, **ctx.names})
-    chosen = []
-    for topic in pack.spec.topics:
-        findings = [f for f in outcome.findings if f.topic == topic.code]
-        if findings or (topic.code == DATA_CHECK and ctx.issues):
-            chosen.append((topic, findings))
+        names.update(ctx.names)
+    by_topic: dict[str, list[Finding]] = {}
+    for finding in outcome.findings:
+        by_topic.setdefault(finding.topic, []).append(finding)
+    chosen = [
+        (topic, by_topic.get(topic.code, []))
+        for topic in pack.spec.topics
+        if topic.code in by_topic or (topic.code == DATA_CHECK and ctx.issues)
+    ]
     critical = any(topic.indicator == "critical" for topic, _ in chosen)
-    ctx = replace(ctx, topics_shown=frozenset(topic.code for topic, _ in chosen))
+    ctx = ctx._for_cards(names, frozenset(topic.code for topic, _ in chosen))
     return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
 
 
@@ -108,7 +120,7 @@ def _card(
     if topic.code == DATA_CHECK:
         detail = data_check_detail(pack, topic, findings, ctx)
     else:
-        detail = _detail(pack, topic, findings, outcome, ctx)
+        detail = _detail(pack, topic, findings, outcome, ctx, frame.source.label)
     return Card(
         uuid=ctx.new_uuid(),
         summary=summary(pack, topic, findings, ctx),
@@ -132,12 +144,14 @@ class _Frame:
     links: list[Link] | None
 
 
-_FRAMES: dict[int, tuple[Topic, str, _Frame]] = {}
+_FRAMES: dict[int, tuple[Topic, Pack, _Frame]] = {}
+"""id(topic) → (the topic, its pack, its frame): both held, so an id reused by another topic
+or a topic of another pack (a pack is frozen: its label is fixed) is not mistaken for it."""
 
 
 def _frame(pack: Pack, topic: Topic) -> _Frame:
     hit = _FRAMES.get(id(topic))
-    if hit is None or hit[0] is not topic or hit[1] != pack.label:
+    if hit is None or hit[0] is not topic or hit[1] is not pack:
         frame = _Frame(
             source=Source(
                 label=pack.label,
@@ -152,12 +166,17 @@ def _frame(pack: Pack, topic: Topic) -> _Frame:
         )
         if len(_FRAMES) > 1_000:  # packs loaded again and again (tests): start afresh
             _FRAMES.clear()
-        hit = _FRAMES[id(topic)] = (topic, pack.label, frame)
+        hit = _FRAMES[id(topic)] = (topic, pack, frame)
     return hit[2]
 
 
 def _detail(
-    pack: Pack, topic: Topic, findings: list[Finding], outcome: Outcome, ctx: CardContext
+    pack: Pack,
+    topic: Topic,
+    findings: list[Finding],
+    outcome: Outcome,
+    ctx: CardContext,
+    label: str,
 ) -> str:
     lines = [topic.detail_intro.strip(), ""]
     if topic.incomplete_note and _missing_keys(ctx.issues, topic.needs_prefetch):
@@ -168,19 +187,23 @@ def _detail(
         lines.append(f"- **{finding.label}**")
         roles = _medicine_roles(finding, ctx)
         for e in finding.evidence:
-            lines += [f"  - {roles.get(e.rid, '')}{describe(e, ctx)}"]
+            role = roles.get(e.rid, "") if roles else ""
+            lines.append(f"  - {role}{describe(e, ctx)}")
             if e.newer is not None:
-                lines += [f"    - latest: {_reading(e.newer, ctx)}"]
+                lines.append(f"    - latest: {_reading(e.newer, ctx)}")
     if topic.patient_instructions:
         lines += ["", "---", "", patient_instructions(pack, outcome)]
-    lines += ["", _source_line(pack, findings)]
+    lines += ["", _source_line(label, findings)]
     return "\n".join(lines).strip()
 
 
 def _medicine_roles(finding: Finding, ctx: CardContext) -> dict[str, str]:
     """For a finding that joins an order with a medicine the patient already takes (an
     opioid ordered beside a current benzodiazepine), which is which: "being ordered: " or
-    "current medicine: "; nothing when its medicines are all of one kind."""
+    "current medicine: "; nothing when its medicines are all of one kind (or the call has
+    no draft order)."""
+    if not ctx.draft_orders:
+        return {}
     medicines = [e.rid for e in finding.evidence if e.kind == "medication"]
     drafts = {rid for rid in medicines if rid in ctx.draft_orders}
     if not drafts or len(drafts) == len(medicines):
@@ -188,12 +211,13 @@ def _medicine_roles(finding: Finding, ctx: CardContext) -> dict[str, str]:
     return {rid: "being ordered: " if rid in drafts else "current medicine: " for rid in medicines}
 
 
-def _source_line(pack: Pack, findings: Sequence[Finding]) -> str:
-    rules = ", ".join(f.rule_id for f in findings)
-    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
+def _source_line(label: str, findings: Sequence[Finding]) -> str:
+    """The closing line: the pack's label, the rules that fired and the statements they cover."""
     if not findings:
-        return f"_Source: {pack.label}._"
-    return f"_Source: {pack.label}; rules: {rules}; sheet statements: {statements}._"
+        return f"_Source: {label}._"
+    rules = ", ".join([f.rule_id for f in findings])
+    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
+    return f"_Source: {label}; rules: {rules}; sheet statements: {statements}._"
 
 
 def data_check_detail(
@@ -241,7 +265,7 @@ def data_check_detail(
             lines.append(f"  - re-check: {recheck}")
     if general and topic.recheck_text:
         lines += ["", f"Re-check: {topic.recheck_text.strip()}"]
-    lines += ["", _source_line(pack, findings)]
+    lines += ["", _source_line(pack.label, findings)]
     return "\n".join(lines).strip()
 
 
@@ -333,7 +357,7 @@ def _headline(
     pack: Pack, topic: Topic, findings: Sequence[Finding], ctx: CardContext
 ) -> tuple[str | None, int]:
     """The summary's finding phrase and the number of other items."""
-    issues = [i for i in ctx.issues if topic.code == DATA_CHECK]
+    issues = list(ctx.issues) if topic.code == DATA_CHECK else []
     if not findings:
         if topic.other_patient_headline and any(i.other_patient for i in issues):
             return topic.other_patient_headline, len(issues) - 1
@@ -354,22 +378,25 @@ def _headline(
         parts = [f"{label}: {quote(shown.display)}"]  # "Unreadable vital sign: Heart rate"
     if shown is not None:
         if shown.value:
-            parts.append(quote(value_text(shown.value) or shown.value))
+            parts.append(_value(shown.value))
         if shown.kind == "observation" or (
             shown.kind == "condition" and topic.summary_condition_age
         ):
             age = _age(shown.age_h)
-            if age and re.fullmatch(r"[-+]?[\d.]+", parts[-1]):  # "GCS 12, 1 h ago", a bare number
+            if age and _BARE_NUMBER.fullmatch(parts[-1]):  # "GCS 12, 1 h ago", a bare number
                 parts[-1] += ","
             if age:
                 parts.append(age)
         if shown.newer is not None and shown.newer.value:
-            parts[-1] += f", latest {quote(value_text(shown.newer.value) or '')}"
+            parts[-1] += f", latest {_value(shown.newer.value)}"
     rest = len(findings) - 1
     if topic.code == DATA_CHECK:
         covered = {e.rid for f in findings for e in f.evidence}
         rest += sum(1 for i in issues if i.rid not in covered)
     return " ".join(parts), rest
+
+
+_BARE_NUMBER = re.compile(r"[-+]?[\d.]+")
 
 
 def _readable_units(text: str) -> str:
@@ -411,19 +438,26 @@ def value_text(value: str | None) -> str | None:
 
 def describe(e: Evidence, ctx: CardContext) -> str:
     """One line a clinician reads: what, value, when (site's zone, with its age), where from."""
-    parts = [quote(e.display)]  # record text: inert in the card's Markdown, cut to length
+    text = quote(e.display)  # record text: inert in the card's Markdown, cut to length
     if e.value:
-        parts.append(quote(value_text(e.value) or e.value))
+        text = f"{text}, {_value(e.value)}"
     if e.kind != "patient":  # an age is the patient's now, not a timed record
-        parts.append(_when(e.time, e.age_h, ctx))
-    text = ", ".join(parts) + f" ({quote(e.rid)})"
+        text = f"{text}, {_when(e.time, e.age_h, ctx)}"
+    text = f"{text} ({quote_id(e.rid)})"
     return f"{text}; note: {quote(e.note, None)}" if e.note else text
 
 
 def _reading(e: Evidence, ctx: CardContext) -> str:
     """A short reading: value and when ("88 /min at 14:02 EST (1 h ago)")."""
-    what = quote(value_text(e.value) or e.display)
-    return f"{what} {_when(e.time, e.age_h, ctx)} ({quote(e.rid)})"
+    what = _value(e.value) if e.value else quote(e.display)
+    return f"{what} {_when(e.time, e.age_h, ctx)} ({quote_id(e.rid)})"
+
+
+@lru_cache(maxsize=8192)
+def _value(value: str) -> str:
+    """A recorded value as a card shows it: units in words, quoted (remembered: readings
+    repeat the same values)."""
+    return quote(value_text(value) or value)
 
 
 def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
@@ -432,8 +466,8 @@ def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
     if not time:
         return "time not recorded"
     age = _age(age_h)
-    suffix = f" ({age})" if age else ""
-    return _stamp(time, ctx.tz, ctx.today) + suffix
+    stamp = _stamp(time, ctx.tz, ctx.today)
+    return f"{stamp} ({age})" if age else stamp
 
 
 def _today(now: datetime | None, tz: tzinfo) -> date | None:
@@ -472,18 +506,25 @@ def _age(age_h: float | None) -> str:
     taken two hours ago is "2 h ago" whether it is seen a second before or after)."""
     if age_h is None:
         return ""
-    if age_h < -0.25:
-        return "dated in the future"
-    minutes = round(age_h * 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min ago"
+    if age_h < 1.0:  # from an hour on, the minutes round to 60 or more
+        if age_h < -0.25:
+            return "dated in the future"
+        minutes = round(age_h * 60)
+        if minutes < 1:
+            return "just now"
+        if minutes < 60:
+            return f"{minutes} min ago"
     if age_h < 95.5:  # hours up to 4 days: a vital sign at 70 h is inside its 72 h window
-        return f"{round(age_h)} h ago"
+        return _HOURS_AGO[round(age_h)]
     if age_h < 2 * 365 * 24:
-        return f"{round(age_h / 24)} d ago"
+        return _DAYS_AGO[round(age_h / 24)]
     return f"{round(age_h / (365.25 * 24))} y ago"
+
+
+_HOURS_AGO = tuple(f"{n} h ago" for n in range(96))
+_DAYS_AGO = tuple(f"{n} d ago" for n in range(731))
+"""Ages in hours (under 95.5 h) and days (under two years) as said, looked up: every
+evidence line and summary says one, and formatting the number cost most of ``_age``."""
 
 
 _INSTRUCTIONS: dict[tuple[int, frozenset[str]], tuple[Pack, tuple[Passage, ...], str]] = {}
