@@ -81,13 +81,13 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
     by_topic: dict[str, list[Finding]] = {}
     for finding in outcome.findings:
         by_topic.setdefault(finding.topic, []).append(finding)
-    chosen = [
-        (topic, by_topic.get(topic.code, []))
-        for topic in pack.spec.topics
-        if topic.code in by_topic or (topic.code == DATA_CHECK and ctx.issues)
-    ]
-    critical = any(topic.indicator == "critical" for topic, _ in chosen)
-    ctx = ctx._for_cards(names, frozenset(topic.code for topic, _ in chosen))
+    chosen = []
+    critical = False
+    for topic in pack.spec.topics:
+        if topic.code in by_topic or (topic.code == DATA_CHECK and ctx.issues):
+            chosen.append((topic, by_topic.get(topic.code, [])))
+            critical = critical or topic.indicator == "critical"
+    ctx = ctx._for_cards(names, frozenset([topic.code for topic, _ in chosen]))
     return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
 
 
@@ -111,11 +111,11 @@ def _card(
     ctx: CardContext,
     critical: bool,
 ) -> Card:
-    suggestions = [
-        s
-        for spec in topic.suggestions
-        if (s := _suggestion(spec, findings, outcome, pack, ctx, critical))
-    ]
+    suggestions = []
+    for spec in topic.suggestions:
+        made = _suggestion(spec, findings, outcome, pack, ctx, critical)
+        if made is not None:
+            suggestions.append(made)
     frame = _frame(pack, topic)
     if topic.code == DATA_CHECK:
         detail = data_check_detail(pack, topic, findings, ctx)
@@ -215,9 +215,15 @@ def _source_line(label: str, findings: Sequence[Finding]) -> str:
     """The closing line: the pack's label, the rules that fired and the statements they cover."""
     if not findings:
         return f"_Source: {label}._"
-    rules = ", ".join([f.rule_id for f in findings])
-    statements = ", ".join(sorted({c for f in findings for c in f.covers}))
-    return f"_Source: {label}; rules: {rules}; sheet statements: {statements}._"
+    rules = []
+    statements: set[str] = set()
+    for f in findings:
+        rules.append(f.rule_id)
+        statements.update(f.covers)
+    return (
+        f"_Source: {label}; rules: {', '.join(rules)}; "
+        f"sheet statements: {', '.join(sorted(statements))}._"
+    )
 
 
 def data_check_detail(
@@ -409,11 +415,15 @@ def _readable_units(text: str) -> str:
 def _headline_evidence(finding: Finding) -> Evidence | None:
     """The most recent dated reading or condition behind a finding (orders and medicines
     are what the card is about, not what it found)."""
-    found = [e for e in finding.evidence if e.kind in ("observation", "condition")]
-    dated = [e for e in found if e.age_h is not None]
-    if dated:
-        return min(dated, key=lambda e: e.age_h if e.age_h is not None else 0.0)
-    return found[0] if found else None
+    first = latest = None
+    latest_age = 0.0
+    for e in finding.evidence:  # one loop: every summary asks, and comprehensions cost calls
+        if e.kind == "observation" or e.kind == "condition":
+            if first is None:
+                first = e
+            if e.age_h is not None and (latest is None or e.age_h < latest_age):
+                latest, latest_age = e, e.age_h
+    return first if latest is None else latest
 
 
 _UNIT_WORDS = {
@@ -611,6 +621,18 @@ def _missing_keys(issues: Sequence[DataIssue], keys: Sequence[str]) -> bool:
     return any(issue.rid in wanted for issue in issues)
 
 
+def _targets(spec: SuggestionSpec, findings: list[Finding], ctx: CardContext) -> list[str]:
+    """The draft orders among the findings' evidence that the suggestion acts on, once each."""
+    targets = [
+        e.rid
+        for f in findings
+        for e in f.evidence
+        if e.rid in ctx.draft_orders
+        and (not spec.only_valuesets or set(e.valuesets) & set(spec.only_valuesets))
+    ]
+    return list(dict.fromkeys(targets))
+
+
 def _suggestion(
     spec: SuggestionSpec,
     findings: list[Finding],
@@ -623,14 +645,7 @@ def _suggestion(
         return None
     if spec.needs_prefetch and _missing_keys(ctx.issues, spec.needs_prefetch):
         return None
-    targets = [
-        e.rid
-        for f in findings
-        for e in f.evidence
-        if e.rid in ctx.draft_orders
-        and (not spec.only_valuesets or set(e.valuesets) & set(spec.only_valuesets))
-    ]
-    targets = list(dict.fromkeys(targets))
+    targets = _targets(spec, findings, ctx) if ctx.draft_orders else []
     actions: list[Action] = []
     if spec.action == "replace-draft-order":
         # One `update` per draft: the draft itself with its medicine replaced. Evidence, in
