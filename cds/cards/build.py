@@ -448,12 +448,11 @@ def value_text(value: str | None) -> str | None:
 
 def describe(e: Evidence, ctx: CardContext) -> str:
     """One line a clinician reads: what, value, when (site's zone, with its age), where from."""
-    text = quote(e.display)  # record text: inert in the card's Markdown, cut to length
-    if e.value:
-        text = f"{text}, {_value(e.value)}"
-    if e.kind != "patient":  # an age is the patient's now, not a timed record
-        text = f"{text}, {_when(e.time, e.age_h, ctx)}"
-    text = f"{text} ({quote_id(e.rid)})"
+    value = f", {_value(e.value)}" if e.value else ""
+    # an age is the patient's now, not a timed record
+    when = "" if e.kind == "patient" else f", {_when(e.time, e.age_h, ctx)}"
+    # record text: inert in the card's Markdown, cut to length
+    text = f"{quote(e.display)}{value}{when} ({quote_id(e.rid)})"
     return f"{text}; note: {quote(e.note, None)}" if e.note else text
 
 
@@ -485,9 +484,14 @@ def _today(now: datetime | None, tz: tzinfo) -> date | None:
 
 
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
-"""``f"{n:02d}"`` for a clock's hours and minutes and a date's month and day, looked up: a
-format spec costs a third of a card time's reading (every evidence time is new to the memo)."""
+"""``f"{n:02d}"`` for a date's month and day, looked up: a format spec costs a third of a
+card time's reading (every evidence time is new to the memo); so are the clock and this
+year's days below."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CLOCKS = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+"""Each minute of the day as a card shows it ("14:02"), by ``hour * 60 + minute``."""
+_MONTH_DAYS = ((), *(tuple(f"{month} {day}, " for day in range(32)) for month in _MONTHS))
+"""A day of this year as a card shows it before the clock ("Nov 24, "), by month and day."""
 
 
 @lru_cache(maxsize=8192)
@@ -500,11 +504,11 @@ def _stamp(time: str, tz: tzinfo, today: date | None) -> str:
     if len(time) <= 10:  # a date without a time of day
         return f"on {moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
     local = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)
-    clock = f"{_TWO_DIGITS[local.hour]}:{_TWO_DIGITS[local.minute]}"
+    clock = _CLOCKS[local.hour * 60 + local.minute]
     if local.date() == today:
         stamp = clock
     elif today is not None and local.year == today.year:
-        stamp = f"{_MONTHS[local.month - 1]} {local.day}, {clock}"
+        stamp = _MONTH_DAYS[local.month][local.day] + clock
     else:
         stamp = f"{local.year:04d}-{_TWO_DIGITS[local.month]}-{_TWO_DIGITS[local.day]} {clock}"
     zone = local.tzname()

@@ -59,4 +59,6 @@ def quote_id(rid: str) -> str:
     """``quote`` for a record's id or place (``Observation/hr1``), not remembered: ids are
     new with every patient, and remembering each would push the displays and values that
     do repeat out of ``quote``'s memo."""
-    return rid if len(rid) <= QUOTE_MAX and _inert(rid) else quote(rid)
+    if len(rid) <= QUOTE_MAX and _CHANGED.search(rid) is None and not rid.startswith(_MARKERS):
+        return rid  # ``_inert`` written out: this runs for every evidence line
+    return quote(rid)
