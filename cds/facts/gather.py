@@ -65,6 +65,16 @@ def bundle_resources(
             raise InputError(message)
         issues.append(DataIssue(rid=f"{where}.entry", message=message + "; not used"))
         return []
+    # the common case, read in one pass: every entry a dict holding a resource
+    plain: list[Resource] = [
+        resource
+        for entry in entries
+        if entry.__class__ is dict
+        and (resource := entry.get("resource")).__class__ is dict
+        and resource.get("resourceType").__class__ is str
+    ]
+    if len(plain) == len(entries):
+        return plain
     out: list[Resource] = []
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -141,6 +151,9 @@ def patient_record(
         resources = bundle_resources(payload, where, record.issues)
         if where in PATIENT_KEYS:
             _check_patient_key(resources, where, patient_id, record.issues)
+        if _seen_as_plain(resources, own, seen):  # the common case: nothing to look into
+            record.resources += resources
+            continue
         for res in resources:
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
@@ -188,6 +201,36 @@ def patient_record(
         if issue is not None:
             record.issues.append(issue)
     return record
+
+
+def _seen_as_plain(
+    resources: list[Resource], own: str, seen: dict[tuple[str, str], Resource]
+) -> bool:
+    """Whether every resource is plainly this patient's and new (a string id not seen so far
+    nor repeated here, a ``subject`` referring to ``own`` and no other patient link, neither a
+    Patient nor an OperationOutcome); if so, each is now in ``seen`` under its (type, id).
+    Otherwise ``seen`` is left as it was, for each resource to be looked into on its own."""
+    keys = [
+        (rtype, rid)
+        for res in resources
+        if (rtype := res["resourceType"]) != "OperationOutcome"
+        and rtype != "Patient"
+        and (rid := res.get("id")).__class__ is str
+        and rid
+        and (subject := res.get("subject")).__class__ is dict
+        and subject.get("reference") == own
+        and "patient" not in res
+        and "beneficiary" not in res
+    ]
+    if len(keys) != len(resources) or not seen.keys().isdisjoint(keys):
+        return False
+    before = len(seen)
+    seen.update(zip(keys, resources, strict=True))
+    if len(seen) == before + len(keys):
+        return True
+    for key in keys:  # an id repeated among these resources: undone, all of them new
+        seen.pop(key, None)
+    return False
 
 
 #: Most issues of the EHR's OperationOutcomes quoted in one data issue, and their length.
