@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion
@@ -75,8 +75,10 @@ class ValueSetSpec(Protocol):
     def plausible(self) -> PlausibleSpec | None: ...
 
 
-@dataclass(frozen=True)
-class Coding:
+class Coding(NamedTuple):
+    """One coding of a concept, as read (a named tuple: built and hashed in C, for every
+    coding of every concept not yet in the memos)."""
+
     system: str
     code: str
     display: str = ""
