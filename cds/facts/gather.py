@@ -128,7 +128,17 @@ def patient_record(
     of its key (the other entries are read all the same), unless the key's data cannot
     change ``hook``'s cards; one of information or warnings only ("no matches") is not.
     """
-    record, own = Record(), f"Patient/{patient_id}"
+    record = Record()
+    read: list[tuple[str, list[Resource]]] = []  # (source, its resources)
+    for where, payload in sources:
+        resources = bundle_resources(payload, where, record.issues)
+        if where in PATIENT_KEYS:
+            _check_patient_key(resources, where, patient_id, record.issues)
+        read.append((where, resources))
+    if _plainly_own(read, patient_id):  # the common case, checked in one pass
+        record.resources = [res for _, resources in read for res in resources]
+        return record
+    own = f"Patient/{patient_id}"
     outcomes: dict[str, list[Resource]] = {}  # source -> OperationOutcomes reporting a problem
     others: dict[str, int] = {}  # source -> resources of another patient left out
     seen: dict[tuple[str, str], Resource] = {}  # the first copy of each (type, id)
@@ -147,13 +157,7 @@ def patient_record(
         return got
 
     append = record.resources.append
-    for where, payload in sources:
-        resources = bundle_resources(payload, where, record.issues)
-        if where in PATIENT_KEYS:
-            _check_patient_key(resources, where, patient_id, record.issues)
-        if _seen_as_plain(resources, own, seen):  # the common case: nothing to look into
-            record.resources += resources
-            continue
+    for where, resources in read:
         for res in resources:
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
@@ -203,34 +207,32 @@ def patient_record(
     return record
 
 
-def _seen_as_plain(
-    resources: list[Resource], own: str, seen: dict[tuple[str, str], Resource]
-) -> bool:
-    """Whether every resource is plainly this patient's and new (a string id not seen so far
-    nor repeated here, a ``subject`` referring to ``own`` and no other patient link, neither a
-    Patient nor an OperationOutcome); if so, each is now in ``seen`` under its (type, id).
-    Otherwise ``seen`` is left as it was, for each resource to be looked into on its own."""
+def _plainly_own(read: list[tuple[str, list[Resource]]], patient_id: str) -> bool:
+    """Whether every resource read is plainly this patient's and there once: each has a
+    string id no other resource of its type has, and is either the Patient itself or refers
+    to it as its ``subject``, with no other patient link (nor is an OperationOutcome). Then
+    there are no copies, other patients or EHR outcomes to look into."""
+    own = f"Patient/{patient_id}"
     keys = [
         (rtype, rid)
+        for _, resources in read
         for res in resources
-        if (rtype := res["resourceType"]) != "OperationOutcome"
-        and rtype != "Patient"
-        and (rid := res.get("id")).__class__ is str
+        if (rid := res.get("id")).__class__ is str
         and rid
-        and (subject := res.get("subject")).__class__ is dict
-        and subject.get("reference") == own
-        and "patient" not in res
-        and "beneficiary" not in res
+        and (
+            ((rtype := res["resourceType"]) == "Patient" and rid == patient_id)
+            or (
+                rtype != "Patient"
+                and rtype != "OperationOutcome"
+                and (subject := res.get("subject")).__class__ is dict
+                and subject.get("reference") == own
+                and "patient" not in res
+                and "beneficiary" not in res
+            )
+        )
     ]
-    if len(keys) != len(resources) or not seen.keys().isdisjoint(keys):
-        return False
-    before = len(seen)
-    seen.update(zip(keys, resources, strict=True))
-    if len(seen) == before + len(keys):
-        return True
-    for key in keys:  # an id repeated among these resources: undone, all of them new
-        seen.pop(key, None)
-    return False
+    count = sum(len(resources) for _, resources in read)
+    return len(keys) == count and len(set(keys)) == count
 
 
 #: Most issues of the EHR's OperationOutcomes quoted in one data issue, and their length.
