@@ -128,7 +128,8 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
             if newer is not None and not _is_newer(newer, fact):
                 newer = None
             item = Evidence.of(fact, newer)
-            key = item.reading
+            # its `Evidence.reading`, read off the fact (a property call less per firing)
+            key = (fact.rid, fact.display, fact.source_value, fact.time, fact.note)
             evidence[key] = evidence[key].merge(item) if key in evidence else item
     findings = [  # pack.rules: by id, in pack order
         Finding(rule_id, rule.topic, rule.label, tuple(rule.covers), tuple(found.values()))
