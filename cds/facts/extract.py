@@ -442,7 +442,8 @@ def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what
 
 
 def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    verification = _status_code(res.get("verificationStatus"))
+    given = res.get("verificationStatus")  # most conditions give none: no call to say so
+    verification = _status_code(given) if given is not None else None
     if verification in VERIFICATION_EXCLUDED:
         # "not cauda equina": the same words elsewhere in the record are no sign either
         out.refuted.update(read_concept(res.get("code"), ctx.index)[0])
