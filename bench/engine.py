@@ -10,11 +10,13 @@ not seen (the extractor remembers times, values and concepts it read). It prints
 per patient (median over 3 rounds; each round times every path and the floor back to back
 on fresh patients, and the ratio is the median of the rounds' ratios):
 
-- full ``Evaluator.evaluate()`` (cds.pipeline: gather, extract, engine, findings, cards) on a
-  request parsed just before it, untimed, as the service does; and the same with
-  ``orjson.loads`` + ``parse_hook_request`` timed too;
-- durable evaluation alone (``Engine.evaluate`` on the pre-built facts the pipeline asserts);
-- the plain-Python reference evaluator on the same facts;
+- the full spine as the service runs it once the request is parsed: the typed call built
+  (``cds.call.call_of``: the record gathered) and ``Evaluator.run`` (extract, engine,
+  findings, cards), on a request and context parsed just before it, untimed; and the same
+  with ``orjson.loads`` + ``parse_hook_request`` + ``parse_context`` timed too;
+- durable evaluation alone (``DurableEngine.evaluate`` on the pre-built facts the pipeline
+  asserts);
+- the plain-Python reference engine (``ReferenceEngine``) on the same facts;
 - ``orjson.loads`` of the request bytes: the floor.
 
 Targets: evaluate < 3 ms per 100-resource request, and at most 10x the orjson floor. The
@@ -36,11 +38,13 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cds.engine import reference
-from cds.engine.durable import Engine
+from cds.call import call_of
+from cds.engine.durable import DurableEngine
+from cds.engine.reference import ReferenceEngine
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import patient_record
-from cds.hooks.models import HookRequest, parse_hook_request
+from cds.hooks.models import HookContext, HookRequest, HookResponse
+from cds.hooks.registry import parse_context, parse_hook_request
 from cds.pack.compile import CompiledRuleset
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator
@@ -198,30 +202,45 @@ def per_patient_us(run: Callable[[int], object], patients: range) -> float:
     return (time.perf_counter() - start) / len(patients) * 1e6
 
 
+Parsed = tuple[HookRequest, HookContext]
+
+
+def parse(body: bytes) -> Parsed:
+    """A request body read as the service reads it: the request, then its context, once."""
+    request = parse_hook_request(orjson.loads(body), check_context=False)
+    context = parse_context(HOOK, request.context)
+    assert context is not None  # nosec B101  # HOOK is a registry hook
+    return request, context
+
+
+def evaluate(evaluator: Evaluator, parsed: Parsed, new_uuid: Callable[[], str]) -> HookResponse:
+    """What the service does with a parsed request: build the typed call, run the spine."""
+    request, context = parsed
+    call = call_of(HOOK, context, request.prefetch, NOW)
+    return evaluator.run(call, new_uuid).response
+
+
 def evaluate_just_parsed_us(
     evaluator: Evaluator, bodies: Sequence[bytes], new_uuid: Callable[[], str]
 ) -> float:
-    """Mean µs of ``Evaluator.evaluate`` alone, each on a request parsed (untimed) just before
+    """Mean µs of the call built and evaluated, each on a request parsed (untimed) just before
     it, as the service does. Requests parsed long before, like ``requests``, have left the CPU
     caches by the time they are evaluated: that cost the service never pays, about 10 %."""
     total = 0.0
     for body in bodies:
-        request = parse_hook_request(orjson.loads(body))
+        parsed = parse(body)
         start = time.perf_counter()
-        evaluator.evaluate(request, HOOK, NOW, new_uuid=new_uuid)
+        evaluate(evaluator, parsed, new_uuid)
         total += time.perf_counter() - start
     return total / len(bodies) * 1e6
 
 
-def engine_facts(
-    pack: Pack, ruleset: CompiledRuleset, request: HookRequest
-) -> list[dict[str, Any]]:
+def engine_facts(pack: Pack, ruleset: CompiledRuleset, parsed: Parsed) -> list[dict[str, Any]]:
     """The engine facts the pipeline would assert for this request (those some pattern may
     match: older vital signs and labs outside every look-back are left out)."""
+    request, context = parsed
     prefetch = request.prefetch or {}
-    record = patient_record(
-        str(request.context["patientId"]), [(f"prefetch.{k}", v) for k, v in prefetch.items()]
-    )
+    record = patient_record(context.patientId, [(f"prefetch.{k}", v) for k, v in prefetch.items()])
     extraction = extract_facts(
         record.resources, [], FactContext(NOW, pack.index, pack.canonical_units)
     )
@@ -233,8 +252,9 @@ def main(argv: Sequence[str]) -> None:
     pack = load_pack()
     rng = random.Random(SEED)
     raw = [orjson.dumps(make_request(pack, i, rng)) for i in range(n)]
-    requests = [parse_hook_request(orjson.loads(b)) for b in raw]
-    engine = Engine()
+    requests = [parse(b) for b in raw]
+    engine = DurableEngine()
+    reference = ReferenceEngine()
     evaluator = Evaluator(pack, engine=engine)
     ruleset = evaluator.rulesets[HOOK]
     uuid = "00000000-0000-4000-8000-000000000000"
@@ -252,15 +272,15 @@ def main(argv: Sequence[str]) -> None:
     gc.collect()
     gc.freeze()
     for i in warm:
-        evaluator.evaluate(requests[i], HOOK, NOW, new_uuid=lambda: uuid)
+        evaluate(evaluator, requests[i], lambda: uuid)
 
     # Each round times every path back to back on its own slice, so a path and the floor meet
     # the same moment of a machine whose speed drifts (a shared VM: ±20 % between runs).
     names = [
-        "Evaluator.evaluate (request just parsed)",
-        "orjson + parse_hook_request + evaluate",
-        "Engine.evaluate (durable, pre-built facts)",
-        "reference.evaluate (plain Python, same facts)",
+        "call_of + Evaluator.run (request just parsed)",
+        "orjson + parse request + context + the same",
+        "DurableEngine.evaluate (pre-built facts)",
+        "ReferenceEngine.evaluate (same facts)",
         "orjson.loads(request bytes)  [floor]",
     ]
     timings: dict[str, list[float]] = {name: [] for name in names}
@@ -272,9 +292,7 @@ def main(argv: Sequence[str]) -> None:
         )
         timings[names[1]].append(
             per_patient_us(
-                lambda i: evaluator.evaluate(
-                    parse_hook_request(orjson.loads(raw[i])), HOOK, NOW, new_uuid=lambda: uuid
-                ),
+                lambda i: evaluate(evaluator, parse(raw[i]), lambda: uuid),
                 parsed,
             )
         )
@@ -297,9 +315,7 @@ def main(argv: Sequence[str]) -> None:
     mismatches = sum(
         engine.evaluate(ruleset, f) != reference.evaluate(ruleset, f) for f in facts.values()
     )
-    cards = sum(
-        len(evaluator.evaluate(r, HOOK, NOW, new_uuid=lambda: uuid).cards) for r in requests
-    )
+    cards = sum(len(evaluate(evaluator, r, lambda: uuid).cards) for r in requests)
     resources = statistics.mean(
         len(orjson.loads(b)["prefetch"]["conditions"]["entry"])
         + len(orjson.loads(b)["prefetch"]["observations"]["entry"])

@@ -53,7 +53,8 @@ from typing import Any
 import orjson
 
 from cds.engine import durable
-from cds.review import evaluate, local
+from cds.review import local, record, replay
+from cds.review import stats as review_stats
 from cds.review.progress import LogReporter
 from cds.review.sources import discover, read_lines
 from cds.review.synth import synthesize
@@ -202,7 +203,7 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
                 groups.setdefault(line.verdict.pid, []).append(line.raw)
             elif line.verdict.kind == "reference":
                 meds.append(line.raw)
-    as_of = evaluate.AsOf(None, datetime.now(UTC))
+    as_of = replay.AsOf(None, datetime.now(UTC))
     local.init_worker(pack, meds, as_of)
     reviewer = local._REVIEWER
     assert reviewer is not None
@@ -210,12 +211,12 @@ def spine_rate(folder: Path) -> tuple[float, int, int, float]:
     spent, cpu, timed, calls = 0.0, 0.0, 0, 0
     gc.collect()
     for number, pid in enumerate(sorted(groups)):
-        resources, _ = evaluate.parse_lines(groups.pop(pid))
-        result = evaluate.PatientResult(stats=evaluate._empty_stats())
+        resources, _ = record.parse_lines(groups.pop(pid))
+        result = replay.PatientResult()
         replayed = reviewer.calls(pid, resources, result)
         started, clock = time.perf_counter(), time.process_time()
         for call in replayed:
-            evaluator.run(call.request, call.hook, call.at)
+            evaluator.run(call.call)
         if number >= WARM_UP:
             spent += time.perf_counter() - started
             cpu += time.process_time() - clock
@@ -295,17 +296,17 @@ def run(launcher: Launcher, patients: int, workers: int) -> None:
 
 #: (label, module, attribute) of each timed step, in pipeline order; a class method as "Cls.m".
 STEPS = [
-    ("parse lines + dedupe (orjson)", evaluate, "_dedupe"),
-    ("read record times (as-of)", evaluate, "_Record.of"),
-    ("order triggers (value sets)", evaluate, "PatientReviewer._qualifies"),
-    ("as-of filter per call", evaluate, "_Record.as_of"),
-    ("prefetch Bundles", evaluate, "_prefetch"),
-    ("HookRequest", evaluate, "_request"),
-    ("Evaluator.run (the evaluation)", evaluate, "Evaluator.run"),
-    ("  of which durable_rules alone", durable, "Engine.evaluate"),
-    ("cards to dicts", evaluate, "dump_response"),
-    ("count cards", evaluate, "_count_cards"),
-    ("stats per patient", local, "add_stats"),
+    ("parse lines + dedupe (orjson)", record, "dedupe"),
+    ("read record times (as-of)", record, "TimedRecord.of"),
+    ("order triggers (value sets)", replay, "PatientReviewer._qualifies"),
+    ("as-of filter per call", record, "TimedRecord.as_of"),
+    ("prefetch keys per resource", replay, "prefetch_sources"),
+    ("typed call (record gathered)", replay, "recorded_call"),
+    ("Evaluator.run (the evaluation)", replay, "Evaluator.run"),
+    ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),
+    ("cards to dicts", replay, "dump_response"),
+    ("count cards", review_stats, "ReviewStats.count_cards"),
+    ("stats per patient", review_stats, "ReviewStats.merge"),
 ]
 
 
@@ -363,7 +364,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
         parallel_s = time.perf_counter() - started
     assert parallel.spill_dir is not None
     shutil.rmtree(parallel.spill_dir)
-    as_of = evaluate.AsOf(None, datetime.now(UTC))
+    as_of = replay.AsOf(None, datetime.now(UTC))
     init_s, _ = _cpu(lambda: local.init_worker(pack, part.references, as_of))
     payloads = {s: local._payload(part, s) for s in sorted(part.patients)}
     ipc_s, _ = _cpu(lambda: [pickle.dumps((s, p, str(work))) for s, p in payloads.items()])
@@ -432,8 +433,11 @@ def _without_evaluation(payloads: dict[int, Any], work: Path) -> float:
     real = evaluator.run
     memo: dict[str, Any] = {}
 
-    def remember(request: Any, hook: Any, at: Any, **kwargs: Any) -> Any:
-        memo[request.hookInstance] = result = real(request, hook, at, **kwargs)
+    def key(call: Any) -> str:
+        return f"{call.patient_id}|{call.hook}|{call.now.isoformat()}"
+
+    def remember(call: Any, *args: Any, **kwargs: Any) -> Any:
+        memo[key(call)] = result = real(call, *args, **kwargs)
         return result
 
     parts = str(work / "parts")
@@ -441,7 +445,7 @@ def _without_evaluation(payloads: dict[int, Any], work: Path) -> float:
         evaluator.run = remember  # type: ignore[method-assign]
         for shard, payload in payloads.items():
             local.review_shard(shard, payload, parts)
-        evaluator.run = lambda request, *_, **__: memo[request.hookInstance]  # type: ignore[method-assign]
+        evaluator.run = lambda call, *_, **__: memo[key(call)]  # type: ignore[method-assign]
         gc.collect()
         started = time.process_time()
         for shard, payload in payloads.items():

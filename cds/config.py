@@ -264,7 +264,7 @@ class Settings(BaseSettings):
         cls, value: dict[str, dict[str, str | None]]
     ) -> dict[str, dict[str, str | None]]:
         # Each template on its own here; which service ids and keys exist is the pack's (its
-        # hooks), checked where the services are built (cds.service.services.services_for).
+        # hooks), checked where the services are built (cds.services.services_for).
         from cds.hooks.prefetch import check_template, declared
 
         for service, templates in value.items():

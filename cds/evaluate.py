@@ -14,27 +14,31 @@ from typing import Any
 
 import orjson
 
+from cds.call import call_of, prefetch_issues
 from cds.config import Settings
 from cds.errors import InputError, UnknownServiceError
-from cds.hooks.models import HookRequest, dump_response, parse_hook_request
+from cds.hooks.models import HookContext, HookRequest, dump_response
 from cds.hooks.prefetch import (
     offline_resolution,
     read_prefetch,
     require_answerable,
 )
+from cds.hooks.registry import parse_context, parse_hook_request
 from cds.pack.load import load_pack
-from cds.pipeline import Evaluator, prefetch_issues
-from cds.service.services import services_for
+from cds.pipeline import Evaluator
+from cds.services import services_for
 
 
-def parse_request(raw: bytes) -> HookRequest:
+def parse_request(raw: bytes) -> tuple[HookRequest, HookContext | None]:
     """A hook request from JSON bytes, parsed as the service parses it (a UTF-8 byte order
-    mark before it dropped); InputError else."""
+    mark before it dropped), with its context parsed once (None for a hook the registry does
+    not know); InputError else."""
     try:
         data = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
         raise InputError(f"request is not valid JSON: {exc}") from exc
-    return parse_hook_request(data)
+    request = parse_hook_request(data, check_context=False)
+    return request, parse_context(request.hook, request.context)
 
 
 def evaluate_file(
@@ -45,18 +49,19 @@ def evaluate_file(
     ``settings`` (``--config``) give the pack (unless ``pack_name`` names one), the site
     overrides and the site's time zone; without them, the pack's defaults and UTC.
     """
-    request = parse_request(raw)
+    request, context = parse_request(raw)
     settings = settings or Settings()
     pack = load_pack(pack_name or settings.pack)
-    if request.hook not in pack.spec.pack.hooks:
+    if context is None or request.hook not in pack.spec.pack.hooks:
         raise UnknownServiceError(f"pack {pack.id} has no service for hook '{request.hook}'")
     evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
     services = services_for(pack, settings.prefetch_templates)  # the service's own keys
-    keys = services[f"{pack.id}-{request.hook}"].keys
-    received = read_prefetch(request.prefetch, keys)
+    service = services[f"{pack.id}-{request.hook}"]
+    received = read_prefetch(request.prefetch, service.keys)
     resolution = offline_resolution(received)
-    notes = prefetch_issues(keys, resolution)
-    call = request.model_copy(update={"prefetch": received.prefetch})
-    evaluation = evaluator.run(call, request.hook, now, notes=notes)
+    notes = prefetch_issues(service.keys, resolution)
+    call = call_of(service.hook, context, received.prefetch, now, notes=notes)
+    evaluation = evaluator.run(call)
+    keys = service.keys
     require_answerable(resolution, keys, evaluation.in_scope)  # as the service's 412
     return dump_response(evaluation.response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cds.engine.durable import Firing
+from cds.engine import Firing
 from cds.facts.model import Fact, FactKind
 from cds.pack.compile import SCOPE_RULE
 from cds.pack.load import Pack

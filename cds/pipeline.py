@@ -1,40 +1,29 @@
-"""The spine: one hook request in, one CDS Hooks response out.
+"""The spine: one typed hook call in, one CDS Hooks response out.
 
-Every entry point (the HTTP service, ``cds evaluate``, each batch worker) calls
-:meth:`Evaluator.run` (or its shorthand ``evaluate``); they differ only in how they get
-the request and the time.
+Every entry point (the HTTP service, ``cds evaluate``, each batch worker) builds a
+`cds.call.HookCall` (the call parsed once, at the edge) and calls :meth:`Evaluator.run`; they
+differ only in how they get the call. Nothing is checked again here.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from typing import Any
 
+from cds.call import HookCall
 from cds.cards.build import CardContext, build_cards
-from cds.engine.durable import Engine, get_engine
+from cds.engine import RuleEngine
+from cds.engine.durable import DurableEngine, get_engine
 from cds.errors import InputError
 from cds.facts.bounds import resolve_bounds
 from cds.facts.extract import FactContext, extract_facts
-from cds.facts.gather import Record, patient_record
-from cds.facts.model import DataIssue
 from cds.findings import Finding, Outcome, build_findings
-from cds.hooks.models import (
-    Card,
-    HookRequest,
-    HookResponse,
-    draft_references,
-    is_relative_reference,
-    validate_context,
-)
-from cds.hooks.prefetch import PrefetchKey, Resolution
+from cds.hooks.models import Card, HookResponse, is_relative_reference
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import Pack
-from cds.pack.schema import Hook
-
-ORDER_HOOKS = ("order-select", "order-sign")
 
 
 @dataclass(frozen=True)
@@ -57,14 +46,21 @@ class Evaluation:
         return self.rules_by_topic.get(topic, ())
 
 
+def new_engine() -> RuleEngine:
+    """A durable engine of its own, for a process that must not use the one it inherited: a
+    batch worker builds one in its initializer and gives it to its Evaluators."""
+    return DurableEngine()
+
+
 class Evaluator:
-    """A pack compiled for every hook it serves, under one set of site settings."""
+    """A pack compiled for every hook it serves, under one set of site settings, run by a
+    rules engine: the one given, else this process's durable engine (created on first use)."""
 
     def __init__(
         self,
         pack: Pack,
         site: Mapping[str, float | None] | None = None,
-        engine: Engine | None = None,
+        engine: RuleEngine | None = None,
         *,
         timezone: tzinfo = UTC,
     ) -> None:
@@ -77,36 +73,20 @@ class Evaluator:
         }
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> RuleEngine:
         return self._engine or get_engine()
 
-    def evaluate(
-        self,
-        request: HookRequest,
-        hook: Hook,
-        now: datetime,
-        extra: Iterable[tuple[str, object]] = (),
-        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
-    ) -> HookResponse:
-        """Evaluate one hook call; ``extra`` adds resources fetched outside the prefetch."""
-        return self.run(request, hook, now, extra, new_uuid).response
+    @property
+    def busy(self) -> bool:
+        """Whether the engine is evaluating a call now (a caller on the event loop should not
+        wait for it there)."""
+        return self.engine.busy
 
     def run(
-        self,
-        request: HookRequest,
-        hook: Hook,
-        now: datetime,
-        extra: Iterable[tuple[str, object]] = (),
-        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
-        notes: Sequence[DataIssue] = (),
+        self, call: HookCall, new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())
     ) -> Evaluation:
-        """Evaluate one hook call and say which rules stand behind each card.
-
-        ``notes`` are things the caller could not get (e.g. a prefetch key the FHIR server
-        failed to give, see `prefetch_issues`): the cards say them, since a sign in missing
-        data was not checked.
-        """
-        outcome, ctx = self._assess(request, hook, now, extra, new_uuid, notes)
+        """Evaluate one hook call and say which rules stand behind each card."""
+        outcome, ctx = self.assess(call, new_uuid)
         cards = build_cards(self.pack, outcome, ctx)
         by_topic: dict[str, list[str]] = {}
         for finding in outcome.findings:
@@ -119,102 +99,36 @@ class Evaluator:
         )
 
     def assess(
-        self,
-        request: HookRequest,
-        hook: Hook,
-        now: datetime,
-        extra: Iterable[tuple[str, object]] = (),
+        self, call: HookCall, new_uuid: Callable[[], str] | None = None
     ) -> tuple[Outcome, CardContext]:
-        """The findings of one hook call, before they become cards."""
-        return self._assess(request, hook, now, extra)
-
-    def _assess(
-        self,
-        request: HookRequest,
-        hook: Hook,
-        now: datetime,
-        extra: Iterable[tuple[str, object]] = (),
-        new_uuid: Callable[[], str] | None = None,
-        notes: Sequence[DataIssue] = (),
-    ) -> tuple[Outcome, CardContext]:
-        """``assess``, with the card context ``run`` needs built at once (not copied after)."""
-        if request.hook != hook:
-            raise InputError(f"this service answers '{hook}' calls, not '{request.hook}'")
-        if now.tzinfo is None:
-            raise InputError("the evaluation time must carry a time zone")
-        validate_context(hook, request.context)
-        patient_id = str(request.context["patientId"])
-        prefetch = request.prefetch or {}
-        record = patient_record(
-            patient_id, [*((f"prefetch.{k}", v) for k, v in prefetch.items()), *extra], hook
-        )
-        orders = self._drafts(request, hook, patient_id)
-        drafts = orders.resources
+        """The findings of one hook call, before they become cards, and the card context."""
+        ruleset = self.rulesets.get(call.hook)
+        if ruleset is None:
+            raise InputError(f"pack {self.pack.id} has no service for hook '{call.hook}'")
+        drafts = call.drafts.resources
         extraction = extract_facts(
-            record.resources,
+            call.record.resources,
             drafts,
-            FactContext(now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone),
+            FactContext(
+                call.now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone
+            ),
         )
-        ruleset = self.rulesets[hook]
         facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
         firings = self.engine.evaluate(
             ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
         )
         outcome = build_findings(self.pack, firings, facts)
         ctx = CardContext(
-            hook=hook,
-            patient_id=patient_id,
-            encounter_id=_str(request.context.get("encounterId")),
+            hook=call.hook,
+            patient_id=call.patient_id,
+            encounter_id=call.encounter_id,
             draft_orders=_draft_orders(drafts),
-            issues=[*notes, *record.issues, *orders.issues, *extraction.issues],
+            issues=[*call.issues, *extraction.issues],
             tz=self.timezone,
-            now=now,
+            now=call.now,
             new_uuid=new_uuid if new_uuid is not None else _random_uuid,
         )
         return outcome, ctx
-
-    @staticmethod
-    def _drafts(request: HookRequest, hook: Hook, patient_id: str) -> Record:
-        """The draft orders of an order hook, read as leniently as prefetch and through the
-        same gathering: an entry that is not a resource, or an order naming another patient,
-        is left out and said (a data-check item), never a 400 that hides the other cards."""
-        if hook not in ORDER_HOOKS:
-            return Record()
-        drafts = request.context.get("draftOrders")
-        record = patient_record(patient_id, [("context.draftOrders", drafts)])
-        record.issues += selection_issues(request.context.get("selections"), drafts)
-        return record
-
-
-def selection_issues(selections: object, drafts: object) -> list[DataIssue]:
-    """order-select's `selections` that name no resource of `draftOrders`: a data-check item
-    each (every draft order received was still checked), never a 400 that loses the cards."""
-    if not isinstance(selections, list):
-        return []
-    known = draft_references(drafts)
-    return [
-        DataIssue(
-            rid=f"context.selections[{index}]",
-            message=(
-                f"selection {reference} names no order in draftOrders; "
-                "every draft order received was checked"
-            ),
-            recheck="which order was selected; ask the EHR team to check the selections it sends",
-        )
-        for index, reference in enumerate(selections)
-        if isinstance(reference, str) and reference not in known
-    ]
-
-
-def prefetch_issues(keys: Sequence[PrefetchKey], resolution: Resolution) -> list[DataIssue]:
-    """The data-check items of a call's prefetch: each key that could not be had, or was read
-    only in part, with what happened and what to re-check in the chart (the card's wording is
-    the card builder's)."""
-    recheck = {k.key: k.recheck for k in keys}
-    return [
-        DataIssue(rid=f"prefetch.{key}", message=message, recheck=recheck.get(key))
-        for key, message in resolution.gaps()
-    ]
 
 
 def _draft_orders(drafts: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -227,7 +141,3 @@ def _draft_orders(drafts: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str,
 
 def _random_uuid() -> str:
     return str(uuid.uuid4())
-
-
-def _str(v: object) -> str | None:
-    return v if isinstance(v, str) and v else None

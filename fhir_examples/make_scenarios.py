@@ -365,8 +365,9 @@ class Scenario:
             }
         }
         if self.hook == "encounter-discharge":  # declared at discharge only; null: none
+            visit = self.encounter  # the call's own visit: it carries context.encounterId
             prefetch["encounter"] = (
-                _subject(self.encounter, pid) if self.encounter is not None else None
+                {**_subject(visit, pid), "id": context["encounterId"]} if visit else None
             )
         for key, items in (
             ("conditions", self.conditions),

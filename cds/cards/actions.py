@@ -17,13 +17,13 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from cds.errors import RulePackError
-from cds.pack.schema import Suggestion
+from cds.pack.schema import SuggestionSpec
 
 SNOMED = "http://snomed.info/sct"
 
 
 def build_action_resource(
-    spec: Suggestion, patient_id: str, encounter_id: str | None, text: str | None
+    spec: SuggestionSpec, patient_id: str, encounter_id: str | None, text: str | None
 ) -> dict[str, Any]:
     """The resource a 'create' action carries (create-instructions, create-follow-up), as
     R4 JSON, validated. A replace-draft-order is an update: see ``replaced_order``.
@@ -71,14 +71,14 @@ def _plain(text: str) -> bool:
     return not any(c in text for c in _ODD_SPACES)
 
 
-_CHECKED: dict[tuple[int, bool, str | None], tuple[Suggestion, str, str | None]] = {}
+_CHECKED: dict[tuple[int, bool, str | None], tuple[SuggestionSpec, str, str | None]] = {}
 """(suggestion, encounter given, instructions) → the suggestion (held, so its id stays its
 own), the model and the first problem of its placeholder resource: remembered without
 serialising the template (the instructions run to kilobytes) on every call."""
 
 
 def _build(
-    spec: Suggestion, patient_id: str, encounter_id: str | None, text: str | None
+    spec: SuggestionSpec, patient_id: str, encounter_id: str | None, text: str | None
 ) -> tuple[Any, dict[str, Any]]:
     subject = {"reference": f"Patient/{patient_id}"}
     encounter = {"encounter": {"reference": f"Encounter/{encounter_id}"}} if encounter_id else {}
@@ -112,7 +112,7 @@ _REPLACED = ("medicationReference", "dosageInstruction", "dispenseRequest", "sub
 narrative would be wrong for the new one) and are left out of the replaced order."""
 
 
-def replaced_order(spec: Suggestion, draft: Mapping[str, Any]) -> dict[str, Any] | None:
+def replaced_order(spec: SuggestionSpec, draft: Mapping[str, Any]) -> dict[str, Any] | None:
     """The draft MedicationRequest with its medicine replaced by the suggestion's, as R4 JSON
     for an ``update`` action (same resourceType and id); None when the draft is not a
     MedicationRequest or the result is not valid R4 (the draft was not, to begin with).
@@ -179,7 +179,7 @@ def _validate(model_name: str, resource: bytes) -> str | None:
     return None
 
 
-def _concept(spec: Suggestion) -> dict[str, Any]:
+def _concept(spec: SuggestionSpec) -> dict[str, Any]:
     concept: dict[str, Any] = {"text": spec.replacement_text or spec.label}
     if spec.replacement_code:
         concept["coding"] = [

@@ -16,11 +16,11 @@ from cds.facts.model import DataIssue
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.hooks.prefetch import consequence
+from cds.hooks.registry import Hook
 from cds.instants import parse_datetime
 from cds.pack.load import Pack
 from cds.pack.passages import PART_LINE, Passage
-from cds.pack.schema import Hook, Topic
-from cds.pack.schema import Suggestion as SuggestionSpec
+from cds.pack.schema import SuggestionSpec, Topic
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
 DATA_CHECK = "data-check"

@@ -11,8 +11,8 @@ shared/design/engine-notes.md, each pinned by tests/engine/test_durable_contract
   patterns look at are asserted first;
 - identical facts are dropped as duplicates: every fact carries a unique ``fid``;
 - exceptions raised in durable's action loop are swallowed into the state: we never run
-  that loop; ``Engine._run_actions`` drives the C calls itself, records each firing, and an
-  error there abandons the action and is raised as ``RuleActionFailed``;
+  that loop; ``DurableEngine._run_actions`` drives the C calls itself, records each firing,
+  and an error there abandons the action and is raised as ``RuleActionFailed``;
 - live sessions are capped at 1024 and every state must be deleted: ``finally``;
 - a ruleset name registers once: names carry a hash of their definition;
 - firing order is not assertion order: firings are sorted;
@@ -34,29 +34,18 @@ import itertools
 import operator
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import durable_rules_engine
 import orjson
 from durable.engine import Host
 
+from cds.engine import Firing
 from cds.errors import EngineError, RuleActionFailed
 from cds.pack.compile import CompiledRuleset
 
 _WARMUP = "__warmup__"
 """A rule no real fact matches (no such kind), fired once per ruleset at registration."""
-
-
-@dataclass(order=True, unsafe_hash=True, slots=True)
-class Firing:
-    """A rule that fired, and the ``fid`` of each fact its positive patterns matched.
-
-    Treat it as frozen (it is hashed as if it were): not declared ``frozen``, which sets each
-    field through ``object.__setattr__`` and made building one cost three times as much."""
-
-    rule: str
-    fids: tuple[int, ...]
 
 
 class _QuietHost(Host):  # type: ignore[misc]
@@ -70,8 +59,9 @@ class _QuietHost(Host):  # type: ignore[misc]
         """Deliberately start no timer threads."""
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
-        """What durable binds to each rule at registration. Never called: Engine._run_actions
-        runs the queued actions itself (durable's own loop swallows errors into the state)."""
+        """What durable binds to each rule at registration. Never called:
+        ``DurableEngine._run_actions`` runs the queued actions itself (durable's own loop
+        swallows errors into the state)."""
 
         def not_run_here(_c: Any) -> None:
             raise RuleActionFailed(f"durable ran the action of {action_name} itself")
@@ -79,8 +69,9 @@ class _QuietHost(Host):  # type: ignore[misc]
         return not_run_here
 
 
-class Engine:
-    """One durable host: registers compiled rulesets and evaluates fact batches, serialised."""
+class DurableEngine:
+    """One durable host: registers compiled rulesets and evaluates fact batches, serialised
+    (a ``RuleEngine``)."""
 
     def __init__(self) -> None:
         self._host = _QuietHost()
@@ -204,21 +195,14 @@ def _has_exponent(facts: Sequence[dict[str, Any]]) -> bool:
     return any(isinstance(v, float) and b"e" in orjson.dumps(v) for f in facts for v in f.values())
 
 
-_engine: Engine | None = None
+_engine: DurableEngine | None = None
 _engine_lock = threading.Lock()
 
 
-def get_engine() -> Engine:
-    """The process's engine, created on first use."""
+def get_engine() -> DurableEngine:
+    """The process's engine, created on first use (the spine's default)."""
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = Engine()
+            _engine = DurableEngine()
         return _engine
-
-
-def reset_engine() -> None:
-    """Forget the process's engine (tests, and worker processes after fork)."""
-    global _engine
-    with _engine_lock:
-        _engine = None

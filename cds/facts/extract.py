@@ -30,9 +30,9 @@ from cds.facts.times import (
     read_time,
 )
 from cds.facts.units import NO_RULE, ReadingRule
-from cds.facts.valuesets import Coding, ValueSetIndex
+from cds.facts.valuesets import RecordCoding, ValueSetIndex
+from cds.fhir import Resource, medication_key
 
-Resource = Mapping[str, Any]
 R = TypeVar("R", bound=Mapping[str, Any])
 
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
@@ -227,12 +227,14 @@ def _rid(res: Resource) -> str:
     return f"{res.get('resourceType')}/{res.get('id', '?')}"
 
 
-def _codings(concept: object) -> tuple[list[Coding], str]:
+def _codings(concept: object) -> tuple[list[RecordCoding], str]:
     """The codings and text of a CodeableConcept, tolerating what feeds get wrong."""
     if not isinstance(concept, dict):
         return [], ""
     codings = [  # _items: a single coding is often sent as an object
-        Coding(str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or ""))
+        RecordCoding(
+            str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or "")
+        )
         for c in _items(concept.get("coding"))
         if isinstance(c, dict)
     ]
@@ -246,7 +248,7 @@ def _words(concept: object) -> str:
     return _words_of(codings, text)
 
 
-def _words_of(codings: list[Coding], text: str) -> str:
+def _words_of(codings: list[RecordCoding], text: str) -> str:
     named = text or next((c.display for c in codings if c.display), "")
     if named:
         return named
@@ -956,8 +958,7 @@ def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
             if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
                 return contained.get("code")
         return None
-    key = "Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0]
-    med = meds.get(key)
+    med = meds.get(medication_key(target))
     if med is None and isinstance(ref, Mapping):
         return {"text": ref.get("display")} if ref.get("display") else None
     return med.get("code") if med is not None else None

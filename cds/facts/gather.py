@@ -11,10 +11,10 @@ import orjson
 
 from cds.errors import InputError
 from cds.facts.model import DataIssue
+from cds.fhir import Resource
 from cds.hooks.prefetch import declared, informational_outcome
 
 log = logging.getLogger(__name__)
-Resource = Mapping[str, Any]
 PATIENT_LINKS = ("subject", "patient", "beneficiary")
 #: Where the Patient resource itself comes (the `patient` prefetch key, sent or fetched).
 PATIENT_KEYS = ("prefetch.patient", "fetched.patient")

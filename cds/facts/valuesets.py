@@ -75,9 +75,10 @@ class ValueSetSpec(Protocol):
     def plausible(self) -> PlausibleSpec | None: ...
 
 
-class Coding(NamedTuple):
-    """One coding of a concept, as read (a named tuple: built and hashed in C, for every
-    coding of every concept not yet in the memos)."""
+class RecordCoding(NamedTuple):
+    """A coding as a record gives it (hashable: the match memo keys on it); the card's wire
+    ``Coding`` is ``cds.hooks.models.Coding``. A named tuple: built and hashed in C, for every
+    coding of every concept not yet in the memos."""
 
     system: str
     code: str
@@ -102,7 +103,7 @@ class ValueSetIndex:
     """How each observation value set's readings are read (implied unit, fraction, range)."""
     order_reason: set[str] = field(default_factory=set)
     """Value sets a draft order's reason names to say what the order is for (red flags)."""
-    _memo: dict[tuple[tuple[Coding, ...], str], dict[str, bool]] = field(default_factory=dict)
+    _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
 
@@ -139,11 +140,11 @@ class ValueSetIndex:
             index.any_text = re.compile(joined, re.IGNORECASE)
         return index
 
-    def match(self, codings: Iterable[Coding], text: str = "") -> set[str]:
+    def match(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
         """Every value set that any coding, or the concept's affirmed words, belongs to."""
         return set(self._remembered(codings, text))
 
-    def match_detail(self, codings: Iterable[Coding], text: str = "") -> dict[str, bool]:
+    def match_detail(self, codings: Iterable[RecordCoding], text: str = "") -> dict[str, bool]:
         """Value set → True when a code matched it, False when only affirmed words did.
 
         Records repeat the same concepts endlessly (every heart rate carries 8867-4), so
@@ -151,7 +152,7 @@ class ValueSetIndex:
         """
         return dict(self._remembered(codings, text))
 
-    def match_suspected(self, codings: Iterable[Coding], text: str = "") -> set[str]:
+    def match_suspected(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
         """Every value set a coding belongs to, or that the words affirm OR name as uncertain
         ("r/o cauda equina", "concern for epidural abscess", "? fracture"). For what a draft
         order is FOR: the suspicion supports the test, but is no sign of the patient's."""
@@ -169,7 +170,7 @@ class ValueSetIndex:
                 found.add(vs_id)
         return found
 
-    def _remembered(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
+    def _remembered(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
         """The memo's own answer: callers copy it."""
         key = (tuple(codings), text)
         hit = self._memo.get(key)
@@ -179,7 +180,7 @@ class ValueSetIndex:
             hit = self._memo[key] = self._match(key[0], text)
         return hit
 
-    def _match(self, codings: Iterable[Coding], text: str) -> dict[str, bool]:
+    def _match(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
         found: dict[str, bool] = {}
         words = [text] if text else []
         for coding in codings:

@@ -20,10 +20,9 @@ models in ``shared/cds-hooks/examples/schemas/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Final, Literal, Self, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
@@ -39,6 +38,7 @@ from pydantic import (
 )
 
 from cds.errors import InputError, PayloadTooLarge
+from cds.fhir import FHIR_ID
 from cds.instants import parse_datetime
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
@@ -46,9 +46,6 @@ NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 # ord-1 from the hook library: `^[\d\w]+\/[\d\w-.]+$`. FHIRPath regexes follow Java, where \w
 # is ASCII-only, hence re.ASCII.
 _ORD1_REFERENCE: Final = re.compile(r"^(\w+)/[\w.\-]+$", re.ASCII)
-# FHIR `id` characters. The 64-character limit is not enforced: Epic-style ids in the spec's
-# own 3.0 examples are longer. The character set matters: ids are pasted into prefetch URLs.
-_FHIR_ID: Final = re.compile(r"^[A-Za-z0-9\-.]+$")
 _RELATIVE_REFERENCE: Final = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]+$")
 _UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SERVICE_ID: Final = re.compile(r"^[A-Za-z0-9._~\-]+$")
@@ -71,7 +68,7 @@ def _absolute_url(value: str) -> str:
 
 def _fhir_id(value: str) -> str:
     """Return `value` if it is made of FHIR id characters, else raise ValueError."""
-    if not _FHIR_ID.match(value):
+    if not FHIR_ID.match(value):
         raise ValueError("must be a FHIR id ([A-Za-z0-9-.])")
     return value
 
@@ -274,23 +271,13 @@ class OrderSelectContext(OrderSignContext):
         return value
 
     # A selection naming no resource of draftOrders is not refused: what was received is
-    # evaluated, and the mismatch is a data-check item (cds.pipeline, `selection_issues`).
+    # evaluated, and the mismatch is a data-check item (cds.call, `selection_issues`).
 
 
 class EncounterDischargeContext(HookContext):
     """Context of `encounter-discharge`: `encounterId` is REQUIRED."""
 
     encounterId: str
-
-
-_CONTEXT_MODELS: Final[Mapping[str, type[HookContext]]] = MappingProxyType(
-    {
-        "patient-view": PatientViewContext,
-        "order-select": OrderSelectContext,
-        "order-sign": OrderSignContext,
-        "encounter-discharge": EncounterDischargeContext,
-    }
-)
 
 
 # Feedback is stored: each text is bounded by its column (cds/store/models.py) and holds no NUL
@@ -617,35 +604,9 @@ def _parse(model: type[_ModelT], data: Any, what: str) -> _ModelT:
         raise InputError(f"invalid {what}: {line}", details=details) from exc
 
 
-def context_model(hook: str) -> type[HookContext] | None:
-    """The context model of `hook`, or None for a hook we do not know."""
-    return _CONTEXT_MODELS.get(hook)
-
-
-def parse_context(hook: str, context: Mapping[str, Any]) -> HookContext | None:
-    """Return `context` as the typed context model of `hook`, or None for a hook we do not know.
-
-    Raises `InputError` naming each missing or invalid field.
-    """
-    model = _CONTEXT_MODELS.get(hook)
-    return None if model is None else _parse(model, context, f"context for hook {hook!r}")
-
-
-def validate_context(hook: str, context: Mapping[str, Any]) -> None:
-    """Check `context` against the definition of `hook`; unknown hooks are not checked.
-
-    Raises `InputError` naming each missing or invalid field.
-    """
-    parse_context(hook, context)
-
-
-def parse_hook_request(data: Any, *, check_context: bool = True) -> HookRequest:
-    """Parse a hook call body and check its context against its hook, or raise `InputError`
-    (``check_context=False``: the caller checks the hook first, then `validate_context`)."""
-    request = _parse(HookRequest, data, "hook request")
-    if check_context:
-        validate_context(request.hook, request.context)
-    return request
+def parse_model(model: type[_ModelT], data: Any, what: str) -> _ModelT:
+    """Validate `data` as `model`, raising `InputError` that names every bad field."""
+    return _parse(model, data, what)
 
 
 def parse_feedback(data: Any) -> FeedbackRequest:

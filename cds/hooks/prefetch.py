@@ -82,8 +82,8 @@ PREFETCH: Final = (
         required=True,
         recheck="review the patient's problem list and recent diagnoses in the chart",
         consequence=(
-            "danger signs and imaging criteria in problem-list entries not received were not "
-            "checked"
+            "danger signs, imaging criteria and pain-reliever cautions in problem-list entries "
+            "not received were not checked"
         ),
         facts=frozenset({"condition"}),
     ),
@@ -141,28 +141,26 @@ ENCOUNTER: Final = PrefetchKey(
 #: The former name of `ENCOUNTER`, when only the discharge service declared it.
 DISCHARGE_ENCOUNTER: Final = ENCOUNTER
 
-#: The hook whose context requires an encounterId: there the encounter key counts.
-_ENCOUNTER_REQUIRED: Final = "encounter-discharge"
 
-
-def prefetch_keys(hook: str) -> tuple[PrefetchKey, ...]:
+def prefetch_keys(hook: str, *, encounter_required: bool) -> tuple[PrefetchKey, ...]:
     """The prefetch keys of a hook's service, each marked whether it `counts` at this hook
-    (the encounter counts only where the context requires an encounterId)."""
+    (the encounter counts only where the context requires an encounterId). The hooks' own
+    keys are `cds.hooks.registry.HookSpec.keys`."""
     return tuple(
         k
-        if k.matters_at(hook) and (k is not ENCOUNTER or hook == _ENCOUNTER_REQUIRED)
+        if k.matters_at(hook) and (k is not ENCOUNTER or encounter_required)
         else replace(k, counts=False)
         for k in (*PREFETCH, ENCOUNTER)
     )
 
 
 def service_keys(
-    hook: str, templates: Mapping[str, str | None] | None = None
+    hook: str, keys: tuple[PrefetchKey, ...], templates: Mapping[str, str | None] | None = None
 ) -> tuple[PrefetchKey, ...]:
-    """A hook's service keys under a deployment's ``prefetch_templates`` for it: a template
-    replaces the key's, ``None`` drops the key (not offered, not counted; a required key cannot
-    be dropped). ConfigError for a key the service does not declare."""
-    keys = prefetch_keys(hook)
+    """A hook's service keys (its defaults ``keys``) under a deployment's
+    ``prefetch_templates`` for it: a template replaces the key's, ``None`` drops the key (not
+    offered, not counted; a required key cannot be dropped). ConfigError for a key the service
+    does not declare."""
     if not templates:
         return keys
     names = [k.key for k in keys]

@@ -17,8 +17,9 @@ from typing import Any
 from cds.errors import RulePackError
 from cds.facts.model import Fact
 from cds.facts.units import to_number
+from cds.hooks.registry import Hook
 from cds.pack.load import Pack, setting_refs
-from cds.pack.schema import Duration, Hook, Pattern, PatternRef, Rule
+from cds.pack.schema import Duration, Pattern, PatternRef, Rule
 
 SCOPE_RULE = "__scope__"
 HOURS_PER = {"hours": 1, "days": 24, "weeks": 168}

@@ -29,11 +29,10 @@ from pydantic import (
 )
 
 from cds.facts.model import FactKind
+from cds.hooks.registry import Hook
 from cds.pack.passages import Passage
 from cds.pack.settings import Number, Setting
 
-Hook = Literal["patient-view", "order-select", "order-sign", "encounter-discharge"]
-ALL_HOOKS: tuple[Hook, ...] = ("patient-view", "order-select", "order-sign", "encounter-discharge")
 Indicator = Literal["info", "warning", "critical"]
 SettingRef = Annotated[str | Number, Field(description="a setting name or a literal number")]
 
@@ -42,7 +41,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Source(Strict):
+class SourceSpec(Strict):
     title: str
     url: str | None = None
 
@@ -134,7 +133,7 @@ class Rule(Strict):
     """A setting that switches the rule off while it is null (e.g. an age threshold)."""
 
 
-class OverrideReason(Strict):
+class OverrideReasonSpec(Strict):
     code: str
     display: str
     system: str = "https://cds.example.org/override-reason"
@@ -146,7 +145,7 @@ class CardLink(Strict):
     covers: list[str] = []
 
 
-class Suggestion(Strict):
+class SuggestionSpec(Strict):
     """A suggestion a topic's card offers; ``action`` names a built-in action builder."""
 
     label: str
@@ -183,9 +182,9 @@ class Topic(Strict):
     """Name a condition's age in the summary (a new symptom: yes; a chronic disease: no)."""
     detail_intro: str
     covers: list[str] = []
-    override_reasons: list[OverrideReason] = []
+    override_reasons: list[OverrideReasonSpec] = []
     links: list[CardLink] = []
-    suggestions: list[Suggestion] = []
+    suggestions: list[SuggestionSpec] = []
     selection_behavior: Literal["at-most-one", "any"] = "any"
     patient_instructions: bool = False
     """The card's detail carries the personalised patient instructions."""
@@ -239,14 +238,33 @@ _TEMPLATE_FIELDS = {
 }
 
 
+class ServiceText(Strict):
+    """What a hook's service says of itself in discovery."""
+
+    description: str
+    """What the service does, in a sentence (discovery adds the pack's id and version)."""
+    usage: str = ""
+    """What the service needs beyond the prefetch keys every service asks for."""
+
+
 class PackMeta(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: str
     title: str
     description: str
     publisher: str
-    sources: list[Source]
+    sources: list[SourceSpec]
     hooks: list[Hook]
+    services: dict[Hook, ServiceText] = {}
+    """Per hook, its service's discovery text; a hook without one is described by the pack's
+    ``description``."""
+
+    @model_validator(mode="after")
+    def _services_of_own_hooks(self) -> PackMeta:
+        stray = [hook for hook in self.services if hook not in self.hooks]
+        if stray:
+            raise ValueError(f"services: {', '.join(stray)} not among the pack's hooks")
+        return self
 
 
 class PackFile(Strict):

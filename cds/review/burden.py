@@ -21,18 +21,10 @@ from cds.config import zone_of
 from cds.pack.load import Pack
 from cds.review.compare import CHANGE_KINDS, Counterpart, Side, widen_span
 from cds.review.overrides import expected_overrides
-from cds.review.summary import merge_stats
+from cds.review.stats import ReviewStats
 
 #: The indicators, always given in ``by_indicator`` (zero when no card has one).
 INDICATORS = ("critical", "warning", "info")
-
-#: The counts compared, as (compare.json key, stats key).
-DIMENSIONS = (
-    ("by_topic", "by_topic"),
-    ("by_rule", "by_rule"),
-    ("by_indicator", "by_indicator"),
-    ("by_hook_topic", "by_hook_topic"),
-)
 
 
 def merge_compare(
@@ -45,9 +37,9 @@ def merge_compare(
 ) -> dict[str, Any]:
     """Write compare-cards.ndjson, compare-errors.ndjson and compare.json; the compare doc."""
     parts = out / "parts"
-    stats_b: dict[str, Any] = {}
+    stats_b = ReviewStats()
     span: list[float] | None = None
-    changed: dict[str, Any] = {}
+    changed: dict[str, int] = {}
     with (
         (out / "compare-cards.ndjson").open("wb") as cards,
         (out / "compare-errors.ndjson").open("wb") as errors,
@@ -59,8 +51,9 @@ def merge_compare(
             cards.write(Path(f"{base}.b-cards.ndjson").read_bytes())
             errors.write(Path(f"{base}.b-errors.ndjson").read_bytes())
             extra = orjson.loads(Path(f"{base}.compare.json").read_bytes())
-            stats_b = merge_stats(stats_b, extra["b"])
-            changed = merge_stats(changed, extra["changed"])
+            stats_b.merge(ReviewStats.from_json(extra["b"]))
+            for kind, count in extra["changed"].items():
+                changed[kind] = changed.get(kind, 0) + count
             if extra["span"]:
                 span = widen_span(span, extra["span"])
             patients += [
@@ -88,7 +81,7 @@ def merge_compare(
 
 def build_compare(
     summary: Mapping[str, Any],
-    stats_b: Mapping[str, Any],
+    stats_b: ReviewStats,
     span: Sequence[float] | None,
     patients: list[dict[str, Any]],
     changed: Mapping[str, int],
@@ -105,19 +98,25 @@ def build_compare(
         "by_indicator": summary["cards_by_indicator"],
         "by_hook_topic": summary["cards_by_hook_topic"],
     }
+    b_counts = {
+        "by_topic": stats_b.by_topic,
+        "by_rule": stats_b.by_rule,
+        "by_indicator": stats_b.by_indicator,
+        "by_hook_topic": stats_b.by_hook_topic,
+    }
     doc: dict[str, Any] = {
         "patients_reviewed": reviewed,
         "span": _span(span, days, zone),
-        "calls": {"a": summary["calls"], "b": dict(sorted(stats_b.get("calls", {}).items()))},
-        "call_errors": {"a": summary["call_errors"], "b": int(stats_b.get("call_errors", 0))},
+        "calls": {"a": summary["calls"], "b": dict(sorted(stats_b.calls.items()))},
+        "call_errors": {"a": summary["call_errors"], "b": stats_b.call_errors},
         "patients_with_cards": {
             "a": summary["patients"]["with_cards"],
-            "b": int(stats_b.get("patients_with_cards", 0)),
+            "b": stats_b.patients_with_cards,
         },
-        "cards": scale.row(int(summary["cards"]), int(stats_b.get("cards", 0))),
+        "cards": scale.row(int(summary["cards"]), stats_b.cards),
     }
-    for key, stats_key in DIMENSIONS:
-        a, b = a_counts[key], stats_b.get(stats_key, {})
+    for key, a in a_counts.items():
+        b = b_counts[key]
         names = {*a, *b, *(INDICATORS if key == "by_indicator" else ())}
         doc[key] = {name: scale.row(a.get(name, 0), b.get(name, 0)) for name in sorted(names)}
     by_hook: dict[str, dict[str, int]] = {}

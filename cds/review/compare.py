@@ -30,8 +30,9 @@ from cds.errors import CdsError, ConfigError
 from cds.findings import Evidence
 from cds.pack.load import Pack, load_pack, pack_path
 from cds.pipeline import Evaluator
-from cds.review.evaluate import PatientResult, PatientReviewer, parse_lines
-from cds.review.summary import add_stats
+from cds.review.record import parse_lines
+from cds.review.replay import PatientResult, PatientReviewer
+from cds.review.stats import ReviewStats
 
 #: The kinds of change, in the order they are reported.
 CHANGE_KINDS = ("newly alerted", "silenced", "replaced", "indicator changed", "rules changed")
@@ -143,13 +144,12 @@ class PairReviewer:
         return under_a, under_b, diff_patient(pid, under_a, under_b)
 
 
-def review_pair_shard(
-    pair: PairReviewer, groups: dict[str, list[bytes]], base: str
-) -> dict[str, Any]:
+def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: str) -> ReviewStats:
     """A shard under both: A's files as a plain review writes them, B's beside them
     (``.b-cards``, ``.b-errors``), the changes, and B's counts (``.compare.json``); A's stats."""
-    stats: dict[str, Any] = {}
-    extra: dict[str, Any] = {"b": {}, "span": None, "changed": {}}
+    stats, stats_b = ReviewStats(), ReviewStats()
+    span: list[float] | None = None
+    changed: dict[str, int] = {}
     names = ("cards", "errors", "b-cards", "b-errors", "changes")
     handles = {name: open(f"{base}.{name}.tmp", "wb") for name in names}
     try:
@@ -157,19 +157,19 @@ def review_pair_shard(
             under_a, under_b, changes = pair.review(pid, groups.pop(pid))
             _write(handles["cards"], handles["errors"], under_a)
             _write(handles["b-cards"], handles["b-errors"], under_b)
-            add_stats(stats, under_a.stats)
-            add_stats(extra["b"], under_b.stats)
-            extra["span"] = widen_span(widen_span(extra["span"], under_a.span), under_b.span)
+            stats.merge(under_a.stats)
+            stats_b.merge(under_b.stats)
+            span = widen_span(widen_span(span, under_a.span), under_b.span)
             if changes is not None:
                 handles["changes"].write(orjson.dumps(changes) + b"\n")
                 for kind in {c["change"] for c in changes["changes"]}:
-                    extra["changed"][kind] = extra["changed"].get(kind, 0) + 1
+                    changed[kind] = changed.get(kind, 0) + 1
     finally:
         for handle in handles.values():
             handle.close()
     compare_tmp = f"{base}.compare.tmp"
     with open(compare_tmp, "wb") as fh:
-        fh.write(orjson.dumps(extra))
+        fh.write(orjson.dumps({"b": stats_b, "span": span, "changed": changed}))
     for name in names:
         os.replace(f"{base}.{name}.tmp", f"{base}.{name}.ndjson")
     os.replace(compare_tmp, f"{base}.compare.json")

@@ -36,18 +36,18 @@ from typing import IO, Any
 import orjson
 
 from cds.config import zone_of
-from cds.engine.durable import reset_engine
 from cds.errors import InputError
 from cds.facts.times import parse_instant
 from cds.pack.load import Pack, load_pack
-from cds.pipeline import Evaluator
+from cds.pipeline import Evaluator, new_engine
 from cds.review.burden import merge_compare
 from cds.review.compare import Counterpart, PairReviewer, Side, review_pair_shard
-from cds.review.evaluate import AsOf, OrderTriggers, PatientReviewer
 from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
+from cds.review.replay import AsOf, OrderTriggers, PatientReviewer
 from cds.review.sources import SourceFile, discover, read_lines, read_range
-from cds.review.summary import add_stats, build_summary, merge_stats
+from cds.review.stats import ReviewStats
+from cds.review.summary import build_summary
 
 MIN_SHARDS = 16
 GZIP_RATIO = 6  # a gzipped NDJSON export is roughly this much larger once read
@@ -444,20 +444,21 @@ def init_worker(
     counterpart: Counterpart | None = None,
     triggers: OrderTriggers | None = None,
 ) -> None:
-    """Pool initializer: a fresh engine for this process and the pack's compiled rulesets,
-    under the site's settings and time zone (and B's, with ``--compare``)."""
+    """Pool initializer: a fresh engine for this process (not one inherited from the parent),
+    given to the pack's compiled rulesets under the site's settings and time zone (and to B's,
+    with ``--compare``)."""
     global _REVIEWER, _PAIR
-    reset_engine()
+    engine = new_engine()
     meds: dict[str, dict[str, Any]] = {}
     for raw in references:
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
-    evaluator = Evaluator(pack, site, timezone=zone_of(site_timezone))
+    evaluator = Evaluator(pack, site, engine, timezone=zone_of(site_timezone))
     _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers)
     _PAIR = None
     if counterpart is not None:
         b = counterpart.side
-        other = Evaluator(counterpart.pack, b.site, timezone=zone_of(b.site_timezone))
+        other = Evaluator(counterpart.pack, b.site, engine, timezone=zone_of(b.site_timezone))
         _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers))
 
 
@@ -470,7 +471,7 @@ def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:
     return OrderTriggers.of_all([pack, *packs]) if packs else None
 
 
-def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[str, Any]]:
+def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, ReviewStats]:
     """Review every patient of one shard, in patient order, streaming its cards and errors to
     ``parts/shard-N.*.ndjson`` (renamed into place when complete); (shard, stats)."""
     reviewer = _REVIEWER
@@ -482,7 +483,7 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[st
     base = Path(parts) / f"shard-{shard:05d}"
     if _PAIR is not None:
         return shard, review_pair_shard(_PAIR, groups, str(base))
-    stats: dict[str, Any] = {}
+    stats = ReviewStats()
     cards_tmp, errors_tmp = Path(f"{base}.cards.tmp"), Path(f"{base}.errors.tmp")
     with cards_tmp.open("wb") as cards, errors_tmp.open("wb") as errors:
         for pid in sorted(groups):
@@ -491,7 +492,7 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, dict[st
                 cards.write(b"\n".join(result.lines) + b"\n")
             if result.errors:
                 errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
-            add_stats(stats, result.stats)
+            stats.merge(result.stats)
     os.replace(cards_tmp, f"{base}.cards.ndjson")
     os.replace(errors_tmp, f"{base}.errors.ndjson")
     return shard, stats
@@ -526,7 +527,7 @@ def _evaluate_shards(
     part.shards.clear()
     completed = 0
 
-    def record(result: tuple[int, dict[str, Any]]) -> None:
+    def record(result: tuple[int, ReviewStats]) -> None:
         nonlocal completed
         shard, stats = result
         _write_atomic(options.out / "parts" / f"shard-{shard:05d}.stats.json", orjson.dumps(stats))
@@ -570,7 +571,7 @@ def _run_pool(
     pack: Pack,
     options: ReviewOptions,
     as_of: AsOf,
-    record: Callable[[tuple[int, dict[str, Any]]], None],
+    record: Callable[[tuple[int, ReviewStats]], None],
 ) -> None:
     context = _context()
     workers = min(options.workers, len(todo))
@@ -589,7 +590,7 @@ def _run_pool(
             replay_triggers(pack, options),
         ),
     ) as pool:
-        pending: dict[Future[tuple[int, dict[str, Any]]], int] = {}
+        pending: dict[Future[tuple[int, ReviewStats]], int] = {}
         queue = list(todo)
         try:
             while queue or pending:
@@ -606,8 +607,8 @@ def _run_pool(
 
 
 def _as_completed(
-    pending: dict[Future[tuple[int, dict[str, Any]]], int],
-) -> Iterator[Future[tuple[int, dict[str, Any]]]]:
+    pending: dict[Future[tuple[int, ReviewStats]], int],
+) -> Iterator[Future[tuple[int, ReviewStats]]]:
     from concurrent.futures import FIRST_COMPLETED, wait
 
     done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -629,7 +630,7 @@ def merge_outputs(
 ) -> dict[str, Any]:
     """Merge the shards' outputs into cards.ndjson, errors.ndjson, summary.json and the
     report, in shard order (both engines end here); the summary."""
-    stats: dict[str, Any] = {}
+    stats = ReviewStats()
     shards = [s for s in range(n_shards) if s in part.patients]
     with (out / "cards.ndjson").open("wb") as cards:
         for s in shards:
@@ -639,9 +640,8 @@ def merge_outputs(
         for s in shards:
             errors.write((out / "parts" / f"shard-{s:05d}.errors.ndjson").read_bytes())
     for s in shards:
-        stats = merge_stats(
-            stats, orjson.loads((out / "parts" / f"shard-{s:05d}.stats.json").read_bytes())
-        )
+        shard_stats = orjson.loads((out / "parts" / f"shard-{s:05d}.stats.json").read_bytes())
+        stats.merge(ReviewStats.from_json(shard_stats))
     summary = build_summary(part.counts, part.types, stats, sources, pack, options.as_of, as_of)
     (out / "summary.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

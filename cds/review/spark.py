@@ -14,7 +14,7 @@ Only the partitioner differs from ``cds/review/local.py``; everything else is th
   ~2 ms a patient; shared/design/batch-notes.md section 2). No pandas or pyarrow is needed.
 * **review**: each partition is one shard, reviewed by ``local.review_shard`` with the worker's
   ``PatientReviewer``, built on first use in each Python worker process (``local.init_worker``:
-  ``reset_engine()`` and the pack's compiled rulesets); Spark reuses its Python workers, so that
+  a new engine and the pack's compiled rulesets); Spark reuses its Python workers, so that
   happens once per worker process and run. The pack travels as a broadcast, so a cluster needs
   the ``cds`` wheel but not the ``rules/`` folder.
 * **outputs**: shards write ``DIR/parts/shard-N.*`` exactly as local workers do and the driver
@@ -55,11 +55,12 @@ from cds.errors import ConfigError, InputError
 from cds.pack.load import Pack, load_pack
 from cds.review import local
 from cds.review.compare import Counterpart
-from cds.review.evaluate import AsOf, OrderTriggers
 from cds.review.local import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, Partition, ReviewOptions
 from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
+from cds.review.replay import AsOf, OrderTriggers
 from cds.review.sources import InputLine, SourceFile, classify_raw, discover, read_lines
+from cds.review.stats import ReviewStats
 
 if TYPE_CHECKING:
     from pyspark import RDD, Accumulator, Broadcast, SparkContext
@@ -495,7 +496,7 @@ def _review_partition(
     job: _Job,
     patients: Accumulator[int],
     resources: Accumulator[int],
-) -> Iterator[tuple[int, dict[str, Any], int]]:
+) -> Iterator[tuple[int, ReviewStats, int]]:
     """One shard: the local engine's ``review_shard`` over the shard's sorted lines."""
     global _RUN
     payload = [(key[0], raw) for key, raw in rows]

@@ -38,7 +38,8 @@ from typing import Any
 
 import orjson
 
-Resource = dict[str, Any]
+from cds.fhir import Resource
+
 TZ = timezone(timedelta(hours=-5))
 BASE = datetime(2025, 1, 6, 8, 0, tzinfo=TZ)
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -364,7 +365,7 @@ class _Builder:
         )
 
     def encounter(self, start: datetime, end: datetime) -> str:
-        res: Resource = {
+        res: dict[str, Any] = {
             "resourceType": "Encounter",
             "id": self._id(),
             "status": "finished",
@@ -466,7 +467,7 @@ class _Builder:
 
     def med_request(self, name: str, at: datetime, enc: str | None, status: str = "active") -> None:
         code, display = MEDS[name]
-        res: Resource = {
+        res: dict[str, Any] = {
             "resourceType": "MedicationRequest",
             "id": self._id(),
             "status": status,
@@ -489,7 +490,7 @@ class _Builder:
         self._add(res)
 
     def service_request(self, code: tuple[str, str], at: datetime, enc: str | None) -> None:
-        res: Resource = {
+        res: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "id": self._id(),
             "status": "active",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, Final
 
 import anyio
@@ -35,7 +34,8 @@ from cds.service.outbound import Outbound, guarded_client
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
 from cds.service.recorder import CardRecorder, open_store
 from cds.service.routes import router
-from cds.service.services import ServiceSpec, announce_dropped, services_for
+from cds.service.state import ServiceState, service_state
+from cds.services import announce_dropped, services_for
 from cds.store import Store
 
 log = logging.getLogger("cds.service")
@@ -57,28 +57,6 @@ ISSUE_CODES: Final = {
     431: "too-long",
     503: "transient",
 }
-
-
-@dataclass
-class ServiceState:
-    """Everything a request handler needs, built once per application."""
-
-    settings: Settings
-    pack: Pack
-    evaluator: Evaluator
-    services: dict[str, ServiceSpec]
-    store: Store
-    auth: Authenticator
-    resolver: PrefetchResolver
-    recorder: CardRecorder
-    #: Threads that may wait on the database at once (feedback), apart from the evaluator's
-    store_limiter: anyio.CapacityLimiter
-    #: Key of the HMAC that replaces patient ids in the store (`cds.service.hashkey`)
-    hash_key: str
-    #: Reasons development mode refused a request that were logged already (once each)
-    dev_refusals: set[str]
-    #: Whether the store answers, for `/healthz`
-    store_probe: StoreProbe
 
 
 def create_app(
@@ -106,7 +84,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = http_client or guarded_client(outbound)
-        app.state.cds = ServiceState(
+        app.state.cds = state = ServiceState(
             settings=settings,
             pack=pack,
             evaluator=evaluator,
@@ -131,7 +109,7 @@ def create_app(
         finally:
             if http_client is None:
                 await client.aclose()
-            await anyio.to_thread.run_sync(app.state.cds.recorder.close)  # flush issued cards
+            await anyio.to_thread.run_sync(state.recorder.close)  # flush issued cards
             store.close()
 
     app = FastAPI(
@@ -227,7 +205,7 @@ async def _cds_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc.message)
     if exc.http_status == 401:  # bare: the reason is in the log, not in the answer
         return operation_outcome(401, "unauthorized", exc.code)
-    retry_after = request.app.state.cds.settings.retry_after_seconds
+    retry_after = service_state(request).settings.retry_after_seconds
     return operation_outcome(
         exc.http_status, exc.message, exc.code, exc.details, retry_after=retry_after
     )
@@ -244,6 +222,6 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
     response = operation_outcome(500, "internal error", "internal-error")
     # sent by Starlette's outermost error middleware, so SecurityHeaders never sees it
-    state = getattr(request.app.state, "cds", None)
+    state: ServiceState | None = getattr(request.app.state, "cds", None)
     response.headers.update(security_headers(state is not None and state.settings.hsts))
     return response

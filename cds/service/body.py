@@ -10,6 +10,7 @@ import orjson
 from starlette.requests import Request
 
 from cds.errors import BodyTimeout, InputError, PayloadTooLarge, UnsupportedEncoding
+from cds.service.state import service_state
 
 #: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
 MAX_JSON_DEPTH: Final = 64
@@ -19,14 +20,14 @@ async def read_body(request: Request) -> bytes:
     """The body, refused with 413 past `max_body_bytes` (declared or actually streamed), and
     with 408 when it is not all there `body_timeout_seconds` after we began to read it (a
     client that sent its headers and stalled, or drips its body, would hold the call)."""
-    settings = request.app.state.cds.settings
+    settings = service_state(request).settings
     encoding = request.headers.get("content-encoding")
     if encoding is not None and encoding.strip().lower() not in ("", "identity"):
         # never echoed (error bodies carry no input); 415 per RFC 9110 section 15.5.16
         raise UnsupportedEncoding(
             "Content-Encoding is not supported: send the request body uncompressed"
         )
-    limit: int = settings.max_body_bytes
+    limit = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -34,7 +35,7 @@ async def read_body(request: Request) -> bytes:
         if int(declared) > limit:
             raise PayloadTooLarge(f"request body over {limit} bytes")
     chunks, size = [], 0
-    timeout: float = settings.body_timeout_seconds
+    timeout = settings.body_timeout_seconds
     try:
         with anyio.fail_after(timeout):
             async for chunk in request.stream():

@@ -25,14 +25,14 @@ from jwt.algorithms import ECAlgorithm
 
 from cds.errors import CdsError, InputError
 from cds.facts.gather import bundle_resources
-from cds.pack.schema import OverrideReason
+from cds.fhir import Resource, bundle
+from cds.hooks.registry import ORDER_HOOKS
+from cds.pack.schema import OverrideReasonSpec
 from cds.service.prefetch import Unavailable, render
 
-ORDER_HOOKS: Final = ("order-select", "order-sign")
 DEFAULT_ISSUER: Final = "urn:cds:call"
 #: The code system of a pack's override reasons unless the pack names another.
-OVERRIDE_REASON_SYSTEM: Final = str(OverrideReason.model_fields["system"].default)
-Resource = Mapping[str, Any]
+OVERRIDE_REASON_SYSTEM: Final = str(OverrideReasonSpec.model_fields["system"].default)
 
 
 def new_private_jwk(kid: str | None = None) -> dict[str, Any]:
@@ -79,10 +79,11 @@ def sign(private_jwk: Mapping[str, Any], iss: str, aud: str, lifetime: int = 300
 
 
 def build_request(
-    hook: str, templates: Mapping[str, str], bundle: Resource, user: str = "Practitioner/cds-call"
+    hook: str, templates: Mapping[str, str], record: Resource, user: str = "Practitioner/cds-call"
 ) -> dict[str, Any]:
-    """A hook request for the patient in `bundle`, prefetch filled from its resources."""
-    resources = bundle_resources(bundle, "patient bundle")
+    """A hook request for the patient in `record` (a Bundle), prefetch filled from its
+    resources."""
+    resources = bundle_resources(record, "patient bundle")
     patient = _first(resources, "Patient")
     if patient is None or not patient.get("id"):
         raise InputError("the patient bundle has no Patient with an id")
@@ -94,7 +95,7 @@ def build_request(
         raise InputError("encounter-discharge needs an Encounter in the patient bundle")
     drafts = [r for r in resources if r.get("status") == "draft"]
     if hook in ORDER_HOOKS:
-        context["draftOrders"] = _searchset(drafts, "collection")
+        context["draftOrders"] = bundle(drafts, "collection")
         if hook == "order-select":
             context["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts]
     others = [r for r in resources if r.get("status") != "draft"]
@@ -131,15 +132,7 @@ def resolve_template(query: str, resources: Sequence[Resource]) -> Resource | No
         for r in resources
         if r["resourceType"] == rtype and (statuses is None or r.get("status") in statuses)
     ]
-    return _searchset(found, "searchset")
-
-
-def _searchset(resources: Sequence[Resource], kind: str) -> dict[str, Any]:
-    entries = [{"resource": dict(r)} for r in resources]
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": kind, "entry": entries}
-    if kind == "searchset":
-        bundle["total"] = len(entries)
-    return bundle
+    return bundle(found, "searchset")
 
 
 def _first(resources: Sequence[Resource], rtype: str) -> Resource | None:

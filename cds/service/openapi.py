@@ -17,20 +17,15 @@ from typing import Any, Final
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from cds.hooks.models import (
-    Discovery,
-    FeedbackRequest,
-    HookContext,
-    HookRequest,
-    HookResponse,
-    context_model,
-)
-from cds.service.services import ServiceSpec
+from cds.fhir import FHIR_ID, bundle
+from cds.hooks.models import Discovery, FeedbackRequest, HookContext, HookRequest, HookResponse
+from cds.hooks.registry import ORDER_HOOKS, context_model
+from cds.services import ServiceSpec
 
 REF: Final = "#/components/schemas/{model}"
 JSON: Final = "application/json"
-#: FHIR id characters (the models' `_FHIR_ID`), and ord-1 references, as JSON Schema patterns.
-FHIR_ID_PATTERN: Final = r"^[A-Za-z0-9\-.]+$"
+#: FHIR id characters (`cds.fhir.FHIR_ID`), and ord-1 references, as JSON Schema patterns.
+FHIR_ID_PATTERN: Final = FHIR_ID.pattern
 ID_CHARS: Final = r"[A-Za-z0-9_.\-]"
 REFERENCE_PATTERN: Final = rf"^[A-Za-z0-9_]+/{ID_CHARS}+$"
 
@@ -270,7 +265,7 @@ def hook_example(hook: str) -> dict[str, Any]:
     patient = "example"
     subject = {"reference": f"Patient/{patient}"}
     context: dict[str, Any] = {"userId": "Practitioner/example", "patientId": patient}
-    if hook in ("order-select", "order-sign"):
+    if hook in ORDER_HOOKS:
         draft = {
             "resourceType": "MedicationRequest",
             "id": "draft-1",
@@ -279,11 +274,7 @@ def hook_example(hook: str) -> dict[str, Any]:
             "subject": subject,
             "medicationCodeableConcept": {"text": "ibuprofen 400 mg oral tablet"},
         }
-        context["draftOrders"] = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": [{"resource": draft}],
-        }
+        context["draftOrders"] = bundle([draft], "collection")
         if hook == "order-select":
             context["selections"] = ["MedicationRequest/draft-1"]
     if hook == "encounter-discharge":
@@ -301,11 +292,7 @@ def hook_example(hook: str) -> dict[str, Any]:
         "context": context,
         "prefetch": {
             "patient": {"resourceType": "Patient", "id": patient},
-            "conditions": {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": back_pain}],
-            },
+            "conditions": bundle([back_pain], "searchset"),
             "observations": None,
             "medications": None,
         },

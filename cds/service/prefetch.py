@@ -40,6 +40,7 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
+from cds.fhir import bundle
 from cds.hooks.models import HookRequest
 from cds.hooks.prefetch import (
     NOT_SENT,
@@ -331,7 +332,7 @@ class PrefetchResolver:
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
             raise Unavailable(f"{where}: not a FHIR resource")
         if informational_outcome(body):  # "no matches": an empty answer
-            return {"resourceType": "Bundle", "type": "searchset", "entry": []}
+            return bundle((), "searchset")
         if body["resourceType"] == "OperationOutcome":
             raise Unavailable(f"{where}: the server answered an OperationOutcome")
         return body

@@ -1,7 +1,7 @@
 """Issued cards go to the store on a thread of their own, after the answer, best effort.
 
 Recording used to run as a request background task on Starlette's thread pool, the pool that
-also runs `Evaluator.evaluate`. With the database locked (SQLite waits 5 s per write) or its
+also runs `Evaluator.run`. With the database locked (SQLite waits 5 s per write) or its
 connection pool exhausted (30 s), every hook call left a thread blocked behind it: under load
 the pool filled up with blocked recorders and hook calls waited for more than a minute
 (tests/faults/test_feedback_store_faults.py). Here one thread records, in batches, from a

@@ -1,5 +1,5 @@
 """The three CDS Hooks endpoints, plus `/healthz`. Each parses, authorises, gathers data,
-calls the spine, and serialises; the clinical decisions are all in `Evaluator.evaluate`.
+calls the spine, and serialises; the clinical decisions are all in `Evaluator.run`.
 
 Every GET route answers HEAD too, and each CDS Hooks path answers with a trailing slash as
 well (`/cds-services/`): the same route, never a redirect.
@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from cds.call import call_of, prefetch_issues
 from cds.config import is_loopback
 from cds.errors import (
     AuthError,
@@ -29,20 +30,22 @@ from cds.errors import (
     UnknownServiceError,
 )
 from cds.hooks.models import (
+    Card,
+    HookContext,
     HookRequest,
     dump_discovery,
     dump_response,
     parse_feedback_batch,
-    parse_hook_request,
-    validate_context,
 )
 from cds.hooks.prefetch import read_prefetch, require_answerable
-from cds.pipeline import Evaluation, prefetch_issues
+from cds.hooks.registry import parse_context, parse_hook_request
+from cds.pipeline import Evaluation
 from cds.service.body import json_object, read_body
 from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.prefetch import Resolution
-from cds.service.services import ServiceSpec, discovery
+from cds.service.state import ServiceState, service_state
+from cds.services import ServiceSpec, discovery
 from cds.store import CardRecord, hash_patient
 
 log = logging.getLogger("cds.service")
@@ -60,7 +63,7 @@ FEEDBACK_FLUSH_S: Final = 5.0
 @router.api_route("/cds-services/", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_discovery(request: Request) -> Response:
     """Discovery: the pack's services."""
-    state = request.app.state.cds
+    state = service_state(request)
     await _authorise(request)
     return _json(dump_discovery(discovery(state.services)))
 
@@ -69,14 +72,14 @@ async def get_discovery(request: Request) -> Response:
 async def get_health(request: Request) -> Response:
     """For load balancers: unauthenticated, no PHI; 200 while the service answers (hooks do not
     need the store), the body saying whether the store answers."""
-    reachable = await request.app.state.cds.store_probe.reachable()
+    reachable = await service_state(request).store_probe.reachable()
     return _json(health_body(reachable))
 
 
 @router.api_route("/openapi.json", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_openapi(request: Request) -> Response:
     """The OpenAPI document of the services (authorised like discovery)."""
-    state = request.app.state.cds
+    state = service_state(request)
     await _authorise(request)
     document = getattr(request.app.state, "openapi", None)
     if document is None:
@@ -89,30 +92,33 @@ async def get_openapi(request: Request) -> Response:
 @router.post("/cds-services/{service_id}/", include_in_schema=False)
 async def call_service(request: Request, service_id: str) -> Response:
     """A hook call: resolve prefetch, evaluate, answer cards, record them after answering."""
-    state = request.app.state.cds
+    state = service_state(request)
     timer = _Timer()
     await _authorise(request)
     spec = _service(request, service_id)
     body = await read_body(request)
     small = len(body) <= state.settings.inline_max_bytes
     parse = partial(_parse_call, body, spec)  # a large body is parsed off the event loop too
-    hook_request = parse() if small else await run_in_threadpool(parse)
+    hook_request, context = parse() if small else await run_in_threadpool(parse)
     timer.lap("parse")
     received = read_prefetch(hook_request.prefetch, spec.keys)
     resolution = await state.resolver.resolve(hook_request, spec.keys, received)
     timer.lap("prefetch")
     now = datetime.now(UTC)
-    call = hook_request.model_copy(update={"prefetch": received.prefetch})
     notes = prefetch_issues(spec.keys, resolution)
-    evaluate = partial(state.evaluator.run, call, spec.hook, now, resolution.extra, notes=notes)
-    evaluation: Evaluation = (
+
+    def evaluate() -> Evaluation:
+        call = call_of(spec.hook, context, received.prefetch, now, resolution.extra, notes)
+        return state.evaluator.run(call)
+
+    evaluation = (
         # A small call is a few ms of pure Python at most: no longer than the GIL would hold
         # other requests anyway (switch interval 5 ms), and the hop to a worker thread and back
         # cost a third of a whole call (bench/service.py). Settings.inline_max_bytes.
         # If another call holds the engine (a large one, on a thread), wait on a thread, not
         # on the event loop.
         evaluate()
-        if small and not resolution.fetched and not state.evaluator.engine.busy
+        if small and not resolution.fetched and not state.evaluator.busy
         else await run_in_threadpool(evaluate)
     )
     response = evaluation.response
@@ -128,8 +134,12 @@ async def call_service(request: Request, service_id: str) -> Response:
     if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
         response = response.model_copy(update={"extension": unavailable_note(resolution)})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
-    records = card_records(state, spec, str(hook_request.context["patientId"]), evaluation, now)
-    answer = _json(dump_response(response), headers={"Server-Timing": timer.header()})
+    records = card_records(state, spec, context.patientId, evaluation, now)
+    # built by the spine a moment ago (cards validated as they were made) and given only the
+    # extension above: not validated a second time
+    answer = _json(
+        dump_response(response, validate=False), headers={"Server-Timing": timer.header()}
+    )
     state.recorder.submit(records)  # written by its own thread: a slow store never holds a hook
     return answer
 
@@ -139,7 +149,7 @@ async def call_service(request: Request, service_id: str) -> Response:
 async def post_feedback(request: Request, service_id: str) -> Response:
     """Feedback on cards: each good item stored once; 400 naming the refused items (the good
     ones are stored all the same); 503 when the store is down."""
-    state = request.app.state.cds
+    state = service_state(request)
     await _authorise(request)
     _service(request, service_id)
     batch = parse_feedback_batch(
@@ -196,7 +206,7 @@ def _at(what: str) -> str:
 
 
 async def _authorise(request: Request) -> None:
-    state = request.app.state.cds
+    state = service_state(request)
     if state.settings.dev_mode:
         refuse_outside_development(request)
     audience = state.settings.external_base_url + request.url.path
@@ -219,7 +229,7 @@ def refuse_outside_development(request: Request) -> None:
         reason = "a request for a Host that is not a loopback name"
     if reason is None:
         return
-    said = request.app.state.cds.dev_refusals
+    said = service_state(request).dev_refusals
     if reason not in said:
         said.add(reason)
         log.warning(
@@ -254,20 +264,23 @@ def _host_name(host: str) -> str:
 
 
 def _service(request: Request, service_id: str) -> ServiceSpec:
-    spec: ServiceSpec | None = request.app.state.cds.services.get(service_id)
+    spec = service_state(request).services.get(service_id)
     if spec is None:
         raise UnknownServiceError("no such service (see GET /cds-services)")
     return spec
 
 
-def _parse_call(body: bytes, spec: ServiceSpec) -> HookRequest:
-    """The hook call, its hook checked before its context: a call of another hook is told
-    so, not that its context lacks what this hook's context needs."""
+def _parse_call(body: bytes, spec: ServiceSpec) -> tuple[HookRequest, HookContext]:
+    """The hook call and its typed context (parsed once), its hook checked before its
+    context: a call of another hook is told so, not that its context lacks what this hook's
+    context needs."""
     hook_request = parse_hook_request(json_object(body), check_context=False)
     if hook_request.hook != spec.hook:
         raise InputError(f"service {spec.id} answers '{spec.hook}', not the request's hook")
-    validate_context(hook_request.hook, hook_request.context)
-    return hook_request
+    context = parse_context(spec.hook, hook_request.context)
+    if context is None:  # a service is only ever made for a hook of the registry
+        raise InputError(f"service {spec.id} answers no known hook")
+    return hook_request, context
 
 
 def unavailable_note(resolution: Resolution) -> dict[str, Any]:
@@ -284,7 +297,7 @@ def unavailable_note(resolution: Resolution) -> dict[str, Any]:
 
 
 def card_records(
-    state: Any, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
+    state: ServiceState, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
 ) -> list[CardRecord]:
     """What the store keeps about each issued card (the patient as a keyed hash)."""
     patient = hash_patient(patient_id, state.hash_key)
@@ -306,7 +319,7 @@ def card_records(
     ]
 
 
-def topic_rule(card: Any) -> str:
+def topic_rule(card: Card) -> str:
     """The rule id a card with no rule behind it is recorded under: ``topic:<its topic>``. A
     data-check card raised only for prefetch data that could not be had shows no rule's
     findings; without an id it would be invisible to `cds feedback report`."""

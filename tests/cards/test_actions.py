@@ -15,7 +15,7 @@ from cds.facts.model import Fact
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Suggestion
 from cds.pack.load import Pack, load_pack
-from cds.pack.schema import Suggestion as SuggestionSpec
+from cds.pack.schema import SuggestionSpec
 
 DRAFT: dict[str, Any] = {
     "resourceType": "MedicationRequest",

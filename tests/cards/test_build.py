@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cds.cards.build import CardContext, build_cards, summary
-from cds.engine.durable import Firing
+from cds.engine import Firing
 from cds.facts.model import DataIssue, Fact
 from cds.findings import Evidence, Finding, Outcome, build_findings
 from cds.pack.compile import SCOPE_RULE

@@ -9,7 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cds.hooks.models import Card, parse_hook_request
+from cds.call import request_call
+from cds.hooks.models import Card
+from cds.hooks.registry import parse_hook_request
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator
 
@@ -51,7 +53,7 @@ def _cards(name: str, *medicines: tuple[str, str, str]) -> dict[str, Card]:
     bundle.setdefault("entry", [])
     bundle["entry"] += [{"resource": _medicine(*m, patient)} for m in medicines]
     request["prefetch"]["medications"] = bundle
-    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    response = EVALUATOR.run(request_call(parse_hook_request(request), now)).response
     return {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
 
 
@@ -140,7 +142,7 @@ def _with_observation(name: str, observation: dict[str, Any]) -> dict[str, Card]
     }
     bundle["entry"] = [*bundle.get("entry", []), {"resource": observation}]
     request["prefetch"]["observations"] = bundle
-    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    response = EVALUATOR.run(request_call(parse_hook_request(request), now)).response
     return {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
 
 
@@ -215,7 +217,7 @@ def test_the_data_check_opening_line_is_true_beside_an_emergency_card() -> None:
         "type": "searchset",
         "entry": [{"resource": o | {"subject": patient}} for o in entries],
     }
-    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    response = EVALUATOR.run(request_call(parse_hook_request(request), now)).response
     cards = {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
     assert "emergency-sign" in cards
     detail = cards["data-check"].detail
@@ -237,7 +239,7 @@ def test_a_search_outcome_error_does_not_say_the_entries_read_were_not_checked()
             "search": {"mode": "outcome"},
         }
     )
-    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], now)
+    response = EVALUATOR.run(request_call(parse_hook_request(request), now)).response
     (card,) = [c for c in response.cards if c.source.topic and c.source.topic.code == "data-check"]
     line = next(x for x in card.detail.splitlines() if x.startswith("- conditions:"))
     assert "the entries it did return were read" in line

@@ -1,4 +1,4 @@
-"""Differential test of engine/durable.py against engine/reference.py.
+"""Differential test of engine/durable.py against engine/reference.py, both as ``RuleEngine``s.
 
 Hypothesis generates random fact lists over the real compiled back-spasm rulesets (every hook,
 with the default settings and with the age threshold switched on): kinds and value sets drawn
@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds.engine import reference
-from cds.engine.durable import Engine
+from cds.engine import RuleEngine
+from cds.engine.durable import DurableEngine
+from cds.engine.reference import ReferenceEngine
 from cds.facts.model import Fact
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import load_pack
@@ -109,7 +110,8 @@ def _facts(ruleset: CompiledRuleset) -> st.SearchStrategy[list[dict[str, Any]]]:
     return groups.map(lambda gs: [{"fid": i, **f} for i, f in enumerate(f for g in gs for f in g)])
 
 
-ENGINE = Engine()
+DURABLE: RuleEngine = DurableEngine()
+REFERENCE: RuleEngine = ReferenceEngine()
 RULESETS = {str(case): compile_pack(PACK, case[0], case[1]) for case in CASES}
 
 
@@ -121,8 +123,8 @@ def test_durable_matches_the_reference(case: str) -> None:
     @settings(max_examples=700, deadline=None, derandomize=True)
     @given(_facts(ruleset))
     def check(facts: list[dict[str, Any]]) -> None:
-        expected = reference.evaluate(ruleset, facts)
-        assert ENGINE.evaluate(ruleset, facts) == expected
+        expected = REFERENCE.evaluate(ruleset, facts)
+        assert DURABLE.evaluate(ruleset, facts) == expected
         fired.update(f.rule for f in expected)
 
     check()
@@ -160,7 +162,7 @@ def test_facts_left_out_of_the_engine_change_no_firing(case: str) -> None:
         nonlocal left_out
         kept = [f for f in facts if ruleset.may_match(_as_fact(f))]
         left_out += len(facts) - len(kept)
-        assert reference.evaluate(ruleset, kept) == reference.evaluate(ruleset, facts)
+        assert REFERENCE.evaluate(ruleset, kept) == REFERENCE.evaluate(ruleset, facts)
 
     check()
     assert left_out > 0  # not vacuous: facts were left out, and nothing changed

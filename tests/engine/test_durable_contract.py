@@ -3,8 +3,9 @@
 Tests for engine/durable.py. Each trap of shared/design/engine-notes.md (A3) is pinned twice:
 once directly against durable (a ``durable.engine.Host`` subclass with no timer threads, and
 the low-level ``durable_rules_engine`` calls the wrapper makes), so that an upgrade that
-changes it fails loudly here; and once through :class:`cds.engine.durable.Engine`, to show
-the wrapper handles it.
+changes it fails loudly here; and once through :class:`cds.engine.durable.DurableEngine`, to
+show the wrapper handles it. The wrapper tests that state what any ``RuleEngine`` must do (not
+how durable is wrapped) run the plain-Python ``ReferenceEngine`` too, through the Protocol.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import durable_rules_engine
 import pytest
 from durable.engine import Host, MessageNotHandledException
 
-from cds.engine import reference
-from cds.engine.durable import Engine, Firing
+from cds.engine import Firing, RuleEngine
+from cds.engine.durable import DurableEngine
+from cds.engine.reference import ReferenceEngine
 from cds.errors import EngineError, RuleActionFailed
 from cds.facts.model import Fact
 from cds.facts.units import to_number
@@ -58,9 +60,18 @@ def host() -> RawHost:
     return RawHost()
 
 
+REFERENCE: RuleEngine = ReferenceEngine()
+
+
 @pytest.fixture
-def engine() -> Engine:
-    return Engine()
+def engine() -> DurableEngine:
+    return DurableEngine()
+
+
+@pytest.fixture(params=["durable", "reference"])
+def rule_engine(request: pytest.FixtureRequest) -> RuleEngine:
+    """Each ``RuleEngine``, for what any engine must do: durable (new) and the reference."""
+    return DurableEngine() if request.param == "durable" else ReferenceEngine()
 
 
 def register(host: RawHost, rules: dict[str, Any]) -> Any:
@@ -131,10 +142,10 @@ def test_raw_batch_with_unmatched_fact_runs_no_action(host: RawHost) -> None:
         rs.delete_state(sid)
 
 
-def test_wrapper_runs_actions_of_a_batch_with_unmatched_fact(engine: Engine) -> None:
+def test_wrapper_runs_actions_of_a_batch_with_unmatched_fact(rule_engine: RuleEngine) -> None:
     ruleset = compiled(ONE)
-    assert engine.evaluate(ruleset, [fact(1, "a"), fact(2, "zzz")]) == [Firing("r", (1,))]
-    assert engine.evaluate(ruleset, [fact(1, "zzz")]) == []
+    assert rule_engine.evaluate(ruleset, [fact(1, "a"), fact(2, "zzz")]) == [Firing("r", (1,))]
+    assert rule_engine.evaluate(ruleset, [fact(1, "zzz")]) == []
 
 
 # ------------------------------------------------------------------ 2. $not depends on order
@@ -147,11 +158,11 @@ def test_raw_not_is_checked_only_when_the_positive_fact_arrives(host: RawHost) -
 
 
 @pytest.mark.parametrize("order", [[0, 1], [1, 0]])
-def test_wrapper_not_is_right_in_both_orders(engine: Engine, order: list[int]) -> None:
+def test_wrapper_not_is_right_in_both_orders(rule_engine: RuleEngine, order: list[int]) -> None:
     ruleset = compiled(NOT, {("b", "x")})
     facts = [fact(1, "a"), fact(2, "b")]
-    assert engine.evaluate(ruleset, [facts[i] for i in order]) == []
-    assert engine.evaluate(ruleset, [fact(1, "a"), fact(3, "c")]) == [Firing("r", (1,))]
+    assert rule_engine.evaluate(ruleset, [facts[i] for i in order]) == []
+    assert rule_engine.evaluate(ruleset, [fact(1, "a"), fact(3, "c")]) == [Firing("r", (1,))]
 
 
 def test_compiled_pack_lists_every_negated_kind_first() -> None:
@@ -178,12 +189,12 @@ def test_raw_identical_facts_are_dropped(host: RawHost) -> None:
     assert len(fired) == 1
 
 
-def test_wrapper_facts_differ_by_fid(engine: Engine) -> None:
+def test_wrapper_facts_differ_by_fid(rule_engine: RuleEngine) -> None:
     same = Fact(kind="condition", valueset="x", rid="Condition/1", display="d")
     sent = [same.to_engine(0), same.to_engine(1)]
     assert "id" not in sent[0] and "sid" not in sent[0]
     rules = {"r": {"all": [{"p0": pattern("condition")}], "run": "r"}}
-    assert engine.evaluate(compiled(rules), sent) == [Firing("r", (0,)), Firing("r", (1,))]
+    assert rule_engine.evaluate(compiled(rules), sent) == [Firing("r", (0,)), Firing("r", (1,))]
 
 
 # ------------------------------------------------------------------ 4. numbers vs text
@@ -201,11 +212,11 @@ def test_raw_strings_and_numbers_compare_as_text(host: RawHost) -> None:
     assert fired == {1, 3, 4}
 
 
-def test_wrapper_facts_send_values_as_floats(engine: Engine) -> None:
+def test_wrapper_facts_send_values_as_floats(rule_engine: RuleEngine) -> None:
     f = Fact(kind="observation", valueset="x", rid="Observation/1", display="d", value=10)
     sent = f.to_engine(7)
     assert type(sent["value"]) is float and type(sent["age_h"]) is float
-    assert engine.evaluate(compiled(GT5), [{**sent, "kind": "a"}]) == [Firing("n", (7,))]
+    assert rule_engine.evaluate(compiled(GT5), [{**sent, "kind": "a"}]) == [Firing("n", (7,))]
 
 
 # ------------------------------------------------------------------ 5. exponents
@@ -246,7 +257,7 @@ def test_raw_batch_with_exponent_reports_success_then_crashes() -> None:
     assert "survived" not in run.stdout and run.returncode != 0
 
 
-def test_wrapper_refuses_exponent_numbers_and_keeps_working(engine: Engine) -> None:
+def test_wrapper_refuses_exponent_numbers_and_keeps_working(engine: DurableEngine) -> None:
     ruleset = compiled(GT5)
     with pytest.raises(EngineError, match="exponent"):
         engine.evaluate(ruleset, [fact(1, "a", value=1e-07)])
@@ -273,7 +284,7 @@ def test_raw_ruleset_name_registers_once(host: RawHost) -> None:
         host.register_rulesets({rs._name: json.loads(json.dumps(ONE))})
 
 
-def test_wrapper_registers_each_name_once(engine: Engine) -> None:
+def test_wrapper_registers_each_name_once(engine: DurableEngine) -> None:
     ruleset = compiled(ONE)
     for _ in range(3):
         assert engine.evaluate(ruleset, [fact(1, "a")]) == [Firing("r", (1,))]
@@ -296,7 +307,7 @@ def test_raw_action_exception_is_swallowed_into_the_state(host: RawHost) -> None
     rs.delete_state("x1")
 
 
-def test_wrapper_raises_rule_action_failed_and_recovers(engine: Engine) -> None:
+def test_wrapper_raises_rule_action_failed_and_recovers(engine: DurableEngine) -> None:
     ruleset = compiled(ONE)
     with pytest.raises(RuleActionFailed):
         engine.evaluate(ruleset, [fact("not-a-number", "a")])  # the collector's int() fails
@@ -319,7 +330,7 @@ def test_raw_live_sessions_are_capped_at_1024(host: RawHost) -> None:
     # left alive on purpose: deleting a state whose pool slot never ran an action segfaults
 
 
-def test_wrapper_deletes_every_state(engine: Engine) -> None:
+def test_wrapper_deletes_every_state(engine: DurableEngine) -> None:
     ruleset = compiled(NOT, {("b", "x")})
     for i in range(1100):
         facts = [fact(1, "a"), fact(2, "b")] if i % 3 == 0 else [fact(1, "a"), fact(2, "zzz")]
@@ -339,9 +350,9 @@ def test_raw_firing_order_is_not_assertion_order(host: RawHost) -> None:
     assert sorted(fired) == [1, 2, 3, 4, 5] and fired != [1, 2, 3, 4, 5]
 
 
-def test_wrapper_sorts_firings(engine: Engine) -> None:
+def test_wrapper_sorts_firings(rule_engine: RuleEngine) -> None:
     rules = {**ONE, "b": {"all": [{"p0": pattern("a")}], "run": "b"}}
-    got = engine.evaluate(compiled(rules), [fact(i, "a") for i in range(1, 6)])
+    got = rule_engine.evaluate(compiled(rules), [fact(i, "a") for i in range(1, 6)])
     assert got == sorted(got) and len(got) == 10
 
 
@@ -357,11 +368,11 @@ def test_raw_join_never_binds_one_fact_to_two_aliases(host: RawHost) -> None:
     assert raw_batch(host, rs, [fact(1, "a")])[1] == []
 
 
-def test_wrapper_join_is_the_cross_product_like_the_reference(engine: Engine) -> None:
+def test_wrapper_join_is_the_cross_product_like_the_reference(engine: DurableEngine) -> None:
     """Registered with ``dist: false``, a join fires when each pattern has a matching fact."""
     ruleset = compiled(JOIN)
     for facts in ([fact(1, "a")], [fact(1, "a"), fact(2, "a")]):
-        assert engine.evaluate(ruleset, facts) == reference.evaluate(ruleset, facts)
+        assert engine.evaluate(ruleset, facts) == REFERENCE.evaluate(ruleset, facts)
     assert engine.evaluate(ruleset, [fact(1, "a")]) == [Firing("j", (1, 1))]
 
 
@@ -406,7 +417,7 @@ def _kinds(ruleset: CompiledRuleset) -> list[tuple[str, str]]:
 def test_eight_threads_share_one_engine_and_agree_with_the_reference() -> None:
     pack = load_pack()
     rulesets = [(r, _kinds(r)) for r in (compile_pack(pack, h) for h in pack.spec.pack.hooks)]
-    engine = Engine()
+    engine: RuleEngine = DurableEngine()
     failures: list[str] = []
 
     def work(seed: int) -> None:
@@ -415,7 +426,7 @@ def test_eight_threads_share_one_engine_and_agree_with_the_reference() -> None:
             for _ in range(300):
                 ruleset, kinds = rng.choice(rulesets)
                 facts = _random_facts(rng, kinds)
-                got, want = engine.evaluate(ruleset, facts), reference.evaluate(ruleset, facts)
+                got, want = engine.evaluate(ruleset, facts), REFERENCE.evaluate(ruleset, facts)
                 if got != want:
                     failures.append(f"seed {seed}: {facts} → {got} != {want}")
         except Exception as exc:  # reported below, with the thread
@@ -458,9 +469,22 @@ def test_raw_deleting_a_state_before_any_action_ever_ran_crashes() -> None:
     assert "survived" not in run.stdout and run.returncode != 0
 
 
-def test_wrapper_first_evaluation_may_fire_nothing(engine: Engine) -> None:
+def test_wrapper_first_evaluation_may_fire_nothing(rule_engine: RuleEngine) -> None:
     """The wrapper fires a warm-up rule at registration, so this does not crash."""
     ruleset = compile_pack(load_pack(), "patient-view")
     nothing = {"fid": 0, "kind": "condition", "valueset": "no-such", "age_h": 0.0}
-    assert engine.evaluate(ruleset, [nothing]) == []
-    assert engine.evaluate(ruleset, [nothing]) == []
+    assert rule_engine.evaluate(ruleset, [nothing]) == []
+    assert rule_engine.evaluate(ruleset, [nothing]) == []
+
+
+# ------------------------------------------------------------------ 13. busy
+
+
+def test_busy_while_an_evaluation_holds_the_engine(engine: DurableEngine) -> None:
+    """What the service asks (through ``Evaluator.busy``) before evaluating on the event loop:
+    durable is busy while a call holds its one lock; the reference, sharing nothing, never."""
+    assert not engine.busy
+    with engine._lock:  # as an evaluation on another thread holds it
+        assert engine.busy
+    assert not engine.busy
+    assert not REFERENCE.busy

@@ -91,16 +91,16 @@ def test_who_icd10_reads_as_icd10cm(system: str) -> None:
 
 
 def test_match_detail_says_code_or_words() -> None:
-    from cds.facts.valuesets import Coding
+    from cds.facts.valuesets import RecordCoding
     from cds.pack.load import load_pack
 
     index = load_pack().index
-    assert index.match_detail([Coding(ICD10CM, "R55")]) == {"syncope_loc": True}
+    assert index.match_detail([RecordCoding(ICD10CM, "R55")]) == {"syncope_loc": True}
     assert index.match_detail([], "fainted") == {"syncope_loc": False}
-    assert index.match_detail([Coding("", "", "Syncope")]) == {"syncope_loc": False}
+    assert index.match_detail([RecordCoding("", "", "Syncope")]) == {"syncope_loc": False}
     # a coded coding's display names its code: not read as words (the concept's text is)
-    assert index.match_detail([Coding(ICD10CM, "R55", "fever")]) == {"syncope_loc": True}
-    both = index.match_detail([Coding(ICD10CM, "R55")], "fever")
+    assert index.match_detail([RecordCoding(ICD10CM, "R55", "fever")]) == {"syncope_loc": True}
+    both = index.match_detail([RecordCoding(ICD10CM, "R55")], "fever")
     assert both == {"syncope_loc": True, "fever_condition": False}
-    assert index.match([Coding(ICD10CM, "R55")], "fever") == set(both)
-    assert index.match_detail([Coding("", "8867-4")]) == {"heart_rate_obs": True}
+    assert index.match([RecordCoding(ICD10CM, "R55")], "fever") == set(both)
+    assert index.match_detail([RecordCoding("", "8867-4")]) == {"heart_rate_obs": True}

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from cds.hooks.models import parse_hook_request
+from cds.call import request_call
+from cds.hooks.registry import parse_hook_request
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator
 
@@ -44,7 +45,7 @@ def topics(*conditions: dict[str, Any]) -> set[str]:
     request["prefetch"]["observations"]["total"] = 0
     bundle = request["prefetch"]["conditions"]
     bundle["entry"] = bundle["entry"] + [{"resource": c} for c in conditions]
-    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], NOW)
+    response = EVALUATOR.run(request_call(parse_hook_request(request), NOW)).response
     return {c.source.topic.code for c in response.cards if c.source.topic is not None}
 
 

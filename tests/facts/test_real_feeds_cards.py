@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from cds.hooks.models import parse_hook_request
+from cds.call import request_call
+from cds.hooks.registry import parse_hook_request
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator
 
@@ -45,7 +46,7 @@ def topics(*observations: dict[str, Any], entry: Any = None) -> list[str]:
     request = copy.deepcopy(REQUEST)
     bundle = request["prefetch"]["observations"]
     bundle["entry"] = entry if entry is not None else [{"resource": o} for o in observations]
-    response = EVALUATOR.evaluate(parse_hook_request(request), request["hook"], NOW)
+    response = EVALUATOR.run(request_call(parse_hook_request(request), NOW)).response
     return [c.source.topic.code for c in response.cards if c.source.topic is not None]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cds.facts.codes import ATC, ICD10CM, LOINC, RXNORM, SNOMED
-from cds.facts.valuesets import Coding, ValueSetIndex
+from cds.facts.valuesets import RecordCoding, ValueSetIndex
 from cds.pack.load import load_pack
 
 INDEX = load_pack().index
@@ -14,31 +14,49 @@ INDEX = load_pack().index
 @pytest.mark.parametrize(
     "coding, valueset",
     [
-        (Coding(ICD10CM, "M54.50"), "low_back_pain"),
-        (Coding(ICD10CM, "m5450"), "low_back_pain"),
-        (Coding("urn:oid:2.16.840.1.113883.6.90", "M54.50"), "low_back_pain"),
-        (Coding(ICD10CM, "E11.65"), "diabetes"),  # prefix family E11
-        (Coding(ICD10CM, "e1165"), "diabetes"),
-        (Coding(SNOMED, "44054006"), "diabetes"),
-        (Coding("urn:oid:2.16.840.1.113883.6.96", "44054006"), "diabetes"),
-        (Coding(LOINC, "8310-5"), "fever_temperature_obs"),
-        (Coding(RXNORM, "5640"), "ibuprofen"),
-        (Coding(ATC, "m01ae01"), "ibuprofen"),
-        (Coding(ICD10CM, "N18.3"), "ckd"),
+        (RecordCoding(ICD10CM, "M54.50"), "low_back_pain"),
+        (RecordCoding(ICD10CM, "m5450"), "low_back_pain"),
+        (RecordCoding("urn:oid:2.16.840.1.113883.6.90", "M54.50"), "low_back_pain"),
+        (RecordCoding(ICD10CM, "E11.65"), "diabetes"),  # prefix family E11
+        (RecordCoding(ICD10CM, "e1165"), "diabetes"),
+        (RecordCoding(SNOMED, "44054006"), "diabetes"),
+        (RecordCoding("urn:oid:2.16.840.1.113883.6.96", "44054006"), "diabetes"),
+        (RecordCoding(LOINC, "8310-5"), "fever_temperature_obs"),
+        (RecordCoding(RXNORM, "5640"), "ibuprofen"),
+        (RecordCoding(ATC, "m01ae01"), "ibuprofen"),
+        (RecordCoding(ICD10CM, "N18.3"), "ckd"),
     ],
 )
-def test_codes_match(coding: Coding, valueset: str) -> None:
+def test_codes_match(coding: RecordCoding, valueset: str) -> None:
     assert valueset in INDEX.match([coding])
 
 
+@pytest.mark.parametrize(
+    "code, ingredient",
+    [
+        ("310965", "ibuprofen"),
+        ("197806", "ibuprofen"),
+        ("197807", "ibuprofen"),
+        ("198014", "naproxen"),
+        ("849574", "naproxen"),
+    ],
+)
+def test_an_order_coded_by_product_alone_is_its_ingredient_and_an_nsaid(
+    code: str, ingredient: str
+) -> None:
+    """Feeds code orders by clinical drug (600 mg tablet), often with no words: the caution
+    must still see the NSAID (an integrator's review found these missed)."""
+    assert INDEX.match([RecordCoding(RXNORM, code)]) == {ingredient, "nsaid"}
+
+
 def test_any_coding_of_several_counts() -> None:
-    found = INDEX.match([Coding("http://local/x", "1"), Coding(ICD10CM, "M54.50")])
+    found = INDEX.match([RecordCoding("http://local/x", "1"), RecordCoding(ICD10CM, "M54.50")])
     assert "low_back_pain" in found
 
 
 def test_wrong_system_does_not_match() -> None:
-    assert INDEX.match([Coding(SNOMED, "M54.50")]) == set()
-    assert INDEX.match([Coding(LOINC, "44054006")]) == set()
+    assert INDEX.match([RecordCoding(SNOMED, "M54.50")]) == set()
+    assert INDEX.match([RecordCoding(LOINC, "44054006")]) == set()
 
 
 @pytest.mark.parametrize(
@@ -55,7 +73,7 @@ def test_wrong_system_does_not_match() -> None:
 def test_text_only_concepts_match_by_words(text: str, valueset: str) -> None:
     assert valueset in INDEX.match([], text)
     # the display of an unknown coding counts as words too
-    assert valueset in INDEX.match([Coding("http://local/x", "1", text)])
+    assert valueset in INDEX.match([RecordCoding("http://local/x", "1", text)])
 
 
 def test_unrelated_words_match_nothing() -> None:
@@ -75,38 +93,38 @@ def test_excluded_codes_are_not_members() -> None:
         }
     )
     index = ValueSetIndex.build({"demo": vs})
-    assert index.match([Coding(ICD10CM, "M54.50")]) == {"demo"}
-    assert index.match([Coding(ICD10CM, "m542")]) == set()
+    assert index.match([RecordCoding(ICD10CM, "M54.50")]) == {"demo"}
+    assert index.match([RecordCoding(ICD10CM, "m542")]) == set()
 
 
 @pytest.mark.parametrize(
     "coding, text, expected",
     [
         # generic weakness/sensation codes name no body site: not a leg sign on their own
-        (Coding(ICD10CM, "R53.1", "Weakness"), "", False),
-        (Coding(ICD10CM, "M62.81", "Muscle weakness (generalized)"), "", False),
-        (Coding(SNOMED, "26544005", "Muscle weakness (finding)"), "", False),
+        (RecordCoding(ICD10CM, "R53.1", "Weakness"), "", False),
+        (RecordCoding(ICD10CM, "M62.81", "Muscle weakness (generalized)"), "", False),
+        (RecordCoding(SNOMED, "26544005", "Muscle weakness (finding)"), "", False),
         # ... but they do when the record's words say legs
-        (Coding(ICD10CM, "R53.1", "Weakness"), "Weakness in both legs", True),
+        (RecordCoding(ICD10CM, "R53.1", "Weakness"), "Weakness in both legs", True),
         # codes that do name the legs
-        (Coding(ICD10CM, "G83.12", "Monoplegia of lower limb"), "", True),
-        (Coding(SNOMED, "713514005", "Muscle weakness of limb (finding)"), "", True),
+        (RecordCoding(ICD10CM, "G83.12", "Monoplegia of lower limb"), "", True),
+        (RecordCoding(SNOMED, "713514005", "Muscle weakness of limb (finding)"), "", True),
     ],
 )
-def test_leg_weakness_needs_the_legs(coding: Coding, text: str, expected: bool) -> None:
+def test_leg_weakness_needs_the_legs(coding: RecordCoding, text: str, expected: bool) -> None:
     assert ("leg_weakness" in INDEX.match([coding], text)) is expected
 
 
 @pytest.mark.parametrize(
     "coding, text, expected",
     [
-        (Coding(ICD10CM, "R20.2", "Paresthesia of skin"), "", False),
-        (Coding(SNOMED, "44077006", "Numbness (finding)"), "", False),
-        (Coding(ICD10CM, "R20.2", "Paresthesia of skin"), "Tingling in the left foot", True),
-        (Coding(SNOMED, "44077006", "Numbness (finding)"), "numbness of both legs", True),
+        (RecordCoding(ICD10CM, "R20.2", "Paresthesia of skin"), "", False),
+        (RecordCoding(SNOMED, "44077006", "Numbness (finding)"), "", False),
+        (RecordCoding(ICD10CM, "R20.2", "Paresthesia of skin"), "Tingling in the left foot", True),
+        (RecordCoding(SNOMED, "44077006", "Numbness (finding)"), "numbness of both legs", True),
     ],
 )
-def test_numbness_needs_the_legs(coding: Coding, text: str, expected: bool) -> None:
+def test_numbness_needs_the_legs(coding: RecordCoding, text: str, expected: bool) -> None:
     assert ("numbness_paresthesia" in INDEX.match([coding], text)) is expected
 
 
@@ -141,15 +159,15 @@ def test_the_affirmed_part_of_a_reason_still_matches() -> None:
 
 
 def test_a_display_only_coding_is_read_like_text() -> None:
-    coding = Coding("http://local/dx", "123", "Rule out cauda equina syndrome")
+    coding = RecordCoding("http://local/dx", "123", "Rule out cauda equina syndrome")
     assert INDEX.match([coding]) == set()
-    assert INDEX.match([Coding("http://local/dx", "124", "Cauda equina syndrome")]) == {
+    assert INDEX.match([RecordCoding("http://local/dx", "124", "Cauda equina syndrome")]) == {
         "cauda_equina_syndrome"
     }
 
 
 def test_a_code_matches_whatever_its_display_says() -> None:
-    coding = Coding(ICD10CM, "G83.4", "Rule out cauda equina syndrome")
+    coding = RecordCoding(ICD10CM, "G83.4", "Rule out cauda equina syndrome")
     assert INDEX.match_detail([coding])["cauda_equina_syndrome"] is True
     assert INDEX.match_detail([coding], "no cauda equina")["cauda_equina_syndrome"] is True
 
@@ -163,9 +181,9 @@ def test_history_counts_only_for_value_sets_that_are_not_acute() -> None:
 
 
 def test_match_detail_tells_codes_from_words() -> None:
-    found = INDEX.match_detail([Coding(ICD10CM, "M54.50")], "fever since yesterday")
+    found = INDEX.match_detail([RecordCoding(ICD10CM, "M54.50")], "fever since yesterday")
     assert found == {"low_back_pain": True, "fever_condition": False}
-    assert INDEX.match([Coding(ICD10CM, "M54.50")], "fever since yesterday") == set(found)
+    assert INDEX.match([RecordCoding(ICD10CM, "M54.50")], "fever since yesterday") == set(found)
 
 
 def test_the_pack_flags_the_acute_value_sets() -> None:

@@ -9,7 +9,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cds.errors import InputError
-from cds.hooks.models import HookRequest, parse_feedback, parse_hook_request, validate_context
+from cds.hooks.models import HookRequest, parse_feedback
+from cds.hooks.registry import parse_hook_request, validate_context
 from tests.fuzz.strategies import (
     FEEDBACK,
     GOLDEN,

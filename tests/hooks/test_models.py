@@ -32,13 +32,11 @@ from cds.hooks.models import (
     dump,
     dump_discovery,
     dump_response,
-    parse_context,
     parse_feedback,
     parse_feedback_batch,
-    parse_hook_request,
-    validate_context,
 )
 from cds.hooks.prefetch import PREFETCH, PrefetchKey, read_prefetch
+from cds.hooks.registry import parse_context, parse_hook_request, validate_context
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EXAMPLES = SHARED / "cds-hooks" / "examples"

@@ -11,9 +11,9 @@ from cds.hooks.prefetch import (
     ENCOUNTER,
     PREFETCH,
     PrefetchKey,
-    prefetch_keys,
     read_prefetch,
 )
+from cds.hooks.registry import HOOKS
 from cds.pack.compile import compile_pack
 from cds.pack.load import load_pack
 
@@ -42,12 +42,12 @@ def test_a_key_matters_where_a_rule_reads_its_facts(
 
 
 def test_medicines_do_not_count_at_patient_view_only() -> None:
-    counting = {h: {k.key for k in prefetch_keys(h) if k.counts} for h in ("patient-view",)}
+    counting = {h: {k.key for k in HOOKS[h].keys if k.counts} for h in ("patient-view",)}
     assert counting["patient-view"] == {"patient", "conditions", "observations"}
     for hook in ("order-select", "order-sign", "encounter-discharge"):
-        assert all(k.counts for k in prefetch_keys(hook) if k.key != "encounter")
+        assert all(k.counts for k in HOOKS[hook].keys if k.key != "encounter")
     # still declared (discovery unchanged), and read when sent
-    keys = prefetch_keys("patient-view")
+    keys = HOOKS["patient-view"].keys
     assert {k.key for k in keys} >= {"medications", "medicationstatements"}
     received = read_prefetch({"medications": {"resourceType": "Bundle", "entry": []}}, keys)
     assert "medications" in received.prefetch
@@ -65,10 +65,10 @@ def test_the_encounter_is_declared_everywhere_and_counts_only_at_discharge() -> 
     """The visit's reason counts at every hook when sent; a missing one is said only where
     the context requires an encounterId (discharge)."""
     for hook in ("patient-view", "order-select", "order-sign", "encounter-discharge"):
-        (spec,) = [k for k in prefetch_keys(hook) if k.key == "encounter"]
+        (spec,) = [k for k in HOOKS[hook].keys if k.key == "encounter"]
         assert spec.template == "Encounter/{{context.encounterId}}" and spec.offered
         assert spec.counts == (hook == "encounter-discharge")
         visit = {"resourceType": "Encounter", "id": "e1", "reasonCode": [{"text": "Back pain"}]}
-        received = read_prefetch({"encounter": visit}, prefetch_keys(hook))
+        received = read_prefetch({"encounter": visit}, HOOKS[hook].keys)
         assert received.prefetch["encounter"] == visit
-        assert ("encounter" in read_prefetch({}, prefetch_keys(hook)).fetch) == spec.counts
+        assert ("encounter" in read_prefetch({}, HOOKS[hook].keys).fetch) == spec.counts

@@ -23,7 +23,7 @@ import pytest
 from cds.config import load_settings
 from cds.errors import ConfigError
 from cds.pack.load import load_pack
-from cds.service.services import services_for
+from cds.services import services_for
 from tests.service.patient import back_pain, hook_request, patient, searchset
 from tests.support.cds_server import CdsServer, run_cds_server
 from tests.support.recorder import Recorder, recording_server

@@ -25,15 +25,17 @@ MAX_LINES = 400
 
 #: Lowest first. A unit is ``cds.<name>``: a sub-package or a top-level module.
 LAYERS: list[tuple[str, ...]] = [
-    ("cds", "cds.errors", "cds.instants"),  # the package; the one error family; RFC 3339 times
+    ("cds", "cds.errors", "cds.fhir", "cds.instants"),  # the package; the one error family;
+    # FHIR resources as parsed JSON; RFC 3339 times
     ("cds.hooks",),  # CDS Hooks 2.0 wire models and prefetch keys
     ("cds.facts",),  # FHIR R4 resources -> Facts (units, times, codes, value sets, negation)
+    ("cds.call",),  # the typed hook call each transport builds: context, record, time
     ("cds.pack",),  # the rule pack as data: schema, loader, compiler, static checks
     ("cds.engine",),  # durable_rules behind one module; the reference oracle
     ("cds.findings",),  # firings -> Findings with Evidence
     ("cds.cards",),  # Findings -> cards
     ("cds.pipeline",),  # the spine: one hook call through facts, engine, findings, cards
-    ("cds.config", "cds.store"),  # the settings file; the card and feedback store
+    ("cds.config", "cds.store", "cds.services"),  # settings; card store; a pack's services
     ("cds.evaluate", "cds.review", "cds.service"),  # the transports: file, batch, HTTP
     ("cds.scenarios",),  # `cds rules test`: golden scenarios run as `cds evaluate` runs them
     ("cds.cli",),  # the `cds` command
@@ -44,8 +46,6 @@ LAYERS: list[tuple[str, ...]] = [
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("cds.config", "cds.service"): "jku_prefixes are normalised with service.outbound's URL "
     "rules; they belong in a module below both",
-    ("cds.evaluate", "cds.service"): "services_for (a hook's prefetch keys under "
-    "prefetch_templates) lives in service/ until one hook registry sits below the transports",
 }
 
 #: Module path (relative to the repository) -> why it is still longer than MAX_LINES.
@@ -55,12 +55,9 @@ KNOWN_LONG: dict[str, str] = {
     "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
     "cds/facts/negation.py": "the NegEx/ConText lexicon table is most of it",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
-    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model; the duplicate Coding/Suggestion "
-    "models go with one name per concept",
-    "cds/hooks/prefetch.py": "prefetch keys, templates and resolution; the hook registry will "
-    "take the keys",
-    "cds/review/evaluate.py": "replaying calls and building requests from parsed resources; "
-    "goes with the typed call (issue 12, item 1)",
+    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
+    "cds/hooks/prefetch.py": "the prefetch keys with their wording, template checks and the "
+    "reading of what a client sent",
     "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
     "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
     "cds/review/synth.py": "the synthetic population's generators and expected counts",

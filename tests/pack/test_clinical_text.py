@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds.facts.valuesets import Coding
+from cds.facts.valuesets import RecordCoding
 from cds.pack.load import load_pack
 
 PACK = load_pack()
@@ -91,11 +91,13 @@ def test_near_misses_do_not_match(text: str, valueset: str) -> None:
 
 
 def test_bare_aspirin_ingredient_code_is_not_an_nsaid_order_but_analgesic_dose_is() -> None:
-    ingredient = Coding(RXNORM, "1191", "Aspirin")
+    ingredient = RecordCoding(RXNORM, "1191", "Aspirin")
     assert "nsaid" not in PACK.index.match([ingredient], "Aspirin 81 mg daily")
     assert "aspirin_antiplatelet" in PACK.index.match([ingredient], "Aspirin 81 mg daily")
     assert "nsaid" in PACK.index.match([ingredient], "aspirin 325 mg")
-    assert "nsaid" not in PACK.index.match([Coding(RXNORM, "243670", "aspirin 81 MG Oral Tablet")])
+    assert "nsaid" not in PACK.index.match(
+        [RecordCoding(RXNORM, "243670", "aspirin 81 MG Oral Tablet")]
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,7 +127,7 @@ def test_bare_aspirin_ingredient_code_is_not_an_nsaid_order_but_analgesic_dose_i
     ],
 )
 def test_icd10cm_families(code: str, valueset: str, expected: bool) -> None:
-    assert (valueset in PACK.index.match([Coding(ICD10, code)])) is expected
+    assert (valueset in PACK.index.match([RecordCoding(ICD10, code)])) is expected
 
 
 def test_every_unused_valueset_is_explained_and_really_unused() -> None:

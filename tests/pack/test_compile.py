@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from cds.errors import RulePackError
 from cds.facts.model import Fact, FactKind
+from cds.hooks.registry import ALL_HOOKS, Hook
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import load_pack
-from cds.pack.schema import ALL_HOOKS, Hook
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 PACK = load_pack()
@@ -180,7 +180,7 @@ def test_observation_patterns_see_verified_readings_unless_they_say_otherwise() 
 
 
 def test_verified_reaches_may_match_and_the_reference() -> None:
-    from cds.engine import reference
+    from cds.engine.reference import ReferenceEngine
 
     ruleset = compile_pack(PACK, "encounter-discharge")
     rate = Fact(
@@ -193,7 +193,7 @@ def test_verified_reaches_may_match_and_the_reference() -> None:
     assert ruleset.may_match(replace(unverified, value=None, understood=False))
 
     def fired(fact: Fact) -> set[str]:
-        return {f.rule for f in reference.evaluate(ruleset, [fact.to_engine(0)])}
+        return {f.rule for f in ReferenceEngine().evaluate(ruleset, [fact.to_engine(0)])}
 
     assert "er-heart-rate-high" in fired(rate)
     assert "dc-heart-rate-high-unverified" not in fired(rate)
@@ -203,7 +203,7 @@ def test_verified_reaches_may_match_and_the_reference() -> None:
 
 def test_unreadable_or_unverified_never_raise_an_emergency_or_urgent_sign() -> None:
     """Whatever an unverified or unreadable reading says, only data-check rules fire."""
-    from cds.engine import reference
+    from cds.engine.reference import ReferenceEngine
 
     danger = {"emergency-sign", "urgent-sign"}
     topic = {r.id: r.topic for r in PACK.spec.rules}
@@ -226,7 +226,9 @@ def test_unreadable_or_unverified_never_raise_an_emergency_or_urgent_sign() -> N
                         understood=understood,
                         verified=verified,
                     )
-                    fired = {f.rule for f in reference.evaluate(ruleset, [fact.to_engine(0)])}
+                    fired = {
+                        f.rule for f in ReferenceEngine().evaluate(ruleset, [fact.to_engine(0)])
+                    }
                     fired.discard("__scope__")
                     assert not {topic[r] for r in fired} & danger, (hook, fact)
 

@@ -30,7 +30,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cds.call import call_of
 from cds.evaluate import parse_request
+from cds.hooks.registry import Hook
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator
 from tests.realworld.fhirshapes import (
@@ -295,7 +297,7 @@ def evaluator() -> Evaluator:
     return _EVALUATOR[0]
 
 
-def topics_of(record: Record, hook: str) -> set[str]:
+def topics_of(record: Record, hook: Hook) -> set[str]:
     key = "observations" if record.sign[0]["resourceType"] == "Observation" else "conditions"
     resources = [*record.others, *record.sign, *record.neighbours]
     req = request(hook, PID, resources)
@@ -328,8 +330,10 @@ def topics_of(record: Record, hook: str) -> set[str]:
         req["prefetch"][key] = page1
         extra.append((f"fetched.{key}", page2))
     # through the wire format, as every entry point parses it
-    hook_request = parse_request(json.dumps(req).encode())
-    response = evaluator().run(hook_request, hook, NOW, extra).response
+    hook_request, context = parse_request(json.dumps(req).encode())
+    assert context is not None
+    call = call_of(hook, context, hook_request.prefetch, NOW, extra)
+    response = evaluator().run(call).response
     return {c.source.topic.code for c in response.cards if c.source.topic is not None}
 
 

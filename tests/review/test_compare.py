@@ -365,7 +365,7 @@ def test_b_replays_as_calls_only_when_they_are_the_same(
     """Calls are built once when B replays A's (same orders, zone, as-of): not across zones,
     where a record's zone-less times, hence the calls, may differ."""
     from cds.review import local
-    from cds.review.evaluate import AsOf
+    from cds.review.replay import AsOf
 
     counterpart = load_counterpart(side_of(_config(tmp_path, config), A))
     pack = load_pack(None)
@@ -377,6 +377,28 @@ def test_b_replays_as_calls_only_when_they_are_the_same(
     assert local._PAIR.same_answers == same
 
 
+def test_a_worker_s_a_and_b_share_one_engine_of_the_worker_s_own(tmp_path: Path) -> None:
+    """The pool initializer gives A's and B's Evaluators one new engine (so B may take A's
+    answers), never the engine the process had before (a forked worker inherits its
+    parent's), which it leaves alone; and a new one again for the next run."""
+    from cds.pipeline import Evaluator
+    from cds.review import local
+    from cds.review.replay import AsOf
+
+    pack = load_pack(None)
+    inherited = Evaluator(pack).engine
+    counterpart = load_counterpart(side_of(_config(tmp_path, "site_timezone: UTC\n"), A))
+    at = AsOf(None, datetime(2026, 1, 1, tzinfo=UTC))
+    local.init_worker(pack, [], at, counterpart=counterpart)
+    assert local._PAIR is not None
+    first = local._PAIR.a.evaluator.engine
+    assert local._PAIR.b.evaluator.engine is first and first is not inherited
+    local.init_worker(pack, [], at)
+    assert local._REVIEWER is not None
+    assert local._REVIEWER.evaluator.engine not in (first, inherited)
+    assert Evaluator(pack).engine is inherited  # the process's own engine is left alone
+
+
 def test_b_evaluates_again_under_another_pack_or_where_its_ruleset_differs(
     variant: Path, tmp_path: Path
 ) -> None:
@@ -385,7 +407,7 @@ def test_b_evaluates_again_under_another_pack_or_where_its_ruleset_differs(
     to B's own spine. ``test_every_count_equals_two_separate_reviews`` holds B's cards, byte
     for byte, to B's separate review under each kind of B."""
     from cds.review import local
-    from cds.review.evaluate import AsOf, OrderTriggers
+    from cds.review.replay import AsOf, OrderTriggers
 
     at = AsOf(None, datetime(2026, 1, 1, tzinfo=UTC))
     pack = load_pack(None)

@@ -1,6 +1,6 @@
 """The batch review and the service spine give the same cards for the same request and time.
 
-The requests here are built independently of cds/review/evaluate.py: one prefetch Bundle with
+The requests here are built independently of cds/review/replay.py: one prefetch Bundle with
 every resource of the patient dated up to the call, sent through ``cds evaluate``'s code path
 (cds/evaluate.py), and compared with the batch's cards (uuids aside).
 """
@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from cds.evaluate import evaluate_file
-from cds.hooks.prefetch import prefetch_keys
+from cds.hooks.registry import HOOKS
 from tests.review.helpers import SAMPLE, read_ndjson, review, without_uuids
 
 DATED = {
@@ -107,7 +107,7 @@ def hand_request(
         # the spine reads every resource of a key whatever its type. The other declared keys
         # are answered "no data" (null): an absent key would be a data-check item.
         "prefetch": {
-            **{key.key: None for key in prefetch_keys(line["hook"])},
+            **{key.key: None for key in HOOKS[line["hook"]].keys},
             "conditions": everything,
         },
     }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from cds.facts.valuesets import Coding
+from cds.facts.valuesets import RecordCoding
 from cds.pack.load import load_pack
 from cds.review.synth import MEDS, RXNORM, synthesize
 from tests.review.helpers import SAMPLE, review
@@ -33,7 +33,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 def test_products_match_only_the_intended_value_sets() -> None:
     index = load_pack().index
     for name, (code, display) in MEDS.items():
-        assert index.match([Coding(RXNORM, code, display)]) == INTENDED[name], name
+        assert index.match([RecordCoding(RXNORM, code, display)]) == INTENDED[name], name
 
 
 def test_a_larger_population_meets_its_expectations(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ def _ago(hours: float) -> str:
 def missing(resolution: Any) -> str:
     """The required prefetch keys a resolution could not complete, as "patient, conditions"
     (the route answers 412 with them when nothing received puts the patient in scope)."""
-    from cds.service.services import PREFETCH
+    from cds.services import PREFETCH
 
     return ", ".join(resolution.missing_required(PREFETCH))
 

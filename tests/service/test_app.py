@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cds.engine.durable import Engine
+from cds.engine.durable import DurableEngine
 from cds.service.app import create_app
 from cds.store import Store
 from tests.service.asgi import call_with_a_fault, serve, serve_settings, settings
@@ -406,7 +406,7 @@ async def test_large_calls_are_evaluated_off_the_event_loop(
         pooled = await c.post(PV, json=large)  # parsed and evaluated on threads
         assert pooled.status_code == 200 and len(hopped) == 2
         # a small call while another holds the engine waits on a thread, not on the loop
-        monkeypatch.setattr(Engine, "busy", property(lambda _self: True))
+        monkeypatch.setattr(DurableEngine, "busy", property(lambda _self: True))
         waited = await c.post(PV, json=small)
         assert waited.status_code == 200 and len(hopped) == 3
     summaries = [[card["summary"] for card in r.json()["cards"]] for r in (inline, pooled, waited)]

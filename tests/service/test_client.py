@@ -9,7 +9,8 @@ import jwt
 import pytest
 
 from cds.errors import InputError
-from cds.hooks.models import parse_feedback, parse_hook_request
+from cds.hooks.models import parse_feedback
+from cds.hooks.registry import parse_hook_request
 from cds.service.client import (
     build_request,
     dev_key,
@@ -18,7 +19,7 @@ from cds.service.client import (
     public_jwks,
     sign,
 )
-from cds.service.services import PREFETCH
+from cds.services import PREFETCH
 from tests.service.patient import patient_bundle
 
 TEMPLATES = {k.key: k.template for k in PREFETCH}

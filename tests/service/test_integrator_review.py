@@ -113,8 +113,8 @@ async def test_each_key_says_its_own_consequence(client: httpx.AsyncClient) -> N
     assert "emergency-sign" in topics(response)
     text = data_check(response)
     assert (
-        "danger signs and imaging criteria in problem-list entries not received were not checked"
-        in text
+        "danger signs, imaging criteria and pain-reliever cautions in problem-list entries "
+        "not received were not checked" in text
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from cds.config import load_settings
 from cds.errors import AuthError
-from cds.hooks.models import parse_hook_request
+from cds.hooks.registry import parse_hook_request
 from cds.service.app import create_app
 from cds.service.auth import Authenticator
 from cds.service.outbound import (
@@ -24,7 +24,7 @@ from cds.service.outbound import (
     resolve_host,
 )
 from cds.service.prefetch import FetchPolicy, PrefetchResolver
-from cds.service.services import PREFETCH
+from cds.services import PREFETCH
 from tests.service.asgi import serve, settings
 from tests.service.patient import back_pain, hook_request, missing, patient, searchset
 from tests.support.keys import jwks, make_token, new_key

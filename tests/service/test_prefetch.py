@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from cds.hooks.models import parse_hook_request
 from cds.hooks.prefetch import checked_note, read_prefetch
+from cds.hooks.registry import parse_hook_request
 from cds.service.outbound import Outbound
 from cds.service.prefetch import FetchPolicy, PrefetchResolver, render
-from cds.service.services import PREFETCH
+from cds.services import PREFETCH
 from tests.service.patient import (
     back_pain,
     full_prefetch,

@@ -144,7 +144,7 @@ def test_review_workers_use_the_site_settings(tmp_path: Path) -> None:
 
     from cds.pack.load import load_pack
     from cds.review import local
-    from cds.review.evaluate import AsOf
+    from cds.review.replay import AsOf
 
     local.init_worker(
         load_pack(), [], AsOf(None, datetime.now(UTC)), {"fever_celsius": 38.3}, "America/Chicago"
@@ -179,6 +179,10 @@ async def test_batch_review_gives_the_service_cards_under_the_same_site_config(
     # The review evaluates at the discharge (a minute ago), the service at its own clock: the
     # readings sit 20 minutes off the hour so that "N h ago" reads the same at both moments.
     request = site_request(now - timedelta(minutes=20))
+    # back_pain()'s onset is a date, read to the minute from the real clock: at half past some
+    # hour its "63 h ago" rounds differently a minute apart. Give it a time off the hour too.
+    (pain,) = request["prefetch"]["conditions"]["entry"]
+    pain["resource"]["onsetDateTime"] = (now - timedelta(hours=72, minutes=20)).isoformat()
     encounter = {
         "resourceType": "Encounter",
         "id": "e1",

@@ -2,7 +2,7 @@
 
 No clinical logic lives here: which orders are replayed as ``order-sign`` comes from the pack
 (the value sets of its draft-order patterns), and every call goes through the spine,
-`Evaluator.evaluate`, exactly as the HTTP service does.
+`Evaluator.run`, exactly as the HTTP service does.
 
 The calls replayed for a patient:
 
@@ -15,49 +15,38 @@ The calls replayed for a patient:
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
-from cds.facts.times import read_time
-from cds.hooks.models import HookRequest, dump_response
+from cds.fhir import FHIR_ID, Resource
+from cds.hooks.models import HookContext, dump_response
+from cds.hooks.registry import Hook
 from cds.pack.load import Pack
-from cds.pack.schema import Hook
 from cds.pipeline import Evaluation, Evaluator
+from cds.review.record import (
+    TimedRecord,
+    encounter_id,
+    parse_lines,
+    period_end,
+    prefetch_sources,
+    read_at,
+)
+from cds.review.stats import ReviewStats
 
-Resource = dict[str, Any]
 REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
-#: When a resource entered the record, by type: the first element present is used.
-_RECORDED_AT: Mapping[str, tuple[str, ...]] = {
-    "Condition": ("recordedDate", "onsetDateTime", "onsetPeriod"),
-    "Observation": ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"),
-    "MedicationRequest": ("authoredOn",),
-    "MedicationStatement": ("dateAsserted", "effectiveDateTime", "effectivePeriod"),
-    "ServiceRequest": ("authoredOn", "occurrenceDateTime"),
-    "Encounter": ("period",),
-}
 #: Orders that were never signed have nothing to replay.
 _UNSIGNED = frozenset({"draft", "entered-in-error"})
 #: The resource type each kind of draft-order fact comes from.
 _ORDER_TYPES: Mapping[str, str] = {"order": "ServiceRequest", "medication": "MedicationRequest"}
-_PREFETCH_KEYS: Mapping[str, str] = {
-    "Condition": "conditions",
-    "Observation": "observations",
-    "MedicationRequest": "medications",
-    "MedicationStatement": "medications",
-    "Medication": "medications",
-    "ServiceRequest": "orders",
-    "Encounter": "encounters",
-}
 
 
 @dataclass(frozen=True)
@@ -99,11 +88,11 @@ class OrderTriggers:
 
 @dataclass(frozen=True)
 class Call:
-    """One replayed hook call."""
+    """One replayed hook call: its hook and time, and the typed call the spine takes."""
 
     hook: Hook
     at: datetime
-    request: HookRequest
+    call: HookCall
 
 
 @dataclass(frozen=True)
@@ -133,7 +122,7 @@ class PatientResult:
 
     lines: list[bytes] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: ReviewStats = field(default_factory=ReviewStats)
     outcomes: list[CallOutcome] = field(default_factory=list)
     """The calls with cards, in call order (a comparison diffs two reviews' outcomes)."""
     span: tuple[float, float] | None = None
@@ -182,26 +171,24 @@ class PatientReviewer:
         Medications, its calls are replayed instead of being built again; and for the hooks in
         ``same_answers`` (where that reviewer's spine is this one's: the same pack, zone and
         compiled ruleset, see ``compare.PairReviewer``) its answers are taken as they are."""
-        result = PatientResult(stats=_empty_stats())
-        result.stats["duplicates"] = duplicates
-        result.stats["resources"] = len(resources)
-        if not _FHIR_ID.match(pid):
+        result = PatientResult(stats=ReviewStats(resources=len(resources), duplicates=duplicates))
+        if not FHIR_ID.match(pid):
             result.errors.append(_patient_error(pid, len(resources), "patient id is not a FHIR id"))
-            result.stats["patient_errors"] = len(resources)
+            result.stats.patient_errors = len(resources)
             return result
-        result.stats["patients"] = 1
+        result.stats.patients = 1
         if like is None:
             result.calls = self.calls(pid, resources, result)
         else:
             result.calls = like.calls
-            result.stats["orders_without_time"] = like.stats["orders_without_time"]
+            result.stats.orders_without_time = like.stats.orders_without_time
         for number, call in enumerate(result.calls):
             if like is not None and call.hook in same_answers:
                 answer = like.answers[number]
             else:
                 answer = self._answer(pid, call)
             self._record(call, answer, result)
-        result.stats["patients_with_cards"] = int(bool(result.lines))
+        result.stats.patients_with_cards = int(bool(result.lines))
         return result
 
     def calls(self, pid: str, resources: list[Resource], result: PatientResult) -> list[Call]:
@@ -209,7 +196,7 @@ class PatientReviewer:
         local = medication_lookup(resources)
         # the shared reference data is copied only when the patient brings Medications of its own
         meds = {**self.medications, **local} if local else self.medications
-        record = _Record.of(resources, self.tz)
+        record = TimedRecord.of(resources, self.tz)
         calls = [*self._order_calls(pid, record, meds, result)]
         discharge = self._discharge_call(pid, record, meds)
         calls += [discharge] if discharge else []
@@ -220,7 +207,7 @@ class PatientReviewer:
         at = call.at.isoformat()
         seed = f"{pid}|{call.hook}|{at}"
         try:
-            evaluation = self.evaluator.run(call.request, call.hook, call.at, new_uuid=_uuids(seed))
+            evaluation = self.evaluator.run(call.call, new_uuid=_uuids(seed))
         except CdsError as exc:
             error = {
                 "patient": f"Patient/{pid}",
@@ -241,17 +228,17 @@ class PatientReviewer:
         """Count one call and its answer into the patient's result."""
         result.answers.append(answer)
         stats = result.stats
-        stats["calls"][call.hook] = stats["calls"].get(call.hook, 0) + 1
+        stats.count_call(call.hook)
         when = call.at.timestamp()
         span = result.span
         result.span = (min(span[0], when), max(span[1], when)) if span else (when, when)
         if answer.error is not None:
             result.errors.append(answer.error)
-            stats["call_errors"] += 1
+            stats.call_errors += 1
             return
         if answer.line is None or answer.evaluation is None:
             return
-        _count_cards(stats, call.hook, answer.cards, answer.evaluation.rules_by_topic)
+        stats.count_cards(call.hook, answer.cards, answer.evaluation.rules_by_topic)
         result.lines.append(answer.line)
         result.outcomes.append(
             CallOutcome(call.hook, call.at.isoformat(), answer.cards, answer.evaluation)
@@ -260,7 +247,7 @@ class PatientReviewer:
     # -- discharge ---------------------------------------------------------------------------
 
     def _discharge_call(
-        self, pid: str, record: _Record, meds: Mapping[str, Resource]
+        self, pid: str, record: TimedRecord, meds: Mapping[str, Resource]
     ) -> Call | None:
         encounters = [
             r
@@ -273,28 +260,27 @@ class PatientReviewer:
         if picked is None:
             return None
         encounter, at = picked
-        context = {"userId": REVIEW_USER, "patientId": pid, "encounterId": encounter["id"]}
-        prefetch = _prefetch(record.as_of(at), meds)
-        return Call(
-            "encounter-discharge", at, _request("encounter-discharge", pid, at, context, prefetch)
-        )
+        context = HookContext(userId=REVIEW_USER, patientId=pid, encounterId=encounter["id"])
+        sources = prefetch_sources(record.as_of(at), meds)
+        hook: Hook = "encounter-discharge"
+        return Call(hook, at, recorded_call(hook, context, sources, (), at))
 
     def _discharge_encounter(self, encounters: list[Resource]) -> tuple[Resource, datetime] | None:
         with_ids = [
-            e for e in encounters if isinstance(e.get("id"), str) and _FHIR_ID.match(e["id"])
+            e for e in encounters if isinstance(e.get("id"), str) and FHIR_ID.match(e["id"])
         ]
         if self.as_of.fixed is not None:
             at = self.as_of.fixed
             started = [
                 (t, e["id"], e)
                 for e in with_ids
-                if (t := _time(e, "period", tz=self.tz)) and t <= at
+                if (t := read_at(e, "period", tz=self.tz)) and t <= at
             ]
             return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
         finished = [
             (t, e["id"], e)
             for e in with_ids
-            if e.get("status") == "finished" and (t := _period_end(e, self.tz)) is not None
+            if e.get("status") == "finished" and (t := period_end(e, self.tz)) is not None
         ]
         if finished:
             at, _, encounter = max(finished, key=lambda x: (x[0], x[1]))
@@ -303,7 +289,7 @@ class PatientReviewer:
         started = [
             (t or at, e["id"], e)
             for e in with_ids
-            if (t := _time(e, "period", tz=self.tz)) is None or t <= at
+            if (t := read_at(e, "period", tz=self.tz)) is None or t <= at
         ]
         return (max(started, key=lambda x: (x[0], x[1]))[2], at) if started else None
 
@@ -312,7 +298,7 @@ class PatientReviewer:
     def _order_calls(
         self,
         pid: str,
-        record: _Record,
+        record: TimedRecord,
         meds: Mapping[str, Resource],
         result: PatientResult,
     ) -> Iterator[Call]:
@@ -320,25 +306,21 @@ class PatientReviewer:
         for res in record.resources:
             if not self._qualifies(res, meds):
                 continue
-            at = _time(res, "authoredOn", tz=self.tz)
+            at = read_at(res, "authoredOn", tz=self.tz)
             if at is None:
-                result.stats["orders_without_time"] += 1
+                result.stats.orders_without_time += 1
                 continue
             by_time.setdefault(at, []).append(res)
         for at, orders in sorted(by_time.items()):
             signed = {id(o) for o in orders}
             drafts = [{**o, "status": "draft"} for o in orders]
             rest = [r for r in record.as_of(at) if id(r) not in signed]
-            context: dict[str, Any] = {
-                "userId": REVIEW_USER,
-                "patientId": pid,
-                "draftOrders": _bundle(drafts, "collection"),
-            }
-            encounter = _encounter_id(orders[0])
-            if encounter:
-                context["encounterId"] = encounter
-            prefetch = _prefetch(rest, meds, also_for=orders)
-            yield Call("order-sign", at, _request("order-sign", pid, at, context, prefetch))
+            context = HookContext(
+                userId=REVIEW_USER, patientId=pid, encounterId=encounter_id(orders[0])
+            )
+            sources = prefetch_sources(rest, meds, also_for=orders)
+            hook: Hook = "order-sign"
+            yield Call(hook, at, recorded_call(hook, context, sources, drafts, at))
 
     def _qualifies(self, res: Resource, meds: Mapping[str, Resource]) -> bool:
         rtype = res.get("resourceType")
@@ -349,185 +331,8 @@ class PatientReviewer:
         return not valuesets.isdisjoint(read_concept(concept, self.pack.index)[0])
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers: pure functions over plain resources (parsed by orjson: JSON objects are dicts, and
-# ``isinstance(x, dict)`` takes 25 ns where the ABC check ``isinstance(x, Mapping)`` takes 85-140).
-
-
-def _empty_stats() -> dict[str, Any]:
-    return {
-        "patients": 0,
-        "patients_with_cards": 0,
-        "resources": 0,
-        "duplicates": 0,
-        "patient_errors": 0,
-        "call_errors": 0,
-        "orders_without_time": 0,
-        "calls": {},
-        "cards": 0,
-        "by_topic": {},
-        "by_indicator": {},
-        "by_rule": {},
-        "by_hook_topic": {},
-    }
-
-
-def _count_cards(
-    stats: dict[str, Any],
-    hook: str,
-    cards: list[dict[str, Any]],
-    rules_by_topic: Mapping[str, tuple[str, ...]],
-) -> None:
-    """Count cards by topic, indicator, hook and rule (the rules behind each card's topic)."""
-    for card in cards:
-        topic = card.get("source", {}).get("topic", {}).get("code", "?")
-        stats["cards"] += 1
-        keys = [
-            ("by_topic", topic),
-            ("by_indicator", card.get("indicator", "?")),
-            ("by_hook_topic", f"{hook} {topic}"),
-        ]
-        keys += [("by_rule", rule) for rule in rules_by_topic.get(topic, ("?",))]
-        for key, value in keys:
-            stats[key][value] = stats[key].get(value, 0) + 1
-
-
-def parse_lines(lines: Sequence[bytes]) -> tuple[list[Resource], int]:
-    """A patient's raw lines parsed, repeated resources dropped; (resources, duplicates)."""
-    return _dedupe(orjson.loads(raw) for raw in lines)
-
-
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:
     return {"patient": f"Patient/{pid}", "lines": count, "reason": reason}
-
-
-def _dedupe(parsed: Iterable[Any]) -> tuple[list[Resource], int]:
-    """Keep the first of resources with the same type and id (Bulk exports repeat some)."""
-    seen: set[tuple[str, str]] = set()
-    out: list[Resource] = []
-    duplicates = 0
-    for res in parsed:
-        rid = res.get("id")
-        if isinstance(rid, str) and rid:
-            key = (res["resourceType"], rid)
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-        out.append(res)
-    return out, duplicates
-
-
-def _time(res: Mapping[str, Any], *keys: str, tz: tzinfo = UTC) -> datetime | None:
-    """The first readable time among ``keys`` (a Period counts by its start); a time without
-    a zone is read in ``tz`` (the site's, as the spine reads it)."""
-    for key in keys:
-        raw = res.get(key)
-        if isinstance(raw, dict):
-            raw = raw.get("start")
-        if raw is None:
-            continue
-        read = read_time(raw, tz)
-        return read.at if read else None
-    return None
-
-
-def _period_end(encounter: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | None:
-    period = encounter.get("period")
-    if not isinstance(period, dict):
-        return None
-    read = read_time(period.get("end"), tz)
-    return read.at if read else None
-
-
-@dataclass(frozen=True)
-class _Record:
-    """A patient's resources with when each entered the record (read once per patient, since
-    every replayed call filters the same record at its own time)."""
-
-    resources: list[Resource]
-    recorded: list[datetime | None]
-
-    @classmethod
-    def of(cls, resources: list[Resource], tz: tzinfo = UTC) -> _Record:
-        return cls(resources, [_recorded_at(res, tz) for res in resources])
-
-    def as_of(self, at: datetime) -> list[Resource]:
-        """The record as it stood at ``at``: resources dated after it are left out."""
-        return [
-            res
-            for res, when in zip(self.resources, self.recorded, strict=True)
-            if when is None or when <= at
-        ]
-
-
-def _recorded_at(res: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | None:
-    keys = _RECORDED_AT.get(str(res.get("resourceType")), ())
-    return _time(res, *keys, tz=tz) if keys else None
-
-
-def _encounter_id(order: Mapping[str, Any]) -> str | None:
-    ref = order.get("encounter")
-    target = ref.get("reference") if isinstance(ref, dict) else None
-    if isinstance(target, str) and target.startswith("Encounter/"):
-        eid = target.split("/")[1]
-        return eid if _FHIR_ID.match(eid) else None
-    return None
-
-
-def _referenced_medications(
-    resources: Iterable[Resource], meds: Mapping[str, Resource]
-) -> list[Resource]:
-    """The Medications the record's orders point at (an EHR ``_include``s them)."""
-    out: dict[str, Resource] = {}
-    for res in resources:
-        ref = res.get("medicationReference")
-        target = ref.get("reference") if isinstance(ref, dict) else None
-        if isinstance(target, str) and "Medication/" in target:
-            key = "Medication/" + target.rsplit("Medication/", 1)[-1].split("/_history")[0]
-            if key in meds:
-                out[key] = meds[key]
-    return list(out.values())
-
-
-def _prefetch(
-    resources: list[Resource], meds: Mapping[str, Resource], also_for: Sequence[Resource] = ()
-) -> dict[str, Any]:
-    """The prefetch an EHR would send: the Patient, and one searchset Bundle per kind.
-
-    Medications the record's orders (and the draft orders, ``also_for``) point at are included
-    in the medications Bundle, as an EHR's ``_include=MedicationRequest:medication`` does.
-    """
-    prefetch: dict[str, Any] = {}
-    groups: dict[str, list[Resource]] = {}
-    for res in resources:
-        rtype = str(res.get("resourceType"))
-        if rtype == "Patient":
-            prefetch.setdefault("patient", res)
-        elif rtype in _PREFETCH_KEYS and rtype != "Medication":
-            groups.setdefault(_PREFETCH_KEYS[rtype], []).append(res)
-    groups.setdefault("medications", []).extend(
-        _referenced_medications([*resources, *also_for], meds)
-    )
-    for key in ("conditions", "observations", "medications", "orders", "encounters"):
-        prefetch[key] = _bundle(groups.get(key, []), "searchset")
-    return prefetch
-
-
-def _bundle(resources: list[Resource], kind: str) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
-
-
-def _request(
-    hook: Hook, pid: str, at: datetime, context: dict[str, Any], prefetch: dict[str, Any]
-) -> HookRequest:
-    instance = str(uuid.uuid5(_NAMESPACE, f"{pid}|{hook}|{at.isoformat()}"))
-    # Built here from parsed resources, with a context the spine validates itself: validating
-    # the request again would only copy every prefetch Bundle (the service parses what it is
-    # *sent*; tests/review/test_differential.py holds the two paths to the same cards).
-    return HookRequest.model_construct(
-        hook=hook, hookInstance=instance, context=context, prefetch=prefetch
-    )
 
 
 def _uuids(seed: str) -> Callable[[], str]:

@@ -1,11 +1,12 @@
 """The services a rule pack offers: one per hook, id `<pack>-<hook>`, with prefetch templates.
 
-The prefetch keys themselves are declared in `cds.hooks.prefetch` (``cds evaluate`` reads a
-request against the same keys). Templates use only CDS Hooks 2.0 tokens
-(`{{context.patientId}}`) and the restricted query subset (reference, token, `_sort`,
-`_count`), so every 2.0 client can fill them. A deployment may replace a key's template or
-drop an optional key (setting ``prefetch_templates``); the service and ``cds evaluate`` build
-their keys here alike.
+Each hook's default prefetch keys come from the hook registry (`cds.hooks.registry`; ``cds
+evaluate`` reads a request against the same keys), and each service's description from the
+pack (``pack.services`` in pack.yaml): this module holds no pack wording. Templates use
+only CDS Hooks 2.0 tokens (`{{context.patientId}}`) and the restricted query subset
+(reference, token, `_sort`, `_count`), so every 2.0 client can fill them. A deployment may
+replace a key's template or drop an optional key (setting ``prefetch_templates``); the
+service and ``cds evaluate`` build their keys here alike.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
 
 from cds.errors import ConfigError
 from cds.hooks.models import Discovery, Service
 from cds.hooks.prefetch import DISCHARGE_ENCOUNTER, ENCOUNTER, PREFETCH, PrefetchKey, service_keys
+from cds.hooks.registry import HOOKS, Hook
 from cds.pack.load import Pack
 
 __all__ = [
@@ -31,40 +32,18 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_HOOK_TEXT: Final = {
-    "patient-view": (
-        "Flags emergency and urgent signs in the recent record of a patient with back pain.",
-        "",
-    ),
-    "order-select": (
-        "Checks lumbar imaging and analgesic or sedating orders as they are selected.",
-        " context.draftOrders must hold the draft orders (MedicationRequest, ServiceRequest).",
-    ),
-    "order-sign": (
-        "Checks lumbar imaging and analgesic or sedating orders before they are signed.",
-        " context.draftOrders must hold the draft orders (MedicationRequest, ServiceRequest).",
-    ),
-    "encounter-discharge": (
-        "Personalised discharge instructions and cautions for a patient with back pain.",
-        "",
-    ),
-}
-
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service: its discovery entry and the prefetch keys it resolves."""
+    """A service: its hook, its discovery entry and the prefetch keys it resolves."""
 
+    hook: Hook
     service: Service
     keys: tuple[PrefetchKey, ...]
 
     @property
     def id(self) -> str:
         return self.service.id
-
-    @property
-    def hook(self) -> str:
-        return self.service.hook
 
 
 def services_for(
@@ -84,8 +63,10 @@ def services_for(
         )
     specs = {}
     for hook in pack.spec.pack.hooks:
-        description, needs = _HOOK_TEXT.get(hook, (pack.spec.pack.description, ""))
-        keys = service_keys(hook, templates.get(f"{pack.id}-{hook}"))
+        text = pack.spec.pack.services.get(hook)
+        description = text.description if text else pack.spec.pack.description
+        needs = f" {text.usage}" if text and text.usage else ""
+        keys = service_keys(hook, HOOKS[hook].keys, templates.get(f"{pack.id}-{hook}"))
         service = Service(
             hook=hook,
             id=f"{pack.id}-{hook}",
@@ -98,7 +79,7 @@ def services_for(
                 f"conditions keys are required.{needs}"
             ),
         )
-        specs[service.id] = ServiceSpec(service, keys)
+        specs[service.id] = ServiceSpec(hook, service, keys)
     return specs
 
 

@@ -1,0 +1,166 @@
+"""A hook call parsed once, at the edge: all the spine takes, and nothing else.
+
+Each transport builds one `HookCall`. The HTTP service and ``cds evaluate`` build it from the
+request they read, its context parsed once (`call_of`). Batch review builds it straight from
+a patient's parsed resources, with no Bundle or request wrapped around them
+(`recorded_call`). Either way the record is gathered by the same `patient_record`: one
+patient's resources, each copy kept, another patient's left out and said. The spine
+(`cds.pipeline.Evaluator.run`) then checks nothing again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cds.errors import InputError
+from cds.facts.gather import Record, patient_record
+from cds.facts.model import DataIssue
+from cds.hooks.models import HookContext, HookRequest, OrderSelectContext, draft_references
+from cds.hooks.prefetch import PrefetchKey, Resolution, declared
+from cds.hooks.registry import HOOKS, Hook, parse_context
+
+
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """One hook call: its hook, its parsed context, the patient's record, the draft orders
+    (order hooks), the evaluation time and what the caller could not get."""
+
+    hook: Hook
+    context: HookContext
+    """The call's context, parsed: the hook's own model off the wire, or the common fields
+    (``userId``, ``patientId``, ``encounterId``) for a call batch review replays."""
+    record: Record
+    """The patient's resources from prefetch, from the FHIR server, or from a batch record."""
+    drafts: Record
+    """The draft orders of an order hook (none for the others)."""
+    now: datetime
+    """The evaluation time (zoned)."""
+    notes: tuple[DataIssue, ...] = ()
+    """What the caller could not get (a prefetch key the FHIR server failed to give): a sign
+    in missing data was not checked, so the cards say it."""
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise InputError("the evaluation time must carry a time zone")
+
+    @property
+    def patient_id(self) -> str:
+        return self.context.patientId
+
+    @property
+    def encounter_id(self) -> str | None:
+        return self.context.encounterId or None
+
+    @property
+    def issues(self) -> list[DataIssue]:
+        """Every data-check item of the call, in order: notes, record, drafts."""
+        return [*self.notes, *self.record.issues, *self.drafts.issues]
+
+
+def call_of(
+    hook: Hook,
+    context: HookContext,
+    prefetch: Mapping[str, Any] | None,
+    now: datetime,
+    extra: Iterable[tuple[str, object]] = (),
+    notes: Sequence[DataIssue] = (),
+) -> HookCall:
+    """The call of a request read off the wire: ``context`` already parsed as ``hook``'s
+    (`cds.hooks.models.parse_context`), ``prefetch`` as read against the service's keys,
+    ``extra`` the resources fetched from the FHIR server (``fetched.<key>``, payload)."""
+    patient_id = context.patientId
+    sent = dict(prefetch or {})
+    visit = other_visit(sent.get("encounter"), context.encounterId)
+    if visit is not None:
+        del sent["encounter"]  # another visit's reason is not this visit's
+    sources = [*((f"prefetch.{k}", v) for k, v in sent.items()), *extra]
+    record = patient_record(patient_id, sources, hook)
+    if visit is not None:
+        record.issues.append(visit)
+    drafts = Record()
+    if HOOKS[hook].draft_orders:
+        orders = getattr(context, "draftOrders", None)
+        drafts = patient_record(patient_id, [("context.draftOrders", orders)])
+        if isinstance(context, OrderSelectContext):  # selections belong to order-select only
+            drafts.issues += selection_issues(context.selections, orders)
+    return HookCall(hook, context, record, drafts, now, tuple(notes))
+
+
+def recorded_call(
+    hook: Hook,
+    context: HookContext,
+    resources: Iterable[tuple[str, Mapping[str, Any]]],
+    drafts: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> HookCall:
+    """The call batch review replays from a patient's parsed record: each resource with the
+    prefetch key an EHR would have sent it under (``prefetch.<key>``, resource), gathered as
+    the service gathers what it is sent; ``drafts`` the orders being signed."""
+    patient_id = context.patientId
+    record = patient_record(patient_id, resources, hook)
+    orders = patient_record(patient_id, [("context.draftOrders", d) for d in drafts])
+    return HookCall(hook, context, record, orders, now)
+
+
+def other_visit(sent: object, encounter_id: str | None) -> DataIssue | None:
+    """The data-check item of an `encounter` key holding another visit than the call's
+    ``context.encounterId`` (an EHR's stale or mixed-up prefetch); None when it holds this
+    visit, or nothing to compare. Such a visit is left out: its reason for visit is not this
+    visit's, and it must not put the patient in scope or raise a sign."""
+    if not encounter_id or not isinstance(sent, Mapping):
+        return None
+    if sent.get("resourceType") != "Encounter" or sent.get("id") in (None, "", encounter_id):
+        return None
+    spec = declared("encounter")
+    return DataIssue(
+        rid="prefetch.encounter",
+        message="it held another visit than the one in context.encounterId, which was not used",
+        recheck=spec.recheck if spec is not None else None,
+    )
+
+
+def selection_issues(selections: object, drafts: object) -> list[DataIssue]:
+    """order-select's `selections` that name no resource of `draftOrders`: a data-check item
+    each (every draft order received was still checked), never a 400 that loses the cards."""
+    if not isinstance(selections, list):
+        return []
+    known = draft_references(drafts)
+    return [
+        DataIssue(
+            rid=f"context.selections[{index}]",
+            message=(
+                f"selection {reference} names no order in draftOrders; "
+                "every draft order received was checked"
+            ),
+            recheck="which order was selected; ask the EHR team to check the selections it sends",
+        )
+        for index, reference in enumerate(selections)
+        if isinstance(reference, str) and reference not in known
+    ]
+
+
+def prefetch_issues(keys: Sequence[PrefetchKey], resolution: Resolution) -> list[DataIssue]:
+    """The data-check items of a call's prefetch: each key that could not be had, or was read
+    only in part, with what happened and what to re-check in the chart (the card's wording is
+    the card builder's)."""
+    recheck = {k.key: k.recheck for k in keys}
+    return [
+        DataIssue(rid=f"prefetch.{key}", message=message, recheck=recheck.get(key))
+        for key, message in resolution.gaps()
+    ]
+
+
+def request_call(
+    request: HookRequest, now: datetime, extra: Iterable[tuple[str, object]] = ()
+) -> HookCall:
+    """The call of a parsed request taken as sent, every prefetch key read as given: for
+    tools and tests that hold a request but no service. The transports read prefetch against
+    their service's keys, keep the context they parsed, and use `call_of`. InputError for a
+    hook the registry does not know, or a context that is not that hook's."""
+    context = parse_context(request.hook, request.context)
+    if context is None:
+        raise InputError(f"no hook '{request.hook}' is served here")
+    return call_of(request.hook, context, request.prefetch, now, extra)  # type: ignore[arg-type]
