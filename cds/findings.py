@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from cds.engine import Firing
 from cds.facts.model import Fact, FactKind
@@ -63,7 +63,19 @@ class Evidence:
     def merge(self, other: Evidence) -> Evidence:
         """The same reading matched through another value set."""
         merged = tuple(dict.fromkeys((*self.valuesets, *other.valuesets)))
-        return replace(self, valuesets=merged, newer=self.newer or other.newer)
+        return Evidence(  # positional, as in `of` (``dataclasses.replace`` costs 10x as much)
+            self.rid,
+            self.display,
+            merged,
+            self.kind,
+            self.value,
+            self.time,
+            self.age_h,
+            self.note,
+            self.newer or other.newer,
+            self.compared,
+            self.unit,
+        )
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -116,18 +128,13 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
             if newer is not None and not _is_newer(newer, fact):
                 newer = None
             item = Evidence.of(fact, newer)
-            key = item.reading
+            # its `Evidence.reading`, read off the fact (a property call less per firing)
+            key = (fact.rid, fact.display, fact.source_value, fact.time, fact.note)
             evidence[key] = evidence[key].merge(item) if key in evidence else item
-    findings = [
-        Finding(
-            rule_id=rule.id,
-            topic=rule.topic,
-            label=rule.label,
-            covers=tuple(rule.covers),
-            evidence=tuple(by_rule[rule.id].values()),
-        )
-        for rule in pack.spec.rules
-        if rule.id in by_rule
+    findings = [  # pack.rules: by id, in pack order
+        Finding(rule_id, rule.topic, rule.label, tuple(rule.covers), tuple(found.values()))
+        for rule_id, rule in pack.rules.items()
+        if (found := by_rule.get(rule_id)) is not None
     ]
     return Outcome(in_scope=in_scope, findings=tuple(findings))
 

@@ -8,7 +8,7 @@ fact with a note, so a danger sign is never dropped in silence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -29,7 +29,7 @@ from cds.facts.times import (
     hours_from,
     read_time,
 )
-from cds.facts.units import ReadingRule
+from cds.facts.units import NO_RULE, ReadingRule
 from cds.facts.valuesets import RecordCoding, ValueSetIndex
 from cds.fhir import Resource, medication_key
 
@@ -91,7 +91,10 @@ class FactContext:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
         object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
         object.__setattr__(self, "now_naive_utc", self.now_utc.replace(tzinfo=None))
-        object.__setattr__(self, "nows", {})
+        # the zones records were seen to use so far (a copy first: another thread may add one)
+        offsets = dict(_OFFSETS)
+        nows = {suffix: self.now_naive_utc + offset for suffix, offset in offsets.items()}
+        object.__setattr__(self, "nows", nows)
         object.__setattr__(self, "tz", self.site_tz)
 
 
@@ -127,11 +130,7 @@ def extract_facts(
     out = Extraction()
     recorded = list(resources)
     keys = [(r.get("resourceType"), r.get("id")) for r in recorded]
-    lookup: dict[str, Resource] = {  # Medications and Conditions, by reference
-        f"{t}/{i}": r
-        for (t, i), r in zip(keys, recorded, strict=True)
-        if t == "Medication" or t == "Condition"
-    }
+    lookup = _References(keys, recorded)
     try:
         repeated = len(set(keys)) < len(keys)
     except TypeError:  # an id that is a list or an object: junk, but the rest must be read
@@ -174,6 +173,34 @@ def extract_facts(
     patient = next((r for r in recorded if r.get("resourceType") == "Patient"), None)
     facts += derived_egfr_facts(facts, patient, ctx)  # creatinine without an eGFR: CKD-EPI 2021
     return Extraction(_mark_latest(facts), out.issues)
+
+
+class _References(Mapping[str, Resource]):
+    """The record's Medications and Conditions by reference (``Medication/<id>``), worked out
+    on first use: only a medicine given by reference, an encounter's or an order's reasons
+    look one up, and most records hold none of them."""
+
+    def __init__(self, keys: list[tuple[Any, Any]], recorded: list[Resource]) -> None:
+        self._keys, self._recorded = keys, recorded
+        self._table: dict[str, Resource] | None = None
+
+    def _built(self) -> dict[str, Resource]:
+        if self._table is None:
+            self._table = {
+                f"{t}/{i}": r
+                for (t, i), r in zip(self._keys, self._recorded, strict=True)
+                if t == "Medication" or t == "Condition"
+            }
+        return self._table
+
+    def __getitem__(self, key: str) -> Resource:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
 def _extract_one(
@@ -314,6 +341,10 @@ def _hours(us: int) -> float:
     return round(us / _US_PER_HOUR, 2)
 
 
+_FROM_ISO = datetime.fromisoformat
+"""Looked up once: the class attribute costs as much again as the parse, on every record."""
+
+
 def _learn_offset(raw: str, parsed: datetime) -> None:
     """Remember what ``raw``'s suffix means when ``raw`` is a ``YYYY-MM-DDThh:mm:ss`` time
     followed by nothing but its zone, as checked here (a bounded memo: zones are few)."""
@@ -331,58 +362,65 @@ def _learn_offset(raw: str, parsed: datetime) -> None:
         _OFFSETS[suffix] = offset
 
 
-def _timing(res: Resource, ctx: FactContext, *keys: str) -> Timing:
-    """The recorded time of the first time element present, read in the site's zone."""
+def _timing(res: Resource, ctx: FactContext, keys: tuple[str, ...]) -> Timing:
+    """The recorded time of the first of ``keys`` present, read in the site's zone (a tuple
+    given, not ``*keys``: packing the names anew for every record cost ~300 instructions)."""
     for key in keys:
         raw: object = res.get(key)
-        if isinstance(raw, dict):  # a Period: its start
-            raw = raw.get("start")
-        if raw is None:
-            continue
-        if isinstance(raw, str) and len(raw) > 10:  # the common case: a zoned dateTime
-            suffix = raw[19:]
-            now_there = ctx.nows.get(suffix)
-            if now_there is None and suffix in _OFFSETS:
-                now_there = ctx.nows[suffix] = ctx.now_naive_utc + _OFFSETS[suffix]
-            if now_there is not None:  # "YYYY-MM-DDThh:mm:ss" and a zone already read
+        if type(raw) is str:  # the common case: a "YYYY-MM-DDThh:mm:ss" and a zone known
+            now_there = ctx.nows.get(raw[19:])
+            if now_there is not None:
                 try:
-                    local: datetime | None = datetime.fromisoformat(raw[:19])
+                    local: datetime | None = _FROM_ISO(raw[:19])
                 except ValueError:
                     local = None
                 if local is not None:
                     # the evaluation time as a naive time in the record's zone, minus the
-                    # record's naive time: the exact span of the zoned subtraction below,
-                    # without its two utcoffset() calls; rounded as `_hours` does (inlined)
+                    # record's naive time: the exact span of the zoned subtraction of
+                    # `_read_timing`, without its two utcoffset() calls; rounded as `_hours`
+                    # does (inlined), a tie or a span out of its range left to it
                     span = now_there - local
                     us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
-                    if 0 <= us < _FAST_HOURS_US:
-                        hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
-                        if rest != 18_000_000:
-                            return raw, (hundredths + (rest > 18_000_000)) / 100, True, None, 0.0
-            try:
-                parsed: datetime | None = datetime.fromisoformat(raw.strip())
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
-                span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
-                us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
-                hours = _hours(us)
-                if now_there is None:
-                    _learn_offset(raw, parsed)
-                if hours >= 0.0:  # before the evaluation time
-                    return raw, hours, True, None, 0.0
-        read = read_time(raw, ctx.tz)
-        if read is None:
-            return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current", 0.0
-        hours = hours_from(read.epoch_us, ctx.now_us)
-        if hours >= 0.0:  # the common case: a time before the evaluation time
-            return str(raw), hours, True, read.note, 0.0
-        ahead = 0.0
-        if hours < -FUTURE_TOLERANCE_H:  # a partial date means its last moment: ask its first
-            first = first_moment_us(raw, ctx.tz)
-            ahead = -hours_from(first if first is not None else read.epoch_us, ctx.now_us)
-        return str(raw), 0.0, True, read.note, ahead if ahead > 0.0 else 0.0
+                    hundredths, rest = divmod(us, _HOUR_HUNDREDTHS_US)
+                    if 0 <= us < _FAST_HOURS_US and rest != 18_000_000:
+                        return raw, (hundredths + (rest > 18_000_000)) / 100, True, None, 0.0
+        elif isinstance(raw, dict):  # a Period: its start
+            raw = raw.get("start")
+        if raw is not None:
+            return _read_timing(raw, ctx)
     return NO_TIME
+
+
+def _read_timing(raw: object, ctx: FactContext) -> Timing:
+    """`_timing` of one recorded time, in general: any zone, partial dates, junk."""
+    if isinstance(raw, str) and len(raw) > 10:  # a zoned dateTime, most often
+        try:
+            parsed: datetime | None = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:  # read_time's reading
+            span = ctx.now_utc - parsed  # exact: the same microseconds as hours_from's
+            us = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+            hours = _hours(us)
+            suffix = raw[19:]
+            if suffix not in ctx.nows:  # its zone perhaps not read yet: `_timing` may next
+                _learn_offset(raw, parsed)
+                offset = _OFFSETS.get(suffix)
+                if offset is not None:
+                    ctx.nows[suffix] = ctx.now_naive_utc + offset
+            if hours >= 0.0:  # before the evaluation time
+                return raw, hours, True, None, 0.0
+    read = read_time(raw, ctx.tz)
+    if read is None:
+        return str(raw), 0.0, False, f"time '{raw}' could not be read; treated as current", 0.0
+    hours = hours_from(read.epoch_us, ctx.now_us)
+    if hours >= 0.0:  # the common case: a time before the evaluation time
+        return str(raw), hours, True, read.note, 0.0
+    ahead = 0.0
+    if hours < -FUTURE_TOLERANCE_H:  # a partial date means its last moment: ask its first
+        first = first_moment_us(raw, ctx.tz)
+        ahead = -hours_from(first if first is not None else read.epoch_us, ctx.now_us)
+    return str(raw), 0.0, True, read.note, ahead if ahead > 0.0 else 0.0
 
 
 def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what: str) -> bool:
@@ -407,30 +445,36 @@ def _in_future(timing: Timing, rid: str, out: Extraction, ctx: FactContext, what
 
 
 def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:
-    verification = _status_code(res.get("verificationStatus"))
+    given = res.get("verificationStatus")  # most conditions give none: no call to say so
+    verification = _status_code(given) if given is not None else None
     if verification in VERIFICATION_EXCLUDED:
         # "not cauda equina": the same words elsewhere in the record are no sign either
-        matched, _ = read_concept(res.get("code"), ctx.index)
-        out.refuted.update(matched)
+        out.refuted.update(read_concept(res.get("code"), ctx.index)[0])
         return
-    rid = _rid(res)
-    if out.retracted and rid in out.retracted:
+    if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy withdrew it (entered in error, refuted)
     clinical = _status_code(res.get("clinicalStatus"))
     if clinical is not None and clinical not in CONDITION_ACTIVE:
         return
-    timing = _timing(res, ctx, "onsetDateTime", "onsetPeriod", "recordedDate")
+    # the time even of a condition in no value set: dated in the future, it is a data error
+    timing = _timing(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and _in_future(
-        timing, rid, out, ctx, _words(res.get("code"))
+        timing, _rid(res), out, ctx, _words(res.get("code"))
     ):
         return
     when, age, known, note, _ = timing
-    note = _copy_note(res, rid, out, note, ctx)
-    start = len(out.facts)
-    _concept_facts(res.get("code"), "condition", rid, ctx, out, when, age, known, note)
+    if out.copies:
+        note = _copy_note(res, _rid(res), out, note, ctx)
+    matched, display = read_concept_detail(res.get("code"), ctx.index)
     if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
         acute = ctx.index.acute
-        out.facts[start:] = [f for f in out.facts[start:] if f.valueset not in acute]
+        matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
+    if matched:  # most of a record's conditions are in no value set: no reference to build
+        _matched_facts(matched, display, "condition", _rid(res), out, when, age, known, note, False)
+
+
+_ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
+_EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
 
 
 def _copy_note(
@@ -555,6 +599,41 @@ def _concept_facts(
     draft: bool = False,
 ) -> None:
     matched, display = read_concept_detail(concept, ctx.index)
+    _matched_facts(matched, display, kind, rid, out, when, age, known, note, draft)
+
+
+def _dated_concept_facts(
+    concept: object,
+    kind: FactKind,
+    res: Resource,
+    ctx: FactContext,
+    out: Extraction,
+    keys: tuple[str, ...],
+    *,
+    draft: bool = False,
+) -> None:
+    """`_concept_facts` at the time of the first of ``keys`` the record has, that time read
+    only when the concept is in some value set (most of a record's medicines and orders are
+    in none: their times, and their references, are not worth working out)."""
+    matched, display = read_concept_detail(concept, ctx.index)
+    if matched:
+        when, age, known, note, _ = _timing(res, ctx, keys)
+        _matched_facts(matched, display, kind, _rid(res), out, when, age, known, note, draft)
+
+
+def _matched_facts(
+    matched: tuple[tuple[str, bool], ...],
+    display: str,
+    kind: FactKind,
+    rid: str,
+    out: Extraction,
+    when: str | None,
+    age: float,
+    known: bool,
+    note: str | None,
+    draft: bool,
+) -> None:
+    """One fact per value set a concept matched (``read_concept_detail``'s answer)."""
     for vs, by_text in matched:
         # positional, in Fact's field order: keywords cost 3x as much, on every fact
         out.facts.append(
@@ -625,9 +704,7 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
         if not matched and not valued:
             continue
         if timing is None:  # read once, and only for observations we care about
-            timing = _timing(
-                res, ctx, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"
-            )
+            timing = _timing(res, ctx, _EFFECTIVE)
             rid = f"Observation/{res.get('id', '?')}"  # _rid, inlined (its type is known)
             if timing[4] > FUTURE_TOLERANCE_H and _in_future(
                 timing, rid, out, ctx, _future_what(res, display)
@@ -641,18 +718,19 @@ def _observation(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draf
         if n == 0 and components and not _has_value(part):
             container = {vs for vs, _ in matched}
             start = len(out.facts)
+        qty = part.get("valueQuantity")
+        quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else None
         for vs, by_text in matched:
-            rule = readings.get(vs, units.NO_RULE)
+            rule = readings.get(vs, NO_RULE)
             canonical = canonical_units.get(vs)
-            qty = part.get("valueQuantity")
-            if canonical is not None and isinstance(qty, dict):  # _reading's common case
-                reading: Reading | None = _quantity_value(qty, canonical, rule)
+            if quantity is not None and canonical is not None:  # _reading's common case
+                reading: Reading | None = _quantity_value(quantity, canonical, rule)
             else:
                 reading = _reading(part, canonical, rule)
             if reading is None:
                 continue
             value, unit, source, problem = reading
-            bound = qty.get("comparator") if problem is None and isinstance(qty, dict) else None
+            bound = quantity.get("comparator") if quantity is not None and problem is None else None
             if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
                 bound = None  # not a str: read as no comparator, as _quantity_value does
             if problem and not (n == 0 and vs in container):
@@ -800,10 +878,15 @@ def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) 
     return None, None, None, "no value recorded"
 
 
+_CONTAINERS = (list, dict)
+"""A Quantity's value that is a JSON array or object (a tuple: ``list | dict`` would build a
+union type on every reading)."""
+
+
 def _quantity_value(qty: Mapping[str, Any], canonical: str, rule: ReadingRule) -> Reading:
     raw_value, unit, code = qty.get("value"), qty.get("unit"), qty.get("code")
     comparator = qty.get("comparator")
-    if isinstance(raw_value, list | dict):
+    if isinstance(raw_value, _CONTAINERS):
         raw_value = str(raw_value)
     return _quantity(
         raw_value,
@@ -881,13 +964,17 @@ def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
     return med.get("code") if med is not None else None
 
 
+_AUTHORED = ("authoredOn",)
+_STATED = ("effectiveDateTime", "effectivePeriod", "dateAsserted")
+_ORDERED = ("authoredOn", "occurrenceDateTime")
+
+
 def _medication_request(
     res: Resource, ctx: FactContext, out: Extraction, meds: Mapping[str, Resource], draft: bool
 ) -> None:
     status = _status_text(res.get("status"))
     if not draft and status not in ORDER_ACTIVE:
         return
-    when, age, known, note, _ = _timing(res, ctx, "authoredOn")
     concept = medication_concept(res, meds)
     if draft and _unnamed(concept):  # its caution (an NSAID in kidney disease) must not vanish
         out.issues.append(
@@ -897,7 +984,7 @@ def _medication_request(
                 recheck="which medicine the order is for, and its cautions",
             )
         )
-    _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note, draft=draft)
+    _dated_concept_facts(concept, "medication", res, ctx, out, _AUTHORED, draft=draft)
     if draft:
         _reasons(res, ctx, out, meds)
 
@@ -913,11 +1000,8 @@ def _medication_statement(
 ) -> None:
     if _status_text(res.get("status")) not in STATEMENT_ACTIVE:
         return
-    when, age, known, note, _ = _timing(
-        res, ctx, "effectiveDateTime", "effectivePeriod", "dateAsserted"
-    )
     concept = medication_concept(res, meds)
-    _concept_facts(concept, "medication", _rid(res), ctx, out, when, age, known, note)
+    _dated_concept_facts(concept, "medication", res, ctx, out, _STATED)
 
 
 def _service_request(
@@ -926,10 +1010,7 @@ def _service_request(
     status = _status_text(res.get("status"))
     if not draft and status not in ORDER_ACTIVE:
         return
-    when, age, known, note, _ = _timing(res, ctx, "authoredOn", "occurrenceDateTime")
-    _concept_facts(
-        res.get("code"), "order", _rid(res), ctx, out, when, age, known, note, draft=draft
-    )
+    _dated_concept_facts(res.get("code"), "order", res, ctx, out, _ORDERED, draft=draft)
     if draft:
         _reasons(res, ctx, out, meds)
 
@@ -1007,7 +1088,7 @@ def _encounter(
 ) -> None:
     if _status_text(res.get("status")) == "entered-in-error":
         return
-    timing = _timing(res, ctx, "period")  # a planned visit may start later: not a data error
+    timing = _timing(res, ctx, ("period",))  # a planned visit may start later: not a data error
     rid = _rid(res)
     when, age, known, note, _ = timing
     for concept in _items(res.get("reasonCode")):
@@ -1051,12 +1132,16 @@ def _mark_latest(facts: list[Fact]) -> list[Fact]:
     """Flag all but the most recent verified readable observation of each value set as not
     latest."""
     newest: dict[str, Fact] = {}
+    observed: list[Fact] = []
     for f in facts:
-        if f.kind == "observation" and f.understood and f.verified and f.time_known:
-            best = newest.get(f.valueset)
-            if best is None or f.age_h < best.age_h:
-                newest[f.valueset] = f
-    for f in facts:
-        if f.kind == "observation" and f.valueset in newest and newest[f.valueset] is not f:
+        if f.kind == "observation":
+            observed.append(f)
+            if f.understood and f.verified and f.time_known:
+                best = newest.get(f.valueset)
+                if best is None or f.age_h < best.age_h:
+                    newest[f.valueset] = f
+    for f in observed:
+        best = newest.get(f.valueset)
+        if best is not None and best is not f:
             f.latest = False  # built a moment ago in this call: nothing else holds them yet
     return facts

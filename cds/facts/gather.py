@@ -65,6 +65,16 @@ def bundle_resources(
             raise InputError(message)
         issues.append(DataIssue(rid=f"{where}.entry", message=message + "; not used"))
         return []
+    # the common case, read in one pass: every entry a dict holding a resource
+    plain: list[Resource] = [
+        resource
+        for entry in entries
+        if entry.__class__ is dict
+        and (resource := entry.get("resource")).__class__ is dict
+        and resource.get("resourceType").__class__ is str
+    ]
+    if len(plain) == len(entries):
+        return plain
     out: list[Resource] = []
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -118,7 +128,17 @@ def patient_record(
     of its key (the other entries are read all the same), unless the key's data cannot
     change ``hook``'s cards; one of information or warnings only ("no matches") is not.
     """
-    record, own = Record(), f"Patient/{patient_id}"
+    record = Record()
+    read: list[tuple[str, list[Resource]]] = []  # (source, its resources)
+    for where, payload in sources:
+        resources = bundle_resources(payload, where, record.issues)
+        if where in PATIENT_KEYS:
+            _check_patient_key(resources, where, patient_id, record.issues)
+        read.append((where, resources))
+    if _plainly_own(read, patient_id):  # the common case, checked in one pass
+        record.resources = [res for _, resources in read for res in resources]
+        return record
+    own = f"Patient/{patient_id}"
     outcomes: dict[str, list[Resource]] = {}  # source -> OperationOutcomes reporting a problem
     others: dict[str, int] = {}  # source -> resources of another patient left out
     seen: dict[tuple[str, str], Resource] = {}  # the first copy of each (type, id)
@@ -137,10 +157,7 @@ def patient_record(
         return got
 
     append = record.resources.append
-    for where, payload in sources:
-        resources = bundle_resources(payload, where, record.issues)
-        if where in PATIENT_KEYS:
-            _check_patient_key(resources, where, patient_id, record.issues)
+    for where, resources in read:
         for res in resources:
             rtype = res["resourceType"]
             if rtype == "OperationOutcome":
@@ -188,6 +205,34 @@ def patient_record(
         if issue is not None:
             record.issues.append(issue)
     return record
+
+
+def _plainly_own(read: list[tuple[str, list[Resource]]], patient_id: str) -> bool:
+    """Whether every resource read is plainly this patient's and there once: each has a
+    string id no other resource of its type has, and is either the Patient itself or refers
+    to it as its ``subject``, with no other patient link (nor is an OperationOutcome). Then
+    there are no copies, other patients or EHR outcomes to look into."""
+    own = f"Patient/{patient_id}"
+    keys = [
+        (rtype, rid)
+        for _, resources in read
+        for res in resources
+        if (rid := res.get("id")).__class__ is str
+        and rid
+        and (
+            ((rtype := res["resourceType"]) == "Patient" and rid == patient_id)
+            or (
+                rtype != "Patient"
+                and rtype != "OperationOutcome"
+                and (subject := res.get("subject")).__class__ is dict
+                and subject.get("reference") == own
+                and "patient" not in res
+                and "beneficiary" not in res
+            )
+        )
+    ]
+    count = sum(len(resources) for _, resources in read)
+    return len(keys) == count and len(set(keys)) == count
 
 
 #: Most issues of the EHR's OperationOutcomes quoted in one data issue, and their length.

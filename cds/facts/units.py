@@ -18,7 +18,6 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -29,7 +28,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
-from typing import Final
+from typing import Final, NamedTuple
 
 from cds.errors import UnitError
 
@@ -421,10 +420,12 @@ def is_ratio_unit(unit: str | None, code: str | None) -> bool:
     return _key(code).casefold() in _RATIO_KEYS and _key(unit).casefold() in _RATIO_KEYS
 
 
-@dataclass(frozen=True)
-class ReadingRule:
+class ReadingRule(NamedTuple):
     """How a value set's readings are read, from the pack (``valuesets.yaml``): hashable, so
-    the remembered quantity reader can take it."""
+    the remembered quantity reader can take it. A named tuple: that memo hashes its rule on
+    every reading, and a tuple's hash is worked out in C (a dataclass's ``__hash__`` is a
+    Python call each time); nothing is stored, so a rule pickled to a worker hashes as the
+    worker's own equal rules do."""
 
     unit_implied: bool = False
     """A number without a unit is read in the value set's unit (a heart rate of 150)."""
@@ -435,17 +436,6 @@ class ReadingRule:
     """The range a living patient's reading can be in, in the value set's unit; outside it,
     the reading is a device or unit error: unreadable, never a danger sign."""
     name: str = "the reading"
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # not the name: a str's hash differs between processes, and a rule may be pickled to
-        # a worker (equal rules still hash equal: equality compares every field)
-        fields = (self.unit_implied, self.fraction_as_percent, self.low, self.high)
-        object.__setattr__(self, "_hash", hash(fields))
-
-    def __hash__(self) -> int:
-        """Worked out once: the quantity reader's memo hashes its rule on every reading."""
-        return self._hash
 
 
 NO_RULE: Final = ReadingRule()

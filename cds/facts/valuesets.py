@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion
@@ -75,10 +75,10 @@ class ValueSetSpec(Protocol):
     def plausible(self) -> PlausibleSpec | None: ...
 
 
-@dataclass(frozen=True)
-class RecordCoding:
+class RecordCoding(NamedTuple):
     """A coding as a record gives it (hashable: the match memo keys on it); the card's wire
-    ``Coding`` is ``cds.hooks.models.Coding``."""
+    ``Coding`` is ``cds.hooks.models.Coding``. A named tuple: built and hashed in C, for every
+    coding of every concept not yet in the memos."""
 
     system: str
     code: str

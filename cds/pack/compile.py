@@ -40,17 +40,14 @@ class CompiledRuleset:
     """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
     reach: Mapping[tuple[str, str], tuple[Demands, ...]] = field(default_factory=dict)
     """(kind, value set) → what each pattern that looks at such facts demands of one."""
-    oldest: Mapping[tuple[str, str], float] = field(init=False, repr=False, compare=False)
-    """(kind, value set) → the greatest age (with its margin) any of its patterns accepts:
-    most facts of a record are older than that, and are left out at one comparison."""
+    gates: Mapping[tuple[str, str], Gate] = field(init=False, repr=False, compare=False)
+    """(kind, value set) → what every pattern that looks at such facts demands at least
+    (`Gate`): most facts of a record are too old for any, or (a normal heart rate) inside
+    no pattern's range, and are left out at a comparison or two."""
 
     def __post_init__(self) -> None:
-        oldest = {
-            key: max(d.max_age_h + AGE_MARGIN_H for d in demands)
-            for key, demands in self.reach.items()
-            if demands
-        }
-        object.__setattr__(self, "oldest", oldest)
+        gates = {key: Gate.of(demands) for key, demands in self.reach.items() if demands}
+        object.__setattr__(self, "gates", gates)
 
     def may_match(self, fact: Fact) -> bool:
         """False only when no pattern of the ruleset can match the fact, so leaving it out of
@@ -59,9 +56,13 @@ class CompiledRuleset:
         normal vital signs and lab results; only those some rule could fire on need the engine.
         Checked conservatively (``AGE_MARGIN_H``, ``VALUE_MARGIN``): the engine decides."""
         key = (fact.kind, fact.valueset)
-        oldest = self.oldest.get(key)
-        if oldest is None or fact.age_h > oldest:  # `Demands.met_by`'s first test, for all
+        gate = self.gates.get(key)
+        if gate is None or fact.age_h > gate.oldest:  # `Demands.met_by`'s first test, for all
             return False
+        if gate.lowest is not None and fact.understood:  # its value test, for all at once
+            value = fact.value
+            if value is None or (value < gate.lowest and value > gate.highest):
+                return False
         for demands in self.reach[key]:
             if demands.met_by(fact):
                 return True
@@ -139,6 +140,31 @@ class Demands:
         return (self.lowest is None or value >= self.lowest - _slack(self.lowest)) and (
             self.highest is None or value <= self.highest + _slack(self.highest)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What all the patterns that look at one (kind, value set) demand of a fact at least:
+    a fact that fails it meets none of their `Demands` (`CompiledRuleset.may_match`)."""
+
+    oldest: float
+    """The greatest age (with its margin) any of the patterns accepts."""
+    lowest: float | None = None
+    """When every pattern for readable facts bounds the value: a readable fact's value must
+    be at least this (the smallest lower bound, with its slack) or at most ``highest``.
+    None: some such pattern takes any value (or there is none), so no value is ruled out."""
+    highest: float = -math.inf
+    """The largest upper bound, with its slack (-inf: no pattern has one)."""
+
+    @classmethod
+    def of(cls, demands: tuple[Demands, ...]) -> Gate:
+        oldest = max(d.max_age_h + AGE_MARGIN_H for d in demands)
+        readable = [d for d in demands if d.understood]
+        if not readable or any(d.lowest is None and d.highest is None for d in readable):
+            return cls(oldest)
+        lows = [d.lowest - _slack(d.lowest) for d in readable if d.lowest is not None]
+        highs = [d.highest + _slack(d.highest) for d in readable if d.highest is not None]
+        return cls(oldest, min(lows, default=math.inf), max(highs, default=-math.inf))
 
 
 def _slack(bound: float) -> float:

@@ -63,7 +63,7 @@ def test_zoned_times_read_twice_give_the_general_readers_hours(zone_hours: float
         if i % 7 == 0:
             raw = at.astimezone(zone).isoformat(timespec="milliseconds")  # never the fast path
         for _ in range(2):
-            when, hours, known, note, ahead = _timing({"t": raw}, ctx, "t")
+            when, hours, known, note, ahead = _timing({"t": raw}, ctx, ("t",))
             assert (when, known, note) == (raw, True, None)
             if at <= now:
                 assert repr(hours) == repr(expected(raw, now)), raw

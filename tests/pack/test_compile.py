@@ -15,13 +15,16 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from cds.errors import RulePackError
-from cds.facts.model import Fact
-from cds.hooks.registry import ALL_HOOKS
+from cds.facts.model import Fact, FactKind
+from cds.hooks.registry import ALL_HOOKS, Hook
 from cds.pack.compile import CompiledRuleset, compile_pack
 from cds.pack.load import load_pack
 
@@ -248,3 +251,42 @@ def test_pattern_verified_rejects_other_words() -> None:
 
     with pytest.raises(ValidationError):
         Pattern.model_validate({"fact": "observation", "valuesets": "x", "verified": "maybe"})
+
+
+RULESETS = {hook: compile_pack(PACK, hook) for hook in ALL_HOOKS}
+REACHED = sorted((hook, key) for hook, ruleset in RULESETS.items() for key in ruleset.reach)
+
+
+@examples(max_examples=400, deadline=None)
+@given(
+    reached=st.sampled_from(REACHED),
+    value=st.one_of(st.none(), st.floats(allow_nan=False, min_value=-50, max_value=300)),
+    age_h=st.floats(min_value=0, max_value=20_000),
+    flags=st.tuples(*[st.booleans()] * 5),
+)
+def test_may_match_is_any_pattern_demands_met(
+    reached: tuple[Hook, tuple[str, str]],
+    value: float | None,
+    age_h: float,
+    flags: tuple[bool, bool, bool, bool, bool],
+) -> None:
+    """`may_match`'s gate (age, then a readable value inside some pattern's range) only ever
+    says sooner what asking each pattern's `Demands` says."""
+    hook, (kind, valueset) = reached
+    ruleset = RULESETS[hook]
+    understood, verified, latest, draft, time_known = flags
+    fact = Fact(
+        cast(FactKind, kind),
+        valueset,
+        "Observation/1",
+        "",
+        value=value,
+        age_h=age_h,
+        understood=understood,
+        verified=verified,
+        latest=latest,
+        draft=draft,
+        time_known=time_known,
+    )
+    demands = ruleset.reach[(kind, valueset)]
+    assert ruleset.may_match(fact) is any(d.met_by(fact) for d in demands)
