@@ -73,9 +73,9 @@ def call_of(
     ``extra`` the resources fetched from the FHIR server (``fetched.<key>``, payload)."""
     patient_id = context.patientId
     sent = dict(prefetch or {})
-    visit = other_visit(sent.get("encounter"), context.encounterId)
-    if visit is not None:
-        del sent["encounter"]  # another visit's reason is not this visit's
+    visit = None
+    if "encounter" in sent:  # another visit's reason is not this visit's: left out, and said
+        sent["encounter"], visit = this_visit(sent["encounter"], context.encounterId)
     sources = [*((f"prefetch.{k}", v) for k, v in sent.items()), *extra]
     record = patient_record(patient_id, sources, hook)
     if visit is not None:
@@ -105,15 +105,45 @@ def recorded_call(
     return HookCall(hook, context, record, orders, now)
 
 
-def other_visit(sent: object, encounter_id: str | None) -> DataIssue | None:
-    """The data-check item of an `encounter` key holding another visit than the call's
-    ``context.encounterId`` (an EHR's stale or mixed-up prefetch); None when it holds this
-    visit, or nothing to compare. Such a visit is left out: its reason for visit is not this
-    visit's, and it must not put the patient in scope or raise a sign."""
-    if not encounter_id or not isinstance(sent, Mapping):
-        return None
-    if sent.get("resourceType") != "Encounter" or sent.get("id") in (None, "", encounter_id):
-        return None
+def this_visit(sent: object, encounter_id: str | None) -> tuple[object, DataIssue | None]:
+    """The `encounter` key without the visits that are not the call's ``context.encounterId``
+    (an EHR's stale or mixed-up prefetch), and the data-check item saying so; unchanged, and
+    None, when it holds only this visit or there is nothing to compare. A visit left out must
+    not put the patient in scope or raise a sign with its reason for visit. The key may hold
+    the Encounter itself, a Bundle of it, or a bare list."""
+    if not encounter_id:
+        return sent, None
+    if isinstance(sent, Mapping) and sent.get("resourceType") == "Bundle":
+        entries = sent.get("entry")
+        if not isinstance(entries, list):
+            return sent, None
+        kept = [e for e in entries if not _other_visit(_resource_of(e), encounter_id)]
+        if len(kept) == len(entries):
+            return sent, None
+        return {**sent, "entry": kept}, _visit_issue()
+    if isinstance(sent, list):
+        kept = [e for e in sent if not _other_visit(_resource_of(e), encounter_id)]
+        return (sent, None) if len(kept) == len(sent) else (kept, _visit_issue())
+    return (None, _visit_issue()) if _other_visit(sent, encounter_id) else (sent, None)
+
+
+def _resource_of(entry: object) -> object:
+    """A Bundle entry's (or a bare list item's) resource."""
+    if isinstance(entry, Mapping) and "resource" in entry:
+        return entry["resource"]
+    return entry
+
+
+def _other_visit(resource: object, encounter_id: str) -> bool:
+    """An Encounter whose id is not the call's visit (one without an id cannot be told)."""
+    return (
+        isinstance(resource, Mapping)
+        and resource.get("resourceType") == "Encounter"
+        and resource.get("id") not in (None, "", encounter_id)
+    )
+
+
+def _visit_issue() -> DataIssue:
     spec = declared("encounter")
     return DataIssue(
         rid="prefetch.encounter",

@@ -90,6 +90,10 @@ def test_another_visit_in_the_encounter_key_is_left_out_and_said() -> None:
     this = {**old, "id": "enc-9001"}
     same = call_of("encounter-discharge", discharge, {"encounter": this}, NOW)
     assert same.record.resources == [this] and not same.issues
+    for shape in (bundle([old, this], "searchset"), [old, this], [{"resource": old}]):
+        mixed = call_of("encounter-discharge", discharge, {"encounter": shape}, NOW)
+        assert old not in mixed.record.resources  # a Bundle or a bare list: checked too
+        assert any("another visit" in i.message for i in mixed.issues)
 
 
 def test_selections_sent_at_order_sign_are_not_read() -> None:

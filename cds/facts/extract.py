@@ -984,9 +984,33 @@ def _medication_request(
                 recheck="which medicine the order is for, and its cautions",
             )
         )
+    elif draft and (code := _code_only_unknown(concept, ctx)) is not None:
+        out.issues.append(  # a product code no list holds, and no words to read: say so
+            DataIssue(
+                rid=_rid(res),
+                message=(
+                    f"draft order for a medicine known only by its code ({code}), which the "
+                    "pack's medicine lists do not hold; its cautions were not checked"
+                ),
+                recheck="which medicine the order is for, and its cautions",
+            )
+        )
     _dated_concept_facts(concept, "medication", res, ctx, out, _AUTHORED, draft=draft)
     if draft:
         _reasons(res, ctx, out, meds)
+
+
+def _code_only_unknown(concept: object, ctx: FactContext) -> str | None:
+    """The first code of a medicine concept that has codes but no words at all and is in no
+    value set (an RxNorm product code no list holds); None otherwise."""
+    codings, text = _codings(concept)
+    if text or not codings or any(c.display for c in codings):
+        return None
+    coded = next((c for c in codings if c.code), None)
+    if coded is None or read_concept(concept, ctx.index)[0]:
+        return None
+    system = normalize_system(coded.system)
+    return f"{normalize_code(system, coded.code)}, {system or 'no system'}"
 
 
 def _unnamed(concept: object) -> bool:

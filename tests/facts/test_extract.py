@@ -656,3 +656,33 @@ def test_facts_built_positionally_carry_each_field_where_it_belongs() -> None:
     assert (spasm.time, spasm.age_h, spasm.time_known) == ("2026-11-25T12:00:00+04:00", 24.0, True)
     assert (spasm.latest, spasm.understood, spasm.draft, spasm.note) == (True, True, False, None)
     assert (spasm.verified, spasm.by_text, spasm.bound) == (True, False, None)
+
+
+def code_only_draft(code: str, system: str = RXNORM) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "rx9",
+        "status": "draft",
+        "medicationCodeableConcept": {"coding": [{"system": system, "code": code}]},
+    }
+
+
+def test_a_draft_known_only_by_a_code_no_list_holds_is_a_data_check_item() -> None:
+    """An RxNorm product code with no words (ibuprofen 400 mg as 197805, unlisted): its
+    caution cannot be checked, so the clinician is told, never left with silence (ER review)."""
+    (issue,) = extract_facts((), (code_only_draft("197805"),), CTX).issues
+    assert issue.rid == "MedicationRequest/rx9"
+    assert "known only by its code (197805" in issue.message
+
+
+@pytest.mark.parametrize("code", ["197806", "6470", "5640"])
+def test_a_draft_known_by_a_listed_code_needs_no_words(code: str) -> None:
+    extraction = extract_facts((), (code_only_draft(code),), CTX)
+    assert extraction.issues == [] and extraction.facts
+
+
+def test_a_draft_with_words_is_read_by_its_words_not_flagged() -> None:
+    draft = code_only_draft("197805")
+    draft["medicationCodeableConcept"]["text"] = "Ibuprofen 400 mg tablet"
+    extraction = extract_facts((), (draft,), CTX)
+    assert extraction.issues == [] and by_vs(extraction.facts, "ibuprofen")

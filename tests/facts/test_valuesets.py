@@ -49,6 +49,12 @@ def test_an_order_coded_by_product_alone_is_its_ingredient_and_an_nsaid(
     assert INDEX.match([RecordCoding(RXNORM, code)]) == {ingredient, "nsaid"}
 
 
+@pytest.mark.parametrize("code", ["3322", "6470", "596", "2598", "6960", "10355"])
+def test_a_benzodiazepine_coded_by_rxnorm_ingredient_alone_counts(code: str) -> None:
+    """Oxycodone with lorazepam coded 6470 and no words was missed (ER physician review)."""
+    assert INDEX.match([RecordCoding(RXNORM, code)]) == {"benzodiazepine"}
+
+
 def test_any_coding_of_several_counts() -> None:
     found = INDEX.match([RecordCoding("http://local/x", "1"), RecordCoding(ICD10CM, "M54.50")])
     assert "low_back_pain" in found
