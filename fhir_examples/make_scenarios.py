@@ -1120,6 +1120,30 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "discharge-nsaid-prescribed",
+        DISCHARGE,
+        "Back pain; going home on prescribed 'Ibuprofen 800 mg tablet, 1 tab three times a "
+        "day', no risk factor: the store-bought ibuprofen and naproxen advice gives way to "
+        "'do not add another NSAID'; an analgesic-caution card names the prescription.",
+        ["MED2", "MED5"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("ibu", "Ibuprofen 800 mg tablet, 1 tab three times a day", "active")
+        ],
+    ),
+    Scenario(
+        "discharge-nsaid-prescribed-ckd-product-code",
+        DISCHARGE,
+        "Back pain and CKD stage 4; an active ibuprofen 600 mg order coded only by its RxNorm "
+        "product code 197806, with no words: the caution names the CKD and the prescription.",
+        ["MED2", "MED3", "MED5"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.4", ago(weeks=60), display="Chronic kidney disease, stage 4"),
+        ],
+        medications=[med_request("ibu6", "197806", "active")],
+    ),
+    Scenario(
         "discharge-cyclobenzaprine-active",
         DISCHARGE,
         "Back spasm; cyclobenzaprine active at discharge (oxycodone stopped): the no-driving "
