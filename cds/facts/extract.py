@@ -454,7 +454,8 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
     if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy withdrew it (entered in error, refuted)
     clinical = _status_code(res.get("clinicalStatus"))
-    if clinical is not None and clinical not in CONDITION_ACTIVE:
+    past = clinical is not None and clinical not in CONDITION_ACTIVE
+    if past and not _counts_resolved(res, ctx):
         return
     # the time even of a condition in no value set: dated in the future, it is a data error
     timing = _timing(res, ctx, _ONSET)
@@ -466,11 +467,19 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
     if out.copies:
         note = _copy_note(res, _rid(res), out, note, ctx)
     matched, display = read_concept_detail(res.get("code"), ctx.index)
+    if past:  # resolved or inactive: only what counts when past (a GI bleed)
+        matched = tuple(m for m in matched if m[0] in ctx.index.counts_resolved)
     if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
         acute = ctx.index.acute
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     if matched:  # most of a record's conditions are in no value set: no reference to build
         _matched_facts(matched, display, "condition", _rid(res), out, when, age, known, note, False)
+
+
+def _counts_resolved(res: Resource, ctx: FactContext) -> bool:
+    """Whether a resolved or inactive Condition is in a value set that counts it still."""
+    counted = ctx.index.counts_resolved
+    return bool(counted) and not counted.isdisjoint(read_concept(res.get("code"), ctx.index)[0])
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")

@@ -66,6 +66,8 @@ class ValueSetSpec(Protocol):
     @property
     def acute(self) -> bool: ...
     @property
+    def counts_resolved(self) -> bool: ...
+    @property
     def order_reason(self) -> bool: ...
     @property
     def unit_implied(self) -> bool: ...
@@ -99,6 +101,8 @@ class ValueSetIndex:
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
+    counts_resolved: set[str] = field(default_factory=set)
+    """Value sets whose Conditions count even when resolved or inactive (a past GI bleed)."""
     readings: dict[str, ReadingRule] = field(default_factory=dict)
     """How each observation value set's readings are read (implied unit, fraction, range)."""
     order_reason: set[str] = field(default_factory=set)
@@ -114,6 +118,8 @@ class ValueSetIndex:
         for vs in valuesets.values():
             if vs.acute:
                 index.acute.add(vs.id)
+            if vs.counts_resolved:
+                index.counts_resolved.add(vs.id)
             if vs.order_reason:
                 index.order_reason.add(vs.id)
             if vs.unit_implied or vs.fraction_as_percent or vs.plausible is not None:

@@ -193,7 +193,14 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
         for key in ("title", "unit", "notes"):
             if getattr(extra, key) is not None:
                 base[key] = getattr(extra, key)
-        for key in ("acute", "unit_implied", "fraction_as_percent", "plausible", "order_reason"):
+        for key in (
+            "acute",
+            "counts_resolved",
+            "unit_implied",
+            "fraction_as_percent",
+            "plausible",
+            "order_reason",
+        ):
             if key in extra.model_fields_set:
                 value = getattr(extra, key)
                 base[key] = value.model_dump() if isinstance(value, BaseModel) else value

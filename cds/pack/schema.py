@@ -321,6 +321,9 @@ class ValueSetAddition(Strict):
     acute: bool = False
     """A current sign or symptom: words saying "history of ..." do not make it (a chronic
     condition's history still does)."""
+    counts_resolved: bool = False
+    """A Condition of this value set counts even when resolved or inactive: a past GI bleed
+    is still the strongest reason to be careful with an NSAID."""
     unit_implied: bool = False
     """A reading without a unit is read in ``unit`` (per minute, percent, a score): feeds send
     a heart rate as ``valueInteger``. Not for temperatures or labs (°C or °F? % or mmol/mol?)."""

@@ -686,3 +686,32 @@ def test_a_draft_with_words_is_read_by_its_words_not_flagged() -> None:
     draft["medicationCodeableConcept"]["text"] = "Ibuprofen 400 mg tablet"
     extraction = extract_facts((), (draft,), CTX)
     assert extraction.issues == [] and by_vs(extraction.facts, "ibuprofen")
+
+
+@pytest.mark.parametrize("status", ["resolved", "inactive", "remission"])
+def test_a_past_gi_bleed_or_ulcer_still_counts_other_past_conditions_do_not(status: str) -> None:
+    """A healed GI bleed is still the strongest reason to be careful with an NSAID (ER
+    physician review); a resolved back pain or diabetes entry says nothing now."""
+
+    def past(cid: str, code: str | None, text: str | None = None) -> dict[str, Any]:
+        concept: dict[str, Any] = {"text": text} if text else {}
+        if code:
+            concept["coding"] = [{"system": ICD10, "code": code}]
+        return {
+            "resourceType": "Condition",
+            "id": cid,
+            "clinicalStatus": {"coding": [{"code": status}]},
+            "code": concept,
+            "recordedDate": "2025-01-10",
+        }
+
+    facts = facts_of(
+        past("b1", "K92.2"),
+        past("b2", None, "History of upper GI bleed"),
+        past("u1", "K25.9"),
+        past("p1", "M54.50"),
+        past("d1", "E11.9"),
+    )
+    assert {f.rid for f in by_vs(facts, "gi_bleeding")} == {"Condition/b1", "Condition/b2"}
+    assert {f.rid for f in by_vs(facts, "peptic_ulcer")} == {"Condition/u1"}
+    assert {f.rid for f in facts} == {"Condition/b1", "Condition/b2", "Condition/u1"}
