@@ -282,10 +282,10 @@ def read_concept_detail(
     if hit is None:
         codings, text = _codings(concept)
         detail = index.match_detail(codings, text)
-        hit = (
-            tuple((vs, not detail[vs]) for vs in sorted(detail)),
-            _words_of(codings, text),
-        )
+        words = _words_of(codings, text)
+        if not text and detail and words.startswith("code "):  # a code alone: the pack's name
+            words = index.display_of(codings) or words
+        hit = (tuple((vs, not detail[vs]) for vs in sorted(detail)), words)
         if key is not None:
             if len(memo) > 50_000:
                 memo.clear()

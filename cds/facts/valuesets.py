@@ -27,6 +27,8 @@ class VsCodeSpec(Protocol):
     def system(self) -> str: ...
     @property
     def code(self) -> str: ...
+    @property
+    def display(self) -> str | None: ...
 
 
 class VsPrefixSpec(Protocol):
@@ -101,6 +103,9 @@ class ValueSetIndex:
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
+    displays: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(system, code) → the display the pack's value sets give it: what a record sending the
+    code alone is called on a card ("Ibuprofen 600 MG Oral Tablet", not "code 197806")."""
     counts_resolved: set[str] = field(default_factory=set)
     """Value sets whose Conditions count even when resolved or inactive (a past GI bleed)."""
     readings: dict[str, ReadingRule] = field(default_factory=dict)
@@ -126,7 +131,10 @@ class ValueSetIndex:
                 index.readings[vs.id] = _reading_rule(vs)
             for c in vs.codes:
                 system = normalize_system(c.system)
-                index.exact.setdefault((system, normalize_code(system, c.code)), set()).add(vs.id)
+                key = (system, normalize_code(system, c.code))
+                index.exact.setdefault(key, set()).add(vs.id)
+                if c.display:
+                    index.displays.setdefault(key, c.display)
             for c in vs.exclude_codes:
                 system = normalize_system(c.system)
                 key = (system, normalize_code(system, c.code))
@@ -149,6 +157,15 @@ class ValueSetIndex:
     def match(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
         """Every value set that any coding, or the concept's affirmed words, belongs to."""
         return set(self._remembered(codings, text))
+
+    def display_of(self, codings: Iterable[RecordCoding]) -> str | None:
+        """The pack's display of the first coding the value sets name with one, if any."""
+        for c in codings:
+            system = normalize_system(c.system)
+            found = self.displays.get((system, normalize_code(system, c.code)))
+            if found:
+                return found
+        return None
 
     def match_detail(self, codings: Iterable[RecordCoding], text: str = "") -> dict[str, bool]:
         """Value set → True when a code matched it, False when only affirmed words did.
