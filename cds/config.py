@@ -40,6 +40,7 @@ from pydantic_settings import (
 )
 
 from cds.errors import ConfigError
+from cds.urls import UnsafeUrl, normalise_url
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -68,8 +69,6 @@ class JwtIssuer(BaseModel):
     @classmethod
     def _normalise_prefixes(cls, prefixes: list[str]) -> list[str]:
         """Each prefix in its normalised spelling, the one a `jku` is matched in."""
-        from cds.service.outbound import UnsafeUrl, normalise_url  # outbound imports config
-
         try:
             return [normalise_url(p) for p in prefixes]
         except UnsafeUrl as exc:

@@ -33,7 +33,8 @@ import jwt
 
 from cds.config import JwtIssuer, Settings
 from cds.errors import AuthError
-from cds.service.outbound import Outbound, UnsafeUrl, normalise_url, url_has_prefix
+from cds.service.outbound import Outbound
+from cds.urls import UnsafeUrl, normalise_url, url_has_prefix
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import re
 import socket
-import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -40,17 +38,13 @@ import httpcore
 import httpx
 
 from cds.config import is_loopback
+from cds.urls import DEFAULT_PORTS, UnsafeUrl, normalise_url, url_has_prefix
 
 Resolve = Callable[[str, int], Awaitable[Sequence[str]]]
 AddressKind = Literal["public", "loopback", "private", "forbidden"]
 
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
 _THIS_NETWORK: Final = ipaddress.ip_network("0.0.0.0/8")
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-
-
-class UnsafeUrl(Exception):
-    """A URL the service refuses to contact; the message names the host, never a path."""
 
 
 async def resolve_host(host: str, port: int) -> list[str]:
@@ -84,88 +78,6 @@ def address_kind(address: str) -> AddressKind:
     return "public" if ip.is_global else "private"
 
 
-def url_has_prefix(url: str, prefix: str) -> bool:
-    """True if `url` lies under `prefix` on a path boundary.
-
-    ``https://ehr.example.org`` covers ``https://ehr.example.org/jwks`` but not
-    ``https://ehr.example.org.evil.com/``: a bare string prefix would.
-    """
-    if not url.startswith(prefix):
-        return False
-    if prefix.endswith("/"):
-        return True
-    rest = url[len(prefix) :]
-    return rest == "" or rest[0] in "/?#"
-
-
-#: Percent-encodings of characters that change how a path is split or decoded (`/`, `\\`,
-#: `%`): a server may decode them once more, so a URL holding them is never normalised.
-_AMBIGUOUS_ESCAPES: Final = re.compile(r"%(2f|5c|25)", re.IGNORECASE)
-#: A path parameter (``;``), also encoded: some servers strip ``;...`` from each segment before
-#: they resolve dot segments (``/keys/..;/private`` is ``/private`` to Tomcat), others do not.
-_PATH_PARAMETER: Final = re.compile(r";|%3b", re.IGNORECASE)
-_UNRESERVED_ESCAPE: Final = re.compile(r"%([0-9a-fA-F]{2})")
-_UNRESERVED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def normalise_url(url: str) -> str:
-    """`url` in the one spelling the allowlists are matched against (RFC 3986 section 6.2.2).
-
-    Scheme and host lower case, the default port dropped, percent-encoded unreserved
-    characters decoded (``%2e`` is a dot), ``.`` and ``..`` segments removed, an empty path
-    made ``/``, the fragment dropped. So ``HTTPS://EHR.example.org:443/keys/%2e%2e/admin`` is
-    ``https://ehr.example.org/admin``, outside a ``https://ehr.example.org/keys/`` prefix.
-    UnsafeUrl for what cannot be normalised safely: not http(s), userinfo, no host, a
-    backslash, an encoded ``/``, ``\\`` or ``%`` in the path, a path parameter (``;`` or
-    ``%3b``: a server may strip it before resolving ``..``, which this function cannot know).
-    """
-    parts = urllib.parse.urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise UnsafeUrl(f"scheme {scheme!r} is not http or https")
-    if "@" in parts.netloc:
-        raise UnsafeUrl("a URL with userinfo (user@host) is refused")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise UnsafeUrl("not a valid port") from None
-    if not host:
-        raise UnsafeUrl("no host")
-    if "\\" in url or _AMBIGUOUS_ESCAPES.search(parts.path):
-        raise UnsafeUrl("a backslash or an encoded slash ('/', '\\') or '%' in the path is refused")
-    if _PATH_PARAMETER.search(parts.path):
-        raise UnsafeUrl("a path parameter (';' or '%3b') in the path is refused")
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{port}"
-    path = _remove_dot_segments(_UNRESERVED_ESCAPE.sub(_decode_unreserved, parts.path)) or "/"
-    return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, ""))
-
-
-def _decode_unreserved(match: re.Match[str]) -> str:
-    char = chr(int(match.group(1), 16))
-    return char if char in _UNRESERVED else match.group(0).upper()
-
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 section 5.2.4 on an absolute path: ``/a/./b/../c`` is ``/a/c``."""
-    output: list[str] = []
-    segments = path.split("/")
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment == ".":
-            if last:
-                output.append("")
-        elif segment == "..":
-            if len(output) > 1:
-                output.pop()
-            if last:
-                output.append("")
-        else:
-            output.append(segment)
-    return "/".join(output)
-
-
 @dataclass(frozen=True)
 class Outbound:
     """The address policy of outbound requests, with the resolver it uses (injectable)."""
@@ -193,7 +105,7 @@ class Outbound:
         normalised), and every address of its host may be contacted."""
         url = normalise_url(url)
         parsed = _parse(url)
-        if parsed.scheme not in _DEFAULT_PORTS:
+        if parsed.scheme not in DEFAULT_PORTS:
             raise UnsafeUrl(f"scheme {parsed.scheme!r} is not http or https")
         if parsed.userinfo:
             raise UnsafeUrl("a URL with userinfo (user@host) is refused")
@@ -201,7 +113,7 @@ class Outbound:
             raise UnsafeUrl("no host")
         if not any(_under(url, parsed, prefix) for prefix in prefixes):
             raise UnsafeUrl(f"{parsed.host} is not under an allowlisted prefix")
-        port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
+        port = parsed.port or DEFAULT_PORTS[parsed.scheme]
         try:
             async with asyncio.timeout(self.resolve_timeout):
                 addresses = await self.resolve(parsed.host, port)

@@ -52,7 +52,8 @@ from cds.hooks.prefetch import (
     next_link,
     read_prefetch,
 )
-from cds.service.outbound import Outbound, UnsafeUrl, normalise_url, url_has_prefix
+from cds.service.outbound import Outbound
+from cds.urls import UnsafeUrl, normalise_url, url_has_prefix
 
 __all__ = [
     "FetchPolicy",
