@@ -369,6 +369,9 @@ def checked_note(entries: int, total: int | None, why: str, truncated: bool = Fa
     """``only the first 20 of 57 entries checked (next page could not be fetched: ...)``."""
     of = f" of {total}" if total is not None and total > entries else ""
     how = "truncated" if truncated else "next page could not be fetched"
+    if entries == 0:  # the page received held none of them
+        held = f"none of its {total} entries" if total else "no entry"
+        return f"{held} checked: the page received held none ({how}: {why})"
     what = f"entry{of}" if entries == 1 else f"{entries}{of} entries"
     return f"only the first {what} checked ({how}: {why})"
 
