@@ -112,8 +112,13 @@ def _card(
     critical: bool,
 ) -> Card:
     suggestions = []
+    # nothing recommended beside a critical card, nor on a card its incomplete_note qualifies
+    # (instructions written without part of the record: the clinician reviews them first)
+    hold = critical or bool(
+        topic.incomplete_note and _missing_keys(ctx.issues, topic.needs_prefetch)
+    )
     for spec in topic.suggestions:
-        made = _suggestion(spec, findings, outcome, pack, ctx, critical)
+        made = _suggestion(spec, findings, outcome, pack, ctx, hold)
         if made is not None:
             suggestions.append(made)
     frame = _frame(pack, topic)

@@ -29,7 +29,15 @@ def cards(drop: str | None) -> dict[str, dict[str, Any]]:
 
 
 def test_instructions_on_the_whole_record_carry_no_warning() -> None:
-    assert NOTE not in cards(None)["discharge-instructions"]["detail"]
+    card = cards(None)["discharge-instructions"]
+    assert NOTE not in card["detail"]
+    assert any(s.get("isRecommended") for s in card["suggestions"])
+
+
+def test_instructions_on_part_of_the_record_are_not_recommended_to_send() -> None:
+    """The clinician reviews them first (ER physician and integrator reviews)."""
+    card = cards("medications")["discharge-instructions"]
+    assert card["suggestions"] and not any(s.get("isRecommended") for s in card["suggestions"])
 
 
 @pytest.mark.parametrize("key", ["medications", "medicationstatements", "observations"])

@@ -254,7 +254,7 @@ def test_one_entry_checked_reads_in_the_singular() -> None:
 
 
 def test_a_page_with_no_entry_says_none_was_checked() -> None:
-    """"only the first 0 of 20 entries checked" read as nonsense (ER physician review)."""
+    """ "only the first 0 of 20 entries checked" read as nonsense (ER physician review)."""
     assert checked_note(0, 20, "x") == (
         "none of its 20 entries checked: the page received held none "
         "(next page could not be fetched: x)"
