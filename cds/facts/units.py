@@ -436,9 +436,19 @@ class ReadingRule(NamedTuple):
     """The range a living patient's reading can be in, in the value set's unit; outside it,
     the reading is a device or unit error: unreadable, never a danger sign."""
     name: str = "the reading"
+    by_range: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    """(unit, low, high): a number without a unit inside one of these is in that unit."""
 
 
 NO_RULE: Final = ReadingRule()
+
+
+def unit_by_range(rule: ReadingRule, number: Decimal) -> str | None:
+    """The unit a number sent without one can only be in, by the rule's ranges; or None."""
+    for unit, low, high in rule.by_range:
+        if low <= number <= high:
+            return unit
+    return None
 
 
 def implausible(rule: ReadingRule, value: Decimal, unit: str) -> str | None:

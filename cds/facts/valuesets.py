@@ -40,6 +40,17 @@ class VsPrefixSpec(Protocol):
     def prefix(self) -> str: ...
 
 
+class UnitRangeSpec(Protocol):
+    """A unit and the unitless numbers that can only be in it (``cds.pack.schema.UnitRange``)."""
+
+    @property
+    def unit(self) -> str: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+
 class PlausibleSpec(Protocol):
     """The range a living patient's reading can be in (``cds.pack.schema.Plausible``)."""
 
@@ -77,6 +88,8 @@ class ValueSetSpec(Protocol):
     def fraction_as_percent(self) -> bool: ...
     @property
     def plausible(self) -> PlausibleSpec | None: ...
+    @property
+    def unit_by_range(self) -> Sequence[UnitRangeSpec]: ...
 
 
 class RecordCoding(NamedTuple):
@@ -127,7 +140,12 @@ class ValueSetIndex:
                 index.counts_resolved.add(vs.id)
             if vs.order_reason:
                 index.order_reason.add(vs.id)
-            if vs.unit_implied or vs.fraction_as_percent or vs.plausible is not None:
+            if (
+                vs.unit_implied
+                or vs.fraction_as_percent
+                or vs.plausible is not None
+                or vs.unit_by_range
+            ):
                 index.readings[vs.id] = _reading_rule(vs)
             for c in vs.codes:
                 system = normalize_system(c.system)
@@ -246,4 +264,7 @@ def _reading_rule(vs: ValueSetSpec) -> ReadingRule:
         low=Decimal(str(bounds.low)) if bounds else None,
         high=Decimal(str(bounds.high)) if bounds else None,
         name=bounds.reading if bounds else "the reading",
+        by_range=tuple(
+            (r.unit, Decimal(str(r.low)), Decimal(str(r.high))) for r in vs.unit_by_range
+        ),
     )

@@ -198,6 +198,7 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
             "counts_resolved",
             "unit_implied",
             "fraction_as_percent",
+            "unit_by_range",
             "plausible",
             "order_reason",
         ):

@@ -306,6 +306,20 @@ class Plausible(Strict):
     reading: str
 
 
+class UnitRange(Strict):
+    """A unit, and the range of numbers without a unit that can only be in it."""
+
+    unit: str
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnitRange:
+        if self.low >= self.high:
+            raise ValueError("low must be below high")
+        return self
+
+
 class ValueSetAddition(Strict):
     """``valuesets.yaml``: what the hand-written side adds to an imported value set (and the
     members every value set has)."""
@@ -329,6 +343,10 @@ class ValueSetAddition(Strict):
     a heart rate as ``valueInteger``. Not for temperatures or labs (°C or °F? % or mmol/mol?)."""
     fraction_as_percent: bool = False
     """A percent that devices also send as a fraction (SpO2 0.97 with unit "1" or none)."""
+    unit_by_range: list[UnitRange] = []
+    """A number sent without a unit is read in the unit whose range holds it, when the ranges
+    do not overlap (a body temperature of 101.5 can only be °F, 38.6 only °C); outside all
+    of them it stays a data-check item."""
     plausible: Plausible | None = None
     """The range a living patient's reading can be in, in ``unit``; outside it the reading is
     a device or unit error, shown in the data-check card, never a danger sign."""

@@ -715,3 +715,40 @@ def test_a_past_gi_bleed_or_ulcer_still_counts_other_past_conditions_do_not(stat
     assert {f.rid for f in by_vs(facts, "gi_bleeding")} == {"Condition/b1", "Condition/b2"}
     assert {f.rid for f in by_vs(facts, "peptic_ulcer")} == {"Condition/u1"}
     assert {f.rid for f in facts} == {"Condition/b1", "Condition/b2", "Condition/u1"}
+
+
+@pytest.mark.parametrize(
+    "sent, celsius, said",
+    [(101.5, 38.6111, "101.5 °F"), (38.6, 38.6, "38.6 °C"), (98.6, 37.0, "98.6 °F")],
+)
+def test_a_temperature_without_a_unit_is_read_by_its_range(
+    sent: float, celsius: float, said: str
+) -> None:
+    """°C and °F ranges a living patient can show do not overlap: 101.5 can only be °F, a
+    fever; 98.6 a normal °F reading, not a data-check item (ER physician review)."""
+    reading = temperature_reading({"value": sent})
+    assert (reading.value, reading.unit, reading.understood) == (celsius, "Cel", True)
+    assert reading.source_value == f"{said} (sent without a unit)"
+
+
+@pytest.mark.parametrize("sent", [60, 12, 130])
+def test_a_unitless_temperature_in_no_range_stays_a_data_check_item(sent: float) -> None:
+    reading = temperature_reading({"value": sent})
+    assert not reading.understood and "has no unit" in (reading.note or "")
+
+
+def temperature_reading(quantity: dict[str, Any]) -> Fact:
+    (fact,) = by_vs(
+        facts_of(
+            {
+                "resourceType": "Observation",
+                "id": "t",
+                "status": "final",
+                "code": {"coding": [{"system": LOINC, "code": "8310-5"}]},
+                "effectiveDateTime": "2026-11-26T06:00:00+00:00",
+                "valueQuantity": quantity,
+            }
+        ),
+        "fever_temperature_obs",
+    )
+    return fact
