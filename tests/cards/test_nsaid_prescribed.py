@@ -1,0 +1,51 @@
+"""Going home on a prescribed NSAID (ER physician reviews): the caution and the patient's
+sheet say not to add another one; an NSAID on the skin (a gel) is not one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from cds.evaluate import evaluate_file
+
+SCENARIO = (
+    Path(__file__).resolve().parents[2] / "fhir_examples/back-spasm/discharge-nsaid-prescribed"
+)
+NOW = datetime.fromisoformat("2026-11-26T10:00:00+04:00")
+
+
+def cards(medicine: str) -> dict[str, dict[str, Any]]:
+    request = orjson.loads((SCENARIO / "request.json").read_bytes())
+    (entry,) = request["prefetch"]["medications"]["entry"]
+    entry["resource"]["medicationCodeableConcept"] = {"text": medicine}
+    response = evaluate_file(orjson.dumps(request), None, NOW)
+    return {c["source"]["topic"]["code"]: c for c in response["cards"]}
+
+
+@pytest.mark.parametrize(
+    "medicine", ["Ibuprofen 800 mg tablet", "Naproxen 500 mg tab", "Meloxicam 15 mg tablet"]
+)
+def test_a_prescribed_nsaid_is_a_caution_and_no_second_one_is_offered(medicine: str) -> None:
+    got = cards(medicine)
+    assert "Already takes a prescribed NSAID" in got["analgesic-caution"]["detail"]
+    sheet = got["discharge-instructions"]["detail"]
+    assert "Do not take a second one on top of it" in sheet
+    assert "may help. This includes" not in sheet  # the store-bought list is not offered
+
+
+@pytest.mark.parametrize(
+    "medicine", ["Diclofenac sodium 1% topical gel", "Voltaren Arthritis Pain 1% gel"]
+)
+def test_an_nsaid_gel_is_not_a_prescribed_nsaid(medicine: str) -> None:
+    got = cards(medicine)
+    assert "analgesic-caution" not in got
+    assert "Do not take a second one" not in got["discharge-instructions"]["detail"]
+
+
+def test_advil_liqui_gels_are_swallowed_not_spread() -> None:
+    got = cards("Advil 200 mg liqui-gel, 2 caps q6h")
+    assert "Already takes a prescribed NSAID" in got["analgesic-caution"]["detail"]
