@@ -31,7 +31,7 @@ def cards(medicine: str) -> dict[str, dict[str, Any]]:
 )
 def test_a_prescribed_nsaid_is_a_caution_and_no_second_one_is_offered(medicine: str) -> None:
     got = cards(medicine)
-    assert "Already takes a prescribed NSAID" in got["analgesic-caution"]["detail"]
+    assert "Already takes an NSAID" in got["analgesic-caution"]["detail"]
     sheet = got["discharge-instructions"]["detail"]
     assert "Do not take a second one on top of it" in sheet
     assert "may help. This includes" not in sheet  # the store-bought list is not offered
@@ -48,4 +48,4 @@ def test_an_nsaid_gel_is_not_a_prescribed_nsaid(medicine: str) -> None:
 
 def test_advil_liqui_gels_are_swallowed_not_spread() -> None:
     got = cards("Advil 200 mg liqui-gel, 2 caps q6h")
-    assert "Already takes a prescribed NSAID" in got["analgesic-caution"]["detail"]
+    assert "Already takes an NSAID" in got["analgesic-caution"]["detail"]
