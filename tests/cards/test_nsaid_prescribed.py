@@ -49,3 +49,19 @@ def test_an_nsaid_gel_is_not_a_prescribed_nsaid(medicine: str) -> None:
 def test_advil_liqui_gels_are_swallowed_not_spread() -> None:
     got = cards("Advil 200 mg liqui-gel, 2 caps q6h")
     assert "Already takes an NSAID" in got["analgesic-caution"]["detail"]
+
+
+def test_an_nsaid_beside_an_acetaminophen_prescription_is_not_also_offered_to_add() -> None:
+    """Naproxen with Percocet: the sheet said both "do not take a second one" and "ask before
+    you add naproxen" (ER physician re-check)."""
+    request = orjson.loads((SCENARIO / "request.json").read_bytes())
+    (entry,) = request["prefetch"]["medications"]["entry"]
+    entry["resource"]["medicationCodeableConcept"] = {"text": "Naproxen 500 mg tab"}
+    percocet = {**entry["resource"], "id": "perc"}
+    percocet["medicationCodeableConcept"] = {"text": "Percocet 5/325 1 tab q6h prn"}
+    request["prefetch"]["medications"]["entry"].append({"resource": percocet})
+    response = evaluate_file(orjson.dumps(request), None, NOW)
+    (sheet,) = [c["detail"] for c in response["cards"] if "### " in c["detail"]]
+    assert "Do not take extra Tylenol" in sheet and "Do not take a second one" in sheet
+    assert "before you add ibuprofen" not in sheet
+    assert "\n\n\n" not in sheet  # the hidden line leaves no gap
