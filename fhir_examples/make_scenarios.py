@@ -1144,6 +1144,18 @@ SCENARIOS: list[Scenario] = [
         medications=[med_request("ibu6", "197806", "active")],
     ),
     Scenario(
+        "discharge-nsaid-with-apixaban",
+        DISCHARGE,
+        "Back pain; going home on naproxen 500 mg (RxNorm product code only) and apixaban: the "
+        "caution leads with the NSAID taken together with a blood thinner.",
+        ["MED2", "MED3", "MED5"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("nap", "198014", "active"),
+            med_request("apx", "Apixaban 5 mg tablet twice daily", "active"),
+        ],
+    ),
+    Scenario(
         "discharge-cyclobenzaprine-active",
         DISCHARGE,
         "Back spasm; cyclobenzaprine active at discharge (oxycodone stopped): the no-driving "
