@@ -149,6 +149,7 @@ def _visit_issue() -> DataIssue:
         rid="prefetch.encounter",
         message="it held another visit than the one in context.encounterId, which was not used",
         recheck=spec.recheck if spec is not None else None,
+        headline="encounter: another visit than this one, left out",
     )
 
 
@@ -166,6 +167,7 @@ def selection_issues(selections: object, drafts: object) -> list[DataIssue]:
                 "every draft order received was checked"
             ),
             recheck="which order was selected; ask the EHR team to check the selections it sends",
+            headline=f"selection {reference} names no draft order",
         )
         for index, reference in enumerate(selections)
         if isinstance(reference, str) and reference not in known

@@ -375,7 +375,7 @@ def _headline(
         if not issues or not topic.issue_headline:
             return None, 0
         key = _prefetch_key(issues[0])
-        named = None if key else issues[0].headline
+        named = issues[0].headline  # the item's own words, when the layer that found it has them
         if named is not None:  # "Temp 39.5 °C dated 2026-11-29 08:00 UTC, 70 h after ..."
             return quote(_readable_units(named)), len(issues) - 1
         what = key or quote(ctx.names.get(issues[0].rid) or place(issues[0].rid))

@@ -49,6 +49,7 @@ def bundle_resources(
                     " its resources were read"
                 ),
                 recheck=f"ask the EHR team to send {_key_name(where)} as a FHIR Bundle",
+                headline=f"{_key_name(where)} sent as a plain list, not a Bundle (all of it read)",
             )
         )
         bundle = {"resourceType": "Bundle", "entry": [_as_entry(item) for item in bundle]}
