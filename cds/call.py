@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from cds.errors import InputError
 from cds.facts.gather import Record, patient_record
@@ -196,3 +196,22 @@ def request_call(
     if context is None:
         raise InputError(f"no hook '{request.hook}' is served here")
     return call_of(request.hook, context, request.prefetch, now, extra)  # type: ignore[arg-type]
+
+
+#: Response extension listing the prefetch keys that could not be had, or only in part (the
+#: cards were computed without the rest): `[{"key": "observations", "reason": "Observation:
+#: HTTP 500"}, {"key": "conditions", "reason": "only the first 20 of 57 ...", "partial": true}]`.
+UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
+
+
+def unavailable_note(resolution: Resolution) -> dict[str, Any]:
+    """The response extension naming the prefetch keys evaluated without (or only in part),
+    and why."""
+    unavailable = [
+        {"key": key, "reason": resolution.reasons.get(key, "unavailable")}
+        for key in resolution.unavailable
+    ]
+    partial = [
+        {"key": key, "reason": note, "partial": True} for key, note in resolution.incomplete.items()
+    ]
+    return {UNAVAILABLE_EXTENSION: [*unavailable, *partial]}

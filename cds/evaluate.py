@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from cds.call import call_of, prefetch_issues
+from cds.call import call_of, prefetch_issues, unavailable_note
 from cds.config import Settings
 from cds.errors import InputError, UnknownServiceError
 from cds.hooks.models import HookContext, HookRequest, dump_response
@@ -64,4 +64,7 @@ def evaluate_file(
     evaluation = evaluator.run(call)
     keys = service.keys
     require_answerable(resolution, keys, evaluation.in_scope)  # as the service's 412
-    return dump_response(evaluation.response)
+    response = evaluation.response
+    if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
+        response = response.model_copy(update={"extension": unavailable_note(resolution)})
+    return dump_response(response)

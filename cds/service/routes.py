@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cds.call import call_of, prefetch_issues
+from cds.call import call_of, prefetch_issues, unavailable_note
 from cds.config import is_loopback
 from cds.errors import (
     AuthError,
@@ -43,7 +43,6 @@ from cds.pipeline import Evaluation
 from cds.service.body import json_object, read_body
 from cds.service.health import health_body
 from cds.service.openapi import openapi_document
-from cds.service.prefetch import Resolution
 from cds.service.state import ServiceState, service_state
 from cds.services import ServiceSpec, discovery
 from cds.store import CardRecord, hash_patient
@@ -51,10 +50,6 @@ from cds.store import CardRecord, hash_patient
 log = logging.getLogger("cds.service")
 router = APIRouter()
 
-#: Response extension listing the prefetch keys that could not be had, or only in part (the
-#: cards were computed without the rest): `[{"key": "observations", "reason": "Observation:
-#: HTTP 500"}, {"key": "conditions", "reason": "only the first 20 of 57 ...", "partial": true}]`.
-UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
 #: Seconds a feedback call waits for the issued cards queued before it to be recorded (503 past).
 FEEDBACK_FLUSH_S: Final = 5.0
 
@@ -281,19 +276,6 @@ def _parse_call(body: bytes, spec: ServiceSpec) -> tuple[HookRequest, HookContex
     if context is None:  # a service is only ever made for a hook of the registry
         raise InputError(f"service {spec.id} answers no known hook")
     return hook_request, context
-
-
-def unavailable_note(resolution: Resolution) -> dict[str, Any]:
-    """The response extension naming the prefetch keys evaluated without (or only in part),
-    and why."""
-    unavailable = [
-        {"key": key, "reason": resolution.reasons.get(key, "unavailable")}
-        for key in resolution.unavailable
-    ]
-    partial = [
-        {"key": key, "reason": note, "partial": True} for key, note in resolution.incomplete.items()
-    ]
-    return {UNAVAILABLE_EXTENSION: [*unavailable, *partial]}
 
 
 def card_records(

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from cds.call import UNAVAILABLE_EXTENSION
 from cds.evaluate import evaluate_file
 
 SCENARIO = (
@@ -57,3 +58,15 @@ def test_the_problem_list_gap_names_the_pain_reliever_cautions() -> None:
     got = {c["source"]["topic"]["code"]: c for c in response["cards"]}
     assert NOTE in got["discharge-instructions"]["detail"]
     assert "pain-reliever cautions" in got["data-check"]["detail"]
+
+
+def test_cds_evaluate_names_the_key_in_the_response_extension_as_the_service_does() -> None:
+    """`cds evaluate` left out the `prefetch-unavailable` extension the service adds for the
+    same request (integrator review)."""
+    request = orjson.loads((SCENARIO / "request.json").read_bytes())
+    del request["prefetch"]["medications"]
+    response = evaluate_file(orjson.dumps(request), None, NOW)
+    (note,) = response["extension"][UNAVAILABLE_EXTENSION]
+    assert note["key"] == "medications" and note["reason"]
+    whole = evaluate_file((SCENARIO / "request.json").read_bytes(), None, NOW)
+    assert "extension" not in whole

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cds.service.routes import UNAVAILABLE_EXTENSION
+from cds.call import UNAVAILABLE_EXTENSION
 from tests.faults.ehr import MODES, PATIENT, Ehr, run_ehr
 from tests.service.asgi import serve_settings, settings
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cds.service.routes import UNAVAILABLE_EXTENSION
+from cds.call import UNAVAILABLE_EXTENSION
 from tests.service.asgi import serve_settings, settings
 from tests.service.patient import (
     ICD10,
