@@ -27,16 +27,16 @@ RECORDED_AT: Mapping[str, tuple[str, ...]] = {
     "ServiceRequest": ("authoredOn", "occurrenceDateTime"),
     "Encounter": ("period",),
 }
-#: The prefetch keys an EHR sends the record under, in the order the service reads them.
-KEY_ORDER = ("conditions", "observations", "medications", "orders", "encounters")
+#: The prefetch keys the service declares, in the order it reads them, and the key each kind of
+#: resource comes under. Recorded orders (ServiceRequest) have no key: the service is never
+#: sent them (the orders being signed are the call's draft orders), so neither is the spine.
+KEY_ORDER = ("conditions", "observations", "medications", "medicationstatements", "encounter")
 PREFETCH_KEYS: Mapping[str, str] = {
     "Condition": "conditions",
     "Observation": "observations",
     "MedicationRequest": "medications",
-    "MedicationStatement": "medications",
-    "Medication": "medications",
-    "ServiceRequest": "orders",
-    "Encounter": "encounters",
+    "MedicationStatement": "medicationstatements",
+    "Encounter": "encounter",
 }
 
 
@@ -135,13 +135,19 @@ def referenced_medications(
 
 
 def prefetch_sources(
-    resources: list[Resource], meds: Mapping[str, Resource], also_for: Sequence[Resource] = ()
+    resources: list[Resource],
+    meds: Mapping[str, Resource],
+    visit: str | None,
+    also_for: Sequence[Resource] = (),
 ) -> list[tuple[str, Resource]]:
     """The record as an EHR would send it in prefetch: each resource with its key (the
     Patient, then one search's results per kind), as `cds.call.recorded_call` takes it.
 
-    Medications the record's orders (and the draft orders, ``also_for``) point at go with the
-    medications, as an EHR's ``_include=MedicationRequest:medication`` does.
+    The ``encounter`` key holds the call's own visit (``visit``, its ``context.encounterId``)
+    and no other: the service's template reads that one Encounter, so an older visit's reason
+    never speaks for this call in batch either. Medications the record's orders (and the
+    draft orders, ``also_for``) point at go with the medications, as an EHR's
+    ``_include=MedicationRequest:medication`` does.
     """
     patient: list[tuple[str, Resource]] = []
     groups: dict[str, list[Resource]] = {key: [] for key in KEY_ORDER}
@@ -149,7 +155,10 @@ def prefetch_sources(
         rtype = str(res.get("resourceType"))
         if rtype == "Patient":
             patient = patient or [("prefetch.patient", res)]
-        elif rtype in PREFETCH_KEYS and rtype != "Medication":
+        elif rtype == "Encounter":
+            if visit is not None and res.get("id") == visit:
+                groups["encounter"].append(res)
+        elif rtype in PREFETCH_KEYS:
             groups[PREFETCH_KEYS[rtype]].append(res)
     groups["medications"] += referenced_medications([*resources, *also_for], meds)
     return [*patient, *((f"prefetch.{key}", r) for key in KEY_ORDER for r in groups[key])]

@@ -261,7 +261,7 @@ class PatientReviewer:
             return None
         encounter, at = picked
         context = HookContext(userId=REVIEW_USER, patientId=pid, encounterId=encounter["id"])
-        sources = prefetch_sources(record.as_of(at), meds)
+        sources = prefetch_sources(record.as_of(at), meds, encounter["id"])
         hook: Hook = "encounter-discharge"
         return Call(hook, at, recorded_call(hook, context, sources, (), at))
 
@@ -315,10 +315,9 @@ class PatientReviewer:
             signed = {id(o) for o in orders}
             drafts = [{**o, "status": "draft"} for o in orders]
             rest = [r for r in record.as_of(at) if id(r) not in signed]
-            context = HookContext(
-                userId=REVIEW_USER, patientId=pid, encounterId=encounter_id(orders[0])
-            )
-            sources = prefetch_sources(rest, meds, also_for=orders)
+            visit = encounter_id(orders[0])
+            context = HookContext(userId=REVIEW_USER, patientId=pid, encounterId=visit)
+            sources = prefetch_sources(rest, meds, visit, also_for=orders)
             hook: Hook = "order-sign"
             yield Call(hook, at, recorded_call(hook, context, sources, drafts, at))
 
