@@ -19,7 +19,7 @@ from cds.errors import InputError
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
 from cds.hooks.models import HookContext, HookRequest, OrderSelectContext, draft_references
-from cds.hooks.prefetch import PrefetchKey, Resolution, declared
+from cds.hooks.prefetch import PrefetchKey, Resolution
 from cds.hooks.registry import HOOKS, Hook, parse_context
 
 
@@ -72,14 +72,8 @@ def call_of(
     (`cds.hooks.models.parse_context`), ``prefetch`` as read against the service's keys,
     ``extra`` the resources fetched from the FHIR server (``fetched.<key>``, payload)."""
     patient_id = context.patientId
-    sent = dict(prefetch or {})
-    visit = None
-    if "encounter" in sent:  # another visit's reason is not this visit's: left out, and said
-        sent["encounter"], visit = this_visit(sent["encounter"], context.encounterId)
-    sources = [*((f"prefetch.{k}", v) for k, v in sent.items()), *extra]
-    record = patient_record(patient_id, sources, hook)
-    if visit is not None:
-        record.issues.append(visit)
+    sources = [*((f"prefetch.{k}", v) for k, v in (prefetch or {}).items()), *extra]
+    record = patient_record(patient_id, sources, hook, context.encounterId)
     drafts = Record()
     if HOOKS[hook].draft_orders:
         orders = getattr(context, "draftOrders", None)
@@ -100,57 +94,9 @@ def recorded_call(
     prefetch key an EHR would have sent it under (``prefetch.<key>``, resource), gathered as
     the service gathers what it is sent; ``drafts`` the orders being signed."""
     patient_id = context.patientId
-    record = patient_record(patient_id, resources, hook)
+    record = patient_record(patient_id, resources, hook, context.encounterId)
     orders = patient_record(patient_id, [("context.draftOrders", d) for d in drafts])
     return HookCall(hook, context, record, orders, now)
-
-
-def this_visit(sent: object, encounter_id: str | None) -> tuple[object, DataIssue | None]:
-    """The `encounter` key without the visits that are not the call's ``context.encounterId``
-    (an EHR's stale or mixed-up prefetch), and the data-check item saying so; unchanged, and
-    None, when it holds only this visit or there is nothing to compare. A visit left out must
-    not put the patient in scope or raise a sign with its reason for visit. The key may hold
-    the Encounter itself, a Bundle of it, or a bare list."""
-    if not encounter_id:
-        return sent, None
-    if isinstance(sent, Mapping) and sent.get("resourceType") == "Bundle":
-        entries = sent.get("entry")
-        if not isinstance(entries, list):
-            return sent, None
-        kept = [e for e in entries if not _other_visit(_resource_of(e), encounter_id)]
-        if len(kept) == len(entries):
-            return sent, None
-        return {**sent, "entry": kept}, _visit_issue()
-    if isinstance(sent, list):
-        kept = [e for e in sent if not _other_visit(_resource_of(e), encounter_id)]
-        return (sent, None) if len(kept) == len(sent) else (kept, _visit_issue())
-    return (None, _visit_issue()) if _other_visit(sent, encounter_id) else (sent, None)
-
-
-def _resource_of(entry: object) -> object:
-    """A Bundle entry's (or a bare list item's) resource."""
-    if isinstance(entry, Mapping) and "resource" in entry:
-        return entry["resource"]
-    return entry
-
-
-def _other_visit(resource: object, encounter_id: str) -> bool:
-    """An Encounter whose id is not the call's visit (one without an id cannot be told)."""
-    return (
-        isinstance(resource, Mapping)
-        and resource.get("resourceType") == "Encounter"
-        and resource.get("id") not in (None, "", encounter_id)
-    )
-
-
-def _visit_issue() -> DataIssue:
-    spec = declared("encounter")
-    return DataIssue(
-        rid="prefetch.encounter",
-        message="it held another visit than the one in context.encounterId, which was not used",
-        recheck=spec.recheck if spec is not None else None,
-        headline="encounter: another visit than this one, left out",
-    )
 
 
 def selection_issues(selections: object, drafts: object) -> list[DataIssue]:

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 PATIENT_LINKS = ("subject", "patient", "beneficiary")
 #: Where the Patient resource itself comes (the `patient` prefetch key, sent or fetched).
 PATIENT_KEYS = ("prefetch.patient", "fetched.patient")
+#: Where the call's own visit comes (the `encounter` key: Encounter/{{context.encounterId}}).
+VISIT_KEYS = ("prefetch.encounter", "fetched.encounter")
 
 
 @dataclass
@@ -111,9 +113,13 @@ def _key_name(where: str) -> str:
 
 
 def patient_record(
-    patient_id: str, sources: Iterable[tuple[str, object]], hook: str | None = None
+    patient_id: str,
+    sources: Iterable[tuple[str, object]],
+    hook: str | None = None,
+    encounter_id: str | None = None,
 ) -> Record:
-    """Gather resources from several sources, keeping only this patient's.
+    """Gather resources from several sources, keeping only this patient's (and, given the
+    call's ``encounter_id``, only that visit from the `encounter` key).
 
     Every reading counts: resources without an id are never merged, and two resources with
     the same type and id (a copy sent by two prefetch keys, or a preliminary and a final
@@ -135,6 +141,8 @@ def patient_record(
         resources = bundle_resources(payload, where, record.issues)
         if where in PATIENT_KEYS:
             _check_patient_key(resources, where, patient_id, record.issues)
+        elif where in VISIT_KEYS and encounter_id:
+            resources = _this_visit(resources, where, encounter_id, record.issues)
         read.append((where, resources))
     if _plainly_own(read, patient_id):  # the common case, checked in one pass
         record.resources = [res for _, resources in read for res in resources]
@@ -290,6 +298,33 @@ def _others_text(key: str, count: int) -> str:
     if count == 1:
         return f"a record of another patient was in {key} and was not used"
     return f"{count} records of another patient were in {key} and were not used"
+
+
+def _this_visit(
+    resources: list[Resource], where: str, encounter_id: str, issues: list[DataIssue]
+) -> list[Resource]:
+    """The `encounter` key's resources without any Encounter that is not the call's visit (an
+    EHR's stale or mixed-up prefetch), said once: another visit's reason for visit must not
+    put the patient in scope or raise a sign. An Encounter without an id cannot be told and
+    is kept."""
+    kept = [
+        r
+        for r in resources
+        if r["resourceType"] != "Encounter" or r.get("id") in (None, "", encounter_id)
+    ]
+    if len(kept) < len(resources):
+        spec = declared("encounter")
+        issues.append(
+            DataIssue(
+                rid=where.replace("fetched.", "prefetch."),
+                message=(
+                    "it held another visit than the one in context.encounterId, which was not used"
+                ),
+                recheck=spec.recheck if spec is not None else None,
+                headline="encounter: another visit than this one, left out",
+            )
+        )
+    return kept
 
 
 def _check_patient_key(
