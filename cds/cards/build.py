@@ -13,6 +13,7 @@ from typing import Any
 from cds.cards.actions import build_action_resource, replaced_order
 from cds.cards.quote import quote, quote_id
 from cds.facts.model import DataIssue
+from cds.facts.units import UNIT_WORDS
 from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.hooks.prefetch import consequence
@@ -413,7 +414,7 @@ _BARE_NUMBER = re.compile(r"[-+]?[\d.]+")
 def _readable_units(text: str) -> str:
     """A data issue's words with each value's UCUM code as a clinician writes it (39.5 °C)."""
     return re.sub(
-        r"(\d) (\S+)", lambda m: f"{m.group(1)} {_UNIT_WORDS.get(m.group(2), m.group(2))}", text
+        r"(\d) (\S+)", lambda m: f"{m.group(1)} {UNIT_WORDS.get(m.group(2), m.group(2))}", text
     )
 
 
@@ -431,24 +432,14 @@ def _headline_evidence(finding: Finding) -> Evidence | None:
     return first if latest is None else latest
 
 
-_UNIT_WORDS = {
-    "[degF]": "°F",
-    "Cel": "°C",
-    "{beats}/min": "/min",
-    "{breaths}/min": "/min",
-    "{score}": "",
-}
-"""UCUM codes a reader would not recognise, as the units they stand for (display only)."""
-
-
 def value_text(value: str | None) -> str | None:
     """A recorded value for display: its UCUM unit code as a clinician writes the unit."""
     if not value:
         return value
     number, _, unit = value.rpartition(" ")
-    if not number or unit not in _UNIT_WORDS:
+    if not number or unit not in UNIT_WORDS:
         return value
-    return f"{number} {_UNIT_WORDS[unit]}".rstrip()
+    return f"{number} {UNIT_WORDS[unit]}".rstrip()
 
 
 def describe(e: Evidence, ctx: CardContext) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -933,7 +933,7 @@ def _quantity(
         if found is None and not unit and not code and rule.by_range:
             found = units.unit_by_range(rule, number)  # 101.5 can only be °F, 38.6 only °C
             if found is not None:
-                said = _UNIT_SAID.get(found, found)
+                said = units.UNIT_WORDS.get(found, found)
                 shown = f"{raw_value} {said} (sent without a unit)"
         if found is None:
             if not rule.unit_implied:
@@ -949,10 +949,6 @@ def _quantity(
     except UnitError as exc:
         return None, None, source, f"value {source} could not be read: {exc.message}"
     return value, canonical, f"{comparator}{shown}" if comparator else shown, None
-
-
-#: How a unit read by range is written beside the number that was sent without one.
-_UNIT_SAID: Final = {"Cel": "°C", "[degF]": "°F"}
 
 
 def medication_lookup(resources: Iterable[R]) -> dict[str, R]:

@@ -442,6 +442,15 @@ class ReadingRule(NamedTuple):
 
 NO_RULE: Final = ReadingRule()
 
+UNIT_WORDS: Final = {
+    "[degF]": "°F",
+    "Cel": "°C",
+    "{beats}/min": "/min",
+    "{breaths}/min": "/min",
+    "{score}": "",
+}
+"""UCUM codes a reader would not recognise, as the units they stand for (display only)."""
+
 
 def unit_by_range(rule: ReadingRule, number: Decimal) -> str | None:
     """The unit a number sent without one can only be in, by the rule's ranges; or None."""
