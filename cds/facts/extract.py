@@ -283,8 +283,8 @@ def read_concept_detail(
         codings, text = _codings(concept)
         detail = index.match_detail(codings, text)
         words = _words_of(codings, text)
-        if not text and detail and words.startswith("code "):  # a code alone: the pack's name
-            words = index.display_of(codings) or words
+        if detail and not text and not any(c.display for c in codings):  # a code alone
+            words = index.display_of(codings) or words  # the pack's name for it
         hit = (tuple((vs, not detail[vs]) for vs in sorted(detail)), words)
         if key is not None:
             if len(memo) > 50_000:

@@ -752,3 +752,21 @@ def temperature_reading(quantity: dict[str, Any]) -> Fact:
         "fever_temperature_obs",
     )
     return fact
+
+
+def test_a_code_sent_alone_is_named_by_the_pack_and_a_sent_name_is_kept() -> None:
+    def fever(display: str | None) -> dict[str, Any]:
+        coding = {"system": ICD10, "code": "R50.9"}
+        if display is not None:
+            coding["display"] = display
+        return {
+            "resourceType": "Condition",
+            "id": "f",
+            "code": {"coding": [coding]},
+            "recordedDate": "2026-11-25",
+        }
+
+    (alone,) = by_vs(facts_of(fever(None)), "fever_condition")
+    assert alone.display == "Fever, unspecified"
+    (named,) = by_vs(facts_of(fever("Fever after surgery")), "fever_condition")
+    assert named.display == "Fever after surgery"
