@@ -56,8 +56,11 @@ from typing import Any
 import orjson
 
 from cds.engine import durable
-from cds.review import local, record, replay
+from cds.pack.load import load_pack
+from cds.review import local, record, replay, shards
 from cds.review import stats as review_stats
+from cds.review.merge import merge_outputs
+from cds.review.options import ReviewOptions
 from cds.review.progress import LogReporter
 from cds.review.sources import discover, read_lines
 from cds.review.synth import synthesize
@@ -215,7 +218,7 @@ def spine_rate(folder: Path) -> Spine:
     ``Evaluator.run`` (facts, durable_rules, findings, cards) is in it. Building them is timed
     apart: the HTTP bench times the service's typed call (``call_of``) with the spine, and a
     review has to build its calls too, so both figures are given."""
-    pack = local.load_pack(None)
+    pack = load_pack(None)
     groups: dict[str, list[bytes]] = {}
     meds: list[bytes] = []
     for src in discover([folder]):
@@ -391,11 +394,11 @@ def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
 def breakdown(folder: Path, work: Path, workers: int) -> None:
     """Print where one worker's CPU time goes, per patient."""
     sources = discover([folder])
-    pack_s, pack = _cpu(lambda: local.load_pack(None))
-    options = local.ReviewOptions(out=work)
+    pack_s, pack = _cpu(lambda: load_pack(None))
+    options = ReviewOptions(out=work)
     (work / "parts").mkdir(parents=True, exist_ok=True)
     with (work / "parts" / "input-errors.ndjson").open("wb") as errors:
-        read_s, part = _cpu(lambda: local._partition(sources, 16, options, set(), errors))
+        read_s, part = _cpu(lambda: shards.partition(sources, 16, options, set(), errors))
     with open(os.devnull, "wb") as null:
         started = time.perf_counter()
         parallel = local._partition_parallel(sources, 16, options, set(), null, workers)
@@ -404,7 +407,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
     shutil.rmtree(parallel.spill_dir)
     as_of = replay.AsOf(None, datetime.now(UTC))
     init_s, _ = _cpu(lambda: local.init_worker(pack, part.references, as_of))
-    payloads = {s: local._payload(part, s) for s in sorted(part.patients)}
+    payloads = {s: shards.payload_of(part, s) for s in sorted(part.patients)}
     ipc_s, _ = _cpu(lambda: [pickle.dumps((s, p, str(work))) for s, p in payloads.items()])
     timers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     gc.collect()
@@ -420,13 +423,15 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
     progress = LogReporter(io.StringIO())
     progress_s, _ = _cpu(lambda: [progress.advance(1, 1) for _ in stats])
     with open(os.devnull, "wb") as null:
-        spill = local.ReviewOptions(out=work, memory_mb=1)
-        spill_s, spilled = _cpu(lambda: local._partition(sources, 16, spill, set(), null))
+        spill = ReviewOptions(out=work, memory_mb=1)
+        spill_s, spilled = _cpu(lambda: shards.partition(sources, 16, spill, set(), null))
     assert spilled.spill_dir is not None
     reread_s, _ = _cpu(
-        lambda: [sum(1 for _ in local._shard_lines(local._payload(spilled, s))) for s in payloads]
+        lambda: [
+            sum(1 for _ in shards.shard_lines(shards.payload_of(spilled, s))) for s in payloads
+        ]
     )
-    merge_s, _ = _cpu(lambda: local.merge_outputs(work, part, 16, sources, options, pack, as_of))
+    merge_s, _ = _cpu(lambda: merge_outputs(work, part, 16, sources, options, pack, as_of))
 
     def row(label: str, seconds: float, share: bool = True, count: str = "") -> None:
         per = seconds / patients * 1e6

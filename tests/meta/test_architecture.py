@@ -55,8 +55,6 @@ KNOWN_LONG: dict[str, str] = {
     "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
     "cds/hooks/prefetch.py": "the prefetch keys with their wording, template checks and the "
     "reading of what a client sent",
-    "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
-    "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
     "cds/review/synth.py": "the synthetic population's generators and expected counts",
     "cds/store/db.py": "SQLite and PostgreSQL store with its migrations and queries",
 }
