@@ -26,10 +26,10 @@ machine and its neighbours.
 ``--breakdown`` runs one worker's review in this process with a timer around each step: the
 parent's read and grouping, then per patient the parse, the replayed requests, ``Evaluator.run``
 (the evaluation itself) and everything after it; then pickling the shards for the pool, the
-spill to shard files, and the merge of the outputs. Steps are timed with ``perf_counter``
-(0.04 us a reading; a CPU-time clock costs 0.8 us, too much for steps of a few us), so it also
-prints the review's wall and CPU time: when they differ, neighbours took the CPU and the run
-should be repeated.
+spill to shard files, the merge of the outputs and the report. Steps are timed with
+``perf_counter`` (0.04 us a reading; a CPU-time clock costs 0.8 us, too much for steps of a few
+us), so it also prints the review's wall and CPU time: when they differ, neighbours took the CPU
+and the run should be repeated.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ from cds.review import stats as review_stats
 from cds.review.merge import merge_outputs
 from cds.review.options import ReviewOptions
 from cds.review.progress import LogReporter
+from cds.review.report import write_report
 from cds.review.sources import discover, read_lines
 from cds.review.synth import synthesize
 
@@ -431,7 +432,8 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
             sum(1 for _ in shards.shard_lines(shards.payload_of(spilled, s))) for s in payloads
         ]
     )
-    merge_s, _ = _cpu(lambda: merge_outputs(work, part, 16, sources, options, pack, as_of))
+    merge_s, summary = _cpu(lambda: merge_outputs(work, part, 16, sources, options, pack, as_of))
+    report_s, _ = _cpu(lambda: write_report(work, summary))
 
     def row(label: str, seconds: float, share: bool = True, count: str = "") -> None:
         per = seconds / patients * 1e6
@@ -448,6 +450,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
     row("(spilled: read them back)", reread_s, False)
     row("progress reporting", progress_s, False)
     row("merge outputs (cards, errors, summary)", merge_s, False)
+    row("report.html (reads cards.ndjson again)", report_s, False)
     print(" once per worker:")
     row("init_worker (compile rulesets, engine)", init_s, False)
     print(" per patient, in the worker (wall time; % of review_shard):")
