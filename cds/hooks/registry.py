@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from cds.hooks.models import (
+from cds.hooks.prefetch import PrefetchKey, prefetch_keys
+from cds.hooks.request import (
     EncounterDischargeContext,
     HookContext,
     HookRequest,
     OrderSelectContext,
     OrderSignContext,
     PatientViewContext,
-    parse_model,
 )
-from cds.hooks.prefetch import PrefetchKey, prefetch_keys
+from cds.hooks.wire import parse_model
 
 Hook = Literal["patient-view", "order-select", "order-sign", "encounter-discharge"]
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session
 
 from cds.errors import ConfigError, StoreUnavailable
-from cds.hooks.models import FeedbackItem
+from cds.hooks.feedback import FeedbackItem
 from cds.store.models import (
     Base,
     CardRule,

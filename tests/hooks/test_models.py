@@ -1,4 +1,4 @@
-"""Tests for hooks/models.py."""
+"""Tests for the CDS Hooks wire models: hooks/request.py, hooks/feedback.py, hooks/models.py."""
 
 from __future__ import annotations
 
@@ -12,31 +12,32 @@ import pytest
 from pydantic import ValidationError
 
 from cds.errors import InputError, PayloadTooLarge
+from cds.hooks.feedback import parse_feedback, parse_feedback_batch
 from cds.hooks.models import (
     Action,
     Card,
     Coding,
     Discovery,
-    EncounterDischargeContext,
-    FhirAuthorization,
-    HookRequest,
     HookResponse,
     Link,
-    OrderSelectContext,
-    OrderSignContext,
     OverrideReason,
-    PatientViewContext,
     Service,
     Source,
     Suggestion,
     dump,
     dump_discovery,
     dump_response,
-    parse_feedback,
-    parse_feedback_batch,
 )
 from cds.hooks.prefetch import PREFETCH, PrefetchKey, read_prefetch
 from cds.hooks.registry import parse_context, parse_hook_request, validate_context
+from cds.hooks.request import (
+    EncounterDischargeContext,
+    FhirAuthorization,
+    HookRequest,
+    OrderSelectContext,
+    OrderSignContext,
+    PatientViewContext,
+)
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EXAMPLES = SHARED / "cds-hooks" / "examples"

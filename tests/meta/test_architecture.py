@@ -52,7 +52,6 @@ KNOWN_LONG: dict[str, str] = {
     "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
     "cds/facts/negation.py": "the NegEx/ConText lexicon table is most of it",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
-    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
     "cds/hooks/prefetch.py": "the prefetch keys with their wording, template checks and the "
     "reading of what a client sent",
     "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
