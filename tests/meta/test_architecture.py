@@ -57,7 +57,6 @@ KNOWN_LONG: dict[str, str] = {
     "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
     "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
     "cds/review/synth.py": "the synthetic population's generators and expected counts",
-    "cds/store/db.py": "SQLite and PostgreSQL store with its migrations and queries",
 }
 
 
