@@ -55,7 +55,6 @@ KNOWN_LONG: dict[str, str] = {
     "reading of what a client sent",
     "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
     "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
-    "cds/review/synth.py": "the synthetic population's generators and expected counts",
 }
 
 
