@@ -18,7 +18,8 @@ from typing import Any, Final
 from cds.errors import InputError
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
-from cds.hooks.prefetch import PrefetchKey, Resolution
+from cds.hooks.keys import PrefetchKey
+from cds.hooks.prefetch import Resolution
 from cds.hooks.registry import HOOKS, Hook, parse_context
 from cds.hooks.request import HookContext, HookRequest, OrderSelectContext, draft_references
 

@@ -237,7 +237,8 @@ class Settings(BaseSettings):
     ) -> dict[str, dict[str, str | None]]:
         # Each template on its own here; which service ids and keys exist is the pack's (its
         # hooks), checked where the services are built (cds.services.services_for).
-        from cds.hooks.prefetch import check_template, declared
+        from cds.hooks.prefetch import declared
+        from cds.hooks.templates import check_template
 
         for service, templates in value.items():
             for key, template in templates.items():

@@ -41,9 +41,9 @@ import httpx
 import orjson
 
 from cds.fhir import bundle
+from cds.hooks.keys import PrefetchKey
 from cds.hooks.prefetch import (
     NOT_SENT,
-    PrefetchKey,
     Received,
     Resolution,
     checked_note,

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from cds.errors import InputError, PayloadTooLarge
 from cds.hooks.feedback import parse_feedback, parse_feedback_batch
+from cds.hooks.keys import PREFETCH, PrefetchKey
 from cds.hooks.models import (
     Action,
     Card,
@@ -28,7 +29,7 @@ from cds.hooks.models import (
     dump_discovery,
     dump_response,
 )
-from cds.hooks.prefetch import PREFETCH, PrefetchKey, read_prefetch
+from cds.hooks.prefetch import read_prefetch
 from cds.hooks.registry import parse_context, parse_hook_request, validate_context
 from cds.hooks.request import (
     EncounterDischargeContext,
