@@ -238,16 +238,13 @@ class Settings(BaseSettings):
         # Each template on its own here; which service ids and keys exist is the pack's (its
         # hooks), checked where the services are built (cds.services.services_for).
         from cds.hooks.prefetch import declared
-        from cds.hooks.templates import check_template
+        from cds.hooks.templates import REQUIRED_KEPT, check_template
 
         for service, templates in value.items():
             for key, template in templates.items():
                 spec = declared(key)
                 if template is None and spec is not None and spec.required:
-                    raise ValueError(
-                        f"{service}: the {key} key is required and cannot be dropped; give it "
-                        "another template instead"
-                    )
+                    raise ValueError(f"{service}: {REQUIRED_KEPT.format(key=key)}")
                 if template is not None or spec is None:
                     try:
                         check_template(key, template or "")

@@ -38,17 +38,18 @@ def service_keys(
         template = templates[spec.key]
         if template is None:
             if spec.required:
-                raise ConfigError(_REQUIRED_KEPT.format(key=spec.key))
+                raise ConfigError(f"prefetch_templates: {REQUIRED_KEPT.format(key=spec.key)}")
             out.append(replace(spec, offered=False, counts=False))
         else:
             out.append(replace(spec, template=check_template(spec.key, template)))
     return tuple(out)
 
 
-_REQUIRED_KEPT: Final = (
-    "prefetch_templates: the {key} key is required and cannot be dropped (without it the pack "
-    "cannot tell whether it speaks about the patient); give it another template instead"
+REQUIRED_KEPT: Final = (
+    "the {key} key is required and cannot be dropped (without it the pack cannot tell "
+    "whether it speaks about the patient); give it another template instead"
 )
+"""Said when a configuration drops a required key (file, environment or settings model)."""
 
 #: The context tokens a configured template may use: ``{{context.patientId}}`` and
 #: ``{{context.encounterId}}`` (where the hook's context has one), spelt exactly so.
