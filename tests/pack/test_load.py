@@ -54,3 +54,31 @@ def test_passage_parts_are_placed_and_name_known_rules(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RulePackError, match=message):
         load.load_pack(pack)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("valuesets.yaml", "\nchills:\n", "\nchills:\n  text: ['\\bshivers\\b']\nchills:\n"),
+        (
+            "pack.yaml",
+            "\n  - id: urg-groin-numbness\n",
+            "\n  - id: urg-groin-numbness\n    id: x\n",
+        ),
+        ("valuesets.json", "{\n", '{\n  "chills": {"codes": []},\n'),
+    ],
+    ids=["value-set-twice", "rule-field-twice", "json-key-twice"],
+)
+def test_a_key_given_twice_is_refused_not_silently_dropped(
+    name: str, old: str, new: str, tmp_path: Path
+) -> None:
+    """YAML and JSON readers keep the last of two equal keys without a word: a value set
+    written twice lost its first half so (a topical-NSAID block under `nsaid`)."""
+    pack = tmp_path / "p"
+    shutil.copytree(load.load_pack(None).path, pack)
+    path = pack / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulePackError, match=f"{name}: cannot be read: the key .* is given twice"):
+        load.load_pack(pack)
