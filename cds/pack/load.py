@@ -174,7 +174,7 @@ class _PackLoader(_FastLoader):  # type: ignore[misc]  # a base chosen at import
 
 
 def _yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_PackLoader)  # nosec B506  # a safe loader's subclass
+    return yaml.load(text, Loader=_PackLoader)  # noqa: S506  # nosec B506  # a safe loader subclassed
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
