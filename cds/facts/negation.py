@@ -218,7 +218,9 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
             continue
         words = _words(text[end : t.start])
         if any(w in (",", "&", "+") for w in words):
-            return set()
+            # "Cauda equina syndrome, s/p decompression 2019, resolved": a last item that is
+            # a past marker alone speaks of the whole entry before it
+            return {"historical"} if _closes_entry(text, t) else set()
         window = 3 if text[t.start : t.end] == "?" else POST_WINDOW
         if sum(w.lower() not in _POST_JOINS for w in words) > window:
             return set()
@@ -226,6 +228,16 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
             return set()
         return {t.kind}  # type: ignore[arg-type]
     return set()
+
+
+def _closes_entry(text: str, t: Trigger) -> bool:
+    """Is ``t`` a past marker standing alone as the last item of the text (", resolved",
+    "; now resolved")?"""
+    if t.kind != "historical" or text[t.end :].strip(" .;)\n"):
+        return False
+    before = text[: t.start].rstrip()
+    before = before.removesuffix("now").rstrip() if before.lower().endswith(" now") else before
+    return before.endswith((",", ";", " -"))
 
 
 def _clause_ends(text: str, i: int) -> bool:
