@@ -1418,17 +1418,18 @@ SCOPE = [
         "sciatica-recent",
         [(ICD10CM, "M54.31", "Sciatica, right side")],
         [],
-        {U},
+        set(),
         True,
-        "Sciatica M54.31 with onset 3 days ago (pain spreading to the leg)",
+        "Sciatica M54.31 with onset 3 days ago: in scope, but the diagnosis the patient came "
+        "with is no urgent sign by itself (ER physician review, third round)",
     ),
     (
         "radiculopathy-m5416-hr",
         [(ICD10CM, "M54.16", "Radiculopathy, lumbar region")],
         [("hr", 38)],
-        {E, U},
+        {E},
         True,
-        "Lumbar radiculopathy M54.16 (3 days) and HR 38",
+        "Lumbar radiculopathy M54.16 (3 days) and HR 38: the heart rate's card only",
     ),
 ]
 for cid, codings, vitals, topics, in_scope, text in SCOPE:
