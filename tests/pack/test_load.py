@@ -82,3 +82,15 @@ def test_a_key_given_twice_is_refused_not_silently_dropped(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RulePackError, match=f"{name}: cannot be read: the key .* is given twice"):
         load.load_pack(pack)
+
+
+def test_a_pattern_read_from_the_start_must_name_its_term() -> None:
+    """Negation is read around the concept's words; a pattern matching from the first word
+    of the text would hold "No" of "No cancer" inside its match (issue 9, ER review)."""
+    from pydantic import ValidationError
+
+    from cds.pack.schema import ValueSetAddition
+
+    with pytest.raises(ValidationError, match=r"reads from the start: name its words"):
+        ValueSetAddition(text=[r"^(?!.*\bscreening\b).*\bcancer\b"])
+    ValueSetAddition(text=[r"^(?!.*\bscreening\b).*(?P<term>\bcancer\b)", r"^\W*[CVPU]\W*$"])
