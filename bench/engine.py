@@ -43,8 +43,9 @@ from cds.engine.durable import DurableEngine
 from cds.engine.reference import ReferenceEngine
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.gather import patient_record
-from cds.hooks.models import HookContext, HookRequest, HookResponse
+from cds.hooks.models import HookResponse
 from cds.hooks.registry import parse_context, parse_hook_request
+from cds.hooks.request import HookContext, HookRequest
 from cds.pack.compile import CompiledRuleset
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator

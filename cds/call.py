@@ -18,9 +18,10 @@ from typing import Any, Final
 from cds.errors import InputError
 from cds.facts.gather import Record, patient_record
 from cds.facts.model import DataIssue
-from cds.hooks.models import HookContext, HookRequest, OrderSelectContext, draft_references
-from cds.hooks.prefetch import PrefetchKey, Resolution
+from cds.hooks.keys import PrefetchKey
+from cds.hooks.prefetch import Resolution
 from cds.hooks.registry import HOOKS, Hook, parse_context
+from cds.hooks.request import HookContext, HookRequest, OrderSelectContext, draft_references
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def call_of(
     notes: Sequence[DataIssue] = (),
 ) -> HookCall:
     """The call of a request read off the wire: ``context`` already parsed as ``hook``'s
-    (`cds.hooks.models.parse_context`), ``prefetch`` as read against the service's keys,
+    (`cds.hooks.registry.parse_context`), ``prefetch`` as read against the service's keys,
     ``extra`` the resources fetched from the FHIR server (``fetched.<key>``, payload)."""
     patient_id = context.patientId
     sources = [*((f"prefetch.{k}", v) for k, v in (prefetch or {}).items()), *extra]

@@ -17,13 +17,10 @@ import orjson
 from cds.call import call_of, prefetch_issues, unavailable_note
 from cds.config import Settings
 from cds.errors import InputError, UnknownServiceError
-from cds.hooks.models import HookContext, HookRequest, dump_response
-from cds.hooks.prefetch import (
-    offline_resolution,
-    read_prefetch,
-    require_answerable,
-)
+from cds.hooks.models import dump_response
+from cds.hooks.prefetch import offline_resolution, read_prefetch, require_answerable
 from cds.hooks.registry import parse_context, parse_hook_request
+from cds.hooks.request import HookContext, HookRequest
 from cds.pack.load import load_pack
 from cds.pipeline import Evaluator
 from cds.services import services_for

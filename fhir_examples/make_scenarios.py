@@ -749,11 +749,20 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "urgent-symptoms-order-select",
         SELECT,
-        "Sciatica (M54.41), tingling in both legs (R20.2), saddle numbness and dysuria this week; "
-        "acetaminophen being selected, no caution condition: one urgent card only.",
+        "Sciatica (M54.41; the diagnosis that brought the patient, no sign by itself), pain now "
+        "spreading down the left leg (M79.605), tingling in both legs (R20.2), saddle numbness "
+        "and dysuria this week; acetaminophen being selected, no caution condition: one urgent "
+        "card only.",
         ["URG1", "URG2", "URG3", "URG6", "MED2"],
         conditions=[
             condition("sciatica", "M54.41", ago(days=3), display="Lumbago with sciatica, right"),
+            condition(
+                "leg-pain",
+                "M79.605",
+                ago(days=2),
+                display="Pain in left leg",
+                text="Back pain now spreading down the left leg",
+            ),
             condition(
                 "paresthesia",
                 "R20.2",

@@ -17,8 +17,8 @@ from cds.errors import InputError
 from cds.facts.gather import Record
 from cds.facts.model import DataIssue
 from cds.fhir import bundle
-from cds.hooks.models import HookContext, HookRequest, OrderSelectContext
 from cds.hooks.registry import HOOKS, ORDER_HOOKS, parse_context
+from cds.hooks.request import HookContext, HookRequest, OrderSelectContext
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 PATIENT = {"resourceType": "Patient", "id": "p1"}

@@ -4,8 +4,8 @@ A value-set text pattern that matches "no saddle anesthesia" or "rule out cauda 
 not become a danger sign. This is a NegEx / ConText style classifier (Chapman et al. 2001,
 "A simple algorithm for identifying negated findings and diseases in discharge summaries";
 Harkema et al. 2009, "ConText: an algorithm for determining negation, experiencer, and
-temporal status from clinical reports"), written here with our own lexicon table built from
-the published trigger categories:
+temporal status from clinical reports"), written here with our own lexicon table
+(`cds.facts.negation_lexicon`, built from the published trigger categories):
 
 - a *trigger* ("no", "denies", "rule out", "history of", "father") opens a scope, forward
   (pre-triggers) or backward (post-triggers: "was ruled out", "absent", "cauda equina?");
@@ -27,6 +27,8 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
+from cds.facts.negation_lexicon import LEXICON, Direction, Kind
+
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 
 WINDOW = 5
@@ -39,354 +41,6 @@ POST_WINDOW = 4
 _PRIORITY: tuple[Assertion, ...] = ("negated", "uncertain", "family", "historical")
 _RANK: dict[Assertion, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
 
-Kind = Literal[
-    "negated", "uncertain", "historical", "family", "pseudo", "end", "end-family", "end-present"
-]
-Direction = Literal["pre", "post", "both", "-"]
-
-# (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
-# words; where two start at one place the one of more words wins ("no history of" over "no",
-# "not ruled out" over "not" and "ruled out", "family history of" over "history of").
-LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
-    # -- negation before the phrase
-    (
-        (
-            "no",
-            "not",
-            "without",
-            "w/o",
-            "denies",
-            "deny",
-            "denying",
-            "negative for",
-            "neg for",
-            "free of",
-            "absence of",
-            "no evidence of",
-            "no signs? of",
-            "no symptoms? of",
-            "no complaints? of",
-            "never had",
-            "never",
-            "neither",
-            "nor",
-            "ruled out for",
-            "rules out",
-            "no history of",
-            "no hx of",
-            "no h/o",
-            "no prior",
-            "no previous",
-            "no family history of",
-            "no fh of",
-            "no known",
-            r"(?:do|does|did|is|was|are|were|has|have|had|ca|could|would|wo)n'?t",
-            r"(?:do|does|did)(?: not|n'?t) have",
-            r"(?:has|have)(?: not|n'?t) had",
-            "not having",
-        ),
-        "negated",
-        "pre",
-    ),
-    # -- negation after the phrase
-    (
-        (
-            "(?:is|was|has been|have been|were|been) ruled out",
-            "ruled out",
-            "(?:is|was|were|has been|have been) excluded",
-            "excluded",
-            "(?:is|was|were) absent",
-            "(?:is|was|were) negative",
-            "negative",
-            "neg",
-            "not present",
-            "not seen",
-            "not found",
-            "not noted",
-            "not detected",
-            "not demonstrated",
-            "not identified",
-            "not reported",
-            "(?:is|was) denied",
-            "unlikely",
-            "none",
-            # a form's answer: "Fever: no", "Saddle anesthesia - none", "Fever (-)"
-            ":(?: )?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
-            ": ?-(?=[ ]*(?:[.,;|\n]|$))",
-            " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
-            r"\((?:-|neg|negative|no|absent)\)",
-        ),
-        "negated",
-        "post",
-    ),
-    (("absent", "denied"), "negated", "both"),
-    (("suspected", "questionable"), "uncertain", "both"),
-    # -- uncertainty and hypothesis before the phrase
-    (
-        (
-            "rule out",
-            "rule-out",
-            "to rule out",
-            "r/o",
-            "possible",
-            "possibly",
-            "probable",
-            "probably",
-            "suspect",
-            "suspicion of",
-            "suspicion for",
-            "suspicious for",
-            "question of",
-            "query",
-            "concern for",
-            "concerning for",
-            "worrisome for",
-            "worried about",
-            "cannot exclude",
-            "can not exclude",
-            "cannot rule out",
-            "can not rule out",
-            "can't rule out",
-            "cant rule out",
-            "could not rule out",
-            "unable to rule out",
-            "could be",
-            "may be",
-            "might be",
-            "may have",
-            "might have",
-            "consider",
-            "considering",
-            "differential includes",
-            "differential diagnosis",
-            "ddx",
-            "evaluate for",
-            "eval for",
-            "evaluation for",
-            "assess for",
-            "to exclude",
-            "exclude",
-            "presumed",
-            "presumptive",
-            "provisional",
-            "tentative",
-            # hypothetical (ConText): advice, not a finding
-            "if",
-            "return if",
-            "in case of",
-            "watch for",
-            "monitor for",
-            "call if",
-            "should (?:he|she|they|the patient|pt) develop",
-            "return precautions",
-            "warning signs",
-        ),
-        "uncertain",
-        "pre",
-    ),
-    # -- uncertainty after the phrase
-    (
-        (
-            "(?:is|was|are) suspected",
-            "(?:is|was) possible",
-            "(?:is|was|has)(?: not been| not) ruled out",
-            "not ruled out",
-            "not been ruled out",
-            "cannot be (?:excluded|ruled out)",
-            "can not be (?:excluded|ruled out)",
-            "can't be (?:excluded|ruled out)",
-            "to be (?:excluded|ruled out)",
-            "(?:is|was) questionable",
-            "unclear",
-            "uncertain",
-            "less likely",
-        ),
-        "uncertain",
-        "post",
-    ),
-    # -- "A versus B": both uncertain
-    (("versus", "vs", r"vs\.", "not excluded"), "uncertain", "both"),
-    # -- history
-    (
-        (
-            "history of",
-            "hx of",
-            "hx",
-            "h/o",
-            "past history of",
-            "personal history of",
-            "past medical history",
-            "past medical hx",
-            "pmh",
-            "pmhx",
-            "past surgical history",
-            "surgical history",
-            "psh",
-            "previous",
-            "prior",
-            "resolution of",
-            "remote",
-            "status post",
-            "s/p",
-        ),
-        "historical",
-        "pre",
-    ),
-    (
-        (
-            "in the past",
-            "years ago",
-            "yrs ago",
-            "months ago",
-            "as a child",
-            "in childhood",
-            "resolved",
-            "(?:has|have|had) resolved",
-            r"in (?:19|20)\d\d",
-        ),
-        "historical",
-        "post",
-    ),
-    (("previously",), "historical", "both"),
-    # -- someone else
-    (
-        (
-            "family history of",
-            "family hx of",
-            "family history",
-            "family hx",
-            "fhx",
-            "fh",
-            "fh of",
-            "mother",
-            "mom",
-            "father",
-            "dad",
-            "brother",
-            "sister",
-            "siblings?",
-            "parents?",
-            "son",
-            "daughter",
-            "aunt",
-            "uncle",
-            "grandmother",
-            "grandfather",
-            "grandparents?",
-            "cousin",
-            "maternal",
-            "paternal",
-            "family members?",
-        ),
-        "family",
-        "pre",
-    ),
-    (
-        (
-            "in (?:his |her |the |their |pt's |patient's )?"
-            "(?:mother|father|mom|dad|brother|sister|sibling|parents?|son|daughter|family)",
-            "runs in (?:the )?family",
-        ),
-        "family",
-        "post",
-    ),
-    # -- look like triggers, are not
-    (
-        (
-            "no increase",
-            "no change",
-            "no significant change",
-            "no interval change",
-            "not only",
-            "not necessarily",
-            "not certain (?:if|whether)",
-            "without difficulty",
-            "not cause",
-            "not extend",
-            "gram negative",
-            "not relieved",
-            "not improved",
-            "not improving",
-            "not helped",
-            "not helping",
-            "not responded",
-            "not responding",
-            "not better",
-            "not resolved",
-            r"(?:did not|didn't|does not|doesn't) help",
-            r"(?:did not|didn't) tolerate",
-            "prior to",
-            "history of present illness",
-            "hpi",
-            r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
-            r"[ -]?(?:years?|yrs?|months?)[ -]?old",
-            "y/o",
-            "yo",
-            "the past",
-            "past (?:few|several|\\d+) (?:hours|days|weeks|months)",
-            "if any",
-            "as if",
-            "even if",
-            "if needed",
-            "if necessary",
-        ),
-        "pseudo",
-        "-",
-    ),
-    # -- close every scope
-    (
-        (
-            "but",
-            "however",
-            "although",
-            "though",
-            "except",
-            "except for",
-            "apart from",
-            "aside from",
-            "yet",
-            "nevertheless",
-            "still",
-            "which",
-            "who",
-            "because",
-            "due to",
-            "secondary to",
-            "cause of",
-            "source of",
-            "etiology of",
-            "origin of",
-            "reason for",
-            "presents with",
-            "presenting with",
-            "presented with",
-            "complains of",
-            "complaining of",
-            "c/o",
-            "reports",
-            "reported",
-            "reporting",
-            "endorses",
-            "endorsed",
-            "endorsing",
-            "admits",
-            "admits to",
-            "positive for",
-            "pos for",
-            "states",
-            "says",
-            "after",
-            "following",
-            "since",
-        ),
-        "end",
-        "-",
-    ),
-    # -- close a relative's scope: the sentence is back on the patient
-    (("patient", "pt", "the patient"), "end-family", "-"),
-    # -- close every scope but a relative's ("no fever, has ...", but "father has ...")
-    (("has", "have", "now", "currently", "with new"), "end-present", "-"),
-)
 
 _ENTRIES: list[tuple[str, Kind, Direction]] = sorted(
     ((p, kind, d) for phrases, kind, d in LEXICON for p in phrases),
@@ -564,7 +218,9 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
             continue
         words = _words(text[end : t.start])
         if any(w in (",", "&", "+") for w in words):
-            return set()
+            # "Cauda equina syndrome, s/p decompression 2019, resolved": a last item that is
+            # a past marker alone speaks of the whole entry before it
+            return {"historical"} if _closes_entry(text, t) else set()
         window = 3 if text[t.start : t.end] == "?" else POST_WINDOW
         if sum(w.lower() not in _POST_JOINS for w in words) > window:
             return set()
@@ -572,6 +228,16 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
             return set()
         return {t.kind}  # type: ignore[arg-type]
     return set()
+
+
+def _closes_entry(text: str, t: Trigger) -> bool:
+    """Is ``t`` a past marker standing alone as the last item of the text (", resolved",
+    "; now resolved")?"""
+    if t.kind != "historical" or text[t.end :].strip(" .;)\n"):
+        return False
+    before = text[: t.start].rstrip()
+    before = before.removesuffix("now").rstrip() if before.lower().endswith(" now") else before
+    return before.endswith((",", ";", " -"))
 
 
 def _clause_ends(text: str, i: int) -> bool:

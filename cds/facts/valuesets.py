@@ -168,7 +168,8 @@ class ValueSetIndex:
             for system, table in index.prefixes.items()
         }
         if index.text:
-            joined = "|".join(f"(?:{p.pattern})" for p, _ in index.text)
+            # one prefilter of every pattern: their ``term`` groups unnamed (a name once only)
+            joined = "|".join(f"(?:{p.pattern})" for p, _ in index.text).replace("(?P<term>", "(")
             index.any_text = re.compile(joined, re.IGNORECASE)
         return index
 
@@ -204,7 +205,7 @@ class ValueSetIndex:
             return found
         for pattern, vs_id in self.text:
             if vs_id not in found and any(
-                assertion(w, m.start(), m.end()) in ("affirmed", "uncertain")
+                assertion(w, *_term(m)) in ("affirmed", "uncertain")
                 for w in words
                 for m in pattern.finditer(w)
             ):
@@ -250,10 +251,19 @@ class ValueSetIndex:
     def _affirms(self, pattern: re.Pattern[str], words: str, vs_id: str) -> bool:
         """Does any place where ``pattern`` matches ``words`` affirm the concept?"""
         for m in pattern.finditer(words):
-            said = assertion(words, m.start(), m.end())
+            said = assertion(words, *_term(m))
             if said == "affirmed" or (said == "historical" and vs_id not in self.acute):
                 return True
         return False
+
+
+def _term(m: re.Match[str]) -> tuple[int, int]:
+    """Where the concept's own words are in a match: its ``term`` group when the pattern names
+    one (a pattern anchored at the start to look at the whole text, "^(?!.*screening).*cancer",
+    matches from the first word: "No" in "No cancer" must stay outside, before the term)."""
+    if "term" in m.re.groupindex and m.start("term") >= 0:
+        return m.start("term"), m.end("term")
+    return m.start(), m.end()
 
 
 def _reading_rule(vs: ValueSetSpec) -> ReadingRule:

@@ -1,4 +1,4 @@
-"""What a service asks for in prefetch, and how what a CDS Client sent under it is read.
+"""How what a CDS Client sent under a service's prefetch keys is read, and what became of it.
 
 Every transport (the HTTP service, ``cds evaluate``) reads a call's prefetch through
 `read_prefetch`, so both evaluate the same data: keys the service did not declare are
@@ -10,255 +10,21 @@ own fetch failed, unless all its issues are information or warnings ("no matches
 is an empty answer; a Bundle with a `next` link is one page of several. What can be fetched is
 fetched by the service (`cds.service.prefetch`); what cannot is said, never dropped.
 
-A key whose data cannot change a hook's cards (medicines at patient-view, where no rule reads
-them) is still declared and read, but a gap in it is neither fetched nor said: a data-check
-item about it would send the clinician to re-check what nothing here looks at.
+The keys themselves are declared in `cds.hooks.keys` (`declared` and `consequence` look one up
+by name); a deployment's own templates are checked and applied by `cds.hooks.templates`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cds.errors import ConfigError, MissingDataError
+from cds.errors import MissingDataError
+from cds.hooks.keys import ENCOUNTER, PREFETCH, PrefetchKey
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PrefetchKey:
-    """One prefetch template a service declares, and whether it cannot answer without it.
-
-    ``recheck`` says what a clinician should look at in the chart when the key's data could
-    not be had (it goes with the data-check item); ``consequence`` what was therefore not
-    checked (the pack's ``unavailable_text`` says it as ``{consequence}``).
-
-    ``facts`` names the fact kinds the key's resources give the rules, and ``hooks`` the hooks
-    whose cards they can change (None: every hook; tests/hooks check it against the pack: a
-    hook is listed when one of its rules reads one of those kinds). ``counts`` is False in a
-    service's own keys (`prefetch_keys`) when its hook is not one of them: what is sent is
-    read, but a gap in it is neither fetched nor said.
-    """
-
-    key: str
-    template: str
-    required: bool
-    recheck: str = "review the patient's record in the chart"
-    consequence: str = "danger signs in what was not received were not checked"
-    facts: frozenset[str] = frozenset()
-    hooks: frozenset[str] | None = None
-    counts: bool = True
-    offered: bool = True
-    """False when the deployment dropped the key (``prefetch_templates``): discovery does not
-    ask for it and a gap in it is neither fetched nor said (``counts`` is False too), but what
-    a client sends under it anyway is still read."""
-
-    def matters_at(self, hook: str) -> bool:
-        """Whether this key's data can change the cards of ``hook``."""
-        return self.hooks is None or hook in self.hooks
-
-
-#: Hooks with a rule that reads medicines (cautions about pain relievers and sedation).
-_MEDICINE_HOOKS: Final = frozenset({"order-select", "order-sign", "encounter-discharge"})
-
-
-#: Prefetch keys every service declares. Without the patient and the conditions the pack
-#: cannot tell whether it speaks about this patient at all, so those are required.
-PREFETCH: Final = (
-    PrefetchKey(
-        "patient",
-        "Patient/{{context.patientId}}",
-        required=True,
-        recheck="review the patient's demographics in the chart",
-        consequence="the patient's identity and age were not checked",
-        facts=frozenset({"patient"}),
-    ),
-    PrefetchKey(
-        "conditions",
-        "Condition?patient={{context.patientId}}",
-        required=True,
-        recheck="review the patient's problem list and recent diagnoses in the chart",
-        consequence=(
-            "danger signs, imaging criteria and pain-reliever cautions in problem-list entries "
-            "not received were not checked"
-        ),
-        facts=frozenset({"condition"}),
-    ),
-    # Recent first, so a client that truncates drops the oldest results, not today's fever.
-    PrefetchKey(
-        "observations",
-        "Observation?patient={{context.patientId}}&_sort=-date&_count=200",
-        required=False,
-        recheck="review the patient's recent vital signs and results in the chart",
-        consequence="danger signs in recent vital signs and results not received were not checked",
-        facts=frozenset({"observation"}),
-    ),
-    PrefetchKey(
-        "medications",
-        "MedicationRequest?patient={{context.patientId}}&status=active,on-hold",
-        required=False,
-        recheck="review the patient's active medication orders in the chart",
-        consequence=(
-            "pain-reliever and sedation cautions could not be checked against the patient's "
-            "medicines"
-        ),
-        facts=frozenset({"medication"}),
-        hooks=_MEDICINE_HOOKS,
-    ),
-    # Home medicines (a blood thinner taken for years) are often recorded as statements.
-    PrefetchKey(
-        "medicationstatements",
-        "MedicationStatement?patient={{context.patientId}}&status=active,on-hold,intended",
-        required=False,
-        recheck="review the patient's home medicines in the chart",
-        consequence=(
-            "pain-reliever and sedation cautions could not be checked against the patient's "
-            "home medicines"
-        ),
-        facts=frozenset({"medication"}),
-        hooks=_MEDICINE_HOOKS,
-    ),
-)
-
-#: The visit itself: its reason (chief complaint) and diagnoses may be the only place the back
-#: pain or a danger sign is recorded ("Back pain, unable to urinate since last night"). Every
-#: service declares it (encounterId is a prefetch token of each of our hooks); it counts only
-#: at discharge, where encounterId is required: elsewhere the context may have no encounter,
-#: so what is sent is read but a missing key is neither fetched nor said.
-ENCOUNTER: Final = PrefetchKey(
-    "encounter",
-    "Encounter/{{context.encounterId}}",
-    required=False,
-    recheck="review the encounter's diagnoses and reason for visit in the chart",
-    consequence="the visit's reason and diagnoses were not checked for back pain or danger signs",
-    facts=frozenset({"condition"}),
-)
-
-
-#: The former name of `ENCOUNTER`, when only the discharge service declared it.
-DISCHARGE_ENCOUNTER: Final = ENCOUNTER
-
-
-def prefetch_keys(hook: str, *, encounter_required: bool) -> tuple[PrefetchKey, ...]:
-    """The prefetch keys of a hook's service, each marked whether it `counts` at this hook
-    (the encounter counts only where the context requires an encounterId). The hooks' own
-    keys are `cds.hooks.registry.HookSpec.keys`."""
-    return tuple(
-        k
-        if k.matters_at(hook) and (k is not ENCOUNTER or encounter_required)
-        else replace(k, counts=False)
-        for k in (*PREFETCH, ENCOUNTER)
-    )
-
-
-def service_keys(
-    hook: str, keys: tuple[PrefetchKey, ...], templates: Mapping[str, str | None] | None = None
-) -> tuple[PrefetchKey, ...]:
-    """A hook's service keys (its defaults ``keys``) under a deployment's
-    ``prefetch_templates`` for it: a template replaces the key's, ``None`` drops the key (not
-    offered, not counted; a required key cannot be dropped). ConfigError for a key the service
-    does not declare."""
-    if not templates:
-        return keys
-    names = [k.key for k in keys]
-    unknown = [k for k in templates if k not in names]
-    if unknown:
-        raise ConfigError(
-            f"prefetch_templates: the {hook} service declares no prefetch key "
-            f"{', '.join(map(repr, unknown))} (its keys: {', '.join(names)})"
-        )
-    out = []
-    for spec in keys:
-        if spec.key not in templates:
-            out.append(spec)
-            continue
-        template = templates[spec.key]
-        if template is None:
-            if spec.required:
-                raise ConfigError(_REQUIRED_KEPT.format(key=spec.key))
-            out.append(replace(spec, offered=False, counts=False))
-        else:
-            out.append(replace(spec, template=check_template(spec.key, template)))
-    return tuple(out)
-
-
-_REQUIRED_KEPT: Final = (
-    "prefetch_templates: the {key} key is required and cannot be dropped (without it the pack "
-    "cannot tell whether it speaks about the patient); give it another template instead"
-)
-
-#: The context tokens a configured template may use: ``{{context.patientId}}`` and
-#: ``{{context.encounterId}}`` (where the hook's context has one), spelt exactly so.
-TEMPLATE_TOKENS: Final = frozenset({"{{context.patientId}}", "{{context.encounterId}}"})
-_TYPE: Final = re.compile(r"[A-Z][A-Za-z]{1,63}")
-_PARAM: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
-_VALUE: Final = re.compile(r"[A-Za-z0-9_.:,|/+-]*")  # token, reference, number; no spaces
-
-
-def check_template(key: str, template: str) -> str:
-    """``template`` when it is a valid replacement for the declared ``key``'s template;
-    ValueError saying what is wrong otherwise (the settings show it as a start-up error).
-
-    A template is a relative FHIR query (``Type/{{token}}`` read or ``Type?name=value&...``
-    search) of the key's own resource type, using only `TEMPLATE_TOKENS`, and it names this
-    patient as the default does (the read's id, or ``patient=``/``subject=`` this patient's
-    id in a search): a template that named no patient would fetch every patient's records.
-    """
-    spec = declared(key)
-    if spec is None:
-        known = ", ".join(k.key for k in (*PREFETCH, ENCOUNTER))
-        raise ValueError(f"unknown prefetch key {key!r} (known: {known})")
-    where = f"prefetch template of {key!r} ({template!r})"
-    if not template or any(c.isspace() for c in template):
-        raise ValueError(f"{where} is empty or holds whitespace")
-    if template.startswith("/") or "://" in template or "#" in template or ".." in template:
-        raise ValueError(f"{where} must be a relative FHIR query such as {spec.template!r}")
-    for token in re.findall(r"\{\{.*?\}\}", template):
-        if token not in TEMPLATE_TOKENS:
-            raise ValueError(
-                f"{where} uses the unknown token {token!r} (known: "
-                f"{', '.join(sorted(TEMPLATE_TOKENS))})"
-            )
-    bare = template
-    for token in TEMPLATE_TOKENS:
-        bare = bare.replace(token, "TOKEN")
-    if "{" in bare or "}" in bare:
-        raise ValueError(f"{where} holds a brace outside a {{{{context.…}}}} token")
-    path, _, query = template.partition("?")
-    rtype, _, rid = path.partition("/")
-    default_path, _, _ = spec.template.partition("?")
-    default_type, _, default_id = default_path.partition("/")
-    if not _TYPE.fullmatch(rtype) or rtype != default_type:
-        raise ValueError(f"{where} must ask for {default_type} resources, as {spec.template!r}")
-    if default_id:  # a read: of this very resource, with no query
-        if path != default_path or query:
-            raise ValueError(f"{where} must read {default_path!r}")
-        return template
-    if rid:
-        raise ValueError(f"{where} must be a search ({default_type}?name=value&...), not a read")
-    params = query.split("&") if query else []
-    names = []
-    for param in params:
-        name, eq, value = param.partition("=")
-        if (
-            not eq
-            or not _PARAM.fullmatch(name)
-            or not _VALUE.fullmatch(
-                value.replace("{{context.patientId}}", "x").replace("{{context.encounterId}}", "x")
-            )
-        ):
-            raise ValueError(f"{where}: {param!r} is not a name=value search parameter")
-        names.append((name, value))
-    own = {("patient", "{{context.patientId}}"), ("subject", "Patient/{{context.patientId}}")}
-    if not own & set(names):
-        raise ValueError(
-            f"{where} must name this patient: patient={{{{context.patientId}}}} (a search "
-            "without it would fetch every patient's records)"
-        )
-    return template
 
 
 def declared(key: str) -> PrefetchKey | None:

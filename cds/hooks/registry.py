@@ -5,7 +5,7 @@ Everything that varies by hook reads it here: request parsing (`parse_context`,
 `parse_hook_request`), the typed call (`cds.call`), the services and their discovery entries
 (`cds.services`), the OpenAPI document, the FHIR client's fetches, the pack schema's
 hook names. A deployment replaces a key's template per service (``prefetch_templates``,
-`cds.hooks.prefetch.service_keys`); the defaults are `HookSpec.keys`.
+`cds.hooks.templates.service_keys`); the defaults are `HookSpec.keys`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from cds.hooks.models import (
+from cds.hooks.keys import PrefetchKey, prefetch_keys
+from cds.hooks.request import (
     EncounterDischargeContext,
     HookContext,
     HookRequest,
     OrderSelectContext,
     OrderSignContext,
     PatientViewContext,
-    parse_model,
 )
-from cds.hooks.prefetch import PrefetchKey, prefetch_keys
+from cds.hooks.wire import parse_model
 
 Hook = Literal["patient-view", "order-select", "order-sign", "encounter-discharge"]
 

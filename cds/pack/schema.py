@@ -329,7 +329,8 @@ class ValueSetAddition(Strict):
     prefixes: list[VsPrefix] = []
     exclude_codes: list[VsCode] = []
     text: list[str] = []
-    """Case-insensitive regular expressions matched against display and text."""
+    """Case-insensitive regular expressions matched against display and text; one read from
+    the start (``^(?!.*screening).*cancer``) names its concept's words ``(?P<term>...)``."""
     unit: str | None = None
     """Canonical unit of an observation value set; values are converted to it."""
     acute: bool = False
@@ -359,7 +360,9 @@ class ValueSetAddition(Strict):
     @classmethod
     def _regexes_compile(cls, patterns: list[str]) -> list[str]:
         for p in patterns:
-            re.compile(p)
+            compiled = re.compile(p)
+            if p.startswith("^") and ".*" in p and "term" not in compiled.groupindex:
+                raise ValueError(f"{p!r} reads from the start: name its words (?P<term>...)")
         return patterns
 
 

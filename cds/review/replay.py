@@ -29,8 +29,9 @@ from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.fhir import FHIR_ID, Resource
-from cds.hooks.models import HookContext, dump_response
+from cds.hooks.models import dump_response
 from cds.hooks.registry import Hook
+from cds.hooks.request import HookContext
 from cds.pack.load import Pack
 from cds.pipeline import Evaluation, Evaluator
 from cds.review.record import (

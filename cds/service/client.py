@@ -9,7 +9,6 @@ cards the same way.
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ from cds.errors import CdsError, InputError
 from cds.facts.gather import bundle_resources
 from cds.fhir import Resource, bundle
 from cds.hooks.registry import ORDER_HOOKS
+from cds.hooks.wire import UUID_PATTERN
 from cds.pack.schema import OverrideReasonSpec
 from cds.service.prefetch import Unavailable, render
 
@@ -173,10 +173,6 @@ class ServiceClient:
         self._call(client, "POST", f"/cds-services/{service_id}/feedback", {"feedback": items})
 
 
-_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-"""The uuids the service issues for cards and suggestions (it refuses anything else)."""
-
-
 def feedback_item(
     card: str,
     accepted: Sequence[str] = (),
@@ -195,9 +191,11 @@ def feedback_item(
         raise InputError("say either --accept SUGGESTION_UUID or --override, not both or neither")
     if (reason or comment) and not override:
         raise InputError("--reason and --comment go with --override")
-    if not _UUID.fullmatch(card):  # refused here (exit 2), not as the server's 400 (exit 1)
+    if not UUID_PATTERN.fullmatch(
+        card
+    ):  # the uuids the service issues  # refused here (exit 2), not as the server's 400 (exit 1)
         raise InputError("--card must be the uuid of a card (as `cds call` shows it)")
-    if any(not _UUID.fullmatch(s) for s in accepted):
+    if any(not UUID_PATTERN.fullmatch(s) for s in accepted):
         raise InputError("--accept must be the uuid of a suggestion of the card")
     when = (at or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
     item: dict[str, Any] = {"card": card, "outcomeTimestamp": when}

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from cds.fhir import FHIR_ID, bundle
-from cds.hooks.models import Discovery, FeedbackRequest, HookContext, HookRequest, HookResponse
+from cds.hooks.feedback import FeedbackRequest
+from cds.hooks.models import Discovery, HookResponse
 from cds.hooks.registry import ORDER_HOOKS, context_model
+from cds.hooks.request import HookContext, HookRequest
 from cds.services import ServiceSpec
 
 REF: Final = "#/components/schemas/{model}"

@@ -41,10 +41,9 @@ import httpx
 import orjson
 
 from cds.fhir import bundle
-from cds.hooks.models import HookRequest
+from cds.hooks.keys import PrefetchKey
 from cds.hooks.prefetch import (
     NOT_SENT,
-    PrefetchKey,
     Received,
     Resolution,
     checked_note,
@@ -52,6 +51,7 @@ from cds.hooks.prefetch import (
     next_link,
     read_prefetch,
 )
+from cds.hooks.request import HookRequest
 from cds.service.outbound import Outbound
 from cds.urls import UnsafeUrl, normalise_url, url_has_prefix
 

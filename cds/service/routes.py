@@ -29,16 +29,11 @@ from cds.errors import (
     StoreUnavailable,
     UnknownServiceError,
 )
-from cds.hooks.models import (
-    Card,
-    HookContext,
-    HookRequest,
-    dump_discovery,
-    dump_response,
-    parse_feedback_batch,
-)
+from cds.hooks.feedback import parse_feedback_batch
+from cds.hooks.models import Card, dump_discovery, dump_response
 from cds.hooks.prefetch import read_prefetch, require_answerable
 from cds.hooks.registry import parse_context, parse_hook_request
+from cds.hooks.request import HookContext, HookRequest
 from cds.pipeline import Evaluation
 from cds.service.body import json_object, read_body
 from cds.service.health import health_body

@@ -1,14 +1,7 @@
 """The I/O edge that persists issued cards and clinician feedback (SQLAlchemy 2)."""
 
-from cds.store.db import (
-    CardRecord,
-    FeedbackOutcome,
-    Refusal,
-    ReportRow,
-    Store,
-    hash_patient,
-    report,
-)
+from cds.store.db import CardRecord, ReportRow, Store, hash_patient, report
+from cds.store.feedback import FeedbackOutcome, Refusal
 
 __all__ = [
     "CardRecord",

@@ -312,12 +312,15 @@ def _imaging_not_indicated(pack: Pack, issues: list[DataIssue]) -> list[str]:
 
 
 def test_removing_an_imaging_order_needs_the_whole_problem_list(pack: Pack) -> None:
-    """'Not indicated' is only as good as the conditions read: with the problem list not had
-    in full, the card still speaks but does not offer to delete the order."""
+    """'Not indicated' is only as good as the record read: with the problem list, the vital
+    signs (a fever) or the medicines (a steroid) not had in full, the card still speaks but
+    does not offer to delete the order; another key's gap does not stop it."""
     assert _imaging_not_indicated(pack, []) == ["Remove the lumbar imaging order"]
     missing = DataIssue(rid="prefetch.conditions", message="only the first 20 of 57 entries")
     assert _imaging_not_indicated(pack, [missing]) == []
-    other = DataIssue(rid="prefetch.observations", message="could not be fetched")
+    vitals = DataIssue(rid="prefetch.observations", message="could not be fetched")
+    assert _imaging_not_indicated(pack, [vitals]) == []
+    other = DataIssue(rid="prefetch.medicationstatements", message="could not be fetched")
     assert _imaging_not_indicated(pack, [other]) == ["Remove the lumbar imaging order"]
 
 

@@ -244,3 +244,21 @@ def test_a_search_outcome_error_does_not_say_the_entries_read_were_not_checked()
     line = next(x for x in card.detail.splitlines() if x.startswith("- conditions:"))
     assert "the entries it did return were read" in line
     assert line.endswith("in problem-list entries not received were not checked")
+
+
+def test_imaging_not_indicated_is_no_verdict_when_the_vital_signs_were_not_had() -> None:
+    """The observations fetch failed (the EHR sent an OperationOutcome): a fever, a red flag,
+    could not be checked, and the card still offered "Remove the lumbar imaging order"
+    (ER physician review, third round, c51)."""
+    request, now = _scenario("imaging-not-indicated-order-sign")
+    request = copy.deepcopy(request)
+    request["prefetch"]["observations"] = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout", "diagnostics": "flowsheet timeout"}],
+    }
+    response = EVALUATOR.run(request_call(parse_hook_request(request), now)).response
+    cards = {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
+    assert "data-check" in cards
+    card = cards["imaging-not-indicated"]
+    assert "Part of the record was not received in full" in card.detail
+    assert not card.suggestions

@@ -33,7 +33,7 @@ def test_a_prescribed_nsaid_is_a_caution_and_no_second_one_is_offered(medicine: 
     got = cards(medicine)
     assert "Already takes an NSAID" in got["analgesic-caution"]["detail"]
     sheet = got["discharge-instructions"]["detail"]
-    assert "Do not take a second one on top of it" in sheet
+    assert "Take only one medicine of this kind" in sheet
     assert "may help. This includes" not in sheet  # the store-bought list is not offered
 
 
@@ -43,7 +43,7 @@ def test_a_prescribed_nsaid_is_a_caution_and_no_second_one_is_offered(medicine: 
 def test_an_nsaid_gel_is_not_a_prescribed_nsaid(medicine: str) -> None:
     got = cards(medicine)
     assert "analgesic-caution" not in got
-    assert "Do not take a second one" not in got["discharge-instructions"]["detail"]
+    assert "Take only one medicine of this kind" not in got["discharge-instructions"]["detail"]
 
 
 def test_advil_liqui_gels_are_swallowed_not_spread() -> None:
@@ -62,6 +62,25 @@ def test_an_nsaid_beside_an_acetaminophen_prescription_is_not_also_offered_to_ad
     request["prefetch"]["medications"]["entry"].append({"resource": percocet})
     response = evaluate_file(orjson.dumps(request), None, NOW)
     (sheet,) = [c["detail"] for c in response["cards"] if "### " in c["detail"]]
-    assert "Do not take extra Tylenol" in sheet and "Do not take a second one" in sheet
+    assert "Do not take extra Tylenol" in sheet and "Take only one medicine of this kind" in sheet
     assert "before you add ibuprofen" not in sheet
     assert "\n\n\n" not in sheet  # the hidden line leaves no gap
+
+
+def test_an_nsaid_beside_a_blood_thinner_asks_whether_to_stop_it_not_to_keep_it() -> None:
+    """Advil with enoxaparin: the NSAID itself may be the danger; the sheet asked only
+    whether to keep taking it (ER physician review, third round, c40)."""
+    request = orjson.loads((SCENARIO / "request.json").read_bytes())
+    (entry,) = request["prefetch"]["medications"]["entry"]
+    entry["resource"]["medicationCodeableConcept"] = {"text": "Advil 200 mg, 2 tabs prn"}
+    thinner = {**entry["resource"], "id": "lovenox"}
+    thinner["medicationCodeableConcept"] = {"text": "Enoxaparin 40 mg subcutaneous daily"}
+    request["prefetch"]["medications"]["entry"].append({"resource": thinner})
+    response = evaluate_file(orjson.dumps(request), None, NOW)
+    (sheet,) = [c["detail"] for c in response["cards"] if "### " in c["detail"]]
+    assert "Take only one medicine of this kind" in sheet
+    assert "whether you should stop it" in sheet
+    assert "whether you should keep taking it" not in sheet
+    plain = cards("Advil 200 mg, 2 tabs prn")["discharge-instructions"]["detail"]
+    assert "whether you should keep taking it" in plain
+    assert "whether you should stop it" not in plain

@@ -50,6 +50,12 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("Back pain - no saddle anesthesia", "Back pain", "affirmed"),
         ("Back pain - no saddle anesthesia", "saddle anesthesia", "negated"),
         ("Cauda equina not excluded", "Cauda equina", "uncertain"),
+        # a past marker alone as the entry's last item speaks of the whole entry (ER review)
+        ("Cauda equina syndrome, resolved", "Cauda equina", "historical"),
+        ("Cauda equina syndrome s/p L4-5 decompression 2019, resolved", "Cauda", "historical"),
+        ("Cauda equina syndrome (2019), resolved.", "Cauda equina", "historical"),
+        ("Back pain, fever resolved", "Back pain", "affirmed"),
+        ("Cauda equina syndrome, resolved with surgery", "Cauda equina", "affirmed"),
         # a one-word post-trigger that modifies what follows it is not about the phrase
         ("Low back pain with negative straight leg raise", "Low back pain", "affirmed"),
         # a colon answer only when it ends the clause

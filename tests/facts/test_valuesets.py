@@ -199,3 +199,32 @@ def test_the_pack_flags_the_acute_value_sets() -> None:
     assert pack.valuesets["low_back_pain"].acute
     assert not pack.valuesets["diabetes"].acute
     assert not pack.valuesets["anticoagulant"].acute
+
+
+def test_a_pattern_anchored_at_the_start_is_judged_on_its_term_group() -> None:
+    """A pattern that looks at the whole text ("^(?!.*screening).*cancer") matches from the
+    first word, so "No" in "No cancer" lay inside the match, not before it, and the negation
+    was not seen: a record saying no cancer supported imaging for cancer. Its ``term`` group
+    is what the words around it are read for."""
+    index = ValueSetIndex.build(
+        {
+            vs.id: vs
+            for vs in [
+                load_pack().valuesets["malignancy"].model_copy(update={"codes": [], "prefixes": []})
+            ]
+        }
+    )
+    assert index.match([], "History of breast cancer") == {"malignancy"}
+    assert index.match([], "No cancer") == set()
+    assert index.match([], "Denies cancer; back pain") == set()
+    assert index.match_suspected([], "Rule out cancer") == {"malignancy"}  # what it is for
+    assert index.match([], "Rule out cancer") == set()  # no sign of the patient's
+
+
+def test_an_nsaid_named_for_the_skin_is_no_nsaid_order() -> None:
+    index = load_pack().index
+    assert "nsaid" not in index.match([], "Diclofenac sodium 1% topical gel")
+    assert "nsaid" not in index.match([], "Voltaren gel 1%")
+    assert "topical_nsaid" in index.match([], "Voltaren gel 1%")
+    assert "nsaid" in index.match([], "Diclofenac 75 mg EC tablet")
+    assert "nsaid" in index.match([], "Advil Liqui-Gels 200 mg")

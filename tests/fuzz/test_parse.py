@@ -9,8 +9,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cds.errors import InputError
-from cds.hooks.models import HookRequest, parse_feedback
+from cds.hooks.feedback import parse_feedback
 from cds.hooks.registry import parse_hook_request, validate_context
+from cds.hooks.request import HookRequest
 from tests.fuzz.strategies import (
     FEEDBACK,
     GOLDEN,

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cds.hooks.prefetch import (
-    ENCOUNTER,
-    PREFETCH,
-    PrefetchKey,
-    read_prefetch,
-)
+from cds.hooks.keys import ENCOUNTER, PREFETCH, PrefetchKey
+from cds.hooks.prefetch import read_prefetch
 from cds.hooks.registry import HOOKS
 from cds.pack.compile import compile_pack
 from cds.pack.load import load_pack

@@ -48,15 +48,8 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 #: Module path (relative to the repository) -> why it is still longer than MAX_LINES.
 KNOWN_LONG: dict[str, str] = {
     "cds/cards/build.py": "card text, evidence lines and suggestions in one module; to split",
-    "cds/config.py": "every setting with its description and validators (the settings table)",
     "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
-    "cds/facts/negation.py": "the NegEx/ConText lexicon table is most of it",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
-    "cds/hooks/models.py": "every CDS Hooks 2.0 wire model, each with its spec checks",
-    "cds/hooks/prefetch.py": "the prefetch keys with their wording, template checks and the "
-    "reading of what a client sent",
-    "cds/review/synth.py": "the synthetic population's generators and expected counts",
-    "cds/store/db.py": "SQLite and PostgreSQL store with its migrations and queries",
 }
 
 

@@ -54,3 +54,43 @@ def test_passage_parts_are_placed_and_name_known_rules(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RulePackError, match=message):
         load.load_pack(pack)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("valuesets.yaml", "\nchills:\n", "\nchills:\n  text: ['\\bshivers\\b']\nchills:\n"),
+        (
+            "pack.yaml",
+            "\n  - id: urg-groin-numbness\n",
+            "\n  - id: urg-groin-numbness\n    id: x\n",
+        ),
+        ("valuesets.json", "{\n", '{\n  "chills": {"codes": []},\n'),
+    ],
+    ids=["value-set-twice", "rule-field-twice", "json-key-twice"],
+)
+def test_a_key_given_twice_is_refused_not_silently_dropped(
+    name: str, old: str, new: str, tmp_path: Path
+) -> None:
+    """YAML and JSON readers keep the last of two equal keys without a word: a value set
+    written twice lost its first half so (a topical-NSAID block under `nsaid`)."""
+    pack = tmp_path / "p"
+    shutil.copytree(load.load_pack(None).path, pack)
+    path = pack / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulePackError, match=f"{name}: cannot be read: the key .* is given twice"):
+        load.load_pack(pack)
+
+
+def test_a_pattern_read_from_the_start_must_name_its_term() -> None:
+    """Negation is read around the concept's words; a pattern matching from the first word
+    of the text would hold "No" of "No cancer" inside its match (issue 9, ER review)."""
+    from pydantic import ValidationError
+
+    from cds.pack.schema import ValueSetAddition
+
+    with pytest.raises(ValidationError, match=r"reads from the start: name its words"):
+        ValueSetAddition(text=[r"^(?!.*\bscreening\b).*\bcancer\b"])
+    ValueSetAddition(text=[r"^(?!.*\bscreening\b).*(?P<term>\bcancer\b)", r"^\W*[CVPU]\W*$"])

@@ -85,7 +85,7 @@ def test_a_pattern_with_no_example_is_reported(tmp_path: Path) -> None:
             "\nchills:\n  nots: []\n  match:\n",
             ("chills.nots", "not permitted"),
         ),
-        ("\nchills:\n", "\nheart_rate_obs:\n", ("heart_rate_obs", "no text patterns")),
+        ("\nchills:\n", "\nrenal_lab_egfr:\n", ("renal_lab_egfr", "no text patterns")),
     ],
     ids=["unknown-valueset", "unknown-key", "valueset-without-patterns"],
 )

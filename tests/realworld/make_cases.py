@@ -991,10 +991,56 @@ pv(
 )
 pv(
     "code-hr-nosystem-bad-check-digit",
-    "HR 150 coded {code: '8867-5'} without system: not a valid LOINC, no match",
-    [lambda p: obs(p, "hr", 150, code={"coding": [{"code": "8867-5"}], "text": "HR"})],
+    "HR 150 coded {code: '8867-5'} without system: not a valid LOINC, no match by code",
+    [lambda p: obs(p, "hr", 150, code={"coding": [{"code": "8867-5"}], "text": "Blood flow"})],
     set(),
     optional={D},
+    tags=["code"],
+)
+pv(
+    "code-hr-nosystem-bad-check-digit-named",
+    "HR 150 under a code that is no valid LOINC, named 'HR': the name alone says heart rate",
+    [lambda p: obs(p, "hr", 150, code={"coding": [{"code": "8867-5"}], "text": "HR"})],
+    {E},
+    must=["150"],
+    tags=["code"],
+)
+pv(
+    "code-hr-epic-local-only",
+    "Pulse 142 under an Epic flowsheet code alone, named 'PULSE' (ER review, third round, c14)",
+    [
+        lambda p: obs(
+            p,
+            "hr",
+            142,
+            code={
+                "coding": [
+                    {
+                        "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.696580",
+                        "code": "8",
+                        "display": "PULSE",
+                    }
+                ],
+                "text": "Pulse",
+            },
+        )
+    ],
+    {E},
+    must=["142"],
+    tags=["code"],
+)
+pv(
+    "code-spo2-local-only-pulse-ox-name",
+    "Pulse oximetry 97 under a local code alone: a normal SpO2, never a heart rate of 97",
+    [
+        lambda p: obs(
+            p,
+            "spo2",
+            97,
+            code={"coding": [{"system": "urn:oid:1.2.3", "code": "10"}], "text": "Pulse Ox"},
+        )
+    ],
+    set(),
     tags=["code"],
 )
 pv(
@@ -1418,17 +1464,18 @@ SCOPE = [
         "sciatica-recent",
         [(ICD10CM, "M54.31", "Sciatica, right side")],
         [],
-        {U},
+        set(),
         True,
-        "Sciatica M54.31 with onset 3 days ago (pain spreading to the leg)",
+        "Sciatica M54.31 with onset 3 days ago: in scope, but the diagnosis the patient came "
+        "with is no urgent sign by itself (ER physician review, third round)",
     ),
     (
         "radiculopathy-m5416-hr",
         [(ICD10CM, "M54.16", "Radiculopathy, lumbar region")],
         [("hr", 38)],
-        {E, U},
+        {E},
         True,
-        "Lumbar radiculopathy M54.16 (3 days) and HR 38",
+        "Lumbar radiculopathy M54.16 (3 days) and HR 38: the heart rate's card only",
     ),
 ]
 for cid, codings, vitals, topics, in_scope, text in SCOPE:

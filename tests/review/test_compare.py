@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cds.cli import app, main
 from cds.errors import ConfigError
-from cds.hooks.models import AcceptedSuggestion, FeedbackItem
+from cds.hooks.feedback import AcceptedSuggestion, FeedbackItem
 from cds.pack.load import load_pack
 from cds.review.compare import Side, load_counterpart, side_of
 from cds.review.local import ReviewOptions, run_review

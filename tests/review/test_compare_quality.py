@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cds.cli import app, main
-from cds.hooks.models import AcceptedSuggestion, FeedbackItem
+from cds.hooks.feedback import AcceptedSuggestion, FeedbackItem
 from cds.review.compare import Side, load_counterpart, side_of
 from cds.review.local import ReviewOptions, run_review
 from cds.review.progress import LogReporter

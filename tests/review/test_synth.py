@@ -1,4 +1,5 @@
-"""Tests for cds/review/synth.py: reproducible files whose expectations the review meets."""
+"""Tests for cds/review/synth.py (and synth_situations.py, synth_resources.py): reproducible
+files whose expectations the review meets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import orjson
 
 from cds.facts.valuesets import RecordCoding
 from cds.pack.load import load_pack
-from cds.review.synth import MEDS, RXNORM, synthesize
+from cds.review.synth import synthesize
+from cds.review.synth_resources import RXNORM
+from cds.review.synth_situations import MEDS
 from tests.review.helpers import SAMPLE, review
 
 INTENDED = {

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from cds.errors import InputError
-from cds.hooks.models import parse_feedback
+from cds.hooks.feedback import parse_feedback
 from cds.hooks.registry import parse_hook_request
 from cds.service.client import (
     build_request,

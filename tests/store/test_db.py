@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cds.errors import ConfigError, StoreUnavailable
-from cds.hooks.models import parse_feedback
+from cds.hooks.feedback import parse_feedback
 from cds.store import CardRecord, Store, hash_patient
 from tests.support.postgres import PASSWORD, PostgresServer
 
@@ -273,7 +273,7 @@ def test_postgresql_refuses_what_the_feedback_model_lets_through_nothing_of(
     postgres_url: str,
 ) -> None:
     """The columns' limits are the model's: the longest values the model accepts are stored."""
-    from cds.hooks.models import FEEDBACK_TEXT_MAX
+    from cds.hooks.feedback import FEEDBACK_TEXT_MAX
 
     store = opened(postgres_url)
     store.record_offers("back-spasm", "1.0.0", {"urgent-sign": [("s" * 300, "c" * 100)]})

@@ -1,48 +1,21 @@
-"""Settings: the single place a setting of the service is defined.
+"""The settings model: every setting with its default, description and validators.
 
-Precedence, lowest first, all in `load_settings`:
-
-    defaults  <  config file (YAML/JSON, ``--config``)  <  environment (``CDS_*``)  <  CLI flags
-
-Unknown keys and wrong types stop start-up with a `ConfigError` that names the field and where
-the value came from. The settings object is built once (CLI or `create_app`) and passed down.
+`Settings` is the single place a setting is defined (the settings table of docs/service.md is
+checked against it); `JwtIssuer` is one trusted CDS Client. Values come from
+`cds.config.load.load_settings`, never from this module's defaults alone.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
-import ipaddress
-import json
-import re
-import socket
 import zoneinfo
-from collections.abc import Mapping
 from datetime import UTC, tzinfo
-from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from cds.errors import ConfigError
 from cds.urls import UnsafeUrl, normalise_url
-
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
 class JwtIssuer(BaseModel):
@@ -264,16 +237,14 @@ class Settings(BaseSettings):
     ) -> dict[str, dict[str, str | None]]:
         # Each template on its own here; which service ids and keys exist is the pack's (its
         # hooks), checked where the services are built (cds.services.services_for).
-        from cds.hooks.prefetch import check_template, declared
+        from cds.hooks.prefetch import declared
+        from cds.hooks.templates import REQUIRED_KEPT, check_template
 
         for service, templates in value.items():
             for key, template in templates.items():
                 spec = declared(key)
                 if template is None and spec is not None and spec.required:
-                    raise ValueError(
-                        f"{service}: the {key} key is required and cannot be dropped; give it "
-                        "another template instead"
-                    )
+                    raise ValueError(f"{service}: {REQUIRED_KEPT.format(key=key)}")
                 if template is not None or spec is None:
                     try:
                         check_template(key, template or "")
@@ -326,164 +297,3 @@ def zone_of(name: str) -> tzinfo:
         raise ValueError(
             f"unknown time zone {name!r}: give an IANA name such as 'UTC' or 'America/Chicago'"
         ) from exc
-
-
-def is_loopback(host: str) -> bool:
-    """True for a host name or address that only this machine can reach."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-#: What `inet_aton` reads as an IPv4 address besides the dotted quad: 1 to 4 parts, each
-#: decimal, octal (``0``-led) or hexadecimal (``0x``), the last filling the remaining bytes.
-_INET_ATON: Final = re.compile(
-    r"(?:0[xX][0-9a-fA-F]*|[0-9]+)(?:\.(?:0[xX][0-9a-fA-F]*|[0-9]+)){0,3}"
-)
-
-
-def bind_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address a bind host means, as the system's resolver reads it; None for a name.
-
-    Besides the usual spellings (``0.0.0.0``, ``::``, ``[::]``, ``0000::0``), `getaddrinfo`
-    (so uvicorn) reads the `inet_aton` shortcuts: ``0``, ``0x0``, ``0.0`` and ``00`` are all
-    0.0.0.0, every address; ``127.1`` is 127.0.0.1.
-    """
-    text = host.strip().removeprefix("[").removesuffix("]").split("%", 1)[0]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    if not _INET_ATON.fullmatch(text):
-        return None
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(text))
-    except OSError:
-        return None
-
-
-def is_unspecified(host: str) -> bool:
-    """True for a bind host meaning "every address": empty, ``0.0.0.0``, ``::``, ``[::]``,
-    ``0000::0``, and the `inet_aton` forms ``0``, ``0x0``, ``0.0``, ... (`bind_address`)."""
-    if not host.strip():
-        return True
-    address = bind_address(host)
-    return address is not None and address.is_unspecified
-
-
-def is_loopback_bind(host: str) -> bool:
-    """True for a bind host that only this machine can reach: a loopback name, or an address
-    (in any spelling `bind_address` reads) in 127/8 or ``::1``."""
-    if is_loopback(host):
-        return True
-    address = bind_address(host)
-    return address is not None and address.is_loopback
-
-
-def load_settings(
-    config_file: str | Path | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    serving: bool = True,
-) -> Settings:
-    """Build the settings: defaults < config file < environment (CDS_*) < `overrides` (flags).
-
-    Raises ConfigError for an unreadable file, an unknown key, a wrong type, an unknown
-    `site_timezone`, or (when ``serving``) an unsafe combination (a non-loopback host without
-    JWT issuers). The offline commands (`cds evaluate`, `cds review`) read the same file with
-    ``serving=False``: they listen on nothing.
-    """
-    layers: list[tuple[str, dict[str, Any]]] = []
-    if config_file is not None:
-        layers.append((str(config_file), _read_config(Path(config_file))))
-    layers.append(("environment", _read_environment()))
-    layers.append(("command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
-    merged: dict[str, Any] = {}
-    origin: dict[str, str] = {}
-    for where, values in layers:
-        merged.update(values)
-        origin.update(dict.fromkeys(values, where))
-    try:
-        settings = Settings(**merged)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, origin), details=str(exc)) from exc
-    if serving:
-        check_security(settings)
-    return settings
-
-
-#: Shortest `patient_hash_key` accepted outside development mode: the stored hashes are only as
-#: safe as the key is hard to guess (the old default, "cds-store", let 27 of 28 be reversed).
-MIN_HASH_KEY_CHARS = 32
-
-
-def check_security(settings: Settings) -> None:
-    """Refuse configurations that would serve patient data without authentication, or with
-    JWT verification that could never succeed."""
-    if settings.jwt_issuers:
-        if is_unspecified(settings.host) and not settings.base_url:
-            raise ConfigError(
-                f"host {settings.host!r} listens on every address, so the JWT audience cannot "
-                f"be derived from it (every signed call would fail with 401): set base_url to "
-                "the URL clients call, e.g. https://cds.example.org"
-            )
-        key = settings.patient_hash_key
-        if key is not None and len(key) < MIN_HASH_KEY_CHARS:
-            raise ConfigError(
-                f"patient_hash_key is shorter than {MIN_HASH_KEY_CHARS} characters: stored "
-                "patient hashes could be reversed; set a long random secret, or unset it to "
-                "have one generated (patient_hash_key_file)"
-            )
-        return
-    if not is_loopback_bind(settings.host):
-        every = " (every address)" if is_unspecified(settings.host) else ""
-        raise ConfigError(
-            f"refusing to listen on non-loopback host {settings.host!r}{every} without JWT "
-            "issuers: configure jwt_issuers (see docs/service.md) or bind 127.0.0.1"
-        )
-    if not settings.allow_insecure_dev:
-        raise ConfigError(
-            "no jwt_issuers configured and allow_insecure_dev is false: nobody could call us"
-        )
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(f"config file {path} is not valid YAML/JSON: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of settings")
-    return data
-
-
-def _read_environment() -> dict[str, Any]:
-    """The CDS_* variables, decoded per field (JSON for lists and mappings)."""
-    try:
-        return dict(EnvSettingsSource(Settings)())
-    except Exception as exc:  # pydantic-settings raises SettingsError on undecodable JSON
-        raise ConfigError(f"invalid CDS_* environment variable: {exc}") from exc
-
-
-def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
-    known = sorted(Settings.model_fields)
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        loc = ".".join(str(p) for p in error["loc"])
-        top = str(error["loc"][0]) if error["loc"] else ""
-        where = origin.get(top, "defaults")
-        if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
-            close = difflib.get_close_matches(top, known, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
-            problems.append(f"unknown setting '{top}' (from {where}); {hint}")
-        else:
-            problems.append(f"{loc} (from {where}): {error['msg']}")
-    return "invalid settings: " + "; ".join(problems)

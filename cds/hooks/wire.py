@@ -1,0 +1,77 @@
+"""The two policies of the CDS Hooks 2.0.1 wire models, and parsing with readable errors.
+
+One policy per direction:
+
+* What EHRs send us (`cds.hooks.request`: `HookRequest`, the per-hook contexts;
+  `cds.hooks.feedback`) is parsed tolerantly (`ReceivedModel`): unknown fields and `extension`
+  objects are kept (``extra="allow"``), but REQUIRED fields are required and closed code lists
+  are `Literal`s. `parse_model` turns pydantic errors into `InputError` (HTTP 400) with a
+  message that names the offending field and never echoes input values (tokens stay out of
+  logs).
+* What we write (`cds.hooks.models`: `HookResponse`, `Card`, `Discovery` and their parts) is
+  strict (`WrittenModel`: ``extra="forbid"``, frozen) and enforces the spec's invariants
+  (`cds-resp-1..6`).
+
+Invariant ids (`cds-r-1`, `cds-resp-6`, `cds-fb-2`, `ord-1`) are those of the HL7 logical
+models in ``shared/cds-hooks/examples/schemas/``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from cds.errors import InputError
+
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+
+#: A UUID as the spec's logical models type `uuid` (card, suggestion, feedback ids).
+UUID_PATTERN: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def absolute_url(value: str) -> str:
+    """Return `value` if it is an absolute http(s) URL, else raise ValueError."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+class ReceivedModel(BaseModel):
+    """Base of what CDS Clients send: unknown members are kept, inputs never echoed in errors."""
+
+    model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
+
+
+class WrittenModel(BaseModel):
+    """Base of what we write: unknown fields are errors; `extension` is allowed everywhere."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    extension: dict[str, Any] | None = None
+
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+
+
+def describe_errors(exc: ValidationError) -> tuple[str, list[dict[str, str]]]:
+    """Summarise `exc` as one line plus `[{"loc", "msg"}]`, without any input values."""
+    details = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+        msg = error["msg"].removeprefix("Value error, ")
+        details.append({"loc": loc.lstrip("."), "msg": msg})
+    line = "; ".join(f"{d['loc']}: {d['msg']}" if d["loc"] else d["msg"] for d in details)
+    return line, details
+
+
+def parse_model(model: type[_ModelT], data: Any, what: str) -> _ModelT:
+    """Validate `data` as `model`, raising `InputError` that names every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        line, details = describe_errors(exc)
+        raise InputError(f"invalid {what}: {line}", details=details) from exc
