@@ -89,7 +89,8 @@ def review(
 ) -> None:
     """Review a patient population: replay discharge and order-sign calls, write the cards."""
     from cds.config import load_settings
-    from cds.review.local import ReviewOptions, run_review
+    from cds.review.local import run_review
+    from cds.review.options import ReviewOptions
     from cds.review.progress import reporter_for
 
     settings = load_settings(config, serving=False)

@@ -15,6 +15,8 @@ The calls replayed for a patient:
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +29,9 @@ from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
 from cds.facts.extract import medication_concept, medication_lookup, read_concept
 from cds.fhir import FHIR_ID, Resource
-from cds.hooks.models import HookContext, dump_response
+from cds.hooks.models import dump_response
 from cds.hooks.registry import Hook
+from cds.hooks.request import HookContext
 from cds.pack.load import Pack
 from cds.pipeline import Evaluation, Evaluator
 from cds.review.record import (
@@ -335,6 +338,19 @@ def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:
 
 
 def _uuids(seed: str) -> Callable[[], str]:
-    """Card uuids that are the same on every run (resumed runs give identical outputs)."""
-    counter = iter(range(1_000_000))
-    return lambda: str(uuid.uuid5(_NAMESPACE, f"{seed}|{next(counter)}"))
+    """Card uuids that are the same on every run (resumed runs give identical outputs): the
+    n-th is ``uuid.uuid5(_NAMESPACE, f"{seed}|{n}")``, with the SHA-1 of the common prefix
+    computed once per call (a third of ``uuid5``'s cost; cds review makes millions)."""
+    prefix = hashlib.sha1(_NAMESPACE.bytes + f"{seed}|".encode(), usedforsecurity=False)
+    counter = itertools.count()
+
+    def next_uuid() -> str:
+        digest = prefix.copy()
+        digest.update(b"%d" % next(counter))
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = raw[6] & 0x0F | 0x50  # version 5
+        raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+    return next_uuid

@@ -50,8 +50,6 @@ KNOWN_LONG: dict[str, str] = {
     "cds/cards/build.py": "card text, evidence lines and suggestions in one module; to split",
     "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
     "cds/facts/units.py": "the UCUM unit table and its conversions",
-    "cds/review/local.py": "the local engine: sharding, spilling, resume and merge in one module",
-    "cds/review/spark.py": "the Spark engine with its session set-up and Parquet input",
 }
 
 

@@ -1,0 +1,77 @@
+"""Merging the shards' outputs, in shard order, into the files of a review (both engines end
+here): ``cards.ndjson``, ``errors.ndjson`` and ``summary.json``; with ``--compare``, B's cards
+and errors and ``compare.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cds.pack.load import Pack
+from cds.review.burden import merge_compare
+from cds.review.compare import Side
+from cds.review.options import ReviewOptions
+from cds.review.overrides import override_rates
+from cds.review.replay import AsOf
+from cds.review.shards import Partition
+from cds.review.sources import SourceFile
+from cds.review.stats import ReviewStats
+from cds.review.summary import build_summary
+
+
+def merge_outputs(
+    out: Path,
+    part: Partition,
+    n_shards: int,
+    sources: Sequence[SourceFile],
+    options: ReviewOptions,
+    pack: Pack,
+    as_of: AsOf,
+) -> dict[str, Any]:
+    """Merge the shards' outputs into cards.ndjson, errors.ndjson, summary.json and the
+    report, in shard order (both engines end here); the summary."""
+    stats = ReviewStats()
+    shards = [s for s in range(n_shards) if s in part.patients]
+    with (out / "cards.ndjson").open("wb") as cards:
+        for s in shards:
+            cards.write((out / "parts" / f"shard-{s:05d}.cards.ndjson").read_bytes())
+    with (out / "errors.ndjson").open("wb") as errors:
+        errors.write((out / "parts" / "input-errors.ndjson").read_bytes())
+        for s in shards:
+            errors.write((out / "parts" / f"shard-{s:05d}.errors.ndjson").read_bytes())
+    for s in shards:
+        shard_stats = orjson.loads((out / "parts" / f"shard-{s:05d}.stats.json").read_bytes())
+        stats.merge(ReviewStats.from_json(shard_stats))
+    summary = build_summary(part.counts, part.types, stats, sources, pack, options.as_of, as_of)
+    (out / "summary.json").write_bytes(
+        orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
+    return summary
+
+
+def merge_comparison(
+    out: Path,
+    part: Partition,
+    n_shards: int,
+    options: ReviewOptions,
+    pack: Pack,
+    summary: Mapping[str, Any],
+    rates: Mapping[str, Any] | None,
+) -> dict[str, Any] | None:
+    """With ``--compare``: compare-cards.ndjson, compare-errors.ndjson and compare.json."""
+    if options.compare is None:
+        return None
+    side_a = Side(options.label, options.pack, options.site, options.site_timezone)
+    shards = [s for s in range(n_shards) if s in part.patients]
+    return merge_compare(out, shards, summary, (side_a, options.compare), pack, rates)
+
+
+def compare_override_rates(options: ReviewOptions, pack: Pack) -> dict[str, Any] | None:
+    """With ``--compare`` and ``--feedback``: each rule's observed override rate, for both packs."""
+    if options.feedback is None or options.compare is None:
+        return None
+    return override_rates(options.feedback, {pack.id, options.compare.pack.id})
