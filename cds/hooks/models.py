@@ -12,9 +12,6 @@ from typing import Any, Final, Literal, Self, TypeAlias
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-# Re-exported for cds/review/replay.py, in another helper's area this round: it can import
-# cds.hooks.request instead, and this line go.
-from cds.hooks.request import HookContext as HookContext
 from cds.hooks.wire import UUID_PATTERN, NonEmptyStr, WrittenModel, absolute_url
 
 _RELATIVE_REFERENCE: Final = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]+$")
