@@ -167,10 +167,9 @@ class DurableEngine:
             try:
                 for rule, matches in message.items():
                     name = (runs or {}).get(rule, rule)
-                    if isinstance(matches, list):
-                        collected.extend([_firing(name, matched) for matched in matches])
-                    else:
-                        collected.append(_firing(name, matches))
+                    if not isinstance(matches, list):
+                        matches = [matches]
+                    collected.extend([Firing(name, _fids(matched)) for matched in matches])
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 durable_rules_engine.abandon_action(rs, state)
                 raise RuleActionFailed(f"a rule action failed: {exc}") from exc
@@ -191,13 +190,15 @@ _ORDER = operator.attrgetter("rule", "fids")
 """The key of ``Firing``'s own order (rule, then fids), without its ``__lt__`` per comparison."""
 
 
-def _firing(rule: str, matched: dict[str, Any]) -> Firing:
-    """A firing from durable's message: one fact per alias (a lone pattern's fact comes bare)."""
+def _fids(matched: dict[str, Any]) -> tuple[int, ...]:
+    """The facts of one durable match: one per alias, in alias order (a lone pattern's fact
+    may come bare)."""
     if "fid" in matched and not isinstance(matched["fid"], dict):
-        return Firing(rule, (int(matched["fid"]),))
-    return Firing(
-        rule, tuple(int(matched[a]["fid"]) for a in sorted(matched) if "fid" in matched[a])
-    )
+        return (int(matched["fid"]),)
+    if len(matched) == 1:  # one positive pattern, as most rules have: no order to find
+        (fact,) = matched.values()
+        return (int(fact["fid"]),) if "fid" in fact else ()
+    return tuple([int(matched[a]["fid"]) for a in sorted(matched) if "fid" in matched[a]])
 
 
 def _has_exponent(facts: Sequence[dict[str, Any]]) -> bool:
