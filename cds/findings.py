@@ -99,7 +99,7 @@ class Outcome:
     """The rules that fired (cards ask about them for every passage and suggestion)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rule_ids", frozenset(f.rule_id for f in self.findings))
+        object.__setattr__(self, "rule_ids", frozenset([f.rule_id for f in self.findings]))
 
     def fired(self, rule_ids: Iterable[str]) -> bool:
         return not self.rule_ids.isdisjoint(rule_ids)
