@@ -114,7 +114,9 @@ class Evaluator:
             ),
         )
         facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
-        firings = self.engine.evaluate(ruleset, ruleset.engine_facts(facts))
+        firings = self.engine.evaluate(
+            ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
+        )
         outcome = build_findings(self.pack, firings, facts)
         ctx = CardContext(
             hook=call.hook,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -48,20 +48,6 @@ class CompiledRuleset:
     def __post_init__(self) -> None:
         gates = {key: Gate.of(demands) for key, demands in self.reach.items() if demands}
         object.__setattr__(self, "gates", gates)
-
-    def engine_facts(self, facts: Sequence[Fact]) -> list[dict[str, Any]]:
-        """The facts the engine needs, as it reads them: those some pattern may match
-        (`may_match`), each numbered by its place in ``facts`` (its ``fid``). Most facts of a
-        record have no gate (no pattern looks at their value set) or are older than theirs:
-        those are left out here, without a call each."""
-        gates = self.gates
-        return [
-            fact.to_engine(fid)
-            for fid, fact in enumerate(facts)
-            if (gate := gates.get((fact.kind, fact.valueset))) is not None
-            and fact.age_h <= gate.oldest
-            and self.may_match(fact)
-        ]
 
     def may_match(self, fact: Fact) -> bool:
         """False only when no pattern of the ruleset can match the fact, so leaving it out of

@@ -290,20 +290,3 @@ def test_may_match_is_any_pattern_demands_met(
     )
     demands = ruleset.reach[(kind, valueset)]
     assert ruleset.may_match(fact) is any(d.met_by(fact) for d in demands)
-
-
-def test_the_engine_gets_the_facts_some_pattern_may_match_numbered_by_their_place() -> None:
-    ruleset = compile_pack(PACK, "encounter-discharge")
-    rate = Fact(
-        kind="observation", valueset="heart_rate_obs", rid="Observation/1", display="", value=135
-    )
-    facts = [
-        replace(rate, age_h=1.0),  # a fast rate an hour ago
-        replace(rate, age_h=200.0),  # past every look-back of its gate
-        replace(rate, valueset="not-in-any-rule"),  # no gate
-        replace(rate, value=80.0),  # inside the gate's age, but a normal rate
-        Fact(kind="condition", valueset="diabetes", rid="Condition/1", display=""),
-    ]
-    sent = ruleset.engine_facts(facts)
-    assert [f["fid"] for f in sent] == [0, 4]
-    assert sent == [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
