@@ -99,7 +99,7 @@ class Outcome:
     """The rules that fired (cards ask about them for every passage and suggestion)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rule_ids", frozenset(f.rule_id for f in self.findings))
+        object.__setattr__(self, "rule_ids", frozenset([f.rule_id for f in self.findings]))
 
     def fired(self, rule_ids: Iterable[str]) -> bool:
         return not self.rule_ids.isdisjoint(rule_ids)
@@ -114,29 +114,45 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
     """
     in_scope = False
     latest: dict[str, Fact] | None = None  # worked out when a rule other than scope fired
-    by_rule: dict[str, dict[tuple[object, ...], Evidence]] = {}
+    # fid → its reading and evidence: a fact in several firings (each pairing of a join, or
+    # every rule it fires) is read once
+    made: dict[int, tuple[tuple[object, ...], Evidence]] = {}
+    by_rule: dict[str, tuple[dict[tuple[object, ...], Evidence], set[int]]] = {}
     for firing in firings:
         if firing.rule.startswith(SCOPE_RULE):
             in_scope = True
             continue
         if latest is None:
             latest = _latest_readings(facts)
-        evidence = by_rule.setdefault(firing.rule, {})
+        found = by_rule.get(firing.rule)
+        if found is None:
+            found = by_rule[firing.rule] = ({}, set())
+        evidence, counted = found
         for fid in firing.fids:
-            fact = facts[fid]
-            newer = latest.get(fact.valueset) if fact.kind == "observation" else None
-            if newer is not None and not _is_newer(newer, fact):
-                newer = None
-            item = Evidence.of(fact, newer)
-            # its `Evidence.reading`, read off the fact (a property call less per firing)
-            key = (fact.rid, fact.display, fact.source_value, fact.time, fact.note)
+            if fid in counted:  # merging a fact's evidence into itself again changes nothing
+                continue
+            counted.add(fid)
+            known = made.get(fid)
+            if known is None:
+                known = made[fid] = _evidence(facts[fid], latest)
+            key, item = known
             evidence[key] = evidence[key].merge(item) if key in evidence else item
     findings = [  # pack.rules: by id, in pack order
-        Finding(rule_id, rule.topic, rule.label, tuple(rule.covers), tuple(found.values()))
+        Finding(rule_id, rule.topic, rule.label, tuple(rule.covers), tuple(found[0].values()))
         for rule_id, rule in pack.rules.items()
         if (found := by_rule.get(rule_id)) is not None
     ]
     return Outcome(in_scope=in_scope, findings=tuple(findings))
+
+
+def _evidence(fact: Fact, latest: dict[str, Fact]) -> tuple[tuple[object, ...], Evidence]:
+    """A fact's evidence, with the latest reading of its value set when that one is newer,
+    and its `Evidence.reading` (read off the fact: a property call less per fact)."""
+    newer = latest.get(fact.valueset) if fact.kind == "observation" else None
+    if newer is not None and not _is_newer(newer, fact):
+        newer = None
+    key = (fact.rid, fact.display, fact.source_value, fact.time, fact.note)
+    return key, Evidence.of(fact, newer)
 
 
 def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:

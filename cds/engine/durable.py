@@ -25,6 +25,10 @@ shared/design/engine-notes.md, each pinned by tests/engine/test_durable_contract
   only one state is ever live, so every evaluation reuses that slot;
 - a number that the serialiser writes with an exponent (``1e-7``) makes a batch assert return
   a bogus state that crashes the process in ``do_actions``: such a batch is refused.
+
+Each rule is registered with a ``cap`` (durable's own setting: an action takes up to that
+many of the rule's pending matches at once), so one start or complete call, and one JSON
+message, brings every firing of a rule instead of one firing each.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from cds.pack.compile import CompiledRuleset
 
 _WARMUP = "__warmup__"
 """A rule no real fact matches (no such kind), fired once per ruleset at registration."""
+_CAP = 10_000
+"""The most matches of one rule an action takes at once (more come in the next action)."""
 
 
 class _QuietHost(Host):  # type: ignore[misc]
@@ -119,7 +125,7 @@ class DurableEngine:
     def _register(self, ruleset: CompiledRuleset) -> None:
         if ruleset.name not in self._negated:
             definition = {
-                rule_id: {**copy.deepcopy(rule), "dist": False}
+                rule_id: {**copy.deepcopy(rule), "dist": False, "cap": _CAP}
                 for rule_id, rule in ruleset.definition.items()
             }
             definition[_WARMUP] = {"all": [{"w": {"kind": _WARMUP}}], "run": _WARMUP}
@@ -147,6 +153,7 @@ class DurableEngine:
         durable's own loop (``Ruleset.do_actions``) wraps each action in promises and
         re-serialises the session state after every action with ``json.dumps``; our actions
         never change the state, so we drive the C calls directly: start, record, complete.
+        An action of a capped rule brings a list of its matches; the warm-up rule's, one.
         A recording failure abandons the action (as durable does) and surfaces as
         ``RuleActionFailed``; the session is deleted by the caller either way.
         """
@@ -155,10 +162,14 @@ class DurableEngine:
         if not started:
             return
         message = orjson.loads(started[1])
+        collected = self._host.collected
         while True:
             try:
-                for rule, matched in message.items():
-                    self._host.collected.append(_firing((runs or {}).get(rule, rule), matched))
+                for rule, matches in message.items():
+                    name = (runs or {}).get(rule, rule)
+                    if not isinstance(matches, list):
+                        matches = [matches]
+                    collected.extend([Firing(name, _fids(matched)) for matched in matches])
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 durable_rules_engine.abandon_action(rs, state)
                 raise RuleActionFailed(f"a rule action failed: {exc}") from exc
@@ -179,13 +190,15 @@ _ORDER = operator.attrgetter("rule", "fids")
 """The key of ``Firing``'s own order (rule, then fids), without its ``__lt__`` per comparison."""
 
 
-def _firing(rule: str, matched: dict[str, Any]) -> Firing:
-    """A firing from durable's message: one fact per alias (a lone pattern's fact comes bare)."""
+def _fids(matched: dict[str, Any]) -> tuple[int, ...]:
+    """The facts of one durable match: one per alias, in alias order (a lone pattern's fact
+    may come bare)."""
     if "fid" in matched and not isinstance(matched["fid"], dict):
-        return Firing(rule, (int(matched["fid"]),))
-    return Firing(
-        rule, tuple(int(matched[a]["fid"]) for a in sorted(matched) if "fid" in matched[a])
-    )
+        return (int(matched["fid"]),)
+    if len(matched) == 1:  # one positive pattern, as most rules have: no order to find
+        (fact,) = matched.values()
+        return (int(fact["fid"]),) if "fid" in fact else ()
+    return tuple([int(matched[a]["fid"]) for a in sorted(matched) if "fid" in matched[a]])
 
 
 def _has_exponent(facts: Sequence[dict[str, Any]]) -> bool:

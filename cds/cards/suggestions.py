@@ -1,0 +1,79 @@
+"""A card's suggestions: the FHIR actions a clinician can take with one click."""
+
+from __future__ import annotations
+
+from cds.cards.actions import build_action_resource, replaced_order
+from cds.cards.context import CardContext, missing_keys
+from cds.cards.instructions import patient_instructions
+from cds.findings import Finding, Outcome
+from cds.hooks.models import Action, Suggestion
+from cds.pack.load import Pack
+from cds.pack.schema import SuggestionSpec
+
+
+def _targets(spec: SuggestionSpec, findings: list[Finding], ctx: CardContext) -> list[str]:
+    """The draft orders among the findings' evidence that the suggestion acts on, once each."""
+    targets = [
+        e.rid
+        for f in findings
+        for e in f.evidence
+        if e.rid in ctx.draft_orders
+        and (not spec.only_valuesets or set(e.valuesets) & set(spec.only_valuesets))
+    ]
+    return list(dict.fromkeys(targets))
+
+
+def suggestion(
+    spec: SuggestionSpec,
+    findings: list[Finding],
+    outcome: Outcome,
+    pack: Pack,
+    ctx: CardContext,
+    critical: bool,
+) -> Suggestion | None:
+    """The suggestion a spec makes on this card, recommended as the spec says unless
+    ``critical`` (the card is held: a critical card stands beside it, or its instructions
+    miss part of the record); None when a rule it names fired, a key it needs was not had,
+    or it has no action to offer (no draft order to act on)."""
+    if spec.unless_rules and outcome.fired(spec.unless_rules):
+        return None
+    if spec.needs_prefetch and missing_keys(ctx.issues, spec.needs_prefetch):
+        return None
+    targets = _targets(spec, findings, ctx) if ctx.draft_orders else []
+    actions: list[Action] = []
+    if spec.action == "replace-draft-order":
+        # One `update` per draft: the draft itself with its medicine replaced. Evidence, in
+        # the official CDS Hooks Sandbox build (shared/cds-hooks/sandbox/build/app.bundle.js,
+        # all on line 102; byte offsets): Rx View and Rx Sign dispatch {type: "TAKE_SUGGESTION",
+        # suggestion} when a suggestion is taken (~3588655 and ~3596221; the constant at
+        # ~1581607); the medicationState reducer (~3219072) walks the suggestion's actions in
+        # order and *returns* on the first it can handle: a `delete` clears the prescription;
+        # a `create` or `update` whose resource has medicationCodeableConcept.text and
+        # .coding[0].code becomes the prescribed medicine. Our former delete + create applied
+        # only the delete and left the patient with no pain-reliever order. An update of the
+        # same id is valid CDS Hooks 2.0 (an update carries the resource, with its id) and is
+        # what an EHR applies in place to a draft.
+        for rid in targets:
+            resource = replaced_order(spec, ctx.draft_orders[rid])
+            if resource is None:
+                continue
+            new = spec.replacement_text or spec.label
+            description = f"Change the draft order {rid} to {new}; set the new dose"
+            actions.append(Action(type="update", description=description, resource=resource))
+    elif spec.action == "delete-draft-orders":
+        actions += [
+            Action(type="delete", description=f"Remove the draft order {rid}", resourceId=rid)
+            for rid in targets
+        ]
+    else:
+        text = patient_instructions(pack, outcome) if spec.action == "create-instructions" else None
+        resource = build_action_resource(spec, ctx.patient_id, ctx.encounter_id, text)
+        actions.append(Action(type="create", description=spec.label, resource=resource))
+    if not actions:
+        return None
+    return Suggestion(
+        label=spec.label,
+        uuid=ctx.new_uuid(),
+        isRecommended=spec.is_recommended and not critical,
+        actions=actions,
+    )
