@@ -82,8 +82,8 @@ def test_findings_follow_the_pack_s_rule_order_not_the_firings(pack: Pack) -> No
         ids = [f.rule_id for f in outcome.findings]
         assert ids == [
             "er-heart-rate-high",
+            "caution-blood-thinner-medicine",  # bleeding first: the pack orders by harm
             "caution-kidney-disease",
-            "caution-blood-thinner-medicine",
         ]
         assert ids == sorted(ids, key=order.index)
         assert [f.topic for f in outcome.findings] == [
