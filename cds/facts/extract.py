@@ -62,6 +62,7 @@ nobody knows a value. Every other reason (error, not-a-number, masked, as-text, 
 ...) may hide a reading: it makes an unreadable fact."""
 FUTURE_TOLERANCE_H = 1.0
 """A reading dated more than this after the evaluation time is a data error, not a sign."""
+_TOLERANCE = timedelta(hours=FUTURE_TOLERANCE_H)
 ORDER_REASON_RED_FLAG = "order_reason_red_flag"
 """The value set of a draft order's reason that names a red flag, affirmed or suspected
 ("r/o cauda equina", "concern for spinal epidural abscess"): what the order is FOR. It
@@ -454,32 +455,43 @@ def _condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft:
     if out.retracted and _rid(res) in out.retracted:
         return  # its newest copy withdrew it (entered in error, refuted)
     clinical = _status_code(res.get("clinicalStatus"))
-    past = clinical is not None and clinical not in CONDITION_ACTIVE
-    if past and not _counts_resolved(res, ctx):
-        return
+    matched, display = read_concept_detail(res.get("code"), ctx.index)
+    if clinical is not None and clinical not in CONDITION_ACTIVE:
+        # resolved or inactive: only what counts when past (a GI bleed), else nothing at all
+        matched = tuple(m for m in matched if m[0] in ctx.index.counts_resolved)
+        if not matched:
+            return
+    if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
+        acute = ctx.index.acute
+        matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
+    # (most of a record's conditions are in no value set: a plainly past time is not read)
+    if not matched and _plainly_past(res.get("onsetDateTime"), ctx):
+        return
     timing = _timing(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and _in_future(
         timing, _rid(res), out, ctx, _words(res.get("code"))
     ):
         return
-    when, age, known, note, _ = timing
-    if out.copies:
-        note = _copy_note(res, _rid(res), out, note, ctx)
-    matched, display = read_concept_detail(res.get("code"), ctx.index)
-    if past:  # resolved or inactive: only what counts when past (a GI bleed)
-        matched = tuple(m for m in matched if m[0] in ctx.index.counts_resolved)
-    if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
-        acute = ctx.index.acute
-        matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
-    if matched:  # most of a record's conditions are in no value set: no reference to build
+    if matched:
+        when, age, known, note, _ = timing
+        if out.copies:
+            note = _copy_note(res, _rid(res), out, note, ctx)
         _matched_facts(matched, display, "condition", _rid(res), out, when, age, known, note, False)
 
 
-def _counts_resolved(res: Resource, ctx: FactContext) -> bool:
-    """Whether a resolved or inactive Condition is in a value set that counts it still."""
-    counted = ctx.index.counts_resolved
-    return bool(counted) and not counted.isdisjoint(read_concept(res.get("code"), ctx.index)[0])
+def _plainly_past(raw: object, ctx: FactContext) -> bool:
+    """Whether a recorded time is plainly no later than the tolerance after the evaluation
+    time (`_in_future` would say nothing): a ``YYYY-MM-DDThh:mm:ss`` in a zone `_timing`
+    knows, compared without working out the hours. False when that cannot be told so."""
+    if type(raw) is str:
+        now_there = ctx.nows.get(raw[19:])
+        if now_there is not None:
+            try:
+                return _FROM_ISO(raw[:19]) - now_there <= _TOLERANCE
+            except ValueError:
+                return False
+    return False
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
@@ -687,7 +699,12 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
     code = res.get("code")
     if code.__class__ is not dict:
         return False
-    matched, display = read_concept_detail(code, ctx.index)
+    index = ctx.index
+    try:  # read_concept_detail's memo, looked up here: nearly every concept is in it
+        hit = index.concepts.get(orjson.dumps(code))
+    except orjson.JSONEncodeError:
+        hit = None
+    matched, display = hit or read_concept_detail(code, index)
     if not matched:
         return True  # in no value set: nothing to read (most of a record's lab results)
     qty = res.get("valueQuantity")
@@ -699,13 +716,16 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
     when, age, known, note, _ = timing
     rid = f"Observation/{res.get('id', '?')}"  # _rid, inlined (its type is known)
     canonical_units, comparator = ctx.canonical_units, qty.get("comparator")
-    image = _image(qty)
+    quantities, image = index.quantities, _image(qty)
     for vs, by_text in matched:
         canonical = canonical_units.get(vs)
         if canonical is None:  # not numeric: `_reading` of a part without a coded value
             value, unit, source, problem = None, None, None, None
-        else:
-            value, unit, source, problem = _plain_quantity(qty, image, vs, canonical, ctx)
+        else:  # `_plain_quantity`'s memo first (no image: never remembered, so a miss)
+            reading = quantities.get((vs, canonical, image))  # type: ignore[arg-type]
+            if reading is None:
+                reading = _plain_quantity(qty, image, vs, canonical, ctx)
+            value, unit, source, problem = reading
         if problem:
             out.issues.append(
                 DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
