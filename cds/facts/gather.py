@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -145,7 +146,7 @@ def patient_record(
             resources = _this_visit(resources, where, encounter_id, record.issues)
         read.append((where, resources))
     if _plainly_own(read, patient_id):  # the common case, checked in one pass
-        record.resources = [res for _, resources in read for res in resources]
+        record.resources = list(chain.from_iterable(resources for _, resources in read))
         return record
     own = f"Patient/{patient_id}"
     outcomes: dict[str, list[Resource]] = {}  # source -> OperationOutcomes reporting a problem
