@@ -48,7 +48,6 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 #: Module path (relative to the repository) -> why it is still longer than MAX_LINES.
 KNOWN_LONG: dict[str, str] = {
     "cds/cards/build.py": "card text, evidence lines and suggestions in one module; to split",
-    "cds/facts/units.py": "the UCUM unit table and its conversions",
 }
 
 
