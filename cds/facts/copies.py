@@ -10,6 +10,7 @@ from datetime import UTC
 from typing import Any
 
 from cds.facts.concepts import (
+    OBSERVATION_COUNTED,
     VERIFICATION_EXCLUDED,
     as_list,
     rid_of,
@@ -150,3 +151,32 @@ def withdrawn(res: Resource) -> bool:
     if res.get("resourceType") == "Condition":
         return status_code(res.get("verificationStatus")) in VERIFICATION_EXCLUDED
     return False
+
+
+def find_copies(recorded: list[Resource], out: Extraction) -> None:
+    """Note in ``out`` the ids the record holds more than once (``Type/id``), and for those:
+    which Observations have a verified copy, each id's newest copy, which ids that copy
+    withdrew, and which have a withdrawn copy of unknown age."""
+    counts: dict[str, int] = {}
+    for r in recorded:
+        some_id = r.get("id")
+        if isinstance(some_id, str) and some_id:
+            key = f"{r.get('resourceType')}/{some_id}"
+            counts[key] = counts.get(key, 0) + 1
+    out.copies = {key: n for key, n in counts.items() if n > 1}
+    if not out.copies:
+        return
+    out.validated = {
+        f"Observation/{r.get('id')}"
+        for r in recorded
+        if r.get("resourceType") == "Observation"
+        and f"Observation/{r.get('id')}" in out.copies
+        and status_text(r.get("status")) in OBSERVATION_COUNTED
+    }
+    out.newest = newest_copies(recorded, out.copies)
+    out.retracted = {key for key, r in out.newest.items() if withdrawn(r)}
+    out.disputed = {
+        rid_of(r)
+        for r in recorded
+        if rid_of(r) in out.copies and rid_of(r) not in out.newest and withdrawn(r)
+    }

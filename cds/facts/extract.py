@@ -9,10 +9,11 @@ fact with a note, so a danger sign is never dropped in silence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from itertools import groupby
+from operator import methodcaller
 
-from cds.facts.concepts import OBSERVATION_COUNTED, rid_of, status_text
-from cds.facts.copies import Extraction, newest_copies, withdrawn
+from cds.facts.concepts import rid_of
+from cds.facts.copies import Extraction, find_copies
 from cds.facts.egfr import derived_egfr_facts
 from cds.facts.model import DataIssue, Fact
 from cds.facts.observations import read_observation
@@ -41,44 +42,22 @@ def extract_facts(
     sign)."""
     out = Extraction()
     recorded = list(resources)
-    keys = [(r.get("resourceType"), r.get("id")) for r in recorded]
-    lookup = _References(keys, recorded)
-    try:
-        repeated = len(set(keys)) < len(keys)
-    except TypeError:  # an id that is a list or an object: junk, but the rest must be read
-        repeated = True
-    if repeated:  # rare: some id sent more than once
-        counts: dict[str, int] = {}
-        for rtype, some_id in keys:
-            if isinstance(some_id, str) and some_id:
-                counts[f"{rtype}/{some_id}"] = counts.get(f"{rtype}/{some_id}", 0) + 1
-        out.copies = {key: n for key, n in counts.items() if n > 1}
-    if out.copies:
-        out.validated = {
-            f"Observation/{r.get('id')}"
-            for r in recorded
-            if r.get("resourceType") == "Observation"
-            and f"Observation/{r.get('id')}" in out.copies
-            and status_text(r.get("status")) in OBSERVATION_COUNTED
-        }
-        out.newest = newest_copies(recorded, out.copies)
-        out.retracted = {key for key, r in out.newest.items() if withdrawn(r)}
-        out.disputed = {
-            rid_of(r)
-            for r in recorded
-            if rid_of(r) in out.copies and rid_of(r) not in out.newest and withdrawn(r)
-        }
+    lookup = _References(recorded)
+    if _maybe_repeated(recorded):  # rare: some id sent more than once
+        find_copies(recorded, out)
     handlers = _HANDLERS
-    for (rtype, _), res in zip(keys, recorded, strict=True):  # _extract_one, inlined
+    # a prefetch key's Bundle is nearly always of one type: its handler is looked up once
+    for rtype, run in groupby(recorded, _TYPE):
         handler = handlers.get(rtype) if isinstance(rtype, str) else None
         if handler is None:
             continue
-        try:
-            handler(res, ctx, out, lookup, False)
-        except Exception as exc:  # a malformed record is reported, never a crash
-            out.issues.append(
-                DataIssue(rid=rid_of(res), message=f"record could not be read: {exc}")
-            )
+        for res in run:
+            try:
+                handler(res, ctx, out, lookup, False)
+            except Exception as exc:  # a malformed record is reported, never a crash
+                out.issues.append(
+                    DataIssue(rid=rid_of(res), message=f"record could not be read: {exc}")
+                )
     for res in drafts:
         _extract_one(res, ctx, out, lookup, draft=True)
     facts = out.facts
@@ -94,16 +73,16 @@ class _References(Mapping[str, Resource]):
     on first use: only a medicine given by reference, an encounter's or an order's reasons
     look one up, and most records hold none of them."""
 
-    def __init__(self, keys: list[tuple[Any, Any]], recorded: list[Resource]) -> None:
-        self._keys, self._recorded = keys, recorded
+    def __init__(self, recorded: list[Resource]) -> None:
+        self._recorded = recorded
         self._table: dict[str, Resource] | None = None
 
     def _built(self) -> dict[str, Resource]:
         if self._table is None:
             self._table = {
-                f"{t}/{i}": r
-                for (t, i), r in zip(self._keys, self._recorded, strict=True)
-                if t == "Medication" or t == "Condition"
+                f"{t}/{r.get('id')}": r
+                for r in self._recorded
+                if (t := r.get("resourceType")) == "Medication" or t == "Condition"
             }
         return self._table
 
@@ -115,6 +94,20 @@ class _References(Mapping[str, Resource]):
 
     def __len__(self) -> int:
         return len(self._built())
+
+
+_TYPE = methodcaller("get", "resourceType")
+
+
+def _maybe_repeated(recorded: list[Resource]) -> bool:
+    """Whether some id may be sent more than once: two resources share an id (of any type:
+    `find_copies` counts them by type), or an id cannot be compared (a list: junk, but the
+    rest must be read). One set of ids, not of (type, id) pairs: nearly every record has
+    none repeated."""
+    try:
+        return len({r.get("id") for r in recorded}) < len(recorded)
+    except TypeError:
+        return True
 
 
 def _extract_one(
