@@ -15,31 +15,18 @@ from cds.fhir import Resource, medication_key
 
 R = TypeVar("R", bound=Mapping[str, Any])
 
-
+# The statuses that make a record count (the contract's "What data counts").
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
-
-
 VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
-
 
 #: One of several candidate diagnoses being considered: uncertain, as "rule out" words are, so
 #: never a current sign or symptom (an ``acute`` value set); it still counts for the others.
 VERIFICATION_UNCERTAIN = "differential"
-
-
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
-
-
 OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
-
-
 """Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
 behind them reaches the data-check card instead of vanishing."""
-
-
 ORDER_ACTIVE = {"active", "on-hold"}
-
-
 STATEMENT_ACTIVE = {"active", "on-hold", "intended"}
 
 

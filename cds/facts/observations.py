@@ -25,8 +25,6 @@ from cds.facts.units import NO_RULE
 from cds.fhir import Resource
 
 _NONE: frozenset[str] = frozenset()
-
-
 _EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
 
 
@@ -246,8 +244,6 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
 
 
 NO_STATUS_NOTE = "the record gives no status; read as not yet verified"
-
-
 LISTED_CODE_NOTE = "its code was sent as a list, not as one code; read as not yet verified"
 
 

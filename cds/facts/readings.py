@@ -28,8 +28,6 @@ NOT_MEASURED = frozenset(
         "not-applicable",
     }
 )
-
-
 """Data-absent reasons (FHIR's data-absent-reason codes) that say nothing was measured, or
 nobody knows a value. Every other reason (error, not-a-number, masked, as-text, unsupported,
 ...) may hide a reading: it makes an unreadable fact."""
@@ -119,8 +117,6 @@ def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) 
 
 
 _CONTAINERS = (list, dict)
-
-
 """A Quantity's value that is a JSON array or object (a tuple: ``list | dict`` would build a
 union type on every reading)."""
 

@@ -38,8 +38,6 @@ from cds.facts.timing import (
 from cds.fhir import Resource
 
 ORDER_REASON_RED_FLAG = "order_reason_red_flag"
-
-
 """The value set of a draft order's reason that names a red flag, affirmed or suspected
 ("r/o cauda equina", "concern for spinal epidural abscess"): what the order is FOR. It
 supports the imaging, and is never a sign of the patient's (no emergency or urgent card)."""
@@ -159,11 +157,7 @@ def _matched_facts(
 
 
 _AUTHORED = ("authoredOn",)
-
-
 _STATED = ("effectiveDateTime", "effectivePeriod", "dateAsserted")
-
-
 _ORDERED = ("authoredOn", "occurrenceDateTime")
 
 

@@ -14,11 +14,7 @@ from cds.facts.valuesets import ValueSetIndex
 from cds.fhir import Resource
 
 FUTURE_TOLERANCE_H = 1.0
-
-
 """A reading dated more than this after the evaluation time is a data error, not a sign."""
-
-
 _TOLERANCE = timedelta(hours=FUTURE_TOLERANCE_H)
 
 
@@ -53,33 +49,17 @@ class FactContext:
 
 
 Timing = tuple[str | None, float, bool, str | None, float]
-
-
 """(the time as recorded, hours before the evaluation time (never negative), known, note,
 hours after the evaluation time of the earliest moment it can mean (0 if not)). A plain
 tuple: one is read for every record (a named tuple cost more, bench/engine.py)."""
-
-
 NO_TIME: Timing = (None, 0.0, False, None, 0.0)
-
-
 _US_PER_HOUR = 3_600_000_000
-
-
 _OFFSETS: dict[str, timedelta] = {}
-
-
 """What follows the seconds of a ``YYYY-MM-DDThh:mm:ss`` dateTime (``+04:00``, ``Z``) → its
 UTC offset, for suffixes seen to mean exactly that offset (`_learn_offset`). Records use a
 handful of zones, so `timing_of` reads the rest of such a time as a naive one."""
-
-
 _HOUR_HUNDREDTHS_US = 36_000_000
-
-
 _FAST_HOURS_US = 360_000_000_000_000
-
-
 """Below 100,000 h, a double's rounding error in the hours is far smaller than the distance
 of any non-tied microsecond count from a tie: `_hours` may round the integer instead."""
 
@@ -96,8 +76,6 @@ def _hours(us: int) -> float:
 
 
 _FROM_ISO = datetime.fromisoformat
-
-
 """Looked up once: the class attribute costs as much again as the parse, on every record."""
 
 
