@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cds.facts.model import Fact
 
-if TYPE_CHECKING:  # pragma: no cover - typing only (extract imports this module)
-    from cds.facts.extract import FactContext
+if TYPE_CHECKING:  # pragma: no cover - typing only (extraction imports this module)
+    from cds.facts.timing import FactContext
 
 EGFR_VALUESET = "renal_lab_egfr"
 CREATININE_VALUESET = "renal_lab_creatinine"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -145,7 +146,7 @@ def patient_record(
             resources = _this_visit(resources, where, encounter_id, record.issues)
         read.append((where, resources))
     if _plainly_own(read, patient_id):  # the common case, checked in one pass
-        record.resources = [res for _, resources in read for res in resources]
+        record.resources = list(chain.from_iterable(resources for _, resources in read))
         return record
     own = f"Patient/{patient_id}"
     outcomes: dict[str, list[Resource]] = {}  # source -> OperationOutcomes reporting a problem
@@ -216,6 +217,10 @@ def patient_record(
     return record
 
 
+_NO_SUBJECT = frozenset({"Patient", "OperationOutcome"})
+"""Types whose ``subject`` does not make them plainly this patient's."""
+
+
 def _plainly_own(read: list[tuple[str, list[Resource]]], patient_id: str) -> bool:
     """Whether every resource read is plainly this patient's and there once: each has a
     string id no other resource of its type has, and is either the Patient itself or refers
@@ -228,16 +233,15 @@ def _plainly_own(read: list[tuple[str, list[Resource]]], patient_id: str) -> boo
         for res in resources
         if (rid := res.get("id")).__class__ is str
         and rid
-        and (
-            ((rtype := res["resourceType"]) == "Patient" and rid == patient_id)
-            or (
-                rtype != "Patient"
-                and rtype != "OperationOutcome"
-                and (subject := res.get("subject")).__class__ is dict
+        and (  # the common case first: a resource of this patient's, then the Patient itself
+            (
+                (subject := res.get("subject")).__class__ is dict
                 and subject.get("reference") == own
                 and "patient" not in res
                 and "beneficiary" not in res
+                and (rtype := res["resourceType"]) not in _NO_SUBJECT
             )
+            or ((rtype := res["resourceType"]) == "Patient" and rid == patient_id)
         )
     ]
     count = sum(len(resources) for _, resources in read)

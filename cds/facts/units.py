@@ -1,8 +1,9 @@
 """UCUM-semantics unit normalisation and conversion for the quantities our rules compare.
 
 Real FHIR feeds spell the same unit many ways (``°F``, ``degF``, ``[degF]``, ``F``...), so every
-Quantity goes through :func:`canonical_unit` to get one UCUM code, then through :func:`convert`
-to reach the unit a rule is written in. Arithmetic is ``Decimal`` throughout so that thresholds
+Quantity goes through :func:`canonical_unit` to get one UCUM code (the spellings are the data
+of `cds.facts.unit_table`), then through :func:`convert` to reach the unit a rule is written
+in. Arithmetic is ``Decimal`` throughout so that thresholds
 hold exactly: 100.4 [degF] is exactly 38 Cel, never 37.99999999.
 
 :func:`parse_decimal` turns what FHIR JSON gives for a decimal into a ``Decimal``, and
@@ -31,6 +32,23 @@ from decimal import (
 from typing import Final, NamedTuple
 
 from cds.errors import UnitError
+from cds.facts.unit_table import (
+    CANONICAL,
+    CEL,
+    DEG_F,
+    EGFR,
+    EXACT,
+    FOLDED,
+    KELVIN,
+    KG,
+    LB,
+    MG_DL,
+    ML_PER_MIN,
+    MMOL_PER_MOL,
+    PERCENT,
+    UMOL_L,
+    G,
+)
 
 __all__ = [
     "NO_RULE",
@@ -44,139 +62,6 @@ __all__ = [
     "split_value_text",
     "to_number",
 ]
-
-# Canonical UCUM codes: the only strings canonical_unit returns and convert accepts.
-_CEL = "Cel"
-_DEG_F = "[degF]"
-_KELVIN = "K"
-_PER_MIN = "/min"
-_PERCENT = "%"
-_EGFR = "mL/min/{1.73_m2}"
-_ML_PER_MIN = "mL/min"
-_MMOL_PER_MOL = "mmol/mol"
-_KG = "kg"
-_LB = "[lb_av]"
-_G = "g"
-_SCORE = "{score}"
-_MG_DL = "mg/dL"
-_UMOL_L = "umol/L"
-
-_CANONICAL = frozenset(
-    {
-        _CEL,
-        _DEG_F,
-        _KELVIN,
-        _PER_MIN,
-        _PERCENT,
-        _EGFR,
-        _ML_PER_MIN,
-        _MMOL_PER_MOL,
-        _KG,
-        _LB,
-        _G,
-        _SCORE,
-        _MG_DL,
-        _UMOL_L,
-    }
-)
-
-# Spellings matched case-sensitively, keyed with all whitespace removed. These are short symbols
-# where case carries meaning: "K" is kelvin but "k" is not, "g" is gram but UCUM "G" is gauss.
-_EXACT: dict[str, str] = {
-    # UCUM codes themselves.
-    _CEL: _CEL,
-    _DEG_F: _DEG_F,
-    _KELVIN: _KELVIN,
-    _PER_MIN: _PER_MIN,
-    _PERCENT: _PERCENT,
-    _G: _G,
-    # EHRs put the display symbol in Quantity.unit; NFKC has already turned ℃/℉ into these.
-    "°C": _CEL,
-    "°F": _DEG_F,
-    # Strictly UCUM "C" is coulomb and "F" is farad, but no vital-sign feed means those: a bare
-    # C or F next to a temperature is always Celsius or Fahrenheit.
-    "C": _CEL,
-    "F": _DEG_F,
-    # Exponent and reciprocal forms some devices emit for rates.
-    "min-1": _PER_MIN,
-    "1/min": _PER_MIN,
-}
-
-# Spellings matched case-insensitively (keys are casefolded, whitespace removed): words and
-# compound units where feeds vary only in capitalisation ("mL" vs "ml", "Celsius" vs "celsius").
-_FOLDED: dict[str, str] = {
-    # Temperature; EHRs send Fahrenheit as [degF], degF or "deg F".
-    "degc": _CEL,
-    "celsius": _CEL,
-    "degreesc": _CEL,
-    "degreescelsius": _CEL,
-    "degf": _DEG_F,
-    "[degf]": _DEG_F,
-    "fahrenheit": _DEG_F,
-    "degreesf": _DEG_F,
-    "degreesfahrenheit": _DEG_F,
-    "kelvin": _KELVIN,
-    # Rates per minute: heart rate and respiratory rate carry UCUM annotations ({beats}) that
-    # do not change the unit, so they all collapse to /min.
-    "{beats}/min": _PER_MIN,
-    "{beat}/min": _PER_MIN,
-    "beats/min": _PER_MIN,
-    "beat/min": _PER_MIN,
-    "bpm": _PER_MIN,
-    "{breaths}/min": _PER_MIN,
-    "{breath}/min": _PER_MIN,
-    "breaths/min": _PER_MIN,
-    "breath/min": _PER_MIN,
-    "perminute": _PER_MIN,
-    "permin": _PER_MIN,
-    "/min": _PER_MIN,
-    "1/min": _PER_MIN,
-    "/minute": _PER_MIN,
-    "beatsperminute": _PER_MIN,
-    "breathsperminute": _PER_MIN,
-    "beats/minute": _PER_MIN,
-    "beat/minute": _PER_MIN,
-    "{beats}/minute": _PER_MIN,
-    "breaths/minute": _PER_MIN,
-    "breath/minute": _PER_MIN,
-    "{breaths}/minute": _PER_MIN,
-    # Percent (HbA1c NGSP, SpO2).
-    "percent": _PERCENT,
-    "{percent}": _PERCENT,
-    # eGFR: labs write the body-surface normalisation in many ways; NFKC has already turned
-    # "m²" into "m2".
-    "ml/min/{1.73_m2}": _EGFR,
-    "ml/min/{1.73m2}": _EGFR,
-    "ml/min/1.73_m2": _EGFR,
-    "ml/min/1.73m2": _EGFR,
-    "ml/min/1.73m^2": _EGFR,
-    "ml/min": _ML_PER_MIN,
-    # HbA1c IFCC.
-    "mmol/mol": _MMOL_PER_MOL,
-    # Mass.
-    "kg": _KG,
-    "kilogram": _KG,
-    "kilograms": _KG,
-    "[lb_av]": _LB,
-    "lb": _LB,
-    "lbs": _LB,
-    "pound": _LB,
-    "pounds": _LB,
-    "gram": _G,
-    "grams": _G,
-    # Scores (Glasgow coma score): a UCUM annotation, unitless.
-    "{score}": _SCORE,
-    "{scoreof}": _SCORE,
-    "score": _SCORE,
-    "{points}": _SCORE,
-    "points": _SCORE,
-    # Serum creatinine: conventional and SI units (NFKC turns the micro sign µ into Greek μ).
-    "mg/dl": _MG_DL,
-    "umol/l": _UMOL_L,
-    "µmol/l": _UMOL_L,
-    "μmol/l": _UMOL_L,
-    "micromol/l": _UMOL_L,
-}
 
 # Private context: enough digits that the intermediate steps of any conversion are exact for
 # clinical magnitudes, and traps so that absurd inputs raise instead of silently saturating.
@@ -196,27 +81,27 @@ _NGSP_INTERCEPT = Decimal("2.152")
 
 # The international avoirdupois pound is defined as exactly 0.45359237 kg.
 _KG_PER_UNIT: dict[str, Decimal] = {
-    _KG: Decimal(1),
-    _G: Decimal("0.001"),
-    _LB: Decimal("0.45359237"),
+    KG: Decimal(1),
+    G: Decimal("0.001"),
+    LB: Decimal("0.45359237"),
 }
 
 _ABSOLUTE_ZERO_CEL = Decimal("273.15")
 
 
 def _to_celsius(value: Decimal, unit: str) -> Decimal:
-    if unit == _DEG_F:
+    if unit == DEG_F:
         # Multiply before dividing so that 100.4 °F gives exactly 38, not 37.999...
         return (value - 32) * 5 / 9
-    if unit == _KELVIN:
+    if unit == KELVIN:
         return value - _ABSOLUTE_ZERO_CEL
     return value
 
 
 def _from_celsius(value: Decimal, unit: str) -> Decimal:
-    if unit == _DEG_F:
+    if unit == DEG_F:
         return value * 9 / 5 + 32
-    if unit == _KELVIN:
+    if unit == KELVIN:
         return value + _ABSOLUTE_ZERO_CEL
     return value
 
@@ -243,22 +128,22 @@ def _same(value: Decimal) -> Decimal:
     return value
 
 
-_TEMPERATURES = (_CEL, _DEG_F, _KELVIN)
-_MASSES = (_KG, _LB, _G)
+_TEMPERATURES = (CEL, DEG_F, KELVIN)
+_MASSES = (KG, LB, G)
 
 _CONVERSIONS: dict[tuple[str, str], Callable[[Decimal], Decimal]] = {
     **{(a, b): _temperature(a, b) for a in _TEMPERATURES for b in _TEMPERATURES if a != b},
     **{(a, b): _mass(a, b) for a in _MASSES for b in _MASSES if a != b},
-    (_PERCENT, _MMOL_PER_MOL): _ifcc_from_ngsp,
-    (_MMOL_PER_MOL, _PERCENT): _ngsp_from_ifcc,
+    (PERCENT, MMOL_PER_MOL): _ifcc_from_ngsp,
+    (MMOL_PER_MOL, PERCENT): _ngsp_from_ifcc,
     # Labs report eGFR already normalised to 1.73 m² even when they label it plain mL/min, so
     # the value is taken as is. The reverse is not offered: nothing should de-normalise it.
-    (_ML_PER_MIN, _EGFR): _same,
+    (ML_PER_MIN, EGFR): _same,
     # mg/dL <-> µmol/L is a mass/amount conversion that depends on the analyte. The only value
     # set the packs compare in mg/dL is serum creatinine (113.12 g/mol: 1 mg/dL = 88.42 µmol/L,
     # the factor the CKD-EPI papers use); another analyte in µmol/L would need its own factor.
-    (_UMOL_L, _MG_DL): lambda v: v / _CREATININE_UMOL_PER_MG_DL,
-    (_MG_DL, _UMOL_L): lambda v: v * _CREATININE_UMOL_PER_MG_DL,
+    (UMOL_L, MG_DL): lambda v: v / _CREATININE_UMOL_PER_MG_DL,
+    (MG_DL, UMOL_L): lambda v: v * _CREATININE_UMOL_PER_MG_DL,
 }
 
 # What FHIR allows for a decimal (plus a leading "+" and a bare leading/trailing point, which
@@ -274,10 +159,10 @@ def _key(text: str | None) -> str:
 
 
 def _lookup(key: str) -> str | None:
-    found = _EXACT.get(key)
+    found = EXACT.get(key)
     if found is not None:
         return found
-    return _FOLDED.get(key.casefold())
+    return FOLDED.get(key.casefold())
 
 
 def _shorten(text: str) -> str:
@@ -324,7 +209,7 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
     """
     details = {"value": str(value), "from_unit": from_unit, "to_unit": to_unit}
     for unit in (from_unit, to_unit):
-        if unit not in _CANONICAL:
+        if unit not in CANONICAL:
             raise UnitError(
                 f"cannot convert {from_unit!r} to {to_unit!r}: {unit!r} is not a canonical unit",
                 details=details,

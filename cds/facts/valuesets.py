@@ -128,6 +128,11 @@ class ValueSetIndex:
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
+    quantities: dict[
+        tuple[str, str, bytes], tuple[float | None, str | None, str | None, str | None]
+    ] = field(default_factory=dict)
+    """Fact building's memo of plain Quantities read for a value set: (value set, its unit,
+    the Quantity's JSON image) → (value, unit, as recorded, problem); bounded there."""
 
     @classmethod
     def build(cls, valuesets: Mapping[str, ValueSetSpec]) -> ValueSetIndex:

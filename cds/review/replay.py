@@ -27,7 +27,7 @@ import orjson
 
 from cds.call import HookCall, recorded_call
 from cds.errors import CdsError
-from cds.facts.extract import medication_concept, medication_lookup, read_concept
+from cds.facts.concepts import medication_concept, medication_lookup, read_concept
 from cds.fhir import FHIR_ID, Resource
 from cds.hooks.models import dump_response
 from cds.hooks.registry import Hook

@@ -1,6 +1,6 @@
 """The zoned-time fast path of fact building gives the hours the general reader gives.
 
-`_timing` reads a `YYYY-MM-DDThh:mm:ss` time whose zone suffix it has seen before as a naive
+`timing_of` reads a `YYYY-MM-DDThh:mm:ss` time whose zone suffix it has seen before as a naive
 time against the evaluation time in that zone, and rounds the hours on the integer
 microseconds (`_hours`): both must give the very float `round(us / 3.6e9, 2)` of the exact
 span, including at the exact ties (a span of k × 36 s + 18 s) and for future times.
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds.facts.extract import _OFFSETS, FactContext, _hours, _timing
 from cds.facts.times import read_time
+from cds.facts.timing import _OFFSETS, FactContext, _hours, timing_of
 from cds.pack.load import load_pack
 
 PACK = load_pack()
@@ -63,7 +63,7 @@ def test_zoned_times_read_twice_give_the_general_readers_hours(zone_hours: float
         if i % 7 == 0:
             raw = at.astimezone(zone).isoformat(timespec="milliseconds")  # never the fast path
         for _ in range(2):
-            when, hours, known, note, ahead = _timing({"t": raw}, ctx, ("t",))
+            when, hours, known, note, ahead = timing_of({"t": raw}, ctx, ("t",))
             assert (when, known, note) == (raw, True, None)
             if at <= now:
                 assert repr(hours) == repr(expected(raw, now)), raw

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds.errors import CdsError, UnitError
-from cds.facts import units
+from cds.facts import unit_table, units
 from cds.facts.units import canonical_unit, convert, parse_decimal, to_number
 from cds.pack.load import load_pack
 
@@ -159,7 +159,7 @@ def test_canonical_unit_only_raises_unit_error(text: str) -> None:
         result = canonical_unit(text)
     except UnitError:
         return
-    assert result is None or result in units._CANONICAL
+    assert result is None or result in unit_table.CANONICAL
 
 
 # --------------------------------------------------------------------------- convert

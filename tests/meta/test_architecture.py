@@ -47,8 +47,6 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 #: Module path (relative to the repository) -> why it is still longer than MAX_LINES.
 KNOWN_LONG: dict[str, str] = {
-    "cds/facts/extract.py": "every resource type's reader, kept together for the hot path",
-    "cds/facts/units.py": "the UCUM unit table and its conversions",
 }
 
 

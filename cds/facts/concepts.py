@@ -1,0 +1,151 @@
+"""CodeableConcepts and statuses as records send them: codings, words and the value sets
+a concept belongs to (remembered per pack), a medicine's concept, and the status codes that
+decide which records count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import orjson
+
+from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.valuesets import RecordCoding, ValueSetIndex
+from cds.fhir import Resource, medication_key
+
+R = TypeVar("R", bound=Mapping[str, Any])
+
+# The statuses that make a record count (the contract's "What data counts").
+CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
+VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
+
+#: One of several candidate diagnoses being considered: uncertain, as "rule out" words are, so
+#: never a current sign or symptom (an ``acute`` value set); it still counts for the others.
+VERIFICATION_UNCERTAIN = "differential"
+OBSERVATION_COUNTED = {"final", "amended", "corrected"}
+OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
+"""Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
+behind them reaches the data-check card instead of vanishing."""
+ORDER_ACTIVE = {"active", "on-hold"}
+STATEMENT_ACTIVE = {"active", "on-hold", "intended"}
+
+
+def as_list(value: object) -> list[Any]:
+    """A FHIR array as feeds send it: a list, a single object instead of a list, or junk."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []
+
+
+def rid_of(res: Resource) -> str:
+    return f"{res.get('resourceType')}/{res.get('id', '?')}"
+
+
+def codings_of(concept: object) -> tuple[list[RecordCoding], str]:
+    """The codings and text of a CodeableConcept, tolerating what feeds get wrong."""
+    if not isinstance(concept, dict):
+        return [], ""
+    codings = [  # as_list: a single coding is often sent as an object
+        RecordCoding(
+            str(c.get("system") or ""), str(c.get("code") or ""), str(c.get("display") or "")
+        )
+        for c in as_list(concept.get("coding"))
+        if isinstance(c, dict)
+    ]
+    text = concept.get("text")
+    return codings, text if isinstance(text, str) else ""
+
+
+def words_of(concept: object) -> str:
+    """What a concept says in words; its first code when it has no words."""
+    codings, text = codings_of(concept)
+    return words_from(codings, text)
+
+
+def words_from(codings: list[RecordCoding], text: str) -> str:
+    named = text or next((c.display for c in codings if c.display), "")
+    if named:
+        return named
+    coded = next((c for c in codings if c.code), None)
+    if coded is None:
+        return "unnamed record"
+    system = normalize_system(coded.system)
+    return f"code {normalize_code(system, coded.code)} ({system or 'no system'})"
+
+
+def read_concept(concept: object, index: ValueSetIndex) -> tuple[tuple[str, ...], str]:
+    """(value sets, words) of a concept."""
+    matched, words = read_concept_detail(concept, index)
+    return tuple(vs for vs, _ in matched), words
+
+
+def read_concept_detail(
+    concept: object, index: ValueSetIndex
+) -> tuple[tuple[tuple[str, bool], ...], str]:
+    """((value set, matched only by words), ...), words) of a concept. Records repeat the
+    same concepts endlessly (every heart rate carries 8867-4), so the answer is remembered
+    per pack, bounded, under the concept's JSON image."""
+    key: bytes | None = None
+    if isinstance(concept, dict):
+        try:
+            key = orjson.dumps(concept)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read, not remembered
+            key = None
+    memo = index.concepts
+    hit = memo.get(key) if key is not None else None
+    if hit is None:
+        codings, text = codings_of(concept)
+        detail = index.match_detail(codings, text)
+        words = words_from(codings, text)
+        if detail and not text and not any(c.display for c in codings):  # a code alone
+            words = index.display_of(codings) or words  # the pack's name for it
+        hit = (tuple((vs, not detail[vs]) for vs in sorted(detail)), words)
+        if key is not None:
+            if len(memo) > 50_000:
+                memo.clear()
+            memo[key] = hit
+    return hit
+
+
+def status_text(status: object) -> str | None:
+    """A plain ``status`` code, as ``status_code`` reads it (without building a concept)."""
+    return (status.strip().lower() or None) if isinstance(status, str) else None
+
+
+def status_code(concept: object) -> str | None:
+    """The first code of a status CodeableConcept (its words when it has none), lower case."""
+    if not isinstance(concept, dict):
+        return None
+    for c in as_list(concept.get("coding")):
+        code = c.get("code") if isinstance(c, dict) else None
+        if code:
+            return str(code).strip().lower()
+    text = concept.get("text")
+    return (text.strip().lower() or None) if isinstance(text, str) else None
+
+
+def medication_lookup(resources: Iterable[R]) -> dict[str, R]:
+    """The Medications among the resources, by their ``Medication/<id>`` reference."""
+    return {
+        f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"
+    }
+
+
+def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
+    """The drug concept of a medication order or statement: its own, or that of the Medication
+    it references (contained, or in ``meds``), or the reference's display as text."""
+    if "medicationCodeableConcept" in res:
+        return res.get("medicationCodeableConcept")
+    ref = res.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, Mapping) else None
+    if not isinstance(target, str):
+        return None
+    if target.startswith("#"):
+        for contained in as_list(res.get("contained")):
+            if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
+                return contained.get("code")
+        return None
+    med = meds.get(medication_key(target))
+    if med is None and isinstance(ref, Mapping):
+        return {"text": ref.get("display")} if ref.get("display") else None
+    return med.get("code") if med is not None else None

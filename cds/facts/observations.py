@@ -1,0 +1,274 @@
+"""Observations → facts: one per reading and value set, panel components and coded values
+included; the plain shape most feeds send on a short path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from cds.facts.bounds import COMPARATORS
+from cds.facts.concepts import (
+    OBSERVATION_COUNTED,
+    OBSERVATION_UNVERIFIED,
+    as_list,
+    read_concept_detail,
+    rid_of,
+)
+from cds.facts.copies import Extraction, copy_note, value_text
+from cds.facts.model import DataIssue, Fact
+from cds.facts.readings import Reading, json_image, plain_quantity, quantity_value, read_value
+from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
+from cds.facts.units import NO_RULE
+from cds.fhir import Resource
+
+_NONE: frozenset[str] = frozenset()
+_EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+
+
+def read_observation(
+    res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool
+) -> None:
+    """An Observation, and each of its components (a vital-signs panel may carry the heart
+    rate or temperature as a component rather than as an Observation of its own): one fact
+    per reading. A coded value (an ACVPU level of 'Voice') also makes a fact of the value
+    sets the value belongs to."""
+    if out.copies or not _plain_observation(res, ctx, out):
+        _any_observation(res, ctx, out)
+
+
+def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool:
+    """Read the Observation most feeds send, and say True: final, its code one concept, its
+    value a Quantity, no component and no coded value (in a record without copies: the
+    caller checks). Any other, or one dated in the future, is left untouched (False) for
+    `_any_observation`, whose reading this is with every branch the plain shape cannot take
+    left out: about half the work of an Observation (bench/engine.py)."""
+    if res.get("status") != "final" or "component" in res or "valueCodeableConcept" in res:
+        return False
+    code = res.get("code")
+    if code.__class__ is not dict:
+        return False
+    index = ctx.index
+    try:  # read_concept_detail's memo, looked up here: nearly every concept is in it
+        hit = index.concepts.get(orjson.dumps(code))
+    except orjson.JSONEncodeError:
+        hit = None
+    matched, display = hit or read_concept_detail(code, index)
+    if not matched:
+        return True  # in no value set: nothing to read (most of a record's lab results)
+    qty = res.get("valueQuantity")
+    if qty.__class__ is not dict:
+        return False
+    timing = timing_of(res, ctx, _EFFECTIVE)
+    if timing[4] > FUTURE_TOLERANCE_H:
+        return False  # a data issue, said by the general reader
+    when, age, known, note, _ = timing
+    rid = f"Observation/{res.get('id', '?')}"  # rid_of, inlined (its type is known)
+    canonical_units, comparator = ctx.canonical_units, qty.get("comparator")
+    quantities, image = index.quantities, json_image(qty)
+    for vs, by_text in matched:
+        canonical = canonical_units.get(vs)
+        if canonical is None:  # not numeric: `read_value` of a part without a coded value
+            value, unit, source, problem = None, None, None, None
+        else:  # `plain_quantity`'s memo first (no image: never remembered, so a miss)
+            reading = quantities.get((vs, canonical, image))  # type: ignore[arg-type]
+            if reading is None:
+                reading = plain_quantity(qty, image, vs, canonical, ctx)
+            value, unit, source, problem = reading
+        if problem:
+            out.issues.append(
+                DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
+            )
+        bound = (  # as `_any_observation` reads it: a comparator understood, else none
+            comparator
+            if problem is None and isinstance(comparator, str) and comparator in COMPARATORS
+            else None
+        )
+        out.facts.append(
+            Fact(  # positional, in Fact's field order (see records._matched_facts)
+                "observation",  # kind
+                vs,  # valueset
+                rid,  # rid
+                display,  # display
+                value,  # value
+                unit,  # unit
+                source,  # source_value
+                when,  # time
+                age,  # age_h
+                known,  # time_known
+                True,  # latest
+                problem is None,  # understood
+                False,  # draft
+                f"{note}; {problem}" if note and problem else note or problem,  # note
+                True,  # verified
+                by_text,  # by_text
+                bound,  # bound: a comparator (cds.facts.bounds reads it)
+            )
+        )
+    return True
+
+
+def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
+    """`read_observation` of any shape: statuses, components, coded values, copies."""
+    if out.retracted and rid_of(res) in out.retracted:
+        return  # its newest copy is entered-in-error: every copy of it is withdrawn
+    status = res.get("status")
+    shape: str | None = None  # what is malformed in the record, said on its facts
+    if status == "final":  # the common case, as status_text reads it
+        verified = True
+    else:
+        status = status.strip().lower() if isinstance(status, str) else ""
+        if status in OBSERVATION_COUNTED:
+            verified = True
+        elif status in OBSERVATION_UNVERIFIED or not status:
+            verified = False  # no status (absent, null, not a code): nobody said it is final
+            if out.validated and rid_of(res) in out.validated:
+                return  # a verified copy of the same reading supersedes it
+            if not status:
+                shape = NO_STATUS_NOTE
+        else:
+            return
+    readings, canonical_units = ctx.index.readings, ctx.canonical_units
+    components = res.get("component")
+    parts = (
+        [res, *(c for c in as_list(components) if isinstance(c, dict))] if components else (res,)
+    )
+    timing: Timing | None = None
+    rid = ""
+    start = 0
+    container: Set[str] = _NONE
+    """Value sets of the resource's own code when it carries no value of its own but has
+    components: a panel's heading, not a reading."""
+    for n, part in enumerate(parts):
+        code, trusted, malformed = part.get("code"), verified, shape
+        if code.__class__ is list:  # a CodeableConcept sent as an array: read, not trusted
+            code, trusted, malformed = _listed_concept(code), False, LISTED_CODE_NOTE
+        matched, display = read_concept_detail(code, ctx.index)
+        value_concept = part.get("valueCodeableConcept")
+        valued: tuple[tuple[str, bool], ...] = ()
+        if value_concept is not None and isinstance(value_concept, dict):
+            valued, value_words = read_concept_detail(value_concept, ctx.index)
+            own = {vs for vs, _ in matched}
+            valued = tuple((vs, t) for vs, t in valued if vs not in own)
+        if not matched and not valued:
+            continue
+        if timing is None:  # read once, and only for observations we care about
+            timing = timing_of(res, ctx, _EFFECTIVE)
+            rid = f"Observation/{res.get('id', '?')}"  # rid_of, inlined (its type is known)
+            if timing[4] > FUTURE_TOLERANCE_H and in_future(
+                timing, rid, out.issues, ctx, _future_what(res, display)
+            ):
+                return
+        when, age, known, note, _ = timing
+        if out.copies:
+            note = copy_note(res, rid, out, note, ctx)
+        if malformed is not None:
+            note = f"{note}; {malformed}" if note else malformed
+        if n == 0 and components and not _has_value(part):
+            container = {vs for vs, _ in matched}
+            start = len(out.facts)
+        qty = part.get("valueQuantity")
+        quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else None
+        for vs, by_text in matched:
+            rule = readings.get(vs, NO_RULE)
+            canonical = canonical_units.get(vs)
+            if quantity is not None and canonical is not None:  # read_value's common case
+                reading: Reading | None = quantity_value(quantity, canonical, rule)
+            else:
+                reading = read_value(part, canonical, rule)
+            if reading is None:
+                continue
+            value, unit, source, problem = reading
+            bound = quantity.get("comparator") if quantity is not None and problem is None else None
+            if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
+                bound = None  # not a str: read as no comparator, as quantity_value does
+            if problem and not (n == 0 and vs in container):
+                out.issues.append(
+                    DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
+                )
+            out.facts.append(
+                Fact(  # positional, in Fact's field order (see records._matched_facts)
+                    "observation",  # kind
+                    vs,  # valueset
+                    rid,  # rid
+                    display,  # display
+                    value,  # value
+                    unit,  # unit
+                    source,  # source_value
+                    when,  # time
+                    age,  # age_h
+                    known,  # time_known
+                    True,  # latest
+                    problem is None,  # understood
+                    False,  # draft
+                    f"{note}; {problem}" if note and problem else note or problem,  # note
+                    trusted,  # verified
+                    by_text,  # by_text
+                    bound,  # bound: a comparator (cds.facts.bounds reads it)
+                )
+            )
+        for vs, by_text in valued:
+            answer = Fact(
+                kind="observation",
+                valueset=vs,
+                rid=rid,
+                display=f"{display}: {value_words}",
+                source_value=value_words,
+                time=when,
+                age_h=age,
+                time_known=known,
+                note=note,
+                verified=trusted,
+                by_text=by_text,
+            )
+            out.facts.append(answer)
+            if ctx.canonical_units.get(vs) is None:
+                # a symptom or diagnosis as an answer (chief complaint: Syncope): a condition
+                # too, so the symptom rules (which read conditions) see it
+                out.facts.append(replace(answer, kind="condition", source_value=None))
+    if container:  # the heading's "no value" goes when a component gave a reading of its kind
+        given = {f.valueset for f in out.facts[start:] if f.understood}
+        out.facts[start:] = [
+            f
+            for f in out.facts[start:]
+            if not (
+                f.valueset in container
+                and f.valueset in given
+                and f.value is None
+                and not f.understood
+                and f.source_value is None
+            )
+        ]
+
+
+NO_STATUS_NOTE = "the record gives no status; read as not yet verified"
+LISTED_CODE_NOTE = "its code was sent as a list, not as one code; read as not yet verified"
+
+
+def _listed_concept(concepts: list[Any]) -> dict[str, Any]:
+    """Several CodeableConcepts sent where FHIR has one: one concept of all their codings
+    and the first text, so a danger sign behind it reaches the data-check card."""
+    codings = [
+        c for item in concepts if isinstance(item, dict) for c in as_list(item.get("coding"))
+    ]
+    text = next(
+        (
+            t
+            for item in concepts
+            if isinstance(item, dict) and isinstance(t := item.get("text"), str)
+        ),
+        None,
+    )
+    return {"coding": codings, "text": text} if text else {"coding": codings}
+
+
+def _future_what(res: Resource, display: str) -> str:
+    """What a future-dated Observation says: its name and value as recorded."""
+    value = value_text(res)
+    return f"{display} {value}" if value else display
+
+
+def _has_value(part: Resource) -> bool:
+    return "dataAbsentReason" in part or any(k.startswith("value") for k in part)
