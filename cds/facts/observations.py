@@ -214,7 +214,7 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
                 kind="observation",
                 valueset=vs,
                 rid=rid,
-                display=f"{display}: {value_words}",
+                display=display,  # the value is its evidence's value: said once (ER review)
                 source_value=value_words,
                 time=when,
                 age_h=age,
@@ -227,7 +227,10 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             if ctx.canonical_units.get(vs) is None:
                 # a symptom or diagnosis as an answer (chief complaint: Syncope): a condition
                 # too, so the symptom rules (which read conditions) see it
-                out.facts.append(replace(answer, kind="condition", source_value=None))
+                named = f"{display}: {value_words}"
+                out.facts.append(
+                    replace(answer, kind="condition", display=named, source_value=None)
+                )
     if container:  # the heading's "no value" goes when a component gave a reading of its kind
         given = {f.valueset for f in out.facts[start:] if f.understood}
         out.facts[start:] = [
