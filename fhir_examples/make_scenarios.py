@@ -248,6 +248,17 @@ def vital(id: str, loinc: str, value: float, unit: str, ucum: str, display: str)
     return observation(id, loinc, value, unit, ucum, ago(hours=1), display=display)
 
 
+def flowsheet(id: str, name: str, value: float, unit: str, status: str = "final") -> Resource:
+    """A nursing flowsheet row sent under the EHR's local code alone, named in words (a
+    bladder scan's post-void residual), an hour ago."""
+    res = observation(id, "0", value, unit, unit, ago(hours=1), status=status, category="exam")
+    res["code"] = {
+        "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679", "code": "3040102774"}],
+        "text": name,
+    }
+    return res
+
+
 def _unverified(obs: Resource, status: str) -> Resource:
     """The Observation as a device feed sends it before validation."""
     return obs | {"status": status}
@@ -626,6 +637,33 @@ SCENARIOS: list[Scenario] = [
         ["ER1"],
         conditions=[back_pain()],
         observations=[observation("spo2", "59408-5", 91, "%", "%", ago(hours=1), display="SpO2")],
+    ),
+    Scenario(
+        "bladder-residual-850-card",
+        PV,
+        "Back pain; a bladder scan after voiding leaves 850 mL (a flowsheet row under a local "
+        "code, named in words): urinary retention measured, a cauda equina bladder sign "
+        "(emergency).",
+        ["ER6"],
+        conditions=[back_pain()],
+        observations=[flowsheet("pvr", "Post Void Residual", 850, "mL")],
+    ),
+    Scenario(
+        "bladder-residual-150-none",
+        PV,
+        "Back pain; post-void residual 150 mL: below the retention threshold, no card.",
+        ["ER6"],
+        conditions=[back_pain()],
+        observations=[flowsheet("pvr", "Post Void Residual", 150, "mL")],
+    ),
+    Scenario(
+        "bladder-residual-unverified-data-check",
+        PV,
+        "Back pain; a post-void residual of 0.42 L not yet validated (preliminary): no "
+        "emergency card from it, a data-check item naming it.",
+        ["ER6"],
+        conditions=[back_pain()],
+        observations=[flowsheet("pvr", "PVR", 0.42, "L", status="preliminary")],
     ),
     Scenario(
         "spo2-92-none",

@@ -23,6 +23,8 @@ G = "g"
 SCORE = "{score}"
 MG_DL = "mg/dL"
 UMOL_L = "umol/L"
+ML = "mL"
+LITRE = "L"
 
 CANONICAL = frozenset(
     {
@@ -40,6 +42,8 @@ CANONICAL = frozenset(
         SCORE,
         MG_DL,
         UMOL_L,
+        ML,
+        LITRE,
     }
 )
 
@@ -56,6 +60,10 @@ EXACT: dict[str, str] = {
     # EHRs put the display symbol in Quantity.unit; NFKC has already turned ℃/℉ into these.
     "°C": CEL,
     "°F": DEG_F,
+    # A volume (a bladder scan's post-void residual): UCUM's litre is L (or l).
+    ML: ML,
+    LITRE: LITRE,
+    "l": LITRE,
     # Strictly UCUM "C" is coulomb and "F" is farad, but no vital-sign feed means those: a bare
     # C or F next to a temperature is always Celsius or Fahrenheit.
     "C": CEL,
@@ -68,6 +76,14 @@ EXACT: dict[str, str] = {
 # Spellings matched case-insensitively (keys are casefolded, whitespace removed): words and
 # compound units where feeds vary only in capitalisation ("mL" vs "ml", "Celsius" vs "celsius").
 FOLDED: dict[str, str] = {
+    # Volumes, as bladder scanners and flowsheets write them.
+    "ml": ML,
+    "milliliter": ML,
+    "milliliters": ML,
+    "millilitre": ML,
+    "millilitres": ML,
+    "cc": ML,
+    "cm3": ML,
     # Temperature; EHRs send Fahrenheit as [degF], degF or "deg F".
     "degc": CEL,
     "celsius": CEL,

@@ -42,7 +42,9 @@ from cds.facts.unit_table import (
     KELVIN,
     KG,
     LB,
+    LITRE,
     MG_DL,
+    ML,
     ML_PER_MIN,
     MMOL_PER_MOL,
     PERCENT,
@@ -144,6 +146,8 @@ _CONVERSIONS: dict[tuple[str, str], Callable[[Decimal], Decimal]] = {
     # the factor the CKD-EPI papers use); another analyte in µmol/L would need its own factor.
     (UMOL_L, MG_DL): lambda v: v / _CREATININE_UMOL_PER_MG_DL,
     (MG_DL, UMOL_L): lambda v: v * _CREATININE_UMOL_PER_MG_DL,
+    (LITRE, ML): lambda v: v * 1000,
+    (ML, LITRE): lambda v: v / 1000,
 }
 
 # What FHIR allows for a decimal (plus a leading "+" and a bare leading/trailing point, which
@@ -202,7 +206,8 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
 
     The same unit returns ``value`` unchanged. Otherwise the result is rounded to 4 decimal
     places (half-even). Supported: Cel, [degF] and K among themselves; kg, [lb_av] and g among
-    themselves; % (HbA1c NGSP) and mmol/mol (IFCC) both ways; mL/min to mL/min/{1.73_m2}.
+    themselves; % (HbA1c NGSP) and mmol/mol (IFCC) both ways; mL/min to mL/min/{1.73_m2}; L
+    and mL both ways.
 
     Raises :class:`UnitError` for a unit that is not canonical, a pair with no conversion, a
     non-finite value, or a value too large to convert.

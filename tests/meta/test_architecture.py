@@ -46,8 +46,7 @@ LAYERS: list[tuple[str, ...]] = [
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 #: Module path (relative to the repository) -> why it is still longer than MAX_LINES.
-KNOWN_LONG: dict[str, str] = {
-}
+KNOWN_LONG: dict[str, str] = {}
 
 
 def unit_of(module: str) -> str:
