@@ -79,6 +79,13 @@ def _entry(matched: str) -> tuple[str, Kind, Direction]:
 _STOPS = re.compile(r"[?.;!|\n]")
 _WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
 _LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
+_MODAL = re.compile(r"(?:ca|could|would|wo)n'?t")
+"""A modal's negation ("can't stand up straight") negates its verb and what closely follows
+it, not the items listed after it nor a cause named later: "can't stand up straight, weak
+legs and numbness between the legs" is weak legs, "can't walk due to leg weakness" is leg
+weakness (ER physician review, fourth round)."""
+MODAL_REACH = 2
+"""Words a modal's negation reaches, within its own list item."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
 _ABBREVIATIONS = re.compile(
     r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
@@ -200,9 +207,16 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
                 break
         elif not _reaches(gap):
             break
+        elif _MODAL.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
+            break
         found.add(t.kind)  # type: ignore[arg-type]
         reach = t.start
     return found
+
+
+def _beyond_modal(gap: str) -> bool:
+    words = _words(gap)
+    return len(words) > MODAL_REACH or any(w.lower() in _LIST_JOINS for w in words)
 
 
 def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:

@@ -52,7 +52,9 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "no family history of",
             "no fh of",
             "no known",
-            r"(?:do|does|did|is|was|are|were|has|have|had|ca|could|would|wo)n'?t",
+            r"(?:do|does|did|is|was|are|were|has|have|had)n'?t",
+            # a modal's "not" negates its verb, in its own list item only (negation.py)
+            r"(?:ca|could|would|wo)n'?t",
             r"(?:do|does|did)(?: not|n'?t) have",
             r"(?:has|have)(?: not|n'?t) had",
             "not having",

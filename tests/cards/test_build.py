@@ -320,7 +320,9 @@ def test_removing_an_imaging_order_needs_the_whole_problem_list(pack: Pack) -> N
     assert _imaging_not_indicated(pack, [missing]) == []
     vitals = DataIssue(rid="prefetch.observations", message="could not be fetched")
     assert _imaging_not_indicated(pack, [vitals]) == []
-    other = DataIssue(rid="prefetch.medicationstatements", message="could not be fetched")
+    statements = DataIssue(rid="prefetch.medicationstatements", message="could not be fetched")
+    assert _imaging_not_indicated(pack, [statements]) == []  # a home prednisone lives there
+    other = DataIssue(rid="prefetch.patient", message="could not be fetched")
     assert _imaging_not_indicated(pack, [other]) == ["Remove the lumbar imaging order"]
 
 

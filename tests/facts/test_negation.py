@@ -50,6 +50,12 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("Back pain - no saddle anesthesia", "Back pain", "affirmed"),
         ("Back pain - no saddle anesthesia", "saddle anesthesia", "negated"),
         ("Cauda equina not excluded", "Cauda equina", "uncertain"),
+        # a modal's negation is its verb's, not the list's (ER physician review, fourth round)
+        ("Back spasm, can't stand up straight, weak legs and numbness", "weak legs", "affirmed"),
+        ("Back spasm, can't stand up straight, weak legs and numbness", "numbness", "affirmed"),
+        ("He can't breathe and his heart is racing", "heart is racing", "affirmed"),
+        ("Can't walk due to leg weakness", "leg weakness", "affirmed"),
+        ("Doesn't have fever, chills or night sweats", "night sweats", "negated"),
         # a past marker alone as the entry's last item speaks of the whole entry (ER review)
         ("Cauda equina syndrome, resolved", "Cauda equina", "historical"),
         ("Cauda equina syndrome s/p L4-5 decompression 2019, resolved", "Cauda", "historical"),
