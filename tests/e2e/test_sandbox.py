@@ -283,7 +283,8 @@ def test_the_sandbox_drives_our_service_end_to_end(
     )
     assert topics(answer) == ["analgesic-caution"], topics(answer)
     (caution,) = answer["cards"]
-    assert "Kidney disease" in caution["summary"]
+    assert "Takes a blood thinner" in caution["summary"]  # bleeding first, then the kidneys
+    assert "Kidney disease" in caution["detail"]
     (swap,) = [s for s in caution.get("suggestions", []) if "acetaminophen" in s["label"]]
     page.get_by_text(caution["summary"], exact=True).wait_for()
     shots.append(shot(page, "3-rx-view-nsaid-caution"))
