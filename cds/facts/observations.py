@@ -78,9 +78,7 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
                 reading = plain_quantity(qty, image, vs, canonical, ctx)
             value, unit, source, problem = reading
         if problem:
-            out.issues.append(
-                DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
-            )
+            out.issues.append(unreadable(rid, display, source, problem))
         bound = (  # as `_any_observation` reads it: a comparator understood, else none
             comparator
             if problem is None and isinstance(comparator, str) and comparator in COMPARATORS
@@ -185,9 +183,7 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
                 bound = None  # not a str: read as no comparator, as quantity_value does
             if problem and not (n == 0 and vs in container):
-                out.issues.append(
-                    DataIssue(rid=rid, message=problem, recheck="the reading and its unit")
-                )
+                out.issues.append(unreadable(rid, display, source, problem))
             out.facts.append(
                 Fact(  # positional, in Fact's field order (see records._matched_facts)
                     "observation",  # kind
@@ -275,3 +271,15 @@ def _future_what(res: Resource, display: str) -> str:
 
 def _has_value(part: Resource) -> bool:
     return "dataAbsentReason" in part or any(k.startswith("value") for k in part)
+
+
+def unreadable(rid: str, display: str, source: str | None, problem: str) -> DataIssue:
+    """A reading that could not be read, named by what it is ("PVR 320 dyn.s/cm5 could not
+    be read"), not by its record id, in the data-check card's summary."""
+    what = f"{display} {source}" if source else display
+    return DataIssue(
+        rid=rid,
+        message=problem,
+        recheck="the reading and its unit",
+        headline=f"{what} could not be read",
+    )

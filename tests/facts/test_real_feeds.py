@@ -572,3 +572,13 @@ def test_a_bare_number_as_text_is_said_to_lack_its_unit(text: str, note: str) ->
     res = obs("9279-1", None, valueString=text)
     (fact,) = vs(facts(res), "respiratory_rate_obs")
     assert (fact.value, fact.understood, fact.note) == (None, False, note)
+
+
+def test_a_reading_that_cannot_be_read_is_named_by_what_it_is() -> None:
+    """The data-check summary said "Observation/o1 not checked in full" for a heart rate in a
+    unit no table holds (ER physician review, fourth round): the issue names the reading."""
+    res = obs("8867-4", 320, "dyn.s/cm5")
+    res["code"]["coding"][0]["display"] = "Heart rate"
+    (issue,) = extract_facts([res], [], CTX).issues
+    assert issue.headline == "Heart rate 320 dyn.s/cm5 could not be read"
+    assert issue.rid == "Observation/o1" and "dyn.s/cm5" in issue.message
