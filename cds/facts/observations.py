@@ -25,6 +25,8 @@ from cds.facts.units import NO_RULE
 from cds.fhir import Resource
 
 _NONE: frozenset[str] = frozenset()
+_NO_READING: Reading = (None, None, None, None)
+"""What a part without a numeric value set reads (not numeric: no value, no problem)."""
 _EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
 
 
@@ -70,13 +72,11 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
     quantities, image = index.quantities, json_image(qty)
     for vs, by_text in matched:
         canonical = canonical_units.get(vs)
-        if canonical is None:  # not numeric: `read_value` of a part without a coded value
-            value, unit, source, problem = None, None, None, None
-        else:  # `plain_quantity`'s memo first (no image: never remembered, so a miss)
-            reading = quantities.get((vs, canonical, image))  # type: ignore[arg-type]
-            if reading is None:
-                reading = plain_quantity(qty, image, vs, canonical, ctx)
-            value, unit, source, problem = reading
+        reading = _NO_READING
+        if canonical is not None:  # `plain_quantity`'s memo first (no image: never remembered)
+            remembered = quantities.get((vs, canonical, image))  # type: ignore[arg-type]
+            reading = remembered or plain_quantity(qty, image, vs, canonical, ctx)
+        _, _, source, problem = reading
         if problem:
             out.issues.append(unreadable(rid, display, source, problem))
         bound = (  # as `_any_observation` reads it: a comparator understood, else none
@@ -85,25 +85,7 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
             else None
         )
         out.facts.append(
-            Fact(  # positional, in Fact's field order (see records._matched_facts)
-                "observation",  # kind
-                vs,  # valueset
-                rid,  # rid
-                display,  # display
-                value,  # value
-                unit,  # unit
-                source,  # source_value
-                when,  # time
-                age,  # age_h
-                known,  # time_known
-                True,  # latest
-                problem is None,  # understood
-                False,  # draft
-                f"{note}; {problem}" if note and problem else note or problem,  # note
-                True,  # verified
-                by_text,  # by_text
-                bound,  # bound: a comparator (cds.facts.bounds reads it)
-            )
+            reading_fact(vs, rid, display, reading, when, age, known, note, True, by_text, bound)
         )
     return True
 
@@ -178,31 +160,15 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
                 reading = read_value(part, canonical, rule)
             if reading is None:
                 continue
-            value, unit, source, problem = reading
+            _, _, source, problem = reading
             bound = quantity.get("comparator") if quantity is not None and problem is None else None
             if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
                 bound = None  # not a str: read as no comparator, as quantity_value does
             if problem and not (n == 0 and vs in container):
                 out.issues.append(unreadable(rid, display, source, problem))
             out.facts.append(
-                Fact(  # positional, in Fact's field order (see records._matched_facts)
-                    "observation",  # kind
-                    vs,  # valueset
-                    rid,  # rid
-                    display,  # display
-                    value,  # value
-                    unit,  # unit
-                    source,  # source_value
-                    when,  # time
-                    age,  # age_h
-                    known,  # time_known
-                    True,  # latest
-                    problem is None,  # understood
-                    False,  # draft
-                    f"{note}; {problem}" if note and problem else note or problem,  # note
-                    trusted,  # verified
-                    by_text,  # by_text
-                    bound,  # bound: a comparator (cds.facts.bounds reads it)
+                reading_fact(
+                    vs, rid, display, reading, when, age, known, note, trusted, by_text, bound
                 )
             )
         for vs, by_text in valued:
@@ -282,4 +248,41 @@ def unreadable(rid: str, display: str, source: str | None, problem: str) -> Data
         message=problem,
         recheck="the reading and its unit",
         headline=f"{what} could not be read",
+    )
+
+
+def reading_fact(
+    vs: str,
+    rid: str,
+    display: str,
+    reading: Reading,
+    when: str | None,
+    age: float,
+    known: bool,
+    note: str | None,
+    verified: bool,
+    by_text: bool,
+    bound: str | None,
+) -> Fact:
+    """The fact of one reading (a value, or a problem reading it) of an Observation or one
+    of its components."""
+    value, unit, source, problem = reading
+    return Fact(  # positional, in Fact's field order (see records._matched_facts)
+        "observation",  # kind
+        vs,  # valueset
+        rid,  # rid
+        display,  # display
+        value,  # value
+        unit,  # unit
+        source,  # source_value
+        when,  # time
+        age,  # age_h
+        known,  # time_known
+        True,  # latest
+        problem is None,  # understood
+        False,  # draft
+        f"{note}; {problem}" if note and problem else note or problem,  # note
+        verified,  # verified
+        by_text,  # by_text
+        bound,  # bound: a comparator (cds.facts.bounds reads it)
     )
