@@ -145,8 +145,9 @@ def expected_cards(sit: Situation) -> list[tuple[str, list[str]]]:
     if sit.encounter:
         topics = [*signs, "discharge-instructions"]
         # the standard advice (store-bought pain relievers) meets a caution: a comorbidity, or
-        # acetaminophen or an NSAID already prescribed at this visit (no extra on top of it)
-        if sit.comorbidity or sit.nsaid:
+        # acetaminophen already prescribed at this visit (no extra on top of it); an NSAID
+        # already prescribed only personalises the instructions
+        if sit.comorbidity or sit.nsaid == "acetaminophen":
             topics.append("analgesic-caution")
         if sit.relaxant or sit.prior_opioid:
             topics.append("sedation-caution")
