@@ -134,7 +134,7 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
             counted.add(fid)
             known = made.get(fid)
             if known is None:
-                known = made[fid] = _evidence(facts[fid], latest)
+                known = made[fid] = _evidence(facts[fid], latest, pack.measured_by)
             key, item = known
             evidence[key] = evidence[key].merge(item) if key in evidence else item
     findings = [  # pack.rules: by id, in pack order
@@ -145,10 +145,14 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
     return Outcome(in_scope=in_scope, findings=tuple(findings))
 
 
-def _evidence(fact: Fact, latest: dict[str, Fact]) -> tuple[tuple[object, ...], Evidence]:
-    """A fact's evidence, with the latest reading of its value set when that one is newer,
-    and its `Evidence.reading` (read off the fact: a property call less per fact)."""
-    newer = latest.get(fact.valueset) if fact.kind == "observation" else None
+def _evidence(
+    fact: Fact, latest: dict[str, Fact], measured_by: dict[str, str]
+) -> tuple[tuple[object, ...], Evidence]:
+    """A fact's evidence, with the latest reading of its value set when that one is newer
+    (for a Condition, of the value set that measures it: the heart rate measured after a
+    coded tachycardia), and its `Evidence.reading` (read off the fact)."""
+    measured = fact.valueset if fact.kind == "observation" else measured_by.get(fact.valueset)
+    newer = latest.get(measured) if measured is not None else None
     if newer is not None and not _is_newer(newer, fact):
         newer = None
     key = (fact.rid, fact.display, fact.source_value, fact.time, fact.note)

@@ -639,6 +639,19 @@ SCENARIOS: list[Scenario] = [
         observations=[observation("spo2", "59408-5", 91, "%", "%", ago(hours=1), display="SpO2")],
     ),
     Scenario(
+        "tachycardia-coded-with-rate-since",
+        PV,
+        "Back pain; tachycardia coded (R00.0) 3 h ago and a heart rate of 108 measured an hour "
+        "ago: the coded sign stays an emergency (the sheet's fast heartbeat), and its card shows "
+        "the rate measured since, below the 131 threshold, for the clinician to weigh.",
+        ["ER5"],
+        conditions=[
+            back_pain(),
+            condition("tachy", "R00.0", ago(hours=3), display="Tachycardia, unspecified"),
+        ],
+        observations=[heart_rate("hr", 108)],
+    ),
+    Scenario(
         "bladder-residual-850-card",
         PV,
         "Back pain; a bladder scan after voiding leaves 850 mL (a flowsheet row under a local "

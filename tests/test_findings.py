@@ -185,3 +185,27 @@ def test_only_observations_carry_a_newer_reading(pack: Pack) -> None:
     firing = Firing("caution-kidney-disease", (0,))
     (finding,) = build_findings(pack, [firing], [CKD, recent]).findings
     assert finding.evidence[0].newer is None
+
+
+def test_a_coded_heart_rhythm_shows_the_heart_rate_measured_since(pack: Pack) -> None:
+    """A coded tachycardia (R00.0) raised "Rapid or very slow heart rate reported" with
+    nothing beside it, while the rate measured an hour later was 108 (ER physician review,
+    third round): the condition's evidence carries the newer reading of the value set that
+    measures it (`measured_by`), never an older one."""
+    coded = Fact(
+        kind="condition",
+        valueset="tachycardia",
+        rid="Condition/r000",
+        display="Tachycardia, unspecified",
+        time="2026-11-26T07:30:00Z",
+        age_h=2.5,
+    )
+    later, earlier = (
+        heart_rate(108, 1.0, "Observation/hr1"),
+        heart_rate(140, 4.0, "Observation/hr0"),
+    )
+    outcome = build_findings(pack, [Firing("er-heart-rhythm-reported", (0,))], [coded, later])
+    ((evidence,),) = [f.evidence for f in outcome.findings]
+    assert evidence.newer is not None and evidence.newer.rid == "Observation/hr1"
+    older = build_findings(pack, [Firing("er-heart-rhythm-reported", (0,))], [coded, earlier])
+    assert older.findings[0].evidence[0].newer is None

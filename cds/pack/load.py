@@ -82,6 +82,11 @@ class Pack:
     def canonical_units(self) -> dict[str, str | None]:
         return {vs.id: vs.unit for vs in self.valuesets.values()}
 
+    @cached_property
+    def measured_by(self) -> dict[str, str]:
+        """Value set → the observation value set that measures it (``measured_by``)."""
+        return {vs.id: vs.measured_by for vs in self.valuesets.values() if vs.measured_by}
+
     def pattern(self, ref: PatternRef) -> Pattern:
         """The pattern a rule names (a criterion) or writes in place."""
         return self.spec.criteria[ref] if isinstance(ref, str) else ref
@@ -210,6 +215,10 @@ def _model(path: Path, model: type[M], data: Any = None) -> M:
         ) from exc
 
 
+_MERGED = frozenset({"codes", "prefixes", "exclude_codes", "text"})
+"""Value-set fields an addition extends rather than replaces."""
+
+
 def _valuesets(root: Path) -> dict[str, ValueSet]:
     imported = _read(root / "valuesets.json")
     additions = _read(root / "valuesets.yaml") or {} if (root / "valuesets.yaml").exists() else {}
@@ -223,21 +232,11 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
             base[key] = list(base.get(key) or []) + [
                 x.model_dump() if isinstance(x, BaseModel) else x for x in getattr(extra, key)
             ]
-        for key in ("title", "unit", "notes"):
-            if getattr(extra, key) is not None:
-                base[key] = getattr(extra, key)
-        for key in (
-            "acute",
-            "counts_resolved",
-            "unit_implied",
-            "fraction_as_percent",
-            "unit_by_range",
-            "plausible",
-            "order_reason",
-        ):
-            if key in extra.model_fields_set:
-                value = getattr(extra, key)
-                base[key] = value.model_dump() if isinstance(value, BaseModel) else value
+        # every other field the addition gives replaces the imported one (a list of fields
+        # here once left a new one, `measured_by`, silently unread)
+        for key in sorted(extra.model_fields_set - _MERGED):
+            value = getattr(extra, key)
+            base[key] = value.model_dump() if isinstance(value, BaseModel) else value
         out[vs_id] = _model(root / "valuesets.json", ValueSet, {"id": vs_id, **base})
     return out
 
@@ -280,6 +279,11 @@ def cross_check(pack: Pack) -> list[str]:
         f"unused_valuesets.{vs}: unknown value set '{vs}'"
         for vs in spec.unused_valuesets
         if vs not in pack.valuesets
+    ]
+    problems += [  # the reading shown beside a Condition is a numeric observation's
+        f"valuesets.{vs}.measured_by: '{obs}' is no value set with a unit"
+        for vs, obs in pack.measured_by.items()
+        if obs not in pack.valuesets or pack.valuesets[obs].unit is None
     ]
     rule_ids = set(pack.rules)
     if len(rule_ids) != len(spec.rules):

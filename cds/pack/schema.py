@@ -334,26 +334,26 @@ class ValueSetAddition(Strict):
     unit: str | None = None
     """Canonical unit of an observation value set; values are converted to it."""
     acute: bool = False
-    """A current sign or symptom: words saying "history of ..." do not make it (a chronic
-    condition's history still does)."""
+    """A current sign or symptom: "history of ..." does not make it (a chronic one's does)."""
     counts_resolved: bool = False
-    """A Condition of this value set counts even when resolved or inactive: a past GI bleed
-    is still the strongest reason to be careful with an NSAID."""
+    """A Condition of this value set counts even when resolved or inactive (a past GI bleed)."""
     unit_implied: bool = False
-    """A reading without a unit is read in ``unit`` (per minute, percent, a score): feeds send
-    a heart rate as ``valueInteger``. Not for temperatures or labs (°C or °F? % or mmol/mol?)."""
+    """A reading without a unit is read in ``unit`` (per minute, a percent, a score); never a
+    temperature or a lab, whose unit could be one of two."""
     fraction_as_percent: bool = False
     """A percent that devices also send as a fraction (SpO2 0.97 with unit "1" or none)."""
     unit_by_range: list[UnitRange] = []
-    """A number sent without a unit is read in the unit whose range holds it, when the ranges
-    do not overlap (a body temperature of 101.5 can only be °F, 38.6 only °C); outside all
-    of them it stays a data-check item."""
+    """A number sent without a unit is read in the unit whose range holds it (a temperature
+    of 101.5 can only be °F, 38.6 only °C); outside all of them it stays a data-check item."""
     plausible: Plausible | None = None
     """The range a living patient's reading can be in, in ``unit``; outside it the reading is
     a device or unit error, shown in the data-check card, never a danger sign."""
     order_reason: bool = False
     """A draft order's reason in this value set, affirmed or suspected ("r/o cauda equina"),
     says what the order is for: a fact of ``order_reason_red_flag`` (supports imaging)."""
+    measured_by: str | None = None
+    """An observation value set whose latest reading, when newer, a card shows beside a
+    Condition of this one (a coded tachycardia beside the heart rate measured since)."""
     notes: str | None = None
 
     @field_validator("text")
