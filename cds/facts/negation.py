@@ -27,7 +27,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
-from cds.facts.negation_lexicon import LEXICON, Direction, Kind
+from cds.facts.negation_lexicon import LEXICON, MODAL_NEGATION, Direction, Kind
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 
@@ -79,7 +79,7 @@ def _entry(matched: str) -> tuple[str, Kind, Direction]:
 _STOPS = re.compile(r"[?.;!|\n]")
 _WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
 _LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
-_MODAL = re.compile(r"(?:ca|could|would|wo)n'?t")
+_MODAL = re.compile(MODAL_NEGATION)
 """A modal's negation ("can't stand up straight") negates its verb and what closely follows
 it, not the items listed after it nor a cause named later: "can't stand up straight, weak
 legs and numbness between the legs" is weak legs, "can't walk due to leg weakness" is leg
@@ -245,13 +245,11 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
 
 
 def _closes_entry(text: str, t: Trigger) -> bool:
-    """Is ``t`` a past marker standing alone as the last item of the text (", resolved",
-    "; now resolved")?"""
-    if t.kind != "historical" or text[t.end :].strip(" .;)\n"):
+    """Is ``t`` a past marker standing alone as the entry's last comma item (", resolved")?
+    (";" ends a sentence, so "; resolved" never reaches here; "now" closes a past scope.)"""
+    if t.kind != "historical" or text[t.end :].strip(" .)\n"):
         return False
-    before = text[: t.start].rstrip()
-    before = before.removesuffix("now").rstrip() if before.lower().endswith(" now") else before
-    return before.endswith((",", ";", " -"))
+    return text[: t.start].rstrip().endswith(",")
 
 
 def _clause_ends(text: str, i: int) -> bool:

@@ -19,6 +19,10 @@ Direction = Literal["pre", "post", "both", "-"]
 # (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
 # words; where two start at one place the one of more words wins ("no history of" over "no",
 # "not ruled out" over "not" and "ruled out", "family history of" over "history of").
+MODAL_NEGATION = r"(?:ca|could|would|wo)n'?t"
+"""A modal's "not" ("can't", "won't"): it negates its verb, two words at most and within its
+own list item (`cds.facts.negation` reads it so)."""
+
 LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- negation before the phrase
     (
@@ -53,8 +57,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "no fh of",
             "no known",
             r"(?:do|does|did|is|was|are|were|has|have|had)n'?t",
-            # a modal's "not" negates its verb, in its own list item only (negation.py)
-            r"(?:ca|could|would|wo)n'?t",
+            MODAL_NEGATION,
             r"(?:do|does|did)(?: not|n'?t) have",
             r"(?:has|have)(?: not|n'?t) had",
             "not having",
