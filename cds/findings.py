@@ -150,13 +150,13 @@ def _evidence(
 ) -> tuple[tuple[object, ...], Evidence]:
     """A fact's evidence, with the latest reading of its value set when that one is newer
     (for a Condition, of the value set that measures it: the heart rate measured after a
-    coded tachycardia), and its `Evidence.reading` (read off the fact)."""
+    coded tachycardia), and its `Evidence.reading`."""
     measured = fact.valueset if fact.kind == "observation" else measured_by.get(fact.valueset)
     newer = latest.get(measured) if measured is not None else None
     if newer is not None and not _is_newer(newer, fact):
         newer = None
-    key = (fact.rid, fact.display, fact.source_value, fact.time, fact.note)
-    return key, Evidence.of(fact, newer)
+    item = Evidence.of(fact, newer)
+    return item.reading, item
 
 
 def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:
