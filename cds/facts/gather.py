@@ -17,6 +17,9 @@ from cds.hooks.prefetch import declared, informational_outcome
 
 log = logging.getLogger(__name__)
 PATIENT_LINKS = ("subject", "patient", "beneficiary")
+_OTHER_LINKS = frozenset(PATIENT_LINKS[1:])
+"""The patient links beside ``subject``: a resource with none of them and this patient as its
+subject is plainly this patient's (read in C by ``isdisjoint``, on every resource)."""
 #: Where the Patient resource itself comes (the `patient` prefetch key, sent or fetched).
 PATIENT_KEYS = ("prefetch.patient", "fetched.patient")
 #: Where the call's own visit comes (the `encounter` key: Encounter/{{context.encounterId}}).
@@ -190,8 +193,7 @@ def patient_record(
                 rtype == "Patient"
                 or not isinstance(subject, dict)
                 or subject.get("reference") != own
-                or "patient" in res
-                or "beneficiary" in res
+                or not _OTHER_LINKS.isdisjoint(res)
             ) and _other_patient(res, rtype, patient_id, own):
                 others[where] = others.get(where, 0) + 1
                 continue
@@ -237,8 +239,7 @@ def _plainly_own(read: list[tuple[str, list[Resource]]], patient_id: str) -> boo
             (
                 (subject := res.get("subject")).__class__ is dict
                 and subject.get("reference") == own
-                and "patient" not in res
-                and "beneficiary" not in res
+                and _OTHER_LINKS.isdisjoint(res)
                 and (rtype := res["resourceType"]) not in _NO_SUBJECT
             )
             or ((rtype := res["resourceType"]) == "Patient" and rid == patient_id)
@@ -368,8 +369,7 @@ def _other_patient(res: Resource, rtype: str, patient_id: str, own: str) -> str 
     if (  # the common case first: the subject is this very patient, and no other link
         isinstance(subject, dict)
         and subject.get("reference") == own
-        and "patient" not in res
-        and "beneficiary" not in res
+        and _OTHER_LINKS.isdisjoint(res)
     ):
         return None
     for link in PATIENT_LINKS:
