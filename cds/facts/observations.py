@@ -68,7 +68,7 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
         return False  # a data issue, said by the general reader
     when, age, known, note, _ = timing
     rid = f"Observation/{res.get('id', '?')}"  # rid_of, inlined (its type is known)
-    canonical_units, comparator = ctx.canonical_units, qty.get("comparator")
+    canonical_units = ctx.canonical_units
     quantities, image = index.quantities, json_image(qty)
     for vs, by_text in matched:
         canonical = canonical_units.get(vs)
@@ -79,13 +79,8 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
         _, _, source, problem = reading
         if problem:
             out.issues.append(unreadable(rid, display, source, problem))
-        bound = (  # as `_any_observation` reads it: a comparator understood, else none
-            comparator
-            if problem is None and isinstance(comparator, str) and comparator in COMPARATORS
-            else None
-        )
         out.facts.append(
-            reading_fact(vs, rid, display, reading, when, age, known, note, True, by_text, bound)
+            reading_fact(vs, rid, display, reading, when, age, known, note, True, by_text, qty)
         )
     return True
 
@@ -161,14 +156,11 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             if reading is None:
                 continue
             _, _, source, problem = reading
-            bound = quantity.get("comparator") if quantity is not None and problem is None else None
-            if bound is not None and not (isinstance(bound, str) and bound in COMPARATORS):
-                bound = None  # not a str: read as no comparator, as quantity_value does
             if problem and not (n == 0 and vs in container):
                 out.issues.append(unreadable(rid, display, source, problem))
             out.facts.append(
                 reading_fact(
-                    vs, rid, display, reading, when, age, known, note, trusted, by_text, bound
+                    vs, rid, display, reading, when, age, known, note, trusted, by_text, quantity
                 )
             )
         for vs, by_text in valued:
@@ -262,11 +254,14 @@ def reading_fact(
     note: str | None,
     verified: bool,
     by_text: bool,
-    bound: str | None,
+    quantity: Mapping[str, Any] | None,
 ) -> Fact:
     """The fact of one reading (a value, or a problem reading it) of an Observation or one
-    of its components."""
+    of its components; a comparator of its Quantity understood and read without a problem
+    makes it a bound (anything else: no comparator, as `quantity_value` reads it)."""
     value, unit, source, problem = reading
+    comparator = quantity.get("comparator") if quantity is not None and problem is None else None
+    bound = comparator if isinstance(comparator, str) and comparator in COMPARATORS else None
     return Fact(  # positional, in Fact's field order (see records._matched_facts)
         "observation",  # kind
         vs,  # valueset
