@@ -128,7 +128,11 @@ class DurableEngine:
                 rule_id: {**copy.deepcopy(rule), "dist": False, "cap": _CAP}
                 for rule_id, rule in ruleset.definition.items()
             }
-            definition[_WARMUP] = {"all": [{"w": {"kind": _WARMUP}}], "run": _WARMUP}
+            definition[_WARMUP] = {
+                "all": [{"w": {"kind": _WARMUP}}],
+                "run": _WARMUP,
+                "cap": _CAP,  # like every rule: its matches come as a list
+            }
             runs = {r: d["run"] for r, d in definition.items()}  # durable deletes "run" keys
             self._host.register_rulesets({ruleset.name: definition})
             self._warm_up(self._host.get_ruleset(ruleset.name))
@@ -153,7 +157,7 @@ class DurableEngine:
         durable's own loop (``Ruleset.do_actions``) wraps each action in promises and
         re-serialises the session state after every action with ``json.dumps``; our actions
         never change the state, so we drive the C calls directly: start, record, complete.
-        An action of a capped rule brings a list of its matches; the warm-up rule's, one.
+        Every rule is registered with a cap, so each action brings a list of its matches.
         A recording failure abandons the action (as durable does) and surfaces as
         ``RuleActionFailed``; the session is deleted by the caller either way.
         """
@@ -167,8 +171,6 @@ class DurableEngine:
             try:
                 for rule, matches in message.items():
                     name = (runs or {}).get(rule, rule)
-                    if not isinstance(matches, list):
-                        matches = [matches]
                     collected.extend([Firing(name, _fids(matched)) for matched in matches])
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 durable_rules_engine.abandon_action(rs, state)
