@@ -17,6 +17,7 @@ import orjson
 
 from cds.facts.times import read_time
 from cds.fhir import FHIR_ID, Resource, medication_key
+from cds.hooks.keys import ENCOUNTER, PREFETCH
 
 #: When a resource entered the record, by type: the first element present is used.
 RECORDED_AT: Mapping[str, tuple[str, ...]] = {
@@ -27,17 +28,17 @@ RECORDED_AT: Mapping[str, tuple[str, ...]] = {
     "ServiceRequest": ("authoredOn", "occurrenceDateTime"),
     "Encounter": ("period",),
 }
-#: The prefetch keys the service declares, in the order it reads them, and the key each kind of
-#: resource comes under. Recorded orders (ServiceRequest) have no key: the service is never
-#: sent them (the orders being signed are the call's draft orders), so neither is the spine.
-KEY_ORDER = ("conditions", "observations", "medications", "medicationstatements", "encounter")
+#: The key each kind of resource comes under, read off the prefetch keys the service declares
+#: (their templates' resource types; the Patient has its own place in a call), and those keys
+#: in the order the service reads them. Recorded orders (ServiceRequest) have no key: the
+#: service is never sent them (the orders being signed are the call's draft orders), so
+#: neither is the spine.
 PREFETCH_KEYS: Mapping[str, str] = {
-    "Condition": "conditions",
-    "Observation": "observations",
-    "MedicationRequest": "medications",
-    "MedicationStatement": "medicationstatements",
-    "Encounter": "encounter",
+    spec.template.split("?")[0].split("/")[0]: spec.key
+    for spec in (*PREFETCH, ENCOUNTER)
+    if spec.key != "patient"
 }
+KEY_ORDER = tuple(PREFETCH_KEYS.values())
 
 
 def parse_lines(lines: Sequence[bytes]) -> tuple[list[Resource], int]:
