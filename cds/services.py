@@ -16,14 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cds.errors import ConfigError
-from cds.hooks.keys import DISCHARGE_ENCOUNTER, ENCOUNTER, PREFETCH, PrefetchKey
+from cds.hooks.keys import ENCOUNTER, PREFETCH, PrefetchKey
 from cds.hooks.models import Discovery, Service
 from cds.hooks.registry import HOOKS, Hook
 from cds.hooks.templates import service_keys
 from cds.pack.load import Pack
 
 __all__ = [
-    "DISCHARGE_ENCOUNTER",
     "ENCOUNTER",
     "PREFETCH",
     "ServiceSpec",

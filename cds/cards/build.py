@@ -17,9 +17,9 @@ from cds.hooks.models import Card, Coding, Link, OverrideReason, Source
 from cds.pack.load import Pack
 from cds.pack.schema import Topic
 
-__all__ = ["TOPIC_SYSTEM", "CardContext", "build_cards", "summary"]
-"""What the card stage offers the spine (and its tests): the call's context is built in
-``context``, the summary in ``summary``, and both are named here with the builder."""
+__all__ = ["TOPIC_SYSTEM", "CardContext", "build_cards"]
+"""What the card stage offers the spine: the call's context (built in ``context``) and the
+builder."""
 
 TOPIC_SYSTEM = "https://cds.example.org/CodeSystem/card-topic"
 

@@ -54,6 +54,7 @@ from cds.facts.unit_table import (
 
 __all__ = [
     "NO_RULE",
+    "UNIT_WORDS",
     "ReadingRule",
     "UnitError",
     "canonical_unit",
@@ -63,6 +64,7 @@ __all__ = [
     "parse_decimal",
     "split_value_text",
     "to_number",
+    "unit_by_range",
 ]
 
 # Private context: enough digits that the intermediate steps of any conversion are exact for

@@ -124,10 +124,6 @@ ENCOUNTER: Final = PrefetchKey(
 )
 
 
-#: The former name of `ENCOUNTER`, when only the discharge service declared it.
-DISCHARGE_ENCOUNTER: Final = ENCOUNTER
-
-
 def prefetch_keys(hook: str, *, encounter_required: bool) -> tuple[PrefetchKey, ...]:
     """The prefetch keys of a hook's service, each marked whether it `counts` at this hook
     (the encounter counts only where the context requires an encounterId). The hooks' own

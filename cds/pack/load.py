@@ -228,7 +228,7 @@ def _valuesets(root: Path) -> dict[str, ValueSet]:
     for vs_id in sorted(set(imported) | set(additions)):
         base = dict(imported.get(vs_id) or {"title": vs_id})
         extra = _model(root / "valuesets.yaml", ValueSetAddition, additions.get(vs_id) or {})
-        for key in ("codes", "prefixes", "exclude_codes", "text"):
+        for key in sorted(_MERGED):
             base[key] = list(base.get(key) or []) + [
                 x.model_dump() if isinstance(x, BaseModel) else x for x in getattr(extra, key)
             ]

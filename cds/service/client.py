@@ -191,9 +191,8 @@ def feedback_item(
         raise InputError("say either --accept SUGGESTION_UUID or --override, not both or neither")
     if (reason or comment) and not override:
         raise InputError("--reason and --comment go with --override")
-    if not UUID_PATTERN.fullmatch(
-        card
-    ):  # the uuids the service issues  # refused here (exit 2), not as the server's 400 (exit 1)
+    # only the uuids the service issues: refused here (exit 2), not as the server's 400 (exit 1)
+    if not UUID_PATTERN.fullmatch(card):
         raise InputError("--card must be the uuid of a card (as `cds call` shows it)")
     if any(not UUID_PATTERN.fullmatch(s) for s in accepted):
         raise InputError("--accept must be the uuid of a suggestion of the card")

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cds.cards.build import CardContext, build_cards, summary
+from cds.cards.build import CardContext, build_cards
+from cds.cards.summary import summary
 from cds.engine import Firing
 from cds.facts.model import DataIssue, Fact
 from cds.findings import Evidence, Finding, Outcome, build_findings
