@@ -79,9 +79,26 @@ def call_of(
     if HOOKS[hook].draft_orders:
         orders = getattr(context, "draftOrders", None)
         drafts = patient_record(patient_id, [("context.draftOrders", orders)])
+        drafts.urls = entry_urls(orders)
         if isinstance(context, OrderSelectContext):  # selections belong to order-select only
             drafts.issues += selection_issues(context.selections, orders)
     return HookCall(hook, context, record, drafts, now, tuple(notes))
+
+
+def entry_urls(bundle: object) -> dict[str, Any]:
+    """The resources of a Bundle's entries by their ``urn:`` fullUrl (``urn:uuid:…``), by
+    which another entry may reference them."""
+    entries = bundle.get("entry") if isinstance(bundle, dict) else bundle
+    if not isinstance(entries, list):
+        return {}
+    return {
+        url: entry["resource"]
+        for entry in entries
+        if isinstance(entry, dict)
+        and isinstance(url := entry.get("fullUrl"), str)
+        and url.startswith("urn:")
+        and isinstance(entry.get("resource"), dict)
+    }
 
 
 def recorded_call(

@@ -33,16 +33,21 @@ __all__ = ["Extraction", "FactContext", "extract_facts"]
 
 
 def extract_facts(
-    resources: Iterable[Resource], drafts: Iterable[Resource], ctx: FactContext
+    resources: Iterable[Resource],
+    drafts: Iterable[Resource],
+    ctx: FactContext,
+    urls: Mapping[str, Resource] | None = None,
 ) -> Extraction:
     """Build the facts of one patient's record and of the hook's draft orders.
 
     Every reading counts: one fact per resource, panel component and copy (never merged by
     resource id: a final 80 and an amended 150 of one id are two readings, and the 150 is a
-    sign)."""
+    sign). A draft order's medicine may be a Medication sent beside it in ``draftOrders``,
+    referenced by id or by the entry's ``fullUrl`` (``urls``: ``urn:uuid:…`` → resource)."""
     out = Extraction()
     recorded = list(resources)
-    lookup = _References(recorded)
+    drafts = list(drafts)
+    lookup = _References(recorded, drafts, urls)
     if _maybe_repeated(recorded):  # rare: some id sent more than once
         find_copies(recorded, out)
     handlers = _HANDLERS
@@ -69,21 +74,32 @@ def extract_facts(
 
 
 class _References(Mapping[str, Resource]):
-    """The record's Medications and Conditions by reference (``Medication/<id>``), worked out
+    """The record's and the draft orders' Medications and Conditions by reference
+    (``Medication/<id>``; a draft Bundle's ``urn:uuid:`` entries by their fullUrl), worked out
     on first use: only a medicine given by reference, an encounter's or an order's reasons
     look one up, and most records hold none of them."""
 
-    def __init__(self, recorded: list[Resource]) -> None:
+    def __init__(
+        self,
+        recorded: list[Resource],
+        drafts: list[Resource],
+        urls: Mapping[str, Resource] | None = None,
+    ) -> None:
         self._recorded = recorded
+        self._drafts = drafts
+        self._urls = urls
         self._table: dict[str, Resource] | None = None
 
     def _built(self) -> dict[str, Resource]:
         if self._table is None:
             self._table = {
                 f"{t}/{r.get('id')}": r
-                for r in self._recorded
+                for r in (*self._recorded, *self._drafts)
                 if (t := r.get("resourceType")) == "Medication" or t == "Condition"
             }
+            for url, r in (self._urls or {}).items():  # `medication_key` of a urn: Medication/urn:…
+                if r.get("resourceType") == "Medication":
+                    self._table.setdefault(f"Medication/{url}", r)
         return self._table
 
     def __getitem__(self, key: str) -> Resource:

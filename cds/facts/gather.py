@@ -32,6 +32,9 @@ class Record:
 
     resources: list[Resource] = field(default_factory=list)
     issues: list[DataIssue] = field(default_factory=list)
+    urls: dict[str, Resource] = field(default_factory=dict)
+    """Resources by the ``urn:`` fullUrl of their Bundle entry (a draft order may name its
+    Medication so, as a transaction Bundle does): filled for the draft orders only."""
 
 
 def bundle_resources(

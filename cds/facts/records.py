@@ -172,7 +172,7 @@ def read_medication_request(
         out.issues.append(
             DataIssue(
                 rid=rid_of(res),
-                message="draft order for a medicine that has no code and no name; not checked",
+                message=_unnamed_message(res),
                 recheck="which medicine the order is for, and its cautions",
             )
         )
@@ -203,6 +203,20 @@ def _code_only_unknown(concept: object, ctx: FactContext) -> str | None:
         return None
     system = normalize_system(coded.system)
     return f"{normalize_code(system, coded.code)}, {system or 'no system'}"
+
+
+def _unnamed_message(res: Resource) -> str:
+    """Why a draft order's medicine is unknown: a Medication it names that was not received
+    (neither contained, nor in draftOrders or the record), or no code and no name at all."""
+    ref = res.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, Mapping) else None
+    if isinstance(target, str) and target:
+        return (
+            f"draft order for the medicine {target[:80]}, which was not received "
+            "(neither contained in the order nor sent in draftOrders); its cautions were not "
+            "checked"
+        )
+    return "draft order for a medicine that has no code and no name; not checked"
 
 
 def _unnamed(concept: object) -> bool:

@@ -770,3 +770,18 @@ def test_a_code_sent_alone_is_named_by_the_pack_and_a_sent_name_is_kept() -> Non
     assert alone.display == "Fever, unspecified"
     (named,) = by_vs(facts_of(fever("Fever after surgery")), "fever_condition")
     assert named.display == "Fever after surgery"
+
+
+def test_draft_order_medication_sent_among_the_drafts() -> None:
+    """A draft's Medication sent beside it in draftOrders, by id or by a urn fullUrl."""
+    draft = medication_request("draft", medicationReference={"reference": "Medication/m9"})
+    del draft["medicationCodeableConcept"]
+    med = {"resourceType": "Medication", "id": "m9", "code": coded(RXNORM, "5640")}
+    assert by_vs(facts_of(drafts=(draft, med)), "ibuprofen")
+    urn = "urn:uuid:0f0e0d0c-0000-4000-8000-000000000009"
+    by_url = medication_request("draft", medicationReference={"reference": urn})
+    del by_url["medicationCodeableConcept"]
+    unnamed = {"resourceType": "Medication", "code": coded(RXNORM, "5640")}
+    facts = extract_facts((), (by_url, unnamed), CTX, {urn: unnamed}).facts
+    assert by_vs(facts, "ibuprofen")
+    assert not by_vs(extract_facts((), (by_url, unnamed), CTX).facts, "ibuprofen")

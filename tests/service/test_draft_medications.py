@@ -1,0 +1,93 @@
+"""A draft order's medicine given by reference (integrator review, stop 18): a Medication sent
+beside the order in ``draftOrders`` (by id, or by a ``urn:uuid:`` fullUrl as transaction-style
+Bundles do) is the order's medicine, so its cautions are checked; one that was not received is
+named in the data-check card, not called "no code and no name"."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.service.asgi import serve_settings, settings
+from tests.service.patient import back_pain, full_prefetch, searchset
+from tests.service.test_integrator_review import data_check, order_sign
+from tests.service.test_received import topics
+
+pytestmark = pytest.mark.anyio
+SIGN = "/cds-services/back-spasm-order-sign"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+URN = "urn:uuid:6f1c2b7e-0000-4000-8000-000000000002"
+
+
+@pytest.fixture
+async def client(tmp_path: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_settings(settings(tmp_path)) as c:
+        yield c
+
+
+def kidney_disease() -> dict[str, Any]:
+    condition = back_pain(cid="ckd")
+    condition["code"] = {
+        "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N18.4"}],
+        "text": "Chronic kidney disease, stage 4",
+    }
+    return condition
+
+
+def prefetch() -> dict[str, Any]:
+    return {**full_prefetch(), "conditions": searchset(back_pain(), kidney_disease())}
+
+
+def ibuprofen_bundle(reference: str, medication_url: str | None) -> dict[str, Any]:
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "rx1",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationReference": {"reference": reference},
+    }
+    medication: dict[str, Any] = {
+        "resourceType": "Medication",
+        "code": {"coding": [{"system": RXNORM, "code": "5640"}]},
+    }
+    entry: dict[str, Any] = {"resource": medication}
+    if medication_url is None:
+        medication["id"] = "med1"
+    else:
+        entry["fullUrl"] = medication_url
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": order}, entry]}
+
+
+@pytest.mark.parametrize(
+    "reference, url", [("Medication/med1", None), (URN, URN)], ids=["by-id", "by-fullUrl"]
+)
+async def test_a_medication_sent_beside_the_order_is_its_medicine(
+    client: httpx.AsyncClient, reference: str, url: str | None
+) -> None:
+    response = await client.post(
+        SIGN, json=order_sign(ibuprofen_bundle(reference, url), prefetch())
+    )
+    assert response.status_code == 200
+    assert "analgesic-caution" in topics(response)
+    assert "no code and no name" not in data_check(response)
+
+
+async def test_a_medication_not_received_is_named(client: httpx.AsyncClient) -> None:
+    bundle = ibuprofen_bundle("Medication/elsewhere", None)
+    response = await client.post(SIGN, json=order_sign(bundle, prefetch()))
+    assert response.status_code == 200
+    assert "analgesic-caution" not in topics(response)
+    detail = data_check(response)
+    assert "Medication/elsewhere, which was not received" in detail
+
+
+async def test_a_medication_of_another_fullurl_is_not_taken(client: httpx.AsyncClient) -> None:
+    """Only the entry the reference names is the medicine: another urn is not."""
+    bundle = ibuprofen_bundle("urn:uuid:6f1c2b7e-0000-4000-8000-00000000ffff", URN)
+    response = await client.post(SIGN, json=order_sign(bundle, prefetch()))
+    assert "analgesic-caution" not in topics(response)
+    assert "which was not received" in data_check(response)
