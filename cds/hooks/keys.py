@@ -42,6 +42,11 @@ class PrefetchKey:
     ask for it and a gap in it is neither fetched nor said (``counts`` is False too), but what
     a client sends under it anyway is still read."""
 
+    @property
+    def resource_type(self) -> str:
+        """The type of resource the template asks for (``Condition`` of ``Condition?…``)."""
+        return self.template.split("?", 1)[0].split("/", 1)[0]
+
     def matters_at(self, hook: str) -> bool:
         """Whether this key's data can change the cards of ``hook``."""
         return self.hooks is None or hook in self.hooks

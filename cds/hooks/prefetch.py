@@ -172,6 +172,10 @@ def read_prefetch(prefetch: Mapping[str, Any] | None, keys: Sequence[PrefetchKey
             continue
         resource = _entries_as_list(value)
         out.prefetch[spec.key] = resource
+        wrong = _wrong_type(resource, spec.resource_type) if spec.counts else None
+        if wrong is not None:
+            out.fetch[spec.key] = wrong
+            continue
         link = next_link(resource) if resource["resourceType"] == "Bundle" else None
         if link is not None and spec.counts:
             out.follow[spec.key] = link
@@ -223,6 +227,34 @@ def _problem(value: object) -> str | None:
         if entries is not None and not isinstance(entries, list | Mapping):
             return f"the client sent a Bundle whose entry is a {_json_type(entries)}"
     return None
+
+
+def _wrong_type(value: Mapping[str, Any], wanted: str) -> str | None:
+    """Why a key's resource (or Bundle) holds none of the type its template asks for
+    (``wanted``: a Patient sent as the conditions), or None. What it holds is still read
+    (gather says each misplaced record); the key itself is a gap, fetched or said."""
+    kind = value.get("resourceType")
+    if kind != "Bundle":
+        return None if kind == wanted else f"the client sent a {kind} here, not a {wanted}"
+    kinds = _entry_types(value.get("entry"))
+    if not kinds or wanted in kinds or kinds <= {"OperationOutcome"}:
+        return None
+    return f"the client sent {', '.join(sorted(kinds))} resources here, not {wanted}"
+
+
+def _entry_types(entries: object) -> set[str]:
+    """The resource types of a Bundle's entries (an OperationOutcome among them is the
+    server's note on the search, said by gather)."""
+    listed = [entries] if isinstance(entries, Mapping) else entries
+    if not isinstance(listed, list):
+        return set()
+    return {
+        kind
+        for entry in listed
+        if isinstance(entry, Mapping)
+        and isinstance(resource := entry.get("resource"), Mapping)
+        and isinstance(kind := resource.get("resourceType"), str)
+    }
 
 
 def _entries_as_list(value: Mapping[str, Any]) -> Mapping[str, Any]:
