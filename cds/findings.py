@@ -118,9 +118,12 @@ def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact])
     # every rule it fires) is read once
     made: dict[int, tuple[tuple[object, ...], Evidence]] = {}
     by_rule: dict[str, tuple[dict[tuple[object, ...], Evidence], set[int]]] = {}
+    superseded = _superseded(pack, firings, facts) if pack.superseded_by_measure else ()
     for firing in firings:
         if firing.rule.startswith(SCOPE_RULE):
             in_scope = True
+            continue
+        if superseded and any((firing.rule, fid) in superseded for fid in firing.fids):
             continue
         if latest is None:
             latest = _latest_readings(facts)
@@ -157,6 +160,35 @@ def _evidence(
         newer = None
     item = Evidence.of(fact, newer)
     return item.reading, item
+
+
+def _superseded(
+    pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact]
+) -> set[tuple[str, int]]:
+    """The (rule, fact) pairs whose Condition a newer reading supersedes
+    (`superseded_by_measure`): the latest reading of the value set that measures it is newer
+    and no rule fired on it (a heart rate of 86 after a coded tachycardia)."""
+    watched = pack.superseded_by_measure
+    pairs = [
+        (firing.rule, fid)
+        for firing in firings
+        for fid in firing.fids
+        if facts[fid].kind != "observation" and facts[fid].valueset in watched
+    ]
+    if not pairs:
+        return set()
+    latest = _latest_readings(facts)
+    place = {id(f): i for i, f in enumerate(facts)}
+    fired = {
+        fid for firing in firings if not firing.rule.startswith(SCOPE_RULE) for fid in firing.fids
+    }
+    out = set()
+    for rule, fid in pairs:
+        fact = facts[fid]
+        newer = latest.get(pack.measured_by[fact.valueset])
+        if newer is not None and _is_newer(newer, fact) and place[id(newer)] not in fired:
+            out.add((rule, fid))
+    return out
 
 
 def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:

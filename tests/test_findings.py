@@ -201,11 +201,33 @@ def test_a_coded_heart_rhythm_shows_the_heart_rate_measured_since(pack: Pack) ->
         age_h=2.5,
     )
     later, earlier = (
-        heart_rate(108, 1.0, "Observation/hr1"),
+        heart_rate(138, 1.0, "Observation/hr1"),
         heart_rate(140, 4.0, "Observation/hr0"),
     )
-    outcome = build_findings(pack, [Firing("er-heart-rhythm-reported", (0,))], [coded, later])
-    ((evidence,),) = [f.evidence for f in outcome.findings]
+    firings = [Firing("er-heart-rhythm-reported", (0,)), Firing("er-heart-rate-high", (1,))]
+    outcome = build_findings(pack, firings, [coded, later])
+    (evidence,) = next(f for f in outcome.findings if f.rule_id.endswith("reported")).evidence
     assert evidence.newer is not None and evidence.newer.rid == "Observation/hr1"
     older = build_findings(pack, [Firing("er-heart-rhythm-reported", (0,))], [coded, earlier])
     assert older.findings[0].evidence[0].newer is None
+
+
+def test_a_coded_heart_rhythm_measured_normal_since_raises_nothing(pack: Pack) -> None:
+    """A tachycardia coded this morning, a heart rate of 86 measured since that fires no rule:
+    a call-911 card beside it is crying wolf (ER physician review, fourth round, a27). The
+    value set says so (`superseded_by_measure`); a fever Condition does not (a fever comes
+    and goes under antipyretics): it stays, with the normal temperature beside it."""
+    coded = Fact(
+        kind="condition",
+        valueset="tachycardia",
+        rid="Condition/r000",
+        display="Tachycardia",
+        time="2026-11-26T07:30:00Z",
+        age_h=2.5,
+    )
+    normal = heart_rate(86, 1.0, "Observation/hr1")
+    fired = [Firing("er-heart-rhythm-reported", (0,))]
+    assert build_findings(pack, fired, [coded, normal]).findings == ()
+    before = heart_rate(86, 4.0, "Observation/hr0")  # measured before the entry: it stands
+    assert build_findings(pack, fired, [coded, before]).findings
+    assert pack.superseded_by_measure == {"tachycardia", "bradycardia"}

@@ -87,6 +87,13 @@ class Pack:
         """Value set → the observation value set that measures it (``measured_by``)."""
         return {vs.id: vs.measured_by for vs in self.valuesets.values() if vs.measured_by}
 
+    @cached_property
+    def superseded_by_measure(self) -> frozenset[str]:
+        """Value sets whose Conditions a newer reading that is no sign supersedes."""
+        return frozenset(
+            vs.id for vs in self.valuesets.values() if vs.superseded_by_measure and vs.measured_by
+        )
+
     def pattern(self, ref: PatternRef) -> Pattern:
         """The pattern a rule names (a criterion) or writes in place."""
         return self.spec.criteria[ref] if isinstance(ref, str) else ref
@@ -284,6 +291,11 @@ def cross_check(pack: Pack) -> list[str]:
         f"valuesets.{vs}.measured_by: '{obs}' is no value set with a unit"
         for vs, obs in pack.measured_by.items()
         if obs not in pack.valuesets or pack.valuesets[obs].unit is None
+    ]
+    problems += [
+        f"valuesets.{vs.id}.superseded_by_measure: needs measured_by"
+        for vs in pack.valuesets.values()
+        if vs.superseded_by_measure and not vs.measured_by
     ]
     rule_ids = set(pack.rules)
     if len(rule_ids) != len(spec.rules):

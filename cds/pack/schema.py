@@ -354,6 +354,11 @@ class ValueSetAddition(Strict):
     measured_by: str | None = None
     """An observation value set whose latest reading, when newer, a card shows beside a
     Condition of this one (a coded tachycardia beside the heart rate measured since)."""
+    superseded_by_measure: bool = False
+    """A Condition of this value set is no sign when the latest reading of ``measured_by`` is
+    newer and no rule fires on it: the sign the entry stood for was
+    measured since and is not there (a tachycardia coded this morning, a heart rate of 86
+    since). Not for a sign that comes and goes while treated (a fever under antipyretics)."""
     notes: str | None = None
 
     @field_validator("text")
