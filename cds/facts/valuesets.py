@@ -21,7 +21,7 @@ from cds.facts.units import ReadingRule
 
 
 class VsCodeSpec(Protocol):
-    """A code of a value set, as the pack declares it (``cds.pack.schema.VsCode``)."""
+    """A code of a value set, as the pack declares it (``cds.pack.valueset_schema.VsCode``)."""
 
     @property
     def system(self) -> str: ...
@@ -32,7 +32,7 @@ class VsCodeSpec(Protocol):
 
 
 class VsPrefixSpec(Protocol):
-    """A code family of a value set (``cds.pack.schema.VsPrefix``)."""
+    """A code family of a value set (``cds.pack.valueset_schema.VsPrefix``)."""
 
     @property
     def system(self) -> str: ...
@@ -41,7 +41,8 @@ class VsPrefixSpec(Protocol):
 
 
 class UnitRangeSpec(Protocol):
-    """A unit and the unitless numbers that can only be in it (``cds.pack.schema.UnitRange``)."""
+    """A unit and the unitless numbers that can only be in it
+    (``cds.pack.valueset_schema.UnitRange``)."""
 
     @property
     def unit(self) -> str: ...
@@ -52,7 +53,7 @@ class UnitRangeSpec(Protocol):
 
 
 class PlausibleSpec(Protocol):
-    """The range a living patient's reading can be in (``cds.pack.schema.Plausible``)."""
+    """The range a living patient's reading can be in (``cds.pack.valueset_schema.Plausible``)."""
 
     @property
     def low(self) -> float: ...
@@ -63,8 +64,8 @@ class PlausibleSpec(Protocol):
 
 
 class ValueSetSpec(Protocol):
-    """What matching needs of a value set: the pack's ``cds.pack.schema.ValueSet`` is one (the
-    pack is data read above the facts layer; this module does not import it)."""
+    """What matching needs of a value set: the pack's ``cds.pack.valueset_schema.ValueSet`` is
+    one (the pack is data read above the facts layer; this module does not import it)."""
 
     @property
     def id(self) -> str: ...

@@ -25,9 +25,8 @@ from cds.pack.schema import (
     TextExamples,
     TextExamplesFile,
     Topic,
-    ValueSet,
-    ValueSetAddition,
 )
+from cds.pack.valueset_schema import ValueSet, ValueSetAddition
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 """The checkout's rules/ folder (a development or editable install)."""

@@ -88,7 +88,7 @@ def test_unrelated_words_match_nothing() -> None:
 
 
 def test_excluded_codes_are_not_members() -> None:
-    from cds.pack.schema import ValueSet
+    from cds.pack.valueset_schema import ValueSet
 
     vs = ValueSet.model_validate(
         {

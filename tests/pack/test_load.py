@@ -89,7 +89,7 @@ def test_a_pattern_read_from_the_start_must_name_its_term() -> None:
     of the text would hold "No" of "No cancer" inside its match (issue 9, ER review)."""
     from pydantic import ValidationError
 
-    from cds.pack.schema import ValueSetAddition
+    from cds.pack.valueset_schema import ValueSetAddition
 
     with pytest.raises(ValidationError, match=r"reads from the start: name its words"):
         ValueSetAddition(text=[r"^(?!.*\bscreening\b).*\bcancer\b"])

@@ -1,0 +1,105 @@
+"""The value-set part of the rule pack format (``valuesets.json`` and ``valuesets.yaml``), as
+pydantic models: codes, code families, exclusions, text patterns, units and the readings'
+plausible ranges, as a clinical informaticist writes them."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import field_validator, model_validator
+
+from cds.pack.schema import Strict
+
+
+class VsCode(Strict):
+    system: str
+    code: str
+    display: str | None = None
+    source: str | None = None
+    verified: bool = True
+
+
+class VsPrefix(Strict):
+    system: str
+    prefix: str
+    note: str | None = None
+
+
+class Plausible(Strict):
+    """The range of a reading a living patient can show, and what the reading is called."""
+
+    low: float
+    high: float
+    reading: str
+
+
+class UnitRange(Strict):
+    """A unit, and the range of numbers without a unit that can only be in it."""
+
+    unit: str
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnitRange:
+        if self.low >= self.high:
+            raise ValueError("low must be below high")
+        return self
+
+
+class ValueSetAddition(Strict):
+    """``valuesets.yaml``: what the hand-written side adds to an imported value set (and the
+    members every value set has)."""
+
+    title: str | None = None
+    codes: list[VsCode] = []
+    prefixes: list[VsPrefix] = []
+    exclude_codes: list[VsCode] = []
+    text: list[str] = []
+    """Case-insensitive regular expressions matched against display and text; one read from
+    the start (``^(?!.*screening).*cancer``) names its concept's words ``(?P<term>...)``."""
+    unit: str | None = None
+    """Canonical unit of an observation value set; values are converted to it."""
+    acute: bool = False
+    """A current sign or symptom: "history of ..." does not make it (a chronic one's does)."""
+    counts_resolved: bool = False
+    """A Condition of this value set counts even when resolved or inactive (a past GI bleed)."""
+    unit_implied: bool = False
+    """A reading without a unit is read in ``unit`` (per minute, a percent, a score); never a
+    temperature or a lab, whose unit could be one of two."""
+    fraction_as_percent: bool = False
+    """A percent that devices also send as a fraction (SpO2 0.97 with unit "1" or none)."""
+    unit_by_range: list[UnitRange] = []
+    """A number sent without a unit is read in the unit whose range holds it (a temperature
+    of 101.5 can only be °F, 38.6 only °C); outside all of them it stays a data-check item."""
+    plausible: Plausible | None = None
+    """The range a living patient's reading can be in, in ``unit``; outside it the reading is
+    a device or unit error, shown in the data-check card, never a danger sign."""
+    order_reason: bool = False
+    """A draft order's reason in this value set, affirmed or suspected ("r/o cauda equina"),
+    says what the order is for: a fact of ``order_reason_red_flag`` (supports imaging)."""
+    measured_by: str | None = None
+    """An observation value set whose latest reading, when newer, a card shows beside a
+    Condition of this one (a coded tachycardia beside the heart rate measured since)."""
+    superseded_by_measure: bool = False
+    """A Condition of this value set is no sign when the latest reading of ``measured_by`` is
+    newer and no rule fires on it: the sign the entry stood for was
+    measured since and is not there (a tachycardia coded this morning, a heart rate of 86
+    since). Not for a sign that comes and goes while treated (a fever under antipyretics)."""
+    notes: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _regexes_compile(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            compiled = re.compile(p)
+            if p.startswith("^") and ".*" in p and "term" not in compiled.groupindex:
+                raise ValueError(f"{p!r} reads from the start: name its words (?P<term>...)")
+        return patterns
+
+
+class ValueSet(ValueSetAddition):
+    """A value set as the pack uses it: imported codes merged with the additions."""
+
+    id: str
+    title: str
