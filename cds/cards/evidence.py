@@ -7,7 +7,7 @@ from datetime import date, tzinfo
 from functools import lru_cache
 
 from cds.cards.context import CardContext
-from cds.cards.quote import quote, quote_id
+from cds.cards.quote import plain, quote, quote_id
 from cds.facts.units import UNIT_WORDS
 from cds.findings import Evidence
 from cds.instants import parse_datetime
@@ -44,6 +44,12 @@ def shown_value(value: str) -> str:
     """A recorded value as a card shows it: units in words, quoted (remembered: readings
     repeat the same values)."""
     return quote(value_text(value) or value)
+
+
+@lru_cache(maxsize=4096)
+def plain_value(value: str) -> str:
+    """A recorded value as a card's summary shows it: units in words, plain text."""
+    return plain(value_text(value) or value)
 
 
 def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:

@@ -55,6 +55,15 @@ def quote(text: str, limit: int | None = QUOTE_MAX) -> str:
     return _LEADING.sub(r"\\\1", flat)
 
 
+@lru_cache(maxsize=4096)
+def plain(text: str, limit: int = QUOTE_MAX) -> str:
+    """``text`` from a record for a card's summary, which CDS Hooks makes plain text (only the
+    detail is Markdown): line breaks flattened and the length capped as ``quote`` does, but
+    nothing escaped, so a summary reads "Heart rate >140 /min", never "\\>140"."""
+    flat = _BREAKS.sub(" ", text)
+    return flat[: limit - 1].rstrip() + "…" if len(flat) > limit else flat
+
+
 def quote_id(rid: str) -> str:
     """``quote`` for a record's id or place (``Observation/hr1``), not remembered: ids are
     new with every patient, and remembering each would push the displays and values that

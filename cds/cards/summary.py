@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from cds.cards.context import DATA_CHECK, CardContext
 from cds.cards.detail import place, prefetch_key, readable_units
-from cds.cards.evidence import age_text, shown_value
-from cds.cards.quote import quote
+from cds.cards.evidence import age_text, plain_value
+from cds.cards.quote import plain
 from cds.findings import Evidence, Finding
 from cds.pack.load import Pack
 from cds.pack.schema import Topic
@@ -47,8 +47,8 @@ def _headline(
         key = prefetch_key(issues[0])
         named = issues[0].headline  # the item's own words, when the layer that found it has them
         if named is not None:  # "Temp 39.5 °C dated 2026-11-29 08:00 UTC, 70 h after ..."
-            return quote(readable_units(named)), len(issues) - 1
-        what = key or quote(ctx.names.get(issues[0].rid) or place(issues[0].rid))
+            return plain(readable_units(named)), len(issues) - 1
+        what = key or plain(ctx.names.get(issues[0].rid) or place(issues[0].rid))
         return topic.issue_headline.format(what=what), len(issues) - 1
     first = findings[0]
     rule = pack.rules.get(first.rule_id)
@@ -56,10 +56,10 @@ def _headline(
     parts = [label]
     shown = _headline_evidence(first)
     if shown is not None and rule is not None and rule.summary_names_record:
-        parts = [f"{label}: {quote(shown.display)}"]  # "Unreadable vital sign: Heart rate"
+        parts = [f"{label}: {plain(shown.display)}"]  # "Unreadable vital sign: Heart rate"
     if shown is not None:
         if shown.value:
-            parts.append(shown_value(shown.value))
+            parts.append(plain_value(shown.value))
         if shown.kind == "observation" or (
             shown.kind == "condition" and topic.summary_condition_age
         ):
@@ -69,7 +69,7 @@ def _headline(
             if age:
                 parts.append(age)
         if shown.newer is not None and shown.newer.value:
-            parts[-1] += f", latest {shown_value(shown.newer.value)}"
+            parts[-1] += f", latest {plain_value(shown.newer.value)}"
     rest = len(findings) - 1
     if topic.code == DATA_CHECK:
         covered = {e.rid for f in findings for e in f.evidence}

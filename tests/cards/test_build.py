@@ -84,6 +84,18 @@ def test_summary_shows_the_most_recent_reading_of_the_finding(pack: Pack) -> Non
     assert "89 % 2 h ago" in text and "(+" not in text
 
 
+def test_the_summary_is_plain_text_and_the_detail_markdown(pack: Pack) -> None:
+    """CDS Hooks makes the summary plain text (ER physician review, fourth round, m44): a
+    bound reads "<88 %" there, never "\\<88 %", while the Markdown detail escapes it."""
+    bound = _evidence("<88 %", 1.0)
+    findings = [_finding("er-oxygen-low", "emergency-sign", "Low oxygen", bound)]
+    text = summary(pack, pack.topics["emergency-sign"], findings, _ctx())
+    assert "Low SpO2 <88 % 1 h ago" in text and "\\" not in text
+    outcome = Outcome(in_scope=True, findings=tuple(findings))
+    (card,) = build_cards(pack, outcome, _ctx())
+    assert card.summary == text and "\\<88 %" in (card.detail or "")
+
+
 @pytest.mark.parametrize("length", [10, 120, 139, 140, 400])
 def test_summary_is_never_longer_than_139_characters(pack: Pack, length: int) -> None:
     label = ("Very long finding label " * 40)[:length]
