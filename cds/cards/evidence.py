@@ -57,9 +57,30 @@ def _when(time: str | None, age_h: float | None, ctx: CardContext) -> str:
     show only the clock time, this year's the day too, older ones the full date."""
     if not time:
         return "time not recorded"
-    age = age_text(age_h)
+    age = age_of(time, age_h, ctx)
     stamp = _stamp(time, ctx.tz, ctx.today)
     return f"{stamp} ({age})" if age else stamp
+
+
+def age_of(time: str | None, age_h: float | None, ctx: CardContext) -> str:
+    """How long ago, as a clinician says it: a record dated by its day alone ("2026-12-07")
+    is "today", "yesterday" or so many days ago in the site's calendar, never an age in hours
+    or minutes that the day cannot tell ("just now", "40 h ago")."""
+    if time is not None and len(time) == 10 and ctx.today is not None:
+        try:
+            day = date.fromisoformat(time)
+        except ValueError:
+            return age_text(age_h)
+        return _days_text((ctx.today - day).days)
+    return age_text(age_h)
+
+
+def _days_text(days: int) -> str:
+    if days < 0:
+        return "dated in the future"
+    if days < 2:
+        return ("today", "yesterday")[days]
+    return _DAYS_AGO[days] if days < len(_DAYS_AGO) else f"{round(days / 365.25)} y ago"
 
 
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from cds.cards.context import DATA_CHECK, CardContext
 from cds.cards.detail import place, prefetch_key, readable_units
-from cds.cards.evidence import age_text, plain_value
+from cds.cards.evidence import age_of, plain_value
 from cds.cards.quote import plain
 from cds.findings import Evidence, Finding
 from cds.pack.load import Pack
@@ -63,7 +63,7 @@ def _headline(
         if shown.kind == "observation" or (
             shown.kind == "condition" and topic.summary_condition_age
         ):
-            age = age_text(shown.age_h)
+            age = age_of(shown.time, shown.age_h, ctx)
             if age and _BARE_NUMBER.fullmatch(parts[-1]):  # "GCS 12, 1 h ago", a bare number
                 parts[-1] += ","
             if age:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cds.cards.build import CardContext, build_cards
+from cds.cards.evidence import age_of
 from cds.cards.summary import summary
 from cds.engine import Firing
 from cds.facts.model import DataIssue, Fact
@@ -356,3 +357,21 @@ def test_not_indicated_says_when_the_problem_list_was_not_had(pack: Pack) -> Non
     assert "not received in full" not in detail([])
     missing = DataIssue(rid="prefetch.conditions", message="not sent")
     assert "not received in full" in detail([missing])
+
+
+@pytest.mark.parametrize(
+    "day, said",
+    [
+        ("2026-11-26", "today"),
+        ("2026-11-25", "yesterday"),
+        ("2026-11-24", "2 d ago"),
+        ("2026-11-27", "dated in the future"),
+        ("2020-01-01", "7 y ago"),
+    ],
+)
+def test_a_record_dated_by_its_day_alone_is_aged_in_days(day: str, said: str) -> None:
+    """A Condition dated "2026-12-07" was "on 2026-12-07 (just now)", and one two days old
+    "40 h ago", ages the day cannot tell (ER physician review, fourth round, m16)."""
+    age_h = (NOW - datetime.fromisoformat(day).replace(tzinfo=UTC)).total_seconds() / 3600
+    assert age_of(day, age_h, _ctx()) == said
+    assert age_of("2026-11-26T15:10:00Z", 1.0, _ctx()) == "1 h ago"  # a time keeps its hours
