@@ -132,6 +132,17 @@ def _extract_one(
     rtype = res.get("resourceType")
     handler = _HANDLERS.get(rtype) if isinstance(rtype, str) else None
     if handler is None:
+        if draft and isinstance(rtype, str) and rtype.lower() in _MISSPELT:
+            out.issues.append(  # a draft order we would check, its type misspelt: say so
+                DataIssue(
+                    rid=rid_of(res),
+                    message=(
+                        f"draft order whose resourceType is '{rtype[:40]}', not "
+                        f"'{_MISSPELT[rtype.lower()]}'; not checked"
+                    ),
+                    recheck="the order itself; ask the EHR team to check the draft orders it sends",
+                )
+            )
         return
     try:
         handler(res, ctx, out, meds, draft)
@@ -148,6 +159,8 @@ _HANDLERS = {
     "Encounter": read_encounter,
     "Patient": read_patient,
 }
+_MISSPELT = {name.lower(): name for name in _HANDLERS}
+"""A handled type by its lower-case spelling: a draft sent as 'medicationrequest' is named."""
 
 
 def _mark_latest(facts: list[Fact]) -> list[Fact]:

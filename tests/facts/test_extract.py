@@ -785,3 +785,15 @@ def test_draft_order_medication_sent_among_the_drafts() -> None:
     facts = extract_facts((), (by_url, unnamed), CTX, {urn: unnamed}).facts
     assert by_vs(facts, "ibuprofen")
     assert not by_vs(extract_facts((), (by_url, unnamed), CTX).facts, "ibuprofen")
+
+
+def test_a_draft_order_with_a_misspelt_type_is_named() -> None:
+    """A draft sent as 'medicationrequest' was ignored in silence (integrator review): its
+    cautions were never checked, and nothing said so."""
+    draft = {**medication_request("draft"), "resourceType": "medicationrequest"}
+    out = extract_facts((), (draft,), CTX)
+    assert not by_vs(out.facts, "ibuprofen")
+    (issue,) = out.issues
+    assert "'medicationrequest', not 'MedicationRequest'; not checked" in issue.message
+    other = {"resourceType": "NutritionOrder", "id": "n1", "status": "draft"}
+    assert extract_facts((), (other,), CTX).issues == []  # an order no rule reads: nothing
