@@ -60,7 +60,7 @@ def evaluate_file(
     call = call_of(service.hook, context, received.prefetch, now, notes=notes)
     evaluation = evaluator.run(call)
     keys = service.keys
-    require_answerable(resolution, keys, evaluation.in_scope)  # as the service's 412
+    require_answerable(resolution, keys, evaluation.speaks)  # as the service's 412
     response = evaluation.response
     if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
         response = response.model_copy(update={"extension": unavailable_note(resolution)})

@@ -40,6 +40,13 @@ class Evaluation:
     """What the rules concluded, with their evidence (a batch comparison names the evidence
     that makes a card differ between two configurations)."""
 
+    @property
+    def speaks(self) -> bool:
+        """Whether the pack has something to say about this call: the patient is in its scope,
+        or data about another patient was received (the EHR may have sent the wrong chart:
+        a 412 for a missing key would hide that card)."""
+        return self.in_scope or bool(self.response.cards)
+
     def rules_of(self, card: Card) -> tuple[str, ...]:
         """The rules behind one card of this response."""
         topic = card.source.topic.code if card.source.topic else ""

@@ -116,12 +116,13 @@ def offline_resolution(received: Received) -> Resolution:
     return out
 
 
-def require_answerable(resolution: Resolution, keys: Sequence[PrefetchKey], in_scope: bool) -> None:
+def require_answerable(resolution: Resolution, keys: Sequence[PrefetchKey], speaks: bool) -> None:
     """MissingDataError (412) when a required key could not be had in full and nothing that
-    was received lets the pack speak about this patient; otherwise the cards stand, and the
-    data-check items say what was not checked. The service and ``cds evaluate`` both ask."""
+    was received lets the pack speak about this patient (``speaks``: in its scope, or another
+    patient's data to warn of); otherwise the cards stand, and the data-check items say what
+    was not checked. The service and ``cds evaluate`` both ask."""
     missing = resolution.missing_required(keys)
-    if missing and not in_scope:
+    if missing and not speaks:
         why = dict(resolution.gaps())
         said = "; ".join(f"{key}: {why[key]}" for key in missing if key in why)
         raise MissingDataError(

@@ -114,7 +114,7 @@ async def call_service(request: Request, service_id: str) -> Response:
     response = evaluation.response
     timer.lap("evaluate")
     try:
-        require_answerable(resolution, spec.keys, evaluation.in_scope)
+        require_answerable(resolution, spec.keys, evaluation.speaks)
     except MissingDataError as exc:  # a hook answer too: it says its Server-Timing
         from cds.service.app import operation_outcome  # app imports this module
 

@@ -115,6 +115,21 @@ async def test_conditions_of_another_patient_give_a_data_check_card(
     assert "resources of another patient in prefetch key conditions (1)" in warnings
 
 
+async def test_another_patients_first_page_of_several_is_said_not_a_412(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The conditions' first page, all of another patient, with a `next` link the service
+    cannot follow (no fhirServer): the required key is incomplete and nothing puts this
+    patient in scope, but the wrong chart must be said, not hidden behind a 412 (integrator
+    review, stop 18)."""
+    page = searchset(back_pain(subject=THEIRS), next_url="https://ehr.example/Condition?page=2")
+    body = hook_request(prefetch=prefetch(conditions=page))
+    cards, _ = await call(client, caplog, body)
+    detail = only_data_check(cards)["detail"]
+    assert first_line(detail).startswith("**1 record belongs to another patient and was not used")
+    assert "conditions" in detail
+
+
 async def test_observations_of_another_patient_give_a_data_check_card(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
