@@ -41,6 +41,8 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
     by_topic: dict[str, list[Finding]] = {}
     for finding in outcome.findings:
         by_topic.setdefault(finding.topic, []).append(finding)
+    if pack.general_rules & outcome.rule_ids:
+        by_topic = {t: _specific(pack, found) for t, found in by_topic.items()}
     chosen = []
     critical = False
     for topic in pack.spec.topics:
@@ -49,6 +51,18 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
             critical = critical or topic.indicator == "critical"
     ctx = ctx.for_cards(names, frozenset([topic.code for topic, _ in chosen]))
     return [_card(pack, topic, found, outcome, ctx, critical) for topic, found in chosen]
+
+
+def _specific(pack: Pack, findings: list[Finding]) -> list[Finding]:
+    """A topic's findings without a general rule's whose records (other than the orders the
+    card is about) are each listed under a more specific rule of the topic."""
+    specific = {e.rid for f in findings if f.rule_id not in pack.general_rules for e in f.evidence}
+    return [
+        f
+        for f in findings
+        if f.rule_id not in pack.general_rules
+        or not all(e.rid in specific for e in f.evidence if e.kind != "order")
+    ]
 
 
 def _wrong_patient_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:

@@ -87,6 +87,11 @@ class Pack:
         return {vs.id: vs.measured_by for vs in self.valuesets.values() if vs.measured_by}
 
     @cached_property
+    def general_rules(self) -> frozenset[str]:
+        """Rules that a more specific rule's finding of the same records makes redundant."""
+        return frozenset(r.id for r in self.spec.rules if r.general)
+
+    @cached_property
     def superseded_by_measure(self) -> frozenset[str]:
         """Value sets whose Conditions a newer reading that is no sign supersedes."""
         return frozenset(

@@ -131,6 +131,9 @@ class Rule(Strict):
     unless: list[PatternRef] = []
     enabled_by: str | None = None
     """A setting that switches the rule off while it is null (e.g. an age threshold)."""
+    general: bool = False
+    """A catch-all criterion: left out of a card in which every record it found is listed
+    under a more specific rule ("a red flag in the history" beside "cancer" for one entry)."""
 
 
 class OverrideReasonSpec(Strict):

@@ -375,3 +375,27 @@ def test_a_record_dated_by_its_day_alone_is_aged_in_days(day: str, said: str) ->
     age_h = (NOW - datetime.fromisoformat(day).replace(tzinfo=UTC)).total_seconds() / 3600
     assert age_of(day, age_h, _ctx()) == said
     assert age_of("2026-11-26T15:10:00Z", 1.0, _ctx()) == "1 h ago"  # a time keeps its hours
+
+
+def test_a_general_rule_is_left_out_where_a_specific_one_names_its_records(pack: Pack) -> None:
+    """A past cancer was listed twice, as "a red flag in the history" and as "cancer", and the
+    summary said "(+1 more)" for one reason (ER physician review, fourth round, m26). A
+    general rule's finding stays when it names a record no specific rule does."""
+    order = Evidence("ServiceRequest/mri", "MRI lumbar spine", ("imaging_lumbar_mri",), "order")
+    cancer = Evidence("Condition/z853", "Hx of breast cancer", ("malignancy",), "condition")
+    abscess = Evidence("Condition/g061", "Epidural abscess", ("x",), "condition")
+    general = "imaging-supported-red-flag-history"
+    assert general in pack.general_rules
+
+    def cards(*history: Evidence) -> list[str]:
+        findings = (
+            _finding(general, "imaging-supported", "red flag", order, *history),
+            _finding("imaging-supported-malignancy", "imaging-supported", "cancer", order, cancer),
+        )
+        outcome = Outcome(in_scope=True, findings=findings)
+        ctx = _ctx(hook="order-sign")
+        return [c.summary for c in build_cards(pack, outcome, ctx)]
+
+    assert cards(cancer) == ["Lumbar imaging supported: cancer"]
+    (both,) = cards(cancer, abscess)
+    assert "(+1 more)" in both
