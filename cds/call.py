@@ -168,9 +168,12 @@ def request_call(
 UNAVAILABLE_EXTENSION: Final = "org.example.cds.prefetch-unavailable"
 
 
-def unavailable_note(resolution: Resolution) -> dict[str, Any]:
+def unavailable_note(
+    resolution: Resolution, issues: Sequence[DataIssue] = ()
+) -> dict[str, Any] | None:
     """The response extension naming the prefetch keys evaluated without (or only in part),
-    and why."""
+    and why: a key the EHR's own search reported a problem with is partial too (``issues``
+    carry it); None when every key was had in full."""
     unavailable = [
         {"key": key, "reason": resolution.reasons.get(key, "unavailable")}
         for key in resolution.unavailable
@@ -178,4 +181,9 @@ def unavailable_note(resolution: Resolution) -> dict[str, Any]:
     partial = [
         {"key": key, "reason": note, "partial": True} for key, note in resolution.incomplete.items()
     ]
-    return {UNAVAILABLE_EXTENSION: [*unavailable, *partial]}
+    said = {*resolution.unavailable, *resolution.incomplete}
+    for issue in issues:
+        if issue.partial_key is not None and issue.partial_key not in said:
+            said.add(issue.partial_key)
+            partial.append({"key": issue.partial_key, "reason": issue.message, "partial": True})
+    return {UNAVAILABLE_EXTENSION: [*unavailable, *partial]} if unavailable or partial else None

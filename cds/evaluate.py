@@ -62,6 +62,7 @@ def evaluate_file(
     keys = service.keys
     require_answerable(resolution, keys, evaluation.speaks)  # as the service's 412
     response = evaluation.response
-    if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
-        response = response.model_copy(update={"extension": unavailable_note(resolution)})
+    note = unavailable_note(resolution, call.issues)  # evaluated without some data: say so
+    if note is not None:
+        response = response.model_copy(update={"extension": note})
     return dump_response(response)

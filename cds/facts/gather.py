@@ -285,7 +285,8 @@ def _outcome_issue(where: str, outcomes: list[Resource], hook: str | None) -> Da
         "read, others may be missing"
     )
     rid = where.replace("fetched.", "prefetch.")
-    return DataIssue(rid=rid, message=message, recheck=spec.recheck if spec else None)
+    recheck = spec.recheck if spec else None
+    return DataIssue(rid=rid, message=message, recheck=recheck, partial_key=key)
 
 
 def _outcome_text(issue: Mapping[str, Any]) -> str:

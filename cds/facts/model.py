@@ -101,6 +101,9 @@ class DataIssue(BaseModel):
     pack is otherwise silent (this patient's own data was not what was received)."""
     records: int = 1
     """How many records the item is about (the other patient's records left out of a key)."""
+    partial_key: str | None = None
+    """The prefetch key read only in part because the EHR reported a problem with its search
+    (an OperationOutcome among its entries): the response's extension names it too."""
     headline: str | None = None
     """The record and what is wrong with it, in a few words, when the facts layer can name both
     ("Temp 39.5 Cel dated 2026-11-29 08:00 UTC, 70 h after the evaluation time"): the

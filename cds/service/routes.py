@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cds.call import call_of, prefetch_issues, unavailable_note
+from cds.call import HookCall, call_of, prefetch_issues, unavailable_note
 from cds.config import is_loopback
 from cds.errors import (
     AuthError,
@@ -97,11 +97,11 @@ async def call_service(request: Request, service_id: str) -> Response:
     now = datetime.now(UTC)
     notes = prefetch_issues(spec.keys, resolution)
 
-    def evaluate() -> Evaluation:
+    def evaluate() -> tuple[HookCall, Evaluation]:
         call = call_of(spec.hook, context, received.prefetch, now, resolution.extra, notes)
-        return state.evaluator.run(call)
+        return call, state.evaluator.run(call)
 
-    evaluation = (
+    call, evaluation = (
         # A small call is a few ms of pure Python at most: no longer than the GIL would hold
         # other requests anyway (switch interval 5 ms), and the hop to a worker thread and back
         # cost a third of a whole call (bench/service.py). Settings.inline_max_bytes.
@@ -121,8 +121,9 @@ async def call_service(request: Request, service_id: str) -> Response:
         missing = operation_outcome(exc.http_status, exc.message, exc.code, exc.details)
         missing.headers["Server-Timing"] = timer.header()
         return missing
-    if resolution.unavailable or resolution.incomplete:  # evaluated without some data: say so
-        response = response.model_copy(update={"extension": unavailable_note(resolution)})
+    note = unavailable_note(resolution, call.issues)  # evaluated without some data: say so
+    if note is not None:
+        response = response.model_copy(update={"extension": note})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
     records = card_records(state, spec, context.patientId, evaluation, now)
     # built by the spine a moment ago (cards validated as they were made) and given only the

@@ -254,6 +254,10 @@ async def test_an_error_outcome_entry_keeps_the_sign_and_is_a_data_check_item(
         'retry later"); the entries it did return were read, others may be missing' in text
     )
     assert "*down*" not in text  # the EHR's text, with its markup taken out
+    # and, for a client that reads the extension (integrator review, stop 18), the key is partial
+    (said,) = response.json()["extension"]["org.example.cds.prefetch-unavailable"]
+    assert said["key"] == "observations" and said["partial"] is True
+    assert said["reason"].startswith("the EHR reported a problem with this search")
 
 
 async def test_information_outcome_entries_and_keys_no_rule_reads_are_not_said(
