@@ -109,8 +109,8 @@ class HookContext(ReceivedModel):
     #: The resource types `userId` may reference for this hook (from the hook definition).
     user_types: ClassVar[tuple[str, ...]] = _CLINICIANS
 
-    userId: str
-    patientId: str
+    userId: NonEmptyStr
+    patientId: NonEmptyStr
     encounterId: str | None = None
 
     @field_validator("userId")
@@ -207,4 +207,4 @@ class OrderSelectContext(OrderSignContext):
 class EncounterDischargeContext(HookContext):
     """Context of `encounter-discharge`: `encounterId` is REQUIRED."""
 
-    encounterId: str
+    encounterId: NonEmptyStr

@@ -4,7 +4,8 @@ One policy per direction:
 
 * What EHRs send us (`cds.hooks.request`: `HookRequest`, the per-hook contexts;
   `cds.hooks.feedback`) is parsed tolerantly (`ReceivedModel`): unknown fields and `extension`
-  objects are kept (``extra="allow"``), but REQUIRED fields are required and closed code lists
+  objects are kept (``extra="allow"``), an empty string in an OPTIONAL field is read as the
+  field's absence, but REQUIRED fields are required (and not empty) and closed code lists
   are `Literal`s. `parse_model` turns pydantic errors into `InputError` (HTTP 400) with a
   message that names the offending field and never echoes input values (tokens stay out of
   logs).
@@ -22,7 +23,7 @@ import re
 from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from cds.errors import InputError
 
@@ -41,9 +42,36 @@ def absolute_url(value: str) -> str:
 
 
 class ReceivedModel(BaseModel):
-    """Base of what CDS Clients send: unknown members are kept, inputs never echoed in errors."""
+    """Base of what CDS Clients send: unknown members are kept, inputs never echoed in errors,
+    and an empty string in an optional field is read as if the field were absent."""
 
     model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_optional_is_absent(cls, data: Any) -> Any:
+        # Real feeds send "" for a value they do not have (`"encounterId": ""`, `"fhirServer":
+        # ""`): a 400 would lose the cards, so it counts as absent, as null does. A required
+        # field is not dropped: an empty one is refused naming it.
+        if not isinstance(data, dict) or "" not in data.values():
+            return data
+        fields = cls.model_fields
+        return {
+            name: value
+            for name, value in data.items()
+            if value != "" or name not in fields or fields[name].is_required()
+        }
+
+
+def received_models() -> list[type[ReceivedModel]]:
+    """Every model of what clients send (the subclasses of `ReceivedModel`, at any depth)."""
+    found: list[type[ReceivedModel]] = []
+    waiting = ReceivedModel.__subclasses__()
+    while waiting:
+        model = waiting.pop()
+        found.append(model)
+        waiting.extend(model.__subclasses__())
+    return found
 
 
 class WrittenModel(BaseModel):

@@ -22,6 +22,7 @@ from cds.hooks.feedback import FeedbackRequest
 from cds.hooks.models import Discovery, HookResponse
 from cds.hooks.registry import ORDER_HOOKS, context_model
 from cds.hooks.request import HookContext, HookRequest
+from cds.hooks.wire import received_models
 from cds.services import ServiceSpec
 
 REF: Final = "#/components/schemas/{model}"
@@ -141,6 +142,8 @@ DRAFT_ORDERS: Final[dict[str, Any]] = {
         {"type": "array"},
     ]
 }
+#: What an optional field of a received model may also hold: "" is read as its absence.
+EMPTY: Final = {"const": ""}
 SERVER_TIMING: Final = {
     "Server-Timing": {
         "description": "Durations of the `parse`, `prefetch` and `evaluate` steps in ms.",
@@ -166,6 +169,7 @@ def openapi_document(
     _, top = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     _tighten(schemas, contexts)
+    _empty_is_absent(schemas)
     schemas["OperationOutcome"] = OPERATION_OUTCOME
     for hook in hooks:
         schemas[_request_name(hook)] = _hook_request(schemas["HookRequest"], hook)
@@ -245,6 +249,19 @@ def _tighten(schemas: dict[str, Any], contexts: list[type[HookContext]]) -> None
             props["draftOrders"] = DRAFT_ORDERS
         if "selections" in props:
             props["selections"]["items"] = {"type": "string", "pattern": REFERENCE_PATTERN}
+
+
+def _empty_is_absent(schemas: dict[str, Any]) -> None:
+    """Let every optional property of what clients send be "" too (read as absent,
+    `cds.hooks.wire.ReceivedModel`): each is ``anyOf`` its type and null."""
+    for model in received_models():
+        schema = schemas.get(model.__name__)
+        if schema is None:  # not in the document (a private envelope)
+            continue
+        required = set(schema.get("required", ()))
+        for name, prop in schema["properties"].items():
+            if name not in required and "anyOf" in prop:
+                prop["anyOf"].append(EMPTY)
 
 
 def _request_name(hook: str) -> str:

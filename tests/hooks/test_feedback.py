@@ -137,3 +137,31 @@ def test_feedback_card_uuids_are_read_in_lower_case() -> None:
 def test_feedback_keeps_unknown_members() -> None:
     data = feedback(extension={"com.example.user": "u1"})
     assert parse_feedback(data).feedback[0].model_extra == {"extension": {"com.example.user": "u1"}}
+
+
+def test_empty_optional_feedback_fields_are_read_as_absent() -> None:
+    reason = {"reason": {"code": "c", "system": "https://s", "display": ""}, "userComment": ""}
+    (item,) = parse_feedback(feedback(overrideReason=reason, acceptedSuggestions="")).feedback
+    assert item.acceptedSuggestions is None
+    assert item.overrideReason is not None
+    assert item.overrideReason.userComment is None
+    assert item.overrideReason.reason is not None
+    assert item.overrideReason.reason.display is None
+
+
+def test_empty_required_parts_of_feedback_are_refused_as_missing() -> None:
+    """Read as absent, an empty `acceptedSuggestions` of an accepted item, or a comment that
+    was an override reason's only content, is refused as a missing one is."""
+    batch = parse_feedback_batch(
+        {
+            "feedback": [
+                feedback(outcome="accepted", acceptedSuggestions="")["feedback"][0],
+                feedback(overrideReason={"userComment": ""})["feedback"][0],
+                feedback(card="")["feedback"][0],
+            ]
+        },
+        10,
+    )
+    assert "cds-fb-2" in batch.refused[0]
+    assert "cds-fb-3" in batch.refused[1]
+    assert batch.refused[2].startswith("card: ")

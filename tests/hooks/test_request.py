@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from cds.errors import InputError
 from cds.hooks.keys import PREFETCH, PrefetchKey
 from cds.hooks.prefetch import read_prefetch
-from cds.hooks.registry import parse_context, parse_hook_request, validate_context
+from cds.hooks.registry import HOOKS, parse_context, parse_hook_request, validate_context
 from cds.hooks.request import (
     EncounterDischargeContext,
     FhirAuthorization,
@@ -295,3 +295,68 @@ def test_patient_view_accepts_patients_and_related_persons(user: str) -> None:
 def test_hooks_we_do_not_serve_are_not_checked(hook: str) -> None:
     validate_context(hook, {})  # does not raise
     assert parse_context(hook, {}) is None
+
+
+# --- An empty string: absent in an optional field, refused in a required one -------------------
+
+#: Every (hook, field) of the registry's context models, optional or required.
+CONTEXT_FIELDS = [
+    (hook, name, field.is_required())
+    for hook, spec in HOOKS.items()
+    for name, field in spec.context.model_fields.items()
+]
+
+
+def test_the_optional_context_fields_are_the_encounter_where_no_hook_requires_it() -> None:
+    optional = {(hook, name) for hook, name, required in CONTEXT_FIELDS if not required}
+    assert optional == {(h, "encounterId") for h in ("patient-view", "order-select", "order-sign")}
+
+
+@pytest.mark.parametrize(
+    ("hook", "name"), [(h, n) for h, n, required in CONTEXT_FIELDS if not required]
+)
+def test_an_empty_optional_context_field_is_read_as_absent(hook: str, name: str) -> None:
+    empty = parse_context(hook, context(hook, **{name: ""}))
+    absent = parse_context(hook, {k: v for k, v in context(hook).items() if k != name})
+    assert empty is not None
+    assert getattr(empty, name) is None
+    assert empty == absent
+
+
+@pytest.mark.parametrize(
+    ("hook", "name"), [(h, n) for h, n, required in CONTEXT_FIELDS if required]
+)
+def test_an_empty_required_context_field_is_refused_naming_it(hook: str, name: str) -> None:
+    with pytest.raises(InputError, match=f"invalid context for hook '{hook}': {name}[:.]"):
+        validate_context(hook, context(hook, **{name: ""}))
+
+
+OPTIONAL_REQUEST_FIELDS = [n for n, f in HookRequest.model_fields.items() if not f.is_required()]
+
+
+def test_the_optional_request_fields() -> None:
+    assert OPTIONAL_REQUEST_FIELDS == ["fhirServer", "fhirAuthorization", "prefetch", "extension"]
+
+
+@pytest.mark.parametrize("name", OPTIONAL_REQUEST_FIELDS)
+def test_an_empty_optional_request_field_is_read_as_absent(name: str) -> None:
+    base = wrap("patient-view", {"userId": "Practitioner/1", "patientId": "p1"})
+    parsed = parse_hook_request({**base, name: ""})
+    assert getattr(parsed, name) is None
+    assert parsed == parse_hook_request(base)
+
+
+def test_an_empty_fhir_server_with_a_token_is_a_token_without_a_server() -> None:
+    with pytest.raises(InputError, match=r"fhirServer is required when fhirAuthorization"):
+        parse_hook_request(request(fhirServer=""))
+
+
+def test_an_empty_token_patient_is_read_as_absent_and_an_empty_token_refused() -> None:
+    assert FhirAuthorization.model_validate(auth(patient="")).patient is None
+    with pytest.raises(InputError, match=r"fhirAuthorization\.access_token: "):
+        parse_hook_request(request(fhirAuthorization=auth(access_token="")))
+
+
+def test_an_empty_unknown_member_is_kept_as_sent() -> None:
+    parsed = parse_hook_request(request(**{"com.example.note": ""}))
+    assert parsed.model_extra == {"com.example.note": ""}
