@@ -42,9 +42,12 @@ STATUS_TEXT: Final = {
     "part), and nothing received puts the patient in the pack's scope; "
     "`issue[0].expression` names the keys.",
     413: "Body larger than `max_body_bytes` (feedback: more items than `feedback_max_items`).",
+    415: "A Content-Type that is not JSON (send `application/json`; `application/fhir+json` and "
+    "other `+json` types are read too, and so is a body with no Content-Type), or a "
+    "Content-Encoding other than `identity`.",
     503: "The feedback database is down; retry later (hook calls keep answering).",
 }
-HOOK_ERRORS: Final = (400, 401, 412, 413)
+HOOK_ERRORS: Final = (400, 401, 412, 413, 415)
 #: `GET /healthz`: no JWT, no patient data; 200 while hooks are answered.
 HEALTH_OPERATION: Final[dict[str, Any]] = {
     "operationId": "health",
@@ -72,7 +75,7 @@ HEALTH_OPERATION: Final[dict[str, Any]] = {
         }
     },
 }
-FEEDBACK_ERRORS: Final = (400, 401, 413, 503)
+FEEDBACK_ERRORS: Final = (400, 401, 413, 415, 503)
 
 OPERATION_OUTCOME: Final[dict[str, Any]] = {
     "title": "OperationOutcome",
