@@ -6,6 +6,7 @@
     │   ├── PayloadTooLarge       exit 2, HTTP 413
     │   ├── BodyTimeout           exit 2, HTTP 408  body not received within body_timeout_seconds
     │   ├── UnsupportedEncoding   exit 2, HTTP 415  a Content-Encoding we do not decode
+    │   ├── UnsupportedMediaType  exit 2, HTTP 415  a request body declared as something not JSON
     │   └── MissingDataError      exit 1, HTTP 412  prefetch absent and not fetchable
     ├── UnitError                 exit 2, HTTP 400  a quantity in a unit we cannot convert
     ├── RulePackError             exit 2, HTTP 500  schema, unknown value set, coverage
@@ -59,6 +60,13 @@ class UnsupportedEncoding(InputError):
     """A request body in a Content-Encoding we do not decode (gzip, br, ...)."""
 
     code = "unsupported-encoding"
+    http_status = 415
+
+
+class UnsupportedMediaType(InputError):
+    """A request body whose Content-Type is not JSON (text/plain, a form, XML)."""
+
+    code = "unsupported-media-type"
     http_status = 415
 
 

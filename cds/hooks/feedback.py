@@ -7,7 +7,7 @@ that the store can keep it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
@@ -81,6 +81,22 @@ class OverrideReasonFeedback(_FeedbackPart):
         return self
 
 
+#: What an `outcomeTimestamp` that is no date-time (a bare date among them) is told.
+NOT_A_DATE_TIME: Final = (
+    "must be a date-time with a time zone (RFC 3339, e.g. '2026-11-26T08:00:00Z')"
+)
+
+
+def _is_date(value: str) -> bool:
+    """Whether `value` is a date alone (``2026-12-07``), which the date-time parser would
+    read as its midnight, with no zone."""
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 class FeedbackItem(_FeedbackPart):
     """What the user did with one card (spec 2.0.1 §Feedback)."""
 
@@ -93,12 +109,12 @@ class FeedbackItem(_FeedbackPart):
     @field_validator("outcomeTimestamp")
     @classmethod
     def _check_timestamp(cls, value: str) -> str:
-        if len(value) > 64 or "\x00" in value:
-            raise ValueError("must be an RFC 3339 date-time")
+        if len(value) > 64 or "\x00" in value or _is_date(value):
+            raise ValueError(NOT_A_DATE_TIME)
         try:
             parsed = parse_datetime(value)
         except ValueError:
-            raise ValueError("must be an RFC 3339 date-time") from None
+            raise ValueError(NOT_A_DATE_TIME) from None
         if parsed.tzinfo is None:
             raise ValueError("must carry a time zone (UTC, e.g. 'Z')")
         try:  # year 1 at +14:00 or year 9999 at -14:00 has no UTC date (`outcome_at`)

@@ -109,8 +109,8 @@ class HookContext(ReceivedModel):
     #: The resource types `userId` may reference for this hook (from the hook definition).
     user_types: ClassVar[tuple[str, ...]] = _CLINICIANS
 
-    userId: str
-    patientId: str
+    userId: NonEmptyStr
+    patientId: NonEmptyStr
     encounterId: str | None = None
 
     @field_validator("userId")
@@ -181,10 +181,15 @@ class OrderSignContext(HookContext):
 
     draftOrders: dict[str, Any] | list[Any]
 
-    @field_validator("draftOrders")
+    @field_validator("draftOrders", mode="before")
     @classmethod
-    def _check_draft_orders(cls, value: dict[str, Any] | list[Any]) -> dict[str, Any] | list[Any]:
-        return value if isinstance(value, list) else _check_bundle(value)
+    def _check_draft_orders(cls, value: Any) -> Any:
+        # before the type's own check: its union would name both branches in Python terms
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict):
+            return _check_bundle(value)
+        raise ValueError("must be a FHIR Bundle of the draft orders (or an array of resources)")
 
 
 class OrderSelectContext(OrderSignContext):
@@ -207,4 +212,4 @@ class OrderSelectContext(OrderSignContext):
 class EncounterDischargeContext(HookContext):
     """Context of `encounter-discharge`: `encounterId` is REQUIRED."""
 
-    encounterId: str
+    encounterId: NonEmptyStr

@@ -54,6 +54,7 @@ ISSUE_CODES: Final = {
     412: "incomplete",
     413: "too-long",
     414: "too-long",
+    415: "not-supported",
     431: "too-long",
     503: "transient",
 }

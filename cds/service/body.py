@@ -1,4 +1,5 @@
-"""Reading a request body: its size and time limits, the JSON object in it, and its depth."""
+"""Reading a request body: its media type, size and time limits, the JSON object in it, and
+its depth."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import anyio
 import orjson
 from starlette.requests import Request
 
-from cds.errors import BodyTimeout, InputError, PayloadTooLarge, UnsupportedEncoding
+from cds.errors import (
+    BodyTimeout,
+    InputError,
+    PayloadTooLarge,
+    UnsupportedEncoding,
+    UnsupportedMediaType,
+)
 from cds.service.state import service_state
 
 #: Deepest nesting of objects and arrays accepted in a request body (FHIR needs about 15).
@@ -17,9 +24,11 @@ MAX_JSON_DEPTH: Final = 64
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 past `max_body_bytes` (declared or actually streamed), and
-    with 408 when it is not all there `body_timeout_seconds` after we began to read it (a
-    client that sent its headers and stalled, or drips its body, would hold the call)."""
+    """The body, refused with 415 when declared as something not JSON (`require_json`), with
+    413 past `max_body_bytes` (declared or actually streamed), and with 408 when it is not all
+    there `body_timeout_seconds` after we began to read it (a client that sent its headers and
+    stalled, or drips its body, would hold the call)."""
+    require_json(request.headers.get("content-type"))
     settings = service_state(request).settings
     encoding = request.headers.get("content-encoding")
     if encoding is not None and encoding.strip().lower() not in ("", "identity"):
@@ -46,6 +55,28 @@ async def read_body(request: Request) -> bytes:
     except TimeoutError:
         raise BodyTimeout(f"request body not received within {timeout:g} s") from None
     return b"".join(chunks)
+
+
+def require_json(content_type: str | None) -> None:
+    """UnsupportedMediaType (415) unless `content_type` is absent, empty or a JSON media type.
+
+    A browser sends a cross-site POST of text/plain, a form or multipart without a CORS
+    preflight; read as JSON, such a page could drive the service (and write to its store).
+    JSON is any type whose subtype is ``json`` or ends in ``+json`` (application/json,
+    application/fhir+json), whatever its parameters (``charset``). A request with no
+    Content-Type is read as JSON: some clients send none.
+    """
+    if content_type is None or not content_type.strip():
+        return
+    media_type = content_type.partition(";")[0].strip().lower()
+    kind, slash, subtype = media_type.partition("/")
+    if kind and slash and (subtype == "json" or subtype.endswith("+json")):
+        return
+    # never echoed (error bodies carry no input)
+    raise UnsupportedMediaType(
+        "Content-Type is not JSON: send the request body as application/json "
+        "(application/fhir+json and other +json types are read too)"
+    )
 
 
 #: The UTF-8 byte order mark: some .NET EHR clients put it before the JSON of their calls.

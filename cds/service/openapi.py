@@ -22,6 +22,7 @@ from cds.hooks.feedback import FeedbackRequest
 from cds.hooks.models import Discovery, HookResponse
 from cds.hooks.registry import ORDER_HOOKS, context_model
 from cds.hooks.request import HookContext, HookRequest
+from cds.hooks.wire import received_models
 from cds.services import ServiceSpec
 
 REF: Final = "#/components/schemas/{model}"
@@ -41,9 +42,12 @@ STATUS_TEXT: Final = {
     "part), and nothing received puts the patient in the pack's scope; "
     "`issue[0].expression` names the keys.",
     413: "Body larger than `max_body_bytes` (feedback: more items than `feedback_max_items`).",
+    415: "A Content-Type that is not JSON (send `application/json`; `application/fhir+json` and "
+    "other `+json` types are read too, and so is a body with no Content-Type), or a "
+    "Content-Encoding other than `identity`.",
     503: "The feedback database is down; retry later (hook calls keep answering).",
 }
-HOOK_ERRORS: Final = (400, 401, 412, 413)
+HOOK_ERRORS: Final = (400, 401, 412, 413, 415)
 #: `GET /healthz`: no JWT, no patient data; 200 while hooks are answered.
 HEALTH_OPERATION: Final[dict[str, Any]] = {
     "operationId": "health",
@@ -71,7 +75,7 @@ HEALTH_OPERATION: Final[dict[str, Any]] = {
         }
     },
 }
-FEEDBACK_ERRORS: Final = (400, 401, 413, 503)
+FEEDBACK_ERRORS: Final = (400, 401, 413, 415, 503)
 
 OPERATION_OUTCOME: Final[dict[str, Any]] = {
     "title": "OperationOutcome",
@@ -141,6 +145,8 @@ DRAFT_ORDERS: Final[dict[str, Any]] = {
         {"type": "array"},
     ]
 }
+#: What an optional field of a received model may also hold: "" is read as its absence.
+EMPTY: Final = {"const": ""}
 SERVER_TIMING: Final = {
     "Server-Timing": {
         "description": "Durations of the `parse`, `prefetch` and `evaluate` steps in ms.",
@@ -166,6 +172,7 @@ def openapi_document(
     _, top = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     _tighten(schemas, contexts)
+    _empty_is_absent(schemas)
     schemas["OperationOutcome"] = OPERATION_OUTCOME
     for hook in hooks:
         schemas[_request_name(hook)] = _hook_request(schemas["HookRequest"], hook)
@@ -245,6 +252,19 @@ def _tighten(schemas: dict[str, Any], contexts: list[type[HookContext]]) -> None
             props["draftOrders"] = DRAFT_ORDERS
         if "selections" in props:
             props["selections"]["items"] = {"type": "string", "pattern": REFERENCE_PATTERN}
+
+
+def _empty_is_absent(schemas: dict[str, Any]) -> None:
+    """Let every optional property of what clients send be "" too (read as absent,
+    `cds.hooks.wire.ReceivedModel`): each is ``anyOf`` its type and null."""
+    for model in received_models():
+        schema = schemas.get(model.__name__)
+        if schema is None:  # not in the document (a private envelope)
+            continue
+        required = set(schema.get("required", ()))
+        for name, prop in schema["properties"].items():
+            if name not in required and "anyOf" in prop:
+                prop["anyOf"].append(EMPTY)
 
 
 def _request_name(hook: str) -> str:

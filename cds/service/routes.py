@@ -180,7 +180,7 @@ def _refused_feedback(size: int, refused: dict[int, str]) -> Response:
     stored = size - len(order)
     message = (
         f"{len(order)} of {size} feedback items refused"
-        + (f" (the other {stored} were stored)" if stored else "")
+        + (f" ({_stored(stored)})" if stored else "")
         + ": "
         + "; ".join(f"feedback[{i}]" + _at(refused[i]) for i in order)
     )
@@ -188,6 +188,11 @@ def _refused_feedback(size: int, refused: dict[int, str]) -> Response:
     body = orjson.loads(response.body)
     body["issue"][0]["expression"] = [f"feedback[{i}]" for i in order]
     return Response(orjson.dumps(body), status_code=400, media_type="application/json")
+
+
+def _stored(count: int) -> str:
+    """``the other one was stored``, ``the other 2 were stored``."""
+    return "the other one was stored" if count == 1 else f"the other {count} were stored"
 
 
 def _at(what: str) -> str:

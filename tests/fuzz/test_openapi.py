@@ -181,3 +181,23 @@ def test_schemathesis_finds_no_failure(server: CdsServer, tmp_path: Path) -> Non
     )
     assert run.returncode == 0, f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}\n{server.log_tail()}"
     assert " passed" in run.stdout and " failed" not in run.stdout, run.stdout[-3000:]
+
+
+@pytest.mark.anyio
+async def test_empty_optional_fields_conform_and_empty_required_ones_do_not(
+    document: dict[str, Any],
+) -> None:
+    """An empty string in an optional field is read as absent (docs/service.md, Errors): the
+    document admits it there, and only there."""
+    op = operation(document, "/cds-services/back-spasm-patient-view")
+    check = validator(document, body_schema(op))
+    context = {"userId": "Practitioner/a", "patientId": "p", "encounterId": ""}
+    request = {"hook": "patient-view", "hookInstance": "x", "context": context}
+    empty = {"fhirServer": "", "fhirAuthorization": "", "prefetch": "", "extension": ""}
+    check.validate({**request, **empty})
+    assert not check.is_valid({**request, "context": {**context, "patientId": ""}})
+    assert not check.is_valid({**request, "hookInstance": ""})
+    discharge = operation(document, "/cds-services/back-spasm-encounter-discharge")
+    assert not validator(document, body_schema(discharge)).is_valid(
+        {**request, "hook": "encounter-discharge"}
+    )

@@ -61,13 +61,22 @@ def feedback(**fields: Any) -> dict[str, Any]:
 BAD_FEEDBACK = [
     (feedback(outcome="accepted"), r"feedback\[0\]: acceptedSuggestions is required .*cds-fb-2"),
     (feedback(outcome="accepted", acceptedSuggestions=[]), "cds-fb-2"),
-    (feedback(outcome="dismissed"), r"feedback\[0\].outcome: Input should be 'accepted' or"),
+    (feedback(outcome="dismissed"), r"feedback\[0\].outcome: must be 'accepted' or 'overridden'"),
     (feedback(overrideReason={}), r"feedback\[0\].overrideReason: .*\(cds-fb-3\)"),
-    (feedback(overrideReason={"reason": {"code": "x"}}), "overrideReason.reason.system: Field"),
+    (
+        feedback(overrideReason={"reason": {"code": "x"}}),
+        "overrideReason.reason.system: is required",
+    ),
     (feedback(outcomeTimestamp="2020-12-11T00:00:00"), "outcomeTimestamp: must carry a time zone"),
-    (feedback(outcomeTimestamp="yesterday"), "outcomeTimestamp: must be an RFC 3339 date-time"),
-    (feedback(card=None), r"feedback\[0\].card: Field required"),
-    ({}, "feedback: Field required"),
+    (feedback(outcomeTimestamp="yesterday"), "outcomeTimestamp: must be a date-time with a time"),
+    (feedback(outcomeTimestamp="2026-12-07"), "outcomeTimestamp: must be a date-time with a time"),
+    (feedback(outcomeTimestamp="20261207"), "outcomeTimestamp: must be a date-time with a time"),
+    (feedback(card=None), r"feedback\[0\].card: is required"),
+    ({}, "feedback: is required"),
+    ({"feedback": {}}, "feedback: must be a JSON array"),
+    ({"feedback": ["x"]}, r"feedback\[0\]: must be a JSON object with card, outcome and outcome"),
+    (feedback(outcome="accepted", acceptedSuggestions=["x"]), r"\[0\]: must be a JSON object with"),
+    (feedback(outcome="accepted", acceptedSuggestions=[{}] * 101), "must hold at most 100 items"),
     # what the store keeps is bounded by its columns and holds no NUL (PostgreSQL refused both
     # with a 503 for the whole batch)
     (feedback(card="f6b95768"), r"feedback\[0\].card: must be a UUID"),
@@ -79,7 +88,7 @@ BAD_FEEDBACK = [
     (feedback(overrideReason={"reason": {"system": "s\x00", "code": "c"}}), "system holds a NUL"),
     (feedback(overrideReason={"userComment": "ok\x00"}), "userComment holds a NUL"),
     (feedback(overrideReason={"userComment": "x" * 10_001}), "at most 10000 characters"),
-    (feedback(outcomeTimestamp="2020-12-11T00:00:00Z\x00"), "must be an RFC 3339 date-time"),
+    (feedback(outcomeTimestamp="2020-12-11T00:00:00Z\x00"), "must be a date-time with a time zone"),
     (
         feedback(outcome="accepted", acceptedSuggestions=[{"id": "s1"}]),
         r"acceptedSuggestions\[0\].id: must be a UUID",
@@ -117,7 +126,7 @@ def test_a_feedback_batch_keeps_its_good_items_and_names_the_bad_ones() -> None:
     batch = parse_feedback_batch({"feedback": [good, bad, "not an object", good]}, 10)
     assert sorted(batch.items) == [0, 3] and batch.size == 4
     assert batch.refused[1] == "overrideReason: userComment holds a NUL character"
-    assert batch.refused[2].startswith("Input should be")
+    assert batch.refused[2] == "must be a JSON object with card, outcome and outcomeTimestamp"
 
 
 def test_a_feedback_batch_over_the_item_limit_is_refused_whole() -> None:
@@ -125,7 +134,7 @@ def test_a_feedback_batch_over_the_item_limit_is_refused_whole() -> None:
     with pytest.raises(PayloadTooLarge, match="feedback holds 11 items; at most 10"):
         parse_feedback_batch({"feedback": items}, 10)
     assert parse_feedback_batch({"feedback": items[:10]}, 10).size == 10
-    with pytest.raises(InputError, match="feedback: Field required"):
+    with pytest.raises(InputError, match="feedback: is required"):
         parse_feedback_batch({"items": []}, 10)
 
 
@@ -137,3 +146,31 @@ def test_feedback_card_uuids_are_read_in_lower_case() -> None:
 def test_feedback_keeps_unknown_members() -> None:
     data = feedback(extension={"com.example.user": "u1"})
     assert parse_feedback(data).feedback[0].model_extra == {"extension": {"com.example.user": "u1"}}
+
+
+def test_empty_optional_feedback_fields_are_read_as_absent() -> None:
+    reason = {"reason": {"code": "c", "system": "https://s", "display": ""}, "userComment": ""}
+    (item,) = parse_feedback(feedback(overrideReason=reason, acceptedSuggestions="")).feedback
+    assert item.acceptedSuggestions is None
+    assert item.overrideReason is not None
+    assert item.overrideReason.userComment is None
+    assert item.overrideReason.reason is not None
+    assert item.overrideReason.reason.display is None
+
+
+def test_empty_required_parts_of_feedback_are_refused_as_missing() -> None:
+    """Read as absent, an empty `acceptedSuggestions` of an accepted item, or a comment that
+    was an override reason's only content, is refused as a missing one is."""
+    batch = parse_feedback_batch(
+        {
+            "feedback": [
+                feedback(outcome="accepted", acceptedSuggestions="")["feedback"][0],
+                feedback(overrideReason={"userComment": ""})["feedback"][0],
+                feedback(card="")["feedback"][0],
+            ]
+        },
+        10,
+    )
+    assert "cds-fb-2" in batch.refused[0]
+    assert "cds-fb-3" in batch.refused[1]
+    assert batch.refused[2].startswith("card: ")

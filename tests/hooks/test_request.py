@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
+from pydantic_core.core_schema import ErrorType
 
 from cds.errors import InputError
 from cds.hooks.keys import PREFETCH, PrefetchKey
 from cds.hooks.prefetch import read_prefetch
-from cds.hooks.registry import parse_context, parse_hook_request, validate_context
+from cds.hooks.registry import HOOKS, parse_context, parse_hook_request, validate_context
 from cds.hooks.request import (
     EncounterDischargeContext,
     FhirAuthorization,
@@ -21,6 +22,7 @@ from cds.hooks.request import (
     OrderSignContext,
     PatientViewContext,
 )
+from cds.hooks.wire import WORDING
 from tests.hooks.helpers import HOOK_INSTANCE, TOKEN, load, wrap
 
 # --- Requests and contexts: the spec's examples -----------------------------------------------
@@ -84,9 +86,11 @@ def test_patient_view_extension_example_is_accepted_but_lacks_patient_id() -> No
     data = load("patient-view--request--extension--spec-2.0.1.json")
     request = HookRequest.model_validate(data)
     assert request.extension == data["extension"]
-    with pytest.raises(InputError, match=r"context for hook 'patient-view': patientId: Field"):
+    with pytest.raises(
+        InputError, match=r"context for hook 'patient-view': patientId: is required"
+    ):
         validate_context(request.hook, request.context)
-    with pytest.raises(InputError, match="patientId: Field required"):
+    with pytest.raises(InputError, match="patientId: is required"):
         parse_hook_request(data)
 
 
@@ -94,7 +98,7 @@ def test_pre_1_0_opioid_request_is_rejected() -> None:
     # README: HISTORICAL/NEGATIVE, prefetch wrapped as {response, resource}, no draftOrders.
     # The wrapped prefetch value is not read as a resource (read_prefetch names it a gap).
     data = load("order-sign--request--cdc-opioid--docs-examples.json")
-    with pytest.raises(InputError, match="draftOrders: Field required"):
+    with pytest.raises(InputError, match="draftOrders: is required"):
         parse_hook_request(data)
     received = read_prefetch(data["prefetch"], [PrefetchKey("medication", "x", required=False)])
     assert "medication" not in received.prefetch
@@ -168,15 +172,22 @@ BAD_REQUESTS = [
     (request(fhirServer="fhir.example.org"), "fhirServer: must be an absolute http"),
     (request(fhirServer="/fhir"), "fhirServer: must be an absolute http"),
     (request(fhirServer="ftp://example.org/fhir"), "fhirServer: must be an absolute http"),
-    (request(hook=""), "hook: String should have at least 1 character"),
-    (request(hookInstance=""), "hookInstance: String should have at least 1 character"),
-    (request(context=None), "context: Input should be a valid dictionary"),
-    (request(fhirAuthorization=auth(token_type="mac")), "fhirAuthorization.token_type"),
-    (request(fhirAuthorization=auth(expires_in="soon")), "fhirAuthorization.expires_in"),
-    (request(extension="com.example"), "extension: Input should be a valid dictionary"),
-    (request(prefetch=["not", "a", "mapping"]), "prefetch: Input should be a valid dictionary"),
-    ({"hook": "patient-view", "hookInstance": HOOK_INSTANCE}, "context: Field required"),
-    (["not", "an", "object"], "Input should be a valid dictionary"),
+    (request(hook=""), "hook: must not be empty"),
+    (request(hookInstance=""), "hookInstance: must not be empty"),
+    (request(context=None), "context: must be a JSON object"),
+    (request(context=""), "context: must be a JSON object"),
+    (
+        request(fhirAuthorization="x"),
+        "fhirAuthorization: must be a JSON object with access_token, token_type, expires_in, "
+        "scope and subject$",
+    ),
+    (request(fhirAuthorization=auth(token_type="mac")), "token_type: must be 'Bearer'"),
+    (request(fhirAuthorization=auth(expires_in="soon")), "expires_in: must be an integer"),
+    (request(fhirAuthorization=auth(scope=3)), "fhirAuthorization.scope: must be a string"),
+    (request(extension="com.example"), "extension: must be a JSON object"),
+    (request(prefetch=["not", "a", "mapping"]), "prefetch: must be a JSON object"),
+    ({"hook": "patient-view", "hookInstance": HOOK_INSTANCE}, "context: is required"),
+    (["not", "an", "object"], "must be a JSON object with hook, hookInstance and context"),
 ]
 
 
@@ -200,7 +211,7 @@ def test_token_type_is_compared_case_insensitively(token_type: str) -> None:
 def test_missing_fhir_authorization_member_is_rejected() -> None:
     value = auth()
     del value["subject"]
-    with pytest.raises(InputError, match=r"fhirAuthorization\.subject: Field required"):
+    with pytest.raises(InputError, match=r"fhirAuthorization\.subject: is required"):
         parse_hook_request(request(fhirAuthorization=value))
 
 
@@ -247,16 +258,18 @@ def context(hook: str, **fields: Any) -> dict[str, Any]:
 
 
 BAD_CONTEXTS = [
-    ("patient-view", context("patient-view", userId=None), "userId: Field required"),
+    ("patient-view", context("patient-view", userId=None), "userId: is required"),
     ("patient-view", context("patient-view", userId="Practitioner"), "userId: must be a reference"),
     ("patient-view", context("patient-view", userId="Practitioner/a b"), "must be a reference"),
     ("patient-view", context("patient-view", userId="Device/1"), "userId: must reference one of"),
     ("patient-view", context("patient-view", userId="practitioner/1"), "must reference one of"),
-    ("patient-view", context("patient-view", patientId=None), "patientId: Field required"),
+    ("patient-view", context("patient-view", patientId=None), "patientId: is required"),
     ("patient-view", context("patient-view", patientId="1/2"), "patientId: must be a FHIR id"),
     ("patient-view", context("patient-view", encounterId="a?b"), "encounterId: must be a FHIR id"),
     ("order-sign", context("order-sign", userId="Patient/1"), "one of Practitioner, Practition"),
-    ("order-sign", context("order-sign", draftOrders=None), "draftOrders: Field required"),
+    ("order-sign", context("order-sign", draftOrders=None), "draftOrders: is required"),
+    ("order-sign", context("order-sign", draftOrders="x"), "draftOrders: must be a FHIR Bundle of"),
+    ("order-sign", context("order-sign", encounterId=7), "encounterId: must be a string$"),
     (
         "order-sign",
         context("order-sign", draftOrders={"resourceType": "Patient"}),
@@ -267,13 +280,14 @@ BAD_CONTEXTS = [
         context("order-sign", draftOrders={"resourceType": "Bundle", "entry": "x"}),
         "draftOrders: entry must be an array",
     ),
-    ("order-select", context("order-select", selections=None), "selections: Field required"),
-    ("order-select", context("order-select", selections=[]), "selections: List should have"),
+    ("order-select", context("order-select", selections=None), "selections: is required"),
+    ("order-select", context("order-select", selections=[]), "selections: must not be empty$"),
+    ("order-select", context("order-select", selections="x"), "selections: must be a JSON array"),
     ("order-select", context("order-select", selections=["x"]), "selections: .* 'Type/id'"),
     (
         "encounter-discharge",
         context("encounter-discharge", encounterId=None),
-        "encounterId: Field required",
+        "encounterId: is required",
     ),
 ]
 
@@ -295,3 +309,75 @@ def test_patient_view_accepts_patients_and_related_persons(user: str) -> None:
 def test_hooks_we_do_not_serve_are_not_checked(hook: str) -> None:
     validate_context(hook, {})  # does not raise
     assert parse_context(hook, {}) is None
+
+
+# --- An empty string: absent in an optional field, refused in a required one -------------------
+
+#: Every (hook, field) of the registry's context models, optional or required.
+CONTEXT_FIELDS = [
+    (hook, name, field.is_required())
+    for hook, spec in HOOKS.items()
+    for name, field in spec.context.model_fields.items()
+]
+
+
+def test_the_optional_context_fields_are_the_encounter_where_no_hook_requires_it() -> None:
+    optional = {(hook, name) for hook, name, required in CONTEXT_FIELDS if not required}
+    assert optional == {(h, "encounterId") for h in ("patient-view", "order-select", "order-sign")}
+
+
+@pytest.mark.parametrize(
+    ("hook", "name"), [(h, n) for h, n, required in CONTEXT_FIELDS if not required]
+)
+def test_an_empty_optional_context_field_is_read_as_absent(hook: str, name: str) -> None:
+    empty = parse_context(hook, context(hook, **{name: ""}))
+    absent = parse_context(hook, {k: v for k, v in context(hook).items() if k != name})
+    assert empty is not None
+    assert getattr(empty, name) is None
+    assert empty == absent
+
+
+@pytest.mark.parametrize(
+    ("hook", "name"), [(h, n) for h, n, required in CONTEXT_FIELDS if required]
+)
+def test_an_empty_required_context_field_is_refused_naming_it(hook: str, name: str) -> None:
+    with pytest.raises(InputError, match=f"invalid context for hook '{hook}': {name}: must "):
+        validate_context(hook, context(hook, **{name: ""}))
+
+
+OPTIONAL_REQUEST_FIELDS = [n for n, f in HookRequest.model_fields.items() if not f.is_required()]
+
+
+def test_the_optional_request_fields() -> None:
+    assert OPTIONAL_REQUEST_FIELDS == ["fhirServer", "fhirAuthorization", "prefetch", "extension"]
+
+
+@pytest.mark.parametrize("name", OPTIONAL_REQUEST_FIELDS)
+def test_an_empty_optional_request_field_is_read_as_absent(name: str) -> None:
+    base = wrap("patient-view", {"userId": "Practitioner/1", "patientId": "p1"})
+    parsed = parse_hook_request({**base, name: ""})
+    assert getattr(parsed, name) is None
+    assert parsed == parse_hook_request(base)
+
+
+def test_an_empty_fhir_server_with_a_token_is_a_token_without_a_server() -> None:
+    with pytest.raises(InputError, match=r"fhirServer is required when fhirAuthorization"):
+        parse_hook_request(request(fhirServer=""))
+
+
+def test_an_empty_token_patient_is_read_as_absent_and_an_empty_token_refused() -> None:
+    assert FhirAuthorization.model_validate(auth(patient="")).patient is None
+    with pytest.raises(InputError, match=r"fhirAuthorization\.access_token: "):
+        parse_hook_request(request(fhirAuthorization=auth(access_token="")))
+
+
+def test_an_empty_unknown_member_is_kept_as_sent() -> None:
+    parsed = parse_hook_request(request(**{"com.example.note": ""}))
+    assert parsed.model_extra == {"com.example.note": ""}
+
+
+def test_every_reworded_error_type_is_one_pydantic_raises() -> None:
+    """A misspelt type in `WORDING` would silently leave pydantic's message in place."""
+    known = set(get_args(ErrorType))
+    assert set(WORDING) <= known
+    assert {"model_type", "model_attributes_type", "string_too_short", "too_short"} <= known

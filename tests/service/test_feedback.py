@@ -148,7 +148,9 @@ async def test_malformed_items_are_400_without_their_values_and_good_ones_stored
     paths, text = refused(await client.post(PV + "/feedback", json=body))
     assert paths == [f"feedback[{i}]" for i in range(len(bad))]
     assert secret not in text
-    assert text.startswith(f"{len(bad)} of {len(bad) + 1} feedback items refused (the other 1")
+    assert text.startswith(f"{len(bad)} of {len(bad) + 1} feedback items refused (the other one")
+    assert "feedback[5].outcomeTimestamp: must be a date-time with a time zone" in text
+    assert "feedback[7]: must be a JSON object with card, outcome and outcomeTimestamp" in text
     assert report(database_url)["urg-fever-measured"] == (1, 0, 1)
 
 
