@@ -293,6 +293,20 @@ class PrefetchResolver:
         progress.pages.append(page)
         progress.entries += count
 
+    async def read_resource(self, request: HookRequest, path: str) -> Mapping[str, Any]:
+        """One resource by its relative ``path`` (``Medication/m1``) on the request's FHIR
+        server, under the same policy as the keys; Unavailable when it cannot be had."""
+        base = self._server(request)
+        try:
+            url = normalise_url(f"{base}/{path}")
+            if not url_has_prefix(url, base):
+                raise Unavailable("the reference leaves the FHIR server")
+            await self.policy.outbound.check_url(url, (base,))
+        except UnsafeUrl as exc:
+            raise Unavailable(f"refused: {exc}") from None
+        async with asyncio.timeout(self.policy.total_timeout):
+            return await self._get(request, url, base, _Budget(self.policy))
+
     def _server(self, request: HookRequest) -> str:
         """The request's `fhirServer`, normalised, if it may be fetched from; else Unavailable
         (named in the 412 or the data-check card)."""

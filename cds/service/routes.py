@@ -36,6 +36,7 @@ from cds.hooks.registry import parse_context, parse_hook_request
 from cds.hooks.request import HookContext, HookRequest
 from cds.pipeline import Evaluation
 from cds.service.body import json_object, read_body
+from cds.service.draft_medications import fetch_draft_medications
 from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.state import ServiceState, service_state
@@ -93,6 +94,9 @@ async def call_service(request: Request, service_id: str) -> Response:
     timer.lap("parse")
     received = read_prefetch(hook_request.prefetch, spec.keys)
     resolution = await state.resolver.resolve(hook_request, spec.keys, received)
+    resolution.extra += await fetch_draft_medications(
+        state.resolver, hook_request, context, received.prefetch
+    )
     timer.lap("prefetch")
     now = datetime.now(UTC)
     notes = prefetch_issues(spec.keys, resolution)

@@ -1,7 +1,8 @@
 """A draft order's medicine given by reference (integrator review, stop 18): a Medication sent
 beside the order in ``draftOrders`` (by id, or by a ``urn:uuid:`` fullUrl as transaction-style
-Bundles do) is the order's medicine, so its cautions are checked; one that was not received is
-named in the data-check card, not called "no code and no name"."""
+Bundles do) is the order's medicine, so its cautions are checked; one the client did not send is
+read from the fhirServer when there is one; one that could not be had is named in the
+data-check card, not called "no code and no name"."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.service.asgi import serve_settings, settings
 from tests.service.patient import back_pain, full_prefetch, searchset
 from tests.service.test_integrator_review import data_check, order_sign
 from tests.service.test_received import topics
+from tests.support.recorder import recording_server
 
 pytestmark = pytest.mark.anyio
 SIGN = "/cds-services/back-spasm-order-sign"
@@ -91,3 +93,43 @@ async def test_a_medication_of_another_fullurl_is_not_taken(client: httpx.AsyncC
     response = await client.post(SIGN, json=order_sign(bundle, prefetch()))
     assert "analgesic-caution" not in topics(response)
     assert "which was not received" in data_check(response)
+
+
+async def test_a_medication_not_sent_is_fetched_from_the_fhir_server(tmp_path: Any) -> None:
+    """With a fhirServer, the referenced Medication is read from it (with the request's
+    token), as the prefetch keys are; its cautions are then checked."""
+    medication = {
+        "resourceType": "Medication",
+        "id": "elsewhere",
+        "code": {"coding": [{"system": RXNORM, "code": "5640"}]},
+    }
+    with recording_server(medication) as fhir:
+        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
+        body = order_sign(ibuprofen_bundle("Medication/elsewhere", None), prefetch())
+        body["fhirServer"] = fhir.base
+        body["fhirAuthorization"] = {
+            "access_token": "t0ken",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/Medication.read",
+            "subject": "cds-service",
+        }
+        async with serve_settings(s) as c:
+            response = await c.post(SIGN, json=body)
+        assert fhir.paths == ["/Medication/elsewhere"]
+    assert response.status_code == 200, response.text
+    assert "analgesic-caution" in topics(response)
+    assert "which was not received" not in data_check(response)
+
+
+async def test_a_medication_the_server_cannot_give_stays_a_data_check_item(
+    tmp_path: Any,
+) -> None:
+    with recording_server({"resourceType": "Patient", "id": "x"}) as fhir:  # not a Medication
+        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
+        body = order_sign(ibuprofen_bundle("Medication/elsewhere", None), prefetch())
+        body["fhirServer"] = fhir.base
+        async with serve_settings(s) as c:
+            response = await c.post(SIGN, json=body)
+    assert response.status_code == 200, response.text
+    assert "Medication/elsewhere, which was not received" in data_check(response)

@@ -1,0 +1,99 @@
+"""A draft order's medicine that the client named only by reference, fetched.
+
+An order hook's draft MedicationRequest may give its drug as ``medicationReference`` to a
+Medication the client did not send: not contained in the order, not beside it in
+``draftOrders``, not in the prefetch. Its cautions (an NSAID in kidney disease) cannot be
+checked without it, so the service reads it from ``fhirServer`` (with the request's
+``fhirAuthorization``, under the same allowlist and limits as the prefetch keys), as
+``fetched.medications``. One that cannot be had stays a data-check item naming the reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from cds.fhir import FHIR_ID, medication_key
+from cds.hooks.request import HookContext, HookRequest
+from cds.service.prefetch import PrefetchResolver, Unavailable
+
+log = logging.getLogger(__name__)
+
+MAX_FETCHED: Final = 10
+"""The most Medications read for one call (a Bundle of many draft orders must not become as
+many fetches)."""
+
+
+async def fetch_draft_medications(
+    resolver: PrefetchResolver,
+    request: HookRequest,
+    context: HookContext,
+    prefetch: Mapping[str, object],
+) -> list[tuple[str, object]]:
+    """The Medications the draft orders reference and the client did not send, read from the
+    FHIR server (``("fetched.medications", resource)``); none without a fhirServer."""
+    drafts = getattr(context, "draftOrders", None)
+    if not request.fhirServer or drafts is None:
+        return []
+    wanted = _unresolved(_resources(drafts), _sent_medications(drafts, prefetch))
+    if not wanted:
+        return []
+    read = await asyncio.gather(*(_read(resolver, request, path) for path in wanted[:MAX_FETCHED]))
+    return [("fetched.medications", r) for r in read if r is not None]
+
+
+async def _read(
+    resolver: PrefetchResolver, request: HookRequest, path: str
+) -> Mapping[str, Any] | None:
+    try:
+        resource = await resolver.read_resource(request, path)
+    except (Unavailable, TimeoutError) as exc:
+        log.info("a draft order's Medication could not be fetched: %s", exc or "timed out")
+        return None
+    return resource if resource.get("resourceType") == "Medication" else None
+
+
+def _unresolved(drafts: Iterable[Mapping[str, Any]], sent: set[str]) -> list[str]:
+    """``Medication/<id>`` of each draft MedicationRequest's reference that nothing sent
+    holds (contained ``#`` and ``urn:`` references are the client's to send)."""
+    wanted: list[str] = []
+    for res in drafts:
+        ref = (
+            res.get("medicationReference")
+            if res.get("resourceType") == "MedicationRequest"
+            else None
+        )
+        target = ref.get("reference") if isinstance(ref, Mapping) else None
+        if not isinstance(target, str) or target.startswith(("#", "urn:")):
+            continue
+        key = medication_key(target)
+        if key not in sent and key not in wanted and FHIR_ID.match(key.removeprefix("Medication/")):
+            wanted.append(key)
+    return wanted
+
+
+def _sent_medications(drafts: object, prefetch: Mapping[str, object]) -> set[str]:
+    """``Medication/<id>`` of every Medication the client sent, in draftOrders or prefetch."""
+    found = [*_resources(drafts)]
+    for value in prefetch.values():
+        found += _resources(value)
+    return {f"Medication/{r.get('id')}" for r in found if r.get("resourceType") == "Medication"}
+
+
+def _resources(value: object) -> list[Mapping[str, Any]]:
+    """The resources of a Bundle (or bare list of resources or entries), or the one given."""
+    if isinstance(value, Mapping) and value.get("resourceType") != "Bundle":
+        return [value]
+    entries = value.get("entry") if isinstance(value, Mapping) else value
+    if isinstance(entries, Mapping):
+        entries = [entries]
+    out: list[Mapping[str, Any]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        resource = entry.get("resource", entry)
+        if isinstance(resource, Mapping):
+            out.append(resource)
+    return out
