@@ -642,8 +642,8 @@ SCENARIOS: list[Scenario] = [
         "tachycardia-coded-with-rate-since",
         PV,
         "Back pain; tachycardia coded (R00.0) 3 h ago and a heart rate of 108 measured an hour "
-        "ago: the coded sign stays an emergency (the sheet's fast heartbeat), and its card shows "
-        "the rate measured since, below the 131 threshold, for the clinician to weigh.",
+        "ago, below the 131 threshold: the rate measured since does not bear out the coded sign, "
+        "so no call-911 card (superseded_by_measure; ER physician review, fourth round).",
         ["ER5"],
         conditions=[
             back_pain(),
@@ -956,6 +956,21 @@ SCENARIOS: list[Scenario] = [
             ),
         ],
         observations=[temperature("temp1", 38.4, "Cel", "Cel")],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
+        "imaging-osteomyelitis-history-sign",
+        SIGN,
+        "Back pain with vertebral osteomyelitis in the history (M46.26); lumbar MRI being "
+        "signed: supported by a red flag in the history, the general criterion, since no more "
+        "specific rule names that record (cancer history would be named as cancer).",
+        ["IMG1"],
+        conditions=[
+            back_pain(),
+            condition(
+                "osteo", "M46.26", ago(weeks=80), display="Osteomyelitis of vertebra, lumbar"
+            ),
+        ],
         drafts=[imaging(code=MR_LUMBAR)],
     ),
     # --- pain-reliever cautions (MED2, MED3) -----------------------------------------------
