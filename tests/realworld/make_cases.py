@@ -2594,6 +2594,39 @@ order(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 13. Emergency-physician review, er18: danger signs in the words charts use, and look-alikes
+#     that are no sign (each case is one of the physician's, reshaped for the corpus)
+# ---------------------------------------------------------------------------------------------
+visit(
+    "er18-cc-cant-feel-legs-dc",
+    "encounter-discharge; visit reason 'LBP x3d, can't feel her legs since this morning': the "
+    "modal is the numbness itself (er18 m04)",
+    "encounter-discharge",
+    [{"text": "LBP x3d, can't feel her legs since this morning"}],
+    [],
+    {U, DI},
+    must=["can't feel her legs"],
+)
+visit(
+    "er18-cc-unable-to-feel-feet-pv",
+    "patient-view; visit reason 'back pain, unable to feel his feet' (er18 m70)",
+    "patient-view",
+    [{"text": "back pain, unable to feel his feet"}],
+    [],
+    {U},
+    must=["unable to feel his feet"],
+)
+visit(
+    "er18-cc-can-feel-legs-pv",
+    "patient-view; visit reason 'LBP, no numbness, can feel both legs': no sign",
+    "patient-view",
+    [{"text": "LBP, no numbness, can feel both legs"}],
+    [],
+    set(),
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
