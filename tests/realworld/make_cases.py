@@ -2626,6 +2626,62 @@ visit(
     set(),
 )
 
+visit(
+    "er18-cc-radiating-l-leg-pv",
+    "patient-view; visit reason 'back pain, now radiating down L leg' (a one-letter side, er18 "
+    "m05)",
+    "patient-view",
+    [{"text": "back pain, now radiating down L leg"}],
+    [],
+    {U},
+    must=["radiating down L leg"],
+)
+visit(
+    "er18-cc-radiating-l-leg-dc",
+    "encounter-discharge; visit reason 'LBP radiating down L leg' (er18 m56)",
+    "encounter-discharge",
+    [{"text": "LBP radiating down L leg"}],
+    [],
+    {U, DI},
+    must=["radiating down L leg"],
+)
+visit(
+    "er18-cc-spreading-thighs-dc",
+    "encounter-discharge; visit reason 'LBP, pain worse today and spreading into both thighs' "
+    "(er18 m43)",
+    "encounter-discharge",
+    [{"text": "LBP, pain worse today and spreading into both thighs"}],
+    [],
+    {U, DI},
+    must=["spreading into both thighs"],
+)
+pv(
+    "er18-text-r-leg-beside-nerve-signs",
+    "Low back pain; text-only 'pain now radiating down R leg' beside 'LLE weakness' and "
+    "'saddle anesthesia': the urgent card lists the spread too (er18 m32)",
+    [
+        lambda p: condition(p, text="pain now radiating down R leg", onset_hours=days(1)),
+        lambda p: condition(p, text="LLE weakness", onset_hours=3, seed="w"),
+        lambda p: condition(p, text="saddle anesthesia", onset_hours=3, seed="s"),
+    ],
+    {U},
+    must=["radiating down R leg", "LLE weakness", "saddle anesthesia"],
+    tags=["er-review", "text"],
+)
+for cid, text in [
+    ("sciatica-2019", "History of sciatica radiating down L leg 2019"),
+    ("no-radiation-l-leg", "No radiation down L leg"),
+    ("l-leg-cramps", "L leg cramps"),
+    ("rash-thighs", "LBP, rash spreading to both thighs"),
+]:
+    pv(
+        f"er18-text-not-{cid}",
+        f"Low back pain; text-only '{text}' yesterday: no spread of the pain, no urgent card",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(1))],
+        set(),
+        tags=["er-review", "text", "negation"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
