@@ -2682,6 +2682,23 @@ for cid, text in [
         tags=["er-review", "text", "negation"],
     )
 
+visit(
+    "er18-cc-saddle-paresthesias-dc",
+    "encounter-discharge; visit reason 'LBP with saddle paresthesias' (er18 m57)",
+    "encounter-discharge",
+    [{"text": "LBP with saddle paresthesias"}],
+    [],
+    {U, DI},
+    must=["saddle paresthesias"],
+)
+pv(
+    "er18-text-not-saddle-paresthesias-resolved",
+    "Low back pain; text-only 'Saddle paresthesias resolved' yesterday: past, no urgent card",
+    [lambda p: condition(p, text="Saddle paresthesias resolved", onset_hours=days(1))],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
