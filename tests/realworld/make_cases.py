@@ -2699,6 +2699,23 @@ pv(
     tags=["er-review", "text", "negation"],
 )
 
+visit(
+    "er18-cc-rle-numbness-dc",
+    "encounter-discharge; visit reason 'LBP, RLE numbness and tingling' (er18 m58)",
+    "encounter-discharge",
+    [{"text": "LBP, RLE numbness and tingling"}],
+    [],
+    {U, DI},
+    must=["RLE numbness"],
+)
+pv(
+    "er18-text-not-denies-rle-numbness",
+    "Low back pain; text-only 'Denies RLE numbness' yesterday: negated, no urgent card",
+    [lambda p: condition(p, text="Denies RLE numbness", onset_hours=days(1))],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
