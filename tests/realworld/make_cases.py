@@ -2716,6 +2716,23 @@ pv(
     tags=["er-review", "text", "negation"],
 )
 
+visit(
+    "er18-cc-legs-gave-out-dc",
+    "encounter-discharge; visit reason 'LBP, legs gave out on stairs twice today' (er18 m66)",
+    "encounter-discharge",
+    [{"text": "LBP, legs gave out on stairs twice today"}],
+    [],
+    {U, DI},
+    must=["legs gave out"],
+)
+pv(
+    "er18-text-not-legs-never-gave-out",
+    "Low back pain; text-only 'Legs never gave out' yesterday: negated, no urgent card",
+    [lambda p: condition(p, text="Legs never gave out", onset_hours=days(1))],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
