@@ -2733,6 +2733,25 @@ pv(
     tags=["er-review", "text", "negation"],
 )
 
+dc(
+    "er18-dc-decreased-rectal-tone",
+    "Discharge; low back pain; text-only problem 'Decreased rectal tone on exam' entered today: "
+    "the sphincter's failure on examination, an emergency sign as loss of bowel control is "
+    "(er18 m59)",
+    [lambda p: condition(p, text="Decreased rectal tone on exam", onset_hours=2)],
+    {E, DI},
+    must=["Decreased rectal tone"],
+    tags=["er-review", "cauda-equina"],
+)
+dc(
+    "er18-dc-normal-rectal-tone",
+    "Discharge; low back pain; text-only 'Rectal tone normal, no saddle anesthesia' today: no "
+    "sign",
+    [lambda p: condition(p, text="Rectal tone normal, no saddle anesthesia", onset_hours=2)],
+    {DI},
+    tags=["er-review", "cauda-equina"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
