@@ -2752,6 +2752,30 @@ dc(
     tags=["er-review", "cauda-equina"],
 )
 
+dc(
+    "er18-dc-n39-3-stress-incontinence-of-urine",
+    "Discharge; low back pain; N39.3 coded with the text 'Stress incontinence of urine', onset "
+    "5 days ago: a pelvic-floor leak, no bladder-control emergency (er18 a46)",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "N39.3", "Stress incontinence (female) (male)")],
+            "Stress incontinence of urine",
+            onset_hours=days(5),
+        )
+    ],
+    {DI},
+    tags=["er-review", "cauda-equina"],
+)
+dc(
+    "er18-dc-urinary-incontinence-stress-type",
+    "Discharge; low back pain; text-only 'Urinary incontinence, stress type', onset 6 days ago: "
+    "no bladder-control emergency (er18 a38)",
+    [lambda p: condition(p, text="Urinary incontinence, stress type", onset_hours=days(6))],
+    {DI},
+    tags=["er-review", "cauda-equina"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
