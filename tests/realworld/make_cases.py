@@ -2776,6 +2776,38 @@ dc(
     tags=["er-review", "cauda-equina"],
 )
 
+dc(
+    "er18-dc-r33-9-text-resolved-status-active",
+    "Discharge; low back pain; R33.9 coded, clinicalStatus still active, its text 'Urinary "
+    "retention, resolved' (4 days ago): the clinician's words close it, no emergency (er18 a33)",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+            "Urinary retention, resolved",
+            onset_hours=days(4),
+        )
+    ],
+    {DI},
+    tags=["er-review", "cauda-equina", "condition-status"],
+)
+dc(
+    "er18-dc-r33-9-text-not-resolved",
+    "Discharge; low back pain; R33.9 coded, its text 'Urinary retention, not resolved' (4 days "
+    "ago): still a sign",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+            "Urinary retention, not resolved",
+            onset_hours=days(4),
+        )
+    ],
+    {E, DI},
+    must=["Urinary retention, not resolved"],
+    tags=["er-review", "cauda-equina", "condition-status"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
