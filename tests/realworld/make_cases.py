@@ -2808,6 +2808,20 @@ dc(
     tags=["er-review", "cauda-equina", "condition-status"],
 )
 
+for cid, text, topics in [
+    ("pre-dm", "Pre-DM, diet controlled", {DI}),  # er18 a35
+    ("borderline-dm", "Borderline DM, diet only", {DI}),
+    ("dm2-diet", "DM2, diet controlled", {DI, AC}),
+]:
+    dc(
+        f"er18-dc-{cid}",
+        f"Discharge; low back pain; text-only problem '{text}' since 2024"
+        + (": diabetes, the pain-reliever caution" if AC in topics else ": prediabetes, no caution"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(700))],
+        topics,
+        tags=["er-review", "caution"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
