@@ -2822,6 +2822,32 @@ for cid, text, topics in [
         tags=["er-review", "caution"],
     )
 
+dc(
+    "er18-dc-hepatitis-vaccine-immune",
+    "Discharge; low back pain; text-only 'Hepatitis B vaccine series complete' (2015) and Z23 "
+    "with the text 'Hepatitis A immune' (2018): immunity, no liver disease (er18 a28)",
+    [
+        lambda p: condition(p, text="Hepatitis B vaccine series complete", onset_hours=days(4200)),
+        lambda p: condition(
+            p,
+            [(ICD10CM, "Z23", "Encounter for immunization")],
+            "Hepatitis A immune",
+            onset_hours=days(3200),
+        ),
+    ],
+    {DI},
+    tags=["er-review", "caution"],
+)
+dc(
+    "er18-dc-chronic-hepatitis-b",
+    "Discharge; low back pain; text-only 'Chronic hepatitis B, HBsAg positive' (2015): liver "
+    "disease, the pain-reliever caution",
+    [lambda p: condition(p, text="Chronic hepatitis B, HBsAg positive", onset_hours=days(4200))],
+    {DI, AC},
+    must=["Chronic hepatitis B"],
+    tags=["er-review", "caution"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
