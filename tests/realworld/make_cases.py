@@ -2745,8 +2745,7 @@ dc(
 )
 dc(
     "er18-dc-normal-rectal-tone",
-    "Discharge; low back pain; text-only 'Rectal tone normal, no saddle anesthesia' today: no "
-    "sign",
+    "Discharge; low back pain; text-only 'Rectal tone normal, no saddle anesthesia' today: no sign",
     [lambda p: condition(p, text="Rectal tone normal, no saddle anesthesia", onset_hours=2)],
     {DI},
     tags=["er-review", "cauda-equina"],
@@ -2816,7 +2815,9 @@ for cid, text, topics in [
     dc(
         f"er18-dc-{cid}",
         f"Discharge; low back pain; text-only problem '{text}' since 2024"
-        + (": diabetes, the pain-reliever caution" if AC in topics else ": prediabetes, no caution"),
+        + (
+            ": diabetes, the pain-reliever caution" if AC in topics else ": prediabetes, no caution"
+        ),
         [lambda p, t=text: condition(p, text=t, onset_hours=days(700))],
         topics,
         tags=["er-review", "caution"],
