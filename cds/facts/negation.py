@@ -113,6 +113,12 @@ def assertion(text: str, start: int, end: int) -> Assertion:
     return _assertion(text, start, end)
 
 
+def closes_as_past(text: str) -> bool:
+    """Does the entry end with a past marker standing alone as its last comma item
+    ("Urinary retention, resolved")? Such words speak of the whole entry, its code too."""
+    return any(_closes_entry(text, t) for t in read(text).triggers)
+
+
 @lru_cache(maxsize=65_536)
 def _assertion(text: str, start: int, end: int) -> Assertion:
     reading = read(text)

@@ -25,6 +25,7 @@ from cds.facts.concepts import (
 )
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
+from cds.facts.negation import closes_as_past
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (
     FUTURE_TOLERANCE_H,
@@ -59,7 +60,9 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         matched = tuple(m for m in matched if m[0] in ctx.index.counts_resolved)
         if not matched:
             return
-    if verification == VERIFICATION_UNCERTAIN:  # only being considered: not a sign
+    if verification == VERIFICATION_UNCERTAIN or _closed_in_words(res, matched, ctx):
+        # only being considered, or its own words close it ("Urinary retention, resolved"):
+        # not a sign, whatever clinicalStatus still says
         acute = ctx.index.acute
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
@@ -81,6 +84,19 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
+
+
+def _closed_in_words(
+    res: Resource, matched: tuple[tuple[str, bool], ...], ctx: FactContext
+) -> bool:
+    """Does a Condition coded as a current sign or symptom say in its own text that it is
+    over ("Urinary retention, resolved")? Its words would not count alone (a past marker
+    closing the entry), so its code does not either: the clinician's words beat a stale
+    clinicalStatus. Read only when a code matched an ``acute`` value set."""
+    acute = ctx.index.acute
+    if not any(vs in acute and not by_text for vs, by_text in matched):
+        return False
+    return closes_as_past(codings_of(res.get("code"))[1])
 
 
 def _concept_facts(

@@ -181,3 +181,32 @@ def test_a_differential_diagnosis_is_no_sign_but_counts_where_history_does() -> 
     assert "cauda_equina_syndrome" in verified_as("provisional", "G83.4")
     assert "cauda_equina_syndrome" not in verified_as("differential", "G83.4")
     assert "diabetes" in verified_as("differential", "E11.9")  # not a current sign: counts
+
+
+# ------------------------------------------------------------------ a code closed by its words
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "valueset", "counts"),
+    [
+        ("Urinary retention, resolved", "R33.9", "urinary_retention", False),  # er18 a33
+        ("Urinary retention, resolved.", "R33.9", "urinary_retention", False),
+        ("Urinary retention, not resolved", "R33.9", "urinary_retention", True),
+        (
+            "Urinary retention, resolved with catheter, recurred today",
+            "R33.9",
+            "urinary_retention",
+            True,
+        ),
+        ("Urinary retention", "R33.9", "urinary_retention", True),
+        ("Peptic ulcer, resolved", "K27.9", "peptic_ulcer", True),  # counts resolved
+        ("Type 2 diabetes, resolved", "E11.9", "diabetes", True),  # history counts, as in words
+    ],
+)
+def test_a_coded_sign_whose_own_words_close_it_is_no_sign(
+    text: str, code: str, valueset: str, counts: bool
+) -> None:
+    """A clinicalStatus left active beside the clinician's own ", resolved": the words win,
+    as they do for the same words without a code, and only for a current sign or symptom."""
+    found = [f.valueset for f in facts(problem(text, code))]
+    assert (valueset in found) is counts

@@ -2594,6 +2594,262 @@ order(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 13. Emergency-physician review, er18: danger signs in the words charts use, and look-alikes
+#     that are no sign (each case is one of the physician's, reshaped for the corpus)
+# ---------------------------------------------------------------------------------------------
+visit(
+    "er18-cc-cant-feel-legs-dc",
+    "encounter-discharge; visit reason 'LBP x3d, can't feel her legs since this morning': the "
+    "modal is the numbness itself (er18 m04)",
+    "encounter-discharge",
+    [{"text": "LBP x3d, can't feel her legs since this morning"}],
+    [],
+    {U, DI},
+    must=["can't feel her legs"],
+)
+visit(
+    "er18-cc-unable-to-feel-feet-pv",
+    "patient-view; visit reason 'back pain, unable to feel his feet' (er18 m70)",
+    "patient-view",
+    [{"text": "back pain, unable to feel his feet"}],
+    [],
+    {U},
+    must=["unable to feel his feet"],
+)
+visit(
+    "er18-cc-can-feel-legs-pv",
+    "patient-view; visit reason 'LBP, no numbness, can feel both legs': no sign",
+    "patient-view",
+    [{"text": "LBP, no numbness, can feel both legs"}],
+    [],
+    set(),
+)
+
+visit(
+    "er18-cc-radiating-l-leg-pv",
+    "patient-view; visit reason 'back pain, now radiating down L leg' (a one-letter side, er18 "
+    "m05)",
+    "patient-view",
+    [{"text": "back pain, now radiating down L leg"}],
+    [],
+    {U},
+    must=["radiating down L leg"],
+)
+visit(
+    "er18-cc-radiating-l-leg-dc",
+    "encounter-discharge; visit reason 'LBP radiating down L leg' (er18 m56)",
+    "encounter-discharge",
+    [{"text": "LBP radiating down L leg"}],
+    [],
+    {U, DI},
+    must=["radiating down L leg"],
+)
+visit(
+    "er18-cc-spreading-thighs-dc",
+    "encounter-discharge; visit reason 'LBP, pain worse today and spreading into both thighs' "
+    "(er18 m43)",
+    "encounter-discharge",
+    [{"text": "LBP, pain worse today and spreading into both thighs"}],
+    [],
+    {U, DI},
+    must=["spreading into both thighs"],
+)
+pv(
+    "er18-text-r-leg-beside-nerve-signs",
+    "Low back pain; text-only 'pain now radiating down R leg' beside 'LLE weakness' and "
+    "'saddle anesthesia': the urgent card lists the spread too (er18 m32)",
+    [
+        lambda p: condition(p, text="pain now radiating down R leg", onset_hours=days(1)),
+        lambda p: condition(p, text="LLE weakness", onset_hours=3, seed="w"),
+        lambda p: condition(p, text="saddle anesthesia", onset_hours=3, seed="s"),
+    ],
+    {U},
+    must=["radiating down R leg", "LLE weakness", "saddle anesthesia"],
+    tags=["er-review", "text"],
+)
+for cid, text in [
+    ("sciatica-2019", "History of sciatica radiating down L leg 2019"),
+    ("no-radiation-l-leg", "No radiation down L leg"),
+    ("l-leg-cramps", "L leg cramps"),
+    ("rash-thighs", "LBP, rash spreading to both thighs"),
+]:
+    pv(
+        f"er18-text-not-{cid}",
+        f"Low back pain; text-only '{text}' yesterday: no spread of the pain, no urgent card",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(1))],
+        set(),
+        tags=["er-review", "text", "negation"],
+    )
+
+visit(
+    "er18-cc-saddle-paresthesias-dc",
+    "encounter-discharge; visit reason 'LBP with saddle paresthesias' (er18 m57)",
+    "encounter-discharge",
+    [{"text": "LBP with saddle paresthesias"}],
+    [],
+    {U, DI},
+    must=["saddle paresthesias"],
+)
+pv(
+    "er18-text-not-saddle-paresthesias-resolved",
+    "Low back pain; text-only 'Saddle paresthesias resolved' yesterday: past, no urgent card",
+    [lambda p: condition(p, text="Saddle paresthesias resolved", onset_hours=days(1))],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
+visit(
+    "er18-cc-rle-numbness-dc",
+    "encounter-discharge; visit reason 'LBP, RLE numbness and tingling' (er18 m58)",
+    "encounter-discharge",
+    [{"text": "LBP, RLE numbness and tingling"}],
+    [],
+    {U, DI},
+    must=["RLE numbness"],
+)
+pv(
+    "er18-text-not-denies-rle-numbness",
+    "Low back pain; text-only 'Denies RLE numbness' yesterday: negated, no urgent card",
+    [lambda p: condition(p, text="Denies RLE numbness", onset_hours=days(1))],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
+visit(
+    "er18-cc-legs-gave-out-dc",
+    "encounter-discharge; visit reason 'LBP, legs gave out on stairs twice today' (er18 m66)",
+    "encounter-discharge",
+    [{"text": "LBP, legs gave out on stairs twice today"}],
+    [],
+    {U, DI},
+    must=["legs gave out"],
+)
+pv(
+    "er18-text-not-legs-never-gave-out",
+    "Low back pain; text-only 'Legs never gave out' yesterday: negated, no urgent card",
+    [lambda p: condition(p, text="Legs never gave out", onset_hours=days(1))],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
+dc(
+    "er18-dc-decreased-rectal-tone",
+    "Discharge; low back pain; text-only problem 'Decreased rectal tone on exam' entered today: "
+    "the sphincter's failure on examination, an emergency sign as loss of bowel control is "
+    "(er18 m59)",
+    [lambda p: condition(p, text="Decreased rectal tone on exam", onset_hours=2)],
+    {E, DI},
+    must=["Decreased rectal tone"],
+    tags=["er-review", "cauda-equina"],
+)
+dc(
+    "er18-dc-normal-rectal-tone",
+    "Discharge; low back pain; text-only 'Rectal tone normal, no saddle anesthesia' today: no sign",
+    [lambda p: condition(p, text="Rectal tone normal, no saddle anesthesia", onset_hours=2)],
+    {DI},
+    tags=["er-review", "cauda-equina"],
+)
+
+dc(
+    "er18-dc-n39-3-stress-incontinence-of-urine",
+    "Discharge; low back pain; N39.3 coded with the text 'Stress incontinence of urine', onset "
+    "5 days ago: a pelvic-floor leak, no bladder-control emergency (er18 a46)",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "N39.3", "Stress incontinence (female) (male)")],
+            "Stress incontinence of urine",
+            onset_hours=days(5),
+        )
+    ],
+    {DI},
+    tags=["er-review", "cauda-equina"],
+)
+dc(
+    "er18-dc-urinary-incontinence-stress-type",
+    "Discharge; low back pain; text-only 'Urinary incontinence, stress type', onset 6 days ago: "
+    "no bladder-control emergency (er18 a38)",
+    [lambda p: condition(p, text="Urinary incontinence, stress type", onset_hours=days(6))],
+    {DI},
+    tags=["er-review", "cauda-equina"],
+)
+
+dc(
+    "er18-dc-r33-9-text-resolved-status-active",
+    "Discharge; low back pain; R33.9 coded, clinicalStatus still active, its text 'Urinary "
+    "retention, resolved' (4 days ago): the clinician's words close it, no emergency (er18 a33)",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+            "Urinary retention, resolved",
+            onset_hours=days(4),
+        )
+    ],
+    {DI},
+    tags=["er-review", "cauda-equina", "condition-status"],
+)
+dc(
+    "er18-dc-r33-9-text-not-resolved",
+    "Discharge; low back pain; R33.9 coded, its text 'Urinary retention, not resolved' (4 days "
+    "ago): still a sign",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+            "Urinary retention, not resolved",
+            onset_hours=days(4),
+        )
+    ],
+    {E, DI},
+    must=["Urinary retention, not resolved"],
+    tags=["er-review", "cauda-equina", "condition-status"],
+)
+
+for cid, text, topics in [
+    ("pre-dm", "Pre-DM, diet controlled", {DI}),  # er18 a35
+    ("borderline-dm", "Borderline DM, diet only", {DI}),
+    ("dm2-diet", "DM2, diet controlled", {DI, AC}),
+]:
+    dc(
+        f"er18-dc-{cid}",
+        f"Discharge; low back pain; text-only problem '{text}' since 2024"
+        + (
+            ": diabetes, the pain-reliever caution" if AC in topics else ": prediabetes, no caution"
+        ),
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(700))],
+        topics,
+        tags=["er-review", "caution"],
+    )
+
+dc(
+    "er18-dc-hepatitis-vaccine-immune",
+    "Discharge; low back pain; text-only 'Hepatitis B vaccine series complete' (2015) and Z23 "
+    "with the text 'Hepatitis A immune' (2018): immunity, no liver disease (er18 a28)",
+    [
+        lambda p: condition(p, text="Hepatitis B vaccine series complete", onset_hours=days(4200)),
+        lambda p: condition(
+            p,
+            [(ICD10CM, "Z23", "Encounter for immunization")],
+            "Hepatitis A immune",
+            onset_hours=days(3200),
+        ),
+    ],
+    {DI},
+    tags=["er-review", "caution"],
+)
+dc(
+    "er18-dc-chronic-hepatitis-b",
+    "Discharge; low back pain; text-only 'Chronic hepatitis B, HBsAg positive' (2015): liver "
+    "disease, the pain-reliever caution",
+    [lambda p: condition(p, text="Chronic hepatitis B, HBsAg positive", onset_hours=days(4200))],
+    {DI, AC},
+    must=["Chronic hepatitis B"],
+    tags=["er-review", "caution"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
