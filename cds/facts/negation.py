@@ -86,6 +86,12 @@ legs and numbness between the legs" is weak legs, "can't walk due to leg weaknes
 weakness (ER physician review, fourth round)."""
 MODAL_REACH = 2
 """Words a modal's negation reaches, within its own list item."""
+_OWN_NEGATIVE = re.compile(
+    rf"(?:{MODAL_NEGATION}|cannot|can not|could not|unable to|not able to)\b", re.IGNORECASE
+)
+"""A sign phrased as an inability ("can't feel her legs", "unable to void"): listed after a
+denial it is a statement of its own, not one more denied item ("Denies fever, can't feel her
+legs" is numbness; pack18, after the ER physician review, fourth round)."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
 _ABBREVIATIONS = re.compile(
     r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
@@ -199,6 +205,7 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
     found: set[Assertion] = set()
     closed: set[str] = set()
     reach = start
+    own_negative = _OWN_NEGATIVE.match(text, start) is not None
     for t in reversed(triggers):
         if t.kind in _CLOSES:
             closed |= _CLOSES[t.kind]
@@ -214,6 +221,8 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
         elif not _reaches(gap):
             break
         elif _MODAL.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
+            break
+        elif own_negative and any(w.lower() in _LIST_JOINS for w in _words(gap)):
             break
         found.add(t.kind)  # type: ignore[arg-type]
         reach = t.start

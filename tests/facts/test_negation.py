@@ -56,6 +56,11 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("He can't breathe and his heart is racing", "heart is racing", "affirmed"),
         ("Can't walk due to leg weakness", "leg weakness", "affirmed"),
         ("Doesn't have fever, chills or night sweats", "night sweats", "negated"),
+        # a sign phrased as an inability, listed after a denial, is its own statement (pack18)
+        ("Denies fever, can't feel her legs", "can't feel her legs", "affirmed"),
+        ("No saddle anesthesia, unable to void", "unable to void", "affirmed"),
+        ("Denies fever, chills, numbness", "numbness", "negated"),
+        ("Denies fever or inability to feel legs", "inability to feel legs", "negated"),
         # a past marker alone as the entry's last item speaks of the whole entry (ER review)
         ("Cauda equina syndrome, resolved", "Cauda equina", "historical"),
         ("Cauda equina syndrome s/p L4-5 decompression 2019, resolved", "Cauda", "historical"),
