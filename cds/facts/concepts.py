@@ -138,14 +138,20 @@ def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
         return res.get("medicationCodeableConcept")
     ref = res.get("medicationReference")
     target = ref.get("reference") if isinstance(ref, Mapping) else None
-    if not isinstance(target, str):
-        return None
+    if not isinstance(target, str):  # a Reference may be its display alone ("Ibuprofen")
+        return _display_text(ref)
     if target.startswith("#"):
         for contained in as_list(res.get("contained")):
             if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
                 return contained.get("code")
         return None
     med = meds.get(medication_key(target))
-    if med is None and isinstance(ref, Mapping):
-        return {"text": ref.get("display")} if ref.get("display") else None
-    return med.get("code") if med is not None else None
+    if med is None:
+        return _display_text(ref)
+    return med.get("code")
+
+
+def _display_text(ref: object) -> dict[str, str] | None:
+    """A Reference's display as a concept's text, when it has one."""
+    display = ref.get("display") if isinstance(ref, Mapping) else None
+    return {"text": display} if isinstance(display, str) and display.strip() else None

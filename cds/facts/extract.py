@@ -8,7 +8,9 @@ fact with a note, so a danger sign is never dropped in silence.
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 from itertools import groupby
 from operator import methodcaller
 
@@ -132,14 +134,12 @@ def _extract_one(
     rtype = res.get("resourceType")
     handler = _HANDLERS.get(rtype) if isinstance(rtype, str) else None
     if handler is None:
-        if draft and isinstance(rtype, str) and rtype.lower() in _MISSPELT:
-            out.issues.append(  # a draft order we would check, its type misspelt: say so
+        problem = _misnamed(rtype) if draft else None
+        if problem is not None:
+            out.issues.append(  # a draft order that may be one we check, misnamed: say so
                 DataIssue(
                     rid=rid_of(res),
-                    message=(
-                        f"draft order whose resourceType is '{rtype[:40]}', not "
-                        f"'{_MISSPELT[rtype.lower()]}'; not checked"
-                    ),
+                    message=f"draft order whose resourceType is {problem}; not checked",
                     recheck="the order itself; ask the EHR team to check the draft orders it sends",
                 )
             )
@@ -161,6 +161,30 @@ _HANDLERS = {
 }
 _MISSPELT = {name.lower(): name for name in _HANDLERS}
 """A handled type by its lower-case spelling: a draft sent as 'medicationrequest' is named."""
+
+
+def _misnamed(rtype: object) -> str | None:
+    """What is wrong with a draft order's type that no reader handles: a handled one misspelt
+    ('medicationrequest', 'MedicationRequest '), or no FHIR R4 type at all ('MedicationOrder',
+    DSTU2's name; 'MedicationRequests'); None for a real type no rule reads (NutritionOrder)."""
+    if not isinstance(rtype, str):
+        return None  # gather names a resource without a resourceType
+    shown = repr(rtype[:40])
+    meant = _MISSPELT.get(rtype.strip().lower())
+    if meant is not None:
+        return f"{shown}, not '{meant}'"
+    if rtype[:1].isupper() and rtype.lower() in _fhir_names():
+        return None
+    return f"{shown}, which is no FHIR R4 resource type"
+
+
+@cache
+def _fhir_names() -> frozenset[str]:
+    """FHIR R4 type names in lower case: the model modules of fhir.resources' R4B package
+    (R4's resources match), loaded only when a draft's type is no reader's."""
+    import fhir.resources.R4B as r4b
+
+    return frozenset(module.name for module in pkgutil.iter_modules(r4b.__path__))
 
 
 def _mark_latest(facts: list[Fact]) -> list[Fact]:

@@ -236,11 +236,17 @@ def _wrong_type(value: Mapping[str, Any], wanted: str) -> str | None:
     (gather says each misplaced record); the key itself is a gap, fetched or said."""
     kind = value.get("resourceType")
     if kind != "Bundle":
-        return None if kind == wanted else f"the client sent a {kind} here, not a {wanted}"
+        return None if kind == wanted else f"the client sent {_a(kind)} here, not {_a(wanted)}"
     kinds = _entry_types(value.get("entry"))
     if not kinds or wanted in kinds or kinds <= {"OperationOutcome"}:
         return None
     return f"the client sent {', '.join(sorted(kinds))} resources here, not {wanted}"
+
+
+def _a(kind: object) -> str:
+    """A resource type with its article: "a Patient", "an Encounter"."""
+    text = str(kind)[:40]
+    return f"an {text}" if text[:1] in ("A", "E", "I", "O", "U") else f"a {text}"
 
 
 def _entry_types(entries: object) -> set[str]:

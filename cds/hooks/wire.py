@@ -44,7 +44,7 @@ def absolute_url(value: str) -> str:
 
 class ReceivedModel(BaseModel):
     """Base of what CDS Clients send: unknown members are kept, inputs never echoed in errors,
-    and an empty string in an optional field is read as if the field were absent."""
+    and an empty (or all-blank) string in an optional field is read as if it were absent."""
 
     model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
 
@@ -52,16 +52,22 @@ class ReceivedModel(BaseModel):
     @classmethod
     def _empty_optional_is_absent(cls, data: Any) -> Any:
         # Real feeds send "" for a value they do not have (`"encounterId": ""`, `"fhirServer":
-        # ""`): a 400 would lose the cards, so it counts as absent, as null does. A required
-        # field is not dropped: an empty one is refused naming it.
-        if not isinstance(data, dict) or "" not in data.values():
+        # ""`), and fixed-width ones blanks ("   "): a 400 would lose the cards, so it counts
+        # as absent, as null does. A required field is not dropped: an empty one is refused
+        # naming it.
+        if not isinstance(data, dict) or not any(map(_blank, data.values())):
             return data
         fields = cls.model_fields
         return {
             name: value
             for name, value in data.items()
-            if value != "" or name not in fields or fields[name].is_required()
+            if not _blank(value) or name not in fields or fields[name].is_required()
         }
+
+
+def _blank(value: object) -> bool:
+    """An empty or all-blank string."""
+    return isinstance(value, str) and not value.strip()
 
 
 def received_models() -> list[type[ReceivedModel]]:

@@ -18,6 +18,7 @@ from typing import Any, Final
 from cds.fhir import FHIR_ID, medication_key
 from cds.hooks.request import HookContext, HookRequest
 from cds.service.prefetch import PrefetchResolver, Unavailable
+from cds.urls import UnsafeUrl, normalise_url, url_has_prefix
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ async def fetch_draft_medications(
     drafts = getattr(context, "draftOrders", None)
     if not request.fhirServer or drafts is None:
         return []
-    wanted = _unresolved(_resources(drafts), _sent_medications(drafts, prefetch))
+    sent = _sent_medications(drafts, prefetch)
+    wanted = _unresolved(_resources(drafts), sent, request.fhirServer)
     if not wanted:
         return []
     read = await asyncio.gather(*(_read(resolver, request, path) for path in wanted[:MAX_FETCHED]))
@@ -55,23 +57,32 @@ async def _read(
     return resource if resource.get("resourceType") == "Medication" else None
 
 
-def _unresolved(drafts: Iterable[Mapping[str, Any]], sent: set[str]) -> list[str]:
+def _unresolved(drafts: Iterable[Mapping[str, Any]], sent: set[str], server: str) -> list[str]:
     """``Medication/<id>`` of each draft MedicationRequest's reference that nothing sent
-    holds (contained ``#`` and ``urn:`` references are the client's to send)."""
+    holds: relative, or absolute under ``server`` (contained ``#`` and ``urn:`` references are
+    the client's to send; another server's Medication is not ours to read from this one)."""
     wanted: list[str] = []
     for res in drafts:
-        ref = (
-            res.get("medicationReference")
-            if res.get("resourceType") == "MedicationRequest"
-            else None
-        )
+        if res.get("resourceType") != "MedicationRequest":
+            continue
+        ref = res.get("medicationReference")
         target = ref.get("reference") if isinstance(ref, Mapping) else None
         if not isinstance(target, str) or target.startswith(("#", "urn:")):
             continue
+        if "://" in target and not _under(target, server):
+            continue
         key = medication_key(target)
-        if key not in sent and key not in wanted and FHIR_ID.match(key.removeprefix("Medication/")):
+        if key not in sent and key not in wanted and FHIR_ID.match(key[len("Medication/") :]):
             wanted.append(key)
     return wanted
+
+
+def _under(url: str, server: str) -> bool:
+    """Is the absolute ``url`` on the FHIR server ``server`` (a base URL)?"""
+    try:
+        return url_has_prefix(normalise_url(url), normalise_url(server).rstrip("/") + "/")
+    except UnsafeUrl:
+        return False
 
 
 def _sent_medications(drafts: object, prefetch: Mapping[str, object]) -> set[str]:

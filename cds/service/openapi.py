@@ -145,8 +145,9 @@ DRAFT_ORDERS: Final[dict[str, Any]] = {
         {"type": "array"},
     ]
 }
-#: What an optional field of a received model may also hold: "" is read as its absence.
-EMPTY: Final = {"const": ""}
+#: What an optional field of a received model may also hold: "" (or blanks) is read as its
+#: absence.
+EMPTY: Final = {"type": "string", "pattern": r"^\s*$"}
 SERVER_TIMING: Final = {
     "Server-Timing": {
         "description": "Durations of the `parse`, `prefetch` and `evaluate` steps in ms.",

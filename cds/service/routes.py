@@ -219,14 +219,24 @@ def refuse_outside_development(request: Request) -> None:
     Only a loopback Host name: a web page cannot reach the service through a DNS name rebound
     to 127.0.0.1. And no proxy header: a reverse proxy on the same host reaches it from
     loopback, often with a loopback Host (nginx sends the upstream address), and would serve
-    every client unauthenticated. Each reason is logged at warning level once per process.
+    every client unauthenticated. And no POST from a browser page whose origin is not in
+    ``cors_origins``: a page on another site may send one without a CORS preflight (no
+    Content-Type, or a "simple" one), and it would write cards and feedback into the store.
+    Each reason is logged at warning level once per process.
     """
     reason = None
     via = proxy_header(request.scope["headers"])
+    origin = request.headers.get("origin")
     if via is not None:
         reason = f"a request carrying a proxy header ({via})"
     elif not is_loopback(_host_name(request.headers.get("host", ""))):
         reason = "a request for a Host that is not a loopback name"
+    elif (
+        request.method == "POST"
+        and origin is not None
+        and origin not in service_state(request).settings.cors_origins
+    ):
+        reason = "a POST from a browser origin not in cors_origins"
     if reason is None:
         return
     said = service_state(request).dev_refusals

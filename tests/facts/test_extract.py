@@ -797,3 +797,27 @@ def test_a_draft_order_with_a_misspelt_type_is_named() -> None:
     assert "'medicationrequest', not 'MedicationRequest'; not checked" in issue.message
     other = {"resourceType": "NutritionOrder", "id": "n1", "status": "draft"}
     assert extract_facts((), (other,), CTX).issues == []  # an order no rule reads: nothing
+
+
+@pytest.mark.parametrize(
+    "rtype, said",
+    [
+        ("MedicationRequest ", "'MedicationRequest ', not 'MedicationRequest'"),
+        ("MedicationOrder", "'MedicationOrder', which is no FHIR R4 resource type"),
+        ("MedicationRequests", "'MedicationRequests', which is no FHIR R4 resource type"),
+        ("MedicatonRequest", "'MedicatonRequest', which is no FHIR R4 resource type"),
+    ],
+)
+def test_a_draft_order_of_no_fhir_type_is_named(rtype: str, said: str) -> None:
+    """Second integrator round: DSTU2's MedicationOrder, a plural, a typo, a trailing blank."""
+    draft = {**medication_request("draft"), "resourceType": rtype}
+    (issue,) = extract_facts((), (draft,), CTX).issues
+    assert said in issue.message
+
+
+def test_a_medication_reference_given_by_its_display_alone_is_read() -> None:
+    """A Reference may be its display alone (second integrator round)."""
+    draft = medication_request("draft", medicationReference={"display": "Ibuprofen 400 mg"})
+    del draft["medicationCodeableConcept"]
+    out = extract_facts((), (draft,), CTX)
+    assert by_vs(out.facts, "ibuprofen") and out.issues == []

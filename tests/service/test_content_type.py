@@ -121,24 +121,37 @@ async def test_a_cross_site_simple_post_writes_nothing_in_development_mode(
     tmp_path: Path,
 ) -> None:
     """What a page on another site can make the developer's browser send with no preflight:
-    text/plain, with its Origin. Neither the hook call nor the feedback reaches the store;
-    the same calls as JSON do (the control)."""
-    simple: dict[str, Any] = {"Content-Type": "text/plain", "Origin": "https://evil.example"}
+    text/plain or no Content-Type at all, with its Origin. Development mode refuses a POST
+    from an origin not in cors_origins (401), whatever its type; text/plain without an
+    Origin is a 415. Neither the hook call nor the feedback reaches the store; the same calls
+    as JSON do (the control)."""
+    evil = "https://evil.example"
+    simple: dict[str, Any] = {"Content-Type": "text/plain", "Origin": evil}
+    untyped: dict[str, Any] = {"Origin": evil}
     json_type = {"Content-Type": "application/json"}
     async with serve_settings(settings(tmp_path)) as client:
-        assert_refused_as_not_json(await client.post(PV, content=body(), headers=simple))
+        for headers in (simple, untyped):
+            refused = await client.post(PV, content=body(), headers=headers)
+            assert refused.status_code == 401, refused.text
+        assert_refused_as_not_json(
+            await client.post(PV, content=body(), headers={"Content-Type": "text/plain"})
+        )
     assert store_report(tmp_path) == {}  # the lifespan's end wrote every queued card
     async with serve_settings(settings(tmp_path)) as client:
         answer = await client.post(PV, content=body(), headers=json_type)
         (card,) = answer.json()["cards"]
-        refused = await client.post(
-            PV + "/feedback", content=feedback(card["uuid"]), headers=simple
-        )
-        assert_refused_as_not_json(refused)
+        for headers in (simple, untyped):
+            refused = await client.post(
+                PV + "/feedback", content=feedback(card["uuid"]), headers=headers
+            )
+            assert refused.status_code == 401, refused.text
     assert store_report(tmp_path) == {"urg-fever-measured": (1, 0)}
+    async with serve_settings(settings(tmp_path, cors_origins=[evil])) as client:
+        listed = await client.post(PV, content=body(), headers={**json_type, "Origin": evil})
+        assert listed.status_code == 200, listed.text  # an origin the site allows is served
     async with serve_settings(settings(tmp_path)) as client:
         stored = await client.post(
             PV + "/feedback", content=feedback(card["uuid"]), headers=json_type
         )
         assert (stored.status_code, stored.json()) == (200, {})
-    assert store_report(tmp_path) == {"urg-fever-measured": (1, 1)}
+    assert store_report(tmp_path) == {"urg-fever-measured": (2, 1)}

@@ -133,3 +133,30 @@ async def test_a_medication_the_server_cannot_give_stays_a_data_check_item(
             response = await c.post(SIGN, json=body)
     assert response.status_code == 200, response.text
     assert "Medication/elsewhere, which was not received" in data_check(response)
+
+
+async def test_another_servers_medication_is_not_read_from_this_one(tmp_path: Any) -> None:
+    """An absolute reference to another FHIR server is not fetched from the request's
+    fhirServer (it may be another medicine there; second integrator round); one under the
+    fhirServer's base is."""
+    medication = {
+        "resourceType": "Medication",
+        "id": "f1",
+        "code": {"coding": [{"system": RXNORM, "code": "5640"}]},
+    }
+    with recording_server(medication) as fhir:
+        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
+        elsewhere = order_sign(
+            ibuprofen_bundle("http://other.example/fhir/Medication/f1", None), prefetch()
+        )
+        ours = order_sign(ibuprofen_bundle(f"{fhir.base}/Medication/f1", None), prefetch())
+        for body in (elsewhere, ours):
+            body["fhirServer"] = fhir.base
+        async with serve_settings(s) as c:
+            refused = await c.post(SIGN, json=elsewhere)
+            assert fhir.paths == []
+            fetched = await c.post(SIGN, json=ours)
+        assert fhir.paths == ["/Medication/f1"]
+    assert "analgesic-caution" not in topics(refused)
+    assert "which was not received" in data_check(refused)
+    assert "analgesic-caution" in topics(fetched)

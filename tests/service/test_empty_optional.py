@@ -60,6 +60,8 @@ async def test_an_empty_encounter_id_is_read_as_absent_and_the_critical_card_kep
     assert cards(await client.post(path, json=body)) == without
     body["context"]["encounterId"] = None
     assert cards(await client.post(path, json=body)) == without
+    body["context"]["encounterId"] = "   "  # fixed-width feeds pad with blanks (second round)
+    assert cards(await client.post(path, json=body)) == without
 
 
 @pytest.mark.parametrize(
