@@ -130,6 +130,8 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
             allow_headers=settings.cors_allow_headers,
+            # what a browser-hosted EHR may read of an answer besides the safelisted headers
+            expose_headers=["Server-Timing", "Retry-After"],
         )
     app.add_middleware(SecurityHeaders, hsts=settings.hsts)  # outermost: CORS answers too
     app.add_exception_handler(CdsError, _cds_error)

@@ -108,6 +108,8 @@ async def test_cors_answers_only_listed_origins(tmp_path: Any) -> None:
         )
     assert listed.headers["access-control-allow-origin"] == ORIGIN
     assert simple_listed.headers["access-control-allow-origin"] == ORIGIN
+    exposed = simple_listed.headers["access-control-expose-headers"].lower()
+    assert "server-timing" in exposed and "retry-after" in exposed  # readable by the page
     for refused in (unlisted, simple_unlisted):
         assert "access-control-allow-origin" not in refused.headers
     for response in (listed, unlisted, simple_listed, simple_unlisted):
