@@ -31,7 +31,7 @@ from cds.findings import Evidence
 from cds.pack.load import Pack, load_pack, pack_path
 from cds.pipeline import Evaluator
 from cds.review.record import parse_lines
-from cds.review.replay import PatientResult, PatientReviewer
+from cds.review.replay import WRITE_BUFFER, PatientResult, PatientReviewer
 from cds.review.stats import ReviewStats
 
 #: The kinds of change, in the order they are reported.
@@ -151,7 +151,7 @@ def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: 
     span: list[float] | None = None
     changed: dict[str, int] = {}
     names = ("cards", "errors", "b-cards", "b-errors", "changes")
-    handles = {name: open(f"{base}.{name}.tmp", "wb") for name in names}
+    handles = {name: open(f"{base}.{name}.tmp", "wb", WRITE_BUFFER) for name in names}
     try:
         for pid in sorted(groups):
             under_a, under_b, changes = pair.review(pid, groups.pop(pid))

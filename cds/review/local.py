@@ -36,7 +36,7 @@ from cds.review.compare import Counterpart, PairReviewer, review_pair_shard
 from cds.review.merge import compare_override_rates, merge_comparison, merge_outputs
 from cds.review.options import ReviewOptions, fixed_as_of
 from cds.review.progress import Reporter
-from cds.review.replay import AsOf, OrderTriggers, PatientReviewer
+from cds.review.replay import WRITE_BUFFER, AsOf, OrderTriggers, PatientReviewer
 from cds.review.resume import load_progress
 from cds.review.schedule import ShardWorker, evaluate_shards, pool_context
 from cds.review.shards import (
@@ -203,12 +203,13 @@ def init_worker(
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
     evaluator = Evaluator(pack, site, engine, timezone=zone_of(site_timezone))
-    _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers)
+    pair = counterpart is not None
+    _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers, outcomes=pair)
     _PAIR = None
     if counterpart is not None:
         b = counterpart.side
         other = Evaluator(counterpart.pack, b.site, engine, timezone=zone_of(b.site_timezone))
-        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers))
+        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers, True))
 
 
 def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:
@@ -234,7 +235,7 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, ReviewS
         return shard, review_pair_shard(_PAIR, groups, str(base))
     stats = ReviewStats()
     cards_tmp, errors_tmp = Path(f"{base}.cards.tmp"), Path(f"{base}.errors.tmp")
-    with cards_tmp.open("wb") as cards, errors_tmp.open("wb") as errors:
+    with cards_tmp.open("wb", WRITE_BUFFER) as cards, errors_tmp.open("wb") as errors:
         for pid in sorted(groups):
             result = reviewer.review(pid, groups.pop(pid))
             if result.lines:
