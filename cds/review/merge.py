@@ -5,7 +5,7 @@ and errors and ``compare.json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from cds.review.burden import merge_compare
 from cds.review.compare import Side
 from cds.review.options import ReviewOptions
 from cds.review.overrides import override_rates
-from cds.review.replay import AsOf
+from cds.review.replay import AsOf, flagged_lines
 from cds.review.shards import Partition
 from cds.review.sources import SourceFile
 from cds.review.stats import ReviewStats
@@ -51,6 +51,13 @@ def merge_outputs(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
     return summary
+
+
+def flagged_parts(out: Path, part: Partition, n_shards: int) -> Iterator[tuple[str, bytes]]:
+    """The shards' flagged lines (``replay.write_result``), in shard order: the lines of
+    cards.ndjson the report lists, without reading cards.ndjson again."""
+    shards = [s for s in range(n_shards) if s in part.patients]
+    return flagged_lines(out / "parts" / f"shard-{s:05d}.flagged.ndjson" for s in shards)
 
 
 def merge_comparison(

@@ -21,7 +21,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import orjson
 
@@ -51,6 +52,8 @@ _UNSIGNED = frozenset({"draft", "entered-in-error"})
 #: Reviews' lines are written through a buffer this large: one system call a megabyte, not one
 #: a call (a call's line of cards is 13 KB at the median, more than the default 8 KB buffer).
 WRITE_BUFFER = 1 << 20
+#: The indicators that put a patient in the report's table (``report.html``).
+FLAGGED = ("critical", "warning")
 #: The resource type each kind of draft-order fact comes from.
 _ORDER_TYPES: Mapping[str, str] = {"order": "ServiceRequest", "medication": "MedicationRequest"}
 
@@ -127,6 +130,8 @@ class PatientResult:
     """What one patient's review produced: output lines and counters."""
 
     lines: list[bytes] = field(default_factory=list)
+    flagged: list[bytes] = field(default_factory=list)
+    """The lines among ``lines`` with a card whose indicator is one of ``FLAGGED``."""
     errors: list[dict[str, Any]] = field(default_factory=list)
     stats: ReviewStats = field(default_factory=ReviewStats)
     outcomes: list[CallOutcome] = field(default_factory=list)
@@ -251,6 +256,8 @@ class PatientReviewer:
             return
         stats.count_cards(call.hook, answer.cards, answer.evaluation.rules_by_topic)
         result.lines.append(answer.line)
+        if any(card.get("indicator") in FLAGGED for card in answer.cards):
+            result.flagged.append(answer.line)
         if self.outcomes:
             result.outcomes.append(CallOutcome(call.hook, at, answer.cards, answer.evaluation))
 
@@ -338,6 +345,35 @@ class PatientReviewer:
             return False
         concept = res.get("code") if rtype == "ServiceRequest" else medication_concept(res, meds)
         return not valuesets.isdisjoint(read_concept(concept, self.pack.index)[0])
+
+
+def write_result(
+    pid: str,
+    result: PatientResult,
+    cards: IO[bytes],
+    errors: IO[bytes],
+    flagged: IO[bytes] | None = None,
+) -> None:
+    """A patient's output lines: its cards, its errors, and, given ``flagged``, its flagged
+    lines again, each after the patient's reference and a tab (for the report: see
+    ``flagged_lines``)."""
+    if result.lines:
+        cards.write(b"\n".join(result.lines) + b"\n")
+    if flagged is not None and result.flagged:
+        prefix = f"Patient/{pid}\t".encode()
+        flagged.write(b"".join(prefix + line + b"\n" for line in result.flagged))
+    if result.errors:
+        errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
+
+
+def flagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
+    """(patient reference, cards line) of each flagged line ``write_result`` wrote to
+    ``paths``, in order."""
+    for path in paths:
+        with path.open("rb") as fh:
+            for raw in fh:
+                patient, _, line = raw.rstrip(b"\n").partition(b"\t")
+                yield patient.decode(), line
 
 
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:
