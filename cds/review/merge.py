@@ -5,7 +5,6 @@ and errors and ``compare.json``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from cds.review.compare import Side
 from cds.review.options import ReviewOptions
 from cds.review.overrides import override_rates
 from cds.review.replay import AsOf, flagged_lines
-from cds.review.shards import Partition
+from cds.review.shards import Partition, concatenate
 from cds.review.sources import SourceFile
 from cds.review.stats import ReviewStats
 from cds.review.summary import build_summary
@@ -52,21 +51,6 @@ def merge_outputs(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
     return summary
-
-
-def concatenate(target: Path, paths: Sequence[Path]) -> None:
-    """Write ``target`` as the files of ``paths`` one after another, copied by the kernel
-    (``sendfile``): the cards of a large review are over a gigabyte, which reading into Python
-    and writing out again copied twice more."""
-    with target.open("wb") as out:
-        for path in paths:
-            with path.open("rb") as source:
-                size, sent = os.fstat(source.fileno()).st_size, 0
-                while sent < size:
-                    count = os.sendfile(out.fileno(), source.fileno(), sent, size - sent)
-                    if count == 0:
-                        raise OSError(f"{path} ended before its {size} bytes")
-                    sent += count
 
 
 def flagged_parts(out: Path, part: Partition, n_shards: int) -> Iterator[tuple[str, bytes]]:
