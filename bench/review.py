@@ -59,7 +59,7 @@ from cds.engine import durable
 from cds.pack.load import load_pack
 from cds.review import local, record, replay, shards
 from cds.review import stats as review_stats
-from cds.review.merge import flagged_parts, merge_outputs
+from cds.review.merge import merge_outputs, tagged_parts
 from cds.review.options import ReviewOptions
 from cds.review.progress import LogReporter
 from cds.review.report import write_report
@@ -437,7 +437,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
     )
     merge_s, summary = _cpu(lambda: merge_outputs(work, part, 16, sources, options, pack, as_of))
     report_s, _ = _cpu(
-        lambda: write_report(work, summary, None, None, flagged_parts(work, part, 16))
+        lambda: write_report(work, summary, None, None, tagged_parts(work, part, 16, "flagged"))
     )
 
     def row(label: str, seconds: float, share: bool = True, count: str = "") -> None:

@@ -31,7 +31,13 @@ from cds.findings import Evidence
 from cds.pack.load import Pack, load_pack, pack_path
 from cds.pipeline import Evaluator
 from cds.review.record import parse_lines
-from cds.review.replay import WRITE_BUFFER, PatientResult, PatientReviewer, write_result
+from cds.review.replay import (
+    WRITE_BUFFER,
+    PatientResult,
+    PatientReviewer,
+    tagged,
+    write_result,
+)
 from cds.review.stats import ReviewStats
 
 #: The kinds of change, in the order they are reported.
@@ -146,12 +152,22 @@ class PairReviewer:
 
 def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: str) -> ReviewStats:
     """A shard under both: A's files as a plain review writes them, B's cards and errors beside
-    them (``.b-cards``, ``.b-errors``), the changes, and B's counts (``.compare.json``); A's
-    stats."""
+    them (``.b-cards``, ``.b-errors``), the changes, the changed patients' lines under A and B
+    again (``.changed-a``, ``.changed-b``, tagged: the report's pairs), and B's counts
+    (``.compare.json``); A's stats."""
     stats, stats_b = ReviewStats(), ReviewStats()
     span: list[float] | None = None
     changed: dict[str, int] = {}
-    names = ("cards", "errors", "flagged", "b-cards", "b-errors", "changes")
+    names = (
+        "cards",
+        "errors",
+        "flagged",
+        "b-cards",
+        "b-errors",
+        "changes",
+        "changed-a",
+        "changed-b",
+    )
     handles = {name: open(f"{base}.{name}.tmp", "wb", WRITE_BUFFER) for name in names}
     try:
         for pid in sorted(groups):
@@ -163,6 +179,8 @@ def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: 
             span = widen_span(widen_span(span, under_a.span), under_b.span)
             if changes is not None:
                 handles["changes"].write(orjson.dumps(changes) + b"\n")
+                handles["changed-a"].write(tagged(pid, under_a.lines))
+                handles["changed-b"].write(tagged(pid, under_b.lines))
                 for kind in {c["change"] for c in changes["changes"]}:
                     changed[kind] = changed.get(kind, 0) + 1
     finally:

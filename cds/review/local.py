@@ -35,9 +35,9 @@ from cds.pipeline import Evaluator, new_engine
 from cds.review.compare import Counterpart, PairReviewer, review_pair_shard
 from cds.review.merge import (
     compare_override_rates,
-    flagged_parts,
     merge_comparison,
     merge_outputs,
+    tagged_parts,
 )
 from cds.review.options import ReviewOptions, fixed_as_of
 from cds.review.progress import Reporter
@@ -121,8 +121,10 @@ def run_review(
     summary = merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
     compared = merge_comparison(out, part, state["n_shards"], options, pack, summary, rates)
     indicators = {t.code: t.indicator for t in pack.spec.topics}
-    flagged = flagged_parts(out, part, state["n_shards"])
-    write_report(out, summary, indicators, compared, flagged)
+    n_shards = state["n_shards"]
+    flagged = tagged_parts(out, part, n_shards, "flagged")
+    changed = tuple(tagged_parts(out, part, n_shards, f"changed-{side}") for side in "ab")
+    write_report(out, summary, indicators, compared, flagged, changed)
     reporter.log(f"wrote the outputs in {time.monotonic() - started:.1f} s")
     shutil.rmtree(out / "parts", ignore_errors=True)
     (out / "progress.json").unlink(missing_ok=True)

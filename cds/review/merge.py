@@ -16,7 +16,7 @@ from cds.review.burden import merge_compare
 from cds.review.compare import Side
 from cds.review.options import ReviewOptions
 from cds.review.overrides import override_rates
-from cds.review.replay import AsOf, flagged_lines
+from cds.review.replay import AsOf, tagged_lines
 from cds.review.shards import Partition, concatenate
 from cds.review.sources import SourceFile
 from cds.review.stats import ReviewStats
@@ -53,11 +53,14 @@ def merge_outputs(
     return summary
 
 
-def flagged_parts(out: Path, part: Partition, n_shards: int) -> Iterator[tuple[str, bytes]]:
-    """The shards' flagged lines (``replay.write_result``), in shard order: the lines of
-    cards.ndjson the report lists, without reading cards.ndjson again."""
+def tagged_parts(
+    out: Path, part: Partition, n_shards: int, name: str
+) -> Iterator[tuple[str, bytes]]:
+    """The shards' tagged lines of one kind (``flagged``: the lines of cards.ndjson the report
+    lists; ``changed-a``, ``changed-b``: a comparison's changed patients' lines under A and B),
+    in shard order, for the report: it need not read the cards files again."""
     shards = [s for s in range(n_shards) if s in part.patients]
-    return flagged_lines(out / "parts" / f"shard-{s:05d}.flagged.ndjson" for s in shards)
+    return tagged_lines(out / "parts" / f"shard-{s:05d}.{name}.ndjson" for s in shards)
 
 
 def merge_comparison(

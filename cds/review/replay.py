@@ -355,20 +355,25 @@ def write_result(
     flagged: IO[bytes] | None = None,
 ) -> None:
     """A patient's output lines: its cards, its errors, and, given ``flagged``, its flagged
-    lines again, each after the patient's reference and a tab (for the report: see
-    ``flagged_lines``)."""
+    lines again, tagged with the patient (for the report: see `tagged`)."""
     if result.lines:
         cards.write(b"\n".join(result.lines) + b"\n")
     if flagged is not None and result.flagged:
-        prefix = f"Patient/{pid}\t".encode()
-        flagged.write(b"".join(prefix + line + b"\n" for line in result.flagged))
+        flagged.write(tagged(pid, result.flagged))
     if result.errors:
         errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
 
 
-def flagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
-    """(patient reference, cards line) of each flagged line ``write_result`` wrote to
-    ``paths``, in order."""
+def tagged(pid: str, lines: Sequence[bytes]) -> bytes:
+    """A patient's cards lines, each after its reference and a tab (``Patient/<id>\\t``): the
+    report finds a patient's lines in such a file without parsing the others
+    (`tagged_lines`)."""
+    prefix = f"Patient/{pid}\t".encode()
+    return b"".join(prefix + line + b"\n" for line in lines)
+
+
+def tagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
+    """(patient reference, cards line) of each line `tagged` wrote to ``paths``, in order."""
     for path in paths:
         with path.open("rb") as fh:
             for raw in fh:

@@ -7,7 +7,7 @@ piece of text from the data is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ def write_report(
     indicators: Mapping[str, str] | None = None,
     compared: Mapping[str, Any] | None = None,
     flagged_lines: Iterable[tuple[str, bytes]] | None = None,
+    changed_lines: Sequence[Iterable[tuple[str, bytes]]] | None = None,
 ) -> Path:
     """Write ``out/report.html`` from the summary and the lines of ``out/cards.ndjson`` with a
     critical or warning card.
@@ -53,12 +54,16 @@ def write_report(
     ``indicators`` maps each topic to its indicator (the pack's), for the bar colours;
     ``compared`` is compare.json's content (``--compare``), shown in a comparison section;
     ``flagged_lines`` those lines as (patient reference, line), in the file's order, when the
-    caller has them (the shards wrote them apart), else they are read from cards.ndjson.
+    caller has them (the shards wrote them apart), else they are read from cards.ndjson; with
+    ``compared``, ``changed_lines`` the changed patients' lines under A and under B, likewise
+    (else read from cards.ndjson and compare-cards.ndjson).
     """
     lines = _flagged_in(out / "cards.ndjson") if flagged_lines is None else flagged_lines
     flagged, more = _flagged_patients(lines)
     comparison, compared_cards = (
-        comparison_section(out, compared, _anchor, _render_lines) if compared else ("", "")
+        comparison_section(out, compared, _anchor, _render_lines, changed_lines)
+        if compared
+        else ("", "")
     )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",

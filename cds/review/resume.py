@@ -22,7 +22,8 @@ from cds.review.shards import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, is_gzipped
 from cds.review.sources import SourceFile
 
 #: The layout of a shard's files under ``parts/``: a run left by a version that wrote another
-#: (version 1 had no ``flagged`` file) starts again instead of resuming.
+#: (version 1 had no ``flagged``, ``changed-a`` or ``changed-b`` files) starts again instead of
+#: resuming.
 PARTS_LAYOUT = 2
 
 
