@@ -5,7 +5,7 @@ and errors and ``compare.json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from cds.review.burden import merge_compare
 from cds.review.compare import Side
 from cds.review.options import ReviewOptions
 from cds.review.overrides import override_rates
-from cds.review.replay import AsOf, tagged_lines
+from cds.review.replay import AsOf
 from cds.review.shards import Partition, concatenate
 from cds.review.sources import SourceFile
 from cds.review.stats import ReviewStats
@@ -61,6 +61,16 @@ def tagged_parts(
     in shard order, for the report: it need not read the cards files again."""
     shards = [s for s in range(n_shards) if s in part.patients]
     return tagged_lines(out / "parts" / f"shard-{s:05d}.{name}.ndjson" for s in shards)
+
+
+def tagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
+    """(patient reference, cards line) of each line ``replay.tagged`` wrote to ``paths``, in
+    order."""
+    for path in paths:
+        with path.open("rb") as fh:
+            for raw in fh:
+                patient, _, line = raw.rstrip(b"\n").partition(b"\t")
+                yield patient.decode(), line
 
 
 def merge_comparison(

@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -367,18 +366,9 @@ def write_result(
 def tagged(pid: str, lines: Sequence[bytes]) -> bytes:
     """A patient's cards lines, each after its reference and a tab (``Patient/<id>\\t``): the
     report finds a patient's lines in such a file without parsing the others
-    (`tagged_lines`)."""
+    (``merge.tagged_lines``)."""
     prefix = f"Patient/{pid}\t".encode()
     return b"".join(prefix + line + b"\n" for line in lines)
-
-
-def tagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
-    """(patient reference, cards line) of each line `tagged` wrote to ``paths``, in order."""
-    for path in paths:
-        with path.open("rb") as fh:
-            for raw in fh:
-                patient, _, line = raw.rstrip(b"\n").partition(b"\t")
-                yield patient.decode(), line
 
 
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:
