@@ -59,7 +59,7 @@ from cds.engine import durable
 from cds.pack.load import load_pack
 from cds.review import local, record, replay, shards
 from cds.review import stats as review_stats
-from cds.review.merge import merge_outputs
+from cds.review.merge import merge_outputs, tagged_parts
 from cds.review.options import ReviewOptions
 from cds.review.progress import LogReporter
 from cds.review.report import write_report
@@ -347,7 +347,10 @@ STEPS = [
     ("Evaluator.run (the evaluation)", replay, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),
     ("cards to dicts", replay, "dump_response"),
-    ("count cards", review_stats, "ReviewStats.count_cards"),
+    ("card uuids (seeded)", replay, "_uuids"),
+    ("count a call and its answer", replay, "PatientReviewer._record"),
+    ("  of which count cards", review_stats, "ReviewStats.count_cards"),
+    ("write a patient's lines", local, "write_result"),
     ("stats per patient", review_stats, "ReviewStats.merge"),
 ]
 
@@ -433,7 +436,9 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
         ]
     )
     merge_s, summary = _cpu(lambda: merge_outputs(work, part, 16, sources, options, pack, as_of))
-    report_s, _ = _cpu(lambda: write_report(work, summary))
+    report_s, _ = _cpu(
+        lambda: write_report(work, summary, None, None, tagged_parts(work, part, 16, "flagged"))
+    )
 
     def row(label: str, seconds: float, share: bool = True, count: str = "") -> None:
         per = seconds / patients * 1e6
@@ -450,7 +455,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
     row("(spilled: read them back)", reread_s, False)
     row("progress reporting", progress_s, False)
     row("merge outputs (cards, errors, summary)", merge_s, False)
-    row("report.html (reads cards.ndjson again)", report_s, False)
+    row("report.html (from the shards' flagged lines)", report_s, False)
     print(" once per worker:")
     row("init_worker (compile rulesets, engine)", init_s, False)
     print(" per patient, in the worker (wall time; % of review_shard):")
@@ -460,7 +465,7 @@ def breakdown(folder: Path, work: Path, workers: int) -> None:
         nested = label == "parse lines + dedupe (orjson)"  # it also times the loads inside
         accounted += 0.0 if label.startswith("  of which") else seconds  # inside the one above
         row(label, seconds, count=f"({n:,} calls)" + (" incl. orjson.loads" if nested else ""))
-    row("rest: group, sort, write cards, timers", review_s - accounted)
+    row("rest: calls' context, times, sorting, timers", review_s - accounted)
     row("review_shard total", review_s)
     busy = "(less than wall: neighbours took the CPU; repeat)" if cpu < 0.9 * review_s else ""
     row("review_shard total, CPU time", cpu, count=busy)

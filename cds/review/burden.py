@@ -21,6 +21,7 @@ from cds.config import zone_of
 from cds.pack.load import Pack
 from cds.review.compare import CHANGE_KINDS, Counterpart, Side, widen_span
 from cds.review.overrides import expected_overrides
+from cds.review.shards import concatenate
 from cds.review.stats import ReviewStats
 
 #: The indicators, always given in ``by_indicator`` (zero when no card has one).
@@ -40,26 +41,21 @@ def merge_compare(
     stats_b = ReviewStats()
     span: list[float] | None = None
     changed: dict[str, int] = {}
-    with (
-        (out / "compare-cards.ndjson").open("wb") as cards,
-        (out / "compare-errors.ndjson").open("wb") as errors,
-    ):
-        errors.write((parts / "input-errors.ndjson").read_bytes())
-        patients = []
-        for s in shards:
-            base = parts / f"shard-{s:05d}"
-            cards.write(Path(f"{base}.b-cards.ndjson").read_bytes())
-            errors.write(Path(f"{base}.b-errors.ndjson").read_bytes())
-            extra = orjson.loads(Path(f"{base}.compare.json").read_bytes())
-            stats_b.merge(ReviewStats.from_json(extra["b"]))
-            for kind, count in extra["changed"].items():
-                changed[kind] = changed.get(kind, 0) + count
-            if extra["span"]:
-                span = widen_span(span, extra["span"])
-            patients += [
-                orjson.loads(line)
-                for line in Path(f"{base}.changes.ndjson").read_bytes().splitlines()
-            ]
+    bases = [parts / f"shard-{s:05d}" for s in shards]
+    concatenate(out / "compare-cards.ndjson", [Path(f"{b}.b-cards.ndjson") for b in bases])
+    errors = [Path(f"{b}.b-errors.ndjson") for b in bases]
+    concatenate(out / "compare-errors.ndjson", [parts / "input-errors.ndjson", *errors])
+    patients = []
+    for base in bases:
+        extra = orjson.loads(Path(f"{base}.compare.json").read_bytes())
+        stats_b.merge(ReviewStats.from_json(extra["b"]))
+        for kind, count in extra["changed"].items():
+            changed[kind] = changed.get(kind, 0) + count
+        if extra["span"]:
+            span = widen_span(span, extra["span"])
+        patients += [
+            orjson.loads(line) for line in Path(f"{base}.changes.ndjson").read_bytes().splitlines()
+        ]
     side_a, counterpart = sides
     doc = build_compare(summary, stats_b, span, patients, changed, side_a.site_timezone)
     differ = settings_differ(side_a, pack_a, counterpart.side, counterpart.pack)

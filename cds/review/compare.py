@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -31,7 +31,13 @@ from cds.findings import Evidence
 from cds.pack.load import Pack, load_pack, pack_path
 from cds.pipeline import Evaluator
 from cds.review.record import parse_lines
-from cds.review.replay import PatientResult, PatientReviewer
+from cds.review.replay import (
+    WRITE_BUFFER,
+    PatientResult,
+    PatientReviewer,
+    tagged,
+    write_result,
+)
 from cds.review.stats import ReviewStats
 
 #: The kinds of change, in the order they are reported.
@@ -145,23 +151,36 @@ class PairReviewer:
 
 
 def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: str) -> ReviewStats:
-    """A shard under both: A's files as a plain review writes them, B's beside them
-    (``.b-cards``, ``.b-errors``), the changes, and B's counts (``.compare.json``); A's stats."""
+    """A shard under both: A's files as a plain review writes them, B's cards and errors beside
+    them (``.b-cards``, ``.b-errors``), the changes, the changed patients' lines under A and B
+    again (``.changed-a``, ``.changed-b``, tagged: the report's pairs), and B's counts
+    (``.compare.json``); A's stats."""
     stats, stats_b = ReviewStats(), ReviewStats()
     span: list[float] | None = None
     changed: dict[str, int] = {}
-    names = ("cards", "errors", "b-cards", "b-errors", "changes")
-    handles = {name: open(f"{base}.{name}.tmp", "wb") for name in names}
+    names = (
+        "cards",
+        "errors",
+        "flagged",
+        "b-cards",
+        "b-errors",
+        "changes",
+        "changed-a",
+        "changed-b",
+    )
+    handles = {name: open(f"{base}.{name}.tmp", "wb", WRITE_BUFFER) for name in names}
     try:
         for pid in sorted(groups):
             under_a, under_b, changes = pair.review(pid, groups.pop(pid))
-            _write(handles["cards"], handles["errors"], under_a)
-            _write(handles["b-cards"], handles["b-errors"], under_b)
+            write_result(pid, under_a, handles["cards"], handles["errors"], handles["flagged"])
+            write_result(pid, under_b, handles["b-cards"], handles["b-errors"])
             stats.merge(under_a.stats)
             stats_b.merge(under_b.stats)
             span = widen_span(widen_span(span, under_a.span), under_b.span)
             if changes is not None:
                 handles["changes"].write(orjson.dumps(changes) + b"\n")
+                handles["changed-a"].write(tagged(pid, under_a.lines))
+                handles["changed-b"].write(tagged(pid, under_b.lines))
                 for kind in {c["change"] for c in changes["changes"]}:
                     changed[kind] = changed.get(kind, 0) + 1
     finally:
@@ -174,13 +193,6 @@ def review_pair_shard(pair: PairReviewer, groups: dict[str, list[bytes]], base: 
         os.replace(f"{base}.{name}.tmp", f"{base}.{name}.ndjson")
     os.replace(compare_tmp, f"{base}.compare.json")
     return stats
-
-
-def _write(cards: IO[bytes], errors: IO[bytes], result: PatientResult) -> None:
-    if result.lines:
-        cards.write(b"\n".join(result.lines) + b"\n")
-    if result.errors:
-        errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
 
 
 def widen_span(span: list[float] | None, more: Sequence[float] | None) -> list[float] | None:

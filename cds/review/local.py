@@ -33,10 +33,15 @@ from cds.errors import InputError
 from cds.pack.load import Pack, load_pack
 from cds.pipeline import Evaluator, new_engine
 from cds.review.compare import Counterpart, PairReviewer, review_pair_shard
-from cds.review.merge import compare_override_rates, merge_comparison, merge_outputs
+from cds.review.merge import (
+    compare_override_rates,
+    merge_comparison,
+    merge_outputs,
+    tagged_parts,
+)
 from cds.review.options import ReviewOptions, fixed_as_of
 from cds.review.progress import Reporter
-from cds.review.replay import AsOf, OrderTriggers, PatientReviewer
+from cds.review.replay import WRITE_BUFFER, AsOf, OrderTriggers, PatientReviewer, write_result
 from cds.review.resume import load_progress
 from cds.review.schedule import ShardWorker, evaluate_shards, pool_context
 from cds.review.shards import (
@@ -115,7 +120,11 @@ def run_review(
     started = time.monotonic()
     summary = merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
     compared = merge_comparison(out, part, state["n_shards"], options, pack, summary, rates)
-    write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics}, compared)
+    indicators = {t.code: t.indicator for t in pack.spec.topics}
+    n_shards = state["n_shards"]
+    flagged = tagged_parts(out, part, n_shards, "flagged")
+    changed = tuple(tagged_parts(out, part, n_shards, f"changed-{side}") for side in "ab")
+    write_report(out, summary, indicators, compared, flagged, changed)
     reporter.log(f"wrote the outputs in {time.monotonic() - started:.1f} s")
     shutil.rmtree(out / "parts", ignore_errors=True)
     (out / "progress.json").unlink(missing_ok=True)
@@ -203,12 +212,13 @@ def init_worker(
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
     evaluator = Evaluator(pack, site, engine, timezone=zone_of(site_timezone))
-    _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers)
+    pair = counterpart is not None
+    _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers, outcomes=pair)
     _PAIR = None
     if counterpart is not None:
         b = counterpart.side
         other = Evaluator(counterpart.pack, b.site, engine, timezone=zone_of(b.site_timezone))
-        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers))
+        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers, True))
 
 
 def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:
@@ -222,7 +232,8 @@ def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:
 
 def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, ReviewStats]:
     """Review every patient of one shard, in patient order, streaming its cards and errors to
-    ``parts/shard-N.*.ndjson`` (renamed into place when complete); (shard, stats)."""
+    ``parts/shard-N.*.ndjson`` (renamed into place when complete), with the lines the report
+    lists (``flagged``); (shard, stats)."""
     reviewer = _REVIEWER
     if reviewer is None:
         raise RuntimeError("review_shard called before init_worker")
@@ -233,15 +244,16 @@ def review_shard(shard: int, payload: Payload, parts: str) -> tuple[int, ReviewS
     if _PAIR is not None:
         return shard, review_pair_shard(_PAIR, groups, str(base))
     stats = ReviewStats()
-    cards_tmp, errors_tmp = Path(f"{base}.cards.tmp"), Path(f"{base}.errors.tmp")
-    with cards_tmp.open("wb") as cards, errors_tmp.open("wb") as errors:
+    names = ("cards", "errors", "flagged")
+    files = {name: open(f"{base}.{name}.tmp", "wb", WRITE_BUFFER) for name in names}
+    try:
         for pid in sorted(groups):
             result = reviewer.review(pid, groups.pop(pid))
-            if result.lines:
-                cards.write(b"\n".join(result.lines) + b"\n")
-            if result.errors:
-                errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
+            write_result(pid, result, files["cards"], files["errors"], files["flagged"])
             stats.merge(result.stats)
-    os.replace(cards_tmp, f"{base}.cards.ndjson")
-    os.replace(errors_tmp, f"{base}.errors.ndjson")
+    finally:
+        for handle in files.values():
+            handle.close()
+    for name in names:
+        os.replace(f"{base}.{name}.tmp", f"{base}.{name}.ndjson")
     return shard, stats

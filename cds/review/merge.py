@@ -5,7 +5,7 @@ and errors and ``compare.json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from cds.review.compare import Side
 from cds.review.options import ReviewOptions
 from cds.review.overrides import override_rates
 from cds.review.replay import AsOf
-from cds.review.shards import Partition
+from cds.review.shards import Partition, concatenate
 from cds.review.sources import SourceFile
 from cds.review.stats import ReviewStats
 from cds.review.summary import build_summary
@@ -36,13 +36,13 @@ def merge_outputs(
     report, in shard order (both engines end here); the summary."""
     stats = ReviewStats()
     shards = [s for s in range(n_shards) if s in part.patients]
-    with (out / "cards.ndjson").open("wb") as cards:
-        for s in shards:
-            cards.write((out / "parts" / f"shard-{s:05d}.cards.ndjson").read_bytes())
-    with (out / "errors.ndjson").open("wb") as errors:
-        errors.write((out / "parts" / "input-errors.ndjson").read_bytes())
-        for s in shards:
-            errors.write((out / "parts" / f"shard-{s:05d}.errors.ndjson").read_bytes())
+    parts = out / "parts"
+    concatenate(out / "cards.ndjson", [parts / f"shard-{s:05d}.cards.ndjson" for s in shards])
+    errors = [
+        parts / "input-errors.ndjson",
+        *(parts / f"shard-{s:05d}.errors.ndjson" for s in shards),
+    ]
+    concatenate(out / "errors.ndjson", errors)
     for s in shards:
         shard_stats = orjson.loads((out / "parts" / f"shard-{s:05d}.stats.json").read_bytes())
         stats.merge(ReviewStats.from_json(shard_stats))
@@ -51,6 +51,26 @@ def merge_outputs(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
     return summary
+
+
+def tagged_parts(
+    out: Path, part: Partition, n_shards: int, name: str
+) -> Iterator[tuple[str, bytes]]:
+    """The shards' tagged lines of one kind (``flagged``: the lines of cards.ndjson the report
+    lists; ``changed-a``, ``changed-b``: a comparison's changed patients' lines under A and B),
+    in shard order, for the report: it need not read the cards files again."""
+    shards = [s for s in range(n_shards) if s in part.patients]
+    return tagged_lines(out / "parts" / f"shard-{s:05d}.{name}.ndjson" for s in shards)
+
+
+def tagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
+    """(patient reference, cards line) of each line ``replay.tagged`` wrote to ``paths``, in
+    order."""
+    for path in paths:
+        with path.open("rb") as fh:
+            for raw in fh:
+                patient, _, line = raw.rstrip(b"\n").partition(b"\t")
+                yield patient.decode(), line
 
 
 def merge_comparison(

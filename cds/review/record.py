@@ -72,8 +72,7 @@ def read_at(res: Mapping[str, Any], *keys: str, tz: tzinfo = UTC) -> datetime | 
             raw = raw.get("start")
         if raw is None:
             continue
-        read = read_time(raw, tz)
-        return read.at if read else None
+        return instant(raw, tz)
     return None
 
 
@@ -81,7 +80,23 @@ def period_end(encounter: Mapping[str, Any], tz: tzinfo = UTC) -> datetime | Non
     period = encounter.get("period")
     if not isinstance(period, dict):
         return None
-    read = read_time(period.get("end"), tz)
+    return instant(period.get("end"), tz)
+
+
+def instant(raw: object, tz: tzinfo = UTC) -> datetime | None:
+    """``read_time(raw, tz).at``, or None. A dateTime with its zone (nearly every time a
+    record holds) is read here, as read_time reads it first, without building the ReadTime
+    and its epoch, which the replay does not use (2.5 -> 0.6 us a time, several a patient)."""
+    if raw.__class__ is str:
+        text = raw.strip()
+        if len(text) > 10:
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is not None:
+                return parsed
+    read = read_time(raw, tz)
     return read.at if read else None
 
 

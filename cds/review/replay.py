@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -48,6 +48,11 @@ REVIEW_USER = "Practitioner/cds-batch-review"
 _NAMESPACE = uuid.UUID("5b0b7c1e-3f0e-4a55-9a54-6c1d2b7e0f31")
 #: Orders that were never signed have nothing to replay.
 _UNSIGNED = frozenset({"draft", "entered-in-error"})
+#: Reviews' lines are written through a buffer this large: one system call a megabyte, not one
+#: a call (a call's line of cards is 13 KB at the median, more than the default 8 KB buffer).
+WRITE_BUFFER = 1 << 20
+#: The indicators that put a patient in the report's table (``report.html``).
+FLAGGED = ("critical", "warning")
 #: The resource type each kind of draft-order fact comes from.
 _ORDER_TYPES: Mapping[str, str] = {"order": "ServiceRequest", "medication": "MedicationRequest"}
 
@@ -124,10 +129,13 @@ class PatientResult:
     """What one patient's review produced: output lines and counters."""
 
     lines: list[bytes] = field(default_factory=list)
+    flagged: list[bytes] = field(default_factory=list)
+    """The lines among ``lines`` with a card whose indicator is one of ``FLAGGED``."""
     errors: list[dict[str, Any]] = field(default_factory=list)
     stats: ReviewStats = field(default_factory=ReviewStats)
     outcomes: list[CallOutcome] = field(default_factory=list)
-    """The calls with cards, in call order (a comparison diffs two reviews' outcomes)."""
+    """The calls with cards, in call order, when the reviewer keeps them (a comparison diffs
+    two reviews' outcomes)."""
     span: tuple[float, float] | None = None
     """The first and last replayed call (POSIX seconds): the input's time span."""
     calls: list[Call] = field(default_factory=list)
@@ -145,8 +153,12 @@ class PatientReviewer:
         medications: Mapping[str, Resource],
         as_of: AsOf,
         triggers: OrderTriggers | None = None,
+        outcomes: bool = False,
     ):
         self.evaluator = evaluator
+        self.outcomes = outcomes
+        """Whether each result keeps its ``outcomes`` (a comparison diffs them; a plain review
+        does not read them)."""
         self.pack = evaluator.pack
         self.triggers = triggers or OrderTriggers.of(evaluator.pack)
         """Which recorded orders are replayed: the pack's own, unless given (a comparison)."""
@@ -186,11 +198,12 @@ class PatientReviewer:
             result.calls = like.calls
             result.stats.orders_without_time = like.stats.orders_without_time
         for number, call in enumerate(result.calls):
+            at = call.at.isoformat()
             if like is not None and call.hook in same_answers:
                 answer = like.answers[number]
             else:
-                answer = self._answer(pid, call)
-            self._record(call, answer, result)
+                answer = self._answer(pid, call, at)
+            self._record(call, at, answer, result)
         result.stats.patients_with_cards = int(bool(result.lines))
         return result
 
@@ -205,9 +218,9 @@ class PatientReviewer:
         calls += [discharge] if discharge else []
         return sorted(calls, key=lambda c: (c.at, c.hook))
 
-    def _answer(self, pid: str, call: Call) -> CallAnswer:
-        """One call through the spine, its cards as dicts and serialised once."""
-        at = call.at.isoformat()
+    def _answer(self, pid: str, call: Call, at: str) -> CallAnswer:
+        """One call through the spine (``at``: its time as written), its cards as dicts and
+        serialised once."""
         seed = f"{pid}|{call.hook}|{at}"
         try:
             evaluation = self.evaluator.run(call.call, new_uuid=_uuids(seed))
@@ -226,8 +239,7 @@ class PatientReviewer:
         line = {"patient": f"Patient/{pid}", "hook": call.hook, "at": at, "cards": cards}
         return CallAnswer(evaluation, cards, orjson.dumps(line))
 
-    @staticmethod
-    def _record(call: Call, answer: CallAnswer, result: PatientResult) -> None:
+    def _record(self, call: Call, at: str, answer: CallAnswer, result: PatientResult) -> None:
         """Count one call and its answer into the patient's result."""
         result.answers.append(answer)
         stats = result.stats
@@ -243,9 +255,10 @@ class PatientReviewer:
             return
         stats.count_cards(call.hook, answer.cards, answer.evaluation.rules_by_topic)
         result.lines.append(answer.line)
-        result.outcomes.append(
-            CallOutcome(call.hook, call.at.isoformat(), answer.cards, answer.evaluation)
-        )
+        if any(card.get("indicator") in FLAGGED for card in answer.cards):
+            result.flagged.append(answer.line)
+        if self.outcomes:
+            result.outcomes.append(CallOutcome(call.hook, at, answer.cards, answer.evaluation))
 
     # -- discharge ---------------------------------------------------------------------------
 
@@ -331,6 +344,31 @@ class PatientReviewer:
             return False
         concept = res.get("code") if rtype == "ServiceRequest" else medication_concept(res, meds)
         return not valuesets.isdisjoint(read_concept(concept, self.pack.index)[0])
+
+
+def write_result(
+    pid: str,
+    result: PatientResult,
+    cards: IO[bytes],
+    errors: IO[bytes],
+    flagged: IO[bytes] | None = None,
+) -> None:
+    """A patient's output lines: its cards, its errors, and, given ``flagged``, its flagged
+    lines again, tagged with the patient (for the report: see `tagged`)."""
+    if result.lines:
+        cards.write(b"\n".join(result.lines) + b"\n")
+    if flagged is not None and result.flagged:
+        flagged.write(tagged(pid, result.flagged))
+    if result.errors:
+        errors.write(b"".join(orjson.dumps(e) + b"\n" for e in result.errors))
+
+
+def tagged(pid: str, lines: Sequence[bytes]) -> bytes:
+    """A patient's cards lines, each after its reference and a tab (``Patient/<id>\\t``): the
+    report finds a patient's lines in such a file without parsing the others
+    (``merge.tagged_lines``)."""
+    prefix = f"Patient/{pid}\t".encode()
+    return b"".join(prefix + line + b"\n" for line in lines)
 
 
 def _patient_error(pid: str, count: int, reason: str) -> dict[str, Any]:

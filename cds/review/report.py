@@ -7,13 +7,14 @@ piece of text from the data is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from cds.review.replay import FLAGGED
 from cds.review.report_compare import CSS as COMPARE_CSS
 from cds.review.report_compare import JS as COMPARE_JS
 from cds.review.report_compare import comparison_section
@@ -44,15 +45,25 @@ def write_report(
     summary: Mapping[str, Any],
     indicators: Mapping[str, str] | None = None,
     compared: Mapping[str, Any] | None = None,
+    flagged_lines: Iterable[tuple[str, bytes]] | None = None,
+    changed_lines: Sequence[Iterable[tuple[str, bytes]]] | None = None,
 ) -> Path:
-    """Write ``out/report.html`` from ``out/cards.ndjson`` and the summary.
+    """Write ``out/report.html`` from the summary and the lines of ``out/cards.ndjson`` with a
+    critical or warning card.
 
     ``indicators`` maps each topic to its indicator (the pack's), for the bar colours;
-    ``compared`` is compare.json's content (``--compare``), shown in a comparison section.
+    ``compared`` is compare.json's content (``--compare``), shown in a comparison section;
+    ``flagged_lines`` those lines as (patient reference, line), in the file's order, when the
+    caller has them (the shards wrote them apart), else they are read from cards.ndjson; with
+    ``compared``, ``changed_lines`` the changed patients' lines under A and under B, likewise
+    (else read from cards.ndjson and compare-cards.ndjson).
     """
-    flagged, more = _flagged_patients(out / "cards.ndjson")
+    lines = _flagged_in(out / "cards.ndjson") if flagged_lines is None else flagged_lines
+    flagged, more = _flagged_patients(lines)
     comparison, compared_cards = (
-        comparison_section(out, compared, _anchor, _render_lines) if compared else ("", "")
+        comparison_section(out, compared, _anchor, _render_lines, changed_lines)
+        if compared
+        else ("", "")
     )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -80,23 +91,31 @@ def write_report(
     return path
 
 
-def _flagged_patients(cards_path: Path) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """Patients with a critical or warning card (the first MAX_PATIENTS), and how many more."""
+def _flagged_patients(
+    lines: Iterable[tuple[str, bytes]],
+) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """Patients with a critical or warning card (the first MAX_PATIENTS, their lines parsed),
+    and how many more."""
     flagged: dict[str, list[dict[str, Any]]] = {}
     more: set[str] = set()
+    for patient, raw in lines:
+        if patient in flagged or len(flagged) < MAX_PATIENTS:
+            flagged.setdefault(patient, []).append(orjson.loads(raw))
+        else:
+            more.add(patient)
+    return flagged, len(more)
+
+
+def _flagged_in(cards_path: Path) -> Iterator[tuple[str, bytes]]:
+    """(patient reference, line) of each line of a cards file with a critical or warning
+    card."""
     with cards_path.open("rb") as fh:
         for raw in fh:
             if b'"critical"' not in raw and b'"warning"' not in raw:
                 continue  # most lines: no need to parse them
             line = orjson.loads(raw)
-            if not any(c.get("indicator") in ("critical", "warning") for c in line["cards"]):
-                continue
-            patient = str(line["patient"])
-            if patient in flagged or len(flagged) < MAX_PATIENTS:
-                flagged.setdefault(patient, []).append(line)
-            else:
-                more.add(patient)
-    return flagged, len(more)
+            if any(c.get("indicator") in FLAGGED for c in line["cards"]):
+                yield str(line["patient"]), raw
 
 
 def _overview(summary: Mapping[str, Any]) -> str:
@@ -159,7 +178,7 @@ def _patient_table(flagged: dict[str, list[dict[str, Any]]], more: int) -> str:
                 c.get("source", {}).get("topic", {}).get("code", "?")
                 for ln in lines
                 for c in ln["cards"]
-                if c.get("indicator") in ("critical", "warning")
+                if c.get("indicator") in FLAGGED
             }
         )
         rows.append(

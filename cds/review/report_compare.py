@@ -8,7 +8,7 @@ Inline SVG, CSS and JS only; every piece of text from the data is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,23 @@ r.style.display=ok?'':'none';}}
 
 
 def comparison_section(
-    out: Path, compared: Mapping[str, Any], anchor: Any, render_cards: Any
+    out: Path,
+    compared: Mapping[str, Any],
+    anchor: Any,
+    render_cards: Any,
+    changed: Sequence[Iterable[tuple[str, bytes]]] | None = None,
 ) -> tuple[str, str]:
     """The section (shown after the overview's charts) and the changed patients' cards under
-    A and B (at the end of the page); ``anchor`` and ``render_cards`` are the report's."""
+    A and B (at the end of the page); ``anchor`` and ``render_cards`` are the report's.
+    ``changed``: the changed patients' (patient reference, line) under A and under B, when
+    the caller has them; else they are found in cards.ndjson and compare-cards.ndjson."""
     patients = list(compared.get("patients", []))[:MAX_PATIENTS]
     wanted = {str(p["patient"]) for p in patients}
-    under_a = _lines_of(out / "cards.ndjson", wanted)
-    under_b = _lines_of(out / "compare-cards.ndjson", wanted)
+    if changed is None:
+        under_a = _lines_of(out / "cards.ndjson", wanted)
+        under_b = _lines_of(out / "compare-cards.ndjson", wanted)
+    else:
+        under_a, under_b = (_lines_among(lines, wanted) for lines in changed)
     a, b = compared["a"], compared["b"]
     parts = [
         "<h2 id='comparison'>Comparison: A beside B</h2>",
@@ -75,6 +84,16 @@ def _lines_of(path: Path, patients: set[str]) -> dict[str, list[dict[str, Any]]]
                 continue  # most lines: no need to parse them
             line = orjson.loads(raw)
             found.setdefault(str(line["patient"]), []).append(line)
+    return found
+
+
+def _lines_among(
+    lines: Iterable[tuple[str, bytes]], patients: set[str]
+) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for patient, raw in lines:
+        if patient in patients:
+            found.setdefault(patient, []).append(orjson.loads(raw))
     return found
 
 

@@ -21,6 +21,11 @@ from cds.review.options import ReviewOptions
 from cds.review.shards import FOOTPRINT, GZIP_RATIO, MIN_SHARDS, is_gzipped
 from cds.review.sources import SourceFile
 
+#: The layout of a shard's files under ``parts/``: a run left by a version that wrote another
+#: (version 1 had no ``flagged``, ``changed-a`` or ``changed-b`` files) starts again instead of
+#: resuming.
+PARTS_LAYOUT = 2
+
 
 def _fingerprint(sources: Sequence[SourceFile], options: ReviewOptions, pack: Pack) -> Any:
     files = [
@@ -34,6 +39,7 @@ def _fingerprint(sources: Sequence[SourceFile], options: ReviewOptions, pack: Pa
         "site_timezone": options.site_timezone,
         "compare": _compare_fingerprint(options.compare),
         "replay_also": list(options.replay_also),
+        "parts": PARTS_LAYOUT,
     }
 
 

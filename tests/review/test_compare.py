@@ -460,3 +460,21 @@ def test_a_killed_run_resumes_to_the_same_comparison(first: str, tmp_path: Path)
         "compare-cards.ndjson",
     ):
         assert (killed / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+def test_report_from_the_shards_changed_lines_is_the_one_the_cards_files_give(
+    tmp_path: Path, louder: Path
+) -> None:
+    """A comparison writes its report from the lines its shards tagged (the flagged ones, and
+    the changed patients' under A and B), not by reading cards.ndjson and compare-cards.ndjson
+    again: the same bytes as the report made from those files alone."""
+    from cds.review.report import write_report
+
+    out = tmp_path / "run"
+    compared = _compare(out, louder, workers=2)
+    assert compared["patients"], "the louder pack changes some patients' cards"
+    written = (out / "report.html").read_bytes()
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    indicators = {t.code: t.indicator for t in load_pack(None).spec.topics}
+    write_report(out, summary, indicators, compared)
+    assert (out / "report.html").read_bytes() == written

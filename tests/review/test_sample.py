@@ -88,3 +88,22 @@ def test_report_escapes_text(tmp_path: Path) -> None:
     html = (tmp_path / "report.html").read_text()
     assert "<script>alert" not in html and "<img src=http" not in html and "<b>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_report_from_the_shards_flagged_lines_is_the_one_cards_ndjson_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run writes report.html from the lines its shards flagged (no second read of
+    cards.ndjson): the same bytes as the report made from cards.ndjson alone, with the cap on
+    listed patients reached, so the patients past it are counted from the flagged lines too."""
+    from cds.pack.load import load_pack
+    from cds.review import report
+
+    monkeypatch.setattr(report, "MAX_PATIENTS", 3)
+    out = tmp_path / "run"
+    summary = review([SAMPLE], out, workers=2)
+    written = (out / "report.html").read_bytes()
+    assert re.search(rb"<p class='meta'>\d+ more patients with critical or warning", written)
+    indicators = {t.code: t.indicator for t in load_pack(None).spec.topics}
+    report.write_report(out, summary, indicators)
+    assert (out / "report.html").read_bytes() == written
