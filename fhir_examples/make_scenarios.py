@@ -987,6 +987,21 @@ SCENARIOS: list[Scenario] = [
         drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
     ),
     Scenario(
+        "nsaid-opioid-combination-ckd-no-swap",
+        SIGN,
+        "Back pain and CKD stage 3; hydrocodone-ibuprofen (Vicoprofen) being signed: the "
+        "kidney caution and the sedation card, but no swap to acetaminophen, which would drop "
+        "the opioid the order also holds (except_valuesets).",
+        ["MED3", "MED4"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+        drafts=[
+            med_request("rx1", "HYDROcodone-ibuprofen (VICOPROFEN) 7.5-200 mg tablet", "draft")
+        ],
+    ),
+    Scenario(
         "nsaid-egfr-59-caution",
         SIGN,
         "Back pain; latest eGFR 59 mL/min/1.73m2 (two months ago); ibuprofen being signed: "

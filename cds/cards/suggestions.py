@@ -11,8 +11,12 @@ from cds.pack.load import Pack
 from cds.pack.schema import SuggestionSpec
 
 
-def _targets(spec: SuggestionSpec, findings: list[Finding], ctx: CardContext) -> list[str]:
-    """The draft orders among the findings' evidence that the suggestion acts on, once each."""
+def _targets(
+    spec: SuggestionSpec, findings: list[Finding], outcome: Outcome, ctx: CardContext
+) -> list[str]:
+    """The draft orders among the findings' evidence that the suggestion acts on, once each:
+    in ``only_valuesets`` (if given), and shown by no finding of the call in one of
+    ``except_valuesets`` (the opioid of hydrocodone-ibuprofen)."""
     targets = [
         e.rid
         for f in findings
@@ -20,6 +24,12 @@ def _targets(spec: SuggestionSpec, findings: list[Finding], ctx: CardContext) ->
         if e.rid in ctx.draft_orders
         and (not spec.only_valuesets or set(e.valuesets) & set(spec.only_valuesets))
     ]
+    if spec.except_valuesets:
+        excepted = set(spec.except_valuesets)
+        combined = {
+            e.rid for f in outcome.findings for e in f.evidence if excepted & set(e.valuesets)
+        }
+        targets = [rid for rid in targets if rid not in combined]
     return list(dict.fromkeys(targets))
 
 
@@ -39,7 +49,7 @@ def suggestion(
         return None
     if spec.needs_prefetch and missing_keys(ctx.issues, spec.needs_prefetch):
         return None
-    targets = _targets(spec, findings, ctx) if ctx.draft_orders else []
+    targets = _targets(spec, findings, outcome, ctx) if ctx.draft_orders else []
     actions: list[Action] = []
     if spec.action == "replace-draft-order":
         # One `update` per draft: the draft itself with its medicine replaced. Evidence, in

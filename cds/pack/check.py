@@ -150,7 +150,7 @@ def _users(pack: Pack) -> dict[str, list[str]]:
                 users.setdefault(vs, []).append(f"scope[{i}]")
     for topic in pack.spec.topics:
         for s in topic.suggestions:
-            for vs in s.only_valuesets:
+            for vs in (*s.only_valuesets, *s.except_valuesets):
                 users.setdefault(vs, []).append(f"topics.{topic.code}")
     return users
 

@@ -286,6 +286,13 @@ def cross_check(pack: Pack) -> list[str]:
         if rule.enabled_by and rule.enabled_by not in settings:
             problems.append(f"{where}: unknown setting '{rule.enabled_by}'")
         problems += _negation_conflicts(pack, rule)
+    problems += [  # a misspelt name there would silently let a suggestion act on any order
+        f"topics.{topic.code}.suggestions: unknown value set '{vs}'"
+        for topic in spec.topics
+        for suggestion in topic.suggestions
+        for vs in (*suggestion.only_valuesets, *suggestion.except_valuesets)
+        if vs not in pack.valuesets
+    ]
     problems += [
         f"unused_valuesets.{vs}: unknown value set '{vs}'"
         for vs in spec.unused_valuesets

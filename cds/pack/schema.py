@@ -158,6 +158,10 @@ class SuggestionSpec(Strict):
     covers: list[str] = []
     only_valuesets: list[str] = []
     """Only for evidence facts in these value sets (e.g. replace only NSAID orders)."""
+    except_valuesets: list[str] = []
+    """Not for a draft order that some finding of the call also shows in one of these value
+    sets: a combination product (hydrocodone-ibuprofen) whose replacement would drop its
+    other medicine."""
     unless_rules: list[str] = []
     """Not offered when any of these rules fired (e.g. no acetaminophen with liver disease)."""
     needs_prefetch: list[str] = []
