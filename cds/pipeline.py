@@ -112,6 +112,7 @@ class Evaluator:
             FactContext(
                 call.now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone
             ),
+            distinct=call.record.distinct,
         )
         facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
         firings = self.engine.evaluate(

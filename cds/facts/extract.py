@@ -33,17 +33,22 @@ __all__ = ["Extraction", "FactContext", "extract_facts"]
 
 
 def extract_facts(
-    resources: Iterable[Resource], drafts: Iterable[Resource], ctx: FactContext
+    resources: Iterable[Resource],
+    drafts: Iterable[Resource],
+    ctx: FactContext,
+    *,
+    distinct: bool = False,
 ) -> Extraction:
     """Build the facts of one patient's record and of the hook's draft orders.
 
     Every reading counts: one fact per resource, panel component and copy (never merged by
     resource id: a final 80 and an amended 150 of one id are two readings, and the 150 is a
-    sign)."""
+    sign). ``distinct``: the record is known to repeat no id (`cds.facts.gather.Record`), so
+    copies are not looked for."""
     out = Extraction()
     recorded = list(resources)
     lookup = _References(recorded)
-    if _maybe_repeated(recorded):  # rare: some id sent more than once
+    if not distinct and _maybe_repeated(recorded):  # rare: some id sent more than once
         find_copies(recorded, out)
     handlers = _HANDLERS
     # a prefetch key's Bundle is nearly always of one type: its handler is looked up once
