@@ -70,7 +70,7 @@ def extract_facts(
         facts = [f for f in facts if not (f.by_text and f.valueset in out.refuted)]
     patient = next((r for r in recorded if r.get("resourceType") == "Patient"), None)
     facts += derived_egfr_facts(facts, patient, ctx)  # creatinine without an eGFR: CKD-EPI 2021
-    return Extraction(_mark_latest(facts), out.issues)
+    return Extraction(facts, out.issues, latest=_mark_latest(facts))
 
 
 class _References(Mapping[str, Resource]):
@@ -139,9 +139,9 @@ _HANDLERS = {
 }
 
 
-def _mark_latest(facts: list[Fact]) -> list[Fact]:
-    """Flag all but the most recent verified readable observation of each value set as not
-    latest."""
+def _mark_latest(facts: list[Fact]) -> dict[str, Fact]:
+    """Flag all but the most recent verified readable dated observation of each value set as
+    not latest, and return those, by value set."""
     newest: dict[str, Fact] = {}
     observed: list[Fact] = []
     for f in facts:
@@ -155,4 +155,4 @@ def _mark_latest(facts: list[Fact]) -> list[Fact]:
         best = newest.get(f.valueset)
         if best is not None and best is not f:
             f.latest = False  # built a moment ago in this call: nothing else holds them yet
-    return facts
+    return newest
