@@ -105,15 +105,21 @@ class Outcome:
         return not self.rule_ids.isdisjoint(rule_ids)
 
 
-def build_findings(pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact]) -> Outcome:
+def build_findings(
+    pack: Pack,
+    firings: Sequence[Firing],
+    facts: Sequence[Fact],
+    latest: dict[str, Fact] | None = None,
+) -> Outcome:
     """Group firings by rule (in pack order) and attach the evidence of the matched facts.
 
     Evidence is one entry per reading (two abnormal components of one panel, or two copies of
     one id, are two entries); an observation older than the latest verified readable reading
-    of its value set carries that reading too.
+    of its value set carries that reading too. ``latest``: those readings by value set, when
+    the caller has them for these very facts (`cds.facts.extract.Extraction.latest`); else
+    they are worked out here.
     """
     in_scope = False
-    latest: dict[str, Fact] | None = None  # worked out when a rule other than scope fired
     # fid → its reading and evidence: a fact in several firings (each pairing of a join, or
     # every rule it fires) is read once
     made: dict[int, tuple[tuple[object, ...], Evidence]] = {}

@@ -120,12 +120,15 @@ class Evaluator:
                 call.now, self.pack.index, self.pack.canonical_units, site_tz=self.timezone
             ),
             call.drafts.urls,
+            distinct=call.record.distinct,
         )
         facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
         firings = self.engine.evaluate(
             ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
         )
-        outcome = build_findings(self.pack, firings, facts)
+        # the latest readings fact building found, unless a bound changed a reading since
+        latest = extraction.latest if facts is extraction.facts else None
+        outcome = build_findings(self.pack, firings, facts, latest)
         ctx = CardContext(
             hook=call.hook,
             patient_id=call.patient_id,

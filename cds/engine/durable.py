@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -58,7 +57,6 @@ class _QuietHost(Host):  # type: ignore[misc]
     """A Host with no background dispatch threads; actions are looked up by rule id."""
 
     def __init__(self) -> None:
-        self.collected: list[Firing] = []
         super().__init__()
 
     def _run(self) -> None:
@@ -111,15 +109,14 @@ class DurableEngine:
             payload = orjson.dumps(ordered)
             if (b"e+" in payload or b"e-" in payload) and _has_exponent(ordered):
                 raise EngineError("a fact number has an exponent, which durable cannot read")
-            self._host.collected = []
+            found: dict[str, list[tuple[int, ...]]] = {}
             try:
                 result = durable_rules_engine.assert_facts(handle._handle, payload.decode())
-                self._run_actions(handle, result, self._runs[ruleset.name])
-                return sorted(self._host.collected, key=_ORDER)  # Firing's order, in C
+                self._run_actions(handle, result, found, self._runs[ruleset.name])
+                return _sorted_firings(found)
             except durable_rules_engine.error as exc:
                 raise EngineError(f"rules engine refused the facts: {exc}") from exc
             finally:
-                self._host.collected = []
                 self._delete(handle, sid)
 
     def _register(self, ruleset: CompiledRuleset) -> None:
@@ -144,15 +141,19 @@ class DurableEngine:
         sid = f"{_WARMUP}{next(self._sids)}"
         fact = orjson.dumps([{"kind": _WARMUP, "fid": 0, "sid": sid}]).decode()
         try:
-            self._run_actions(handle, durable_rules_engine.assert_facts(handle._handle, fact))
+            self._run_actions(handle, durable_rules_engine.assert_facts(handle._handle, fact), {})
         finally:
-            self._host.collected = []
             self._delete(handle, sid)
 
     def _run_actions(
-        self, handle: Any, result: tuple[int, int], runs: dict[str, str] | None = None
+        self,
+        handle: Any,
+        result: tuple[int, int],
+        found: dict[str, list[tuple[int, ...]]],
+        runs: dict[str, str] | None = None,
     ) -> None:
-        """Run every queued action now, on this thread, even for a "not handled" batch.
+        """Run every queued action now, on this thread, even for a "not handled" batch, and
+        put the fids of each match in ``found``, under the action (finding) of its rule.
 
         durable's own loop (``Ruleset.do_actions``) wraps each action in promises and
         re-serialises the session state after every action with ``json.dumps``; our actions
@@ -166,12 +167,16 @@ class DurableEngine:
         if not started:
             return
         message = orjson.loads(started[1])
-        collected = self._host.collected
         while True:
             try:
                 for rule, matches in message.items():
                     name = (runs or {}).get(rule, rule)
-                    collected.extend([Firing(name, _fids(matched)) for matched in matches])
+                    fids = [_fids(matched) for matched in matches]
+                    known = found.get(name)
+                    if known is None:
+                        found[name] = fids
+                    else:
+                        known += fids
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 durable_rules_engine.abandon_action(rs, state)
                 raise RuleActionFailed(f"a rule action failed: {exc}") from exc
@@ -188,8 +193,12 @@ class DurableEngine:
             pass
 
 
-_ORDER = operator.attrgetter("rule", "fids")
-"""The key of ``Firing``'s own order (rule, then fids), without its ``__lt__`` per comparison."""
+def _sorted_firings(found: dict[str, list[tuple[int, ...]]]) -> list[Firing]:
+    """The firings in ``Firing``'s own order (rule, then fids): the rule names sorted once,
+    then each rule's matches among themselves (a rule's matches come together, in one action
+    or a few): the order of sorting every firing by (rule, fids), without a key tuple built
+    and compared for each."""
+    return [Firing(rule, fids) for rule in sorted(found) for fids in sorted(found[rule])]
 
 
 def _fids(matched: dict[str, Any]) -> tuple[int, ...]:

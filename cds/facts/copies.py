@@ -43,6 +43,10 @@ class Extraction:
     disputed: set[str] = field(default_factory=set)
     """``Type/id`` of which a copy is entered-in-error or refuted, but the record does not say
     which copy is newer: the counting copies stay (contract), and their notes say so."""
+    latest: dict[str, Fact] = field(default_factory=dict)
+    """Value set → its latest reading: the most recent observation fact that is verified,
+    readable and dated (the one not marked ``latest=False``); findings show it beside older
+    ones."""
 
 
 def copy_note(

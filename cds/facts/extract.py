@@ -39,18 +39,22 @@ def extract_facts(
     drafts: Iterable[Resource],
     ctx: FactContext,
     urls: Mapping[str, Resource] | None = None,
+    *,
+    distinct: bool = False,
 ) -> Extraction:
     """Build the facts of one patient's record and of the hook's draft orders.
 
     Every reading counts: one fact per resource, panel component and copy (never merged by
     resource id: a final 80 and an amended 150 of one id are two readings, and the 150 is a
     sign). A draft order's medicine may be a Medication sent beside it in ``draftOrders``,
-    referenced by id or by the entry's ``fullUrl`` (``urls``: ``urn:uuid:…`` → resource)."""
+    referenced by id or by the entry's ``fullUrl`` (``urls``: ``urn:uuid:…`` → resource).
+    ``distinct``: the record is known to repeat no id (`cds.facts.gather.Record`), so copies
+    are not looked for."""
     out = Extraction()
     recorded = list(resources)
     drafts = list(drafts)
     lookup = _References(recorded, drafts, urls)
-    if _maybe_repeated(recorded):  # rare: some id sent more than once
+    if not distinct and _maybe_repeated(recorded):  # rare: some id sent more than once
         find_copies(recorded, out)
     handlers = _HANDLERS
     # a prefetch key's Bundle is nearly always of one type: its handler is looked up once
@@ -72,7 +76,7 @@ def extract_facts(
         facts = [f for f in facts if not (f.by_text and f.valueset in out.refuted)]
     patient = next((r for r in recorded if r.get("resourceType") == "Patient"), None)
     facts += derived_egfr_facts(facts, patient, ctx)  # creatinine without an eGFR: CKD-EPI 2021
-    return Extraction(_mark_latest(facts), out.issues)
+    return Extraction(facts, out.issues, latest=_mark_latest(facts))
 
 
 class _References(Mapping[str, Resource]):
@@ -187,9 +191,9 @@ def _fhir_names() -> frozenset[str]:
     return frozenset(module.name for module in pkgutil.iter_modules(r4b.__path__))
 
 
-def _mark_latest(facts: list[Fact]) -> list[Fact]:
-    """Flag all but the most recent verified readable observation of each value set as not
-    latest."""
+def _mark_latest(facts: list[Fact]) -> dict[str, Fact]:
+    """Flag all but the most recent verified readable dated observation of each value set as
+    not latest, and return those, by value set."""
     newest: dict[str, Fact] = {}
     observed: list[Fact] = []
     for f in facts:
@@ -203,4 +207,4 @@ def _mark_latest(facts: list[Fact]) -> list[Fact]:
         best = newest.get(f.valueset)
         if best is not None and best is not f:
             f.latest = False  # built a moment ago in this call: nothing else holds them yet
-    return facts
+    return newest
