@@ -2850,6 +2850,46 @@ dc(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 14. Second emergency-physician review, er18b: signs in words the pack still missed, and
+#     look-alikes that must stay silent (each case one of the physician's, reshaped)
+# ---------------------------------------------------------------------------------------------
+visit(
+    "er18b-cc-spreading-buttock-thigh-pv",
+    "patient-view; visit reason 'back pain now spreading into L buttock and back of thigh' "
+    "(a part of the leg named, er18b b10)",
+    "patient-view",
+    [{"text": "back pain now spreading into L buttock and back of thigh"}],
+    [],
+    {U},
+    must=["back of thigh"],
+)
+for cid, text, must in [
+    ("posterior-thigh", "LBP radiating to posterior L thigh", "posterior L thigh"),  # h01
+    ("back-of-leg", "pain now shooting down the back of her R leg", "back of her R leg"),  # h02
+    ("below-knee", "sciatica, now radiating below the knee", "below the knee"),  # h03
+]:
+    pv(
+        f"er18b-text-radiating-{cid}",
+        f"Low back pain; text-only '{text}' today: the pain spreads into the leg, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+for cid, text in [
+    ("buttock-only", "back pain spreading into L buttock"),
+    ("no-radiation-below-knee", "LBP, no radiation below the knee"),
+]:
+    pv(
+        f"er18b-text-not-{cid}",
+        f"Low back pain; text-only '{text}' today: no spread into a leg, no urgent card",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        set(),
+        tags=["er-review", "text", "negation"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
