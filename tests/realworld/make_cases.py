@@ -2889,6 +2889,36 @@ for cid, text in [
         tags=["er-review", "text", "negation"],
     )
 
+visit(
+    "er18b-cc-numb-down-there-pv",
+    "patient-view; visit reason 'back pain, feels numb down there when wiping': the saddle "
+    "area in the patient's words (er18b b14)",
+    "patient-view",
+    [{"text": "back pain, feels numb down there when wiping"}],
+    [],
+    {U},
+    must=["numb down there"],
+)
+for cid, text, must in [
+    ("numbness-down-there", "numbness down there", "numbness down there"),  # g08
+    ("numb-perineum", "numb perineum", "numb perineum"),  # h09
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: saddle numbness, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text", "cauda-equina"],
+    )
+pv(
+    "er18b-text-not-denies-numbness-down-there",
+    "Low back pain; text-only 'Denies numbness down there' today: negated, no urgent card",
+    [lambda p: condition(p, text="Denies numbness down there", onset_hours=3)],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
