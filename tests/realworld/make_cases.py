@@ -2919,6 +2919,43 @@ pv(
     tags=["er-review", "text", "negation"],
 )
 
+visit(
+    "er18b-cc-cant-move-legs-dc",
+    "encounter-discharge; visit reason 'LBP, can't move her legs': the inability is the "
+    "weakness (er18b e18)",
+    "encounter-discharge",
+    [{"text": "LBP, can't move her legs"}],
+    [],
+    {U, DI},
+    must=["can't move her legs"],
+)
+for cid, text, must in [
+    ("leg-buckled", "L leg buckled twice while walking today", "leg buckled"),  # b16
+    ("legs-buckling", "legs buckling when she stands", "legs buckling"),  # g07
+    ("unable-to-move-legs", "unable to move legs", "unable to move legs"),  # g09
+    ("cant-lift-legs", "can't lift either leg off the bed", "can't lift either leg"),  # h06
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: leg weakness, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+for cid, text in [
+    ("denies-buckling", "Denies leg buckling"),
+    ("can-move-legs", "LBP, can move legs, sensation intact"),
+    ("cant-lift-due-to-pain", "Can't lift her leg due to pain"),
+]:
+    pv(
+        f"er18b-text-not-{cid}",
+        f"Low back pain; text-only '{text}' today: no leg weakness, no urgent card",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        set(),
+        tags=["er-review", "text", "negation"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
