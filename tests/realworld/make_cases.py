@@ -2956,6 +2956,27 @@ for cid, text in [
         tags=["er-review", "text", "negation"],
     )
 
+for cid, text, must in [
+    ("numb-toes", "numb toes R foot since this AM", "numb toes"),  # f06
+    ("foot-and-toes-numb", "R foot and toes numb", "toes numb"),  # g10
+    ("numbness-of-toes", "numbness of L toes", "numbness of L toes"),  # h05
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: numbness of the foot, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+pv(
+    "er18b-text-not-no-numbness-in-toes",
+    "Low back pain; text-only 'No numbness in toes' today: negated, no urgent card",
+    [lambda p: condition(p, text="No numbness in toes", onset_hours=3)],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
