@@ -2977,6 +2977,23 @@ pv(
     tags=["er-review", "text", "negation"],
 )
 
+dc(
+    "er18b-dc-decr-rectal-tone",
+    "Discharge; low back pain; text-only 'DRE: decr rectal tone' entered today: decreased "
+    "shortened, the sphincter's failure on examination, an emergency sign (er18b h10)",
+    [lambda p: condition(p, text="DRE: decr rectal tone", onset_hours=2)],
+    {E, DI},
+    must=["decr rectal tone"],
+    tags=["er-review", "cauda-equina"],
+)
+dc(
+    "er18b-dc-no-decr-rectal-tone",
+    "Discharge; low back pain; text-only 'DRE: no decr rectal tone' today: negated, no sign",
+    [lambda p: condition(p, text="DRE: no decr rectal tone", onset_hours=2)],
+    {DI},
+    tags=["er-review", "cauda-equina", "negation"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
