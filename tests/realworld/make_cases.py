@@ -2994,6 +2994,36 @@ dc(
     tags=["er-review", "cauda-equina", "negation"],
 )
 
+for cid, text, must in [
+    ("prostate-ca", "hx prostate CA, on Lupron", "prostate CA"),  # f01
+    ("breast-ca", "Breast CA s/p mastectomy 2020", "Breast CA"),  # g04
+    ("colon-ca", "colon CA 2022, s/p resection", "colon CA"),  # j02
+    ("lung-ca", "Lung CA, on chemo", "Lung CA"),  # j03
+]:
+    order(
+        f"er18b-ord-mri-{cid}",
+        f"MRI lumbar; text-only problem '{text}' (since 2022): cancer written CA after its "
+        "organ, imaging supported",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(1500))],
+        [mri],
+        {IS},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+for cid, text in [
+    ("ca-125", "CA-125 normal"),
+    ("calcium", "Ca 9.4"),
+]:
+    order(
+        f"er18b-ord-mri-not-{cid}",
+        f"MRI lumbar; text-only problem '{text}': a tumour marker or calcium, no cancer, "
+        "imaging not indicated",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(30))],
+        [mri],
+        {INI},
+        tags=["er-review", "text"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
