@@ -3024,6 +3024,36 @@ for cid, text in [
         tags=["er-review", "text"],
     )
 
+for cid, name, value, topics in [
+    ("pulse-standing-136", "Pulse - Standing", 136, {E}),  # g02
+    ("bp-standing-136", "BP - Standing", 136, set()),
+]:
+    pv(
+        f"er18b-code-{cid}",
+        f"Flowsheet row '{name}' {value} under an Epic local code alone (an orthostatic set's "
+        + ("row): a heart rate, the emergency card" if topics else "row): no heart rate"),
+        [
+            lambda p, n=name, v=value: obs(
+                p,
+                "hr",
+                v,
+                code={
+                    "coding": [
+                        {
+                            "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679",
+                            "code": "4003",
+                            "display": n,
+                        }
+                    ],
+                    "text": n,
+                },
+            )
+        ],
+        topics,
+        must=[str(value)] if topics else [],
+        tags=["er-review", "code"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
