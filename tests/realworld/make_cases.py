@@ -3054,6 +3054,20 @@ for cid, name, value, topics in [
         tags=["er-review", "code"],
     )
 
+for cid, text, topics in [
+    ("confused-about-meds", "pt confused about her medication schedule, teach-back done", set()),
+    ("confused-about-where", "confused about where she is since this morning", {E}),
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: "
+        + ("disorientation, the emergency card" if topics else "a question, not delirium (k17)"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=2)],
+        topics,
+        must=["confused about where she is"] if topics else [],
+        tags=["er-review", "text"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
