@@ -3069,6 +3069,28 @@ for cid, text, topics in [
     )
 
 
+def text_med(p: str, text: str) -> Json:
+    """An active MedicationRequest named in words alone (a local order catalogue's entry)."""
+    med = med_request(p, "0", text, hours_ago=1)
+    med["medicationCodeableConcept"] = {"text": text}
+    return med
+
+
+for cid, text, topics in [
+    ("heparin-flush", "heparin lock flush 100 unit/mL injection 5 mL", set()),  # k29
+    ("heparin-subcut", "heparin 5,000 units subcut q8h", {AC}),
+]:
+    order(
+        f"er18b-ord-ibuprofen-{cid}",
+        f"order-sign ibuprofen; text-only active order '{text}': "
+        + ("a blood thinner, the caution" if topics else "a line flush, no blood thinner"),
+        [lambda p, t=text: text_med(p, t)],
+        [ibuprofen],
+        topics,
+        tags=["er-review", "caution"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
