@@ -3090,6 +3090,37 @@ for cid, text, topics in [
         tags=["er-review", "caution"],
     )
 
+for cid, text, topics in [
+    ("paren-resolved", "Urinary retention (resolved)", {DI}),  # b23
+    ("dash-resolved", "Urinary retention - resolved", {DI}),  # g11
+    ("resolved-after-foley", "Urinary retention, resolved after foley removal", {DI}),  # g12
+    (
+        "resolved-then-back",
+        "Urinary retention, resolved after foley removal but back today",
+        {E, DI},
+    ),
+]:
+    dc(
+        f"er18b-dc-r33-9-{cid}",
+        f"Discharge; low back pain; R33.9 coded, clinicalStatus still active, its text '{text}' "
+        + (
+            "(4 days ago): back again, still a sign"
+            if E in topics
+            else "(4 days ago): the clinician's words close it, no emergency"
+        ),
+        [
+            lambda p, t=text: condition(
+                p,
+                [(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+                t,
+                onset_hours=days(4),
+            )
+        ],
+        topics,
+        must=[text] if E in topics else [],
+        tags=["er-review", "cauda-equina", "condition-status"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
