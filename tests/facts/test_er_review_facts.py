@@ -228,3 +228,25 @@ def test_a_coded_sign_whose_own_words_close_it_is_no_sign(
     words without a code, and only for a current sign or symptom."""
     found = [f.valueset for f in facts(problem(text, code))]
     assert (valueset in found) is counts
+
+
+# ------------------------------------------------------------------ a code narrowed by its words
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "counts"),
+    [
+        ("Urinary incontinence, stress", "R32", False),  # er18b b21
+        ("Stress urinary incontinence", "R32", False),
+        ("Urinary incontinence (SUI)", "R32", False),
+        ("Urinary incontinence", "R32", True),
+        ("Urinary incontinence since last night, no stress test done", "R32", True),
+    ],
+)
+def test_a_code_does_not_count_where_its_words_name_a_kind_the_set_leaves_out(
+    text: str, code: str, counts: bool
+) -> None:
+    """R32 (unspecified) beside words saying the stress kind: read as the words say, a
+    pelvic-floor leak, not the bladder of cauda equina (`excluded_by_text`)."""
+    found = [f.valueset for f in facts(problem(text, code))]
+    assert ("urinary_incontinence" in found) is counts

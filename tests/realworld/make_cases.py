@@ -3121,6 +3121,36 @@ for cid, text, topics in [
         tags=["er-review", "cauda-equina", "condition-status"],
     )
 
+for cid, codes, text, topics in [
+    (
+        "r32-text-stress",
+        [(ICD10CM, "R32", "Unspecified urinary incontinence")],
+        "Urinary incontinence, stress",
+        {DI},
+    ),  # b21
+    (
+        "r32-text-plain",
+        [(ICD10CM, "R32", "Unspecified urinary incontinence")],
+        "Urinary incontinence",
+        {E, DI},
+    ),
+    ("text-sui", [], "Urinary incontinence (SUI)", {DI}),
+]:
+    dc(
+        f"er18b-dc-{cid}",
+        f"Discharge; low back pain; {'R32 coded with the text' if codes else 'text-only'} "
+        f"'{text}' today: "
+        + (
+            "new bladder incontinence, the emergency"
+            if E in topics
+            else "the stress kind, no emergency"
+        ),
+        [lambda p, c=codes, t=text: condition(p, c, t, onset_hours=5)],
+        topics,
+        must=[text] if E in topics else [],
+        tags=["er-review", "cauda-equina"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
