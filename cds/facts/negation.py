@@ -253,18 +253,35 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
         window = 3 if text[t.start : t.end] == "?" else POST_WINDOW
         if sum(w.lower() not in _POST_JOINS for w in words) > window:
             return set()
-        if words and " " not in text[t.start : t.end] and not _clause_ends(text, t.end):
+        one_word = " " not in text[t.start : t.end]
+        if words and one_word and not _clause_ends(text, t.end) and not _closes_entry(text, t):
             return set()
         return {t.kind}  # type: ignore[arg-type]
     return set()
 
 
+_ENTRY_ITEM = re.compile(r"(?:,|\(|\s[-\u2013\u2014])\s*$")
+"""What sets a last item off from the entry before it: a comma, a bracket, a spaced dash."""
+_PAST_TAIL = re.compile(
+    r"\s+(?:(?:after|with|following|post|s/p|on|by|in|since)(?:\s+[\w/'-]+){1,4}"
+    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|(?:19|20)\d\d)[\s.)]*",
+    re.IGNORECASE,
+)
+"""When or how a past marker says the entry ended: "after foley removal", "12/3", "2019"."""
+_REOPENED = re.compile(r"\b(?:but|now|again|still|recurr\w*|return\w*|back)\b", re.IGNORECASE)
+
+
 def _closes_entry(text: str, t: Trigger) -> bool:
-    """Is ``t`` a past marker standing alone as the entry's last comma item (", resolved")?
-    (";" ends a sentence, so "; resolved" never reaches here; "now" closes a past scope.)"""
-    if t.kind != "historical" or text[t.end :].strip(" .)\n"):
+    """Is ``t`` a past marker standing alone as the entry's last item, set off by a comma, a
+    spaced dash or a bracket (", resolved", " - resolved", "(resolved)"), and followed at
+    most by when or how (", resolved after foley removal", "- resolved 12/3")? (";" ends a
+    sentence, so "; resolved" never reaches here; "now" closes a past scope.)"""
+    if t.kind != "historical" or _ENTRY_ITEM.search(text, 0, t.start) is None:
         return False
-    return text[: t.start].rstrip().endswith(",")
+    rest = text[t.end :]
+    return not rest.strip(" .)\n") or (
+        _PAST_TAIL.fullmatch(rest) is not None and _REOPENED.search(rest) is None
+    )
 
 
 def _clause_ends(text: str, i: int) -> bool:

@@ -78,6 +78,8 @@ class ValueSetSpec(Protocol):
     @property
     def text(self) -> Sequence[str]: ...
     @property
+    def excluded_by_text(self) -> Sequence[str]: ...
+    @property
     def acute(self) -> bool: ...
     @property
     def counts_resolved(self) -> bool: ...
@@ -113,6 +115,10 @@ class ValueSetIndex:
     prefix_lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     excluded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    excluded_by_text: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    """Value set → words naming a kind of it that it leaves out: neither a code of the set
+    nor its words count on a record whose own words say that kind ("Urinary incontinence,
+    stress")."""
     any_text: re.Pattern[str] | None = None
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
@@ -169,6 +175,9 @@ class ValueSetIndex:
                 index.prefixes.setdefault(system, {}).setdefault(prefix, set()).add(vs.id)
             for pattern in vs.text:
                 index.text.append((re.compile(pattern, re.IGNORECASE), vs.id))
+            if vs.excluded_by_text:
+                joined = "|".join(f"(?:{p})" for p in vs.excluded_by_text)
+                index.excluded_by_text[vs.id] = re.compile(joined, re.IGNORECASE)
         index.prefix_lengths = {
             system: tuple(sorted({len(p) for p in table}))
             for system, table in index.prefixes.items()
@@ -228,7 +237,15 @@ class ValueSetIndex:
             hit = self._memo[key] = self._match(key[0], text)
         return hit
 
-    def _match(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
+    def _match(self, codings: tuple[RecordCoding, ...], text: str) -> dict[str, bool]:
+        found = self._match_codes_and_words(codings, text)
+        if self.excluded_by_text and found:
+            self._drop_excluded(found, codings, text)
+        return found
+
+    def _match_codes_and_words(
+        self, codings: tuple[RecordCoding, ...], text: str
+    ) -> dict[str, bool]:
         found: dict[str, bool] = {}
         words = [text] if text else []
         for coding in codings:
@@ -253,6 +270,17 @@ class ValueSetIndex:
             if vs_id not in found and any(self._affirms(pattern, w, vs_id) for w in words):
                 found[vs_id] = False
         return found
+
+    def _drop_excluded(
+        self, found: dict[str, bool], codings: tuple[RecordCoding, ...], text: str
+    ) -> None:
+        """Forget a value set, matched by code or by words, whose record names in its own
+        words a kind of the concept the set leaves out (R32 written "Urinary incontinence,
+        stress", "Urinary incontinence (SUI)")."""
+        words = [text, *(c.display for c in codings)]
+        for vs_id in [v for v in found if v in self.excluded_by_text]:
+            if any(w and self.excluded_by_text[vs_id].search(w) for w in words):
+                del found[vs_id]
 
     def _affirms(self, pattern: re.Pattern[str], words: str, vs_id: str) -> bool:
         """Does any place where ``pattern`` matches ``words`` affirm the concept?"""

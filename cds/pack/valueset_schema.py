@@ -58,6 +58,11 @@ class ValueSetAddition(Strict):
     text: list[str] = []
     """Case-insensitive regular expressions matched against display and text; one read from
     the start (``^(?!.*screening).*cancer``) names its concept's words ``(?P<term>...)``."""
+    excluded_by_text: list[str] = []
+    """Case-insensitive regular expressions naming a kind of the concept this value set leaves
+    out: a record whose own words (its text, a coding's display) match one is not counted in
+    the set, by its code or its other words (R32, unspecified urinary incontinence, written
+    "Urinary incontinence, stress": the stress kind, a pelvic-floor leak)."""
     unit: str | None = None
     """Canonical unit of an observation value set; values are converted to it."""
     acute: bool = False
@@ -95,6 +100,13 @@ class ValueSetAddition(Strict):
             compiled = re.compile(p)
             if p.startswith("^") and ".*" in p and "term" not in compiled.groupindex:
                 raise ValueError(f"{p!r} reads from the start: name its words (?P<term>...)")
+        return patterns
+
+    @field_validator("excluded_by_text")
+    @classmethod
+    def _exclusions_compile(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            re.compile(p)
         return patterns
 
 

@@ -192,6 +192,23 @@ def test_a_differential_diagnosis_is_no_sign_but_counts_where_history_does() -> 
         ("Urinary retention, resolved", "R33.9", "urinary_retention", False),  # er18 a33
         ("Urinary retention, resolved.", "R33.9", "urinary_retention", False),
         ("Urinary retention, not resolved", "R33.9", "urinary_retention", True),
+        ("Urinary retention (resolved)", "R33.9", "urinary_retention", False),  # er18b b23
+        ("Urinary retention - resolved", "R33.9", "urinary_retention", False),  # er18b g11
+        (
+            "Urinary retention, resolved after foley removal",  # er18b g12
+            "R33.9",
+            "urinary_retention",
+            False,
+        ),
+        ("RLE weakness - resolved 12/3", "G83.11", "leg_weakness", False),
+        ("RLE weakness", "G83.11", "leg_weakness", True),
+        (
+            "Urinary retention, resolved after foley removal but back today",
+            "R33.9",
+            "urinary_retention",
+            True,
+        ),
+        ("Urinary retention non-resolved", "R33.9", "urinary_retention", True),
         (
             "Urinary retention, resolved with catheter, recurred today",
             "R33.9",
@@ -206,7 +223,30 @@ def test_a_differential_diagnosis_is_no_sign_but_counts_where_history_does() -> 
 def test_a_coded_sign_whose_own_words_close_it_is_no_sign(
     text: str, code: str, valueset: str, counts: bool
 ) -> None:
-    """A clinicalStatus left active beside the clinician's own ", resolved": the words win,
-    as they do for the same words without a code, and only for a current sign or symptom."""
+    """A clinicalStatus left active beside the clinician's own ", resolved" (or "(resolved)",
+    " - resolved", ", resolved after foley removal"): the words win, as they do for the same
+    words without a code, and only for a current sign or symptom."""
     found = [f.valueset for f in facts(problem(text, code))]
     assert (valueset in found) is counts
+
+
+# ------------------------------------------------------------------ a code narrowed by its words
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "counts"),
+    [
+        ("Urinary incontinence, stress", "R32", False),  # er18b b21
+        ("Stress urinary incontinence", "R32", False),
+        ("Urinary incontinence (SUI)", "R32", False),
+        ("Urinary incontinence", "R32", True),
+        ("Urinary incontinence since last night, no stress test done", "R32", True),
+    ],
+)
+def test_a_code_does_not_count_where_its_words_name_a_kind_the_set_leaves_out(
+    text: str, code: str, counts: bool
+) -> None:
+    """R32 (unspecified) beside words saying the stress kind: read as the words say, a
+    pelvic-floor leak, not the bladder of cauda equina (`excluded_by_text`)."""
+    found = [f.valueset for f in facts(problem(text, code))]
+    assert ("urinary_incontinence" in found) is counts

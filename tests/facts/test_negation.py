@@ -66,7 +66,12 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("Cauda equina syndrome s/p L4-5 decompression 2019, resolved", "Cauda", "historical"),
         ("Cauda equina syndrome (2019), resolved.", "Cauda equina", "historical"),
         ("Back pain, fever resolved", "Back pain", "affirmed"),
-        ("Cauda equina syndrome, resolved with surgery", "Cauda equina", "affirmed"),
+        # ... followed at most by when or how it ended (second physician review, er18b)
+        ("Cauda equina syndrome, resolved with surgery", "Cauda equina", "historical"),
+        ("Cauda equina syndrome (resolved)", "Cauda equina", "historical"),
+        ("Cauda equina syndrome - resolved 12/3", "Cauda equina", "historical"),
+        ("Cauda equina syndrome, resolved with surgery, recurred", "Cauda equina", "affirmed"),
+        ("Cauda equina syndrome, resolved with surgery but now back", "Cauda", "affirmed"),
         # a one-word post-trigger that modifies what follows it is not about the phrase
         ("Low back pain with negative straight leg raise", "Low back pain", "affirmed"),
         # a colon answer only when it ends the clause

@@ -2850,6 +2850,308 @@ dc(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 14. Second emergency-physician review, er18b: signs in words the pack still missed, and
+#     look-alikes that must stay silent (each case one of the physician's, reshaped)
+# ---------------------------------------------------------------------------------------------
+visit(
+    "er18b-cc-spreading-buttock-thigh-pv",
+    "patient-view; visit reason 'back pain now spreading into L buttock and back of thigh' "
+    "(a part of the leg named, er18b b10)",
+    "patient-view",
+    [{"text": "back pain now spreading into L buttock and back of thigh"}],
+    [],
+    {U},
+    must=["back of thigh"],
+)
+for cid, text, must in [
+    ("posterior-thigh", "LBP radiating to posterior L thigh", "posterior L thigh"),  # h01
+    ("back-of-leg", "pain now shooting down the back of her R leg", "back of her R leg"),  # h02
+    ("below-knee", "sciatica, now radiating below the knee", "below the knee"),  # h03
+]:
+    pv(
+        f"er18b-text-radiating-{cid}",
+        f"Low back pain; text-only '{text}' today: the pain spreads into the leg, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+for cid, text in [
+    ("buttock-only", "back pain spreading into L buttock"),
+    ("no-radiation-below-knee", "LBP, no radiation below the knee"),
+]:
+    pv(
+        f"er18b-text-not-{cid}",
+        f"Low back pain; text-only '{text}' today: no spread into a leg, no urgent card",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        set(),
+        tags=["er-review", "text", "negation"],
+    )
+
+visit(
+    "er18b-cc-numb-down-there-pv",
+    "patient-view; visit reason 'back pain, feels numb down there when wiping': the saddle "
+    "area in the patient's words (er18b b14)",
+    "patient-view",
+    [{"text": "back pain, feels numb down there when wiping"}],
+    [],
+    {U},
+    must=["numb down there"],
+)
+for cid, text, must in [
+    ("numbness-down-there", "numbness down there", "numbness down there"),  # g08
+    ("numb-perineum", "numb perineum", "numb perineum"),  # h09
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: saddle numbness, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text", "cauda-equina"],
+    )
+pv(
+    "er18b-text-not-denies-numbness-down-there",
+    "Low back pain; text-only 'Denies numbness down there' today: negated, no urgent card",
+    [lambda p: condition(p, text="Denies numbness down there", onset_hours=3)],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
+visit(
+    "er18b-cc-cant-move-legs-dc",
+    "encounter-discharge; visit reason 'LBP, can't move her legs': the inability is the "
+    "weakness (er18b e18)",
+    "encounter-discharge",
+    [{"text": "LBP, can't move her legs"}],
+    [],
+    {U, DI},
+    must=["can't move her legs"],
+)
+for cid, text, must in [
+    ("leg-buckled", "L leg buckled twice while walking today", "leg buckled"),  # b16
+    ("legs-buckling", "legs buckling when she stands", "legs buckling"),  # g07
+    ("unable-to-move-legs", "unable to move legs", "unable to move legs"),  # g09
+    ("cant-lift-legs", "can't lift either leg off the bed", "can't lift either leg"),  # h06
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: leg weakness, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+for cid, text in [
+    ("denies-buckling", "Denies leg buckling"),
+    ("can-move-legs", "LBP, can move legs, sensation intact"),
+    ("cant-lift-due-to-pain", "Can't lift her leg due to pain"),
+]:
+    pv(
+        f"er18b-text-not-{cid}",
+        f"Low back pain; text-only '{text}' today: no leg weakness, no urgent card",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        set(),
+        tags=["er-review", "text", "negation"],
+    )
+
+for cid, text, must in [
+    ("numb-toes", "numb toes R foot since this AM", "numb toes"),  # f06
+    ("foot-and-toes-numb", "R foot and toes numb", "toes numb"),  # g10
+    ("numbness-of-toes", "numbness of L toes", "numbness of L toes"),  # h05
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: numbness of the foot, urgent",
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        {U},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+pv(
+    "er18b-text-not-no-numbness-in-toes",
+    "Low back pain; text-only 'No numbness in toes' today: negated, no urgent card",
+    [lambda p: condition(p, text="No numbness in toes", onset_hours=3)],
+    set(),
+    tags=["er-review", "text", "negation"],
+)
+
+dc(
+    "er18b-dc-decr-rectal-tone",
+    "Discharge; low back pain; text-only 'DRE: decr rectal tone' entered today: decreased "
+    "shortened, the sphincter's failure on examination, an emergency sign (er18b h10)",
+    [lambda p: condition(p, text="DRE: decr rectal tone", onset_hours=2)],
+    {E, DI},
+    must=["decr rectal tone"],
+    tags=["er-review", "cauda-equina"],
+)
+dc(
+    "er18b-dc-no-decr-rectal-tone",
+    "Discharge; low back pain; text-only 'DRE: no decr rectal tone' today: negated, no sign",
+    [lambda p: condition(p, text="DRE: no decr rectal tone", onset_hours=2)],
+    {DI},
+    tags=["er-review", "cauda-equina", "negation"],
+)
+
+for cid, text, must in [
+    ("prostate-ca", "hx prostate CA, on Lupron", "prostate CA"),  # f01
+    ("breast-ca", "Breast CA s/p mastectomy 2020", "Breast CA"),  # g04
+    ("colon-ca", "colon CA 2022, s/p resection", "colon CA"),  # j02
+    ("lung-ca", "Lung CA, on chemo", "Lung CA"),  # j03
+]:
+    order(
+        f"er18b-ord-mri-{cid}",
+        f"MRI lumbar; text-only problem '{text}' (since 2022): cancer written CA after its "
+        "organ, imaging supported",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(1500))],
+        [mri],
+        {IS},
+        must=[must],
+        tags=["er-review", "text"],
+    )
+for cid, text in [
+    ("ca-125", "CA-125 normal"),
+    ("calcium", "Ca 9.4"),
+]:
+    order(
+        f"er18b-ord-mri-not-{cid}",
+        f"MRI lumbar; text-only problem '{text}': a tumour marker or calcium, no cancer, "
+        "imaging not indicated",
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(30))],
+        [mri],
+        {INI},
+        tags=["er-review", "text"],
+    )
+
+for cid, name, value, topics in [
+    ("pulse-standing-136", "Pulse - Standing", 136, {E}),  # g02
+    ("bp-standing-136", "BP - Standing", 136, set()),
+]:
+    pv(
+        f"er18b-code-{cid}",
+        f"Flowsheet row '{name}' {value} under an Epic local code alone (an orthostatic set's "
+        + ("row): a heart rate, the emergency card" if topics else "row): no heart rate"),
+        [
+            lambda p, n=name, v=value: obs(
+                p,
+                "hr",
+                v,
+                code={
+                    "coding": [
+                        {
+                            "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679",
+                            "code": "4003",
+                            "display": n,
+                        }
+                    ],
+                    "text": n,
+                },
+            )
+        ],
+        topics,
+        must=[str(value)] if topics else [],
+        tags=["er-review", "code"],
+    )
+
+for cid, text, topics in [
+    ("confused-about-meds", "pt confused about her medication schedule, teach-back done", set()),
+    ("confused-about-where", "confused about where she is since this morning", {E}),
+]:
+    pv(
+        f"er18b-text-{cid}",
+        f"Low back pain; text-only '{text}' today: "
+        + ("disorientation, the emergency card" if topics else "a question, not delirium (k17)"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=2)],
+        topics,
+        must=["confused about where she is"] if topics else [],
+        tags=["er-review", "text"],
+    )
+
+
+def text_med(p: str, text: str) -> Json:
+    """An active MedicationRequest named in words alone (a local order catalogue's entry)."""
+    med = med_request(p, "0", text, hours_ago=1)
+    med["medicationCodeableConcept"] = {"text": text}
+    return med
+
+
+for cid, text, topics in [
+    ("heparin-flush", "heparin lock flush 100 unit/mL injection 5 mL", set()),  # k29
+    ("heparin-subcut", "heparin 5,000 units subcut q8h", {AC}),
+]:
+    order(
+        f"er18b-ord-ibuprofen-{cid}",
+        f"order-sign ibuprofen; text-only active order '{text}': "
+        + ("a blood thinner, the caution" if topics else "a line flush, no blood thinner"),
+        [lambda p, t=text: text_med(p, t)],
+        [ibuprofen],
+        topics,
+        tags=["er-review", "caution"],
+    )
+
+for cid, text, topics in [
+    ("paren-resolved", "Urinary retention (resolved)", {DI}),  # b23
+    ("dash-resolved", "Urinary retention - resolved", {DI}),  # g11
+    ("resolved-after-foley", "Urinary retention, resolved after foley removal", {DI}),  # g12
+    (
+        "resolved-then-back",
+        "Urinary retention, resolved after foley removal but back today",
+        {E, DI},
+    ),
+]:
+    dc(
+        f"er18b-dc-r33-9-{cid}",
+        f"Discharge; low back pain; R33.9 coded, clinicalStatus still active, its text '{text}' "
+        + (
+            "(4 days ago): back again, still a sign"
+            if E in topics
+            else "(4 days ago): the clinician's words close it, no emergency"
+        ),
+        [
+            lambda p, t=text: condition(
+                p,
+                [(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+                t,
+                onset_hours=days(4),
+            )
+        ],
+        topics,
+        must=[text] if E in topics else [],
+        tags=["er-review", "cauda-equina", "condition-status"],
+    )
+
+for cid, codes, text, topics in [
+    (
+        "r32-text-stress",
+        [(ICD10CM, "R32", "Unspecified urinary incontinence")],
+        "Urinary incontinence, stress",
+        {DI},
+    ),  # b21
+    (
+        "r32-text-plain",
+        [(ICD10CM, "R32", "Unspecified urinary incontinence")],
+        "Urinary incontinence",
+        {E, DI},
+    ),
+    ("text-sui", [], "Urinary incontinence (SUI)", {DI}),
+]:
+    dc(
+        f"er18b-dc-{cid}",
+        f"Discharge; low back pain; {'R32 coded with the text' if codes else 'text-only'} "
+        f"'{text}' today: "
+        + (
+            "new bladder incontinence, the emergency"
+            if E in topics
+            else "the stress kind, no emergency"
+        ),
+        [lambda p, c=codes, t=text: condition(p, c, t, onset_hours=5)],
+        topics,
+        must=[text] if E in topics else [],
+        tags=["er-review", "cauda-equina"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
