@@ -36,8 +36,7 @@ class Record:
     resources: list[Resource] = field(default_factory=list)
     issues: list[DataIssue] = field(default_factory=list)
     urls: dict[str, Resource] = field(default_factory=dict)
-    """Resources by the ``urn:`` fullUrl of their Bundle entry (a draft order may name its
-    Medication so, as a transaction Bundle does): filled for the draft orders only."""
+    """The draft orders' resources by their entry's ``urn:`` fullUrl (a Medication named so)."""
     distinct: bool = False
     """Every resource has an id no other resource of the record has (found while gathering
     on the plain path), so fact building need not look for copies of one id."""
