@@ -157,12 +157,15 @@ def build_findings(
 def _evidence(
     fact: Fact, latest: dict[str, Fact], measured_by: dict[str, str]
 ) -> tuple[tuple[object, ...], Evidence]:
-    """A fact's evidence, with the latest reading of its value set when that one is newer
-    (for a Condition, of the value set that measures it: the heart rate measured after a
-    coded tachycardia), and its `Evidence.reading`."""
-    measured = fact.valueset if fact.kind == "observation" else measured_by.get(fact.valueset)
+    """A fact's evidence, with the latest reading of its value set when that one is newer;
+    for a Condition, the latest reading of the value set that measures it, newer or not (the
+    heart rate measured after a coded tachycardia, or the only one, an hour before the code:
+    the clinician weighs the code against it; ER physician review, second round, c04); and
+    its `Evidence.reading`."""
+    observed = fact.kind == "observation"
+    measured = fact.valueset if observed else measured_by.get(fact.valueset)
     newer = latest.get(measured) if measured is not None else None
-    if newer is not None and not _is_newer(newer, fact):
+    if newer is not None and observed and not _is_newer(newer, fact):
         newer = None
     item = Evidence.of(fact, newer)
     return item.reading, item

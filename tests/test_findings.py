@@ -191,7 +191,7 @@ def test_a_coded_heart_rhythm_shows_the_heart_rate_measured_since(pack: Pack) ->
     """A coded tachycardia (R00.0) raised "Rapid or very slow heart rate reported" with
     nothing beside it, while the rate measured an hour later was 108 (ER physician review,
     third round): the condition's evidence carries the newer reading of the value set that
-    measures it (`measured_by`), never an older one."""
+    measures it (`measured_by`), and the latest one even when it is older than the code."""
     coded = Fact(
         kind="condition",
         valueset="tachycardia",
@@ -208,8 +208,11 @@ def test_a_coded_heart_rhythm_shows_the_heart_rate_measured_since(pack: Pack) ->
     outcome = build_findings(pack, firings, [coded, later])
     (evidence,) = next(f for f in outcome.findings if f.rule_id.endswith("reported")).evidence
     assert evidence.newer is not None and evidence.newer.rid == "Observation/hr1"
+    # the only rate, taken before the code, is shown too: the clinician weighs the code
+    # against it (ER physician review, second round of stop 18, c04)
     older = build_findings(pack, [Firing("er-heart-rhythm-reported", (0,))], [coded, earlier])
-    assert older.findings[0].evidence[0].newer is None
+    shown = older.findings[0].evidence[0].newer
+    assert shown is not None and shown.rid == "Observation/hr0"
 
 
 def test_a_coded_heart_rhythm_measured_normal_since_raises_nothing(pack: Pack) -> None:
