@@ -124,12 +124,15 @@ def build_findings(
     # every rule it fires) is read once
     made: dict[int, tuple[tuple[object, ...], Evidence]] = {}
     by_rule: dict[str, tuple[dict[tuple[object, ...], Evidence], set[int]]] = {}
-    superseded = _superseded(pack, firings, facts) if pack.superseded_by_measure else ()
+    superseded: set[int] = set()
+    if pack.superseded_by_measure:
+        latest = latest if latest is not None else _latest_readings(facts)
+        superseded = _superseded(pack, firings, facts, latest)
     for firing in firings:
         if firing.rule.startswith(SCOPE_RULE):
             in_scope = True
             continue
-        if superseded and any((firing.rule, fid) in superseded for fid in firing.fids):
+        if superseded and not superseded.isdisjoint(firing.fids):
             continue
         if latest is None:
             latest = _latest_readings(facts)
@@ -172,31 +175,26 @@ def _evidence(
 
 
 def _superseded(
-    pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact]
-) -> set[tuple[str, int]]:
-    """The (rule, fact) pairs whose Condition a newer reading supersedes
-    (`superseded_by_measure`): the latest reading of the value set that measures it is newer
-    and no rule fired on it (a heart rate of 86 after a coded tachycardia)."""
+    pack: Pack, firings: Sequence[Firing], facts: Sequence[Fact], latest: dict[str, Fact]
+) -> set[int]:
+    """The Conditions (fids) that a newer reading supersedes (`superseded_by_measure`): the
+    latest reading of the value set that measures each is newer and no rule fired on it (a
+    heart rate of 86 after a coded tachycardia). A firing that needs one of them is no sign."""
     watched = pack.superseded_by_measure
-    pairs = [
-        (firing.rule, fid)
+    coded = {
+        fid
         for firing in firings
         for fid in firing.fids
         if facts[fid].kind != "observation" and facts[fid].valueset in watched
-    ]
-    if not pairs:
-        return set()
-    latest = _latest_readings(facts)
-    place = {id(f): i for i, f in enumerate(facts)}
-    fired = {
-        fid for firing in firings if not firing.rule.startswith(SCOPE_RULE) for fid in firing.fids
     }
+    if not coded:
+        return set()
+    fired = {id(facts[fid]) for f in firings if not f.rule.startswith(SCOPE_RULE) for fid in f.fids}
     out = set()
-    for rule, fid in pairs:
-        fact = facts[fid]
-        newer = latest.get(pack.measured_by[fact.valueset])
-        if newer is not None and _is_newer(newer, fact) and place[id(newer)] not in fired:
-            out.add((rule, fid))
+    for fid in coded:
+        newer = latest.get(pack.measured_by[facts[fid].valueset])
+        if newer is not None and _is_newer(newer, facts[fid]) and id(newer) not in fired:
+            out.add(fid)
     return out
 
 
