@@ -27,7 +27,15 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
-from cds.facts.negation_lexicon import LEXICON, MODAL_NEGATION, Direction, Kind
+from cds.facts.negation_lexicon import (
+    INABILITY,
+    LEXICON,
+    MODAL_NEGATION,
+    PAST_TAIL_WORDS,
+    REOPENING_WORDS,
+    Direction,
+    Kind,
+)
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 
@@ -86,12 +94,8 @@ legs and numbness between the legs" is weak legs, "can't walk due to leg weaknes
 weakness (ER physician review, fourth round)."""
 MODAL_REACH = 2
 """Words a modal's negation reaches, within its own list item."""
-_OWN_NEGATIVE = re.compile(
-    rf"(?:{MODAL_NEGATION}|cannot|can not|could not|unable to|not able to)\b", re.IGNORECASE
-)
-"""A sign phrased as an inability ("can't feel her legs", "unable to void"): listed after a
-denial it is a statement of its own, not one more denied item ("Denies fever, can't feel her
-legs" is numbness; pack18, after the ER physician review, fourth round)."""
+_OWN_NEGATIVE = re.compile(rf"{INABILITY}\b", re.IGNORECASE)
+"""A phrase that opens with an inability is its own statement after a denial (`INABILITY`)."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
 _ABBREVIATIONS = re.compile(
     r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
@@ -120,8 +124,9 @@ def assertion(text: str, start: int, end: int) -> Assertion:
 
 
 def closes_as_past(text: str) -> bool:
-    """Does the entry end with a past marker standing alone as its last comma item
-    ("Urinary retention, resolved")? Such words speak of the whole entry, its code too."""
+    """Does the entry end with a past marker set off as its last item (`_closes_entry`:
+    "Urinary retention, resolved", "(resolved)", "- resolved after foley removal")? Such
+    words speak of the whole entry, its code too."""
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
@@ -263,12 +268,12 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
 _ENTRY_ITEM = re.compile(r"(?:,|\(|\s[-\u2013\u2014])\s*$")
 """What sets a last item off from the entry before it: a comma, a bracket, a spaced dash."""
 _PAST_TAIL = re.compile(
-    r"\s+(?:(?:after|with|following|post|s/p|on|by|in|since)(?:\s+[\w/'-]+){1,4}"
+    rf"\s+(?:{PAST_TAIL_WORDS}(?:\s+[\w/'-]+){{1,4}}"
     r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|(?:19|20)\d\d)[\s.)]*",
     re.IGNORECASE,
 )
 """When or how a past marker says the entry ended: "after foley removal", "12/3", "2019"."""
-_REOPENED = re.compile(r"\b(?:but|now|again|still|recurr\w*|return\w*|back)\b", re.IGNORECASE)
+_REOPENED = re.compile(rf"\b{REOPENING_WORDS}\b", re.IGNORECASE)
 
 
 def _closes_entry(text: str, t: Trigger) -> bool:

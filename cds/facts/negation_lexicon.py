@@ -22,6 +22,15 @@ Direction = Literal["pre", "post", "both", "-"]
 MODAL_NEGATION = r"(?:ca|could|would|wo)n'?t"
 """A modal's "not" ("can't", "won't"): it negates its verb, two words at most and within its
 own list item (`cds.facts.negation` reads it so)."""
+INABILITY = rf"(?:{MODAL_NEGATION}|cannot|can not|could not|unable to|not able to)"
+"""A sign phrased as an inability ("can't feel her legs", "unable to void"): listed after a
+denial it is a statement of its own, not one more denied item ("Denies fever, can't feel her
+legs" is numbness; pack18, after the ER physician review, fourth round)."""
+PAST_TAIL_WORDS = r"(?:after|with|following|post|s/p|on|by|in|since)"
+"""Words that, after a past marker closing an entry, say how or when it ended ("resolved
+after foley removal"): the entry stays closed."""
+REOPENING_WORDS = r"(?:but|now|again|still|recurr\w*|return\w*|back)"
+"""Words that, after a past marker, open the entry again ("resolved, but now back")."""
 
 LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- negation before the phrase
