@@ -15,6 +15,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from cds.errors import InputError
+from cds.facts.gather import bundle_resources
 from cds.fhir import FHIR_ID, medication_key
 from cds.hooks.request import HookContext, HookRequest
 from cds.service.prefetch import PrefetchResolver, Unavailable
@@ -94,17 +96,9 @@ def _sent_medications(drafts: object, prefetch: Mapping[str, object]) -> set[str
 
 
 def _resources(value: object) -> list[Mapping[str, Any]]:
-    """The resources of a Bundle (or bare list of resources or entries), or the one given."""
-    if isinstance(value, Mapping) and value.get("resourceType") != "Bundle":
-        return [value]
-    entries = value.get("entry") if isinstance(value, Mapping) else value
-    if isinstance(entries, Mapping):
-        entries = [entries]
-    out: list[Mapping[str, Any]] = []
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, Mapping):
-            continue
-        resource = entry.get("resource", entry)
-        if isinstance(resource, Mapping):
-            out.append(resource)
-    return out
+    """What a draftOrders or prefetch value holds, read as gather reads it (a Bundle, a bare
+    list, one resource); nothing when it holds no resource (gather says so in the cards)."""
+    try:
+        return bundle_resources(value, "prefetch", [])
+    except InputError:
+        return []
