@@ -44,14 +44,35 @@ def read_time(raw: object, tz: tzinfo) -> ReadTime | None:
     if not isinstance(raw, str):
         return None
     text = raw.strip()
-    if len(text) > 10:  # the common case first: a dateTime with its zone, nothing to assume
-        try:
-            parsed = datetime.fromisoformat(text)  # 3.11+: reads "Z" too
-        except ValueError:
-            parsed = None  # _read_text says None, and remembers it
-        if parsed is not None and parsed.tzinfo is not None:
-            return ReadTime(parsed, None, epoch_microseconds(parsed))
+    parsed = _zoned(text)  # the common case first: a dateTime with its zone, nothing to assume
+    if parsed is not None:
+        return ReadTime(parsed, None, epoch_microseconds(parsed))
     return _read_text(text, tz) if text else None
+
+
+def read_instant(raw: object, tz: tzinfo) -> datetime | None:
+    """``read_time(raw, tz).at``, without building the ReadTime and its epoch for a zoned
+    dateTime (batch replay reads several times a patient and needs only the moment)."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    parsed = _zoned(text)
+    if parsed is not None:
+        return parsed
+    read = _read_text(text, tz) if text else None
+    return read.at if read else None
+
+
+def _zoned(text: str) -> datetime | None:
+    """A stripped dateTime that carries its zone, read as it stands; None for anything else
+    (a date, a time without a zone, junk: `_read_text` reads those, and remembers them)."""
+    if len(text) <= 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)  # 3.11+: reads "Z" too
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 @lru_cache(maxsize=65_536)
