@@ -347,7 +347,7 @@ STEPS = [
     ("Evaluator.run (the evaluation)", replay, "Evaluator.run"),
     ("  of which durable_rules alone", durable, "DurableEngine.evaluate"),
     ("cards to dicts", replay, "dump_response"),
-    ("card uuids (seeded)", replay, "_uuids"),
+    ("uuid seed, once a call (each uuid is timed in the evaluation)", replay, "_uuids"),
     ("count a call and its answer", replay, "PatientReviewer._record"),
     ("  of which count cards", review_stats, "ReviewStats.count_cards"),
     ("write a patient's lines", local, "write_result"),

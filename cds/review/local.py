@@ -37,7 +37,7 @@ from cds.review.merge import (
     compare_override_rates,
     merge_comparison,
     merge_outputs,
-    tagged_parts,
+    report_lines,
 )
 from cds.review.options import ReviewOptions, fixed_as_of
 from cds.review.progress import Reporter
@@ -118,13 +118,11 @@ def run_review(
         if part.spill_dir is not None:
             shutil.rmtree(part.spill_dir, ignore_errors=True)
     started = time.monotonic()
-    summary = merge_outputs(out, part, state["n_shards"], sources, options, pack, as_of)
-    compared = merge_comparison(out, part, state["n_shards"], options, pack, summary, rates)
-    indicators = {t.code: t.indicator for t in pack.spec.topics}
     n_shards = state["n_shards"]
-    flagged = tagged_parts(out, part, n_shards, "flagged")
-    changed = tuple(tagged_parts(out, part, n_shards, f"changed-{side}") for side in "ab")
-    write_report(out, summary, indicators, compared, flagged, changed)
+    summary = merge_outputs(out, part, n_shards, sources, options, pack, as_of)
+    compared = merge_comparison(out, part, n_shards, options, pack, summary, rates)
+    indicators = {t.code: t.indicator for t in pack.spec.topics}
+    write_report(out, summary, indicators, compared, *report_lines(out, part, n_shards, compared))
     reporter.log(f"wrote the outputs in {time.monotonic() - started:.1f} s")
     shutil.rmtree(out / "parts", ignore_errors=True)
     (out / "progress.json").unlink(missing_ok=True)
@@ -212,13 +210,14 @@ def init_worker(
         res = orjson.loads(raw)
         meds[f"{res['resourceType']}/{res.get('id')}"] = res
     evaluator = Evaluator(pack, site, engine, timezone=zone_of(site_timezone))
-    pair = counterpart is not None
+    pair = counterpart is not None  # a comparison diffs each call's outcomes under A and B
     _REVIEWER = PatientReviewer(evaluator, meds, as_of, triggers, outcomes=pair)
     _PAIR = None
     if counterpart is not None:
         b = counterpart.side
         other = Evaluator(counterpart.pack, b.site, engine, timezone=zone_of(b.site_timezone))
-        _PAIR = PairReviewer(_REVIEWER, PatientReviewer(other, meds, as_of, triggers, True))
+        reviewer_b = PatientReviewer(other, meds, as_of, triggers, outcomes=True)
+        _PAIR = PairReviewer(_REVIEWER, reviewer_b)
 
 
 def replay_triggers(pack: Pack, options: ReviewOptions) -> OrderTriggers | None:

@@ -35,7 +35,7 @@ def merge_outputs(
     """Merge the shards' outputs into cards.ndjson, errors.ndjson, summary.json and the
     report, in shard order (both engines end here); the summary."""
     stats = ReviewStats()
-    shards = [s for s in range(n_shards) if s in part.patients]
+    shards = present_shards(part, n_shards)
     parts = out / "parts"
     concatenate(out / "cards.ndjson", [parts / f"shard-{s:05d}.cards.ndjson" for s in shards])
     errors = [
@@ -44,7 +44,7 @@ def merge_outputs(
     ]
     concatenate(out / "errors.ndjson", errors)
     for s in shards:
-        shard_stats = orjson.loads((out / "parts" / f"shard-{s:05d}.stats.json").read_bytes())
+        shard_stats = orjson.loads((parts / f"shard-{s:05d}.stats.json").read_bytes())
         stats.merge(ReviewStats.from_json(shard_stats))
     summary = build_summary(part.counts, part.types, stats, sources, pack, options.as_of, as_of)
     (out / "summary.json").write_bytes(
@@ -53,14 +53,35 @@ def merge_outputs(
     return summary
 
 
+def present_shards(part: Partition, n_shards: int) -> list[int]:
+    """The shards that hold patients, in order (the others wrote nothing)."""
+    return [s for s in range(n_shards) if s in part.patients]
+
+
+Tagged = Iterator[tuple[str, bytes]]
+ReportLines = tuple[Tagged, tuple[Tagged, ...] | None]
+"""What the report lists: the flagged lines, and a comparison's changed lines under A and B."""
+
+
+def report_lines(
+    out: Path, part: Partition, n_shards: int, compared: Mapping[str, Any] | None
+) -> ReportLines:
+    """What `report.write_report` lists, as the shards tagged it (both engines): the flagged
+    lines and, for a comparison, the changed patients' lines under A and under B."""
+    flagged = tagged_parts(out, part, n_shards, "flagged")
+    if compared is None:
+        return flagged, None
+    return flagged, tuple(tagged_parts(out, part, n_shards, f"changed-{s}") for s in "ab")
+
+
 def tagged_parts(
     out: Path, part: Partition, n_shards: int, name: str
 ) -> Iterator[tuple[str, bytes]]:
     """The shards' tagged lines of one kind (``flagged``: the lines of cards.ndjson the report
     lists; ``changed-a``, ``changed-b``: a comparison's changed patients' lines under A and B),
     in shard order, for the report: it need not read the cards files again."""
-    shards = [s for s in range(n_shards) if s in part.patients]
-    return tagged_lines(out / "parts" / f"shard-{s:05d}.{name}.ndjson" for s in shards)
+    paths = (out / "parts" / f"shard-{s:05d}.{name}.ndjson" for s in present_shards(part, n_shards))
+    return tagged_lines(paths)
 
 
 def tagged_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
@@ -86,7 +107,7 @@ def merge_comparison(
     if options.compare is None:
         return None
     side_a = Side(options.label, options.pack, options.site, options.site_timezone)
-    shards = [s for s in range(n_shards) if s in part.patients]
+    shards = present_shards(part, n_shards)
     return merge_compare(out, shards, summary, (side_a, options.compare), pack, rates)
 
 

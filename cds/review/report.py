@@ -106,12 +106,17 @@ def _flagged_patients(
     return flagged, len(more)
 
 
+_FLAGGED_BYTES = tuple(orjson.dumps(indicator) for indicator in FLAGGED)
+"""Each flagged indicator as a cards line spells it ('"critical"'): the prefilter follows
+FLAGGED."""
+
+
 def _flagged_in(cards_path: Path) -> Iterator[tuple[str, bytes]]:
     """(patient reference, line) of each line of a cards file with a critical or warning
     card."""
     with cards_path.open("rb") as fh:
         for raw in fh:
-            if b'"critical"' not in raw and b'"warning"' not in raw:
+            if not any(marker in raw for marker in _FLAGGED_BYTES):
                 continue  # most lines: no need to parse them
             line = orjson.loads(raw)
             if any(c.get("indicator") in FLAGGED for c in line["cards"]):

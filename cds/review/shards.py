@@ -57,7 +57,12 @@ class Partition:
 
 def shard_of(pid: str, n_shards: int) -> int:
     """The shard of a patient: stable across runs and machines."""
-    return zlib.crc32(pid.encode()) % n_shards
+    return shard_of_key(pid.encode(), n_shards)
+
+
+def shard_of_key(key: bytes, n_shards: int) -> int:
+    """`shard_of` of a patient id already encoded (the read encodes each id once)."""
+    return zlib.crc32(key) % n_shards
 
 
 def partition(
@@ -185,7 +190,7 @@ def place_line(
         counts["patient_lines"] += 1
         pid = verdict.pid
         key = pid.encode()
-        shard = zlib.crc32(key) % part.n_shards  # shard_of, inlined: every patient line
+        shard = shard_of_key(key, part.n_shards)
         pids = part.patients.get(shard)
         if pids is None:
             pids = part.patients[shard] = set()

@@ -52,7 +52,7 @@ from cds.errors import InputError
 from cds.pack.load import Pack, load_pack
 from cds.review import local
 from cds.review.compare import Counterpart
-from cds.review.merge import merge_comparison, merge_outputs
+from cds.review.merge import ReportLines, merge_comparison, merge_outputs, report_lines
 from cds.review.options import ReviewOptions, fixed_as_of
 from cds.review.overrides import override_rates
 from cds.review.progress import Reporter
@@ -152,8 +152,11 @@ def run_review_spark(
             f"{time.monotonic() - started:.1f} s"
         )
     try:
-        summary, compared = _run(spark, tables, sources, options, pack, as_of, reporter, rates)
-        write_report(out, summary, {t.code: t.indicator for t in pack.spec.topics}, compared)
+        summary, compared, listed = _run(
+            spark, tables, sources, options, pack, as_of, reporter, rates
+        )
+        indicators = {t.code: t.indicator for t in pack.spec.topics}
+        write_report(out, summary, indicators, compared, *listed)
         started = time.monotonic()
         _write_cards_parquet(spark, out)
         reporter.log(f"wrote cards.parquet in {time.monotonic() - started:.1f} s")
@@ -173,7 +176,9 @@ def _run(
     as_of: AsOf,
     reporter: Reporter,
     rates: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+) -> tuple[dict[str, Any], dict[str, Any] | None, ReportLines]:
+    """Review on Spark and merge the outputs: the summary, compare.json's content and the
+    lines the report lists, as the shards tagged them (`merge.report_lines`)."""
     from pyspark import StorageLevel
 
     sc = spark.sparkContext
@@ -215,7 +220,7 @@ def _run(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
         )
     compared = merge_comparison(out, part, n_shards, options, pack, summary, rates)
-    return summary, compared
+    return summary, compared, report_lines(out, part, n_shards, compared)
 
 
 def _review(
