@@ -5,7 +5,9 @@ Medication the client did not send: not contained in the order, not beside it in
 ``draftOrders``, not in the prefetch. Its cautions (an NSAID in kidney disease) cannot be
 checked without it, so the service reads it from ``fhirServer`` (with the request's
 ``fhirAuthorization``, under the same allowlist and limits as the prefetch keys), as
-``fetched.medications``. One that cannot be had stays a data-check item naming the reference.
+``fetched.medications``. One that cannot be had stays a data-check item naming the reference,
+and a second item says why the server did not give it (an HTTP error, a time-out, another
+resource type, the per-call limit), for the integrator to fix.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cds.errors import InputError
 from cds.facts.gather import bundle_resources
+from cds.facts.model import DataIssue
 from cds.fhir import FHIR_ID, medication_key
 from cds.hooks.request import HookContext, HookRequest
 from cds.service.prefetch import PrefetchResolver, Unavailable
@@ -29,34 +33,70 @@ MAX_FETCHED: Final = 10
 many fetches)."""
 
 
+@dataclass
+class DraftMedications:
+    """What became of the draft orders' Medications the client did not send."""
+
+    found: list[tuple[str, object]] = field(default_factory=list)
+    """Each Medication read, as ``("fetched.medications", resource)``."""
+    issues: list[DataIssue] = field(default_factory=list)
+    """Why each one that was looked for could not be read (data-check items)."""
+
+
 async def fetch_draft_medications(
     resolver: PrefetchResolver,
     request: HookRequest,
     context: HookContext,
     prefetch: Mapping[str, object],
-) -> list[tuple[str, object]]:
+) -> DraftMedications:
     """The Medications the draft orders reference and the client did not send, read from the
-    FHIR server (``("fetched.medications", resource)``); none without a fhirServer."""
+    FHIR server; nothing is looked for without a fhirServer."""
     drafts = getattr(context, "draftOrders", None)
+    out = DraftMedications()
     if not request.fhirServer or drafts is None:
-        return []
+        return out
     sent = _sent_medications(drafts, prefetch)
     wanted = _unresolved(_resources(drafts), sent, request.fhirServer)
-    if not wanted:
-        return []
     read = await asyncio.gather(*(_read(resolver, request, path) for path in wanted[:MAX_FETCHED]))
-    return [("fetched.medications", r) for r in read if r is not None]
+    for path, (resource, reason) in zip(wanted, read, strict=False):
+        if resource is not None:
+            out.found.append(("fetched.medications", resource))
+        else:
+            out.issues.append(_unread(path, reason))
+    out.issues += [
+        _unread(path, f"not asked for: at most {MAX_FETCHED} are read for one call")
+        for path in wanted[MAX_FETCHED:]
+    ]
+    return out
+
+
+def _unread(path: str, reason: str) -> DataIssue:
+    return DataIssue(
+        rid=path,
+        message=f"a draft order's medicine, which could not be read from the FHIR server "
+        f"({reason}); its cautions were not checked",
+        recheck="which medicine the order is for; the reason is for the EHR team and this "
+        "service's operators",
+        headline=f"draft order's medicine {path} could not be read from the FHIR server",
+    )
 
 
 async def _read(
     resolver: PrefetchResolver, request: HookRequest, path: str
-) -> Mapping[str, Any] | None:
+) -> tuple[Mapping[str, Any] | None, str]:
+    """The Medication at ``path``, or None and why not (words safe to answer: no token)."""
     try:
         resource = await resolver.read_resource(request, path)
-    except (Unavailable, TimeoutError) as exc:
-        log.info("a draft order's Medication could not be fetched: %s", exc or "timed out")
-        return None
-    return resource if resource.get("resourceType") == "Medication" else None
+    except TimeoutError:
+        log.info("a draft order's Medication could not be fetched: timed out")
+        return None, "timed out"
+    except Unavailable as exc:
+        log.info("a draft order's Medication could not be fetched: %s", exc)
+        return None, str(exc) or "unavailable"
+    kind = resource.get("resourceType")
+    if kind != "Medication":
+        return None, f"the server answered with {str(kind)[:40]!r}, not a Medication"
+    return resource, ""
 
 
 def _unresolved(drafts: Iterable[Mapping[str, Any]], sent: set[str], server: str) -> list[str]:

@@ -94,12 +94,13 @@ async def call_service(request: Request, service_id: str) -> Response:
     timer.lap("parse")
     received = read_prefetch(hook_request.prefetch, spec.keys)
     resolution = await state.resolver.resolve(hook_request, spec.keys, received)
-    resolution.extra += await fetch_draft_medications(
+    medications = await fetch_draft_medications(
         state.resolver, hook_request, context, received.prefetch
     )
+    resolution.extra += medications.found
     timer.lap("prefetch")
     now = datetime.now(UTC)
-    notes = prefetch_issues(spec.keys, resolution)
+    notes = [*prefetch_issues(spec.keys, resolution), *medications.issues]
 
     def evaluate() -> tuple[HookCall, Evaluation]:
         call = call_of(spec.hook, context, received.prefetch, now, resolution.extra, notes)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cds.service.draft_medications import MAX_FETCHED
 from tests.service.asgi import serve_settings, settings
 from tests.service.patient import back_pain, full_prefetch, searchset
 from tests.service.test_integrator_review import data_check, order_sign
@@ -132,7 +133,36 @@ async def test_a_medication_the_server_cannot_give_stays_a_data_check_item(
         async with serve_settings(s) as c:
             response = await c.post(SIGN, json=body)
     assert response.status_code == 200, response.text
-    assert "Medication/elsewhere, which was not received" in data_check(response)
+    said = data_check(response)
+    assert "Medication/elsewhere, which was not received" in said
+    assert "answered with 'Patient', not a Medication" in said  # and why it was not had
+
+
+@pytest.mark.parametrize("status", [404, 403])
+async def test_why_the_server_did_not_give_a_medication_is_said(tmp_path: Any, status: int) -> None:
+    """The data-check card says why the fetch failed (integrator review, stop 18: a failed
+    fetch was not explained), so the EHR team can fix it; the order is still named."""
+    outcome = {"resourceType": "OperationOutcome", "issue": []}
+    with recording_server(outcome, status=status) as fhir:
+        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
+        body = order_sign(ibuprofen_bundle("Medication/elsewhere", None), prefetch())
+        body["fhirServer"] = fhir.base
+        async with serve_settings(s) as c:
+            response = await c.post(SIGN, json=body)
+    assert response.status_code == 200, response.text
+    said = data_check(response)
+    assert "Medication/elsewhere, which was not received" in said
+    assert f"read from the FHIR server (Medication: HTTP {status})" in said
+
+
+async def test_a_server_outside_the_allowlist_is_named_as_the_reason(tmp_path: Any) -> None:
+    with recording_server({}) as fhir:
+        body = order_sign(ibuprofen_bundle("Medication/elsewhere", None), prefetch())
+        body["fhirServer"] = fhir.base
+        async with serve_settings(settings(tmp_path)) as c:  # no allowlist: nothing fetched
+            response = await c.post(SIGN, json=body)
+        assert fhir.paths == []
+    assert r"fhirServer is not in fhir\_server\_allowlist" in data_check(response)
 
 
 async def test_another_servers_medication_is_not_read_from_this_one(tmp_path: Any) -> None:
@@ -160,3 +190,24 @@ async def test_another_servers_medication_is_not_read_from_this_one(tmp_path: An
     assert "analgesic-caution" not in topics(refused)
     assert "which was not received" in data_check(refused)
     assert "analgesic-caution" in topics(fetched)
+
+
+async def test_medications_past_the_per_call_limit_are_named(tmp_path: Any) -> None:
+    """At most MAX_FETCHED Medications are read for one call; each one past it is named as
+    not asked for, never dropped without a word."""
+    orders = [ibuprofen_bundle(f"Medication/m{n}", None)["entry"][0] for n in range(12)]
+    for n, entry in enumerate(orders):
+        entry["resource"] = {**entry["resource"], "id": f"rx{n}"}
+    medication = {"resourceType": "OperationOutcome", "issue": []}
+    with recording_server(medication, status=404) as fhir:
+        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
+        body = order_sign(
+            {"resourceType": "Bundle", "type": "collection", "entry": orders}, prefetch()
+        )
+        body["fhirServer"] = fhir.base
+        async with serve_settings(s) as c:
+            response = await c.post(SIGN, json=body)
+        assert len(fhir.paths) == MAX_FETCHED
+    said = data_check(response)
+    assert said.count("HTTP 404") == MAX_FETCHED
+    assert said.count(f"not asked for: at most {MAX_FETCHED} are read for one call") == 2
