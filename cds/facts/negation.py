@@ -163,6 +163,8 @@ def read(text: str) -> Reading:
     triggers: list[Trigger] = []
     for m in finder.finditer(low):
         _, kind, direction = _entry(m.group().lower())
+        if direction == "either":
+            direction = "pre" if _opens_item(low, m.start(), m.end()) else "post"
         triggers.append(Trigger(m.start(), m.end(), kind, direction))
     bounds: list[int] = []
     for m in _STOPS.finditer(text):
@@ -179,6 +181,20 @@ def read(text: str) -> Reading:
     edges = [0, *bounds, len(text)]
     sentences = tuple((a, b) for a, b in pairwise(edges) if b > a)
     return Reading(sentences or ((0, len(text)),), tuple(triggers))
+
+
+_ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor)|\s[-\u2013\u2014])[ ]*\Z")
+_ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
+
+
+def _opens_item(text: str, start: int, end: int) -> bool:
+    """Does the trigger at ``text[start:end]`` open its list item and have words after it
+    there ("(-) fever", "LBP. neg fever, chills"), so that it is read before its phrase? At an
+    item's end ("fever (-)", "UA neg, fever") it is read after its phrase."""
+    return (
+        _ITEM_START.search(text, 0, start) is not None
+        and _ITEM_END.match(text, end) is None
+    )
 
 
 def _query_before(text: str, i: int) -> bool:

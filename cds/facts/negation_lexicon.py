@@ -4,7 +4,9 @@ Built from the published trigger categories (Chapman et al. 2001; Harkema et al.
 own table; `cds.facts.negation` compiles it into one matcher and reads the words around a
 phrase with it. Kinds: a trigger (`negated`, `uncertain`, `historical`, `family`) opens a
 scope before (`pre`) or after (`post`) the phrase, or both; a `pseudo` trigger looks like one
-and is not; `end`, `end-family` and `end-present` close scopes (direction `-`).
+and is not; `end`, `end-family` and `end-present` close scopes (direction `-`). A trigger of
+direction `either` ("(-)", "neg") is read before its phrase where it opens its list item and
+something follows it there ("(-) fever", "neg fever"), after it otherwise ("fever (-)").
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Literal
 Kind = Literal[
     "negated", "uncertain", "historical", "family", "pseudo", "end", "end-family", "end-present"
 ]
-Direction = Literal["pre", "post", "both", "-"]
+Direction = Literal["pre", "post", "both", "either", "-"]
 
 # (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
 # words; where two start at one place the one of more words wins ("no history of" over "no",
@@ -84,7 +86,6 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "(?:is|was|were) absent",
             "(?:is|was|were) negative",
             "negative",
-            "neg",
             "not present",
             "not seen",
             "not found",
@@ -100,11 +101,12 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             ":(?: )?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
             ": ?-(?=[ ]*(?:[.,;|\n]|$))",
             " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
-            r"\((?:-|neg|negative|no|absent)\)",
         ),
         "negated",
         "post",
     ),
+    # -- review-of-systems signs: "(-) fever, (-) chills", "neg fever", "fever (-)"
+    ((r"\((?:-|neg|negative|no|absent)\)", "neg"), "negated", "either"),
     (("absent", "denied"), "negated", "both"),
     (("suspected", "questionable"), "uncertain", "both"),
     # -- uncertainty and hypothesis before the phrase
@@ -359,6 +361,8 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "admits to",
             "positive for",
             "pos for",
+            # "(+) chills, (-) fever": the sign of an item of its own
+            r"\((?:\+|pos|positive|yes|present)\)",
             "states",
             "says",
             "after",

@@ -50,6 +50,15 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("Back pain - no saddle anesthesia", "Back pain", "affirmed"),
         ("Back pain - no saddle anesthesia", "saddle anesthesia", "negated"),
         ("Cauda equina not excluded", "Cauda equina", "uncertain"),
+        # review-of-systems signs: before the phrase when they open its item (er19 r05)
+        ("LBP. (-) fever, (-) chills, (-) saddle anesthesia", "saddle anesthesia", "negated"),
+        ("LBP. (+) chills, (-) fever", "chills", "affirmed"),
+        ("LBP. (+) chills, (-) fever", "fever", "negated"),
+        ("Fever (-), chills (+)", "chills", "affirmed"),
+        ("Fever (-), chills", "chills", "affirmed"),
+        ("neg fever", "fever", "negated"),
+        ("Fever: neg", "Fever", "negated"),
+        ("UA neg, fever since last night", "fever", "affirmed"),
         # a modal's negation is its verb's, not the list's (ER physician review, fourth round)
         ("Back spasm, can't stand up straight, weak legs and numbness", "weak legs", "affirmed"),
         ("Back spasm, can't stand up straight, weak legs and numbness", "numbness", "affirmed"),

@@ -3152,6 +3152,29 @@ for cid, codes, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 15. Third emergency-physician review, er19: review-of-systems signs, near-fainting, leg signs
+#     in the order and shorthand notes use, and look-alikes that must stay silent
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics, must in [
+    ("ros-minus-signs", "LBP. (-) fever, (-) chills, (-) saddle anesthesia", set(), ""),  # r05b
+    ("ros-plus-chills", "LBP. (+) chills, (-) fever", {U}, "(+) chills"),  # r05
+    ("ros-neg-fever", "LBP x2d after lifting, neg fever", set(), ""),
+    ("ros-suffix-chills", "LBP. fever (-), chills (+)", {U}, "chills (+)"),
+]:
+    visit(
+        f"er19-cc-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("the (+) item is a sign, the (-) ones are not" if topics else "every sign denied"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+        tags=["negation"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
