@@ -3174,6 +3174,27 @@ for cid, text, topics, must in [
         tags=["negation"],
     )
 
+for cid, text, topics in [
+    (
+        "almost-fainted",
+        "back spasm; almost fainted when standing, did not lose consciousness",
+        set(),
+    ),
+    ("nearly-passed-out", "LBP; felt lightheaded, nearly passed out in shower", set()),  # d42
+    ("near-syncope", "LBP, near-syncope when standing up", set()),
+    ("passed-out", "LBP; passed out in the shower this morning", {E}),
+]:
+    visit(
+        f"er19-cc-{cid}-dc",
+        f"encounter-discharge; visit reason '{text}': "
+        + ("a faint, the emergency" if topics else "near-fainting, no faint: no emergency"),
+        "encounter-discharge",
+        [{"text": text}],
+        [],
+        {*topics, DI},
+        must=["passed out in the shower"] if topics else [],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
