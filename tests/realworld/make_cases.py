@@ -3195,6 +3195,49 @@ for cid, text, topics in [
         must=["passed out in the shower"] if topics else [],
     )
 
+for cid, text, topics, must in [
+    ("numbness-lle-caps", "NUMBNESS LLE", {U}, "NUMBNESS LLE"),  # q21
+    ("numbness-lle", "numbness LLE", {U}, "numbness LLE"),  # q21c
+    ("paresthesias-ble", "paresthesias BLE", {U}, "paresthesias BLE"),  # r04
+    ("weakness-r-leg", "Weakness R leg 4/5 EHL", {U}, "Weakness R leg"),  # r03
+    ("numbness-rue", "numbness RUE", set(), ""),
+    ("weakness-r-arm", "Weakness R arm 4/5 grip", set(), ""),
+    ("no-numbness-lle", "No numbness LLE", set(), ""),
+]:
+    pv(
+        f"er19-text-{cid}",
+        f"Low back pain; text-only '{text}' today: "
+        + ("a leg's sign, urgent" if topics else "no leg sign, no urgent card"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        topics,
+        must=[must] if must else [],
+        tags=["er-review", "text"],
+    )
+for cid, text, topics, must in [
+    ("radiates-buttock-and-leg", "LBP radiates to R buttock & leg, worse today", {U}, "& leg"),
+    ("arrow-radiates", "LBP \u2192 radiates to R buttock & leg, worse today", {U}, "& leg"),
+    (
+        "radiating-arrow-down",
+        "Pt c/o LBP w/ pain radiating \u2193 L leg since this AM",
+        {U},
+        "L leg",
+    ),
+    ("burning-w-urination", "Back pain; burning w/ urination x2d", {U}, "burning w/ urination"),
+    ("radiates-buttock-and-hip", "LBP radiates to R buttock & hip", set(), ""),
+    ("pain-down-after-toradol", "LBP, pain \u2193 after Toradol, no radiation", set(), ""),
+    ("no-burning-w-urination", "Back pain, no burning w/ urination", set(), ""),
+]:
+    visit(
+        f"er19-cc-{cid}-dc",
+        f"encounter-discharge; visit reason '{text}': "
+        + ("an urgent sign in shorthand" if topics else "no sign, no urgent card"),
+        "encounter-discharge",
+        [{"text": text}],
+        [],
+        {*topics, DI},
+        must=[must] if must else [],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
