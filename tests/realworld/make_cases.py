@@ -3238,6 +3238,24 @@ for cid, text, topics, must in [
         must=[must] if must else [],
     )
 
+for cid, text, topics, must in [
+    ("aox1-per-ems", "back pain, pt A&Ox1 per EMS, usually A&Ox3", {E}, "A&Ox1"),  # r07
+    ("oriented-x1", "LBP, oriented x1 on arrival", {E}, "oriented x1"),
+    ("aox3", "LBP. A&Ox3, NAD", set(), ""),  # r08
+    ("aox2-baseline", "LBP, dementia, A&Ox2 at baseline", set(), ""),
+    ("usually-aox2", "LBP; usually A&Ox2 (dementia), no change today", set(), ""),
+]:
+    visit(
+        f"er19-cc-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("disoriented, the emergency" if topics else "oriented, or the usual state: no sign"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
