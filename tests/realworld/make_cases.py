@@ -3256,6 +3256,23 @@ for cid, text, topics, must in [
         must=[must] if must else [],
     )
 
+for cid, text, topics, must in [
+    ("urinary-incontinance", "back pain w/ new urinary incontinance", {E}, "incontinance"),  # q23
+    ("urinary-retension", "LBP, urinary retension since this am", {E}, "retension"),  # r01
+    ("stress-incontinance", "LBP; stress incontinance for years", set(), ""),
+    ("no-urinary-retension", "LBP, no urinary retension, no saddle anesthesia", set(), ""),
+]:
+    visit(
+        f"er19-cc-{cid}-dc",
+        f"encounter-discharge; visit reason '{text}': "
+        + ("a bladder sign misspelt, the emergency" if topics else "no bladder sign"),
+        "encounter-discharge",
+        [{"text": text}],
+        [],
+        {*topics, DI},
+        must=[must] if must else [],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
