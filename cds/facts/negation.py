@@ -28,6 +28,7 @@ from itertools import pairwise
 from typing import Literal
 
 from cds.facts.negation_lexicon import (
+    DATED_RECENT,
     INABILITY,
     LEXICON,
     MODAL_NEGATION,
@@ -149,6 +150,8 @@ def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
     lo, hi = next(((a, b) for a, b in reading.sentences if a <= start < b), (0, len(text)))
     near = [t for t in reading.triggers if lo <= t.start and t.end <= hi]
     found = _before(text, [t for t in near if t.end <= start], start)
+    if "historical" in found and _DATED_RECENT.match(text, end, hi):
+        found.discard("historical")  # "s/p fall yesterday": a recent event, not history
     found |= _after(text, [t for t in near if t.start >= end], end)
     return next((a for a in _PRIORITY if a in found), "affirmed")
 
@@ -183,6 +186,8 @@ def read(text: str) -> Reading:
     return Reading(sentences or ((0, len(text)),), tuple(triggers))
 
 
+_DATED_RECENT = re.compile(rf"(?:[ ]+[\w/'-]+){{0,{POST_WINDOW}}}?[ ]+{DATED_RECENT}\b", re.I)
+"""A recent time (`DATED_RECENT`) a few words after a phrase, in its own list item."""
 _ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor)|\s[-\u2013\u2014])[ ]*\Z")
 _ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
 

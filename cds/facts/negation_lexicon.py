@@ -377,3 +377,14 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- close every scope but a relative's ("no fever, has ...", but "father has ...")
     (("has", "have", "now", "currently", "with new"), "end-present", "-"),
 )
+
+DATED_RECENT = (
+    r"(?:yesterday|today|tonight|last night|earlier today"
+    r"|this (?:morning|am|a\.m\.|afternoon|evening|pm|p\.m\.)"
+    r"|(?:[1-9]|one|two|three|four|five|six|seven|eight|nine|a few|a couple of)"
+    r" (?:hours?|hrs?|days?) ago)"
+)
+"""A time of this visit's days, said after a phrase a past marker opened ("s/p fall down 3
+stairs yesterday", "s/p MVC this AM", "status post fall 2 days ago"): the event is recent, not
+history (third physician review, er19 q01). Nine days at most, well inside the pack's
+30-day injury window; "s/p fall 2019" and a plain "s/p fall" stay history."""

@@ -97,6 +97,13 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("History of possible syncope", "syncope", "uncertain"),
         # history and relatives
         ("h/o syncope", "syncope", "historical"),
+        # ... unless a recent time follows in its item: a recent event (er19 q01)
+        ("LBP s/p fall down 3 stairs yesterday", "fall down", "affirmed"),
+        ("LBP s/p MVC this AM", "MVC", "affirmed"),
+        ("s/p fall 2 days ago", "fall", "affirmed"),
+        ("s/p fall 2019", "fall", "historical"),
+        ("s/p fall, back pain worse today", "fall", "historical"),
+        ("No fall yesterday", "fall", "negated"),
         ("Father with cauda equina", "cauda equina", "family"),
         ("Father has diabetes", "diabetes", "family"),
         ("Mother reports patient fainted", "fainted", "affirmed"),

@@ -3273,6 +3273,26 @@ for cid, text, topics, must in [
         must=[must] if must else [],
     )
 
+for cid, text, topics, must in [
+    ("sp-fall-yesterday", "LBP s/p fall down 3 stairs yesterday", {IS}, "injury"),  # q01
+    ("sp-mvc-this-am", "LBP s/p MVC this AM", {IS}, "injury"),  # q01c
+    ("sp-fall-2-days", "LBP s/p fall 2 days ago", {IS}, "injury"),
+    ("sp-fall-2019", "LBP, s/p fall 2019", {INI}, ""),
+    ("sp-fall-undated", "LBP, s/p fall", {INI}, ""),
+]:
+    visit(
+        f"er19-cc-{cid}-mri-sign",
+        f"order-sign MRI lumbar; visit reason '{text}': "
+        + ("a recent injury supports imaging" if IS in topics else "an injury of the past"),
+        "order-sign",
+        [{"text": text}],
+        [],
+        topics,
+        drafts=[mri],
+        must=[must] if must else [],
+        tags=["order"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
