@@ -3293,6 +3293,21 @@ for cid, text, topics, must in [
         tags=["order"],
     )
 
+for cid, text, topics in [
+    ("hep-c-svr12", "Hep C, treated w/ Epclusa 2020, SVR12", {DI}),  # q28
+    ("hcv-cured", "Hepatitis C, cured", {DI}),
+    ("hep-c-svr-fibrosis", "Hep C, SVR12, F3 fibrosis", {DI, AC}),
+    ("hep-c-untreated", "Hep C, not yet treated", {DI, AC}),
+]:
+    dc(
+        f"er19-dc-{cid}",
+        f"Discharge; low back pain; text-only problem '{text}' since 2020"
+        + (": liver disease, the pain-reliever caution" if AC in topics else ": cured, no caution"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=days(2000))],
+        topics,
+        tags=["er-review", "caution"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
