@@ -1502,6 +1502,16 @@ SCENARIOS: list[Scenario] = [
         meds=[med_request("pred", "prednisone 20 MG Oral Tablet", "active", authored=ago(days=20))],
     ),
     red_flag_select(
+        "red-flag-alendronate-active",
+        "an active weekly alendronate order (an osteoporosis medicine, no osteoporosis on the "
+        "problem list)",
+        meds=[
+            med_request(
+                "aln", "alendronate 70 MG Oral Tablet, weekly", "active", authored=ago(days=90)
+            )
+        ],
+    ),
+    red_flag_select(
         "red-flag-osteoporosis-snomed",
         "osteoporosis in SNOMED (64859006)",
         condition("op", "64859006", ago(days=700), system=SNOMED, display="Osteoporosis"),

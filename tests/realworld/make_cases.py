@@ -3308,6 +3308,22 @@ for cid, text, topics in [
         tags=["er-review", "caution"],
     )
 
+for cid, text, topics in [
+    ("alendronate", "alendronate (FOSAMAX) 70 mg weekly", {IS}),  # q30
+    ("prolia", "Prolia 60 mg subcut every 6 months", {IS}),
+    ("calcium-vitamin-d", "Calcium carbonate-vitamin D3 600 mg-10 mcg tablet", {INI}),
+]:
+    order(
+        f"er19-ord-mri-{cid}",
+        f"MRI lumbar; text-only active order '{text}', no osteoporosis on the problem list: "
+        + ("an osteoporosis medicine, imaging supported" if IS in topics else "no red flag"),
+        [lambda p, t=text: text_med(p, t)],
+        [mri],
+        topics,
+        must=["osteoporosis medicine"] if IS in topics else [],
+        tags=["er-review", "text"],
+    )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
