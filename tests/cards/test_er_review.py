@@ -72,7 +72,7 @@ def test_a_percocet_patient_is_never_offered_tylenol() -> None:
     sheet = _sheet(_cards("discharge-ckd-no-ibuprofen", PERCOCET))
     assert "Do not take extra Tylenol" in sheet
     assert "may be a better choice" not in sheet
-    assert "Tylenol" not in sheet.split("### Your prescription already has acetaminophen")[0]
+    assert "Tylenol" not in sheet.split("### A medicine you take already has acetaminophen")[0]
 
 
 def test_without_acetaminophen_prescribed_the_tylenol_advice_stays() -> None:
