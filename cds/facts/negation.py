@@ -196,10 +196,7 @@ def _opens_item(text: str, start: int, end: int) -> bool:
     """Does the trigger at ``text[start:end]`` open its list item and have words after it
     there ("(-) fever", "LBP. neg fever, chills"), so that it is read before its phrase? At an
     item's end ("fever (-)", "UA neg, fever") it is read after its phrase."""
-    return (
-        _ITEM_START.search(text, 0, start) is not None
-        and _ITEM_END.match(text, end) is None
-    )
+    return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
 
 
 def _query_before(text: str, i: int) -> bool:
