@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.negation import assertion
+from cds.facts.negation import assertion, plain
 from cds.facts.units import ReadingRule
 
 
@@ -214,8 +214,8 @@ class ValueSetIndex:
         ("r/o cauda equina", "concern for epidural abscess", "? fracture"). For what a draft
         order is FOR: the suspicion supports the test, but is no sign of the patient's."""
         found = set(self._remembered(codings, text))
-        words = [text] if text else []
-        words += [c.display for c in codings if c.display]
+        words = [plain(text)] if text else []
+        words += [plain(c.display) for c in codings if c.display]
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
         for pattern, vs_id in self.text:
@@ -247,7 +247,7 @@ class ValueSetIndex:
         self, codings: tuple[RecordCoding, ...], text: str
     ) -> dict[str, bool]:
         found: dict[str, bool] = {}
-        words = [text] if text else []
+        words = [plain(text)] if text else []
         for coding in codings:
             system = infer_system(normalize_system(coding.system), coding.code)
             code = normalize_code(system, coding.code) if coding.code else ""
@@ -263,7 +263,7 @@ class ValueSetIndex:
                 hits -= self.excluded.get((system, code), set())
                 found.update(dict.fromkeys(hits, True))
             if coding.display and not hits:  # a coded match's display only names its code
-                words.append(coding.display)
+                words.append(plain(coding.display))
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
         for pattern, vs_id in self.text:
@@ -277,7 +277,7 @@ class ValueSetIndex:
         """Forget a value set, matched by code or by words, whose record names in its own
         words a kind of the concept the set leaves out (R32 written "Urinary incontinence,
         stress", "Urinary incontinence (SUI)")."""
-        words = [text, *(c.display for c in codings)]
+        words = [plain(w) for w in (text, *(c.display for c in codings))]
         for vs_id in [v for v in found if v in self.excluded_by_text]:
             if any(w and self.excluded_by_text[vs_id].search(w) for w in words):
                 del found[vs_id]
