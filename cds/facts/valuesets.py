@@ -80,6 +80,8 @@ class ValueSetSpec(Protocol):
     @property
     def excluded_by_text(self) -> Sequence[str]: ...
     @property
+    def excluded_by_code(self) -> Sequence[VsCodeSpec]: ...
+    @property
     def acute(self) -> bool: ...
     @property
     def counts_resolved(self) -> bool: ...
@@ -119,6 +121,10 @@ class ValueSetIndex:
     """Value set → words naming a kind of it that it leaves out: neither a code of the set
     nor its words count on a record whose own words say that kind ("Urinary incontinence,
     stress")."""
+    excluded_by_code: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(system, code) → value sets whose words also name the concept the code stands for: a
+    record carrying the code is in none of them, by its words either ("PVR" coded as the
+    pulmonary vascular resistance is no post-void residual)."""
     any_text: re.Pattern[str] | None = None
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
@@ -169,6 +175,10 @@ class ValueSetIndex:
                 system = normalize_system(c.system)
                 key = (system, normalize_code(system, c.code))
                 index.excluded.setdefault(key, set()).add(vs.id)
+            for c in vs.excluded_by_code:
+                system = normalize_system(c.system)
+                key = (system, normalize_code(system, c.code))
+                index.excluded_by_code.setdefault(key, set()).add(vs.id)
             for p in vs.prefixes:
                 system = normalize_system(p.system)
                 prefix = normalize_code(system, p.prefix) if len(p.prefix) > 3 else p.prefix.upper()
@@ -239,7 +249,7 @@ class ValueSetIndex:
 
     def _match(self, codings: tuple[RecordCoding, ...], text: str) -> dict[str, bool]:
         found = self._match_codes_and_words(codings, text)
-        if self.excluded_by_text and found:
+        if found and (self.excluded_by_text or self.excluded_by_code):
             self._drop_excluded(found, codings, text)
         return found
 
@@ -276,7 +286,15 @@ class ValueSetIndex:
     ) -> None:
         """Forget a value set, matched by code or by words, whose record names in its own
         words a kind of the concept the set leaves out (R32 written "Urinary incontinence,
-        stress", "Urinary incontinence (SUI)")."""
+        stress", "Urinary incontinence (SUI)"), or carries a code of another concept its words
+        also name (``excluded_by_code``)."""
+        for c in codings:
+            if c.code:
+                system = infer_system(normalize_system(c.system), c.code)
+                for vs_id in self.excluded_by_code.get(
+                    (system, normalize_code(system, c.code)), ()
+                ):
+                    found.pop(vs_id, None)
         words = [plain(w) for w in (text, *(c.display for c in codings))]
         for vs_id in [v for v in found if v in self.excluded_by_text]:
             if any(w and self.excluded_by_text[vs_id].search(w) for w in words):
