@@ -31,8 +31,10 @@ from cds.facts.negation_lexicon import (
     INABILITY,
     LEXICON,
     MODAL_NEGATION,
+    PAST_BEFORE,
     PAST_TAIL_WORDS,
     REOPENING_WORDS,
+    TYPOGRAPHIC,
     Direction,
     Kind,
 )
@@ -87,13 +89,15 @@ def _entry(matched: str) -> tuple[str, Kind, Direction]:
 _STOPS = re.compile(r"[?.;!|\n]")
 _WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
 _LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
-_MODAL = re.compile(MODAL_NEGATION)
+_SHORT_REACH = re.compile(f"{MODAL_NEGATION}|{PAST_BEFORE}")
 """A modal's negation ("can't stand up straight") negates its verb and what closely follows
 it, not the items listed after it nor a cause named later: "can't stand up straight, weak
 legs and numbness between the legs" is weak legs, "can't walk due to leg weakness" is leg
-weakness (ER physician review, fourth round)."""
+weakness (ER physician review, fourth round). A past marker before its concept ("resolved
+fever") reaches as far: "fever resolved, urinary retention today" is urinary retention."""
 MODAL_REACH = 2
-"""Words a modal's negation reaches, within its own list item."""
+"""Words a modal's negation, or a past marker before its concept, reaches within its own list
+item."""
 _OWN_NEGATIVE = re.compile(rf"{INABILITY}\b", re.IGNORECASE)
 """A phrase that opens with an inability is its own statement after a denial (`INABILITY`)."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
@@ -118,15 +122,25 @@ class Reading:
     triggers: tuple[Trigger, ...]
 
 
+_PLAIN = str.maketrans(TYPOGRAPHIC)
+
+
+def plain(text: str) -> str:
+    """``text`` with its typographic characters in the forms patterns are written in ("can’t"
+    is "can't"; `TYPOGRAPHIC`), one for one, so a match's positions are the record's own."""
+    return text if text.isascii() else text.translate(_PLAIN)
+
+
 def assertion(text: str, start: int, end: int) -> Assertion:
     """What the words around ``text[start:end]`` (where a pattern matched) say of it."""
-    return _assertion(text, start, end)
+    return _assertion(plain(text), start, end)
 
 
 def closes_as_past(text: str) -> bool:
     """Does the entry end with a past marker set off as its last item (`_closes_entry`:
     "Urinary retention, resolved", "(resolved)", "- resolved after foley removal")? Such
     words speak of the whole entry, its code too."""
+    text = plain(text)
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
@@ -225,7 +239,7 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
                 break
         elif not _reaches(gap):
             break
-        elif _MODAL.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
+        elif _SHORT_REACH.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
             break
         elif own_negative and any(w.lower() in _LIST_JOINS for w in _words(gap)):
             break

@@ -19,10 +19,20 @@ Direction = Literal["pre", "post", "both", "-"]
 # (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
 # words; where two start at one place the one of more words wins ("no history of" over "no",
 # "not ruled out" over "not" and "ruled out", "family history of" over "history of").
-MODAL_NEGATION = r"(?:ca|could|would|wo)n'?t"
-"""A modal's "not" ("can't", "won't"): it negates its verb, two words at most and within its
-own list item (`cds.facts.negation` reads it so)."""
-INABILITY = rf"(?:{MODAL_NEGATION}|cannot|can not|could not|unable to|not able to)"
+MODAL_NOT = r"(?:ca|could|would|wo)n'?t"
+MODAL_NOT_SPLIT = r"(?:can|could) not"
+""""can not", "could not" typed as two words: the same modal as "can't" and "couldn't" ("can not
+move her legs" is weak legs), never a plain "not" reaching a whole list."""
+MODAL_NEGATION = rf"(?:{MODAL_NOT}|{MODAL_NOT_SPLIT})"
+"""A modal's "not" ("can't", "won't", "can not"): it negates its verb, two words at most and
+within its own list item (`cds.facts.negation` reads it so). "can not rule out", "can not
+exclude" are longer entries of their own (uncertain), and win where both match."""
+PAST_BEFORE = r"resolved"
+"""A past marker written before its concept ("Low back pain with resolved fever"): like a
+modal's "not", it reaches two words at most and never across a list, so "fever resolved,
+urinary retention since this morning" keeps the retention current. "unresolved" is no match
+(triggers are whole words); "un-resolved" is a pseudo-trigger."""
+INABILITY = rf"(?:{MODAL_NEGATION}|cannot|unable to|not able to)"
 """A sign phrased as an inability ("can't feel her legs", "unable to void"): listed after a
 denial it is a statement of its own, not one more denied item ("Denies fever, can't feel her
 legs" is numbness; pack18, after the ER physician review, fourth round)."""
@@ -31,6 +41,19 @@ PAST_TAIL_WORDS = r"(?:after|with|following|post|s/p|on|by|in|since)"
 after foley removal"): the entry stays closed."""
 REOPENING_WORDS = r"(?:but|now|again|still|recurr\w*|return\w*|back)"
 """Words that, after a past marker, open the entry again ("resolved, but now back")."""
+
+TYPOGRAPHIC = {
+    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u2032\u2035\u00b4\u0060\uff07", "'"),
+    **dict.fromkeys("\u201c\u201d\u201f\u2033\uff02", '"'),
+    **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),
+    **dict.fromkeys("\u21d3\u2b07", "\u2193"),
+}
+"""Characters word processors and phones put in clinical text, read as the one form the lexicon
+and the value sets' text patterns are written in, one character for one (positions hold): the
+curly, reversed and modifier-letter apostrophes, the prime and the accents typed for one
+("can’t", "pt’s", "doesnʼt", "can′t"); curly double quotes; no-break and thin spaces ("no
+saddle anesthesia" typed with a no-break space); and the other down arrows as ↓ ("⬇ rectal
+tone"). An up arrow stays what it is."""
 
 LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- negation before the phrase
@@ -66,7 +89,8 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "no fh of",
             "no known",
             r"(?:do|does|did|is|was|are|were|has|have|had)n'?t",
-            MODAL_NEGATION,
+            MODAL_NOT,
+            MODAL_NOT_SPLIT,
             r"(?:do|does|did)(?: not|n'?t) have",
             r"(?:has|have)(?: not|n'?t) had",
             "not having",
@@ -226,14 +250,13 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "months ago",
             "as a child",
             "in childhood",
-            "resolved",
             "(?:has|have|had) resolved",
             r"in (?:19|20)\d\d",
         ),
         "historical",
         "post",
     ),
-    (("previously",), "historical", "both"),
+    (("previously", PAST_BEFORE), "historical", "both"),
     # -- someone else
     (
         (
@@ -299,6 +322,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "not responding",
             "not better",
             "not resolved",
+            "un-resolved",
             r"(?:did not|didn't|does not|doesn't) help",
             r"(?:did not|didn't) tolerate",
             "prior to",
