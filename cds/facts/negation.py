@@ -28,12 +28,13 @@ from itertools import pairwise
 from typing import Literal
 
 from cds.facts.negation_lexicon import (
-    DATED_RECENT,
     INABILITY,
     LEXICON,
     MODAL_NEGATION,
+    PAST_BEFORE,
     PAST_TAIL_WORDS,
     REOPENING_WORDS,
+    TYPOGRAPHIC,
     Direction,
     Kind,
 )
@@ -88,13 +89,15 @@ def _entry(matched: str) -> tuple[str, Kind, Direction]:
 _STOPS = re.compile(r"[?.;!|\n]")
 _WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
 _LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
-_MODAL = re.compile(MODAL_NEGATION)
+_SHORT_REACH = re.compile(f"{MODAL_NEGATION}|{PAST_BEFORE}")
 """A modal's negation ("can't stand up straight") negates its verb and what closely follows
 it, not the items listed after it nor a cause named later: "can't stand up straight, weak
 legs and numbness between the legs" is weak legs, "can't walk due to leg weakness" is leg
-weakness (ER physician review, fourth round)."""
+weakness (ER physician review, fourth round). A past marker before its concept ("resolved
+fever") reaches as far: "fever resolved, urinary retention today" is urinary retention."""
 MODAL_REACH = 2
-"""Words a modal's negation reaches, within its own list item."""
+"""Words a modal's negation, or a past marker before its concept, reaches within its own list
+item."""
 _OWN_NEGATIVE = re.compile(rf"{INABILITY}\b", re.IGNORECASE)
 """A phrase that opens with an inability is its own statement after a denial (`INABILITY`)."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
@@ -119,15 +122,25 @@ class Reading:
     triggers: tuple[Trigger, ...]
 
 
+_PLAIN = str.maketrans(TYPOGRAPHIC)
+
+
+def plain(text: str) -> str:
+    """``text`` with its typographic characters in the forms patterns are written in ("can’t"
+    is "can't"; `TYPOGRAPHIC`), one for one, so a match's positions are the record's own."""
+    return text if text.isascii() else text.translate(_PLAIN)
+
+
 def assertion(text: str, start: int, end: int) -> Assertion:
     """What the words around ``text[start:end]`` (where a pattern matched) say of it."""
-    return _assertion(text, start, end)
+    return _assertion(plain(text), start, end)
 
 
 def closes_as_past(text: str) -> bool:
     """Does the entry end with a past marker set off as its last item (`_closes_entry`:
     "Urinary retention, resolved", "(resolved)", "- resolved after foley removal")? Such
     words speak of the whole entry, its code too."""
+    text = plain(text)
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
@@ -150,8 +163,8 @@ def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
     lo, hi = next(((a, b) for a, b in reading.sentences if a <= start < b), (0, len(text)))
     near = [t for t in reading.triggers if lo <= t.start and t.end <= hi]
     found = _before(text, [t for t in near if t.end <= start], start)
-    if "historical" in found and _DATED_RECENT.match(text, end, hi):
-        found.discard("historical")  # "s/p fall yesterday": a recent event, not history
+    if "historical" in found and _recent_event(text, near, start, end, hi):
+        found.discard("historical")
     found |= _after(text, [t for t in near if t.start >= end], end)
     return next((a for a in _PRIORITY if a in found), "affirmed")
 
@@ -186,8 +199,31 @@ def read(text: str) -> Reading:
     return Reading(sentences or ((0, len(text)),), tuple(triggers))
 
 
-_DATED_RECENT = re.compile(rf"(?:[ ]+[\w/'-]+){{0,{POST_WINDOW}}}?[ ]+{DATED_RECENT}\b", re.I)
-"""A recent time (`DATED_RECENT`) a few words after a phrase, in its own list item."""
+_DATED_RECENT = re.compile(
+    rf"(?:[ ]+[\w/'-]+){{0,{POST_WINDOW}}}?[ ]+(?:yesterday|today|tonight|last night"
+    r"|this (?:morning|am|a\.m\.|afternoon|evening|pm|p\.m\.)"
+    r"|(?:[1-9]|one|two|three|four|five|six|seven|eight|nine|a few|a couple of)"
+    r" (?:hours?|hrs?|days?) ago)\b",
+    re.IGNORECASE,
+)
+"""A time of this visit's days a few words after a phrase, in its own list item ("s/p fall
+down 3 stairs yesterday", "s/p MVC this AM", "s/p fall 2 days ago"): the event is recent, not
+history (third physician review, er19 q01). Nine days at most, well inside the pack's 30-day
+injury window; "s/p fall 2019" and a plain "s/p fall" stay history."""
+_RESOLVED = re.compile(PAST_BEFORE)
+
+
+def _recent_event(text: str, near: list[Trigger], start: int, end: int, hi: int) -> bool:
+    """Is the phrase at ``text[start:end]`` an event of the last few days that a past marker
+    before it names ("s/p fall down 3 stairs yesterday")? A recent time follows it in its
+    item, and the nearest past marker before it is not "resolved", whose time says when it
+    ended ("resolved urinary retention today")."""
+    past = [t for t in near if t.end <= start and t.kind == "historical"]
+    if not past or _RESOLVED.fullmatch(text[past[-1].start : past[-1].end].lower()):
+        return False
+    return _DATED_RECENT.match(text, end, hi) is not None
+
+
 _ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor)|\s[-\u2013\u2014])[ ]*\Z")
 _ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
 
@@ -243,7 +279,7 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
                 break
         elif not _reaches(gap):
             break
-        elif _MODAL.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
+        elif _SHORT_REACH.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
             break
         elif own_negative and any(w.lower() in _LIST_JOINS for w in _words(gap)):
             break

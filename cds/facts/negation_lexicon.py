@@ -2,11 +2,9 @@
 
 Built from the published trigger categories (Chapman et al. 2001; Harkema et al. 2009) in our
 own table; `cds.facts.negation` compiles it into one matcher and reads the words around a
-phrase with it. Kinds: a trigger (`negated`, `uncertain`, `historical`, `family`) opens a
-scope before (`pre`) or after (`post`) the phrase, or both; a `pseudo` trigger looks like one
-and is not; `end`, `end-family` and `end-present` close scopes (direction `-`). A trigger of
-direction `either` ("(-)", "neg") is read before its phrase where it opens its list item and
-something follows it there ("(-) fever", "neg fever"), after it otherwise ("fever (-)").
+phrase with it. Kinds: a trigger (`negated`, `uncertain`, `historical`, `family`) opens a scope
+before (`pre`) or after (`post`) the phrase, both, or `either` (`pre` where it opens its item);
+a `pseudo` trigger looks like one and is not; `end`, `end-family`, `end-present` close scopes.
 """
 
 from __future__ import annotations
@@ -21,10 +19,20 @@ Direction = Literal["pre", "post", "both", "either", "-"]
 # (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
 # words; where two start at one place the one of more words wins ("no history of" over "no",
 # "not ruled out" over "not" and "ruled out", "family history of" over "history of").
-MODAL_NEGATION = r"(?:ca|could|would|wo)n'?t"
-"""A modal's "not" ("can't", "won't"): it negates its verb, two words at most and within its
-own list item (`cds.facts.negation` reads it so)."""
-INABILITY = rf"(?:{MODAL_NEGATION}|cannot|can not|could not|unable to|not able to)"
+MODAL_NOT = r"(?:ca|could|would|wo)n'?t"
+MODAL_NOT_SPLIT = r"(?:can|could) not"
+""""can not", "could not" typed as two words: the same modal as "can't" and "couldn't" ("can not
+move her legs" is weak legs), never a plain "not" reaching a whole list."""
+MODAL_NEGATION = rf"(?:{MODAL_NOT}|{MODAL_NOT_SPLIT})"
+"""A modal's "not" ("can't", "won't", "can not"): it negates its verb, two words at most and
+within its own list item (`cds.facts.negation` reads it so). "can not rule out", "can not
+exclude" are longer entries of their own (uncertain), and win where both match."""
+PAST_BEFORE = r"resolved"
+"""A past marker written before its concept ("Low back pain with resolved fever"): like a
+modal's "not", it reaches two words at most and never across a list, so "fever resolved,
+urinary retention since this morning" keeps the retention current. "unresolved" is no match
+(triggers are whole words); "un-resolved" is a pseudo-trigger."""
+INABILITY = rf"(?:{MODAL_NEGATION}|cannot|unable to|not able to)"
 """A sign phrased as an inability ("can't feel her legs", "unable to void"): listed after a
 denial it is a statement of its own, not one more denied item ("Denies fever, can't feel her
 legs" is numbness; pack18, after the ER physician review, fourth round)."""
@@ -33,6 +41,19 @@ PAST_TAIL_WORDS = r"(?:after|with|following|post|s/p|on|by|in|since)"
 after foley removal"): the entry stays closed."""
 REOPENING_WORDS = r"(?:but|now|again|still|recurr\w*|return\w*|back)"
 """Words that, after a past marker, open the entry again ("resolved, but now back")."""
+
+TYPOGRAPHIC = {
+    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u2032\u2035\u00b4\u0060\uff07", "'"),
+    **dict.fromkeys("\u201c\u201d\u201f\u2033\uff02", '"'),
+    **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),
+    **dict.fromkeys("\u21d3\u2b07", "\u2193"),
+}
+"""Characters word processors and phones put in clinical text, read as the one form the lexicon
+and the value sets' text patterns are written in, one character for one (positions hold): the
+curly, reversed and modifier-letter apostrophes, the prime and the accents typed for one
+("can’t", "pt’s", "doesnʼt", "can′t"); curly double quotes; no-break and thin spaces ("no
+saddle anesthesia" typed with a no-break space); and the other down arrows as ↓ ("⬇ rectal
+tone"). An up arrow stays what it is."""
 
 LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- negation before the phrase
@@ -68,7 +89,8 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "no fh of",
             "no known",
             r"(?:do|does|did|is|was|are|were|has|have|had)n'?t",
-            MODAL_NEGATION,
+            MODAL_NOT,
+            MODAL_NOT_SPLIT,
             r"(?:do|does|did)(?: not|n'?t) have",
             r"(?:has|have)(?: not|n'?t) had",
             "not having",
@@ -105,8 +127,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
         "negated",
         "post",
     ),
-    # -- review-of-systems signs: "(-) fever, (-) chills", "neg fever", "fever (-)"
-    ((r"\((?:-|neg|negative|no|absent)\)", "neg"), "negated", "either"),
+    ((r"\((?:-|neg|negative|no|absent)\)", "neg"), "negated", "either"),  # "(-) fever", "fever (-)"
     (("absent", "denied"), "negated", "both"),
     (("suspected", "questionable"), "uncertain", "both"),
     # -- uncertainty and hypothesis before the phrase
@@ -228,14 +249,13 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "months ago",
             "as a child",
             "in childhood",
-            "resolved",
             "(?:has|have|had) resolved",
             r"in (?:19|20)\d\d",
         ),
         "historical",
         "post",
     ),
-    (("previously",), "historical", "both"),
+    (("previously", PAST_BEFORE), "historical", "both"),
     # -- someone else
     (
         (
@@ -301,6 +321,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "not responding",
             "not better",
             "not resolved",
+            "un-resolved",
             r"(?:did not|didn't|does not|doesn't) help",
             r"(?:did not|didn't) tolerate",
             "prior to",
@@ -361,8 +382,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "admits to",
             "positive for",
             "pos for",
-            # "(+) chills, (-) fever": the sign of an item of its own
-            r"\((?:\+|pos|positive|yes|present)\)",
+            r"\((?:\+|pos|positive|yes|present)\)",  # "(+) chills, (-) fever"
             "states",
             "says",
             "after",
@@ -377,14 +397,3 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- close every scope but a relative's ("no fever, has ...", but "father has ...")
     (("has", "have", "now", "currently", "with new"), "end-present", "-"),
 )
-
-DATED_RECENT = (
-    r"(?:yesterday|today|tonight|last night|earlier today"
-    r"|this (?:morning|am|a\.m\.|afternoon|evening|pm|p\.m\.)"
-    r"|(?:[1-9]|one|two|three|four|five|six|seven|eight|nine|a few|a couple of)"
-    r" (?:hours?|hrs?|days?) ago)"
-)
-"""A time of this visit's days, said after a phrase a past marker opened ("s/p fall down 3
-stairs yesterday", "s/p MVC this AM", "status post fall 2 days ago"): the event is recent, not
-history (third physician review, er19 q01). Nine days at most, well inside the pack's
-30-day injury window; "s/p fall 2019" and a plain "s/p fall" stay history."""

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.negation import assertion
+from cds.facts.negation import assertion, plain
 from cds.facts.units import ReadingRule
 
 
@@ -80,6 +80,8 @@ class ValueSetSpec(Protocol):
     @property
     def excluded_by_text(self) -> Sequence[str]: ...
     @property
+    def excluded_by_code(self) -> Sequence[VsCodeSpec]: ...
+    @property
     def acute(self) -> bool: ...
     @property
     def counts_resolved(self) -> bool: ...
@@ -119,6 +121,10 @@ class ValueSetIndex:
     """Value set → words naming a kind of it that it leaves out: neither a code of the set
     nor its words count on a record whose own words say that kind ("Urinary incontinence,
     stress")."""
+    excluded_by_code: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(system, code) → value sets whose words also name the concept the code stands for: a
+    record carrying the code is in none of them, by its words either ("PVR" coded as the
+    pulmonary vascular resistance is no post-void residual)."""
     any_text: re.Pattern[str] | None = None
     """All text patterns in one: most concepts match none, and one search says so."""
     acute: set[str] = field(default_factory=set)
@@ -169,6 +175,10 @@ class ValueSetIndex:
                 system = normalize_system(c.system)
                 key = (system, normalize_code(system, c.code))
                 index.excluded.setdefault(key, set()).add(vs.id)
+            for c in vs.excluded_by_code:
+                system = normalize_system(c.system)
+                key = (system, normalize_code(system, c.code))
+                index.excluded_by_code.setdefault(key, set()).add(vs.id)
             for p in vs.prefixes:
                 system = normalize_system(p.system)
                 prefix = normalize_code(system, p.prefix) if len(p.prefix) > 3 else p.prefix.upper()
@@ -214,8 +224,8 @@ class ValueSetIndex:
         ("r/o cauda equina", "concern for epidural abscess", "? fracture"). For what a draft
         order is FOR: the suspicion supports the test, but is no sign of the patient's."""
         found = set(self._remembered(codings, text))
-        words = [text] if text else []
-        words += [c.display for c in codings if c.display]
+        words = [plain(text)] if text else []
+        words += [plain(c.display) for c in codings if c.display]
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
         for pattern, vs_id in self.text:
@@ -239,7 +249,7 @@ class ValueSetIndex:
 
     def _match(self, codings: tuple[RecordCoding, ...], text: str) -> dict[str, bool]:
         found = self._match_codes_and_words(codings, text)
-        if self.excluded_by_text and found:
+        if found and (self.excluded_by_text or self.excluded_by_code):
             self._drop_excluded(found, codings, text)
         return found
 
@@ -247,7 +257,7 @@ class ValueSetIndex:
         self, codings: tuple[RecordCoding, ...], text: str
     ) -> dict[str, bool]:
         found: dict[str, bool] = {}
-        words = [text] if text else []
+        words = [plain(text)] if text else []
         for coding in codings:
             system = infer_system(normalize_system(coding.system), coding.code)
             code = normalize_code(system, coding.code) if coding.code else ""
@@ -263,7 +273,7 @@ class ValueSetIndex:
                 hits -= self.excluded.get((system, code), set())
                 found.update(dict.fromkeys(hits, True))
             if coding.display and not hits:  # a coded match's display only names its code
-                words.append(coding.display)
+                words.append(plain(coding.display))
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
         for pattern, vs_id in self.text:
@@ -276,8 +286,16 @@ class ValueSetIndex:
     ) -> None:
         """Forget a value set, matched by code or by words, whose record names in its own
         words a kind of the concept the set leaves out (R32 written "Urinary incontinence,
-        stress", "Urinary incontinence (SUI)")."""
-        words = [text, *(c.display for c in codings)]
+        stress", "Urinary incontinence (SUI)"), or carries a code of another concept its words
+        also name (``excluded_by_code``)."""
+        for c in codings:
+            if c.code:
+                system = infer_system(normalize_system(c.system), c.code)
+                for vs_id in self.excluded_by_code.get(
+                    (system, normalize_code(system, c.code)), ()
+                ):
+                    found.pop(vs_id, None)
+        words = [plain(w) for w in (text, *(c.display for c in codings))]
         for vs_id in [v for v in found if v in self.excluded_by_text]:
             if any(w and self.excluded_by_text[vs_id].search(w) for w in words):
                 del found[vs_id]

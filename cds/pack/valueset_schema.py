@@ -63,6 +63,10 @@ class ValueSetAddition(Strict):
     out: a record whose own words (its text, a coding's display) match one is not counted in
     the set, by its code or its other words (R32, unspecified urinary incontinence, written
     "Urinary incontinence, stress": the stress kind, a pelvic-floor leak)."""
+    excluded_by_code: list[VsCode] = []
+    """Codes of another concept this value set's words also name: a record carrying one is not
+    counted in the set, by its words either ("PVR" coded as the pulmonary vascular resistance
+    is no post-void residual)."""
     unit: str | None = None
     """Canonical unit of an observation value set; values are converted to it."""
     acute: bool = False

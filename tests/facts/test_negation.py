@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cds.facts.negation import Assertion, assertion, read
+from cds.facts.negation import Assertion, assertion, plain, read
 
 CORPUS = json.loads((Path(__file__).parent / "negation_corpus.json").read_text())
 
@@ -104,6 +104,7 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("s/p fall 2019", "fall", "historical"),
         ("s/p fall, back pain worse today", "fall", "historical"),
         ("No fall yesterday", "fall", "negated"),
+        ("Resolved urinary retention today", "urinary retention", "historical"),
         ("Father with cauda equina", "cauda equina", "family"),
         ("Father has diabetes", "diabetes", "family"),
         ("Mother reports patient fainted", "fainted", "affirmed"),
@@ -118,6 +119,38 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
 )
 def test_assertion(text: str, term: str, expected: Assertion) -> None:
     assert said(text, term) == expected
+
+
+@pytest.mark.parametrize(
+    "text, term, expected",
+    [
+        # typographic apostrophes and spaces are read as the keyboard's (pack19)
+        ("Denies fever, can’t feel her legs", "can’t feel her legs", "affirmed"),
+        ("Denies fever, canʼt feel her legs", "canʼt feel her legs", "affirmed"),
+        ("Pt’s father with cauda equina", "cauda equina", "family"),
+        ("No\u00a0saddle anesthesia", "saddle anesthesia", "negated"),
+        # "can not" typed as two words is the modal of "can't": its verb, not the list after it
+        ("can not feel her legs", "can not feel her legs", "affirmed"),
+        ("could not walk, saddle anesthesia", "saddle anesthesia", "affirmed"),
+        ("can not recall any fever", "fever", "negated"),
+        ("Back pain, can not rule out cauda equina", "cauda equina", "uncertain"),
+        ("can not exclude saddle anesthesia", "saddle anesthesia", "uncertain"),
+        # a past marker before its concept reaches the concept, never the next list item
+        ("Low back pain with resolved fever", "fever", "historical"),
+        ("Low back pain with unresolved fever", "fever", "affirmed"),
+        ("Low back pain with un-resolved fever", "fever", "affirmed"),
+        ("resolved fever, urinary retention since this morning", "urinary retention", "affirmed"),
+        ("fever resolved, urinary retention today", "urinary retention", "affirmed"),
+    ],
+)
+def test_typed_forms(text: str, term: str, expected: Assertion) -> None:
+    assert said(text, term) == expected
+
+
+def test_plain_changes_characters_one_for_one() -> None:
+    text = "pt’s legs: can‘t feel, can′t move; ⬇ rectal tone, ↑ reflexes"
+    assert plain(text) == "pt's legs: can't feel, can't move; ↓ rectal tone, ↑ reflexes"
+    assert plain("no fever") == "no fever"
 
 
 def test_long_matches_are_also_judged_where_they_end() -> None:

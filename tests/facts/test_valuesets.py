@@ -228,3 +228,74 @@ def test_an_nsaid_named_for_the_skin_is_no_nsaid_order() -> None:
     assert "topical_nsaid" in index.match([], "Voltaren gel 1%")
     assert "nsaid" in index.match([], "Diclofenac 75 mg EC tablet")
     assert "nsaid" in index.match([], "Advil Liqui-Gels 200 mg")
+
+
+@pytest.mark.parametrize(
+    "coding, text",
+    [
+        (RecordCoding(SNOMED, "276901002"), "PVR"),
+        (RecordCoding(LOINC, "8834-4"), "PVR"),
+        (RecordCoding("urn:oid:1.2.840.114350.1", "3040", "Pulmonary vascular resistance"), "PVR"),
+        (RecordCoding("urn:oid:1.2.840.114350.1", "3041"), "PVR - hemodynamics"),
+    ],
+)
+def test_pvr_coded_or_named_as_the_pulmonary_resistance_is_no_bladder_volume(
+    coding: RecordCoding, text: str
+) -> None:
+    """ "PVR" is also the pulmonary vascular resistance: a code or words saying so keep it out
+    of the post-void residual (``excluded_by_code``, ``excluded_by_text``), its words too."""
+    assert "post_void_residual_obs" not in INDEX.match([coding], text)
+    assert "post_void_residual_obs" in INDEX.match([RecordCoding("urn:oid:1.2", "3042")], "PVR")
+
+
+def test_excluded_by_code_drops_the_words_of_the_set_too() -> None:
+    from cds.pack.valueset_schema import ValueSet
+
+    vs = ValueSet.model_validate(
+        {
+            "id": "demo",
+            "title": "demo",
+            "codes": [{"system": SNOMED, "code": "1"}],
+            "text": [r"\bPVR\b"],
+            "excluded_by_code": [{"system": SNOMED, "code": "2"}],
+        }
+    )
+    index = ValueSetIndex.build({"demo": vs})
+    assert index.match([RecordCoding(SNOMED, "3")], "PVR") == {"demo"}
+    assert index.match([RecordCoding(SNOMED, "2")], "PVR") == set()
+    assert index.match([RecordCoding(SNOMED, "1"), RecordCoding(SNOMED, "2")], "") == set()
+
+
+@pytest.mark.parametrize(
+    "coding, counts",
+    [
+        (
+            RecordCoding(RXNORM, "1658690", "1000 ML heparin sodium, porcine 2 UNT/ML Injection"),
+            False,
+        ),
+        (RecordCoding(RXNORM, "1658692"), False),
+        (RecordCoding(RXNORM, "5224", "heparin"), True),
+        (
+            RecordCoding(
+                RXNORM, "1361615", "heparin sodium, porcine 5000 UNT/ML Injectable Solution"
+            ),
+            True,
+        ),
+        (
+            RecordCoding(RXNORM, "1658717", "250 ML heparin sodium, porcine 100 UNT/ML Injection"),
+            True,
+        ),
+        (
+            RecordCoding(RXNORM, "0", "5 ML heparin sodium, porcine 100 UNT/ML Prefilled Syringe"),
+            False,
+        ),
+    ],
+)
+def test_a_heparin_line_flush_is_no_blood_thinner_by_code_either(
+    coding: RecordCoding, counts: bool
+) -> None:
+    """The imported VSAC list's 2 units/mL bags keep a line open (``exclude_codes``); a
+    10 or 100 units/mL syringe is a lock flush whatever its code; a therapeutic heparin, a
+    vial or an infusion, stays a blood thinner."""
+    assert ("anticoagulant" in INDEX.match([coding])) is counts
+    assert "anticoagulant" not in INDEX.match([RecordCoding(RXNORM, "5224")], "Heparin lock flush")

@@ -31,6 +31,7 @@ from tests.realworld.fhirshapes import (
     ICD10WHO,
     LBP,
     LOINC,
+    OBS_CAT,
     SNOMED,
     Json,
     at,
@@ -42,6 +43,7 @@ from tests.realworld.fhirshapes import (
     lbp,
     med_request,
     med_statement,
+    new_id,
     obs,
     outcome,
     panel,
@@ -3153,7 +3155,122 @@ for cid, codes, text, topics in [
 
 
 # ---------------------------------------------------------------------------------------------
-# 15. Third emergency-physician review, er19: review-of-systems signs, near-fainting, leg signs
+# 15. pack19: words as keyboards, phones and exam templates type them; line flushes; "PVR"
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics, must in [
+    # typographic apostrophes read as typed on a keyboard (an EHR's word processor turns "'"
+    # into "’"; a phone types "ʼ")
+    ("curly-cant-feel-legs", "can’t feel her legs since this morning", {U}, "can’t feel her legs"),
+    ("modifier-cant-feel-legs", "canʼt feel her legs since this morning", {U}, "canʼt feel"),
+    ("curly-cant-urinate", "Back pain, can’t urinate since last night", {E}, "can’t urinate"),
+    ("curly-doesnt-have-saddle", "No fever; doesn’t have saddle numbness", set(), ""),
+    ("curly-ces-in-mother", "Cauda equina syndrome in pt’s mother", set(), ""),
+    ("nbsp-negative-saddle", "Negative\u00a0for saddle anesthesia", set(), ""),
+    # "can not" typed as two words is "can't"; "can not rule out" stays a doubt
+    ("can-not-move-legs", "LBP, can not move her legs", {U}, "can not move her legs"),
+    ("could-not-feel-feet", "Back pain, could not feel his feet this morning", {U}, "feel his"),
+    ("can-not-rule-out-ces", "Back pain, can not rule out cauda equina", set(), ""),
+    # a down arrow is "decreased", an up arrow is not
+    ("arrow-sensation-saddle", "↓ sensation saddle area on exam", {U}, "↓ sensation saddle"),
+    ("up-arrow-sensation-saddle", "↑ sensation saddle area on exam", set(), ""),
+    # "resolved" before the concept is past; "unresolved" is current
+    ("resolved-fever-before", "Low back pain with resolved fever", set(), ""),
+    ("unresolved-fever", "Low back pain with unresolved fever", {U}, "unresolved fever"),
+]:
+    pv(
+        f"pack19-text-{cid}",
+        f"Low back pain; text-only problem '{text}' today: "
+        + (f"the sign ({', '.join(sorted(topics))})" if topics else "no sign"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack19", "text"],
+    )
+for cid, text, topics in [
+    ("down-arrow-rectal-tone", "DRE: ↓ rectal tone", {E, DI}),
+    ("rectal-tone-down-arrow", "Rectal tone ↓ on DRE", {E, DI}),
+    ("up-arrow-rectal-tone", "DRE: ↑ rectal tone", {DI}),
+]:
+    dc(
+        f"pack19-dc-{cid}",
+        f"Discharge; low back pain; text-only '{text}' entered today: "
+        + ("decreased tone, the emergency sign" if E in topics else "increased tone, no sign"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=2)],
+        topics,
+        must=[text] if E in topics else [],
+        tags=["pack19", "cauda-equina"],
+    )
+
+for cid, rxcui, display, topics in [
+    ("2-units-1000-ml", "1658690", "1000 ML heparin sodium, porcine 2 UNT/ML Injection", set()),
+    ("2-units-500-ml", "1658692", "500 ML heparin sodium, porcine 2 UNT/ML Injection", set()),
+    ("5000-units-ml", "1361615", "heparin sodium, porcine 5000 UNT/ML Injectable Solution", {AC}),
+    (
+        "infusion-100-units-ml",
+        "1658717",
+        "250 ML heparin sodium, porcine 100 UNT/ML Injection",
+        {AC},
+    ),
+]:
+    order(
+        f"pack19-ord-ibuprofen-heparin-{cid}",
+        f"order-sign ibuprofen; active heparin order coded RxNorm {rxcui} '{display}': "
+        + ("a blood thinner, the caution" if topics else "a line-flush solution, no blood thinner"),
+        [lambda p, c=rxcui, d=display: med_request(p, c, d, hours_ago=5)],
+        [ibuprofen],
+        topics,
+        tags=["pack19", "caution"],
+    )
+
+
+def pvr(p: str, value: float, unit: str | None, code: Json) -> Json:
+    """A "PVR" reading as a flowsheet sends it, in ``unit`` (None: no unit), under ``code``."""
+    return {
+        "resourceType": "Observation",
+        "id": new_id(f"{p}/pvr/{value}/{unit}"),
+        "status": "final",
+        "category": [{"coding": [{"system": OBS_CAT, "code": "exam"}]}],
+        "code": code,
+        "subject": {"reference": f"Patient/{p}"},
+        "effectiveDateTime": at(3),
+        "valueQuantity": quantity(value, unit),
+    }
+
+
+LOCAL_PVR_SYSTEM = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"
+LOCAL_PVR = cc((LOCAL_PVR_SYSTEM, "3040", ""))
+for cid, value, unit, code, topics in [
+    ("local-850-ml", 850, "mL", {**LOCAL_PVR, "text": "PVR"}, {E}),
+    ("local-320-dyn", 320, "dyn.s/cm5", {**LOCAL_PVR, "text": "PVR"}, {D}),
+    ("local-4-wood", 4, "Wood units", {**LOCAL_PVR, "text": "PVR"}, {D}),
+    ("snomed-650-no-unit", 650, None, cc((SNOMED, "276901002", ""), text="PVR"), set()),
+    (
+        "display-650-no-unit",
+        650,
+        None,
+        cc((LOCAL_PVR_SYSTEM, "3041", "Pulmonary vascular resistance"), text="PVR"),
+        set(),
+    ),
+]:
+    pv(
+        f"pack19-obs-pvr-{cid}",
+        f"Low back pain; 'PVR' {value} {unit or '(no unit)'} three hours ago under "
+        + (
+            "a local flowsheet code: a bladder volume, the emergency"
+            if E in topics
+            else "a local code: a pulmonary resistance unit, unreadable as mL, a data check"
+            if D in topics
+            else "a code or words of the pulmonary vascular resistance: no bladder volume"
+        ),
+        [lambda p, v=value, u=unit, c=code: pvr(p, v, u, c)],
+        topics,
+        must=["850 mL"] if E in topics else [],
+        tags=["pack19", "units"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 16. Third emergency-physician review, er19: review-of-systems signs, near-fainting, leg signs
 #     in the order and shorthand notes use, and look-alikes that must stay silent
 # ---------------------------------------------------------------------------------------------
 for cid, text, topics, must in [
