@@ -23,10 +23,8 @@ subject is plainly this patient's (read in C by ``isdisjoint``)."""
 _PATIENT_LINK, _BENEFICIARY_LINK = PATIENT_LINKS[1:]
 """The same two links, each looked up in the resource on the plain path (`_plainly_own`):
 two lookups cost about a third of ``isdisjoint``, which walks every key of the resource."""
-#: Where the Patient resource itself comes (the `patient` prefetch key, sent or fetched).
-PATIENT_KEYS = ("prefetch.patient", "fetched.patient")
-#: Where the call's own visit comes (the `encounter` key: Encounter/{{context.encounterId}}).
-VISIT_KEYS = ("prefetch.encounter", "fetched.encounter")
+PATIENT_KEYS = ("prefetch.patient",)  # the Patient itself (the `patient` key, sent or fetched)
+VISIT_KEYS = ("prefetch.encounter",)  # the call's own visit (Encounter/{{context.encounterId}})
 
 
 @dataclass
@@ -138,9 +136,10 @@ def patient_record(
     version of one Observation) are both kept unless their JSON is identical; the JSON is
     only compared when ids collide. A resource that names another patient is left out with an
     issue: counting another patient's fever for this one would be worse than missing it. The
-    issue names the source, never the other patient (nor the resource: its id is theirs), and
-    a WARNING log says how many, by source. The `patient` key must hold this very Patient: a
-    resource of another type there is used as any other of this patient's, and said.
+    issue names the source (a page the service fetched as its key, ``prefetch.<key>``), never
+    the other patient (nor the resource: its id is theirs); a WARNING log says how many. The
+    `patient` key must hold this very Patient: a resource of another type there is used as
+    any other of this patient's, and said.
 
     An OperationOutcome among a search's entries (``search.mode`` "outcome", or any other) is
     the EHR's word on that search: one reporting an error or a fatal problem is a data issue
@@ -149,7 +148,7 @@ def patient_record(
     """
     record = Record()
     read: list[tuple[str, list[Resource]]] = []  # (source, its resources)
-    for where, payload in sources:
+    for where, payload in ((w.replace("fetched.", "prefetch.", 1), p) for w, p in sources):
         resources = bundle_resources(payload, where, record.issues)
         if where in PATIENT_KEYS:
             _check_patient_key(resources, where, patient_id, record.issues)
@@ -209,7 +208,7 @@ def patient_record(
             append(res)
     for where, count in others.items():
         name = _key_name(where)
-        place = f"prefetch key {name}" if where.startswith(("prefetch.", "fetched.")) else where
+        place = f"prefetch key {name}" if where.startswith("prefetch.") else where
         log.warning("resources of another patient in %s (%d)", place, count)
         if where not in PATIENT_KEYS:  # that key's own item says it
             record.issues.append(
@@ -273,7 +272,7 @@ def _outcome_issue(where: str, outcomes: list[Resource], hook: str | None) -> Da
     """The data issue of a search whose entries held OperationOutcomes reporting a problem:
     what the EHR said (severity and text, as plain words), on the key as a whole."""
     key = _key_name(where)
-    spec = declared(key) if where.startswith(("prefetch.", "fetched.")) else None
+    spec = declared(key) if where.startswith("prefetch.") else None
     if spec is not None and hook is not None and not spec.matters_at(hook):
         return None  # nothing here reads that key: a data-check item would be noise
     said: list[str] = []
@@ -295,7 +294,7 @@ def _outcome_issue(where: str, outcomes: list[Resource], hook: str | None) -> Da
         f"the EHR reported {what} with this search ({shown}); the entries it did return were "
         "read, others may be missing"
     )
-    rid = where.replace("fetched.", "prefetch.")
+    rid = where
     recheck = spec.recheck if spec else None
     return DataIssue(rid=rid, message=message, recheck=recheck, partial_key=key)
 
@@ -336,7 +335,7 @@ def _this_visit(
         spec = declared("encounter")
         issues.append(
             DataIssue(
-                rid=where.replace("fetched.", "prefetch."),
+                rid=where,
                 message=(
                     "it held another visit than the one in context.encounterId, which was not used"
                 ),
@@ -367,7 +366,7 @@ def _check_patient_key(
     spec = declared("patient")
     issues.append(
         DataIssue(
-            rid=where.replace("fetched.", "prefetch."),
+            rid=where,
             message=message,
             recheck=spec.recheck if spec is not None else None,
             other_patient=bool(patients),

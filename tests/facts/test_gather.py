@@ -78,3 +78,15 @@ def test_an_exact_copy_is_read_once_and_a_changed_one_kept() -> None:
     assert once.resources == [obs]
     twice = patient_record(PATIENT, [("prefetch.x", bundle([obs, dict(obs), amended]))])
     assert twice.resources == [obs, amended]
+
+
+def test_a_fetched_page_is_named_as_its_prefetch_key() -> None:
+    """What the service fetched for a key is that key's data: a data issue about it names
+    ``prefetch.<key>``, as one about what the client sent does, never the internal
+    ``fetched.<key>`` (integrator review, stop 18)."""
+    other = {"resourceType": "Condition", "id": "c9", "subject": {"reference": "Patient/p2"}}
+    page = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": other}]}
+    record = patient_record(PATIENT, [("fetched.conditions", page)])
+    assert record.resources == []
+    assert [i.rid for i in record.issues] == ["prefetch.conditions.entry"]
+    assert record.issues[0].other_patient
