@@ -3269,6 +3269,28 @@ for cid, value, unit, code, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 16. er19b: the fourth emergency-physician round (heparin drips, measured retention, PVR rows)
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    # a drip whose instructions flush the line with saline, or say not to, is the drip (D09, D16)
+    ("drip-flush-ns", "Heparin infusion per ACS protocol, flush line with NS q shift", {AC}),
+    ("drip-do-not-flush", "heparin drip (weight-based) - do not flush line", {AC}),
+    # the heparin named as the flush or lock itself stays out
+    ("hep-lock-brand", "Hep-Lock U/P 100 units/mL, 5 mL IV PRN line care", set()),
+    ("iv-flush-syringe", "heparin (porcine) 10 unit/mL IV flush syringe 3 mL", set()),
+]:
+    order(
+        f"er19b-ord-ibuprofen-heparin-{cid}",
+        f"order-sign ibuprofen; text-only active order '{text}': "
+        + ("a therapeutic heparin, the caution" if topics else "a line flush, no blood thinner"),
+        [lambda p, t=text: text_med(p, t)],
+        [ibuprofen],
+        topics,
+        tags=["er19b", "caution"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
