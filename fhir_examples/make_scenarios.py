@@ -1313,6 +1313,17 @@ SCENARIOS: list[Scenario] = [
         drafts=[imaging(code=MR_LUMBAR)],
     ),
     Scenario(
+        "bladder-residual-beside-imaging-select",
+        SELECT,
+        "Back pain; a bladder scan after voiding leaves 480 mL; lumbar MRI being selected: the "
+        "emergency card (ER6) beside an imaging-supported card naming the residual, never "
+        "'imaging not indicated' (measured retention is a cauda equina sign as the words are).",
+        ["ER6", "IMG1"],
+        conditions=[back_pain()],
+        observations=[flowsheet("pvr", "Post Void Residual", 480, "mL")],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
         "gcs-12-card",
         PV,
         "Back pain; Glasgow coma score total 12 an hour ago: altered consciousness, emergency.",

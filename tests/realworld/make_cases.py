@@ -3291,6 +3291,26 @@ for cid, text, topics in [
     )
 
 
+# a measured post-void residual is a cauda equina sign for the imaging rules too (E15)
+for cid, value, topics in [("480-ml", 480, {E, IS}), ("150-ml", 150, {INI})]:
+    order(
+        f"er19b-ord-mri-pvr-{cid}",
+        f"order-select lumbar MRI; 'PVR' {value} mL three hours ago: "
+        + (
+            "retention measured, the emergency and the imaging supported (never 'not indicated')"
+            if E in topics
+            else "below the retention threshold, no red flag: imaging not indicated"
+        ),
+        [lambda p, v=value: pvr(p, v, "mL", {**LOCAL_PVR, "text": "PVR"})],
+        [mri],
+        topics,
+        hook="order-select",
+        must=[f"{value} mL"] if E in topics else [],
+        forbidden={INI} if E in topics else set(),
+        tags=["er19b", "cauda-equina", "imaging"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
