@@ -3311,6 +3311,32 @@ for cid, value, topics in [("480-ml", 480, {E, IS}), ("150-ml", 150, {INI})]:
     )
 
 
+# post-void residual rows as flowsheets name them (E02-E20); a pre-void bladder scan volume
+# and the lungs' residual volume are none
+for cid, name, value, unit, topics in [
+    ("bladder-scan-pvr-volume", "Bladder Scan PVR Volume", 620, "mL", {E}),
+    ("after-voiding", "Bladder scan volume after voiding", 700, "mL", {E}),
+    ("residual-urine-scan", "Residual urine (bladder scan)", 400, "mL", {E}),
+    ("pvr-cath", "PVR (cath)", 650, "mL", {E}),
+    ("pvr-bladder-scan-ml", "PVR Bladder Scan (mL)", 520, "mL", {E}),
+    ("bladder-scan-volume", "Bladder scan volume", 620, "mL", set()),
+    ("lung-residual-volume", "Residual volume", 2.1, "L", set()),
+]:
+    pv(
+        f"er19b-obs-pvr-row-{cid}",
+        f"Low back pain; flowsheet row '{name}' {value} {unit} three hours ago under a local "
+        + (
+            "code: a residual after voiding, retention measured, the emergency"
+            if E in topics
+            else "code: no residual (a volume before voiding, or the lungs'), no card"
+        ),
+        [lambda p, n=name, v=value, u=unit: pvr(p, v, u, {**LOCAL_PVR, "text": n})],
+        topics,
+        must=[f"{value} {unit}"] if E in topics else [],
+        tags=["er19b", "cauda-equina", "units"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
