@@ -19,7 +19,14 @@ from cds.facts.concepts import (
 )
 from cds.facts.copies import Extraction, copy_note, value_text
 from cds.facts.model import DataIssue, Fact
-from cds.facts.readings import Reading, json_image, plain_quantity, quantity_value, read_value
+from cds.facts.readings import (
+    Reading,
+    bound_in_text,
+    json_image,
+    plain_quantity,
+    quantity_value,
+    read_value,
+)
 from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
 from cds.facts.units import NO_RULE
 from cds.fhir import Resource
@@ -145,7 +152,7 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             container = {vs for vs, _ in matched}
             start = len(out.facts)
         qty = part.get("valueQuantity")
-        quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else None
+        quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else bound_in_text(part)
         for vs, by_text in matched:
             rule = readings.get(vs, NO_RULE)
             canonical = canonical_units.get(vs)

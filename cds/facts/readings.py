@@ -116,6 +116,28 @@ def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) 
     return None, None, None, "no value recorded"
 
 
+_TEXT_COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "\u2264": "<=", "\u2265": ">="}
+"""A comparator as a ``valueString`` writes it before its number, and the Quantity's own."""
+
+
+def bound_in_text(part: Resource) -> Mapping[str, Any] | None:
+    """The Quantity a ``valueString`` such as ``">999 mL"`` or ``"< 88 %"`` writes in words (a
+    bladder scanner's cap, a device's floor): a comparator, one number and a unit, read as a
+    ``valueQuantity`` with that comparator is (`cds.facts.bounds`). None for any other text,
+    a bound without a unit among them (a bare number's unit cannot be told)."""
+    text = part.get("valueString")
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    stripped = text.strip()
+    sign = stripped[:2] if stripped[:2] in _TEXT_COMPARATORS else stripped[:1]
+    comparator = _TEXT_COMPARATORS.get(sign)
+    split = units.split_value_text(stripped[len(sign) :]) if comparator else None
+    if split is None or split[1] is None:
+        return None
+    number, unit = split
+    return {"value": str(number), "unit": unit, "comparator": comparator}
+
+
 _CONTAINERS = (list, dict)
 """A Quantity's value that is a JSON array or object (a tuple: ``list | dict`` would build a
 union type on every reading)."""

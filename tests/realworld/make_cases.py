@@ -3337,6 +3337,37 @@ for cid, name, value, unit, topics in [
     )
 
 
+def pvr_text(p: str, text: str) -> Json:
+    """A "PVR" flowsheet row whose value is sent as a ``valueString``."""
+    o = pvr(p, 0, "mL", {**LOCAL_PVR, "text": "PVR"})
+    del o["valueQuantity"]
+    return {**o, "id": new_id(f"{p}/pvr-text/{text}"), "valueString": text}
+
+
+# a bound written as text is the bound a valueQuantity comparator is (E13)
+for cid, text, topics in [
+    ("above-999", ">999 mL", {E}),
+    ("spaced-above-999", "> 999 mL", {E}),
+    ("below-50", "<50 mL", set()),
+    ("range", "200-300 mL", {D}),
+]:
+    pv(
+        f"er19b-obs-pvr-text-{cid}",
+        f"Low back pain; 'PVR' given as the text '{text}' three hours ago: "
+        + (
+            "a bladder scanner's cap above the threshold, retention certain, the emergency"
+            if E in topics
+            else "a range, unreadable, a data check"
+            if D in topics
+            else "a bound below the threshold, no sign"
+        ),
+        [lambda p, t=text: pvr_text(p, t)],
+        topics,
+        must=[">999 mL"] if E in topics else [],
+        tags=["er19b", "cauda-equina", "bounds"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
