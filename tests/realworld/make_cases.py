@@ -3368,6 +3368,34 @@ for cid, text, topics in [
     )
 
 
+# reduced consciousness in the notes' words (A19, A20, B15, B16); an observed state after a
+# denial's list is its own statement, and not knowing where she is is disorientation (A17,
+# A18, A23); "LOC" alone is a trauma note's loss of consciousness
+for cid, text, topics, must in [
+    ("can-not-stay-awake", "LBP, can not stay awake in triage", {E}, "can not stay awake"),
+    ("wont-wake-up", "Wife says he won’t wake up fully", {E}, "won’t wake up"),
+    ("down-loc", "↓ LOC since arrival", {E}, "↓ LOC"),
+    ("decreased-loc", "Decreased level of consciousness per EMS", {E}, "Decreased level"),
+    ("cant-sleep", "Back pain, can’t sleep at night", set(), ""),
+    ("no-loc", "Fell from standing, no LOC", set(), ""),
+    ("loc-none", "Slipped on ice. LOC: none", set(), ""),
+    ("denies-then-confused", "Denies CP/SOB, confused per EMS", {E}, "confused per EMS"),
+    ("doesnt-know-where", "Doesn’t know where she is, confused", {E}, "know where she is"),
+    ("doesnt-know-year", "doesn’t know what year it is, pt disoriented", {E}, "disoriented"),
+    ("denies-confusion", "Denies fever, confusion or weakness", set(), ""),
+    ("not-confused", "Alert, not confused, no AMS", set(), ""),
+]:
+    pv(
+        f"er19b-text-{cid}",
+        f"Low back pain; text-only problem '{text}' today: "
+        + ("altered consciousness, the emergency" if topics else "no sign"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        topics,
+        must=[must] if must else [],
+        tags=["er19b", "text", "consciousness"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
