@@ -3396,6 +3396,32 @@ for cid, text, topics, must in [
     )
 
 
+def text_draft(p: str, text: str) -> Json:
+    """A draft MedicationRequest named in words alone (a brand from the order catalogue)."""
+    med = med_request(p, "0", text, status="draft", hours_ago=0)
+    med["medicationCodeableConcept"] = {"text": text}
+    return med
+
+
+# hydrocodone-ibuprofen by its brands is an opioid and an NSAID (O19, O39); lidocaine's
+# Xylocaine is neither
+for cid, text, topics, must in [
+    ("vicoprofen-cyclobenzaprine", "Vicoprofen 7.5-200 mg tablet", {SC}, "cyclobenzaprine"),
+    ("reprexain-cyclobenzaprine", "Reprexain 5-200 mg tablet", {SC}, "Reprexain"),
+    ("xylocaine-cyclobenzaprine", "Xylocaine 1% injection 5 mL", set(), ""),
+]:
+    order(
+        f"er19b-ord-{cid}",
+        f"order-sign '{text}' (words only) for a patient taking cyclobenzaprine: "
+        + ("an opioid with a muscle relaxant, the sedation pair" if topics else "no opioid"),
+        [lambda p: med_request(p, "21949", "cyclobenzaprine")],
+        [lambda p, t=text: text_draft(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["er19b", "sedation"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
