@@ -1324,6 +1324,20 @@ SCENARIOS: list[Scenario] = [
         drafts=[imaging(code=MR_LUMBAR)],
     ),
     Scenario(
+        "suspected-ces-problem-select",
+        SELECT,
+        "Back pain; a problem entered yesterday reads 'Low back pain, cannot rule out cauda "
+        "equina syndrome'; lumbar MRI being selected with no reason of its own: the suspicion "
+        "is what the MRI is for, imaging supported (never 'not indicated' with a Remove); no "
+        "emergency card for a doubt.",
+        ["IMG1"],
+        conditions=[
+            back_pain(),
+            sym("ces-q", None, "Low back pain, cannot rule out cauda equina syndrome"),
+        ],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
         "gcs-12-card",
         PV,
         "Back pain; Glasgow coma score total 12 an hour ago: altered consciousness, emergency.",

@@ -149,6 +149,11 @@ def assertion(text: str, start: int, end: int) -> Assertion:
     return _assertion(plain(text), start, end)
 
 
+def names_a_doubt(text: str) -> bool:
+    """Do the words hold an uncertainty trigger ("can not rule out", "r/o", "?")?"""
+    return any(t.kind == "uncertain" for t in read(plain(text)).triggers)
+
+
 def closes_as_past(text: str) -> bool:
     """Does the entry end with a past marker set off as its last item (`_closes_entry`:
     "Urinary retention, resolved", "(resolved)", "- resolved after foley removal")? Such

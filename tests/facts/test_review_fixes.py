@@ -133,6 +133,35 @@ def test_a_recorded_order_reason_is_no_order_reason_fact() -> None:
     assert vs(facts(order), "order_reason_red_flag") == []
 
 
+def test_a_problem_that_only_suspects_a_red_flag_is_what_imaging_is_for() -> None:
+    # er19b A25: the record's doubt, not a sign (no cauda equina fact, no emergency card)
+    found = facts(condition("c1", "LBP, can not rule out cauda equina"))
+    (doubt,) = vs(found, "suspected_red_flag")
+    assert doubt.rid == "Condition/c1" and doubt.time is not None
+    assert vs(found, "cauda_equina_syndrome") == []
+
+
+def test_a_red_flag_affirmed_ruled_out_or_resolved_is_no_suspicion() -> None:
+    for entry in [
+        condition("c1", "Cauda equina syndrome"),  # affirmed: a finding of its own
+        condition("c2", "LBP, cauda equina ruled out"),
+        condition("c3", "r/o cauda equina", clinicalStatus={"coding": [{"code": "resolved"}]}),
+        condition("c4", "LBP, can not rule out muscle strain"),  # a doubt, no red flag
+    ]:
+        assert vs(facts(entry), "suspected_red_flag") == [], entry["code"]
+
+
+def test_the_visits_reason_or_diagnosis_in_words_can_suspect_a_red_flag() -> None:
+    visit = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "in-progress",
+        "reasonCode": [{"text": "Back pain, r/o CES"}],
+        "diagnosis": [{"condition": {"display": "possible spinal epidural abscess"}}],
+    }
+    assert len(vs(facts(visit), "suspected_red_flag")) == 2
+
+
 def test_infection_words_are_a_red_flag() -> None:
     for words in ("spinal epidural abscess", "vertebral osteomyelitis", "L4-5 discitis"):
         assert "imaging_red_flags_history" in PACK.index.match([], words), words

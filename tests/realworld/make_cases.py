@@ -3422,6 +3422,38 @@ for cid, text, topics, must in [
     )
 
 
+# a red flag the record only suspects is what a lumbar image without its own reason is for
+# (A25); a red flag ruled out, or a doubt from a past visit, is none
+for cid, text, days_ago, topics in [
+    ("cant-rule-out-ces", "LBP, can not rule out cauda equina", 0.1, {IS}),
+    ("ces-ruled-out", "LBP, cauda equina ruled out on exam", 0.1, {INI}),
+    ("old-doubt", "Can not rule out cauda equina", 60, {INI}),
+]:
+    order(
+        f"er19b-ord-mri-problem-{cid}",
+        f"order-select lumbar MRI with no reason; problem '{text}' entered {days_ago} days ago: "
+        + ("the suspicion is the indication" if IS in topics else "no red flag, not indicated"),
+        [lambda p, t=text, d=days_ago: condition(p, text=t, onset_hours=days(d))],
+        [mri],
+        topics,
+        hook="order-select",
+        forbidden={INI} if IS in topics else set(),
+        tags=["er19b", "imaging"],
+    )
+visit(
+    "er19b-ord-mri-visit-reason-r-o-ces",
+    "order-select lumbar MRI with no reason; the visit's reason 'Back pain, r/o CES': the "
+    "suspicion is what the MRI is for, imaging supported, no emergency card for a doubt",
+    "order-select",
+    [{"text": "Back pain, r/o CES"}],
+    [],
+    {IS},
+    drafts=[mri],
+    forbidden={INI},
+    tags=["er19b", "imaging"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
