@@ -26,6 +26,7 @@ from cds.facts.readings import (
     plain_quantity,
     quantity_value,
     read_value,
+    unit_excluded,
 )
 from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
 from cds.facts.units import NO_RULE
@@ -78,6 +79,8 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
     canonical_units = ctx.canonical_units
     quantities, image = index.quantities, json_image(qty)
     for vs, by_text in matched:
+        if vs in index.excluded_by_text and unit_excluded(index.excluded_by_text[vs], res):
+            continue
         canonical = canonical_units.get(vs)
         reading = _NO_READING
         if canonical is not None:  # `plain_quantity`'s memo first (no image: never remembered)
@@ -153,7 +156,10 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             start = len(out.facts)
         qty = part.get("valueQuantity")
         quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else bound_in_text(part)
+        excluded = ctx.index.excluded_by_text
         for vs, by_text in matched:
+            if vs in excluded and unit_excluded(excluded[vs], part):
+                continue
             rule = readings.get(vs, NO_RULE)
             canonical = canonical_units.get(vs)
             if quantity is not None and canonical is not None:  # read_value's common case

@@ -4,6 +4,7 @@ integers, numbers written as text, data-absent reasons, and what cannot be read,
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.bounds import COMPARATORS
 from cds.facts.concepts import status_code, words_of
+from cds.facts.negation import plain
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
 from cds.fhir import Resource
@@ -136,6 +138,19 @@ def bound_in_text(part: Resource) -> Mapping[str, Any] | None:
         return None
     number, unit = split
     return {"value": str(number), "unit": unit, "comparator": comparator}
+
+
+def unit_excluded(excluded: re.Pattern[str], part: Resource) -> bool:
+    """Does a reading's unit (its Quantity's unit or code, or a ``valueString``) name a
+    quantity its value set leaves out, read by the set's ``excluded_by_text``? A "PVR" in
+    Wood units or dyn.s/cm5 is the pulmonary vascular resistance, no bladder volume: not read
+    at all, not even as a unit to re-check."""
+    qty = part.get("valueQuantity")
+    said = (qty.get("unit"), qty.get("code")) if isinstance(qty, dict) else ()
+    return any(
+        isinstance(u, str) and excluded.search(plain(u)) is not None
+        for u in (*said, part.get("valueString"))
+    )
 
 
 _CONTAINERS = (list, dict)

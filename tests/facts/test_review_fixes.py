@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cds.facts.extract import extract_facts
 from cds.facts.model import Fact
 from tests.facts.test_real_feeds import CTX, PACK, facts, obs, vs
@@ -208,3 +210,34 @@ def test_future_reading_is_named_in_its_data_issue() -> None:
     (issue,) = out.issues
     assert issue.message.startswith("Heart rate 150 /min dated 2026-11-26 17:00")
     assert "5 h after the evaluation time" in issue.message
+
+
+# ------------------------------------------------------------------ "PVR" in pulmonary units
+
+
+def pvr(value: Any = None, unit: str | None = None, **extra: Any) -> dict:
+    res = obs(value=value, unit=unit, **extra)
+    res["code"] = {
+        "coding": [{"system": "urn:oid:1.2.840.114350.1", "code": "3040"}],
+        "text": "PVR",
+    }
+    return res
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pvr(3.2, "Wood units"),
+        pvr(256, "dyn·s/cm⁵"),
+        pvr(valueQuantity={"value": 3.2, "code": "[wood'U]"}),
+        pvr(valueString="3.2 WU"),
+    ],
+)
+def test_a_pvr_in_pulmonary_units_is_no_bladder_volume_nor_a_unit_to_recheck(given: dict) -> None:
+    out = extract_facts([given], [], CTX)
+    assert vs(out.facts, "post_void_residual_obs") == [] and out.issues == []
+
+
+def test_a_pvr_in_a_bladder_unit_is_still_read() -> None:
+    (fact,) = vs(facts(pvr(350, "cc")), "post_void_residual_obs")
+    assert fact.value == 350.0 and fact.understood

@@ -3241,8 +3241,9 @@ LOCAL_PVR_SYSTEM = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"
 LOCAL_PVR = cc((LOCAL_PVR_SYSTEM, "3040", ""))
 for cid, value, unit, code, topics in [
     ("local-850-ml", 850, "mL", {**LOCAL_PVR, "text": "PVR"}, {E}),
-    ("local-320-dyn", 320, "dyn.s/cm5", {**LOCAL_PVR, "text": "PVR"}, {D}),
-    ("local-4-wood", 4, "Wood units", {**LOCAL_PVR, "text": "PVR"}, {D}),
+    # a pulmonary resistance's unit says it is no bladder volume: not read (er19b E03, E04)
+    ("local-320-dyn", 320, "dyn.s/cm5", {**LOCAL_PVR, "text": "PVR"}, set()),
+    ("local-4-wood", 4, "Wood units", {**LOCAL_PVR, "text": "PVR"}, set()),
     ("snomed-650-no-unit", 650, None, cc((SNOMED, "276901002", ""), text="PVR"), set()),
     (
         "display-650-no-unit",
@@ -3258,9 +3259,8 @@ for cid, value, unit, code, topics in [
         + (
             "a local flowsheet code: a bladder volume, the emergency"
             if E in topics
-            else "a local code: a pulmonary resistance unit, unreadable as mL, a data check"
-            if D in topics
-            else "a code or words of the pulmonary vascular resistance: no bladder volume"
+            else "a local code in a pulmonary resistance unit, or a code or words of the "
+            "pulmonary vascular resistance: no bladder volume, nothing to re-check"
         ),
         [lambda p, v=value, u=unit, c=code: pvr(p, v, u, c)],
         topics,
@@ -3452,6 +3452,25 @@ visit(
     forbidden={INI},
     tags=["er19b", "imaging"],
 )
+
+
+# the pulmonary resistance's units, as a flowsheet sends them with "PVR", are no bladder
+# volume (E03, E04); a bladder unit beside them is still read
+for cid, value, unit, topics in [
+    ("wu", 3.2, "WU", set()),
+    ("dyn-middle-dot", 256, "dyn·s/cm⁵", set()),
+    ("ucum-wood", 3.2, "[wood'U]", set()),
+    ("cc", 350, "cc", {E}),
+]:
+    pv(
+        f"er19b-obs-pvr-unit-{cid}",
+        f"Low back pain; 'PVR' {value} {unit} three hours ago under a local code: "
+        + ("a bladder volume, the emergency" if E in topics else "a pulmonary resistance, no card"),
+        [lambda p, v=value, u=unit: pvr(p, v, u, {**LOCAL_PVR, "text": "PVR"})],
+        topics,
+        must=["350 cc"] if E in topics else [],
+        tags=["er19b", "units"],
+    )
 
 
 def main(argv: list[str]) -> int:
