@@ -3,8 +3,8 @@ integers, numbers written as text, data-absent reasons, and what cannot be read,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
