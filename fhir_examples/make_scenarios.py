@@ -1313,6 +1313,31 @@ SCENARIOS: list[Scenario] = [
         drafts=[imaging(code=MR_LUMBAR)],
     ),
     Scenario(
+        "bladder-residual-beside-imaging-select",
+        SELECT,
+        "Back pain; a bladder scan after voiding leaves 480 mL; lumbar MRI being selected: the "
+        "emergency card (ER6) beside an imaging-supported card naming the residual, never "
+        "'imaging not indicated' (measured retention is a cauda equina sign as the words are).",
+        ["ER6", "IMG1"],
+        conditions=[back_pain()],
+        observations=[flowsheet("pvr", "Post Void Residual", 480, "mL")],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
+        "suspected-ces-problem-select",
+        SELECT,
+        "Back pain; a problem entered yesterday reads 'Low back pain, cannot rule out cauda "
+        "equina syndrome'; lumbar MRI being selected with no reason of its own: the suspicion "
+        "is what the MRI is for, imaging supported (never 'not indicated' with a Remove); no "
+        "emergency card for a doubt.",
+        ["IMG1"],
+        conditions=[
+            back_pain(),
+            sym("ces-q", None, "Low back pain, cannot rule out cauda equina syndrome"),
+        ],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
         "gcs-12-card",
         PV,
         "Back pain; Glasgow coma score total 12 an hour ago: altered consciousness, emergency.",

@@ -100,6 +100,19 @@ MODAL_REACH = 2
 item."""
 _OWN_NEGATIVE = re.compile(rf"{INABILITY}\b", re.IGNORECASE)
 """A phrase that opens with an inability is its own statement after a denial (`INABILITY`)."""
+OBSERVED_STATE = (
+    r"(?:confused|disoriented|delirious|lethargic|somnolent|drowsy|obtunded|unresponsive"
+    r"|(?:do|does|did)n'?t know|not know)"
+)
+"""A state the patient is seen in, as an adjective ("confused", "disoriented", "doesn't know
+where she is"): listed after a denial it is a statement of its own, as an inability is ("denies
+CP/SOB, confused per EMS"; er19b A17, A18, A23). Nouns ("confusion", "AMS") stay the denied
+items they are. (Here rather than in `cds.facts.negation_lexicon`, which is at its length.)"""
+_OWN_STATE = re.compile(rf"{OBSERVED_STATE}\b", re.IGNORECASE)
+"""A phrase that opens with a state the patient is seen in is its own statement after a
+list's comma (`OBSERVED_STATE`), unless the trigger is a copula's "not" (`_STATE_NOT`)."""
+_STATE_NOT = re.compile(r"not|(?:is|was|are|were)n'?t|never|neither|nor")
+"""Triggers that take an adjective and the list after it: "not lethargic, confused"."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
 _ABBREVIATIONS = re.compile(
     r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
@@ -134,6 +147,11 @@ def plain(text: str) -> str:
 def assertion(text: str, start: int, end: int) -> Assertion:
     """What the words around ``text[start:end]`` (where a pattern matched) say of it."""
     return _assertion(plain(text), start, end)
+
+
+def names_a_doubt(text: str) -> bool:
+    """Do the words hold an uncertainty trigger ("can not rule out", "r/o", "?")?"""
+    return any(t.kind == "uncertain" for t in read(plain(text)).triggers)
 
 
 def closes_as_past(text: str) -> bool:
@@ -265,6 +283,7 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
     closed: set[str] = set()
     reach = start
     own_negative = _OWN_NEGATIVE.match(text, start) is not None
+    own_state = not own_negative and _OWN_STATE.match(text, start) is not None
     for t in reversed(triggers):
         if t.kind in _CLOSES:
             closed |= _CLOSES[t.kind]
@@ -281,11 +300,22 @@ def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
             break
         elif _SHORT_REACH.fullmatch(text[t.start : t.end].lower()) and _beyond_modal(gap):
             break
-        elif own_negative and any(w.lower() in _LIST_JOINS for w in _words(gap)):
+        elif _own_statement(text, t, own_negative, own_state) and any(
+            w.lower() in _LIST_JOINS for w in _words(gap)
+        ):
             break
         found.add(t.kind)  # type: ignore[arg-type]
         reach = t.start
     return found
+
+
+def _own_statement(text: str, t: Trigger, own_negative: bool, own_state: bool) -> bool:
+    """Is the phrase its own statement, not one more item of ``t``'s list: an inability
+    after any trigger, an observed state after one that cannot take an adjective ("Denies
+    fever, confused": "denies" takes things, not states)?"""
+    if own_negative:
+        return True
+    return own_state and _STATE_NOT.fullmatch(text[t.start : t.end].lower()) is None
 
 
 def _beyond_modal(gap: str) -> bool:

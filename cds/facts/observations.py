@@ -19,7 +19,15 @@ from cds.facts.concepts import (
 )
 from cds.facts.copies import Extraction, copy_note, value_text
 from cds.facts.model import DataIssue, Fact
-from cds.facts.readings import Reading, json_image, plain_quantity, quantity_value, read_value
+from cds.facts.readings import (
+    Reading,
+    bound_in_text,
+    json_image,
+    plain_quantity,
+    quantity_value,
+    read_value,
+    unit_excluded,
+)
 from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
 from cds.facts.units import NO_RULE
 from cds.fhir import Resource
@@ -71,6 +79,8 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
     canonical_units = ctx.canonical_units
     quantities, image = index.quantities, json_image(qty)
     for vs, by_text in matched:
+        if vs in index.excluded_by_text and unit_excluded(index.excluded_by_text[vs], res):
+            continue
         canonical = canonical_units.get(vs)
         reading = _NO_READING
         if canonical is not None:  # `plain_quantity`'s memo first (no image: never remembered)
@@ -145,8 +155,11 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             container = {vs for vs, _ in matched}
             start = len(out.facts)
         qty = part.get("valueQuantity")
-        quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else None
+        quantity: Mapping[str, Any] | None = qty if isinstance(qty, dict) else bound_in_text(part)
+        excluded = ctx.index.excluded_by_text
         for vs, by_text in matched:
+            if vs in excluded and unit_excluded(excluded[vs], part):
+                continue
             rule = readings.get(vs, NO_RULE)
             canonical = canonical_units.get(vs)
             if quantity is not None and canonical is not None:  # read_value's common case

@@ -3,6 +3,7 @@ integers, numbers written as text, data-absent reasons, and what cannot be read,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -13,6 +14,7 @@ from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.bounds import COMPARATORS
 from cds.facts.concepts import status_code, words_of
+from cds.facts.negation import plain
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
 from cds.fhir import Resource
@@ -114,6 +116,41 @@ def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) 
         )
         return None, None, shown, f"value '{shown}' is not a number in {canonical}"
     return None, None, None, "no value recorded"
+
+
+_TEXT_COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "\u2264": "<=", "\u2265": ">="}
+"""A comparator as a ``valueString`` writes it before its number, and the Quantity's own."""
+
+
+def bound_in_text(part: Resource) -> Mapping[str, Any] | None:
+    """The Quantity a ``valueString`` such as ``">999 mL"`` or ``"< 88 %"`` writes in words (a
+    bladder scanner's cap, a device's floor): a comparator, one number and a unit, read as a
+    ``valueQuantity`` with that comparator is (`cds.facts.bounds`). None for any other text,
+    a bound without a unit among them (a bare number's unit cannot be told)."""
+    text = part.get("valueString")
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    stripped = text.strip()
+    sign = stripped[:2] if stripped[:2] in _TEXT_COMPARATORS else stripped[:1]
+    comparator = _TEXT_COMPARATORS.get(sign)
+    split = units.split_value_text(stripped[len(sign) :]) if comparator else None
+    if split is None or split[1] is None:
+        return None
+    number, unit = split
+    return {"value": str(number), "unit": unit, "comparator": comparator}
+
+
+def unit_excluded(excluded: re.Pattern[str], part: Resource) -> bool:
+    """Does a reading's unit (its Quantity's unit or code, or a ``valueString``) name a
+    quantity its value set leaves out, read by the set's ``excluded_by_text``? A "PVR" in
+    Wood units or dyn.s/cm5 is the pulmonary vascular resistance, no bladder volume: not read
+    at all, not even as a unit to re-check."""
+    qty = part.get("valueQuantity")
+    said = (qty.get("unit"), qty.get("code")) if isinstance(qty, dict) else ()
+    return any(
+        isinstance(u, str) and excluded.search(plain(u)) is not None
+        for u in (*said, part.get("valueString"))
+    )
 
 
 _CONTAINERS = (list, dict)

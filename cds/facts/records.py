@@ -26,6 +26,7 @@ from cds.facts.concepts import (
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
+from cds.facts.suspected import suspected_red_flag
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (
     FUTURE_TOLERANCE_H,
@@ -81,6 +82,8 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         _matched_facts(
             matched, display, "condition", rid_of(res), out, when, age, known, note, False
         )
+    if clinical is None or clinical in CONDITION_ACTIVE:
+        out.facts += suspected_red_flag(res.get("code"), rid_of(res), timing, ctx)
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
@@ -339,11 +342,15 @@ def read_encounter(
     when, age, known, note, _ = timing
     for concept in as_list(res.get("reasonCode")):
         _concept_facts(concept, "condition", rid, ctx, out, when, age, known, note)
+        out.facts += suspected_red_flag(concept, rid, timing, ctx)
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, timing)
     diagnoses = [
         d.get("condition") for d in as_list(res.get("diagnosis")) if isinstance(d, Mapping)
     ]
     _referenced_displays(diagnoses, res, ctx, out, refs, timing)
+    for ref in [*as_list(res.get("reasonReference")), *diagnoses]:  # given as words alone
+        if isinstance(ref, Mapping) and not _resolved(str(ref.get("reference", "")), refs):
+            out.facts += suspected_red_flag({"text": ref.get("display")}, rid, timing, ctx)
 
 
 def read_patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:

@@ -104,6 +104,36 @@ def test_an_unverified_bound_stays_unverified_even_when_certain() -> None:
     assert out.verified is False and out.value is not None and out.value <= 91
 
 
+def written(code: str, text: str) -> Fact:
+    res = obs(code, 0, "%")
+    res["valueString"] = text
+    del res["valueQuantity"]
+    (fact,) = [f for f in facts(res) if f.valueset != "gcs_obs"]
+    return fact
+
+
+@pytest.mark.parametrize(
+    ("text", "comparator", "verified", "shown"),
+    [
+        ("< 88 %", "<", True, "<88 %"),  # a device's floor, spaced: certain, a sign
+        ("<92 %", "<", False, "<92 %"),  # possible only: a data-check value
+        ("\u2264 85 %", "<=", True, "<=85 %"),
+    ],
+)
+def test_a_bound_written_as_text_is_read_as_the_quantity_bound(
+    text: str, comparator: str, verified: bool, shown: str
+) -> None:
+    fact = written("59408-5", text)
+    assert (fact.bound, fact.understood, fact.source_value) == (comparator, True, shown)
+    assert resolved(fact).verified is verified
+
+
+@pytest.mark.parametrize("text", [">140", "200-300 /min", "~140 /min", "> 140 bpm, irregular"])
+def test_text_that_is_not_one_bound_and_unit_stays_unread(text: str) -> None:
+    fact = written("8867-4", text)
+    assert fact.bound is None and not fact.understood
+
+
 def test_an_unknown_comparator_is_a_value_not_understood() -> None:
     fact = bounded("59408-5", "ad", 85, "%")
     assert not fact.understood and fact.note and "comparator" in fact.note

@@ -70,6 +70,16 @@ ISSUE = "Low back pain. No fever, no saddle anesthesia, no bladder or bowel inco
         ("No saddle anesthesia, unable to void", "unable to void", "affirmed"),
         ("Denies fever, chills, numbness", "numbness", "negated"),
         ("Denies fever or inability to feel legs", "inability to feel legs", "negated"),
+        # so is a state the patient is seen in, as an adjective (er19b A17, A18, A23); a noun
+        # stays a denied item, and a copula's "not" takes the adjectives listed after it
+        ("denies CP/SOB, confused per EMS", "confused", "affirmed"),
+        ("Denies fever, confused", "confused", "affirmed"),
+        ("doesn't know what year it is, pt disoriented", "disoriented", "affirmed"),
+        ("Denies pain, doesn't know where she is", "doesn't know where", "affirmed"),
+        ("Denies fever, confusion", "confusion", "negated"),
+        ("Denies fever, chills, AMS", "AMS", "negated"),
+        ("Denies confused", "confused", "negated"),
+        ("Pt is not lethargic, confused", "confused", "negated"),
         # a past marker alone as the entry's last item speaks of the whole entry (ER review)
         ("Cauda equina syndrome, resolved", "Cauda equina", "historical"),
         ("Cauda equina syndrome s/p L4-5 decompression 2019, resolved", "Cauda", "historical"),

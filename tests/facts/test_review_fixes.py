@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cds.facts.extract import extract_facts
 from cds.facts.model import Fact
 from tests.facts.test_real_feeds import CTX, PACK, facts, obs, vs
@@ -133,6 +135,35 @@ def test_a_recorded_order_reason_is_no_order_reason_fact() -> None:
     assert vs(facts(order), "order_reason_red_flag") == []
 
 
+def test_a_problem_that_only_suspects_a_red_flag_is_what_imaging_is_for() -> None:
+    # er19b A25: the record's doubt, not a sign (no cauda equina fact, no emergency card)
+    found = facts(condition("c1", "LBP, can not rule out cauda equina"))
+    (doubt,) = vs(found, "suspected_red_flag")
+    assert doubt.rid == "Condition/c1" and doubt.time is not None
+    assert vs(found, "cauda_equina_syndrome") == []
+
+
+def test_a_red_flag_affirmed_ruled_out_or_resolved_is_no_suspicion() -> None:
+    for entry in [
+        condition("c1", "Cauda equina syndrome"),  # affirmed: a finding of its own
+        condition("c2", "LBP, cauda equina ruled out"),
+        condition("c3", "r/o cauda equina", clinicalStatus={"coding": [{"code": "resolved"}]}),
+        condition("c4", "LBP, can not rule out muscle strain"),  # a doubt, no red flag
+    ]:
+        assert vs(facts(entry), "suspected_red_flag") == [], entry["code"]
+
+
+def test_the_visits_reason_or_diagnosis_in_words_can_suspect_a_red_flag() -> None:
+    visit = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "in-progress",
+        "reasonCode": [{"text": "Back pain, r/o CES"}],
+        "diagnosis": [{"condition": {"display": "possible spinal epidural abscess"}}],
+    }
+    assert len(vs(facts(visit), "suspected_red_flag")) == 2
+
+
 def test_infection_words_are_a_red_flag() -> None:
     for words in ("spinal epidural abscess", "vertebral osteomyelitis", "L4-5 discitis"):
         assert "imaging_red_flags_history" in PACK.index.match([], words), words
@@ -179,3 +210,34 @@ def test_future_reading_is_named_in_its_data_issue() -> None:
     (issue,) = out.issues
     assert issue.message.startswith("Heart rate 150 /min dated 2026-11-26 17:00")
     assert "5 h after the evaluation time" in issue.message
+
+
+# ------------------------------------------------------------------ "PVR" in pulmonary units
+
+
+def pvr(value: Any = None, unit: str | None = None, **extra: Any) -> dict:
+    res = obs(value=value, unit=unit, **extra)
+    res["code"] = {
+        "coding": [{"system": "urn:oid:1.2.840.114350.1", "code": "3040"}],
+        "text": "PVR",
+    }
+    return res
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pvr(3.2, "Wood units"),
+        pvr(256, "dyn·s/cm⁵"),
+        pvr(valueQuantity={"value": 3.2, "code": "[wood'U]"}),
+        pvr(valueString="3.2 WU"),
+    ],
+)
+def test_a_pvr_in_pulmonary_units_is_no_bladder_volume_nor_a_unit_to_recheck(given: dict) -> None:
+    out = extract_facts([given], [], CTX)
+    assert vs(out.facts, "post_void_residual_obs") == [] and out.issues == []
+
+
+def test_a_pvr_in_a_bladder_unit_is_still_read() -> None:
+    (fact,) = vs(facts(pvr(350, "cc")), "post_void_residual_obs")
+    assert fact.value == 350.0 and fact.understood

@@ -3241,8 +3241,9 @@ LOCAL_PVR_SYSTEM = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"
 LOCAL_PVR = cc((LOCAL_PVR_SYSTEM, "3040", ""))
 for cid, value, unit, code, topics in [
     ("local-850-ml", 850, "mL", {**LOCAL_PVR, "text": "PVR"}, {E}),
-    ("local-320-dyn", 320, "dyn.s/cm5", {**LOCAL_PVR, "text": "PVR"}, {D}),
-    ("local-4-wood", 4, "Wood units", {**LOCAL_PVR, "text": "PVR"}, {D}),
+    # a pulmonary resistance's unit says it is no bladder volume: not read (er19b E03, E04)
+    ("local-320-dyn", 320, "dyn.s/cm5", {**LOCAL_PVR, "text": "PVR"}, set()),
+    ("local-4-wood", 4, "Wood units", {**LOCAL_PVR, "text": "PVR"}, set()),
     ("snomed-650-no-unit", 650, None, cc((SNOMED, "276901002", ""), text="PVR"), set()),
     (
         "display-650-no-unit",
@@ -3258,9 +3259,8 @@ for cid, value, unit, code, topics in [
         + (
             "a local flowsheet code: a bladder volume, the emergency"
             if E in topics
-            else "a local code: a pulmonary resistance unit, unreadable as mL, a data check"
-            if D in topics
-            else "a code or words of the pulmonary vascular resistance: no bladder volume"
+            else "a local code in a pulmonary resistance unit, or a code or words of the "
+            "pulmonary vascular resistance: no bladder volume, nothing to re-check"
         ),
         [lambda p, v=value, u=unit, c=code: pvr(p, v, u, c)],
         topics,
@@ -3439,6 +3439,210 @@ for cid, text, topics in [
         topics,
         must=["osteoporosis medicine"] if IS in topics else [],
         tags=["er-review", "text"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 17. er19b: the fourth emergency-physician round (heparin drips, measured retention, PVR rows)
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    # a drip whose instructions flush the line with saline, or say not to, is the drip (D09, D16)
+    ("drip-flush-ns", "Heparin infusion per ACS protocol, flush line with NS q shift", {AC}),
+    ("drip-do-not-flush", "heparin drip (weight-based) - do not flush line", {AC}),
+    # the heparin named as the flush or lock itself stays out
+    ("hep-lock-brand", "Hep-Lock U/P 100 units/mL, 5 mL IV PRN line care", set()),
+    ("iv-flush-syringe", "heparin (porcine) 10 unit/mL IV flush syringe 3 mL", set()),
+]:
+    order(
+        f"er19b-ord-ibuprofen-heparin-{cid}",
+        f"order-sign ibuprofen; text-only active order '{text}': "
+        + ("a therapeutic heparin, the caution" if topics else "a line flush, no blood thinner"),
+        [lambda p, t=text: text_med(p, t)],
+        [ibuprofen],
+        topics,
+        tags=["er19b", "caution"],
+    )
+
+
+# a measured post-void residual is a cauda equina sign for the imaging rules too (E15)
+for cid, value, topics in [("480-ml", 480, {E, IS}), ("150-ml", 150, {INI})]:
+    order(
+        f"er19b-ord-mri-pvr-{cid}",
+        f"order-select lumbar MRI; 'PVR' {value} mL three hours ago: "
+        + (
+            "retention measured, the emergency and the imaging supported (never 'not indicated')"
+            if E in topics
+            else "below the retention threshold, no red flag: imaging not indicated"
+        ),
+        [lambda p, v=value: pvr(p, v, "mL", {**LOCAL_PVR, "text": "PVR"})],
+        [mri],
+        topics,
+        hook="order-select",
+        must=[f"{value} mL"] if E in topics else [],
+        forbidden={INI} if E in topics else set(),
+        tags=["er19b", "cauda-equina", "imaging"],
+    )
+
+
+# post-void residual rows as flowsheets name them (E02-E20); a pre-void bladder scan volume
+# and the lungs' residual volume are none
+for cid, name, value, unit, topics in [
+    ("bladder-scan-pvr-volume", "Bladder Scan PVR Volume", 620, "mL", {E}),
+    ("after-voiding", "Bladder scan volume after voiding", 700, "mL", {E}),
+    ("residual-urine-scan", "Residual urine (bladder scan)", 400, "mL", {E}),
+    ("pvr-cath", "PVR (cath)", 650, "mL", {E}),
+    ("pvr-bladder-scan-ml", "PVR Bladder Scan (mL)", 520, "mL", {E}),
+    ("bladder-scan-volume", "Bladder scan volume", 620, "mL", set()),
+    ("lung-residual-volume", "Residual volume", 2.1, "L", set()),
+]:
+    pv(
+        f"er19b-obs-pvr-row-{cid}",
+        f"Low back pain; flowsheet row '{name}' {value} {unit} three hours ago under a local "
+        + (
+            "code: a residual after voiding, retention measured, the emergency"
+            if E in topics
+            else "code: no residual (a volume before voiding, or the lungs'), no card"
+        ),
+        [lambda p, n=name, v=value, u=unit: pvr(p, v, u, {**LOCAL_PVR, "text": n})],
+        topics,
+        must=[f"{value} {unit}"] if E in topics else [],
+        tags=["er19b", "cauda-equina", "units"],
+    )
+
+
+def pvr_text(p: str, text: str) -> Json:
+    """A "PVR" flowsheet row whose value is sent as a ``valueString``."""
+    o = pvr(p, 0, "mL", {**LOCAL_PVR, "text": "PVR"})
+    del o["valueQuantity"]
+    return {**o, "id": new_id(f"{p}/pvr-text/{text}"), "valueString": text}
+
+
+# a bound written as text is the bound a valueQuantity comparator is (E13)
+for cid, text, topics in [
+    ("above-999", ">999 mL", {E}),
+    ("spaced-above-999", "> 999 mL", {E}),
+    ("below-50", "<50 mL", set()),
+    ("range", "200-300 mL", {D}),
+]:
+    pv(
+        f"er19b-obs-pvr-text-{cid}",
+        f"Low back pain; 'PVR' given as the text '{text}' three hours ago: "
+        + (
+            "a bladder scanner's cap above the threshold, retention certain, the emergency"
+            if E in topics
+            else "a range, unreadable, a data check"
+            if D in topics
+            else "a bound below the threshold, no sign"
+        ),
+        [lambda p, t=text: pvr_text(p, t)],
+        topics,
+        must=[">999 mL"] if E in topics else [],
+        tags=["er19b", "cauda-equina", "bounds"],
+    )
+
+
+# reduced consciousness in the notes' words (A19, A20, B15, B16); an observed state after a
+# denial's list is its own statement, and not knowing where she is is disorientation (A17,
+# A18, A23); "LOC" alone is a trauma note's loss of consciousness
+for cid, text, topics, must in [
+    ("can-not-stay-awake", "LBP, can not stay awake in triage", {E}, "can not stay awake"),
+    ("wont-wake-up", "Wife says he won’t wake up fully", {E}, "won’t wake up"),
+    ("down-loc", "↓ LOC since arrival", {E}, "↓ LOC"),
+    ("decreased-loc", "Decreased level of consciousness per EMS", {E}, "Decreased level"),
+    ("cant-sleep", "Back pain, can’t sleep at night", set(), ""),
+    ("no-loc", "Fell from standing, no LOC", set(), ""),
+    ("loc-none", "Slipped on ice. LOC: none", set(), ""),
+    ("denies-then-confused", "Denies CP/SOB, confused per EMS", {E}, "confused per EMS"),
+    ("doesnt-know-where", "Doesn’t know where she is, confused", {E}, "know where she is"),
+    ("doesnt-know-year", "doesn’t know what year it is, pt disoriented", {E}, "disoriented"),
+    ("denies-confusion", "Denies fever, confusion or weakness", set(), ""),
+    ("not-confused", "Alert, not confused, no AMS", set(), ""),
+]:
+    pv(
+        f"er19b-text-{cid}",
+        f"Low back pain; text-only problem '{text}' today: "
+        + ("altered consciousness, the emergency" if topics else "no sign"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+        topics,
+        must=[must] if must else [],
+        tags=["er19b", "text", "consciousness"],
+    )
+
+
+def text_draft(p: str, text: str) -> Json:
+    """A draft MedicationRequest named in words alone (a brand from the order catalogue)."""
+    med = med_request(p, "0", text, status="draft", hours_ago=0)
+    med["medicationCodeableConcept"] = {"text": text}
+    return med
+
+
+# hydrocodone-ibuprofen by its brands is an opioid and an NSAID (O19, O39); lidocaine's
+# Xylocaine is neither
+for cid, text, topics, must in [
+    ("vicoprofen-cyclobenzaprine", "Vicoprofen 7.5-200 mg tablet", {SC}, "cyclobenzaprine"),
+    ("reprexain-cyclobenzaprine", "Reprexain 5-200 mg tablet", {SC}, "Reprexain"),
+    ("xylocaine-cyclobenzaprine", "Xylocaine 1% injection 5 mL", set(), ""),
+]:
+    order(
+        f"er19b-ord-{cid}",
+        f"order-sign '{text}' (words only) for a patient taking cyclobenzaprine: "
+        + ("an opioid with a muscle relaxant, the sedation pair" if topics else "no opioid"),
+        [lambda p: med_request(p, "21949", "cyclobenzaprine")],
+        [lambda p, t=text: text_draft(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["er19b", "sedation"],
+    )
+
+
+# a red flag the record only suspects is what a lumbar image without its own reason is for
+# (A25); a red flag ruled out, or a doubt from a past visit, is none
+for cid, text, days_ago, topics in [
+    ("cant-rule-out-ces", "LBP, can not rule out cauda equina", 0.1, {IS}),
+    ("ces-ruled-out", "LBP, cauda equina ruled out on exam", 0.1, {INI}),
+    ("old-doubt", "Can not rule out cauda equina", 60, {INI}),
+]:
+    order(
+        f"er19b-ord-mri-problem-{cid}",
+        f"order-select lumbar MRI with no reason; problem '{text}' entered {days_ago} days ago: "
+        + ("the suspicion is the indication" if IS in topics else "no red flag, not indicated"),
+        [lambda p, t=text, d=days_ago: condition(p, text=t, onset_hours=days(d))],
+        [mri],
+        topics,
+        hook="order-select",
+        forbidden={INI} if IS in topics else set(),
+        tags=["er19b", "imaging"],
+    )
+visit(
+    "er19b-ord-mri-visit-reason-r-o-ces",
+    "order-select lumbar MRI with no reason; the visit's reason 'Back pain, r/o CES': the "
+    "suspicion is what the MRI is for, imaging supported, no emergency card for a doubt",
+    "order-select",
+    [{"text": "Back pain, r/o CES"}],
+    [],
+    {IS},
+    drafts=[mri],
+    forbidden={INI},
+    tags=["er19b", "imaging"],
+)
+
+
+# the pulmonary resistance's units, as a flowsheet sends them with "PVR", are no bladder
+# volume (E03, E04); a bladder unit beside them is still read
+for cid, value, unit, topics in [
+    ("wu", 3.2, "WU", set()),
+    ("dyn-middle-dot", 256, "dyn·s/cm⁵", set()),
+    ("ucum-wood", 3.2, "[wood'U]", set()),
+    ("cc", 350, "cc", {E}),
+]:
+    pv(
+        f"er19b-obs-pvr-unit-{cid}",
+        f"Low back pain; 'PVR' {value} {unit} three hours ago under a local code: "
+        + ("a bladder volume, the emergency" if E in topics else "a pulmonary resistance, no card"),
+        [lambda p, v=value, u=unit: pvr(p, v, u, {**LOCAL_PVR, "text": "PVR"})],
+        topics,
+        must=["350 cc"] if E in topics else [],
+        tags=["er19b", "units"],
     )
 
 
