@@ -3646,6 +3646,36 @@ for cid, value, unit, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 18. Leg signs as exam notes write them (fourth physician round, er19b A14, B07, B10, O01-O04):
+#     strength graded or arrowed after the leg, a one-letter side, sensation decreased by leg;
+#     normal strength and sensation, an arm, and pain as the cause stay silent
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics, must in [
+    ("wont-move-r-leg", "LBP; won‘t move his R leg, strength 2/5 RLE", {U}, "R leg"),
+    ("lle-strength-arrow", "LBP. Exam: LLE strength ↓ (4-/5 EHL)", {U}, "LLE strength"),
+    ("decreased-strength-lle", "LBP, decreased strength LLE 4/5", {U}, "strength LLE"),
+    ("weak-r-leg", "LBP, weak R leg since this AM", {U}, "weak R leg"),
+    ("ble-down-sensation", "LBP. BLE ↓ sensation to LT below knees", {U}, "BLE"),
+    ("numbness-l-leg", "LBP, numbness L leg", {U}, "numbness L leg"),
+    ("cannot-feel-l-foot", "LBP, cannot feel L foot", {U}, "L foot"),
+    ("strength-normal", "LBP. Exam: strength 5/5 BLE, sensation intact BLE", set(), ""),
+    ("arm-strength", "LBP. Exam: LUE strength 4/5, decreased sensation L hand", set(), ""),
+    ("wont-move-pain", "LBP; won't move his leg d/t pain", set(), ""),
+]:
+    visit(
+        f"er19b-cc-leg-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("a leg sign as an exam note writes it" if topics else "no leg sign"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+        tags=["er19b", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
