@@ -80,7 +80,13 @@ def _days_text(days: int) -> str:
         return "dated in the future"
     if days < 2:
         return ("today", "yesterday")[days]
-    return _DAYS_AGO[days] if days < len(_DAYS_AGO) else f"{round(days / 365.25)} y ago"
+    if days < len(_DAYS_AGO):
+        return _DAYS_AGO[days]
+    return (
+        _MONTHS_AGO[round(days / _MONTH_DAYS_MEAN)]
+        if days < 731
+        else f"{round(days / 365.25)} y ago"
+    )
 
 
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
@@ -130,12 +136,17 @@ def age_text(age_h: float | None) -> str:
             return f"{minutes} min ago"
     if age_h < 95.5:  # hours up to 4 days: a vital sign at 70 h is inside its 72 h window
         return _HOURS_AGO[round(age_h)]
-    if age_h < 2 * 365 * 24:
+    if age_h < 59.5 * 24:
         return _DAYS_AGO[round(age_h / 24)]
+    if age_h < 2 * 365 * 24:
+        return _MONTHS_AGO[round(age_h / (24 * _MONTH_DAYS_MEAN))]
     return f"{round(age_h / (365.25 * 24))} y ago"
 
 
 _HOURS_AGO = tuple(f"{n} h ago" for n in range(96))
-_DAYS_AGO = tuple(f"{n} d ago" for n in range(731))
-"""Ages in hours (under 95.5 h) and days (under two years) as said, looked up: every
-evidence line and summary says one, and formatting the number cost most of ``age_text``."""
+_DAYS_AGO = tuple(f"{n} d ago" for n in range(60))
+_MONTHS_AGO = tuple(f"{n} mo ago" for n in range(25))
+"""Ages in hours (under 95.5 h), days (under 60) and months (under two years) as said,
+looked up: every evidence line and summary says one, and formatting the number cost most of
+``age_text``. A clinician reads "23 mo ago", not "705 d ago" (fourth physician round)."""
+_MONTH_DAYS_MEAN = 365.25 / 12

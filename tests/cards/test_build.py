@@ -286,7 +286,9 @@ def test_a_data_issue_names_the_record_in_words_when_a_finding_shows_it(pack: Pa
         (47.4, "47 h ago"),
         (72, "72 h ago"),
         (96, "4 d ago"),
-        (700 * 24, "700 d ago"),
+        (59 * 24, "59 d ago"),
+        (60 * 24, "2 mo ago"),
+        (705 * 24, "23 mo ago"),  # not "705 d ago" (fourth physician round)
         (1400 * 24, "4 y ago"),
         (-30, "dated in the future"),
     ],
