@@ -28,7 +28,8 @@ shared/design/engine-notes.md, each pinned by tests/engine/test_durable_contract
 
 Each rule is registered with a ``cap`` (durable's own setting: an action takes up to that
 many of the rule's pending matches at once), so one start or complete call, and one JSON
-message, brings every firing of a rule instead of one firing each.
+message, brings every firing of a rule instead of one firing each. Rules with the same
+patterns are registered as one durable rule that stands for each of them (`_merged`).
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ class DurableEngine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._negated: dict[str, frozenset[tuple[str, str]]] = {}
-        self._runs: dict[str, dict[str, str]] = {}
-        """ruleset name → durable rule name → the action (finding) it stands for"""
+        self._runs: dict[str, dict[str, tuple[str, ...]]] = {}
+        """ruleset name → durable rule name → the actions (findings) it stands for"""
 
     @property
     def busy(self) -> bool:
@@ -121,16 +122,13 @@ class DurableEngine:
 
     def _register(self, ruleset: CompiledRuleset) -> None:
         if ruleset.name not in self._negated:
-            definition = {
-                rule_id: {**copy.deepcopy(rule), "dist": False, "cap": _CAP}
-                for rule_id, rule in ruleset.definition.items()
-            }
+            definition, runs = _merged(ruleset.definition)
             definition[_WARMUP] = {
                 "all": [{"w": {"kind": _WARMUP}}],
                 "run": _WARMUP,
                 "cap": _CAP,  # like every rule: its matches come as a list
             }
-            runs = {r: d["run"] for r, d in definition.items()}  # durable deletes "run" keys
+            runs[_WARMUP] = (_WARMUP,)
             self._host.register_rulesets({ruleset.name: definition})
             self._warm_up(self._host.get_ruleset(ruleset.name))
             self._negated[ruleset.name] = ruleset.negated_first
@@ -150,10 +148,10 @@ class DurableEngine:
         handle: Any,
         result: tuple[int, int],
         found: dict[str, list[tuple[int, ...]]],
-        runs: dict[str, str] | None = None,
+        runs: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         """Run every queued action now, on this thread, even for a "not handled" batch, and
-        put the fids of each match in ``found``, under the action (finding) of its rule.
+        put the fids of each match in ``found``, under each action (finding) of its rule.
 
         durable's own loop (``Ruleset.do_actions``) wraps each action in promises and
         re-serialises the session state after every action with ``json.dumps``; our actions
@@ -170,13 +168,13 @@ class DurableEngine:
         while True:
             try:
                 for rule, matches in message.items():
-                    name = (runs or {}).get(rule, rule)
                     fids = [_fids(matched) for matched in matches]
-                    known = found.get(name)
-                    if known is None:
-                        found[name] = fids
-                    else:
-                        known += fids
+                    for name in (runs or {}).get(rule, (rule,)):
+                        known = found.get(name)
+                        if known is None:
+                            found[name] = list(fids)
+                        else:
+                            known += fids
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 durable_rules_engine.abandon_action(rs, state)
                 raise RuleActionFailed(f"a rule action failed: {exc}") from exc
@@ -191,6 +189,31 @@ class DurableEngine:
             handle.delete_state(sid)
         except Exception:  # noqa: S110  # nosec B110  # a state never created: nothing to free
             pass
+
+
+def _merged(
+    definition: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+    """The rules as durable registers them (``dist`` off, a ``cap``), rules with the same
+    patterns as one, and each durable rule's actions: the actions of all the rules it
+    stands for, once per rule (so two scope rules alike still fire twice, as each would).
+
+    A session sets up the state of every pattern of every rule (durable's beta nodes: 8 KB
+    of indexes each, cleared at every call), and a rule's matches come in an action of their
+    own: a pattern list written twice (the pack's scope and its instructions rule, both
+    "a back pain condition") is matched once."""
+    out: dict[str, Any] = {}
+    runs: dict[str, tuple[str, ...]] = {}
+    first: dict[bytes, str] = {}  # a pattern list → the rule that registers it
+    for rule_id, rule in definition.items():
+        same = orjson.dumps(rule["all"], option=orjson.OPT_SORT_KEYS)
+        owner = first.setdefault(same, rule_id)
+        if owner == rule_id:
+            out[rule_id] = {**copy.deepcopy(rule), "dist": False, "cap": _CAP}
+            runs[rule_id] = (rule["run"],)
+        else:
+            runs[owner] += (rule["run"],)
+    return out, runs
 
 
 def _sorted_firings(found: dict[str, list[tuple[int, ...]]]) -> list[Firing]:

@@ -488,3 +488,29 @@ def test_busy_while_an_evaluation_holds_the_engine(engine: DurableEngine) -> Non
         assert engine.busy
     assert not engine.busy
     assert not REFERENCE.busy
+
+
+# ------------------------------------------------------------------ rules with the same patterns
+
+
+def test_rules_with_the_same_patterns_each_fire(rule_engine: RuleEngine) -> None:
+    """durable registers rules with the same patterns as one (one set of beta nodes, one
+    action a call); each still fires, and two whose action is the same fire twice, as
+    apart."""
+    same = {
+        "r": {"all": [{"p0": pattern("a")}], "run": "r"},
+        "s": {"all": [{"p0": pattern("a")}], "run": "s"},
+        "t0": {"all": [{"p0": pattern("a")}, {"p1": pattern("b")}], "run": "t"},
+        "t1": {"all": [{"p0": pattern("a")}, {"p1": pattern("b")}], "run": "t"},
+    }
+    fired = rule_engine.evaluate(compiled(same), [fact(1, "a"), fact(2, "a"), fact(3, "b")])
+    assert fired == [
+        Firing("r", (1,)),
+        Firing("r", (2,)),
+        Firing("s", (1,)),
+        Firing("s", (2,)),
+        Firing("t", (1, 3)),
+        Firing("t", (1, 3)),
+        Firing("t", (2, 3)),
+        Firing("t", (2, 3)),
+    ]
