@@ -514,3 +514,34 @@ def test_rules_with_the_same_patterns_each_fire(rule_engine: RuleEngine) -> None
         Firing("t", (2, 3)),
         Firing("t", (2, 3)),
     ]
+
+
+def test_rules_differing_in_one_equality_each_fire_on_their_own_facts(
+    rule_engine: RuleEngine,
+) -> None:
+    """durable registers single-pattern rules that differ only in the value one equality asks
+    (a sign and its data-check twin: verified 1 and 0) as one rule without it, and each match
+    fires the rules whose value its fact has: none for a value neither asks, nor for a fact
+    without the field."""
+
+    def on(verified: int) -> dict[str, Any]:
+        return {"$and": [{"kind": "a"}, {"verified": verified}, {"$gt": {"value": 5}}]}
+
+    twins = {
+        "sign": {"all": [{"p0": on(1)}], "run": "sign"},
+        "check": {"all": [{"p0": on(0)}], "run": "check"},
+        "other": {"all": [{"p0": pattern("b")}], "run": "other"},
+    }
+    facts = [
+        fact(1, "a", verified=1, value=9.0),
+        fact(2, "a", verified=0, value=9.0),
+        fact(3, "a", verified=1, value=1.0),
+        fact(4, "a", verified=2, value=9.0),
+        fact(5, "a", value=9.0),
+        fact(6, "b"),
+    ]
+    assert rule_engine.evaluate(compiled(twins), facts) == [
+        Firing("check", (2,)),
+        Firing("other", (6,)),
+        Firing("sign", (1,)),
+    ]
