@@ -30,7 +30,8 @@ Each rule is registered with a ``cap`` (durable's own setting: an action takes u
 many of the rule's pending matches at once), so one start or complete call, and one JSON
 message, brings every firing of a rule instead of one firing each. Rules with the same
 patterns, or single-pattern rules that differ only in one equality's value (a sign and its
-data-check twin), are registered as one durable rule that stands for each (`_merged`).
+data-check twin, conditions of one kind), are registered as one durable rule that stands for
+each (`_merged`).
 """
 
 from __future__ import annotations
@@ -211,8 +212,10 @@ def _merged(definition: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Route
       pain condition") are one rule firing each's action, once per rule (two scope rules
       alike still fire twice, as each would);
     - single-pattern rules that differ only in the value one equality asks of a field (an
-      emergency sign and its data-check twin: ``verified`` 1 and 0) are one rule without
-      that equality, each match firing the actions of the rules whose value its fact has.
+      emergency sign and its data-check twin: ``verified`` 1 and 0; the caution rules of
+      five conditions, each its ``valueset``) are one rule without that equality, each match
+      firing the actions of the rules whose value its fact has (none: a fact no rule of
+      theirs asks for, which the wider pattern now matches too).
     """
     out: dict[str, Any] = {}
     runs: dict[str, tuple[str, ...]] = {}
@@ -253,7 +256,7 @@ def _variants(rules: dict[str, Any]) -> dict[tuple[str, str, int, bytes], list[t
             if len(term) != 1:
                 continue
             ((field, value),) = term.items()
-            if field.startswith("$") or field in ("kind", "valueset"):
+            if field.startswith("$"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | str):
                 continue

@@ -545,3 +545,16 @@ def test_rules_differing_in_one_equality_each_fire_on_their_own_facts(
         Firing("other", (6,)),
         Firing("sign", (1,)),
     ]
+
+
+def test_rules_differing_in_their_value_set_fire_on_their_own_facts(
+    rule_engine: RuleEngine,
+) -> None:
+    """Rules alike but for their value set are one durable rule matching any value set of the
+    kind: a fact of a value set neither names fires nothing."""
+    rules = {
+        "x": {"all": [{"p0": pattern("a", "x")}], "run": "x"},
+        "y": {"all": [{"p0": pattern("a", "y")}], "run": "y"},
+    }
+    facts = [fact(1, "a", "x"), fact(2, "a", "y"), fact(3, "a", "z"), fact(4, "b", "x")]
+    assert rule_engine.evaluate(compiled(rules), facts) == [Firing("x", (1,)), Firing("y", (2,))]
