@@ -235,16 +235,23 @@ def _merged(definition: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Route
         owner = members[0][0]
         terms = out[owner]["all"][0][alias]["$and"]
         out[owner]["all"] = [{alias: {"$and": terms[:i] + terms[i + 1 :]}}]
-        routes[owner] = (field, {value: runs[r] for r, value in members})
+        actions: dict[object, tuple[str, ...]] = {}
+        for r, values in members:
+            for value in dict.fromkeys(values):  # a value an $or repeats fires once
+                actions[value] = actions.get(value, ()) + runs[r]
+        routes[owner] = (field, actions)
         for r, _ in members[1:]:
             del out[r], routes[r]
     return out, routes
 
 
-def _variants(rules: dict[str, Any]) -> dict[tuple[str, str, int, bytes], list[tuple[str, Any]]]:
+def _variants(
+    rules: dict[str, Any],
+) -> dict[tuple[str, str, int, bytes], list[tuple[str, tuple[Any, ...]]]]:
     """Single-pattern rules (no negation) by their pattern with one equality left out: (alias,
-    the equality's field, its place, the rest) → each rule and the value it asks there."""
-    out: dict[tuple[str, str, int, bytes], list[tuple[str, Any]]] = {}
+    the equality's field, its place, the rest) → each rule and the values it accepts there
+    (one, or an ``$or`` of equalities on that one field)."""
+    out: dict[tuple[str, str, int, bytes], list[tuple[str, tuple[Any, ...]]]] = {}
     for rule_id, rule in rules.items():
         if len(rule["all"]) != 1 or len(rule["all"][0]) != 1:
             continue
@@ -253,16 +260,28 @@ def _variants(rules: dict[str, Any]) -> dict[tuple[str, str, int, bytes], list[t
             continue
         terms = expression["$and"]
         for i, term in enumerate(terms):
-            if len(term) != 1:
-                continue
-            ((field, value),) = term.items()
-            if field.startswith("$"):
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | str):
-                continue
-            rest = orjson.dumps(terms[:i] + terms[i + 1 :], option=orjson.OPT_SORT_KEYS)
-            out.setdefault((alias, field, i, rest), []).append((rule_id, value))
+            asked = _asked(term)
+            if asked is not None:
+                rest = orjson.dumps(terms[:i] + terms[i + 1 :], option=orjson.OPT_SORT_KEYS)
+                out.setdefault((alias, asked[0], i, rest), []).append((rule_id, asked[1]))
     return out
+
+
+def _asked(term: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """(field, the values it may have) of an equality or an ``$or`` of equalities on one field
+    (``{"valueset": "ckd"}``, ``{"$or": [{"valueset": "a"}, {"valueset": "b"}]}``); None for
+    any other term."""
+    equalities = term["$or"] if len(term) == 1 and "$or" in term else [term]
+    fields, values = set(), []
+    for equality in equalities:
+        if not isinstance(equality, dict) or len(equality) != 1:
+            return None
+        ((field, value),) = equality.items()
+        if field.startswith("$") or isinstance(value, bool) or not isinstance(value, int | str):
+            return None
+        fields.add(field)
+        values.append(value)
+    return (fields.pop(), tuple(values)) if len(fields) == 1 else None
 
 
 def _record(

@@ -558,3 +558,24 @@ def test_rules_differing_in_their_value_set_fire_on_their_own_facts(
     }
     facts = [fact(1, "a", "x"), fact(2, "a", "y"), fact(3, "a", "z"), fact(4, "b", "x")]
     assert rule_engine.evaluate(compiled(rules), facts) == [Firing("x", (1,)), Firing("y", (2,))]
+
+
+def test_rules_naming_several_value_sets_fire_on_each(rule_engine: RuleEngine) -> None:
+    """A rule of an ``$or`` of value sets merges with rules alike but for theirs: a fact of a
+    value set two of them name fires both, once each."""
+
+    def of(*valuesets: str) -> dict[str, Any]:
+        named = [{"valueset": v} for v in valuesets]
+        return {"$and": [{"kind": "a"}, named[0] if len(named) == 1 else {"$or": named}]}
+
+    rules = {
+        "xy": {"all": [{"p0": of("x", "y", "x")}], "run": "xy"},
+        "y": {"all": [{"p0": of("y")}], "run": "y"},
+        "z": {"all": [{"p0": of("z")}], "run": "z"},
+    }
+    facts = [fact(1, "a", "x"), fact(2, "a", "y"), fact(3, "a", "w"), fact(4, "b", "y")]
+    assert rule_engine.evaluate(compiled(rules), facts) == [
+        Firing("xy", (1,)),
+        Firing("xy", (2,)),
+        Firing("y", (2,)),
+    ]
