@@ -123,9 +123,7 @@ class Evaluator:
             distinct=call.record.distinct,
         )
         facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
-        firings = self.engine.evaluate(
-            ruleset, [f.to_engine(i) for i, f in enumerate(facts) if ruleset.may_match(f)]
-        )
+        firings = self.engine.evaluate(ruleset, ruleset.engine_facts(facts))
         # the latest readings fact building found, unless a bound changed a reading since
         latest = extraction.latest if facts is extraction.facts else None
         outcome = build_findings(self.pack, firings, facts, latest)

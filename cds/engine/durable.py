@@ -28,7 +28,10 @@ shared/design/engine-notes.md, each pinned by tests/engine/test_durable_contract
 
 Each rule is registered with a ``cap`` (durable's own setting: an action takes up to that
 many of the rule's pending matches at once), so one start or complete call, and one JSON
-message, brings every firing of a rule instead of one firing each.
+message, brings every firing of a rule instead of one firing each. Rules with the same
+patterns, or single-pattern rules that differ only in one equality's value (a sign and its
+data-check twin, conditions of one kind), are registered as one durable rule that stands for
+each (`_merged`).
 """
 
 from __future__ import annotations
@@ -82,8 +85,8 @@ class DurableEngine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._negated: dict[str, frozenset[tuple[str, str]]] = {}
-        self._runs: dict[str, dict[str, str]] = {}
-        """ruleset name → durable rule name → the action (finding) it stands for"""
+        self._runs: dict[str, dict[str, Route]] = {}
+        """ruleset name → durable rule name → the actions (findings) it stands for"""
 
     @property
     def busy(self) -> bool:
@@ -121,16 +124,13 @@ class DurableEngine:
 
     def _register(self, ruleset: CompiledRuleset) -> None:
         if ruleset.name not in self._negated:
-            definition = {
-                rule_id: {**copy.deepcopy(rule), "dist": False, "cap": _CAP}
-                for rule_id, rule in ruleset.definition.items()
-            }
+            definition, runs = _merged(ruleset.definition)
             definition[_WARMUP] = {
                 "all": [{"w": {"kind": _WARMUP}}],
                 "run": _WARMUP,
                 "cap": _CAP,  # like every rule: its matches come as a list
             }
-            runs = {r: d["run"] for r, d in definition.items()}  # durable deletes "run" keys
+            runs[_WARMUP] = (None, {None: (_WARMUP,)})
             self._host.register_rulesets({ruleset.name: definition})
             self._warm_up(self._host.get_ruleset(ruleset.name))
             self._negated[ruleset.name] = ruleset.negated_first
@@ -150,10 +150,10 @@ class DurableEngine:
         handle: Any,
         result: tuple[int, int],
         found: dict[str, list[tuple[int, ...]]],
-        runs: dict[str, str] | None = None,
+        runs: dict[str, Route] | None = None,
     ) -> None:
         """Run every queued action now, on this thread, even for a "not handled" batch, and
-        put the fids of each match in ``found``, under the action (finding) of its rule.
+        put the fids of each match in ``found``, under each action (finding) of its rule.
 
         durable's own loop (``Ruleset.do_actions``) wraps each action in promises and
         re-serialises the session state after every action with ``json.dumps``; our actions
@@ -170,13 +170,13 @@ class DurableEngine:
         while True:
             try:
                 for rule, matches in message.items():
-                    name = (runs or {}).get(rule, rule)
-                    fids = [_fids(matched) for matched in matches]
-                    known = found.get(name)
-                    if known is None:
-                        found[name] = fids
-                    else:
-                        known += fids
+                    field, actions = (runs or {}).get(rule, (None, {None: (rule,)}))
+                    if field is None:
+                        _record(found, actions[None], [_fids(matched) for matched in matches])
+                        continue
+                    for matched in matches:  # one pattern: its fact says which rules fire
+                        (fact,) = matched.values()
+                        _record(found, actions.get(fact.get(field), ()), [(int(fact["fid"]),)])
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 durable_rules_engine.abandon_action(rs, state)
                 raise RuleActionFailed(f"a rule action failed: {exc}") from exc
@@ -191,6 +191,109 @@ class DurableEngine:
             handle.delete_state(sid)
         except Exception:  # noqa: S110  # nosec B110  # a state never created: nothing to free
             pass
+
+
+Route = tuple[str | None, dict[object, tuple[str, ...]]]
+"""What one registered durable rule stands for: (a field, or None; that field's value in the
+matched fact → the actions, the findings, it fires). With no field, every match fires the
+actions under None."""
+
+
+def _merged(definition: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Route]]:
+    """The rules as durable registers them (``dist`` off, a ``cap``), as few as fire the same,
+    and the route of each durable rule to the actions it stands for.
+
+    A session sets up the state of every pattern of every rule (durable's beta nodes: 8 KB of
+    indexes each, cleared at every call) and a rule's matches come in an action of their own,
+    so rules that differ in nothing, or only in what one equality asks of one field of their
+    single pattern, are registered once:
+
+    - rules with the same patterns (the pack's scope and its instructions rule, both "a back
+      pain condition") are one rule firing each's action, once per rule (two scope rules
+      alike still fire twice, as each would);
+    - single-pattern rules that differ only in the value one equality asks of a field (an
+      emergency sign and its data-check twin: ``verified`` 1 and 0; the caution rules of
+      five conditions, each its ``valueset``) are one rule without that equality, each match
+      firing the actions of the rules whose value its fact has (none: a fact no rule of
+      theirs asks for, which the wider pattern now matches too).
+    """
+    out: dict[str, Any] = {}
+    runs: dict[str, tuple[str, ...]] = {}
+    first: dict[bytes, str] = {}  # a pattern list → the rule that registers it
+    for rule_id, rule in definition.items():
+        same = orjson.dumps(rule["all"], option=orjson.OPT_SORT_KEYS)
+        owner = first.setdefault(same, rule_id)
+        if owner == rule_id:
+            out[rule_id] = {**copy.deepcopy(rule), "dist": False, "cap": _CAP}
+            runs[rule_id] = (rule["run"],)
+        else:
+            runs[owner] += (rule["run"],)
+    routes: dict[str, Route] = {rule_id: (None, {None: names}) for rule_id, names in runs.items()}
+    for (alias, field, i, _), members in _variants(out).items():
+        if len(members) < 2 or any(routes[r][0] is not None for r, _ in members):
+            continue
+        owner = members[0][0]
+        terms = out[owner]["all"][0][alias]["$and"]
+        out[owner]["all"] = [{alias: {"$and": terms[:i] + terms[i + 1 :]}}]
+        actions: dict[object, tuple[str, ...]] = {}
+        for r, values in members:
+            for value in dict.fromkeys(values):  # a value an $or repeats fires once
+                actions[value] = actions.get(value, ()) + runs[r]
+        routes[owner] = (field, actions)
+        for r, _ in members[1:]:
+            del out[r], routes[r]
+    return out, routes
+
+
+def _variants(
+    rules: dict[str, Any],
+) -> dict[tuple[str, str, int, bytes], list[tuple[str, tuple[Any, ...]]]]:
+    """Single-pattern rules (no negation) by their pattern with one equality left out: (alias,
+    the equality's field, its place, the rest) → each rule and the values it accepts there
+    (one, or an ``$or`` of equalities on that one field)."""
+    out: dict[tuple[str, str, int, bytes], list[tuple[str, tuple[Any, ...]]]] = {}
+    for rule_id, rule in rules.items():
+        if len(rule["all"]) != 1 or len(rule["all"][0]) != 1:
+            continue
+        ((alias, expression),) = rule["all"][0].items()
+        if alias.endswith("$not") or "$and" not in expression:
+            continue
+        terms = expression["$and"]
+        for i, term in enumerate(terms):
+            asked = _asked(term)
+            if asked is not None:
+                rest = orjson.dumps(terms[:i] + terms[i + 1 :], option=orjson.OPT_SORT_KEYS)
+                out.setdefault((alias, asked[0], i, rest), []).append((rule_id, asked[1]))
+    return out
+
+
+def _asked(term: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """(field, the values it may have) of an equality or an ``$or`` of equalities on one field
+    (``{"valueset": "ckd"}``, ``{"$or": [{"valueset": "a"}, {"valueset": "b"}]}``); None for
+    any other term."""
+    equalities = term["$or"] if len(term) == 1 and "$or" in term else [term]
+    fields, values = set(), []
+    for equality in equalities:
+        if not isinstance(equality, dict) or len(equality) != 1:
+            return None
+        ((field, value),) = equality.items()
+        if field.startswith("$") or isinstance(value, bool) or not isinstance(value, int | str):
+            return None
+        fields.add(field)
+        values.append(value)
+    return (fields.pop(), tuple(values)) if len(fields) == 1 else None
+
+
+def _record(
+    found: dict[str, list[tuple[int, ...]]], names: tuple[str, ...], fids: list[tuple[int, ...]]
+) -> None:
+    """Add the matches to each action's in ``found`` (its own list: one per action)."""
+    for name in names:
+        known = found.get(name)
+        if known is None:
+            found[name] = list(fids)
+        else:
+            known += fids
 
 
 def _sorted_firings(found: dict[str, list[tuple[int, ...]]]) -> list[Firing]:

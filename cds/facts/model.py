@@ -10,12 +10,18 @@ floats.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 FactKind = Literal["condition", "observation", "medication", "order", "patient", "encounter"]
+ENGINE_FIELDS = frozenset(
+    ["age_h", "time_known", "latest", "understood", "draft", "verified", "value"]
+)
+"""The fields a rule pattern may read of an engine fact, besides ``kind`` and ``valueset``
+(`Fact.to_engine`)."""
 
 
 @dataclass(slots=True)
@@ -64,24 +70,28 @@ class Fact:
     a reading ("SpO2 <85 %"): `cds.facts.bounds` makes it a sign only when the bound makes the
     sign certain, a data-check item when it leaves the sign possible, and nothing otherwise."""
 
-    def to_engine(self, fid: int) -> dict[str, Any]:
-        """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``.
+    def to_engine(self, fid: int, fields: Container[str] = ENGINE_FIELDS) -> dict[str, Any]:
+        """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``;
+        of the other fields, only those in ``fields`` (by default all: `ENGINE_FIELDS`).
 
         ``id`` and ``sid`` are durable's own keys (fact identity and session), so we never
         send them; ``fid`` makes every fact distinct so none is dropped as a duplicate.
         """
-        out: dict[str, Any] = {
-            "fid": fid,
-            "kind": self.kind,
-            "valueset": self.valueset,
-            "age_h": self.age_h,
-            "time_known": 1 if self.time_known else 0,  # int(), without a call per field
-            "latest": 1 if self.latest else 0,
-            "understood": 1 if self.understood else 0,
-            "draft": 1 if self.draft else 0,
-            "verified": 1 if self.verified else 0,
-        }
-        if self.value is not None:
+        out: dict[str, Any] = {"fid": fid, "kind": self.kind, "valueset": self.valueset}
+        # booleans as int() would give them, without a call per field
+        if "age_h" in fields:
+            out["age_h"] = self.age_h
+        if "time_known" in fields:
+            out["time_known"] = 1 if self.time_known else 0
+        if "latest" in fields:
+            out["latest"] = 1 if self.latest else 0
+        if "understood" in fields:
+            out["understood"] = 1 if self.understood else 0
+        if "draft" in fields:
+            out["draft"] = 1 if self.draft else 0
+        if "verified" in fields:
+            out["verified"] = 1 if self.verified else 0
+        if self.value is not None and "value" in fields:
             out["value"] = float(self.value)
         return out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,8 @@ class CompiledRuleset:
     """(kind, value set) of facts that negated patterns look at: asserted before the rest."""
     reach: Mapping[tuple[str, str], tuple[Demands, ...]] = field(default_factory=dict)
     """(kind, value set) → what each pattern that looks at such facts demands of one."""
+    fields: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    """(kind, value set) → the fact fields the patterns that look at such facts read."""
     gates: Mapping[tuple[str, str], Gate] = field(init=False, repr=False, compare=False)
     """(kind, value set) → what every pattern that looks at such facts demands at least
     (`Gate`): most facts of a record are too old for any, or (a normal heart rate) inside
@@ -48,6 +50,19 @@ class CompiledRuleset:
     def __post_init__(self) -> None:
         gates = {key: Gate.of(demands) for key, demands in self.reach.items() if demands}
         object.__setattr__(self, "gates", gates)
+
+    def engine_facts(self, facts: Sequence[Fact]) -> list[dict[str, Any]]:
+        """The facts some pattern may match (`may_match`) as the engine is given them, each
+        with its index in ``facts`` as its ``fid`` and only the fields the patterns on its kind
+        and value set read (`Fact.to_engine`): durable parses every field sent, tries each at
+        every alpha node a fact reaches, and writes every field of a matched fact back into
+        the action's JSON, which is parsed again; a field no pattern reads changes nothing."""
+        fields = self.fields
+        return [
+            f.to_engine(fid, fields[(f.kind, f.valueset)])
+            for fid, f in enumerate(facts)
+            if self.may_match(f)
+        ]
 
     def may_match(self, fact: Fact) -> bool:
         """False only when no pattern of the ruleset can match the fact, so leaving it out of
@@ -177,14 +192,18 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
     definition: dict[str, Any] = {}
     negated: set[tuple[str, str]] = set()
     reach: dict[tuple[str, str], list[Demands]] = {}
+    fields: dict[tuple[str, str], set[str]] = {}
 
     def expression(pattern: Pattern) -> dict[str, Any]:
         demands = Demands.of(pattern, values)
+        compiled = _expression(pattern, values)
+        read = _fields_read(compiled)
         for vs in pattern.valuesets:
             known = reach.setdefault((pattern.fact, vs), [])
             if demands not in known:
                 known.append(demands)
-        return _expression(pattern, values)
+            fields.setdefault((pattern.fact, vs), set()).update(read)
+        return compiled
 
     for i, pattern in enumerate(_active(pack, pack.spec.scope, hook, values)):
         definition[f"{SCOPE_RULE}{i}"] = {"all": [{"p0": expression(pattern)}], "run": SCOPE_RULE}
@@ -207,7 +226,22 @@ def compile_pack(pack: Pack, hook: Hook, settings: dict[str, Any] | None = None)
         definition,
         frozenset(negated),
         {key: tuple(demands) for key, demands in reach.items()},
+        {key: frozenset(names) for key, names in fields.items()},
     )
+
+
+def _fields_read(expression: dict[str, Any]) -> set[str]:
+    """The fact fields a compiled expression reads: in its equalities and comparisons."""
+    read: set[str] = set()
+    for key, arg in expression.items():
+        if key in ("$and", "$or"):
+            for term in arg:
+                read |= _fields_read(term)
+        elif key.startswith("$"):  # a comparison: {"$lte": {"age_h": 72.0}}
+            read.update(arg)
+        else:
+            read.add(key)
+    return read
 
 
 def _active(

@@ -488,3 +488,94 @@ def test_busy_while_an_evaluation_holds_the_engine(engine: DurableEngine) -> Non
         assert engine.busy
     assert not engine.busy
     assert not REFERENCE.busy
+
+
+# ------------------------------------------------------------------ rules with the same patterns
+
+
+def test_rules_with_the_same_patterns_each_fire(rule_engine: RuleEngine) -> None:
+    """durable registers rules with the same patterns as one (one set of beta nodes, one
+    action a call); each still fires, and two whose action is the same fire twice, as
+    apart."""
+    same = {
+        "r": {"all": [{"p0": pattern("a")}], "run": "r"},
+        "s": {"all": [{"p0": pattern("a")}], "run": "s"},
+        "t0": {"all": [{"p0": pattern("a")}, {"p1": pattern("b")}], "run": "t"},
+        "t1": {"all": [{"p0": pattern("a")}, {"p1": pattern("b")}], "run": "t"},
+    }
+    fired = rule_engine.evaluate(compiled(same), [fact(1, "a"), fact(2, "a"), fact(3, "b")])
+    assert fired == [
+        Firing("r", (1,)),
+        Firing("r", (2,)),
+        Firing("s", (1,)),
+        Firing("s", (2,)),
+        Firing("t", (1, 3)),
+        Firing("t", (1, 3)),
+        Firing("t", (2, 3)),
+        Firing("t", (2, 3)),
+    ]
+
+
+def test_rules_differing_in_one_equality_each_fire_on_their_own_facts(
+    rule_engine: RuleEngine,
+) -> None:
+    """durable registers single-pattern rules that differ only in the value one equality asks
+    (a sign and its data-check twin: verified 1 and 0) as one rule without it, and each match
+    fires the rules whose value its fact has: none for a value neither asks, nor for a fact
+    without the field."""
+
+    def on(verified: int) -> dict[str, Any]:
+        return {"$and": [{"kind": "a"}, {"verified": verified}, {"$gt": {"value": 5}}]}
+
+    twins = {
+        "sign": {"all": [{"p0": on(1)}], "run": "sign"},
+        "check": {"all": [{"p0": on(0)}], "run": "check"},
+        "other": {"all": [{"p0": pattern("b")}], "run": "other"},
+    }
+    facts = [
+        fact(1, "a", verified=1, value=9.0),
+        fact(2, "a", verified=0, value=9.0),
+        fact(3, "a", verified=1, value=1.0),
+        fact(4, "a", verified=2, value=9.0),
+        fact(5, "a", value=9.0),
+        fact(6, "b"),
+    ]
+    assert rule_engine.evaluate(compiled(twins), facts) == [
+        Firing("check", (2,)),
+        Firing("other", (6,)),
+        Firing("sign", (1,)),
+    ]
+
+
+def test_rules_differing_in_their_value_set_fire_on_their_own_facts(
+    rule_engine: RuleEngine,
+) -> None:
+    """Rules alike but for their value set are one durable rule matching any value set of the
+    kind: a fact of a value set neither names fires nothing."""
+    rules = {
+        "x": {"all": [{"p0": pattern("a", "x")}], "run": "x"},
+        "y": {"all": [{"p0": pattern("a", "y")}], "run": "y"},
+    }
+    facts = [fact(1, "a", "x"), fact(2, "a", "y"), fact(3, "a", "z"), fact(4, "b", "x")]
+    assert rule_engine.evaluate(compiled(rules), facts) == [Firing("x", (1,)), Firing("y", (2,))]
+
+
+def test_rules_naming_several_value_sets_fire_on_each(rule_engine: RuleEngine) -> None:
+    """A rule of an ``$or`` of value sets merges with rules alike but for theirs: a fact of a
+    value set two of them name fires both, once each."""
+
+    def of(*valuesets: str) -> dict[str, Any]:
+        named = [{"valueset": v} for v in valuesets]
+        return {"$and": [{"kind": "a"}, named[0] if len(named) == 1 else {"$or": named}]}
+
+    rules = {
+        "xy": {"all": [{"p0": of("x", "y", "x")}], "run": "xy"},
+        "y": {"all": [{"p0": of("y")}], "run": "y"},
+        "z": {"all": [{"p0": of("z")}], "run": "z"},
+    }
+    facts = [fact(1, "a", "x"), fact(2, "a", "y"), fact(3, "a", "w"), fact(4, "b", "y")]
+    assert rule_engine.evaluate(compiled(rules), facts) == [
+        Firing("xy", (1,)),
+        Firing("xy", (2,)),
+        Firing("y", (2,)),
+    ]
