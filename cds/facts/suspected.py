@@ -4,7 +4,7 @@ order carries no reason of its own (er19b A25; an order's own reason: ``records.
 
 from __future__ import annotations
 
-from cds.facts.concepts import codings_of, words_from
+from cds.facts.concepts import as_list, codings_of
 from cds.facts.model import Fact
 from cds.facts.negation import names_a_doubt
 from cds.facts.timing import FactContext, Timing
@@ -18,8 +18,10 @@ is never a sign of the patient's (no emergency or urgent card reads it)."""
 def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactContext) -> list[Fact]:
     """A ``suspected_red_flag`` fact, dated as its record is, when ``concept``'s words name a
     red flag as uncertain and do not affirm it (an affirmed one is a finding of its own)."""
+    if concept.__class__ is not dict or not _in_words(concept):
+        return []
     codings, text = codings_of(concept)
-    words = words_from(codings, text)
+    words = text or next((c.display for c in codings if c.display), "")
     if not words or not names_a_doubt(words):  # most records say nothing doubtful
         return []
     index = ctx.index
@@ -40,3 +42,11 @@ def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactConte
             note=f"{note}; {said}" if note else said,
         )
     ]
+
+
+def _in_words(concept: dict[str, object]) -> bool:
+    """Does the concept say anything in words (its text, or a coding's display)? Only words
+    can doubt: most coded records have none, and are not read further."""
+    if concept.get("text"):
+        return True
+    return any(isinstance(c, dict) and c.get("display") for c in as_list(concept.get("coding")))
