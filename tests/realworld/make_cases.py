@@ -3676,6 +3676,47 @@ for cid, text, topics, must in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 19. er19c, the fifth physician round: strength graded by leg muscle, numbness by dermatome or
+#     leg part, a "(-)" list ended by a finding, "LOC", "vs", confusion at baseline, cured
+#     hepatitis C coded, injuries dated in weeks, review-of-systems shorthand; look-alikes silent
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics, must in [
+    ("ehl-3-5", "LBP, strength 3/5 L EHL", {U}, "EHL"),  # va19, l01
+    ("l-ehl-3-5", "LBP, L EHL 3/5", {U}, "EHL"),  # va20
+    ("4-5-rle", "LBP, 4/5 RLE", {U}, "RLE"),  # va03, l03
+    ("4-5-strength-rle", "LBP, 4/5 strength RLE", {U}, "RLE"),  # vd01
+    ("ehl-4-5-l", "LBP. Exam: EHL 4/5 L", {U}, "EHL"),  # va05
+    ("hip-flexion", "LBP, hip flexion 4/5 L", {U}, "hip flexion"),  # va10
+    ("hip-flexors-arrow", "LBP, L hip flexors ↓ 4/5", {U}, "hip flexors"),  # l09
+    ("plantarflexion", "LBP, plantarflexion 4/5 R", {U}, "plantarflexion"),  # va21
+    ("dorsiflexion-weak", "LBP, dorsiflexion weakness L", {U}, "dorsiflexion"),  # va22
+    ("weak-l-foot", "LBP, weak L foot, tripping", {U}, "weak L foot"),  # b17, vb16
+    ("leg-weaker", "LBP, L leg weaker than R", {U}, "weaker"),  # va09, l13
+    ("ehl-normal", "LBP. Exam: EHL 5/5 bilaterally, hip flexion 5/5", set(), ""),
+    ("arm-grades", "LBP. Exam: deltoid 4/5 R, grip 4/5 R, wrist dorsiflexion 4/5 R", set(), ""),
+    ("l5-dermatome", "LBP, decreased sensation L5 dermatome", {U}, "L5"),  # l06
+    ("l5-distribution", "LBP, decreased sensation L5 distribution", {U}, "L5"),  # va07
+    ("s1", "LBP, decreased sensation S1", {U}, "S1"),
+    ("lateral-calf", "LBP, decreased sensation L lateral calf", {U}, "calf"),  # vb18
+    ("great-toe", "LBP, numbness R great toe", {U}, "great toe"),  # e12, vb12
+    ("numb-thigh", "LBP, numb L thigh since AM", {U}, "thigh"),  # e13, vb13
+    ("arm-sensation", "LBP, decreased sensation C6 dermatome, numbness R thumb", set(), ""),
+    ("toe-denied", "LBP, no numbness R great toe", set(), ""),
+]:
+    visit(
+        f"er19c-cc-leg-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("a leg sign as an exam note writes it" if topics else "no leg sign"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+        tags=["er19c", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
