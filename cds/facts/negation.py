@@ -27,6 +27,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
+from cds.facts.negation_events import DATED_RECENT, MEASURED, POST_WINDOW, ROS_NEGATIVE
 from cds.facts.negation_lexicon import (
     INABILITY,
     LEXICON,
@@ -45,21 +46,19 @@ WINDOW = 5
 """Words a pre-trigger reaches into one list item (NegEx's window is five words)."""
 LIST_REACH = 25
 """Words a pre-trigger reaches at most through a coordinated list."""
-POST_WINDOW = 4
-"""Words between a phrase and a post-trigger ("saddle anesthesia was ruled out")."""
 
 _PRIORITY: tuple[Assertion, ...] = ("negated", "uncertain", "family", "historical")
 _RANK: dict[Assertion, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
 
 
 _ENTRIES: list[tuple[str, Kind, Direction]] = sorted(
-    ((p, kind, d) for phrases, kind, d in LEXICON for p in phrases),
+    ((p, kind, d) for phrases, kind, d in (*LEXICON, ROS_NEGATIVE) for p in phrases),
     key=lambda e: (-e[0].count(" "), -len(e[0])),
 )
 # One alternation without groups (far faster in ``re`` than one group per entry); which entry
 # matched is then looked up by the matched words.
-_ALTERNATION = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] not in ": ")
-_COLON = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] in ": ")
+_ALTERNATION = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] not in ": \\")
+_COLON = "|".join(f"(?:{p})" for p, _, _ in _ENTRIES if p[0] in ": " or p[:2] == "\\(")
 _TRIGGERS = re.compile(rf"(?<![\w/])(?:{_ALTERNATION})(?![\w/])|{_COLON}")
 _TRIGGERS_ANY_CASE = re.compile(_TRIGGERS.pattern, re.IGNORECASE)
 _COMPILED = [re.compile(p) for p, _, _ in _ENTRIES]
@@ -180,11 +179,20 @@ def _assertion(text: str, start: int, end: int) -> Assertion:
 def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
     lo, hi = next(((a, b) for a, b in reading.sentences if a <= start < b), (0, len(text)))
     near = [t for t in reading.triggers if lo <= t.start and t.end <= hi]
-    found = _before(text, [t for t in near if t.end <= start], start)
+    end = _word_end(text, end)
+    found = _before(text, [t for t in near if t.end <= start], start, end)
     if "historical" in found and _recent_event(text, near, start, end, hi):
         found.discard("historical")
     found |= _after(text, [t for t in near if t.start >= end], end)
     return next((a for a in _PRIORITY if a in found), "affirmed")
+
+
+def _word_end(text: str, i: int) -> int:
+    """The end of the word a pattern matched the stem of ("syncop" of "syncope"): a phrase
+    ends with its word, so "syncope vs mechanical fall" is a differential (er19c ve01, ve04)."""
+    while i < len(text) and text[i].isalnum():
+        i += 1
+    return i
 
 
 @lru_cache(maxsize=16_384)
@@ -217,17 +225,6 @@ def read(text: str) -> Reading:
     return Reading(sentences or ((0, len(text)),), tuple(triggers))
 
 
-_DATED_RECENT = re.compile(
-    rf"(?:[ ]+[\w/'-]+){{0,{POST_WINDOW}}}?[ ]+(?:yesterday|today|tonight|last night"
-    r"|this (?:morning|am|a\.m\.|afternoon|evening|pm|p\.m\.)"
-    r"|(?:[1-9]|one|two|three|four|five|six|seven|eight|nine|a few|a couple of)"
-    r" (?:hours?|hrs?|days?) ago)\b",
-    re.IGNORECASE,
-)
-"""A time of this visit's days a few words after a phrase, in its own list item ("s/p fall
-down 3 stairs yesterday", "s/p MVC this AM", "s/p fall 2 days ago"): the event is recent, not
-history (third physician review, er19 q01). Nine days at most, well inside the pack's 30-day
-injury window; "s/p fall 2019" and a plain "s/p fall" stay history."""
 _RESOLVED = re.compile(PAST_BEFORE)
 
 
@@ -239,10 +236,10 @@ def _recent_event(text: str, near: list[Trigger], start: int, end: int, hi: int)
     past = [t for t in near if t.end <= start and t.kind == "historical"]
     if not past or _RESOLVED.fullmatch(text[past[-1].start : past[-1].end].lower()):
         return False
-    return _DATED_RECENT.match(text, end, hi) is not None
+    return DATED_RECENT.match(text, end, hi) is not None
 
 
-_ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor)|\s[-\u2013\u2014])[ ]*\Z")
+_ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor|ros)|\s[-\u2013\u2014])[ ]*\Z", re.I)
 _ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
 
 
@@ -276,13 +273,15 @@ _CLOSES: dict[Kind, frozenset[str]] = {
 }
 
 
-def _before(text: str, triggers: list[Trigger], start: int) -> set[Assertion]:
-    """Kinds of the pre-triggers whose scope reaches ``start``: the nearest one, and those
-    chained to it with at most one word between ("denies any history of")."""
+def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[Assertion]:
+    """Kinds of the pre-triggers whose scope reaches the phrase at ``text[start:end]``: the
+    nearest one, and those chained to it with at most one word between ("denies any history
+    of"). A phrase opening with an inability or holding a grade (`MEASURED`) is its own."""
     found: set[Assertion] = set()
     closed: set[str] = set()
     reach = start
     own_negative = _OWN_NEGATIVE.match(text, start) is not None
+    own_negative = own_negative or MEASURED.search(text, start, end) is not None
     own_state = not own_negative and _OWN_STATE.match(text, start) is not None
     for t in reversed(triggers):
         if t.kind in _CLOSES:

@@ -3717,6 +3717,98 @@ for cid, text, topics, must in [
     )
 
 
+# a strength grade after a "(-)" list is a measurement, its own statement (r07, vc02, vc03);
+# loss of consciousness as trauma notes write "LOC" (c06, c07, va12); "vs" makes both sides a
+# differential (ve01, ve04); confusion at the patient's baseline is no sign (o10, va15); a
+# review of systems denied with no colon (b01, e01, r05, vb07, vb09-vb11)
+for cid, text, topics, must in [
+    ("neg-list-then-grade", "LBP. (-) saddle anesthesia, (-) clonus, strength 4/5 RLE", {U}, "RLE"),
+    ("neg-clonus-then-grade", "LBP. Exam: (-) clonus, strength 4/5 RLE", {U}, "RLE"),
+    ("neg-then-plus-grade", "LBP. Exam: (-) saddle anesthesia, (+) 4/5 strength RLE", {U}, "RLE"),
+    ("neg-list-then-numb", "LBP. (-) fever, numbness L leg", set(), ""),  # vc04: kept denied
+    ("neg-list-normal-grade", "LBP. Exam: (-) clonus, strength 5/5 BLE", set(), ""),
+    ("loc-30-sec", "fall down stairs w/ LOC x 30 sec, LBP", {E}, "LOC"),
+    ("plus-loc", "MVC +LOC, lumbar pain", {E}, "LOC"),
+    ("fall-w-loc", "LBP, fall w/ LOC", {E}, "LOC"),
+    ("no-loc", "LBP s/p mechanical fall, no LOC", set(), ""),
+    ("neg-loc", "LBP s/p mechanical fall, (-) LOC", set(), ""),
+    ("wo-loc", "LBP after fall w/o LOC", set(), ""),
+    ("loc-none", "LBP after fall. LOC: none", set(), ""),
+    ("down-loc", "LBP, ↓ LOC per EMS", {E}, "LOC"),
+    ("syncope-vs-fall", "LBP, syncope vs mechanical fall, no LOC", set(), ""),
+    ("syncope-versus", "LBP; syncope versus vasovagal near-syncope", set(), ""),
+    ("syncope-vs-plus-loc", "LBP, syncope vs mechanical fall, +LOC", {E}, "LOC"),  # va13
+    ("syncope-today", "LBP; syncopal episode x1 today", {E}, "syncopal"),
+    ("confused-at-baseline", "LBP, confused at baseline", set(), ""),
+    ("baseline-confusion", "LBP, baseline confusion per NH staff", set(), ""),
+    ("chronically-confused", "LBP, chronically confused", set(), ""),
+    ("more-confused", "LBP, more confused than baseline", {E}, "confused"),
+    ("confused-baseline-aox3", "LBP, confused, baseline A&Ox3", {E}, "confused"),
+    ("ros-neg-fever", "LBP. ROS (-) fever", set(), ""),
+    ("ros-neg-shared", "LBP; ROS (-) fever, chills, burning w/ urination", set(), ""),
+    ("ros-neg-nospace", "Low back pain. ROS (-)fever, (-)chills", set(), ""),
+    ("ros-negative-words", "LBP. ROS negative fever chills", set(), ""),
+    ("ros-dash", "LBP ROS - fever, - chills", set(), ""),
+    ("ros-pos-chills", "LBP. ROS (+) chills, (-) fever", {U}, "chills"),
+    ("ros-negative-except", "LBP. ROS negative except chills", {U}, "chills"),
+]:
+    visit(
+        f"er19c-cc-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("a danger sign as the note writes it" if topics else "no danger sign"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+        tags=["er19c", "text"],
+    )
+
+# an injury dated within the last weeks is recent (vb02-vb06, b05); years or months ago is not
+for cid, text, topics, must in [
+    ("fall-1-wk", "LBP s/p fall 1 wk ago", {IS}, "injury"),
+    ("fall-last-week", "LBP s/p fall last week on ice", {IS}, "injury"),
+    ("fall-10-days", "LBP s/p fall 10 days ago", {IS}, "injury"),
+    ("mvc-2-weeks", "LBP s/p MVC 2 weeks ago", {IS}, "injury"),
+    ("fall-2-months", "LBP, s/p fall 2 months ago", {INI}, ""),
+    ("fall-6-weeks", "LBP, s/p fall 6 weeks ago", {INI}, ""),
+]:
+    visit(
+        f"er19c-cc-{cid}-mri-sign",
+        f"order-sign MRI lumbar; visit reason '{text}': "
+        + ("a recent injury supports imaging" if IS in topics else "an injury of the past"),
+        "order-sign",
+        [{"text": text}],
+        [],
+        topics,
+        drafts=[mri],
+        must=[must] if must else [],
+        tags=["er19c", "order"],
+    )
+
+# a hepatitis C coded chronic (B18.2) whose words say it is cured is no liver disease, unless
+# fibrosis or cirrhosis is said (h01, b14)
+for cid, text, topics in [
+    ("hcv-svr12", "Hepatitis C, treated, SVR12", set()),
+    ("hcv-cured", "Hepatitis C - cured", set()),
+    ("hcv-svr-cirrhosis", "Hepatitis C, SVR12, cirrhosis", {AC}),
+    ("hcv-chronic", "Chronic hepatitis C", {AC}),
+]:
+    order(
+        f"er19c-ord-ibuprofen-{cid}",
+        f"Ibuprofen; hepatitis C coded B18.2, its text '{text}': "
+        + ("liver disease" if topics else "cured, no liver disease"),
+        [
+            lambda p, t=text: condition(
+                p, [(ICD10CM, "B18.2", "Chronic viral hepatitis C")], t, onset_hours=days(2000)
+            )
+        ],
+        [ibuprofen],
+        topics,
+        tags=["er19c"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)

@@ -1,0 +1,47 @@
+"""Words the negation reader weighs besides its triggers (`cds.facts.negation`): a dated
+event of the last weeks, and a measured finding that is a statement of its own.
+
+(Here rather than in `cds.facts.negation_lexicon` or `cds.facts.negation`, both at their
+length.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from cds.facts.negation_lexicon import Direction, Kind
+
+POST_WINDOW = 4
+"""Words between a phrase and a post-trigger ("saddle anesthesia was ruled out"), or its time."""
+
+_FEW = r"(?:[1-9]|one|two|three|four|five|six|seven|eight|nine|a few|a couple of|several)"
+_DAYS = r"(?:[1-9]|1\d|2[0-9]|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of)"
+_WEEKS = r"(?:[1-4]|one|two|three|four|a|a couple of)"
+
+DATED_RECENT = re.compile(
+    rf"(?:[ ]+[\w/'-]+){{0,{POST_WINDOW}}}?[ ]+(?:yesterday|today|tonight|last night|last week"
+    r"|this (?:morning|am|a\.m\.|afternoon|evening|pm|p\.m\.|week)"
+    rf"|{_FEW} (?:hours?|hrs?) ago|{_DAYS} ?(?:days?|d) ago|{_WEEKS} ?(?:weeks?|wks?) ago)\b",
+    re.IGNORECASE,
+)
+"""A time of the last weeks a few words after a phrase, in its own list item ("s/p fall down 3
+stairs yesterday", "s/p MVC this AM", "s/p fall 10 days ago", "s/p fall 1 wk ago", "s/p fall
+last week": third and fifth physician reviews, er19 q01, er19c vb02-vb06): the event is
+recent, not history. The reader knows no pack setting, so it caps the time it reads at 29 days
+or four weeks, inside the back-spasm pack's default 30-day injury window
+(`trauma_window_days`); "s/p fall 2019", "s/p fall 2 months ago" and a plain "s/p fall" stay
+history."""
+
+MEASURED = re.compile(r"(?<![\d/.])[0-4][+-]?/5(?![\d/])")
+"""A strength graded below 5/5 ("strength 4/5 RLE", "L EHL 3/5"): a measurement, not a denied
+symptom, so within a phrase it is a statement of its own after a denial's list ("(-) saddle
+anesthesia, (-) clonus, strength 4/5 RLE": fifth physician review, er19c r07, vc02), as an
+inability is."""
+
+ROS_NEGATIVE: tuple[tuple[str, ...], Kind, Direction] = (
+    ("ros negative", "ros neg", "ros -"),
+    "negated",
+    "pre",
+)
+"""A review of systems marked negative before its list, with no colon or bracket ("ROS
+negative fever chills", "ROS - fever, - chills": fifth physician review, er19c vb10, vb11)."""
