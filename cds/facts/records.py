@@ -96,10 +96,14 @@ def _closed_in_words(
     over ("Urinary retention, resolved")? Its words would not count alone (a past marker
     closing the entry), so its code does not either: the clinician's words beat a stale
     clinicalStatus. Read only when a code matched an ``acute`` value set."""
+    if not matched:  # most of a record's conditions: in no value set
+        return False
     acute = ctx.index.acute
     if not any(vs in acute and not by_text for vs, by_text in matched):
         return False
-    return closes_as_past(codings_of(res.get("code"))[1])
+    code = res.get("code")
+    text = code.get("text") if isinstance(code, dict) else None  # codings_of's text, alone
+    return isinstance(text, str) and bool(text) and closes_as_past(text)
 
 
 def _concept_facts(
