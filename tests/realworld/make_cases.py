@@ -3809,6 +3809,31 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, ...
+# ---------------------------------------------------------------------------------------------
+# "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
+# buttock, a denied spread or an arrow to a medicine stays silent
+for cid, text, topics, must in [
+    ("arrow-ble", "c/o back pain ↑, now radiating → BLE", {U}, "BLE"),
+    ("arrow-l-leg", "back pain radiating → L leg", {U}, "L leg"),
+    ("arrow-buttock", "LBP radiating → L buttock", set(), ""),
+    ("arrow-denied", "LBP, no radiation → legs", set(), ""),
+    ("arrow-medicine", "LBP → ibuprofen, L leg cramps", set(), ""),
+]:
+    visit(
+        f"er19d-cc-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("pain spreading into a leg" if topics else "no spread into a leg"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
