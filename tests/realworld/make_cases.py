@@ -3810,7 +3810,8 @@ for cid, text, topics in [
 
 
 # ---------------------------------------------------------------------------------------------
-# 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, ...
+# 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
+#     flu medicines as acetaminophen; look-alikes silent
 # ---------------------------------------------------------------------------------------------
 # "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
 # buttock, a denied spread or an arrow to a medicine stays silent
@@ -3830,6 +3831,48 @@ for cid, text, topics, must in [
         [],
         topics,
         must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+
+# cold and flu medicines carry acetaminophen: taken at home beside a Norco being ordered, the
+# "no extra acetaminophen" caution (f02); ordered for a patient with cirrhosis, the liver
+# caution (b39); their cough-only forms and other Vicks or Mucinex products do not
+for cid, text, topics, must in [
+    ("nyquil", "NyQuil Cold & Flu at bedtime", {AC, SC}, "acetaminophen"),
+    ("theraflu", "Theraflu ExpressMax packet", {AC, SC}, "acetaminophen"),
+    ("nyquil-cough", "Vicks NyQuil Cough liquid", {SC}, ""),
+    ("vaporub", "Vicks VapoRub ointment", {SC}, ""),
+]:
+    order(
+        f"er19d-ord-norco-home-{cid}",
+        f"order-sign Norco (words only) for a patient taking '{text}': "
+        + ("acetaminophen twice" if AC in topics else "no acetaminophen at home"),
+        [lambda p, t=text: text_med(p, t)],
+        [lambda p: text_draft(p, "Norco 5-325 mg tablet")],
+        topics,
+        must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+
+for cid, text, topics in [
+    ("dayquil", "DayQuil Cold & Flu liquicaps", {AC}),
+    ("fast-max", "Mucinex Fast-Max Severe Cold caplets", {AC}),
+    ("mucinex", "Mucinex 600 mg ER tablet", set()),
+]:
+    order(
+        f"er19d-ord-{cid}-cirrhosis",
+        f"order-sign '{text}' (words only) for a patient with cirrhosis: "
+        + ("acetaminophen, the liver caution" if topics else "no acetaminophen"),
+        [
+            lambda p: condition(
+                p,
+                [(ICD10CM, "K74.60", "Unspecified cirrhosis of liver")],
+                None,
+                onset_hours=days(400),
+            )
+        ],
+        [lambda p, t=text: text_draft(p, t)],
+        topics,
         tags=["er19d", "text"],
     )
 
