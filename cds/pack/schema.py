@@ -134,6 +134,9 @@ class Rule(Strict):
     general: bool = False
     """A catch-all criterion: left out of a card in which every record it found is listed
     under a more specific rule ("a red flag in the history" beside "cancer" for one entry)."""
+    distinct_records: bool = False
+    """Its patterns must be met by different records: two patterns of one value set then mean
+    two orders, never one order read twice (the engines join a fact to itself)."""
 
 
 class OverrideReasonSpec(Strict):

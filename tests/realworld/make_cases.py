@@ -3811,7 +3811,7 @@ for cid, text, topics in [
 
 # ---------------------------------------------------------------------------------------------
 # 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
-#     flu medicines as acetaminophen; look-alikes silent
+#     flu medicines as acetaminophen, two acetaminophen orders together; look-alikes silent
 # ---------------------------------------------------------------------------------------------
 # "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
 # buttock, a denied spread or an arrow to a medicine stays silent
@@ -3875,6 +3875,55 @@ for cid, text, topics in [
         topics,
         tags=["er19d", "text"],
     )
+
+
+def named_draft(p: str, text: str, mid: str) -> Json:
+    """A draft order named in words alone, with its own id (two of them are two orders)."""
+    med = text_draft(p, text)
+    med["id"] = new_id(f"{p}/{mid}")
+    return med
+
+
+# two acetaminophen-containing medicines ordered together: acetaminophen twice (f01, d07); one
+# of them alone, the same order sent twice, or acetaminophen with a non-acetaminophen opioid
+# is not
+for cid, texts, topics, must in [
+    (
+        "apap-norco",
+        ["acetaminophen 1000 mg PO q6h", "Norco 10-325 mg 1-2 tab q4h prn"],
+        {AC, SC},
+        "twice",
+    ),
+    (
+        "tylenol-percocet",
+        ["Tylenol 650 mg PO q6h", "Percocet 5/325 1 tab q6h prn"],
+        {AC, SC},
+        "twice",
+    ),
+    ("norco-alone", ["Norco 10-325 mg 1-2 tab q4h prn"], {SC}, ""),
+    ("apap-oxycodone", ["acetaminophen 1000 mg PO q6h", "oxycodone 5 mg PO q6h prn"], {SC}, ""),
+]:
+    order(
+        f"er19d-ord-{cid}",
+        f"order-sign {' + '.join(texts)} (words only): "
+        + ("acetaminophen ordered twice" if AC in topics else "acetaminophen at most once"),
+        [],
+        [lambda p, t=t, i=i: named_draft(p, t, f"d{i}") for i, t in enumerate(texts)],
+        topics,
+        must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+p = "er19d-ord-norco-copies"
+copy = named_draft(p, "Norco 10-325 mg 1-2 tab q4h prn", "d0")
+order(
+    p,
+    "order-sign one Norco order sent twice (one id, the second copy with a note): one order, "
+    "no acetaminophen twice",
+    [],
+    [copy, {**copy, "note": [{"text": "resent"}]}],
+    {SC},
+    tags=["er19d", "copies"],
+)
 
 
 def main(argv: list[str]) -> int:
