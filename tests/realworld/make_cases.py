@@ -3811,7 +3811,8 @@ for cid, text, topics in [
 
 # ---------------------------------------------------------------------------------------------
 # 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
-#     flu medicines as acetaminophen, two acetaminophen orders together; look-alikes silent
+#     flu medicines as acetaminophen, two acetaminophen orders together,
+#     hepatitis C cleared; look-alikes silent
 # ---------------------------------------------------------------------------------------------
 # "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
 # buttock, a denied spread or an arrow to a medicine stays silent
@@ -3924,6 +3925,29 @@ order(
     {SC},
     tags=["er19d", "copies"],
 )
+
+# a hepatitis C coded B18.2 that the body cleared is no liver disease: the antibody stays, the
+# virus is gone (d11); a virus still found, or cirrhosis, is
+for cid, text, topics in [
+    ("hcv-cleared", "Hep C Ab+, RNA neg (spontaneously cleared)", set()),
+    ("hcv-rna-negative", "HCV Ab positive, RNA negative", set()),
+    ("hcv-resolved", "Resolved HCV infection", set()),
+    ("hcv-rna-detected", "HCV Ab+, RNA detected", {AC}),
+    ("hcv-rna-neg-cirrhosis", "Hep C Ab+, RNA neg, cirrhosis on imaging", {AC}),
+]:
+    order(
+        f"er19d-ord-ibuprofen-{cid}",
+        f"Ibuprofen; hepatitis C coded B18.2, its text '{text}': "
+        + ("liver disease" if topics else "cleared, no liver disease"),
+        [
+            lambda p, t=text: condition(
+                p, [(ICD10CM, "B18.2", "Chronic viral hepatitis C")], t, onset_hours=days(2000)
+            )
+        ],
+        [ibuprofen],
+        topics,
+        tags=["er19d"],
+    )
 
 
 def main(argv: list[str]) -> int:
