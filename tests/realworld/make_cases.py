@@ -3812,7 +3812,7 @@ for cid, text, topics in [
 # ---------------------------------------------------------------------------------------------
 # 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
 #     flu medicines as acetaminophen, two acetaminophen orders together,
-#     hepatitis C cleared; look-alikes silent
+#     hepatitis C cleared, injuries dated older than the injury window; look-alikes silent
 # ---------------------------------------------------------------------------------------------
 # "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
 # buttock, a denied spread or an arrow to a medicine stays silent
@@ -3947,6 +3947,54 @@ for cid, text, topics in [
         [ibuprofen],
         topics,
         tags=["er19d"],
+    )
+
+# an injury the words date older than the 30-day injury window is history, with no past marker
+# too (d05, e02); one dated recent, a second recent injury, or pain that went on from it since
+# still supports imaging (a24)
+for cid, text, topics, must in [
+    ("fell-6-weeks-healed", "fell off bike 6 weeks ago, healed; new LBP x2d", {INI}, ""),
+    ("fell-5-weeks", "LBP since yesterday, fell 5 weeks ago", {INI}, ""),
+    ("mvc-3-months", "MVC 3 months ago, LBP x3d", {INI}, ""),
+    ("fell-3-weeks", "LBP since yesterday, fell 3 weeks ago", {IS}, "injury"),
+    ("fell-again", "fell 6 weeks ago, fell again yesterday, LBP", {IS}, "injury"),
+    ("fell-pain-since", "fell down stairs 6 weeks ago, LBP since, no better w/ PT", {IS}, "injury"),
+]:
+    visit(
+        f"er19d-cc-{cid}-mri-sign",
+        f"order-sign MRI lumbar; visit reason '{text}': "
+        + ("a recent injury supports imaging" if IS in topics else "an injury of the past"),
+        "order-sign",
+        [{"text": text}],
+        [],
+        topics,
+        drafts=[mri],
+        must=[must] if must else [],
+        tags=["er19d", "order"],
+    )
+
+# a fall coded W11.XXXA recorded today whose words date it 6 weeks ago (e07): history, by its
+# code too; the same code with no date in its words is a recent injury
+for cid, text, topics in [
+    ("ladder-6-weeks", "Fall from ladder 6 weeks ago", {INI}),
+    ("ladder", "Fall from ladder", {IS}),
+]:
+    order(
+        f"er19d-ord-mri-{cid}",
+        f"order-sign MRI lumbar; W11.XXXA recorded today, its text '{text}': "
+        + ("a recent injury" if IS in topics else "an injury of the past"),
+        [
+            lambda p, t=text: condition(
+                p,
+                [(ICD10CM, "W11.XXXA", "Fall on and from ladder, initial encounter")],
+                t,
+                onset_hours=None,
+                recorded_hours=1,
+            )
+        ],
+        [mri],
+        topics,
+        tags=["er19d", "order"],
     )
 
 
