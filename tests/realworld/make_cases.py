@@ -3812,7 +3812,8 @@ for cid, text, topics in [
 # ---------------------------------------------------------------------------------------------
 # 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
 #     flu medicines as acetaminophen, two acetaminophen orders together,
-#     hepatitis C cleared, injuries dated older than the injury window; look-alikes silent
+#     hepatitis C cleared, injuries dated older than the injury window, liver and kidney advice;
+#     look-alikes silent
 # ---------------------------------------------------------------------------------------------
 # "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
 # buttock, a denied spread or an arrow to a medicine stays silent
@@ -3996,6 +3997,25 @@ for cid, text, topics in [
         topics,
         tags=["er19d", "order"],
     )
+
+# going home with cirrhosis and CKD stage 4: the liver passage warns of acetaminophen, and the
+# kidney passage no longer offers it as the better choice (d02)
+dc(
+    "er19d-dc-cirrhosis-ckd4",
+    "Discharge, low back pain, cirrhosis K74.60 and CKD stage 4 N18.4: the pain-reliever "
+    "caution; the patient sheet warns that acetaminophen can hurt the liver",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "K74.60", "Unspecified cirrhosis of liver")], None, onset_hours=days(400)
+        ),
+        lambda p: condition(
+            p, [(ICD10CM, "N18.4", "Chronic kidney disease, stage 4")], None, onset_hours=days(400)
+        ),
+    ],
+    {AC, DI},
+    must=["can hurt your liver"],
+    tags=["er19d", "discharge"],
+)
 
 
 def main(argv: list[str]) -> int:
