@@ -207,6 +207,9 @@ class Topic(Strict):
     that may be a red flag, beside "no red flag found"): the detail then says
     ``caveat_note`` before the findings."""
     caveat_note: str | None = None
+    critical_note: str | None = None
+    """Said before the findings when a critical card stands beside this one (instructions to
+    send home while an emergency sign is open: assess the patient first)."""
     raised_topics: list[str] = []
     """data-check: the topics whose card beside it makes ``{raised}`` in ``detail_intro``
     read ``others_raised_note`` (an emergency card stands on other data), else

@@ -3812,8 +3812,8 @@ for cid, text, topics in [
 # ---------------------------------------------------------------------------------------------
 # 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
 #     flu medicines as acetaminophen, two acetaminophen orders together,
-#     hepatitis C cleared, injuries dated older than the injury window, liver and kidney advice;
-#     look-alikes silent
+#     hepatitis C cleared, injuries dated older than the injury window, liver and kidney advice,
+#     instructions beside an emergency sign; look-alikes silent
 # ---------------------------------------------------------------------------------------------
 # "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
 # buttock, a denied spread or an arrow to a medicine stays silent
@@ -4014,6 +4014,22 @@ dc(
     ],
     {AC, DI},
     must=["can hurt your liver"],
+    tags=["er19d", "discharge"],
+)
+
+# going home with an emergency sign on the problem list (b13_cond): the instructions card says
+# first that the sign is open, and sending them is not recommended
+dc(
+    "er19d-dc-retention-open",
+    "Discharge, low back pain and urinary retention R33.9 today: the emergency card, and the "
+    "instructions card says the emergency sign is open",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "R33.9", "Retention of urine, unspecified")], None, onset_hours=3
+        )
+    ],
+    {E, DI},
+    must=["emergency sign is open"],
     tags=["er19d", "discharge"],
 )
 
