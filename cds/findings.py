@@ -134,6 +134,8 @@ def build_findings(
             continue
         if superseded and not superseded.isdisjoint(firing.fids):
             continue
+        if pack.rules[firing.rule].distinct_records and _one_record_twice(firing, facts):
+            continue
         if latest is None:
             latest = _latest_readings(facts)
         found = by_rule.get(firing.rule)
@@ -155,6 +157,12 @@ def build_findings(
         if (found := by_rule.get(rule_id)) is not None
     ]
     return Outcome(in_scope=in_scope, findings=tuple(findings))
+
+
+def _one_record_twice(firing: Firing, facts: Sequence[Fact]) -> bool:
+    """Whether two of the firing's facts come from one record (a join of a fact to itself,
+    or two copies of one resource)."""
+    return len({facts[fid].rid for fid in firing.fids}) < len(firing.fids)
 
 
 def _evidence(

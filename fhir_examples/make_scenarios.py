@@ -1664,6 +1664,19 @@ SCENARIOS: list[Scenario] = [
         drafts=[med_request("rx1", "Norco 5-325 mg tablet", "draft")],
     ),
     Scenario(
+        "acetaminophen-with-norco-sign",
+        SIGN,
+        "Back pain; acetaminophen 1000 mg every 6 hours and Norco 10-325 every 4 hours signed "
+        "together: acetaminophen twice (the caution names both orders), and the opioid's "
+        "sedation caution.",
+        ["MED2", "MED4", "MED5"],
+        conditions=[back_pain()],
+        drafts=[
+            med_request("apap", "acetaminophen 1000 mg PO q6h", "draft"),
+            med_request("norco", "Norco 10-325 mg tablet 1-2 tab q4h prn", "draft"),
+        ],
+    ),
+    Scenario(
         "diazepam-sedation-select",
         SELECT,
         "Back spasm; diazepam 5 mg being selected for spasm: a benzodiazepine, sedation caution.",

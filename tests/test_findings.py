@@ -234,3 +234,29 @@ def test_a_coded_heart_rhythm_measured_normal_since_raises_nothing(pack: Pack) -
     before = heart_rate(86, 4.0, "Observation/hr0")  # measured before the entry: it stands
     assert build_findings(pack, fired, [coded, before]).findings
     assert pack.superseded_by_measure == {"tachycardia", "bradycardia"}
+
+
+def _apap_draft(rid: str) -> Fact:
+    return Fact(kind="medication", valueset="acetaminophen", rid=rid, display=rid, draft=True)
+
+
+def test_a_rule_of_distinct_records_never_fires_on_one_record_twice(pack: Pack) -> None:
+    """Two patterns of one value set join a fact to itself in both engines: a rule marked
+    ``distinct_records`` keeps only the pairings of two records (two acetaminophen orders,
+    not one order, nor two copies of one)."""
+    rule = "caution-acetaminophen-drafts-together"
+    assert pack.rules[rule].distinct_records
+    facts = [
+        _apap_draft("MedicationRequest/apap"),
+        _apap_draft("MedicationRequest/norco"),
+        _apap_draft("MedicationRequest/apap"),  # a second copy of the first order
+    ]
+    one_order = [Firing(rule, (0, 0)), Firing(rule, (0, 2)), Firing(rule, (2, 0))]
+    assert build_findings(pack, one_order, facts).findings == ()
+    two = build_findings(pack, [*one_order, Firing(rule, (0, 1)), Firing(rule, (1, 0))], facts)
+    (finding,) = two.findings
+    assert finding.rule_id == rule
+    assert [e.rid for e in finding.evidence] == [
+        "MedicationRequest/apap",
+        "MedicationRequest/norco",
+    ]

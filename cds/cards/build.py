@@ -99,7 +99,7 @@ def _card(
     if topic.code == DATA_CHECK:
         detail = data_check_detail(pack, topic, findings, ctx)
     else:
-        detail = card_detail(pack, topic, findings, outcome, ctx, frame.source.label)
+        detail = card_detail(pack, topic, findings, outcome, ctx, frame.source.label, critical)
     return Card(
         uuid=ctx.new_uuid(),
         summary=summary(pack, topic, findings, ctx),

@@ -25,10 +25,14 @@ def card_detail(
     outcome: Outcome,
     ctx: CardContext,
     label: str,
+    critical: bool = False,
 ) -> str:
-    """A topic card's detail: its intro and notes, each finding with one line per piece of
-    evidence, the patient instructions when the topic carries them, and the source line."""
+    """A topic card's detail: its intro and notes (``critical_note`` when a critical card
+    stands beside it), each finding with one line per piece of evidence, the patient
+    instructions when the topic carries them, and the source line."""
     lines = [topic.detail_intro.strip(), ""]
+    if topic.critical_note and critical:
+        lines += [f"**{topic.critical_note.strip()}**", ""]
     if topic.incomplete_note and missing_keys(ctx.issues, topic.needs_prefetch):
         lines += [f"**{topic.incomplete_note.strip()}**", ""]
     if topic.caveat_note and outcome.fired(topic.caveat_if_rules):

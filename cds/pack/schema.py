@@ -134,6 +134,9 @@ class Rule(Strict):
     general: bool = False
     """A catch-all criterion: left out of a card in which every record it found is listed
     under a more specific rule ("a red flag in the history" beside "cancer" for one entry)."""
+    distinct_records: bool = False
+    """Its patterns must be met by different records: two patterns of one value set then mean
+    two orders, never one order read twice (the engines join a fact to itself)."""
 
 
 class OverrideReasonSpec(Strict):
@@ -204,6 +207,9 @@ class Topic(Strict):
     that may be a red flag, beside "no red flag found"): the detail then says
     ``caveat_note`` before the findings."""
     caveat_note: str | None = None
+    critical_note: str | None = None
+    """Said before the findings when a critical card stands beside this one (instructions to
+    send home while an emergency sign is open: assess the patient first)."""
     raised_topics: list[str] = []
     """data-check: the topics whose card beside it makes ``{raised}`` in ``detail_intro``
     read ``others_raised_note`` (an emergency card stands on other data), else

@@ -262,3 +262,42 @@ def test_imaging_not_indicated_is_no_verdict_when_the_vital_signs_were_not_had()
     card = cards["imaging-not-indicated"]
     assert "Part of the record was not received in full" in card.detail
     assert not card.suggestions
+
+
+def test_beside_liver_disease_the_kidney_passage_never_offers_tylenol() -> None:
+    """Cirrhosis and CKD stage 4: the kidney passage said "Acetaminophen (Tylenol) may be a
+    better choice" while the liver passage warned it can hurt the liver (sixth physician
+    review, er19d d02)."""
+    request, now = _scenario("discharge-ckd-no-ibuprofen")
+    request = copy.deepcopy(request)
+    patient = request["context"]["patientId"]
+    cirrhosis = {
+        "resourceType": "Condition",
+        "id": "cirr",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {
+            "coding": [
+                {
+                    "system": "http://hl7.org/fhir/sid/icd-10-cm",
+                    "code": "K74.60",
+                    "display": "Unspecified cirrhosis of liver",
+                }
+            ]
+        },
+        "subject": {"reference": f"Patient/{patient}"},
+        "onsetDateTime": "2025-01-01",
+    }
+    request["prefetch"]["conditions"]["entry"].append({"resource": cirrhosis})
+    response = EVALUATOR.run(request_call(parse_hook_request(request), now)).response
+    cards = {c.source.topic.code: c for c in response.cards if c.source.topic is not None}
+    sheet = _sheet(cards)
+    assert "Acetaminophen (Tylenol) can hurt your liver" in sheet
+    assert "may be a better choice" not in sheet
+    assert "- Kidney disease" in sheet.split("### Pain medicines to stay away from")[1]

@@ -3809,6 +3809,231 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 20. er19d, the sixth physician round: a right arrow as "to" in the pain's spread, cold and
+#     flu medicines as acetaminophen, two acetaminophen orders together,
+#     hepatitis C cleared, injuries dated older than the injury window, liver and kidney advice,
+#     instructions beside an emergency sign; look-alikes silent
+# ---------------------------------------------------------------------------------------------
+# "radiating → BLE" spreads the pain as "radiating to BLE" does (d16, e05, e06); an arrow to a
+# buttock, a denied spread or an arrow to a medicine stays silent
+for cid, text, topics, must in [
+    ("arrow-ble", "c/o back pain ↑, now radiating → BLE", {U}, "BLE"),
+    ("arrow-l-leg", "back pain radiating → L leg", {U}, "L leg"),
+    ("arrow-buttock", "LBP radiating → L buttock", set(), ""),
+    ("arrow-denied", "LBP, no radiation → legs", set(), ""),
+    ("arrow-medicine", "LBP → ibuprofen, L leg cramps", set(), ""),
+]:
+    visit(
+        f"er19d-cc-{cid}-pv",
+        f"patient-view; visit reason '{text}': "
+        + ("pain spreading into a leg" if topics else "no spread into a leg"),
+        "patient-view",
+        [{"text": text}],
+        [],
+        topics,
+        must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+
+# cold and flu medicines carry acetaminophen: taken at home beside a Norco being ordered, the
+# "no extra acetaminophen" caution (f02); ordered for a patient with cirrhosis, the liver
+# caution (b39); their cough-only forms and other Vicks or Mucinex products do not
+for cid, text, topics, must in [
+    ("nyquil", "NyQuil Cold & Flu at bedtime", {AC, SC}, "acetaminophen"),
+    ("theraflu", "Theraflu ExpressMax packet", {AC, SC}, "acetaminophen"),
+    ("nyquil-cough", "Vicks NyQuil Cough liquid", {SC}, ""),
+    ("vaporub", "Vicks VapoRub ointment", {SC}, ""),
+]:
+    order(
+        f"er19d-ord-norco-home-{cid}",
+        f"order-sign Norco (words only) for a patient taking '{text}': "
+        + ("acetaminophen twice" if AC in topics else "no acetaminophen at home"),
+        [lambda p, t=text: text_med(p, t)],
+        [lambda p: text_draft(p, "Norco 5-325 mg tablet")],
+        topics,
+        must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+
+for cid, text, topics in [
+    ("dayquil", "DayQuil Cold & Flu liquicaps", {AC}),
+    ("fast-max", "Mucinex Fast-Max Severe Cold caplets", {AC}),
+    ("mucinex", "Mucinex 600 mg ER tablet", set()),
+]:
+    order(
+        f"er19d-ord-{cid}-cirrhosis",
+        f"order-sign '{text}' (words only) for a patient with cirrhosis: "
+        + ("acetaminophen, the liver caution" if topics else "no acetaminophen"),
+        [
+            lambda p: condition(
+                p,
+                [(ICD10CM, "K74.60", "Unspecified cirrhosis of liver")],
+                None,
+                onset_hours=days(400),
+            )
+        ],
+        [lambda p, t=text: text_draft(p, t)],
+        topics,
+        tags=["er19d", "text"],
+    )
+
+
+def named_draft(p: str, text: str, mid: str) -> Json:
+    """A draft order named in words alone, with its own id (two of them are two orders)."""
+    med = text_draft(p, text)
+    med["id"] = new_id(f"{p}/{mid}")
+    return med
+
+
+# two acetaminophen-containing medicines ordered together: acetaminophen twice (f01, d07); one
+# of them alone, the same order sent twice, or acetaminophen with a non-acetaminophen opioid
+# is not
+for cid, texts, topics, must in [
+    (
+        "apap-norco",
+        ["acetaminophen 1000 mg PO q6h", "Norco 10-325 mg 1-2 tab q4h prn"],
+        {AC, SC},
+        "twice",
+    ),
+    (
+        "tylenol-percocet",
+        ["Tylenol 650 mg PO q6h", "Percocet 5/325 1 tab q6h prn"],
+        {AC, SC},
+        "twice",
+    ),
+    ("norco-alone", ["Norco 10-325 mg 1-2 tab q4h prn"], {SC}, ""),
+    ("apap-oxycodone", ["acetaminophen 1000 mg PO q6h", "oxycodone 5 mg PO q6h prn"], {SC}, ""),
+]:
+    order(
+        f"er19d-ord-{cid}",
+        f"order-sign {' + '.join(texts)} (words only): "
+        + ("acetaminophen ordered twice" if AC in topics else "acetaminophen at most once"),
+        [],
+        [lambda p, t=t, i=i: named_draft(p, t, f"d{i}") for i, t in enumerate(texts)],
+        topics,
+        must=[must] if must else [],
+        tags=["er19d", "text"],
+    )
+p = "er19d-ord-norco-copies"
+copy = named_draft(p, "Norco 10-325 mg 1-2 tab q4h prn", "d0")
+order(
+    p,
+    "order-sign one Norco order sent twice (one id, the second copy with a note): one order, "
+    "no acetaminophen twice",
+    [],
+    [copy, {**copy, "note": [{"text": "resent"}]}],
+    {SC},
+    tags=["er19d", "copies"],
+)
+
+# a hepatitis C coded B18.2 that the body cleared is no liver disease: the antibody stays, the
+# virus is gone (d11); a virus still found, or cirrhosis, is
+for cid, text, topics in [
+    ("hcv-cleared", "Hep C Ab+, RNA neg (spontaneously cleared)", set()),
+    ("hcv-rna-negative", "HCV Ab positive, RNA negative", set()),
+    ("hcv-resolved", "Resolved HCV infection", set()),
+    ("hcv-rna-detected", "HCV Ab+, RNA detected", {AC}),
+    ("hcv-rna-neg-cirrhosis", "Hep C Ab+, RNA neg, cirrhosis on imaging", {AC}),
+]:
+    order(
+        f"er19d-ord-ibuprofen-{cid}",
+        f"Ibuprofen; hepatitis C coded B18.2, its text '{text}': "
+        + ("liver disease" if topics else "cleared, no liver disease"),
+        [
+            lambda p, t=text: condition(
+                p, [(ICD10CM, "B18.2", "Chronic viral hepatitis C")], t, onset_hours=days(2000)
+            )
+        ],
+        [ibuprofen],
+        topics,
+        tags=["er19d"],
+    )
+
+# an injury the words date older than the 30-day injury window is history, with no past marker
+# too (d05, e02); one dated recent, a second recent injury, or pain that went on from it since
+# still supports imaging (a24)
+for cid, text, topics, must in [
+    ("fell-6-weeks-healed", "fell off bike 6 weeks ago, healed; new LBP x2d", {INI}, ""),
+    ("fell-5-weeks", "LBP since yesterday, fell 5 weeks ago", {INI}, ""),
+    ("mvc-3-months", "MVC 3 months ago, LBP x3d", {INI}, ""),
+    ("fell-3-weeks", "LBP since yesterday, fell 3 weeks ago", {IS}, "injury"),
+    ("fell-again", "fell 6 weeks ago, fell again yesterday, LBP", {IS}, "injury"),
+    ("fell-pain-since", "fell down stairs 6 weeks ago, LBP since, no better w/ PT", {IS}, "injury"),
+]:
+    visit(
+        f"er19d-cc-{cid}-mri-sign",
+        f"order-sign MRI lumbar; visit reason '{text}': "
+        + ("a recent injury supports imaging" if IS in topics else "an injury of the past"),
+        "order-sign",
+        [{"text": text}],
+        [],
+        topics,
+        drafts=[mri],
+        must=[must] if must else [],
+        tags=["er19d", "order"],
+    )
+
+# a fall coded W11.XXXA recorded today whose words date it 6 weeks ago (e07): history, by its
+# code too; the same code with no date in its words is a recent injury
+for cid, text, topics in [
+    ("ladder-6-weeks", "Fall from ladder 6 weeks ago", {INI}),
+    ("ladder", "Fall from ladder", {IS}),
+]:
+    order(
+        f"er19d-ord-mri-{cid}",
+        f"order-sign MRI lumbar; W11.XXXA recorded today, its text '{text}': "
+        + ("a recent injury" if IS in topics else "an injury of the past"),
+        [
+            lambda p, t=text: condition(
+                p,
+                [(ICD10CM, "W11.XXXA", "Fall on and from ladder, initial encounter")],
+                t,
+                onset_hours=None,
+                recorded_hours=1,
+            )
+        ],
+        [mri],
+        topics,
+        tags=["er19d", "order"],
+    )
+
+# going home with cirrhosis and CKD stage 4: the liver passage warns of acetaminophen, and the
+# kidney passage no longer offers it as the better choice (d02)
+dc(
+    "er19d-dc-cirrhosis-ckd4",
+    "Discharge, low back pain, cirrhosis K74.60 and CKD stage 4 N18.4: the pain-reliever "
+    "caution; the patient sheet warns that acetaminophen can hurt the liver",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "K74.60", "Unspecified cirrhosis of liver")], None, onset_hours=days(400)
+        ),
+        lambda p: condition(
+            p, [(ICD10CM, "N18.4", "Chronic kidney disease, stage 4")], None, onset_hours=days(400)
+        ),
+    ],
+    {AC, DI},
+    must=["can hurt your liver"],
+    tags=["er19d", "discharge"],
+)
+
+# going home with an emergency sign on the problem list (b13_cond): the instructions card says
+# first that the sign is open, and sending them is not recommended
+dc(
+    "er19d-dc-retention-open",
+    "Discharge, low back pain and urinary retention R33.9 today: the emergency card, and the "
+    "instructions card says the emergency sign is open",
+    [
+        lambda p: condition(
+            p, [(ICD10CM, "R33.9", "Retention of urine, unspecified")], None, onset_hours=3
+        )
+    ],
+    {E, DI},
+    must=["emergency sign is open"],
+    tags=["er19d", "discharge"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
