@@ -126,16 +126,22 @@ async def test_a_medication_not_sent_is_fetched_from_the_fhir_server(tmp_path: A
 async def test_a_medication_the_server_cannot_give_stays_a_data_check_item(
     tmp_path: Any,
 ) -> None:
-    with recording_server({"resourceType": "Patient", "id": "x"}) as fhir:  # not a Medication
+    said = await _unread_medication(tmp_path, {"resourceType": "Patient", "id": "x"}, 200)
+    assert "Medication/elsewhere, which was not received" in said
+    assert "answered with 'Patient', not a Medication" in said  # and why it was not had
+
+
+async def _unread_medication(tmp_path: Any, answer: dict[str, Any], status: int) -> str:
+    """The data-check detail of an order whose Medication the FHIR server answers with
+    ``answer`` and ``status``."""
+    with recording_server(answer, status=status) as fhir:
         s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
         body = order_sign(ibuprofen_bundle("Medication/elsewhere", None), prefetch())
         body["fhirServer"] = fhir.base
         async with serve_settings(s) as c:
             response = await c.post(SIGN, json=body)
     assert response.status_code == 200, response.text
-    said = data_check(response)
-    assert "Medication/elsewhere, which was not received" in said
-    assert "answered with 'Patient', not a Medication" in said  # and why it was not had
+    return data_check(response)
 
 
 @pytest.mark.parametrize("status", [404, 403])
@@ -143,14 +149,7 @@ async def test_why_the_server_did_not_give_a_medication_is_said(tmp_path: Any, s
     """The data-check card says why the fetch failed (integrator review, stop 18: a failed
     fetch was not explained), so the EHR team can fix it; the order is still named."""
     outcome = {"resourceType": "OperationOutcome", "issue": []}
-    with recording_server(outcome, status=status) as fhir:
-        s = settings(tmp_path, fhir_server_allowlist=[fhir.base + "/"])
-        body = order_sign(ibuprofen_bundle("Medication/elsewhere", None), prefetch())
-        body["fhirServer"] = fhir.base
-        async with serve_settings(s) as c:
-            response = await c.post(SIGN, json=body)
-    assert response.status_code == 200, response.text
-    said = data_check(response)
+    said = await _unread_medication(tmp_path, outcome, status)
     assert "Medication/elsewhere, which was not received" in said
     assert f"read from the FHIR server (Medication: HTTP {status})" in said
 
