@@ -27,7 +27,13 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
-from cds.facts.negation_events import DATED_RECENT, MEASURED, POST_WINDOW, ROS_NEGATIVE
+from cds.facts.negation_events import (
+    DATED_RECENT,
+    MEASURED,
+    OBSERVED_STATE,
+    POST_WINDOW,
+    ROS_NEGATIVE,
+)
 from cds.facts.negation_lexicon import (
     INABILITY,
     LEXICON,
@@ -99,14 +105,6 @@ MODAL_REACH = 2
 item."""
 _OWN_NEGATIVE = re.compile(rf"{INABILITY}\b", re.IGNORECASE)
 """A phrase that opens with an inability is its own statement after a denial (`INABILITY`)."""
-OBSERVED_STATE = (
-    r"(?:confused|disoriented|delirious|lethargic|somnolent|drowsy|obtunded|unresponsive"
-    r"|(?:do|does|did)n'?t know|not know)"
-)
-"""A state the patient is seen in, as an adjective ("confused", "disoriented", "doesn't know
-where she is"): listed after a denial it is a statement of its own, as an inability is ("denies
-CP/SOB, confused per EMS"; er19b A17, A18, A23). Nouns ("confusion", "AMS") stay the denied
-items they are. (Here rather than in `cds.facts.negation_lexicon`, which is at its length.)"""
 _OWN_STATE = re.compile(rf"{OBSERVED_STATE}\b", re.IGNORECASE)
 """A phrase that opens with a state the patient is seen in is its own statement after a
 list's comma (`OBSERVED_STATE`), unless the trigger is a copula's "not" (`_STATE_NOT`)."""

@@ -1,5 +1,6 @@
 """Words the negation reader weighs besides its triggers (`cds.facts.negation`): a dated
-event of the last weeks, and a measured finding that is a statement of its own.
+event of the last weeks, and a measured finding or an observed state that is a statement of
+its own.
 
 (Here rather than in `cds.facts.negation_lexicon` or `cds.facts.negation`, both at their
 length.)
@@ -37,6 +38,15 @@ MEASURED = re.compile(r"(?<![\d/.])[0-4][+-]?/5(?![\d/])")
 symptom, so within a phrase it is a statement of its own after a denial's list ("(-) saddle
 anesthesia, (-) clonus, strength 4/5 RLE": fifth physician review, er19c r07, vc02), as an
 inability is."""
+
+OBSERVED_STATE = (
+    r"(?:confused|disoriented|delirious|lethargic|somnolent|drowsy|obtunded|unresponsive"
+    r"|(?:do|does|did)n'?t know|not know)"
+)
+"""A state the patient is seen in, as an adjective ("confused", "disoriented", "doesn't know
+where she is"): listed after a denial it is a statement of its own, as an inability is ("denies
+CP/SOB, confused per EMS"; er19b A17, A18, A23). Nouns ("confusion", "AMS") stay the denied
+items they are."""
 
 ROS_NEGATIVE: tuple[tuple[str, ...], Kind, Direction] = (
     ("ros negative", "ros neg", "ros -"),

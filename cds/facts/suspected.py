@@ -18,12 +18,10 @@ is never a sign of the patient's (no emergency or urgent card reads it)."""
 def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactContext) -> list[Fact]:
     """A ``suspected_red_flag`` fact, dated as its record is, when ``concept``'s words name a
     red flag as uncertain and do not affirm it (an affirmed one is a finding of its own)."""
-    if concept.__class__ is not dict or not _in_words(concept):
-        return []
-    codings, text = codings_of(concept)
-    words = text or next((c.display for c in codings if c.display), "")
+    words = _words(concept)
     if not words or not names_a_doubt(words):  # most records say nothing doubtful
         return []
+    codings, text = codings_of(concept)
     index = ctx.index
     doubted = index.match_suspected(codings, text) - index.match(codings, text)
     if doubted.isdisjoint(index.order_reason):
@@ -44,9 +42,17 @@ def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactConte
     ]
 
 
-def _in_words(concept: dict[str, object]) -> bool:
-    """Does the concept say anything in words (its text, or a coding's display)? Only words
-    can doubt: most coded records have none, and are not read further."""
-    if concept.get("text"):
-        return True
-    return any(isinstance(c, dict) and c.get("display") for c in as_list(concept.get("coding")))
+def _words(concept: object) -> str:
+    """What the concept says in words: its text, else its first coding's display; "" when it
+    has none (most coded records, not read further: only words can doubt, and a code's own
+    wording, as `words_of` gives it, cannot)."""
+    if concept.__class__ is not dict:
+        return ""
+    text = concept.get("text")
+    if isinstance(text, str) and text:
+        return text
+    for c in as_list(concept.get("coding")):
+        display = c.get("display") if isinstance(c, dict) else None
+        if isinstance(display, str) and display:
+            return display
+    return ""
