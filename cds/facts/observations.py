@@ -19,6 +19,14 @@ from cds.facts.concepts import (
 )
 from cds.facts.copies import Extraction, copy_note, value_text
 from cds.facts.model import DataIssue, Fact
+from cds.facts.observation_text import (
+    NOTHING_SAID,
+    Said,
+    said_in_value,
+    text_finding,
+    unclear_answer,
+    unverified_finding,
+)
 from cds.facts.readings import (
     Reading,
     bound_in_text,
@@ -66,8 +74,8 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
     except orjson.JSONEncodeError:
         hit = None
     matched, display = hit or read_concept_detail(code, index)
-    if not matched:
-        return True  # in no value set: nothing to read (most of a record's lab results)
+    if not matched:  # in no value set: nothing to read (most of a record's lab results)
+        return "valueString" not in res  # unless its words state a finding (observation_text)
     qty = res.get("valueQuantity")
     if qty.__class__ is not dict:
         return False
@@ -137,7 +145,15 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             valued, value_words = read_concept_detail(value_concept, ctx.index)
             own = {vs for vs, _ in matched}
             valued = tuple((vs, t) for vs, t in valued if vs not in own)
-        if not matched and not valued:
+        said = NOTHING_SAID
+        if ("valueString" in part or value_concept is not None) and not any(
+            canonical_units.get(vs) for vs, _ in matched
+        ):  # words a clinician wrote; a measure's words ("Temp: febrile") are unreadable
+            said = said_in_value(part, code, ctx)
+            if said.valuesets and valued:  # a coded answer's value sets are read as such
+                kept = tuple(vs for vs in said.valuesets if all(vs != v for v, _ in valued))
+                said = replace(said, valuesets=kept)
+        if not matched and not valued and said is NOTHING_SAID:
             continue
         if timing is None:  # read once, and only for observations we care about
             timing = timing_of(res, ctx, _EFFECTIVE)
@@ -198,6 +214,8 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
                 out.facts.append(
                     replace(answer, kind="condition", display=named, source_value=None)
                 )
+        if said is not NOTHING_SAID:
+            _said_facts(said, rid, (when, age, known, note), trusted, status, out)
     if container:  # the heading's "no value" goes when a component gave a reading of its kind
         given = {f.valueset for f in out.facts[start:] if f.understood}
         out.facts[start:] = [
@@ -211,6 +229,28 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
                 and f.source_value is None
             )
         ]
+
+
+def _said_facts(
+    said: Said,
+    rid: str,
+    timing: tuple[str | None, float, bool, str | None],
+    trusted: bool,
+    status: str,
+    out: Extraction,
+) -> None:
+    """What an Observation's value says in words (`said_in_value`): Condition facts when the
+    Observation counts; a data-check item when nobody has validated it yet, or when a row
+    named for a sign has an answer that is neither yes nor no."""
+    if said.valuesets and not trusted:
+        state = f"status {status}" if status else "no status"
+        if status in OBSERVATION_COUNTED:  # counted, but its code sent as a list: untrusted
+            state = "its code sent as a list"
+        out.issues.append(unverified_finding(rid, said.words, state))
+    elif said.valuesets:
+        out.facts += [text_finding(vs, rid, said.words, timing) for vs in said.valuesets]
+    if said.unclear:
+        out.issues.append(unclear_answer(rid, said.words))
 
 
 NO_STATUS_NOTE = "the record gives no status; read as not yet verified"

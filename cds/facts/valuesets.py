@@ -88,6 +88,8 @@ class ValueSetSpec(Protocol):
     @property
     def order_reason(self) -> bool: ...
     @property
+    def found_in_observation_text(self) -> bool: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -138,6 +140,8 @@ class ValueSetIndex:
     """How each observation value set's readings are read (implied unit, fraction, range)."""
     order_reason: set[str] = field(default_factory=set)
     """Value sets a draft order's reason names to say what the order is for (red flags)."""
+    observation_text: set[str] = field(default_factory=set)
+    """Value sets an Observation's value in words (an exam finding) is read for as a Condition."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -158,6 +162,8 @@ class ValueSetIndex:
                 index.counts_resolved.add(vs.id)
             if vs.order_reason:
                 index.order_reason.add(vs.id)
+            if vs.found_in_observation_text:
+                index.observation_text.add(vs.id)
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent

@@ -87,6 +87,10 @@ class ValueSetAddition(Strict):
     order_reason: bool = False
     """A draft order's reason in this value set, affirmed or suspected ("r/o cauda equina"),
     says what the order is for: a fact of ``order_reason_red_flag`` (supports imaging)."""
+    found_in_observation_text: bool = False
+    """A sign or symptom a clinician also writes as an Observation's value in words, an exam
+    finding or a flowsheet row ("LLE motor strength" valued "3/5"): those words, the row's name
+    joined to its value, are read as a Condition of this value set when they affirm it."""
     measured_by: str | None = None
     """An observation value set whose latest reading, when newer, a card shows beside a
     Condition of this one (a coded tachycardia beside the heart rate measured since)."""

@@ -3541,6 +3541,97 @@ for cid, text, topics in [
     )
 
 
+def exam_row(p: str, name: str, value: str, *, status: str = "final", hours: float = 3) -> Json:
+    """An exam finding as a flowsheet row sends it: the row's name as the code's words (a local
+    code), the finding as a ``valueString``; "Physical findings" under its LOINC code."""
+    code = (
+        cc((LOINC, "29545-1", "Physical findings"))
+        if name == "Physical findings"
+        else {**cc((LOCAL_PVR_SYSTEM, "4" + str(len(name)), "")), "text": name}
+    )
+    return {
+        "resourceType": "Observation",
+        "id": new_id(f"{p}/exam/{name}/{value}/{status}"),
+        "status": status,
+        "category": [{"coding": [{"system": OBS_CAT, "code": "exam"}]}],
+        "code": code,
+        "subject": {"reference": f"Patient/{p}"},
+        "effectiveDateTime": at(hours),
+        "valueString": value,
+    }
+
+
+# exam findings sent as an Observation's words (er19d item 1): the row's name and its value read
+# together as a problem's words are; a row named for a sign asks, its value answers (yes counts,
+# no or nothing says nothing, anything else is a data check); a measure's words stay unreadable
+for cid, name, value, topics, must in [
+    ("neuro-ehl", "Physical findings", "Neuro: L EHL 3/5, otherwise 5/5", {U}, "L EHL 3/5"),
+    ("lle-motor", "LLE MOTOR STRENGTH", "3/5", {U}, "LLE MOTOR STRENGTH: 3/5"),
+    ("lle-motor-full", "LLE MOTOR STRENGTH", "5/5", set(), ""),
+    ("lle-sensation", "LLE Sensation", "Decreased to light touch", {U}, "LLE Sensation"),
+    ("rectal-tone", "Rectal tone", "decreased", {E}, "Rectal tone: decreased"),
+    ("rectal-tone-normal", "Rectal tone", "normal", set(), ""),
+    ("orientation-x1", "Orientation", "A&Ox1", {E}, "A&Ox1"),
+    ("cam-negative", "CAM", "Negative", set(), ""),
+    ("retention-yes", "Urinary retention", "Y", {E}, "Urinary retention: Y"),
+    ("retention-no", "Urinary retention", "N", set(), ""),
+    ("saddle-deferred", "Saddle anesthesia", "deferred", set(), ""),
+    ("incontinence-zero", "Incontinent episodes", "0", set(), ""),
+    ("retention-unclear", "Urinary retention", "see nursing note", {D}, "answer not understood"),
+    (
+        "neuro-normal",
+        "Physical findings",
+        "Neuro: no focal deficit, 5/5 BLE, sensation intact",
+        set(),
+        "",
+    ),
+    (
+        "pain-limited",
+        "Physical findings",
+        "Strength 4/5 LLE due to pain, sensation intact",
+        set(),
+        "",
+    ),
+    ("poss-2", "POSS sedation score", "2 - slightly drowsy, easily aroused", set(), ""),
+    ("incontinent-baseline", "Bladder", "incontinent of urine at baseline", set(), ""),
+    ("hep-c-reactive", "Hepatitis C virus Ab", "Reactive", set(), ""),
+]:
+    pv(
+        f"stop20-exam-{cid}",
+        f"Low back pain; exam row '{name}' valued '{value}' three hours ago: "
+        + (
+            "the finding, its card"
+            if topics - {D}
+            else "an answer neither yes nor no, a data check"
+            if topics
+            else "no sign"
+        ),
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["stop20", "exam-text"],
+    )
+
+# the same finding not yet validated is a data check, never the sign; older than the symptom
+# window it is no sign either
+pv(
+    "stop20-exam-preliminary",
+    "Low back pain; 'Physical findings' valued 'Neuro: L EHL 3/5' still preliminary: a data "
+    "check naming it, no urgent card",
+    [lambda p: exam_row(p, "Physical findings", "Neuro: L EHL 3/5", status="preliminary")],
+    {D},
+    must=["not yet verified"],
+    tags=["stop20", "exam-text"],
+)
+pv(
+    "stop20-exam-old",
+    "Low back pain; 'Rectal tone' valued 'decreased' 20 days ago: outside the symptom window",
+    [lambda p: exam_row(p, "Rectal tone", "decreased", hours=20 * 24)],
+    set(),
+    tags=["stop20", "exam-text"],
+)
+
+
 # reduced consciousness in the notes' words (A19, A20, B15, B16); an observed state after a
 # denial's list is its own statement, and not knowing where she is is disorientation (A17,
 # A18, A23); "LOC" alone is a trauma note's loss of consciousness

@@ -1,0 +1,162 @@
+"""An Observation's value in words, read as what a clinician wrote: an exam finding
+("Physical findings" valued "Neuro: L EHL 3/5, otherwise 5/5") or a flowsheet row ("LLE
+MOTOR STRENGTH" valued "3/5", "Rectal tone" valued "decreased"), for the value sets a pack marks
+``found_in_observation_text``: signs and symptoms, never a diagnosis ("Hepatitis C Ab:
+Reactive" is a lab result, no liver disease).
+
+The row's name and its value are read together, as a Condition's words are (negation
+included: "Urinary retention: no", "CAM: negative" say nothing). A row whose name is itself the
+sign ("Urinary retention", "Saddle anesthesia") asks a question, and its value is the answer:
+the sign counts when the answer says yes ("Y", "present", "+", "mild"), nothing when it says
+no or nothing ("N", "WNL", "n/a", "deferred", "0"), and any other answer ("unknown" aside: it
+says nothing) is a data-check item, never a sign: the row was not understood."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cds.facts.concepts import as_list, read_concept_detail
+from cds.facts.model import DataIssue, Fact
+from cds.facts.timing import FactContext
+from cds.fhir import Resource
+
+_SHOWN = 160
+"""The most of a finding's words a card shows (a whole exam note may be the value)."""
+
+_YES = re.compile(
+    r"(?:yes|y|present|positive|pos|\+|\(\+\)|true|noted|observed|reported|endorses|endorsed|subjective"
+    r"|mild(?:ly)?|moderate|severe|marked|new|new onset|worse|worsening|increased|intermittent"
+    r"|constant|persistent|acute|tactile|c/o|complains)(?![a-z])",
+    re.IGNORECASE,
+)
+"""An answer that says the row's sign is there (at the start of the value)."""
+_NOTHING = re.compile(
+    r"(?:no|n|none|neg|negative|absent|denies|denied|-|\(-\)|0+(?:[.,]0+)?|wnl|nl|normal"
+    r"|intact|within normal limits|n/?a|not applicable|not assessed|not done|not tested"
+    r"|not examined|deferred|refused|declined|unable to (?:assess|test|examine|obtain)"
+    r"|unknown|unk|resolved|false|off)\W*",
+    re.IGNORECASE,
+)
+"""A whole answer that says the sign is not there, or says nothing about it."""
+_NO = re.compile(
+    r"(?:no|n|none|neg|negative|absent|denies|denied|not|never|without|wnl|nl|normal|intact)"
+    r"(?![a-z/])(?!\s+change)",
+    re.IGNORECASE,
+)
+"""An answer that opens with a no ("No retention, voided 400 mL", "normal, voiding well");
+"no change" is no answer (the sign may be there still, as it was)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What an Observation's value says in words: the value sets it affirms, the words (the
+    row's name and value, shortened for a card), and whether a row named for a sign had an
+    answer that could not be read as yes or no."""
+
+    valuesets: tuple[str, ...] = ()
+    words: str = ""
+    unclear: bool = False
+
+
+NOTHING_SAID = Said()
+
+
+def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
+    """What an Observation or one of its components says in words: its ``valueString``, or
+    the words of its ``valueCodeableConcept``, after the name of its code ("LLE motor
+    strength: 3/5"). `NOTHING_SAID` when it says nothing a pack reads there."""
+    index = ctx.index
+    if not index.observation_text:
+        return NOTHING_SAID
+    value = part.get("valueString")
+    if not isinstance(value, str):
+        value = _concept_words(part.get("valueCodeableConcept"))
+    value = value.strip()
+    if not value:
+        return NOTHING_SAID
+    name = _concept_words(code).strip()
+    words = f"{name}: {value}" if name else value
+    joined = _signs(words, ctx)
+    asked = _signs(name, ctx) if name else ()
+    if not asked:  # the common case: the row's name is no sign, its value's words decide
+        return Said(joined, _shown(words)) if joined else NOTHING_SAID
+    answered = _signs(value, ctx)  # the value names the sign again ("retention 600 mL")
+    found = [vs for vs in joined if vs not in asked or vs in answered]
+    # the row's own signs its answer did not deny ("Urinary retention: no" denies it)
+    pending = [vs for vs in asked if vs in joined and vs not in answered]
+    unclear = False
+    if pending and not _NOTHING.fullmatch(value) and not _NO.match(value):
+        if _YES.match(value):
+            found += pending
+        else:
+            unclear = True
+    if not found and not unclear:
+        return NOTHING_SAID
+    return Said(tuple(found), _shown(words), unclear)
+
+
+def text_finding(
+    vs: str, rid: str, words: str, timing: tuple[str | None, float, bool, str | None]
+) -> Fact:
+    """The Condition fact of a finding an Observation states in words, dated as it is."""
+    when, age, known, note = timing
+    return Fact(
+        kind="condition",
+        valueset=vs,
+        rid=rid,
+        display=words,
+        time=when,
+        age_h=age,
+        time_known=known,
+        note=note,
+        by_text=True,
+    )
+
+
+def unverified_finding(rid: str, words: str, state: str) -> DataIssue:
+    """A finding in words of an Observation nobody has validated yet (``state``: "status
+    preliminary", "no status", ...): no sign by itself (the contract counts final
+    Observations), said in the data-check card so that it is confirmed rather than lost."""
+    return DataIssue(
+        rid=rid,
+        message=f"“{words}”, recorded as not yet verified ({state}): a danger sign if confirmed",
+        recheck="the finding itself, with whoever recorded it, and its record's status",
+        headline=f"“{words}” not yet verified ({state})",
+    )
+
+
+def unclear_answer(rid: str, words: str) -> DataIssue:
+    """A row named for a danger sign whose answer is neither yes nor no ("Urinary retention:
+    see note", "Incontinent episodes: 2"): no sign, and not silently nothing either."""
+    return DataIssue(
+        rid=rid,
+        message=f"“{words}”: a row named for a danger sign, answered neither yes nor no",
+        recheck="the finding itself, with whoever recorded it",
+        headline=f"“{words}”: answer not understood",
+    )
+
+
+def _signs(words: str, ctx: FactContext) -> tuple[str, ...]:
+    """The ``found_in_observation_text`` value sets the words affirm."""
+    matched, _ = read_concept_detail({"text": words}, ctx.index)
+    wanted = ctx.index.observation_text
+    return tuple(vs for vs, _ in matched if vs in wanted)
+
+
+def _shown(words: str) -> str:
+    return words if len(words) <= _SHOWN else words[: _SHOWN - 1] + "…"
+
+
+def _concept_words(concept: object) -> str:
+    """A CodeableConcept's text, else its first coding's display; "" without words."""
+    if not isinstance(concept, dict):
+        return ""
+    text = concept.get("text")
+    if isinstance(text, str) and text.strip():
+        return text
+    for c in as_list(concept.get("coding")):
+        display = c.get("display") if isinstance(c, dict) else None
+        if isinstance(display, str) and display.strip():
+            return display
+    return ""
