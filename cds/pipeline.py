@@ -19,6 +19,7 @@ from cds.engine import RuleEngine
 from cds.engine.durable import DurableEngine, get_engine
 from cds.errors import InputError
 from cds.facts.bounds import resolve_bounds
+from cds.facts.concepts import rid_of
 from cds.facts.extract import FactContext, extract_facts
 from cds.findings import Finding, Outcome, build_findings
 from cds.hooks.models import Card, HookResponse, is_relative_reference
@@ -127,11 +128,13 @@ class Evaluator:
         # the latest readings fact building found, unless a bound changed a reading since
         latest = extraction.latest if facts is extraction.facts else None
         outcome = build_findings(self.pack, firings, facts, latest)
+        orders, unaddressable = _draft_orders(drafts)
         ctx = CardContext(
             hook=call.hook,
             patient_id=call.patient_id,
             encounter_id=call.encounter_id,
-            draft_orders=_draft_orders(drafts),
+            draft_orders=orders,
+            unaddressable_drafts=unaddressable,
             issues=[*call.issues, *extraction.issues],
             tz=self.timezone,
             now=call.now,
@@ -140,12 +143,17 @@ class Evaluator:
         return outcome, ctx
 
 
-def _draft_orders(drafts: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Draft orders by the `Type/id` a card's actions may name. One whose id is not a FHIR id
-    (`rx_1`, `rx 1`, the spec's own non-ASCII hyphens) still gets its cards, without actions
-    on it: an action naming it would be an invalid response (it was a 500)."""
-    by_reference = {f"{d['resourceType']}/{d.get('id')}": d for d in drafts}
-    return {ref: d for ref, d in by_reference.items() if is_relative_reference(ref)}
+def _draft_orders(
+    drafts: Iterable[Mapping[str, Any]],
+) -> tuple[dict[str, Mapping[str, Any]], frozenset[str]]:
+    """Draft orders by the `Type/id` a card's actions may name, and the references (as the
+    findings' evidence names them) of those no action may name. One whose id is missing or
+    is not a FHIR id (`rx_1`, `rx 1`, the spec's own non-ASCII hyphens) still gets its cards,
+    without actions on it: an action naming it would be an invalid response (it was a 500);
+    the card says why its one-click change is missing."""
+    by_reference = {rid_of(d): d for d in drafts}
+    valid = {ref: d for ref, d in by_reference.items() if is_relative_reference(ref)}
+    return valid, frozenset(by_reference.keys() - valid.keys())
 
 
 def _random_uuid() -> str:

@@ -91,15 +91,20 @@ def _card(
     hold = critical or bool(
         topic.incomplete_note and missing_keys(ctx.issues, topic.needs_prefetch)
     )
+    notes: list[str] = []
     for spec in topic.suggestions:
-        made = suggestion(spec, findings, outcome, pack, ctx, hold)
+        made, said = suggestion(spec, findings, outcome, pack, ctx, hold)
         if made is not None:
             suggestions.append(made)
+        notes += said
     frame = _frame(pack, topic)
     if topic.code == DATA_CHECK:
         detail = data_check_detail(pack, topic, findings, ctx)
     else:
         detail = card_detail(pack, topic, findings, outcome, ctx, frame.source.label, critical)
+    if notes:  # before the closing source line
+        body, _, source = detail.rpartition("\n\n")
+        detail = "\n\n".join([body, *(f"_{n}_" for n in notes), source])
     return Card(
         uuid=ctx.new_uuid(),
         summary=summary(pack, topic, findings, ctx),

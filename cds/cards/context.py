@@ -23,6 +23,10 @@ class CardContext:
     patient_id: str
     encounter_id: str | None = None
     draft_orders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The draft orders an action may name, by reference (``MedicationRequest/rx1``)."""
+    unaddressable_drafts: frozenset[str] = frozenset()
+    """Draft orders no action may name (no id, or one that is not a FHIR id), as the
+    findings' evidence names them (``MedicationRequest/?``)."""
     issues: Sequence[DataIssue] = ()
     new_uuid: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     tz: tzinfo = UTC

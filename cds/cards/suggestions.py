@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from cds.cards.actions import build_action_resource, replaced_order
 from cds.cards.context import CardContext, missing_keys
 from cds.cards.instructions import patient_instructions
@@ -12,16 +14,16 @@ from cds.pack.schema import SuggestionSpec
 
 
 def _targets(
-    spec: SuggestionSpec, findings: list[Finding], outcome: Outcome, ctx: CardContext
+    spec: SuggestionSpec, findings: list[Finding], outcome: Outcome, drafts: Container[str]
 ) -> list[str]:
-    """The draft orders among the findings' evidence that the suggestion acts on, once each:
-    in ``only_valuesets`` (if given), and shown by no finding of the call in one of
-    ``except_valuesets`` (the opioid of hydrocodone-ibuprofen)."""
+    """The draft orders (among ``drafts``) in the findings' evidence that the suggestion acts
+    on, once each: in ``only_valuesets`` (if given), and shown by no finding of the call in
+    one of ``except_valuesets`` (the opioid of hydrocodone-ibuprofen)."""
     targets = [
         e.rid
         for f in findings
         for e in f.evidence
-        if e.rid in ctx.draft_orders
+        if e.rid in drafts
         and (not spec.only_valuesets or set(e.valuesets) & set(spec.only_valuesets))
     ]
     if spec.except_valuesets:
@@ -40,16 +42,24 @@ def suggestion(
     pack: Pack,
     ctx: CardContext,
     critical: bool,
-) -> Suggestion | None:
+) -> tuple[Suggestion | None, list[str]]:
     """The suggestion a spec makes on this card, recommended as the spec says unless
     ``critical`` (the card is held: a critical card stands beside it, or its instructions
     miss part of the record); None when a rule it names fired, a key it needs was not had,
-    or it has no action to offer (no draft order to act on)."""
+    or it has no action to offer (no draft order to act on). With it, what the card must say
+    of a draft order the suggestion would change but cannot (it has no FHIR id to update, or
+    no valid order can be made of it): never a one-click change left out in silence."""
     if spec.unless_rules and outcome.fired(spec.unless_rules):
-        return None
+        return None, []
     if spec.needs_prefetch and missing_keys(ctx.issues, spec.needs_prefetch):
-        return None
-    targets = _targets(spec, findings, outcome, ctx) if ctx.draft_orders else []
+        return None, []
+    targets = _targets(spec, findings, outcome, ctx.draft_orders) if ctx.draft_orders else []
+    notes: list[str] = []
+    if spec.action == "replace-draft-order" and ctx.unaddressable_drafts:
+        notes += [
+            _not_offered(spec, rid, "it has no FHIR id the EHR could update")
+            for rid in _targets(spec, findings, outcome, ctx.unaddressable_drafts)
+        ]
     actions: list[Action] = []
     if spec.action == "replace-draft-order":
         # One `update` per draft: the draft itself with its medicine replaced. Evidence, in
@@ -66,6 +76,7 @@ def suggestion(
         for rid in targets:
             resource = replaced_order(spec, ctx.draft_orders[rid])
             if resource is None:
+                notes.append(_not_offered(spec, rid, "no valid FHIR R4 order could be made of it"))
                 continue
             new = spec.replacement_text or spec.label
             description = f"Change the draft order {rid} to {new}; set the new dose"
@@ -80,10 +91,17 @@ def suggestion(
         resource = build_action_resource(spec, ctx.patient_id, ctx.encounter_id, text)
         actions.append(Action(type="create", description=spec.label, resource=resource))
     if not actions:
-        return None
-    return Suggestion(
+        return None, notes
+    made = Suggestion(
         label=spec.label,
         uuid=ctx.new_uuid(),
         isRecommended=spec.is_recommended and not critical,
         actions=actions,
     )
+    return made, notes
+
+
+def _not_offered(spec: SuggestionSpec, rid: str, why: str) -> str:
+    named = rid.rpartition("/")[2] not in ("", "?")  # `MedicationRequest/?`: sent with no id
+    order = f"the draft order {rid}" if named else "the draft order"
+    return f'No one-click "{spec.label}" is offered for {order}: {why}; change it by hand.'

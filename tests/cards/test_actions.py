@@ -13,7 +13,7 @@ from cds.cards.build import CardContext, build_cards
 from cds.errors import RulePackError
 from cds.facts.model import Fact
 from cds.findings import Evidence, Finding, Outcome
-from cds.hooks.models import Action, Suggestion
+from cds.hooks.models import Action, Card, Suggestion
 from cds.pack.load import Pack, load_pack
 from cds.pack.schema import SuggestionSpec
 
@@ -44,6 +44,10 @@ def pack() -> Pack:
 
 
 def _suggestions(pack: Pack, draft: dict[str, Any]) -> list[Suggestion]:
+    return _card(pack, draft).suggestions or []
+
+
+def _card(pack: Pack, draft: dict[str, Any]) -> Card:
     rx = Fact(kind="medication", valueset="ibuprofen", rid="MedicationRequest/rx1", display="x")
     ckd = Fact(kind="condition", valueset="ckd", rid="Condition/ckd", display="CKD")
     finding = Finding(
@@ -59,7 +63,7 @@ def _suggestions(pack: Pack, draft: dict[str, Any]) -> list[Suggestion]:
         draft_orders={"MedicationRequest/rx1": draft},
     )
     (card,) = build_cards(pack, Outcome(True, (finding,)), ctx)
-    return card.suggestions or []
+    return card
 
 
 def _sandbox_applies(suggestion: Suggestion) -> str | None:
@@ -121,7 +125,20 @@ def _pack_swap() -> Any:
 def test_an_invalid_draft_gets_no_swap(pack: Pack) -> None:
     broken = {**DRAFT, "status": 17}
     assert replaced_order(_pack_swap(), broken) is None
-    assert _suggestions(pack, broken) == []
+    card = _card(pack, broken)
+    assert card.suggestions is None
+    # the card says why its one-click change is missing, before the source line
+    lines = (card.detail or "").split("\n\n")
+    assert lines[-2] == (
+        '_No one-click "Replace the NSAID order with acetaminophen" is offered for the draft '
+        "order MedicationRequest/rx1: no valid FHIR R4 order could be made of it; change it by "
+        "hand._"
+    )
+    assert lines[-1].startswith("_Source:")
+
+
+def test_a_swap_the_card_offers_says_nothing_more(pack: Pack) -> None:
+    assert "one-click" not in (_card(pack, DRAFT).detail or "")
 
 
 def test_only_a_medication_request_is_replaced() -> None:

@@ -66,6 +66,25 @@ async def test_draft_order_with_a_non_fhir_id_still_gets_its_cards(
         for suggestion in card.get("suggestions", []):
             for action in suggestion.get("actions", []):
                 assert action["type"] != "delete"  # it could only name an invalid reference
+    (card,) = response.json()["cards"]
+    assert "suggestions" not in card  # the swap could only name an invalid reference
+    # and the card says why the swap is missing (it was silent)
+    assert "No one-click" in card["detail"] and "no FHIR id the EHR could update" in card["detail"]
+
+
+async def test_draft_order_without_an_id_says_why_it_has_no_swap(
+    client: httpx.AsyncClient,
+) -> None:
+    request = golden("nsaid-ckd-caution")
+    for entry in request["context"]["draftOrders"]["entry"]:
+        del entry["resource"]["id"]
+    response = await client.post(f"/cds-services/back-spasm-{request['hook']}", json=request)
+    (card,) = response.json()["cards"]
+    assert card["summary"].startswith("Pain-reliever caution")
+    assert "suggestions" not in card
+    assert (
+        "is offered for the draft order: it has no FHIR id the EHR could update" in (card["detail"])
+    )
 
 
 @pytest.mark.parametrize("rid", [["x"], {"a": 1}])
