@@ -41,7 +41,7 @@ from cds.service.health import health_body
 from cds.service.openapi import openapi_document
 from cds.service.state import ServiceState, service_state
 from cds.services import ServiceSpec, discovery
-from cds.store import CardRecord, hash_patient
+from cds.store import CardRecord, client_of, hash_patient
 
 log = logging.getLogger("cds.service")
 router = APIRouter()
@@ -85,7 +85,7 @@ async def call_service(request: Request, service_id: str) -> Response:
     """A hook call: resolve prefetch, evaluate, answer cards, record them after answering."""
     state = service_state(request)
     timer = _Timer()
-    await _authorise(request)
+    client = await _authorise(request)
     spec = _service(request, service_id)
     body = await read_body(request)
     small = len(body) <= state.settings.inline_max_bytes
@@ -130,7 +130,7 @@ async def call_service(request: Request, service_id: str) -> Response:
     if note is not None:
         response = response.model_copy(update={"extension": note})
     log.debug("%s: %d card(s); %s", spec.id, len(response.cards), timer.header())
-    records = card_records(state, spec, context.patientId, evaluation, now)
+    records = card_records(state, spec, context.patientId, evaluation, now, client)
     # built by the spine a moment ago (cards validated as they were made) and given only the
     # extension above: not validated a second time
     answer = _json(
@@ -146,7 +146,7 @@ async def post_feedback(request: Request, service_id: str) -> Response:
     """Feedback on cards: each good item stored once; 400 naming the refused items (the good
     ones are stored all the same); 503 when the store is down."""
     state = service_state(request)
-    await _authorise(request)
+    client = await _authorise(request)
     _service(request, service_id)
     batch = parse_feedback_batch(
         json_object(await read_body(request)), state.settings.feedback_max_items
@@ -168,6 +168,7 @@ async def post_feedback(request: Request, service_id: str) -> Response:
             service_id,
             [batch.items[i] for i in indexes],
             datetime.now(UTC),
+            client,
         )
         for position, refusal in outcome.refused.items():
             refused[indexes[position]] = f"{refusal.field}: {refusal.reason}"
@@ -206,12 +207,14 @@ def _at(what: str) -> str:
     return f".{what}" if sep and " " not in field else f": {what}"
 
 
-async def _authorise(request: Request) -> None:
+async def _authorise(request: Request) -> str | None:
+    """Refuse the request unless it may be answered; who it comes from (`client_of` its JWT;
+    None in development mode)."""
     state = service_state(request)
     if state.settings.dev_mode:
         refuse_outside_development(request)
     audience = state.settings.external_base_url + request.url.path
-    await state.auth.verify(request.headers.get("authorization"), audience)
+    return client_of(await state.auth.verify(request.headers.get("authorization"), audience))
 
 
 def refuse_outside_development(request: Request) -> None:
@@ -295,9 +298,15 @@ def _parse_call(body: bytes, spec: ServiceSpec) -> tuple[HookRequest, HookContex
 
 
 def card_records(
-    state: ServiceState, spec: ServiceSpec, patient_id: str, evaluation: Evaluation, now: datetime
+    state: ServiceState,
+    spec: ServiceSpec,
+    patient_id: str,
+    evaluation: Evaluation,
+    now: datetime,
+    client: str | None = None,
 ) -> list[CardRecord]:
-    """What the store keeps about each issued card (the patient as a keyed hash)."""
+    """What the store keeps about each issued card (the patient as a keyed hash, and the
+    client that received it: only it may give the card's feedback)."""
     patient = hash_patient(patient_id, state.hash_key)
     return [
         CardRecord(
@@ -311,6 +320,7 @@ def card_records(
             patient_hash=patient,
             issued_at=now,
             suggestion_uuids=tuple(s.uuid for s in card.suggestions or () if s.uuid),
+            client=client,
         )
         for card in evaluation.response.cards
         if card.uuid

@@ -1,6 +1,6 @@
 """The I/O edge that persists issued cards and clinician feedback (SQLAlchemy 2)."""
 
-from cds.store.db import CardRecord, ReportRow, Store, hash_patient, report
+from cds.store.db import CardRecord, ReportRow, Store, client_of, hash_patient, report
 from cds.store.feedback import FeedbackOutcome, Refusal
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "Refusal",
     "ReportRow",
     "Store",
+    "client_of",
     "hash_patient",
     "report",
 ]

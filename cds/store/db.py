@@ -18,9 +18,9 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Engine, case, func, insert, select
+from sqlalchemy import Engine, case, func, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -59,6 +59,8 @@ class CardRecord:
     patient_hash: str
     issued_at: datetime
     suggestion_uuids: tuple[str, ...] = ()
+    client: str | None = None
+    """`client_of` the JWT that called for the card (None in development mode)."""
     """The uuids of the suggestions the card offered (feedback may accept only these)."""
 
 
@@ -100,6 +102,31 @@ def _aware(at: datetime) -> datetime:
     return at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+_NEW_COLUMNS: Final = (("issued_card", "client", "VARCHAR(600)"),)
+"""Columns added to a table after its first release: a database created before them gets
+them at start-up (`create_all` makes missing tables, never missing columns); the rows it
+already holds get NULL."""
+
+
+def _add_new_columns(engine: Engine) -> None:
+    tables = inspect(engine)
+    for table, column, kind in _NEW_COLUMNS:
+        if column not in {c["name"] for c in tables.get_columns(table)}:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+
+
+def client_of(claims: Mapping[str, Any]) -> str | None:
+    """Who a verified JWT speaks for, as the store keeps it beside each card: its ``iss``, and
+    its ``tenant`` when it has one (one EHR vendor's issuer may serve several hospitals);
+    None without claims (development mode)."""
+    iss = claims.get("iss")
+    if not isinstance(iss, str):
+        return None
+    tenant = claims.get("tenant")
+    return iss if tenant is None else f"{iss} tenant {tenant}"
+
+
 def hash_patient(patient_id: str, key: str) -> str:
     """A keyed hash of a patient id: linkable across calls, not reversible by a dictionary."""
     return hmac.new(key.encode(), patient_id.encode(), hashlib.sha256).hexdigest()
@@ -130,6 +157,7 @@ class Store:
             engine = start_up_engine(self.url)
             try:
                 Base.metadata.create_all(engine)
+                _add_new_columns(engine)
             except SQLAlchemyError as exc:
                 shown, reason = shown_url(self.url), driver_reason(exc)
                 raise ConfigError(
@@ -235,13 +263,18 @@ class Store:
             raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
 
     def record_feedback(
-        self, service_id: str, items: Sequence[FeedbackItem], now: datetime
+        self,
+        service_id: str,
+        items: Sequence[FeedbackItem],
+        now: datetime,
+        client: str | None = None,
     ) -> FeedbackOutcome:
         """Store feedback items, each once, refusing by position those `store_feedback`
-        refuses (another service's card, a suggestion or reason the card did not offer)."""
+        refuses (another service's or another client's card, a suggestion or reason the card
+        did not offer)."""
         try:
             with self.session() as session:
-                return store_feedback(session, service_id, items, now)
+                return store_feedback(session, service_id, items, now, client)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"store unavailable: {type(exc).__name__}") from exc
 
@@ -321,4 +354,5 @@ def _issued_row(card: CardRecord) -> dict[str, Any]:
         "indicator": card.indicator,
         "patient_hash": card.patient_hash,
         "issued_at": card.issued_at.astimezone(UTC),
+        "client": card.client,
     }

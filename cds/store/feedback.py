@@ -40,11 +40,16 @@ class FeedbackOutcome:
 
 
 def store_feedback(
-    session: Session, service_id: str, items: Sequence[FeedbackItem], now: datetime
+    session: Session,
+    service_id: str,
+    items: Sequence[FeedbackItem],
+    now: datetime,
+    client: str | None = None,
 ) -> FeedbackOutcome:
     """Store feedback items, each once (idempotent), and refuse (by position) those about
-    a card this service did not issue, accepting a suggestion the card did not offer, or
-    naming an override reason the card did not offer; the others are stored all the same."""
+    a card this service did not issue to this ``client`` (`cds.store.db.client_of`),
+    accepting a suggestion the card did not offer, or naming an override reason the card did
+    not offer; the others are stored all the same."""
     refused: dict[int, Refusal] = {}
     cards = _issued(session, {item.card for item in items})
     offered = _offered(session, cards.values())
@@ -53,7 +58,7 @@ def store_feedback(
     good: list[tuple[int, FeedbackItem]] = []
     for index, item in enumerate(items):
         card = cards.get(item.card)
-        refusal = _check(item, card, service_id, offered) or _check_accepted(
+        refusal = _check(item, card, service_id, client, offered) or _check_accepted(
             item, suggestions.get(item.card, set())
         )
         if refusal is not None:
@@ -72,6 +77,7 @@ class _Issued:
     pack_id: str
     pack_version: str
     topic: str
+    client: str | None
 
 
 def _issued(session: Session, uuids: set[str]) -> dict[str, _Issued]:
@@ -84,9 +90,10 @@ def _issued(session: Session, uuids: set[str]) -> dict[str, _Issued]:
             IssuedCard.pack_id,
             IssuedCard.pack_version,
             IssuedCard.topic,
+            IssuedCard.client,
         ).where(IssuedCard.uuid.in_(wanted[start : start + IN_CHUNK]))
-        for uuid, service, pack, version, topic in session.execute(query):
-            found[uuid] = _Issued(service, pack, version, topic)
+        for uuid, service, pack, version, topic, client in session.execute(query):
+            found[uuid] = _Issued(service, pack, version, topic, client)
     session.rollback()  # end the read transaction: each item is written in its own
     return found
 
@@ -136,9 +143,13 @@ def _check(
     item: FeedbackItem,
     card: _Issued | None,
     service_id: str,
+    client: str | None,
     offered: Mapping[tuple[str, str, str], set[tuple[str, str]]],
 ) -> Refusal | None:
-    if card is None:
+    # another client's card is refused as one never issued: a client learns nothing of the
+    # cards of others, nor can it write their feedback. A card recorded with no client
+    # (development mode, or issued before the store kept clients) takes any client's.
+    if card is None or (card.client is not None and card.client != client):
         return Refusal("card", "no card with this uuid was issued by this service")
     if card.service_id != service_id:
         return Refusal("card", "this card was issued by another service")

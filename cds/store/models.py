@@ -28,6 +28,10 @@ class IssuedCard(Base):
     indicator: Mapped[str] = mapped_column(String(20))
     patient_hash: Mapped[str] = mapped_column(String(64), index=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    client: Mapped[str | None] = mapped_column(String(600), nullable=True)
+    """Who received the card: the verified JWT's ``iss`` (and ``tenant``, when it has one),
+    as `cds.store.db.client_of` writes it; None in development mode (no JWT). Feedback is
+    taken only from the same client."""
 
 
 class CardRule(Base):
