@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cds.errors import ConfigError
-from cds.hooks.keys import ENCOUNTER, PREFETCH, PrefetchKey
+from cds.hooks.keys import ENCOUNTER, PREFETCH, PrefetchKey, worded
 from cds.hooks.models import Discovery, Service
 from cds.hooks.registry import HOOKS, Hook
 from cds.hooks.templates import service_keys
@@ -66,7 +66,10 @@ def services_for(
         text = pack.spec.pack.services.get(hook)
         description = text.description if text else pack.spec.pack.description
         needs = f" {text.usage}" if text and text.usage else ""
-        keys = service_keys(hook, HOOKS[hook].keys, templates.get(f"{pack.id}-{hook}"))
+        keys = worded(
+            service_keys(hook, HOOKS[hook].keys, templates.get(f"{pack.id}-{hook}")),
+            pack.spec.pack.prefetch,
+        )
         service = Service(
             hook=hook,
             id=f"{pack.id}-{hook}",

@@ -13,7 +13,7 @@ from cds.cards.quote import quote
 from cds.facts.model import DataIssue
 from cds.facts.units import UNIT_WORDS
 from cds.findings import Finding, Outcome
-from cds.hooks.prefetch import consequence
+from cds.hooks.keys import PrefetchKey
 from cds.pack.load import Pack
 from cds.pack.schema import Topic
 
@@ -119,7 +119,7 @@ def data_check_detail(
     for issue in ctx.issues:
         if id(issue) in shown:
             continue
-        text, recheck = _issue_text(topic, issue, ctx)
+        text, recheck = _issue_text(pack, topic, issue, ctx)
         lines.append(f"- {text}")
         if recheck:  # the general re-check is about readings: not said for other items
             lines.append(f"  - re-check: {recheck}")
@@ -162,17 +162,26 @@ def prefetch_key(issue: DataIssue) -> str | None:
     return None
 
 
-def _issue_text(topic: Topic, issue: DataIssue, ctx: CardContext) -> tuple[str, str | None]:
+def _issue_text(
+    pack: Pack, topic: Topic, issue: DataIssue, ctx: CardContext
+) -> tuple[str, str | None]:
     """(what the item is, its own re-check or None) in the pack's words."""
     key = prefetch_key(issue)
     if key is not None and topic.unavailable_text:
         text = topic.unavailable_text.format(
-            key=key, reason=quote(issue.message, None), consequence=consequence(key)
+            key=key, reason=quote(issue.message, None), consequence=_consequence(pack, key)
         )
         own = topic.unavailable_recheck.format(key=key) if topic.unavailable_recheck else None
         return text, issue.recheck or own
     message = quote(readable_units(issue.message), None)
     return f"{_record(issue.rid, ctx)}: {message}", issue.recheck
+
+
+def _consequence(pack: Pack, key: str) -> str:
+    """What was not checked when the prefetch ``key`` could not be had, in the pack's words
+    (``pack.prefetch``), else the engine's general ones."""
+    words = pack.spec.pack.prefetch.get(key)
+    return words.consequence if words is not None else PrefetchKey.consequence
 
 
 def _record(rid: str, ctx: CardContext) -> str:

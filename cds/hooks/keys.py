@@ -10,8 +10,9 @@ data-check item about it would send the clinician to re-check what nothing here 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Final, Protocol
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,9 @@ class PrefetchKey:
 
     ``recheck`` says what a clinician should look at in the chart when the key's data could
     not be had (it goes with the data-check item); ``consequence`` what was therefore not
-    checked (the pack's ``unavailable_text`` says it as ``{consequence}``).
+    checked (the pack's ``unavailable_text`` says it as ``{consequence}``). Both are the
+    engine's general words here; a pack says them in its own clinical terms (``pack.prefetch``
+    in ``pack.yaml``, applied by `worded`).
 
     ``facts`` names the fact kinds the key's resources give the rules, and ``hooks`` the hooks
     whose cards they can change (None: every hook; tests/hooks check it against the pack: a
@@ -33,7 +36,7 @@ class PrefetchKey:
     template: str
     required: bool
     recheck: str = "review the patient's record in the chart"
-    consequence: str = "danger signs in what was not received were not checked"
+    consequence: str = "what was not received was not checked"
     facts: frozenset[str] = frozenset()
     hooks: frozenset[str] | None = None
     counts: bool = True
@@ -63,19 +66,12 @@ PREFETCH: Final = (
         "patient",
         "Patient/{{context.patientId}}",
         required=True,
-        recheck="review the patient's demographics in the chart",
-        consequence="the patient's identity and age were not checked",
         facts=frozenset({"patient"}),
     ),
     PrefetchKey(
         "conditions",
         "Condition?patient={{context.patientId}}",
         required=True,
-        recheck="review the patient's problem list and recent diagnoses in the chart",
-        consequence=(
-            "danger signs, imaging criteria and pain-reliever cautions in problem-list entries "
-            "not received were not checked"
-        ),
         facts=frozenset({"condition"}),
     ),
     # Recent first, so a client that truncates drops the oldest results, not today's fever.
@@ -83,19 +79,12 @@ PREFETCH: Final = (
         "observations",
         "Observation?patient={{context.patientId}}&_sort=-date&_count=200",
         required=False,
-        recheck="review the patient's recent vital signs and results in the chart",
-        consequence="danger signs in recent vital signs and results not received were not checked",
         facts=frozenset({"observation"}),
     ),
     PrefetchKey(
         "medications",
         "MedicationRequest?patient={{context.patientId}}&status=active,on-hold",
         required=False,
-        recheck="review the patient's active medication orders in the chart",
-        consequence=(
-            "pain-reliever and sedation cautions could not be checked against the patient's "
-            "medicines"
-        ),
         facts=frozenset({"medication"}),
         hooks=_MEDICINE_HOOKS,
     ),
@@ -104,11 +93,6 @@ PREFETCH: Final = (
         "medicationstatements",
         "MedicationStatement?patient={{context.patientId}}&status=active,on-hold,intended",
         required=False,
-        recheck="review the patient's home medicines in the chart",
-        consequence=(
-            "pain-reliever and sedation cautions could not be checked against the patient's "
-            "home medicines"
-        ),
         facts=frozenset({"medication"}),
         hooks=_MEDICINE_HOOKS,
     ),
@@ -123,10 +107,32 @@ ENCOUNTER: Final = PrefetchKey(
     "encounter",
     "Encounter/{{context.encounterId}}",
     required=False,
-    recheck="review the encounter's diagnoses and reason for visit in the chart",
-    consequence="the visit's reason and diagnoses were not checked for back pain or danger signs",
     facts=frozenset({"condition"}),
 )
+
+
+PREFETCH_KEY_NAMES: Final = tuple(k.key for k in (*PREFETCH, ENCOUNTER))
+"""The names of every prefetch key a service declares."""
+
+
+class KeyWords(Protocol):
+    """A pack's words for one key (`cds.pack.schema.KeyWording`)."""
+
+    @property
+    def recheck(self) -> str: ...
+
+    @property
+    def consequence(self) -> str: ...
+
+
+def worded(keys: Iterable[PrefetchKey], wording: Mapping[str, KeyWords]) -> tuple[PrefetchKey, ...]:
+    """The keys with a pack's words for each (``recheck``, ``consequence``), where it has some."""
+    return tuple(
+        replace(k, recheck=w.recheck, consequence=w.consequence)
+        if (w := wording.get(k.key)) is not None
+        else k
+        for k in keys
+    )
 
 
 def prefetch_keys(hook: str, *, encounter_required: bool) -> tuple[PrefetchKey, ...]:

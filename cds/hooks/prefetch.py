@@ -10,8 +10,8 @@ own fetch failed, unless all its issues are information or warnings ("no matches
 is an empty answer; a Bundle with a `next` link is one page of several. What can be fetched is
 fetched by the service (`cds.service.prefetch`); what cannot is said, never dropped.
 
-The keys themselves are declared in `cds.hooks.keys` (`declared` and `consequence` look one up
-by name); a deployment's own templates are checked and applied by `cds.hooks.templates`.
+The keys themselves are declared in `cds.hooks.keys` (`declared` looks one up by name; a
+pack words them); a deployment's own templates are checked and applied by `cds.hooks.templates`.
 """
 
 from __future__ import annotations
@@ -30,12 +30,6 @@ log = logging.getLogger(__name__)
 def declared(key: str) -> PrefetchKey | None:
     """The declaration of the prefetch ``key`` in any service, if any."""
     return next((k for k in (*PREFETCH, ENCOUNTER) if k.key == key), None)
-
-
-def consequence(key: str) -> str:
-    """What was not checked when the declared prefetch ``key`` could not be had."""
-    spec = declared(key)
-    return spec.consequence if spec is not None else PrefetchKey.consequence
 
 
 @dataclass

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from cds.facts.model import FactKind
+from cds.hooks.keys import PREFETCH_KEY_NAMES
 from cds.hooks.registry import Hook
 from cds.pack.passages import Passage
 from cds.pack.settings import Number, Setting
@@ -260,6 +261,16 @@ class ServiceText(Strict):
     """What the service needs beyond the prefetch keys every service asks for."""
 
 
+class KeyWording(Strict):
+    """What the cards say of a prefetch key whose data could not be had."""
+
+    recheck: str
+    """What a clinician should look at in the chart (it goes with the data-check item)."""
+    consequence: str
+    """What was therefore not checked (a topic's ``unavailable_text`` says it as
+    ``{consequence}``)."""
+
+
 class PackMeta(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: str
@@ -271,12 +282,21 @@ class PackMeta(Strict):
     services: dict[Hook, ServiceText] = {}
     """Per hook, its service's discovery text; a hook without one is described by the pack's
     ``description``."""
+    prefetch: dict[str, KeyWording] = {}
+    """Per prefetch key (`cds.hooks.keys`), what the cards say when its data could not be
+    had, in the pack's clinical terms; a key without one gets the engine's general words."""
 
     @model_validator(mode="after")
     def _services_of_own_hooks(self) -> PackMeta:
         stray = [hook for hook in self.services if hook not in self.hooks]
         if stray:
             raise ValueError(f"services: {', '.join(stray)} not among the pack's hooks")
+        unknown = sorted(set(self.prefetch) - set(PREFETCH_KEY_NAMES))
+        if unknown:
+            raise ValueError(
+                f"prefetch: {', '.join(unknown)} not a prefetch key of the services "
+                f"({', '.join(PREFETCH_KEY_NAMES)})"
+            )
         return self
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from cds.hooks.keys import ENCOUNTER, PREFETCH, PrefetchKey
 from cds.hooks.prefetch import read_prefetch
 from cds.hooks.registry import HOOKS
 from cds.pack.compile import compile_pack
 from cds.pack.load import load_pack
+from cds.pack.schema import KeyWording, PackMeta
+from cds.services import services_for
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "back-spasm"
 
@@ -29,7 +32,7 @@ def kinds_by_hook() -> dict[str, set[str]]:
 def test_a_key_matters_where_a_rule_reads_its_facts(
     spec: PrefetchKey, kinds_by_hook: dict[str, set[str]]
 ) -> None:
-    assert spec.facts and spec.consequence and spec.recheck
+    assert spec.facts
     for hook, kinds in kinds_by_hook.items():
         if spec.hooks is not None:
             assert spec.matters_at(hook) == bool(spec.facts & kinds), hook
@@ -68,3 +71,24 @@ def test_the_encounter_is_declared_everywhere_and_counts_only_at_discharge() -> 
         received = read_prefetch({"encounter": visit}, HOOKS[hook].keys)
         assert received.prefetch["encounter"] == visit
         assert ("encounter" in read_prefetch({}, HOOKS[hook].keys).fetch) == spec.counts
+
+
+def test_the_pack_words_every_key_and_the_services_carry_its_words() -> None:
+    """The clinical words of a gap are the pack's (`pack.prefetch`), never the engine's."""
+    pack = load_pack(PACK)
+    assert set(pack.spec.pack.prefetch) == {k.key for k in (*PREFETCH, ENCOUNTER)}
+    for spec in services_for(pack, {}).values():
+        for key in spec.keys:
+            words = pack.spec.pack.prefetch[key.key]
+            assert (key.recheck, key.consequence) == (words.recheck, words.consequence)
+
+
+def test_a_pack_naming_a_key_no_service_declares_is_refused() -> None:
+    KeyWording.model_validate({"recheck": "r", "consequence": "c"})  # fine alone
+    with pytest.raises(ValidationError, match="prefetch: labs not a prefetch key"):
+        PackMeta.model_validate(
+            {
+                **load_pack(PACK).spec.pack.model_dump(),
+                "prefetch": {"labs": {"recheck": "r", "consequence": "c"}},
+            }
+        )
