@@ -35,7 +35,10 @@ def card_detail(
         lines += [f"**{topic.critical_note.strip()}**", ""]
     if topic.incomplete_note and missing_keys(ctx.issues, topic.needs_prefetch):
         lines += [f"**{topic.incomplete_note.strip()}**", ""]
-    if topic.caveat_note and outcome.fired(topic.caveat_if_rules):
+    if topic.caveat_note and (
+        outcome.fired(topic.caveat_if_rules)
+        or (topic.caveat_if_possible_signs and any(i.possible_sign for i in ctx.issues))
+    ):
         lines += [f"**{topic.caveat_note.strip()}**", ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")

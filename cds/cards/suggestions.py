@@ -51,6 +51,8 @@ def suggestion(
     no valid order can be made of it): never a one-click change left out in silence."""
     if spec.unless_rules and outcome.fired(spec.unless_rules):
         return None, []
+    if spec.unless_possible_signs and any(i.possible_sign for i in ctx.issues):
+        return None, []
     if spec.needs_prefetch and missing_keys(ctx.issues, spec.needs_prefetch):
         return None, []
     targets = _targets(spec, findings, outcome, ctx.draft_orders) if ctx.draft_orders else []

@@ -23,9 +23,10 @@ VERIFICATION_EXCLUDED = {"refuted", "entered-in-error"}
 #: never a current sign or symptom (an ``acute`` value set); it still counts for the others.
 VERIFICATION_UNCERTAIN = "differential"
 OBSERVATION_COUNTED = {"final", "amended", "corrected"}
-OBSERVATION_UNVERIFIED = {"preliminary", "registered"}
-"""Readings nobody has validated yet: kept as facts with ``verified=False``, so a danger sign
-behind them reaches the data-check card instead of vanishing."""
+OBSERVATION_UNVERIFIED = {"preliminary", "registered", "unknown"}
+"""Readings nobody has validated yet (``unknown``: the source system does not know which
+status applies): kept as facts with ``verified=False``, so a danger sign behind them reaches
+the data-check card instead of vanishing."""
 ORDER_ACTIVE = {"active", "on-hold"}
 STATEMENT_ACTIVE = {"active", "on-hold", "intended"}
 

@@ -114,6 +114,10 @@ class DataIssue(BaseModel):
     partial_key: str | None = None
     """The prefetch key read only in part because the EHR reported a problem with its search
     (an OperationOutcome among its entries): the response's extension names it too."""
+    possible_sign: bool = False
+    """The item may be a danger sign once confirmed (a finding in words not yet verified, or
+    a sign's row answered unclearly): a verdict such as "no red flag found" is then weakened
+    (a topic's ``caveat_if_possible_signs``)."""
     headline: str | None = None
     """The record and what is wrong with it, in a few words, when the facts layer can name both
     ("Temp 39.5 Cel dated 2026-11-29 08:00 UTC, 70 h after the evaluation time"): the

@@ -31,11 +31,30 @@ _YES = re.compile(
     re.IGNORECASE,
 )
 """An answer that says the row's sign is there (at the start of the value)."""
+_NOT_NEW = re.compile(
+    r"\b(?:baseline|chronic\w*|long[- ]?standing|usual|habitual|dementia"
+    r"|since (?:(?:19|20)\d\d|birth|childhood"
+    r"|(?:a |an |the |his |her |their |pt'?s |patient'?s )?(?:\w+ )?(?:stroke|cva|tbi|surgery"
+    r"|prostatectomy|hysterectomy|injury|accident|delivery|childbirth|sci))"
+    r"|for (?:many |several |\d+ )?(?:years|yrs)|x ?\d+ ?(?:years|yrs)"
+    r"|wears (?:briefs|diapers|depends|pads))\b",
+    re.IGNORECASE,
+)
+"""A yes that says the sign is the patient's old state, not a new one ("Yes, at baseline",
+"Y - chronic, wears briefs", "Yes, since prostatectomy 2019", "Yes - baseline (dementia)"):
+not the acute sign the row asks about, and not a plain no either."""
+_CHANGED = re.compile(
+    r"\b(?:worse|more|increased|different|changed?|new|acute\w*)\b[^.;]{0,20}"
+    r"\b(?:than|from|over|on top of)\b[^.;]{0,12}\bbaseline\b|\b(?:not|beyond|above) "
+    r"(?:at |his |her |their )?baseline\b",
+    re.IGNORECASE,
+)
+"""A baseline named only to say the state is beyond it ("worse than baseline"): new."""
 _NOTHING = re.compile(
     r"(?:no|n|none|neg|negative|absent|denies|denied|-|\(-\)|0+(?:[.,]0+)?|wnl|nl|normal"
     r"|intact|within normal limits|n/?a|not applicable|not assessed|not done|not tested"
     r"|not examined|deferred|refused|declined|unable to (?:assess|test|examine|obtain)"
-    r"|unknown|unk|resolved|false|off)\W*",
+    r"|unknown|unk|resolved|false|off|(?:pt|patient) (?:denies|denied|declines))\W*",
     re.IGNORECASE,
 )
 """A whole answer that says the sign is not there, or says nothing about it."""
@@ -57,6 +76,8 @@ class Said:
     valuesets: tuple[str, ...] = ()
     words: str = ""
     unclear: bool = False
+    old_state: bool = False
+    """The unclear answer is a yes to the patient's usual state ("Yes, at baseline")."""
 
 
 NOTHING_SAID = Said()
@@ -73,9 +94,11 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     if not isinstance(value, str):
         value = _concept_words(part.get("valueCodeableConcept"))
     value = value.strip()
-    if not value:
-        return NOTHING_SAID
     name = _concept_words(code).strip()
+    if not value:  # a yes/no or a count answers only a row named for a sign
+        value = _answer(part)
+        if not value or not name or not _signs(name, ctx):
+            return NOTHING_SAID
     words = f"{name}: {value}" if name else value
     joined = _signs(words, ctx)
     asked = _signs(name, ctx) if name else ()
@@ -85,15 +108,28 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     found = [vs for vs in joined if vs not in asked or vs in answered]
     # the row's own signs its answer did not deny ("Urinary retention: no" denies it)
     pending = [vs for vs in asked if vs in joined and vs not in answered]
-    unclear = False
+    unclear = old = False
     if pending and not _NOTHING.fullmatch(value) and not _NO.match(value):
-        if _YES.match(value):
+        yes = _YES.match(value)
+        old = bool(yes and _NOT_NEW.search(value, yes.end()) and not _CHANGED.search(value))
+        if yes and not old:
             found += pending
-        else:
+        else:  # neither yes nor no, or a yes to an old state: "Yes, at baseline"
             unclear = True
     if not found and not unclear:
         return NOTHING_SAID
-    return Said(tuple(found), _shown(words), unclear)
+    return Said(tuple(found), _shown(words), unclear, old)
+
+
+def _answer(part: Resource) -> str:
+    """A row's ``valueBoolean`` or ``valueInteger`` as an answer in words ("yes", "no", "2")."""
+    value = part.get("valueBoolean")
+    if value is True or value is False:
+        return "yes" if value else "no"
+    value = part.get("valueInteger")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def text_finding(
@@ -123,17 +159,31 @@ def unverified_finding(rid: str, words: str, state: str) -> DataIssue:
         message=f"“{words}”, recorded as not yet verified ({state}): a danger sign if confirmed",
         recheck="the finding itself, with whoever recorded it, and its record's status",
         headline=f"“{words}” not yet verified ({state})",
+        possible_sign=True,
     )
 
 
-def unclear_answer(rid: str, words: str) -> DataIssue:
+def unclear_answer(rid: str, words: str, old_state: bool = False) -> DataIssue:
     """A row named for a danger sign whose answer is neither yes nor no ("Urinary retention:
-    see note", "Incontinent episodes: 2"): no sign, and not silently nothing either."""
+    see note", "Incontinent episodes: 2"), or a yes to the patient's usual state ("Urinary
+    incontinence: Yes, at baseline"): no sign, and not silently nothing either."""
+    if old_state:
+        return DataIssue(
+            rid=rid,
+            message=(
+                f"“{words}”: a row named for a danger sign, answered yes as the patient's usual "
+                "or long-standing state; not read as a new sign"
+            ),
+            recheck="whether it is new or worse than usual, with the patient or the recorder",
+            headline=f"“{words}”: new or usual state?",
+            possible_sign=True,
+        )
     return DataIssue(
         rid=rid,
         message=f"“{words}”: a row named for a danger sign, answered neither yes nor no",
         recheck="the finding itself, with whoever recorded it",
         headline=f"“{words}”: answer not understood",
+        possible_sign=True,
     )
 
 

@@ -146,7 +146,12 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             own = {vs for vs, _ in matched}
             valued = tuple((vs, t) for vs, t in valued if vs not in own)
         said = NOTHING_SAID
-        if ("valueString" in part or value_concept is not None) and not any(
+        if (
+            "valueString" in part
+            or value_concept is not None
+            or "valueBoolean" in part
+            or "valueInteger" in part
+        ) and not any(
             canonical_units.get(vs) for vs, _ in matched
         ):  # words a clinician wrote; a measure's words ("Temp: febrile") are unreadable
             said = said_in_value(part, code, ctx)
@@ -250,7 +255,7 @@ def _said_facts(
     elif said.valuesets:
         out.facts += [text_finding(vs, rid, said.words, timing) for vs in said.valuesets]
     if said.unclear:
-        out.issues.append(unclear_answer(rid, said.words))
+        out.issues.append(unclear_answer(rid, said.words, said.old_state))
 
 
 NO_STATUS_NOTE = "the record gives no status; read as not yet verified"

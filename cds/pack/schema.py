@@ -168,6 +168,9 @@ class SuggestionSpec(Strict):
     other medicine."""
     unless_rules: list[str] = []
     """Not offered when any of these rules fired (e.g. no acetaminophen with liver disease)."""
+    unless_possible_signs: bool = False
+    """Not offered when a data issue of the call may be a danger sign once confirmed (a
+    finding in words not yet verified, a sign's row answered unclearly)."""
     needs_prefetch: list[str] = []
     """Offered only when these prefetch keys were had in full (no data-check item names them):
     removing an imaging order as "not indicated" needs the conditions that would support it."""
@@ -207,6 +210,9 @@ class Topic(Strict):
     """Rules whose firing weakens this topic's verdict (an unverified or unreadable reading
     that may be a red flag, beside "no red flag found"): the detail then says
     ``caveat_note`` before the findings."""
+    caveat_if_possible_signs: bool = False
+    """Say ``caveat_note`` too when a data issue of the call may be a danger sign once
+    confirmed (`cds.facts.model.DataIssue.possible_sign`)."""
     caveat_note: str | None = None
     critical_note: str | None = None
     """Said before the findings when a critical card stands beside this one (instructions to

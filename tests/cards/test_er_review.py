@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cds.call import request_call
 from cds.hooks.models import Card
 from cds.hooks.registry import parse_hook_request
@@ -157,6 +159,34 @@ def _temperature(status: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize(
+    ("row", "value", "status"),
+    [
+        ("LLE MOTOR STRENGTH", "3/5", "preliminary"),  # a finding not yet verified
+        ("Saddle anesthesia", "see note", "final"),  # a sign's row answered unclearly
+        ("Urinary retention", "Y", "preliminary"),
+    ],
+)
+def test_imaging_not_indicated_hedges_beside_an_unconfirmed_finding_in_words(
+    row: str, value: str, status: str
+) -> None:
+    """Seventh physician round, G7: an unconfirmed 3/5 leg or retention is what the MRI is
+    for; the card offered "Remove the lumbar imaging order" with no word of it."""
+    exam = {
+        "resourceType": "Observation",
+        "id": "exam1",
+        "status": status,
+        "code": {"text": row},
+        "effectiveDateTime": "2026-11-26T04:30:00Z",
+        "valueString": value,
+    }
+    cards = _with_observation("imaging-not-indicated-order-sign", exam)
+    assert set(cards) == {"imaging-not-indicated", "data-check"}
+    card = cards["imaging-not-indicated"]
+    assert "A reading or finding that may be a red flag is in the record" in card.detail
+    assert not card.suggestions
+
+
 def test_imaging_not_indicated_hedges_beside_an_unverified_fever_and_offers_no_removal() -> None:
     """An XR order beside a preliminary 39.4 °C: the card said no red flag was found and
     offered "Remove" while the data-check card showed the unverified fever."""
@@ -167,7 +197,9 @@ def test_imaging_not_indicated_hedges_beside_an_unverified_fever_and_offers_no_r
     cards = _with_observation("imaging-not-indicated-order-sign", _temperature("preliminary"))
     assert "data-check" in cards
     card = cards["imaging-not-indicated"]
-    assert "A reading that may be a red flag is in the record but not verified" in card.detail
+    assert "A reading or finding that may be a red flag is in the record but not verified" in (
+        card.detail
+    )
     assert not card.suggestions
 
 

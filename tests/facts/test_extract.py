@@ -244,11 +244,12 @@ def test_a_newer_unreadable_reading_does_not_displace_the_latest_readable_one() 
         ("registered", None),
         ("cancelled", False),
         ("entered-in-error", False),
-        ("unknown", False),
+        ("unknown", None),
     ],
 )
 def test_observation_status(status: str, counted: bool | None) -> None:
-    """None: kept as an unverified reading (a device feed's preliminary SpO2 of 85 %)."""
+    """None: kept as an unverified reading (a device feed's preliminary SpO2 of 85 %; status
+    ``unknown``: the source system does not know which applies, er21 G9)."""
     facts = facts_of(observation(status=status))
     assert bool(facts) is (counted is not False)
     assert all(f.verified is (counted is True) for f in facts)

@@ -157,7 +157,69 @@ def test_a_sign_row_answered_neither_yes_nor_no_is_a_data_check_item(name: str, 
     assert topics(row(name, value)) == {D}
 
 
-@pytest.mark.parametrize("status", ["preliminary", "registered", None])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Urinary incontinence", "Yes, at baseline"),
+        ("Urinary incontinence", "Y - chronic, wears briefs"),
+        ("Urinary incontinence", "Yes, since prostatectomy 2019"),
+        ("Urinary incontinence", "Yes (chronic)"),
+        ("Bowel incontinence", "Y, baseline since stroke"),
+        ("Confusion", "Yes - baseline (dementia)"),
+        ("Confusion", "yes, long-standing"),
+    ],
+)
+def test_a_yes_to_the_patients_usual_state_is_a_data_check_item_never_critical(
+    name: str, value: str
+) -> None:
+    """A seventh-round false "call 911": the answer opens with yes, but what it says yes to is
+    the patient's old state (chronic incontinence after a prostatectomy, dementia)."""
+    facts, issues = facts_of(row(name, value))
+    assert [f for f in facts if f.kind == "condition"] == []
+    assert issues == [f"“{name}: {value}”: new or usual state?"]
+    assert topics(row(name, value)) == {D}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Urinary incontinence", "Yes, worse than baseline"),
+        ("Confusion", "Yes - new, not at baseline per daughter"),
+        ("Urinary incontinence", "Yes, new since last night"),
+    ],
+)
+def test_a_yes_beyond_the_usual_state_is_the_sign(name: str, value: str) -> None:
+    assert topics(row(name, value)) == {E}
+
+
+@pytest.mark.parametrize("value", ["Pt denies", "patient denies", "Patient denied"])
+def test_a_denial_in_the_patients_name_says_nothing(value: str) -> None:
+    facts, issues = facts_of(row("Saddle anesthesia", value))
+    assert [f for f in facts if f.kind == "condition"] == [] and issues == []
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [({"valueBoolean": True}, {E}), ({"valueBoolean": False}, set()), ({"valueInteger": 2}, {D})],
+)
+def test_a_sign_row_answered_by_a_boolean_or_a_count(
+    value: dict[str, Any], expected: set[str]
+) -> None:
+    """Was silently nothing: a yes/no or a count is an answer too, in a row named for a sign."""
+    exam = row("Urinary retention", "x")
+    del exam["valueString"]
+    exam.update(value)
+    assert topics(exam) == expected
+
+
+def test_a_boolean_or_a_count_in_a_row_named_for_no_sign_says_nothing() -> None:
+    exam = row("Pain score", "x")
+    del exam["valueString"]
+    exam["valueInteger"] = 7
+    assert facts_of(exam) == ([], [])
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", None])
 def test_an_unverified_finding_is_a_data_check_item_not_a_sign(status: str | None) -> None:
     exam = row("Physical findings", "Neuro: L EHL 3/5", status=status, loinc="29545-1")
     facts, issues = facts_of(exam)

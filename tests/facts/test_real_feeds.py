@@ -284,9 +284,16 @@ def test_a_reading_without_status_is_unverified(status: str | None) -> None:
     assert (f.verified, f.note) == (False, "the record gives no status; read as not yet verified")
 
 
-@pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "unknown"])
+@pytest.mark.parametrize("status", ["cancelled", "entered-in-error"])
 def test_other_statuses_are_dropped(status: str) -> None:
     assert vs(facts(obs(value=150, status=status)), "heart_rate_obs") == []
+
+
+def test_status_unknown_is_an_unverified_reading() -> None:
+    """The source system does not know which status applies: a reading to confirm (the
+    data-check card), neither a sign nor dropped (er21 G9)."""
+    (f,) = vs(facts(obs(value=150, status="unknown")), "heart_rate_obs")
+    assert f.verified is False
 
 
 def test_heart_rate_with_data_absent_unknown_makes_no_fact() -> None:

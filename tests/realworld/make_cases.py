@@ -3632,6 +3632,64 @@ pv(
 )
 
 
+# seventh physician round (er21): a yes to the patient's usual state is a data check, never the
+# 911 card (G1); a yes beyond it is the sign; a boolean or a count answers a sign's row, and a
+# status "unknown" is unverified (G9); "Pt denies" says nothing (G8)
+for cid, name, value, topics, must in [
+    ("incont-yes-baseline", "Urinary incontinence", "Yes, at baseline", {D}, "usual state"),
+    ("incont-y-chronic", "Urinary incontinence", "Y - chronic, wears briefs", {D}, "usual state"),
+    ("incont-since-prost", "Urinary incontinence", "Yes, since prostatectomy 2019", {D}, ""),
+    ("bowel-y-baseline", "Bowel incontinence", "Y, baseline since stroke", {D}, ""),
+    ("confusion-yes-dementia", "Confusion", "Yes - baseline (dementia)", {D}, ""),
+    ("incont-worse-baseline", "Urinary incontinence", "Yes, worse than baseline", {E}, ""),
+    ("saddle-pt-denies", "Saddle anesthesia", "Pt denies", set(), ""),
+]:
+    pv(
+        f"er21-row-{cid}",
+        f"Low back pain; row '{name}' valued '{value}'",
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["er21", "exam-text"],
+    )
+
+
+def _answered(p: str, name: str, answer: Json, status: str = "final") -> Json:
+    row = exam_row(p, name, "x", status=status)
+    del row["valueString"]
+    return {**row, **answer}
+
+
+for cid, name, answer, status, topics in [
+    ("retention-bool-true", "Urinary retention", {"valueBoolean": True}, "final", {E}),
+    ("retention-bool-false", "Urinary retention", {"valueBoolean": False}, "final", set()),
+    ("incont-count-2", "Urinary incontinence episodes", {"valueInteger": 2}, "final", {D}),
+    ("lle-status-unknown", "LLE MOTOR STRENGTH", {"valueString": "3/5"}, "unknown", {D}),
+]:
+    pv(
+        f"er21-row-{cid}",
+        f"Low back pain; row '{name}' answered {answer} (status {status})",
+        [lambda p, n=name, a=answer, st=status: _answered(p, n, a, st)],
+        topics,
+        tags=["er21", "exam-text"],
+    )
+
+# an unconfirmed finding in words beside an imaging order: the not-indicated card hedges and
+# offers no removal (G7)
+for cid, name, value, status in [
+    ("lle-preliminary", "LLE MOTOR STRENGTH", "3/5", "preliminary"),
+    ("saddle-see-note", "Saddle anesthesia", "see note", "final"),
+]:
+    order(
+        f"er21-mri-{cid}",
+        f"MRI lumbar; row '{name}' valued '{value}' ({status}): imaging not indicated, hedged",
+        [lambda p, n=name, v=value, st=status: exam_row(p, n, v, status=st)],
+        [mri],
+        {INI, D},
+        must=["may be a red flag"],
+        tags=["er21", "exam-text"],
+    )
+
 # reduced consciousness in the notes' words (A19, A20, B15, B16); an observed state after a
 # denial's list is its own statement, and not knowing where she is is disorientation (A17,
 # A18, A23); "LOC" alone is a trauma note's loss of consciousness
