@@ -1709,6 +1709,40 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "oxycodone-select-with-active-diphenhydramine",
+        SELECT,
+        "Back pain; oxycodone being selected while diphenhydramine (Benadryl) is active: a "
+        "sedating antihistamine beside the opioid, named as a pair on the sedation card.",
+        ["MED4"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("dph", "3498", "active", display="diphenhydramine", authored=ago(weeks=8)),
+        ],
+        drafts=[
+            med_request(
+                "rx1", "1049621", "draft", display="oxycodone hydrochloride 5 MG Oral Tablet"
+            )
+        ],
+    ),
+    Scenario(
+        "tylenol-pm-sign-with-active-cyclobenzaprine",
+        SIGN,
+        "Back spasm; text-only 'Tylenol PM Extra Strength' being signed while cyclobenzaprine "
+        "is active: the sleep aid's antihistamine beside the muscle relaxant, named as a pair.",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request(
+                "cyclo",
+                "828348",
+                "active",
+                display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
+                authored=ago(days=2),
+            ),
+        ],
+        drafts=[med_request("rx1", "Tylenol PM Extra Strength caplet", "draft")],
+    ),
+    Scenario(
         "diazepam-cyclobenzaprine-sign-with-active-oxycodone",
         SIGN,
         "Back spasm; diazepam and cyclobenzaprine being signed while oxycodone is active: "
@@ -1750,6 +1784,18 @@ SCENARIOS: list[Scenario] = [
                 "active",
                 display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
             ),
+        ],
+    ),
+    Scenario(
+        "discharge-tramadol-hydroxyzine",
+        DISCHARGE,
+        "Back pain; tramadol and hydroxyzine (for itch) active at discharge: the sedation card "
+        "names the pair, and the handout says they make the patient much sleepier together.",
+        ["MED4", "MED5"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("tram", "tramadol 50 mg tablet q6h prn", "active"),
+            med_request("hydx", "hydroxyzine HCl 25 mg tablet at bedtime prn itch", "active"),
         ],
     ),
     Scenario(

@@ -4125,6 +4125,85 @@ dc(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 21. pack21, the sixth physician round's leftovers: sedating antihistamines and gabapentinoids
+#     beside an opioid or a muscle relaxant; an unverified reading's own status; one
+#     combination medicine is one order; pain since an injury
+# ---------------------------------------------------------------------------------------------
+# a sedating antihistamine beside an opioid or a muscle relaxant adds drowsiness: named as a
+# pair; alone, a newer antihistamine, or diphenhydramine on the skin, nothing more
+for cid, draft, home, topics, must in [
+    (
+        "oxy-benadryl",
+        "oxycodone 5 mg PO q6h prn",
+        "Benadryl 25 mg at bedtime",
+        {SC},
+        "antihistamine",
+    ),
+    ("flexeril-nyquil", "Flexeril 10 mg tid", "Vicks NyQuil Cold & Flu", {SC}, "antihistamine"),
+    (
+        "zzzquil-tramadol",
+        "ZzzQuil 50 mg at bedtime",
+        "tramadol 50 mg q6h prn",
+        {SC},
+        "antihistamine",
+    ),
+    (
+        "vistaril-norco",
+        "Vistaril 25 mg q6h prn itch",
+        "Norco 5-325 mg q6h prn",
+        {SC},
+        "antihistamine",
+    ),
+    ("benadryl-alone", "Benadryl 25 mg PO q6h prn", "", set(), ""),
+    ("phenergan-alone", "promethazine 25 mg PO q6h prn nausea", "", set(), ""),
+    ("loratadine-oxy", "loratadine 10 mg daily", "oxycodone 5 mg q6h prn", set(), ""),
+    ("oxy-benadryl-cream", "oxycodone 5 mg PO q6h prn", "diphenhydramine 2% cream", {SC}, ""),
+]:
+    order(
+        f"pack21-ord-{cid}",
+        f"order-sign '{draft}'"
+        + (f" for a patient taking '{home}'" if home else " alone")
+        + (": a sedating antihistamine beside an opioid or relaxant" if must else ": no pair"),
+        [lambda p, t=home: text_med(p, t)] if home else [],
+        [lambda p, t=draft: text_draft(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack21", "sedation"],
+    )
+
+
+def named_med(p: str, text: str, mid: str) -> Json:
+    """An active order named in words alone, with its own id (two of them are two orders)."""
+    med = text_med(p, text)
+    med["id"] = new_id(f"{p}/{mid}")
+    return med
+
+
+for cid, meds, topics, must in [
+    (
+        "tramadol-hydroxyzine",
+        ["tramadol 50 mg q6h prn", "hydroxyzine 25 mg qhs prn"],
+        {DI, SC},
+        "antihistamine",
+    ),
+    ("benadryl-alone", ["diphenhydramine 25 mg qhs prn sleep"], {DI}, ""),
+]:
+    dc(
+        f"pack21-dc-{cid}",
+        f"Discharge with {' and '.join(meds)} active: "
+        + (
+            "a sedating antihistamine beside the opioid"
+            if must
+            else "a sedating antihistamine alone, no card"
+        ),
+        [lambda p, t=t, i=i: named_med(p, t, f"m{i}") for i, t in enumerate(meds)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack21", "sedation", "discharge"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
