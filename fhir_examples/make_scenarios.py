@@ -1725,6 +1725,36 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "hydrocodone-select-with-active-gabapentin",
+        SELECT,
+        "Back pain; hydrocodone-acetaminophen (Norco) being selected while gabapentin is "
+        "active: an opioid with a gabapentinoid, slowed breathing (FDA, 2019), named as a pair.",
+        ["MED4"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("gaba", "25480", "active", display="gabapentin", authored=ago(weeks=10)),
+        ],
+        drafts=[med_request("rx1", "Norco 5-325 mg tablet", "draft")],
+    ),
+    Scenario(
+        "pregabalin-sign-with-active-oxycodone",
+        SIGN,
+        "Back pain; pregabalin 75 mg being signed while oxycodone is active: the order is named "
+        "with the opioid it joins (slowed breathing).",
+        ["MED4"],
+        conditions=[back_pain()],
+        medications=[
+            med_request(
+                "oxy",
+                "1049621",
+                "active",
+                display="oxycodone hydrochloride 5 MG Oral Tablet",
+                authored=ago(days=3),
+            ),
+        ],
+        drafts=[med_request("rx1", "pregabalin 75 mg capsule bid", "draft")],
+    ),
+    Scenario(
         "tylenol-pm-sign-with-active-cyclobenzaprine",
         SIGN,
         "Back spasm; text-only 'Tylenol PM Extra Strength' being signed while cyclobenzaprine "

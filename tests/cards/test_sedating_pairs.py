@@ -107,3 +107,32 @@ def test_the_sheet_names_the_sleep_or_allergy_medicine_beside_the_opioid() -> No
     ].detail
     assert "cold or sleep medicine that makes you drowsy" in detail
     assert "Do not drink alcohol while you take them." in detail
+
+
+GABAPENTIN = "can slow breathing (FDA safety warning, 2019)"
+
+
+def test_an_opioid_selected_beside_gabapentin_is_named_as_a_pair() -> None:
+    cards = _cards(SELECT, active=("gabapentin 300 mg tid",), drafts=("oxycodone 5 mg",))
+    card = cards["sedation-caution"]
+    assert card.summary.startswith("Sedating medicine (opioid + gabapentinoid: slowed breathing)")
+    assert GABAPENTIN in card.detail
+    assert "  - current medicine: gabapentin 300 mg tid" in card.detail
+
+
+def test_a_gabapentinoid_alone_raises_nothing() -> None:
+    assert "sedation-caution" not in _cards(SELECT, drafts=("pregabalin 75 mg bid",))
+    assert "sedation-caution" not in _cards(DISCHARGE, active=("gabapentin 600 mg tid",))
+
+
+def test_a_gabapentinoid_beside_a_muscle_relaxant_alone_is_no_breathing_pair() -> None:
+    cards = _cards(SELECT, active=("Lyrica 75 mg bid",), drafts=("cyclobenzaprine 10 mg",))
+    assert GABAPENTIN not in cards["sedation-caution"].detail
+
+
+def test_the_sheet_warns_about_breathing_for_an_opioid_with_gabapentin() -> None:
+    detail = _cards(DISCHARGE, active=("oxycodone 5 mg q6h prn", "Neurontin 300 mg tid"))[
+        "discharge-instructions"
+    ].detail
+    assert "gabapentin or pregabalin (Neurontin,\nLyrica) at the same time" in detail
+    assert "Do not drink alcohol while you take them." in detail

@@ -4204,6 +4204,46 @@ for cid, meds, topics, must in [
     )
 
 
+# gabapentin or pregabalin beside an opioid can slow breathing (FDA, 2019): named as a pair;
+# alone, or beside a muscle relaxant only, no breathing pair
+for cid, draft, home, topics, must in [
+    ("norco-gabapentin", "Norco 5-325 mg q6h prn", "gabapentin 300 mg tid", {SC}, "2019"),
+    ("lyrica-oxycodone", "Lyrica 75 mg bid", "oxycodone 5 mg q6h prn", {SC}, "2019"),
+    ("gabapentin-alone", "gabapentin 300 mg PO tid", "", set(), ""),
+    ("pregabalin-tizanidine", "pregabalin 75 mg bid", "tizanidine 4 mg q8h prn", set(), ""),
+]:
+    order(
+        f"pack21-ord-{cid}",
+        f"order-sign '{draft}'"
+        + (f" for a patient taking '{home}'" if home else " alone")
+        + (": an opioid with a gabapentinoid, slowed breathing" if must else ": no pair"),
+        [lambda p, t=home: text_med(p, t)] if home else [],
+        [lambda p, t=draft: text_draft(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack21", "sedation"],
+    )
+dc(
+    "pack21-dc-oxycodone-gabapentin",
+    "Discharge with oxycodone and gabapentin active: an opioid with a gabapentinoid, the "
+    "sedation card names the pair and slowed breathing",
+    [
+        lambda p: named_med(p, "oxycodone 5 mg q6h prn", "m0"),
+        lambda p: named_med(p, "gabapentin 300 mg tid", "m1"),
+    ],
+    {DI, SC},
+    must=["slow breathing"],
+    tags=["pack21", "sedation", "discharge"],
+)
+dc(
+    "pack21-dc-gabapentin-alone",
+    "Discharge with gabapentin active alone: no sedation card",
+    [lambda p: named_med(p, "gabapentin 300 mg tid", "m0")],
+    {DI},
+    tags=["pack21", "sedation", "discharge"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
