@@ -4244,6 +4244,25 @@ dc(
 )
 
 
+# an unconfirmed reading's item names its own reason: its status, that it gives none, or the
+# bound it was recorded as
+for cid, build, must in [
+    ("spo2-preliminary", lambda p: obs(p, "spo2", 85, status="preliminary"), "status preliminary"),
+    ("hr-registered", lambda p: obs(p, "hr", 150, status="registered"), "status registered"),
+    ("rr-no-status", lambda p: _unstatused(p, "rr", 30, "absent"), "gives no status"),
+    ("spo2-bound-lt92", lambda p: bounded(p, "spo2", "<", 92, "%"), "bound: below 92"),
+]:
+    pv(
+        f"pack21-obs-reason-{cid}",
+        f"Low back pain; an unconfirmed reading ({cid}): the data-check item names why it is "
+        "unconfirmed",
+        [build],
+        {D},
+        must=[must],
+        tags=["pack21", "status"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
