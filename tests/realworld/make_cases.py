@@ -4263,6 +4263,44 @@ for cid, build, must in [
     )
 
 
+# Excedrin (acetaminophen, aspirin and caffeine in one tablet) is one order, coded 308297 or in
+# words (b12): alone no "ordered with the NSAID"; coded, it is still an NSAID and acetaminophen
+# for a kidney caution; beside a second order of ibuprofen, acetaminophen with the NSAID
+EXCEDRIN = "acetaminophen 250 MG / aspirin 250 MG / caffeine 65 MG Oral Tablet"
+CKD3 = [(ICD10CM, "N18.30", "Chronic kidney disease, stage 3 unspecified")]
+for cid, drafts, ckd, topics, must in [
+    ("words", ["Excedrin Extra Strength caplet"], False, set(), ""),
+    ("code", ["308297"], False, set(), ""),
+    ("code-ckd", ["308297"], True, {AC}, "Kidney disease"),
+    ("words-ckd", ["Excedrin Extra Strength caplet"], True, {AC}, "Kidney disease"),
+    (
+        "with-ibuprofen",
+        ["Excedrin Extra Strength caplet", "ibuprofen 600 mg"],
+        False,
+        {AC},
+        "with the NSAID",
+    ),
+]:
+    order(
+        f"pack21-ord-excedrin-{cid}",
+        f"order-select {' + '.join(drafts)}"
+        + (" for a patient with CKD stage 3" if ckd else "")
+        + ": one Excedrin is one order"
+        + (", a caution" if topics else ", nothing to say"),
+        [lambda p: condition(p, CKD3, None, onset_hours=days(400))] if ckd else [],
+        [
+            (lambda p, i=i: med_request(p, "308297", EXCEDRIN, status="draft", hours_ago=0))
+            if d.isdigit()
+            else (lambda p, d=d, i=i: named_draft(p, d, f"d{i}"))
+            for i, d in enumerate(drafts)
+        ],
+        topics,
+        hook="order-select",
+        must=[must] if must else [],
+        tags=["pack21", "caution"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
