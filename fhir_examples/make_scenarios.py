@@ -897,6 +897,24 @@ SCENARIOS: list[Scenario] = [
         drafts=[imaging(code=MR_LUMBAR)],
     ),
     Scenario(
+        "imaging-pain-since-fall-order-select",
+        SELECT,
+        "Back pain; a problem entered today 'Fell down stairs 6 weeks ago, LBP since, no better "
+        "w/ PT'; lumbar MRI selected: supported, named as pain lasting since the injury (not a "
+        "recent injury).",
+        ["IMG2", "IMG3"],
+        conditions=[
+            back_pain(onset=ago(days=2)),
+            condition(
+                "fall",
+                None,
+                ago(hours=3),
+                text="Fell down stairs 6 weeks ago, LBP since, no better w/ PT",
+            ),
+        ],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
         "imaging-strain-not-trauma-order-select",
         SELECT,
         "Lumbar strain code alone (S39.012A, lifting); lumbar X-ray selected: a strain code is "

@@ -4301,6 +4301,37 @@ for cid, drafts, ckd, topics, must in [
     )
 
 
+# pain lasting since an injury older than the injury window supports imaging under its own
+# name, not as a recent injury (a24); an old injury healed, or a recent one, as before
+for cid, text, topics, must in [
+    (
+        "stairs-pain-since",
+        "fell down stairs 6 weeks ago, LBP since, no better w/ PT",
+        {IS},
+        "since an earlier injury",
+    ),
+    ("mvc-ever-since", "MVC 6 weeks ago, back pain ever since", {IS}, "since an earlier injury"),
+    ("ladder-healed", "fell off ladder 2 months ago, healed; new LBP x2d", {INI}, ""),
+    ("fell-yesterday-since", "fell yesterday, LBP since", {IS}, "recent injury"),
+]:
+    visit(
+        f"pack21-cc-{cid}-mri-sign",
+        f"order-sign MRI lumbar; visit reason '{text}': "
+        + (
+            "pain since an earlier injury supports imaging"
+            if "earlier" in must
+            else ("a recent injury" if IS in topics else "an injury of the past")
+        ),
+        "order-sign",
+        [{"text": text}],
+        [],
+        topics,
+        drafts=[mri],
+        must=[must] if must else [],
+        tags=["pack21", "order"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
