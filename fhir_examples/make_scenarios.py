@@ -897,6 +897,24 @@ SCENARIOS: list[Scenario] = [
         drafts=[imaging(code=MR_LUMBAR)],
     ),
     Scenario(
+        "imaging-pain-since-fall-order-select",
+        SELECT,
+        "Back pain; a problem entered today 'Fell down stairs 6 weeks ago, LBP since, no better "
+        "w/ PT'; lumbar MRI selected: supported, named as pain lasting since the injury (not a "
+        "recent injury).",
+        ["IMG2", "IMG3"],
+        conditions=[
+            back_pain(onset=ago(days=2)),
+            condition(
+                "fall",
+                None,
+                ago(hours=3),
+                text="Fell down stairs 6 weeks ago, LBP since, no better w/ PT",
+            ),
+        ],
+        drafts=[imaging(code=MR_LUMBAR)],
+    ),
+    Scenario(
         "imaging-strain-not-trauma-order-select",
         SELECT,
         "Lumbar strain code alone (S39.012A, lifting); lumbar X-ray selected: a strain code is "
@@ -1709,6 +1727,70 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "oxycodone-select-with-active-diphenhydramine",
+        SELECT,
+        "Back pain; oxycodone being selected while diphenhydramine (Benadryl) is active: a "
+        "sedating antihistamine beside the opioid, named as a pair on the sedation card.",
+        ["MED4"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("dph", "3498", "active", display="diphenhydramine", authored=ago(weeks=8)),
+        ],
+        drafts=[
+            med_request(
+                "rx1", "1049621", "draft", display="oxycodone hydrochloride 5 MG Oral Tablet"
+            )
+        ],
+    ),
+    Scenario(
+        "hydrocodone-select-with-active-gabapentin",
+        SELECT,
+        "Back pain; hydrocodone-acetaminophen (Norco) being selected while gabapentin is "
+        "active: an opioid with a gabapentinoid, slowed breathing (FDA, 2019), named as a pair.",
+        ["MED4"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("gaba", "25480", "active", display="gabapentin", authored=ago(weeks=10)),
+        ],
+        drafts=[med_request("rx1", "Norco 5-325 mg tablet", "draft")],
+    ),
+    Scenario(
+        "pregabalin-sign-with-active-oxycodone",
+        SIGN,
+        "Back pain; pregabalin 75 mg being signed while oxycodone is active: the order is named "
+        "with the opioid it joins (slowed breathing).",
+        ["MED4"],
+        conditions=[back_pain()],
+        medications=[
+            med_request(
+                "oxy",
+                "1049621",
+                "active",
+                display="oxycodone hydrochloride 5 MG Oral Tablet",
+                authored=ago(days=3),
+            ),
+        ],
+        drafts=[med_request("rx1", "pregabalin 75 mg capsule bid", "draft")],
+    ),
+    Scenario(
+        "tylenol-pm-sign-with-active-cyclobenzaprine",
+        SIGN,
+        "Back spasm; text-only 'Tylenol PM Extra Strength' being signed while cyclobenzaprine "
+        "is active: the sleep aid's antihistamine beside the muscle relaxant, named as a pair.",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request(
+                "cyclo",
+                "828348",
+                "active",
+                display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
+                authored=ago(days=2),
+            ),
+        ],
+        drafts=[med_request("rx1", "Tylenol PM Extra Strength caplet", "draft")],
+    ),
+    Scenario(
         "diazepam-cyclobenzaprine-sign-with-active-oxycodone",
         SIGN,
         "Back spasm; diazepam and cyclobenzaprine being signed while oxycodone is active: "
@@ -1750,6 +1832,18 @@ SCENARIOS: list[Scenario] = [
                 "active",
                 display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
             ),
+        ],
+    ),
+    Scenario(
+        "discharge-tramadol-hydroxyzine",
+        DISCHARGE,
+        "Back pain; tramadol and hydroxyzine (for itch) active at discharge: the sedation card "
+        "names the pair, and the handout says they make the patient much sleepier together.",
+        ["MED4", "MED5"],
+        conditions=[back_pain()],
+        medications=[
+            med_request("tram", "tramadol 50 mg tablet q6h prn", "active"),
+            med_request("hydx", "hydroxyzine HCl 25 mg tablet at bedtime prn itch", "active"),
         ],
     ),
     Scenario(

@@ -119,8 +119,12 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             verified = False  # no status (absent, null, not a code): nobody said it is final
             if out.validated and rid_of(res) in out.validated:
                 return  # a verified copy of the same reading supersedes it
+            # the reading's own reason, on its card: its status, or that it gives none (a
+            # copy's note names its status already)
             if not status:
                 shape = NO_STATUS_NOTE
+            elif not (out.copies and rid_of(res) in out.copies):
+                shape = UNVERIFIED_NOTES.get(status)
         else:
             return
     readings, canonical_units = ctx.index.readings, ctx.canonical_units
@@ -259,6 +263,7 @@ def _said_facts(
 
 
 NO_STATUS_NOTE = "the record gives no status; read as not yet verified"
+UNVERIFIED_NOTES = {s: f"status {s}: not yet verified" for s in OBSERVATION_UNVERIFIED}
 LISTED_CODE_NOTE = "its code was sent as a list, not as one code; read as not yet verified"
 
 

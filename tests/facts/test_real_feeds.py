@@ -111,6 +111,23 @@ def test_a_verified_copy_supersedes_the_preliminary_copy_of_one_id() -> None:
     ]
 
 
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+def test_an_unverified_reading_names_its_own_status(status: str) -> None:
+    """The data-check item says why this reading is unconfirmed (pack21 item 3)."""
+    (found,) = vs(facts(obs("59408-5", 85, "%", status=status)), "oxygen_saturation_obs")
+    assert not found.verified and found.note == f"status {status}: not yet verified"
+    (final,) = vs(facts(obs("59408-5", 85, "%")), "oxygen_saturation_obs")
+    assert final.note is None
+
+
+def test_an_unverified_copy_names_its_status_once() -> None:
+    a = obs("59408-5", 85, "%", status="preliminary")
+    b = {**a, "valueQuantity": {"value": 84, "unit": "%"}}
+    record = patient_record("p1", [("a", a), ("b", b)])
+    for found in vs(facts(*record.resources), "oxygen_saturation_obs"):
+        assert found.note is not None and found.note.count("preliminary") == 1, found.note
+
+
 def test_resources_without_an_id_are_never_merged() -> None:
     a, b = obs(value=80, rid=None), obs(value=150, rid=None)
     record = patient_record("p1", [("a", a), ("b", b)])

@@ -4183,6 +4183,213 @@ dc(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 21. pack21, the sixth physician round's leftovers: sedating antihistamines and gabapentinoids
+#     beside an opioid or a muscle relaxant; an unverified reading's own status; one
+#     combination medicine is one order; pain since an injury
+# ---------------------------------------------------------------------------------------------
+# a sedating antihistamine beside an opioid or a muscle relaxant adds drowsiness: named as a
+# pair; alone, a newer antihistamine, or diphenhydramine on the skin, nothing more
+for cid, draft, home, topics, must in [
+    (
+        "oxy-benadryl",
+        "oxycodone 5 mg PO q6h prn",
+        "Benadryl 25 mg at bedtime",
+        {SC},
+        "antihistamine",
+    ),
+    ("flexeril-nyquil", "Flexeril 10 mg tid", "Vicks NyQuil Cold & Flu", {SC}, "antihistamine"),
+    (
+        "zzzquil-tramadol",
+        "ZzzQuil 50 mg at bedtime",
+        "tramadol 50 mg q6h prn",
+        {SC},
+        "antihistamine",
+    ),
+    (
+        "vistaril-norco",
+        "Vistaril 25 mg q6h prn itch",
+        "Norco 5-325 mg q6h prn",
+        {SC},
+        "antihistamine",
+    ),
+    ("benadryl-alone", "Benadryl 25 mg PO q6h prn", "", set(), ""),
+    ("phenergan-alone", "promethazine 25 mg PO q6h prn nausea", "", set(), ""),
+    ("loratadine-oxy", "loratadine 10 mg daily", "oxycodone 5 mg q6h prn", set(), ""),
+    ("oxy-benadryl-cream", "oxycodone 5 mg PO q6h prn", "diphenhydramine 2% cream", {SC}, ""),
+]:
+    order(
+        f"pack21-ord-{cid}",
+        f"order-sign '{draft}'"
+        + (f" for a patient taking '{home}'" if home else " alone")
+        + (": a sedating antihistamine beside an opioid or relaxant" if must else ": no pair"),
+        [lambda p, t=home: text_med(p, t)] if home else [],
+        [lambda p, t=draft: text_draft(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack21", "sedation"],
+    )
+
+
+def named_med(p: str, text: str, mid: str) -> Json:
+    """An active order named in words alone, with its own id (two of them are two orders)."""
+    med = text_med(p, text)
+    med["id"] = new_id(f"{p}/{mid}")
+    return med
+
+
+for cid, meds, topics, must in [
+    (
+        "tramadol-hydroxyzine",
+        ["tramadol 50 mg q6h prn", "hydroxyzine 25 mg qhs prn"],
+        {DI, SC},
+        "antihistamine",
+    ),
+    ("benadryl-alone", ["diphenhydramine 25 mg qhs prn sleep"], {DI}, ""),
+]:
+    dc(
+        f"pack21-dc-{cid}",
+        f"Discharge with {' and '.join(meds)} active: "
+        + (
+            "a sedating antihistamine beside the opioid"
+            if must
+            else "a sedating antihistamine alone, no card"
+        ),
+        [lambda p, t=t, i=i: named_med(p, t, f"m{i}") for i, t in enumerate(meds)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack21", "sedation", "discharge"],
+    )
+
+
+# gabapentin or pregabalin beside an opioid can slow breathing (FDA, 2019): named as a pair;
+# alone, or beside a muscle relaxant only, no breathing pair
+for cid, draft, home, topics, must in [
+    ("norco-gabapentin", "Norco 5-325 mg q6h prn", "gabapentin 300 mg tid", {SC}, "2019"),
+    ("lyrica-oxycodone", "Lyrica 75 mg bid", "oxycodone 5 mg q6h prn", {SC}, "2019"),
+    ("gabapentin-alone", "gabapentin 300 mg PO tid", "", set(), ""),
+    ("pregabalin-tizanidine", "pregabalin 75 mg bid", "tizanidine 4 mg q8h prn", set(), ""),
+]:
+    order(
+        f"pack21-ord-{cid}",
+        f"order-sign '{draft}'"
+        + (f" for a patient taking '{home}'" if home else " alone")
+        + (": an opioid with a gabapentinoid, slowed breathing" if must else ": no pair"),
+        [lambda p, t=home: text_med(p, t)] if home else [],
+        [lambda p, t=draft: text_draft(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["pack21", "sedation"],
+    )
+dc(
+    "pack21-dc-oxycodone-gabapentin",
+    "Discharge with oxycodone and gabapentin active: an opioid with a gabapentinoid, the "
+    "sedation card names the pair and slowed breathing",
+    [
+        lambda p: named_med(p, "oxycodone 5 mg q6h prn", "m0"),
+        lambda p: named_med(p, "gabapentin 300 mg tid", "m1"),
+    ],
+    {DI, SC},
+    must=["slow breathing"],
+    tags=["pack21", "sedation", "discharge"],
+)
+dc(
+    "pack21-dc-gabapentin-alone",
+    "Discharge with gabapentin active alone: no sedation card",
+    [lambda p: named_med(p, "gabapentin 300 mg tid", "m0")],
+    {DI},
+    tags=["pack21", "sedation", "discharge"],
+)
+
+
+# an unconfirmed reading's item names its own reason: its status, that it gives none, or the
+# bound it was recorded as
+for cid, build, must in [
+    ("spo2-preliminary", lambda p: obs(p, "spo2", 85, status="preliminary"), "status preliminary"),
+    ("hr-registered", lambda p: obs(p, "hr", 150, status="registered"), "status registered"),
+    ("rr-no-status", lambda p: _unstatused(p, "rr", 30, "absent"), "gives no status"),
+    ("spo2-bound-lt92", lambda p: bounded(p, "spo2", "<", 92, "%"), "bound: below 92"),
+]:
+    pv(
+        f"pack21-obs-reason-{cid}",
+        f"Low back pain; an unconfirmed reading ({cid}): the data-check item names why it is "
+        "unconfirmed",
+        [build],
+        {D},
+        must=[must],
+        tags=["pack21", "status"],
+    )
+
+
+# Excedrin (acetaminophen, aspirin and caffeine in one tablet) is one order, coded 308297 or in
+# words (b12): alone no "ordered with the NSAID"; coded, it is still an NSAID and acetaminophen
+# for a kidney caution; beside a second order of ibuprofen, acetaminophen with the NSAID
+EXCEDRIN = "acetaminophen 250 MG / aspirin 250 MG / caffeine 65 MG Oral Tablet"
+CKD3 = [(ICD10CM, "N18.30", "Chronic kidney disease, stage 3 unspecified")]
+for cid, drafts, ckd, topics, must in [
+    ("words", ["Excedrin Extra Strength caplet"], False, set(), ""),
+    ("code", ["308297"], False, set(), ""),
+    ("code-ckd", ["308297"], True, {AC}, "Kidney disease"),
+    ("words-ckd", ["Excedrin Extra Strength caplet"], True, {AC}, "Kidney disease"),
+    (
+        "with-ibuprofen",
+        ["Excedrin Extra Strength caplet", "ibuprofen 600 mg"],
+        False,
+        {AC},
+        "with the NSAID",
+    ),
+]:
+    order(
+        f"pack21-ord-excedrin-{cid}",
+        f"order-select {' + '.join(drafts)}"
+        + (" for a patient with CKD stage 3" if ckd else "")
+        + ": one Excedrin is one order"
+        + (", a caution" if topics else ", nothing to say"),
+        [lambda p: condition(p, CKD3, None, onset_hours=days(400))] if ckd else [],
+        [
+            (lambda p, i=i: med_request(p, "308297", EXCEDRIN, status="draft", hours_ago=0))
+            if d.isdigit()
+            else (lambda p, d=d, i=i: named_draft(p, d, f"d{i}"))
+            for i, d in enumerate(drafts)
+        ],
+        topics,
+        hook="order-select",
+        must=[must] if must else [],
+        tags=["pack21", "caution"],
+    )
+
+
+# pain lasting since an injury older than the injury window supports imaging under its own
+# name, not as a recent injury (a24); an old injury healed, or a recent one, as before
+for cid, text, topics, must in [
+    (
+        "stairs-pain-since",
+        "fell down stairs 6 weeks ago, LBP since, no better w/ PT",
+        {IS},
+        "since an earlier injury",
+    ),
+    ("mvc-ever-since", "MVC 6 weeks ago, back pain ever since", {IS}, "since an earlier injury"),
+    ("ladder-healed", "fell off ladder 2 months ago, healed; new LBP x2d", {INI}, ""),
+    ("fell-yesterday-since", "fell yesterday, LBP since", {IS}, "recent injury"),
+]:
+    visit(
+        f"pack21-cc-{cid}-mri-sign",
+        f"order-sign MRI lumbar; visit reason '{text}': "
+        + (
+            "pain since an earlier injury supports imaging"
+            if "earlier" in must
+            else ("a recent injury" if IS in topics else "an injury of the past")
+        ),
+        "order-sign",
+        [{"text": text}],
+        [],
+        topics,
+        drafts=[mri],
+        must=[must] if must else [],
+        tags=["pack21", "order"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
