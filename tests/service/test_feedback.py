@@ -25,13 +25,6 @@ OS = "/cds-services/back-spasm-order-sign"
 REASONS = "https://cds.example.org/override-reason"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/db/cds.sqlite3"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 async def client(tmp_path: Path, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     s = settings(tmp_path, database_url=database_url, feedback_max_items=20)

@@ -6,7 +6,6 @@ at start-up."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,13 +23,6 @@ BASE = "https://cds.example.org"
 PV = "/cds-services/back-spasm-patient-view"
 EHR_A, EHR_B = "https://ehr-a.example.org", "https://ehr-b.example.org"
 KEY_A, KEY_B = new_key("a-1"), new_key("b-1")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/cds.sqlite3"
-    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
