@@ -4125,6 +4125,83 @@ dc(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 21. er21, the seventh physician round: danger signs written as a flowsheet row's words or a
+#     problem's words: the level of consciousness (G2), trouble breathing (G3), leg weakness
+#     rows (G4), numbness named by its place (G5), a spreading pain (G6); look-alikes silent
+# ---------------------------------------------------------------------------------------------
+def er21_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], what: str) -> None:
+    """One patient-view case per flowsheet row (its name and value in words, three hours ago)."""
+    for cid, name, value, topics, must in rows:
+        pv(
+            f"er21-{prefix}-{cid}",
+            f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+            + (
+                f"{what}, its card"
+                if topics - {D}
+                else "neither yes nor no, a data check"
+                if topics
+                else "no sign"
+            ),
+            [lambda p, n=name, v=value: exam_row(p, n, v)],
+            topics,
+            must=[must] if must else [],
+            tags=["er21", "exam-text"],
+        )
+
+
+def er21_problems(prefix: str, rows: list[tuple[str, str, set[str], str]], what: str) -> None:
+    """One patient-view case per text-only problem entered three hours ago."""
+    for cid, text, topics, must in rows:
+        pv(
+            f"er21-{prefix}-{cid}",
+            f"Low back pain; text-only problem '{text}' today: "
+            + (f"{what}, its card" if topics else "no sign"),
+            [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+            topics,
+            must=[must] if must else [],
+            tags=["er21", "text"],
+        )
+
+
+# G2: a level of consciousness below alert in words (AVPU's V, P or U), the emergency the coded
+# ACVPU answer raises; alert is nothing, and a row named only "LOC" answered yes is a data check
+er21_rows(
+    "loc",
+    [
+        ("voice", "Level of Consciousness", "Responds to voice", {E}, "Responds to voice"),
+        ("pain", "Level of Consciousness", "Responds to pain", {E}, "Responds to pain"),
+        ("unresponsive", "Level of Consciousness", "Unresponsive", {E}, "Unresponsive"),
+        ("obtunded", "Level of Consciousness", "Obtunded", {E}, "Obtunded"),
+        ("stuporous", "Level of Consciousness", "Stuporous", {E}, "Stuporous"),
+        ("avpu-v", "AVPU", "V", {E}, "AVPU: V"),
+        ("avpu-p", "AVPU", "P", {E}, "AVPU: P"),
+        ("avpu-u", "AVPU", "U", {E}, "AVPU: U"),
+        ("acvpu-voice", "ACVPU", "Voice", {E}, "ACVPU: Voice"),
+        ("acvpu-pain", "ACVPU", "Pain", {E}, "ACVPU: Pain"),
+        ("acvpu-unresponsive", "ACVPU", "Unresponsive", {E}, "ACVPU: Unresponsive"),
+        ("alert", "Level of Consciousness", "Alert", set(), ""),
+        ("alert-oriented", "Level of Consciousness", "Alert and oriented", set(), ""),
+        ("alert-voice", "Level of Consciousness", "Alert, responds to voice", set(), ""),
+        ("avpu-a", "AVPU", "A", set(), ""),
+        ("acvpu-alert", "ACVPU", "Alert", set(), ""),
+        ("loc-yes", "LOC", "Yes", {D}, "LOC: Yes"),
+        ("loc-no", "LOC", "No", set(), ""),
+        ("loc-alert", "LOC", "Alert", set(), ""),
+    ],
+    "not alert, the emergency",
+)
+er21_problems(
+    "loc-text",
+    [
+        ("unresponsive", "Unresponsive", {E}, "Unresponsive"),
+        ("pain-unresponsive-nsaids", "Back pain unresponsive to NSAIDs", set(), ""),
+        ("responds-to-pain-meds", "LBP, responds to pain medication", set(), ""),
+    ],
+    "not alert, the emergency",
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)

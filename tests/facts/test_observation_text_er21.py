@@ -1,0 +1,117 @@
+"""The seventh physician round (er21): danger signs a flowsheet row or a problem writes in
+words, read through the pack's text patterns (`found_in_observation_text`): a level of
+consciousness below alert (G2), trouble breathing (G3), leg weakness rows (G4), numbness
+named by its place (G5) and a spreading pain (G6); their look-alikes say nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds.facts.extract import FactContext, extract_facts
+from cds.facts.model import Fact
+from cds.pack.load import load_pack
+
+PACK = load_pack()
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+CTX = FactContext(NOW, PACK.index, PACK.canonical_units, site_tz=UTC)
+
+
+def row(name: str, value: Any, *, kind: str = "valueString") -> dict[str, Any]:
+    """A final flowsheet row three hours old: its name as words, its value as ``kind``."""
+    return {
+        "resourceType": "Observation",
+        "id": "row",
+        "status": "final",
+        "code": {"coding": [{"system": "urn:oid:1.2.3.4", "code": "77"}], "text": name},
+        "effectiveDateTime": "2026-11-26T05:00:00Z",
+        kind: value,
+    }
+
+
+def problem(text: str) -> dict[str, Any]:
+    """An active text-only Condition with an onset three hours ago."""
+    return {
+        "resourceType": "Condition",
+        "id": "problem",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"text": text},
+        "onsetDateTime": "2026-11-26T05:00:00Z",
+    }
+
+
+def read(*resources: dict[str, Any]) -> tuple[list[Fact], list[str]]:
+    out = extract_facts(resources, (), CTX)
+    return out.facts, [i.headline or i.message for i in out.issues]
+
+
+def signs(*resources: dict[str, Any]) -> set[str]:
+    return {f.valueset for f in read(*resources)[0] if f.kind == "condition"}
+
+
+# --- G2: the level of consciousness ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Level of Consciousness", "Responds to voice"),
+        ("Level of Consciousness", "Responds to voice appropriately"),
+        ("Level of Consciousness", "Responds to pain"),
+        ("Level of Consciousness", "Unresponsive"),
+        ("Level of Consciousness", "Obtunded"),
+        ("Level of Consciousness", "Stuporous"),
+        ("AVPU", "V"),
+        ("AVPU", "P"),
+        ("AVPU", "U"),
+        ("ACVPU", "Voice"),
+        ("ACVPU", "Pain"),
+        ("ACVPU", "Unresponsive"),
+        ("LOC", "Lethargic"),
+    ],
+)
+def test_a_level_below_alert_in_words_is_drowsiness(name: str, value: str) -> None:
+    facts, issues = read(row(name, value))
+    assert "drowsiness" in {f.valueset for f in facts if f.kind == "condition"}
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Level of Consciousness", "Alert"),
+        ("Level of Consciousness", "Alert and oriented"),
+        ("Level of Consciousness", "Alert, responds to voice"),
+        ("AVPU", "A"),
+        ("AVPU", "Alert"),
+        ("ACVPU", "Alert"),
+        ("LOC", "Alert"),
+        ("LOC", "No"),
+        ("Pain reassessment", "Responds to pain medication"),
+    ],
+)
+def test_alert_and_look_alikes_say_nothing(name: str, value: str) -> None:
+    assert read(row(name, value)) == ([], [])
+
+
+def test_acvpu_c_is_a_new_confusion() -> None:
+    assert signs(row("ACVPU", "C")) == {"confusion"}
+
+
+def test_unresponsive_as_a_problem_is_drowsiness_and_a_pain_unresponsive_to_treatment_is_not() -> (
+    None
+):
+    assert "drowsiness" in signs(problem("Unresponsive"))
+    assert "drowsiness" not in signs(problem("Back pain unresponsive to NSAIDs"))
+    assert "drowsiness" not in signs(problem("LBP unresponsive to conservative treatment"))
+
+
+@pytest.mark.parametrize("value", ["Yes", "Y", "+"])
+def test_a_row_named_only_loc_answered_yes_is_neither_a_faint_nor_drowsiness(value: str) -> None:
+    """Loss of consciousness or level of consciousness: the row does not say which, so its
+    own value set (loc_unclear), whose only rule is a data-check item."""
+    assert signs(row("LOC", value)) == {"loc_unclear"}
+    rules = [r for r in PACK.rules.values() if any("loc_unclear" in str(p) for p in r.when)]
+    assert [r.topic for r in rules] == ["data-check"]
