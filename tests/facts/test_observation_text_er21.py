@@ -115,3 +115,55 @@ def test_a_row_named_only_loc_answered_yes_is_neither_a_faint_nor_drowsiness(val
     assert signs(row("LOC", value)) == {"loc_unclear"}
     rules = [r for r in PACK.rules.values() if any("loc_unclear" in str(p) for p in r.when)]
     assert [r.topic for r in rules] == ["data-check"]
+
+
+# --- G3: trouble breathing ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Respiratory effort", "Labored"),
+        ("Breathing", "labored"),
+        ("Work of breathing", "Increased"),
+        ("Respiratory distress", "moderate"),
+    ],
+)
+def test_labored_breathing_and_distress_in_a_row_are_trouble_breathing(
+    name: str, value: str
+) -> None:
+    facts, issues = read(row(name, value))
+    assert "dyspnea" in {f.valueset for f in facts if f.kind == "condition"}
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Respiratory distress", "none"),
+        ("Respiratory effort", "Unlabored"),
+        ("Respiratory effort", "non-labored"),
+        ("Breathing", "unlabored"),
+        ("Work of breathing", "normal"),
+        ("General appearance", "NAD"),
+        ("Respiratory", "No respiratory distress, breathing unlabored"),
+    ],
+)
+def test_unlabored_breathing_and_no_distress_say_nothing(name: str, value: str) -> None:
+    facts, issues = read(row(name, value))
+    assert [f for f in facts if f.kind == "condition"] == [] and issues == []
+
+
+@pytest.mark.parametrize(
+    "text, sign",
+    [
+        ("Labored breathing", True),
+        ("Respiratory distress", True),
+        ("increased work of breathing", True),
+        ("no respiratory distress", False),
+        ("breathing unlabored", False),
+        ("NAD", False),
+    ],
+)
+def test_trouble_breathing_in_a_problem_s_words(text: str, sign: bool) -> None:
+    assert ("dyspnea" in signs(problem(text))) is sign

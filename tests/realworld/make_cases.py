@@ -4201,6 +4201,35 @@ er21_problems(
     "not alert, the emergency",
 )
 
+# G3: trouble breathing as nursing words write it (labored, an increased work of breathing,
+# respiratory distress); unlabored breathing, no distress and "NAD" are nothing
+er21_rows(
+    "breathing",
+    [
+        ("effort-labored", "Respiratory effort", "Labored", {E}, "Respiratory effort: Labored"),
+        ("labored", "Breathing", "labored", {E}, "Breathing: labored"),
+        ("wob-increased", "Work of breathing", "Increased", {E}, "Work of breathing: Increased"),
+        ("distress-moderate", "Respiratory distress", "moderate", {E}, "moderate"),
+        ("distress-none", "Respiratory distress", "none", set(), ""),
+        ("effort-unlabored", "Respiratory effort", "Unlabored", set(), ""),
+        ("effort-non-labored", "Respiratory effort", "non-labored", set(), ""),
+        ("wob-normal", "Work of breathing", "normal", set(), ""),
+        ("appearance-nad", "General appearance", "NAD", set(), ""),
+    ],
+    "trouble breathing, the emergency",
+)
+er21_problems(
+    "breathing-text",
+    [
+        ("labored", "Labored breathing", {E}, "Labored breathing"),
+        ("distress", "Respiratory distress", {E}, "Respiratory distress"),
+        ("wob", "increased work of breathing", {E}, "work of breathing"),
+        ("no-distress", "LBP, no respiratory distress", set(), ""),
+        ("unlabored", "LBP; breathing unlabored, NAD", set(), ""),
+    ],
+    "trouble breathing, the emergency",
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
