@@ -167,3 +167,86 @@ def test_unlabored_breathing_and_no_distress_say_nothing(name: str, value: str) 
 )
 def test_trouble_breathing_in_a_problem_s_words(text: str, sign: bool) -> None:
     assert ("dyspnea" in signs(problem(text))) is sign
+
+
+# --- G4: leg weakness rows ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value, kind",
+    [
+        ("Strength Left Lower Extremity", "Decreased", "valueString"),
+        ("Strength Left Lower Extremity", {"text": "Decreased"}, "valueCodeableConcept"),
+        ("Dorsiflexion L", "4/5", "valueString"),
+        ("Ankle dorsiflexion, left", "4/5", "valueString"),
+        ("Left Leg Motor", "Weak", "valueString"),
+        ("LLE motor", "weak", "valueString"),
+        ("LLE Motor Response", {"text": "Weak"}, "valueCodeableConcept"),
+        ("Left hip flexion", "4", "valueString"),
+        ("LLE MOTOR STRENGTH", {"value": 3}, "valueQuantity"),
+        ("LLE MOTOR STRENGTH", {"value": 0.0}, "valueQuantity"),
+        ("Left hip flexion", 4, "valueInteger"),
+    ],
+)
+def test_a_weak_leg_row_is_leg_weakness(name: str, value: Any, kind: str) -> None:
+    facts, issues = read(row(name, value, kind=kind))
+    assert {f.valueset for f in facts if f.kind == "condition"} == {"leg_weakness"}
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    "name, value, kind",
+    [
+        ("Left hip flexion", "5", "valueString"),
+        ("Dorsiflexion L", "5/5", "valueString"),
+        ("Right Leg Motor", "Strong", "valueString"),
+        ("LUE motor", "weak", "valueString"),
+        ("Grip strength L", "3/5", "valueString"),
+        ("Left wrist dorsiflexion", "4", "valueString"),
+        ("Dorsiflexion L", "4/5 due to pain", "valueString"),
+        ("LLE motor", "4/5 give-way", "valueString"),
+        ("LLE MOTOR STRENGTH", {"value": 5}, "valueQuantity"),
+        ("LLE MOTOR STRENGTH", {"value": 3.5}, "valueQuantity"),
+        ("LLE MOTOR STRENGTH", {"value": 3, "comparator": "<"}, "valueQuantity"),
+        ("LLE MOTOR STRENGTH", {"value": 3, "unit": "kg"}, "valueQuantity"),
+        ("LLE MOTOR STRENGTH", True, "valueBoolean"),
+        ("LUE MOTOR STRENGTH", {"value": 3}, "valueQuantity"),
+        ("Pain score", {"value": 3}, "valueQuantity"),
+        ("Pain score", 4, "valueInteger"),
+    ],
+)
+def test_full_strength_an_arm_pain_and_other_numbers_say_nothing(
+    name: str, value: Any, kind: str
+) -> None:
+    assert read(row(name, value, kind=kind)) == ([], [])
+
+
+def test_a_bare_grade_in_a_preliminary_row_is_a_data_check_item() -> None:
+    prelim = {
+        **row("LLE MOTOR STRENGTH", {"value": 3}, kind="valueQuantity"),
+        "status": "preliminary",
+    }
+    facts, issues = read(prelim)
+    assert [f for f in facts if f.kind == "condition"] == []
+    assert issues == ["“LLE MOTOR STRENGTH: 3” not yet verified (status preliminary)"]
+
+
+def test_a_number_is_no_answer_to_a_row_named_for_a_sign() -> None:
+    """A row named for a sign is in a value set: a number there is left as it was (no
+    finding from it)."""
+    facts, _ = read(row("Urinary incontinence", 2, kind="valueInteger"))
+    assert [f for f in facts if f.kind == "condition"] == []
+
+
+def test_a_strength_panel_reads_each_component_with_its_own_name() -> None:
+    panel = {
+        **row("Strength", "", kind="valueString"),
+        "component": [
+            {"code": {"text": "Right hip flexion"}, "valueString": "5"},
+            {"code": {"text": "Left hip flexion"}, "valueString": "4"},
+        ],
+    }
+    del panel["valueString"]
+    facts, _ = read(panel)
+    found = [f for f in facts if f.kind == "condition"]
+    assert [(f.valueset, f.display) for f in found] == [("leg_weakness", "Left hip flexion: 4")]

@@ -4231,6 +4231,94 @@ er21_problems(
 )
 
 
+def valued_row(p: str, name: str, key: str, value: Any) -> Json:
+    """An exam row whose value is not words: ``key`` is valueQuantity, valueInteger or
+    valueCodeableConcept (given as its text)."""
+    o = exam_row(p, name, str(value))
+    del o["valueString"]
+    o["id"] = new_id(f"{p}/valued/{name}/{key}/{value}")
+    o[key] = {"text": value} if key == "valueCodeableConcept" else value
+    return o
+
+
+def strength_panel(p: str, rows: Sequence[tuple[str, str]]) -> Json:
+    """A motor exam sent as one Observation with a component per row (name, value in words)."""
+    o = exam_row(p, "Strength", "")
+    del o["valueString"]
+    o["id"] = new_id(f"{p}/panel/{rows}")
+    o["component"] = [
+        {"code": {**cc((LOCAL_PVR_SYSTEM, "5" + str(len(n)), "")), "text": n}, "valueString": v}
+        for n, v in rows
+    ]
+    return o
+
+
+# G4: leg weakness rows as other feeds name them: the strength first, the side after the
+# muscle, a leg's motor row valued weak, a bare grade 0-4; 5/5, strong, an arm, grip and a
+# grade blamed on pain or give-way are nothing
+er21_rows(
+    "strength",
+    [
+        ("lle-decreased", "Strength Left Lower Extremity", "Decreased", {U}, "Decreased"),
+        ("dorsiflexion-l", "Dorsiflexion L", "4/5", {U}, "Dorsiflexion L: 4/5"),
+        ("ankle-df-left", "Ankle dorsiflexion, left", "4/5", {U}, "4/5"),
+        ("left-leg-motor-weak", "Left Leg Motor", "Weak", {U}, "Left Leg Motor: Weak"),
+        ("lle-motor-weak", "LLE motor", "weak", {U}, "LLE motor: weak"),
+        ("hip-flexion-bare-4", "Left hip flexion", "4", {U}, "Left hip flexion: 4"),
+        ("hip-flexion-bare-5", "Left hip flexion", "5", set(), ""),
+        ("lle-5of5", "Dorsiflexion L", "5/5", set(), ""),
+        ("right-leg-strong", "Right Leg Motor", "Strong", set(), ""),
+        ("lue-weak", "LUE motor", "weak", set(), ""),
+        ("grip-3", "Grip strength L", "3", set(), ""),
+        ("wrist-df-4of5", "Left wrist dorsiflexion", "4/5", set(), ""),
+        ("df-due-to-pain", "Dorsiflexion L", "4/5 due to pain", set(), ""),
+        ("lle-give-way", "LLE motor", "4/5 give-way", set(), ""),
+    ],
+    "a weak leg, the urgent sign",
+)
+for cid, name, key, value, topics, must in [
+    (
+        "lle-qty-3",
+        "LLE MOTOR STRENGTH",
+        "valueQuantity",
+        {"value": 3},
+        {U},
+        "LLE MOTOR STRENGTH: 3",
+    ),
+    ("lle-qty-5", "LLE MOTOR STRENGTH", "valueQuantity", {"value": 5}, set(), ""),
+    ("lle-integer-2", "LLE MOTOR STRENGTH", "valueInteger", 2, {U}, "LLE MOTOR STRENGTH: 2"),
+    ("pain-score-qty-3", "Pain score", "valueQuantity", {"value": 3}, set(), ""),
+    ("lle-response-weak", "LLE Motor Response", "valueCodeableConcept", "Weak", {U}, "Weak"),
+]:
+    pv(
+        f"er21-strength-{cid}",
+        f"Low back pain; row '{name}' with {key} {value} three hours ago: "
+        + ("a leg's strength below 5, the urgent sign" if topics else "no sign"),
+        [lambda p, n=name, k=key, v=value: valued_row(p, n, k, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["er21", "exam-text"],
+    )
+pv(
+    "er21-strength-panel-hip-flexion",
+    "Low back pain; a 'Strength' panel three hours ago, components 'Right hip flexion' 5 and "
+    "'Left hip flexion' 4 (grades with no /5): the left leg is weak, the urgent sign",
+    [lambda p: strength_panel(p, [("Right hip flexion", "5"), ("Left hip flexion", "4")])],
+    {U},
+    must=["Left hip flexion: 4"],
+    tags=["er21", "exam-text"],
+)
+pv(
+    "er21-strength-panel-left-leg-weak",
+    "Low back pain; a panel three hours ago, 'Left Leg Motor' Weak and 'Right Leg Motor' "
+    "Strong: the left leg is weak, the urgent sign",
+    [lambda p: strength_panel(p, [("Left Leg Motor", "Weak"), ("Right Leg Motor", "Strong")])],
+    {U},
+    must=["Left Leg Motor: Weak"],
+    tags=["er21", "exam-text"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
