@@ -250,3 +250,52 @@ def test_a_strength_panel_reads_each_component_with_its_own_name() -> None:
     facts, _ = read(panel)
     found = [f for f in facts if f.kind == "condition"]
     assert [(f.valueset, f.display) for f in found] == [("leg_weakness", "Left hip flexion: 4")]
+
+
+# --- G5: numbness named by its place --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Numbness", "L5 dermatome"),
+        ("Numbness location", "L5 distribution"),
+        ("Numbness", "L leg"),
+        ("Numbness/tingling", "bilateral legs"),
+        ("Tingling", "both legs"),
+    ],
+)
+def test_a_numbness_row_valued_with_a_leg_or_a_lumbar_dermatome_is_leg_numbness(
+    name: str, value: str
+) -> None:
+    facts, issues = read(row(name, value))
+    assert {f.valueset for f in facts if f.kind == "condition"} == {"numbness_paresthesia"}
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Numbness", "none"),
+        ("Numbness", "denies"),
+        ("Numbness", "fingers"),
+        ("Tingling", "hands"),
+        ("Numbness", "Y"),
+        ("Numbness", "L5-S1"),
+    ],
+)
+def test_a_numbness_row_naming_no_leg_says_nothing(name: str, value: str) -> None:
+    assert read(row(name, value)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "text, sign",
+    [
+        ("Numbness: L leg", True),
+        ("Numbness/tingling bilateral legs", True),
+        ("Numbness/tingling both hands", False),
+        ("denies numbness, legs feel heavy", False),
+    ],
+)
+def test_numbness_named_by_its_place_in_a_problem(text: str, sign: bool) -> None:
+    assert ("numbness_paresthesia" in signs(problem(text))) is sign

@@ -4318,6 +4318,34 @@ pv(
     tags=["er21", "exam-text"],
 )
 
+# G5: a numbness or tingling row whose value is its place (a leg, a lumbar dermatome), and a
+# problem written so; none, denied, a hand and a bare yes with no leg named are nothing
+er21_rows(
+    "numbness",
+    [
+        ("l5-dermatome", "Numbness", "L5 dermatome", {U}, "Numbness: L5 dermatome"),
+        ("location-l5", "Numbness location", "L5 distribution", {U}, "L5 distribution"),
+        ("l-leg", "Numbness", "L leg", {U}, "Numbness: L leg"),
+        ("bilateral-legs", "Numbness/tingling", "bilateral legs", {U}, "bilateral legs"),
+        ("tingling-both-legs", "Tingling", "both legs", {U}, "Tingling: both legs"),
+        ("none", "Numbness", "none", set(), ""),
+        ("denies", "Numbness", "denies", set(), ""),
+        ("fingers", "Numbness", "fingers", set(), ""),
+        ("tingling-hands", "Tingling", "hands", set(), ""),
+        ("yes-no-leg", "Numbness", "Y", set(), ""),
+    ],
+    "numbness in a leg, the urgent sign",
+)
+er21_problems(
+    "numbness-text",
+    [
+        ("l-leg", "Numbness: L leg", {U}, "Numbness: L leg"),
+        ("bilateral", "Numbness/tingling bilateral legs", {U}, "bilateral legs"),
+        ("hands", "Numbness/tingling both hands", set(), ""),
+    ],
+    "numbness in a leg, the urgent sign",
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
