@@ -299,3 +299,38 @@ def test_a_numbness_row_naming_no_leg_says_nothing(name: str, value: str) -> Non
 )
 def test_numbness_named_by_its_place_in_a_problem(text: str, sign: bool) -> None:
     assert ("numbness_paresthesia" in signs(problem(text))) is sign
+
+
+# --- G6: a spreading pain in an Observation's words -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Pain reassessment", "Worse, now radiating down both legs"),
+        ("History of present illness", "Pain now radiating down the left leg since this morning"),
+        ("Pain radiating to legs", "Yes, new since yesterday, now below the knee"),
+    ],
+)
+def test_a_spreading_pain_in_a_row_s_words_is_the_spread(name: str, value: str) -> None:
+    facts, issues = read(row(name, value))
+    assert "radiating_leg_pain" in {f.valueset for f in facts if f.kind == "condition"}
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Pain radiating to legs", "Y"),
+        ("Pain radiating to legs", "yes"),
+        ("Pain radiating to legs", "N"),
+        ("Pain radiation", "none"),
+        ("Pain location", "Low back, radiating to L buttock"),
+        ("Pain location", "Low back, no radiation"),
+        ("Pain quality", "Aching, non-radiating"),
+        ("Patient education", "Return if pain spreads to legs"),
+    ],
+)
+def test_the_presenting_radiation_and_look_alikes_are_no_spread(name: str, value: str) -> None:
+    facts, issues = read(row(name, value))
+    assert [f for f in facts if f.kind == "condition"] == [] and issues == []

@@ -4346,6 +4346,47 @@ er21_problems(
     "numbness in a leg, the urgent sign",
 )
 
+# G6: a spreading pain in an Observation's words, as a Condition's words already count; a
+# triage row asking whether the pain radiates to the legs answered only yes is the pain the
+# patient came with (the physician judged silence right), and a buttock, no radiation or a
+# non-radiating pain are nothing
+er21_rows(
+    "spread",
+    [
+        (
+            "reassessment-both-legs",
+            "Pain reassessment",
+            "Worse, now radiating down both legs",
+            {U},
+            "radiating down both legs",
+        ),
+        ("row-asks-yes", "Pain radiating to legs", "Y", set(), ""),
+        ("radiation-none", "Pain radiation", "none", set(), ""),
+        ("location-buttock", "Pain location", "Low back, radiating to L buttock", set(), ""),
+        ("location-no-radiation", "Pain location", "Low back, no radiation", set(), ""),
+        ("quality-non-radiating", "Pain quality", "Aching, non-radiating", set(), ""),
+    ],
+    "the pain spreading into a leg, the urgent sign",
+)
+
+
+def hpi(p: str, text: str) -> Json:
+    """A history of present illness (LOINC 10164-2) sent as an Observation's words."""
+    o = exam_row(p, "HPI", text)
+    o["code"] = cc((LOINC, "10164-2", "History of Present illness Narrative"))
+    return o
+
+
+pv(
+    "er21-spread-hpi-left-leg",
+    "Low back pain; a history of present illness (LOINC 10164-2) three hours ago 'Pain now "
+    "radiating down the left leg since this morning': the pain spreading, the urgent sign",
+    [lambda p: hpi(p, "Pain now radiating down the left leg since this morning")],
+    {U},
+    must=["radiating down the left leg"],
+    tags=["er21", "exam-text"],
+)
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
