@@ -272,6 +272,17 @@ def coded_value(id: str, loinc: str, display: str, value: Resource) -> Resource:
     return res
 
 
+def flowsheet_row(id: str, name: str, value: str) -> Resource:
+    """A nursing flowsheet row from an hour ago: a local code named ``name``, its value in
+    words (``valueString``), as Epic-like feeds send a triage or exam row."""
+    res = observation(id, "0", value, "", None, ago(hours=1), category="exam")
+    res["code"] = {
+        "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679", "code": "304" + id}],
+        "text": name,
+    }
+    return res
+
+
 def sym(id: str, code: str | None, text_or_display: str, *, system: str = ICD10, days: float = 1):
     """A symptom Condition from a day ago: coded (with its display) or text only (code None)."""
     if code is None:
@@ -1432,6 +1443,24 @@ SCENARIOS: list[Scenario] = [
         observations=[
             coded_value("avpu", "67775-7", "Level of responsiveness (AVPU)", {"text": "Alert"})
         ],
+    ),
+    Scenario(
+        "loc-row-responds-to-voice-card",
+        PV,
+        "Back pain; triage row 'Level of consciousness' valued 'Responds to voice' an hour ago: "
+        "not alert (AVPU 'V'), the emergency the coded answer raises, read from the words.",
+        ["ER2", "ER3"],
+        conditions=[back_pain()],
+        observations=[flowsheet_row("loc", "Level of consciousness", "Responds to voice")],
+    ),
+    Scenario(
+        "loc-row-yes-data-check",
+        PV,
+        "Back pain; a row named only 'LOC' valued 'Yes' an hour ago: a loss of consciousness or "
+        "a level of consciousness, the row does not say which: a data check, no emergency card.",
+        ["ER3", "ER4"],
+        conditions=[back_pain()],
+        observations=[flowsheet_row("locyes", "LOC", "Yes")],
     ),
     Scenario(
         "delirium-f05-card",

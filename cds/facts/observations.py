@@ -75,7 +75,8 @@ def _plain_observation(res: Resource, ctx: FactContext, out: Extraction) -> bool
         hit = None
     matched, display = hit or read_concept_detail(code, index)
     if not matched:  # in no value set: nothing to read (most of a record's lab results)
-        return "valueString" not in res  # unless its words state a finding (observation_text)
+        # unless its words state a finding (observation_text), or a grade does
+        return "valueString" not in res and bare_grade(res) is None
     qty = res.get("valueQuantity")
     if qty.__class__ is not dict:
         return False
@@ -162,6 +163,8 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
             if said.valuesets and valued:  # a coded answer's value sets are read as such
                 kept = tuple(vs for vs in said.valuesets if all(vs != v for v, _ in valued))
                 said = replace(said, valuesets=kept)
+        if said is NOTHING_SAID and not matched and (grade := bare_grade(part)) is not None:
+            said = _graded(part, code, grade, ctx)  # a row named for no sign: a grade?
         if not matched and not valued and said is NOTHING_SAID:
             continue
         if timing is None:  # read once, and only for observations we care about
@@ -260,6 +263,30 @@ def _said_facts(
         out.facts += [text_finding(vs, rid, said.words, timing) for vs in said.valuesets]
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
+
+
+def bare_grade(part: Resource) -> str | None:
+    """A whole number from 0 to 5 sent with no unit (``valueInteger``, or a ``valueQuantity``
+    with no unit, code or comparator), as a motor exam's grade ("LLE MOTOR STRENGTH" valued
+    3): its words ("3"); None for any other value."""
+    value = part.get("valueInteger")
+    if value is None:
+        qty = part.get("valueQuantity")
+        if qty.__class__ is not dict or qty.keys() & {"unit", "code", "comparator"}:
+            return None
+        value = qty.get("value")
+    if value.__class__ not in (int, float) or not 0 <= value <= 5 or value != int(value):
+        return None
+    return str(int(value))
+
+
+def _graded(part: Resource, code: object, grade: str, ctx: FactContext) -> Said:
+    """What a row in no value set says with a bare grade for its value: a finding its name
+    and the grade state together ("LLE MOTOR STRENGTH: 3", a leg's strength below 5), else
+    nothing. A number is no answer to a row named for a sign: those rows are in a value set
+    and never reach here."""
+    said = said_in_value({"valueString": grade}, code, ctx)
+    return replace(said, unclear=False) if said.valuesets else NOTHING_SAID
 
 
 NO_STATUS_NOTE = "the record gives no status; read as not yet verified"

@@ -4390,6 +4390,269 @@ for cid, text, topics, must in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 22. er21, the seventh physician round: danger signs written as a flowsheet row's words or a
+#     problem's words: the level of consciousness (G2), trouble breathing (G3), leg weakness
+#     rows (G4), numbness named by its place (G5), a spreading pain (G6); look-alikes silent
+# ---------------------------------------------------------------------------------------------
+def er21_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], what: str) -> None:
+    """One patient-view case per flowsheet row (its name and value in words, three hours ago)."""
+    for cid, name, value, topics, must in rows:
+        pv(
+            f"er21-{prefix}-{cid}",
+            f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+            + (
+                f"{what}, its card"
+                if topics - {D}
+                else "neither yes nor no, a data check"
+                if topics
+                else "no sign"
+            ),
+            [lambda p, n=name, v=value: exam_row(p, n, v)],
+            topics,
+            must=[must] if must else [],
+            tags=["er21", "exam-text"],
+        )
+
+
+def er21_problems(prefix: str, rows: list[tuple[str, str, set[str], str]], what: str) -> None:
+    """One patient-view case per text-only problem entered three hours ago."""
+    for cid, text, topics, must in rows:
+        pv(
+            f"er21-{prefix}-{cid}",
+            f"Low back pain; text-only problem '{text}' today: "
+            + (f"{what}, its card" if topics else "no sign"),
+            [lambda p, t=text: condition(p, text=t, onset_hours=3)],
+            topics,
+            must=[must] if must else [],
+            tags=["er21", "text"],
+        )
+
+
+# G2: a level of consciousness below alert in words (AVPU's V, P or U), the emergency the coded
+# ACVPU answer raises; alert is nothing, and a row named only "LOC" answered yes is a data check
+er21_rows(
+    "loc",
+    [
+        ("voice", "Level of Consciousness", "Responds to voice", {E}, "Responds to voice"),
+        ("pain", "Level of Consciousness", "Responds to pain", {E}, "Responds to pain"),
+        ("unresponsive", "Level of Consciousness", "Unresponsive", {E}, "Unresponsive"),
+        ("obtunded", "Level of Consciousness", "Obtunded", {E}, "Obtunded"),
+        ("stuporous", "Level of Consciousness", "Stuporous", {E}, "Stuporous"),
+        ("avpu-v", "AVPU", "V", {E}, "AVPU: V"),
+        ("avpu-p", "AVPU", "P", {E}, "AVPU: P"),
+        ("avpu-u", "AVPU", "U", {E}, "AVPU: U"),
+        ("acvpu-voice", "ACVPU", "Voice", {E}, "ACVPU: Voice"),
+        ("acvpu-pain", "ACVPU", "Pain", {E}, "ACVPU: Pain"),
+        ("acvpu-unresponsive", "ACVPU", "Unresponsive", {E}, "ACVPU: Unresponsive"),
+        ("alert", "Level of Consciousness", "Alert", set(), ""),
+        ("alert-oriented", "Level of Consciousness", "Alert and oriented", set(), ""),
+        ("alert-voice", "Level of Consciousness", "Alert, responds to voice", set(), ""),
+        ("avpu-a", "AVPU", "A", set(), ""),
+        ("acvpu-alert", "ACVPU", "Alert", set(), ""),
+        ("loc-yes", "LOC", "Yes", {D}, "LOC: Yes"),
+        ("loc-no", "LOC", "No", set(), ""),
+        ("loc-alert", "LOC", "Alert", set(), ""),
+    ],
+    "not alert, the emergency",
+)
+er21_problems(
+    "loc-text",
+    [
+        ("unresponsive", "Unresponsive", {E}, "Unresponsive"),
+        ("pain-unresponsive-nsaids", "Back pain unresponsive to NSAIDs", set(), ""),
+        ("responds-to-pain-meds", "LBP, responds to pain medication", set(), ""),
+    ],
+    "not alert, the emergency",
+)
+
+# G3: trouble breathing as nursing words write it (labored, an increased work of breathing,
+# respiratory distress); unlabored breathing, no distress and "NAD" are nothing
+er21_rows(
+    "breathing",
+    [
+        ("effort-labored", "Respiratory effort", "Labored", {E}, "Respiratory effort: Labored"),
+        ("labored", "Breathing", "labored", {E}, "Breathing: labored"),
+        ("wob-increased", "Work of breathing", "Increased", {E}, "Work of breathing: Increased"),
+        ("distress-moderate", "Respiratory distress", "moderate", {E}, "moderate"),
+        ("distress-none", "Respiratory distress", "none", set(), ""),
+        ("effort-unlabored", "Respiratory effort", "Unlabored", set(), ""),
+        ("effort-non-labored", "Respiratory effort", "non-labored", set(), ""),
+        ("wob-normal", "Work of breathing", "normal", set(), ""),
+        ("appearance-nad", "General appearance", "NAD", set(), ""),
+    ],
+    "trouble breathing, the emergency",
+)
+er21_problems(
+    "breathing-text",
+    [
+        ("labored", "Labored breathing", {E}, "Labored breathing"),
+        ("distress", "Respiratory distress", {E}, "Respiratory distress"),
+        ("wob", "increased work of breathing", {E}, "work of breathing"),
+        ("no-distress", "LBP, no respiratory distress", set(), ""),
+        ("unlabored", "LBP; breathing unlabored, NAD", set(), ""),
+    ],
+    "trouble breathing, the emergency",
+)
+
+
+def valued_row(p: str, name: str, key: str, value: Any) -> Json:
+    """An exam row whose value is not words: ``key`` is valueQuantity, valueInteger or
+    valueCodeableConcept (given as its text)."""
+    o = exam_row(p, name, str(value))
+    del o["valueString"]
+    o["id"] = new_id(f"{p}/valued/{name}/{key}/{value}")
+    o[key] = {"text": value} if key == "valueCodeableConcept" else value
+    return o
+
+
+def strength_panel(p: str, rows: Sequence[tuple[str, str]]) -> Json:
+    """A motor exam sent as one Observation with a component per row (name, value in words)."""
+    o = exam_row(p, "Strength", "")
+    del o["valueString"]
+    o["id"] = new_id(f"{p}/panel/{rows}")
+    o["component"] = [
+        {"code": {**cc((LOCAL_PVR_SYSTEM, "5" + str(len(n)), "")), "text": n}, "valueString": v}
+        for n, v in rows
+    ]
+    return o
+
+
+# G4: leg weakness rows as other feeds name them: the strength first, the side after the
+# muscle, a leg's motor row valued weak, a bare grade 0-4; 5/5, strong, an arm, grip and a
+# grade blamed on pain or give-way are nothing
+er21_rows(
+    "strength",
+    [
+        ("lle-decreased", "Strength Left Lower Extremity", "Decreased", {U}, "Decreased"),
+        ("dorsiflexion-l", "Dorsiflexion L", "4/5", {U}, "Dorsiflexion L: 4/5"),
+        ("ankle-df-left", "Ankle dorsiflexion, left", "4/5", {U}, "4/5"),
+        ("left-leg-motor-weak", "Left Leg Motor", "Weak", {U}, "Left Leg Motor: Weak"),
+        ("lle-motor-weak", "LLE motor", "weak", {U}, "LLE motor: weak"),
+        ("hip-flexion-bare-4", "Left hip flexion", "4", {U}, "Left hip flexion: 4"),
+        ("hip-flexion-bare-5", "Left hip flexion", "5", set(), ""),
+        ("lle-5of5", "Dorsiflexion L", "5/5", set(), ""),
+        ("right-leg-strong", "Right Leg Motor", "Strong", set(), ""),
+        ("lue-weak", "LUE motor", "weak", set(), ""),
+        ("grip-3", "Grip strength L", "3", set(), ""),
+        ("wrist-df-4of5", "Left wrist dorsiflexion", "4/5", set(), ""),
+        ("df-due-to-pain", "Dorsiflexion L", "4/5 due to pain", set(), ""),
+        ("lle-give-way", "LLE motor", "4/5 give-way", set(), ""),
+    ],
+    "a weak leg, the urgent sign",
+)
+for cid, name, key, value, topics, must in [
+    (
+        "lle-qty-3",
+        "LLE MOTOR STRENGTH",
+        "valueQuantity",
+        {"value": 3},
+        {U},
+        "LLE MOTOR STRENGTH: 3",
+    ),
+    ("lle-qty-5", "LLE MOTOR STRENGTH", "valueQuantity", {"value": 5}, set(), ""),
+    ("lle-integer-2", "LLE MOTOR STRENGTH", "valueInteger", 2, {U}, "LLE MOTOR STRENGTH: 2"),
+    ("pain-score-qty-3", "Pain score", "valueQuantity", {"value": 3}, set(), ""),
+    ("lle-response-weak", "LLE Motor Response", "valueCodeableConcept", "Weak", {U}, "Weak"),
+]:
+    pv(
+        f"er21-strength-{cid}",
+        f"Low back pain; row '{name}' with {key} {value} three hours ago: "
+        + ("a leg's strength below 5, the urgent sign" if topics else "no sign"),
+        [lambda p, n=name, k=key, v=value: valued_row(p, n, k, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["er21", "exam-text"],
+    )
+pv(
+    "er21-strength-panel-hip-flexion",
+    "Low back pain; a 'Strength' panel three hours ago, components 'Right hip flexion' 5 and "
+    "'Left hip flexion' 4 (grades with no /5): the left leg is weak, the urgent sign",
+    [lambda p: strength_panel(p, [("Right hip flexion", "5"), ("Left hip flexion", "4")])],
+    {U},
+    must=["Left hip flexion: 4"],
+    tags=["er21", "exam-text"],
+)
+pv(
+    "er21-strength-panel-left-leg-weak",
+    "Low back pain; a panel three hours ago, 'Left Leg Motor' Weak and 'Right Leg Motor' "
+    "Strong: the left leg is weak, the urgent sign",
+    [lambda p: strength_panel(p, [("Left Leg Motor", "Weak"), ("Right Leg Motor", "Strong")])],
+    {U},
+    must=["Left Leg Motor: Weak"],
+    tags=["er21", "exam-text"],
+)
+
+# G5: a numbness or tingling row whose value is its place (a leg, a lumbar dermatome), and a
+# problem written so; none, denied, a hand and a bare yes with no leg named are nothing
+er21_rows(
+    "numbness",
+    [
+        ("l5-dermatome", "Numbness", "L5 dermatome", {U}, "Numbness: L5 dermatome"),
+        ("location-l5", "Numbness location", "L5 distribution", {U}, "L5 distribution"),
+        ("l-leg", "Numbness", "L leg", {U}, "Numbness: L leg"),
+        ("bilateral-legs", "Numbness/tingling", "bilateral legs", {U}, "bilateral legs"),
+        ("tingling-both-legs", "Tingling", "both legs", {U}, "Tingling: both legs"),
+        ("none", "Numbness", "none", set(), ""),
+        ("denies", "Numbness", "denies", set(), ""),
+        ("fingers", "Numbness", "fingers", set(), ""),
+        ("tingling-hands", "Tingling", "hands", set(), ""),
+        ("yes-no-leg", "Numbness", "Y", set(), ""),
+    ],
+    "numbness in a leg, the urgent sign",
+)
+er21_problems(
+    "numbness-text",
+    [
+        ("l-leg", "Numbness: L leg", {U}, "Numbness: L leg"),
+        ("bilateral", "Numbness/tingling bilateral legs", {U}, "bilateral legs"),
+        ("hands", "Numbness/tingling both hands", set(), ""),
+    ],
+    "numbness in a leg, the urgent sign",
+)
+
+# G6: a spreading pain in an Observation's words, as a Condition's words already count; a
+# triage row asking whether the pain radiates to the legs answered only yes is the pain the
+# patient came with (the physician judged silence right), and a buttock, no radiation or a
+# non-radiating pain are nothing
+er21_rows(
+    "spread",
+    [
+        (
+            "reassessment-both-legs",
+            "Pain reassessment",
+            "Worse, now radiating down both legs",
+            {U},
+            "radiating down both legs",
+        ),
+        ("row-asks-yes", "Pain radiating to legs", "Y", set(), ""),
+        ("radiation-none", "Pain radiation", "none", set(), ""),
+        ("location-buttock", "Pain location", "Low back, radiating to L buttock", set(), ""),
+        ("location-no-radiation", "Pain location", "Low back, no radiation", set(), ""),
+        ("quality-non-radiating", "Pain quality", "Aching, non-radiating", set(), ""),
+    ],
+    "the pain spreading into a leg, the urgent sign",
+)
+
+
+def hpi(p: str, text: str) -> Json:
+    """A history of present illness (LOINC 10164-2) sent as an Observation's words."""
+    o = exam_row(p, "HPI", text)
+    o["code"] = cc((LOINC, "10164-2", "History of Present illness Narrative"))
+    return o
+
+
+pv(
+    "er21-spread-hpi-left-leg",
+    "Low back pain; a history of present illness (LOINC 10164-2) three hours ago 'Pain now "
+    "radiating down the left leg since this morning': the pain spreading, the urgent sign",
+    [lambda p: hpi(p, "Pain now radiating down the left leg since this morning")],
+    {U},
+    must=["radiating down the left leg"],
+    tags=["er21", "exam-text"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
