@@ -1802,6 +1802,24 @@ SCENARIOS: list[Scenario] = [
         drafts=[med_request("rx1", "pregabalin 75 mg capsule bid", "draft")],
     ),
     Scenario(
+        "pregabalin-sign-with-active-cyclobenzaprine",
+        SIGN,
+        "Back spasm; pregabalin 75 mg being signed while cyclobenzaprine is active: the order "
+        "is named with the muscle relaxant it joins (more drowsiness, slowed breathing).",
+        ["MED4"],
+        conditions=[condition("spasm", "M62.830", ago(days=2), display="Muscle spasm of back")],
+        medications=[
+            med_request(
+                "cyclo",
+                "828348",
+                "active",
+                display="cyclobenzaprine hydrochloride 10 MG Oral Tablet",
+                authored=ago(days=2),
+            ),
+        ],
+        drafts=[med_request("rx1", "pregabalin 75 mg capsule bid", "draft")],
+    ),
+    Scenario(
         "tylenol-pm-sign-with-active-cyclobenzaprine",
         SIGN,
         "Back spasm; text-only 'Tylenol PM Extra Strength' being signed while cyclobenzaprine "

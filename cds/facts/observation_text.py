@@ -108,17 +108,38 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     found = [vs for vs in joined if vs not in asked or vs in answered]
     # the row's own signs its answer did not deny ("Urinary retention: no" denies it)
     pending = [vs for vs in asked if vs in joined and vs not in answered]
+    # the row's signs its words drop without a no ("Saddle anesthesia: ?", "unclear": doubt,
+    # which the negation reader hears) and without a pack exclusion ("Urinary incontinence:
+    # stress"): an answer to ask about, never nothing
+    excluded = ctx.index.excluded_by_text
+    doubted = [
+        vs
+        for vs in asked
+        if vs not in joined
+        and vs not in answered
+        and not (vs in excluded and excluded[vs].search(words))
+    ]
     unclear = old = False
-    if pending and not _NOTHING.fullmatch(value) and not _NO.match(value):
-        yes = _YES.match(value)
+    if (pending or doubted) and not _NOTHING.fullmatch(value) and not _NO.match(value):
+        yes = _YES.match(value) or _counted(name, value)
         old = bool(yes and _NOT_NEW.search(value, yes.end()) and not _CHANGED.search(value))
-        if yes and not old:
+        if pending and yes and not old:
             found += pending
-        else:  # neither yes nor no, or a yes to an old state: "Yes, at baseline"
+        else:  # neither yes nor no, a doubt, or a yes to an old state: "Yes, at baseline"
             unclear = True
     if not found and not unclear:
         return NOTHING_SAID
     return Said(tuple(found), _shown(words), unclear, old)
+
+
+_COUNT_ROW = re.compile(r"(?:\b(?:episodes?|times|count|number|occurrences)\b|#)", re.IGNORECASE)
+_COUNT = re.compile(r"0*[1-9]\d{0,2}")
+
+
+def _counted(name: str, value: str) -> re.Match[str] | None:
+    """A count of one or more in a row that counts the sign ("Urinary incontinence episodes:
+    2"): a yes (a count of 0 says nothing: `_NOTHING`)."""
+    return _COUNT.fullmatch(value) if _COUNT_ROW.search(name) else None
 
 
 def _answer(part: Resource) -> str:

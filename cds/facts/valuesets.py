@@ -234,8 +234,13 @@ class ValueSetIndex:
         words += [plain(c.display) for c in codings if c.display]
         if self.any_text is None or not any(self.any_text.search(w) for w in words):
             return found
+        excluded = self.excluded_by_text
         for pattern, vs_id in self.text:
-            if vs_id not in found and any(
+            if vs_id in found or (
+                vs_id in excluded and any(w and excluded[vs_id].search(w) for w in words)
+            ):  # words the pack excludes ("fell 6 weeks ago": no recent injury) stay out
+                continue
+            if any(
                 assertion(w, *_term(m)) in ("affirmed", "uncertain")
                 for w in words
                 for m in pattern.finditer(w)

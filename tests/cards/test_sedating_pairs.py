@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cds.call import request_call
 from cds.hooks.models import Card
 from cds.hooks.registry import parse_hook_request
@@ -115,7 +117,9 @@ GABAPENTIN = "can slow breathing (FDA safety warning, 2019)"
 def test_an_opioid_selected_beside_gabapentin_is_named_as_a_pair() -> None:
     cards = _cards(SELECT, active=("gabapentin 300 mg tid",), drafts=("oxycodone 5 mg",))
     card = cards["sedation-caution"]
-    assert card.summary.startswith("Sedating medicine (opioid + gabapentinoid: slowed breathing)")
+    assert card.summary.startswith(
+        "Sedating medicine (opioid or relaxant + gabapentinoid: slowed breathing)"
+    )
     assert GABAPENTIN in card.detail
     assert "  - current medicine: gabapentin 300 mg tid" in card.detail
 
@@ -125,14 +129,22 @@ def test_a_gabapentinoid_alone_raises_nothing() -> None:
     assert "sedation-caution" not in _cards(DISCHARGE, active=("gabapentin 600 mg tid",))
 
 
-def test_a_gabapentinoid_beside_a_muscle_relaxant_alone_is_no_breathing_pair() -> None:
-    cards = _cards(SELECT, active=("Lyrica 75 mg bid",), drafts=("cyclobenzaprine 10 mg",))
-    assert GABAPENTIN not in cards["sedation-caution"].detail
+@pytest.mark.parametrize(
+    ("active", "draft"),
+    [("Lyrica 75 mg bid", "cyclobenzaprine 10 mg"), ("cyclobenzaprine 10 mg", "pregabalin 75 mg")],
+)
+def test_a_gabapentinoid_beside_a_muscle_relaxant_is_a_breathing_pair(
+    active: str, draft: str
+) -> None:
+    """A central nervous system depressant beside the gabapentinoid (FDA, 2019): pregabalin
+    with cyclobenzaprine is a common discharge pair (eighth physician round, er22 G5)."""
+    cards = _cards(SELECT, active=(active,), drafts=(draft,))
+    assert GABAPENTIN in cards["sedation-caution"].detail
 
 
 def test_the_sheet_warns_about_breathing_for_an_opioid_with_gabapentin() -> None:
     detail = _cards(DISCHARGE, active=("oxycodone 5 mg q6h prn", "Neurontin 300 mg tid"))[
         "discharge-instructions"
     ].detail
-    assert "gabapentin or pregabalin (Neurontin,\nLyrica) at the same time" in detail
+    assert "also gabapentin or\npregabalin (Neurontin, Lyrica)." in detail
     assert "Do not drink alcohol while you take them." in detail

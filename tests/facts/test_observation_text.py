@@ -146,7 +146,9 @@ def test_words_that_deny_doubt_or_say_nothing_make_no_finding(name: str, value: 
     "name, value",
     [
         ("Urinary retention", "see nursing note"),
-        ("Incontinent episodes", "2"),
+        ("Urinary retention", "2"),
+        ("Saddle anesthesia", "unclear"),  # a doubt the negation reader hears (er22 G3)
+        ("Saddle anesthesia", "?"),
         ("Confusion", "no change"),
     ],
 )
@@ -201,6 +203,7 @@ def test_a_denial_in_the_patients_name_says_nothing(value: str) -> None:
 @pytest.mark.parametrize(
     "value, expected",
     [({"valueBoolean": True}, {E}), ({"valueBoolean": False}, set()), ({"valueInteger": 2}, {D})],
+    ids=["true", "false", "a number"],
 )
 def test_a_sign_row_answered_by_a_boolean_or_a_count(
     value: dict[str, Any], expected: set[str]
@@ -351,3 +354,15 @@ def test_a_sign_row_answered_no_is_never_a_finding(
     value = case(answer) + tail
     facts, issues = facts_of(row(name, value))
     assert [f for f in facts if f.kind == "condition"] == [] and issues == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Urinary incontinence episodes", "Incontinent episodes", "# voids"]
+)
+def test_a_count_of_one_or_more_in_a_row_that_counts_the_sign_is_the_sign(name: str) -> None:
+    """er21 v37, er22: two incontinence episodes is a yes, not an answer to ask about."""
+    exam = row(name, "x")
+    del exam["valueString"]
+    exam["valueInteger"] = 2
+    expected = set() if name == "# voids" else {E}  # voiding is no sign
+    assert topics(exam) == expected

@@ -58,7 +58,6 @@ def signs(*resources: dict[str, Any]) -> set[str]:
     "name, value",
     [
         ("Level of Consciousness", "Responds to voice"),
-        ("Level of Consciousness", "Responds to voice appropriately"),
         ("Level of Consciousness", "Responds to pain"),
         ("Level of Consciousness", "Unresponsive"),
         ("Level of Consciousness", "Obtunded"),
@@ -84,6 +83,8 @@ def test_a_level_below_alert_in_words_is_drowsiness(name: str, value: str) -> No
         ("Level of Consciousness", "Alert"),
         ("Level of Consciousness", "Alert and oriented"),
         ("Level of Consciousness", "Alert, responds to voice"),
+        # nursing shorthand for a conversant patient (eighth physician round, er22 G6)
+        ("Level of Consciousness", "Responds to voice appropriately"),
         ("AVPU", "A"),
         ("AVPU", "Alert"),
         ("ACVPU", "Alert"),

@@ -299,3 +299,17 @@ def test_a_heparin_line_flush_is_no_blood_thinner_by_code_either(
     vial or an infusion, stays a blood thinner."""
     assert ("anticoagulant" in INDEX.match([coding])) is counts
     assert "anticoagulant" not in INDEX.match([RecordCoding(RXNORM, "5224")], "Heparin lock flush")
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("Fell 6 weeks ago, pain since, no better with PT", {"injury_pain_since"}),
+        ("r/o cauda equina", {"cauda_equina_syndrome"}),
+        ("fell yesterday, ? fracture", {"trauma_fall"}),
+    ],
+)
+def test_what_an_order_is_for_keeps_the_packs_exclusions(words: str, expected: set[str]) -> None:
+    """The uncertain-words reading of an order's reason took back a fall the pack excludes
+    as weeks old, and the card called pain since an old fall "a red flag" (er22 G4)."""
+    assert INDEX.match_suspected([], words) == expected

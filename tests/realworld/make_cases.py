@@ -3663,7 +3663,7 @@ def _answered(p: str, name: str, answer: Json, status: str = "final") -> Json:
 for cid, name, answer, status, topics in [
     ("retention-bool-true", "Urinary retention", {"valueBoolean": True}, "final", {E}),
     ("retention-bool-false", "Urinary retention", {"valueBoolean": False}, "final", set()),
-    ("incont-count-2", "Urinary incontinence episodes", {"valueInteger": 2}, "final", {D}),
+    ("incont-count-2", "Urinary incontinence episodes", {"valueInteger": 2}, "final", {E}),
     ("lle-status-unknown", "LLE MOTOR STRENGTH", {"valueString": "3/5"}, "unknown", {D}),
 ]:
     pv(
@@ -3689,6 +3689,69 @@ for cid, name, value, status in [
         must=["may be a red flag"],
         tags=["er21", "exam-text"],
     )
+
+# eighth physician round (er22): numbness valued with a saddle place is saddle anesthesia (G1);
+# a history that opens with the pain's duration spreads after a comma (G2); a sign's row
+# answered with a doubt is a data check (G3); "Responds to voice appropriately" is alert (G6);
+# a count of episodes is a yes (er21 v37)
+for cid, name, value, topics, must in [
+    ("numbness-groin", "Numbness", "Groin", {U}, "Numbness: Groin"),
+    ("numbness-buttocks-thighs", "Numbness", "Buttocks and inner thighs", {U}, ""),
+    ("sensation-decr-groin", "Sensation", "Decreased in groin", {U}, ""),
+    ("sensation-intact-groin", "Sensation", "intact groin", set(), ""),
+    (
+        "hpi-duration-spread",
+        "History of present illness",
+        "LBP x3 days, now spreading down both legs",
+        {U},
+        "",
+    ),
+    (
+        "hpi-rash-spreading",
+        "History of present illness",
+        "LBP x3 days, rash spreading to legs",
+        set(),
+        "",
+    ),
+    ("saddle-unclear", "Saddle anesthesia", "unclear", {D}, "answer not understood"),
+    ("saddle-question", "Saddle anesthesia", "?", {D}, "answer not understood"),
+    (
+        "loc-voice-appropriately",
+        "Level of consciousness",
+        "Responds to voice appropriately",
+        set(),
+        "",
+    ),
+    ("incont-episodes-2", "Urinary incontinence episodes", "2", {E}, ""),
+]:
+    pv(
+        f"er22-row-{cid}",
+        f"Low back pain; row '{name}' valued '{value}'",
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["er22", "exam-text"],
+    )
+
+# an MRI whose own reason is pain since an old fall is supported as "pain since an injury",
+# never as "the order's reason: a red flag" (er22 G4: the uncertain-words reading of an order's
+# reason took the fall back in spite of the pack's exclusion of injuries weeks old)
+order(
+    "er22-mri-reason-fell-6-weeks-pain-since",
+    "order-sign MRI lumbar whose reason is 'Fell 6 weeks ago, pain since, no better with PT'",
+    [],
+    [
+        lambda p: service_request(
+            p,
+            MRI,
+            "MRI lumbar spine without contrast",
+            reason={"text": "Fell 6 weeks ago, pain since, no better with PT"},
+        )
+    ],
+    {IS},
+    must=["pain since an injury"],
+    tags=["er22", "imaging"],
+)
 
 # reduced consciousness in the notes' words (A19, A20, B15, B16); an observed state after a
 # denial's list is its own statement, and not knowing where she is is disorientation (A17,
@@ -4262,19 +4325,19 @@ for cid, meds, topics, must in [
     )
 
 
-# gabapentin or pregabalin beside an opioid can slow breathing (FDA, 2019): named as a pair;
-# alone, or beside a muscle relaxant only, no breathing pair
+# gabapentin or pregabalin beside an opioid or a muscle relaxant can slow breathing (FDA, 2019):
+# named as a pair (the relaxant since the eighth physician round, er22 G5); alone, nothing
 for cid, draft, home, topics, must in [
     ("norco-gabapentin", "Norco 5-325 mg q6h prn", "gabapentin 300 mg tid", {SC}, "2019"),
     ("lyrica-oxycodone", "Lyrica 75 mg bid", "oxycodone 5 mg q6h prn", {SC}, "2019"),
     ("gabapentin-alone", "gabapentin 300 mg PO tid", "", set(), ""),
-    ("pregabalin-tizanidine", "pregabalin 75 mg bid", "tizanidine 4 mg q8h prn", set(), ""),
+    ("pregabalin-tizanidine", "pregabalin 75 mg bid", "tizanidine 4 mg q8h prn", {SC}, "2019"),
 ]:
     order(
         f"pack21-ord-{cid}",
         f"order-sign '{draft}'"
         + (f" for a patient taking '{home}'" if home else " alone")
-        + (": an opioid with a gabapentinoid, slowed breathing" if must else ": no pair"),
+        + (": a gabapentinoid in a pair, slowed breathing" if must else ": no pair"),
         [lambda p, t=home: text_med(p, t)] if home else [],
         [lambda p, t=draft: text_draft(p, t)],
         topics,
