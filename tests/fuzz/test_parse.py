@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cds.errors import InputError
 from cds.hooks.feedback import parse_feedback
-from cds.hooks.registry import parse_hook_request, validate_context
+from cds.hooks.registry import HOOKS, parse_hook_request, validate_context
 from cds.hooks.request import HookRequest
 from tests.fuzz.strategies import (
     FEEDBACK,
@@ -33,9 +33,12 @@ def _parse_or_input_error(data: Any) -> HookRequest | None:
         assert exc.http_status == 400
         assert exc.message.startswith("invalid hook request") or "context" in exc.message
         return None
-    # what the parser let through is what the rest of the service relies on
+    # what the parser let through is what the rest of the service relies on; a hook no
+    # service answers is refused by the route before its context is read (its context is not
+    # checked here: `validate_context`)
     assert isinstance(request.context, dict)
-    assert isinstance(request.context["patientId"], str)
+    if request.hook in HOOKS:
+        assert isinstance(request.context["patientId"], str)
     validate_context(request.hook, request.context)
     return request
 

@@ -61,15 +61,20 @@ async def test_clock_skew_within_leeway_is_accepted() -> None:
     await authenticator().verify(f"Bearer {token}", AUD)
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 def _refusals() -> list[Any]:
-    now = int(time.time())
+    """Each token is made when its test runs (`time.time()` then): a time taken at collection
+    was ten minutes old by the time a long suite reached the "iat in the future" case."""
     other = new_key("inline-1")  # same kid, different key: bad signature
     return [
         pytest.param(lambda: None, id="no-header"),
         pytest.param(lambda: "Basic abc", id="not-bearer"),
         pytest.param(lambda: "Bearer not-a-jwt", id="garbage"),
-        pytest.param(lambda: make_token(KEY, ISS, AUD, exp=now - 120), id="expired"),
-        pytest.param(lambda: make_token(KEY, ISS, AUD, iat=now + 600), id="iat-future"),
+        pytest.param(lambda: make_token(KEY, ISS, AUD, exp=_now() - 120), id="expired"),
+        pytest.param(lambda: make_token(KEY, ISS, AUD, iat=_now() + 600), id="iat-future"),
         pytest.param(lambda: make_token(KEY, ISS, AUD + "x"), id="wrong-aud"),
         pytest.param(lambda: make_token(KEY, "https://evil", AUD), id="unknown-iss"),
         pytest.param(lambda: make_token(KEY, ISS, AUD, jti=None), id="no-jti"),
