@@ -44,12 +44,12 @@ _NOT_NEW = re.compile(
 "Y - chronic, wears briefs", "Yes, since prostatectomy 2019", "Yes - baseline (dementia)"):
 not the acute sign the row asks about, and not a plain no either."""
 _CHANGED = re.compile(
-    r"\b(?:worse|more|increased|different|changed?|new|acute\w*)\b[^.;]{0,20}"
-    r"\b(?:than|from|over|on top of)\b[^.;]{0,12}\bbaseline\b|\b(?:not|beyond|above) "
-    r"(?:at |his |her |their )?baseline\b",
+    r"\b(?:worse|worsening|more (?:often|frequent)|increas\w*|different|changed|new|newly"
+    r"|acute\w*)\b|\b(?:not|beyond|above) (?:at |his |her |their )?baseline\b",
     re.IGNORECASE,
 )
-"""A baseline named only to say the state is beyond it ("worse than baseline"): new."""
+"""An old state said to have changed ("worse than baseline", "chronic but worse since
+yesterday", "new since this morning"): the sign, new."""
 _NOTHING = re.compile(
     r"(?:no|n|none|neg|negative|absent|denies|denied|-|\(-\)|0+(?:[.,]0+)?|wnl|nl|normal"
     r"|intact|within normal limits|n/?a|not applicable|not assessed|not done|not tested"
@@ -121,7 +121,11 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     ]
     unclear = old = False
     if (pending or doubted) and not _NOTHING.fullmatch(value) and not _NO.match(value):
-        yes = _YES.match(value) or _counted(name, value)
+        yes = (
+            _YES.match(value)
+            or _counted(name, value)
+            or (_NOT_NEW.match(value) and _CHANGED.search(value))  # "Chronic, worse than baseline"
+        )
         old = bool(yes and _NOT_NEW.search(value, yes.end()) and not _CHANGED.search(value))
         if pending and yes and not old:
             found += pending

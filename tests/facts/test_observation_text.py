@@ -366,3 +366,21 @@ def test_a_count_of_one_or_more_in_a_row_that_counts_the_sign_is_the_sign(name: 
     exam["valueInteger"] = 2
     expected = set() if name == "# voids" else {E}  # voiding is no sign
     assert topics(exam) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Chronic, worse than baseline",
+        "Chronic - worse than baseline",
+        "Yes - chronic but worse since yesterday",
+    ],
+)
+def test_an_old_state_said_to_be_worse_is_the_sign(value: str) -> None:
+    """Ninth physician round, er23 W2: "chronic" silenced the answer before "worse" was read."""
+    assert topics(row("Urinary incontinence", value)) == {E}
+
+
+@pytest.mark.parametrize("value", ["Yes, at baseline", "Yes (chronic)"])
+def test_an_old_state_not_said_to_be_worse_stays_a_question(value: str) -> None:
+    assert topics(row("Urinary incontinence", value)) == {D}

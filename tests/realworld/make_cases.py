@@ -3753,6 +3753,91 @@ order(
     tags=["er22", "imaging"],
 )
 
+# ninth physician round (er23): an appropriate response or "Alert" in a coded level of
+# consciousness is no sign (W1); a chronic incontinence said worse is the sign (W2); a saddle
+# place with a side, or the buttocks, is saddle anesthesia, "groin pain" is not (W3); radiation
+# the words call years old or unchanged is the usual pain (W5)
+for cid, name, value, topics, must in [
+    ("incont-chronic-worse", "Urinary incontinence", "Chronic, worse than baseline", {E}, ""),
+    (
+        "incont-chronic-worse-since",
+        "Urinary incontinence",
+        "Yes - chronic but worse since yesterday",
+        {E},
+        "",
+    ),
+    ("numbness-l-groin", "Numbness", "L groin", {U}, ""),
+    ("numbness-bilat-buttocks", "Numbness", "Bilateral buttocks", {U}, ""),
+    ("numbness-groin-pain", "Numbness", "Groin pain", set(), ""),
+    (
+        "hpi-sciatica-years",
+        "History of present illness",
+        "Sciatica x2 yrs, radiating down L leg chronic",
+        set(),
+        "",
+    ),
+    (
+        "hpi-lbp-years-unchanged",
+        "History of present illness",
+        "LBP x2 yrs, radiating down L leg, unchanged",
+        set(),
+        "",
+    ),
+    (
+        "hpi-chronic-now-radiating",
+        "History of present illness",
+        "Chronic LBP, now radiating down both legs",
+        {U},
+        "",
+    ),
+]:
+    pv(
+        f"er23-row-{cid}",
+        f"Low back pain; row '{name}' valued '{value}'",
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["er23", "exam-text"],
+    )
+
+
+def _loc_coded(p: str, text: str) -> Json:
+    row = exam_row(p, "Level of consciousness", "x")
+    del row["valueString"]
+    return {**row, "valueCodeableConcept": {"text": text}}
+
+
+for cid, text, topics in [
+    ("voice-appropriately", "Responds to voice appropriately", set()),
+    ("alert-responds-voice", "Alert, responds to voice", set()),
+    ("voice", "Responds to voice", {E}),
+]:
+    pv(
+        f"er23-loc-coded-{cid}",
+        f"Low back pain; level of consciousness coded as text '{text}'",
+        [lambda p, t=text: _loc_coded(p, t)],
+        topics,
+        tags=["er23", "exam-text"],
+    )
+
+# an MRI whose reason is pain since an injury months ago is supported (er23 W4)
+order(
+    "er23-mri-reason-mvc-2-months-pain-since",
+    "order-sign MRI lumbar whose reason is 'MVC 2 months ago, pain since'",
+    [],
+    [
+        lambda p: service_request(
+            p,
+            MRI,
+            "MRI lumbar spine without contrast",
+            reason={"text": "MVC 2 months ago, pain since"},
+        )
+    ],
+    {IS},
+    must=["pain since an injury"],
+    tags=["er23", "imaging"],
+)
+
 # reduced consciousness in the notes' words (A19, A20, B15, B16); an observed state after a
 # denial's list is its own statement, and not knowing where she is is disorientation (A17,
 # A18, A23); "LOC" alone is a trauma note's loss of consciousness
