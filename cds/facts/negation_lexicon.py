@@ -334,6 +334,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "the past",
             "past (?:few|several|\\d+) (?:hours|days|weeks|months)",
             "if any",
+            r"not (?:fully |completely |entirely |quite )?(?:alert|awake)",  # a sign (er24)
             "as if",
             "even if",
             "if needed",

@@ -3789,7 +3789,14 @@ for cid, name, value, topics, must in [
         "Chronic LBP, now radiating down both legs",
         {U},
         "",
-    ),
+    ),  # tenth round (er24): a normal state negated is the abnormal one; genital places; a leg
+    # named after a buttock
+    ("loc-not-fully-alert-drowsy", "LOC", "Not fully alert, drowsy", {E}, ""),
+    ("loc-alert-to-voice-only", "LOC", "Alert to voice only", {E}, ""),
+    ("mental-inappropriate", "Mental status", "Inappropriate responses", {E}, ""),
+    ("numbness-l-labia", "Numbness", "L labia", {U}, ""),
+    ("numbness-buttock-and-leg", "Numbness", "L buttock and L leg", {U}, ""),
+    ("loc-awake-alert", "LOC", "Awake, alert, oriented", set(), ""),
 ]:
     pv(
         f"er23-row-{cid}",
