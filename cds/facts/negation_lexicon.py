@@ -334,7 +334,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "the past",
             "past (?:few|several|\\d+) (?:hours|days|weeks|months)",
             "if any",
-            r"not (?:fully |completely |entirely |quite )?(?:alert|awake)",  # a sign (er24)
+            r"(?:not (?:fully |completely |entirely |quite )?(?:alert|awake)|alert ?[?:=]? ?no)",
             "as if",
             "even if",
             "if needed",

@@ -3797,6 +3797,9 @@ for cid, name, value, topics, must in [
     ("numbness-l-labia", "Numbness", "L labia", {U}, ""),
     ("numbness-buttock-and-leg", "Numbness", "L buttock and L leg", {U}, ""),
     ("loc-awake-alert", "LOC", "Awake, alert, oriented", set(), ""),
+    ("loc-alert-q-no-voice", "LOC", "Alert? no - responds to voice", {E}, ""),
+    ("alert-row-no", "Alert", "No", {E}, ""),
+    ("alert-row-yes", "Alert", "Yes", set(), ""),
 ]:
     pv(
         f"er23-row-{cid}",
