@@ -95,13 +95,13 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
         value = _concept_words(part.get("valueCodeableConcept"))
     value = value.strip()
     name = _concept_words(code).strip()
+    asked = _signs(name, ctx) if name else ()  # the row's own signs: read once
     if not value:  # a yes/no or a count answers only a row named for a sign
         value = _answer(part)
-        if not value or not name or not _signs(name, ctx):
+        if not value or not asked:
             return NOTHING_SAID
     words = f"{name}: {value}" if name else value
     joined = _signs(words, ctx)
-    asked = _signs(name, ctx) if name else ()
     if not asked:  # the common case: the row's name is no sign, its value's words decide
         return Said(joined, _shown(words)) if joined else NOTHING_SAID
     answered = _signs(value, ctx)  # the value names the sign again ("retention 600 mL")
