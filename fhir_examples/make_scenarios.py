@@ -2134,6 +2134,30 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "ibuprofen-with-naproxen-taken-select",
+        SELECT,
+        "Back pain; ibuprofen is being ordered while the patient takes naproxen 500 mg twice a "
+        "day: a second NSAID adds bleeding and kidney harm without more relief, so a caution "
+        "names both and offers the swap of the new order to acetaminophen.",
+        ["MED2"],
+        conditions=[back_pain()],
+        medications=[med_request("nap", "Naproxen 500 mg BID", "active")],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "ibuprofen-with-naproxen-drafts-no-swap",
+        SIGN,
+        "Back pain; ibuprofen and naproxen signed together: two NSAIDs, so a caution names "
+        "both, and no swap to acetaminophen is offered (both orders would become "
+        "acetaminophen).",
+        ["MED2"],
+        conditions=[back_pain()],
+        drafts=[
+            med_request("rx1", "5640", "draft", display="Ibuprofen"),
+            med_request("nap", "Naproxen 500 mg BID", "draft"),
+        ],
+    ),
+    Scenario(
         "chief-complaint-syncope-observation-card",
         PV,
         "Back pain; the chief complaint is recorded as an Observation (LOINC 8661-1) whose "

@@ -4549,6 +4549,47 @@ for cid, text, topics, must in [
 
 
 # ---------------------------------------------------------------------------------------------
+# 21b. stop 22: an NSAID ordered beside another NSAID (taken at home, or ordered with it) is a
+#      caution of its own; a gel, a low-dose aspirin or a single Excedrin is not a second NSAID
+# ---------------------------------------------------------------------------------------------
+for cid, draft, home, must in [
+    ("ibuprofen-naproxen", "ibuprofen 600 mg q6h prn", "naproxen 500 mg BID", "takes an NSAID"),
+    ("ibuprofen-aleve", "Motrin 800 mg tid", "Aleve 220 mg prn", "takes an NSAID"),
+    ("meloxicam-ibuprofen", "meloxicam 15 mg daily", "ibuprofen 800 mg tid", "takes an NSAID"),
+    ("ibuprofen-excedrin", "ibuprofen 400 mg q6h prn", "Excedrin Migraine", "takes an NSAID"),
+    ("ibuprofen-diclofenac-gel", "ibuprofen 400 mg q6h prn", "diclofenac 1% gel qid", ""),
+    ("ibuprofen-aspirin-81", "ibuprofen 400 mg q6h prn", "aspirin 81 mg daily", "blood thinner"),
+    ("acetaminophen-naproxen", "acetaminophen 650 mg q6h prn", "naproxen 500 mg BID", ""),
+]:
+    order(
+        f"stop22-ord-{cid}",
+        f"order-select '{draft}' for a patient taking '{home}': "
+        + ("a caution" if must else "no second NSAID, nothing to say"),
+        [lambda p, t=home: text_med(p, t)],
+        [lambda p, t=draft: text_draft(p, t)],
+        {AC} if must else set(),
+        hook="order-select",
+        must=[must] if must else [],
+        tags=["stop22", "nsaid"],
+    )
+for cid, drafts, must in [
+    ("ibuprofen-naproxen", ["ibuprofen 600 mg q6h prn", "naproxen 500 mg BID"], "Two NSAIDs"),
+    ("ketorolac-ibuprofen", ["ketorolac 10 mg q6h x5d", "Advil 200 mg prn"], "Two NSAIDs"),
+    ("ibuprofen-gel", ["ibuprofen 600 mg q6h prn", "diclofenac 1% gel qid"], ""),
+]:
+    order(
+        f"stop22-sign-{cid}",
+        f"order-sign {' + '.join(drafts)}: "
+        + ("two NSAIDs ordered together, a caution" if must else "one NSAID by mouth, nothing"),
+        [],
+        [lambda p, d=d, i=i: named_draft(p, d, f"d{i}") for i, d in enumerate(drafts)],
+        {AC} if must else set(),
+        must=[must] if must else [],
+        tags=["stop22", "nsaid"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # 22. er21, the seventh physician round: danger signs written as a flowsheet row's words or a
 #     problem's words: the level of consciousness (G2), trouble breathing (G3), leg weakness
 #     rows (G4), numbness named by its place (G5), a spreading pain (G6); look-alikes silent
