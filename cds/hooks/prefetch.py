@@ -231,7 +231,10 @@ def _wrong_type(value: Mapping[str, Any], wanted: str) -> str | None:
     kind = value.get("resourceType")
     if kind != "Bundle":
         return None if kind == wanted else f"the client sent {_a(kind)} here, not {_a(wanted)}"
-    kinds = _entry_types(value.get("entry"))
+    entries = value.get("entry")
+    if isinstance(entries, list) and any(_entry_type(e) == wanted for e in entries):
+        return None  # the usual answer, said by its first entry: no set of every entry's type
+    kinds = _entry_types(entries)
     if not kinds or wanted in kinds or kinds <= {"OperationOutcome"}:
         return None
     return f"the client sent {', '.join(sorted(kinds))} resources here, not {wanted}"
@@ -256,6 +259,12 @@ def _entry_types(entries: object) -> set[str]:
         and isinstance(resource := entry.get("resource"), Mapping)
         and isinstance(kind := resource.get("resourceType"), str)
     }
+
+
+def _entry_type(entry: object) -> object:
+    """An entry's resource type (None for an entry without a resource)."""
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    return resource.get("resourceType") if isinstance(resource, dict) else None
 
 
 def _entries_as_list(value: Mapping[str, Any]) -> Mapping[str, Any]:
