@@ -2124,8 +2124,9 @@ SCENARIOS: list[Scenario] = [
         "ibuprofen-with-percocet-draft-no-swap",
         SIGN,
         "Back pain; ibuprofen and Percocet 5/325 signed together: the Percocet already holds "
-        "acetaminophen, so a caution says so and the NSAID is not offered a swap to "
-        "acetaminophen (it would double it).",
+        "acetaminophen, so the NSAID is not offered a swap to acetaminophen (it would double "
+        "it); an NSAID beside one acetaminophen is no caution by itself (ER physician review, "
+        "er25a), and the opioid is a sedating medicine.",
         ["MED2", "MED5"],
         conditions=[back_pain()],
         drafts=[
@@ -2156,6 +2157,51 @@ SCENARIOS: list[Scenario] = [
             med_request("rx1", "5640", "draft", display="Ibuprofen"),
             med_request("nap", "Naproxen 500 mg BID", "draft"),
         ],
+    ),
+    Scenario(
+        "ibuprofen-with-percocet-ckd-no-swap",
+        SIGN,
+        "Back pain and CKD stage 3; ibuprofen and Percocet 5/325 signed together: the kidney "
+        "caution lists the Percocet's acetaminophen as the reason no swap to acetaminophen is "
+        "offered (it would double it).",
+        ["MED2", "MED3", "MED5"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+        drafts=[
+            med_request("rx1", "5640", "draft", display="Ibuprofen"),
+            med_request("perc", "Percocet 5/325 1 tab q6h prn", "draft"),
+        ],
+    ),
+    Scenario(
+        "acetaminophen-ordered-while-on-norco-select",
+        SELECT,
+        "Back pain; acetaminophen 1000 mg is being ordered while the patient takes Norco "
+        "5-325: acetaminophen twice, a caution, and no swap to offer.",
+        ["MED2", "MED5"],
+        conditions=[back_pain()],
+        medications=[med_request("norco", "Norco 5-325 mg tablet q6h prn", "active")],
+        drafts=[med_request("apap", "Acetaminophen 1000 mg PO q6h prn", "draft")],
+    ),
+    Scenario(
+        "ibuprofen-with-home-tylenol-none",
+        SIGN,
+        "Back pain; ibuprofen is being signed for a patient who takes Tylenol at home: an NSAID "
+        "beside acetaminophen is the usual plan, no caution (ER physician review, er25a).",
+        ["MED2"],
+        conditions=[back_pain()],
+        medications=[med_request("apap", "Tylenol Extra Strength 500 mg tablet", "active")],
+        drafts=[med_request("rx1", "5640", "draft", display="Ibuprofen")],
+    ),
+    Scenario(
+        "discharge-home-acetaminophen-instructions-only",
+        DISCHARGE,
+        "Back pain; going home taking acetaminophen, no risk factor: the instructions say not "
+        "to add more acetaminophen, and no caution card is raised for it (er25a).",
+        ["MED2", "MED5"],
+        conditions=[back_pain()],
+        medications=[med_request("apap", "Acetaminophen 500 mg tablet, 2 tabs q6h prn", "active")],
     ),
     Scenario(
         "chief-complaint-syncope-observation-card",

@@ -43,6 +43,8 @@ def build_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:
         by_topic.setdefault(finding.topic, []).append(finding)
     if pack.general_rules & outcome.rule_ids:
         by_topic = {t: _specific(pack, found) for t, found in by_topic.items()}
+    if pack.alongside_rules & outcome.rule_ids:
+        by_topic = _raised(pack.alongside_rules, by_topic)
     chosen = []
     critical = False
     for topic in pack.spec.topics:
@@ -63,6 +65,19 @@ def _specific(pack: Pack, findings: list[Finding]) -> list[Finding]:
         if f.rule_id not in pack.general_rules
         or not all(e.rid in specific for e in f.evidence if e.kind != "order")
     ]
+
+
+def _raised(
+    alongside: frozenset[str], by_topic: dict[str, list[Finding]]
+) -> dict[str, list[Finding]]:
+    """The topics some rule other than an ``alongside`` one raised, each with its alongside
+    findings last (the summary leads with what raised the card)."""
+    raised = {}
+    for topic, found in by_topic.items():
+        own = [f for f in found if f.rule_id not in alongside]
+        if own:
+            raised[topic] = own + [f for f in found if f.rule_id in alongside]
+    return raised
 
 
 def _wrong_patient_cards(pack: Pack, outcome: Outcome, ctx: CardContext) -> list[Card]:

@@ -87,6 +87,11 @@ class Pack:
         return {vs.id: vs.measured_by for vs in self.valuesets.values() if vs.measured_by}
 
     @cached_property
+    def alongside_rules(self) -> frozenset[str]:
+        """Rules listed on their topic's card but never raising it by themselves."""
+        return frozenset(r.id for r in self.spec.rules if r.alongside)
+
+    @cached_property
     def general_rules(self) -> frozenset[str]:
         """Rules that a more specific rule's finding of the same records makes redundant."""
         return frozenset(r.id for r in self.spec.rules if r.general)

@@ -135,6 +135,11 @@ class Rule(Strict):
     general: bool = False
     """A catch-all criterion: left out of a card in which every record it found is listed
     under a more specific rule ("a red flag in the history" beside "cancer" for one entry)."""
+    alongside: bool = False
+    """Context for its topic's card, never a card by itself: it fires (a suggestion's
+    ``unless_rules`` and the instructions read it) and is listed last on its topic's card,
+    which only another rule of the topic raises (acetaminophen at home beside an NSAID order
+    blocks the swap to acetaminophen, and alone is no caution)."""
     distinct_records: bool = False
     """Its patterns must be met by different records: two patterns of one value set then mean
     two orders, never one order read twice (the engines join a fact to itself)."""

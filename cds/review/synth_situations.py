@@ -144,10 +144,10 @@ def expected_cards(sit: Situation) -> list[tuple[str, list[str]]]:
         out.append(("order-sign", topics if sit.in_scope else []))
     if sit.encounter:
         topics = [*signs, "discharge-instructions"]
-        # the standard advice (store-bought pain relievers) meets a caution: a comorbidity, or
-        # acetaminophen already prescribed at this visit (no extra on top of it); an NSAID
-        # already prescribed only personalises the instructions
-        if sit.comorbidity or sit.nsaid == "acetaminophen":
+        # the standard advice (store-bought pain relievers) meets a caution: a comorbidity;
+        # acetaminophen or an NSAID already prescribed at this visit only personalises the
+        # instructions ("no extra acetaminophen": ER physician review, er25a)
+        if sit.comorbidity:
             topics.append("analgesic-caution")
         if sit.relaxant or sit.prior_opioid:
             topics.append("sedation-caution")

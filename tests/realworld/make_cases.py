@@ -4572,6 +4572,80 @@ for cid, draft, home, must in [
         must=[must] if must else [],
         tags=["stop22", "nsaid"],
     )
+# aspirin written as ASA or by brand, and NSAIDs by their other brands (er25a D, E)
+for cid, draft, home, must in [
+    ("ibuprofen-asa-81", "ibuprofen 800 mg tid", "ASA 81 mg daily", "blood thinner"),
+    ("ibuprofen-ecotrin-81", "ibuprofen 800 mg tid", "Ecotrin Low Strength 81 mg", "blood thinner"),
+    ("ibuprofen-asa-325", "ibuprofen 800 mg tid", "ASA 325 mg prn", "takes an NSAID"),
+    ("ibuprofen-goodys", "ibuprofen 800 mg tid", "Goody's Extra Strength powder", "takes an NSAID"),
+    ("ibuprofen-anaprox", "ibuprofen 800 mg tid", "Anaprox DS 550 mg tablet", "takes an NSAID"),
+    ("ibuprofen-relafen", "ibuprofen 800 mg tid", "Relafen 500 mg bid", "takes an NSAID"),
+    ("ibuprofen-mesalamine", "ibuprofen 800 mg tid", "5-ASA 1000 mg suppository qhs", ""),
+]:
+    order(
+        f"stop22-asa-{cid}",
+        f"order-select '{draft}' for a patient taking '{home}': "
+        + ("a caution" if must else "no aspirin, no caution"),
+        [lambda p, t=home: text_med(p, t)],
+        [lambda p, t=draft: text_draft(p, t)],
+        {AC} if must else set(),
+        hook="order-select",
+        must=[must] if must else [],
+        tags=["stop22", "nsaid"],
+    )
+# acetaminophen beside an NSAID order, or at discharge, is context, never a caution by itself;
+# acetaminophen ordered while another medicine already holds it is one (er25a A, B, C)
+order(
+    "stop22-ord-ibuprofen-home-tylenol",
+    "order-sign ibuprofen for a patient taking Tylenol at home: the usual plan, no caution",
+    [lambda p: text_med(p, "Tylenol Extra Strength 500 mg tablet")],
+    [ibuprofen],
+    set(),
+    tags=["stop22", "acetaminophen"],
+)
+order(
+    "stop22-ord-ibuprofen-acetaminophen-drafts",
+    "order-sign ibuprofen 600 mg and acetaminophen 1000 mg together: one acetaminophen, no caution",
+    [],
+    [
+        lambda p: named_draft(p, "ibuprofen 600 mg q6h prn", "d0"),
+        lambda p: named_draft(p, "acetaminophen 1000 mg q6h prn", "d1"),
+    ],
+    set(),
+    tags=["stop22", "acetaminophen"],
+)
+order(
+    "stop22-ord-tylenol-home-norco",
+    "order-select acetaminophen 1000 mg for a patient taking Norco: acetaminophen twice",
+    [lambda p: text_med(p, "Norco 5-325 mg q6h prn")],
+    [lambda p: text_draft(p, "acetaminophen 1000 mg q6h prn")],
+    {AC},
+    hook="order-select",
+    must=["Acetaminophen already taken"],
+    tags=["stop22", "acetaminophen"],
+)
+order(
+    "stop22-ord-ibuprofen-home-tylenol-ckd",
+    "order-sign ibuprofen for a patient with CKD stage 3 who takes Tylenol: the kidney "
+    "caution, the Tylenol listed beside it, no swap",
+    [
+        lambda p: text_med(p, "Tylenol Extra Strength 500 mg tablet"),
+        lambda p: condition(p, CKD3, None, onset_hours=days(400)),
+    ],
+    [ibuprofen],
+    {AC},
+    must=["Kidney disease", "already contains acetaminophen"],
+    tags=["stop22", "acetaminophen"],
+)
+dc(
+    "stop22-dc-home-acetaminophen",
+    "Discharge with acetaminophen active and no risk: the instructions say no extra "
+    "acetaminophen, no caution card",
+    [lambda p: named_med(p, "acetaminophen 500 mg 2 tabs q6h prn", "m0")],
+    {DI},
+    must=["acetaminophen"],
+    tags=["stop22", "acetaminophen", "discharge"],
+)
 for cid, drafts, must in [
     ("ibuprofen-naproxen", ["ibuprofen 600 mg q6h prn", "naproxen 500 mg BID"], "Two NSAIDs"),
     ("ketorolac-ibuprofen", ["ketorolac 10 mg q6h x5d", "Advil 200 mg prn"], "Two NSAIDs"),
