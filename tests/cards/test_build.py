@@ -401,3 +401,25 @@ def test_a_general_rule_is_left_out_where_a_specific_one_names_its_records(pack:
     assert cards(cancer) == ["Lumbar imaging supported: cancer"]
     (both,) = cards(cancer, abscess)
     assert "(+1 more)" in both
+
+
+def test_an_alongside_rule_never_raises_a_card_and_is_listed_last(pack: Pack) -> None:
+    """Acetaminophen at home beside an NSAID order raised a caution of its own, and led the
+    summary of a kidney caution, hiding its reason (ER physician review, er25a A, x24): alone
+    it raises nothing; beside another rule it is listed after it, and the summary leads with
+    the rule that raised the card."""
+    order = Evidence("MedicationRequest/ibu", "Ibuprofen", ("ibuprofen",), "medication")
+    tylenol = Evidence("MedicationRequest/apap", "Tylenol 500 mg", ("acetaminophen",), "medication")
+    ckd = Evidence("Condition/ckd", "CKD stage 3", ("ckd",), "condition")
+    context = "caution-acetaminophen-already-prescribed"
+    assert context in pack.alongside_rules
+
+    def cards(*findings: Finding) -> list[str]:
+        outcome = Outcome(in_scope=True, findings=findings)
+        return [c.detail for c in build_cards(pack, outcome, _ctx(hook="order-sign"))]
+
+    at_home = _finding(context, "analgesic-caution", "acetaminophen at home", order, tylenol)
+    assert cards(at_home) == []
+    kidney = _finding("caution-kidney-disease", "analgesic-caution", "Kidney disease", order, ckd)
+    (detail,) = cards(at_home, kidney)
+    assert detail.index("Kidney disease") < detail.index("acetaminophen at home")
