@@ -4811,6 +4811,68 @@ pv(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 23. obs22: observation words: a temperature in a fever row's words (item 1), an effort note
+#     after a comma (item 2), an injury in a history of present illness (item 3)
+# ---------------------------------------------------------------------------------------------
+def obs22_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], what: str) -> None:
+    """One patient-view case per flowsheet row (its name and value in words, three hours ago)."""
+    for cid, name, value, topics, must in rows:
+        pv(
+            f"obs22-{prefix}-{cid}",
+            f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+            + (
+                f"{what}, its card"
+                if topics - {D}
+                else "not understood, a data check"
+                if topics
+                else "no sign"
+            ),
+            [lambda p, n=name, v=value: exam_row(p, n, v)],
+            topics,
+            must=[must] if must else [],
+            tags=["obs22", "exam-text"],
+        )
+
+
+# Item 1: a temperature in a fever row's words is the fever reported at or above the pack's
+# threshold (38.0 Cel by default; a bare number above the Celsius range is Fahrenheit), no
+# fever below it, and a number in doubt or out of every range stays a data check
+obs22_rows(
+    "fever",
+    [
+        ("tmax-home", "Fever", "Tmax 38.9 at home", {U}, "Fever: Tmax 38.9 at home"),
+        ("t-101-5f", "Fever", "T 101.5F", {U}, "Fever: T 101.5F"),
+        ("39-1-c", "Fever", "39.1 C", {U}, "Fever: 39.1 C"),
+        ("102-home", "Fever", "102 at home", {U}, "read as 38.9"),
+        ("temp-this-am", "Fever", "temp 38.3 this AM", {U}, "temp 38.3 this AM"),
+        ("100-4", "Fever", "100.4", {U}, "Fever: 100.4"),
+        ("tmax-37-4", "Fever", "Tmax 37.4", set(), ""),
+        ("100-3", "Fever", "100.3", set(), ""),
+        ("doubt-38", "Fever", "?38", {D}, "Fever: ?38"),
+        ("range-38-39", "Fever", "38-39", {D}, "Fever: 38-39"),
+        ("about-38-5", "Fever", "~38.5", {D}, "Fever: ~38.5"),
+        ("bare-31", "Fever", "31", {D}, "Fever: 31"),
+        ("bare-250", "Fever", "250", {D}, "Fever: 250"),
+    ],
+    "a fever reported, the urgent sign",
+)
+for cid, value, topics, must in [
+    ("38-9-c", "38.9 C", {U}, "38.9 C"),
+    ("101-5-f", "101.5 F", {U}, "101.5 F"),
+    ("37-0-c", "37.0 C", set(), ""),
+]:
+    pv(
+        f"obs22-temp-string-{cid}",
+        f"Low back pain; body temperature (LOINC 8310-5) valueString '{value}' two hours ago: "
+        + ("a measured fever, the urgent sign" if topics else "no fever"),
+        [lambda p, v=value: obs(p, "temp", v, value_key="valueString")],
+        topics,
+        must=[must] if must else [],
+        tags=["obs22", "units"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
