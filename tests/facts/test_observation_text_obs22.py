@@ -84,3 +84,40 @@ def test_a_number_after_a_yes_or_a_no_is_the_answer_it_follows() -> None:
     """A yes or no says it first: the number beside it changes nothing read before."""
     assert topics(row("Fever", "no fever, Tmax 37.2")) - {"discharge-instructions"} == set()
     assert U in topics(row("Fever", "Yes, Tmax 38.9"))
+
+
+# --- item 2: an effort note after a comma ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Physical findings", "4/5 BLE, give-way"),
+        ("LLE motor strength", "4/5 bilateral LE, giveway"),
+        ("Motor exam", "strength 4/5 RLE - give way effort"),
+        ("LLE motor strength", "4/5 L leg, limited by pain"),
+        ("Dorsiflexion L", "4/5, due to pain"),
+        ("Physical findings", "4/5 BLE, give-way noted"),
+    ],
+)
+def test_an_effort_note_after_a_comma_qualifies_the_grade(name: str, value: str) -> None:
+    facts, issues = facts_of(row(name, value))
+    assert "leg_weakness" not in {f.valueset for f in facts if f.kind == "condition"}
+    assert not issues
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Physical findings", "4/5 L leg, new foot drop"),  # another finding
+        ("LLE motor strength", "4/5 L leg, no give-way"),  # the effort denied
+        ("Strength", "4/5 L leg - no give-way"),
+        ("Strength", "give-way L, 3/5 RLE"),  # a grade after the note
+        ("Strength", "4/5 RLE, give-way, 3/5 LLE"),
+        ("Physical findings", "4/5 BLE, give-way L"),  # one leg's note: the other leg's 4/5
+        ("Physical findings", "4/5 BLE, give-way. 3/5 L EHL"),
+    ],
+)
+def test_a_deficit_the_note_does_not_qualify_stays_weakness(name: str, value: str) -> None:
+    facts, _ = facts_of(row(name, value))
+    assert "leg_weakness" in {f.valueset for f in facts if f.kind == "condition"}

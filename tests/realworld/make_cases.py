@@ -4873,6 +4873,39 @@ for cid, value, topics, must in [
     )
 
 
+# Item 2: an effort note after a comma qualifies the grade before it when it is all its clause
+# says; another finding, a side, a denied give-way or a grade after the note stay weakness
+obs22_rows(
+    "effort",
+    [
+        ("ble-comma-give-way", "Physical findings", "4/5 BLE, give-way", set(), ""),
+        (
+            "lle-row-bilateral-le-giveway",
+            "LLE motor strength",
+            "4/5 bilateral LE, giveway",
+            set(),
+            "",
+        ),
+        ("rle-dash-give-way-effort", "Motor exam", "strength 4/5 RLE - give way effort", set(), ""),
+        ("l-leg-limited-by-pain", "LLE motor strength", "4/5 L leg, limited by pain", set(), ""),
+        ("df-comma-due-to-pain", "Dorsiflexion L", "4/5, due to pain", set(), ""),
+        ("ble-give-way-noted", "Physical findings", "4/5 BLE, give-way noted", set(), ""),
+        (
+            "l-leg-new-foot-drop",
+            "Physical findings",
+            "4/5 L leg, new foot drop",
+            {U},
+            "new foot drop",
+        ),
+        ("l-leg-no-give-way", "LLE motor strength", "4/5 L leg, no give-way", {U}, "no give-way"),
+        ("give-way-l-3-rle", "Strength", "give-way L, 3/5 RLE", {U}, "3/5 RLE"),
+        ("rle-give-way-3-lle", "Strength", "4/5 RLE, give-way, 3/5 LLE", {U}, "3/5 LLE"),
+        ("ble-give-way-l-only", "Physical findings", "4/5 BLE, give-way L", {U}, "give-way L"),
+    ],
+    "a weak leg, the urgent sign",
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
