@@ -121,3 +121,46 @@ def test_an_effort_note_after_a_comma_qualifies_the_grade(name: str, value: str)
 def test_a_deficit_the_note_does_not_qualify_stays_weakness(name: str, value: str) -> None:
     facts, _ = facts_of(row(name, value))
     assert "leg_weakness" in {f.valueset for f in facts if f.kind == "condition"}
+
+
+# --- item 3: an injury in a history of present illness -------------------------------------
+
+
+def hpi(text: str) -> dict[str, Any]:
+    return row("History of Present illness Narrative", text, loinc="10164-2")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("fell off ladder 2 days ago", {"trauma_fall"}),
+        ("MVC 3 days ago, LBP since", {"trauma_motor_vehicle"}),
+        ("assaulted last night, kicked in back", {"external_cause_injury"}),
+        ("fell 6 weeks ago, pain since", {"injury_pain_since"}),
+        ("MVC 2 months ago, pain since", {"injury_pain_since"}),
+        ("fell off bike 2 years ago, healed", set()),
+        ("fell 5 weeks ago", set()),
+        ("denies fall or injury", set()),
+        ("LBP x2 days, numbness L leg", {"numbness_paresthesia"}),
+        ("LBP x 3 days after lifting, denies fever", set()),
+    ],
+)
+def test_an_injury_in_a_history_of_present_illness(text: str, expected: set[str]) -> None:
+    injuries = {
+        "trauma_fall",
+        "trauma_motor_vehicle",
+        "external_cause_injury",
+        "injury_pain_since",
+        "numbness_paresthesia",
+        "fever_condition",
+    }
+    facts, issues = facts_of(hpi(text))
+    assert {f.valueset for f in facts if f.kind == "condition"} & injuries == expected
+    assert not issues
+
+
+def test_a_fall_screening_over_months_is_no_recent_injury() -> None:
+    facts, issues = facts_of(row("Fallen in last 3 months", "Yes"))
+    assert not [f for f in facts if f.kind == "condition"] and not issues
+    facts, _ = facts_of(row("Mechanism of injury", "Fall from ladder"))
+    assert "trauma_fall" in {f.valueset for f in facts if f.kind == "condition"}

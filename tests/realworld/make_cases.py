@@ -4906,6 +4906,69 @@ obs22_rows(
 )
 
 
+# Item 3: an injury in a history of present illness (LOINC 10164-2) reads as in a problem's
+# words: a recent one supports the MRI (trauma), an older one with pain since is pain since an
+# injury, an old healed one and a denied one are nothing; a fall screening over months is no
+# injury; the danger signs of the same words read as in a note
+for cid, text, topics, must in [
+    ("fell-ladder-2-days", "fell off ladder 2 days ago", {IS}, "recent injury"),
+    ("mvc-3-days-lbp-since", "MVC 3 days ago, LBP since", {IS}, "recent injury"),
+    ("assault-last-night", "assaulted last night, kicked in back", {IS}, "recent injury"),
+    ("fell-6-weeks-pain-since", "fell 6 weeks ago, pain since", {IS}, "pain since an injury"),
+    ("mvc-2-months-pain-since", "MVC 2 months ago, pain since", {IS}, "pain since an injury"),
+    ("fell-bike-2-years-healed", "fell off bike 2 years ago, healed", {INI}, ""),
+    ("fell-5-weeks", "fell 5 weeks ago", {INI}, ""),
+    ("denies-fall-injury", "denies fall or injury", {INI}, ""),
+    ("lifting-denies-fever", "LBP x 3 days after lifting, denies fever", {INI}, ""),
+]:
+    order(
+        f"obs22-hpi-mri-{cid}",
+        f"order-select MRI lumbar; a history of present illness (LOINC 10164-2) three hours ago "
+        f"'{text}': " + (f"supported ({must})" if topics == {IS} else "no supporting criterion"),
+        [lambda p, t=text: hpi(p, t)],
+        [mri],
+        topics,
+        hook="order-select",
+        must=[must] if must else [],
+        tags=["obs22", "imaging"],
+    )
+order(
+    "obs22-row-fall-screen-3-months-mri",
+    "order-select MRI lumbar; a fall screening row 'Fallen in last 3 months' valued 'Yes': a "
+    "fall at some time over months, no recent injury: no supporting criterion",
+    [lambda p: exam_row(p, "Fallen in last 3 months", "Yes")],
+    [mri],
+    {INI},
+    hook="order-select",
+    tags=["obs22", "imaging"],
+)
+order(
+    "obs22-row-mechanism-fall-ladder-mri",
+    "order-select MRI lumbar; a row 'Mechanism of injury' valued 'Fall from ladder' three hours "
+    "ago: a recent injury, supported",
+    [lambda p: exam_row(p, "Mechanism of injury", "Fall from ladder")],
+    [mri],
+    {IS},
+    hook="order-select",
+    must=["recent injury"],
+    tags=["obs22", "imaging"],
+)
+for cid, text, topics, must in [
+    ("denies-fever", "LBP x 3 days after lifting, denies fever", set(), ""),
+    ("numbness-l-leg", "LBP x2 days, numbness L leg", {U}, "numbness L leg"),
+    ("fell-ladder-2-days", "fell off ladder 2 days ago", set(), ""),
+]:
+    pv(
+        f"obs22-hpi-pv-{cid}",
+        f"Low back pain; a history of present illness (LOINC 10164-2) three hours ago '{text}': "
+        + ("leg numbness, the urgent sign" if topics else "no danger sign"),
+        [lambda p, t=text: hpi(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["obs22", "exam-text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
