@@ -86,11 +86,16 @@ def resolve_said_measures(
     """``facts`` with each sign read from a number in words (a Condition fact with a value,
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
     (a verified reading's threshold), without the number, and left out when none does."""
-    if not any(f.kind == "condition" and f.value is not None for f in facts):
+    if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
         return facts
     out = []
     for f in facts:
-        if f.kind != "condition" or f.value is None or f.valueset not in measured_by:
+        if (
+            f.value is None
+            or f.kind != "condition"
+            or not f.by_text
+            or f.valueset not in measured_by
+        ):
             out.append(f)
             continue
         regions = reach.get(("observation", measured_by[f.valueset]), ())

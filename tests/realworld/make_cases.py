@@ -4943,6 +4943,16 @@ order(
     tags=["obs22", "imaging"],
 )
 order(
+    "obs22-row-hit-by-past-year-mri",
+    "order-select MRI lumbar; a screening row 'Hit by partner in the past year' valued 'Yes': "
+    "an injury at some time over a year, no recent injury: no supporting criterion",
+    [lambda p: exam_row(p, "Hit by partner in the past year", "Yes")],
+    [mri],
+    {INI},
+    hook="order-select",
+    tags=["obs22", "imaging"],
+)
+order(
     "obs22-row-mechanism-fall-ladder-mri",
     "order-select MRI lumbar; a row 'Mechanism of injury' valued 'Fall from ladder' three hours "
     "ago: a recent injury, supported",
