@@ -21,6 +21,7 @@ from cds.errors import InputError
 from cds.facts.bounds import resolve_bounds
 from cds.facts.concepts import rid_of
 from cds.facts.extract import FactContext, extract_facts
+from cds.facts.said_measures import resolve_said_measures
 from cds.findings import Finding, Outcome, build_findings
 from cds.hooks.models import Card, HookResponse, is_relative_reference
 from cds.pack.compile import CompiledRuleset, compile_pack
@@ -124,6 +125,8 @@ class Evaluator:
             distinct=call.record.distinct,
         )
         facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
+        # "Fever: Tmax 38.9 at home": a sign by the same thresholds, else nothing
+        facts = resolve_said_measures(facts, ruleset.reach, self.pack.index.measured_by)
         firings = self.engine.evaluate(ruleset, ruleset.engine_facts(facts))
         # the latest readings fact building found, unless a bound changed a reading since
         latest = extraction.latest if facts is extraction.facts else None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from cds.facts.concepts import as_list, read_concept_detail
 from cds.facts.model import DataIssue, Fact
+from cds.facts.said_measures import SaidMeasure, measure_in_words
 from cds.facts.timing import FactContext
 from cds.fhir import Resource
 
@@ -78,6 +79,9 @@ class Said:
     unclear: bool = False
     old_state: bool = False
     """The unclear answer is a yes to the patient's usual state ("Yes, at baseline")."""
+    measure: SaidMeasure | None = None
+    """The answer is a number measuring one of the row's signs ("Fever: Tmax 38.9 at
+    home"): that sign is found with the number, a sign only at a rule's threshold."""
 
 
 NOTHING_SAID = Said()
@@ -120,6 +124,7 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
         and not (vs in excluded and excluded[vs].search(words))
     ]
     unclear = old = False
+    measure: SaidMeasure | None = None
     if (pending or doubted) and not _NOTHING.fullmatch(value) and not _NO.match(value):
         yes = (
             _YES.match(value)
@@ -129,11 +134,13 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
         old = bool(yes and _NOT_NEW.search(value, yes.end()) and not _CHANGED.search(value))
         if pending and yes and not old:
             found += pending
+        elif not yes and (measure := measure_in_words(value, (*pending, *doubted), ctx)):
+            found.append(measure.valueset)  # "Fever: Tmax 38.9 at home": by the threshold
         else:  # neither yes nor no, a doubt, or a yes to an old state: "Yes, at baseline"
             unclear = True
     if not found and not unclear:
         return NOTHING_SAID
-    return Said(tuple(found), _shown(words), unclear, old)
+    return Said(tuple(found), _shown(words), unclear, old, measure)
 
 
 _COUNT_ROW = re.compile(r"(?:\b(?:episodes?|times|count|number|occurrences)\b|#)", re.IGNORECASE)
@@ -158,15 +165,23 @@ def _answer(part: Resource) -> str:
 
 
 def text_finding(
-    vs: str, rid: str, words: str, timing: tuple[str | None, float, bool, str | None]
+    vs: str,
+    rid: str,
+    words: str,
+    timing: tuple[str | None, float, bool, str | None],
+    measure: SaidMeasure | None = None,
 ) -> Fact:
-    """The Condition fact of a finding an Observation states in words, dated as it is."""
+    """The Condition fact of a finding an Observation states in words, dated as it is; with
+    the number its words measure it by, if they do (`cds.facts.said_measures`)."""
     when, age, known, note = timing
+    measured = measure is not None and measure.valueset == vs
     return Fact(
         kind="condition",
         valueset=vs,
         rid=rid,
         display=words,
+        value=measure.value if measure is not None and measured else None,
+        unit=measure.unit if measure is not None and measured else None,
         time=when,
         age_h=age,
         time_known=known,

@@ -260,7 +260,9 @@ def _said_facts(
             state = "its code sent as a list"
         out.issues.append(unverified_finding(rid, said.words, state))
     elif said.valuesets:
-        out.facts += [text_finding(vs, rid, said.words, timing) for vs in said.valuesets]
+        out.facts += [
+            text_finding(vs, rid, said.words, timing, said.measure) for vs in said.valuesets
+        ]
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
 

@@ -90,6 +90,8 @@ class ValueSetSpec(Protocol):
     @property
     def found_in_observation_text(self) -> bool: ...
     @property
+    def measured_by(self) -> str | None: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -142,6 +144,9 @@ class ValueSetIndex:
     """Value sets a draft order's reason names to say what the order is for (red flags)."""
     observation_text: set[str] = field(default_factory=set)
     """Value sets an Observation's value in words (an exam finding) is read for as a Condition."""
+    measured_by: dict[str, str] = field(default_factory=dict)
+    """Value set → the observation value set that measures it (a fever → body temperature):
+    a number in words in a row named for the sign is read in that one's unit."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -164,6 +169,8 @@ class ValueSetIndex:
                 index.order_reason.add(vs.id)
             if vs.found_in_observation_text:
                 index.observation_text.add(vs.id)
+            if vs.measured_by:
+                index.measured_by[vs.id] = vs.measured_by
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent

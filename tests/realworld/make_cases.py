@@ -4926,6 +4926,174 @@ pv(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 23. obs22: observation words: a temperature in a fever row's words (item 1), an effort note
+#     after a comma (item 2), an injury in a history of present illness (item 3)
+# ---------------------------------------------------------------------------------------------
+def obs22_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], what: str) -> None:
+    """One patient-view case per flowsheet row (its name and value in words, three hours ago)."""
+    for cid, name, value, topics, must in rows:
+        pv(
+            f"obs22-{prefix}-{cid}",
+            f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+            + (
+                f"{what}, its card"
+                if topics - {D}
+                else "not understood, a data check"
+                if topics
+                else "no sign"
+            ),
+            [lambda p, n=name, v=value: exam_row(p, n, v)],
+            topics,
+            must=[must] if must else [],
+            tags=["obs22", "exam-text"],
+        )
+
+
+# Item 1: a temperature in a fever row's words is the fever reported at or above the pack's
+# threshold (38.0 Cel by default; a bare number above the Celsius range is Fahrenheit), no
+# fever below it, and a number in doubt or out of every range stays a data check
+obs22_rows(
+    "fever",
+    [
+        ("tmax-home", "Fever", "Tmax 38.9 at home", {U}, "Fever: Tmax 38.9 at home"),
+        ("t-101-5f", "Fever", "T 101.5F", {U}, "Fever: T 101.5F"),
+        ("39-1-c", "Fever", "39.1 C", {U}, "Fever: 39.1 C"),
+        ("102-home", "Fever", "102 at home", {U}, "read as 38.9"),
+        ("temp-this-am", "Fever", "temp 38.3 this AM", {U}, "temp 38.3 this AM"),
+        ("100-4", "Fever", "100.4", {U}, "Fever: 100.4"),
+        ("tmax-37-4", "Fever", "Tmax 37.4", set(), ""),
+        ("100-3", "Fever", "100.3", set(), ""),
+        ("doubt-38", "Fever", "?38", {D}, "Fever: ?38"),
+        ("range-38-39", "Fever", "38-39", {D}, "Fever: 38-39"),
+        ("about-38-5", "Fever", "~38.5", {D}, "Fever: ~38.5"),
+        ("bare-31", "Fever", "31", {D}, "Fever: 31"),
+        ("bare-250", "Fever", "250", {D}, "Fever: 250"),
+    ],
+    "a fever reported, the urgent sign",
+)
+for cid, value, topics, must in [
+    ("38-9-c", "38.9 C", {U}, "38.9 C"),
+    ("101-5-f", "101.5 F", {U}, "101.5 F"),
+    ("37-0-c", "37.0 C", set(), ""),
+]:
+    pv(
+        f"obs22-temp-string-{cid}",
+        f"Low back pain; body temperature (LOINC 8310-5) valueString '{value}' two hours ago: "
+        + ("a measured fever, the urgent sign" if topics else "no fever"),
+        [lambda p, v=value: obs(p, "temp", v, value_key="valueString")],
+        topics,
+        must=[must] if must else [],
+        tags=["obs22", "units"],
+    )
+
+
+# Item 2: an effort note after a comma qualifies the grade before it when it is all its clause
+# says; another finding, a side, a denied give-way or a grade after the note stay weakness
+obs22_rows(
+    "effort",
+    [
+        ("ble-comma-give-way", "Physical findings", "4/5 BLE, give-way", set(), ""),
+        (
+            "lle-row-bilateral-le-giveway",
+            "LLE motor strength",
+            "4/5 bilateral LE, giveway",
+            set(),
+            "",
+        ),
+        ("rle-dash-give-way-effort", "Motor exam", "strength 4/5 RLE - give way effort", set(), ""),
+        ("l-leg-limited-by-pain", "LLE motor strength", "4/5 L leg, limited by pain", set(), ""),
+        ("df-comma-due-to-pain", "Dorsiflexion L", "4/5, due to pain", set(), ""),
+        ("ble-give-way-noted", "Physical findings", "4/5 BLE, give-way noted", set(), ""),
+        (
+            "l-leg-new-foot-drop",
+            "Physical findings",
+            "4/5 L leg, new foot drop",
+            {U},
+            "new foot drop",
+        ),
+        ("l-leg-no-give-way", "LLE motor strength", "4/5 L leg, no give-way", {U}, "no give-way"),
+        ("give-way-l-3-rle", "Strength", "give-way L, 3/5 RLE", {U}, "3/5 RLE"),
+        ("rle-give-way-3-lle", "Strength", "4/5 RLE, give-way, 3/5 LLE", {U}, "3/5 LLE"),
+        ("ble-give-way-l-only", "Physical findings", "4/5 BLE, give-way L", {U}, "give-way L"),
+    ],
+    "a weak leg, the urgent sign",
+)
+
+
+# Item 3: an injury in a history of present illness (LOINC 10164-2) reads as in a problem's
+# words: a recent one supports the MRI (trauma), an older one with pain since is pain since an
+# injury, an old healed one and a denied one are nothing; a fall screening over months is no
+# injury; the danger signs of the same words read as in a note
+for cid, text, topics, must in [
+    ("fell-ladder-2-days", "fell off ladder 2 days ago", {IS}, "recent injury"),
+    ("mvc-3-days-lbp-since", "MVC 3 days ago, LBP since", {IS}, "recent injury"),
+    ("assault-last-night", "assaulted last night, kicked in back", {IS}, "recent injury"),
+    ("fell-6-weeks-pain-since", "fell 6 weeks ago, pain since", {IS}, "pain since an injury"),
+    ("mvc-2-months-pain-since", "MVC 2 months ago, pain since", {IS}, "pain since an injury"),
+    ("fell-bike-2-years-healed", "fell off bike 2 years ago, healed", {INI}, ""),
+    ("fell-5-weeks", "fell 5 weeks ago", {INI}, ""),
+    ("denies-fall-injury", "denies fall or injury", {INI}, ""),
+    ("lifting-denies-fever", "LBP x 3 days after lifting, denies fever", {INI}, ""),
+]:
+    order(
+        f"obs22-hpi-mri-{cid}",
+        f"order-select MRI lumbar; a history of present illness (LOINC 10164-2) three hours ago "
+        f"'{text}': " + (f"supported ({must})" if topics == {IS} else "no supporting criterion"),
+        [lambda p, t=text: hpi(p, t)],
+        [mri],
+        topics,
+        hook="order-select",
+        must=[must] if must else [],
+        tags=["obs22", "imaging"],
+    )
+order(
+    "obs22-row-fall-screen-3-months-mri",
+    "order-select MRI lumbar; a fall screening row 'Fallen in last 3 months' valued 'Yes': a "
+    "fall at some time over months, no recent injury: no supporting criterion",
+    [lambda p: exam_row(p, "Fallen in last 3 months", "Yes")],
+    [mri],
+    {INI},
+    hook="order-select",
+    tags=["obs22", "imaging"],
+)
+order(
+    "obs22-row-hit-by-past-year-mri",
+    "order-select MRI lumbar; a screening row 'Hit by partner in the past year' valued 'Yes': "
+    "an injury at some time over a year, no recent injury: no supporting criterion",
+    [lambda p: exam_row(p, "Hit by partner in the past year", "Yes")],
+    [mri],
+    {INI},
+    hook="order-select",
+    tags=["obs22", "imaging"],
+)
+order(
+    "obs22-row-mechanism-fall-ladder-mri",
+    "order-select MRI lumbar; a row 'Mechanism of injury' valued 'Fall from ladder' three hours "
+    "ago: a recent injury, supported",
+    [lambda p: exam_row(p, "Mechanism of injury", "Fall from ladder")],
+    [mri],
+    {IS},
+    hook="order-select",
+    must=["recent injury"],
+    tags=["obs22", "imaging"],
+)
+for cid, text, topics, must in [
+    ("denies-fever", "LBP x 3 days after lifting, denies fever", set(), ""),
+    ("numbness-l-leg", "LBP x2 days, numbness L leg", {U}, "numbness L leg"),
+    ("fell-ladder-2-days", "fell off ladder 2 days ago", set(), ""),
+]:
+    pv(
+        f"obs22-hpi-pv-{cid}",
+        f"Low back pain; a history of present illness (LOINC 10164-2) three hours ago '{text}': "
+        + ("leg numbness, the urgent sign" if topics else "no danger sign"),
+        [lambda p, t=text: hpi(p, t)],
+        topics,
+        must=[must] if must else [],
+        tags=["obs22", "exam-text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
