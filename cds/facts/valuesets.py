@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.negation import assertion, plain
+from cds.facts.negation import assertion, listed_after_denial, plain
 from cds.facts.units import ReadingRule
 
 
@@ -90,6 +90,8 @@ class ValueSetSpec(Protocol):
     @property
     def found_in_observation_text(self) -> bool: ...
     @property
+    def placed(self) -> bool: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -142,6 +144,9 @@ class ValueSetIndex:
     """Value sets a draft order's reason names to say what the order is for (red flags)."""
     observation_text: set[str] = field(default_factory=set)
     """Value sets an Observation's value in words (an exam finding) is read for as a Condition."""
+    placed: set[str] = field(default_factory=set)
+    """Signs written with a side or place (a leg, the groin, a dermatome): named so after a
+    denial's list, a data-check item (`match_listed`), never silently denied."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -164,6 +169,8 @@ class ValueSetIndex:
                 index.order_reason.add(vs.id)
             if vs.found_in_observation_text:
                 index.observation_text.add(vs.id)
+            if vs.placed:
+                index.placed.add(vs.id)
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent
@@ -247,6 +254,29 @@ class ValueSetIndex:
             ):
                 found.add(vs_id)
         return found
+
+    def match_listed(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
+        """The ``placed`` value sets the words name only as a later item of a denial's list
+        with a side or place of their own ("(-) fever, numbness L leg": `listed_after_denial`),
+        and that no code or other words affirm: denied or found, the words do not say."""
+        codings = tuple(codings)
+        words = [plain(text)] if text else []
+        words += [plain(c.display) for c in codings if c.display]
+        if not self.placed or self.any_text is None or not any("," in w for w in words):
+            return set()  # a list has a comma: most words have none
+        if not any(self.any_text.search(w) for w in words):
+            return set()
+        found = self._remembered(codings, text)
+        excluded = self.excluded_by_text
+        listed: set[str] = set()
+        for pattern, vs_id in self.text:
+            if vs_id not in self.placed or vs_id in found or vs_id in listed:
+                continue
+            if vs_id in excluded and any(excluded[vs_id].search(w) for w in words):
+                continue
+            if any(listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)):
+                listed.add(vs_id)
+        return listed
 
     def _remembered(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
         """The memo's own answer: callers copy it."""
