@@ -4032,7 +4032,9 @@ for cid, text, topics, must in [
     ("neg-list-then-grade", "LBP. (-) saddle anesthesia, (-) clonus, strength 4/5 RLE", {U}, "RLE"),
     ("neg-clonus-then-grade", "LBP. Exam: (-) clonus, strength 4/5 RLE", {U}, "RLE"),
     ("neg-then-plus-grade", "LBP. Exam: (-) saddle anesthesia, (+) 4/5 strength RLE", {U}, "RLE"),
-    ("neg-list-then-numb", "LBP. (-) fever, numbness L leg", set(), ""),  # vc04: kept denied
+    # vc04 kept it denied, silently; neg22: the numbness names its own side after the list,
+    # denied or found? A data check, still no urgent card
+    ("neg-list-then-numb", "LBP. (-) fever, numbness L leg", {D}, "numbness L leg"),
     ("neg-list-normal-grade", "LBP. Exam: (-) clonus, strength 5/5 BLE", set(), ""),
     ("loc-30-sec", "fall down stairs w/ LOC x 30 sec, LBP", {E}, "LOC"),
     ("plus-loc", "MVC +LOC, lumbar pain", {E}, "LOC"),
@@ -4062,7 +4064,13 @@ for cid, text, topics, must in [
     visit(
         f"er19c-cc-{cid}-pv",
         f"patient-view; visit reason '{text}': "
-        + ("a danger sign as the note writes it" if topics else "no danger sign"),
+        + (
+            "a danger sign as the note writes it"
+            if topics - {D}
+            else "a sign after the denials, denied or found: a data check"
+            if topics
+            else "no danger sign"
+        ),
         "patient-view",
         [{"text": text}],
         [],
