@@ -170,6 +170,13 @@ def closes_as_past(text: str) -> bool:
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
+def denies_a_list(text: str) -> bool:
+    """Do the words hold a denial with a comma after it ("(-) fever, ...")? Only then can a
+    phrase be `listed_after_denial`."""
+    text = plain(text)
+    return any(t.kind == "negated" and "," in text[t.end :] for t in read(text).triggers)
+
+
 @lru_cache(maxsize=65_536)
 def _assertion(text: str, start: int, end: int) -> _Said:
     reading = read(text)

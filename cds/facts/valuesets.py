@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.negation import assertion, listed_after_denial, plain
+from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
+from cds.facts.negation_events import PLACED
 from cds.facts.units import ReadingRule
 
 
@@ -262,21 +263,21 @@ class ValueSetIndex:
         codings = tuple(codings)
         words = [plain(text)] if text else []
         words += [plain(c.display) for c in codings if c.display]
-        if not self.placed or self.any_text is None or not any("," in w for w in words):
-            return set()  # a list has a comma: most words have none
-        if not any(self.any_text.search(w) for w in words):
-            return set()
+        words = [w for w in words if "," in w and PLACED.search(w) and denies_a_list(w)]
+        if not self.placed or not words:
+            return set()  # a denial, a comma after it, a side or place: most words have none
         found = self._remembered(codings, text)
-        excluded = self.excluded_by_text
         listed: set[str] = set()
         for pattern, vs_id in self.text:
-            if vs_id not in self.placed or vs_id in found or vs_id in listed:
-                continue
-            if vs_id in excluded and any(excluded[vs_id].search(w) for w in words):
-                continue
-            if any(listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)):
-                listed.add(vs_id)
-        return listed
+            if vs_id in self.placed and vs_id not in found and vs_id not in listed:
+                if any(
+                    listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)
+                ):
+                    listed.add(vs_id)
+        excluded = self.excluded_by_text  # words the pack excludes stay out ("... chronic")
+        return {
+            v for v in listed if v not in excluded or not any(excluded[v].search(w) for w in words)
+        }
 
     def _remembered(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
         """The memo's own answer: callers copy it."""
