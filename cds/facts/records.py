@@ -282,11 +282,13 @@ def _reasons(
         _concept_facts(concept, "condition", rid, ctx, out, None, 0.0, False, None)
         codings, text = codings_of(concept)
         _order_reason(ctx.index.match_suspected(codings, text), words_of(concept), rid, out, ctx)
+        out.facts += sign_after_denial(concept, rid, NO_TIME, ctx)  # "(-) fever, numbness L leg"
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, NO_TIME)
     for ref in as_list(res.get("reasonReference")):
         display = ref.get("display") if isinstance(ref, Mapping) else None
         if isinstance(display, str) and display.strip():
             _order_reason(ctx.index.match_suspected([], display), display, rid, out, ctx)
+            out.facts += sign_after_denial({"text": display}, rid, NO_TIME, ctx)
 
 
 def _order_reason(

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from cds.facts.extract import extract_facts
 from cds.facts.negation import assertion, listed_after_denial
-from tests.facts.test_real_feeds import PACK, facts, vs
+from tests.facts.test_real_feeds import CTX, PACK, facts, vs
 from tests.facts.test_review_fixes import condition
 
 LISTED = "sign_after_denial"
@@ -126,3 +127,16 @@ def test_an_old_or_resolved_problem_is_read_as_its_status_says() -> None:
 def test_only_placed_value_sets_are_listed() -> None:
     assert PACK.index.match_listed([], "(-) fever, chills, L knee pain") == set()
     assert PACK.index.match_listed([], "(-) fever, numbness L arm") == set()
+
+
+def test_a_draft_orders_reason_gives_a_listed_sign() -> None:
+    order = {
+        "resourceType": "ServiceRequest",
+        "id": "s1",
+        "status": "draft",
+        "code": {"text": "MRI lumbar spine"},
+        "reasonCode": [{"text": "(-) fever, numbness L leg"}],
+    }
+    out = extract_facts([], [order], CTX)
+    (listed,) = vs(out.facts, LISTED)
+    assert listed.rid == "ServiceRequest/s1" and listed.age_h == 0.0

@@ -4925,6 +4925,26 @@ order(
     must=["may be a red flag", "weakness R leg"],
     tags=["neg22", "negation"],
 )
+# the draft order's own reason, read as the record's words are: a numbness after the denials
+# is a data check beside the hedged not-indicated card; a leg weakness there is also what the
+# order is for (a red flag named or suspected supports imaging, as "r/o cauda equina" does)
+for cid, reason, topics, must in [
+    ("numbness", "(-) fever, numbness L leg", {INI, D}, ["may be a red flag", "numbness L leg"]),
+    ("weakness", "(-) fever, weakness R leg", {IS, D}, ["weakness R leg"]),
+]:
+    order(
+        f"neg22-mri-reason-listed-{cid}",
+        f"order-sign MRI lumbar whose reason is '{reason}': a data check on the listed sign",
+        [],
+        [
+            lambda p, r=reason: service_request(
+                p, MRI, "MRI lumbar spine without contrast", reason={"text": r}
+            )
+        ],
+        topics,
+        must=must,
+        tags=["neg22", "negation", "imaging"],
+    )
 pv(
     "neg22-problem-old-listed-none",
     "Low back pain; text-only problem '(-) fever, numbness L leg' from 20 days ago: outside "
