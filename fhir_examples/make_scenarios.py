@@ -1463,6 +1463,26 @@ SCENARIOS: list[Scenario] = [
         observations=[flowsheet_row("locyes", "LOC", "Yes")],
     ),
     Scenario(
+        "sign-after-denial-data-check",
+        PV,
+        "Back pain; a text-only problem '(-) fever, numbness L leg' a day ago: the leg numbness, "
+        "named with its side after the list of denials, may be denied or found; a data check "
+        "asks which, with no urgent card and the fever still denied (brief neg22).",
+        ["URG2"],
+        conditions=[back_pain(), sym("listed", None, "(-) fever, numbness L leg")],
+    ),
+    Scenario(
+        "imaging-sign-after-denial-hedged",
+        SELECT,
+        "Back pain for 3 days; a text-only problem 'denies fever, weakness R leg' a day ago; "
+        "lumbar X-ray selected: the data check asks whether the leg weakness was denied or "
+        "found, and the imaging card says a possible red flag awaits confirmation and offers "
+        "no removal (brief neg22).",
+        ["IMG1", "URG2"],
+        conditions=[back_pain(), sym("listed", None, "denies fever, weakness R leg")],
+        drafts=[imaging()],
+    ),
+    Scenario(
         "delirium-f05-card",
         PV,
         "Back pain; delirium F05 a day ago: acute confusion, emergency (ER2).",

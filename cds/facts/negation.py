@@ -33,6 +33,9 @@ from cds.facts.negation_events import (
     OBSERVED_STATE,
     POST_WINDOW,
     ROS_NEGATIVE,
+    ends_sentence,
+    placed_item,
+    query_before,
 )
 from cds.facts.negation_lexicon import (
     INABILITY,
@@ -47,14 +50,17 @@ from cds.facts.negation_lexicon import (
 )
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
+_Said = Literal["affirmed", "negated", "listed", "uncertain", "historical", "family"]
+"""What the reader finds: an `Assertion`, or ``listed``, a sign a denial's list reaches only as
+a later item carrying its own side or place (`placed_item`), read as uncertain."""
 
 WINDOW = 5
 """Words a pre-trigger reaches into one list item (NegEx's window is five words)."""
 LIST_REACH = 25
 """Words a pre-trigger reaches at most through a coordinated list."""
 
-_PRIORITY: tuple[Assertion, ...] = ("negated", "uncertain", "family", "historical")
-_RANK: dict[Assertion, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
+_PRIORITY: tuple[_Said, ...] = ("negated", "listed", "uncertain", "family", "historical")
+_RANK: dict[_Said, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
 
 
 _ENTRIES: list[tuple[str, Kind, Direction]] = sorted(
@@ -111,9 +117,6 @@ list's comma (`OBSERVED_STATE`), unless the trigger is a copula's "not" (`_STATE
 _STATE_NOT = re.compile(r"not|(?:is|was|are|were)n'?t|never|neither|nor")
 """Triggers that take an adjective and the list after it: "not lethargic, confused"."""
 _POST_JOINS = frozenset({"or", "and", "nor", "and/or"})
-_ABBREVIATIONS = re.compile(
-    r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,15 @@ def plain(text: str) -> str:
 
 def assertion(text: str, start: int, end: int) -> Assertion:
     """What the words around ``text[start:end]`` (where a pattern matched) say of it."""
-    return _assertion(plain(text), start, end)
+    said = _assertion(plain(text), start, end)
+    return "uncertain" if said == "listed" else said
+
+
+def listed_after_denial(text: str, start: int, end: int) -> bool:
+    """Is the phrase at ``text[start:end]`` a later item of a denial's list that names its own
+    side or place ("(-) fever, numbness L leg", "denies fever, numbness in left foot")? A
+    clinician reading it cannot tell a denial from a finding written on: uncertain, not denied."""
+    return _assertion(plain(text), start, end) == "listed"
 
 
 def names_a_doubt(text: str) -> bool:
@@ -159,8 +170,15 @@ def closes_as_past(text: str) -> bool:
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
+def denies_a_list(text: str) -> bool:
+    """Do the words hold a denial with a comma after it ("(-) fever, ...")? Only then can a
+    phrase be `listed_after_denial`."""
+    text = plain(text)
+    return any(t.kind == "negated" and "," in text[t.end :] for t in read(text).triggers)
+
+
 @lru_cache(maxsize=65_536)
-def _assertion(text: str, start: int, end: int) -> Assertion:
+def _assertion(text: str, start: int, end: int) -> _Said:
     reading = read(text)
     if not reading.triggers:
         return "affirmed"
@@ -174,7 +192,7 @@ def _assertion(text: str, start: int, end: int) -> Assertion:
     return said
 
 
-def _at(text: str, reading: Reading, start: int, end: int) -> Assertion:
+def _at(text: str, reading: Reading, start: int, end: int) -> _Said:
     lo, hi = next(((a, b) for a, b in reading.sentences if a <= start < b), (0, len(text)))
     near = [t for t in reading.triggers if lo <= t.start and t.end <= hi]
     end = _word_end(text, end)
@@ -210,12 +228,12 @@ def read(text: str) -> Reading:
     for m in _STOPS.finditer(text):
         i = m.start()
         if text[i] == "?":
-            if _query_before(text, i):
+            if query_before(text, i):
                 triggers.append(Trigger(i, i + 1, "uncertain", "pre"))  # "? cauda equina"
             else:
                 triggers.append(Trigger(i, i + 1, "uncertain", "post"))  # "cauda equina?"
                 bounds.append(i + 1)
-        elif text[i] != "." or _ends_sentence(text, i):
+        elif text[i] != "." or ends_sentence(text, i):
             bounds.append(i + 1)
     triggers.sort(key=lambda t: t.start)
     edges = [0, *bounds, len(text)]
@@ -248,22 +266,6 @@ def _opens_item(text: str, start: int, end: int) -> bool:
     return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
 
 
-def _query_before(text: str, i: int) -> bool:
-    """Is the "?" at ``i`` a query of what follows ("?CES", "back pain, ? cauda equina"),
-    rather than the end of a question ("cauda equina?")?"""
-    after = text[i + 1 :].lstrip(" ")
-    if not after or not after[0].isalnum():
-        return False
-    return i == 0 or (not text[i - 1].isalnum() and text[i - 1] not in ")]")
-
-
-def _ends_sentence(text: str, i: int) -> bool:
-    """Is the "." at ``i`` a full stop (not a decimal point, not "vs." or "pt.")?"""
-    if text[i + 1 : i + 2].isdigit() and text[i - 1 : i].isdigit():
-        return False
-    return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
-
-
 _CLOSES: dict[Kind, frozenset[str]] = {
     "end": frozenset({"negated", "uncertain", "historical", "family"}),
     "end-family": frozenset({"family"}),
@@ -271,11 +273,11 @@ _CLOSES: dict[Kind, frozenset[str]] = {
 }
 
 
-def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[Assertion]:
+def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[_Said]:
     """Kinds of the pre-triggers whose scope reaches the phrase at ``text[start:end]``: the
     nearest one, and those chained to it with at most one word between ("denies any history
     of"). A phrase opening with an inability or holding a grade (`MEASURED`) is its own."""
-    found: set[Assertion] = set()
+    found: set[_Said] = set()
     closed: set[str] = set()
     reach = start
     own_negative = _OWN_NEGATIVE.match(text, start) is not None
@@ -301,7 +303,8 @@ def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[Ass
             w.lower() in _LIST_JOINS for w in _words(gap)
         ):
             break
-        found.add(t.kind)  # type: ignore[arg-type]
+        listed = not found and t.kind == "negated" and placed_item(text, t.end, start, end)
+        found.add("listed" if listed else t.kind)  # type: ignore[arg-type]
         reach = t.start
     return found
 
@@ -320,7 +323,7 @@ def _beyond_modal(gap: str) -> bool:
     return len(words) > MODAL_REACH or any(w.lower() in _LIST_JOINS for w in words)
 
 
-def _after(text: str, triggers: list[Trigger], end: int) -> set[Assertion]:
+def _after(text: str, triggers: list[Trigger], end: int) -> set[_Said]:
     """Kind of the nearest post-trigger whose short scope reaches back to ``end``.
 
     A one-word post-trigger counts only next to the phrase or at the end of its clause:

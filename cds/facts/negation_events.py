@@ -1,6 +1,6 @@
 """Words the negation reader weighs besides its triggers (`cds.facts.negation`): a dated
-event of the last weeks, and a measured finding or an observed state that is a statement of
-its own.
+event of the last weeks, a measured finding or an observed state that is a statement of its
+own, a side or place a listed sign names, and where a "?" or a "." stands.
 
 (Here rather than in `cds.facts.negation_lexicon` or `cds.facts.negation`, both at their
 length.)
@@ -55,3 +55,52 @@ ROS_NEGATIVE: tuple[tuple[str, ...], Kind, Direction] = (
 )
 """A review of systems marked negative before its list, with no colon or bracket ("ROS
 negative fever chills", "ROS - fever, - chills": fifth physician review, er19c vb10, vb11)."""
+
+PLACED = re.compile(
+    r"\b(?:left|right|lt|rt|bilateral|bilat|b/l|both|(?-i:[LR]))\.?(?:[ -]?sided)?[ ]+"
+    r"(?:lower[ ]+)?(?:legs?|feet|foot|toes?|thighs?|shins?|calf|calves|heels?|soles?|knees?"
+    r"|ankles?|hips?|buttocks?|glute(?:al|s)?|groin|inner thighs?|extremit(?:y|ies)|limbs?)\b"
+    r"|\b(?:legs?|foot|feet|thigh|buttock|groin)[ ]+(?:left|right|lt|rt|(?-i:[LR]))\b"
+    r"|(?-i:\b[RLB]LEs?\b)|(?-i:\b(?:L[1-5]|S[1-5])\b)",
+    re.IGNORECASE,
+)
+"""A side or place a sign is written with ("L leg", "left foot", "bilateral legs", "R buttock",
+"RLE", a dermatome "L5"). A denial never needs one, so a sign carrying its own, listed after a
+denial's comma ("(-) fever, numbness L leg"), may be a finding written on: neither denied nor
+affirmed (`cds.facts.negation.listed_after_denial`; brief neg22)."""
+
+_ITEM_END = re.compile(r"[,;|\n]|\.(?!\d)")
+_COORDINATED = re.compile(r"\b(?:or|and|nor|and/or)\b|&", re.IGNORECASE)
+
+
+def placed_item(text: str, gap_start: int, start: int, end: int) -> bool:
+    """Is the phrase at ``text[start:end]`` a later item of a denial's list (a comma between the
+    trigger, ending at ``gap_start``, and the phrase) whose own item names a side or place?
+    A place shared by a coordinated tail ("no numbness, tingling or weakness in BLE") is the
+    list's, not the item's: still denied."""
+    comma = text.rfind(",", gap_start, start)
+    if comma < 0 or _COORDINATED.search(text, comma, start):
+        return False
+    stop = _ITEM_END.search(text, end)
+    return PLACED.search(text, comma + 1, stop.start() if stop else len(text)) is not None
+
+
+_ABBREVIATIONS = re.compile(
+    r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
+)
+
+
+def query_before(text: str, i: int) -> bool:
+    """Is the "?" at ``i`` a query of what follows ("?CES", "back pain, ? cauda equina"),
+    rather than the end of a question ("cauda equina?")?"""
+    after = text[i + 1 :].lstrip(" ")
+    if not after or not after[0].isalnum():
+        return False
+    return i == 0 or (not text[i - 1].isalnum() and text[i - 1] not in ")]")
+
+
+def ends_sentence(text: str, i: int) -> bool:
+    """Is the "." at ``i`` a full stop (not a decimal point, not "vs." or "pt.")?"""
+    if text[i + 1 : i + 2].isdigit() and text[i - 1 : i].isdigit():
+        return False
+    return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None

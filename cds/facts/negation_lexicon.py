@@ -127,7 +127,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
         "negated",
         "post",
     ),
-    ((r"\((?:-|neg|negative|no|absent)\)", "neg"), "negated", "either"),  # "(-) fever", "fever (-)"
+    ((r"\((?:-|neg|negative|no|absent)\)", "neg:?"), "negated", "either"),  # "(-) x", "Neg: x"
     (("absent", "denied"), "negated", "both"),
     (("suspected", "questionable"), "uncertain", "both"),
     # -- uncertainty and hypothesis before the phrase

@@ -82,6 +82,9 @@ class Said:
     measure: SaidMeasure | None = None
     """The answer is a number measuring one of the row's signs ("Fever: Tmax 38.9 at
     home"): that sign is found with the number, a sign only at a rule's threshold."""
+    listed: bool = False
+    """The words name a sign with its own side or place after a denial's list ("HPI: (-)
+    fever, numbness L leg"): a ``sign_after_denial`` fact (`ValueSetIndex.match_listed`)."""
 
 
 NOTHING_SAID = Said()
@@ -107,7 +110,8 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     words = f"{name}: {value}" if name else value
     joined = _signs(words, ctx)
     if not asked:  # the common case: the row's name is no sign, its value's words decide
-        return Said(joined, _shown(words)) if joined else NOTHING_SAID
+        listed = "," in value and bool(index.match_listed((), words) & index.observation_text)
+        return Said(joined, _shown(words), listed=listed) if joined or listed else NOTHING_SAID
     answered = _signs(value, ctx)  # the value names the sign again ("retention 600 mL")
     found = [vs for vs in joined if vs not in asked or vs in answered]
     # the row's own signs its answer did not deny ("Urinary retention: no" denies it)

@@ -36,6 +36,7 @@ from cds.facts.readings import (
     read_value,
     unit_excluded,
 )
+from cds.facts.suspected import SIGN_AFTER_DENIAL
 from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
 from cds.facts.units import NO_RULE
 from cds.fhir import Resource
@@ -265,6 +266,8 @@ def _said_facts(
         ]
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
+    if said.listed:  # "HPI: (-) fever, numbness L leg": denied or found? (a data-check item)
+        out.facts.append(text_finding(SIGN_AFTER_DENIAL, rid, said.words, timing))
 
 
 def bare_grade(part: Resource) -> str | None:

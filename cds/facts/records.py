@@ -26,7 +26,7 @@ from cds.facts.concepts import (
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
-from cds.facts.suspected import suspected_red_flag
+from cds.facts.suspected import sign_after_denial, suspected_red_flag
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (
     FUTURE_TOLERANCE_H,
@@ -67,9 +67,11 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         acute = ctx.index.acute
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
-    # (most of a record's conditions are in no value set: a plainly past time is not read)
+    # (most of a record's conditions are in no value set: a plainly past time is not read),
+    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg")
     if not matched and plainly_past(res.get("onsetDateTime"), ctx):
-        return
+        if not ctx.index.match_listed(*codings_of(res.get("code"))):
+            return
     timing = timing_of(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and in_future(
         timing, rid_of(res), out.issues, ctx, words_of(res.get("code"))
@@ -84,6 +86,7 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         )
     if clinical is None or clinical in CONDITION_ACTIVE:
         out.facts += suspected_red_flag(res.get("code"), rid_of(res), timing, ctx)
+        out.facts += sign_after_denial(res.get("code"), rid_of(res), timing, ctx)
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
@@ -279,11 +282,13 @@ def _reasons(
         _concept_facts(concept, "condition", rid, ctx, out, None, 0.0, False, None)
         codings, text = codings_of(concept)
         _order_reason(ctx.index.match_suspected(codings, text), words_of(concept), rid, out, ctx)
+        out.facts += sign_after_denial(concept, rid, NO_TIME, ctx)  # "(-) fever, numbness L leg"
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, NO_TIME)
     for ref in as_list(res.get("reasonReference")):
         display = ref.get("display") if isinstance(ref, Mapping) else None
         if isinstance(display, str) and display.strip():
             _order_reason(ctx.index.match_suspected([], display), display, rid, out, ctx)
+            out.facts += sign_after_denial({"text": display}, rid, NO_TIME, ctx)
 
 
 def _order_reason(
@@ -347,6 +352,7 @@ def read_encounter(
     for concept in as_list(res.get("reasonCode")):
         _concept_facts(concept, "condition", rid, ctx, out, when, age, known, note)
         out.facts += suspected_red_flag(concept, rid, timing, ctx)
+        out.facts += sign_after_denial(concept, rid, timing, ctx)
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, timing)
     diagnoses = [
         d.get("condition") for d in as_list(res.get("diagnosis")) if isinstance(d, Mapping)
@@ -354,7 +360,9 @@ def read_encounter(
     _referenced_displays(diagnoses, res, ctx, out, refs, timing)
     for ref in [*as_list(res.get("reasonReference")), *diagnoses]:  # given as words alone
         if isinstance(ref, Mapping) and not _resolved(str(ref.get("reference", "")), refs):
-            out.facts += suspected_red_flag({"text": ref.get("display")}, rid, timing, ctx)
+            words = {"text": ref.get("display")}
+            out.facts += suspected_red_flag(words, rid, timing, ctx)
+            out.facts += sign_after_denial(words, rid, timing, ctx)
 
 
 def read_patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:

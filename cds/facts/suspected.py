@@ -1,6 +1,8 @@
-"""A red flag the record's words only suspect ("LBP, can not rule out cauda equina", "r/o
-CES" as the visit's reason): what a lumbar image of this visit is for, even when the draft
-order carries no reason of its own (er19b A25; an order's own reason: ``records._reasons``)."""
+"""Signs the record's words name without affirming them: a red flag they only suspect ("LBP,
+can not rule out cauda equina", "r/o CES" as the visit's reason), what a lumbar image of this
+visit is for even when the draft order carries no reason of its own (er19b A25; an order's own
+reason: ``records._reasons``); and a sign named with its own side or place after a denial's
+list ("(-) fever, numbness L leg"), denied or found, the words do not say (brief neg22)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from cds.facts.negation import names_a_doubt
 from cds.facts.timing import FactContext, Timing
 
 SUSPECTED_RED_FLAG = "suspected_red_flag"
+SIGN_AFTER_DENIAL = "sign_after_denial"
+"""The value set of words naming a ``placed`` sign only as a later item of a denial's list,
+with its own side or place (`ValueSetIndex.match_listed`): a data-check item, never a sign."""
 """The value set of a recent Condition's or the visit's words that suspect a red flag (an
 ``order_reason`` value set named as uncertain, not affirmed): it supports lumbar imaging, and
 is never a sign of the patient's (no emergency or urgent card reads it)."""
@@ -38,6 +43,34 @@ def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactConte
             age_h=age,
             time_known=known,
             note=f"{note}; {said}" if note else said,
+        )
+    ]
+
+
+def sign_after_denial(concept: object, rid: str, timing: Timing, ctx: FactContext) -> list[Fact]:
+    """A ``sign_after_denial`` fact, dated as its record is, when ``concept``'s words name a
+    sign with its own side or place after a denial's list ("no fever, numbness L leg") and
+    nothing affirms it: the card asks whether it was denied or found, and is never silent."""
+    words = _words(concept)
+    if not words or not ctx.index.placed:
+        return []
+    codings, text = codings_of(concept)
+    listed = ctx.index.match_listed(codings, text)
+    if not listed:
+        return []
+    when, age, known, note, _ = timing
+    said = "a sign named with its own side or place after a denial's list: denied or found?"
+    return [
+        Fact(
+            kind="condition",
+            valueset=SIGN_AFTER_DENIAL,
+            rid=rid,
+            display=words,
+            time=when,
+            age_h=age,
+            time_known=known,
+            note=f"{note}; {said}" if note else said,
+            by_text=True,
         )
     ]
 

@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.negation import assertion, plain
+from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
+from cds.facts.negation_events import PLACED
 from cds.facts.units import ReadingRule
 
 
@@ -92,6 +93,8 @@ class ValueSetSpec(Protocol):
     @property
     def measured_by(self) -> str | None: ...
     @property
+    def placed(self) -> bool: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -147,6 +150,9 @@ class ValueSetIndex:
     measured_by: dict[str, str] = field(default_factory=dict)
     """Value set → the observation value set that measures it (a fever → body temperature):
     a number in words in a row named for the sign is read in that one's unit."""
+    placed: set[str] = field(default_factory=set)
+    """Signs written with a side or place (a leg, the groin, a dermatome): named so after a
+    denial's list, a data-check item (`match_listed`), never silently denied."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -171,6 +177,8 @@ class ValueSetIndex:
                 index.observation_text.add(vs.id)
             if vs.measured_by:
                 index.measured_by[vs.id] = vs.measured_by
+            if vs.placed:
+                index.placed.add(vs.id)
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent
@@ -254,6 +262,29 @@ class ValueSetIndex:
             ):
                 found.add(vs_id)
         return found
+
+    def match_listed(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
+        """The ``placed`` value sets the words name only as a later item of a denial's list
+        with a side or place of their own ("(-) fever, numbness L leg": `listed_after_denial`),
+        and that no code or other words affirm: denied or found, the words do not say."""
+        codings = tuple(codings)
+        words = [plain(text)] if text else []
+        words += [plain(c.display) for c in codings if c.display]
+        words = [w for w in words if "," in w and PLACED.search(w) and denies_a_list(w)]
+        if not self.placed or not words:
+            return set()  # a denial, a comma after it, a side or place: most words have none
+        found = self._remembered(codings, text)
+        listed: set[str] = set()
+        for pattern, vs_id in self.text:
+            if vs_id in self.placed and vs_id not in found and vs_id not in listed:
+                if any(
+                    listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)
+                ):
+                    listed.add(vs_id)
+        excluded = self.excluded_by_text  # words the pack excludes stay out ("... chronic")
+        return {
+            v for v in listed if v not in excluded or not any(excluded[v].search(w) for w in words)
+        }
 
     def _remembered(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
         """The memo's own answer: callers copy it."""

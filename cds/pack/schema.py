@@ -334,15 +334,18 @@ class InstructionsFile(Strict):
 
 class TextExamples(Strict):
     """``text-examples.yaml``, one value set: phrases as records write them that its text
-    patterns must match by words (``match``), and phrases they must not (``not``: negated,
-    another body region, another dose)."""
+    patterns must match by words (``match``), phrases they must not (``not``: negated,
+    another body region, another dose), and, for a ``placed`` sign, phrases naming it with its
+    own side or place after a denial's list (``listed``: neither matched nor silent, a
+    ``sign_after_denial`` data-check item)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     match: list[str] = Field(min_length=1)
     not_: list[str] = Field(default=[], alias="not")
+    listed: list[str] = []
 
-    @field_validator("match", "not_")
+    @field_validator("match", "not_", "listed")
     @classmethod
     def _phrases_not_blank(cls, phrases: list[str]) -> list[str]:
         if any(not p.strip() for p in phrases):

@@ -91,6 +91,11 @@ class ValueSetAddition(Strict):
     """A sign or symptom a clinician also writes as an Observation's value in words, an exam
     finding or a flowsheet row ("LLE motor strength" valued "3/5"): those words, the row's name
     joined to its value, are read as a Condition of this value set when they affirm it."""
+    placed: bool = False
+    """A sign written with its own side or place ("numbness L leg", "weakness R leg", "L groin
+    numbness", "pain radiating down L leg", a dermatome "L5"). Named so as a later item of a
+    denial's list ("(-) fever, numbness L leg") it is neither denied nor affirmed: a fact of
+    ``sign_after_denial`` (a data-check item), never silently dropped."""
     measured_by: str | None = None
     """An observation value set whose latest reading, when newer, a card shows beside a
     Condition of this one (a coded tachycardia beside the heart rate measured since)."""

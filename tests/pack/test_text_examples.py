@@ -24,6 +24,7 @@ from cds.pack.load import RULES_DIR, load_pack
 PACK = load_pack()
 MATCH = [(vs, p) for vs, ex in PACK.text_examples.items() for p in ex.match]
 NOT = [(vs, p) for vs, ex in PACK.text_examples.items() for p in ex.not_]
+LISTED = [(vs, p) for vs, ex in PACK.text_examples.items() for p in ex.listed]
 PATTERNS = [(vs.id, i, t) for vs in PACK.valuesets.values() for i, t in enumerate(vs.text)]
 
 
@@ -55,6 +56,25 @@ def test_every_pattern_is_exercised_by_its_own_examples(vs: str, i: int, pattern
     assert any(regex.search(p) for p in phrases), (
         f"{vs}.text[{i}] {pattern!r}: no phrase of text-examples.yaml exercises it"
     )
+
+
+@pytest.mark.parametrize(("vs", "phrase"), LISTED, ids=[f"{v}:{p}" for v, p in LISTED])
+def test_listed_phrase_is_neither_matched_nor_silent(vs: str, phrase: str) -> None:
+    """A ``placed`` sign named with its own side or place after a denial's list: not the
+    sign, not denied either (a ``sign_after_denial`` data-check item; brief neg22)."""
+    assert vs not in PACK.index.match_detail([], phrase), phrase
+    assert vs in PACK.index.match_listed([], phrase), phrase
+
+
+def test_every_placed_value_set_has_listed_examples() -> None:
+    placed = {vs.id for vs in PACK.valuesets.values() if vs.placed}
+    assert placed == {
+        "leg_weakness",
+        "numbness_paresthesia",
+        "saddle_anesthesia",
+        "radiating_leg_pain",
+    }
+    assert placed == {vs for vs, _ in LISTED}, "listed phrases only, and for each, of placed sets"
 
 
 def test_check_counts_the_phrases_as_examples() -> None:

@@ -4032,7 +4032,9 @@ for cid, text, topics, must in [
     ("neg-list-then-grade", "LBP. (-) saddle anesthesia, (-) clonus, strength 4/5 RLE", {U}, "RLE"),
     ("neg-clonus-then-grade", "LBP. Exam: (-) clonus, strength 4/5 RLE", {U}, "RLE"),
     ("neg-then-plus-grade", "LBP. Exam: (-) saddle anesthesia, (+) 4/5 strength RLE", {U}, "RLE"),
-    ("neg-list-then-numb", "LBP. (-) fever, numbness L leg", set(), ""),  # vc04: kept denied
+    # vc04 kept it denied, silently; neg22: the numbness names its own side after the list,
+    # denied or found? A data check, still no urgent card
+    ("neg-list-then-numb", "LBP. (-) fever, numbness L leg", {D}, "numbness L leg"),
     ("neg-list-normal-grade", "LBP. Exam: (-) clonus, strength 5/5 BLE", set(), ""),
     ("loc-30-sec", "fall down stairs w/ LOC x 30 sec, LBP", {E}, "LOC"),
     ("plus-loc", "MVC +LOC, lumbar pain", {E}, "LOC"),
@@ -4062,7 +4064,13 @@ for cid, text, topics, must in [
     visit(
         f"er19c-cc-{cid}-pv",
         f"patient-view; visit reason '{text}': "
-        + ("a danger sign as the note writes it" if topics else "no danger sign"),
+        + (
+            "a danger sign as the note writes it"
+            if topics - {D}
+            else "a sign after the denials, denied or found: a data check"
+            if topics
+            else "no danger sign"
+        ),
         "patient-view",
         [{"text": text}],
         [],
@@ -5092,6 +5100,142 @@ for cid, text, topics, must in [
         must=[must] if must else [],
         tags=["obs22", "exam-text"],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 18. neg22: a leg or saddle sign named with its own side or place after a denial's list
+#     ("(-) fever, numbness L leg") may be a finding written on: a data check asking whether it
+#     was denied or found, never silence and never the urgent card; the controls stay as read
+# ---------------------------------------------------------------------------------------------
+NEG22_LISTED = [  # (id, words, what the data check must quote)
+    ("minus-numbness-l-leg", "(-) fever, numbness L leg", "numbness L leg"),
+    ("no-numbness-l-leg", "no fever, numbness L leg", "numbness L leg"),
+    ("neg-colon-weakness-r-leg", "Neg: fever, weakness R leg", "weakness R leg"),
+    ("denies-numbness-left-foot", "denies fever, numbness in left foot", "left foot"),
+    ("ros-l-leg-numbness", "ROS (-) fever, chills, L leg numbness", "L leg numbness"),
+    ("numbness-bilateral-legs", "no fever, no chills, numbness bilateral legs", "bilateral"),
+    ("numbness-l5", "(-) fever, numbness L5", "numbness L5"),
+    ("weakness-lle", "denies fever, weakness LLE", "weakness LLE"),
+    ("l-groin-numbness", "no fever, L groin numbness", "L groin numbness"),
+    ("radiating-l-leg", "(-) fever, pain radiating down L leg", "radiating down L leg"),
+]
+NEG22_CONTROLS = [  # (id, words, topics): as read before neg22
+    ("no-side", "(-) fever, chills, numbness", set()),
+    ("own-minus", "(-) fever, (-) numbness L leg", set()),
+    ("trigger-right-before", "denies numbness L leg", set()),
+    ("shared-place", "No numbness, tingling or weakness in BLE", set()),
+    ("plus-item", "(-) fever, (+) numbness L leg", {U}),
+    ("new-sentence", "No fever. Numbness L leg", {U}),
+]
+
+for cid, words, must in NEG22_LISTED:
+    pv(
+        f"neg22-problem-{cid}",
+        f"Low back pain; text-only problem '{words}' today: the sign named with its own side or "
+        "place after the denials may be denied or found: a data check, no urgent card",
+        [lambda p, t=words: condition(p, text=t, onset_hours=3)],
+        {D},
+        must=[must],
+        tags=["neg22", "negation", "text"],
+    )
+for cid, words, topics in NEG22_CONTROLS:
+    pv(
+        f"neg22-problem-control-{cid}",
+        f"Low back pain; text-only problem '{words}' today: "
+        + ("the sign affirmed, urgent" if topics else "every sign denied, no card"),
+        [lambda p, t=words: condition(p, text=t, onset_hours=3)],
+        topics,
+        tags=["neg22", "negation", "text"],
+    )
+for cid, words, must in NEG22_LISTED[:4] + NEG22_LISTED[8:]:
+    pv(
+        f"neg22-hpi-{cid}",
+        f"Low back pain; a history of present illness three hours ago '{words}': a data check "
+        "asking whether the placed sign was denied or found",
+        [lambda p, t=words: exam_row(p, "History of present illness", t)],
+        {D},
+        must=[must],
+        tags=["neg22", "negation", "exam-text"],
+    )
+for cid, words, topics in NEG22_CONTROLS:
+    pv(
+        f"neg22-hpi-control-{cid}",
+        f"Low back pain; a history of present illness three hours ago '{words}'",
+        [lambda p, t=words: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["neg22", "negation", "exam-text"],
+    )
+for cid, words, must in NEG22_LISTED[:5]:
+    visit(
+        f"neg22-reason-{cid}-pv",
+        f"patient-view; visit reason 'LBP. {words}': a data check, no urgent card",
+        "patient-view",
+        [{"text": f"LBP. {words}"}],
+        [],
+        {D},
+        must=[must],
+        tags=["neg22", "negation"],
+    )
+for cid, words, topics in NEG22_CONTROLS:
+    visit(
+        f"neg22-reason-control-{cid}-pv",
+        f"patient-view; visit reason 'LBP. {words}'",
+        "patient-view",
+        [{"text": f"LBP. {words}"}],
+        [],
+        topics,
+        tags=["neg22", "negation"],
+    )
+visit(
+    "neg22-reason-minus-numbness-l-leg-dc",
+    "encounter-discharge; visit reason 'LBP. (-) fever, numbness L leg': the data check beside "
+    "the discharge instructions, no urgent card",
+    "encounter-discharge",
+    [{"text": "LBP. (-) fever, numbness L leg"}],
+    [],
+    {D, DI},
+    must=["numbness L leg"],
+    tags=["neg22", "negation"],
+)
+order(
+    "neg22-mri-select-listed-weakness",
+    "order-select MRI lumbar; text-only problem 'denies fever, weakness R leg' today: imaging "
+    "not indicated, hedged (a possible red flag to confirm), no removal offered",
+    [lambda p: condition(p, text="denies fever, weakness R leg", onset_hours=3)],
+    [mri],
+    {INI, D},
+    hook="order-select",
+    must=["may be a red flag", "weakness R leg"],
+    tags=["neg22", "negation"],
+)
+# the draft order's own reason, read as the record's words are: a numbness after the denials
+# is a data check beside the hedged not-indicated card; a leg weakness there is also what the
+# order is for (a red flag named or suspected supports imaging, as "r/o cauda equina" does)
+for cid, reason, topics, must in [
+    ("numbness", "(-) fever, numbness L leg", {INI, D}, ["may be a red flag", "numbness L leg"]),
+    ("weakness", "(-) fever, weakness R leg", {IS, D}, ["weakness R leg"]),
+]:
+    order(
+        f"neg22-mri-reason-listed-{cid}",
+        f"order-sign MRI lumbar whose reason is '{reason}': a data check on the listed sign",
+        [],
+        [
+            lambda p, r=reason: service_request(
+                p, MRI, "MRI lumbar spine without contrast", reason={"text": r}
+            )
+        ],
+        topics,
+        must=must,
+        tags=["neg22", "negation", "imaging"],
+    )
+pv(
+    "neg22-problem-old-listed-none",
+    "Low back pain; text-only problem '(-) fever, numbness L leg' from 20 days ago: outside "
+    "the symptom window, no card",
+    [lambda p: condition(p, text="(-) fever, numbness L leg", onset_hours=days(20))],
+    set(),
+    tags=["neg22", "negation", "text"],
+)
 
 
 def main(argv: list[str]) -> int:

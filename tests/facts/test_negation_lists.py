@@ -1,0 +1,142 @@
+"""Tests for facts/negation.py (`listed_after_denial`) and facts/suspected.py
+(`sign_after_denial`): a sign a denial's list reaches only as a later item that names its own
+side or place ("(-) fever, numbness L leg") is neither denied nor affirmed, but a
+``sign_after_denial`` fact (a data-check item), from a Condition's words, the visit's reason
+and an Observation's words (brief neg22)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cds.facts.extract import extract_facts
+from cds.facts.negation import assertion, listed_after_denial
+from tests.facts.test_real_feeds import CTX, PACK, facts, vs
+from tests.facts.test_review_fixes import condition
+
+LISTED = "sign_after_denial"
+
+
+def read(text: str, term: str) -> tuple[str, bool]:
+    i = text.lower().index(term.lower())
+    return assertion(text, i, i + len(term)), listed_after_denial(text, i, i + len(term))
+
+
+@pytest.mark.parametrize(
+    "text, term",
+    [
+        ("(-) fever, numbness L leg", "numbness"),
+        ("no fever, numbness L leg", "numbness"),
+        ("Neg: fever, weakness R leg", "weakness"),
+        ("denies fever, numbness in left foot", "numbness"),
+        ("ROS (-) fever, chills, L leg numbness", "numbness"),
+        ("no fever, no chills, numbness bilateral legs", "numbness"),
+        ("(-) fever, numbness L5", "numbness"),
+        ("no fever, L groin numbness", "groin numbness"),
+        ("denies fever, weakness LLE", "weakness"),
+    ],
+)
+def test_a_placed_later_item_is_uncertain_not_denied(text: str, term: str) -> None:
+    assert read(text, term) == ("uncertain", True)
+
+
+@pytest.mark.parametrize(
+    "text, term, expected",
+    [
+        # no side or place of its own: a plain list item, denied as before
+        ("(-) fever, chills, numbness", "numbness", "negated"),
+        ("No fever, chills, sweats, weight loss or leg weakness", "leg weakness", "negated"),
+        # its own denial, or the item right after the trigger
+        ("(-) fever, (-) numbness L leg", "numbness", "negated"),
+        ("denies numbness L leg", "numbness", "negated"),
+        ("denies numbness L leg, fever", "numbness", "negated"),
+        # a place shared by a coordinated tail is the list's
+        ("No numbness, tingling or weakness in BLE", "weakness", "negated"),
+        # a "(+)" or a new sentence ends the denial
+        ("(-) fever, (+) numbness L leg", "numbness", "affirmed"),
+        ("No fever. Numbness L leg", "Numbness", "affirmed"),
+        # the denied first item stays denied; "Neg:" opens a denial
+        ("Neg: fever, weakness R leg", "fever", "negated"),
+        ("UA neg: trace protein", "trace", "affirmed"),
+        # an uncertainty trigger is the nearer one: uncertain, not a listed sign
+        ("(-) fever, possible numbness L leg", "numbness", "uncertain"),
+    ],
+)
+def test_controls_keep_their_reading(text: str, term: str, expected: str) -> None:
+    assert read(text, term) == (expected, False)
+
+
+def _visit(words: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "in-progress",
+        "reasonCode": [{"text": words}],
+        "diagnosis": [{"condition": {"display": "no fever, weakness R leg"}}],
+    }
+
+
+def _row(value: str, status: str = "final") -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": status,
+        "code": {"text": "History of present illness"},
+        "effectiveDateTime": "2026-11-26T16:00:00Z",
+        "valueString": value,
+    }
+
+
+def test_a_problem_the_visit_and_a_note_each_give_a_listed_sign() -> None:
+    found = facts(condition("c1", "(-) fever, numbness L leg"))
+    (listed,) = vs(found, LISTED)
+    assert listed.rid == "Condition/c1" and listed.display == "(-) fever, numbness L leg"
+    assert vs(found, "numbness_paresthesia") == [] and vs(found, "fever_condition") == []
+    assert len(vs(facts(_visit("LBP. denies fever, numbness in left foot")), LISTED)) == 2
+    (noted,) = vs(facts(_row("(-) fever, pain radiating down L leg")), LISTED)
+    assert noted.display == "History of present illness: (-) fever, pain radiating down L leg"
+    assert vs(facts(_row("(-) fever, pain radiating down L leg")), "radiating_leg_pain") == []
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "(-) fever, chills, numbness",
+        "(-) fever, (-) numbness L leg",
+        "denies numbness L leg",
+        "Numbness L leg",  # affirmed: the sign itself, no data check
+        "(-) fever, (+) numbness L leg",
+    ],
+)
+def test_no_listed_sign_where_the_words_are_clear(words: str) -> None:
+    assert vs(facts(condition("c1", words)), LISTED) == []
+    assert vs(facts(_row(words)), LISTED) == []
+
+
+def test_an_old_or_resolved_problem_is_read_as_its_status_says() -> None:
+    resolved = condition(
+        "c1", "(-) fever, numbness L leg", clinicalStatus={"coding": [{"code": "resolved"}]}
+    )
+    assert vs(facts(resolved), LISTED) == []
+    old = condition("c2", "(-) fever, numbness L leg", onsetDateTime="2024-01-01T00:00:00Z")
+    (listed,) = vs(facts(old), LISTED)  # dated: the rule's symptom window decides
+    assert listed.age_h > 24 * 300
+
+
+def test_only_placed_value_sets_are_listed() -> None:
+    assert PACK.index.match_listed([], "(-) fever, chills, L knee pain") == set()
+    assert PACK.index.match_listed([], "(-) fever, numbness L arm") == set()
+
+
+def test_a_draft_orders_reason_gives_a_listed_sign() -> None:
+    order = {
+        "resourceType": "ServiceRequest",
+        "id": "s1",
+        "status": "draft",
+        "code": {"text": "MRI lumbar spine"},
+        "reasonCode": [{"text": "(-) fever, numbness L leg"}],
+    }
+    out = extract_facts([], [order], CTX)
+    (listed,) = vs(out.facts, LISTED)
+    assert listed.rid == "ServiceRequest/s1" and listed.age_h == 0.0
