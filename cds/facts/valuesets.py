@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
+from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion, plain
 from cds.facts.units import ReadingRule
@@ -147,6 +148,8 @@ class ValueSetIndex:
     measured_by: dict[str, str] = field(default_factory=dict)
     """Value set → the observation value set that measures it (a fever → body temperature):
     a number in words in a row named for the sign is read in that one's unit."""
+    answers: AnswerWords = NO_ANSWER_WORDS
+    """How a row named for a sign is answered in words (the pack's ``answers.yaml``)."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -157,9 +160,12 @@ class ValueSetIndex:
     the Quantity's JSON image) → (value, unit, as recorded, problem); bounded there."""
 
     @classmethod
-    def build(cls, valuesets: Mapping[str, ValueSetSpec]) -> ValueSetIndex:
-        """Index every code, prefix and text pattern of the given value sets."""
-        index = cls()
+    def build(
+        cls, valuesets: Mapping[str, ValueSetSpec], answers: AnswerWords = NO_ANSWER_WORDS
+    ) -> ValueSetIndex:
+        """Index every code, prefix and text pattern of the given value sets; with the
+        pack's answer words, compiled."""
+        index = cls(answers=answers)
         for vs in valuesets.values():
             if vs.acute:
                 index.acute.add(vs.id)
