@@ -6,7 +6,9 @@ The pack owns the words ("present", "baseline", "WNL"); this module owns the syn
 them: where an answer must start or end, what may follow a yes or a no. A pack without answer
 words reads no answer in words: a row named for a sign and answered in words is then a
 data-check item ("answer not understood"), never a sign and never silently nothing; a
-``valueBoolean`` still answers (it is no words), and so does a measure (`cds.facts.said_measures`).
+``valueBoolean`` still answers (it is no words), and so does a bare number measuring the sign
+(`cds.facts.said_measures`). The words that may lead such a number ("Tmax", "temp") are the
+measuring value set's own (``lead_words`` in ``valuesets.yaml``), compiled by `measure_pattern`.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ class AnswerWords:
             nothing=_compile(_either(spec.says_nothing) + r"\W*"),
             no=_compile(_either(spec.opens_with_no) + r"(?![a-z/])" + unless),
         )
+
+
+def measure_pattern(lead_words: Sequence[str]) -> re.Pattern[str]:
+    """A row's answer that is one measure ("Tmax 38.9 at home", "102 F", "38.3"): a number
+    with an optional lead word (the measuring value set's ``lead_words``: none, a bare number
+    only) and unit (C, °F, deg F), then the rest of the answer (where and when: "at home")."""
+    return _compile(
+        rf"(?:{_either(lead_words)}(?![a-z])\s*[:=]?\s*)?"
+        r"(?P<number>\d{2,3}(?:\.\d{1,2})?)"
+        r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?(?P<unit>[cf]|celsius|fahrenheit)?(?![\w.])"
+        r"(?P<rest>.*)"
+    )
 
 
 NO_ANSWER_WORDS = AnswerWords(*(_compile(_NEVER) for _ in range(5)))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
-from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords
+from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion, plain
 from cds.facts.units import ReadingRule
@@ -93,6 +93,8 @@ class ValueSetSpec(Protocol):
     @property
     def measured_by(self) -> str | None: ...
     @property
+    def lead_words(self) -> Sequence[str]: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -149,6 +151,9 @@ class ValueSetIndex:
     """Value set → the observation value set that measures it (a fever → body temperature):
     a number in words in a row named for the sign is read in that one's unit."""
     answers: AnswerWords = NO_ANSWER_WORDS
+    measures: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    """Observation value set → a row's answer that is one measure of it, led by its own
+    ``lead_words`` ("Tmax 38.9"); `cds.facts.said_measures` reads a bare number without them."""
     """How a row named for a sign is answered in words (the pack's ``answers.yaml``)."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
@@ -177,6 +182,8 @@ class ValueSetIndex:
                 index.observation_text.add(vs.id)
             if vs.measured_by:
                 index.measured_by[vs.id] = vs.measured_by
+            if vs.lead_words:
+                index.measures[vs.id] = measure_pattern(vs.lead_words)
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent

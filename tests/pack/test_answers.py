@@ -27,21 +27,25 @@ BUNDLED = RULES_DIR / "back-spasm"
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
-def _row(value: object, kind: str = "valueString") -> dict[str, Any]:
+def _row(
+    value: object, kind: str = "valueString", name: str = "Urinary retention"
+) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": "row",
         "status": "final",
-        "code": {"text": "Urinary retention"},
+        "code": {"text": name},
         "effectiveDateTime": "2026-11-26T05:00:00Z",
         kind: value,
     }
 
 
-def _read(pack: Pack, value: object, kind: str = "valueString") -> tuple[set[str], list[str]]:
+def _read(
+    pack: Pack, value: object, kind: str = "valueString", name: str = "Urinary retention"
+) -> tuple[set[str], list[str]]:
     """The signs (Condition facts) and data-check headlines a row answered so gives."""
     ctx = FactContext(NOW, pack.index, pack.canonical_units, site_tz=UTC)
-    out = extract_facts([_row(value, kind)], (), ctx)
+    out = extract_facts([_row(value, kind, name)], (), ctx)
     signs = {f.valueset for f in out.facts if f.kind == "condition"}
     return signs, [i.headline or i.message for i in out.issues]
 
@@ -145,3 +149,38 @@ def test_a_wheel_install_carries_the_answer_words() -> None:
     read = ("pack.yaml", "valuesets.json", "valuesets.yaml", "instructions.yaml")
     for name in (*read, "text-examples.yaml", "answers.yaml"):
         assert f"rules/back-spasm/{name}" in shipped, name
+
+
+def _without_lead_words(pack: Path) -> None:
+    path = pack / "valuesets.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  lead_words:\n")
+    end = text.index("heart_rate_obs:\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+
+
+def test_the_words_before_a_measure_are_the_measuring_value_sets(tmp_path: Path) -> None:
+    """``lead_words`` of the body temperature: "Fever: Tmax 38.9 at home" is the fever
+    reported; without them only a bare number reads, and the rest is not understood."""
+    bundled = load_pack()
+    assert _read(bundled, "Tmax 38.9 at home", name="Fever")[0] == {"fever_condition"}
+    assert _read(bundled, "38.9 at home", name="Fever")[0] == {"fever_condition"}
+    copy = _copy(tmp_path)
+    _without_lead_words(copy)
+    pack = load_pack(copy)
+    assert "fever_temperature_obs" not in pack.index.measures
+    assert _read(pack, "38.9 at home", name="Fever")[0] == {"fever_condition"}
+    signs, issues = _read(pack, "Tmax 38.9 at home", name="Fever")
+    assert not signs and issues == ["“Fever: Tmax 38.9 at home”: answer not understood"]
+
+
+def test_a_bad_lead_word_is_a_clear_check_error(tmp_path: Path) -> None:
+    copy = _copy(tmp_path)
+    path = copy / "valuesets.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    - 't ?max'\n", "    - 't ?max('\n", 1), encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        check_pack(str(copy))
+    message = caught.value.message
+    assert "valuesets.yaml" in message and "lead_words" in message, message
+    assert "no regular expression" in message, message
