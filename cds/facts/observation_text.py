@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import as_list, read_concept_detail
 from cds.facts.model import DataIssue, Fact
 from cds.facts.said_measures import SaidMeasure, measure_in_words
@@ -24,48 +25,6 @@ from cds.fhir import Resource
 
 _SHOWN = 160
 """The most of a finding's words a card shows (a whole exam note may be the value)."""
-
-_YES = re.compile(
-    r"(?:yes|y|present|positive|pos|\+|\(\+\)|true|noted|observed|reported|endorses|endorsed|subjective"
-    r"|mild(?:ly)?|moderate|severe|marked|new|new onset|worse|worsening|increased|intermittent"
-    r"|constant|persistent|acute|tactile|c/o|complains)(?![a-z])",
-    re.IGNORECASE,
-)
-"""An answer that says the row's sign is there (at the start of the value)."""
-_NOT_NEW = re.compile(
-    r"\b(?:baseline|chronic\w*|long[- ]?standing|usual|habitual|dementia"
-    r"|since (?:(?:19|20)\d\d|birth|childhood"
-    r"|(?:a |an |the |his |her |their |pt'?s |patient'?s )?(?:\w+ )?(?:stroke|cva|tbi|surgery"
-    r"|prostatectomy|hysterectomy|injury|accident|delivery|childbirth|sci))"
-    r"|for (?:many |several |\d+ )?(?:years|yrs)|x ?\d+ ?(?:years|yrs)"
-    r"|wears (?:briefs|diapers|depends|pads))\b",
-    re.IGNORECASE,
-)
-"""A yes that says the sign is the patient's old state, not a new one ("Yes, at baseline",
-"Y - chronic, wears briefs", "Yes, since prostatectomy 2019", "Yes - baseline (dementia)"):
-not the acute sign the row asks about, and not a plain no either."""
-_CHANGED = re.compile(
-    r"\b(?:worse|worsening|more (?:often|frequent)|increas\w*|different|changed|new|newly"
-    r"|acute\w*)\b|\b(?:not|beyond|above) (?:at |his |her |their )?baseline\b",
-    re.IGNORECASE,
-)
-"""An old state said to have changed ("worse than baseline", "chronic but worse since
-yesterday", "new since this morning"): the sign, new."""
-_NOTHING = re.compile(
-    r"(?:no|n|none|neg|negative|absent|denies|denied|-|\(-\)|0+(?:[.,]0+)?|wnl|nl|normal"
-    r"|intact|within normal limits|n/?a|not applicable|not assessed|not done|not tested"
-    r"|not examined|deferred|refused|declined|unable to (?:assess|test|examine|obtain)"
-    r"|unknown|unk|resolved|false|off|(?:pt|patient) (?:denies|denied|declines))\W*",
-    re.IGNORECASE,
-)
-"""A whole answer that says the sign is not there, or says nothing about it."""
-_NO = re.compile(
-    r"(?:no|n|none|neg|negative|absent|denies|denied|not|never|without|wnl|nl|normal|intact)"
-    r"(?![a-z/])(?!\s+change)",
-    re.IGNORECASE,
-)
-"""An answer that opens with a no ("No retention, voided 400 mL", "normal, voiding well");
-"no change" is no answer (the sign may be there still, as it was)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +62,9 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     value = value.strip()
     name = _concept_words(code).strip()
     asked = _signs(name, ctx) if name else ()  # the row's own signs: read once
+    flag: bool | None = None  # a valueBoolean: an answer, in no words
     if not value:  # a yes/no or a count answers only a row named for a sign
-        value = _answer(part)
+        value, flag = _answer(part)
         if not value or not asked:
             return NOTHING_SAID
     words = f"{name}: {value}" if name else value
@@ -129,13 +89,19 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     ]
     unclear = old = False
     measure: SaidMeasure | None = None
-    if (pending or doubted) and not _NOTHING.fullmatch(value) and not _NO.match(value):
-        yes = (
-            _YES.match(value)
+    said = ctx.index.answers  # the pack's answer words, compiled (`cds.facts.answer_words`)
+    if (pending or doubted) and flag is not False and not _says_no(value, said):
+        yes: bool | re.Match[str] | None = flag or (
+            said.yes.match(value)
             or _counted(name, value)
-            or (_NOT_NEW.match(value) and _CHANGED.search(value))  # "Chronic, worse than baseline"
+            # "Chronic, worse than baseline"
+            or (said.not_new.match(value) and said.changed.search(value))
         )
-        old = bool(yes and _NOT_NEW.search(value, yes.end()) and not _CHANGED.search(value))
+        old = (  # a yes, then the usual state: "Yes, at baseline"
+            isinstance(yes, re.Match)
+            and said.not_new.search(value, yes.end()) is not None
+            and not said.changed.search(value)
+        )
         if pending and yes and not old:
             found += pending
         elif not yes and (measure := measure_in_words(value, (*pending, *doubted), ctx)):
@@ -153,19 +119,25 @@ _COUNT = re.compile(r"0*[1-9]\d{0,2}")
 
 def _counted(name: str, value: str) -> re.Match[str] | None:
     """A count of one or more in a row that counts the sign ("Urinary incontinence episodes:
-    2"): a yes (a count of 0 says nothing: `_NOTHING`)."""
+    2"): a yes (a count of 0 says nothing: the pack's ``says_nothing``)."""
     return _COUNT.fullmatch(value) if _COUNT_ROW.search(name) else None
 
 
-def _answer(part: Resource) -> str:
-    """A row's ``valueBoolean`` or ``valueInteger`` as an answer in words ("yes", "no", "2")."""
+def _says_no(value: str, said: AnswerWords) -> bool:
+    """The answer says no, or nothing ("N", "WNL", "No retention, voided 400 mL")."""
+    return bool(said.nothing.fullmatch(value) or said.no.match(value))
+
+
+def _answer(part: Resource) -> tuple[str, bool | None]:
+    """A row's ``valueBoolean`` or ``valueInteger`` as an answer in words ("yes", "no", "2"),
+    with the boolean itself: a yes or a no whatever the pack's answer words."""
     value = part.get("valueBoolean")
     if value is True or value is False:
-        return "yes" if value else "no"
+        return ("yes" if value else "no"), value
     value = part.get("valueInteger")
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""
+        return str(value), None
+    return "", None
 
 
 def text_finding(

@@ -18,21 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
+from cds.facts.answer_words import measure_pattern
 from cds.facts.bounds import Region
 from cds.facts.model import Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, UNIT_WORDS
 
-_MEASURE = re.compile(
-    r"(?:(?:t ?max|max(?:imum)?(?: temp\w*)?|highest(?: temp\w*)?|temp\w*|t)(?![a-z])\s*[:=]?\s*)?"
-    r"(?P<number>\d{2,3}(?:\.\d{1,2})?)"
-    r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?(?P<unit>[cf]|celsius|fahrenheit)?(?![\w.])"
-    r"(?P<rest>.*)",
-    re.IGNORECASE,
-)
-"""One number with an optional lead word (Tmax, T, temp) and unit (C, °F, deg F), then the
-rest of the answer (where and when: "at home", "this AM")."""
 _DOUBT = re.compile(
     r"[?~≈]|\d|\b(?:or|to|approx\w*|about|around|maybe|possibl\w*|probabl\w*|unsure"
     r"|not sure|unknown|unclear|reportedly|estimated|est)\b|^\s*[-–/]",
@@ -40,6 +32,8 @@ _DOUBT = re.compile(
 )
 """What in the rest of the answer puts its number in doubt: a question or tilde, a second
 number (a range "38-39", "38 to 39", another reading), a hedge."""
+_BARE = measure_pattern(())
+"""A number measuring a value set without ``lead_words``: no word before it."""
 
 
 class SaidMeasure(NamedTuple):
@@ -59,16 +53,18 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
     measured = [(vs, index.measured_by[vs]) for vs in signs if vs in index.measured_by]
     if not measured:
         return None
-    match = _MEASURE.fullmatch(answer.strip())
-    if match is None or _DOUBT.search(match["rest"]):
-        return None
-    unit = match["unit"]
-    if unit is not None and len(unit) == 1:
-        unit = unit.upper()  # "101.5f": the UCUM reader knows "F" and "C"
+    answer = answer.strip()
     for vs, by in measured:
         canonical = ctx.canonical_units.get(by)
         if canonical is None:
             continue
+        # the number, led by the measure's own words ("Tmax", "temp": ``lead_words``)
+        match = index.measures.get(by, _BARE).fullmatch(answer)
+        if match is None or _DOUBT.search(match["rest"]):
+            continue
+        unit = match["unit"]
+        if unit is not None and len(unit) == 1:
+            unit = unit.upper()  # "101.5f": the UCUM reader knows "F" and "C"
         rule = index.readings.get(by, NO_RULE)
         value, found, _, problem = quantity_value(
             {"value": match["number"], "unit": unit}, canonical, rule

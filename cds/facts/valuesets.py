@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
+from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
 from cds.facts.negation_events import PLACED
@@ -95,6 +96,8 @@ class ValueSetSpec(Protocol):
     @property
     def placed(self) -> bool: ...
     @property
+    def lead_words(self) -> Sequence[str]: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -153,6 +156,11 @@ class ValueSetIndex:
     placed: set[str] = field(default_factory=set)
     """Signs written with a side or place (a leg, the groin, a dermatome): named so after a
     denial's list, a data-check item (`match_listed`), never silently denied."""
+    answers: AnswerWords = NO_ANSWER_WORDS
+    """How a row named for a sign is answered in words (the pack's ``answers.yaml``)."""
+    measures: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    """Observation value set → a row's answer that is one measure of it, led by its own
+    ``lead_words`` ("Tmax 38.9"); `cds.facts.said_measures` reads a bare number without them."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -163,9 +171,12 @@ class ValueSetIndex:
     the Quantity's JSON image) → (value, unit, as recorded, problem); bounded there."""
 
     @classmethod
-    def build(cls, valuesets: Mapping[str, ValueSetSpec]) -> ValueSetIndex:
-        """Index every code, prefix and text pattern of the given value sets."""
-        index = cls()
+    def build(
+        cls, valuesets: Mapping[str, ValueSetSpec], answers: AnswerWords = NO_ANSWER_WORDS
+    ) -> ValueSetIndex:
+        """Index every code, prefix and text pattern of the given value sets; with the
+        pack's answer words, compiled."""
+        index = cls(answers=answers)
         for vs in valuesets.values():
             if vs.acute:
                 index.acute.add(vs.id)
@@ -179,6 +190,8 @@ class ValueSetIndex:
                 index.measured_by[vs.id] = vs.measured_by
             if vs.placed:
                 index.placed.add(vs.id)
+            if vs.lead_words:
+                index.measures[vs.id] = measure_pattern(vs.lead_words)
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent

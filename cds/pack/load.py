@@ -14,7 +14,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cds.errors import ConfigError, RulePackError
+from cds.facts.answer_words import AnswerWords
 from cds.facts.valuesets import ValueSetIndex
+from cds.pack.answer_schema import AnswersFile
 from cds.pack.passages import Passage
 from cds.pack.schema import (
     InstructionsFile,
@@ -52,6 +54,9 @@ class Pack:
     passages: list[Passage]
     text_examples: dict[str, TextExamples] = field(default_factory=dict)
     """``text-examples.yaml``: value set id → phrases its text patterns must (not) match."""
+    answers: AnswersFile | None = None
+    """``answers.yaml``: the words a row named for a sign is answered with (none: no pack
+    file, and every answer in words is one not understood)."""
 
     @property
     def id(self) -> str:
@@ -75,7 +80,7 @@ class Pack:
 
     @cached_property
     def index(self) -> ValueSetIndex:
-        return ValueSetIndex.build(self.valuesets)
+        return ValueSetIndex.build(self.valuesets, AnswerWords.build(self.answers))
 
     @cached_property
     def canonical_units(self) -> dict[str, str | None]:
@@ -147,7 +152,12 @@ def load_pack(name_or_path: str | Path | None = None) -> Pack:
         if (root / "text-examples.yaml").exists()
         else {}
     )
-    pack = Pack(root, spec, valuesets, instructions.passages, examples)
+    answers = (
+        _model(root / "answers.yaml", AnswersFile, _read(root / "answers.yaml") or {})
+        if (root / "answers.yaml").exists()
+        else None
+    )
+    pack = Pack(root, spec, valuesets, instructions.passages, examples, answers)
     problems = cross_check(pack)
     if problems:
         raise RulePackError(f"{root / 'pack.yaml'}: " + "; ".join(problems), details=problems)

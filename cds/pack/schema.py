@@ -8,6 +8,8 @@ A pack is a folder under ``rules/``:
     instructions.yaml  patient-instruction passages (plain language, each with ``covers``)
     text-examples.yaml realistic EHR phrases each value set's text patterns must (or must not)
                        match: what ``cds rules check`` exercises the patterns with
+    answers.yaml       the words a row named for a sign is answered with ("Y", "WNL", "at
+                       baseline"): ``cds.pack.answer_schema``
     scenarios/         example hook calls with their expected cards (golden files)
 
 Every model forbids unknown keys, so a misspelt key fails ``cds rules check`` with its path.

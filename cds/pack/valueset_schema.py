@@ -104,6 +104,10 @@ class ValueSetAddition(Strict):
     newer and no rule fires on it: the sign the entry stood for was
     measured since and is not there (a tachycardia coded this morning, a heart rate of 86
     since). Not for a sign that comes and goes while treated (a fever under antipyretics)."""
+    lead_words: list[str] = []
+    """Of an observation value set that measures a sign (``measured_by``): the words a row
+    named for the sign may put before the number ("Fever" valued "Tmax 38.9", "temp 38.3"),
+    one phrase per item, each a case-insensitive regular expression; none, a bare number only."""
     notes: str | None = None
 
     @field_validator("text")
@@ -114,6 +118,18 @@ class ValueSetAddition(Strict):
             if p.startswith("^") and ".*" in p and "term" not in compiled.groupindex:
                 raise ValueError(f"{p!r} reads from the start: name its words (?P<term>...)")
         return patterns
+
+    @field_validator("lead_words")
+    @classmethod
+    def _lead_words_compile(cls, phrases: list[str]) -> list[str]:
+        for i, p in enumerate(phrases):
+            try:
+                compiled = re.compile(p, re.IGNORECASE)
+            except re.error as exc:
+                raise ValueError(f"phrase {i} {p!r} is no regular expression: {exc}") from exc
+            if compiled.fullmatch(""):
+                raise ValueError(f"phrase {i} {p!r} matches no words at all")
+        return phrases
 
     @field_validator("excluded_by_text")
     @classmethod

@@ -1,0 +1,97 @@
+"""The answer vocabulary of an Observation row named for a sign ("Urinary retention: Y"), as
+the pack gives it (``answers.yaml``): lists of alternative phrases, compiled here once into
+the patterns `cds.facts.observation_text` reads an answer with.
+
+The pack owns the words ("present", "baseline", "WNL"); this module owns the syntax around
+them: where an answer must start or end, what may follow a yes or a no. A pack without answer
+words reads no answer in words: a row named for a sign and answered in words is then a
+data-check item ("answer not understood"), never a sign and never silently nothing; a
+``valueBoolean`` still answers (it is no words), and so does a bare number measuring the sign
+(`cds.facts.said_measures`). The words that may lead such a number ("Tmax", "temp") are the
+measuring value set's own (``lead_words`` in ``valuesets.yaml``), compiled by `measure_pattern`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class AnswerWordsSpec(Protocol):
+    """What a pack gives (``cds.pack.answer_schema.AnswersFile``): each a list of regex
+    alternatives, matched without regard to case."""
+
+    @property
+    def says_yes(self) -> Sequence[str]: ...
+    @property
+    def usual_state(self) -> Sequence[str]: ...
+    @property
+    def changed(self) -> Sequence[str]: ...
+    @property
+    def says_nothing(self) -> Sequence[str]: ...
+    @property
+    def opens_with_no(self) -> Sequence[str]: ...
+    @property
+    def no_unless_followed_by(self) -> Sequence[str]: ...
+
+
+_NEVER = "(?!)"
+"""An empty list: a pattern that matches nothing (an empty alternation would match anything)."""
+
+
+def _either(words: Sequence[str]) -> str:
+    return "(?:" + "|".join(words) + ")" if words else _NEVER
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerWords:
+    """The compiled answer patterns (see each list's comment in ``answers.yaml``)."""
+
+    yes: re.Pattern[str]
+    """Matched at the start of the answer, ending at a word's end: "Yes, at baseline"."""
+    not_new: re.Pattern[str]
+    """Searched as whole words anywhere: the patient's usual state."""
+    changed: re.Pattern[str]
+    """Searched as whole words anywhere: a usual state said to have changed."""
+    nothing: re.Pattern[str]
+    """The whole answer, trailing punctuation allowed: "N.", "WNL", "0"."""
+    no: re.Pattern[str]
+    """Matched at the start of the answer, ending at a word's end (not at "n/a")."""
+
+    @classmethod
+    def build(cls, spec: AnswerWordsSpec | None) -> AnswerWords:
+        """Compile a pack's answer words; no spec (a pack without them) reads no words."""
+        if spec is None:
+            return NO_ANSWER_WORDS
+        unless = (
+            rf"(?!\s+{_either(spec.no_unless_followed_by)})" if spec.no_unless_followed_by else ""
+        )
+        return cls(
+            yes=_compile(_either(spec.says_yes) + r"(?![a-z])"),
+            not_new=_compile(rf"\b{_either(spec.usual_state)}\b"),
+            changed=_compile(rf"\b{_either(spec.changed)}\b"),
+            nothing=_compile(_either(spec.says_nothing) + r"\W*"),
+            no=_compile(_either(spec.opens_with_no) + r"(?![a-z/])" + unless),
+        )
+
+
+def measure_pattern(lead_words: Sequence[str]) -> re.Pattern[str]:
+    """A row's answer that is one measure ("Tmax 38.9 at home", "102 F", "38.3"): a number
+    with an optional lead word (the measuring value set's ``lead_words``: none, a bare number
+    only) and unit (C, °F, deg F), then the rest of the answer (where and when: "at home")."""
+    return _compile(
+        rf"(?:{_either(lead_words)}(?![a-z])\s*[:=]?\s*)?"
+        r"(?P<number>\d{2,3}(?:\.\d{1,2})?)"
+        r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?(?P<unit>[cf]|celsius|fahrenheit)?(?![\w.])"
+        r"(?P<rest>.*)"
+    )
+
+
+NO_ANSWER_WORDS = AnswerWords(*(_compile(_NEVER) for _ in range(5)))
+"""A pack without answer words: every answer in words is one not understood."""

@@ -1,0 +1,52 @@
+"""``answers.yaml``: how the pack's rows named for a sign are answered in words, as lists of
+alternative phrases (`cds.facts.answer_words` compiles them once, at load)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from cds.pack.schema import Strict
+
+Phrases = list[str]
+
+
+class AnswersFile(Strict):
+    """Each list is optional (empty: no answer of that kind is read in words). A phrase is a
+    regular expression read without regard to case; the engine places it (start of the
+    answer, whole words), so it must neither be blank nor match an empty answer."""
+
+    says_yes: Phrases = Field(default=[])
+    """An answer starting so says the row's sign is there."""
+    usual_state: Phrases = Field(default=[])
+    """Words in a yes that make it the patient's usual state ("at baseline")."""
+    changed: Phrases = Field(default=[])
+    """Words that say a usual state has changed ("worse than baseline")."""
+    says_nothing: Phrases = Field(default=[])
+    """A whole answer that says no, or nothing ("N", "WNL", "deferred")."""
+    opens_with_no: Phrases = Field(default=[])
+    """An answer starting so says no ("No retention, voided 400 mL")."""
+    no_unless_followed_by: Phrases = Field(default=[])
+    """Words after such a no that make it no answer ("no change")."""
+
+    @field_validator(
+        "says_yes",
+        "usual_state",
+        "changed",
+        "says_nothing",
+        "opens_with_no",
+        "no_unless_followed_by",
+    )
+    @classmethod
+    def _phrases_compile(cls, phrases: Phrases) -> Phrases:
+        for i, p in enumerate(phrases):
+            if not p.strip():
+                raise ValueError(f"phrase {i} is blank")
+            try:
+                compiled = re.compile(p, re.IGNORECASE)
+            except re.error as exc:
+                raise ValueError(f"phrase {i} {p!r} is no regular expression: {exc}") from exc
+            if compiled.fullmatch(""):
+                raise ValueError(f"phrase {i} {p!r} matches an empty answer")
+        return phrases

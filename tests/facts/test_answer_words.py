@@ -1,0 +1,50 @@
+"""Tests for facts/answer_words.py: a pack's answer phrases compiled with the engine's syntax
+around them (start of the answer, whole words), and no phrases reading nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords
+
+
+@dataclass
+class Spec:
+    says_yes: list[str] = field(default_factory=list)
+    usual_state: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    says_nothing: list[str] = field(default_factory=list)
+    opens_with_no: list[str] = field(default_factory=list)
+    no_unless_followed_by: list[str] = field(default_factory=list)
+
+
+def test_no_phrases_match_nothing_not_everything() -> None:
+    assert AnswerWords.build(None) is NO_ANSWER_WORDS
+    for words in (NO_ANSWER_WORDS, AnswerWords.build(Spec())):
+        for answer in ("", "Y", "no", "baseline", "worse", "-"):
+            assert not words.yes.match(answer)
+            assert not words.not_new.search(answer)
+            assert not words.changed.search(answer)
+            assert not words.nothing.fullmatch(answer)
+            assert not words.no.match(answer)
+
+
+def test_phrases_are_placed_by_the_engine() -> None:
+    words = AnswerWords.build(
+        Spec(
+            says_yes=["y", "new", "new onset"],
+            usual_state=["baseline"],
+            changed=["worse"],
+            says_nothing=["n", "0+"],
+            opens_with_no=["no"],
+            no_unless_followed_by=["change"],
+        )
+    )
+    assert words.yes.match("Y, at baseline") and not words.yes.match("yellow")
+    assert words.yes.match("New onset").end() == 3  # type: ignore[union-attr]  # first wins
+    assert words.not_new.search("yes - BASELINE.") and not words.not_new.search("baselines")
+    assert words.changed.search("chronic, worse today")
+    assert words.nothing.fullmatch("N.") and words.nothing.fullmatch("000")
+    assert not words.nothing.fullmatch("N/A")
+    assert words.no.match("No retention") and not words.no.match("no change since")
+    assert not words.no.match("nonsense") and not words.no.match("no/yes")
