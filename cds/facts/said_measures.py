@@ -19,27 +19,47 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from cds.facts.bounds import Region
-from cds.facts.model import Fact
+from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
-from cds.facts.units import NO_RULE, UNIT_WORDS
+from cds.facts.units import NO_RULE, UNIT_WORDS, ReadingRule
 
+_NUMBER = r"\d{2,3}(?:\.\d{1,2})?"
+_DEGREES = r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?"
+_UNIT = r"[cf]|celsius|fahrenheit"
 _MEASURE = re.compile(
     r"(?:(?:t ?max|max(?:imum)?(?: temp\w*)?|highest(?: temp\w*)?|temp\w*|t)(?![a-z])\s*[:=]?\s*)?"
-    r"(?P<number>\d{2,3}(?:\.\d{1,2})?)"
-    r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?(?P<unit>[cf]|celsius|fahrenheit)?(?![\w.])"
+    rf"(?P<number>{_NUMBER}){_DEGREES}(?P<unit>{_UNIT})?(?![\w.])"
+    rf"(?:\s*(?:[-–]|to)\s*(?P<high>{_NUMBER}){_DEGREES}(?P<high_unit>{_UNIT})?(?![\w.])"
+    rf"|\s*[(/]\s*(?P<other>{_NUMBER}){_DEGREES}(?P<other_unit>{_UNIT})(?![\w.])\s*\)?)?"
     r"(?P<rest>.*)",
     re.IGNORECASE,
 )
-"""One number with an optional lead word (Tmax, T, temp) and unit (C, °F, deg F), then the
-rest of the answer (where and when: "at home", "this AM")."""
+"""One number with an optional lead word (Tmax, T, temp) and unit (C, °F, deg F), or a range
+of two ("38-39", "101-102F": the unit after the second is the first's too), or one reading
+in two units ("39.2C (102.6F)", "38.9 °C/102 °F"); then the rest of the answer (where and
+when: "at home", "this AM")."""
 _DOUBT = re.compile(
     r"[?~≈]|\d|\b(?:or|to|approx\w*|about|around|maybe|possibl\w*|probabl\w*|unsure"
     r"|not sure|unknown|unclear|reportedly|estimated|est)\b|^\s*[-–/]",
     re.IGNORECASE,
 )
-"""What in the rest of the answer puts its number in doubt: a question or tilde, a second
-number (a range "38-39", "38 to 39", another reading), a hedge."""
+"""What in the rest of the answer puts its number in doubt: a question or tilde, a third
+number ("38-39-40", "10 days ago", another reading), a hedge."""
+_PAST = re.compile(
+    r"\b(?:last (?:week|weekend|month|year)|(?:previous|prior|past) (?:week|month|year)"
+    r"|(?:a|one|two|three|four|five|six|seven|a few|a couple(?: of)?|few|several|many)"
+    r" (?:days?|weeks?|wks?|months?|mos?|years?|yrs?) ago|weeks? ago|months? ago|years? ago"
+    r"|previously|in the past|afebrile|no (?:fevers?|temps?) since|normal since"
+    r"|(?:since|now|today) (?:afebrile|normal))\b",
+    re.IGNORECASE,
+)
+"""Words that place the reading before the rules' window for a current sign, or say it is
+over ("Tmax 38.9 last week", "a week ago", "afebrile since"): a number from the past, not a
+current sign, and not surely nothing either ("yesterday", "this AM", "at home" stay current)."""
+_AGREE = 0.005
+"""How far apart (relatively) one reading written in two units may be, once converted, and
+still be the same reading rounded ("38.9 °C (102 °F)": 38.89 °C)."""
 
 
 class SaidMeasure(NamedTuple):
@@ -49,6 +69,9 @@ class SaidMeasure(NamedTuple):
     valueset: str
     value: float
     unit: str
+    low_end: bool = False
+    """The value is the low end of a range ("38-39"): a sign if that end is one, else a
+    data-check item, never nothing (`resolve_said_measures`)."""
 
 
 def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> SaidMeasure | None:
@@ -60,21 +83,46 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
     if not measured:
         return None
     match = _MEASURE.fullmatch(answer.strip())
-    if match is None or _DOUBT.search(match["rest"]):
+    if match is None or _DOUBT.search(match["rest"]) or _PAST.search(match["rest"]):
         return None
-    unit = match["unit"]
-    if unit is not None and len(unit) == 1:
-        unit = unit.upper()  # "101.5f": the UCUM reader knows "F" and "C"
+    first, unit = match["number"], match["unit"]
+    second, second_unit = match["high"] or match["other"], match["high_unit"] or match["other_unit"]
+    ranged = match["high"] is not None
+    if ranged:  # "101-102F": one unit for both ends; two different ones are no range
+        if unit and second_unit and unit.lower() != second_unit.lower():
+            return None
+        unit = second_unit = unit or second_unit
     for vs, by in measured:
         canonical = ctx.canonical_units.get(by)
         if canonical is None:
             continue
         rule = index.readings.get(by, NO_RULE)
-        value, found, _, problem = quantity_value(
-            {"value": match["number"], "unit": unit}, canonical, rule
-        )
-        if problem is None and value is not None and found is not None:
-            return SaidMeasure(vs, value, found)
+        read = _read(first, unit, canonical, rule)
+        if read is None:
+            continue
+        if second is None:
+            return SaidMeasure(vs, *read)
+        other = _read(second, second_unit, canonical, rule)
+        if other is None:
+            return None
+        if ranged:  # the low end: a sign only if even it is one
+            return SaidMeasure(vs, *min(read, other), low_end=True)
+        if abs(read[0] - other[0]) > _AGREE * max(abs(read[0]), abs(other[0])):
+            return None  # two units that disagree: which reading is it?
+        return SaidMeasure(vs, *read)
+    return None
+
+
+def _read(
+    number: str, unit: str | None, canonical: str, rule: ReadingRule
+) -> tuple[float, str] | None:
+    """A number said in words, read in ``canonical`` as a Quantity would be; None when it
+    cannot be (out of the unit's ranges, implausible)."""
+    if unit is not None and len(unit) == 1:
+        unit = unit.upper()  # "101.5f": the UCUM reader knows "F" and "C"
+    value, found, _, problem = quantity_value({"value": number, "unit": unit}, canonical, rule)
+    if problem is None and value is not None and found is not None:
+        return value, found
     return None
 
 
@@ -82,13 +130,16 @@ def resolve_said_measures(
     facts: list[Fact],
     reach: Mapping[tuple[str, str], Sequence[Region]],
     measured_by: Mapping[str, str],
-) -> list[Fact]:
+) -> tuple[list[Fact], list[DataIssue]]:
     """``facts`` with each sign read from a number in words (a Condition fact with a value,
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
-    (a verified reading's threshold), without the number, and left out when none does."""
+    (a verified reading's threshold), without the number, and left out when none does; and
+    a data-check item for each range said in words whose low end is no sign ("Fever:
+    37.5-38.5": a sign perhaps, not surely)."""
     if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
-        return facts
+        return facts, []
     out = []
+    issues = []
     for f in facts:
         if (
             f.value is None
@@ -105,8 +156,28 @@ def resolve_said_measures(
                 unit = UNIT_WORDS.get(f.unit or "", f.unit or "")
                 said = f"read as {f.value:.1f} {unit}".strip()
                 note = f"{note}; {said}" if note else said
-            out.append(replace(f, value=None, unit=None, note=note))
-    return out
+            out.append(replace(f, value=None, unit=None, bound=None, note=note))
+        elif f.bound == LOW_END and regions:
+            issues.append(_range_in_doubt(f))
+    return out, issues
+
+
+LOW_END = ">="
+"""The ``bound`` of a Condition fact whose value is the low end of a range said in words
+("Fever: 38-39"): at least this (`SaidMeasure.low_end`)."""
+
+
+def _range_in_doubt(f: Fact) -> DataIssue:
+    return DataIssue(
+        rid=f.rid,
+        message=(
+            f"“{f.display}”: a range whose low end is below the threshold of a sign: "
+            "perhaps a sign, not surely"
+        ),
+        recheck="the reading itself, with whoever recorded it",
+        headline=f"“{f.display}”: a range, a sign only at its high end?",
+        possible_sign=True,
+    )
 
 
 def _sign_at(region: Region, value: float) -> bool:
