@@ -7,8 +7,11 @@ measured. Read as the pack reads a reading of the measuring value set (its unit,
 ``unit_by_range`` for a number sent with no unit, its ``plausible`` range), it is the sign
 reported in words when it is at or above the threshold of a rule on that value set
 (`CompiledRuleset.reach`, so a site's settings move it here too), and nothing below it
-("Fever: Tmax 37.4" says nothing alarming). A number in doubt ("?38", "38-39", "~38") or
-one that cannot be read stays the row's unclear answer: a data-check item, never a sign.
+("Fever: Tmax 37.4" says nothing alarming). A range is the sign when its low end is one,
+else a data-check item ("38-39", "100-101F"); one reading in two units is read when they
+agree ("39.2C (102.6F)"). A number in doubt ("?38", "~38", two units that disagree), one the
+words place in the past ("last week", "afebrile since") or one that cannot be read stays the
+row's unclear answer: a data-check item, never a sign.
 """
 
 from __future__ import annotations
@@ -50,13 +53,23 @@ _PAST = re.compile(
     r"\b(?:last (?:week|weekend|month|year)|(?:previous|prior|past) (?:week|month|year)"
     r"|(?:a|one|two|three|four|five|six|seven|a few|a couple(?: of)?|few|several|many)"
     r" (?:days?|weeks?|wks?|months?|mos?|years?|yrs?) ago|weeks? ago|months? ago|years? ago"
-    r"|previously|in the past|afebrile|no (?:fevers?|temps?) since|normal since"
-    r"|(?:since|now|today) (?:afebrile|normal))\b",
+    r"|previously|in the past)\b",
     re.IGNORECASE,
 )
-"""Words that place the reading before the rules' window for a current sign, or say it is
-over ("Tmax 38.9 last week", "a week ago", "afebrile since"): a number from the past, not a
-current sign, and not surely nothing either ("yesterday", "this AM", "at home" stay current)."""
+"""Words that place the reading before the rules' window for a current sign ("Tmax 38.9 last
+week", "a week ago"): a number from the past, not a current sign, and not surely nothing
+either ("yesterday", "this AM", "at home" stay current)."""
+_OVER = re.compile(
+    r"\b(?:afebrile|no (?:fevers?|temps?) since|normal since|(?:since|now|today) normal)\b",
+    re.IGNORECASE,
+)
+"""Words that say the reading is over ("afebrile since"): when no word dates it recent
+(`_RECENT`: "38.9 yesterday, afebrile since" stays the sign), it may be an old one."""
+_RECENT = re.compile(
+    r"\b(?:yesterday|today|tonight|last night|overnight"
+    r"|this (?:am|morning|pm|afternoon|evening))\b",
+    re.IGNORECASE,
+)
 _AGREE = 0.005
 """How far apart (relatively) one reading written in two units may be, once converted, and
 still be the same reading rounded ("38.9 °C (102 °F)": 38.89 °C)."""
@@ -83,7 +96,9 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
     if not measured:
         return None
     match = _MEASURE.fullmatch(answer.strip())
-    if match is None or _DOUBT.search(match["rest"]) or _PAST.search(match["rest"]):
+    if match is None or _DOUBT.search(rest := match["rest"]) or _PAST.search(rest):
+        return None
+    if _OVER.search(rest) and not _RECENT.search(rest):
         return None
     first, unit = match["number"], match["unit"]
     second, second_unit = match["high"] or match["other"], match["high_unit"] or match["other_unit"]

@@ -29,6 +29,8 @@ from tests.facts.test_observation_text_obs22 import D, U, topics
         ("Tmax 38.9 last week", {D}),
         ("Tmax 38.9 last week, afebrile since", {D}),
         ("Tmax 38.9 a week ago", {D}),
+        ("Tmax 38.9, afebrile since", {D}),  # when? perhaps an old one
+        ("38.9 yesterday, afebrile since", {U}),  # dated recent: the sign
         ("Tmax 38.9 yesterday", {U}),
         ("temp 38.3 this AM", {U}),
         ("Tmax 38.9 at home", {U}),

@@ -5325,6 +5325,8 @@ obs22_rows(
             "afebrile since",
         ),
         ("a-week-ago", "Fever", "Tmax 38.9 a week ago", {D}, "a week ago"),
+        ("afebrile-since", "Fever", "Tmax 38.9, afebrile since", {D}, "afebrile since"),
+        ("yesterday-afebrile", "Fever", "38.9 yesterday, afebrile since", {U}, "afebrile since"),
         ("yesterday", "Fever", "Tmax 38.9 yesterday", {U}, "Fever: Tmax 38.9 yesterday"),
         ("this-am", "Fever", "temp 38.3 this AM", {U}, "temp 38.3 this AM"),
         ("at-home", "Fever", "Tmax 38.9 at home", {U}, "Tmax 38.9 at home"),
