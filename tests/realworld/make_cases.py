@@ -4938,11 +4938,17 @@ pv(
 # 23. obs22: observation words: a temperature in a fever row's words (item 1), an effort note
 #     after a comma (item 2), an injury in a history of present illness (item 3)
 # ---------------------------------------------------------------------------------------------
-def obs22_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], what: str) -> None:
-    """One patient-view case per flowsheet row (its name and value in words, three hours ago)."""
+def obs22_rows(
+    prefix: str,
+    rows: list[tuple[str, str, str, set[str], str]],
+    what: str,
+    brief: str = "obs22",
+) -> None:
+    """One patient-view case per flowsheet row (its name and value in words, three hours ago),
+    named and tagged for the ``brief`` that added it."""
     for cid, name, value, topics, must in rows:
         pv(
-            f"obs22-{prefix}-{cid}",
+            f"{brief}-{prefix}-{cid}",
             f"Low back pain; row '{name}' valued '{value}' three hours ago: "
             + (
                 f"{what}, its card"
@@ -4954,7 +4960,7 @@ def obs22_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], wha
             [lambda p, n=name, v=value: exam_row(p, n, v)],
             topics,
             must=[must] if must else [],
-            tags=["obs22", "exam-text"],
+            tags=[brief, "exam-text"],
         )
 
 
@@ -5296,7 +5302,7 @@ for cid, words in [
 # Item 2: a range is the sign when its low end is one, a data check when its low end is not;
 # one reading in two units is the sign when they agree, a data check when they disagree
 obs22_rows(
-    "fix25a-range",
+    "range",
     [
         ("38-39", "Fever", "38-39", {U}, "Fever: 38-39"),
         ("38-5-39", "Fever", "38.5-39", {U}, "Fever: 38.5-39"),
@@ -5310,11 +5316,12 @@ obs22_rows(
         ("37-2c-99f", "Fever", "37.2C (99F)", set(), ""),
     ],
     "a fever reported, the urgent sign",
+    "fix25a",
 )
 # Item 3: a reading the row's words place in the past (last week, a week ago, afebrile since)
 # is no current sign: a data check; one from yesterday, this morning or at home stays the sign
 obs22_rows(
-    "fix25a-past",
+    "past",
     [
         ("last-week", "Fever", "Tmax 38.9 last week", {D}, "Fever: Tmax 38.9 last week"),
         (
@@ -5332,6 +5339,7 @@ obs22_rows(
         ("at-home", "Fever", "Tmax 38.9 at home", {U}, "Tmax 38.9 at home"),
     ],
     "a fever reported, the urgent sign",
+    "fix25a",
 )
 
 
