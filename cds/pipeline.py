@@ -124,9 +124,13 @@ class Evaluator:
             call.drafts.urls,
             distinct=call.record.distinct,
         )
-        facts = resolve_bounds(extraction.facts, ruleset.reach)  # "<92 %": by the thresholds
-        # "Fever: Tmax 38.9 at home": a sign by the same thresholds, else nothing
-        facts = resolve_said_measures(facts, ruleset.reach, self.pack.index.measured_by)
+        # "Fever: Tmax 38.9 at home": a sign by the rules' thresholds, else nothing ("Fever:
+        # 38-39", the low end of a range: else a data-check item); before the bounds, which
+        # read a Quantity's comparator, not a range's low end
+        facts, said_issues = resolve_said_measures(
+            extraction.facts, ruleset.reach, self.pack.index.measured_by
+        )
+        facts = resolve_bounds(facts, ruleset.reach)  # "<92 %": by the same thresholds
         firings = self.engine.evaluate(ruleset, ruleset.engine_facts(facts))
         # the latest readings fact building found, unless a bound changed a reading since
         latest = extraction.latest if facts is extraction.facts else None
@@ -138,7 +142,7 @@ class Evaluator:
             encounter_id=call.encounter_id,
             draft_orders=orders,
             unaddressable_drafts=unaddressable,
-            issues=[*call.issues, *extraction.issues],
+            issues=[*call.issues, *extraction.issues, *said_issues],
             tz=self.timezone,
             now=call.now,
             new_uuid=new_uuid if new_uuid is not None else _random_uuid,

@@ -84,13 +84,21 @@ class AnswerWords:
 def measure_pattern(lead_words: Sequence[str]) -> re.Pattern[str]:
     """A row's answer that is one measure ("Tmax 38.9 at home", "102 F", "38.3"): a number
     with an optional lead word (the measuring value set's ``lead_words``: none, a bare number
-    only) and unit (C, °F, deg F), then the rest of the answer (where and when: "at home")."""
+    only) and unit (C, °F, deg F), or a range of two ("38-39", "101-102F": the unit after the
+    second is the first's too), or one reading in two units ("39.2C (102.6F)", "38.9 °C/102
+    °F"); then the rest of the answer (where and when: "at home")."""
     return _compile(
         rf"(?:{_either(lead_words)}(?![a-z])\s*[:=]?\s*)?"
-        r"(?P<number>\d{2,3}(?:\.\d{1,2})?)"
-        r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?(?P<unit>[cf]|celsius|fahrenheit)?(?![\w.])"
+        rf"(?P<number>{_NUMBER}){_DEGREES}(?P<unit>{_UNIT})?(?![\w.])"
+        rf"(?:\s*(?:[-–]|to)\s*(?P<high>{_NUMBER}){_DEGREES}(?P<high_unit>{_UNIT})?(?![\w.])"
+        rf"|\s*[(/]\s*(?P<other>{_NUMBER}){_DEGREES}(?P<other_unit>{_UNIT})(?![\w.])\s*\)?)?"
         r"(?P<rest>.*)"
     )
+
+
+_NUMBER = r"\d{2,3}(?:\.\d{1,2})?"
+_DEGREES = r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?"
+_UNIT = r"[cf]|celsius|fahrenheit"
 
 
 NO_ANSWER_WORDS = AnswerWords(*(_compile(_NEVER) for _ in range(5)))

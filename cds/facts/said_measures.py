@@ -7,8 +7,11 @@ measured. Read as the pack reads a reading of the measuring value set (its unit,
 ``unit_by_range`` for a number sent with no unit, its ``plausible`` range), it is the sign
 reported in words when it is at or above the threshold of a rule on that value set
 (`CompiledRuleset.reach`, so a site's settings move it here too), and nothing below it
-("Fever: Tmax 37.4" says nothing alarming). A number in doubt ("?38", "38-39", "~38") or
-one that cannot be read stays the row's unclear answer: a data-check item, never a sign.
+("Fever: Tmax 37.4" says nothing alarming). A range is the sign when its low end is one,
+else a data-check item ("38-39", "100-101F"); one reading in two units is read when they
+agree ("39.2C (102.6F)"). A number in doubt ("?38", "~38", two units that disagree), one the
+words place in the past ("last week", "afebrile since") or one that cannot be read stays the
+row's unclear answer: a data-check item, never a sign.
 """
 
 from __future__ import annotations
@@ -20,18 +23,42 @@ from typing import NamedTuple
 
 from cds.facts.answer_words import measure_pattern
 from cds.facts.bounds import Region
-from cds.facts.model import Fact
+from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
-from cds.facts.units import NO_RULE, UNIT_WORDS
+from cds.facts.units import NO_RULE, UNIT_WORDS, ReadingRule
 
 _DOUBT = re.compile(
     r"[?~≈]|\d|\b(?:or|to|approx\w*|about|around|maybe|possibl\w*|probabl\w*|unsure"
     r"|not sure|unknown|unclear|reportedly|estimated|est)\b|^\s*[-–/]",
     re.IGNORECASE,
 )
-"""What in the rest of the answer puts its number in doubt: a question or tilde, a second
-number (a range "38-39", "38 to 39", another reading), a hedge."""
+"""What in the rest of the answer puts its number in doubt: a question or tilde, a third
+number ("38-39-40", "10 days ago", another reading), a hedge."""
+_PAST = re.compile(
+    r"\b(?:last (?:week|weekend|month|year)|(?:previous|prior|past) (?:week|month|year)"
+    r"|(?:a|one|two|three|four|five|six|seven|a few|a couple(?: of)?|few|several|many)"
+    r" (?:days?|weeks?|wks?|months?|mos?|years?|yrs?) ago|weeks? ago|months? ago|years? ago"
+    r"|previously|in the past)\b",
+    re.IGNORECASE,
+)
+"""Words that place the reading before the rules' window for a current sign ("Tmax 38.9 last
+week", "a week ago"): a number from the past, not a current sign, and not surely nothing
+either ("yesterday", "this AM", "at home" stay current)."""
+_OVER = re.compile(
+    r"\b(?:afebrile|no (?:fevers?|temps?) since|normal since|(?:since|now|today) normal)\b",
+    re.IGNORECASE,
+)
+"""Words that say the reading is over ("afebrile since"): when no word dates it recent
+(`_RECENT`: "38.9 yesterday, afebrile since" stays the sign), it may be an old one."""
+_RECENT = re.compile(
+    r"\b(?:yesterday|today|tonight|last night|overnight"
+    r"|this (?:am|morning|pm|afternoon|evening))\b",
+    re.IGNORECASE,
+)
+_AGREE = 0.005
+"""How far apart (relatively) one reading written in two units may be, once converted, and
+still be the same reading rounded ("38.9 °C (102 °F)": 38.89 °C)."""
 _BARE = measure_pattern(())
 """A number measuring a value set without ``lead_words``: no word before it."""
 
@@ -43,6 +70,9 @@ class SaidMeasure(NamedTuple):
     valueset: str
     value: float
     unit: str
+    low_end: bool = False
+    """The value is the low end of a range ("38-39"): a sign if that end is one, else a
+    data-check item, never nothing (`resolve_said_measures`)."""
 
 
 def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> SaidMeasure | None:
@@ -60,17 +90,45 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
             continue
         # the number, led by the measure's own words ("Tmax", "temp": ``lead_words``)
         match = index.measures.get(by, _BARE).fullmatch(answer)
-        if match is None or _DOUBT.search(match["rest"]):
+        if match is None or _DOUBT.search(rest := match["rest"]) or _PAST.search(rest):
             continue
-        unit = match["unit"]
-        if unit is not None and len(unit) == 1:
-            unit = unit.upper()  # "101.5f": the UCUM reader knows "F" and "C"
+        if _OVER.search(rest) and not _RECENT.search(rest):
+            continue
+        first, unit = match["number"], match["unit"]
+        second = match["high"] or match["other"]
+        second_unit = match["high_unit"] or match["other_unit"]
+        ranged = match["high"] is not None
+        if ranged:  # "101-102F": one unit for both ends; two different ones are no range
+            if unit and second_unit and unit.lower() != second_unit.lower():
+                return None
+            unit = second_unit = unit or second_unit
         rule = index.readings.get(by, NO_RULE)
-        value, found, _, problem = quantity_value(
-            {"value": match["number"], "unit": unit}, canonical, rule
-        )
-        if problem is None and value is not None and found is not None:
-            return SaidMeasure(vs, value, found)
+        read = _read(first, unit, canonical, rule)
+        if read is None:
+            continue
+        if second is None:
+            return SaidMeasure(vs, *read)
+        other = _read(second, second_unit, canonical, rule)
+        if other is None:
+            return None
+        if ranged:  # the low end: a sign only if even it is one
+            return SaidMeasure(vs, *min(read, other), low_end=True)
+        if abs(read[0] - other[0]) > _AGREE * max(abs(read[0]), abs(other[0])):
+            return None  # two units that disagree: which reading is it?
+        return SaidMeasure(vs, *read)
+    return None
+
+
+def _read(
+    number: str, unit: str | None, canonical: str, rule: ReadingRule
+) -> tuple[float, str] | None:
+    """A number said in words, read in ``canonical`` as a Quantity would be; None when it
+    cannot be (out of the unit's ranges, implausible)."""
+    if unit is not None and len(unit) == 1:
+        unit = unit.upper()  # "101.5f": the UCUM reader knows "F" and "C"
+    value, found, _, problem = quantity_value({"value": number, "unit": unit}, canonical, rule)
+    if problem is None and value is not None and found is not None:
+        return value, found
     return None
 
 
@@ -78,13 +136,16 @@ def resolve_said_measures(
     facts: list[Fact],
     reach: Mapping[tuple[str, str], Sequence[Region]],
     measured_by: Mapping[str, str],
-) -> list[Fact]:
+) -> tuple[list[Fact], list[DataIssue]]:
     """``facts`` with each sign read from a number in words (a Condition fact with a value,
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
-    (a verified reading's threshold), without the number, and left out when none does."""
+    (a verified reading's threshold), without the number, and left out when none does; and
+    a data-check item for each range said in words whose low end is no sign ("Fever:
+    37.5-38.5": a sign perhaps, not surely)."""
     if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
-        return facts
+        return facts, []
     out = []
+    issues = []
     for f in facts:
         if (
             f.value is None
@@ -101,8 +162,28 @@ def resolve_said_measures(
                 unit = UNIT_WORDS.get(f.unit or "", f.unit or "")
                 said = f"read as {f.value:.1f} {unit}".strip()
                 note = f"{note}; {said}" if note else said
-            out.append(replace(f, value=None, unit=None, note=note))
-    return out
+            out.append(replace(f, value=None, unit=None, bound=None, note=note))
+        elif f.bound == LOW_END and regions:
+            issues.append(_range_in_doubt(f))
+    return out, issues
+
+
+LOW_END = ">="
+"""The ``bound`` of a Condition fact whose value is the low end of a range said in words
+("Fever: 38-39"): at least this (`SaidMeasure.low_end`)."""
+
+
+def _range_in_doubt(f: Fact) -> DataIssue:
+    return DataIssue(
+        rid=f.rid,
+        message=(
+            f"“{f.display}”: a range whose low end is below the threshold of a sign: "
+            "perhaps a sign, not surely"
+        ),
+        recheck="the reading itself, with whoever recorded it",
+        headline=f"“{f.display}”: a range, a sign only at its high end?",
+        possible_sign=True,
+    )
 
 
 def _sign_at(region: Region, value: float) -> bool:

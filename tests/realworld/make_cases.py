@@ -4938,11 +4938,17 @@ pv(
 # 23. obs22: observation words: a temperature in a fever row's words (item 1), an effort note
 #     after a comma (item 2), an injury in a history of present illness (item 3)
 # ---------------------------------------------------------------------------------------------
-def obs22_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], what: str) -> None:
-    """One patient-view case per flowsheet row (its name and value in words, three hours ago)."""
+def obs22_rows(
+    prefix: str,
+    rows: list[tuple[str, str, str, set[str], str]],
+    what: str,
+    brief: str = "obs22",
+) -> None:
+    """One patient-view case per flowsheet row (its name and value in words, three hours ago),
+    named and tagged for the ``brief`` that added it."""
     for cid, name, value, topics, must in rows:
         pv(
-            f"obs22-{prefix}-{cid}",
+            f"{brief}-{prefix}-{cid}",
             f"Low back pain; row '{name}' valued '{value}' three hours ago: "
             + (
                 f"{what}, its card"
@@ -4954,7 +4960,7 @@ def obs22_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]], wha
             [lambda p, n=name, v=value: exam_row(p, n, v)],
             topics,
             must=[must] if must else [],
-            tags=["obs22", "exam-text"],
+            tags=[brief, "exam-text"],
         )
 
 
@@ -4973,7 +4979,8 @@ obs22_rows(
         ("tmax-37-4", "Fever", "Tmax 37.4", set(), ""),
         ("100-3", "Fever", "100.3", set(), ""),
         ("doubt-38", "Fever", "?38", {D}, "Fever: ?38"),
-        ("range-38-39", "Fever", "38-39", {D}, "Fever: 38-39"),
+        # a range whose low end is a fever is the sign (fix25a, er25b t05: was a data check)
+        ("range-38-39", "Fever", "38-39", {U}, "Fever: 38-39"),
         ("about-38-5", "Fever", "~38.5", {D}, "Fever: ~38.5"),
         ("bare-31", "Fever", "31", {D}, "Fever: 31"),
         ("bare-250", "Fever", "250", {D}, "Fever: 250"),
@@ -5235,6 +5242,104 @@ pv(
     [lambda p: condition(p, text="(-) fever, numbness L leg", onset_hours=days(20))],
     set(),
     tags=["neg22", "negation", "text"],
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# 26. fix25a: fever in words (er25b): the plural "fevers", "feverish" and "F/C" in ROS and HPI
+#     words (item 1); a fever row's range or one reading in two units (item 2); a fever row's
+#     reading that its words place in the past (item 3)
+# ---------------------------------------------------------------------------------------------
+# Item 1: affirmed, a reported fever (and chills for "F/C"); denied, nothing; with a lumbar
+# image ordered, the reported fever supports it
+for cid, name, words, topics, must in [
+    (
+        "ros-fevers-tmax",
+        "Review of systems",
+        "Constitutional: fevers (Tmax 38.2) x2 days",
+        {U},
+        "Fever reported",
+    ),
+    ("ros-positive-fevers", "Review of systems", "Positive for fevers", {U}, "Fever reported"),
+    (
+        "ros-fevers-and-chills",
+        "Review of systems",
+        "Positive for fevers and chills",
+        {U},
+        "Fever reported",
+    ),
+    ("hpi-co-fevers", "HPI", "c/o fevers at home, Tmax 38.6", {U}, "Fever reported"),
+    ("hpi-subjective-fevers", "HPI", "LBP x3d, subjective fevers at home", {U}, "Fever reported"),
+    ("ros-plus-fc", "Review of systems", "Constitutional: +F/C", {U}, "Fever reported"),
+    ("ros-denies-fevers", "Review of systems", "Constitutional: denies fevers", set(), ""),
+    ("hpi-no-fevers-or-chills", "HPI", "LBP x2d, no fevers or chills", set(), ""),
+    ("ros-denies-fc-nv", "Review of systems", "Denies F/C/N/V", set(), ""),
+    ("foley-fc", "Nursing note", "F/C to gravity, draining clear urine", set(), ""),
+]:
+    pv(
+        f"fix25a-words-{cid}",
+        f"Low back pain; row '{name}' valued '{words}' three hours ago: "
+        + ("a fever reported, the urgent sign" if topics else "no sign"),
+        [lambda p, n=name, v=words: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["fix25a", "exam-text"],
+    )
+for cid, words in [
+    ("ros-positive-fevers", "Positive for fevers"),
+    ("hpi-co-fevers", "c/o fevers at home, Tmax 38.6"),
+]:
+    order(
+        f"fix25a-mri-{cid}",
+        f"order-sign MRI lumbar; row '{words}' three hours ago: imaging supported by the "
+        "reported fever, and the urgent sign",
+        [lambda p, v=words: exam_row(p, "Review of systems", v)],
+        [mri],
+        {IS, U},
+        must=["reported fever"],
+        tags=["fix25a", "imaging"],
+    )
+# Item 2: a range is the sign when its low end is one, a data check when its low end is not;
+# one reading in two units is the sign when they agree, a data check when they disagree
+obs22_rows(
+    "range",
+    [
+        ("38-39", "Fever", "38-39", {U}, "Fever: 38-39"),
+        ("38-5-39", "Fever", "38.5-39", {U}, "Fever: 38.5-39"),
+        ("101-102f", "Fever", "101-102F", {U}, "Fever: 101-102F"),
+        ("100-101f", "Fever", "100-101F", {D}, "a range"),
+        ("37-5-38-5", "Fever", "37.5-38.5", {D}, "a range"),
+        ("39-2c-102-6f", "Fever", "39.2C (102.6F)", {U}, "Fever: 39.2C (102.6F)"),
+        ("102-6f-39-2c", "Fever", "102.6F (39.2C)", {U}, "Fever: 102.6F (39.2C)"),
+        ("38-9c-102f", "Fever", "38.9 °C (102 °F)", {U}, "Fever: 38.9 °C (102 °F)"),
+        ("disagree", "Fever", "39.2C (101.2F)", {D}, "Fever: 39.2C (101.2F)"),
+        ("37-2c-99f", "Fever", "37.2C (99F)", set(), ""),
+    ],
+    "a fever reported, the urgent sign",
+    "fix25a",
+)
+# Item 3: a reading the row's words place in the past (last week, a week ago, afebrile since)
+# is no current sign: a data check; one from yesterday, this morning or at home stays the sign
+obs22_rows(
+    "past",
+    [
+        ("last-week", "Fever", "Tmax 38.9 last week", {D}, "Fever: Tmax 38.9 last week"),
+        (
+            "last-week-afebrile",
+            "Fever",
+            "Tmax 38.9 last week, afebrile since",
+            {D},
+            "afebrile since",
+        ),
+        ("a-week-ago", "Fever", "Tmax 38.9 a week ago", {D}, "a week ago"),
+        ("afebrile-since", "Fever", "Tmax 38.9, afebrile since", {D}, "afebrile since"),
+        ("yesterday-afebrile", "Fever", "38.9 yesterday, afebrile since", {U}, "afebrile since"),
+        ("yesterday", "Fever", "Tmax 38.9 yesterday", {U}, "Fever: Tmax 38.9 yesterday"),
+        ("this-am", "Fever", "temp 38.3 this AM", {U}, "temp 38.3 this AM"),
+        ("at-home", "Fever", "Tmax 38.9 at home", {U}, "Tmax 38.9 at home"),
+    ],
+    "a fever reported, the urgent sign",
+    "fix25a",
 )
 
 
