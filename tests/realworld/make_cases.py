@@ -5343,6 +5343,120 @@ obs22_rows(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 24. fix25b: leg weakness words (emergency physician round er25b items 6-10): a leg row's grade
+#     after an effort note on the other side (6), "LE" alone as the lower extremity (7), the
+#     limb after the word (8), effort words beyond a bare give-way (9), old weakness (10)
+# ---------------------------------------------------------------------------------------------
+def fix25b_rows(prefix: str, rows: list[tuple[str, str, str, set[str], str]]) -> None:
+    """One patient-view case per row (its name and value in words, three hours ago)."""
+    for cid, name, value, topics, must in rows:
+        pv(
+            f"fix25b-{prefix}-{cid}",
+            f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+            + ("a weak leg, the urgent sign" if topics else "no new leg weakness, no card"),
+            [lambda p, n=name, v=value: exam_row(p, n, v)],
+            topics,
+            must=[must] if must else [],
+            tags=["fix25b", "exam-text"],
+        )
+
+
+# Item 6: give-way on one side hides nothing on the other
+fix25b_rows(
+    "other-side",
+    [
+        ("lower-extremity", "Lower extremity strength", "give-way L, 3/5 R", {U}, "3/5 R"),
+        ("le", "LE strength", "give-way L, 3/5 R", {U}, "3/5 R"),
+        ("lle", "LLE strength", "give-way L, 3/5 R", {U}, "3/5 R"),
+        ("rle", "RLE strength", "give-way L, 3/5 R", {U}, "3/5 R"),
+        ("motor-exam-leg", "Motor exam", "give-way L, 3/5 R leg", {U}, "3/5 R leg"),
+        ("le-poor-effort-too", "LE strength", "give-way L, 3/5 R, poor effort", set(), ""),
+        ("ue-row", "UE strength", "give-way L, 3/5 R", set(), ""),
+    ],
+)
+# Item 7: "LE" alone is the lower extremity
+fix25b_rows(
+    "le",
+    [
+        ("4-l", "LE strength", "4/5 L", {U}, "LE strength: 4/5 L"),
+        ("3", "LE strength", "3/5", {U}, "LE strength: 3/5"),
+        ("lower-extremity-3-r", "Lower extremity strength", "3/5 R", {U}, "3/5 R"),
+        ("4-l-leg", "LE strength", "4/5 L leg", {U}, "4/5 L leg"),
+        ("ble", "BLE strength", "4/5", {U}, "BLE strength: 4/5"),
+        ("bilat", "Bilat LE strength", "4/5", {U}, "Bilat LE strength: 4/5"),
+        ("5-ble", "LE strength", "5/5 BLE", set(), ""),
+        ("5", "LE strength", "5/5", set(), ""),
+        ("5-rue-4", "LE strength", "5/5, RUE 4/5", set(), ""),
+    ],
+)
+# Item 8: the limb after the word; denied forms stay denied
+fix25b_rows(
+    "ros",
+    [
+        (
+            "weakness-paren-l-leg",
+            "Review of systems",
+            "Positive for weakness (L leg)",
+            {U},
+            "L leg",
+        ),
+        ("weakness-in-l-leg", "Review of systems", "weakness in L leg", {U}, "L leg"),
+        ("weakness-in-both-legs", "Review of systems", "weakness in both legs", {U}, "both legs"),
+        ("weak-l-leg", "Review of systems", "weak L leg", {U}, "weak L leg"),
+        ("l-leg-weakness", "Review of systems", "Positive for L leg weakness", {U}, "L leg"),
+        ("denies-weakness-in-legs", "Review of systems", "denies weakness in legs", set(), ""),
+        ("no-weakness-in-l-leg", "Review of systems", "no weakness in L leg", set(), ""),
+        ("negative-paren-l-leg", "Review of systems", "Negative for weakness (L leg)", set(), ""),
+    ],
+)
+# Item 9: effort words beyond a bare give-way qualify the same grade; a grade's own finding,
+# a denied give-way and a note with its own side stay weakness
+fix25b_rows(
+    "effort",
+    [
+        ("poor-effort", "LLE strength", "4/5, poor effort", set(), ""),
+        ("effort-limited", "LLE strength", "4/5 L hip flexion, effort-limited", set(), ""),
+        ("effort-dependent", "LLE strength", "4/5, effort dependent", set(), ""),
+        ("submaximal", "RLE strength", "4/5, submaximal effort", set(), ""),
+        ("breakaway", "LLE strength", "4/5, breakaway", set(), ""),
+        ("give-way-pain", "Strength", "4/5 L leg, give-way (pain)", set(), ""),
+        ("give-way-before", "Strength", "give-way 4/5 L leg, R 5/5", set(), ""),
+        ("give-way-pain-r-5", "Strength", "4/5 L leg, give-way (pain), R 5/5", set(), ""),
+        ("ble-poor-effort", "LE strength", "4/5 BLE, poor effort", set(), ""),
+        ("new-foot-drop", "LLE strength", "4/5 L leg, new foot drop", {U}, "new foot drop"),
+        ("no-give-way", "LLE strength", "4/5 L leg, no give-way", {U}, "no give-way"),
+        ("give-way-own-side", "LE strength", "4/5 BLE, give-way (L)", {U}, "give-way (L)"),
+        ("poor-effort-other-leg", "Strength", "4/5 L leg (poor effort), 3/5 R leg", {U}, "3/5 R"),
+        ("give-way-before-other-3", "Strength", "give-way 4/5 L leg, 3/5 R leg", {U}, "3/5 R"),
+    ],
+)
+# Item 10: weakness the words call old is no new weakness, unless they say it changed or name
+# another leg sign
+fix25b_rows(
+    "old",
+    [
+        ("chronic", "Motor", "chronic L leg weakness", set(), ""),
+        (
+            "chronic-since-stroke",
+            "Motor",
+            "L leg weakness, chronic since 2019 stroke, unchanged",
+            set(),
+            "",
+        ),
+        ("at-baseline", "Motor", "L leg weakness at baseline", set(), ""),
+        ("residual-old-stroke", "Motor", "residual L leg weakness from old stroke", set(), ""),
+        ("chronic-worse-today", "Motor", "chronic L leg weakness, worse today", {U}, "worse today"),
+        ("new", "Motor", "new L leg weakness", {U}, "new L leg weakness"),
+        ("baseline-now-worse", "LLE strength", "baseline L weakness, now worse", {U}, "now worse"),
+        ("chronic-new-foot-drop", "Motor", "chronic L leg weakness, new R foot drop", {U}, "foot"),
+        ("chronic-rle-3", "Motor", "chronic L leg weakness; RLE 3/5", {U}, "RLE 3/5"),
+        ("chronic-lbp", "Motor", "Chronic LBP, L leg weakness", {U}, "L leg weakness"),
+        ("unchanged-alone", "Motor", "L leg weakness, unchanged", {U}, "unchanged"),
+    ],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
