@@ -5262,7 +5262,7 @@ FIX25C_FALLS = [  # (id, words): a recent fall named as a noun phrase
     ("fall-from-standing-2-days", "fall from standing 2 days ago"),
     ("status-post-fall-this-am", "status post fall this AM"),
 ]
-FIX25C_NO_FALL = [  # (id, words): no recent injury, as read before fix25c
+FIX25C_NO_FALL = [  # (id, words): no recent injury ("fell asleep" was one before fix25c)
     ("fall-2-years-ago", "fall 2 years ago"),
     ("h-o-falls", "h/o falls"),
     ("fall-risk", "fall risk"),
@@ -5272,6 +5272,7 @@ FIX25C_NO_FALL = [  # (id, words): no recent injury, as read before fix25c
     ("denies-falls", "denies falls"),
     ("mechanical-fall-2-years", "mechanical fall 2 years ago"),
     ("slipped-ice-no-fall", "slipped on ice but did not fall"),
+    ("fell-asleep-couch", "fell asleep on the couch yesterday"),
 ]
 for cid, words in FIX25C_FALLS:
     order(
