@@ -5238,7 +5238,6 @@ pv(
 )
 
 
-
 # ---------------------------------------------------------------------------------------------
 # 19. fix25c: a fall named as a noun phrase ("mechanical fall yesterday", "slip and fall",
 #     "GLF", "slipped on ice") is a recent injury that supports a lumbar X-ray at order-sign,
@@ -5340,6 +5339,7 @@ order(
     {INI},
     tags=["fix25c", "imaging", "text"],
 )
+
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
