@@ -5457,6 +5457,109 @@ fix25b_rows(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 25. fix25c: a fall named as a noun phrase ("mechanical fall yesterday", "slip and fall",
+#     "GLF", "slipped on ice") is a recent injury that supports a lumbar X-ray at order-sign,
+#     in a history of present illness, a visit's reason or a problem's words (er25b x09-x11,
+#     x19, i06); fall risk words and old or denied falls stay no injury (imaging not indicated)
+# ---------------------------------------------------------------------------------------------
+XR_LUMBAR = [(LOINC, "24970-6", "XR Lumbar spine AP and Lateral")]
+
+
+def xr_lumbar(p: str) -> Json:
+    return service_request(p, XR_LUMBAR, "XR lumbar spine AP and lateral")
+
+
+FIX25C_FALLS = [  # (id, words): a recent fall named as a noun phrase
+    ("mechanical-fall-yesterday", "mechanical fall yesterday"),
+    ("slip-and-fall-yesterday", "slip and fall yesterday"),
+    ("ground-level-fall-2d", "ground-level fall 2d ago"),
+    ("glf-yesterday", "GLF yesterday"),
+    ("slipped-on-ice-yesterday", "slipped on ice yesterday"),
+    ("slipped-ice-landed-back", "slipped on ice yesterday, landed on back"),
+    ("fall-from-standing-2-days", "fall from standing 2 days ago"),
+    ("status-post-fall-this-am", "status post fall this AM"),
+]
+FIX25C_NO_FALL = [  # (id, words): no recent injury ("fell asleep" was one before fix25c)
+    ("fall-2-years-ago", "fall 2 years ago"),
+    ("h-o-falls", "h/o falls"),
+    ("fall-risk", "fall risk"),
+    ("fall-precautions", "fall precautions"),
+    ("high-fall-risk", "high fall risk"),
+    ("morse-fall-scale-45", "Morse fall scale 45"),
+    ("denies-falls", "denies falls"),
+    ("mechanical-fall-2-years", "mechanical fall 2 years ago"),
+    ("slipped-ice-no-fall", "slipped on ice but did not fall"),
+    ("fell-asleep-couch", "fell asleep on the couch yesterday"),
+]
+for cid, words in FIX25C_FALLS:
+    order(
+        f"fix25c-hpi-xr-{cid}",
+        f"order-sign XR lumbar; a history of present illness (LOINC 10164-2) three hours ago "
+        f"'{words}': a recent fall, imaging supported (no removal offered)",
+        [lambda p, t=words: hpi(p, t)],
+        [xr_lumbar],
+        {IS},
+        must=["recent injury"],
+        tags=["fix25c", "imaging"],
+    )
+for cid, words in FIX25C_NO_FALL:
+    order(
+        f"fix25c-hpi-xr-no-{cid}",
+        f"order-sign XR lumbar; a history of present illness (LOINC 10164-2) three hours ago "
+        f"'{words}': no recent injury, imaging not indicated",
+        [lambda p, t=words: hpi(p, t)],
+        [xr_lumbar],
+        {INI},
+        tags=["fix25c", "imaging"],
+    )
+for cid, words in FIX25C_FALLS[:5]:
+    visit(
+        f"fix25c-reason-xr-{cid}",
+        f"order-sign XR lumbar; visit reason 'Low back pain, {words}': a recent fall, imaging "
+        "supported",
+        "order-sign",
+        [{"text": f"Low back pain, {words}"}],
+        [],
+        {IS},
+        drafts=[xr_lumbar],
+        must=["recent injury"],
+        tags=["fix25c", "imaging"],
+    )
+for cid, words in FIX25C_NO_FALL[2:7]:
+    visit(
+        f"fix25c-reason-xr-no-{cid}",
+        f"order-sign XR lumbar; visit reason 'Low back pain, {words}': no recent injury, imaging "
+        "not indicated",
+        "order-sign",
+        [{"text": f"Low back pain, {words}"}],
+        [],
+        {INI},
+        drafts=[xr_lumbar],
+        tags=["fix25c", "imaging"],
+    )
+for cid, words in [FIX25C_FALLS[0], FIX25C_FALLS[3], FIX25C_FALLS[4]]:
+    order(
+        f"fix25c-problem-xr-{cid}",
+        f"order-sign XR lumbar; text-only problem '{words}' recorded today: a recent fall, "
+        "imaging supported",
+        [lambda p, t=words: condition(p, text=t, onset_hours=3)],
+        [xr_lumbar],
+        {IS},
+        must=["recent injury"],
+        tags=["fix25c", "imaging", "text"],
+    )
+order(
+    "fix25c-problem-xr-no-high-fall-risk",
+    "order-sign XR lumbar; text-only problem 'High fall risk' recorded today: no injury, imaging "
+    "not indicated",
+    [lambda p: condition(p, text="High fall risk", onset_hours=3)],
+    [xr_lumbar],
+    {INI},
+    tags=["fix25c", "imaging", "text"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
