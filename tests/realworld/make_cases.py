@@ -5560,6 +5560,42 @@ order(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 26. stop22: words that name a fever and are none (hay fever, a fever blister, a past rheumatic
+#     fever, the yellow fever vaccine, discharge advice "return for fever", a "-fever" review of
+#     systems), and a fever row answered "afebrile": no card; the fever itself still is one
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("hay-fever", "Hay fever", set()),
+    ("rhinitis-hay-fever", "Allergic rhinitis (hay fever)", set()),
+    ("fever-blister", "Fever blister on lower lip", set()),
+    ("rheumatic-fever", "Rheumatic fever", set()),
+    ("yellow-fever-vaccine", "Yellow fever vaccine given", set()),
+    ("return-for-fever", "Return for fever or worsening pain", set()),
+    ("ros-minus-fever-chills", "ROS: -fever, -chills, -night sweats", set()),
+    ("ros-plus-fever-minus-chills", "ROS: +fever, -chills", {U}),
+    ("low-grade-fever", "low-grade fever since yesterday", {U}),
+]:
+    pv(
+        f"stop22-cc-{cid}",
+        f"Low back pain; a problem's words '{text}' yesterday: "
+        + ("a fever, the urgent sign" if topics else "no fever, no card"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=20)],
+        topics,
+        must=["Fever"] if topics else [],
+        tags=["stop22", "fever", "text"],
+    )
+obs22_rows(
+    "fever-row",
+    [
+        ("afebrile", "Fever", "afebrile", set(), ""),
+        ("afebrile-capital", "Fever", "Afebrile", set(), ""),
+    ],
+    "a fever reported, the urgent sign",
+    "stop22",
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
