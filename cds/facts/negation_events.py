@@ -57,27 +57,36 @@ ROS_NEGATIVE: tuple[tuple[str, ...], Kind, Direction] = (
 negative fever chills", "ROS - fever, - chills": fifth physician review, er19c vb10, vb11)."""
 
 PLACED = re.compile(
-    r"\b(?:left|right|lt|rt|bilateral|bilat|b/l|both|(?-i:[LR]))\.?(?:[ -]?sided)?[ ]+"
+    r"\b(?:left|right|lt|rt|(?-i:[LR]))\.?(?:[ -]?sided)?[ ]+"
     r"(?:lower[ ]+)?(?:legs?|feet|foot|toes?|thighs?|shins?|calf|calves|heels?|soles?|knees?"
     r"|ankles?|hips?|buttocks?|glute(?:al|s)?|groin|inner thighs?|extremit(?:y|ies)|limbs?)\b"
-    r"|\b(?:legs?|foot|feet|thigh|buttock|groin)[ ]+(?:left|right|lt|rt|(?-i:[LR]))\b"
-    r"|(?-i:\b[RLB]LEs?\b)|(?-i:\b(?:L[1-5]|S[1-5])\b)",
+    r"|\b(?:legs?|foot(?:[ ]+drop)?|feet|thigh|buttock|groin)[ ]+(?:left|right|lt|rt|(?-i:[LR]))\b"
+    r"|(?-i:\b[RL]LEs?\b)|(?-i:\b(?:L[1-5]|S[1-5])\b)"
+    r"|(?<!\bor )(?<!\bnor )\b(?:groin|genitals?|genital area|perine(?:um|al)|perianal|anus"
+    r"|anal area|saddle (?:area|region|distribution)|between (?:the |his |her )?legs"
+    r"|down there)\b(?![ ]+(?:or|nor|and/or)\b)",
     re.IGNORECASE,
 )
-"""A side or place a sign is written with ("L leg", "left foot", "bilateral legs", "R buttock",
-"RLE", a dermatome "L5"). A denial never needs one, so a sign carrying its own, listed after a
-denial's comma ("(-) fever, numbness L leg"), may be a finding written on: neither denied nor
-affirmed (`cds.facts.negation.listed_after_denial`; brief neg22)."""
+"""A side or place a sign is written with ("L leg", "left foot", "R buttock", "RLE", "foot drop
+L", a dermatome "L5"), or a saddle place, which needs no side ("groin", "genitals", "around
+the anus", "perianal", "saddle area"; not "saddle" naming the sign, "saddle anesthesia", nor a
+place offered as one of two, "groin or legs"). A denial never needs one, so a sign carrying its
+own, listed after a denial's comma ("(-) fever, numbness L leg", "no fever, numbness in
+groin"), may be a finding written on: neither denied nor affirmed
+(`cds.facts.negation.listed_after_denial`; briefs neg22, fix25d). Both sides ("BLE",
+"bilateral legs", "both legs") tell no finding from a template's denial ("denies fever,
+numbness/tingling BLE"): no place of the item's own (er25c, item 8)."""
 
 _ITEM_END = re.compile(r"[,;|\n]|\.(?!\d)")
-_COORDINATED = re.compile(r"\b(?:or|and|nor|and/or)\b|&", re.IGNORECASE)
+_COORDINATED = re.compile(r"\b(?:or|nor|and/or)\b", re.IGNORECASE)
 
 
 def placed_item(text: str, gap_start: int, start: int, end: int) -> bool:
     """Is the phrase at ``text[start:end]`` a later item of a denial's list (a comma between the
     trigger, ending at ``gap_start``, and the phrase) whose own item names a side or place?
-    A place shared by a coordinated tail ("no numbness, tingling or weakness in BLE") is the
-    list's, not the item's: still denied."""
+    A place shared by an "or" tail ("no numbness, tingling or weakness in L leg") is the list's,
+    not the item's: still denied. An "and" joins two signs of one item, as "/" does ("no fever,
+    numbness and weakness L leg": er25c, item 5)."""
     comma = text.rfind(",", gap_start, start)
     if comma < 0 or _COORDINATED.search(text, comma, start):
         return False

@@ -31,10 +31,20 @@ def read(text: str, term: str) -> tuple[str, bool]:
         ("Neg: fever, weakness R leg", "weakness"),
         ("denies fever, numbness in left foot", "numbness"),
         ("ROS (-) fever, chills, L leg numbness", "numbness"),
-        ("no fever, no chills, numbness bilateral legs", "numbness"),
         ("(-) fever, numbness L5", "numbness"),
         ("no fever, L groin numbness", "groin numbness"),
         ("denies fever, weakness LLE", "weakness"),
+        # a saddle place needs no side; two signs joined by "and" share theirs (er25c)
+        ("no fever, numbness groin", "numbness groin"),
+        ("no fever, numbness in groin", "numbness in groin"),
+        ("Neg: fever, chills, groin numbness", "groin numbness"),
+        ("no fever, numbness in genitals", "numbness in genitals"),
+        ("no fever, numbness around the anus", "numbness around the anus"),
+        ("no fever, perianal numbness", "perianal numbness"),
+        ("no fever, numbness L groin", "numbness L groin"),
+        ("no fever, numbness and weakness L leg", "weakness"),
+        ("no fever, weakness and numbness R leg", "numbness"),
+        ("no fever, foot drop L", "foot drop"),
     ],
 )
 def test_a_placed_later_item_is_uncertain_not_denied(text: str, term: str) -> None:
@@ -51,8 +61,17 @@ def test_a_placed_later_item_is_uncertain_not_denied(text: str, term: str) -> No
         ("(-) fever, (-) numbness L leg", "numbness", "negated"),
         ("denies numbness L leg", "numbness", "negated"),
         ("denies numbness L leg, fever", "numbness", "negated"),
-        # a place shared by a coordinated tail is the list's
+        # a place shared by an "or" tail is the list's
         ("No numbness, tingling or weakness in BLE", "weakness", "negated"),
+        ("No numbness, tingling or weakness R leg", "weakness", "negated"),
+        ("denies fever, chills, numbness in groin or legs", "numbness in groin", "negated"),
+        # both sides are no place of the item's own: a template's denial (er25c item 8)
+        ("no fever, no chills, numbness bilateral legs", "numbness", "negated"),
+        ("denies fever, numbness/tingling BLE", "numbness", "negated"),
+        ("denies fever, weakness both legs", "weakness", "negated"),
+        # a sign's own name is no place: "saddle" in "saddle anesthesia"
+        ("(-) fever, saddle anesthesia", "saddle anesthesia", "negated"),
+        ("denies saddle anesthesia", "saddle anesthesia", "negated"),
         # a "(+)" or a new sentence ends the denial
         ("(-) fever, (+) numbness L leg", "numbness", "affirmed"),
         ("No fever. Numbness L leg", "Numbness", "affirmed"),

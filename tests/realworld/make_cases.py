@@ -5120,7 +5120,8 @@ NEG22_LISTED = [  # (id, words, what the data check must quote)
     ("neg-colon-weakness-r-leg", "Neg: fever, weakness R leg", "weakness R leg"),
     ("denies-numbness-left-foot", "denies fever, numbness in left foot", "left foot"),
     ("ros-l-leg-numbness", "ROS (-) fever, chills, L leg numbness", "L leg numbness"),
-    ("numbness-bilateral-legs", "no fever, no chills, numbness bilateral legs", "bilateral"),
+    # "numbness bilateral legs" was here: both sides are no place of the item's own since
+    # fix25d (er25c item 8), a denial (section fix25d at the end)
     ("numbness-l5", "(-) fever, numbness L5", "numbness L5"),
     ("weakness-lle", "denies fever, weakness LLE", "weakness LLE"),
     ("l-groin-numbness", "no fever, L groin numbness", "L groin numbness"),
@@ -5154,7 +5155,7 @@ for cid, words, topics in NEG22_CONTROLS:
         topics,
         tags=["neg22", "negation", "text"],
     )
-for cid, words, must in NEG22_LISTED[:4] + NEG22_LISTED[8:]:
+for cid, words, must in NEG22_LISTED[:4] + NEG22_LISTED[7:]:
     pv(
         f"neg22-hpi-{cid}",
         f"Low back pain; a history of present illness three hours ago '{words}': a data check "
@@ -5593,6 +5594,124 @@ obs22_rows(
     ],
     "a fever reported, the urgent sign",
     "stop22",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# 27. fix25d: saddle numbness written without a preposition ("numbness groin", "Numbness L
+#     groin") is the sign (er25c items 1, 3); after a denial's list a saddle place needs no
+#     side (item 2), two signs joined by "and" share one item's side (item 5), a side may
+#     follow "foot drop" (item 7): a data check; both sides ("BLE", "bilateral legs") are a
+#     template's denial, no data check (item 8)
+# ---------------------------------------------------------------------------------------------
+FIX25D_SIGN = [  # (id, words): the saddle sign itself, urgent
+    ("numbness-groin", "numbness groin"),
+    ("numbness-l-groin", "Numbness L groin"),
+    ("no-fever-stop-numbness-groin", "No fever. Numbness groin."),
+    ("no-fever-stop-numbness-l-groin", "No fever. Numbness L groin."),
+]
+FIX25D_LISTED = [  # (id, words, what the data check must quote)
+    ("numbness-groin", "no fever, numbness groin", "numbness groin"),
+    ("numbness-in-groin", "no fever, numbness in groin", "numbness in groin"),
+    ("neg-groin-numbness", "Neg: fever, chills, groin numbness", "groin numbness"),
+    ("numbness-in-genitals", "no fever, numbness in genitals", "numbness in genitals"),
+    ("numbness-l-groin", "no fever, numbness L groin", "numbness L groin"),
+    ("numbness-around-anus", "no fever, numbness around the anus", "around the anus"),
+    ("perianal-numbness", "no fever, perianal numbness", "perianal numbness"),
+    ("numbness-and-weakness-l-leg", "no fever, numbness and weakness L leg", "weakness L leg"),
+    ("weakness-and-numbness-r-leg", "no fever, weakness and numbness R leg", "numbness R leg"),
+    ("foot-drop-l", "no fever, foot drop L", "foot drop L"),
+    ("numbness-tingling-rle", "denies fever, numbness/tingling RLE", "RLE"),
+]
+FIX25D_CONTROLS = [  # (id, words, topics)
+    ("groin-pain", "Groin pain", set()),
+    ("l-groin-strain", "L groin strain", set()),
+    ("groin-rash", "no fever, numbness, groin rash", set()),
+    ("minus-saddle-anesthesia", "(-) fever, saddle anesthesia", set()),
+    ("denies-saddle-anesthesia", "denies saddle anesthesia", set()),
+    ("groin-or-legs", "Pt denies fever, chills, numbness in groin or legs, incontinence", set()),
+    (
+        "ble-template",
+        "denies bowel/bladder incontinence, saddle anesthesia, numbness/tingling BLE",
+        set(),
+    ),
+    ("numbness-tingling-ble", "denies fever, numbness/tingling BLE", set()),
+    ("numbness-bilateral-legs", "no fever, no chills, numbness bilateral legs", set()),
+    ("weakness-both-legs", "denies fever, weakness both legs", set()),
+    ("numbness-and-weakness-alone", "numbness and weakness L leg", {U}),
+]
+
+for cid, words in FIX25D_SIGN:
+    pv(
+        f"fix25d-hpi-sign-{cid}",
+        f"Low back pain; a history of present illness three hours ago '{words}': numbness of "
+        "the groin, the saddle sign, urgent",
+        [lambda p, t=words: exam_row(p, "History of present illness", t)],
+        {U},
+        tags=["fix25d", "exam-text"],
+    )
+pv(
+    "fix25d-problem-sign-numbness-groin",
+    "Low back pain; text-only problem 'Numbness groin' today: the saddle sign, urgent",
+    [lambda p: condition(p, text="Numbness groin", onset_hours=3)],
+    {U},
+    tags=["fix25d", "text"],
+)
+for cid, words, must in FIX25D_LISTED:
+    pv(
+        f"fix25d-hpi-{cid}",
+        f"Low back pain; a history of present illness three hours ago '{words}': a data check "
+        "asking whether the placed sign was denied or found",
+        [lambda p, t=words: exam_row(p, "History of present illness", t)],
+        {D},
+        must=[must],
+        tags=["fix25d", "negation", "exam-text"],
+    )
+for cid, words, must in FIX25D_LISTED[:3]:
+    pv(
+        f"fix25d-problem-{cid}",
+        f"Low back pain; text-only problem '{words}' today: a data check, no urgent card",
+        [lambda p, t=words: condition(p, text=t, onset_hours=3)],
+        {D},
+        must=[must],
+        tags=["fix25d", "negation", "text"],
+    )
+    visit(
+        f"fix25d-reason-{cid}-pv",
+        f"patient-view; visit reason 'LBP. {words}': a data check, no urgent card",
+        "patient-view",
+        [{"text": f"LBP. {words}"}],
+        [],
+        {D},
+        must=[must],
+        tags=["fix25d", "negation"],
+    )
+for cid, words, topics in FIX25D_CONTROLS:
+    pv(
+        f"fix25d-hpi-control-{cid}",
+        f"Low back pain; a history of present illness three hours ago '{words}': "
+        + ("the sign affirmed, urgent" if topics else "no sign, no data check"),
+        [lambda p, t=words: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["fix25d", "negation", "exam-text"],
+    )
+for cid, words, topics in FIX25D_CONTROLS[6:8]:
+    pv(
+        f"fix25d-problem-control-{cid}",
+        f"Low back pain; text-only problem '{words}' today: every sign denied, no card",
+        [lambda p, t=words: condition(p, text=t, onset_hours=3)],
+        topics,
+        tags=["fix25d", "negation", "text"],
+    )
+order(
+    "fix25d-mri-hpi-listed-numbness-groin",
+    "order-sign MRI lumbar; a history of present illness 'no fever, numbness groin': imaging "
+    "not indicated, hedged (a possible red flag to confirm), no removal offered",
+    [lambda p: exam_row(p, "History of present illness", "no fever, numbness groin")],
+    [mri],
+    {INI, D},
+    must=["may be a red flag", "numbness groin"],
+    tags=["fix25d", "negation", "imaging"],
 )
 
 
