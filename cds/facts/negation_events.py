@@ -62,17 +62,20 @@ PLACED = re.compile(
     r"|ankles?|hips?|buttocks?|glute(?:al|s)?|groin|inner thighs?|extremit(?:y|ies)|limbs?)\b"
     r"|\b(?:legs?|foot(?:[ ]+drop)?|feet|thigh|buttock|groin)[ ]+(?:left|right|lt|rt|(?-i:[LR]))\b"
     r"|(?-i:\b[RL]LEs?\b)|(?-i:\b(?:L[1-5]|S[1-5])\b)"
-    r"|(?<!\bor )(?<!\bnor )\b(?:groin|genitals?|genital area|perine(?:um|al)|perianal|anus"
-    r"|anal area|saddle (?:area|region|distribution)|between (?:the |his |her )?legs"
+    r"|(?<!\bor )(?<!\bnor )\b(?:groin|genitals?|genital area|anus"
+    r"|anal area|between (?:the |his |her )?legs"
     r"|down there)\b(?![ ]+(?:or|nor|and/or)\b)",
     re.IGNORECASE,
 )
 """A side or place a sign is written with ("L leg", "left foot", "R buttock", "RLE", "foot drop
 L", a dermatome "L5"), or a saddle place, which needs no side ("groin", "genitals", "around
-the anus", "perianal", "saddle area"; not "saddle" naming the sign, "saddle anesthesia", nor a
-place offered as one of two, "groin or legs"). A denial never needs one, so a sign carrying its
-own, listed after a denial's comma ("(-) fever, numbness L leg", "no fever, numbness in
-groin"), may be a finding written on: neither denied nor affirmed
+the anus"; not a place offered as one of two, "groin or legs"). The words that name the sign
+itself in a cauda equina screen's denial ("saddle anesthesia", "perineal numbness", "perianal
+numbness", "saddle area") are no place of their own: "denies fever, chills, saddle
+anesthesia, perineal numbness, bowel or bladder incontinence" is one denial (stop 22). A
+denial never needs one, so a sign carrying its own, listed after a denial's comma ("(-)
+fever, numbness L leg", "no fever, numbness in groin"), may be a finding written on: neither
+denied nor affirmed
 (`cds.facts.negation.listed_after_denial`; briefs neg22, fix25d). Both sides ("BLE",
 "bilateral legs", "both legs") tell no finding from a template's denial ("denies fever,
 numbness/tingling BLE"): no place of the item's own (er25c, item 8)."""

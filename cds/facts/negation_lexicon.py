@@ -181,7 +181,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "tentative",
             # hypothetical (ConText): advice, not a finding
             "if",
-            "return (?:if|for)",  # "Return for fever": advice
+            "(?:return|rtc) (?:if|for)",  # "Return for fever", "RTC for fevers": advice
             "in case of",
             "watch for",
             "monitor for",

@@ -40,7 +40,6 @@ def read(text: str, term: str) -> tuple[str, bool]:
         ("Neg: fever, chills, groin numbness", "groin numbness"),
         ("no fever, numbness in genitals", "numbness in genitals"),
         ("no fever, numbness around the anus", "numbness around the anus"),
-        ("no fever, perianal numbness", "perianal numbness"),
         ("no fever, numbness L groin", "numbness L groin"),
         ("no fever, numbness and weakness L leg", "weakness"),
         ("no fever, weakness and numbness R leg", "numbness"),
@@ -72,6 +71,14 @@ def test_a_placed_later_item_is_uncertain_not_denied(text: str, term: str) -> No
         # a sign's own name is no place: "saddle" in "saddle anesthesia"
         ("(-) fever, saddle anesthesia", "saddle anesthesia", "negated"),
         ("denies saddle anesthesia", "saddle anesthesia", "negated"),
+        # nor the words a cauda equina screen names it by (stop 22)
+        ("no fever, perianal numbness", "perianal numbness", "negated"),
+        (
+            "Denies fever, chills, saddle anesthesia, perineal numbness, bowel or bladder"
+            " incontinence",
+            "perineal numbness",
+            "negated",
+        ),
         # a "(+)" or a new sentence ends the denial
         ("(-) fever, (+) numbness L leg", "numbness", "affirmed"),
         ("No fever. Numbness L leg", "Numbness", "affirmed"),

@@ -5319,20 +5319,15 @@ obs22_rows(
     "a fever reported, the urgent sign",
     "fix25a",
 )
-# Item 3: a reading the row's words place in the past (last week, a week ago, afebrile since)
-# is no current sign: a data check; one from yesterday, this morning or at home stays the sign
+# Item 3: a reading the row's words place in the past is no current sign: weeks back (last
+# week, a week ago) nothing at all (the fever's words are excluded: er25d W2), over with no
+# date (afebrile since) a data check; one from yesterday, this morning or at home stays the sign
 obs22_rows(
     "past",
     [
-        ("last-week", "Fever", "Tmax 38.9 last week", {D}, "Fever: Tmax 38.9 last week"),
-        (
-            "last-week-afebrile",
-            "Fever",
-            "Tmax 38.9 last week, afebrile since",
-            {D},
-            "afebrile since",
-        ),
-        ("a-week-ago", "Fever", "Tmax 38.9 a week ago", {D}, "a week ago"),
+        ("last-week", "Fever", "Tmax 38.9 last week", set(), ""),
+        ("last-week-afebrile", "Fever", "Tmax 38.9 last week, afebrile since", set(), ""),
+        ("a-week-ago", "Fever", "Tmax 38.9 a week ago", set(), ""),
         ("afebrile-since", "Fever", "Tmax 38.9, afebrile since", {D}, "afebrile since"),
         ("yesterday-afebrile", "Fever", "38.9 yesterday, afebrile since", {U}, "afebrile since"),
         ("yesterday", "Fever", "Tmax 38.9 yesterday", {U}, "Fever: Tmax 38.9 yesterday"),
@@ -5617,7 +5612,6 @@ FIX25D_LISTED = [  # (id, words, what the data check must quote)
     ("numbness-in-genitals", "no fever, numbness in genitals", "numbness in genitals"),
     ("numbness-l-groin", "no fever, numbness L groin", "numbness L groin"),
     ("numbness-around-anus", "no fever, numbness around the anus", "around the anus"),
-    ("perianal-numbness", "no fever, perianal numbness", "perianal numbness"),
     ("numbness-and-weakness-l-leg", "no fever, numbness and weakness L leg", "weakness L leg"),
     ("weakness-and-numbness-r-leg", "no fever, weakness and numbness R leg", "numbness R leg"),
     ("foot-drop-l", "no fever, foot drop L", "foot drop L"),
@@ -5639,6 +5633,8 @@ FIX25D_CONTROLS = [  # (id, words, topics)
     ("numbness-bilateral-legs", "no fever, no chills, numbness bilateral legs", set()),
     ("weakness-both-legs", "denies fever, weakness both legs", set()),
     ("numbness-and-weakness-alone", "numbness and weakness L leg", {U}),
+    # the words a cauda equina screen names its sign by are no place (stop 22)
+    ("perianal-numbness", "no fever, perianal numbness", set()),
 ]
 
 for cid, words in FIX25D_SIGN:
@@ -5713,6 +5709,74 @@ order(
     must=["may be a red flag", "numbness groin"],
     tags=["fix25d", "negation", "imaging"],
 )
+
+
+# a cauda equina screen's denial names the saddle signs by their own words: one denial, no
+# data check (stop 22, after fix25d)
+for cid, text in [
+    (
+        "ces-screen-perineal",
+        "Denies fever, chills, saddle anesthesia, perineal numbness, bowel or bladder incontinence",
+    ),
+    ("ces-screen-perianal", "denies saddle anesthesia, perianal numbness"),
+]:
+    pv(
+        f"stop22-hpi-{cid}",
+        f"Low back pain; a history of present illness '{text}': a denial, no card",
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        set(),
+        tags=["stop22", "negation", "text"],
+    )
+
+
+# the last physician check (er25d): a hyphenated word with fever in it, a return-to-clinic line
+# and a number that fell are no sign and no injury
+for cid, text in [
+    ("anti-fever", "took anti-fever medicine for the ache"),
+    ("non-febrile", "non-febrile, well appearing"),
+    ("rtc-for-fevers", "f/u PCP, RTC for fevers, numbness, weakness"),
+]:
+    pv(
+        f"stop22-hpi-{cid}",
+        f"Low back pain; a history of present illness '{text}': no fever, no card",
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        set(),
+        tags=["stop22", "fever", "text"],
+    )
+for cid, text, topics in [
+    ("pain-fell-to", "LBP x2d, pain fell to 3/10 after ketorolac", {INI}),
+    ("bp-fell-to", "LBP x2d, BP fell to 90/60 after morphine, recovered", {INI}),
+    ("fell-from-ladder", "fell from ladder yesterday, LBP since", {IS}),
+]:
+    order(
+        f"stop22-hpi-xr-{cid}",
+        f"order-sign lumbar X-ray; a history of present illness '{text}': "
+        + ("a recent fall supports it" if IS in topics else "no fall, not indicated"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        [xr_lumbar],
+        topics,
+        tags=["stop22", "imaging", "text"],
+    )
+
+
+# a fever the words date weeks back is no current sign; old weakness in the words "weakness in
+# L leg" is no new sign (er25d W2, W7)
+for cid, text, topics in [
+    ("fever-last-week-afebrile", "fever last week, afebrile since", set()),
+    ("fevers-2-weeks-ago", "fevers 2 weeks ago, none since", set()),
+    ("fevers-week-38-5-today", "fevers x1 week, 38.5 today", {U}),
+    ("weakness-in-l-leg-baseline", "weakness in L leg, baseline", set()),
+    ("weakness-in-l-leg-chronic", "weakness in L leg (chronic, unchanged)", set()),
+    ("weakness-in-l-leg-worse", "weakness in L leg, worse today", {U}),
+]:
+    pv(
+        f"stop22-hpi-{cid}",
+        f"Low back pain; a history of present illness '{text}': "
+        + ("a current sign, urgent" if topics else "nothing current, no card"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop22", "text"],
+    )
 
 
 def main(argv: list[str]) -> int:
