@@ -1,6 +1,7 @@
 """A fever row's words (fix25a, er25b items 2 and 3): a range is the sign when its low end is
 one and a data-check item when it is not; one reading in two units is the sign when they
-agree; a reading the words place in the past is no current sign, a data-check item."""
+agree; a reading the words place in the past is no current sign: weeks back nothing, over with
+no date a data-check item."""
 
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ from tests.facts.test_observation_text_obs22 import D, U, topics
         ("38.9 °C/102 °F", {U}),
         ("39.2C (101.2F)", {D}),  # the two units disagree
         ("37.2C (99F)", set()),
-        ("Tmax 38.9 last week", {D}),
-        ("Tmax 38.9 last week, afebrile since", {D}),
-        ("Tmax 38.9 a week ago", {D}),
+        # weeks back: the fever's own words are excluded (er25d W2), no current sign at all
+        ("Tmax 38.9 last week", set()),
+        ("Tmax 38.9 last week, afebrile since", set()),
+        ("Tmax 38.9 a week ago", set()),
         ("Tmax 38.9, afebrile since", {D}),  # when? perhaps an old one
         ("38.9 yesterday, afebrile since", {U}),  # dated recent: the sign
         ("Tmax 38.9 yesterday", {U}),
