@@ -12,12 +12,12 @@ from cds.facts.negation import names_a_doubt
 from cds.facts.timing import FactContext, Timing
 
 SUSPECTED_RED_FLAG = "suspected_red_flag"
-SIGN_AFTER_DENIAL = "sign_after_denial"
-"""The value set of words naming a ``placed`` sign only as a later item of a denial's list,
-with its own side or place (`ValueSetIndex.match_listed`): a data-check item, never a sign."""
 """The value set of a recent Condition's or the visit's words that suspect a red flag (an
 ``order_reason`` value set named as uncertain, not affirmed): it supports lumbar imaging, and
 is never a sign of the patient's (no emergency or urgent card reads it)."""
+SIGN_AFTER_DENIAL = "sign_after_denial"
+"""The value set of words naming a ``placed`` sign only as a later item of a denial's list,
+with its own side or place (`ValueSetIndex.match_listed`): a data-check item, never a sign."""
 
 
 def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactContext) -> list[Fact]:
@@ -31,20 +31,8 @@ def suspected_red_flag(concept: object, rid: str, timing: Timing, ctx: FactConte
     doubted = index.match_suspected(codings, text) - index.match(codings, text)
     if doubted.isdisjoint(index.order_reason):
         return []
-    when, age, known, note, _ = timing
     said = "a red flag suspected, not found: what imaging is for, no sign"
-    return [
-        Fact(
-            kind="condition",
-            valueset=SUSPECTED_RED_FLAG,
-            rid=rid,
-            display=words,
-            time=when,
-            age_h=age,
-            time_known=known,
-            note=f"{note}; {said}" if note else said,
-        )
-    ]
+    return [_words_fact(SUSPECTED_RED_FLAG, rid, words, timing, said)]
 
 
 def sign_after_denial(concept: object, rid: str, timing: Timing, ctx: FactContext) -> list[Fact]:
@@ -58,21 +46,27 @@ def sign_after_denial(concept: object, rid: str, timing: Timing, ctx: FactContex
     listed = ctx.index.match_listed(codings, text)
     if not listed:
         return []
-    when, age, known, note, _ = timing
     said = "a sign named with its own side or place after a denial's list: denied or found?"
-    return [
-        Fact(
-            kind="condition",
-            valueset=SIGN_AFTER_DENIAL,
-            rid=rid,
-            display=words,
-            time=when,
-            age_h=age,
-            time_known=known,
-            note=f"{note}; {said}" if note else said,
-            by_text=True,
-        )
-    ]
+    return [_words_fact(SIGN_AFTER_DENIAL, rid, words, timing, said, by_text=True)]
+
+
+def _words_fact(
+    valueset: str, rid: str, words: str, timing: Timing, said: str, by_text: bool = False
+) -> Fact:
+    """A Condition fact of what the record's words say (``said``, after its timing's note),
+    dated as its record is."""
+    when, age, known, note, _ = timing
+    return Fact(
+        kind="condition",
+        valueset=valueset,
+        rid=rid,
+        display=words,
+        time=when,
+        age_h=age,
+        time_known=known,
+        note=f"{note}; {said}" if note else said,
+        by_text=by_text,
+    )
 
 
 def _words(concept: object) -> str:

@@ -3,11 +3,9 @@ alternative phrases (`cds.facts.answer_words` compiles them once, at load)."""
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator
 
-from cds.pack.schema import Strict
+from cds.pack.schema import Strict, checked_phrases
 
 Phrases = list[str]
 
@@ -40,13 +38,4 @@ class AnswersFile(Strict):
     )
     @classmethod
     def _phrases_compile(cls, phrases: Phrases) -> Phrases:
-        for i, p in enumerate(phrases):
-            if not p.strip():
-                raise ValueError(f"phrase {i} is blank")
-            try:
-                compiled = re.compile(p, re.IGNORECASE)
-            except re.error as exc:
-                raise ValueError(f"phrase {i} {p!r} is no regular expression: {exc}") from exc
-            if compiled.fullmatch(""):
-                raise ValueError(f"phrase {i} {p!r} matches an empty answer")
-        return phrases
+        return checked_phrases(phrases, "matches an empty answer")

@@ -44,6 +44,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def checked_phrases(phrases: list[str], empty: str) -> list[str]:
+    """Word phrases a pack gives as regular expressions (answer words, lead words), each
+    checked: not blank, a regular expression (read without regard to case), and not matching
+    the empty text (``empty`` says what that would mean). ValueError names the first bad one."""
+    for i, p in enumerate(phrases):
+        if not p.strip():
+            raise ValueError(f"phrase {i} is blank")
+        try:
+            compiled = re.compile(p, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"phrase {i} {p!r} is no regular expression: {exc}") from exc
+        if compiled.fullmatch(""):
+            raise ValueError(f"phrase {i} {p!r} {empty}")
+    return phrases
+
+
 class SourceSpec(Strict):
     title: str
     url: str | None = None

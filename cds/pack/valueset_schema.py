@@ -8,7 +8,7 @@ import re
 
 from pydantic import field_validator, model_validator
 
-from cds.pack.schema import Strict
+from cds.pack.schema import Strict, checked_phrases
 
 
 class VsCode(Strict):
@@ -122,14 +122,7 @@ class ValueSetAddition(Strict):
     @field_validator("lead_words")
     @classmethod
     def _lead_words_compile(cls, phrases: list[str]) -> list[str]:
-        for i, p in enumerate(phrases):
-            try:
-                compiled = re.compile(p, re.IGNORECASE)
-            except re.error as exc:
-                raise ValueError(f"phrase {i} {p!r} is no regular expression: {exc}") from exc
-            if compiled.fullmatch(""):
-                raise ValueError(f"phrase {i} {p!r} matches no words at all")
-        return phrases
+        return checked_phrases(phrases, "matches no words at all")
 
     @field_validator("excluded_by_text")
     @classmethod
