@@ -93,7 +93,7 @@ def _contains(region: Region, edge: float, upper: bool) -> bool:
 def _meets(region: Region, edge: float, upper: bool) -> float | None:
     """A value the bound allows that is in the region, or None when there is none."""
     for point in _candidates(region, edge):
-        if (point <= edge if upper else point >= edge) and _in(region, point):
+        if (point <= edge if upper else point >= edge) and in_region(region, point):
             return point
     return None
 
@@ -107,7 +107,8 @@ def _candidates(region: Region, edge: float) -> list[float]:
     return out
 
 
-def _in(region: Region, value: float) -> bool:
+def in_region(region: Region, value: float) -> bool:
+    """Whether ``value`` is in the region's value range (each end as strict as it says)."""
     return (region.lowest is None or _above(region, value)) and (
         region.highest is None or _below(region, value)
     )

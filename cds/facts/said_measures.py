@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from cds.facts.answer_words import measure_pattern
-from cds.facts.bounds import Region
+from cds.facts.bounds import Region, in_region
 from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
@@ -192,7 +192,4 @@ def _sign_at(region: Region, value: float) -> bool:
         return False
     if region.lowest is None and region.highest is None:
         return False
-    low, high = region.lowest, region.highest
-    above = low is None or (value > low if region.lowest_strict else value >= low)
-    below = high is None or (value < high if region.highest_strict else value <= high)
-    return above and below
+    return in_region(region, value)
