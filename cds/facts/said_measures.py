@@ -11,9 +11,13 @@ reported in words when it is at or above the threshold of a rule on that value s
 else a data-check item ("38-39", "100-101F"); one reading in two units is read when they
 agree ("39.2C (102.6F)"). A number in doubt ("?38", "~38", two units that disagree), one the
 words place in the past ("last week", "afebrile since") or one that cannot be read stays the
-row's unclear answer: a data-check item, never a sign. An answer of readings each dated by
-its own words ("Tmax 38.9 last week, 39.1 today") is read by its current ones: the sign when
-every one of them is, nothing when none is and the rest are past, else a data-check item.
+row's unclear answer: a data-check item, never a sign. The words after the number that put
+it in doubt, date it or say it is over are the pack's (``answers.yaml``, compiled in
+`cds.facts.answer_words`); the syntax around them is here.
+
+An answer of readings each dated by its own words ("Tmax 38.9 last week, 39.1 today") is
+read by its current ones: one alone as the answer would be if it were all ("38.9 last week,
+37.0 today": nothing), several the sign when every one is, else a data-check item.
 """
 
 from __future__ import annotations
@@ -23,41 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from cds.facts.answer_words import measure_pattern
+from cds.facts.answer_words import AnswerWords, measure_pattern
 from cds.facts.bounds import Region, in_region
 from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, UNIT_WORDS, ReadingRule
 
-_DOUBT = re.compile(
-    r"[?~≈]|\d|\b(?:or|to|approx\w*|about|around|maybe|possibl\w*|probabl\w*|unsure"
-    r"|not sure|unknown|unclear|reportedly|estimated|est)\b|^\s*[-–/]",
-    re.IGNORECASE,
-)
-"""What in the rest of the answer puts its number in doubt: a question or tilde, a third
-number ("38-39-40", "10 days ago", another reading), a hedge."""
-_PAST = re.compile(
-    r"\b(?:last (?:week|weekend|month|year)|(?:previous|prior|past) (?:week|month|year)"
-    r"|(?:a|one|two|three|four|five|six|seven|a few|a couple(?: of)?|few|several|many)"
-    r" (?:days?|weeks?|wks?|months?|mos?|years?|yrs?) ago|weeks? ago|months? ago|years? ago"
-    r"|previously|in the past)\b",
-    re.IGNORECASE,
-)
-"""Words that place the reading before the rules' window for a current sign ("Tmax 38.9 last
-week", "a week ago"): a number from the past, not a current sign, and not surely nothing
-either ("yesterday", "this AM", "at home" stay current)."""
-_OVER = re.compile(
-    r"\b(?:afebrile|no (?:fevers?|temps?) since|normal since|(?:since|now|today) normal)\b",
-    re.IGNORECASE,
-)
-"""Words that say the reading is over ("afebrile since"): when no word dates it recent
-(`_RECENT`: "38.9 yesterday, afebrile since" stays the sign), it may be an old one."""
-_RECENT = re.compile(
-    r"\b(?:yesterday|today|tonight|last night|overnight"
-    r"|this (?:am|morning|pm|afternoon|evening))\b",
-    re.IGNORECASE,
-)
 _AGREE = 0.005
 """How far apart (relatively) one reading written in two units may be, once converted, and
 still be the same reading rounded ("38.9 °C (102 °F)": 38.89 °C)."""
@@ -102,6 +78,7 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
     if not measured:
         return None
     answer = answer.strip()
+    words = index.answers  # the words after the number (``answers.yaml``), compiled
     for vs, by in measured:
         canonical = ctx.canonical_units.get(by)
         if canonical is None:
@@ -109,15 +86,15 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
         # the number, led by the measure's own words ("Tmax", "temp": ``lead_words``)
         pattern = index.measures.get(by, _BARE)
         rule = index.readings.get(by, NO_RULE)
-        clauses = _dated_clauses(answer, pattern)
+        clauses = _dated_clauses(answer, pattern, words)
         if clauses is None:
-            read = _measure(answer, pattern, canonical, rule)
+            read = _measure(answer, pattern, words, canonical, rule)
             if read == _STOP:
                 return None
             if isinstance(read, _Reading):
                 return SaidMeasure(vs, read.value, read.unit, LOW_END if read.low_end else None)
             continue
-        now = [_measure(c, pattern, canonical, rule) for c in clauses]
+        now = [_measure(c, pattern, words, canonical, rule) for c in clauses]
         readings = [r for r in now if isinstance(r, _Reading)]
         if _STOP in now:
             return None
@@ -134,7 +111,7 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
 _CLAUSE = re.compile(r"\s*[,;]\s*")
 
 
-def _dated_clauses(answer: str, pattern: re.Pattern[str]) -> list[str] | None:
+def _dated_clauses(answer: str, pattern: re.Pattern[str], words: AnswerWords) -> list[str] | None:
     """The current clauses of an answer whose every clause is a number its own words date in
     the past or now ("Tmax 38.9 last week, 39.1 today": "39.1 today"); None when the answer
     is no such list (one clause, a clause without a number or without a date, or with both
@@ -147,8 +124,8 @@ def _dated_clauses(answer: str, pattern: re.Pattern[str]) -> list[str] | None:
         match = pattern.fullmatch(part)
         if match is None:
             return None
-        past = _PAST.search(match["rest"]) is not None
-        if past == (_RECENT.search(match["rest"]) is not None):
+        past = words.number_in_past.search(match["rest"]) is not None
+        if past == (words.number_recent.search(match["rest"]) is not None):
             return None  # undated, or dated both then and now
         if not past:
             current.append(part)
@@ -156,16 +133,24 @@ def _dated_clauses(answer: str, pattern: re.Pattern[str]) -> list[str] | None:
 
 
 def _measure(
-    answer: str, pattern: re.Pattern[str], canonical: str, rule: ReadingRule
+    answer: str, pattern: re.Pattern[str], words: AnswerWords, canonical: str, rule: ReadingRule
 ) -> _Reading | str | None:
     """One answer read as a number (`_Reading`); None when it is none (try another measuring
     value set), `_STOP` when it is one no reading can be (a range of two units, two units
     that disagree)."""
     match = pattern.fullmatch(answer)
-    if match is None or _DOUBT.search(rest := match["rest"]) or _PAST.search(rest):
+    if match is None:
         return None
-    if _OVER.search(rest) and not _RECENT.search(rest):
-        return None
+    rest = match["rest"]
+    if words.number_in_doubt.search(rest) or words.number_in_past.search(rest):
+        return None  # in doubt, or from the past
+    if words.number_over.search(rest) and not words.number_recent.search(rest):
+        return None  # over, and not dated recent: perhaps an old one
+    return _numbers(match, canonical, rule)
+
+
+def _numbers(match: re.Match[str], canonical: str, rule: ReadingRule) -> _Reading | str | None:
+    """The number (or range, or one reading in two units) a measure's match gives."""
     first, unit = match["number"], match["unit"]
     second = match["high"] or match["other"]
     second_unit = match["high_unit"] or match["other_unit"]
