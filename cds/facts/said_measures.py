@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from cds.facts.answer_words import AnswerWords, measure_pattern
-from cds.facts.bounds import Region, in_region
+from cds.facts.bounds import Region, resolve_value
 from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
@@ -196,7 +196,9 @@ def resolve_said_measures(
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
     (a verified reading's threshold), without the number, and left out when none does; and
     a data-check item for each range said in words whose low end is no sign ("Fever:
-    37.5-38.5": a sign perhaps, not surely)."""
+    37.5-38.5": a sign perhaps, not surely), and for readings dated now not all signs. The
+    thresholds are read as a Quantity's bound is (`resolve_value`: a range's low end, or the
+    lowest reading, as an "at least"), by the measuring value set's rules, not the sign's."""
     if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
         return facts, []
     out = []
@@ -210,15 +212,18 @@ def resolve_said_measures(
         ):
             out.append(f)
             continue
+        # by the thresholds of the value set that measures the sign (a body temperature's)
         regions = reach.get(("observation", measured_by[f.valueset]), ())
-        if any(_sign_at(r, f.value) for r in regions):
+        at_least = ">=" if f.bound in (LOW_END, LOWEST) else None  # else the number itself
+        sign = resolve_value(f.value, at_least, regions).sign
+        if sign == "certain":
             note = f.note
             if f"{f.value:g}" not in f.display:  # "102 at home": the number it was read as
                 unit = UNIT_WORDS.get(f.unit or "", f.unit or "")
                 said = f"read as {f.value:.1f} {unit}".strip()
                 note = f"{note}; {said}" if note else said
             out.append(replace(f, value=None, unit=None, bound=None, note=note))
-        elif f.bound in (LOW_END, LOWEST) and regions:
+        elif sign == "possible":  # a range or readings that may reach a sign
             issues.append(_in_doubt(f))
     return out, issues
 
@@ -245,12 +250,3 @@ def _in_doubt(f: Fact) -> DataIssue:
         headline=f"“{f.display}”: {headline}",
         possible_sign=True,
     )
-
-
-def _sign_at(region: Region, value: float) -> bool:
-    """Whether a verified, readable reading of ``value`` is in a pattern's value range."""
-    if not region.understood or region.verified is False:
-        return False
-    if region.lowest is None and region.highest is None:
-        return False
-    return in_region(region, value)
