@@ -51,7 +51,8 @@ class SaidMeasure(NamedTuple):
     bound: str | None = None
     """`LOW_END`: the value is the low end of a range ("38-39"); `LOWEST`: the lowest of the
     readings the row dates now ("39.1 today, 39.4 tonight"). Either is a sign only if even
-    that value is one, else a data-check item, never nothing (`resolve_said_measures`)."""
+    that value is one, else a data-check item while a sign is possible, never silently
+    nothing (`resolve_said_measures`)."""
 
 
 class _Reading(NamedTuple):
@@ -61,7 +62,8 @@ class _Reading(NamedTuple):
 
 
 _STOP = "stop"
-"""A number read that no other measuring value set reads either (two units that disagree)."""
+"""An answer that is a number no reading can be (a range in two units, one reading in two
+units that disagree): not understood, and no other measuring value set is tried."""
 
 
 def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> SaidMeasure | None:
