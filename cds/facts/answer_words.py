@@ -8,7 +8,9 @@ words reads no answer in words: a row named for a sign and answered in words is 
 data-check item ("answer not understood"), never a sign and never silently nothing; a
 ``valueBoolean`` still answers (it is no words), and so does a bare number measuring the sign
 (`cds.facts.said_measures`). The words that may lead such a number ("Tmax", "temp") are the
-measuring value set's own (``lead_words`` in ``valuesets.yaml``), compiled by `measure_pattern`.
+measuring value set's own (``lead_words`` in ``valuesets.yaml``), compiled by `measure_pattern`;
+those after it ("maybe", "last week", "afebrile since", "today") are the pack's answer words
+too, and a pack without them reads such a number only bare ("38.9", "102 F").
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ class AnswerWordsSpec(Protocol):
     def opens_with_no(self) -> Sequence[str]: ...
     @property
     def no_unless_followed_by(self) -> Sequence[str]: ...
+    @property
+    def number_in_doubt(self) -> Sequence[str]: ...
+    @property
+    def number_in_past(self) -> Sequence[str]: ...
+    @property
+    def number_over(self) -> Sequence[str]: ...
+    @property
+    def number_recent(self) -> Sequence[str]: ...
 
 
 _NEVER = "(?!)"
@@ -63,22 +73,52 @@ class AnswerWords:
     """The whole answer, trailing punctuation allowed: "N.", "WNL", "0"."""
     no: re.Pattern[str]
     """Matched at the start of the answer, ending at a word's end (not at "n/a")."""
+    number_in_doubt: re.Pattern[str]
+    """Searched in the words after a number measuring the sign (`cds.facts.said_measures`):
+    the pack's hedges as whole words, and what puts a number in doubt whatever the pack says
+    ("?", "~", a further digit, a leading "-" or "/"); any word at all when the pack gives
+    none of the four lists of words after a number (a bare number only)."""
+    number_in_past: re.Pattern[str]
+    """Searched as whole words after such a number: it is dated before a current sign."""
+    number_over: re.Pattern[str]
+    """Searched as whole words after such a number: it is over ("afebrile since")."""
+    number_recent: re.Pattern[str]
+    """Searched as whole words after such a number: it is dated now ("today")."""
 
     @classmethod
     def build(cls, spec: AnswerWordsSpec | None) -> AnswerWords:
         """Compile a pack's answer words; no spec (a pack without them) reads no words."""
         if spec is None:
             return NO_ANSWER_WORDS
+        return cls._of(spec)
+
+    @classmethod
+    def _of(cls, spec: AnswerWordsSpec) -> AnswerWords:
         unless = (
             rf"(?!\s+{_either(spec.no_unless_followed_by)})" if spec.no_unless_followed_by else ""
         )
+        numbered = (
+            spec.number_in_doubt or spec.number_in_past or spec.number_over or spec.number_recent
+        )
+        hedge = rf"\b{_either(spec.number_in_doubt)}\b" if numbered else _A_WORD
         return cls(
             yes=_compile(_either(spec.says_yes) + r"(?![a-z])"),
             not_new=_compile(rf"\b{_either(spec.usual_state)}\b"),
             changed=_compile(rf"\b{_either(spec.changed)}\b"),
             nothing=_compile(_either(spec.says_nothing) + r"\W*"),
             no=_compile(_either(spec.opens_with_no) + r"(?![a-z/])" + unless),
+            number_in_doubt=_compile(rf"{_IN_DOUBT}|{hedge}"),
+            number_in_past=_compile(rf"\b{_either(spec.number_in_past)}\b"),
+            number_over=_compile(rf"\b{_either(spec.number_over)}\b"),
+            number_recent=_compile(rf"\b{_either(spec.number_recent)}\b"),
         )
+
+
+_IN_DOUBT = r"[?~≈]|\d|^\s*[-–/]"
+"""What puts a number said in words in doubt whatever the pack's words: a question or tilde, a
+further number ("38-39-40", "10 days ago", another reading), a leading dash or slash."""
+_A_WORD = r"[^\W\d_]"
+"""Any letter: with no words after a number given, every word after one is a doubt."""
 
 
 def measure_pattern(lead_words: Sequence[str]) -> re.Pattern[str]:
@@ -101,5 +141,20 @@ _DEGREES = r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?"
 _UNIT = r"[cf]|celsius|fahrenheit"
 
 
-NO_ANSWER_WORDS = AnswerWords(*(_compile(_NEVER) for _ in range(5)))
-"""A pack without answer words: every answer in words is one not understood."""
+@dataclass(frozen=True, slots=True)
+class _NoWords:
+    says_yes: tuple[str, ...] = ()
+    usual_state: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    says_nothing: tuple[str, ...] = ()
+    opens_with_no: tuple[str, ...] = ()
+    no_unless_followed_by: tuple[str, ...] = ()
+    number_in_doubt: tuple[str, ...] = ()
+    number_in_past: tuple[str, ...] = ()
+    number_over: tuple[str, ...] = ()
+    number_recent: tuple[str, ...] = ()
+
+
+NO_ANSWER_WORDS = AnswerWords._of(_NoWords())
+"""A pack without answer words: every answer in words is one not understood, and a number
+measuring a sign reads only bare."""

@@ -11,13 +11,17 @@ pattern an unverified one crossing the same threshold. A bound that leaves a sig
 becomes an unverified fact at a value inside both what the bound allows and what the
 data-check pattern looks for; one that makes it certain keeps the bound as its value (just
 inside it for ``<`` and ``>``). Its evidence shows the comparator as recorded.
+
+`resolve_value` is the one test of a value against thresholds, exact or a bound: a number said
+in words in a sign's row ("Fever: 38-39", `cds.facts.said_measures`) is resolved by it too,
+by the thresholds of the value set that measures the sign rather than its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Final, Protocol
+from typing import Final, Literal, NamedTuple, Protocol
 
 from cds.facts.model import Fact
 
@@ -48,6 +52,41 @@ class Region(Protocol):
     def highest_strict(self) -> bool: ...
 
 
+class Resolved(NamedTuple):
+    """What a value is against the thresholds that apply to it (`resolve_value`)."""
+
+    sign: Literal["certain", "possible", "none"]
+    """Every value it allows is a sign; some are; none is."""
+    value: float
+    """The value to keep: the bound itself (just inside a strict one) when certain or none,
+    a value inside both what it allows and a data-check pattern's range when possible."""
+
+
+def resolve_value(value: float, bound: str | None, regions: Iterable[Region]) -> Resolved:
+    """``value``, exact (``bound`` None) or a bound (one of `COMPARATORS`), against the
+    ``regions`` of the value set whose thresholds apply (a fact's own, or the one that
+    measures it: `cds.facts.said_measures`): a sign when every value it allows is in a
+    verified sign's range, possible when some are, else none. An exact value allows itself."""
+    compared = [r for r in regions if r.understood and (r.lowest, r.highest) != (None, None)]
+    signs = [r for r in compared if r.verified is not False]
+    if bound is None:
+        certain = any(_in_region(r, value) for r in signs)
+        return Resolved("certain" if certain else "none", value)
+    upper = bound.startswith("<")
+    edge = value
+    if len(bound) == 1:  # strict: just inside the bound
+        edge = edge - _INSIDE if upper else edge + _INSIDE
+    if any(_contains(r, edge, upper) for r in signs):
+        return Resolved("certain", edge)
+    possible = [r for r in signs if _meets(r, edge, upper) is not None]
+    checks = [r for r in compared if r.verified is not True]
+    for region in (*checks, *possible) if possible else ():
+        point = _meets(region, edge, upper)
+        if point is not None:
+            return Resolved("possible", point)
+    return Resolved("none", edge)
+
+
 def resolve_bounds(
     facts: list[Fact], reach: Mapping[tuple[str, str], Sequence[Region]]
 ) -> list[Fact]:
@@ -61,25 +100,12 @@ def resolve_bounds(
 def _resolve(fact: Fact, regions: Iterable[Region]) -> Fact:
     if fact.value is None or fact.bound not in COMPARATORS:
         return fact
-    upper = fact.bound.startswith("<")
-    edge = fact.value
-    if len(fact.bound) == 1:  # strict: just inside the bound
-        edge = edge - _INSIDE if upper else edge + _INSIDE
-    compared = [r for r in regions if r.understood and (r.lowest, r.highest) != (None, None)]
-    signs = [r for r in compared if r.verified is not False]
-    checks = [r for r in compared if r.verified is not True]
     said = f"recorded as a bound: {_WORDS[fact.bound]} {_number(fact.value)}, not an exact reading"
     note = f"{fact.note}; {said}" if fact.note else said
-    if any(_contains(r, edge, upper) for r in signs):
-        return replace(fact, value=edge, note=note)  # certain: the sign, as verified as it was
-    possible = [r for r in signs if _meets(r, edge, upper) is not None]
-    if not possible:
-        return replace(fact, value=edge, verified=False, note=note)  # no sign it could be
-    for region in (*checks, *possible):
-        point = _meets(region, edge, upper)
-        if point is not None:
-            return replace(fact, value=point, verified=False, note=note)
-    return replace(fact, value=edge, verified=False, note=note)  # unreachable in practice
+    sign, value = resolve_value(fact.value, fact.bound, regions)
+    if sign == "certain":  # the sign, as verified as it was
+        return replace(fact, value=value, note=note)
+    return replace(fact, value=value, verified=False, note=note)  # a data check, or no sign
 
 
 def _contains(region: Region, edge: float, upper: bool) -> bool:
@@ -93,7 +119,7 @@ def _contains(region: Region, edge: float, upper: bool) -> bool:
 def _meets(region: Region, edge: float, upper: bool) -> float | None:
     """A value the bound allows that is in the region, or None when there is none."""
     for point in _candidates(region, edge):
-        if (point <= edge if upper else point >= edge) and in_region(region, point):
+        if (point <= edge if upper else point >= edge) and _in_region(region, point):
             return point
     return None
 
@@ -107,7 +133,7 @@ def _candidates(region: Region, edge: float) -> list[float]:
     return out
 
 
-def in_region(region: Region, value: float) -> bool:
+def _in_region(region: Region, value: float) -> bool:
     """Whether ``value`` is in the region's value range (each end as strict as it says)."""
     return (region.lowest is None or _above(region, value)) and (
         region.highest is None or _below(region, value)

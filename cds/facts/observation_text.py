@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import as_list, read_concept_detail
 from cds.facts.model import DataIssue, Fact
-from cds.facts.said_measures import LOW_END, SaidMeasure, measure_in_words
+from cds.facts.said_measures import SaidMeasure, measure_in_words
 from cds.facts.timing import FactContext
 from cds.fhir import Resource
 
@@ -158,7 +158,7 @@ def text_finding(
         display=words,
         value=measure.value if measure is not None and measured else None,
         unit=measure.unit if measure is not None and measured else None,
-        bound=LOW_END if measure is not None and measured and measure.low_end else None,
+        bound=measure.bound if measure is not None and measured else None,
         time=when,
         age_h=age,
         time_known=known,

@@ -11,7 +11,13 @@ reported in words when it is at or above the threshold of a rule on that value s
 else a data-check item ("38-39", "100-101F"); one reading in two units is read when they
 agree ("39.2C (102.6F)"). A number in doubt ("?38", "~38", two units that disagree), one the
 words place in the past ("last week", "afebrile since") or one that cannot be read stays the
-row's unclear answer: a data-check item, never a sign.
+row's unclear answer: a data-check item, never a sign. The words after the number that put
+it in doubt, date it or say it is over are the pack's (``answers.yaml``, compiled in
+`cds.facts.answer_words`); the syntax around them is here.
+
+An answer of readings each dated by its own words ("Tmax 38.9 last week, 39.1 today") is
+read by its current ones: one alone as the answer would be if it were all ("38.9 last week,
+37.0 today": nothing), several the sign when every one is, else a data-check item.
 """
 
 from __future__ import annotations
@@ -21,41 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from cds.facts.answer_words import measure_pattern
-from cds.facts.bounds import Region, in_region
+from cds.facts.answer_words import AnswerWords, measure_pattern
+from cds.facts.bounds import Region, resolve_value
 from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, UNIT_WORDS, ReadingRule
 
-_DOUBT = re.compile(
-    r"[?~≈]|\d|\b(?:or|to|approx\w*|about|around|maybe|possibl\w*|probabl\w*|unsure"
-    r"|not sure|unknown|unclear|reportedly|estimated|est)\b|^\s*[-–/]",
-    re.IGNORECASE,
-)
-"""What in the rest of the answer puts its number in doubt: a question or tilde, a third
-number ("38-39-40", "10 days ago", another reading), a hedge."""
-_PAST = re.compile(
-    r"\b(?:last (?:week|weekend|month|year)|(?:previous|prior|past) (?:week|month|year)"
-    r"|(?:a|one|two|three|four|five|six|seven|a few|a couple(?: of)?|few|several|many)"
-    r" (?:days?|weeks?|wks?|months?|mos?|years?|yrs?) ago|weeks? ago|months? ago|years? ago"
-    r"|previously|in the past)\b",
-    re.IGNORECASE,
-)
-"""Words that place the reading before the rules' window for a current sign ("Tmax 38.9 last
-week", "a week ago"): a number from the past, not a current sign, and not surely nothing
-either ("yesterday", "this AM", "at home" stay current)."""
-_OVER = re.compile(
-    r"\b(?:afebrile|no (?:fevers?|temps?) since|normal since|(?:since|now|today) normal)\b",
-    re.IGNORECASE,
-)
-"""Words that say the reading is over ("afebrile since"): when no word dates it recent
-(`_RECENT`: "38.9 yesterday, afebrile since" stays the sign), it may be an old one."""
-_RECENT = re.compile(
-    r"\b(?:yesterday|today|tonight|last night|overnight"
-    r"|this (?:am|morning|pm|afternoon|evening))\b",
-    re.IGNORECASE,
-)
 _AGREE = 0.005
 """How far apart (relatively) one reading written in two units may be, once converted, and
 still be the same reading rounded ("38.9 °C (102 °F)": 38.89 °C)."""
@@ -70,53 +48,132 @@ class SaidMeasure(NamedTuple):
     valueset: str
     value: float
     unit: str
+    bound: str | None = None
+    """`LOW_END`: the value is the low end of a range ("38-39"); `LOWEST`: the lowest of the
+    readings the row dates now ("39.1 today, 39.4 tonight"). Either is a sign only if even
+    that value is one, else a data-check item while a sign is possible, never silently
+    nothing (`resolve_said_measures`)."""
+
+
+class _Reading(NamedTuple):
+    value: float
+    unit: str
     low_end: bool = False
-    """The value is the low end of a range ("38-39"): a sign if that end is one, else a
-    data-check item, never nothing (`resolve_said_measures`)."""
+
+
+_STOP = "stop"
+"""An answer that is a number no reading can be (a range in two units, one reading in two
+units that disagree): not understood, and no other measuring value set is tried."""
 
 
 def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> SaidMeasure | None:
     """The number a row's answer gives for one of its ``signs`` that a value set measures
     (``measured_by``), read in that value set's unit; None when the answer is no such number
-    or cannot be read (out of the unit's ranges, implausible, in doubt)."""
+    or cannot be read (out of the unit's ranges, implausible, in doubt).
+
+    An answer of clauses (comma, semicolon) each a number its own words date, in the past
+    ("38.9 last week") or now ("39.1 today"), is read by its clauses: the past ones set
+    aside, the current ones read as one answer each, and the lowest of them the value (a
+    sign only if every current reading is one)."""
     index = ctx.index
     measured = [(vs, index.measured_by[vs]) for vs in signs if vs in index.measured_by]
     if not measured:
         return None
     answer = answer.strip()
+    words = index.answers  # the words after the number (``answers.yaml``), compiled
     for vs, by in measured:
         canonical = ctx.canonical_units.get(by)
         if canonical is None:
             continue
         # the number, led by the measure's own words ("Tmax", "temp": ``lead_words``)
-        match = index.measures.get(by, _BARE).fullmatch(answer)
-        if match is None or _DOUBT.search(rest := match["rest"]) or _PAST.search(rest):
-            continue
-        if _OVER.search(rest) and not _RECENT.search(rest):
-            continue
-        first, unit = match["number"], match["unit"]
-        second = match["high"] or match["other"]
-        second_unit = match["high_unit"] or match["other_unit"]
-        ranged = match["high"] is not None
-        if ranged:  # "101-102F": one unit for both ends; two different ones are no range
-            if unit and second_unit and unit.lower() != second_unit.lower():
-                return None
-            unit = second_unit = unit or second_unit
+        pattern = index.measures.get(by, _BARE)
         rule = index.readings.get(by, NO_RULE)
-        read = _read(first, unit, canonical, rule)
-        if read is None:
+        clauses = _dated_clauses(answer, pattern, words)
+        if clauses is None:
+            read = _measure(answer, pattern, words, canonical, rule)
+            if read == _STOP:
+                return None
+            if isinstance(read, _Reading):
+                return SaidMeasure(vs, read.value, read.unit, LOW_END if read.low_end else None)
             continue
-        if second is None:
-            return SaidMeasure(vs, *read)
-        other = _read(second, second_unit, canonical, rule)
-        if other is None:
+        now = [_measure(c, pattern, words, canonical, rule) for c in clauses]
+        readings = [r for r in now if isinstance(r, _Reading)]
+        if _STOP in now:
             return None
-        if ranged:  # the low end: a sign only if even it is one
-            return SaidMeasure(vs, *min(read, other), low_end=True)
-        if abs(read[0] - other[0]) > _AGREE * max(abs(read[0]), abs(other[0])):
-            return None  # two units that disagree: which reading is it?
-        return SaidMeasure(vs, *read)
+        if not readings or len(readings) < len(now):
+            continue  # all in the past, or a current one not read: not understood
+        if len(readings) == 1:
+            (one,) = readings
+            return SaidMeasure(vs, one.value, one.unit, LOW_END if one.low_end else None)
+        low = min(readings, key=lambda r: r.value)
+        return SaidMeasure(vs, low.value, low.unit, LOWEST)
     return None
+
+
+_CLAUSE = re.compile(r"\s*[,;]\s*")
+
+
+def _dated_clauses(answer: str, pattern: re.Pattern[str], words: AnswerWords) -> list[str] | None:
+    """The current clauses of an answer whose every clause is a number its own words date in
+    the past or now ("Tmax 38.9 last week, 39.1 today": "39.1 today"); None when the answer
+    is no such list (one clause, a clause without a number or without a date, or with both
+    a past and a current one), and is read whole."""
+    parts = _CLAUSE.split(answer)
+    if len(parts) < 2:
+        return None
+    current = []
+    for part in parts:
+        match = pattern.fullmatch(part)
+        if match is None:
+            return None
+        past = words.number_in_past.search(match["rest"]) is not None
+        if past == (words.number_recent.search(match["rest"]) is not None):
+            return None  # undated, or dated both then and now
+        if not past:
+            current.append(part)
+    return current
+
+
+def _measure(
+    answer: str, pattern: re.Pattern[str], words: AnswerWords, canonical: str, rule: ReadingRule
+) -> _Reading | str | None:
+    """One answer read as a number (`_Reading`); None when it is none (try another measuring
+    value set), `_STOP` when it is one no reading can be (a range of two units, two units
+    that disagree)."""
+    match = pattern.fullmatch(answer)
+    if match is None:
+        return None
+    rest = match["rest"]
+    if words.number_in_doubt.search(rest) or words.number_in_past.search(rest):
+        return None  # in doubt, or from the past
+    if words.number_over.search(rest) and not words.number_recent.search(rest):
+        return None  # over, and not dated recent: perhaps an old one
+    return _numbers(match, canonical, rule)
+
+
+def _numbers(match: re.Match[str], canonical: str, rule: ReadingRule) -> _Reading | str | None:
+    """The number (or range, or one reading in two units) a measure's match gives."""
+    first, unit = match["number"], match["unit"]
+    second = match["high"] or match["other"]
+    second_unit = match["high_unit"] or match["other_unit"]
+    ranged = match["high"] is not None
+    if ranged:  # "101-102F": one unit for both ends; two different ones are no range
+        if unit and second_unit and unit.lower() != second_unit.lower():
+            return _STOP
+        unit = second_unit = unit or second_unit
+    read = _read(first, unit, canonical, rule)
+    if read is None:
+        return None
+    if second is None:
+        return _Reading(*read)
+    other = _read(second, second_unit, canonical, rule)
+    if other is None:
+        return _STOP
+    if ranged:  # the low end: a sign only if even it is one
+        return _Reading(*min(read, other), low_end=True)
+    if abs(read[0] - other[0]) > _AGREE * max(abs(read[0]), abs(other[0])):
+        return _STOP  # two units that disagree: which reading is it?
+    return _Reading(*read)
 
 
 def _read(
@@ -141,7 +198,9 @@ def resolve_said_measures(
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
     (a verified reading's threshold), without the number, and left out when none does; and
     a data-check item for each range said in words whose low end is no sign ("Fever:
-    37.5-38.5": a sign perhaps, not surely)."""
+    37.5-38.5": a sign perhaps, not surely), and for readings dated now not all signs. The
+    thresholds are read as a Quantity's bound is (`resolve_value`: a range's low end, or the
+    lowest reading, as an "at least"), by the measuring value set's rules, not the sign's."""
     if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
         return facts, []
     out = []
@@ -155,41 +214,41 @@ def resolve_said_measures(
         ):
             out.append(f)
             continue
+        # by the thresholds of the value set that measures the sign (a body temperature's)
         regions = reach.get(("observation", measured_by[f.valueset]), ())
-        if any(_sign_at(r, f.value) for r in regions):
+        at_least = ">=" if f.bound in (LOW_END, LOWEST) else None  # else the number itself
+        sign = resolve_value(f.value, at_least, regions).sign
+        if sign == "certain":
             note = f.note
             if f"{f.value:g}" not in f.display:  # "102 at home": the number it was read as
                 unit = UNIT_WORDS.get(f.unit or "", f.unit or "")
                 said = f"read as {f.value:.1f} {unit}".strip()
                 note = f"{note}; {said}" if note else said
             out.append(replace(f, value=None, unit=None, bound=None, note=note))
-        elif f.bound == LOW_END and regions:
-            issues.append(_range_in_doubt(f))
+        elif sign == "possible":  # a range or readings that may reach a sign
+            issues.append(_in_doubt(f))
     return out, issues
 
 
 LOW_END = ">="
 """The ``bound`` of a Condition fact whose value is the low end of a range said in words
-("Fever: 38-39"): at least this (`SaidMeasure.low_end`)."""
+("Fever: 38-39"): at least this (`SaidMeasure.bound`)."""
+LOWEST = ">= lowest"
+"""The ``bound`` of a Condition fact whose value is the lowest of the readings a row's words
+date now ("Fever: 38.5 today, 37.0 this AM"): at least this, as `LOW_END`, but no range."""
 
 
-def _range_in_doubt(f: Fact) -> DataIssue:
+def _in_doubt(f: Fact) -> DataIssue:
+    if f.bound == LOWEST:
+        what = "of the readings it dates now, at least one is below the threshold of a sign"
+        headline = "readings dated now, a sign only at the highest?"
+    else:
+        what = "a range whose low end is below the threshold of a sign"
+        headline = "a range, a sign only at its high end?"
     return DataIssue(
         rid=f.rid,
-        message=(
-            f"“{f.display}”: a range whose low end is below the threshold of a sign: "
-            "perhaps a sign, not surely"
-        ),
+        message=f"“{f.display}”: {what}: perhaps a sign, not surely",
         recheck="the reading itself, with whoever recorded it",
-        headline=f"“{f.display}”: a range, a sign only at its high end?",
+        headline=f"“{f.display}”: {headline}",
         possible_sign=True,
     )
-
-
-def _sign_at(region: Region, value: float) -> bool:
-    """Whether a verified, readable reading of ``value`` is in a pattern's value range."""
-    if not region.understood or region.verified is False:
-        return False
-    if region.lowest is None and region.highest is None:
-        return False
-    return in_region(region, value)

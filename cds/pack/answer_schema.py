@@ -27,6 +27,15 @@ class AnswersFile(Strict):
     """An answer starting so says no ("No retention, voided 400 mL")."""
     no_unless_followed_by: Phrases = Field(default=[])
     """Words after such a no that make it no answer ("no change")."""
+    number_in_doubt: Phrases = Field(default=[])
+    """Words after a number answering the row that put it in doubt ("maybe", "approx")."""
+    number_in_past: Phrases = Field(default=[])
+    """Words after such a number that date it before a current sign ("last week")."""
+    number_over: Phrases = Field(default=[])
+    """Words after such a number that say it is over ("afebrile since")."""
+    number_recent: Phrases = Field(default=[])
+    """Words after such a number that date it now ("today", "last night"). None of the four
+    lists: a number reads only bare, never with words after it."""
 
     @field_validator(
         "says_yes",
@@ -35,6 +44,10 @@ class AnswersFile(Strict):
         "says_nothing",
         "opens_with_no",
         "no_unless_followed_by",
+        "number_in_doubt",
+        "number_in_past",
+        "number_over",
+        "number_recent",
     )
     @classmethod
     def _phrases_compile(cls, phrases: Phrases) -> Phrases:

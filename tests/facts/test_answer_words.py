@@ -16,6 +16,10 @@ class Spec:
     says_nothing: list[str] = field(default_factory=list)
     opens_with_no: list[str] = field(default_factory=list)
     no_unless_followed_by: list[str] = field(default_factory=list)
+    number_in_doubt: list[str] = field(default_factory=list)
+    number_in_past: list[str] = field(default_factory=list)
+    number_over: list[str] = field(default_factory=list)
+    number_recent: list[str] = field(default_factory=list)
 
 
 def test_no_phrases_match_nothing_not_everything() -> None:
@@ -48,3 +52,31 @@ def test_phrases_are_placed_by_the_engine() -> None:
     assert not words.nothing.fullmatch("N/A")
     assert words.no.match("No retention") and not words.no.match("no change since")
     assert not words.no.match("nonsense") and not words.no.match("no/yes")
+
+
+def test_words_after_a_number_are_placed_and_the_syntax_doubts() -> None:
+    words = AnswerWords.build(
+        Spec(
+            number_in_doubt=["maybe", "approx\\w*"],
+            number_in_past=["last week"],
+            number_over=["afebrile"],
+            number_recent=["today"],
+        )
+    )
+    assert words.number_in_doubt.search(" approximately") and words.number_in_doubt.search(" MAYBE")
+    assert not words.number_in_doubt.search(" maybelline at home")
+    for rest in ("?", " ~", " ≈", " at 10 pm", " - x", "/ y"):  # the syntax, whatever the words
+        assert words.number_in_doubt.search(rest), rest
+    assert words.number_in_past.search(" last week") and not words.number_in_past.search(" weeks")
+    assert words.number_over.search(", afebrile since") and words.number_recent.search(" Today")
+    assert not words.number_recent.search(" todays")
+
+
+def test_no_words_after_a_number_read_it_bare_only() -> None:
+    """A pack without the four lists: every word after a number is a doubt (never a sign read
+    past a "last week" it cannot see); a bare number, with its unit's sign, is read."""
+    for words in (NO_ANSWER_WORDS, AnswerWords.build(Spec(says_yes=["y"]))):
+        assert words.number_in_doubt.search(" at home") and words.number_in_doubt.search(" today")
+        assert not words.number_in_doubt.search("") and not words.number_in_doubt.search(" °")
+        for pattern in (words.number_in_past, words.number_over, words.number_recent):
+            assert not pattern.search(" last week, afebrile since today")

@@ -98,6 +98,30 @@ def test_a_pack_without_answer_words_loads_and_reads_no_answer_in_words(
     assert _read(pack, False, "valueBoolean") == (set(), [])
     # the row's words still name a sign where the value itself does ("retention 600 mL")
     assert _read(pack, "urinary retention, 600 mL on bladder scan")[0] == {"urinary_retention"}
+    # a number measuring the sign reads bare only: no word after it is read ("at home")
+    assert _read(pack, "38.9", name="Fever")[0] == {"fever_condition"}
+    assert _read(pack, "102 F", name="Fever")[0] == {"fever_condition"}
+    for words in ("38.9 at home", "38.9 maybe", "Tmax 38.9 last week, 39.1 today"):
+        signs, issues = _read(pack, words, name="Fever")
+        assert not signs and issues == [f"“Fever: {words}”: answer not understood"], words
+
+
+def test_the_words_after_a_number_are_the_packs(tmp_path: Path) -> None:
+    """``number_in_doubt``, ``number_in_past``, ``number_over``, ``number_recent``: what the
+    words after a number in a fever row say of it; the doubt the syntax carries ("?", "~", a
+    further number) stays whatever the lists say."""
+    bundled = load_pack()
+    assert _read(bundled, "38.9 maybe", name="Fever")[0] == set()
+    assert _read(bundled, "Tmax 38.9 last week, 39.1 today", name="Fever")[0] == {"fever_condition"}
+    copy = _copy(tmp_path)
+    path = copy / "answers.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - maybe\n", "", 1), encoding="utf-8")
+    pack = load_pack(copy)
+    assert _read(pack, "38.9 maybe", name="Fever")[0] == {"fever_condition"}
+    for words in ("?38.9", "~38.9", "38.9 ?", "38.9 at 10 pm"):
+        signs, issues = _read(pack, words, name="Fever")
+        assert not signs and issues == [f"“Fever: {words}”: answer not understood"], words
 
 
 BAD: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -105,6 +129,8 @@ BAD: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "unbalanced": ("  - observed\n", "  - 'observed (by'\n", ("says_yes", "no regular expression")),
     "matches-empty": ("  - neg\n", "  - 'neg(?:ative)?|'\n", ("says_nothing", "matches an empty")),
     "a-boolean": ("  - 'no'\n", "  - no\n", ("says_nothing", "valid string")),
+    "number-words": ("  - maybe\n", "  - 'maybe|'\n", ("number_in_doubt", "matches an empty")),
+    "number-unbalanced": ("  - today\n", "  - 'today)'\n", ("number_recent", "no regular")),
 }
 
 

@@ -5779,6 +5779,26 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 28. fix26b: a fever row with readings each dated by its own words (er25d W4): the current ones
+#     decide, as one reading alone would; a past one set aside
+# ---------------------------------------------------------------------------------------------
+obs22_rows(
+    "dated",
+    [
+        ("last-week-today", "Fever", "Tmax 38.9 last week, 39.1 today", {U}, "39.1 today"),
+        ("today-last-week", "Fever", "39.1 today, 38.9 last week", {U}, "39.1 today"),
+        ("last-week-this-am", "Fever", "38.9 last week; 39.1 this AM", {U}, "39.1 this AM"),
+        ("today-tonight", "Fever", "39.1 today, 39.4 tonight", {U}, "39.4 tonight"),
+        ("below-beside-past", "Fever", "38.9 last week, 37.0 today", set(), ""),
+        ("one-below-now", "Fever", "38.5 today, 37.0 this AM", {D}, "readings dated now"),
+        ("undated-first", "Fever", "38.9, 39.2 today", {D}, "answer not understood"),
+    ],
+    "a fever reported, the urgent sign",
+    "fix26b",
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
