@@ -46,12 +46,31 @@ def evaluate_file(
     ``settings`` (``--config``) give the pack (unless ``pack_name`` names one), the site
     overrides and the site's time zone; without them, the pack's defaults and UTC.
     """
-    request, context = parse_request(raw)
+    parsed = parse_request(raw)  # a request that is no JSON is said before any pack is read
     settings = settings or Settings()
     pack = load_pack(pack_name or settings.pack)
+    evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
+    return _evaluate(evaluator, parsed, now, settings)
+
+
+def evaluate_with(
+    evaluator: Evaluator, raw: bytes, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    """`evaluate_file` with the pack already loaded and compiled under ``settings``'s site
+    (``evaluator``): what a caller evaluating many requests reuses (`cds.scenarios`)."""
+    return _evaluate(evaluator, parse_request(raw), now, settings)
+
+
+def _evaluate(
+    evaluator: Evaluator,
+    parsed: tuple[HookRequest, HookContext | None],
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    request, context = parsed
+    pack = evaluator.pack
     if context is None or request.hook not in pack.spec.pack.hooks:
         raise UnknownServiceError(f"pack {pack.id} has no service for hook '{request.hook}'")
-    evaluator = Evaluator(pack, settings.site, timezone=settings.timezone)
     services = services_for(pack, settings.prefetch_templates)  # the service's own keys
     service = services[f"{pack.id}-{request.hook}"]
     received = read_prefetch(request.prefetch, service.keys)

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from cds.pack.examples import Scenario, scenarios
-from cds.pack.load import load_pack
-from cds.scenarios import diff, normalise, run_scenario
+from cds.scenarios import ScenarioRunner, diff, normalise, run_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-PACK = load_pack()
+RUNNER = ScenarioRunner()  # the pack loaded and compiled once, as `cds rules test` does
+PACK = RUNNER.pack
 SCENARIOS = scenarios(PACK)
 
 
@@ -33,7 +33,7 @@ def test_there_are_scenarios() -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_scenario_matches_golden(scenario: Scenario) -> None:
-    actual = run_scenario(scenario)
+    actual = RUNNER.run(scenario)
     delta = diff(normalise(scenario.expected), actual)
     assert not delta, f"{scenario.name}: cards differ from expected-cards.json\n{delta}"
 
@@ -59,10 +59,13 @@ def test_scenario_site_settings_reach_the_evaluator() -> None:
     def topics(response: dict[str, Any]) -> list[str]:
         return [c["source"]["topic"]["code"] for c in response["cards"]]
 
-    assert topics(run_scenario(scenario)) == ["imaging-supported"]
+    assert topics(RUNNER.run(scenario)) == ["imaging-supported"]
     default = Scenario(scenario.path, {k: v for k, v in scenario.meta.items() if k != "site"})
-    assert topics(run_scenario(default)) == ["imaging-not-indicated"]
+    assert topics(RUNNER.run(default)) == ["imaging-not-indicated"]
     older = Scenario(scenario.path, {**scenario.meta, "site": {"imaging_age_years": 65}})
+    assert topics(RUNNER.run(older)) == ["imaging-not-indicated"]
+    # a lone evaluation (`cds evaluate`: the pack loaded and compiled for it) answers alike
+    assert run_scenario(scenario) == RUNNER.run(scenario)
     assert topics(run_scenario(older)) == ["imaging-not-indicated"]
 
 
