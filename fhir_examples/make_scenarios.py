@@ -2273,6 +2273,45 @@ SCENARIOS: list[Scenario] = [
         conditions=[back_pain()],
         observations=[observation("spo2", "59408-5", 0.89, "1", "1", ago(hours=1), display="SpO2")],
     ),
+    Scenario(
+        "cauda-equina-differential-xray-check",
+        SIGN,
+        "Back pain; cauda equina syndrome (G83.4) coded today with verificationStatus "
+        "differential; lumbar X-ray being signed: a candidate diagnosis is no emergency card, "
+        "but never silent either: a data-check item asks whether it was ruled out, and the "
+        "image is supported by what it is for (er26 d17).",
+        ["ER6", "IMG1"],
+        conditions=[
+            back_pain(),
+            condition(
+                "ces",
+                "G83.4",
+                ago(hours=3),
+                display="Cauda equina syndrome",
+                verification="differential",
+            ),
+        ],
+        drafts=[imaging()],
+    ),
+    Scenario(
+        "cancer-history-remission-xray-supported",
+        SIGN,
+        "Back pain; a breast cancer history (Z85.3) whose clinicalStatus is remission; lumbar "
+        "X-ray being signed: a cancer in remission is still the history the red flag means, so "
+        "the image is supported (er26 o35).",
+        ["IMG1"],
+        conditions=[
+            back_pain(),
+            condition(
+                "cancer-hx",
+                "Z85.3",
+                "2012-03-01",
+                display="Personal history of malignant neoplasm of breast",
+                clinical="remission",
+            ),
+        ],
+        drafts=[imaging()],
+    ),
 ]
 
 

@@ -26,7 +26,7 @@ from cds.facts.concepts import (
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
-from cds.facts.suspected import sign_after_denial, suspected_red_flag
+from cds.facts.suspected import sign_after_denial, sign_considered, suspected_red_flag
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (
     FUTURE_TOLERANCE_H,
@@ -61,15 +61,18 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         matched = tuple(m for m in matched if m[0] in ctx.index.counts_resolved)
         if not matched:
             return
+    considered: tuple[str, ...] = ()
     if verification == VERIFICATION_UNCERTAIN or _closed_in_words(res, matched, ctx):
         # only being considered, or its own words close it ("Urinary retention, resolved"):
         # not a sign, whatever clinicalStatus still says
         acute = ctx.index.acute
+        if verification == VERIFICATION_UNCERTAIN:
+            considered = tuple(vs for vs, _ in matched if vs in acute)
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
     # (most of a record's conditions are in no value set: a plainly past time is not read),
     # unless its words name a sign after a denial's list ("(-) fever, numbness L leg")
-    if not matched and plainly_past(res.get("onsetDateTime"), ctx):
+    if not matched and not considered and plainly_past(res.get("onsetDateTime"), ctx):
         if not ctx.index.match_listed(*codings_of(res.get("code"))):
             return
     timing = timing_of(res, ctx, _ONSET)
@@ -84,6 +87,8 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         _matched_facts(
             matched, display, "condition", rid_of(res), out, when, age, known, note, False
         )
+    if considered:  # a sign on the differential: ruled out yet? (er26 d17)
+        out.facts += sign_considered(considered, display, rid_of(res), timing, ctx)
     if clinical is None or clinical in CONDITION_ACTIVE:
         out.facts += suspected_red_flag(res.get("code"), rid_of(res), timing, ctx)
         out.facts += sign_after_denial(res.get("code"), rid_of(res), timing, ctx)

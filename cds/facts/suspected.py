@@ -2,7 +2,8 @@
 can not rule out cauda equina", "r/o CES" as the visit's reason), what a lumbar image of this
 visit is for even when the draft order carries no reason of its own (er19b A25; an order's own
 reason: ``records._reasons``); and a sign named with its own side or place after a denial's
-list ("(-) fever, numbness L leg"), denied or found, the words do not say (brief neg22)."""
+list ("(-) fever, numbness L leg"), denied or found, the words do not say (brief neg22); and a
+sign coded on the differential, ruled out or not, the record does not say (er26 d17)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ SUSPECTED_RED_FLAG = "suspected_red_flag"
 """The value set of a recent Condition's or the visit's words that suspect a red flag (an
 ``order_reason`` value set named as uncertain, not affirmed): it supports lumbar imaging, and
 is never a sign of the patient's (no emergency or urgent card reads it)."""
+SIGN_ON_DIFFERENTIAL = "sign_on_differential"
+"""The value set of a Condition coded as a current sign whose verificationStatus is
+``differential`` (`sign_considered`): a data-check item, never a sign."""
 SIGN_AFTER_DENIAL = "sign_after_denial"
 """The value set of words naming a ``placed`` sign only as a later item of a denial's list,
 with its own side or place (`ValueSetIndex.match_listed`): a data-check item, never a sign."""
@@ -48,6 +52,22 @@ def sign_after_denial(concept: object, rid: str, timing: Timing, ctx: FactContex
         return []
     said = "a sign named with its own side or place after a denial's list: denied or found?"
     return [_words_fact(SIGN_AFTER_DENIAL, rid, words, timing, said, by_text=True)]
+
+
+def sign_considered(
+    considered: tuple[str, ...], display: str, rid: str, timing: Timing, ctx: FactContext
+) -> list[Fact]:
+    """For a Condition whose verificationStatus is ``differential`` and whose code is a
+    current sign (``considered``, its ``acute`` value sets): a ``sign_on_differential`` fact
+    (was it ruled out? er26 d17), and a ``suspected_red_flag`` one when the sign is also a red
+    flag an image may be for ("cauda equina syndrome" on the differential). Never a sign: in
+    FHIR a differential is one of several candidates still being weighed."""
+    said = "verificationStatus: differential (a candidate diagnosis)"
+    facts = [_words_fact(SIGN_ON_DIFFERENTIAL, rid, display, timing, said)]
+    if not ctx.index.order_reason.isdisjoint(considered):
+        doubt = "a red flag on the differential: what imaging is for, no sign"
+        facts.append(_words_fact(SUSPECTED_RED_FLAG, rid, display, timing, doubt))
+    return facts
 
 
 def _words_fact(

@@ -211,6 +211,25 @@ def test_a_differential_diagnosis_is_no_sign_but_counts_where_history_does() -> 
     assert "cauda_equina_syndrome" in verified_as("provisional", "G83.4")
     assert "cauda_equina_syndrome" not in verified_as("differential", "G83.4")
     assert "diabetes" in verified_as("differential", "E11.9")  # not a current sign: counts
+    # never silent either (er26 d17): a data-check item asks whether it was ruled out, and a
+    # red flag on the differential is what an image may be for
+    ces = verified_as("differential", "G83.4")  # also a red flag in the history (G83.4)
+    assert ces == ["imaging_red_flags_history", "sign_on_differential", "suspected_red_flag"]
+    assert verified_as("differential", "R33.9") == ["sign_on_differential", "suspected_red_flag"]
+    assert verified_as("differential", "R06.02") == ["sign_on_differential"]  # no red flag
+    assert "sign_on_differential" not in verified_as("provisional", "R33.9")
+    assert "sign_on_differential" not in verified_as("differential", "E11.9")
+    assert verified_as("refuted", "G83.4") == []
+
+
+def test_a_cancer_in_remission_is_still_cancer_in_the_history() -> None:
+    for clinical in ("remission", "resolved", "inactive"):  # er26 o35
+        res = problem(code="Z85.3")
+        res["clinicalStatus"] = {"coding": [{"code": clinical}]}
+        assert vs(facts(res), "malignancy") != [], clinical
+    res = problem(code="R33.9")
+    res["clinicalStatus"] = {"coding": [{"code": "resolved"}]}
+    assert facts(res) == []  # a resolved sign still counts for nothing
 
 
 # ------------------------------------------------------------------ a code closed by its words

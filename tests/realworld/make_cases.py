@@ -5799,6 +5799,74 @@ obs22_rows(
 )
 
 
+# coded data in whole records (er26): a danger sign coded on the differential is a data-check
+# item, never silence and never the sign's own card; a cancer in remission, resolved or
+# inactive is still the history that supports a lumbar image
+for cid, codings, topics in [
+    ("ces", [(ICD10CM, "G83.4", "Cauda equina syndrome")], {D}),
+    ("retention", [(ICD10CM, "R33.9", "Retention of urine, unspecified")], {D}),
+    ("fever", [(ICD10CM, "R50.9", "Fever, unspecified")], {D}),
+]:
+    pv(
+        f"er26-differential-{cid}",
+        f"Low back pain; {codings[0][2]} coded today, verificationStatus differential: "
+        "ruled out or not? a data-check item",
+        [lambda p, c=codings: condition(p, c, verification="differential", onset_hours=3)],
+        topics,
+        tags=["er26", "status"],
+    )
+pv(
+    "er26-differential-ces-old",
+    "Low back pain; cauda equina syndrome on the differential 60 days ago: outside the symptom "
+    "window, no card",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "G83.4", "Cauda equina syndrome")],
+            verification="differential",
+            onset_hours=days(60),
+        )
+    ],
+    set(),
+    tags=["er26", "status"],
+)
+pv(
+    "er26-provisional-ces",
+    "Low back pain; cauda equina syndrome coded today, verificationStatus provisional: the sign",
+    [
+        lambda p: condition(
+            p,
+            [(ICD10CM, "G83.4", "Cauda equina syndrome")],
+            verification="provisional",
+            onset_hours=3,
+        )
+    ],
+    {E},
+    tags=["er26", "status"],
+)
+for cid, code, status in [
+    (
+        "z85-3-remission",
+        (ICD10CM, "Z85.3", "Personal history of malignant neoplasm of breast"),
+        "remission",
+    ),
+    (
+        "z85-46-resolved",
+        (ICD10CM, "Z85.46", "Personal history of malignant neoplasm of prostate"),
+        "resolved",
+    ),
+    ("c50-inactive", (ICD10CM, "C50.911", "Malignant neoplasm of right female breast"), "inactive"),
+]:
+    order(
+        f"er26-xr-cancer-{cid}",
+        f"order-sign lumbar X-ray; {code[2]} ({status}): a cancer in the history supports it",
+        [lambda p, c=code, st=status: condition(p, [c], clinical=st, onset_hours=days(3000))],
+        [xr_lumbar],
+        {IS},
+        tags=["er26", "imaging", "status"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
