@@ -16,8 +16,9 @@ it in doubt, date it or say it is over are the pack's (``answers.yaml``, compile
 `cds.facts.answer_words`); the syntax around them is here.
 
 An answer of readings each dated by its own words ("Tmax 38.9 last week, 39.1 today") is
-read by its current ones: one alone as the answer would be if it were all ("38.9 last week,
-37.0 today": nothing), several the sign when every one is, else a data-check item.
+read by its current ones, each as the answer would be if it were all: every reading counts,
+so the highest decides ("38.9 last week, 37.0 today": nothing; "38.5 today, 37.0 this AM":
+the sign).
 """
 
 from __future__ import annotations
@@ -49,10 +50,9 @@ class SaidMeasure(NamedTuple):
     value: float
     unit: str
     bound: str | None = None
-    """`LOW_END`: the value is the low end of a range ("38-39"); `LOWEST`: the lowest of the
-    readings the row dates now ("39.1 today, 39.4 tonight"). Either is a sign only if even
-    that value is one, else a data-check item while a sign is possible, never silently
-    nothing (`resolve_said_measures`)."""
+    """`LOW_END`: the value is the low end of a range ("38-39"), a sign only if even that
+    value is one, else a data-check item while a sign is possible, never silently nothing
+    (`resolve_said_measures`)."""
 
 
 class _Reading(NamedTuple):
@@ -73,8 +73,8 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
 
     An answer of clauses (comma, semicolon) each a number its own words date, in the past
     ("38.9 last week") or now ("39.1 today"), is read by its clauses: the past ones set
-    aside, the current ones read as one answer each, and the lowest of them the value (a
-    sign only if every current reading is one)."""
+    aside, the current ones read as one answer each, and the highest of them the value
+    (every reading counts, as the contract says of a resource's several readings)."""
     index = ctx.index
     measured = [(vs, index.measured_by[vs]) for vs in signs if vs in index.measured_by]
     if not measured:
@@ -102,11 +102,9 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
             return None
         if not readings or len(readings) < len(now):
             continue  # all in the past, or a current one not read: not understood
-        if len(readings) == 1:
-            (one,) = readings
-            return SaidMeasure(vs, one.value, one.unit, LOW_END if one.low_end else None)
-        low = min(readings, key=lambda r: r.value)
-        return SaidMeasure(vs, low.value, low.unit, LOWEST)
+        # every reading counts (the contract): the highest decides, as one alone would
+        high = max(readings, key=lambda r: r.value)
+        return SaidMeasure(vs, high.value, high.unit, LOW_END if high.low_end else None)
     return None
 
 
@@ -198,9 +196,9 @@ def resolve_said_measures(
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
     (a verified reading's threshold), without the number, and left out when none does; and
     a data-check item for each range said in words whose low end is no sign ("Fever:
-    37.5-38.5": a sign perhaps, not surely), and for readings dated now not all signs. The
-    thresholds are read as a Quantity's bound is (`resolve_value`: a range's low end, or the
-    lowest reading, as an "at least"), by the measuring value set's rules, not the sign's."""
+    37.5-38.5": a sign perhaps, not surely). The thresholds are read as a Quantity's bound is
+    (`resolve_value`: a range's low end as an "at least"), by the measuring value set's
+    rules, not the sign's."""
     if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
         return facts, []
     out = []
@@ -216,7 +214,7 @@ def resolve_said_measures(
             continue
         # by the thresholds of the value set that measures the sign (a body temperature's)
         regions = reach.get(("observation", measured_by[f.valueset]), ())
-        at_least = ">=" if f.bound in (LOW_END, LOWEST) else None  # else the number itself
+        at_least = ">=" if f.bound == LOW_END else None  # else the number itself
         sign = resolve_value(f.value, at_least, regions).sign
         if sign == "certain":
             note = f.note
@@ -233,22 +231,16 @@ def resolve_said_measures(
 LOW_END = ">="
 """The ``bound`` of a Condition fact whose value is the low end of a range said in words
 ("Fever: 38-39"): at least this (`SaidMeasure.bound`)."""
-LOWEST = ">= lowest"
-"""The ``bound`` of a Condition fact whose value is the lowest of the readings a row's words
-date now ("Fever: 38.5 today, 37.0 this AM"): at least this, as `LOW_END`, but no range."""
 
 
 def _in_doubt(f: Fact) -> DataIssue:
-    if f.bound == LOWEST:
-        what = "of the readings it dates now, at least one is below the threshold of a sign"
-        headline = "readings dated now, a sign only at the highest?"
-    else:
-        what = "a range whose low end is below the threshold of a sign"
-        headline = "a range, a sign only at its high end?"
     return DataIssue(
         rid=f.rid,
-        message=f"“{f.display}”: {what}: perhaps a sign, not surely",
+        message=(
+            f"“{f.display}”: a range whose low end is below the threshold of a sign: "
+            "perhaps a sign, not surely"
+        ),
         recheck="the reading itself, with whoever recorded it",
-        headline=f"“{f.display}”: {headline}",
+        headline=f"“{f.display}”: a range, a sign only at its high end?",
         possible_sign=True,
     )

@@ -13,7 +13,7 @@ import pytest
 
 from cds.facts.bounds import resolve_bounds, resolve_value
 from cds.facts.model import Fact
-from cds.facts.said_measures import LOW_END, LOWEST, resolve_said_measures
+from cds.facts.said_measures import LOW_END, resolve_said_measures
 from tests.facts.test_observation_text import row
 from tests.facts.test_observation_text_obs22 import D, U, topics
 
@@ -27,10 +27,12 @@ from tests.facts.test_observation_text_obs22 import D, U, topics
         ("38.9 last week; 39.1 this AM", {U}),
         ("102F today; 100 last week", {U}),
         ("38-39 today, 38.9 last week", {U}),  # a range whose low end is a fever
-        # two current readings: the sign when both are, a data check when one is not
+        # two current readings: every reading counts, so the sign when one is
         ("39.1 today, 39.4 tonight", {U}),
-        ("38.5 today, 37.0 this AM", {D}),
-        ("38.9 last week, 37.0 today, 39 tonight", {D}),
+        ("38.5 today, 37.0 this AM", {U}),
+        ("37.0 this AM, 38.5 today", {U}),
+        ("36.8 this AM, 37.2 today", set()),
+        ("38.9 last week, 37.0 today, 39 tonight", {U}),
         ("37.5-38.5 today, 38.9 last week", {D}),  # a range's low end below the threshold
         # a current reading below the threshold beside a past fever: nothing
         ("38.9 last week, 37.0 today", set()),
@@ -50,10 +52,12 @@ def test_readings_dated_by_their_own_words(value: str, expected: set[str]) -> No
 
 
 def test_a_site_threshold_moves_the_current_readings() -> None:
-    site: dict[str, float | None] = {"fever_celsius": 39.2}
     value = "Tmax 38.9 last week, 39.1 today, 39.4 tonight"
     assert topics(row("Fever", value)) - {"discharge-instructions"} == {U}
-    assert topics(row("Fever", value), site=site) - {"discharge-instructions"} == {D}
+    high: dict[str, float | None] = {"fever_celsius": 39.2}  # 39.4 tonight is still one
+    assert topics(row("Fever", value), site=high) - {"discharge-instructions"} == {U}
+    higher: dict[str, float | None] = {"fever_celsius": 39.5}  # no current reading is
+    assert topics(row("Fever", value), site=higher) - {"discharge-instructions"} == set()
 
 
 # --- item 3: one resolver for a bound and a number said in words ------------------------------
@@ -112,8 +116,6 @@ def _said(value: float, bound: str | None) -> Fact:
         (37.5, None, False, None),
         (38.0, LOW_END, True, None),
         (37.5, LOW_END, False, "a range"),
-        (38.2, LOWEST, True, None),
-        (37.0, LOWEST, False, "readings dated now"),
     ],
 )
 def test_a_number_said_in_words_is_resolved_by_the_measuring_value_sets_thresholds(

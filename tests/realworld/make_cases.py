@@ -5791,7 +5791,7 @@ obs22_rows(
         ("last-week-this-am", "Fever", "38.9 last week; 39.1 this AM", {U}, "39.1 this AM"),
         ("today-tonight", "Fever", "39.1 today, 39.4 tonight", {U}, "39.4 tonight"),
         ("below-beside-past", "Fever", "38.9 last week, 37.0 today", set(), ""),
-        ("one-below-now", "Fever", "38.5 today, 37.0 this AM", {D}, "readings dated now"),
+        ("one-below-now", "Fever", "38.5 today, 37.0 this AM", {U}, "38.5 today"),
         ("undated-first", "Fever", "38.9, 39.2 today", {D}, "answer not understood"),
     ],
     "a fever reported, the urgent sign",
