@@ -5779,6 +5779,52 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 28. fix26a: "weakness" right after an effort word ("give-way weakness", "breakaway weakness
+#     L leg") and effort blamed on pain after the grade ("4/5 L leg, poor effort due to pain")
+#     are no new leg weakness (er25d W5, W6); a grade on the other side, a denied give-way and a
+#     foot drop beside them stay the urgent sign
+# ---------------------------------------------------------------------------------------------
+for cid, name, value, topics, must in [
+    ("give-way-weakness", "Motor", "4/5 L leg, give-way weakness", set(), ""),
+    ("breakaway-weakness-l-leg", "Motor", "breakaway weakness L leg", set(), ""),
+    (
+        "give-way-weakness-ble-5",
+        "LE strength",
+        "give-way weakness BLE, 5/5 with encouragement",
+        set(),
+        "",
+    ),
+    ("give-way-bare", "Motor", "4/5 L leg, give-way", set(), ""),
+    ("poor-effort-due-to-pain", "Motor", "4/5 L leg, poor effort due to pain", set(), ""),
+    ("effort-limited-by-pain", "Motor", "4/5 L leg, effort limited by pain", set(), ""),
+    ("limited-by-pain", "Motor", "4/5 L leg, limited by pain", set(), ""),
+    ("new-foot-drop", "Motor", "4/5 L leg, new foot drop", {U}, "foot drop"),
+    ("give-way-l-3-r", "LE strength", "give-way L, 3/5 R", {U}, "3/5 R"),
+    ("no-give-way", "Motor", "4/5 L leg, no give-way", {U}, "no give-way"),
+    ("no-give-way-weakness", "Motor", "4/5 L leg, no give-way weakness", {U}, "no give-way"),
+    ("poor-effort-other-side", "Motor", "4/5 L leg, poor effort R", {U}, "poor effort R"),
+    ("give-way-weakness-r-leg", "Motor", "4/5 L leg, give-way weakness R leg", {U}, "4/5 L"),
+    (
+        "breakaway-new-foot-drop",
+        "Motor",
+        "breakaway weakness L leg, new foot drop",
+        {U},
+        "foot drop",
+    ),
+    ("give-way-weakness-ble-3-r", "LE strength", "give-way weakness BLE, 3/5 R", {U}, "3/5 R"),
+]:
+    pv(
+        f"fix26a-{cid}",
+        f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+        + ("a weak leg, the urgent sign" if topics else "effort, no new leg weakness, no card"),
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["fix26a", "exam-text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
