@@ -5825,6 +5825,44 @@ for cid, name, value, topics, must in [
     )
 
 
+# a febrile disease named with the patient's past (a year before NOW's, childhood, years ago)
+# is no current fever (er25d W3); the same words beside a fever of now, and a fever dated this
+# month or this year, stay the urgent sign
+for cid, text, topics in [
+    ("dengue-fever-2019", "dengue fever 2019", set()),
+    ("valley-fever-2015-treated", "Valley fever 2015, treated", set()),
+    ("ho-typhoid-fever-1998", "h/o typhoid fever 1998", set()),
+    ("scarlet-fever-as-a-child", "scarlet fever as a child", set()),
+    ("scarlet-fever-childhood", "scarlet fever, childhood", set()),
+    ("hx-dengue-fever", "hx dengue fever", set()),
+    ("dengue-fever-2026", "dengue fever 2026", {U}),
+    ("dengue-fever-2019-fevers-2d", "dengue fever 2019; fevers x2 days", {U}),
+    ("dengue-fever-2019-101-home", "dengue fever 2019, 101.2 at home", {U}),
+    ("fever-11-25", "fever 11/25", {U}),
+    ("fever-since-2026-11-24", "fever since 2026-11-24", {U}),
+    ("fever-2026", "fever 2026", {U}),
+    ("fever-38-9-on-11-25-2026", "fever 38.9 on 11/25/2026", {U}),
+]:
+    pv(
+        f"fix26a-hpi-{cid}",
+        f"Low back pain; a history of present illness '{text}': "
+        + ("a fever now, the urgent sign" if topics else "a past disease, no fever now, no card"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        must=["Fever"] if topics else [],
+        tags=["fix26a", "fever", "text"],
+    )
+    pv(
+        f"fix26a-cc-{cid}",
+        f"Low back pain; a problem's words '{text}' yesterday: "
+        + ("a fever now, the urgent sign" if topics else "a past disease, no fever now, no card"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=20)],
+        topics,
+        must=["Fever"] if topics else [],
+        tags=["fix26a", "fever", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
