@@ -5783,7 +5783,8 @@ for cid, text, topics in [
 # 28. fix26a: "weakness" right after an effort word ("give-way weakness", "breakaway weakness
 #     L leg") and effort blamed on pain after the grade ("4/5 L leg, poor effort due to pain")
 #     are no new leg weakness (er25d W5, W6); a grade on the other side, a denied give-way and a
-#     foot drop beside them stay the urgent sign
+#     foot drop beside them stay the urgent sign. A febrile disease named with a past year or
+#     childhood is no fever now (W3)
 # ---------------------------------------------------------------------------------------------
 for cid, name, value, topics, must in [
     ("give-way-weakness", "Motor", "4/5 L leg, give-way weakness", set(), ""),
