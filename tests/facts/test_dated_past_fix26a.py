@@ -66,7 +66,10 @@ def _hpi(text: str, now: datetime) -> dict[str, Any]:
         ("Valley fever 2015, now T 38.5", 2026, True),
         ("dengue fever 2019.\nfevers x2 days", 2026, True),  # a second line too
         ("dengue fever 2019.\nT 38.6 in triage", 2026, True),
+        ("Valley fever 2015, relapsed", 2026, True),  # the disease back: a fever again
+        ("recurrent Valley fever 2015", 2026, True),
         ("dengue fever 2019, afebrile", 2026, False),
+        ("dengue fever 2019, new LBP", 2026, False),
         ("scarlet fever, childhood", 2026, False),
         ("fever 11/25", 2026, True),
         ("fever since 2026-11-24", 2026, True),
