@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 
 from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.negation import plain
 from cds.facts.valuesets import RecordCoding, ValueSetIndex
 from cds.fhir import Resource, medication_key
 
@@ -80,12 +81,15 @@ def read_concept(concept: object, index: ValueSetIndex) -> tuple[tuple[str, ...]
     return tuple(vs for vs, _ in matched), words
 
 
-def read_concept_detail(
-    concept: object, index: ValueSetIndex
-) -> tuple[tuple[tuple[str, bool], ...], str]:
+Detail = tuple[tuple[tuple[str, bool], ...], str]
+"""((value set, matched only by words), ...), words) of a concept."""
+
+
+def read_concept_detail(concept: object, index: ValueSetIndex, year: int | None = None) -> Detail:
     """((value set, matched only by words), ...), words) of a concept. Records repeat the
     same concepts endlessly (every heart rate carries 8867-4), so the answer is remembered
-    per pack, bounded, under the concept's JSON image."""
+    per pack, bounded, under the concept's JSON image. With the evaluation's ``year``, the
+    exclusions a past year decides are read too (`dated_past`), after the memo."""
     key: bytes | None = None
     if isinstance(concept, dict):
         try:
@@ -105,7 +109,34 @@ def read_concept_detail(
             if len(memo) > 50_000:
                 memo.clear()
             memo[key] = hit
+    if year is not None and index.excluded_if_past and hit[0]:
+        return dated_past(hit, concept, index, year)
     return hit
+
+
+def dated_past(hit: Detail, concept: object, index: ValueSetIndex, year: int) -> Detail:
+    """``hit`` without the value sets whose exclusions name a past year (``past_year``) before
+    ``year`` in the concept's own words ("dengue fever 2019" read in 2026: a past disease, no
+    fever now; "dengue fever 2026" stays one). A match in which no year took part holds as any
+    exclusion does."""
+    dated = index.excluded_if_past
+    matched, words = hit
+    if not any(vs in dated for vs, _ in matched):
+        return hit
+    codings, text = codings_of(concept)
+    said = [plain(w) for w in (text, *(c.display for c in codings)) if w]
+    gone = {
+        vs
+        for vs, _ in matched
+        if vs in dated
+        and any(
+            m["past_year"] is None or int(m["past_year"]) < year
+            for pattern in dated[vs]
+            for w in said
+            for m in pattern.finditer(w)
+        )
+    }
+    return (tuple(m for m in matched if m[0] not in gone), words) if gone else hit
 
 
 def status_text(status: object) -> str | None:

@@ -36,6 +36,8 @@ class FactContext:
     """``now_utc`` without its zone."""
     nows: dict[str, datetime] = field(init=False, repr=False, compare=False)
     """A zone suffix of `_OFFSETS` → ``now`` as a naive time in that zone (`timing_of`)."""
+    year: int = field(init=False, repr=False, compare=False)
+    """The year ``now`` is in, in the site's zone (words dated a year before it are past)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
@@ -48,6 +50,7 @@ class FactContext:
         nows = {suffix: self.now_naive_utc + offset for suffix, offset in offsets.items()}
         object.__setattr__(self, "nows", nows)
         object.__setattr__(self, "tz", self.site_tz)
+        object.__setattr__(self, "year", self.now.astimezone(self.site_tz).year)
 
 
 Timing = tuple[str | None, float, bool, str | None, float]

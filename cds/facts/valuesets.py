@@ -131,6 +131,9 @@ class ValueSetIndex:
     """Value set → words naming a kind of it that it leaves out: neither a code of the set
     nor its words count on a record whose own words say that kind ("Urinary incontinence,
     stress")."""
+    excluded_if_past: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    """Value set → its ``excluded_by_text`` that name a ``(?P<past_year>...)``: they hold only
+    where that year is before the evaluation's (`cds.facts.concepts.dated_past`)."""
     excluded_by_code: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(system, code) → value sets whose words also name the concept the code stands for: a
     record carrying the code is in none of them, by its words either ("PVR" coded as the
@@ -219,9 +222,11 @@ class ValueSetIndex:
                 index.prefixes.setdefault(system, {}).setdefault(prefix, set()).add(vs.id)
             for pattern in vs.text:
                 index.text.append((re.compile(pattern, re.IGNORECASE), vs.id))
-            if vs.excluded_by_text:
-                joined = "|".join(f"(?:{p})" for p in vs.excluded_by_text)
-                index.excluded_by_text[vs.id] = re.compile(joined, re.IGNORECASE)
+            dated = [p for p in vs.excluded_by_text if "(?P<past_year>" in p]
+            if dated:
+                index.excluded_if_past[vs.id] = tuple(re.compile(p, re.IGNORECASE) for p in dated)
+            if fixed := "|".join(f"(?:{p})" for p in vs.excluded_by_text if p not in dated):
+                index.excluded_by_text[vs.id] = re.compile(fixed, re.IGNORECASE)
         index.prefix_lengths = {
             system: tuple(sorted({len(p) for p in table}))
             for system, table in index.prefixes.items()

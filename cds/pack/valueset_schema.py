@@ -62,7 +62,8 @@ class ValueSetAddition(Strict):
     """Case-insensitive regular expressions naming a kind of the concept this value set leaves
     out: a record whose own words (its text, a coding's display) match one is not counted in
     the set, by its code or its other words (R32, unspecified urinary incontinence, written
-    "Urinary incontinence, stress": the stress kind, a pelvic-floor leak)."""
+    "Urinary incontinence, stress": the stress kind, a pelvic-floor leak). One naming a year
+    ``(?P<past_year>...)`` holds only when that year is before the evaluation's own."""
     excluded_by_code: list[VsCode] = []
     """Codes of another concept this value set's words also name: a record carrying one is not
     counted in the set, by its words either ("PVR" coded as the pulmonary vascular resistance

@@ -5867,6 +5867,91 @@ for cid, code, status in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 29. fix26a: "weakness" right after an effort word ("give-way weakness", "breakaway weakness
+#     L leg") and effort blamed on pain after the grade ("4/5 L leg, poor effort due to pain")
+#     are no new leg weakness (er25d W5, W6); a grade on the other side, a denied give-way and a
+#     foot drop beside them stay the urgent sign. A febrile disease named with a past year or
+#     childhood is no fever now (W3)
+# ---------------------------------------------------------------------------------------------
+for cid, name, value, topics, must in [
+    ("give-way-weakness", "Motor", "4/5 L leg, give-way weakness", set(), ""),
+    ("breakaway-weakness-l-leg", "Motor", "breakaway weakness L leg", set(), ""),
+    (
+        "give-way-weakness-ble-5",
+        "LE strength",
+        "give-way weakness BLE, 5/5 with encouragement",
+        set(),
+        "",
+    ),
+    ("give-way-bare", "Motor", "4/5 L leg, give-way", set(), ""),
+    ("poor-effort-due-to-pain", "Motor", "4/5 L leg, poor effort due to pain", set(), ""),
+    ("effort-limited-by-pain", "Motor", "4/5 L leg, effort limited by pain", set(), ""),
+    ("limited-by-pain", "Motor", "4/5 L leg, limited by pain", set(), ""),
+    ("new-foot-drop", "Motor", "4/5 L leg, new foot drop", {U}, "foot drop"),
+    ("give-way-l-3-r", "LE strength", "give-way L, 3/5 R", {U}, "3/5 R"),
+    ("no-give-way", "Motor", "4/5 L leg, no give-way", {U}, "no give-way"),
+    ("no-give-way-weakness", "Motor", "4/5 L leg, no give-way weakness", {U}, "no give-way"),
+    ("poor-effort-other-side", "Motor", "4/5 L leg, poor effort R", {U}, "poor effort R"),
+    ("give-way-weakness-r-leg", "Motor", "4/5 L leg, give-way weakness R leg", {U}, "4/5 L"),
+    (
+        "breakaway-new-foot-drop",
+        "Motor",
+        "breakaway weakness L leg, new foot drop",
+        {U},
+        "foot drop",
+    ),
+    ("give-way-weakness-ble-3-r", "LE strength", "give-way weakness BLE, 3/5 R", {U}, "3/5 R"),
+]:
+    pv(
+        f"fix26a-{cid}",
+        f"Low back pain; row '{name}' valued '{value}' three hours ago: "
+        + ("a weak leg, the urgent sign" if topics else "effort, no new leg weakness, no card"),
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        must=[must] if must else [],
+        tags=["fix26a", "exam-text"],
+    )
+
+
+# a febrile disease named with the patient's past (a year before NOW's, childhood, years ago)
+# is no current fever (er25d W3); the same words beside a fever of now, and a fever dated this
+# month or this year, stay the urgent sign
+for cid, text, topics in [
+    ("dengue-fever-2019", "dengue fever 2019", set()),
+    ("valley-fever-2015-treated", "Valley fever 2015, treated", set()),
+    ("ho-typhoid-fever-1998", "h/o typhoid fever 1998", set()),
+    ("scarlet-fever-as-a-child", "scarlet fever as a child", set()),
+    ("scarlet-fever-childhood", "scarlet fever, childhood", set()),
+    ("hx-dengue-fever", "hx dengue fever", set()),
+    ("dengue-fever-2026", "dengue fever 2026", {U}),
+    ("dengue-fever-2019-fevers-2d", "dengue fever 2019; fevers x2 days", {U}),
+    ("dengue-fever-2019-101-home", "dengue fever 2019, 101.2 at home", {U}),
+    ("fever-11-25", "fever 11/25", {U}),
+    ("fever-since-2026-11-24", "fever since 2026-11-24", {U}),
+    ("fever-2026", "fever 2026", {U}),
+    ("fever-38-9-on-11-25-2026", "fever 38.9 on 11/25/2026", {U}),
+]:
+    pv(
+        f"fix26a-hpi-{cid}",
+        f"Low back pain; a history of present illness '{text}': "
+        + ("a fever now, the urgent sign" if topics else "a past disease, no fever now, no card"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        must=["Fever"] if topics else [],
+        tags=["fix26a", "fever", "text"],
+    )
+    pv(
+        f"fix26a-cc-{cid}",
+        f"Low back pain; a problem's words '{text}' yesterday: "
+        + ("a fever now, the urgent sign" if topics else "a past disease, no fever now, no card"),
+        [lambda p, t=text: condition(p, text=t, onset_hours=20)],
+        topics,
+        must=["Fever"] if topics else [],
+        tags=["fix26a", "fever", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
