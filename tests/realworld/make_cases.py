@@ -5952,6 +5952,25 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 30. stop23: a fever dated weeks back is read across every line of a history (a fever again
+#     today on the next line stays the sign)
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("weeks-ago-then-today", "fevers 2 weeks ago\nfever again today", {U}),
+    ("last-week-then-38-9", "fever last week, afebrile since\nnew fever 38.9 today", {U}),
+    ("two-lines-all-past", "LBP, fell asleep on couch\nfevers 2 weeks ago, none since", set()),
+]:
+    pv(
+        f"stop23-hpi-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a current fever, urgent" if topics else "a fever weeks back only, no card"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop23", "fever", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
