@@ -3,7 +3,6 @@ integers, numbers written as text, data-absent reasons, and what cannot be read,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -14,6 +13,7 @@ from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.bounds import COMPARATORS
 from cds.facts.concepts import status_code, words_of
+from cds.facts.exclusions import Exclusion
 from cds.facts.negation import plain
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
@@ -140,7 +140,7 @@ def bound_in_text(part: Resource) -> Mapping[str, Any] | None:
     return {"value": str(number), "unit": unit, "comparator": comparator}
 
 
-def unit_excluded(excluded: re.Pattern[str], part: Resource) -> bool:
+def unit_excluded(excluded: Exclusion, part: Resource) -> bool:
     """Does a reading's unit (its Quantity's unit or code, or a ``valueString``) name a
     quantity its value set leaves out, read by the set's ``excluded_by_text``? A "PVR" in
     Wood units or dyn.s/cm5 is the pulmonary vascular resistance, no bladder volume: not read

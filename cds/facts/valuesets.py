@@ -17,6 +17,7 @@ from typing import NamedTuple, Protocol
 
 from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
+from cds.facts.exclusions import Exclusion
 from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
 from cds.facts.negation_events import PLACED
 from cds.facts.units import ReadingRule
@@ -127,7 +128,7 @@ class ValueSetIndex:
     prefix_lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     excluded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     text: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
-    excluded_by_text: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    excluded_by_text: dict[str, Exclusion] = field(default_factory=dict)
     """Value set → words naming a kind of it that it leaves out: neither a code of the set
     nor its words count on a record whose own words say that kind ("Urinary incontinence,
     stress")."""
@@ -225,8 +226,8 @@ class ValueSetIndex:
             dated = [p for p in vs.excluded_by_text if "(?P<past_year>" in p]
             if dated:
                 index.excluded_if_past[vs.id] = tuple(re.compile(p, re.IGNORECASE) for p in dated)
-            if fixed := "|".join(f"(?:{p})" for p in vs.excluded_by_text if p not in dated):
-                index.excluded_by_text[vs.id] = re.compile(fixed, re.IGNORECASE)
+            if fixed := [p for p in vs.excluded_by_text if p not in dated]:
+                index.excluded_by_text[vs.id] = Exclusion.of(fixed, vs.text)
         index.prefix_lengths = {
             system: tuple(sorted({len(p) for p in table}))
             for system, table in index.prefixes.items()

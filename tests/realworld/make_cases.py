@@ -5953,21 +5953,25 @@ for cid, text, topics in [
 
 
 # ---------------------------------------------------------------------------------------------
-# 30. stop23: a fever dated weeks back is read across every line of a history (a fever again
-#     today on the next line stays the sign)
+# 30. stop23: a history's lines that name a sign are read each on its own: an old fever or
+#     chronic weakness on one line, a new one on the next stays the sign
 # ---------------------------------------------------------------------------------------------
 for cid, text, topics in [
     ("weeks-ago-then-today", "fevers 2 weeks ago\nfever again today", {U}),
     ("last-week-then-38-9", "fever last week, afebrile since\nnew fever 38.9 today", {U}),
-    ("two-lines-all-past", "LBP, fell asleep on couch\nfevers 2 weeks ago, none since", set()),
+    ("one-line-all-past", "fevers 2 weeks ago, none since\nLBP x2d", set()),
+    ("later-line-all-past", "LBP x2d\nfevers 2 weeks ago, none since", set()),
+    ("fever-then-lbp-weeks", "Fever since last night\nLBP started 2 weeks ago", {U}),
+    ("chronic-then-new-weakness", "L leg weakness, chronic\nR leg weakness new today", {U}),
+    ("chronic-weakness-alone", "L leg weakness, chronic since stroke", set()),
 ]:
     pv(
         f"stop23-hpi-{cid}",
         f"Low back pain; a history of present illness {text!r}: "
-        + ("a current fever, urgent" if topics else "a fever weeks back only, no card"),
+        + ("a current sign, urgent" if topics else "only an old one, no card"),
         [lambda p, t=text: exam_row(p, "History of present illness", t)],
         topics,
-        tags=["stop23", "fever", "text"],
+        tags=["stop23", "text"],
     )
 
 
