@@ -2567,9 +2567,10 @@ for cid, loinc, display, value, status, topics in [
 CES = [(ICD10CM, "G83.4", "Cauda equina syndrome")]
 pv(
     "er-ces-differential",
-    "Low back pain; cauda equina syndrome G83.4 as a differential diagnosis (being considered)",
+    "Low back pain; cauda equina syndrome G83.4 as a differential diagnosis (being considered): "
+    "no emergency card, a data-check item asks whether it was ruled out (er26 d17)",
     [lambda p: condition(p, CES, verification="differential", onset_hours=3)],
-    set(),
+    {D},
     tags=["er-review", "cauda-equina"],
 )
 pv(
