@@ -26,7 +26,7 @@ from cds.facts.concepts import (
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
-from cds.facts.suspected import sign_after_denial, suspected_red_flag
+from cds.facts.suspected import said_in_words, sign_after_denial, words_facts
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (
     FUTURE_TOLERANCE_H,
@@ -68,9 +68,10 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
     # (most of a record's conditions are in no value set: a plainly past time is not read),
-    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg")
+    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg"): its
+    # words read once (`said_in_words`), the doubt they may also hold asked only then
     if not matched and plainly_past(res.get("onsetDateTime"), ctx):
-        if not ctx.index.match_listed(*codings_of(res.get("code"))):
+        if not said_in_words(res.get("code"), ctx.index, doubts=False)[1]:
             return
     timing = timing_of(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and in_future(
@@ -85,8 +86,7 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
             matched, display, "condition", rid_of(res), out, when, age, known, note, False
         )
     if clinical is None or clinical in CONDITION_ACTIVE:
-        out.facts += suspected_red_flag(res.get("code"), rid_of(res), timing, ctx)
-        out.facts += sign_after_denial(res.get("code"), rid_of(res), timing, ctx)
+        out.facts += words_facts(said_in_words(res.get("code"), ctx.index), rid_of(res), timing)
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
@@ -351,8 +351,7 @@ def read_encounter(
     when, age, known, note, _ = timing
     for concept in as_list(res.get("reasonCode")):
         _concept_facts(concept, "condition", rid, ctx, out, when, age, known, note)
-        out.facts += suspected_red_flag(concept, rid, timing, ctx)
-        out.facts += sign_after_denial(concept, rid, timing, ctx)
+        out.facts += words_facts(said_in_words(concept, ctx.index), rid, timing)
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, timing)
     diagnoses = [
         d.get("condition") for d in as_list(res.get("diagnosis")) if isinstance(d, Mapping)
@@ -361,8 +360,7 @@ def read_encounter(
     for ref in [*as_list(res.get("reasonReference")), *diagnoses]:  # given as words alone
         if isinstance(ref, Mapping) and not _resolved(str(ref.get("reference", "")), refs):
             words = {"text": ref.get("display")}
-            out.facts += suspected_red_flag(words, rid, timing, ctx)
-            out.facts += sign_after_denial(words, rid, timing, ctx)
+            out.facts += words_facts(said_in_words(words, ctx.index), rid, timing)
 
 
 def read_patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:

@@ -117,6 +117,10 @@ class RecordCoding(NamedTuple):
     display: str = ""
 
 
+Said = tuple[str, bool, bool | None]
+"""(words, a sign listed after a denial?, a red flag doubted? (None: not asked yet))."""
+
+
 @dataclass
 class ValueSetIndex:
     """Look-up tables built once from a pack's value sets."""
@@ -164,6 +168,8 @@ class ValueSetIndex:
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
+    said: dict[bytes, Said] = field(default_factory=dict)
+    """`cds.facts.suspected`'s memo of what concepts' words say beyond it; bounded there."""
     quantities: dict[
         tuple[str, str, bytes], tuple[float | None, str | None, str | None, str | None]
     ] = field(default_factory=dict)
