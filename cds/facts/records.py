@@ -37,6 +37,7 @@ from cds.facts.timing import (
     plainly_past,
     timing_of,
 )
+from cds.facts.valuesets import Said
 from cds.fhir import Resource
 
 ORDER_REASON_RED_FLAG = "order_reason_red_flag"
@@ -68,10 +69,12 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
     # (most of a record's conditions are in no value set: a plainly past time is not read),
-    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg"): its
-    # words read once (`said_in_words`), the doubt they may also hold asked only then
+    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg") or
+    # suspect a red flag ("r/o cauda equina", dated as written: the symptom window decides)
+    said: Said | None = None
     if not matched and plainly_past(res.get("onsetDateTime"), ctx):
-        if not said_in_words(res.get("code"), ctx.index, doubts=False)[1]:
+        said = said_in_words(res.get("code"), ctx.index)  # its words read once, remembered
+        if not (said[1] or said[2]):
             return
     timing = timing_of(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and in_future(
@@ -86,7 +89,8 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
             matched, display, "condition", rid_of(res), out, when, age, known, note, False
         )
     if clinical is None or clinical in CONDITION_ACTIVE:
-        out.facts += words_facts(said_in_words(res.get("code"), ctx.index), rid_of(res), timing)
+        said = said or said_in_words(res.get("code"), ctx.index)
+        out.facts += words_facts(said, rid_of(res), timing)
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")

@@ -32,8 +32,8 @@ def said_in_words(concept: object, index: ValueSetIndex, *, doubts: bool = True)
     """(its words, whether they name a ``placed`` sign after a denial's list, whether they
     doubt an ``order_reason`` red flag without affirming it) of a concept, each question
     answered once per concept and pack (the answers remembered, bounded, under its JSON image,
-    as `read_concept_detail`'s are). ``doubts=False``: the doubt is not asked yet (None), as
-    for a Condition dated plainly past, read on only when its words list a sign."""
+    as `read_concept_detail`'s are). ``doubts=False``: the doubt is not asked yet (None), for
+    a reader that wants the list alone (a draft order's reason: `sign_after_denial`)."""
     if not isinstance(concept, dict) or not _may_say(concept):
         return NOTHING_SAID
     try:
