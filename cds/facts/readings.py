@@ -13,10 +13,10 @@ from cds.errors import UnitError
 from cds.facts import units
 from cds.facts.bounds import COMPARATORS
 from cds.facts.concepts import status_code, words_of
-from cds.facts.exclusions import Exclusion
 from cds.facts.negation import plain
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
+from cds.facts.valueset_parts import Exclusion
 from cds.fhir import Resource
 
 NOT_MEASURED = frozenset(

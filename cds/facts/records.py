@@ -26,7 +26,7 @@ from cds.facts.concepts import (
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
-from cds.facts.suspected import sign_after_denial, sign_considered, suspected_red_flag
+from cds.facts.suspected import said_in_words, sign_after_denial, sign_considered, words_facts
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (
     FUTURE_TOLERANCE_H,
@@ -37,6 +37,7 @@ from cds.facts.timing import (
     plainly_past,
     timing_of,
 )
+from cds.facts.valuesets import Said
 from cds.fhir import Resource
 
 ORDER_REASON_RED_FLAG = "order_reason_red_flag"
@@ -71,9 +72,12 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
     # (most of a record's conditions are in no value set: a plainly past time is not read),
-    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg")
+    # unless its words name a sign after a denial's list ("(-) fever, numbness L leg") or
+    # suspect a red flag ("r/o cauda equina", dated as written: the symptom window decides)
+    said: Said | None = None
     if not matched and not considered and plainly_past(res.get("onsetDateTime"), ctx):
-        if not ctx.index.match_listed(*codings_of(res.get("code"))):
+        said = said_in_words(res.get("code"), ctx.index)  # its words read once, remembered
+        if not (said[1] or said[2]):
             return
     timing = timing_of(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and in_future(
@@ -90,8 +94,8 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
     if considered:  # a sign on the differential: ruled out yet? (er26 d17)
         out.facts += sign_considered(considered, display, rid_of(res), timing, ctx)
     if clinical is None or clinical in CONDITION_ACTIVE:
-        out.facts += suspected_red_flag(res.get("code"), rid_of(res), timing, ctx)
-        out.facts += sign_after_denial(res.get("code"), rid_of(res), timing, ctx)
+        said = said or said_in_words(res.get("code"), ctx.index)
+        out.facts += words_facts(said, rid_of(res), timing)
 
 
 _ONSET = ("onsetDateTime", "onsetPeriod", "recordedDate")
@@ -356,8 +360,7 @@ def read_encounter(
     when, age, known, note, _ = timing
     for concept in as_list(res.get("reasonCode")):
         _concept_facts(concept, "condition", rid, ctx, out, when, age, known, note)
-        out.facts += suspected_red_flag(concept, rid, timing, ctx)
-        out.facts += sign_after_denial(concept, rid, timing, ctx)
+        out.facts += words_facts(said_in_words(concept, ctx.index), rid, timing)
     _referenced_displays(res.get("reasonReference"), res, ctx, out, refs, timing)
     diagnoses = [
         d.get("condition") for d in as_list(res.get("diagnosis")) if isinstance(d, Mapping)
@@ -366,8 +369,7 @@ def read_encounter(
     for ref in [*as_list(res.get("reasonReference")), *diagnoses]:  # given as words alone
         if isinstance(ref, Mapping) and not _resolved(str(ref.get("reference", "")), refs):
             words = {"text": ref.get("display")}
-            out.facts += suspected_red_flag(words, rid, timing, ctx)
-            out.facts += sign_after_denial(words, rid, timing, ctx)
+            out.facts += words_facts(said_in_words(words, ctx.index), rid, timing)
 
 
 def read_patient(res: Resource, ctx: FactContext, out: Extraction, _m: Any, draft: bool) -> None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.exclusions import Exclusion
 from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
 from cds.facts.negation_events import PLACED
 from cds.facts.units import ReadingRule
+from cds.facts.valueset_parts import Exclusion, reading_rule
 
 
 class VsCodeSpec(Protocol):
@@ -118,6 +117,10 @@ class RecordCoding(NamedTuple):
     display: str = ""
 
 
+Said = tuple[str, bool, bool | None]
+"""(words, a sign listed after a denial?, a red flag doubted? (None: not asked yet))."""
+
+
 @dataclass
 class ValueSetIndex:
     """Look-up tables built once from a pack's value sets."""
@@ -168,6 +171,8 @@ class ValueSetIndex:
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
+    said: dict[bytes, Said] = field(default_factory=dict)
+    """`cds.facts.suspected`'s memo of what concepts' words say beyond it; bounded there."""
     quantities: dict[
         tuple[str, str, bytes], tuple[float | None, str | None, str | None, str | None]
     ] = field(default_factory=dict)
@@ -202,7 +207,7 @@ class ValueSetIndex:
                 or vs.plausible is not None
                 or vs.unit_by_range
             ):
-                index.readings[vs.id] = _reading_rule(vs)
+                index.readings[vs.id] = reading_rule(vs)
             for c in vs.codes:
                 system = normalize_system(c.system)
                 key = (system, normalize_code(system, c.code))
@@ -384,17 +389,3 @@ def _term(m: re.Match[str]) -> tuple[int, int]:
     if "term" in m.re.groupindex and m.start("term") >= 0:
         return m.start("term"), m.end("term")
     return m.start(), m.end()
-
-
-def _reading_rule(vs: ValueSetSpec) -> ReadingRule:
-    bounds = vs.plausible
-    return ReadingRule(
-        unit_implied=vs.unit_implied,
-        fraction_as_percent=vs.fraction_as_percent,
-        low=Decimal(str(bounds.low)) if bounds else None,
-        high=Decimal(str(bounds.high)) if bounds else None,
-        name=bounds.reading if bounds else "the reading",
-        by_range=tuple(
-            (r.unit, Decimal(str(r.low)), Decimal(str(r.high))) for r in vs.unit_by_range
-        ),
-    )

@@ -166,3 +166,35 @@ def test_a_draft_orders_reason_gives_a_listed_sign() -> None:
     out = extract_facts([], [order], CTX)
     (listed,) = vs(out.facts, LISTED)
     assert listed.rid == "ServiceRequest/s1" and listed.age_h == 0.0
+
+
+def test_a_concepts_words_are_read_once_for_both_questions(monkeypatch: Any) -> None:
+    """fix26c: read_condition asks the words' two questions (a sign listed after a denial, a
+    red flag doubted) once per concept, however often the concept comes."""
+    index = PACK.index
+    asked: list[str] = []
+    listed, suspected = index.match_listed, index.match_suspected
+    monkeypatch.setattr(index, "match_listed", lambda *a: asked.append("listed") or listed(*a))
+    monkeypatch.setattr(index, "match_suspected", lambda *a: asked.append("doubt") or suspected(*a))
+    old = "2026-10-01T08:00:00Z"
+    quiet = condition("q", "Appendicitis, s/p appendectomy, 2019", onsetDateTime=old)
+    assert facts(quiet) == facts(quiet) == [] and asked == ["listed"]  # no doubt in its words
+    both = condition("b", "r/o cauda equina; (-) fever, numbness L leg", onsetDateTime=old)
+    first = facts(both)
+    assert {f.valueset for f in first} == {LISTED, "suspected_red_flag"}
+    assert facts(both) == first and asked == ["listed", "listed", "doubt"]
+
+
+@pytest.mark.parametrize(
+    "onset", ["2026-11-25T06:00:00Z", "2026-11-25T06:00:00+04:00", "2026-11-25"]
+)
+def test_a_problem_that_only_suspects_a_red_flag_counts_however_its_date_is_written(
+    onset: str,
+) -> None:
+    """fix26c: a Condition in no value set whose words suspect a red flag ("Cannot rule out
+    cauda equina syndrome") gave no ``suspected_red_flag`` once its full time was plainly past
+    (a zone already seen), only when written as a date: imaging-not-indicated, not supported."""
+    problem = condition("s", "Cannot rule out cauda equina syndrome", onsetDateTime=onset)
+    for _ in range(2):  # the second time the zone is known: plainly past
+        (doubt,) = vs(facts(problem), "suspected_red_flag")
+        assert doubt.time == onset and 0 < doubt.age_h < 48

@@ -2178,10 +2178,14 @@ order(
 )
 order(
     "ord-mri-possible-fever",
-    "MRI lumbar; problem text 'possible fever'",
+    "MRI lumbar; problem text 'possible fever' three days ago: no fever sign (no urgent card), "
+    "but a red flag suspected is what the MRI is for (fix26c: once dropped by its full onset "
+    "time, while the same problem dated '2026-11-23' supported it)",
     [lambda p: condition(p, text="possible fever")],
     [mri],
-    {INI},
+    {IS},
+    must=["red flag suspected"],
+    forbidden={INI},
 )
 order(
     "ord-mri-fall-text",
@@ -5973,6 +5977,36 @@ for cid, text, topics in [
         [lambda p, t=text: exam_row(p, "History of present illness", t)],
         topics,
         tags=["stop23", "text"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 31. fix26c: a problem in no value set whose words only suspect a red flag ("Cannot rule out
+# cauda equina syndrome") is what a lumbar image is for however its onset is written: a full
+# time in a zone already seen was read as plainly past and dropped before its words were read
+# ---------------------------------------------------------------------------------------------
+for cid, text, days_ago, zone, topics in [
+    ("cannot-rule-out-ces-z", "Cannot rule out cauda equina syndrome", 1, "Z", {IS}),
+    ("cannot-rule-out-ces-offset", "Cannot rule out cauda equina syndrome", 1, "+04:00", {IS}),
+    ("r-o-ces-z", "r/o CES", 2, "Z", {IS}),
+    ("cannot-rule-out-ces-old", "Cannot rule out cauda equina syndrome", 60, "Z", {INI}),
+]:
+    order(
+        f"fix26c-ord-mri-problem-{cid}",
+        f"order-select lumbar MRI with no reason; problem '{text}' (in no value set) entered "
+        f"{days_ago} days ago, onset zone {zone}: "
+        + ("the suspicion is the indication" if IS in topics else "an old doubt, not indicated"),
+        [
+            lambda p: condition(p, text="Low back pain", onset_hours=days(3)),
+            lambda p, t=text, d=days_ago, z=zone: condition(
+                p, text=t, onset_hours=days(d), onset_zone=z
+            ),
+        ],
+        [mri],
+        topics,
+        hook="order-select",
+        forbidden={INI} if IS in topics else set(),
+        tags=["fix26c", "imaging", "text"],
     )
 
 

@@ -1,5 +1,7 @@
-"""A value set's ``excluded_by_text``: words naming a kind of the concept the set leaves out
-("Urinary incontinence, stress"; "L leg weakness, chronic"; "fevers 2 weeks ago").
+"""Parts of `cds.facts.valuesets.ValueSetIndex` built from one value set's spec: how its
+readings are read (`reading_rule`) and its ``excluded_by_text`` (`Exclusion`), words naming a
+kind of the concept the set leaves out ("Urinary incontinence, stress"; "L leg weakness,
+chronic"; "fevers 2 weeks ago").
 
 Words on one line are read whole, as the pack's patterns are written. Words of several lines
 (a history of present illness, a note) are read by the lines that name the concept, each on
@@ -14,6 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from cds.facts.units import ReadingRule
+
+if TYPE_CHECKING:
+    from cds.facts.valuesets import ValueSetSpec
 
 
 class Exclusion:
@@ -48,3 +57,18 @@ class Exclusion:
             if found is None:
                 return None
         return found
+
+
+def reading_rule(vs: ValueSetSpec) -> ReadingRule:
+    """How the value set's readings are read: implied unit, fraction, plausible range."""
+    bounds = vs.plausible
+    return ReadingRule(
+        unit_implied=vs.unit_implied,
+        fraction_as_percent=vs.fraction_as_percent,
+        low=Decimal(str(bounds.low)) if bounds else None,
+        high=Decimal(str(bounds.high)) if bounds else None,
+        name=bounds.reading if bounds else "the reading",
+        by_range=tuple(
+            (r.unit, Decimal(str(r.low)), Decimal(str(r.high))) for r in vs.unit_by_range
+        ),
+    )

@@ -1,4 +1,4 @@
-"""A value set's ``excluded_by_text`` read line by line (`cds.facts.exclusions`): one line is
+"""A value set's ``excluded_by_text`` read line by line (`cds.facts.valueset_parts`): one line is
 read whole, as before; of several, only the lines naming the concept, each on its own."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds.facts.exclusions import Exclusion
+from cds.facts.valueset_parts import Exclusion
 from cds.pack.load import load_pack
 
 INDEX = load_pack().index
