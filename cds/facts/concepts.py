@@ -15,6 +15,7 @@ from cds.facts.valuesets import RecordCoding, ValueSetIndex
 from cds.fhir import Resource, medication_key
 
 R = TypeVar("R", bound=Mapping[str, Any])
+T = TypeVar("T")
 
 # The statuses that make a record count (the contract's "What data counts").
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
@@ -85,17 +86,31 @@ Detail = tuple[tuple[tuple[str, bool], ...], str]
 """((value set, matched only by words), ...), words) of a concept."""
 
 
+def image_key(concept: object) -> bytes | None:
+    """A concept's JSON image: the key what it says is remembered under, per pack; None for
+    no concept, or one that has none (an integer beyond 64 bits: read, not remembered)."""
+    if not isinstance(concept, dict):
+        return None
+    try:
+        return orjson.dumps(concept)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def remember(memo: dict[Any, T], key: object | None, hit: T) -> None:
+    """Keep ``hit`` under ``key`` (None: not remembered) in a memo bounded at 50,000."""
+    if key is not None:
+        if len(memo) > 50_000:
+            memo.clear()
+        memo[key] = hit
+
+
 def read_concept_detail(concept: object, index: ValueSetIndex, year: int | None = None) -> Detail:
     """((value set, matched only by words), ...), words) of a concept. Records repeat the
     same concepts endlessly (every heart rate carries 8867-4), so the answer is remembered
     per pack, bounded, under the concept's JSON image. With the evaluation's ``year``, the
     exclusions a past year decides are read too (`dated_past`), after the memo."""
-    key: bytes | None = None
-    if isinstance(concept, dict):
-        try:
-            key = orjson.dumps(concept)
-        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read, not remembered
-            key = None
+    key = image_key(concept)
     memo = index.concepts
     hit = memo.get(key) if key is not None else None
     if hit is None:
@@ -105,10 +120,7 @@ def read_concept_detail(concept: object, index: ValueSetIndex, year: int | None 
         if detail and not text and not any(c.display for c in codings):  # a code alone
             words = index.display_of(codings) or words  # the pack's name for it
         hit = (tuple((vs, not detail[vs]) for vs in sorted(detail)), words)
-        if key is not None:
-            if len(memo) > 50_000:
-                memo.clear()
-            memo[key] = hit
+        remember(memo, key, hit)
     if year is not None and index.excluded_if_past and hit[0]:
         return dated_past(hit, concept, index, year)
     return hit

@@ -9,9 +9,7 @@ Both questions of the words are asked of a concept once (`said_in_words`), remem
 
 from __future__ import annotations
 
-import orjson
-
-from cds.facts.concepts import as_list, codings_of
+from cds.facts.concepts import as_list, codings_of, image_key, remember
 from cds.facts.model import Fact
 from cds.facts.negation import names_a_doubt
 from cds.facts.timing import FactContext, Timing
@@ -40,10 +38,7 @@ def said_in_words(concept: object, index: ValueSetIndex, *, doubts: bool = True)
     a reader that wants the list alone (a draft order's reason: `sign_after_denial`)."""
     if not isinstance(concept, dict) or not _may_say(concept):
         return NOTHING_SAID
-    try:
-        key: bytes | None = orjson.dumps(concept)
-    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: read, not remembered
-        key = None
+    key = image_key(concept)
     memo = index.said
     hit = memo.get(key) if key is not None else None
     if hit is None:
@@ -53,10 +48,7 @@ def said_in_words(concept: object, index: ValueSetIndex, *, doubts: bool = True)
         return hit
     if doubts:
         hit = (hit[0], hit[1], _doubted(concept, hit[0], index))
-    if key is not None:
-        if len(memo) > 50_000:
-            memo.clear()
-        memo[key] = hit
+    remember(memo, key, hit)
     return hit
 
 
