@@ -34,6 +34,7 @@ from cds.facts.negation_events import (
     POST_WINDOW,
     ROS_NEGATIVE,
     ends_sentence,
+    joined_lines,
     placed_item,
     query_before,
 )
@@ -98,8 +99,8 @@ def _entry(matched: str) -> tuple[str, Kind, Direction]:
 
 
 _STOPS = re.compile(r"[?.;!|\n]")
-_WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+]", re.IGNORECASE)
-_LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or"})
+_WORD = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[,&+\n]", re.IGNORECASE)  # "\n": a list's line
+_LIST_JOINS = frozenset({",", "&", "or", "and", "nor", "and/or", "\n"})
 _SHORT_REACH = re.compile(f"{MODAL_NEGATION}|{PAST_BEFORE}")
 """A modal's negation ("can't stand up straight") negates its verb and what closely follows
 it, not the items listed after it nor a cause named later: "can't stand up straight, weak
@@ -107,8 +108,7 @@ legs and numbness between the legs" is weak legs, "can't walk due to leg weaknes
 weakness (ER physician review, fourth round). A past marker before its concept ("resolved
 fever") reaches as far: "fever resolved, urinary retention today" is urinary retention."""
 MODAL_REACH = 2
-"""Words a modal's negation, or a past marker before its concept, reaches within its own list
-item."""
+"""Words a modal's negation, or a past marker before its concept, reaches in its list item."""
 _OWN_NEGATIVE = re.compile(rf"{INABILITY}\b", re.IGNORECASE)
 """A phrase that opens with an inability is its own statement after a denial (`INABILITY`)."""
 _OWN_STATE = re.compile(rf"{OBSERVED_STATE}\b", re.IGNORECASE)
@@ -225,6 +225,7 @@ def read(text: str) -> Reading:
             direction = "pre" if _opens_item(low, m.start(), m.end()) else "post"
         triggers.append(Trigger(m.start(), m.end(), kind, direction))
     bounds: list[int] = []
+    joined = joined_lines(text, triggers) if "\n" in text else ()  # "Denies:" / "- fever"
     for m in _STOPS.finditer(text):
         i = m.start()
         if text[i] == "?":
@@ -233,7 +234,7 @@ def read(text: str) -> Reading:
             else:
                 triggers.append(Trigger(i, i + 1, "uncertain", "post"))  # "cauda equina?"
                 bounds.append(i + 1)
-        elif text[i] != "." or ends_sentence(text, i):
+        elif i not in joined and (text[i] != "." or ends_sentence(text, i)):
             bounds.append(i + 1)
     triggers.sort(key=lambda t: t.start)
     edges = [0, *bounds, len(text)]

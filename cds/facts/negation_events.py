@@ -1,6 +1,7 @@
 """Words the negation reader weighs besides its triggers (`cds.facts.negation`): a dated
 event of the last weeks, a measured finding or an observed state that is a statement of its
-own, a side or place a listed sign names, and where a "?" or a "." stands.
+own, a side or place a listed sign names, where a "?" or a "." stands, and which line breaks
+go on with the line above (a header's list).
 
 (Here rather than in `cds.facts.negation_lexicon` or `cds.facts.negation`, both at their
 length.)
@@ -9,6 +10,8 @@ length.)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from cds.facts.negation_lexicon import Direction, Kind
 
@@ -116,3 +119,56 @@ def ends_sentence(text: str, i: int) -> bool:
     if text[i + 1 : i + 2].isdigit() and text[i - 1 : i].isdigit():
         return False
     return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
+
+
+class _Trigger(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def direction(self) -> Direction: ...
+
+
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u2013]|\d{1,2}[.)])[ \t]*\w")
+
+
+def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:
+    """The line breaks that do not end a sentence (EHR templates break lists over lines): after
+    a header ("Denies:", "Pt denies", "Negative for:", "Return precautions:", "Fever:") its
+    first line goes on with it, and after a denial's or a doubt's header so does each bulleted
+    line of its bulleted list ("Denies:" / "- fever" / "- urinary retention"), up to a blank
+    line, a line that is no bullet or a bullet with a trigger of its own ("- + retention")."""
+    lines = text.split("\n")
+    out: set[int] = set()
+    start = 0
+    listing = False
+    for k, line in enumerate(lines[:-1]):
+        end = start + len(line)  # where this line's break is
+        nxt = lines[k + 1]
+        own = any(end < t.start <= end + 1 + len(nxt) for t in triggers)
+        header = _header(text, start, end, triggers)
+        if nxt.strip() and header is not None:
+            out.add(end)
+            listing = header and _BULLET.match(nxt) is not None and not own
+        elif listing and nxt.strip() and _BULLET.match(nxt) and not own:
+            out.add(end)
+        else:
+            listing = False
+        start = end + 1
+    return frozenset(out)
+
+
+def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bool | None:
+    """True: the line ends with a denial's or a doubt's trigger ("Pt denies", "Negative
+    for:"), which reaches a bulleted list below; False: with a colon only ("Fever:"), which
+    reaches its next line; None: it is no header."""
+    tail = text[start:end].rstrip()
+    last = start + len(tail)
+    for t in triggers:
+        if t.direction == "pre" and t.kind in ("negated", "uncertain") and start <= t.start:
+            if text[t.end : last].strip() in ("", ":"):
+                return True
+    return False if tail.endswith(":") else None

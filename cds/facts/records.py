@@ -68,7 +68,9 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         # not a sign, whatever clinicalStatus still says
         acute = ctx.index.acute
         if verification == VERIFICATION_UNCERTAIN:
-            considered = tuple(vs for vs, _ in matched if vs in acute)
+            signs = ctx.index.signs  # a danger sign's, not the visit's own back pain
+            named = ctx.index.match_suspected(*codings_of(res.get("code")))  # "r/o CES" too
+            considered = tuple(sorted(vs for vs in named if vs in acute and vs in signs))
         matched = tuple((vs, by_text) for vs, by_text in matched if vs not in acute)
     # the time even of a condition in no value set: dated in the future, it is a data error
     # (most of a record's conditions are in no value set: a plainly past time is not read),

@@ -3,14 +3,14 @@ readings are read (`reading_rule`) and its ``excluded_by_text`` (`Exclusion`), w
 kind of the concept the set leaves out ("Urinary incontinence, stress"; "L leg weakness,
 chronic"; "fevers 2 weeks ago").
 
-Words on one line are read whole, as the pack's patterns are written. Words of several lines
-(a history of present illness, a note) are read by the lines that name the concept, each on
-its own: the concept is left out only when every one of them names the left-out kind, so an
-old sign is read where it is written ("LBP x2d" then "fevers 2 weeks ago, none since": an
-old fever) and a new one on another line stays ("L leg weakness, chronic" then "R leg
-weakness new today"; "fevers 2 weeks ago" then "fever again today"; "chronic sciatica" then
-"pain radiating down R leg since today"). Lines that do not name it are not read for it.
-"""
+Words are read whole, as the pack's patterns are written, unless they name the concept on
+several lines (a history of present illness, a note): then each entry, from a line naming it
+to the next such line, is read on its own, and the concept is left out only when every entry
+says the left-out kind. A new sign on another line stays ("L leg weakness, chronic" then "R
+leg weakness new today"; "fevers 2 weeks ago" then "fever again today"), and a qualifier the
+EHR wrapped onto the next line still belongs to its entry ("Urinary incontinence" then
+"(chronic)"). An entry reads as the whole words did, so this never leaves out what the whole
+words kept."""
 
 from __future__ import annotations
 
@@ -48,13 +48,15 @@ class Exclusion:
         """The match that leaves ``words`` out of the value set; None when they stay in."""
         if "\n" not in words or self.names is None:
             return self.pattern.search(words)
-        naming = [line for line in words.split("\n") if self.names.search(line)]
-        if not naming:  # named by a code, or by words the lines split: read whole
+        lines = words.split("\n")
+        starts = [i for i, line in enumerate(lines) if self.names.search(line)]
+        if len(starts) < 2:  # named once (or by a code): the words whole, as one entry
             return self.pattern.search(words)
+        starts[0] = 0  # the lines before the first naming it belong to its entry
         found = None
-        for line in naming:  # left out only when every line naming it says the left-out kind
-            found = self.pattern.search(line)
-            if found is None:
+        for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+            found = self.pattern.search("\n".join(lines[start:end]))
+            if found is None:  # this entry names it and says nothing of the left-out kind
                 return None
         return found
 

@@ -5958,14 +5958,16 @@ for cid, text, topics in [
 
 
 # ---------------------------------------------------------------------------------------------
-# 30. stop23: a history's lines that name a sign are read each on its own: an old fever or
-#     chronic weakness on one line, a new one on the next stays the sign
+# 30. stop23: a history naming a sign on several lines is read by entries: an old fever or
+#     chronic weakness on one line, a new one on the next stays the sign; a qualifier wrapped
+#     onto the next line still belongs to its sign (er27 W1)
 # ---------------------------------------------------------------------------------------------
 for cid, text, topics in [
     ("weeks-ago-then-today", "fevers 2 weeks ago\nfever again today", {U}),
     ("last-week-then-38-9", "fever last week, afebrile since\nnew fever 38.9 today", {U}),
     ("one-line-all-past", "fevers 2 weeks ago, none since\nLBP x2d", set()),
-    ("later-line-all-past", "LBP x2d\nfevers 2 weeks ago, none since", set()),
+    ("wrapped-chronic-incontinence", "Urinary incontinence\n(chronic, since 2015)", set()),
+    ("wrapped-baseline-weakness", "L leg weakness -\nbaseline per family.", set()),
     ("fever-then-lbp-weeks", "Fever since last night\nLBP started 2 weeks ago", {U}),
     ("chronic-then-new-weakness", "L leg weakness, chronic\nR leg weakness new today", {U}),
     ("chronic-weakness-alone", "L leg weakness, chronic since stroke", set()),
@@ -6007,6 +6009,33 @@ for cid, text, days_ago, zone, topics in [
         hook="order-select",
         forbidden={INI} if IS in topics else set(),
         tags=["fix26c", "imaging", "text"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 32. stop23: a denial's header on its own line reaches the list below it (er27 W4: "Denies:"
+#     then bulleted items; "Pt denies" then the list on the next line); a line that is no
+#     bullet, or one with its own "+", is its own statement
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    (
+        "denies-bullets",
+        "Denies:\n- fever\n- chills\n- leg weakness\n- urinary retention\n- saddle anesthesia",
+        set(),
+    ),
+    ("pt-denies-next-line", "Pt denies\nfever, chills, leg weakness, urinary retention.", set()),
+    ("return-precautions-bullets", "Return precautions:\n- fever\n- urinary retention", set()),
+    ("denies-bullets-then-finding", "Denies:\n- fever\n- chills\nUrinary retention x1 day", {E}),
+    ("ros-bullet-own-plus", "ROS:\n- denies fever\n- + urinary retention", {E}),
+    ("denies-then-blank-line", "Denies:\n\n- urinary retention", {E}),
+]:
+    pv(
+        f"stop23-list-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a sign of its own" if topics else "all denied, no card"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop23", "negation", "text"],
     )
 
 

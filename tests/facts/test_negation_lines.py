@@ -1,0 +1,38 @@
+"""A denial's header on its own line reaches the list below it (`joined_lines`): EHR templates
+break "Denies: fever, chills" over lines ("Denies:" / "- fever" / "- chills"; er27 W4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds.facts.negation import assertion, read
+
+
+def said(text: str, phrase: str) -> str:
+    start = text.index(phrase)
+    return assertion(text, start, start + len(phrase))
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        ("Denies:\n- fever\n- chills\n- urinary retention", "urinary retention", "negated"),
+        ("Pt denies\nfever, chills, urinary retention.", "urinary retention", "negated"),
+        ("Negative for:\nurinary retention", "urinary retention", "negated"),
+        ("Return precautions:\n- fever\n- urinary retention", "urinary retention", "uncertain"),
+        # a line that is no bullet, a bullet of its own, a blank line: its own statement
+        ("Denies:\n- fever\nUrinary retention x1 day", "Urinary retention", "affirmed"),
+        ("ROS:\n- denies fever\n- + urinary retention", "urinary retention", "affirmed"),
+        ("Denies:\n\n- urinary retention", "urinary retention", "affirmed"),
+        ("No fever\nurinary retention", "urinary retention", "affirmed"),
+        ("Denies fever.\nUrinary retention since AM", "Urinary retention", "affirmed"),
+    ],
+)
+def test_a_header_reaches_its_list_below(text: str, phrase: str, expected: str) -> None:
+    assert said(text, phrase) == expected
+
+
+def test_a_colon_header_reaches_its_next_line_only() -> None:
+    text = "Fever:\nnone\nurinary retention"
+    assert len(read(text).sentences) == 2  # "Fever:" + "none", then the retention
+    assert said(text, "urinary retention") == "affirmed"
