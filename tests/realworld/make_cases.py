@@ -1238,9 +1238,10 @@ pv(
 )
 pv(
     "text-neg-differential-ro",
-    "Condition with verificationStatus differential, text 'r/o cauda equina'",
+    "Condition with verificationStatus differential, text 'r/o cauda equina': no sign, but a "
+    "data-check item asks whether it was ruled out (er27 W3)",
     [lambda p: condition(p, text="r/o cauda equina", verification="differential")],
-    set(),
+    {D},
     tags=["text", "negation"],
 )
 
@@ -5818,6 +5819,19 @@ for cid, codings, topics in [
         "ruled out or not? a data-check item",
         [lambda p, c=codings: condition(p, c, verification="differential", onset_hours=3)],
         topics,
+        tags=["er26", "status"],
+    )
+for cid, codings in [
+    ("lbp", [(ICD10CM, "M54.50", "Low back pain, unspecified")]),
+    ("spasm", [(ICD10CM, "M62.830", "Muscle spasm of back")]),
+    ("strain", [(ICD10CM, "S39.012A", "Strain of muscle of lower back, initial encounter")]),
+]:
+    pv(
+        f"er26-differential-own-{cid}",
+        f"Low back pain; {codings[0][2]} on the differential: the visit's own back pain, no "
+        "danger sign to rule out, no card (er27 W2)",
+        [lambda p, c=codings: condition(p, c, verification="differential", onset_hours=3)],
+        set(),
         tags=["er26", "status"],
     )
 pv(
