@@ -6053,6 +6053,23 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 33. stop23: a fever row's reading dated where this visit measured it ("in ED", "in triage",
+#     "on arrival") is a current one beside the fever at home (er27 W6)
+# ---------------------------------------------------------------------------------------------
+obs22_rows(
+    "dated",
+    [
+        ("in-ed", "Fever", "Tmax 102.1 at home yesterday, 99.1 in ED", {U}, "yesterday"),
+        ("in-triage", "Fever", "Tmax 38.6 at home this AM; 37.4 in triage", {U}, "this AM"),
+        ("past-then-ed", "Fever", "38.9 last week, 37.0 in ED", set(), ""),
+        ("afebrile-now", "Fever", "Tmax 38.9, afebrile now", {D}, "answer not understood"),
+    ],
+    "a fever reported, the urgent sign",
+    "stop23",
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
