@@ -3,14 +3,14 @@ readings are read (`reading_rule`) and its ``excluded_by_text`` (`Exclusion`), w
 kind of the concept the set leaves out ("Urinary incontinence, stress"; "L leg weakness,
 chronic"; "fevers 2 weeks ago").
 
-Words are read whole, as the pack's patterns are written, unless they name the concept on
-several lines (a history of present illness, a note): then each entry, from a line naming it
-to the next such line, is read on its own, and the concept is left out only when every entry
-says the left-out kind. A new sign on another line stays ("L leg weakness, chronic" then "R
-leg weakness new today"; "fevers 2 weeks ago" then "fever again today"), and a qualifier the
-EHR wrapped onto the next line still belongs to its entry ("Urinary incontinence" then
-"(chronic)"). An entry reads as the whole words did, so this never leaves out what the whole
-words kept."""
+Words are read whole, as the pack's patterns are written; words of several lines (a history
+of present illness, a note) are read by entries too, each from a line naming the concept to
+the next such line, and the concept is left out only when the whole words and every entry
+say the left-out kind. So a new sign on its own line stays ("L leg weakness, chronic" then "R
+leg weakness new today"; "fevers 2 weeks ago" then "fever again today"; "chronic sciatica"
+then "pain radiating down R leg since today"), a qualifier the EHR wrapped onto the next line
+still belongs to its sign ("Urinary incontinence" then "(chronic)"), and nothing is left out
+that the whole words kept."""
 
 from __future__ import annotations
 
@@ -46,18 +46,16 @@ class Exclusion:
 
     def search(self, words: str) -> re.Match[str] | None:
         """The match that leaves ``words`` out of the value set; None when they stay in."""
-        if "\n" not in words or self.names is None:
-            return self.pattern.search(words)
+        found = self.pattern.search(words)
+        if found is None or "\n" not in words or self.names is None:
+            return found
         lines = words.split("\n")
         starts = [i for i, line in enumerate(lines) if self.names.search(line)]
-        if len(starts) < 2:  # named once (or by a code): the words whole, as one entry
-            return self.pattern.search(words)
-        starts[0] = 0  # the lines before the first naming it belong to its entry
-        found = None
+        if not starts:  # named by a code, or by words across a line break: read whole
+            return found
         for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-            found = self.pattern.search("\n".join(lines[start:end]))
-            if found is None:  # this entry names it and says nothing of the left-out kind
-                return None
+            if self.pattern.search("\n".join(lines[start:end])) is None:
+                return None  # this entry names it and says nothing of the left-out kind
         return found
 
 
