@@ -147,7 +147,7 @@ class ValueSetIndex:
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
     signs: frozenset[str] = frozenset()
-    """Value sets of Conditions that raise a danger sign's card (`Pack.sign_valuesets`)."""
+    """Value sets of Conditions that raise a danger sign's card (`Pack.index` sets them)."""
     displays: dict[tuple[str, str], str] = field(default_factory=dict)
     """(system, code) → the display the pack's value sets give it: what a record sending the
     code alone is called on a card ("Ibuprofen 600 MG Oral Tablet", not "code 197806")."""

@@ -81,22 +81,11 @@ class Pack:
     @cached_property
     def index(self) -> ValueSetIndex:
         index = ValueSetIndex.build(self.valuesets, AnswerWords.build(self.answers))
-        index.signs = self.sign_valuesets
-        return index
-
-    @cached_property
-    def sign_valuesets(self) -> frozenset[str]:
-        """Value sets of the Conditions that raise a danger sign's card: a topic a data-check
-        card names in ``raised_topics`` (emergency, urgent)."""
+        # the Conditions that raise a danger sign's card (a data-check card's raised_topics)
         raised = {t for topic in self.spec.topics for t in topic.raised_topics}
-        return frozenset(
-            vs
-            for rule in self.spec.rules
-            if rule.topic in raised
-            for ref in rule.when
-            if (pattern := self.pattern(ref)).fact == "condition"
-            for vs in pattern.valuesets
-        )
+        whens = [self.pattern(ref) for r in self.spec.rules if r.topic in raised for ref in r.when]
+        index.signs = frozenset(vs for p in whens if p.fact == "condition" for vs in p.valuesets)
+        return index
 
     @cached_property
     def canonical_units(self) -> dict[str, str | None]:

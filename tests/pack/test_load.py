@@ -94,3 +94,12 @@ def test_a_pattern_read_from_the_start_must_name_its_term() -> None:
     with pytest.raises(ValidationError, match=r"reads from the start: name its words"):
         ValueSetAddition(text=[r"^(?!.*\bscreening\b).*\bcancer\b"])
     ValueSetAddition(text=[r"^(?!.*\bscreening\b).*(?P<term>\bcancer\b)", r"^\W*[CVPU]\W*$"])
+
+
+def test_the_index_knows_the_conditions_that_raise_a_danger_signs_card() -> None:
+    """A danger sign on the differential is a data-check item (er26 d17); the visit's own back
+    pain on it is not (er27 W2): the index holds the Conditions an emergency or urgent rule
+    reads, the topics a data-check card names in ``raised_topics``."""
+    signs = load.load_pack().index.signs
+    assert {"cauda_equina_syndrome", "urinary_retention", "fever_condition"} <= signs
+    assert not {"low_back_pain", "back_muscle_spasm", "back_strain_sprain"} & signs
