@@ -132,6 +132,7 @@ class _Trigger(Protocol):
     def direction(self) -> Direction: ...
 
 
+_HEADER_TAIL = re.compile(r"\s*(?:for|of)?\s*:?\s*", re.IGNORECASE)
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u2013]|\d{1,2}[.)])[ \t]*\w")
 
 
@@ -169,6 +170,6 @@ def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bo
     last = start + len(tail)
     for t in triggers:
         if t.direction == "pre" and t.kind in ("negated", "uncertain") and start <= t.start:
-            if text[t.end : last].strip() in ("", ":"):
+            if _HEADER_TAIL.fullmatch(text, t.end, last):  # "ROS negative for", "Denies:"
                 return True
     return False if tail.endswith(":") else None

@@ -181,7 +181,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "tentative",
             # hypothetical (ConText): advice, not a finding
             "if",
-            "(?:return|rtc) (?:if|for)",  # "Return for fever", "RTC for fevers": advice
+            "(?:return|rtc)(?: to (?:the )?(?:ed|er|clinic))? (?:if|for)",  # "Return to ED for fever"
             "in case of",
             "watch for",
             "monitor for",

@@ -19,6 +19,8 @@ def said(text: str, phrase: str) -> str:
         ("Denies:\n- fever\n- chills\n- urinary retention", "urinary retention", "negated"),
         ("Pt denies\nfever, chills, urinary retention.", "urinary retention", "negated"),
         ("Negative for:\nurinary retention", "urinary retention", "negated"),
+        ("ROS negative for\nfevers, urinary retention.", "urinary retention", "negated"),
+        ("Return to ED for:\nfever, trouble urinating.", "fever", "uncertain"),
         ("Return precautions:\n- fever\n- urinary retention", "urinary retention", "uncertain"),
         # a line that is no bullet, a bullet of its own, a blank line: its own statement
         ("Denies:\n- fever\nUrinary retention x1 day", "Urinary retention", "affirmed"),

@@ -6039,6 +6039,12 @@ for cid, text, topics in [
     ),
     ("pt-denies-next-line", "Pt denies\nfever, chills, leg weakness, urinary retention.", set()),
     ("return-precautions-bullets", "Return precautions:\n- fever\n- urinary retention", set()),
+    (
+        "ros-negative-for-next-line",
+        "ROS negative for\nfevers, saddle numbness, incontinence.",
+        set(),
+    ),
+    ("return-to-ed-for", "Return to ED for:\nfever, new weakness, numbness in groin.", set()),
     ("denies-bullets-then-finding", "Denies:\n- fever\n- chills\nUrinary retention x1 day", {E}),
     ("ros-bullet-own-plus", "ROS:\n- denies fever\n- + urinary retention", {E}),
     ("denies-then-blank-line", "Denies:\n\n- urinary retention", {E}),
