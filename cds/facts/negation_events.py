@@ -118,6 +118,8 @@ def ends_sentence(text: str, i: int) -> bool:
     """Is the "." at ``i`` a full stop (not a decimal point, not "vs." or "pt.")?"""
     if text[i + 1 : i + 2].isdigit() and text[i - 1 : i].isdigit():
         return False
+    if _LIST_NUMBER.search(text, 0, i + 1):  # "Denies:\n1. fever": a numbered list's item
+        return False
     return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
 
 
@@ -133,6 +135,11 @@ class _Trigger(Protocol):
 
 
 _HEADER_TAIL = re.compile(r"\s*(?:for|of)?\s*:?\s*", re.IGNORECASE)
+_ANSWER_LINE = re.compile(r"\s*(?:no|none|neg|negative|not|never|absent|n)\s*\.?\s*", re.IGNORECASE)
+"""A line that is only an answer ("Fever:" / "no"): it answers the line above, heads no list."""
+_OWN_ANSWER = re.compile(r"\+|\b(?:yes|positive|pos|present|endorses|reports)\b", re.IGNORECASE)
+"""A bullet that affirms its own item ("- urinary retention: POSITIVE"): not the header's."""
+_LIST_NUMBER = re.compile(r"(?:\A|\n)[ \t]*\d{1,2}\.\Z")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u2013]|\d{1,2}[.)])[ \t]*\w")
 
 
@@ -150,6 +157,7 @@ def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:
         end = start + len(line)  # where this line's break is
         nxt = lines[k + 1]
         own = any(end < t.start <= end + 1 + len(nxt) for t in triggers)
+        own = own or _OWN_ANSWER.search(nxt) is not None
         header = _header(text, start, end, triggers)
         if nxt.strip() and header is not None:
             out.add(end)
@@ -167,6 +175,8 @@ def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bo
     for:"), which reaches a bulleted list below; False: with a colon only ("Fever:"), which
     reaches its next line; None: it is no header."""
     tail = text[start:end].rstrip()
+    if _ANSWER_LINE.fullmatch(tail):
+        return None
     last = start + len(tail)
     for t in triggers:
         if t.direction == "pre" and t.kind in ("negated", "uncertain") and start <= t.start:

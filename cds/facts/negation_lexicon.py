@@ -181,7 +181,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "tentative",
             # hypothetical (ConText): advice, not a finding
             "if",
-            "(?:return|rtc)(?: to (?:the )?(?:ed|er|clinic))? (?:if|for)",  # "Return to ED for fever"
+            "(?:return|rtc)(?: to (?:the )?(?:ed|er|clinic))? (?:if|for)",  # "Return to ED for"
             "in case of",
             "watch for",
             "monitor for",

@@ -27,6 +27,11 @@ def said(text: str, phrase: str) -> str:
         ("ROS:\n- denies fever\n- + urinary retention", "urinary retention", "affirmed"),
         ("Denies:\n\n- urinary retention", "urinary retention", "affirmed"),
         ("No fever\nurinary retention", "urinary retention", "affirmed"),
+        # er28: a numbered list is a list; an answer line heads nothing; a bullet says its own
+        ("Denies:\n1. fever\n2. urinary retention", "urinary retention", "negated"),
+        ("Fever:\nno\nUrinary retention since last night", "Urinary retention", "affirmed"),
+        ("Denies:\n- fever\n- urinary retention: POSITIVE", "urinary retention", "affirmed"),
+        ("Denies:\n- fever\n- urinary retention - yes", "urinary retention", "affirmed"),
         ("Denies fever.\nUrinary retention since AM", "Urinary retention", "affirmed"),
     ],
 )

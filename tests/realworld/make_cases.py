@@ -6048,6 +6048,8 @@ for cid, text, topics in [
     ("denies-bullets-then-finding", "Denies:\n- fever\n- chills\nUrinary retention x1 day", {E}),
     ("ros-bullet-own-plus", "ROS:\n- denies fever\n- + urinary retention", {E}),
     ("denies-then-blank-line", "Denies:\n\n- urinary retention", {E}),
+    ("denies-numbered", "Denies:\n1. fever\n2. urinary retention", set()),
+    ("denies-bullet-positive", "Denies:\n- fever\n- urinary retention: POSITIVE", {E}),
 ]:
     pv(
         f"stop23-list-{cid}",
@@ -6057,6 +6059,21 @@ for cid, text, topics in [
         topics,
         tags=["stop23", "negation", "text"],
     )
+pv(
+    "stop23-list-label-answer-lines",
+    "Low back pain; a history of present illness 'Fever:' / 'no' / 'Urinary retention since "
+    "last night': an answer line heads no list, so the retention stays an emergency (er28 W1); "
+    "'Fever:' answered 'no' on the next line is not yet read as a denial (an urgent card, "
+    "allowed here)",
+    [
+        lambda p: exam_row(
+            p, "History of present illness", "Fever:\nno\nUrinary retention since last night"
+        )
+    ],
+    {E},
+    optional={U},
+    tags=["stop23", "negation", "text"],
+)
 
 
 # ---------------------------------------------------------------------------------------------
