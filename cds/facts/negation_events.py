@@ -118,7 +118,8 @@ def ends_sentence(text: str, i: int) -> bool:
     """Is the "." at ``i`` a full stop (not a decimal point, not "vs." or "pt.")?"""
     if text[i + 1 : i + 2].isdigit() and text[i - 1 : i].isdigit():
         return False
-    if _LIST_NUMBER.search(text, 0, i + 1):  # "Denies:\n1. fever": a numbered list's item
+    number = text[text.rfind("\n", 0, i) + 1 : i].strip()  # "Denies:\n1. fever": an item
+    if 0 < len(number) <= 2 and number.isdigit():
         return False
     return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
 
@@ -139,7 +140,6 @@ _ANSWER_LINE = re.compile(r"\s*(?:no|none|neg|negative|not|never|absent|n)\s*\.?
 """A line that is only an answer ("Fever:" / "no"): it answers the line above, heads no list."""
 _OWN_ANSWER = re.compile(r"\+|\b(?:yes|positive|pos|present|endorses|reports)\b", re.IGNORECASE)
 """A bullet that affirms its own item ("- urinary retention: POSITIVE"): not the header's."""
-_LIST_NUMBER = re.compile(r"(?:\A|\n)[ \t]*\d{1,2}\.\Z")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u2013]|\d{1,2}[.)])[ \t]*\w")
 
 
