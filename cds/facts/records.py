@@ -93,10 +93,12 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         _matched_facts(
             matched, display, "condition", rid_of(res), out, when, age, known, note, False
         )
-    if considered:  # a sign on the differential: ruled out yet? (er26 d17)
-        out.facts += sign_considered(considered, display, rid_of(res), timing, ctx)
     if clinical is None or clinical in CONDITION_ACTIVE:
         said = said or said_in_words(res.get("code"), ctx.index)
+    if considered:  # a sign on the differential: ruled out yet? (er26 d17)
+        doubted = said is not None and bool(said[2])  # "r/o CES": its words say so already
+        out.facts += sign_considered(considered, display, rid_of(res), timing, ctx, doubted)
+    if said is not None:
         out.facts += words_facts(said, rid_of(res), timing)
 
 

@@ -99,16 +99,22 @@ def _listed_fact(rid: str, words: str, timing: Timing) -> Fact:
 
 
 def sign_considered(
-    considered: tuple[str, ...], display: str, rid: str, timing: Timing, ctx: FactContext
+    considered: tuple[str, ...],
+    display: str,
+    rid: str,
+    timing: Timing,
+    ctx: FactContext,
+    doubted: bool = False,
 ) -> list[Fact]:
     """For a Condition whose verificationStatus is ``differential`` and whose code is a
     current sign (``considered``, its ``acute`` value sets): a ``sign_on_differential`` fact
     (was it ruled out? er26 d17), and a ``suspected_red_flag`` one when the sign is also a red
     flag an image may be for ("cauda equina syndrome" on the differential). Never a sign: in
-    FHIR a differential is one of several candidates still being weighed."""
+    FHIR a differential is one of several candidates still being weighed. ``doubted``: the
+    record's words already suspect the red flag ("r/o CES"), whose fact says so once."""
     said = "verificationStatus: differential (a candidate diagnosis)"
     facts = [_words_fact(SIGN_ON_DIFFERENTIAL, rid, display, timing, said)]
-    if not ctx.index.order_reason.isdisjoint(considered):
+    if not doubted and not ctx.index.order_reason.isdisjoint(considered):
         doubt = "a red flag on the differential: what imaging is for, no sign"
         facts.append(_words_fact(SUSPECTED_RED_FLAG, rid, display, timing, doubt))
     return facts

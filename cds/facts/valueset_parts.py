@@ -38,11 +38,7 @@ class Exclusion:
     @classmethod
     def of(cls, excluded: Sequence[str], text: Sequence[str]) -> Exclusion:
         """The exclusion of a value set from its pack patterns (case-insensitive)."""
-        names = "|".join(f"(?:{p})" for p in text).replace("(?P<term>", "(")
-        return cls(
-            re.compile("|".join(f"(?:{p})" for p in excluded), re.IGNORECASE),
-            re.compile(names, re.IGNORECASE) if names else None,
-        )
+        return cls(any_of(excluded), any_of(text) if text else None)
 
     def search(self, words: str) -> re.Match[str] | None:
         """The match that leaves ``words`` out of the value set; None when they stay in."""
@@ -57,6 +53,12 @@ class Exclusion:
             if self.pattern.search("\n".join(lines[start:end])) is None:
                 return None  # this entry names it and says nothing of the left-out kind
         return found
+
+
+def any_of(patterns: Sequence[str]) -> re.Pattern[str]:
+    """The pack's patterns in one, case-insensitive, their ``term`` groups unnamed (a group
+    name may stand once only): one search says whether any matches."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns).replace("(?P<term>", "("), re.I)
 
 
 def reading_rule(vs: ValueSetSpec) -> ReadingRule:

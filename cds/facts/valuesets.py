@@ -19,7 +19,7 @@ from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
 from cds.facts.negation_events import PLACED
 from cds.facts.units import ReadingRule
-from cds.facts.valueset_parts import Exclusion, reading_rule
+from cds.facts.valueset_parts import Exclusion, any_of, reading_rule
 
 
 class VsCodeSpec(Protocol):
@@ -241,8 +241,7 @@ class ValueSetIndex:
         }
         if index.text:
             # one prefilter of every pattern: their ``term`` groups unnamed (a name once only)
-            joined = "|".join(f"(?:{p.pattern})" for p, _ in index.text).replace("(?P<term>", "(")
-            index.any_text = re.compile(joined, re.IGNORECASE)
+            index.any_text = any_of([p.pattern for p, _ in index.text])
         return index
 
     def match(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:

@@ -220,6 +220,10 @@ def test_a_differential_diagnosis_is_no_sign_but_counts_where_history_does() -> 
     assert "sign_on_differential" not in verified_as("provisional", "R33.9")
     assert "sign_on_differential" not in verified_as("differential", "E11.9")
     assert verified_as("refuted", "G83.4") == []
+    # words that suspect it already ("r/o CES" on the differential): one suspicion, not two
+    res = problem(text="r/o cauda equina syndrome")
+    res["verificationStatus"] = {"coding": [{"code": "differential"}]}
+    assert [f.valueset for f in facts(res)] == ["sign_on_differential", "suspected_red_flag"]
 
 
 def test_a_cancer_in_remission_is_still_cancer_in_the_history() -> None:
