@@ -43,16 +43,31 @@ class Exclusion:
     def search(self, words: str) -> re.Match[str] | None:
         """The match that leaves ``words`` out of the value set; None when they stay in."""
         found = self.pattern.search(words)
-        if found is None or "\n" not in words or self.names is None:
+        if "\n" not in words or self.names is None:
             return found
         lines = words.split("\n")
         starts = [i for i, line in enumerate(lines) if self.names.search(line)]
         if not starts:  # named by a code, or by words across a line break: read whole
             return found
+        if starts[0] and not _LINKS_ON.search(lines[starts[0] - 1]):
+            # lines before the first naming it are entries of their own ("LBP x2d" then
+            # "fevers 2 weeks ago": the back pain's duration dates no fever)
+            found = self.pattern.search("\n".join(lines[starts[0] :]))
+        if found is None:
+            return None
         for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
             if self.pattern.search("\n".join(lines[start:end])) is None:
                 return None  # this entry names it and says nothing of the left-out kind
         return found
+
+
+_LINKS_ON = re.compile(
+    r"(?:[,:;&+/(\-–—]|\b(?:and|or|with|of|for|since|from|after|had|has|have|reports?|"
+    r"c/o|but|then|than|the|a|an|in|on|at|to|by|x))\s*$",
+    re.IGNORECASE,
+)
+"""A line that runs on into the next (its sentence wrapped by the EHR): it ends with a comma,
+colon or dash, or a word that needs what follows ("and", "since", "with")."""
 
 
 def any_of(patterns: Sequence[str]) -> re.Pattern[str]:
