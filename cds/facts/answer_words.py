@@ -45,6 +45,8 @@ class AnswerWordsSpec(Protocol):
     def number_over(self) -> Sequence[str]: ...
     @property
     def number_recent(self) -> Sequence[str]: ...
+    @property
+    def number_now(self) -> Sequence[str]: ...
 
 
 _NEVER = "(?!)"
@@ -83,7 +85,12 @@ class AnswerWords:
     number_over: re.Pattern[str]
     """Searched as whole words after such a number: it is over ("afebrile since")."""
     number_recent: re.Pattern[str]
-    """Searched as whole words after such a number: it is dated now ("today")."""
+    """Searched as whole words after such a number: it is dated now ("today"), even beside
+    words that say it is over ("38.9 yesterday, afebrile since")."""
+    number_now: re.Pattern[str]
+    """Searched as whole words after such a number: it is dated now in a row of dated
+    readings ("37.0 now"), as ``number_recent`` does or either list's words; they do not
+    outweigh the words that say it is over ("Tmax 38.9, afebrile now")."""
 
     @classmethod
     def build(cls, spec: AnswerWordsSpec | None) -> AnswerWords:
@@ -98,7 +105,11 @@ class AnswerWords:
             rf"(?!\s+{_either(spec.no_unless_followed_by)})" if spec.no_unless_followed_by else ""
         )
         numbered = (
-            spec.number_in_doubt or spec.number_in_past or spec.number_over or spec.number_recent
+            spec.number_in_doubt
+            or spec.number_in_past
+            or spec.number_over
+            or spec.number_recent
+            or spec.number_now
         )
         hedge = rf"\b{_either(spec.number_in_doubt)}\b" if numbered else _A_WORD
         return cls(
@@ -111,6 +122,7 @@ class AnswerWords:
             number_in_past=_compile(rf"\b{_either(spec.number_in_past)}\b"),
             number_over=_compile(rf"\b{_either(spec.number_over)}\b"),
             number_recent=_compile(rf"\b{_either(spec.number_recent)}\b"),
+            number_now=_compile(rf"\b{_either([*spec.number_recent, *spec.number_now])}\b"),
         )
 
 
@@ -153,6 +165,7 @@ class _NoWords:
     number_in_past: tuple[str, ...] = ()
     number_over: tuple[str, ...] = ()
     number_recent: tuple[str, ...] = ()
+    number_now: tuple[str, ...] = ()
 
 
 NO_ANSWER_WORDS = AnswerWords._of(_NoWords())

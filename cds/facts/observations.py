@@ -36,6 +36,7 @@ from cds.facts.readings import (
     read_value,
     unit_excluded,
 )
+from cds.facts.said_dates import dated_timing
 from cds.facts.suspected import SIGN_AFTER_DENIAL
 from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
 from cds.facts.units import NO_RULE
@@ -228,7 +229,7 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
                     replace(answer, kind="condition", display=named, source_value=None)
                 )
         if said is not NOTHING_SAID:
-            _said_facts(said, rid, (when, age, known, note), trusted, status, out)
+            _said_facts(said, rid, (when, age, known, note), trusted, status, out, ctx)
     if container:  # the heading's "no value" goes when a component gave a reading of its kind
         given = {f.valueset for f in out.facts[start:] if f.understood}
         out.facts[start:] = [
@@ -251,6 +252,7 @@ def _said_facts(
     trusted: bool,
     status: str,
     out: Extraction,
+    ctx: FactContext,
 ) -> None:
     """What an Observation's value says in words (`said_in_value`): Condition facts when the
     Observation counts; a data-check item when nobody has validated it yet, or when a row
@@ -261,9 +263,18 @@ def _said_facts(
             state = "its code sent as a list"
         out.issues.append(unverified_finding(rid, said.words, state))
     elif said.valuesets:
-        out.facts += [
-            text_finding(vs, rid, said.words, timing, said.measure) for vs in said.valuesets
-        ]
+        measure = said.measure
+        dated: tuple[str | None, float, bool, str | None] | None = timing
+        if measure is not None and measure.said_date is not None:  # "Fever: 38.9 2 days ago"
+            dated = dated_timing(measure.said_date, timing, ctx)  # the sign reported then
+            if dated is None:  # a date that cannot be placed: an answer to ask about
+                out.issues.append(unclear_answer(rid, said.words))
+        for vs in said.valuesets:
+            own = measure is not None and vs == measure.valueset
+            if not own:
+                out.facts.append(text_finding(vs, rid, said.words, timing, measure))
+            elif dated is not None:
+                out.facts.append(text_finding(vs, rid, said.words, dated, measure))
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
     if said.listed:  # "HPI: (-) fever, numbness L leg": denied or found? (a data-check item)

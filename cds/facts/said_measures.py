@@ -32,6 +32,7 @@ from cds.facts.answer_words import AnswerWords, measure_pattern
 from cds.facts.bounds import Region, resolve_value
 from cds.facts.model import DataIssue, Fact
 from cds.facts.readings import quantity_value
+from cds.facts.said_dates import UNPLACED, SaidDate, date_in_words
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, UNIT_WORDS, ReadingRule
 
@@ -53,12 +54,16 @@ class SaidMeasure(NamedTuple):
     """`LOW_END`: the value is the low end of a range ("38-39"), a sign only if even that
     value is one, else a data-check item while a sign is possible, never silently nothing
     (`resolve_said_measures`)."""
+    said_date: SaidDate | None = None
+    """When its words date the reading ("2 days ago", "on 11/25"): the sign reported then
+    (`cds.facts.said_dates`); None: at the record's own time."""
 
 
 class _Reading(NamedTuple):
     value: float
     unit: str
     low_end: bool = False
+    said_date: SaidDate | None = None
 
 
 _STOP = "stop"
@@ -94,7 +99,7 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
             if read == _STOP:
                 return None
             if isinstance(read, _Reading):
-                return SaidMeasure(vs, read.value, read.unit, LOW_END if read.low_end else None)
+                return _said(vs, read)
             continue
         now = [_measure(c, pattern, words, canonical, rule) for c in clauses]
         readings = [r for r in now if isinstance(r, _Reading)]
@@ -104,8 +109,28 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
             continue  # all in the past, or a current one not read: not understood
         # every reading counts (the contract): the highest decides, as one alone would
         high = max(readings, key=lambda r: r.value)
-        return SaidMeasure(vs, high.value, high.unit, LOW_END if high.low_end else None)
+        if any(_before(high, r) for r in readings):
+            return None  # a later reading than the highest: which is in the rules' window?
+        return _said(vs, high)
     return None
+
+
+def _said(vs: str, read: _Reading) -> SaidMeasure:
+    return SaidMeasure(vs, read.value, read.unit, LOW_END if read.low_end else None, read.said_date)
+
+
+def _before(read: _Reading, other: _Reading) -> bool:
+    """Whether ``read`` was taken before ``other`` by the dates their words give: a span
+    back ("2 days ago"), a day, or none (the record's time, the latest)."""
+    if read.said_date == other.said_date:
+        return False
+    if read.said_date is None:
+        return False
+    if other.said_date is None:
+        return True
+    if read.said_date.ago_h is not None and other.said_date.ago_h is not None:
+        return read.said_date.ago_h > other.said_date.ago_h
+    return True  # a span beside a day, or two days: not compared here, so in doubt
 
 
 _CLAUSE = re.compile(r"\s*[,;]\s*")
@@ -124,8 +149,9 @@ def _dated_clauses(answer: str, pattern: re.Pattern[str], words: AnswerWords) ->
         match = pattern.fullmatch(part)
         if match is None:
             return None
-        past = words.number_in_past.search(match["rest"]) is not None
-        if past == (words.number_recent.search(match["rest"]) is not None):
+        said, rest = date_in_words(match["rest"])
+        past = words.number_in_past.search(rest) is not None
+        if past == (said is not None or words.number_now.search(rest) is not None):
             return None  # undated, or dated both then and now
         if not past:
             current.append(part)
@@ -141,12 +167,15 @@ def _measure(
     match = pattern.fullmatch(answer)
     if match is None:
         return None
-    rest = match["rest"]
-    if words.number_in_doubt.search(rest) or words.number_in_past.search(rest):
-        return None  # in doubt, or from the past
-    if words.number_over.search(rest) and not words.number_recent.search(rest):
+    said, rest = date_in_words(match["rest"])  # "38.9 2 days ago": dated, not in doubt
+    if said is UNPLACED or words.number_in_doubt.search(rest):
+        return None  # in doubt
+    if words.number_in_past.search(rest):
+        return None  # from the past
+    if words.number_over.search(rest) and not (said or words.number_recent.search(rest)):
         return None  # over, and not dated recent: perhaps an old one
-    return _numbers(match, canonical, rule)
+    read = _numbers(match, canonical, rule)
+    return read._replace(said_date=said) if isinstance(read, _Reading) and said else read
 
 
 def _numbers(match: re.Match[str], canonical: str, rule: ReadingRule) -> _Reading | str | None:

@@ -34,7 +34,11 @@ class AnswersFile(Strict):
     number_over: Phrases = Field(default=[])
     """Words after such a number that say it is over ("afebrile since")."""
     number_recent: Phrases = Field(default=[])
-    """Words after such a number that date it now ("today", "last night"). None of the four
+    """Words after such a number that date it now ("today", "last night"), even beside
+    words that say it is over."""
+    number_now: Phrases = Field(default=[])
+    """Words after such a number that date it now in a row of dated readings ("37.0 now"),
+    but do not outweigh the words that say it is over ("afebrile now"). None of the five
     lists: a number reads only bare, never with words after it."""
 
     @field_validator(
@@ -48,6 +52,7 @@ class AnswersFile(Strict):
         "number_in_past",
         "number_over",
         "number_recent",
+        "number_now",
     )
     @classmethod
     def _phrases_compile(cls, phrases: Phrases) -> Phrases:

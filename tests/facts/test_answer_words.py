@@ -20,6 +20,7 @@ class Spec:
     number_in_past: list[str] = field(default_factory=list)
     number_over: list[str] = field(default_factory=list)
     number_recent: list[str] = field(default_factory=list)
+    number_now: list[str] = field(default_factory=list)
 
 
 def test_no_phrases_match_nothing_not_everything() -> None:
@@ -70,6 +71,10 @@ def test_words_after_a_number_are_placed_and_the_syntax_doubts() -> None:
     assert words.number_in_past.search(" last week") and not words.number_in_past.search(" weeks")
     assert words.number_over.search(", afebrile since") and words.number_recent.search(" Today")
     assert not words.number_recent.search(" todays")
+    assert words.number_now.search(" today") and not words.number_now.search(" now")
+    with_now = AnswerWords.build(Spec(number_recent=["today"], number_now=["now"]))
+    assert with_now.number_now.search(" now") and with_now.number_now.search(" today")
+    assert not with_now.number_recent.search(" now")  # "now" never outweighs "afebrile"
 
 
 def test_no_words_after_a_number_read_it_bare_only() -> None:

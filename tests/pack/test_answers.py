@@ -124,6 +124,23 @@ def test_the_words_after_a_number_are_the_packs(tmp_path: Path) -> None:
         assert not signs and issues == [f"“Fever: {words}”: answer not understood"], words
 
 
+def test_now_dates_a_reading_but_does_not_outweigh_over(tmp_path: Path) -> None:
+    """``number_now`` ("now", "currently"): a reading so dated is a current one in a row of
+    dated readings, and the words are the pack's (without them, "now" dates nothing); it
+    never outweighs the words that say a fever is over ("afebrile now")."""
+    bundled = load_pack()
+    assert _read(bundled, "Tmax 38.9 yesterday, 37.0 now", name="Fever")[0] == {"fever_condition"}
+    # read as the current 37.0 alone (below the threshold: the pipeline drops it), no doubt
+    assert _read(bundled, "Tmax 38.9 last week, 37.0 currently", name="Fever")[1] == []
+    assert _read(bundled, "Tmax 38.9, afebrile now", name="Fever")[0] == set()
+    copy = _copy(tmp_path)
+    path = copy / "answers.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("number_now:\n  - now\n", "number_now:\n", 1), encoding="utf-8")
+    signs, issues = _read(load_pack(copy), "Tmax 38.9 yesterday, 37.0 now", name="Fever")
+    assert not signs and issues == ["“Fever: Tmax 38.9 yesterday, 37.0 now”: answer not understood"]
+
+
 BAD: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # (the phrase replaced, its replacement, words the one error line must contain)
     "unbalanced": ("  - observed\n", "  - 'observed (by'\n", ("says_yes", "no regular expression")),
@@ -131,6 +148,7 @@ BAD: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "a-boolean": ("  - 'no'\n", "  - no\n", ("says_nothing", "valid string")),
     "number-words": ("  - maybe\n", "  - 'maybe|'\n", ("number_in_doubt", "matches an empty")),
     "number-unbalanced": ("  - today\n", "  - 'today)'\n", ("number_recent", "no regular")),
+    "now-unbalanced": ("  - currently\n", "  - 'currently('\n", ("number_now", "no regular")),
 }
 
 

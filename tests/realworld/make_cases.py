@@ -6093,6 +6093,76 @@ obs22_rows(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 34. stop24 dating: when a sign was, in words (brief dating24). A back pain's duration on an
+#     earlier line dates no old fever; an old deficit dated by a past year's event is no new
+#     weakness; a past fever with a normal reading today is no current fever; "now" dates a
+#     fever row's reading; a reading dated by a span or a day is the sign reported then (the
+#     rules' window decides), and a date that cannot be placed is a data check. Near-miss
+#     controls: a current fever and a current weakness stay. Dates of the calendar in words
+#     ("on 11/25", "CVA 2026") do not move with the HTTP leg's clock: they are tested at a
+#     fixed time in tests/facts/test_said_dates.py instead.
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics, optional in (
+    ("lbp-then-old-fever", "LBP x2d\nfevers 2 weeks ago", set(), set()),
+    ("lbp-and-wrapped-old-fever", "LBP x2d and\nfevers 2 weeks ago", {U}, set()),
+    ("lbp-then-fever-again", "LBP x2d\nfevers 2 weeks ago\nfever again today", {U}, set()),
+    ("old-fever-normal-today", "subjective fevers last week; 37.0 today", set(), set()),
+    ("lbp-old-fever-normal", "LBP x2d\nsubjective fevers last week; 37.0 today", set(), set()),
+    ("old-fever-high-today", "subjective fevers last week; 38.4 today", {U}, set()),
+    ("old-fever-99-7f-today", "fevers last week; 99.7F today", {U}, set()),
+    ("fever-again-today", "fevers last week and again today; 37.0 now", {U}, set()),
+    ("fevers-since-last-week", "fevers since last week", {U}, set()),
+    ("fever-then-afebrile", "fever last week, afebrile since", set(), set()),
+):
+    pv(
+        f"stop24-dating-hpi-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a current fever, its card" if topics else "no current fever, no card"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        optional=optional,
+        tags=["stop24", "dating", "text"],
+    )
+for cid, text, topics in (
+    ("known-since-cva-wrapped", "Known L leg weakness\nsince CVA 2015", set()),
+    ("known-since-cva", "Known L leg weakness since CVA 2015", set()),
+    ("since-2015", "L leg weakness since 2015", set()),
+    ("since-this-morning", "L leg weakness since this morning", {U}),
+    ("new-hx-cva", "new L leg weakness, hx CVA 2015", {U}),
+    ("since-cva-worse-today", "Known L leg weakness since CVA 2015, worse today", {U}),
+):
+    pv(
+        f"stop24-dating-problem-{cid}",
+        f"Low back pain; a problem {text!r} (onset 72 h ago): "
+        + ("a current leg weakness, its card" if topics else "the old deficit, no card"),
+        [lambda p, t=text: condition(p, (), t)],
+        topics,
+        tags=["stop24", "dating", "text"],
+    )
+obs22_rows(
+    "dating",
+    [
+        ("38-9-now", "Fever", "38.9 now", {U}, "38.9 now"),
+        ("37-0-now", "Fever", "37.0 now", set(), ""),
+        ("yesterday-then-now", "Fever", "Tmax 38.9 yesterday, 37.0 now", {U}, "yesterday"),
+        ("past-then-now", "Fever", "Tmax 38.9 last week, 37.0 now", set(), ""),
+        ("afebrile-now", "Fever", "Tmax 38.9, afebrile now", {D}, "answer not understood"),
+        ("2-days-ago", "Fever", "38.9 2 days ago", {U}, "own words (2 days ago)"),
+        ("5-hours-ago", "Fever", "38.9 5 hours ago", {U}, "own words (5 hours ago)"),
+        ("20-days-ago", "Fever", "38.9 20 days ago", set(), ""),
+        ("normal-2-days-ago", "Fever", "37.2 2 days ago", set(), ""),
+        ("dated-then-afebrile", "Fever", "38.9 2 days ago, afebrile since", {U}, "2 days ago"),
+        ("no-such-day", "Fever", "38.9 on 13/40", {D}, "answer not understood"),
+        ("two-dates", "Fever", "38.9 on 11/25, 2 days ago", {D}, "answer not understood"),
+        ("old-high-new-lower", "Fever", "39.5 20 days ago, 38.5 today", {D}, "not understood"),
+        ("low-then-high-today", "Fever", "37.0 2 days ago, 38.9 today", {U}, "38.9 today"),
+    ],
+    "a fever reported, the urgent sign",
+    "stop24",
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
