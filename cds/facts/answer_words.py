@@ -79,7 +79,7 @@ class AnswerWords:
     """Searched in the words after a number measuring the sign (`cds.facts.said_measures`):
     the pack's hedges as whole words, and what puts a number in doubt whatever the pack says
     ("?", "~", a further digit, a leading "-" or "/"); any word at all when the pack gives
-    none of the four lists of words after a number (a bare number only)."""
+    none of the five lists of words after a number (a bare number only)."""
     number_in_past: re.Pattern[str]
     """Searched as whole words after such a number: it is dated before a current sign."""
     number_over: re.Pattern[str]

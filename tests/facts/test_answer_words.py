@@ -78,7 +78,7 @@ def test_words_after_a_number_are_placed_and_the_syntax_doubts() -> None:
 
 
 def test_no_words_after_a_number_read_it_bare_only() -> None:
-    """A pack without the four lists: every word after a number is a doubt (never a sign read
+    """A pack without the five lists: every word after a number is a doubt (never a sign read
     past a "last week" it cannot see); a bare number, with its unit's sign, is read."""
     for words in (NO_ANSWER_WORDS, AnswerWords.build(Spec(says_yes=["y"]))):
         assert words.number_in_doubt.search(" at home") and words.number_in_doubt.search(" today")
