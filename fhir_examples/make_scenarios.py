@@ -1031,6 +1031,27 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "aspirin-butalbital-coded-ckd-no-swap",
+        SIGN,
+        "Back pain and CKD stage 3; aspirin 325 mg with butalbital and caffeine (Fiorinal) "
+        "being signed, coded by its RxNorm product code alone: an analgesic dose of aspirin, "
+        "so the kidney caution; no swap to acetaminophen, which would drop the butalbital "
+        "(caution-nsaid-with-other-medicine says why).",
+        ["MED3"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+        drafts=[
+            med_request(
+                "rx1",
+                "238135",
+                "draft",
+                display="aspirin 325 MG / butalbital 50 MG / caffeine 40 MG Oral Tablet",
+            )
+        ],
+    ),
+    Scenario(
         "nsaid-egfr-59-caution",
         SIGN,
         "Back pain; latest eGFR 59 mL/min/1.73m2 (two months ago); ibuprofen being signed: "

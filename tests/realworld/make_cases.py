@@ -6163,6 +6163,72 @@ obs22_rows(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 35. stop24 (integrator review int24): a GCS outside its scale is no reading of the patient
+#     (0 as a flowsheet's "not assessable", 150 for 15): a data-check item, never an
+#     emergency; an aspirin order coded at an analgesic dose (RxNorm SCD, no text) is an NSAID
+# ---------------------------------------------------------------------------------------------
+for cid, value, topics in [
+    ("gcs-0", 0, {D}),
+    ("gcs-2", 2, {D}),
+    ("gcs-16", 16, {D}),
+    ("gcs-150", 150, {D}),
+    ("gcs-3", 3, {E}),
+]:
+    pv(
+        f"stop24-{cid}",
+        f"Low back pain; GCS total {value}: "
+        + ("the lowest score, an emergency" if E in topics else "outside 3-15, a data-check item"),
+        [lambda p, v=value: obs(p, "gcs", v)],
+        topics,
+        must=[str(value)],
+        tags=["stop24", "consciousness"],
+    )
+
+
+def coded_only(resource: Json) -> Json:
+    """A medication order as Oracle Health and many Epic builds send it: an RxNorm product
+    code with its display, no CodeableConcept.text."""
+    del resource["medicationCodeableConcept"]["text"]
+    return resource
+
+
+for cid, rxcui, display, context in [
+    (
+        "aspirin-325-warfarin",
+        "212033",
+        "aspirin 325 MG Oral Tablet",
+        lambda p: med_request(p, "11289", "Warfarin"),
+    ),
+    (
+        "aspirin-650-ckd",
+        "198475",
+        "aspirin 650 MG Oral Tablet",
+        lambda p: condition(p, [(ICD10CM, "N18.30", "Chronic kidney disease, stage 3")]),
+    ),
+    (
+        "fiorinal-ckd",
+        "238135",
+        "aspirin 325 MG / butalbital 50 MG / caffeine 40 MG Oral Tablet",
+        lambda p: condition(p, [(ICD10CM, "N18.30", "Chronic kidney disease, stage 3")]),
+    ),
+]:
+    order(
+        f"stop24-{cid}",
+        f"Order-sign: {display} coded alone (RxNorm {rxcui}, no text) for a patient with "
+        + ("warfarin" if "warfarin" in cid else "CKD stage 3")
+        + ": an analgesic dose of aspirin is an NSAID order, the pain-reliever caution",
+        [context],
+        [
+            lambda p, r=rxcui, d=display: coded_only(
+                med_request(p, r, d, status="draft", hours_ago=0)
+            )
+        ],
+        {AC},
+        tags=["stop24", "medication"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
