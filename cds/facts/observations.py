@@ -18,6 +18,7 @@ from cds.facts.concepts import (
     rid_of,
 )
 from cds.facts.copies import Extraction, copy_note, value_text
+from cds.facts.measures_in_text import unverified
 from cds.facts.model import DataIssue, Fact
 from cds.facts.observation_text import (
     NOTHING_SAID,
@@ -264,6 +265,10 @@ def _said_facts(
         out.facts += [
             text_finding(vs, rid, said.words, timing, said.measure) for vs in said.valuesets
         ]
+    for m in said.measures:  # "HPI: LBP x3d. Tmax 101.5 at home": by the threshold
+        out.facts.append(
+            text_finding(m.valueset, rid, said.words, timing, unverified(m) if not trusted else m)
+        )
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
     if said.listed:  # "HPI: (-) fever, numbness L leg": denied or found? (a data-check item)
