@@ -21,6 +21,7 @@ from cds.errors import InputError
 from cds.facts.bounds import resolve_bounds
 from cds.facts.concepts import rid_of
 from cds.facts.extract import FactContext, extract_facts
+from cds.facts.measures_in_text import resolve_in_doubt
 from cds.facts.said_measures import resolve_said_measures
 from cds.findings import Finding, Outcome, build_findings
 from cds.hooks.models import Card, HookResponse, is_relative_reference
@@ -127,9 +128,14 @@ class Evaluator:
         # "Fever: Tmax 38.9 at home": a sign by the rules' thresholds, else nothing ("Fever:
         # 38-39", the low end of a range: else a data-check item); before the bounds, which
         # read a Quantity's comparator, not a range's low end
-        facts, said_issues = resolve_said_measures(
+        # "T ?38.5" (`cds.facts.measures_in_text`): a data-check item when it may be the sign
+        facts, doubts = resolve_in_doubt(
             extraction.facts, ruleset.reach, self.pack.index.measured_by
         )
+        facts, said_issues = resolve_said_measures(
+            facts, ruleset.reach, self.pack.index.measured_by
+        )
+        said_issues += doubts
         facts = resolve_bounds(facts, ruleset.reach)  # "<92 %": by the same thresholds
         firings = self.engine.evaluate(ruleset, ruleset.engine_facts(facts))
         # the latest readings fact building found, unless a bound changed a reading since

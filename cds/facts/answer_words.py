@@ -148,6 +148,19 @@ def measure_pattern(lead_words: Sequence[str]) -> re.Pattern[str]:
     )
 
 
+def leads_in_text(
+    lead_words: Sequence[str], threshold_words: Sequence[str]
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A measure's lead words, and the words that make a bound after one a threshold, each
+    standing alone in free text ("LBP x3d. Tmax 101.5", `cds.facts.measures_in_text`): not
+    the end of another word or number."""
+    return _alone(lead_words), _alone(threshold_words)
+
+
+def _alone(words: Sequence[str]) -> re.Pattern[str]:
+    return _compile(rf"(?<![\w/.-]){_either(words)}(?![a-z])")
+
+
 _NUMBER = r"\d{2,3}(?:\.\d{1,2})?"
 _DEGREES = r"\s*(?:°\s*|deg(?:rees?)?\.?\s*)?"
 _UNIT = r"[cf]|celsius|fahrenheit"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import as_list, read_concept_detail
+from cds.facts.measures_in_text import measures_in_text
 from cds.facts.model import DataIssue, Fact
 from cds.facts.said_measures import SaidMeasure, measure_in_words
 from cds.facts.timing import FactContext
@@ -41,6 +42,9 @@ class Said:
     measure: SaidMeasure | None = None
     """The answer is a number measuring one of the row's signs ("Fever: Tmax 38.9 at
     home"): that sign is found with the number, a sign only at a rule's threshold."""
+    measures: tuple[SaidMeasure, ...] = ()
+    """Signs a number in the words measures, led by the measure's own words ("HPI: LBP x3d.
+    Tmax 101.5 at home": `cds.facts.measures_in_text`), each by the threshold."""
     listed: bool = False
     """The words name a sign with its own side or place after a denial's list ("HPI: (-)
     fever, numbness L leg"): a ``sign_after_denial`` fact (`ValueSetIndex.match_listed`)."""
@@ -71,7 +75,10 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     joined = _signs(words, ctx)
     if not asked:  # the common case: the row's name is no sign, its value's words decide
         listed = "," in value and bool(index.match_listed((), words) & index.observation_text)
-        return Said(joined, _shown(words), listed=listed) if joined or listed else NOTHING_SAID
+        measured = measures_in_text(words, joined, ctx)  # "HPI: ... Tmax 101.5 at home"
+        if not (joined or listed or measured):
+            return NOTHING_SAID
+        return Said(joined, _shown(words), listed=listed, measures=measured)
     answered = _signs(value, ctx)  # the value names the sign again ("retention 600 mL")
     found = [vs for vs in joined if vs not in asked or vs in answered]
     # the row's own signs its answer did not deny ("Urinary retention: no" denies it)

@@ -18,6 +18,7 @@ from cds.facts.concepts import (
     rid_of,
 )
 from cds.facts.copies import Extraction, copy_note, value_text
+from cds.facts.measures_in_text import unverified
 from cds.facts.model import DataIssue, Fact
 from cds.facts.observation_text import (
     NOTHING_SAID,
@@ -275,6 +276,10 @@ def _said_facts(
                 out.facts.append(text_finding(vs, rid, said.words, timing, measure))
             elif dated is not None:
                 out.facts.append(text_finding(vs, rid, said.words, dated, measure))
+    for m in said.measures:  # "HPI: LBP x3d. Tmax 101.5 at home": by the threshold
+        out.facts.append(
+            text_finding(m.valueset, rid, said.words, timing, unverified(m) if not trusted else m)
+        )
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
     if said.listed:  # "HPI: (-) fever, numbness L leg": denied or found? (a data-check item)

@@ -24,6 +24,7 @@ from cds.facts.concepts import (
     words_of,
 )
 from cds.facts.copies import Extraction, copy_note
+from cds.facts.measures_in_text import condition_measures
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
 from cds.facts.suspected import said_in_words, sign_after_denial, sign_considered, words_facts
@@ -95,6 +96,7 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
         )
     if clinical is None or clinical in CONDITION_ACTIVE:
         said = said or said_in_words(res.get("code"), ctx.index)
+        out.facts += condition_measures(res.get("code"), matched, rid_of(res), timing, ctx)
     if considered:  # a sign on the differential: ruled out yet? (er26 d17)
         doubted = said is not None and bool(said[2])  # "r/o CES": its words say so already
         out.facts += sign_considered(considered, display, rid_of(res), timing, ctx, doubted)

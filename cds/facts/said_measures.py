@@ -203,6 +203,22 @@ def _numbers(match: re.Match[str], canonical: str, rule: ReadingRule) -> _Readin
     return _Reading(*read)
 
 
+NOT_ONE = _STOP
+"""`said_number`'s answer for a number no reading can be (two units that disagree)."""
+
+
+def said_number(
+    match: re.Match[str], valueset: str, canonical: str, rule: ReadingRule
+) -> SaidMeasure | str | None:
+    """The number of a measure's match (`measure_pattern`) as the sign ``valueset`` said
+    with it, as a row's answer is read (`_numbers`); `NOT_ONE` when no reading can be it,
+    None when it is no reading of the unit (`cds.facts.measures_in_text`)."""
+    read = _numbers(match, canonical, rule)
+    if isinstance(read, _Reading):
+        return SaidMeasure(valueset, read.value, read.unit, LOW_END if read.low_end else None)
+    return read
+
+
 def _read(
     number: str, unit: str | None, canonical: str, rule: ReadingRule
 ) -> tuple[float, str] | None:

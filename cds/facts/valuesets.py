@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, measure_pattern
+from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, leads_in_text, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
 from cds.facts.negation_events import PLACED
@@ -98,6 +98,10 @@ class ValueSetSpec(Protocol):
     @property
     def lead_words(self) -> Sequence[str]: ...
     @property
+    def text_lead_words(self) -> Sequence[str]: ...
+    @property
+    def threshold_words(self) -> Sequence[str]: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -170,6 +174,8 @@ class ValueSetIndex:
     measures: dict[str, re.Pattern[str]] = field(default_factory=dict)
     """Observation value set → a row's answer that is one measure of it, led by its own
     ``lead_words`` ("Tmax 38.9"); `cds.facts.said_measures` reads a bare number without them."""
+    text_leads: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = field(default_factory=dict)
+    """Value set → its ``text_lead_words``, ``threshold_words`` in free text (measures_in_text)."""
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -203,6 +209,8 @@ class ValueSetIndex:
                 index.placed.add(vs.id)
             if vs.lead_words:
                 index.measures[vs.id] = measure_pattern(vs.lead_words)
+            if vs.text_lead_words:  # "HPI: Tmax 101.5" (`cds.facts.measures_in_text`)
+                index.text_leads[vs.id] = leads_in_text(vs.text_lead_words, vs.threshold_words)
             if (
                 vs.unit_implied
                 or vs.fraction_as_percent

@@ -109,6 +109,12 @@ class ValueSetAddition(Strict):
     """Of an observation value set that measures a sign (``measured_by``): the words a row
     named for the sign may put before the number ("Fever" valued "Tmax 38.9", "temp 38.3"),
     one phrase per item, each a case-insensitive regular expression; none, a bare number only."""
+    text_lead_words: list[str] = []
+    """The words that lead a number measuring it in any free text ("HPI: LBP x3d, Tmax
+    101.5 at home", `cds.facts.measures_in_text`): words naming the measure itself only."""
+    threshold_words: list[str] = []
+    """Words before such a number with a comparator that make it a threshold, not a reading
+    ("fever defined as T >= 38", "goal temp < 38"): nothing is read."""
     notes: str | None = None
 
     @field_validator("text")
@@ -120,7 +126,7 @@ class ValueSetAddition(Strict):
                 raise ValueError(f"{p!r} reads from the start: name its words (?P<term>...)")
         return patterns
 
-    @field_validator("lead_words")
+    @field_validator("lead_words", "text_lead_words", "threshold_words")
     @classmethod
     def _lead_words_compile(cls, phrases: list[str]) -> list[str]:
         return checked_phrases(phrases, "matches no words at all")

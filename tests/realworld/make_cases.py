@@ -6229,6 +6229,88 @@ for cid, rxcui, display, context in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 36. stop24 temperatures in words: a temperature written in free text after a word naming it
+#     ("Tmax 101.5 at home", "T 38.9 in triage") is the fever sign at the threshold; below it,
+#     dated in the past, denied or advised with a comparator, nothing; in doubt, a data-check
+#     item, never the urgent card
+# ---------------------------------------------------------------------------------------------
+STOP24_HPI = [
+    ("tmax-f-at-home", "LBP x3d. Tmax 101.5 at home", {U}),
+    ("t-c-triage", "LBP x3d. T 38.9 in triage", {U}),
+    ("temp-this-am", "LBP x3d, temp 39.2 this AM", {U}),
+    ("temp-was", "Back spasm since Sunday. Temp was 38.4 this morning.", {U}),
+    ("t-at-threshold-f", "LBP. T 100.4", {U}),
+    ("tmax-of-no-date", "Tmax of 102 per wife", {U}),
+    ("vitals-line-fever", "BP 132/84 HR 92 RR 18 T 38.7 SpO2 97%", {U}),
+    ("past-then-today", "Tmax 38.9 last week, 39.1 today", {U}),
+    ("then-lower-today", "Tmax 38.9 yesterday, 37.0 today", {U}),
+    # near misses: below the threshold, past, a threshold, a vertebra, a dose
+    ("t-below", "LBP x3d. T 37.1", set()),
+    ("afebrile-tmax-below", "afebrile, Tmax 37.6", set()),
+    ("vitals-line-normal", "BP 120/80 HR 88 RR 16 T 36.8 SpO2 98%", set()),
+    ("last-week", "LBP. Tmax 39 last week", set()),
+    ("weeks-ago", "LBP. Tmax 39 2 weeks ago", set()),
+    ("no-temps-over", "LBP, no temps > 38", set()),
+    ("denies-t-over", "LBP, denies T > 100.4", set()),
+    ("call-if", "Discussed: call if temp > 100.4", set()),
+    ("return-for", "Return for temp over 38 or new weakness", set()),
+    ("defined-as", "fever defined as T >= 38", set()),
+    ("or-higher", "Call if temp 100.4 or higher", set()),
+    ("t12-vertebra", "Old T12 compression fracture, stable", set()),
+    ("max-dose", "oxycodone max 40 mg daily", set()),
+    # in doubt: a data-check item when it may be a fever, never the urgent card
+    ("query", "LBP. T ?38.5", {D}),
+    ("tilde", "LBP. T ~38.5", {D}),
+    ("two-units", "T 38.9C (101F) at home", {D}),
+    ("decimal-lost", "LBP. T 389", {D}),
+    ("decimal-slipped", "LBP. T 3.9", {D}),
+    ("bound-affirmed", "LBP. Tmax >39 at home", {D}),
+    ("in-denial-list", "no weakness, temp 38.6", {D}),
+    ("query-below", "LBP. T ?36.5", set()),
+]
+for cid, text, topics in STOP24_HPI:
+    pv(
+        f"stop24-hpi-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + (
+            "the urgent fever sign" if U in topics else "a data-check item" if topics else "no card"
+        ),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        forbidden=[] if U in topics else [U],
+        tags=["stop24", "text"],
+    )
+for cid, name, value, topics in [
+    ("row-tmax", "Tmax", "101.5 at home", {U}),
+    ("row-tmax-below", "Tmax", "99.0 at home", set()),
+    ("exam-vitals", "Physical findings", "Gen: uncomfortable. T 39.0, HR 96.", {U}),
+]:
+    pv(
+        f"stop24-{cid}",
+        f"Low back pain; a row {name!r} valued {value!r}: "
+        + ("the urgent fever sign" if topics else "below the threshold, no card"),
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        forbidden=[] if topics else [U],
+        tags=["stop24", "text"],
+    )
+for cid, text, topics in [
+    ("problem-tmax", "Low back pain, Tmax 101.5 at home", {U}),
+    ("problem-below", "Low back pain, T 37.2", set()),
+    ("problem-past", "Low back pain; temp 39 a week ago", set()),
+]:
+    pv(
+        f"stop24-{cid}",
+        f"Low back pain; a problem's words {text!r}: "
+        + ("the urgent fever sign" if topics else "no card"),
+        [lambda p, t=text: condition(p, (), t)],
+        topics,
+        forbidden=[] if topics else [U],
+        tags=["stop24", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)

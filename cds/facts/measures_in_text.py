@@ -1,0 +1,278 @@
+"""A measure said in any free text ("HPI: LBP x3d. Tmax 101.5 at home", "T 38.9 in triage",
+a problem's words "LBP, temp 39.2 this AM"): the number after one of the measuring value
+set's ``text_lead_words`` (pack data), read as a sign's row reads its answer
+(`cds.facts.said_measures`: the unit by range, 101.5 °F, 38.9 °C; "°F", "C", "deg"; the
+pack's words after the number, ``answers.yaml``), and made the sign's Condition fact with
+that number, kept by the rules' own threshold (`resolve_said_measures`: a site's setting moves
+it), so "T 37.1" or "afebrile, Tmax 37.6" say nothing.
+
+What is no reading is not one here either:
+
+- a number its words place in the past ("Tmax 39 last week", "2 weeks ago"): nothing;
+- a bound or threshold under a denial or advice ("no temps > 38", "denies T > 100.4", "call
+  if temp > 100.4", "return for temp over 38", "fever defined as T ≥ 38"): nothing; the
+  negation reader (`cds.facts.negation.assertion`) says which words deny or advise, the
+  pack's ``threshold_words`` which define a threshold;
+- a number in doubt ("T ?38.5", "~38.5", two units that disagree, a hedge after it, a bound
+  affirmed, a denial's or a differential's reach over a plain number, a number no temperature
+  can be unless its decimal point moved: "T 3.9", "T 389"): a fact marked `IN_DOUBT`, which
+  `resolve_in_doubt` makes a data-check item when the rules' threshold says it may be the
+  sign, and nothing when even its highest reading is below it; never an urgent card.
+
+A number no temperature can be even with its decimal point moved ("T12 fracture", "T 4") is
+not read: "T" leads a vertebra as often as a temperature. A vital-signs line ("BP 120/80 HR
+88 RR 16 T 36.8 SpO2 98%") is read at its temperature only: the words after the number stop
+at the next capitalised name with a number ("SpO2 98")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from cds.facts.answer_words import AnswerWords, measure_pattern
+from cds.facts.bounds import Region, resolve_value
+from cds.facts.concepts import words_of
+from cds.facts.model import DataIssue, Fact
+from cds.facts.negation import assertion
+from cds.facts.readings import quantity_value
+from cds.facts.said_measures import NOT_ONE, SaidMeasure, said_number
+from cds.facts.timing import FactContext
+from cds.facts.units import NO_RULE, ReadingRule
+
+IN_DOUBT = "?"
+"""The ``bound`` of a sign's Condition whose number in words is in doubt; after it, the
+comparator it was said with ("?>": "T > 38"), or "!" when no reading can be it."""
+_UNREADABLE = IN_DOUBT + "!"
+
+_NUMBER = measure_pattern(())
+"""A number and its unit (or a range, or one reading in two units), then the rest."""
+_GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
+"""From a lead word to its number: the words between, on one line and in one clause."""
+_GAP_MOST = 24
+_FILLER = re.compile(
+    r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|measured|recorded|at|than)\b|[:=]",
+    re.IGNORECASE,
+)
+"""Syntax between a lead word and its number that changes nothing ("temp was 39.2")."""
+_ABOVE = re.compile(
+    r">=?|≥|\b(?:over|above|greater|higher|more|exceeding|at least)\b", re.IGNORECASE
+)
+_BELOW = re.compile(r"<=?|≤|\b(?:under|below|less|lower|at most)\b", re.IGNORECASE)
+_OR_MORE = re.compile(r"^\s*(?:\+|or (?:higher|more|above|greater|over)\b)", re.IGNORECASE)
+"""After the number: a threshold, not a reading ("call if temp 100.4 or higher")."""
+_CLAUSE_END = re.compile(r"[\n;,]|\.(?=\s|$)")
+"""Where a number's words end: a comma, a semicolon, a line's or a sentence's end."""
+_NEXT_NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z]*\d?[A-Za-z]*\s*[:=]?\s*\d")
+"""The next capitalised name with a number in a vital-signs line ("SpO2 98", "HR 88")."""
+_DECIMALS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def measures_in_text(text: str, found: Iterable[str], ctx: FactContext) -> tuple[SaidMeasure, ...]:
+    """Each sign a number in ``text`` measures, led by the measure's ``text_lead_words``, as
+    read (a `SaidMeasure`, its ``bound`` `IN_DOUBT` when in doubt); none for a sign in
+    ``found``, which the words affirm already."""
+    index = ctx.index
+    if not index.text_leads or not text:
+        return ()
+    out: list[SaidMeasure] = []
+    for sign, by in index.measured_by.items():
+        patterns = index.text_leads.get(by)
+        canonical = ctx.canonical_units.get(by)
+        if patterns is None or canonical is None or sign in found:
+            continue
+        measure = (sign, canonical, index.readings.get(by, NO_RULE))
+        leads, threshold = patterns
+        for lead in leads.finditer(text):
+            out += _said_at(text, lead, measure, index.answers, threshold)
+    return tuple(out)
+
+
+def _said_at(
+    text: str,
+    lead: re.Match[str],
+    measure: tuple[str, str, ReadingRule],
+    words: AnswerWords,
+    threshold: re.Pattern[str],
+) -> list[SaidMeasure]:
+    """The numbers one lead word leads, read: its own, then each clause after it that is a
+    number its words date ("Tmax 38.9 last week, 39.1 today"); none that is no current
+    reading and cannot be one (``measure``: the sign, the measure's unit and reading rule)."""
+    gap = _GAP.match(text, lead.end())
+    if gap is None or len(gap["gap"]) > _GAP_MOST:
+        return []
+    between = _FILLER.sub(" ", gap["gap"])
+    above, below = _ABOVE.search(between), _BELOW.search(between)
+    hedged = words.number_in_doubt.search(between) is not None
+    between = _ABOVE.sub(" ", _BELOW.sub(" ", between))
+    if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
+        return []  # other words: no number of this measure ("temp normal at 10 am")
+    end = _clause_end(text, gap.end("num"))
+    rest = text[gap.end("num") : end]
+    comparator = ">=" if _OR_MORE.search(rest) else ">" if above else "<" if below else ""
+    said = assertion(text, lead.start(), gap.end("num"))
+    if said == "family" or (comparator and said in ("negated", "uncertain")):
+        return []  # a relative's, or a threshold denied or advised ("call if temp > 38")
+    if comparator and threshold.search(text, _sentence_start(text, lead.start()), lead.start()):
+        return []  # a threshold defined ("fever defined as T ≥ 38")
+    doubt = hedged or said in ("negated", "uncertain")
+    read = _reading(text, gap.start("num"), end, measure, words, doubt, said, comparator)
+    out = [read] if read is not None else []
+    while end < len(text) and text[end] == ",":  # "Tmax 38.9 last week, 39.1 today"
+        start = end + 1 + len(text[end + 1 :]) - len(text[end + 1 :].lstrip(" "))
+        end = _clause_end(text, start)
+        dated = _NUMBER.fullmatch(text[start:end].rstrip())
+        if dated is None or not (
+            words.number_in_past.search(dated["rest"]) or words.number_recent.search(dated["rest"])
+        ):
+            break
+        read = _reading(text, start, end, measure, words, doubt, said, "")
+        out += [read] if read is not None else []
+    return out
+
+
+def _clause_end(text: str, i: int) -> int:
+    end = _CLAUSE_END.search(text, i)
+    return end.start() if end else len(text)
+
+
+def _reading(
+    text: str,
+    start: int,
+    end: int,
+    measure: tuple[str, str, ReadingRule],
+    words: AnswerWords,
+    doubt: bool,
+    said: str,
+    comparator: str,
+) -> SaidMeasure | None:
+    """The number at ``start`` and its words to ``end`` (its clause), read as a row's answer
+    is: None when its words date it in the past or it is no reading of the measure at all;
+    `IN_DOUBT` when the words around it (``doubt``, ``said``: what the negation reader says of
+    it, a ``comparator``) or after it put it in doubt."""
+    sign, canonical, rule = measure
+    whole_rest = text[start:end]
+    number = _DECIMALS.match(whole_rest)
+    if number is None:
+        return None
+    whole_rest = whole_rest[number.end() :]
+    if words.number_in_past.search(whole_rest) and not words.number_recent.search(whole_rest):
+        return None  # "Tmax 39 last week": no current reading
+    cut = _NEXT_NAME.search(text, start + number.end(), end)
+    match = _NUMBER.fullmatch(text[start : cut.start() if cut else end].rstrip())
+    read = said_number(match, sign, canonical, rule) if match is not None else None
+    if read is None:  # "T 3.9": a temperature only with its decimal point moved
+        return _moved(number[0], sign, canonical, rule)
+    if read == NOT_ONE or not isinstance(read, SaidMeasure) or match is None:
+        return SaidMeasure(sign, float(number[0]), canonical, _UNREADABLE)
+    recent = words.number_recent.search(whole_rest) is not None
+    if (
+        comparator
+        or doubt
+        or words.number_in_doubt.search(match["rest"])
+        or (words.number_over.search(match["rest"]) and not recent)
+        or (said == "historical" and not recent)
+    ):
+        return read._replace(bound=IN_DOUBT + comparator)
+    return read
+
+
+def _sentence_start(text: str, i: int) -> int:
+    """Where the sentence holding ``i`` starts (after a full stop, a semicolon, a line)."""
+    starts = [text.rfind(c, 0, i) for c in (". ", ";", "\n")]
+    return max(starts) + 1 if max(starts) >= 0 else 0
+
+
+def _moved(number: str, sign: str, canonical: str, rule: ReadingRule) -> SaidMeasure | None:
+    """A number no temperature is as written ("T 3.9", "T 389") read with its decimal point
+    moved, the highest reading it may be, in doubt; None when none is a reading ("T12")."""
+    digits = number.replace(".", "")
+    best: tuple[float, str] | None = None
+    for i in range(1, len(digits) + 1):
+        value, unit, _, problem = quantity_value(
+            {"value": f"{digits[:i]}.{digits[i:] or '0'}", "unit": None}, canonical, rule
+        )
+        if problem is None and value is not None and unit is not None:
+            if best is None or value > best[0]:
+                best = (value, unit)
+    if best is None:
+        return None
+    return SaidMeasure(sign, best[0], best[1], IN_DOUBT)
+
+
+def resolve_in_doubt(
+    facts: list[Fact],
+    reach: Mapping[tuple[str, str], Sequence[Region]],
+    measured_by: Mapping[str, str],
+) -> tuple[list[Fact], list[DataIssue]]:
+    """``facts`` without the signs read from a number in doubt (`IN_DOUBT`), and a data-check
+    item for each that the rules' threshold on its measuring value set says may be the sign
+    (its number, or a value its bound allows, at or above it; or no reading at all)."""
+    if not any(f.bound and f.bound.startswith(IN_DOUBT) for f in facts):
+        return facts, []
+    out, issues = [], []
+    for f in facts:
+        if not (f.bound and f.bound.startswith(IN_DOUBT) and f.valueset in measured_by):
+            out.append(f)
+            continue
+        comparator = f.bound[len(IN_DOUBT) :] or None
+        regions = reach.get(("observation", measured_by[f.valueset]), ())
+        if comparator == "!" or (
+            f.value is not None and resolve_value(f.value, comparator, regions).sign != "none"
+        ):
+            issues.append(_in_doubt(f, comparator))
+    return out, issues
+
+
+def _in_doubt(f: Fact, comparator: str | None) -> DataIssue:
+    why = (
+        "as a bound or a threshold, not a reading"
+        if comparator and comparator != "!"
+        else "in doubt as written (a hedge, a unit, a decimal point, a denial's reach)"
+    )
+    return DataIssue(
+        rid=f.rid,
+        message=f"“{f.display}”: a temperature in words {why}: perhaps a fever, not surely",
+        recheck="the temperature itself, with whoever recorded it",
+        headline=f"“{f.display}”: a fever in words, in doubt",
+        possible_sign=True,
+    )
+
+
+def unverified(said: SaidMeasure) -> SaidMeasure:
+    """A number in the words of a record nobody has validated yet: in doubt (a data-check
+    item when it may be the sign), never the sign by itself."""
+    if said.bound and said.bound.startswith(IN_DOUBT):
+        return said
+    return said._replace(bound=IN_DOUBT + (said.bound or ""))
+
+
+def condition_measures(
+    concept: object,
+    matched: Iterable[tuple[str, bool]],
+    rid: str,
+    timing: tuple[str | None, float, bool, str | None, float],
+    ctx: FactContext,
+) -> list[Fact]:
+    """The signs a Condition's words measure ("LBP, Tmax 101.5 at home": `measures_in_text`),
+    each a Condition fact with its number, dated as the Condition is; none for a sign its
+    words or codes name already (``matched``)."""
+    words = words_of(concept)
+    said = measures_in_text(words, {vs for vs, _ in matched}, ctx)
+    when, age, known, note, _ = timing
+    return [
+        Fact(
+            kind="condition",
+            valueset=m.valueset,
+            rid=rid,
+            display=words,
+            value=m.value,
+            unit=m.unit,
+            bound=m.bound,
+            time=when,
+            age_h=age,
+            time_known=known,
+            note=note,
+            by_text=True,
+        )
+        for m in said
+    ]
