@@ -34,7 +34,6 @@ from cds.facts.negation_events import (
     POST_WINDOW,
     ROS_NEGATIVE,
     ends_sentence,
-    joined_lines,
     placed_item,
     query_before,
 )
@@ -49,6 +48,7 @@ from cds.facts.negation_lexicon import (
     Direction,
     Kind,
 )
+from cds.facts.negation_lines import joined_lines
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 _Said = Literal["affirmed", "negated", "listed", "uncertain", "historical", "family"]
