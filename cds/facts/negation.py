@@ -44,11 +44,11 @@ from cds.facts.negation_lexicon import (
     PAST_BEFORE,
     PAST_TAIL_WORDS,
     REOPENING_WORDS,
-    TYPOGRAPHIC,
     Direction,
     Kind,
 )
 from cds.facts.negation_lines import joined_lines
+from cds.facts.negation_lines import plain as plain
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 _Said = Literal["affirmed", "negated", "listed", "uncertain", "historical", "family"]
@@ -133,15 +133,6 @@ class Reading:
 
     sentences: tuple[tuple[int, int], ...]
     triggers: tuple[Trigger, ...]
-
-
-_PLAIN = str.maketrans(TYPOGRAPHIC)
-
-
-def plain(text: str) -> str:
-    """``text`` with its typographic characters in the forms patterns are written in ("can’t"
-    is "can't"; `TYPOGRAPHIC`), one for one, so a match's positions are the record's own."""
-    return text if text.isascii() else text.translate(_PLAIN)
 
 
 def assertion(text: str, start: int, end: int) -> Assertion:

@@ -1,4 +1,5 @@
-"""How a note lays out its lines, for the negation reader (`cds.facts.negation`): which line
+"""How a note is typed and laid out in lines, for the negation reader (`cds.facts.negation`)
+and every text pattern (`plain`): its characters and line ends read in one form, and which line
 breaks go on with the line above, as EHR templates break a header's list over lines ("Denies:"
 / "- fever" / "- chills").
 
@@ -12,6 +13,41 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from cds.facts.negation_lexicon import Direction, Kind
+
+TYPOGRAPHIC = {
+    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u2032\u2035\u00b4\u0060\uff07", "'"),
+    **dict.fromkeys("\u201c\u201d\u201f\u2033\uff02", '"'),
+    **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),
+    **dict.fromkeys("\u21d3\u2b07", "\u2193"),
+}
+"""Characters word processors and phones put in clinical text, read as the one form the lexicon
+and the value sets' text patterns are written in, one character for one (positions hold): the
+curly, reversed and modifier-letter apostrophes, the prime and the accents typed for one
+("can’t", "pt’s", "doesnʼt", "can′t"); curly double quotes; no-break and thin spaces ("no
+saddle anesthesia" typed with a no-break space); and the other down arrows as ↓ ("⬇ rectal
+tone"). An up arrow stays what it is."""
+
+LINE_ENDS = dict.fromkeys("\r\x85\u2028\u2029", "\n")
+"""Line ends as feeds send them, read as the "\n" the reader splits lines at: a lone carriage
+return (old Mac and some HL7 v2 feeds: "Denies fever.\rUrinary retention since last night"),
+the next-line character and the Unicode line and paragraph separators. A CR before an LF (the
+CRLF of Windows feeds and HTTP forms) is a space before it (`CRLF`), so a line that ends "Fever:"
+in CRLF reads as the same line in LF ("Fever:" / "none"; stop 24)."""
+CRLF = " \n"
+"""What "\r\n" reads as: two characters for two (a match's positions are the record's own),
+the line end where it was; a space at a line's end is nothing to the reader."""
+
+_PLAIN = str.maketrans({**TYPOGRAPHIC, **LINE_ENDS})
+
+
+def plain(text: str) -> str:
+    """``text`` with its typographic characters in the forms patterns are written in ("can’t"
+    is "can't"; `TYPOGRAPHIC`) and its line ends in one (`LINE_ENDS`, `CRLF`), one character
+    for one, so a match's positions are the record's own. A card quotes the record's own words
+    (`cds.cards.quote` flattens every line end), never these."""
+    if "\r" in text:
+        return text.replace("\r\n", CRLF).translate(_PLAIN)
+    return text if text.isascii() else text.translate(_PLAIN)
 
 
 class _Trigger(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds.facts.negation import assertion, read
+from cds.facts.negation import assertion, plain, read
 
 
 def said(text: str, phrase: str) -> str:
@@ -43,3 +43,26 @@ def test_a_colon_header_reaches_its_next_line_only() -> None:
     text = "Fever:\nnone\nurinary retention"
     assert len(read(text).sentences) == 2  # "Fever:" + "none", then the retention
     assert said(text, "urinary retention") == "affirmed"
+
+
+LF_TEXTS = [
+    ("Fever:\nnone\nback pain", "Fever", "negated"),
+    ("Denies fever.\nUrinary retention since last night", "Urinary retention", "affirmed"),
+    ("Denies:\n- fever\n- urinary retention", "urinary retention", "negated"),
+    ("Denies:\n- fever\n\n- urinary retention", "urinary retention", "affirmed"),
+    ("No fever\nurinary retention", "urinary retention", "affirmed"),
+]
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r", "\u2028", "\u2029", "\x85"])
+@pytest.mark.parametrize(("text", "phrase", "expected"), LF_TEXTS)
+def test_line_ends_read_alike_whatever_their_form(
+    end: str, text: str, phrase: str, expected: str
+) -> None:
+    """Stop 24: a Windows (CRLF), old Mac (CR) or Unicode line end is an LF to the reader, and
+    plain() keeps every position ("Fever:\\r\\nnone" raised a false urgent fever card)."""
+    assert said(text, phrase) == expected  # the LF form itself, as the control
+    typed = text.replace("\n", end)
+    assert len(plain(typed)) == len(typed)
+    start = typed.index(phrase)
+    assert assertion(typed, start, start + len(phrase)) == expected
