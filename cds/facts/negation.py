@@ -47,7 +47,7 @@ from cds.facts.negation_lexicon import (
     Direction,
     Kind,
 )
-from cds.facts.negation_lines import joined_lines
+from cds.facts.negation_lines import joined_lines, opens_item
 from cds.facts.negation_lines import plain as plain
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
@@ -213,7 +213,7 @@ def read(text: str) -> Reading:
     for m in finder.finditer(low):
         _, kind, direction = _entry(m.group().lower())
         if direction == "either":
-            direction = "pre" if _opens_item(low, m.start(), m.end()) else "post"
+            direction = "pre" if opens_item(low, m.start(), m.end()) else "post"
         triggers.append(Trigger(m.start(), m.end(), kind, direction))
     bounds: list[int] = []
     joined = joined_lines(text, triggers) if "\n" in text else ()  # "Denies:" / "- fever"
@@ -245,17 +245,6 @@ def _recent_event(text: str, near: list[Trigger], start: int, end: int, hi: int)
     if not past or _RESOLVED.fullmatch(text[past[-1].start : past[-1].end].lower()):
         return False
     return DATED_RECENT.match(text, end, hi) is not None
-
-
-_ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor|ros)|\s[-\u2013\u2014])[ ]*\Z", re.I)
-_ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
-
-
-def _opens_item(text: str, start: int, end: int) -> bool:
-    """Does the trigger at ``text[start:end]`` open its list item and have words after it
-    there ("(-) fever", "LBP. neg fever, chills"), so that it is read before its phrase? At an
-    item's end ("fever (-)", "UA neg, fever") it is read after its phrase."""
-    return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
 
 
 _CLOSES: dict[Kind, frozenset[str]] = {

@@ -50,6 +50,33 @@ def plain(text: str) -> str:
     return text if text.isascii() else text.translate(_PLAIN)
 
 
+BULLETS = (
+    "-*>\u2022\u25e6\u25aa\u25ab\u2023\u2043\u00b7"
+    "\u25cf\u25cb\u25a0\u25a1\u25ba\u25b8\u25b9\u27a2\u27a4\u2013\u2014"
+)
+"""The marks a template, a word processor or a paste opens a list's item with, first on its
+line: a hyphen, an asterisk, a quoted line's ">", the bullets • and ◦ (Word's second level), ▪
+▫ ‣ ⁃ · ● ○ ■ □ ► ▸ ▹ ➢ ➤, and an en or em dash (stop 24: "Denies:" / "◦ fever" / "◦ urinary
+retention" raised a false emergency card). `BULLET` adds a lone letter "o" before a space (the
+second-level bullet pasted as text) and a number ("1.", "2)"). Never "+", which says yes ("- +
+retention": its own statement)."""
+BULLET = rf"(?:[{re.escape(BULLETS)}]|o(?=[ \t])|\d{{1,2}}[.)])"
+"""A list item's mark, as a pattern."""
+
+_ITEM_START = re.compile(
+    rf"(?:\A|[,:;.(|\n]|\b(?:and|or|nor|ros)|\s[-\u2013\u2014]|^[ \t]*{BULLET})[ \t]*\Z",
+    re.I | re.M,
+)
+_ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
+
+
+def opens_item(text: str, start: int, end: int) -> bool:
+    """Does the trigger at ``text[start:end]`` open its list item and have words after it
+    there ("(-) fever", "LBP. neg fever, chills", "• (-) fever"), so that it is read before its
+    phrase? At an item's end ("fever (-)", "UA neg, fever") it is read after its phrase."""
+    return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
+
+
 class _Trigger(Protocol):
     @property
     def start(self) -> int: ...
@@ -66,7 +93,7 @@ _ANSWER_LINE = re.compile(r"\s*(?:no|none|neg|negative|not|never|absent|n)\s*\.?
 """A line that is only an answer ("Fever:" / "no"): it answers the line above, heads no list."""
 _OWN_ANSWER = re.compile(r"\+|\b(?:yes|positive|pos|present|endorses|reports)\b", re.IGNORECASE)
 """A bullet that affirms its own item ("- urinary retention: POSITIVE"): not the header's."""
-_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u2013]|\d{1,2}[.)])[ \t]*\w")
+_BULLET = re.compile(rf"[ \t]*{BULLET}[ \t]*[\w(]", re.IGNORECASE)
 
 
 def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:

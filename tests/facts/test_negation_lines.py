@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cds.facts.negation import assertion, plain, read
+from cds.facts.negation_lines import BULLETS
 
 
 def said(text: str, phrase: str) -> str:
@@ -66,3 +67,21 @@ def test_line_ends_read_alike_whatever_their_form(
     assert len(plain(typed)) == len(typed)
     start = typed.index(phrase)
     assert assertion(typed, start, start + len(phrase)) == expected
+
+
+@pytest.mark.parametrize("mark", [*BULLETS, "o", "1.", "2)"])
+def test_every_bullet_mark_continues_a_denials_list(mark: str) -> None:
+    """Stop 24: "◦" (Word's second level) was no bullet, so "Denies:" / "◦ fever" / "◦ urinary
+    retention" raised a false emergency card; a line with no mark, or its own "+", still ends
+    the list (the controls)."""
+    assert said(f"Denies:\n{mark} fever\n{mark} urinary retention", "urinary retention") == (
+        "negated"
+    )
+    assert said(f"ROS:\n{mark} (-) fever\n{mark} (-) urinary retention", "fever") == "negated"
+    text = f"Denies:\n{mark} fever\nUrinary retention x1 day"
+    assert said(text, "Urinary retention") == "affirmed"
+    assert said(f"Denies:\n{mark} fever\n{mark} + urinary retention", "urinary") == "affirmed"
+
+
+def test_a_word_starting_with_o_is_no_bullet() -> None:
+    assert said("Denies:\no fever\nor urinary retention", "urinary retention") == "affirmed"
