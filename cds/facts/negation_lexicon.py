@@ -107,7 +107,9 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "unlikely",
             "none",
             # a form's answer: "Fever: no", "Saddle anesthesia - none", "Fever (-)"
-            ":(?: )?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            # ... or on the next line, a label's answer ("Fever:" / "no": stop 24)
+            ":(?: ?|[ \t]*\n[ \t]*)(?:no|none|neg|negative|absent|denies|denied|nil)"
+            "(?=[ \t]*(?:[.,;|\n]|$))",
             ": ?-(?=[ ]*(?:[.,;|\n]|$))",
             " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
         ),

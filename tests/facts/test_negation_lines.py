@@ -85,3 +85,25 @@ def test_every_bullet_mark_continues_a_denials_list(mark: str) -> None:
 
 def test_a_word_starting_with_o_is_no_bullet() -> None:
     assert said("Denies:\no fever\nor urinary retention", "urinary retention") == "affirmed"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        ("Fever:\nno\nback pain", "Fever", "negated"),
+        ("Fever:\r\nno\r\nback pain", "Fever", "negated"),
+        ("Fever:\ndenies\nUrinary retention", "Fever", "negated"),
+        ("Fever:\nneg.\nback pain", "Fever", "negated"),
+        # the next line answers the label only: a line after it is its own statement
+        ("Fever:\nno\nUrinary retention since last night", "Urinary retention", "affirmed"),
+        ("Fever:\ndenies\nUrinary retention", "Urinary retention", "affirmed"),
+        # controls: an answer that is no "no", a blank line between, a line of its own
+        ("Fever:\nyes\nback pain", "Fever", "affirmed"),
+        ("Fever:\n\nno\nback pain", "Fever", "affirmed"),
+    ],
+)
+def test_a_label_answered_no_on_the_next_line_is_denied(
+    text: str, phrase: str, expected: str
+) -> None:
+    """Stop 24: "Fever:" / "no" raised a false urgent card ("Fever:" / "none" was read)."""
+    assert said(text, phrase) == expected
