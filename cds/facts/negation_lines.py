@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from cds.facts.negation_lexicon import Direction, Kind
 
@@ -96,16 +96,50 @@ _OWN_ANSWER = re.compile(r"\+|\b(?:yes|positive|pos|present|endorses|reports)\b"
 _BULLET = re.compile(rf"[ \t]*{BULLET}[ \t]*[\w(]", re.IGNORECASE)
 
 
+ITEM_WORDS = 6
+"""Words at most in a line that is only an item of a list without bullets ("loss of bowel or
+bladder control")."""
+SENTENCE_WORDS = re.compile(
+    r"\b(?:i|he|she|they|we|it|his|her|their|my|patient"
+    r"|is|are|was|were|be|been|being|feels?|felt|feeling|got|gets|getting|started|starts"
+    r"|began|begins|noted|noticed|notices|developed|develops|woke|wakes|came|went|presents"
+    r"|presented|complains|complained|says|said|tells|told|called|needed|needs|took|tried"
+    r"|today|tonight|yesterday|now|currently|recently|last|this|ago|days?|hours?|hrs?"
+    r"|weeks?|wks?|months?|morning|night|evening|afternoon|am|pm)\b",
+    re.IGNORECASE,
+)
+"""Words that make a line a statement, not an item of a list: a subject, a verb, a time
+("Urinary retention started today", "she noticed numbness"). With a digit, a colon, a
+trigger or an answer of its own ("since", "+", "yes"), such a line ends a list without
+bullets (`item_line`)."""
+
+
+def item_line(line: str) -> bool:
+    """Is ``line`` only a sign's name, an item of a list without bullets ("fever", "leg
+    weakness", "bowel or bladder incontinence."): at most `ITEM_WORDS` words, letters only
+    (no digit, no colon, no bracket: no grade, no time, no label), no `SENTENCE_WORDS`?"""
+    words = line.strip().rstrip(".,;").rstrip()
+    if not words or len(words.split()) > ITEM_WORDS or not words[0].isalpha():
+        return False
+    if not all(c.isalpha() or c in " \t/'&,-" for c in words):
+        return False
+    return SENTENCE_WORDS.search(words) is None
+
+
 def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:
     """The line breaks that do not end a sentence (EHR templates break lists over lines): after
     a header ("Denies:", "Pt denies", "Negative for:", "Return precautions:", "Fever:") its
-    first line goes on with it, and after a denial's or a doubt's header so does each bulleted
-    line of its bulleted list ("Denies:" / "- fever" / "- urinary retention"), up to a blank
-    line, a line that is no bullet or a bullet with a trigger of its own ("- + retention")."""
+    first line goes on with it, and after a denial's or a doubt's header so does each line of
+    its list: each bulleted line of a bulleted list ("Denies:" / "- fever" / "- urinary
+    retention"), or each line that is only an item of a list without bullets ("Pt denies" /
+    "fever" / "chills" / "leg weakness": `item_line`), up to a blank line, a line that is no
+    such item (no bullet; a sentence: "Urinary retention since last night"), an item line
+    after one ending with a full stop, or a line with a trigger or an answer of its own ("- +
+    retention", "- urinary retention: POSITIVE")."""
     lines = text.split("\n")
     out: set[int] = set()
     start = 0
-    listing = False
+    listing: Literal["bullets", "lines", None] = None
     for k, line in enumerate(lines[:-1]):
         end = start + len(line)  # where this line's break is
         nxt = lines[k + 1]
@@ -114,13 +148,27 @@ def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:
         header = _header(text, start, end, triggers)
         if nxt.strip() and header is not None:
             out.add(end)
-            listing = header and _BULLET.match(nxt) is not None and not own
-        elif listing and nxt.strip() and _BULLET.match(nxt) and not own:
+            listing = _list_of(nxt) if header and not own else None
+        elif listing and not own and _goes_on(listing, line, nxt):
             out.add(end)
         else:
-            listing = False
+            listing = None
         start = end + 1
     return frozenset(out)
+
+
+def _list_of(first: str) -> Literal["bullets", "lines", None]:
+    """What list a header's first line opens: a bulleted one, one without bullets, none."""
+    if _BULLET.match(first):
+        return "bullets"
+    return "lines" if item_line(first) else None
+
+
+def _goes_on(listing: Literal["bullets", "lines"], line: str, nxt: str) -> bool:
+    """Does the list go on from ``line`` to ``nxt``?"""
+    if listing == "bullets":
+        return nxt.strip() != "" and _BULLET.match(nxt) is not None
+    return not line.rstrip().endswith((".", ";")) and item_line(nxt)
 
 
 def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bool | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cds.facts.negation import assertion, plain, read
-from cds.facts.negation_lines import BULLETS
+from cds.facts.negation_lines import BULLETS, item_line
 
 
 def said(text: str, phrase: str) -> str:
@@ -107,3 +107,50 @@ def test_a_label_answered_no_on_the_next_line_is_denied(
 ) -> None:
     """Stop 24: "Fever:" / "no" raised a false urgent card ("Fever:" / "none" was read)."""
     assert said(text, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        ("Pt denies\nfever\nchills\nleg weakness", "leg weakness", "negated"),
+        ("Negative for:\nfever\nurinary retention", "urinary retention", "negated"),
+        ("Denies\nfever\nloss of bowel or bladder control\nsaddle anesthesia", "saddle", "negated"),
+        ("Return precautions:\nfever\nurinary retention", "urinary retention", "uncertain"),
+        # a line that says more than a sign's name is its own statement, and so is what follows
+        ("Pt denies\nfever\nchills\nUrinary retention since last night", "Urinary", "affirmed"),
+        ("Pt denies\nfever\nchills\nUrinary retention x1 day", "Urinary", "affirmed"),
+        ("Pt denies\nfever\nleg weakness started today", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nShe noticed leg weakness", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nleg weakness: yes", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nchills\n\nleg weakness", "leg weakness", "affirmed"),
+        ("Pt denies\nfever, chills.\nleg weakness", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nchills\nUrinary retention since AM\nleg weakness", "leg", "affirmed"),
+        # no denial's header: a colon label reaches its next line only
+        ("Fever:\nchills\nleg weakness", "leg weakness", "affirmed"),
+    ],
+)
+def test_a_list_without_bullets_goes_on_while_its_lines_are_only_items(
+    text: str, phrase: str, expected: str
+) -> None:
+    """Stop 24: "Pt denies" / "fever" / "chills" / "leg weakness" raised a false urgent card."""
+    assert said(text, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "item"),
+    [
+        ("fever", True),
+        ("Leg weakness.", True),
+        ("numbness/tingling", True),
+        ("NEW urinary retention", True),
+        ("urinary retention x2d", False),
+        ("strength 4/5 RLE", False),
+        ("Bladder: retention", False),
+        ("she has leg weakness", False),
+        ("retention since this morning", False),
+        ("one two three four five six seven", False),
+        ("", False),
+    ],
+)
+def test_an_item_line_is_a_signs_name_only(line: str, item: bool) -> None:
+    assert item_line(line) is item
