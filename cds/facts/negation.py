@@ -31,6 +31,7 @@ from cds.facts.negation_events import (
     DATED_RECENT,
     MEASURED,
     OBSERVED_STATE,
+    PLACED,
     POST_WINDOW,
     ROS_NEGATIVE,
     ends_sentence,
@@ -47,13 +48,14 @@ from cds.facts.negation_lexicon import (
     Direction,
     Kind,
 )
-from cds.facts.negation_lines import joined_lines, opens_item
+from cds.facts.negation_lines import SHOUTED_NEW, joined_lines, opens_item, shouted_item
 from cds.facts.negation_lines import plain as plain
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 _Said = Literal["affirmed", "negated", "listed", "uncertain", "historical", "family"]
 """What the reader finds: an `Assertion`, or ``listed``, a sign a denial's list reaches only as
-a later item carrying its own side or place (`placed_item`), read as uncertain."""
+a later item carrying its own side or place (`placed_item`) or marked NEW in capitals
+(`shouted_item`), read as uncertain."""
 
 WINDOW = 5
 """Words a pre-trigger reaches into one list item (NegEx's window is five words)."""
@@ -143,8 +145,9 @@ def assertion(text: str, start: int, end: int) -> Assertion:
 
 def listed_after_denial(text: str, start: int, end: int) -> bool:
     """Is the phrase at ``text[start:end]`` a later item of a denial's list that names its own
-    side or place ("(-) fever, numbness L leg", "denies fever, numbness in left foot")? A
-    clinician reading it cannot tell a denial from a finding written on: uncertain, not denied."""
+    side or place ("(-) fever, numbness L leg", "denies fever, numbness in left foot") or opens
+    with NEW in capitals ("Denies:" / "- fever" / "- NEW urinary retention")? A clinician
+    reading it cannot tell a denial from a finding written on: uncertain, not denied."""
     return _assertion(plain(text), start, end) == "listed"
 
 
@@ -161,11 +164,18 @@ def closes_as_past(text: str) -> bool:
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
-def denies_a_list(text: str) -> bool:
-    """Do the words hold a denial with a comma after it ("(-) fever, ...")? Only then can a
-    phrase be `listed_after_denial`."""
+def may_list(text: str) -> bool:
+    """Can the words name a sign `listed_after_denial`: a side or place after a comma
+    (`PLACED`) or a NEW in capitals (`SHOUTED_NEW`), and a denial with a comma or a line break
+    after it ("(-) fever, ...", "Denies:" / "- fever")? Most words have none of these."""
     text = plain(text)
-    return any(t.kind == "negated" and "," in text[t.end :] for t in read(text).triggers)
+    named = "," in text and PLACED.search(text) is not None
+    if not named and SHOUTED_NEW.search(text) is None:
+        return False
+    return any(
+        t.kind == "negated" and ("," in text[t.end :] or "\n" in text[t.end :])
+        for t in read(text).triggers
+    )
 
 
 @lru_cache(maxsize=65_536)
@@ -284,7 +294,10 @@ def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[_Sa
             w.lower() in _LIST_JOINS for w in _words(gap)
         ):
             break
-        listed = not found and t.kind == "negated" and placed_item(text, t.end, start, end)
+        listed = not found and t.kind == "negated"
+        listed = listed and (
+            placed_item(text, t.end, start, end) or shouted_item(text, t.end, start)
+        )
         found.add("listed" if listed else t.kind)  # type: ignore[arg-type]
         reach = t.start
     return found

@@ -77,6 +77,26 @@ def opens_item(text: str, start: int, end: int) -> bool:
     return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
 
 
+SHOUTED_NEW = re.compile(r"\b(?:NEW(?:[ -]ONSET)?|NEWLY)\b")
+"""A sign marked new in capitals ("NEW", "NEW ONSET", "NEWLY"), case as written: under a
+denial's header ("Denies:" / "- fever" / "- NEW urinary retention") it may be a finding
+written into the list, the shout its warning; "denies new weakness" in lower case is a
+plain denial."""
+_SHOUTED_ITEM = re.compile(
+    rf"[ \t]*(?:{BULLET}[ \t]*)?{SHOUTED_NEW.pattern}[ \t:!-]*(?:[\w/'-]+[ \t]+){{0,2}}"
+)
+
+
+def shouted_item(text: str, gap_start: int, start: int) -> bool:
+    """Is the phrase at ``text[start:]`` a later item of a denial's list (a comma or a line
+    break between the trigger, ending at ``gap_start``, and it) that opens with a `SHOUTED_NEW`
+    ("Denies:" / "- fever" / "- NEW urinary retention", "denies fever, NEW ONSET leg
+    weakness")? The words do not say whether it was denied or found: read as `placed_item`s
+    are. "denies NEW weakness", the trigger's own first item, stays denied (stop 24)."""
+    item = max(text.rfind(",", gap_start, start), text.rfind("\n", gap_start, start))
+    return item >= 0 and _SHOUTED_ITEM.fullmatch(text, item + 1, start) is not None
+
+
 class _Trigger(Protocol):
     @property
     def start(self) -> int: ...

@@ -70,7 +70,7 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     words = f"{name}: {value}" if name else value
     joined = _signs(words, ctx)
     if not asked:  # the common case: the row's name is no sign, its value's words decide
-        listed = "," in value and bool(index.match_listed((), words) & index.observation_text)
+        listed = bool(index.match_listed((), words) & index.observation_text)
         return Said(joined, _shown(words), listed=listed) if joined or listed else NOTHING_SAID
     answered = _signs(value, ctx)  # the value names the sign again ("retention 600 mL")
     found = [vs for vs in joined if vs not in asked or vs in answered]
