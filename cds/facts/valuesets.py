@@ -288,15 +288,12 @@ class ValueSetIndex:
         return found
 
     def match_listed(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
-        """The ``placed`` value sets and the danger signs (`signs`) the words name only as a
-        later item of a denial's list, with a side or place of their own ("(-) fever, numbness
-        L leg") or marked NEW in capitals ("Denies:" / "- NEW urinary retention":
-        `listed_after_denial`), and that no code or other words affirm: denied or found, the
-        words do not say."""
+        """The ``placed`` sets and danger `signs` the words name only as a later item of a
+        denial's list with a side or place of their own, or NEW in capitals (`may_list`), that
+        no code or other words affirm: denied or found, the words do not say."""
         codings = tuple(codings)
-        words = [plain(text)] if text else []
-        words += [plain(c.display) for c in codings if c.display]
-        words = [w for w in words if may_list(w)]
+        words = [w for w in (text, *(c.display for c in codings)) if w and may_list(w)]
+        words = [plain(w) for w in words]
         listable = self.placed | self.signs
         if not listable or not words:
             return set()  # a denial, a comma after it, a side or place: most words have none
