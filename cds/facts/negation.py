@@ -31,10 +31,10 @@ from cds.facts.negation_events import (
     DATED_RECENT,
     MEASURED,
     OBSERVED_STATE,
+    PLACED,
     POST_WINDOW,
     ROS_NEGATIVE,
     ends_sentence,
-    joined_lines,
     placed_item,
     query_before,
 )
@@ -45,15 +45,17 @@ from cds.facts.negation_lexicon import (
     PAST_BEFORE,
     PAST_TAIL_WORDS,
     REOPENING_WORDS,
-    TYPOGRAPHIC,
     Direction,
     Kind,
 )
+from cds.facts.negation_lines import SHOUTED_NEW, joined_lines, opens_item, shouted_item
+from cds.facts.negation_lines import plain as plain
 
 Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
 _Said = Literal["affirmed", "negated", "listed", "uncertain", "historical", "family"]
 """What the reader finds: an `Assertion`, or ``listed``, a sign a denial's list reaches only as
-a later item carrying its own side or place (`placed_item`), read as uncertain."""
+a later item carrying its own side or place (`placed_item`) or marked NEW in capitals
+(`shouted_item`), read as uncertain."""
 
 WINDOW = 5
 """Words a pre-trigger reaches into one list item (NegEx's window is five words)."""
@@ -135,15 +137,6 @@ class Reading:
     triggers: tuple[Trigger, ...]
 
 
-_PLAIN = str.maketrans(TYPOGRAPHIC)
-
-
-def plain(text: str) -> str:
-    """``text`` with its typographic characters in the forms patterns are written in ("can’t"
-    is "can't"; `TYPOGRAPHIC`), one for one, so a match's positions are the record's own."""
-    return text if text.isascii() else text.translate(_PLAIN)
-
-
 def assertion(text: str, start: int, end: int) -> Assertion:
     """What the words around ``text[start:end]`` (where a pattern matched) say of it."""
     said = _assertion(plain(text), start, end)
@@ -152,8 +145,9 @@ def assertion(text: str, start: int, end: int) -> Assertion:
 
 def listed_after_denial(text: str, start: int, end: int) -> bool:
     """Is the phrase at ``text[start:end]`` a later item of a denial's list that names its own
-    side or place ("(-) fever, numbness L leg", "denies fever, numbness in left foot")? A
-    clinician reading it cannot tell a denial from a finding written on: uncertain, not denied."""
+    side or place ("(-) fever, numbness L leg", "denies fever, numbness in left foot") or opens
+    with NEW in capitals ("Denies:" / "- fever" / "- NEW urinary retention")? A clinician
+    reading it cannot tell a denial from a finding written on: uncertain, not denied."""
     return _assertion(plain(text), start, end) == "listed"
 
 
@@ -170,11 +164,18 @@ def closes_as_past(text: str) -> bool:
     return any(_closes_entry(text, t) for t in read(text).triggers)
 
 
-def denies_a_list(text: str) -> bool:
-    """Do the words hold a denial with a comma after it ("(-) fever, ...")? Only then can a
-    phrase be `listed_after_denial`."""
+def may_list(text: str) -> bool:
+    """Can the words name a sign `listed_after_denial`: a side or place after a comma
+    (`PLACED`) or a NEW in capitals (`SHOUTED_NEW`), and a denial with a comma or a line break
+    after it ("(-) fever, ...", "Denies:" / "- fever")? Most words have none of these."""
     text = plain(text)
-    return any(t.kind == "negated" and "," in text[t.end :] for t in read(text).triggers)
+    named = "," in text and PLACED.search(text) is not None
+    if not named and SHOUTED_NEW.search(text) is None:
+        return False
+    return any(
+        t.kind == "negated" and ("," in text[t.end :] or "\n" in text[t.end :])
+        for t in read(text).triggers
+    )
 
 
 @lru_cache(maxsize=65_536)
@@ -222,7 +223,7 @@ def read(text: str) -> Reading:
     for m in finder.finditer(low):
         _, kind, direction = _entry(m.group().lower())
         if direction == "either":
-            direction = "pre" if _opens_item(low, m.start(), m.end()) else "post"
+            direction = "pre" if opens_item(low, m.start(), m.end()) else "post"
         triggers.append(Trigger(m.start(), m.end(), kind, direction))
     bounds: list[int] = []
     joined = joined_lines(text, triggers) if "\n" in text else ()  # "Denies:" / "- fever"
@@ -254,17 +255,6 @@ def _recent_event(text: str, near: list[Trigger], start: int, end: int, hi: int)
     if not past or _RESOLVED.fullmatch(text[past[-1].start : past[-1].end].lower()):
         return False
     return DATED_RECENT.match(text, end, hi) is not None
-
-
-_ITEM_START = re.compile(r"(?:\A|[,:;.(|\n]|\b(?:and|or|nor|ros)|\s[-\u2013\u2014])[ ]*\Z", re.I)
-_ITEM_END = re.compile(r"[ ]*(?:[,:;.)|\n]|\Z)")
-
-
-def _opens_item(text: str, start: int, end: int) -> bool:
-    """Does the trigger at ``text[start:end]`` open its list item and have words after it
-    there ("(-) fever", "LBP. neg fever, chills"), so that it is read before its phrase? At an
-    item's end ("fever (-)", "UA neg, fever") it is read after its phrase."""
-    return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
 
 
 _CLOSES: dict[Kind, frozenset[str]] = {
@@ -304,7 +294,10 @@ def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[_Sa
             w.lower() in _LIST_JOINS for w in _words(gap)
         ):
             break
-        listed = not found and t.kind == "negated" and placed_item(text, t.end, start, end)
+        listed = not found and t.kind == "negated"
+        listed = listed and (
+            placed_item(text, t.end, start, end) or shouted_item(text, t.end, start)
+        )
         found.add("listed" if listed else t.kind)  # type: ignore[arg-type]
         reach = t.start
     return found

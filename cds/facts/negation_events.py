@@ -1,7 +1,7 @@
 """Words the negation reader weighs besides its triggers (`cds.facts.negation`): a dated
 event of the last weeks, a measured finding or an observed state that is a statement of its
-own, a side or place a listed sign names, where a "?" or a "." stands, and which line breaks
-go on with the line above (a header's list).
+own, a side or place a listed sign names, where a "?" or a "." stands (how lines are laid out:
+`cds.facts.negation_lines`).
 
 (Here rather than in `cds.facts.negation_lexicon` or `cds.facts.negation`, both at their
 length.)
@@ -10,8 +10,6 @@ length.)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Protocol
 
 from cds.facts.negation_lexicon import Direction, Kind
 
@@ -122,64 +120,3 @@ def ends_sentence(text: str, i: int) -> bool:
     if 0 < len(number) <= 2 and number.isdigit():
         return False
     return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
-
-
-class _Trigger(Protocol):
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def kind(self) -> Kind: ...
-    @property
-    def direction(self) -> Direction: ...
-
-
-_HEADER_TAIL = re.compile(r"\s*(?:for|of)?\s*:?\s*", re.IGNORECASE)
-_ANSWER_LINE = re.compile(r"\s*(?:no|none|neg|negative|not|never|absent|n)\s*\.?\s*", re.IGNORECASE)
-"""A line that is only an answer ("Fever:" / "no"): it answers the line above, heads no list."""
-_OWN_ANSWER = re.compile(r"\+|\b(?:yes|positive|pos|present|endorses|reports)\b", re.IGNORECASE)
-"""A bullet that affirms its own item ("- urinary retention: POSITIVE"): not the header's."""
-_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u2013]|\d{1,2}[.)])[ \t]*\w")
-
-
-def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:
-    """The line breaks that do not end a sentence (EHR templates break lists over lines): after
-    a header ("Denies:", "Pt denies", "Negative for:", "Return precautions:", "Fever:") its
-    first line goes on with it, and after a denial's or a doubt's header so does each bulleted
-    line of its bulleted list ("Denies:" / "- fever" / "- urinary retention"), up to a blank
-    line, a line that is no bullet or a bullet with a trigger of its own ("- + retention")."""
-    lines = text.split("\n")
-    out: set[int] = set()
-    start = 0
-    listing = False
-    for k, line in enumerate(lines[:-1]):
-        end = start + len(line)  # where this line's break is
-        nxt = lines[k + 1]
-        own = any(end < t.start <= end + 1 + len(nxt) for t in triggers)
-        own = own or _OWN_ANSWER.search(nxt) is not None
-        header = _header(text, start, end, triggers)
-        if nxt.strip() and header is not None:
-            out.add(end)
-            listing = header and _BULLET.match(nxt) is not None and not own
-        elif listing and nxt.strip() and _BULLET.match(nxt) and not own:
-            out.add(end)
-        else:
-            listing = False
-        start = end + 1
-    return frozenset(out)
-
-
-def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bool | None:
-    """True: the line ends with a denial's or a doubt's trigger ("Pt denies", "Negative
-    for:"), which reaches a bulleted list below; False: with a colon only ("Fever:"), which
-    reaches its next line; None: it is no header."""
-    tail = text[start:end].rstrip()
-    if _ANSWER_LINE.fullmatch(tail):
-        return None
-    last = start + len(tail)
-    for t in triggers:
-        if t.direction == "pre" and t.kind in ("negated", "uncertain") and start <= t.start:
-            if _HEADER_TAIL.fullmatch(text, t.end, last):  # "ROS negative for", "Denies:"
-                return True
-    return False if tail.endswith(":") else None

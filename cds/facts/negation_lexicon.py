@@ -42,19 +42,6 @@ after foley removal"): the entry stays closed."""
 REOPENING_WORDS = r"(?:but|now|again|still|recurr\w*|return\w*|back)"
 """Words that, after a past marker, open the entry again ("resolved, but now back")."""
 
-TYPOGRAPHIC = {
-    **dict.fromkeys("\u2018\u2019\u201b\u02bc\u2032\u2035\u00b4\u0060\uff07", "'"),
-    **dict.fromkeys("\u201c\u201d\u201f\u2033\uff02", '"'),
-    **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),
-    **dict.fromkeys("\u21d3\u2b07", "\u2193"),
-}
-"""Characters word processors and phones put in clinical text, read as the one form the lexicon
-and the value sets' text patterns are written in, one character for one (positions hold): the
-curly, reversed and modifier-letter apostrophes, the prime and the accents typed for one
-("can’t", "pt’s", "doesnʼt", "can′t"); curly double quotes; no-break and thin spaces ("no
-saddle anesthesia" typed with a no-break space); and the other down arrows as ↓ ("⬇ rectal
-tone"). An up arrow stays what it is."""
-
 LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     # -- negation before the phrase
     (
@@ -120,7 +107,9 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "unlikely",
             "none",
             # a form's answer: "Fever: no", "Saddle anesthesia - none", "Fever (-)"
-            ":(?: )?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            # ... or on the next line, a label's answer ("Fever:" / "no": stop 24)
+            ":(?: ?|[ \t]*\n[ \t]*)(?:no|none|neg|negative|absent|denies|denied|nil)"
+            "(?=[ \t]*(?:[.,;|\n]|$))",
             ": ?-(?=[ ]*(?:[.,;|\n]|$))",
             " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
         ),

@@ -74,7 +74,7 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     words = f"{name}: {value}" if name else value
     joined = _signs(words, ctx)
     if not asked:  # the common case: the row's name is no sign, its value's words decide
-        listed = "," in value and bool(index.match_listed((), words) & index.observation_text)
+        listed = bool(index.match_listed((), words) & index.observation_text)
         measured = measures_in_text(words, joined, ctx)  # "HPI: ... Tmax 101.5 at home"
         if not (joined or listed or measured):
             return NOTHING_SAID

@@ -2,7 +2,8 @@
 can not rule out cauda equina", "r/o CES" as the visit's reason), what a lumbar image of this
 visit is for even when the draft order carries no reason of its own (er19b A25; an order's own
 reason: ``records._reasons``); and a sign named with its own side or place after a denial's
-list ("(-) fever, numbness L leg"), denied or found, the words do not say (brief neg22); and a
+list ("(-) fever, numbness L leg") or a danger sign marked NEW in one ("Denies:" / "- NEW
+urinary retention"), denied or found, the words do not say (briefs neg22, lines24); and a
 sign coded on the differential, ruled out or not, the record does not say (er26 d17).
 
 Both questions of the words are asked of a concept once (`said_in_words`), remembered per pack."""
@@ -94,7 +95,10 @@ def _may_say(concept: dict[str, object]) -> bool:
 
 
 def _listed_fact(rid: str, words: str, timing: Timing) -> Fact:
-    said = "a sign named with its own side or place after a denial's list: denied or found?"
+    said = (
+        "a sign named after a denial's list with its own side or place, or marked NEW:"
+        " denied or found?"
+    )
     return _words_fact(SIGN_AFTER_DENIAL, rid, words, timing, said, by_text=True)
 
 

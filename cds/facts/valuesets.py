@@ -16,8 +16,7 @@ from typing import NamedTuple, Protocol
 
 from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, leads_in_text, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.negation import assertion, denies_a_list, listed_after_denial, plain
-from cds.facts.negation_events import PLACED
+from cds.facts.negation import assertion, listed_after_denial, may_list, plain
 from cds.facts.units import ReadingRule
 from cds.facts.valueset_parts import Exclusion, any_of, reading_rule
 
@@ -297,19 +296,19 @@ class ValueSetIndex:
         return found
 
     def match_listed(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
-        """The ``placed`` value sets the words name only as a later item of a denial's list
-        with a side or place of their own ("(-) fever, numbness L leg": `listed_after_denial`),
-        and that no code or other words affirm: denied or found, the words do not say."""
+        """The ``placed`` sets and danger `signs` the words name only as a later item of a
+        denial's list with a side or place of their own, or NEW in capitals (`may_list`), that
+        no code or other words affirm: denied or found, the words do not say."""
         codings = tuple(codings)
-        words = [plain(text)] if text else []
-        words += [plain(c.display) for c in codings if c.display]
-        words = [w for w in words if "," in w and PLACED.search(w) and denies_a_list(w)]
-        if not self.placed or not words:
+        words = [w for w in (text, *(c.display for c in codings)) if w and may_list(w)]
+        words = [plain(w) for w in words]
+        listable = self.placed | self.signs
+        if not listable or not words:
             return set()  # a denial, a comma after it, a side or place: most words have none
         found = self._remembered(codings, text)
         listed: set[str] = set()
         for pattern, vs_id in self.text:
-            if vs_id in self.placed and vs_id not in found and vs_id not in listed:
+            if vs_id in listable and vs_id not in found and vs_id not in listed:
                 if any(
                     listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)
                 ):

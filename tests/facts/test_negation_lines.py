@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cds.facts.negation import assertion, read
+from cds.facts.negation import assertion, plain, read
+from cds.facts.negation_lines import BULLETS, item_line
 
 
 def said(text: str, phrase: str) -> str:
@@ -43,3 +44,112 @@ def test_a_colon_header_reaches_its_next_line_only() -> None:
     text = "Fever:\nnone\nurinary retention"
     assert len(read(text).sentences) == 2  # "Fever:" + "none", then the retention
     assert said(text, "urinary retention") == "affirmed"
+
+
+LF_TEXTS = [
+    ("Fever:\nnone\nback pain", "Fever", "negated"),
+    ("Denies fever.\nUrinary retention since last night", "Urinary retention", "affirmed"),
+    ("Denies:\n- fever\n- urinary retention", "urinary retention", "negated"),
+    ("Denies:\n- fever\n\n- urinary retention", "urinary retention", "affirmed"),
+    ("No fever\nurinary retention", "urinary retention", "affirmed"),
+]
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r", "\u2028", "\u2029", "\x85"])
+@pytest.mark.parametrize(("text", "phrase", "expected"), LF_TEXTS)
+def test_line_ends_read_alike_whatever_their_form(
+    end: str, text: str, phrase: str, expected: str
+) -> None:
+    """Stop 24: a Windows (CRLF), old Mac (CR) or Unicode line end is an LF to the reader, and
+    plain() keeps every position ("Fever:\\r\\nnone" raised a false urgent fever card)."""
+    assert said(text, phrase) == expected  # the LF form itself, as the control
+    typed = text.replace("\n", end)
+    assert len(plain(typed)) == len(typed)
+    start = typed.index(phrase)
+    assert assertion(typed, start, start + len(phrase)) == expected
+
+
+@pytest.mark.parametrize("mark", [*BULLETS, "o", "1.", "2)"])
+def test_every_bullet_mark_continues_a_denials_list(mark: str) -> None:
+    """Stop 24: "◦" (Word's second level) was no bullet, so "Denies:" / "◦ fever" / "◦ urinary
+    retention" raised a false emergency card; a line with no mark, or its own "+", still ends
+    the list (the controls)."""
+    assert said(f"Denies:\n{mark} fever\n{mark} urinary retention", "urinary retention") == (
+        "negated"
+    )
+    assert said(f"ROS:\n{mark} (-) fever\n{mark} (-) urinary retention", "fever") == "negated"
+    text = f"Denies:\n{mark} fever\nUrinary retention x1 day"
+    assert said(text, "Urinary retention") == "affirmed"
+    assert said(f"Denies:\n{mark} fever\n{mark} + urinary retention", "urinary") == "affirmed"
+
+
+def test_a_word_starting_with_o_is_no_bullet() -> None:
+    assert said("Denies:\no fever\nor urinary retention", "urinary retention") == "affirmed"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        ("Fever:\nno\nback pain", "Fever", "negated"),
+        ("Fever:\r\nno\r\nback pain", "Fever", "negated"),
+        ("Fever:\ndenies\nUrinary retention", "Fever", "negated"),
+        ("Fever:\nneg.\nback pain", "Fever", "negated"),
+        # the next line answers the label only: a line after it is its own statement
+        ("Fever:\nno\nUrinary retention since last night", "Urinary retention", "affirmed"),
+        ("Fever:\ndenies\nUrinary retention", "Urinary retention", "affirmed"),
+        # controls: an answer that is no "no", a blank line between, a line of its own
+        ("Fever:\nyes\nback pain", "Fever", "affirmed"),
+    ],
+)
+def test_a_label_answered_no_on_the_next_line_is_denied(
+    text: str, phrase: str, expected: str
+) -> None:
+    """Stop 24: "Fever:" / "no" raised a false urgent card ("Fever:" / "none" was read)."""
+    assert said(text, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        ("Pt denies\nfever\nchills\nleg weakness", "leg weakness", "negated"),
+        ("Negative for:\nfever\nurinary retention", "urinary retention", "negated"),
+        ("Denies\nfever\nloss of bowel or bladder control\nsaddle anesthesia", "saddle", "negated"),
+        ("Return precautions:\nfever\nurinary retention", "urinary retention", "uncertain"),
+        # a line that says more than a sign's name is its own statement, and so is what follows
+        ("Pt denies\nfever\nchills\nUrinary retention since last night", "Urinary", "affirmed"),
+        ("Pt denies\nfever\nchills\nUrinary retention x1 day", "Urinary", "affirmed"),
+        ("Pt denies\nfever\nleg weakness started today", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nShe noticed leg weakness", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nleg weakness: yes", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nchills\n\nleg weakness", "leg weakness", "affirmed"),
+        ("Pt denies\nfever, chills.\nleg weakness", "leg weakness", "affirmed"),
+        ("Pt denies\nfever\nchills\nUrinary retention since AM\nleg weakness", "leg", "affirmed"),
+        # no denial's header: a colon label reaches its next line only
+        ("Fever:\nchills\nleg weakness", "leg weakness", "affirmed"),
+    ],
+)
+def test_a_list_without_bullets_goes_on_while_its_lines_are_only_items(
+    text: str, phrase: str, expected: str
+) -> None:
+    """Stop 24: "Pt denies" / "fever" / "chills" / "leg weakness" raised a false urgent card."""
+    assert said(text, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "item"),
+    [
+        ("fever", True),
+        ("Leg weakness.", True),
+        ("numbness/tingling", True),
+        ("NEW urinary retention", True),
+        ("urinary retention x2d", False),
+        ("strength 4/5 RLE", False),
+        ("Bladder: retention", False),
+        ("she has leg weakness", False),
+        ("retention since this morning", False),
+        ("one two three four five six seven", False),
+        ("", False),
+    ],
+)
+def test_an_item_line_is_a_signs_name_only(line: str, item: bool) -> None:
+    assert item_line(line) is item

@@ -198,3 +198,38 @@ def test_a_problem_that_only_suspects_a_red_flag_counts_however_its_date_is_writ
     for _ in range(2):  # the second time the zone is known: plainly past
         (doubt,) = vs(facts(problem), "suspected_red_flag")
         assert doubt.time == onset and 0 < doubt.age_h < 48
+
+
+@pytest.mark.parametrize(
+    "text, term, expected",
+    [
+        # a later item marked NEW in capitals: denied or found? (stop 24 item 5)
+        ("Denies:\n- fever\n- NEW urinary retention", "urinary retention", ("uncertain", True)),
+        ("Denies:\n- fever\n  - NEW urinary retention", "urinary retention", ("uncertain", True)),
+        ("Denies:\n- NEW ONSET urinary retention", "urinary retention", ("uncertain", True)),
+        ("Denies:\n◦ fever\n◦ NEW onset leg weakness", "leg weakness", ("uncertain", True)),
+        ("Pt denies\nfever\nNEW urinary retention", "urinary retention", ("uncertain", True)),
+        ("denies fever, NEW ONSET leg weakness", "leg weakness", ("uncertain", True)),
+        # lower case, the trigger's own first item on its line, no denial: as before
+        ("Denies:\n- fever\n- new urinary retention", "urinary retention", ("negated", False)),
+        ("denies NEW leg weakness", "leg weakness", ("negated", False)),
+        ("Return precautions:\n- NEW urinary retention", "urinary", ("uncertain", False)),
+        ("NEW urinary retention", "urinary retention", ("affirmed", False)),
+        ("Denies fever.\nNEW urinary retention", "urinary retention", ("affirmed", False)),
+    ],
+)
+def test_a_later_item_shouted_new_is_asked_about(
+    text: str, term: str, expected: tuple[str, bool]
+) -> None:
+    assert read(text, term) == expected
+
+
+def test_a_danger_sign_shouted_new_after_a_denial_is_a_data_check_fact() -> None:
+    """The ``sign_after_denial`` fact names any danger sign so marked, not only a placed one:
+    "NEW urinary retention" under "Denies:" gave no card at all (stop 24 item 5)."""
+    text = "Denies:\n- fever\n- NEW urinary retention"
+    assert PACK.index.match_listed([], text) == {"urinary_retention"}
+    assert "urinary_retention" not in PACK.index.match_detail([], text)
+    assert PACK.index.match_listed([], text.replace("NEW", "new")) == set()
+    (listed,) = vs(facts(condition("n", text, onsetDateTime="2026-11-25T06:00:00Z")), LISTED)
+    assert listed.display == text

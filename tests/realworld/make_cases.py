@@ -6063,15 +6063,13 @@ pv(
     "stop23-list-label-answer-lines",
     "Low back pain; a history of present illness 'Fever:' / 'no' / 'Urinary retention since "
     "last night': an answer line heads no list, so the retention stays an emergency (er28 W1); "
-    "'Fever:' answered 'no' on the next line is not yet read as a denial (an urgent card, "
-    "allowed here)",
+    "'Fever:' answered 'no' on the next line is a denial (stop 24: no urgent card)",
     [
         lambda p: exam_row(
             p, "History of present illness", "Fever:\nno\nUrinary retention since last night"
         )
     ],
     {E},
-    optional={U},
     tags=["stop23", "negation", "text"],
 )
 
@@ -6308,6 +6306,79 @@ for cid, text, topics in [
         topics,
         forbidden=[] if topics else [U],
         tags=["stop24", "text"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 37. stop24 lines: how real notes lay out lines and lists. Line ends of every form read alike
+#     (CRLF, a lone CR, U+2028); every bullet mark templates use; a label answered "no" on the
+#     next line; a denial's list without bullets, one sign's name a line; a later item marked
+#     NEW in capitals under a denial is asked about (data-check). Near-miss controls: a line
+#     that says more after the list, a blank line, a full stop, a "+" stay the sign.
+# ---------------------------------------------------------------------------------------------
+_STOP24_LINES: list[tuple[str, str, set[str]]] = [
+    # item 1: line ends
+    ("crlf-fever-none", "Fever:\r\nnone\r\nback pain", set()),
+    ("crlf-fever-none-retention", "Fever:\r\nnone\r\nUrinary retention since last night", {E}),
+    ("cr-denies-then-retention", "Denies fever.\rUrinary retention since last night", {E}),
+    ("cr-bullets-denied", "Denies:\r- fever\r- urinary retention", set()),
+    ("crlf-bullets-denied", "Denies:\r\n- fever\r\n- urinary retention", set()),
+    ("u2028-bullets-denied", "Denies:\u2028- fever\u2028- urinary retention", set()),
+    ("crlf-blank-line-ends-list", "Denies:\r\n- fever\r\n\r\n- urinary retention", {E}),
+    ("cr-blank-line-ends-list", "Denies:\r- fever\r\rUrinary retention since last night", {E}),
+    ("cr-no-fever-then-retention", "No fever\rurinary retention", {E}),
+    # item 2: bullets
+    ("white-bullet", "Denies:\n\u25e6 fever\n\u25e6 urinary retention", set()),
+    ("square-bullet", "Denies:\n\u25aa fever\n\u25aa urinary retention", set()),
+    ("triangle-bullet", "Denies:\n\u2023 fever\n\u2023 urinary retention", set()),
+    ("middle-dot-bullet", "Denies:\n\u00b7 fever\n\u00b7 urinary retention", set()),
+    ("letter-o-bullet", "Denies:\no fever\no urinary retention", set()),
+    ("asterisk-bullet", "Denies:\n* fever\n* urinary retention", set()),
+    ("en-dash-bullet", "Denies:\n\u2013 fever\n\u2013 urinary retention", set()),
+    ("quote-bullet", "Denies:\n> fever\n> urinary retention", set()),
+    ("bullet-neg-opens-item", "ROS:\n\u2022 (-) fever\n\u2022 (-) urinary retention", set()),
+    ("white-bullet-then-finding", "Denies:\n\u25e6 fever\nUrinary retention x1 day", {E}),
+    ("white-bullet-own-plus", "Denies:\n\u25e6 fever\n\u25e6 + urinary retention", {E}),
+    ("or-line-is-no-bullet", "Denies:\no fever\nor urinary retention", {E}),
+    # item 3: a label answered on the next line
+    ("label-no-next-line", "Fever:\nno\nback pain", set()),
+    ("label-no-next-line-crlf", "Fever:\r\nno\r\nback pain", set()),
+    ("label-denies-then-retention", "Fever:\ndenies\nUrinary retention", {E}),
+    ("label-yes-next-line", "Fever:\nyes\nback pain", {U}),
+    # item 4: a denial's list without bullets
+    ("pt-denies-lines", "Pt denies\nfever\nchills\nleg weakness", set()),
+    ("negative-for-lines", "Negative for:\nfever\nurinary retention\nsaddle anesthesia", set()),
+    (
+        "lines-then-retention-since",
+        "Pt denies\nfever\nchills\nUrinary retention since last night",
+        {E},
+    ),
+    ("lines-then-started-today", "Pt denies\nfever\nchills\nleg weakness started today", {U}),
+    ("lines-blank-line", "Pt denies\nfever\nchills\n\nleg weakness", {U}),
+    ("lines-full-stop", "Pt denies\nfever, chills.\nleg weakness", {U}),
+    # item 5: a later item marked NEW in capitals under a denial: asked, not dropped
+    ("new-caps-nested-bullet", "Denies:\n- fever\n  - NEW urinary retention", {D}),
+    ("new-caps-bullet", "Denies:\n- fever\n- NEW urinary retention", {D}),
+    ("new-onset-caps-line", "Pt denies\nfever\nNEW ONSET leg weakness", {D}),
+    ("new-lower-case-bullet", "Denies:\n- fever\n- new urinary retention", set()),
+    ("denies-new-caps-first-item", "Denies NEW leg weakness", set()),
+    ("new-caps-after-full-stop", "Denies fever.\nNEW urinary retention", {E}),
+]
+for cid, text, topics in _STOP24_LINES:
+    pv(
+        f"stop24-lines-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + (
+            "denied or found? asked (data-check)"
+            if topics == {D}
+            else "a sign of its own"
+            if topics
+            else "all denied, no card"
+        ),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        must=["NEW"] if topics == {D} else [],
+        tags=["stop24", "negation", "text"],
     )
 
 
