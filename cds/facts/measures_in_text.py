@@ -110,8 +110,8 @@ def _said_at(
     rest = text[gap.end("num") : end]
     comparator = ">=" if _OR_MORE.search(rest) else ">" if above else "<" if below else ""
     said = assertion(text, lead.start(), gap.end("num"))
-    if said == "family" or (comparator and said in ("negated", "uncertain")):
-        return []  # a relative's, or a threshold denied or advised ("call if temp > 38")
+    if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
+        return []  # a relative's, advice ("call if temp > 38"), or a threshold denied or doubted
     if comparator and threshold.search(text, _sentence_start(text, lead.start()), lead.start()):
         return []  # a threshold defined ("fever defined as T ≥ 38")
     doubt = hedged or said in ("negated", "uncertain")

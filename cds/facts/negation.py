@@ -14,9 +14,10 @@ temporal status from clinical reports"), written here with our own lexicon table
   closed by a *termination* ("but", "however", "reports", ...) or by a nearer trigger;
 - a *pseudo-trigger* ("no change", "not only", "72 year old") looks like a trigger but is not.
 
-When several triggers govern a phrase the strongest wins: negated, then uncertain (which also
-covers hypothetical "return if ..."), then family, then historical. ``bench/negation.py``
-measures this against negspacy / medspaCy on ``tests/facts/negation_corpus.json``.
+When several triggers govern a phrase the strongest wins (`_PRIORITY`): negated, uncertain,
+hypothetical (advice, "return if ...": no finding, nor a suspicion a test is for), family,
+historical. ``bench/negation.py`` measures this against negspacy / medspaCy on
+``tests/facts/negation_corpus.json``.
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ from cds.facts.negation_lexicon import (
     REOPENING_WORDS,
     Direction,
     Kind,
+    Scope,
 )
 from cds.facts.negation_lines import SHOUTED_NEW, joined_lines, opens_item, shouted_item
 from cds.facts.negation_lines import plain as plain
 
-Assertion = Literal["affirmed", "negated", "uncertain", "historical", "family"]
-_Said = Literal["affirmed", "negated", "listed", "uncertain", "historical", "family"]
+Assertion = Literal["affirmed", Scope]
+_Said = Literal[Assertion, "listed"]
 """What the reader finds: an `Assertion`, or ``listed``, a sign a denial's list reaches only as
 a later item carrying its own side or place (`placed_item`) or marked NEW in capitals
 (`shouted_item`), read as uncertain."""
@@ -62,7 +64,8 @@ WINDOW = 5
 LIST_REACH = 25
 """Words a pre-trigger reaches at most through a coordinated list."""
 
-_PRIORITY: tuple[_Said, ...] = ("negated", "listed", "uncertain", "family", "historical")
+_STRONGEST: tuple[_Said, ...] = ("negated", "listed", "uncertain", "hypothetical")
+_PRIORITY: tuple[_Said, ...] = (*_STRONGEST, "family", "historical")
 _RANK: dict[_Said, int] = {a: i for i, a in enumerate((*_PRIORITY, "affirmed"))}
 
 
@@ -258,9 +261,9 @@ def _recent_event(text: str, near: list[Trigger], start: int, end: int, hi: int)
 
 
 _CLOSES: dict[Kind, frozenset[str]] = {
-    "end": frozenset({"negated", "uncertain", "historical", "family"}),
+    "end": frozenset({"negated", "uncertain", "hypothetical", "historical", "family"}),
     "end-family": frozenset({"family"}),
-    "end-present": frozenset({"negated", "uncertain", "historical"}),
+    "end-present": frozenset({"negated", "uncertain", "hypothetical", "historical"}),
 }
 
 
@@ -277,7 +280,7 @@ def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[_Sa
     for t in reversed(triggers):
         if t.kind in _CLOSES:
             closed |= _CLOSES[t.kind]
-            if len(closed) == 4:
+            if len(closed) == len(_CLOSES["end"]):
                 break
             continue
         if t.kind == "pseudo" or t.direction == "post" or t.kind in closed:

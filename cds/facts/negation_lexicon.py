@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal[
-    "negated", "uncertain", "historical", "family", "pseudo", "end", "end-family", "end-present"
-]
+Scope = Literal["negated", "uncertain", "hypothetical", "historical", "family"]
+"""What a trigger says of the phrases in its scope."""
+Kind = Literal[Scope, "pseudo", "end", "end-family", "end-present"]
 Direction = Literal["pre", "post", "both", "either", "-"]
 
 # (phrases, kind, direction). Phrases are lower case regular expressions, matched as whole
@@ -168,7 +168,13 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "presumptive",
             "provisional",
             "tentative",
-            # hypothetical (ConText): advice, not a finding
+        ),
+        "uncertain",
+        "pre",
+    ),
+    # -- hypothetical (ConText): advice, not a finding, nor a suspicion that a test is for
+    (
+        (
             "if",
             "(?:return|rtc)(?: to (?:the )?(?:ed|er|clinic))? (?:if|for)",  # "Return to ED for"
             "in case of",
@@ -179,7 +185,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "return precautions",
             "warning signs",
         ),
-        "uncertain",
+        "hypothetical",
         "pre",
     ),
     # -- uncertainty after the phrase

@@ -108,6 +108,9 @@ class _Trigger(Protocol):
     def direction(self) -> Direction: ...
 
 
+_HEADS = frozenset({"negated", "uncertain", "hypothetical"})
+"""The kinds of trigger that head a list below them: a denial, a doubt, advice ("Return
+precautions:")."""
 _HEADER_TAIL = re.compile(r"\s*(?:for|of)?\s*:?\s*", re.IGNORECASE)
 _ANSWER_LINE = re.compile(r"\s*(?:no|none|neg|negative|not|never|absent|n)\s*\.?\s*", re.IGNORECASE)
 """A line that is only an answer ("Fever:" / "no"): it answers the line above, heads no list."""
@@ -200,7 +203,7 @@ def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bo
         return None
     last = start + len(tail)
     for t in triggers:
-        if t.direction == "pre" and t.kind in ("negated", "uncertain") and start <= t.start:
+        if t.direction == "pre" and t.kind in _HEADS and start <= t.start:
             if _HEADER_TAIL.fullmatch(text, t.end, last):  # "ROS negative for", "Denies:"
                 return True
     return False if tail.endswith(":") else None

@@ -182,7 +182,14 @@ def test_plain_words_have_no_triggers() -> None:
 def test_corpus_is_large_and_covers_every_class() -> None:
     counts = Counter(r["label"] for r in CORPUS)
     assert len(CORPUS) >= 120
-    assert set(counts) == {"affirmed", "negated", "uncertain", "historical", "family"}
+    assert set(counts) == {
+        "affirmed",
+        "negated",
+        "uncertain",
+        "hypothetical",
+        "historical",
+        "family",
+    }
     assert min(counts.values()) >= 10
 
 

@@ -21,8 +21,8 @@ def said(text: str, phrase: str) -> str:
         ("Pt denies\nfever, chills, urinary retention.", "urinary retention", "negated"),
         ("Negative for:\nurinary retention", "urinary retention", "negated"),
         ("ROS negative for\nfevers, urinary retention.", "urinary retention", "negated"),
-        ("Return to ED for:\nfever, trouble urinating.", "fever", "uncertain"),
-        ("Return precautions:\n- fever\n- urinary retention", "urinary retention", "uncertain"),
+        ("Return to ED for:\nfever, trouble urinating.", "fever", "hypothetical"),
+        ("Return precautions:\n- fever\n- urinary retention", "urinary retention", "hypothetical"),
         # a line that is no bullet, a bullet of its own, a blank line: its own statement
         ("Denies:\n- fever\nUrinary retention x1 day", "Urinary retention", "affirmed"),
         ("ROS:\n- denies fever\n- + urinary retention", "urinary retention", "affirmed"),
@@ -114,7 +114,7 @@ def test_a_label_answered_no_on_the_next_line_is_denied(
         ("Pt denies\nfever\nchills\nleg weakness", "leg weakness", "negated"),
         ("Negative for:\nfever\nurinary retention", "urinary retention", "negated"),
         ("Denies\nfever\nloss of bowel or bladder control\nsaddle anesthesia", "saddle", "negated"),
-        ("Return precautions:\nfever\nurinary retention", "urinary retention", "uncertain"),
+        ("Return precautions:\nfever\nurinary retention", "urinary retention", "hypothetical"),
         # a line that says more than a sign's name is its own statement, and so is what follows
         ("Pt denies\nfever\nchills\nUrinary retention since last night", "Urinary", "affirmed"),
         ("Pt denies\nfever\nchills\nUrinary retention x1 day", "Urinary", "affirmed"),

@@ -213,7 +213,7 @@ def test_a_problem_that_only_suspects_a_red_flag_counts_however_its_date_is_writ
         # lower case, the trigger's own first item on its line, no denial: as before
         ("Denies:\n- fever\n- new urinary retention", "urinary retention", ("negated", False)),
         ("denies NEW leg weakness", "leg weakness", ("negated", False)),
-        ("Return precautions:\n- NEW urinary retention", "urinary", ("uncertain", False)),
+        ("Return precautions:\n- NEW urinary retention", "urinary", ("hypothetical", False)),
         ("NEW urinary retention", "urinary retention", ("affirmed", False)),
         ("Denies fever.\nNEW urinary retention", "urinary retention", ("affirmed", False)),
     ],

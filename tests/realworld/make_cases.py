@@ -6382,6 +6382,44 @@ for cid, text, topics in _STOP24_LINES:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 38. stop24: advice is no finding and no suspicion ("Return for fever or new numbness",
+#     "Return precautions reviewed: fever, incontinence"): an MRI ordered beside such words
+#     has no supporting criterion; a real doubt ("concern for epidural abscess") still has
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("return-for", "Low back pain. Return for fever or new numbness", {INI}),
+    ("return-precautions", "Return precautions reviewed: fever, incontinence", {INI}),
+    ("watch-for", "Back pain; watch for fever", {INI}),
+    ("call-if", "Call if fever or trouble urinating", {INI}),
+    ("rtc-if", "LBP. RTC if numbness in groin", {INI}),
+    ("concern-for", "concern for epidural abscess", {IS}),
+    ("if-then-rule-out", "if fever, r/o epidural abscess", {IS}),
+]:
+    order(
+        f"stop24-advice-{cid}",
+        f"MRI lumbar; a problem's words {text!r}: "
+        + ("a doubt the MRI is for" if IS in topics else "advice, no criterion for the MRI"),
+        [lambda p, t=text: condition(p, text=t)],
+        [mri],
+        topics,
+        forbidden={INI} if IS in topics else {IS},
+        tags=["stop24", "negation", "text"],
+    )
+for cid, text, topics in [
+    ("return-for-hpi", "Return for fever or urinary retention", set()),
+    ("return-then-finding", "Return precautions: fever. Urinary retention since last night", {E}),
+]:
+    pv(
+        f"stop24-advice-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a sign of its own after the advice" if topics else "advice, no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop24", "negation", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
