@@ -2,7 +2,8 @@
 
 Built from the published trigger categories (Chapman et al. 2001; Harkema et al. 2009) in our
 own table; `cds.facts.negation` compiles it into one matcher and reads the words around a
-phrase with it. Kinds: a trigger (`negated`, `uncertain`, `historical`, `family`) opens a scope
+phrase with it. Kinds: a trigger (`negated`, `uncertain`, `hypothetical`: advice, in
+`cds.facts.negation_advice`; `historical`, `family`) opens a scope
 before (`pre`) or after (`post`) the phrase, both, or `either` (`pre` where it opens its item);
 a `pseudo` trigger looks like one and is not; `end`, `end-family`, `end-present` close scopes.
 """
@@ -10,6 +11,8 @@ a `pseudo` trigger looks like one and is not; `end`, `end-family`, `end-present`
 from __future__ import annotations
 
 from typing import Literal
+
+from cds.facts.negation_advice import ADVICE
 
 Scope = Literal["negated", "uncertain", "hypothetical", "historical", "family"]
 """What a trigger says of the phrases in its scope."""
@@ -173,21 +176,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
         "pre",
     ),
     # -- hypothetical (ConText): advice, not a finding, nor a suspicion that a test is for
-    (
-        (
-            "if",
-            "(?:return|rtc)(?: to (?:the )?(?:ed|er|clinic))? (?:if|for)",  # "Return to ED for"
-            "in case of",
-            "watch for",
-            "monitor for",
-            "call if",
-            "should (?:he|she|they|the patient|pt) develop",
-            "return precautions",
-            "warning signs",
-        ),
-        "hypothetical",
-        "pre",
-    ),
+    (ADVICE, "hypothetical", "pre"),
     # -- uncertainty after the phrase
     (
         (

@@ -6420,6 +6420,62 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 39. stop24 (emergency physician round er29): discharge advice in its every wording is no
+#     finding ("Call 911 for", "Call your doctor for", "Go to the ER if you have", "Seek care
+#     for:" or "Reasons to return:" above a list, "RTED for"); "lost control of his bladder" is
+#     the bladder sign; numbness from a known neuropathy or at baseline is no new sign
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("call-911-for", "Call 911 for trouble breathing, fainting or confusion.", set()),
+    (
+        "call-doctor-for",
+        "Call your doctor for fever over 100.4 F, chills, or burning when you pee.",
+        set(),
+    ),
+    ("seek-care-list", "Seek care for:\n- fever\n- new weakness\n- loss of bladder control", set()),
+    (
+        "reasons-to-return",
+        "Reasons to return:\n\u2022 fever\n\u2022 numbness in groin\n\u2022 incontinence",
+        set(),
+    ),
+    ("rted-for", "RTED for fever, incontinence, saddle anesthesia.", set()),
+    ("er-if-you-have", "Go to the ER if you have trouble breathing or pass out.", set()),
+    ("return-if-you-have", "Return if you have fever or numbness in the groin", set()),
+    ("called-911", "Pt called 911 for trouble breathing", {E}),
+    ("went-to-er-for", "Went to the ER for incontinence yesterday", {E}),
+    ("advice-then-finding", "Call 911 for confusion. Lost control of his bladder last night.", {E}),
+    ("lost-bladder-control", "Lost control of his bladder last night.", {E}),
+    ("lost-bladder-control-x1", "Lost bladder control x1 this AM.", {E}),
+    ("lost-bowel-control", "Lost control of her bowels this morning.", {E}),
+    (
+        "numbness-neuropathy-baseline",
+        "Known right foot numbness since 2019 (diabetic neuropathy), at baseline.",
+        set(),
+    ),
+    (
+        "numbness-chronic-neuropathy",
+        "Chronic bilateral foot numbness from diabetic neuropathy.",
+        set(),
+    ),
+    (
+        "numbness-neuropathy-and-new",
+        "Chronic foot numbness from neuropathy, new L leg numbness since yesterday",
+        {U},
+    ),
+    ("numbness-not-at-baseline", "L leg numbness, not at baseline", {U}),
+    ("numbness-worse-than-baseline", "Neuropathy; L foot numbness worse than baseline", {U}),
+]:
+    pv(
+        f"stop24-er29-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a sign" if topics else "advice or an old deficit, no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop24", "negation", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
