@@ -4,7 +4,7 @@ closing source line."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from cds.cards.context import CardContext, missing_keys
 from cds.cards.evidence import describe, short_reading
@@ -12,7 +12,7 @@ from cds.cards.instructions import patient_instructions
 from cds.cards.quote import quote
 from cds.facts.model import DataIssue
 from cds.facts.units import UNIT_WORDS
-from cds.findings import Finding, Outcome
+from cds.findings import Evidence, Finding, Outcome
 from cds.hooks.keys import PrefetchKey
 from cds.pack.load import Pack
 from cds.pack.schema import Topic
@@ -43,15 +43,49 @@ def card_detail(
     for finding in findings:
         lines.append(f"- **{finding.label}**")
         roles = _medicine_roles(finding, ctx)
-        for e in finding.evidence:
+        shown, left = listed_evidence(finding.evidence, ctx.draft_orders)
+        for e in shown:
             role = roles.get(e.rid, "") if roles else ""
             lines.append(f"  - {role}{describe(e, ctx)}")
             if e.newer is not None:
                 lines.append(f"    - latest: {short_reading(e.newer, ctx)}")
+        if left:
+            lines.append(f"  - {older_records(left)}")
     if topic.patient_instructions:
         lines += ["", "---", "", patient_instructions(pack, outcome)]
     lines += ["", source_line(label, findings)]
     return "\n".join(lines).strip()
+
+
+MOST_EVIDENCE = 10
+"""Evidence lines a finding lists at most: a monitor's feed can send hundreds of abnormal
+readings, and a card of a thousand lines is read by nobody (integrator review int24: 68 KB
+for 500 heart rates). The most recent are listed, and every draft order; the rest counted."""
+
+
+def listed_evidence(
+    evidence: Sequence[Evidence], drafts: Container[str]
+) -> tuple[list[Evidence], int]:
+    """The evidence a finding lists, in its own order: every draft order and the most recent
+    of the rest, ``MOST_EVIDENCE`` in all (more only when the drafts alone are more), and how
+    many are left out."""
+    if len(evidence) <= MOST_EVIDENCE:
+        return list(evidence), 0
+    ordered = [e for e in evidence if e.rid not in drafts]
+    room = max(MOST_EVIDENCE - (len(evidence) - len(ordered)), 0)
+    newest = sorted(ordered, key=_age)[:room]  # a record with no time: last
+    kept = {id(e) for e in newest}
+    shown = [e for e in evidence if e.rid in drafts or id(e) in kept]
+    return shown, len(evidence) - len(shown)
+
+
+def older_records(count: int) -> str:
+    """The line that counts the evidence a finding does not list."""
+    return f"and {count} older {'record' if count == 1 else 'records'} alike, not listed"
+
+
+def _age(e: Evidence) -> float:
+    return e.age_h if e.age_h is not None else float("inf")
 
 
 def _medicine_roles(finding: Finding, ctx: CardContext) -> dict[str, str]:
@@ -104,7 +138,12 @@ def data_check_detail(
         lines[:0] = [other_patient_line(others), ""]
     for finding in findings:
         lines.append(f"- **{finding.label}**")
-        for e in finding.evidence:
+        listed, left = listed_evidence(finding.evidence, ctx.draft_orders)
+        if left:  # the records not listed are counted, not listed again among the others
+            kept = {id(e) for e in listed}
+            hidden = [e.rid for e in finding.evidence if id(e) not in kept]
+            shown.update(id(i) for rid in hidden for i in by_rid.get(rid, []))
+        for e in listed:
             lines.append(f"  - {describe(e, ctx)}")
             same = by_rid.get(e.rid, [])
             shown.update(id(i) for i in same)
@@ -119,6 +158,8 @@ def data_check_detail(
             if recheck:
                 lines.append(f"    - re-check: {recheck}")
             general = general or not recheck
+        if left:
+            lines.append(f"  - {older_records(left)}")
     for issue in ctx.issues:
         if id(issue) in shown:
             continue
