@@ -51,23 +51,23 @@ the sign when both ends are one."""
 
 _NUMBER = measure_pattern(())
 """A number and its unit (or a range, or one reading in two units), then the rest."""
-_GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
+GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
 """From a lead word to its number: the words between, on one line and in one clause."""
-_GAP_MOST = 24
+GAP_MOST = 24
 _FILLER = re.compile(
     r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|measured|recorded|at|than)\b|[:=]",
     re.IGNORECASE,
 )
 """Syntax between a lead word and its number that changes nothing ("temp was 39.2")."""
-_ABOVE = re.compile(
+ABOVE = re.compile(
     r">=?|≥|\b(?:over|above|greater|higher|more|exceeding|at least)\b", re.IGNORECASE
 )
-_BELOW = re.compile(r"<=?|≤|\b(?:under|below|less|lower|at most)\b", re.IGNORECASE)
-_OR_MORE = re.compile(r"^\s*(?:\+|or (?:higher|more|above|greater|over)\b)", re.IGNORECASE)
+BELOW = re.compile(r"<=?|≤|\b(?:under|below|less|lower|at most)\b", re.IGNORECASE)
+OR_MORE = re.compile(r"^\s*(?:\+|or (?:higher|more|above|greater|over)\b)", re.IGNORECASE)
 """After the number: a threshold, not a reading ("call if temp 100.4 or higher")."""
 _CLAUSE_END = re.compile(r"[\n;,]|\.(?=\s|$)")
 """Where a number's words end: a comma, a semicolon, a line's or a sentence's end."""
-_NEXT_NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z]*\d?[A-Za-z]*\s*[:=]?\s*\d")
+NEXT_NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z]*\d?[A-Za-z]*\s*[:=]?\s*\d")
 """The next capitalised name with a number in a vital-signs line ("SpO2 98", "HR 88")."""
 _DECIMALS = re.compile(r"\d+(?:\.\d+)?")
 
@@ -102,29 +102,29 @@ def _said_at(
     """The numbers one lead word leads, read: its own, then each clause after it that is a
     number its words date ("Tmax 38.9 last week, 39.1 today"); none that is no current
     reading and cannot be one (``measure``: the sign, the measure's unit and reading rule)."""
-    gap = _GAP.match(text, lead.end())
-    if gap is None or len(gap["gap"]) > _GAP_MOST:
+    gap = GAP.match(text, lead.end())
+    if gap is None or len(gap["gap"]) > GAP_MOST:
         return []
     between = _FILLER.sub(" ", gap["gap"])
-    above, below = _ABOVE.search(between), _BELOW.search(between)
+    above, below = ABOVE.search(between), BELOW.search(between)
     hedged = words.number_in_doubt.search(between) is not None
-    between = _ABOVE.sub(" ", _BELOW.sub(" ", between))
+    between = ABOVE.sub(" ", BELOW.sub(" ", between))
     if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
         return []  # other words: no number of this measure ("temp normal at 10 am")
-    end = _clause_end(text, gap.end("num"))
+    end = clause_end(text, gap.end("num"))
     rest = text[gap.end("num") : end]
-    comparator = ">=" if _OR_MORE.search(rest) else ">" if above else "<" if below else ""
+    comparator = ">=" if OR_MORE.search(rest) else ">" if above else "<" if below else ""
     said = assertion(text, lead.start(), gap.end("num"))
     if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
         return []  # a relative's, advice ("call if temp > 38"), or a threshold denied or doubted
-    if comparator and threshold.search(text, _sentence_start(text, lead.start()), lead.start()):
+    if comparator and threshold.search(text, sentence_start(text, lead.start()), lead.start()):
         return []  # a threshold defined ("fever defined as T ≥ 38")
     doubt = hedged or said in ("negated", "uncertain")
     read = _reading(text, gap.start("num"), end, measure, words, doubt, said, comparator)
     out = [read] if read is not None else []
     while end < len(text) and text[end] == ",":  # "Tmax 38.9 last week, 39.1 today"
         start = end + 1 + len(text[end + 1 :]) - len(text[end + 1 :].lstrip(" "))
-        end = _clause_end(text, start)
+        end = clause_end(text, start)
         dated = _NUMBER.fullmatch(text[start:end].rstrip())
         if dated is None or not (
             words.number_in_past.search(dated["rest"]) or words.number_recent.search(dated["rest"])
@@ -135,7 +135,7 @@ def _said_at(
     return out
 
 
-def _clause_end(text: str, i: int) -> int:
+def clause_end(text: str, i: int) -> int:
     end = _CLAUSE_END.search(text, i)
     return end.start() if end else len(text)
 
@@ -162,7 +162,7 @@ def _reading(
     whole_rest = whole_rest[number.end() :]
     if words.number_in_past.search(whole_rest) and not words.number_recent.search(whole_rest):
         return None  # "Tmax 39 last week": no current reading
-    cut = _NEXT_NAME.search(text, start + number.end(), end)
+    cut = NEXT_NAME.search(text, start + number.end(), end)
     match = _NUMBER.fullmatch(text[start : cut.start() if cut else end].rstrip())
     read = said_number(match, sign, canonical, rule) if match is not None else None
     if read is None:  # "T 3.9": a temperature only with its decimal point moved
@@ -181,7 +181,7 @@ def _reading(
     return read
 
 
-def _sentence_start(text: str, i: int) -> int:
+def sentence_start(text: str, i: int) -> int:
     """Where the sentence holding ``i`` starts (after a full stop, a semicolon, a line)."""
     starts = [text.rfind(c, 0, i) for c in (". ", ";", "\n")]
     return max(starts) + 1 if max(starts) >= 0 else 0

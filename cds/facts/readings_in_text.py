@@ -15,9 +15,10 @@ What is no current reading is not one here either:
   90s"): the one dated now decides, the earlier ones are set aside (a tachycardia that has
   settled is no current emergency);
 - a reading dated before now with nothing later ("HR 136 yesterday", "SpO2 88% on arrival"),
-  one in doubt ("HR ~140", "HR 140?"), a bound ("HR > 140"), a number no living patient shows
-  ("HR 400"): marked `IN_DOUBT`, a data-check item when it may be the sign
-  (`cds.facts.measures_in_text.resolve_in_doubt`), never the emergency card;
+  one in doubt ("HR ~140", "HR 140?"), one in a past history ("PMH: SVT with HR 180s"), a
+  bound ("HR > 140"), a number no living patient shows ("HR 400"): marked `IN_DOUBT`, a
+  data-check item when it may be the sign (`cds.facts.measures_in_text.resolve_in_doubt`),
+  never the emergency card;
 - a range ("HR 120-140", "SpO2 88-92%", "HR 140s": 140-149) is the sign when both ends are
   one, a data-check item naming the end that crosses when only one does, nothing otherwise.
 
@@ -32,18 +33,18 @@ from collections.abc import Iterable
 from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import words_of
 from cds.facts.measures_in_text import (
-    _ABOVE,
-    _BELOW,
-    _GAP,
-    _GAP_MOST,
-    _NEXT_NAME,
-    _OR_MORE,
+    ABOVE,
+    BELOW,
+    GAP,
+    GAP_MOST,
     IN_DOUBT,
+    NEXT_NAME,
+    OR_MORE,
     RANGE,
     UNREADABLE,
-    _clause_end,
-    _sentence_start,
+    clause_end,
     measures_in_text,
+    sentence_start,
 )
 from cds.facts.model import Fact
 from cds.facts.negation import assertion
@@ -108,34 +109,37 @@ def _read_at(
 ) -> list[SaidMeasure]:
     """The readings one lead word leads: its own number, and the later ones its clauses date
     ("HR 136 yesterday, now 88"), by when they were taken."""
-    gap = _GAP.match(text, lead.end())
-    if gap is None or len(gap["gap"]) > _GAP_MOST:
+    gap = GAP.match(text, lead.end())
+    if gap is None or len(gap["gap"]) > GAP_MOST:
         return []
     between = _FILLER.sub(" ", gap["gap"])
-    above, below = _ABOVE.search(between), _BELOW.search(between)
+    above, below = ABOVE.search(between), BELOW.search(between)
     hedged = words.number_in_doubt.search(between) is not None
-    between = _ABOVE.sub(" ", _BELOW.sub(" ", between))
+    between = ABOVE.sub(" ", BELOW.sub(" ", between))
     if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
         return []  # other words: no number of this measure ("HR regular at 10 am")
-    end = _clause_end(text, gap.start("num"))
-    cut = _NEXT_NAME.search(text, gap.end("num"), end)  # "HR 136 RR 16": the next vital
+    end = clause_end(text, gap.start("num"))
+    cut = NEXT_NAME.search(text, gap.end("num"), end)  # "HR 136 RR 16": the next vital
     value = _VALUE.match(text, gap.start("num"), cut.start() if cut else end)
     if value is None or _NO_READING.match(text, value.end()):
         return []
     said = assertion(text, lead.start(), gap.end("num"))
     comparator = (
-        ">=" if _OR_MORE.search(text, value.end(), end) else ">" if above else "<" if below else ""
+        ">=" if OR_MORE.search(text, value.end(), end) else ">" if above else "<" if below else ""
     )
     if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
         return []  # a relative's, advice ("call if HR > 120"), a bound denied or doubted
-    near = _sentence_start(text, lead.start()) if comparator else lead.start() - _NEAR
-    if threshold.search(text, max(near, _sentence_start(text, lead.start())), lead.start()):
+    near = sentence_start(text, lead.start()) if comparator else lead.start() - _NEAR
+    if threshold.search(text, max(near, sentence_start(text, lead.start())), lead.start()):
         return []  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
     rest = text[value.end() : cut.start() if cut else end]
     when = _when(rest, words)
     if when == "past":
         return []  # "HR 140 last week"
-    doubt = hedged or bool(comparator) or said in ("negated", "uncertain") or when == "earlier"
+    # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
+    # with HR 180s": then or now?), a time before now
+    doubt = hedged or bool(comparator) or said in ("negated", "uncertain", "historical")
+    doubt = doubt or when == "earlier"
     doubt = doubt or words.number_in_doubt.search(_HAS_DIGIT.sub(" ", rest)) is not None
     first = _read(value, measure, IN_DOUBT + comparator if doubt else None)
     later = [] if cut else _later(text, end, measure, words)
@@ -162,7 +166,7 @@ def _later(
     "88 now", "improved to 98", "90s this AM"), with when; up to the first that is not."""
     out: list[tuple[SaidMeasure, str]] = []
     while end < len(text) and text[end] in ",;":
-        start, end = end + 1, _clause_end(text, end + 1)
+        start, end = end + 1, clause_end(text, end + 1)
         later = _LATER.match(text, start, end)
         if later is None:
             break

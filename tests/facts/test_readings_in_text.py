@@ -122,6 +122,7 @@ def test_a_site_threshold_moves_the_sign() -> None:
         ("DP pulse 2+ bilaterally", set()),
         ("LBP x 48 hr, pain 10/10", set()),
         ("mother's HR 140", set()),
+        ("PMH: SVT with HR 180s", {D}),
         ("denies HR > 100", set()),
         ("Temp 36.5-37.2 over shift", set()),
     ],
