@@ -207,7 +207,8 @@ def _superseded(
 
 
 def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:
-    """Per value set, the most recent observation that is verified, readable and dated."""
+    """Per value set, the most recent observation that is verified, readable and dated, and
+    measured, not read from words ("HR 88" in a note never supersedes a coded tachycardia)."""
     newest: dict[str, Fact] = {}
     for f in facts:
         if (
@@ -216,6 +217,7 @@ def _latest_readings(facts: Iterable[Fact]) -> dict[str, Fact]:
             and f.time_known
             and f.age_h >= 0
             and f.verified
+            and not f.by_text
         ):
             best = newest.get(f.valueset)
             if best is None or f.age_h < best.age_h:

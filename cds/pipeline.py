@@ -129,9 +129,9 @@ class Evaluator:
         # 38-39", the low end of a range: else a data-check item); before the bounds, which
         # read a Quantity's comparator, not a range's low end
         # "T ?38.5" (`cds.facts.measures_in_text`): a data-check item when it may be the sign
-        facts, doubts = resolve_in_doubt(
-            extraction.facts, ruleset.reach, self.pack.index.measured_by
-        )
+        index = self.pack.index  # "HR 136 yesterday": a heart rate in doubt, by its name
+        names = {vs: rule.name for vs, rule in index.readings.items()}
+        facts, doubts = resolve_in_doubt(extraction.facts, ruleset.reach, index.measured_by, names)
         facts, said_issues = resolve_said_measures(
             facts, ruleset.reach, self.pack.index.measured_by
         )

@@ -199,7 +199,7 @@ def _mark_latest(facts: list[Fact]) -> dict[str, Fact]:
     for f in facts:
         if f.kind == "observation":
             observed.append(f)
-            if f.understood and f.verified and f.time_known:
+            if f.understood and f.verified and f.time_known and not f.by_text:  # not "HR 88"
                 best = newest.get(f.valueset)
                 if best is None or f.age_h < best.age_h:
                     newest[f.valueset] = f

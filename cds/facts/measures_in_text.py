@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from cds.facts.answer_words import AnswerWords, measure_pattern
 from cds.facts.bounds import Region, resolve_value
-from cds.facts.concepts import words_of
 from cds.facts.model import DataIssue, Fact
 from cds.facts.negation import assertion
 from cds.facts.readings import quantity_value
@@ -42,27 +42,32 @@ from cds.facts.units import NO_RULE, ReadingRule
 IN_DOUBT = "?"
 """The ``bound`` of a sign's Condition whose number in words is in doubt; after it, the
 comparator it was said with ("?>": "T > 38"), or "!" when no reading can be it."""
-_UNREADABLE = IN_DOUBT + "!"
+UNREADABLE = IN_DOUBT + "!"
+"""The ``bound`` of a number no reading of its measure can be, whatever the thresholds."""
+RANGE = IN_DOUBT + "~"
+"""The ``bound`` of a range read as readings ("HR 120-140": `cds.facts.readings_in_text`),
+its value the low end, then the high end (after `IN_DOUBT` when its record is unverified):
+the sign when both ends are one."""
 
 _NUMBER = measure_pattern(())
 """A number and its unit (or a range, or one reading in two units), then the rest."""
-_GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
+GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
 """From a lead word to its number: the words between, on one line and in one clause."""
-_GAP_MOST = 24
+GAP_MOST = 24
 _FILLER = re.compile(
     r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|measured|recorded|at|than)\b|[:=]",
     re.IGNORECASE,
 )
 """Syntax between a lead word and its number that changes nothing ("temp was 39.2")."""
-_ABOVE = re.compile(
+ABOVE = re.compile(
     r">=?|≥|\b(?:over|above|greater|higher|more|exceeding|at least)\b", re.IGNORECASE
 )
-_BELOW = re.compile(r"<=?|≤|\b(?:under|below|less|lower|at most)\b", re.IGNORECASE)
-_OR_MORE = re.compile(r"^\s*(?:\+|or (?:higher|more|above|greater|over)\b)", re.IGNORECASE)
+BELOW = re.compile(r"<=?|≤|\b(?:under|below|less|lower|at most)\b", re.IGNORECASE)
+OR_MORE = re.compile(r"^\s*(?:\+|or (?:higher|more|above|greater|over)\b)", re.IGNORECASE)
 """After the number: a threshold, not a reading ("call if temp 100.4 or higher")."""
 _CLAUSE_END = re.compile(r"[\n;,]|\.(?=\s|$)")
 """Where a number's words end: a comma, a semicolon, a line's or a sentence's end."""
-_NEXT_NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z]*\d?[A-Za-z]*\s*[:=]?\s*\d")
+NEXT_NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z]*\d?[A-Za-z]*\s*[:=]?\s*\d")
 """The next capitalised name with a number in a vital-signs line ("SpO2 98", "HR 88")."""
 _DECIMALS = re.compile(r"\d+(?:\.\d+)?")
 
@@ -78,7 +83,7 @@ def measures_in_text(text: str, found: Iterable[str], ctx: FactContext) -> tuple
     for sign, by in index.measured_by.items():
         patterns = index.text_leads.get(by)
         canonical = ctx.canonical_units.get(by)
-        if patterns is None or canonical is None or sign in found:
+        if patterns is None or canonical is None or sign in found or by in index.text_readings:
             continue
         measure = (sign, canonical, index.readings.get(by, NO_RULE))
         leads, threshold = patterns
@@ -97,29 +102,29 @@ def _said_at(
     """The numbers one lead word leads, read: its own, then each clause after it that is a
     number its words date ("Tmax 38.9 last week, 39.1 today"); none that is no current
     reading and cannot be one (``measure``: the sign, the measure's unit and reading rule)."""
-    gap = _GAP.match(text, lead.end())
-    if gap is None or len(gap["gap"]) > _GAP_MOST:
+    gap = GAP.match(text, lead.end())
+    if gap is None or len(gap["gap"]) > GAP_MOST:
         return []
     between = _FILLER.sub(" ", gap["gap"])
-    above, below = _ABOVE.search(between), _BELOW.search(between)
+    above, below = ABOVE.search(between), BELOW.search(between)
     hedged = words.number_in_doubt.search(between) is not None
-    between = _ABOVE.sub(" ", _BELOW.sub(" ", between))
+    between = ABOVE.sub(" ", BELOW.sub(" ", between))
     if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
         return []  # other words: no number of this measure ("temp normal at 10 am")
-    end = _clause_end(text, gap.end("num"))
+    end = clause_end(text, gap.end("num"))
     rest = text[gap.end("num") : end]
-    comparator = ">=" if _OR_MORE.search(rest) else ">" if above else "<" if below else ""
+    comparator = ">=" if OR_MORE.search(rest) else ">" if above else "<" if below else ""
     said = assertion(text, lead.start(), gap.end("num"))
     if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
         return []  # a relative's, advice ("call if temp > 38"), or a threshold denied or doubted
-    if comparator and threshold.search(text, _sentence_start(text, lead.start()), lead.start()):
+    if comparator and threshold.search(text, sentence_start(text, lead.start()), lead.start()):
         return []  # a threshold defined ("fever defined as T ≥ 38")
     doubt = hedged or said in ("negated", "uncertain")
     read = _reading(text, gap.start("num"), end, measure, words, doubt, said, comparator)
     out = [read] if read is not None else []
     while end < len(text) and text[end] == ",":  # "Tmax 38.9 last week, 39.1 today"
         start = end + 1 + len(text[end + 1 :]) - len(text[end + 1 :].lstrip(" "))
-        end = _clause_end(text, start)
+        end = clause_end(text, start)
         dated = _NUMBER.fullmatch(text[start:end].rstrip())
         if dated is None or not (
             words.number_in_past.search(dated["rest"]) or words.number_recent.search(dated["rest"])
@@ -130,7 +135,7 @@ def _said_at(
     return out
 
 
-def _clause_end(text: str, i: int) -> int:
+def clause_end(text: str, i: int) -> int:
     end = _CLAUSE_END.search(text, i)
     return end.start() if end else len(text)
 
@@ -157,13 +162,13 @@ def _reading(
     whole_rest = whole_rest[number.end() :]
     if words.number_in_past.search(whole_rest) and not words.number_recent.search(whole_rest):
         return None  # "Tmax 39 last week": no current reading
-    cut = _NEXT_NAME.search(text, start + number.end(), end)
+    cut = NEXT_NAME.search(text, start + number.end(), end)
     match = _NUMBER.fullmatch(text[start : cut.start() if cut else end].rstrip())
     read = said_number(match, sign, canonical, rule) if match is not None else None
     if read is None:  # "T 3.9": a temperature only with its decimal point moved
         return _moved(number[0], sign, canonical, rule)
     if read == NOT_ONE or not isinstance(read, SaidMeasure) or match is None:
-        return SaidMeasure(sign, float(number[0]), canonical, _UNREADABLE)
+        return SaidMeasure(sign, float(number[0]), canonical, UNREADABLE)
     recent = words.number_recent.search(whole_rest) is not None
     if (
         comparator
@@ -176,7 +181,7 @@ def _reading(
     return read
 
 
-def _sentence_start(text: str, i: int) -> int:
+def sentence_start(text: str, i: int) -> int:
     """Where the sentence holding ``i`` starts (after a full stop, a semicolon, a line)."""
     starts = [text.rfind(c, 0, i) for c in (". ", ";", "\n")]
     return max(starts) + 1 if max(starts) >= 0 else 0
@@ -203,30 +208,65 @@ def resolve_in_doubt(
     facts: list[Fact],
     reach: Mapping[tuple[str, str], Sequence[Region]],
     measured_by: Mapping[str, str],
+    names: Mapping[str, str] | None = None,
 ) -> tuple[list[Fact], list[DataIssue]]:
-    """``facts`` without the signs read from a number in doubt (`IN_DOUBT`), and a data-check
-    item for each that the rules' threshold on its measuring value set says may be the sign
-    (its number, or a value its bound allows, at or above it; or no reading at all)."""
+    """``facts`` without the signs and readings read from a number in doubt (`IN_DOUBT`), and
+    a data-check item for each that the rules' threshold on its measuring value set (a
+    reading's own: ``names`` say what each measures, "a heart rate") says may be the sign
+    (its number, or a value its bound allows, crossing it; or no reading at all). A range of
+    readings (`RANGE`) is kept as a reading when both its ends cross, a data-check item when
+    one does, and left out when neither does."""
     if not any(f.bound and f.bound.startswith(IN_DOUBT) for f in facts):
         return facts, []
     out, issues = [], []
     for f in facts:
-        if not (f.bound and f.bound.startswith(IN_DOUBT) and f.valueset in measured_by):
+        reading = f.kind == "observation" and f.by_text
+        if not (
+            f.bound and f.bound.startswith(IN_DOUBT) and (reading or f.valueset in measured_by)
+        ):
             out.append(f)
             continue
+        regions = reach.get(("observation", f.valueset if reading else measured_by[f.valueset]), ())
+        name = (names or {}).get(f.valueset, "a reading") if reading else None
+        if f.bound.startswith(RANGE) and f.value is not None:
+            high, doubted = f.bound[len(RANGE) :], f.bound[len(RANGE) :].startswith(IN_DOUBT)
+            ends = (f.value, float(high[len(IN_DOUBT) :] if doubted else high))
+            crossing = [v for v in ends if resolve_value(v, None, regions).sign == "certain"]
+            if doubted and crossing:  # unverified: never the sign by itself
+                issues.append(_in_doubt(f, None, name))
+            elif len(crossing) == 2:
+                out.append(replace(f, bound=None))  # "HR 135-150": every value is the sign
+            elif crossing:
+                issues.append(_range_in_doubt(f, name or "a reading", crossing[0] == ends[1]))
+            continue
         comparator = f.bound[len(IN_DOUBT) :] or None
-        regions = reach.get(("observation", measured_by[f.valueset]), ())
         if comparator == "!" or (
             f.value is not None and resolve_value(f.value, comparator, regions).sign != "none"
         ):
-            issues.append(_in_doubt(f, comparator))
+            issues.append(_in_doubt(f, comparator, name))
     return out, issues
 
 
-def _in_doubt(f: Fact, comparator: str | None) -> DataIssue:
+def _in_doubt(f: Fact, comparator: str | None, name: str | None = None) -> DataIssue:
+    bound = comparator and comparator != "!"
+    if name is not None:  # a vital sign's reading in words ("HR 136 yesterday", "HR 400")
+        why = (
+            "as a bound or a threshold, not a reading"
+            if bound
+            else "outside what a living patient shows (a slip or another measure?)"
+            if comparator == "!"
+            else "dated before now, or in doubt as written (a hedge, a denial's reach)"
+        )
+        return DataIssue(
+            rid=f.rid,
+            message=f"“{f.display}”: {name} in words {why}: perhaps a danger sign, not surely",
+            recheck=f"{name} now, with whoever recorded it",
+            headline=f"“{f.display}”: {name} in words, in doubt",
+            possible_sign=True,
+        )
     why = (
         "as a bound or a threshold, not a reading"
-        if comparator and comparator != "!"
+        if bound
         else "in doubt as written (a hedge, a unit, a decimal point, a denial's reach)"
     )
     return DataIssue(
@@ -238,41 +278,29 @@ def _in_doubt(f: Fact, comparator: str | None) -> DataIssue:
     )
 
 
+def _range_in_doubt(f: Fact, name: str, high: bool) -> DataIssue:
+    end = "high" if high else "low"
+    return DataIssue(
+        rid=f.rid,
+        message=(
+            f"“{f.display}”: {name} in words given as a range that crosses a danger sign's "
+            f"threshold at its {end} end only: perhaps a sign, not surely"
+        ),
+        recheck=f"{name} now, with whoever recorded it",
+        headline=f"“{f.display}”: a range, a sign only at its {end} end?",
+        possible_sign=True,
+    )
+
+
 def unverified(said: SaidMeasure) -> SaidMeasure:
     """A number in the words of a record nobody has validated yet: in doubt (a data-check
     item when it may be the sign), never the sign by itself."""
+    if said.bound and said.bound.startswith(RANGE):  # "HR 120-140": each end in doubt
+        return (
+            said
+            if said.bound[len(RANGE) :].startswith(IN_DOUBT)
+            else said._replace(bound=RANGE + IN_DOUBT + said.bound[len(RANGE) :])
+        )
     if said.bound and said.bound.startswith(IN_DOUBT):
         return said
     return said._replace(bound=IN_DOUBT + (said.bound or ""))
-
-
-def condition_measures(
-    concept: object,
-    matched: Iterable[tuple[str, bool]],
-    rid: str,
-    timing: tuple[str | None, float, bool, str | None, float],
-    ctx: FactContext,
-) -> list[Fact]:
-    """The signs a Condition's words measure ("LBP, Tmax 101.5 at home": `measures_in_text`),
-    each a Condition fact with its number, dated as the Condition is; none for a sign its
-    words or codes name already (``matched``)."""
-    words = words_of(concept)
-    said = measures_in_text(words, {vs for vs, _ in matched}, ctx)
-    when, age, known, note, _ = timing
-    return [
-        Fact(
-            kind="condition",
-            valueset=m.valueset,
-            rid=rid,
-            display=words,
-            value=m.value,
-            unit=m.unit,
-            bound=m.bound,
-            time=when,
-            age_h=age,
-            time_known=known,
-            note=note,
-            by_text=True,
-        )
-        for m in said
-    ]

@@ -20,6 +20,7 @@ from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import as_list, read_concept_detail
 from cds.facts.measures_in_text import measures_in_text
 from cds.facts.model import DataIssue, Fact
+from cds.facts.readings_in_text import READ_FROM_WORDS, readings_in_text
 from cds.facts.said_measures import SaidMeasure, measure_in_words
 from cds.facts.timing import FactContext
 from cds.fhir import Resource
@@ -76,6 +77,7 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     if not asked:  # the common case: the row's name is no sign, its value's words decide
         listed = bool(index.match_listed((), words) & index.observation_text)
         measured = measures_in_text(words, joined, ctx)  # "HPI: ... Tmax 101.5 at home"
+        measured += readings_in_text(words, ctx)  # "HPI: ... HR 136, pt anxious."
         if not (joined or listed or measured):
             return NOTHING_SAID
         return Said(joined, _shown(words), listed=listed, measures=measured)
@@ -158,8 +160,9 @@ def text_finding(
     the number its words measure it by, if they do (`cds.facts.said_measures`)."""
     when, age, known, note = timing
     measured = measure is not None and measure.valueset == vs
+    reading = measured and measure is not None and measure.reading  # "HR 136": a reading
     return Fact(
-        kind="condition",
+        kind="observation" if reading else "condition",
         valueset=vs,
         rid=rid,
         display=words,
@@ -169,7 +172,7 @@ def text_finding(
         time=when,
         age_h=age,
         time_known=known,
-        note=note,
+        note=(f"{note}; {READ_FROM_WORDS}" if note else READ_FROM_WORDS) if reading else note,
         by_text=True,
     )
 

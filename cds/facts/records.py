@@ -24,9 +24,9 @@ from cds.facts.concepts import (
     words_of,
 )
 from cds.facts.copies import Extraction, copy_note
-from cds.facts.measures_in_text import condition_measures
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
+from cds.facts.readings_in_text import condition_measures
 from cds.facts.suspected import said_in_words, sign_after_denial, sign_considered, words_facts
 from cds.facts.times import age_in_years, read_time
 from cds.facts.timing import (

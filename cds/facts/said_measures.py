@@ -57,6 +57,9 @@ class SaidMeasure(NamedTuple):
     said_date: SaidDate | None = None
     """When its words date the reading ("2 days ago", "on 11/25"): the sign reported then
     (`cds.facts.said_dates`); None: at the record's own time."""
+    reading: bool = False
+    """A reading of the measuring value set itself, not its sign ("HR 136":
+    `cds.facts.readings_in_text`): an Observation fact."""
 
 
 class _Reading(NamedTuple):
@@ -64,6 +67,8 @@ class _Reading(NamedTuple):
     unit: str
     low_end: bool = False
     said_date: SaidDate | None = None
+    high: float | None = None
+    """A range's high end, in ``unit`` ("36.5-37.2": 37.2)."""
 
 
 _STOP = "stop"
@@ -116,7 +121,14 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
 
 
 def _said(vs: str, read: _Reading) -> SaidMeasure:
-    return SaidMeasure(vs, read.value, read.unit, LOW_END if read.low_end else None, read.said_date)
+    return SaidMeasure(vs, read.value, read.unit, _range_bound(read), read.said_date)
+
+
+def _range_bound(read: _Reading) -> str | None:
+    """`LOW_END` and the high end for a range ("36.5-37.2": ">=37.2"), None for one number."""
+    if not read.low_end:
+        return None
+    return LOW_END if read.high is None else f"{LOW_END}{read.high!r}"
 
 
 def _before(read: _Reading, other: _Reading) -> bool:
@@ -197,7 +209,7 @@ def _numbers(match: re.Match[str], canonical: str, rule: ReadingRule) -> _Readin
     if other is None:
         return _STOP
     if ranged:  # the low end: a sign only if even it is one
-        return _Reading(*min(read, other), low_end=True)
+        return _Reading(*min(read, other), low_end=True, high=max(read, other)[0])
     if abs(read[0] - other[0]) > _AGREE * max(abs(read[0]), abs(other[0])):
         return _STOP  # two units that disagree: which reading is it?
     return _Reading(*read)
@@ -215,7 +227,7 @@ def said_number(
     None when it is no reading of the unit (`cds.facts.measures_in_text`)."""
     read = _numbers(match, canonical, rule)
     if isinstance(read, _Reading):
-        return SaidMeasure(valueset, read.value, read.unit, LOW_END if read.low_end else None)
+        return SaidMeasure(valueset, read.value, read.unit, _range_bound(read))
     return read
 
 
@@ -259,8 +271,12 @@ def resolve_said_measures(
             continue
         # by the thresholds of the value set that measures the sign (a body temperature's)
         regions = reach.get(("observation", measured_by[f.valueset]), ())
-        at_least = ">=" if f.bound == LOW_END else None  # else the number itself
+        ranged = f.bound is not None and f.bound.startswith(LOW_END)
+        at_least = ">=" if ranged else None  # else the number itself
         sign = resolve_value(f.value, at_least, regions).sign
+        high = f.bound[len(LOW_END) :] if f.bound is not None and ranged else ""
+        if sign == "possible" and high and resolve_value(float(high), None, regions).sign == "none":
+            sign = "none"  # "Temp 36.5-37.2 over shift": no end of it is a sign
         if sign == "certain":
             note = f.note
             if f"{f.value:g}" not in f.display:  # "102 at home": the number it was read as
@@ -282,8 +298,8 @@ def _in_doubt(f: Fact) -> DataIssue:
     return DataIssue(
         rid=f.rid,
         message=(
-            f"“{f.display}”: a range whose low end is below the threshold of a sign: "
-            "perhaps a sign, not surely"
+            f"“{f.display}”: a range that reaches the threshold of a sign at its high end "
+            "only: perhaps a sign, not surely"
         ),
         recheck="the reading itself, with whoever recorded it",
         headline=f"“{f.display}”: a range, a sign only at its high end?",

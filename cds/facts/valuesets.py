@@ -101,6 +101,8 @@ class ValueSetSpec(Protocol):
     @property
     def threshold_words(self) -> Sequence[str]: ...
     @property
+    def text_is_reading(self) -> bool: ...
+    @property
     def unit_implied(self) -> bool: ...
     @property
     def fraction_as_percent(self) -> bool: ...
@@ -175,6 +177,7 @@ class ValueSetIndex:
     ``lead_words`` ("Tmax 38.9"); `cds.facts.said_measures` reads a bare number without them."""
     text_leads: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = field(default_factory=dict)
     """Value set → its ``text_lead_words``, ``threshold_words`` in free text (measures_in_text)."""
+    text_readings: set[str] = field(default_factory=set)  # ``text_is_reading``: "HR 136"
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -210,13 +213,10 @@ class ValueSetIndex:
                 index.measures[vs.id] = measure_pattern(vs.lead_words)
             if vs.text_lead_words:  # "HPI: Tmax 101.5" (`cds.facts.measures_in_text`)
                 index.text_leads[vs.id] = leads_in_text(vs.text_lead_words, vs.threshold_words)
-            if (
-                vs.unit_implied
-                or vs.fraction_as_percent
-                or vs.plausible is not None
-                or vs.unit_by_range
-            ):
+            if vs.unit_implied or vs.fraction_as_percent or vs.plausible or vs.unit_by_range:
                 index.readings[vs.id] = reading_rule(vs)
+            if vs.text_is_reading:  # "HR 136" (`cds.facts.readings_in_text`)
+                index.text_readings.add(vs.id)
             for c in vs.codes:
                 system = normalize_system(c.system)
                 key = (system, normalize_code(system, c.code))

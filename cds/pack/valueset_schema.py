@@ -112,6 +112,10 @@ class ValueSetAddition(Strict):
     text_lead_words: list[str] = []
     """The words that lead a number measuring it in any free text ("HPI: LBP x3d, Tmax
     101.5 at home", `cds.facts.measures_in_text`): words naming the measure itself only."""
+    text_is_reading: bool = False
+    """A number after its ``text_lead_words`` in free text is a reading of this value set
+    itself ("HR 136", "SpO2 89% on RA": an Observation fact read from words, compared by the
+    rules on it, `cds.facts.readings_in_text`), not the sign ``measured_by`` it reported."""
     threshold_words: list[str] = []
     """Words before such a number with a comparator that make it a threshold, not a reading
     ("fever defined as T >= 38", "goal temp < 38"): nothing is read."""

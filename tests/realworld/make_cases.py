@@ -6476,6 +6476,60 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 40. stop24 vitals in words (emergency physician round er29): a heart rate, breathing rate or
+# SpO2 written in an HPI after its own lead words is a reading of its value set, compared by
+# the rules on it, with near-miss controls at each threshold; advice, goals, a reading that
+# has settled since, "BP 130/80" and a pulse grade are nothing; a reading dated before now,
+# a range crossing at one end only and an impossible number are data-check items.
+# ---------------------------------------------------------------------------------------------
+STOP24_VITALS = [
+    ("hr-136", "HR 136, pt anxious.", {E}),
+    ("hr-130", "HR 130, pt anxious.", set()),
+    ("spo2-89-ra", "SpO2 89% on RA.", {E}),
+    ("spo2-92-ra", "SpO2 92% on RA.", set()),
+    ("spo2-89-on-o2", "SpO2 89% on 2L NC", {E}),
+    ("spo2-94-on-o2", "SpO2 94% on 2L", set()),
+    ("sats-words", "Pt uncomfortable, sats 86% on room air", {E}),
+    ("vitals-line", "BP 130/80 HR 136 RR 16 T 36.8 SpO2 98%", {E}),
+    ("vitals-line-normal", "BP 130/80 HR 88 RR 16 T 36.8 SpO2 98%", set()),
+    ("rr-28", "RR 28, speaking full sentences", {E}),
+    ("rr-22", "RR 22, speaking full sentences", set()),
+    ("hr-decade", "HR in the 140s", {E}),
+    ("settled", "HR 136 yesterday, now 88", set()),
+    ("settled-decades", "HR 140s on arrival, now 90s", set()),
+    ("earlier-only", "HR 136 yesterday", {D}),
+    ("range-top-crosses", "HR 120-140", {D}),
+    ("range-low-crosses", "SpO2 88-92%", {D}),
+    ("range-both-cross", "HR 135-150", {E}),
+    ("range-below", "HR 100-120", set()),
+    ("advice-call-if", "Call if HR > 120", set()),
+    ("goal-keep", "keep SpO2 > 92%", set()),
+    ("goal-hr", "goal HR < 110", set()),
+    ("implausible", "HR 400", {D}),
+    ("bp-only", "BP 130/80", set()),
+    ("pulse-grade", "DP pulse 2+ bilaterally", set()),
+    ("hours", "LBP x 48 hr, pain 10/10", set()),
+    ("temp-range-below", "Temp 36.5-37.2 over shift", set()),
+]
+for cid, text, topics in STOP24_VITALS:
+    pv(
+        f"stop24-vitals-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + (
+            "the emergency sign"
+            if E in topics
+            else "a data-check item, never the emergency card"
+            if topics
+            else "no card"
+        ),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        forbidden=[] if E in topics else [E, U],
+        tags=["stop24", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)

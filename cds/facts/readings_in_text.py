@@ -1,0 +1,249 @@
+"""A vital sign written in any free text ("HPI: HR 136, pt anxious.", "SpO2 89% on RA", a
+vital-signs line "BP 130/80 HR 136 RR 16 T 36.8 SpO2 98%"): the number after one of a value
+set's ``text_lead_words`` (pack data) when the pack marks it ``text_is_reading``, read as a
+reading of that value set itself, in its unit and plausible range. It becomes an Observation
+fact with the record's words as evidence (``by_text``), so the rules on the value set decide,
+a site's thresholds included, and a heart rate of 136 written in words raises the card a
+coded one would.
+
+What is no current reading is not one here either:
+
+- advice, a goal or a threshold ("call if HR > 120", "keep SpO2 > 92%", "goal HR < 110"), a
+  relative's, a denial's bound ("no HR > 100"): nothing;
+- a number its words date weeks back ("HR 140 last week"): nothing;
+- readings dated one after another ("HR 136 yesterday, now 88", "HR 140s on arrival, now
+  90s"): the one dated now decides, the earlier ones are set aside (a tachycardia that has
+  settled is no current emergency);
+- a reading dated before now with nothing later ("HR 136 yesterday", "SpO2 88% on arrival"),
+  one in doubt ("HR ~140", "HR 140?"), one in a past history ("PMH: SVT with HR 180s"), a
+  bound ("HR > 140"), a number no living patient shows ("HR 400"): marked `IN_DOUBT`, a
+  data-check item when it may be the sign (`cds.facts.measures_in_text.resolve_in_doubt`),
+  never the emergency card;
+- a range ("HR 120-140", "SpO2 88-92%", "HR 140s": 140-149) is the sign when both ends are
+  one, a data-check item naming the end that crosses when only one does, nothing otherwise.
+
+Not a reading at all: "HR" or "RR" in lower case ("48 hr" is hours), a pulse grade
+("pulse 2+"), a fraction ("HR 10/10"), a number glued to letters ("RR 2L")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from cds.facts.answer_words import AnswerWords
+from cds.facts.concepts import words_of
+from cds.facts.measures_in_text import (
+    ABOVE,
+    BELOW,
+    GAP,
+    GAP_MOST,
+    IN_DOUBT,
+    NEXT_NAME,
+    OR_MORE,
+    RANGE,
+    UNREADABLE,
+    clause_end,
+    measures_in_text,
+    sentence_start,
+)
+from cds.facts.model import Fact
+from cds.facts.negation import assertion
+from cds.facts.readings import quantity_value
+from cds.facts.said_measures import SaidMeasure
+from cds.facts.timing import FactContext
+from cds.facts.units import NO_RULE, ReadingRule
+
+_FILLER = re.compile(
+    r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|as low as|down to|measured|"
+    r"recorded|at|than|in the|ranging|ranged)\b|[:=]",
+    re.IGNORECASE,
+)
+"""Syntax between a lead word and its number that changes nothing ("HR in the 140s")."""
+_VALUE = re.compile(
+    r"(?P<number>\d{1,3}(?:\.\d+)?)(?P<tens>(?<=0)s)?(?![\d.])"
+    r"(?:\s*(?:-|–|to)\s*(?P<high>\d{1,3}(?:\.\d+)?)(?P<high_tens>(?<=0)s)?(?![\d.]))?"
+    r"(?:\s*(?P<unit>%|/\s?min\b|/m\b|bpm\b|per min(?:ute)?\b|(?:beats|breaths)\s?/\s?min\b))?",
+    re.IGNORECASE,
+)
+"""A number, or a range of two, or a decade ("140s"), and a unit of the vital signs."""
+_NO_READING = re.compile(r"\+|/\s*\d|(?<=\d)[^\W\d_]")
+"""Just after the number: a pulse grade ("2+"), a fraction ("10/10"), letters ("2L")."""
+_NEAR = 24
+"""How far before a lead word a goal or advice word makes its number no reading."""
+_CHANGED_TO = re.compile(
+    r"(?:(?:now|then|since|and)\s+)?(?:down|up|improved|decreased|increased|dropped|fell|rose|"
+    r"came down|went (?:up|down)|back|returned|settled)(?:\s+to)?",
+    re.IGNORECASE,
+)
+"""Words opening a later clause with the reading since ("HR 140, improved to 98")."""
+_LATER = re.compile(r"\s*(?P<pre>[^\d\n]{0,24}?)\s*(?=\d)")
+_HAS_DIGIT = re.compile(r"\S*\d\S*")
+_Measure = tuple[str, str, ReadingRule]
+
+
+def readings_in_text(text: str, ctx: FactContext) -> tuple[SaidMeasure, ...]:
+    """Each reading a number in ``text`` is, led by a ``text_is_reading`` value set's
+    ``text_lead_words`` (a `SaidMeasure` with ``reading`` set; its ``bound`` `IN_DOUBT` when
+    in doubt, `RANGE` and the high end for a range)."""
+    index = ctx.index
+    if not index.text_readings or not text:
+        return ()
+    out: list[SaidMeasure] = []
+    for by in sorted(index.text_readings):
+        patterns, canonical = index.text_leads.get(by), ctx.canonical_units.get(by)
+        if patterns is None or canonical is None:
+            continue
+        leads, threshold = patterns
+        measure = (by, canonical, index.readings.get(by, NO_RULE))
+        for lead in leads.finditer(text):
+            out += _read_at(text, lead, measure, index.answers, threshold)
+    return tuple(out)
+
+
+def _read_at(
+    text: str,
+    lead: re.Match[str],
+    measure: _Measure,
+    words: AnswerWords,
+    threshold: re.Pattern[str],
+) -> list[SaidMeasure]:
+    """The readings one lead word leads: its own number, and the later ones its clauses date
+    ("HR 136 yesterday, now 88"), by when they were taken."""
+    gap = GAP.match(text, lead.end())
+    if gap is None or len(gap["gap"]) > GAP_MOST:
+        return []
+    between = _FILLER.sub(" ", gap["gap"])
+    above, below = ABOVE.search(between), BELOW.search(between)
+    hedged = words.number_in_doubt.search(between) is not None
+    between = ABOVE.sub(" ", BELOW.sub(" ", between))
+    if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
+        return []  # other words: no number of this measure ("HR regular at 10 am")
+    end = clause_end(text, gap.start("num"))
+    cut = NEXT_NAME.search(text, gap.end("num"), end)  # "HR 136 RR 16": the next vital
+    value = _VALUE.match(text, gap.start("num"), cut.start() if cut else end)
+    if value is None or _NO_READING.match(text, value.end()):
+        return []
+    said = assertion(text, lead.start(), gap.end("num"))
+    comparator = (
+        ">=" if OR_MORE.search(text, value.end(), end) else ">" if above else "<" if below else ""
+    )
+    if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
+        return []  # a relative's, advice ("call if HR > 120"), a bound denied or doubted
+    near = sentence_start(text, lead.start()) if comparator else lead.start() - _NEAR
+    if threshold.search(text, max(near, sentence_start(text, lead.start())), lead.start()):
+        return []  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
+    rest = text[value.end() : cut.start() if cut else end]
+    when = _when(rest, words)
+    if when == "past":
+        return []  # "HR 140 last week"
+    # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
+    # with HR 180s": then or now?), a time before now
+    doubt = hedged or bool(comparator) or said in ("negated", "uncertain", "historical")
+    doubt = doubt or when == "earlier"
+    doubt = doubt or words.number_in_doubt.search(_HAS_DIGIT.sub(" ", rest)) is not None
+    first = _read(value, measure, IN_DOUBT + comparator if doubt else None)
+    later = [] if cut else _later(text, end, measure, words)
+    now = [r for r, w in later if w == "now"]
+    if now:
+        return now  # the reading since decides: an earlier one is set aside
+    return [*first, *(_doubted(r) for r, w in later if w == "earlier")]
+
+
+def _when(rest: str, words: AnswerWords) -> str:
+    """When the words after a number date it: "past" (weeks back), "earlier" (before now:
+    yesterday, on arrival, this AM), "now", or "" (undated: the record's own time)."""
+    if words.number_in_past.search(rest) and not words.number_now.search(rest):
+        return "past"
+    if words.number_recent.search(rest):
+        return "earlier"
+    return "now" if words.number_now.search(rest) else ""
+
+
+def _later(
+    text: str, end: int, measure: _Measure, words: AnswerWords
+) -> list[tuple[SaidMeasure, str]]:
+    """The readings of the clauses after the first, each a number its words date ("now 88",
+    "88 now", "improved to 98", "90s this AM"), with when; up to the first that is not."""
+    out: list[tuple[SaidMeasure, str]] = []
+    while end < len(text) and text[end] in ",;":
+        start, end = end + 1, clause_end(text, end + 1)
+        later = _LATER.match(text, start, end)
+        if later is None:
+            break
+        value = _VALUE.match(text, later.end(), end)
+        if value is None or _NO_READING.match(text, value.end()):
+            break
+        pre, rest = later["pre"].strip(), text[value.end() : end]
+        changed = bool(pre) and _CHANGED_TO.fullmatch(pre) is not None
+        when = "now" if changed else _when(f"{pre} {rest}", words)
+        if not when or (pre and not changed and _when(pre, words) != when):
+            break  # undated, or other words before it ("RR 16": another measure)
+        for read in _read(value, measure, None):
+            out += [] if when == "past" else [(read, when)]
+    return out
+
+
+def _read(value: re.Match[str], measure: _Measure, bound: str | None) -> list[SaidMeasure]:
+    """The number (or range, or decade) of ``value`` as a reading of ``measure``; a number no
+    living patient shows is `UNREADABLE`."""
+    vs, canonical, rule = measure
+    unit = re.sub(r"\s", "", value["unit"]) if value["unit"] else None
+    low, high = value["number"], value["high"]
+    if value["tens"]:  # "140s": 140-149
+        high = high or str(int(float(low)) + 9)
+    ends = [_in_unit(n, unit, canonical, rule) for n in (low, high) if n is not None]
+    if any(e is None for e in ends):
+        return [SaidMeasure(vs, float(low), canonical, UNREADABLE, reading=True)]
+    values = sorted(e for e in ends if e is not None)
+    if len(values) == 1 or values[0] == values[-1]:
+        return [SaidMeasure(vs, values[0], canonical, bound, reading=True)]
+    if bound is not None:  # a range in doubt: each end a data-check item if it may be a sign
+        return [SaidMeasure(vs, v, canonical, IN_DOUBT, reading=True) for v in values]
+    return [SaidMeasure(vs, values[0], canonical, f"{RANGE}{values[-1]:g}", reading=True)]
+
+
+def _in_unit(number: str, unit: str | None, canonical: str, rule: ReadingRule) -> float | None:
+    value, found, _, problem = quantity_value({"value": number, "unit": unit}, canonical, rule)
+    return value if problem is None and found is not None else None
+
+
+def _doubted(read: SaidMeasure) -> SaidMeasure:
+    if read.bound is not None and read.bound.startswith(RANGE):
+        return read._replace(bound=IN_DOUBT)  # its low end; the high one is set aside
+    return read._replace(bound=read.bound or IN_DOUBT)
+
+
+def condition_measures(
+    concept: object,
+    matched: Iterable[tuple[str, bool]],
+    rid: str,
+    timing: tuple[str | None, float, bool, str | None, float],
+    ctx: FactContext,
+) -> list[Fact]:
+    """The signs and readings a Condition's words measure ("LBP, Tmax 101.5 at home", "LBP,
+    HR 136": `measures_in_text`, `readings_in_text`), each a fact with its number, dated as
+    the Condition is; no sign its words or codes name already (``matched``)."""
+    words = words_of(concept)
+    said = measures_in_text(words, {vs for vs, _ in matched}, ctx) + readings_in_text(words, ctx)
+    when, age, known, note, _ = timing
+    return [
+        Fact(
+            kind="observation" if m.reading else "condition",
+            valueset=m.valueset,
+            rid=rid,
+            display=words,
+            value=m.value,
+            unit=m.unit,
+            bound=m.bound,
+            time=when,
+            age_h=age,
+            time_known=known,
+            note=(f"{note}; {READ_FROM_WORDS}" if note else READ_FROM_WORDS) if m.reading else note,
+            by_text=True,
+        )
+        for m in said
+    ]
+
+
+READ_FROM_WORDS = "read from the record's words"
+"""The note of a reading written in words: the card says where its number came from."""
