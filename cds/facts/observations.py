@@ -230,7 +230,7 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
                     replace(answer, kind="condition", display=named, source_value=None)
                 )
         if said is not NOTHING_SAID:
-            _said_facts(said, rid, (when, age, known, note), trusted, status, out, ctx)
+            said_facts(said, rid, (when, age, known, note), trusted, status, out, ctx)
     if container:  # the heading's "no value" goes when a component gave a reading of its kind
         given = {f.valueset for f in out.facts[start:] if f.understood}
         out.facts[start:] = [
@@ -246,7 +246,7 @@ def _any_observation(res: Resource, ctx: FactContext, out: Extraction) -> None:
         ]
 
 
-def _said_facts(
+def said_facts(
     said: Said,
     rid: str,
     timing: tuple[str | None, float, bool, str | None],

@@ -23,6 +23,7 @@ from cds.facts.concepts import (
     status_text,
     words_of,
 )
+from cds.facts.condition_notes import read_notes
 from cds.facts.copies import Extraction, copy_note
 from cds.facts.model import DataIssue, Fact, FactKind
 from cds.facts.negation import closes_as_past
@@ -80,7 +81,7 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
     said: Said | None = None
     if not matched and not considered and plainly_past(res.get("onsetDateTime"), ctx):
         said = said_in_words(res.get("code"), ctx.index)  # its words read once, remembered
-        if not (said[1] or said[2]):
+        if not (said[1] or said[2] or "note" in res):  # its notes are read even so
             return
     timing = timing_of(res, ctx, _ONSET)
     if timing[4] > FUTURE_TOLERANCE_H and in_future(
@@ -97,6 +98,7 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
     if clinical is None or clinical in CONDITION_ACTIVE:
         said = said or said_in_words(res.get("code"), ctx.index)
         out.facts += condition_measures(res.get("code"), matched, rid_of(res), timing, ctx)
+        read_notes(res, ctx, out)  # what clinicians wrote on it since (Condition.note)
     if considered:  # a sign on the differential: ruled out yet? (er26 d17)
         doubted = said is not None and bool(said[2])  # "r/o CES": its words say so already
         out.facts += sign_considered(considered, display, rid_of(res), timing, ctx, doubted)

@@ -6530,6 +6530,186 @@ for cid, text, topics in STOP24_VITALS:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 41. stop24 notes: a Condition's notes (Condition.note, FHIR Annotations) are read for danger
+#     signs as a history of present illness is (er29): "New left leg numbness since yesterday"
+#     written on a three-week-old low back pain is the urgent sign, "Urinary incontinence this
+#     AM" the emergency one. A note is dated by its own time; one without a time, at its
+#     record's last update (the latest it can have been written). Near-miss controls: a negated,
+#     advice or history note; a resolved Condition's note; a note dated 30 days ago; an undated
+#     note on a record last updated 20 days ago; a note that is not an Annotation (no crash).
+#     At discharge and at order-sign too.
+# ---------------------------------------------------------------------------------------------
+def noted_lbp(
+    p: str,
+    notes: Any,
+    *,
+    updated_hours: float | None = days(20),
+    onset_hours: float = days(21),
+    clinical: str = "active",
+    codings: Sequence[tuple[str | None, str, str]] = LBP,
+) -> Json:
+    """A problem (low back pain, begun three weeks ago, by default) carrying ``notes`` as its
+    ``note``, its record last updated ``updated_hours`` ago (None: no ``meta.lastUpdated``)."""
+    meta = {"lastUpdated": at(updated_hours)} if updated_hours is not None else {}
+    return condition(
+        p,
+        codings,
+        clinical=clinical,
+        onset_hours=onset_hours,
+        seed=f"note/{notes!r}",
+        extra={"meta": meta, "note": notes},
+    )
+
+
+def note(text: Any, hours: float | None = None, **more: Any) -> Json:
+    """An Annotation: ``text`` written ``hours`` ago (None: no time), an author's name beside."""
+    written = {"time": at(hours)} if hours is not None else {}
+    return {"authorString": "Dr. A. Lee", **written, "text": text, **more}
+
+
+_NUMB = "New left leg numbness since yesterday."
+_INCONT = "Urinary incontinence this AM."
+_DENIAL_THEN = "Denies:\n- fever\n- chills\nUrinary retention since last night"
+STOP24_NOTES: list[tuple[str, str, Any, dict[str, Any], set[str], list[str]]] = [
+    ("numbness", "a note of 3 h ago", [note(_NUMB, 3)], {}, {U}, ["Note on", "numbness"]),
+    ("incontinence", "a note of 5 h ago", [note(_INCONT, 5)], {}, {E}, ["incontinence this"]),
+    ("denial-then-retention", "a note of 2 h ago", [note(_DENIAL_THEN, 2)], {}, {E}, []),
+    ("tmax", "a note of 4 h ago", [note("Tmax 101.5 at home", 4)], {}, {U}, ["Tmax 101.5"]),
+    (
+        "new-after-denial",
+        "a note of 4 h ago",
+        [note("Denies:\n- fever\n- NEW urinary retention", 4)],
+        {},
+        {D},
+        ["NEW"],
+    ),
+    (
+        "undated-updated-today",
+        "a note with no time, its record last updated 6 h ago",
+        [note(_INCONT)],
+        {"updated_hours": 6},
+        {E},
+        ["no time"],
+    ),
+    (
+        "undated-no-update-recent-onset",
+        "a note with no time on a problem begun 2 days ago, no last update",
+        [note(_NUMB)],
+        {"updated_hours": None, "onset_hours": days(2)},
+        {U},
+        [],
+    ),
+    ("one-annotation-alone", "one Annotation not in a list", note(_INCONT, 5), {}, {E}, []),
+    (
+        "second-note-finds",
+        "two notes",
+        [note("No incontinence", 48), note(_INCONT, 5)],
+        {},
+        {E},
+        [],
+    ),
+    # near misses
+    ("negated", "a note of 5 h ago", [note("No incontinence", 5)], {}, set(), []),
+    ("advice", "a note of 5 h ago", [note("Return for fever", 5)], {}, set(), []),
+    ("history", "a note of 5 h ago", [note("h/o urinary retention 2019", 5)], {}, set(), []),
+    ("dated-30-days", "a note of 30 days ago", [note(_INCONT, days(30))], {}, set(), []),
+    (
+        "undated-updated-20-days",
+        "a note with no time, its record last updated 20 days ago",
+        [note(_INCONT)],
+        {},
+        set(),
+        [],
+    ),
+    ("not-an-annotation", "a note sent as a bare string", _INCONT, {}, set(), []),
+    ("text-not-a-string", "a note whose text is a list", [note([_INCONT], 5)], {}, set(), []),
+    ("future", "a note dated 2 days ahead", [note(_INCONT, -days(2))], {}, {D}, ["note on"]),
+]
+for cid, when, notes, kw, topics, must in STOP24_NOTES:
+    pv(
+        f"stop24-notes-{cid}",
+        f"Low back pain begun 3 weeks ago; {when} says {notes!r}: "
+        + (
+            "a danger sign"
+            if topics & DANGER
+            else "a data-check item"
+            if topics
+            else "no sign (negated, advice, history, outside the window or not an Annotation)"
+        ),
+        [lambda p, n=notes, k=kw: noted_lbp(p, n, **k)],
+        topics,
+        base=False,
+        must=must,
+        tags=["stop24", "notes", "text"],
+    )
+pv(
+    "stop24-notes-resolved-problem",
+    "Low back pain; a RESOLVED urinary tract infection whose note of 5 h ago says "
+    f"{_INCONT!r}: a Condition that does not count, its notes neither",
+    [
+        lambda p: noted_lbp(
+            p,
+            [note(_INCONT, 5)],
+            clinical="resolved",
+            codings=[(ICD10CM, "N39.0", "Urinary tract infection, site not specified")],
+        )
+    ],
+    set(),
+    tags=["stop24", "notes", "text"],
+)
+pv(
+    "stop24-notes-other-problem",
+    f"Low back pain; an active hypertension whose note of 5 h ago says {_INCONT!r}: a "
+    "Condition that counts, whatever it names: the emergency sign",
+    [
+        lambda p: noted_lbp(
+            p, [note(_INCONT, 5)], codings=[(ICD10CM, "I10", "Essential (primary) hypertension")]
+        )
+    ],
+    {E},
+    must=["Note on Essential"],
+    tags=["stop24", "notes", "text"],
+)
+pv(
+    "stop24-notes-code-and-note",
+    "Low back pain; urinary retention coded (R33.9) 20 h ago, its note written then says "
+    "'Urinary retention since last night': the emergency sign, its evidence said once",
+    [
+        lambda p: noted_lbp(
+            p,
+            [note("Urinary retention since last night", 20)],
+            onset_hours=20,
+            codings=[(ICD10CM, "R33.9", "Retention of urine, unspecified")],
+        )
+    ],
+    {E},
+    must=["Retention of urine"],
+    tags=["stop24", "notes", "text"],
+)
+dc(
+    "stop24-notes-discharge",
+    f"Discharge; low back pain begun 3 weeks ago whose note of 5 h ago says {_INCONT!r}: "
+    "the emergency sign at discharge too",
+    [lambda p: noted_lbp(p, [note(_INCONT, 5)])],
+    {E, DI},
+    base=False,
+    must=["Note on"],
+    tags=["stop24", "notes", "text"],
+)
+order(
+    "stop24-notes-order-mri",
+    f"MRI lumbar ordered; low back pain begun 3 weeks ago whose note of 5 h ago says "
+    f"{_INCONT!r}: the emergency sign, and a red flag the MRI is for",
+    [lambda p: noted_lbp(p, [note(_INCONT, 5)])],
+    [mri],
+    {E, IS},
+    base=False,
+    must=["Note on"],
+    tags=["stop24", "notes", "text"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
