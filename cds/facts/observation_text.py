@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import as_list, read_concept_detail
 from cds.facts.measures_in_text import measures_in_text
-from cds.facts.model import DataIssue, Fact
-from cds.facts.readings_in_text import READ_FROM_WORDS, readings_in_text
+from cds.facts.model import DataIssue
+from cds.facts.readings_in_text import readings_in_text
 from cds.facts.said_measures import SaidMeasure, measure_in_words
 from cds.facts.timing import FactContext
 from cds.fhir import Resource
@@ -147,34 +147,6 @@ def _answer(part: Resource) -> tuple[str, bool | None]:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value), None
     return "", None
-
-
-def text_finding(
-    vs: str,
-    rid: str,
-    words: str,
-    timing: tuple[str | None, float, bool, str | None],
-    measure: SaidMeasure | None = None,
-) -> Fact:
-    """The Condition fact of a finding an Observation states in words, dated as it is; with
-    the number its words measure it by, if they do (`cds.facts.said_measures`)."""
-    when, age, known, note = timing
-    measured = measure is not None and measure.valueset == vs
-    reading = measured and measure is not None and measure.reading  # "HR 136": a reading
-    return Fact(
-        kind="observation" if reading else "condition",
-        valueset=vs,
-        rid=rid,
-        display=words,
-        value=measure.value if measure is not None and measured else None,
-        unit=measure.unit if measure is not None and measured else None,
-        bound=measure.bound if measure is not None and measured else None,
-        time=when,
-        age_h=age,
-        time_known=known,
-        note=(f"{note}; {READ_FROM_WORDS}" if note else READ_FROM_WORDS) if reading else note,
-        by_text=True,
-    )
 
 
 def unverified_finding(rid: str, words: str, state: str) -> DataIssue:

@@ -24,7 +24,6 @@ from cds.facts.observation_text import (
     NOTHING_SAID,
     Said,
     said_in_value,
-    text_finding,
     unclear_answer,
     unverified_finding,
 )
@@ -38,6 +37,7 @@ from cds.facts.readings import (
     unit_excluded,
 )
 from cds.facts.said_dates import dated_timing
+from cds.facts.said_measures import words_fact
 from cds.facts.suspected import SIGN_AFTER_DENIAL
 from cds.facts.timing import FUTURE_TOLERANCE_H, FactContext, Timing, in_future, timing_of
 from cds.facts.units import NO_RULE
@@ -273,17 +273,17 @@ def said_facts(
         for vs in said.valuesets:
             own = measure is not None and vs == measure.valueset
             if not own:
-                out.facts.append(text_finding(vs, rid, said.words, timing, measure))
+                out.facts.append(words_fact(vs, rid, said.words, timing, measure))
             elif dated is not None:
-                out.facts.append(text_finding(vs, rid, said.words, dated, measure))
+                out.facts.append(words_fact(vs, rid, said.words, dated, measure))
     for m in said.measures:  # "HPI: LBP x3d. Tmax 101.5 at home": by the threshold
         out.facts.append(
-            text_finding(m.valueset, rid, said.words, timing, unverified(m) if not trusted else m)
+            words_fact(m.valueset, rid, said.words, timing, unverified(m) if not trusted else m)
         )
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))
     if said.listed:  # "HPI: (-) fever, numbness L leg": denied or found? (a data-check item)
-        out.facts.append(text_finding(SIGN_AFTER_DENIAL, rid, said.words, timing))
+        out.facts.append(words_fact(SIGN_AFTER_DENIAL, rid, said.words, timing))
 
 
 def bare_grade(part: Resource) -> str | None:

@@ -49,7 +49,7 @@ from cds.facts.measures_in_text import (
 from cds.facts.model import Fact
 from cds.facts.negation import assertion
 from cds.facts.readings import quantity_value
-from cds.facts.said_measures import SaidMeasure
+from cds.facts.said_measures import SaidMeasure, words_fact
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
 
@@ -225,25 +225,4 @@ def condition_measures(
     the Condition is; no sign its words or codes name already (``matched``)."""
     words = words_of(concept)
     said = measures_in_text(words, {vs for vs, _ in matched}, ctx) + readings_in_text(words, ctx)
-    when, age, known, note, _ = timing
-    return [
-        Fact(
-            kind="observation" if m.reading else "condition",
-            valueset=m.valueset,
-            rid=rid,
-            display=words,
-            value=m.value,
-            unit=m.unit,
-            bound=m.bound,
-            time=when,
-            age_h=age,
-            time_known=known,
-            note=(f"{note}; {READ_FROM_WORDS}" if note else READ_FROM_WORDS) if m.reading else note,
-            by_text=True,
-        )
-        for m in said
-    ]
-
-
-READ_FROM_WORDS = "read from the record's words"
-"""The note of a reading written in words: the card says where its number came from."""
+    return [words_fact(m.valueset, rid, words, timing[:4], m) for m in said]

@@ -305,3 +305,41 @@ def _in_doubt(f: Fact) -> DataIssue:
         headline=f"“{f.display}”: a range, a sign only at its high end?",
         possible_sign=True,
     )
+
+
+READ_FROM_WORDS = "read from the record's words"
+"""The note of a reading a record's words give ("HR 136" in an HPI): no device measured it."""
+
+
+def words_fact(
+    valueset: str,
+    rid: str,
+    words: str,
+    timing: tuple[str | None, float, bool, str | None],
+    measure: SaidMeasure | None = None,
+    *,
+    said: str | None = None,
+    by_text: bool = True,
+) -> Fact:
+    """The fact of what a record's words say of ``valueset``, dated by ``timing`` (time, age,
+    whether known, its note): a Condition fact, with the number ``measure`` gives it when it
+    measures this value set ("Fever: Tmax 38.9"), or an Observation fact when that number is a
+    reading of its own ("HR 136"); ``said`` adds what the words say to the note ("r/o CES")."""
+    when, age, known, note = timing
+    measured = measure if measure is not None and measure.valueset == valueset else None
+    reading = measured is not None and measured.reading
+    said = READ_FROM_WORDS if reading else said
+    return Fact(
+        kind="observation" if reading else "condition",
+        valueset=valueset,
+        rid=rid,
+        display=words,
+        value=measured.value if measured is not None else None,
+        unit=measured.unit if measured is not None else None,
+        bound=measured.bound if measured is not None else None,
+        time=when,
+        age_h=age,
+        time_known=known,
+        note=(f"{note}; {said}" if note else said) if said else note,
+        by_text=by_text,
+    )

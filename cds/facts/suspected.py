@@ -13,6 +13,7 @@ from __future__ import annotations
 from cds.facts.concepts import as_list, codings_of, image_key, remember
 from cds.facts.model import Fact
 from cds.facts.negation import names_a_doubt
+from cds.facts.said_measures import words_fact
 from cds.facts.timing import FactContext, Timing
 from cds.facts.valuesets import Said, ValueSetIndex
 
@@ -62,7 +63,9 @@ def words_facts(said: Said, rid: str, timing: Timing) -> list[Fact]:
     facts = []
     if doubted:
         said_so = "a red flag suspected, not found: what imaging is for, no sign"
-        facts.append(_words_fact(SUSPECTED_RED_FLAG, rid, words, timing, said_so))
+        facts.append(
+            words_fact(SUSPECTED_RED_FLAG, rid, words, timing[:4], said=said_so, by_text=False)
+        )
     if listed:
         facts.append(_listed_fact(rid, words, timing))
     return facts
@@ -99,7 +102,7 @@ def _listed_fact(rid: str, words: str, timing: Timing) -> Fact:
         "a sign named after a denial's list with its own side or place, or marked NEW:"
         " denied or found?"
     )
-    return _words_fact(SIGN_AFTER_DENIAL, rid, words, timing, said, by_text=True)
+    return words_fact(SIGN_AFTER_DENIAL, rid, words, timing[:4], said=said, by_text=True)
 
 
 def sign_considered(
@@ -117,30 +120,13 @@ def sign_considered(
     FHIR a differential is one of several candidates still being weighed. ``doubted``: the
     record's words already suspect the red flag ("r/o CES"), whose fact says so once."""
     said = "verificationStatus: differential (a candidate diagnosis)"
-    facts = [_words_fact(SIGN_ON_DIFFERENTIAL, rid, display, timing, said)]
+    facts = [words_fact(SIGN_ON_DIFFERENTIAL, rid, display, timing[:4], said=said, by_text=False)]
     if not doubted and not ctx.index.order_reason.isdisjoint(considered):
         doubt = "a red flag on the differential: what imaging is for, no sign"
-        facts.append(_words_fact(SUSPECTED_RED_FLAG, rid, display, timing, doubt))
+        facts.append(
+            words_fact(SUSPECTED_RED_FLAG, rid, display, timing[:4], said=doubt, by_text=False)
+        )
     return facts
-
-
-def _words_fact(
-    valueset: str, rid: str, words: str, timing: Timing, said: str, by_text: bool = False
-) -> Fact:
-    """A Condition fact of what the record's words say (``said``, after its timing's note),
-    dated as its record is."""
-    when, age, known, note, _ = timing
-    return Fact(
-        kind="condition",
-        valueset=valueset,
-        rid=rid,
-        display=words,
-        time=when,
-        age_h=age,
-        time_known=known,
-        note=f"{note}; {said}" if note else said,
-        by_text=by_text,
-    )
 
 
 def _words(concept: object) -> str:
