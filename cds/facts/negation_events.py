@@ -99,7 +99,7 @@ def placed_item(text: str, gap_start: int, start: int, end: int) -> bool:
 
 
 _ABBREVIATIONS = re.compile(
-    r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min)$", re.I
+    r"\b(?:vs|pt|dr|mr|mrs|ms|approx|e\.g|i\.e|etc|st|yrs?|hrs?|wk|min|incl|esp)$", re.I
 )
 
 

@@ -58,6 +58,10 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "denying",
             "negative for",
             "neg for",
+            "(?:pertinent )?negatives(?: include| are| were)?",  # "Pertinent negatives: fever"
+            "pertinent negative(?: for)?",
+            "doubt",  # "Considered but doubt cauda equina" (as "unlikely" after it)
+            "doubtful(?: for| of)?",
             "free of",
             "absence of",
             "no evidence of",
@@ -323,6 +327,10 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "even if",
             "if needed",
             "if necessary",
+            "(?:no|little|without(?: a)?) doubt",  # "No doubt about urinary retention"
+            # not having passed urine is the retention itself, not its denial (er30 b05)
+            "(?:has|have|had)(?: not|n'?t) (?:urinated|voided|passed urine|peed(?! (?:him|her|them"
+            "|my)sel(?:f|ves)| on| in| (?:his|her|their|my) ))",
         ),
         "pseudo",
         "-",

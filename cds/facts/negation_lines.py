@@ -203,7 +203,9 @@ def _header(text: str, start: int, end: int, triggers: Sequence[_Trigger]) -> bo
         return None
     last = start + len(tail)
     for t in triggers:
-        if t.direction == "pre" and t.kind in _HEADS and start <= t.start:
+        if t.direction == "pre" and t.kind in _HEADS and start <= t.start <= last:
             if _HEADER_TAIL.fullmatch(text, t.end, last):  # "ROS negative for", "Denies:"
                 return True
+            if t.kind == "hypothetical" and tail.endswith(":"):  # "If you develop any of
+                return True  # the following, return to the ED:" above its list
     return False if tail.endswith(":") else None

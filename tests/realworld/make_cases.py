@@ -6710,6 +6710,76 @@ order(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# 43. stop24 (emergency physician round er30): ROS headers "Pertinent negatives:" and
+#     "Negatives:"; "doubt" a sign; education ("red flags reviewed using teach-back:") and
+#     advice above a list ("If you develop any of the following, return to the ED:") are no
+#     finding; retention, incontinence and saddle numbness in lay words; a residual numbness
+#     after an old surgery is no new sign
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    (
+        "pertinent-negatives",
+        "Pertinent negatives: fever, chills, night sweats, weight loss, urinary retention, "
+        "incontinence, saddle anesthesia, leg weakness, dysuria, syncope, SOB.",
+        set(),
+    ),
+    ("negatives-colon", "Negatives: fever, chills, saddle anesthesia.", set()),
+    ("precautions-incl", "LBP. Return precautions given incl. cauda equina sx.", set()),
+    ("doubt-ces", "Considered but doubt cauda equina, epidural abscess.", set()),
+    ("no-doubt-retention", "No doubt about urinary retention, 900 mL on bladder scan", {E}),
+    (
+        "teach-back",
+        "Back pain red flags reviewed with patient and spouse using teach-back: trouble "
+        "peeing or loss of bladder control, numbness between legs, weakness in legs, fever.",
+        set(),
+    ),
+    (
+        "return-immediately-list",
+        "Please return immediately if you develop any of the following:\n* fever\n* chills",
+        set(),
+    ),
+    (
+        "develop-following-list",
+        "If you develop any of the following, return to the ED:\n- fever\n- chills",
+        set(),
+    ),
+    (
+        "following-list-then-finding",
+        "If you develop any of the following, return to the ED:\n- fever\n"
+        "Urinary retention since last night",
+        {E},
+    ),
+    ("has-not-urinated", "Has not urinated since yesterday morning, bladder feels full.", {E}),
+    ("no-urine-output", "No urine output since last night, bladder distended on exam.", {E}),
+    ("voided-twice", "No urinary retention, has voided twice", set()),
+    ("bladder-accident", "Had an accident with his bladder this morning.", {E}),
+    ("car-accident-bladder", "Car accident with bladder injury 2019", set()),
+    ("numb-private-area", "Numb around his bottom and private area since last night.", {U}),
+    ("numb-private-parts", "Numbness of his private parts since yesterday.", {U}),
+    (
+        "residual-toe-numbness",
+        "Residual L great toe numbness since 2017 surgery, unchanged.",
+        set(),
+    ),
+    (
+        "no-new-residual",
+        "No new symptoms. Hx of L4-5 microdiscectomy 2017 with residual L great toe numbness, "
+        "unchanged.",
+        set(),
+    ),
+    ("baseline-urge", "Baseline urge incontinence, unchanged from baseline.", set()),
+]:
+    pv(
+        f"stop24-er30-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a sign" if topics else "no finding, no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop24", "negation", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
