@@ -101,7 +101,7 @@ async def test_a_healthy_server_gives_the_cards_without_a_note(
     assert response.status_code == 200, response.text
     assert [c["source"]["topic"]["code"] for c in response.json()["cards"]] == ["emergency-sign"]
     assert "extension" not in response.json()
-    assert elapsed < 1.0
+    assert elapsed < 2.5  # nothing waited for the 3 s fetch budget (1.9 s seen on a busy machine)
 
 
 @pytest.mark.parametrize("mode", MODES)
