@@ -47,6 +47,8 @@ class AnswerWordsSpec(Protocol):
     def number_recent(self) -> Sequence[str]: ...
     @property
     def number_now(self) -> Sequence[str]: ...
+    @property
+    def range_watched(self) -> Sequence[str]: ...
 
 
 _NEVER = "(?!)"
@@ -91,6 +93,8 @@ class AnswerWords:
     """Searched as whole words after such a number: it is dated now in a row of dated
     readings ("37.0 now"), as ``number_recent`` does or either list's words; they do not
     outweigh the words that say it is over ("Tmax 38.9, afebrile now")."""
+    range_watched: re.Pattern[str]
+    """Searched as whole words after a range of readings: watched over a span up to now."""
 
     @classmethod
     def build(cls, spec: AnswerWordsSpec | None) -> AnswerWords:
@@ -123,6 +127,7 @@ class AnswerWords:
             number_over=_compile(rf"\b{_either(spec.number_over)}\b"),
             number_recent=_compile(rf"\b{_either(spec.number_recent)}\b"),
             number_now=_compile(rf"\b{_either([*spec.number_recent, *spec.number_now])}\b"),
+            range_watched=_compile(rf"\b{_either(spec.range_watched)}\b"),
         )
 
 
@@ -179,6 +184,7 @@ class _NoWords:
     number_over: tuple[str, ...] = ()
     number_recent: tuple[str, ...] = ()
     number_now: tuple[str, ...] = ()
+    range_watched: tuple[str, ...] = ()
 
 
 NO_ANSWER_WORDS = AnswerWords._of(_NoWords())

@@ -35,19 +35,22 @@ from cds.facts.bounds import Region, resolve_value
 from cds.facts.model import DataIssue, Fact
 from cds.facts.negation import assertion
 from cds.facts.readings import quantity_value
-from cds.facts.said_measures import NOT_ONE, SaidMeasure, said_number
+from cds.facts.said_measures import LOW_END, NOT_ONE, SaidMeasure, said_number
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
 
 IN_DOUBT = "?"
 """The ``bound`` of a sign's Condition whose number in words is in doubt; after it, the
 comparator it was said with ("?>": "T > 38"), or "!" when no reading can be it."""
+DECADE = "s"
+"""After `RANGE`, before the high end: a decade ("HR 130s"), one reading somewhere in it, not
+a range of readings: the sign when every value is, a data-check item when some are."""
 UNREADABLE = IN_DOUBT + "!"
 """The ``bound`` of a number no reading of its measure can be, whatever the thresholds."""
 RANGE = IN_DOUBT + "~"
 """The ``bound`` of a range read as readings ("HR 120-140": `cds.facts.readings_in_text`),
-its value the low end, then the high end (after `IN_DOUBT` when its record is unverified):
-the sign when both ends are one."""
+its value the low end, then the high end (after `IN_DOUBT` when its record is unverified or
+the words hedge it, "~38-39"): the sign when either end is one, as every reading counts."""
 
 _NUMBER = measure_pattern(())
 """A number and its unit (or a range, or one reading in two units), then the rest."""
@@ -177,8 +180,16 @@ def _reading(
         or (words.number_over.search(match["rest"]) and not recent)
         or (said == "historical" and not recent)
     ):
-        return read._replace(bound=IN_DOUBT + comparator)
+        return _doubted(read, comparator)
     return read
+
+
+def _doubted(read: SaidMeasure, comparator: str) -> SaidMeasure:
+    """A number in doubt: `IN_DOUBT` and its comparator; a range ("~38-39") a `RANGE` in
+    doubt, so its high end is tested too, never its low end alone."""
+    if read.bound and read.bound.startswith(LOW_END) and len(read.bound) > len(LOW_END):
+        return read._replace(bound=RANGE + IN_DOUBT + read.bound[len(LOW_END) :])
+    return read._replace(bound=IN_DOUBT + comparator)
 
 
 def sentence_start(text: str, i: int) -> int:
@@ -214,8 +225,10 @@ def resolve_in_doubt(
     a data-check item for each that the rules' threshold on its measuring value set (a
     reading's own: ``names`` say what each measures, "a heart rate") says may be the sign
     (its number, or a value its bound allows, crossing it; or no reading at all). A range of
-    readings (`RANGE`) is kept as a reading when both its ends cross, a data-check item when
-    one does, and left out when neither does."""
+    readings (`RANGE`: "HR ranged 120-140 on monitor") is the sign when either end crosses:
+    its worst end was seen (the end in the sign's direction, "SpO2 88-92%": 88), kept as a
+    reading at that end with a note; left out when neither does; a data-check item when its
+    record is unverified or its words hedge it and an end crosses."""
     if not any(f.bound and f.bound.startswith(IN_DOUBT) for f in facts):
         return facts, []
     out, issues = [], []
@@ -230,14 +243,14 @@ def resolve_in_doubt(
         name = (names or {}).get(f.valueset, "a reading") if reading else None
         if f.bound.startswith(RANGE) and f.value is not None:
             high, doubted = f.bound[len(RANGE) :], f.bound[len(RANGE) :].startswith(IN_DOUBT)
-            ends = (f.value, float(high[len(IN_DOUBT) :] if doubted else high))
+            ends = (f.value, float(high[len(IN_DOUBT) :] if doubted else high.lstrip(DECADE)))
             crossing = [v for v in ends if resolve_value(v, None, regions).sign == "certain"]
             if doubted and crossing:  # unverified: never the sign by itself
                 issues.append(_in_doubt(f, None, name))
-            elif len(crossing) == 2:
-                out.append(replace(f, bound=None))  # "HR 135-150": every value is the sign
-            elif crossing:
+            elif high.startswith(DECADE) and len(crossing) == 1:  # "HR 130s": one reading
                 issues.append(_range_in_doubt(f, name or "a reading", crossing[0] == ends[1]))
+            elif crossing:  # every reading counts: the end in the sign's direction decides
+                out += _range_ends(f, ends, crossing, regions)
             continue
         comparator = f.bound[len(IN_DOUBT) :] or None
         if comparator == "!" or (
@@ -278,16 +291,36 @@ def _in_doubt(f: Fact, comparator: str | None, name: str | None = None) -> DataI
     )
 
 
+def _range_ends(
+    f: Fact, ends: tuple[float, float], crossing: list[float], regions: Sequence[Region]
+) -> list[Fact]:
+    """A range of readings whose ``crossing`` ends are signs: a reading at each end that
+    crosses a different sign's threshold ("HR 35-140": slow and fast), one at the low end
+    when both cross the same ("HR 135-150"), each with a note saying the range reached it."""
+    both = len(crossing) == 2 and any(
+        resolve_value(ends[0], None, [r]).sign == "certain"
+        and resolve_value(ends[1], None, [r]).sign == "certain"
+        for r in regions
+    )
+    out = []
+    for value in crossing[:1] if both else crossing:
+        end = "both ends" if both else f"its {'low' if value == ends[0] else 'high'} end"
+        said = f"a range of readings: {end} ({value:g}) reached the sign's threshold"
+        note = f"{f.note}; {said}" if f.note else said
+        out.append(replace(f, value=value, bound=None, note=note))
+    return out
+
+
 def _range_in_doubt(f: Fact, name: str, high: bool) -> DataIssue:
     end = "high" if high else "low"
     return DataIssue(
         rid=f.rid,
         message=(
-            f"“{f.display}”: {name} in words given as a range that crosses a danger sign's "
+            f"“{f.display}”: {name} in words given as a decade that crosses a danger sign's "
             f"threshold at its {end} end only: perhaps a sign, not surely"
         ),
         recheck=f"{name} now, with whoever recorded it",
-        headline=f"“{f.display}”: a range, a sign only at its {end} end?",
+        headline=f"“{f.display}”: a decade, a sign only at its {end} end?",
         possible_sign=True,
     )
 
@@ -299,8 +332,8 @@ def unverified(said: SaidMeasure) -> SaidMeasure:
         return (
             said
             if said.bound[len(RANGE) :].startswith(IN_DOUBT)
-            else said._replace(bound=RANGE + IN_DOUBT + said.bound[len(RANGE) :])
+            else said._replace(bound=RANGE + IN_DOUBT + said.bound[len(RANGE) :].lstrip(DECADE))
         )
     if said.bound and said.bound.startswith(IN_DOUBT):
         return said
-    return said._replace(bound=IN_DOUBT + (said.bound or ""))
+    return _doubted(said, said.bound or "")

@@ -69,8 +69,8 @@ class Fact:
     """The Quantity's comparator (``<``, ``<=``, ``>``, ``>=``) when the value is a bound, not
     a reading ("SpO2 <85 %"): `cds.facts.bounds` makes it a sign only when the bound makes the
     sign certain, a data-check item when it leaves the sign possible, and nothing otherwise.
-    On a sign's Condition read from a number in words, ``>=`` marks the low end of a range
-    ("Fever: 38-39"; `cds.facts.said_measures`)."""
+    On a sign's Condition read from a number in words, ``>=`` and the high end mark the low
+    end of a range ("Fever: 38-39", the sign when either end is one; `cds.facts.said_measures`)."""
 
     def to_engine(self, fid: int, fields: Container[str] = ENGINE_FIELDS) -> dict[str, Any]:
         """The dict asserted into durable_rules: no None, booleans as 0/1, a unique ``fid``;

@@ -19,8 +19,11 @@ What is no current reading is not one here either:
   bound ("HR > 140"), a number no living patient shows ("HR 400"): marked `IN_DOUBT`, a
   data-check item when it may be the sign (`cds.facts.measures_in_text.resolve_in_doubt`),
   never the emergency card;
-- a range ("HR 120-140", "SpO2 88-92%", "HR 140s": 140-149) is the sign when both ends are
-  one, a data-check item naming the end that crosses when only one does, nothing otherwise.
+- a range ("HR ranged 120-140", "SpO2 88-92%", "HR 140s": 140-149) is readings that were
+  taken, so its worst end was seen: the sign when either end is one (the high end for a high
+  threshold, the low for a low one), nothing when both are on the safe side ("HR 100-120");
+  a range in doubt ("HR maybe 120-140") a data-check item. One watched over a span up to now
+  ("on monitor overnight": the pack's ``range_watched``) is current, not dated earlier.
 
 Not a reading at all: "HR" or "RR" in lower case ("48 hr" is hours), a pulse grade
 ("pulse 2+"), a fraction ("HR 10/10"), a number glued to letters ("RR 2L")."""
@@ -35,6 +38,7 @@ from cds.facts.concepts import words_of
 from cds.facts.measures_in_text import (
     ABOVE,
     BELOW,
+    DECADE,
     GAP,
     GAP_MOST,
     IN_DOUBT,
@@ -134,6 +138,8 @@ def _read_at(
         return []  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
     rest = text[value.end() : cut.start() if cut else end]
     when = _when(rest, words)
+    if when == "earlier" and (value["high"] or value["tens"]) and words.range_watched.search(rest):
+        when = _when(words.range_watched.sub(" ", rest), words)  # watched up to now: current
     if when == "past":
         return []  # "HR 140 last week"
     # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
@@ -199,7 +205,8 @@ def _read(value: re.Match[str], measure: _Measure, bound: str | None) -> list[Sa
         return [SaidMeasure(vs, values[0], canonical, bound, reading=True)]
     if bound is not None:  # a range in doubt: each end a data-check item if it may be a sign
         return [SaidMeasure(vs, v, canonical, IN_DOUBT, reading=True) for v in values]
-    return [SaidMeasure(vs, values[0], canonical, f"{RANGE}{values[-1]:g}", reading=True)]
+    decade = DECADE if value["tens"] and not value["high"] else ""  # "HR 130s": one reading
+    return [SaidMeasure(vs, values[0], canonical, f"{RANGE}{decade}{values[-1]:g}", reading=True)]
 
 
 def _in_unit(number: str, unit: str | None, canonical: str, rule: ReadingRule) -> float | None:
@@ -209,7 +216,8 @@ def _in_unit(number: str, unit: str | None, canonical: str, rule: ReadingRule) -
 
 def _doubted(read: SaidMeasure) -> SaidMeasure:
     if read.bound is not None and read.bound.startswith(RANGE):
-        return read._replace(bound=IN_DOUBT)  # its low end; the high one is set aside
+        high = read.bound[len(RANGE) :].lstrip(DECADE)  # each end in doubt: either may be one
+        return read._replace(bound=RANGE + IN_DOUBT + high)
     return read._replace(bound=read.bound or IN_DOUBT)
 
 

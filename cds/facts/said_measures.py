@@ -7,18 +7,19 @@ measured. Read as the pack reads a reading of the measuring value set (its unit,
 ``unit_by_range`` for a number sent with no unit, its ``plausible`` range), it is the sign
 reported in words when it is at or above the threshold of a rule on that value set
 (`CompiledRuleset.reach`, so a site's settings move it here too), and nothing below it
-("Fever: Tmax 37.4" says nothing alarming). A range is the sign when its low end is one,
-else a data-check item ("38-39", "100-101F"); one reading in two units is read when they
-agree ("39.2C (102.6F)"). A number in doubt ("?38", "~38", two units that disagree), one the
-words place in the past ("last week", "afebrile since") or one that cannot be read stays the
-row's unclear answer: a data-check item, never a sign. The words after the number that put
-it in doubt, date it or say it is over are the pack's (``answers.yaml``, compiled in
-`cds.facts.answer_words`); the syntax around them is here.
+("Fever: Tmax 37.4" says nothing alarming). A range is readings that were taken, so its
+worst end was seen: it is the sign when either end is one ("37.5-38.5", "100-101F": 38.5 and
+101 °F were measured), nothing when both are on the safe side ("36.5-37.2"); one reading in
+two units is read when they agree ("39.2C (102.6F)"). A number in doubt ("?38", "~38", two
+units that disagree), one the words place in the past ("last week", "afebrile since") or
+one that cannot be read stays the row's unclear answer: a data-check item, never a sign.
+The words after the number that put it in doubt, date it or say it is over are the pack's
+(``answers.yaml``, compiled in `cds.facts.answer_words`); the syntax around them is here.
 
 An answer of readings each dated by its own words ("Tmax 38.9 last week, 39.1 today") is
 read by its current ones, each as the answer would be if it were all: every reading counts,
-so the highest decides ("38.9 last week, 37.0 today": nothing; "38.5 today, 37.0 this AM":
-the sign).
+so the highest decides, a range by its high end ("38.9 last week, 37.0 today": nothing;
+"38.5 today, 37.0 this AM": the sign).
 """
 
 from __future__ import annotations
@@ -51,9 +52,8 @@ class SaidMeasure(NamedTuple):
     value: float
     unit: str
     bound: str | None = None
-    """`LOW_END`: the value is the low end of a range ("38-39"), a sign only if even that
-    value is one, else a data-check item while a sign is possible, never silently nothing
-    (`resolve_said_measures`)."""
+    """`LOW_END` and the high end: the value is the low end of a range ("38-39"), the sign
+    when either end is one, since every reading counts (`resolve_said_measures`)."""
     said_date: SaidDate | None = None
     """When its words date the reading ("2 days ago", "on 11/25"): the sign reported then
     (`cds.facts.said_dates`); None: at the record's own time."""
@@ -113,7 +113,7 @@ def measure_in_words(answer: str, signs: Iterable[str], ctx: FactContext) -> Sai
         if not readings or len(readings) < len(now):
             continue  # all in the past, or a current one not read: not understood
         # every reading counts (the contract): the highest decides, as one alone would
-        high = max(readings, key=lambda r: r.value)
+        high = max(readings, key=lambda r: r.value if r.high is None else r.high)
         if any(_before(high, r) for r in readings):
             return None  # a later reading than the highest: which is in the rules' window?
         return _said(vs, high)
@@ -208,7 +208,7 @@ def _numbers(match: re.Match[str], canonical: str, rule: ReadingRule) -> _Readin
     other = _read(second, second_unit, canonical, rule)
     if other is None:
         return _STOP
-    if ranged:  # the low end: a sign only if even it is one
+    if ranged:  # both ends: the one in the sign's direction decides (`resolve_said_measures`)
         return _Reading(*min(read, other), low_end=True, high=max(read, other)[0])
     if abs(read[0] - other[0]) > _AGREE * max(abs(read[0]), abs(other[0])):
         return _STOP  # two units that disagree: which reading is it?
@@ -251,15 +251,15 @@ def resolve_said_measures(
 ) -> tuple[list[Fact], list[DataIssue]]:
     """``facts`` with each sign read from a number in words (a Condition fact with a value,
     `measure_in_words`) kept when a rule on its measuring value set calls that number a sign
-    (a verified reading's threshold), without the number, and left out when none does; and
-    a data-check item for each range said in words whose low end is no sign ("Fever:
-    37.5-38.5": a sign perhaps, not surely). The thresholds are read as a Quantity's bound is
-    (`resolve_value`: a range's low end as an "at least"), by the measuring value set's
-    rules, not the sign's."""
+    (a verified reading's threshold), without the number, and left out when none does. A
+    range said in words ("Fever: 37.5-38.5", "Temp 99.1-100.9 F overnight") is readings that
+    were taken: the sign when either end is one (its worst end was seen; the note says which
+    end reached the threshold), nothing when neither is. The thresholds are read by the
+    measuring value set's rules, not the sign's (`resolve_value`). No data-check item comes
+    from here: a range in doubt ("~38-39") is `cds.facts.measures_in_text`'s."""
     if not any(f.value is not None and f.kind == "condition" and f.by_text for f in facts):
         return facts, []
     out = []
-    issues = []
     for f in facts:
         if (
             f.value is None
@@ -271,40 +271,28 @@ def resolve_said_measures(
             continue
         # by the thresholds of the value set that measures the sign (a body temperature's)
         regions = reach.get(("observation", measured_by[f.valueset]), ())
-        ranged = f.bound is not None and f.bound.startswith(LOW_END)
-        at_least = ">=" if ranged else None  # else the number itself
-        sign = resolve_value(f.value, at_least, regions).sign
-        high = f.bound[len(LOW_END) :] if f.bound is not None and ranged else ""
-        if sign == "possible" and high and resolve_value(float(high), None, regions).sign == "none":
-            sign = "none"  # "Temp 36.5-37.2 over shift": no end of it is a sign
-        if sign == "certain":
-            note = f.note
-            if f"{f.value:g}" not in f.display:  # "102 at home": the number it was read as
-                unit = UNIT_WORDS.get(f.unit or "", f.unit or "")
-                said = f"read as {f.value:.1f} {unit}".strip()
-                note = f"{note}; {said}" if note else said
-            out.append(replace(f, value=None, unit=None, bound=None, note=note))
-        elif sign == "possible":  # a range or readings that may reach a sign
-            issues.append(_in_doubt(f))
-    return out, issues
+        ranged = f.bound is not None and f.bound.startswith(LOW_END) and len(f.bound) > 2
+        high = float(f.bound[len(LOW_END) :]) if f.bound is not None and ranged else None
+        ends = (f.value,) if high is None else (f.value, high)
+        crossing = [v for v in ends if resolve_value(v, None, regions).sign == "certain"]
+        if not crossing:
+            continue  # "Temp 36.5-37.2 over shift": no reading of it is a sign
+        unit = UNIT_WORDS.get(f.unit or "", f.unit or "")
+        said = ""
+        if high is not None:  # "Temp 99.1-100.9 F": the end that reached the threshold
+            end = "high" if crossing[-1] == high else "low"
+            said = f"a range of readings: its {end} end ({crossing[-1]:.1f} {unit}) reached"
+            said += " the sign's threshold"
+        elif f"{f.value:g}" not in f.display:  # "102 at home": the number it was read as
+            said = f"read as {f.value:.1f} {unit}".strip()
+        note = f"{f.note}; {said}" if f.note and said else f.note or said or None
+        out.append(replace(f, value=None, unit=None, bound=None, note=note))
+    return out, []
 
 
 LOW_END = ">="
 """The ``bound`` of a Condition fact whose value is the low end of a range said in words
-("Fever: 38-39"): at least this (`SaidMeasure.bound`)."""
-
-
-def _in_doubt(f: Fact) -> DataIssue:
-    return DataIssue(
-        rid=f.rid,
-        message=(
-            f"“{f.display}”: a range that reaches the threshold of a sign at its high end "
-            "only: perhaps a sign, not surely"
-        ),
-        recheck="the reading itself, with whoever recorded it",
-        headline=f"“{f.display}”: a range, a sign only at its high end?",
-        possible_sign=True,
-    )
+("Fever: 38-39"), followed by the high end (`SaidMeasure.bound`)."""
 
 
 READ_FROM_WORDS = "read from the record's words"

@@ -40,6 +40,9 @@ class AnswersFile(Strict):
     """Words after such a number that date it now in a row of dated readings ("37.0 now"),
     but do not outweigh the words that say it is over ("afebrile now"). None of the five
     lists: a number reads only bare, never with words after it."""
+    range_watched: Phrases = Field(default=[])
+    """Words after a range of readings that say it was watched over a span up to now ("on
+    monitor", "overnight", "over shift"): its worst end was seen in this stay, not earlier."""
 
     @field_validator(
         "says_yes",
@@ -53,6 +56,7 @@ class AnswersFile(Strict):
         "number_over",
         "number_recent",
         "number_now",
+        "range_watched",
     )
     @classmethod
     def _phrases_compile(cls, phrases: Phrases) -> Phrases:

@@ -21,6 +21,7 @@ class Spec:
     number_over: list[str] = field(default_factory=list)
     number_recent: list[str] = field(default_factory=list)
     number_now: list[str] = field(default_factory=list)
+    range_watched: list[str] = field(default_factory=list)
 
 
 def test_no_phrases_match_nothing_not_everything() -> None:

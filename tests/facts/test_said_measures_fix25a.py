@@ -19,8 +19,9 @@ from tests.facts.test_observation_text_obs22 import D, U, topics
         ("38 to 39", {U}),
         ("101-102F", {U}),
         ("38C-39C", {U}),
-        ("100-101F", {D}),  # 37.8 Cel at the low end
-        ("37.5-38.5", {D}),
+        ("100-101F", {U}),  # 38.3 Cel at the high end: every reading counts
+        ("37.5-38.5", {U}),
+        ("99-100F", set()),  # 37.8 Cel at the high end: wholly below
         ("38C-102F", {D}),  # two units: no range
         ("39.2C (102.6F)", {U}),
         ("102.6F (39.2C)", {U}),
@@ -42,8 +43,9 @@ def test_a_range_two_units_or_a_past_reading(value: str, expected: set[str]) -> 
     assert topics(row("Fever", value)) - {"discharge-instructions"} == expected
 
 
-def test_a_site_threshold_moves_the_low_end_of_a_range() -> None:
+def test_a_site_threshold_moves_the_high_end_of_a_range() -> None:
     site: dict[str, float | None] = {"fever_celsius": 38.5}
-    assert topics(row("Fever", "38-39")) - {"discharge-instructions"} == {U}
-    assert topics(row("Fever", "38-39"), site=site) - {"discharge-instructions"} == {D}
+    assert topics(row("Fever", "37.5-38.4")) - {"discharge-instructions"} == {U}
+    assert topics(row("Fever", "37.5-38.4"), site=site) - {"discharge-instructions"} == set()
+    assert topics(row("Fever", "37.5-38.6"), site=site) - {"discharge-instructions"} == {U}
     assert topics(row("Fever", "38.6-39"), site=site) - {"discharge-instructions"} == {U}

@@ -33,7 +33,8 @@ from tests.facts.test_observation_text_obs22 import D, U, topics
         ("37.0 this AM, 38.5 today", {U}),
         ("36.8 this AM, 37.2 today", set()),
         ("38.9 last week, 37.0 today, 39 tonight", {U}),
-        ("37.5-38.5 today, 38.9 last week", {D}),  # a range's low end below the threshold
+        ("37.5-38.5 today, 38.9 last week", {U}),  # a range's high end reached the threshold
+        ("37.0-37.9 today, 38.9 last week", set()),  # a range wholly below it
         # a current reading below the threshold beside a past fever: nothing
         ("38.9 last week, 37.0 today", set()),
         # unchanged: a past one alone, words not split into dated readings
@@ -115,7 +116,9 @@ def _said(value: float, bound: str | None) -> Fact:
         (38.5, None, True, None),
         (37.5, None, False, None),
         (38.0, LOW_END, True, None),
-        (37.5, LOW_END, False, "a range"),
+        # a range: the sign when its high end is one (every reading counts), never a check
+        (37.5, f"{LOW_END}38.5", True, None),
+        (37.5, f"{LOW_END}37.9", False, None),
     ],
 )
 def test_a_number_said_in_words_is_resolved_by_the_measuring_value_sets_thresholds(
@@ -130,7 +133,7 @@ def test_a_number_said_in_words_is_resolved_by_the_measuring_value_sets_threshol
         [True] if issue else []
     )
     # the same value as a Quantity's bound on the body temperature: the same verdict
-    if bound is not None:
+    if bound == LOW_END:
         reading = replace(_said(value, ">="), kind="observation", valueset="fever_temperature_obs")
         (out,) = resolve_bounds([reading], reach)
         assert out.verified is kept

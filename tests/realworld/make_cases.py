@@ -5306,7 +5306,7 @@ for cid, words in [
         must=["reported fever"],
         tags=["fix25a", "imaging"],
     )
-# Item 2: a range is the sign when its low end is one, a data check when its low end is not;
+# Item 2: a range is the sign when either end is one (ranges24, er30: its worst end was read);
 # one reading in two units is the sign when they agree, a data check when they disagree
 obs22_rows(
     "range",
@@ -5314,8 +5314,8 @@ obs22_rows(
         ("38-39", "Fever", "38-39", {U}, "Fever: 38-39"),
         ("38-5-39", "Fever", "38.5-39", {U}, "Fever: 38.5-39"),
         ("101-102f", "Fever", "101-102F", {U}, "Fever: 101-102F"),
-        ("100-101f", "Fever", "100-101F", {D}, "a range"),
-        ("37-5-38-5", "Fever", "37.5-38.5", {D}, "a range"),
+        ("100-101f", "Fever", "100-101F", {U}, "Fever: 100-101F"),
+        ("37-5-38-5", "Fever", "37.5-38.5", {U}, "Fever: 37.5-38.5"),
         ("39-2c-102-6f", "Fever", "39.2C (102.6F)", {U}, "Fever: 39.2C (102.6F)"),
         ("102-6f-39-2c", "Fever", "102.6F (39.2C)", {U}, "Fever: 102.6F (39.2C)"),
         ("38-9c-102f", "Fever", "38.9 °C (102 °F)", {U}, "Fever: 38.9 °C (102 °F)"),
@@ -6481,7 +6481,8 @@ for cid, text, topics in [
 # SpO2 written in an HPI after its own lead words is a reading of its value set, compared by
 # the rules on it, with near-miss controls at each threshold; advice, goals, a reading that
 # has settled since, "BP 130/80" and a pulse grade are nothing; a reading dated before now,
-# a range crossing at one end only and an impossible number are data-check items.
+# an impossible number is a data-check item; a range is the sign when either end crosses
+# (ranges24, er30: was a data-check item when one end only crossed).
 # ---------------------------------------------------------------------------------------------
 STOP24_VITALS = [
     ("hr-136", "HR 136, pt anxious.", {E}),
@@ -6499,8 +6500,8 @@ STOP24_VITALS = [
     ("settled", "HR 136 yesterday, now 88", set()),
     ("settled-decades", "HR 140s on arrival, now 90s", set()),
     ("earlier-only", "HR 136 yesterday", {D}),
-    ("range-top-crosses", "HR 120-140", {D}),
-    ("range-low-crosses", "SpO2 88-92%", {D}),
+    ("range-top-crosses", "HR 120-140", {E}),
+    ("range-low-crosses", "SpO2 88-92%", {E}),
     ("range-both-cross", "HR 135-150", {E}),
     ("range-below", "HR 100-120", set()),
     ("advice-call-if", "Call if HR > 120", set()),
@@ -6708,6 +6709,58 @@ order(
     must=["Note on"],
     tags=["stop24", "notes", "text"],
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# 42. stop24 ranges (emergency physician round er30): a range of measured readings ("ranged",
+# "on monitor", "overnight", "over shift") is read by its worst end, every reading counting:
+# the sign when the end in the sign's direction crosses (the high end for a fast heart rate or
+# a fever, the low end for a low SpO2 or a slow heart rate), nothing when the range is wholly
+# on the safe side, a data-check item when hedged; near-miss controls for each. A fever named
+# again after "afebrile since", not resolved, or dated yesterday stays urgent (the over-words
+# change for a dated fever, er30 v21, is not made: see the ranges24 report).
+# ---------------------------------------------------------------------------------------------
+STOP24_RANGES = [
+    ("hr-ranged-monitor", "HR ranged 120-140 on monitor.", {E}),
+    ("hr-decades-overnight", "HR 120s-140s on monitor overnight.", {E}),
+    ("temp-f-overnight", "Temp 99.1-100.9 F overnight.", {U}),
+    ("spo2-low-end", "SpO2 88-92% on RA over shift.", {E}),
+    ("hr-brady-low-end", "HR 38-50 on monitor.", {E}),
+    ("hr-safe", "HR 100-120 on monitor.", set()),
+    ("hr-safe-below-130", "HR ranged 110-130 overnight.", set()),
+    ("temp-safe", "Temp 36.5-37.2 overnight.", set()),
+    ("temp-f-safe", "Temp 98.1-99.9 F overnight.", set()),
+    ("spo2-safe", "SpO2 92-96% on RA.", set()),
+    ("hr-hedged", "HR maybe 120-140.", {D}),
+    ("temp-hedged", "Temp ~37.5-38.5 overnight.", {D}),
+    ("hr-single-overnight", "HR 140 overnight.", {D}),
+    ("hr-range-yesterday", "HR 120-140 yesterday.", {D}),
+    ("afebrile-then-fever", "afebrile since arrival, fever 39 at home this AM", {U}),
+    ("afebrile-since-fever-again", "Fever 38.5 on 11/20, afebrile since, fever again tonight", {U}),
+    ("fever-not-resolved", "fever has not resolved", {U}),
+    ("fever-yesterday-afebrile", "Fever 38.5 yesterday, afebrile since.", {U}),
+]
+for cid, text, topics in STOP24_RANGES:
+    for hook in ("pv", "dc"):
+        what = (
+            "the emergency sign"
+            if E in topics
+            else "the urgent fever sign"
+            if U in topics
+            else "a data-check item, never an emergency or urgent card"
+            if topics
+            else "no card"
+        )
+        rows = [lambda p, t=text: exam_row(p, "History of present illness", t)]
+        desc = f"Low back pain; a history of present illness {text!r}: {what}"
+        kw: dict[str, Any] = {
+            "forbidden": [] if topics & {E, U} else [E, U],
+            "tags": ["stop24", "ranges", "text"],
+        }
+        if hook == "pv":
+            pv(f"stop24-ranges-{cid}", desc, rows, topics, **kw)
+        else:
+            dc(f"stop24-ranges-dc-{cid}", f"Discharge. {desc}", rows, topics | {DI}, **kw)
 
 
 # ---------------------------------------------------------------------------------------------
