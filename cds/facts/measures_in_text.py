@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 from cds.facts.answer_words import AnswerWords, measure_pattern
 from cds.facts.bounds import Region, resolve_value
@@ -58,10 +59,12 @@ GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
 """From a lead word to its number: the words between, on one line and in one clause."""
 GAP_MOST = 24
 _FILLER = re.compile(
-    r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|measured|recorded|at|than)\b|[:=]",
+    r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|as low as|down to|measured|"
+    r"recorded|at|than|in the|ranging|ranged)\b|[:=]",
     re.IGNORECASE,
 )
-"""Syntax between a lead word and its number that changes nothing ("temp was 39.2")."""
+"""Syntax between a lead word and its number that changes nothing ("temp was 39.2", "HR in
+the 140s")."""
 ABOVE = re.compile(
     r">=?|≥|\b(?:over|above|greater|higher|more|exceeding|at least)\b", re.IGNORECASE
 )
@@ -95,6 +98,34 @@ def measures_in_text(text: str, found: Iterable[str], ctx: FactContext) -> tuple
     return tuple(out)
 
 
+class LeadGap(NamedTuple):
+    """What stands between a lead word and its number ("temp was 39.2", "HR > 140")."""
+
+    gap: re.Match[str]
+    """The words between (``gap``) and the number (``num``)."""
+    above: bool
+    """A comparator above ("HR > 140", "temp over 38"): a threshold, not a reading."""
+    below: bool
+    hedged: bool
+    """A word of doubt ("T ~38.5", "HR maybe 140")."""
+
+
+def lead_gap(text: str, lead: re.Match[str], words: AnswerWords) -> LeadGap | None:
+    """The number a lead word leads and the words before it; None when there is none on its
+    line and clause within ``GAP_MOST`` characters, or other words stand between ("temp
+    normal at 10 am", "HR regular at 10 am": no number of this measure)."""
+    gap = GAP.match(text, lead.end())
+    if gap is None or len(gap["gap"]) > GAP_MOST:
+        return None
+    between = _FILLER.sub(" ", gap["gap"])
+    above, below = ABOVE.search(between) is not None, BELOW.search(between) is not None
+    hedged = words.number_in_doubt.search(between) is not None
+    between = ABOVE.sub(" ", BELOW.sub(" ", between))
+    if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
+        return None
+    return LeadGap(gap, above, below, hedged)
+
+
 def _said_at(
     text: str,
     lead: re.Match[str],
@@ -105,15 +136,10 @@ def _said_at(
     """The numbers one lead word leads, read: its own, then each clause after it that is a
     number its words date ("Tmax 38.9 last week, 39.1 today"); none that is no current
     reading and cannot be one (``measure``: the sign, the measure's unit and reading rule)."""
-    gap = GAP.match(text, lead.end())
-    if gap is None or len(gap["gap"]) > GAP_MOST:
+    led = lead_gap(text, lead, words)
+    if led is None:
         return []
-    between = _FILLER.sub(" ", gap["gap"])
-    above, below = ABOVE.search(between), BELOW.search(between)
-    hedged = words.number_in_doubt.search(between) is not None
-    between = ABOVE.sub(" ", BELOW.sub(" ", between))
-    if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
-        return []  # other words: no number of this measure ("temp normal at 10 am")
+    gap, above, below, hedged = led
     end = clause_end(text, gap.end("num"))
     rest = text[gap.end("num") : end]
     comparator = ">=" if OR_MORE.search(rest) else ">" if above else "<" if below else ""

@@ -36,17 +36,14 @@ from collections.abc import Iterable
 from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import words_of
 from cds.facts.measures_in_text import (
-    ABOVE,
-    BELOW,
     DECADE,
-    GAP,
-    GAP_MOST,
     IN_DOUBT,
     NEXT_NAME,
     OR_MORE,
     RANGE,
     UNREADABLE,
     clause_end,
+    lead_gap,
     measures_in_text,
     sentence_start,
 )
@@ -57,12 +54,6 @@ from cds.facts.said_measures import SaidMeasure, words_fact
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
 
-_FILLER = re.compile(
-    r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|as low as|down to|measured|"
-    r"recorded|at|than|in the|ranging|ranged)\b|[:=]",
-    re.IGNORECASE,
-)
-"""Syntax between a lead word and its number that changes nothing ("HR in the 140s")."""
 _VALUE = re.compile(
     r"(?P<number>\d{1,3}(?:\.\d+)?)(?P<tens>(?<=0)s)?(?![\d.])"
     r"(?:\s*(?:-|–|to)\s*(?P<high>\d{1,3}(?:\.\d+)?)(?P<high_tens>(?<=0)s)?(?![\d.]))?"
@@ -113,15 +104,10 @@ def _read_at(
 ) -> list[SaidMeasure]:
     """The readings one lead word leads: its own number, and the later ones its clauses date
     ("HR 136 yesterday, now 88"), by when they were taken."""
-    gap = GAP.match(text, lead.end())
-    if gap is None or len(gap["gap"]) > GAP_MOST:
+    led = lead_gap(text, lead, words)
+    if led is None:
         return []
-    between = _FILLER.sub(" ", gap["gap"])
-    above, below = ABOVE.search(between), BELOW.search(between)
-    hedged = words.number_in_doubt.search(between) is not None
-    between = ABOVE.sub(" ", BELOW.sub(" ", between))
-    if re.search(r"[^\W\d_]", words.number_in_doubt.sub(" ", between)):
-        return []  # other words: no number of this measure ("HR regular at 10 am")
+    gap, above, below, hedged = led
     end = clause_end(text, gap.start("num"))
     cut = NEXT_NAME.search(text, gap.end("num"), end)  # "HR 136 RR 16": the next vital
     value = _VALUE.match(text, gap.start("num"), cut.start() if cut else end)
