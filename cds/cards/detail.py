@@ -44,10 +44,12 @@ def card_detail(
         lines.append(f"- **{finding.label}**")
         roles = _medicine_roles(finding, ctx)
         shown, left = listed_evidence(finding.evidence, ctx.draft_orders)
+        latest: set[tuple[object, ...]] = set()  # said once: sixty old rows share one latest
         for e in shown:
             role = roles.get(e.rid, "") if roles else ""
             lines.append(f"  - {role}{describe(e, ctx)}")
-            if e.newer is not None:
+            if e.newer is not None and e.newer.reading not in latest:
+                latest.add(e.newer.reading)
                 lines.append(f"    - latest: {short_reading(e.newer, ctx)}")
         if left:
             lines.append(f"  - {older_records(left)}")

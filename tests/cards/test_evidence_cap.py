@@ -88,3 +88,13 @@ def test_a_data_check_card_does_not_list_the_left_out_records_among_its_other_it
     )
     assert detail.count("Observation/hr") <= 2 * MOST_EVIDENCE  # its line and its problem
     assert "and 20 older records alike, not listed" in detail
+
+
+def test_the_latest_reading_is_said_once_for_the_rows_it_is_newer_than(pack: Pack) -> None:
+    latest = _reading(99, 0.5)
+    evidence = [
+        Evidence(e.rid, e.display, e.valuesets, e.kind, e.value, e.time, e.age_h, newer=latest)
+        for e in (_reading(n, 30 - n) for n in range(30))
+    ]
+    detail = _card_detail(pack, "emergency-sign", "er-heart-rate-high", evidence)
+    assert detail.count("latest: ") == 1
