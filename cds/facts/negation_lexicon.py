@@ -330,7 +330,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "(?:no|little|without(?: a)?) doubt",  # "No doubt about urinary retention"
             # not having passed urine is the retention itself, not its denial (er30 b05)
             "(?:has|have|had)(?: not|n'?t) (?:urinated|voided|passed urine|peed(?! (?:him|her|them"
-            "|my)sel(?:f|ves)| on| in| (?:his|her|their|my) ))",
+            "|my)sel(?:f|ves)| on| in (?:his|her|their|my|the) | (?:his|her|their|my) ))",
         ),
         "pseudo",
         "-",
