@@ -16,9 +16,10 @@ from typing import NamedTuple, Protocol
 
 from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, leads_in_text, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
+from cds.facts.literals import LiteralIndex
 from cds.facts.negation import assertion, listed_after_denial, may_list, plain
 from cds.facts.units import ReadingRule
-from cds.facts.valueset_parts import Exclusion, any_of, reading_rule
+from cds.facts.valueset_parts import Exclusion, reading_rule
 
 
 class VsCodeSpec(Protocol):
@@ -42,8 +43,7 @@ class VsPrefixSpec(Protocol):
 
 
 class UnitRangeSpec(Protocol):
-    """A unit and the unitless numbers that can only be in it
-    (``cds.pack.valueset_schema.UnitRange``)."""
+    """A unit and the unitless numbers only it can hold (``valueset_schema.UnitRange``)."""
 
     @property
     def unit(self) -> str: ...
@@ -65,8 +65,7 @@ class PlausibleSpec(Protocol):
 
 
 class ValueSetSpec(Protocol):
-    """What matching needs of a value set: the pack's ``cds.pack.valueset_schema.ValueSet`` is
-    one (the pack is data read above the facts layer; this module does not import it)."""
+    """What matching needs of a value set: the pack's ``valueset_schema.ValueSet`` is one."""
 
     @property
     def id(self) -> str: ...
@@ -147,8 +146,8 @@ class ValueSetIndex:
     """(system, code) → value sets whose words also name the concept the code stands for: a
     record carrying the code is in none of them, by its words either ("PVR" coded as the
     pulmonary vascular resistance is no post-void residual)."""
-    any_text: re.Pattern[str] | None = None
-    """All text patterns in one: most concepts match none, and one search says so."""
+    by_runs: LiteralIndex = field(default_factory=lambda: LiteralIndex(()))
+    """The text patterns by the plain runs they need: most words hold none of them."""
     acute: set[str] = field(default_factory=set)
     """Value sets of current signs and symptoms: "history of ..." does not make them."""
     signs: frozenset[str] = frozenset()
@@ -246,9 +245,7 @@ class ValueSetIndex:
             system: tuple(sorted({len(p) for p in table}))
             for system, table in index.prefixes.items()
         }
-        if index.text:
-            # one prefilter of every pattern: their ``term`` groups unnamed (a name once only)
-            index.any_text = any_of([p.pattern for p, _ in index.text])
+        index.by_runs = LiteralIndex(index.text)
         return index
 
     def match(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
@@ -279,10 +276,8 @@ class ValueSetIndex:
         found = set(self._remembered(codings, text))
         words = [plain(text)] if text else []
         words += [plain(c.display) for c in codings if c.display]
-        if self.any_text is None or not any(self.any_text.search(w) for w in words):
-            return found
         excluded = self.excluded_by_text
-        for pattern, vs_id in self.text:
+        for pattern, vs_id in self.by_runs.candidates(words):
             if vs_id in found or (
                 vs_id in excluded and any(w and excluded[vs_id].search(w) for w in words)
             ):  # words the pack excludes ("fell 6 weeks ago": no recent injury) stay out
@@ -307,7 +302,7 @@ class ValueSetIndex:
             return set()  # a denial, a comma after it, a side or place: most words have none
         found = self._remembered(codings, text)
         listed: set[str] = set()
-        for pattern, vs_id in self.text:
+        for pattern, vs_id in self.by_runs.candidates(words):
             if vs_id in listable and vs_id not in found and vs_id not in listed:
                 if any(
                     listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)
@@ -355,9 +350,7 @@ class ValueSetIndex:
                 found.update(dict.fromkeys(hits, True))
             if coding.display and not hits:  # a coded match's display only names its code
                 words.append(plain(coding.display))
-        if self.any_text is None or not any(self.any_text.search(w) for w in words):
-            return found
-        for pattern, vs_id in self.text:
+        for pattern, vs_id in self.by_runs.candidates(words):
             if vs_id not in found and any(self._affirms(pattern, w, vs_id) for w in words):
                 found[vs_id] = False
         return found
