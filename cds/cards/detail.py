@@ -141,6 +141,7 @@ def data_check_detail(
     for finding in findings:
         lines.append(f"- **{finding.label}**")
         listed, left = listed_evidence(finding.evidence, ctx.draft_orders)
+        latest: set[tuple[object, ...]] = set()  # said once, as on the other cards
         if left:  # the records not listed are counted, not listed again among the others
             kept = {id(e) for e in listed}
             hidden = [e.rid for e in finding.evidence if id(e) not in kept]
@@ -154,7 +155,8 @@ def data_check_detail(
             )
             if problems:
                 lines.append(f"    - problem: {'; '.join(problems)}")
-            if e.newer is not None:
+            if e.newer is not None and e.newer.reading not in latest:
+                latest.add(e.newer.reading)
                 lines.append(f"    - latest verified reading: {short_reading(e.newer, ctx)}")
             recheck = next((i.recheck for i in same if i.recheck), None)
             if recheck:
@@ -252,6 +254,10 @@ def place(rid: str) -> str:
 
 def readable_units(text: str) -> str:
     """A data issue's words with each value's UCUM code as a clinician writes it (39.5 °C)."""
-    return re.sub(
-        r"(\d) (\S+)", lambda m: f"{m.group(1)} {UNIT_WORDS.get(m.group(2), m.group(2))}", text
-    )
+    return re.sub(r"(\d) (\S+)", _unit_word, text)
+
+
+def _unit_word(m: re.Match[str]) -> str:
+    """A number and its unit's word; the number alone for a unit with none ("{score}")."""
+    word = UNIT_WORDS.get(m.group(2), m.group(2))
+    return f"{m.group(1)} {word}" if word else m.group(1)

@@ -345,7 +345,7 @@ def _has_value(part: Resource) -> bool:
 def unreadable(rid: str, display: str, source: str | None, problem: str) -> DataIssue:
     """A reading that could not be read, named by what it is ("PVR 320 dyn.s/cm5 could not
     be read"), not by its record id, in the data-check card's summary."""
-    what = f"{display} {source}" if source else display
+    what = " ".join(f"{display} {source}".split()) if source else display
     return DataIssue(
         rid=rid,
         message=problem,

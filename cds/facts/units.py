@@ -357,11 +357,17 @@ def implausible(rule: ReadingRule, value: Decimal, unit: str) -> str | None:
     low, high = rule.low, rule.high
     if (low is None or low <= value) and (high is None or value <= high):
         return None
-    shown = f"{low if low is not None else '...'}-{high if high is not None else '...'}"
+    shown = f"{_plain(low)}-{_plain(high)}"
+    named = "" if unit.startswith("{") else f" {unit}"  # "{score}": a UCUM note, not a unit
     return (
-        f"{value.normalize():f} {unit} is outside the possible range for {rule.name} "
-        f"({shown} {unit}); check the device and the unit"
+        f"{value.normalize():f}{named} is outside the possible range for {rule.name} "
+        f"({shown}{named}); check the device and the unit"
     )
+
+
+def _plain(bound: Decimal | None) -> str:
+    """A range's bound as a clinician writes it ("3", not "3.0"; "..." when open)."""
+    return "..." if bound is None else f"{bound.normalize():f}"
 
 
 # One number, then an optional unit made of no digits: "150 bpm", "98.6 F", "37.2°C". Ranges

@@ -98,3 +98,13 @@ def test_the_latest_reading_is_said_once_for_the_rows_it_is_newer_than(pack: Pac
     ]
     detail = _card_detail(pack, "emergency-sign", "er-heart-rate-high", evidence)
     assert detail.count("latest: ") == 1
+
+
+def test_a_data_check_card_says_the_latest_verified_reading_once(pack: Pack) -> None:
+    latest = _reading(99, 0.5)
+    evidence = [
+        Evidence(e.rid, e.display, e.valuesets, e.kind, e.value, e.time, e.age_h, newer=latest)
+        for e in (_reading(n, 30 - n) for n in range(5))
+    ]
+    detail = _card_detail(pack, "data-check", "dc-heart-rate-high-unverified", evidence)
+    assert detail.count("latest verified reading: ") == 1
