@@ -15,15 +15,20 @@ sign out of the window): its record's last update (``meta.lastUpdated``); withou
 later of the Condition's onset and ``recordedDate`` (a note is written no earlier than its
 problem is recorded; the onset dates the back pain, not what a note added since says).
 
-A note that is not an Annotation (a string, a number), or whose text is not a string, is
-not read (an Annotation sent alone, not in a list, is read as a list of one, as every FHIR
-array is here). A sign the Condition's own code or words already give, as recent, is not
-said twice: the note adds its evidence only where it says more (a number, a newer time)."""
+A note that is not an Annotation (a string, a number), or whose text is not a string, is not
+read; one that holds words anyway (a bare string, a text sent as a list) is a data-check
+item, since its words may name a sign, and one with no words is passed over (an Annotation
+sent alone, not in a list, is read as a list of one, as every FHIR array is here). A sign
+the Condition's own code or words already give, as recent, is not said twice: the note adds
+its evidence only where it says more (a number, a newer time)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from cds.facts.concepts import as_list, rid_of, words_of
 from cds.facts.copies import Extraction, copy_note
+from cds.facts.model import DataIssue
 from cds.facts.observation_text import NOTHING_SAID, said_in_value
 from cds.facts.observations import said_facts
 from cds.facts.timing import (
@@ -54,9 +59,12 @@ def read_notes(res: Resource, ctx: FactContext, out: Extraction) -> None:
         return
     rid = rid_of(res)
     undated: Timing | None = None  # the Condition's time for a note without one: read once
-    for annotation in as_list(notes):
+    annotations: list[Any] = [notes] if isinstance(notes, str) else as_list(notes)
+    for annotation in annotations:
         text = annotation.get("text") if isinstance(annotation, dict) else None
         if not isinstance(text, str) or not text.strip():
+            if _has_words(annotation):  # words not sent as an Annotation's text: unread
+                out.issues.append(_unread(res, rid))
             continue
         said = said_in_value({"valueString": text}, None, ctx)
         if said is NOTHING_SAID:  # most notes: nothing a pack reads there
@@ -125,6 +133,27 @@ def _drop_repeated(out: Extraction, rid: str, start: int) -> None:
             and own[f.valueset] <= (f.age_h if f.time_known else 0.0)
         )
     ]
+
+
+def _has_words(note: object) -> bool:
+    """Does a note that is no Annotation with text hold words anyway (a bare string, a text
+    sent as a list)? Then it may name a sign: said, never passed over in silence."""
+    if isinstance(note, str):
+        return bool(note.strip())
+    if isinstance(note, dict):
+        return _has_words(note.get("text"))
+    return isinstance(note, list) and any(_has_words(n) for n in note)
+
+
+def _unread(res: Resource, rid: str) -> DataIssue:
+    what = f"a note on {_problem(res)}"
+    return DataIssue(
+        rid=rid,
+        message=f"{what} could not be read: its words are not sent as an Annotation's text",
+        recheck="the problem's note in the record: it may name a sign",
+        headline=f"{what[0].upper()}{what[1:]} could not be read",
+        possible_sign=True,
+    )
 
 
 def _problem(res: Resource) -> str:

@@ -6623,8 +6623,16 @@ STOP24_NOTES: list[tuple[str, str, Any, dict[str, Any], set[str], list[str]]] = 
         set(),
         [],
     ),
-    ("not-an-annotation", "a note sent as a bare string", _INCONT, {}, set(), []),
-    ("text-not-a-string", "a note whose text is a list", [note([_INCONT], 5)], {}, set(), []),
+    # words not sent as an Annotation's text: unread, so a data-check item, never silence
+    ("not-an-annotation", "a note sent as a bare string", _INCONT, {}, {D}, ["could not be read"]),
+    (
+        "text-not-a-string",
+        "a note whose text is a list",
+        [note([_INCONT], 5)],
+        {},
+        {D},
+        ["could not be read"],
+    ),
     ("future", "a note dated 2 days ahead", [note(_INCONT, -days(2))], {}, {D}, ["note on"]),
 ]
 for cid, when, notes, kw, topics, must in STOP24_NOTES:
