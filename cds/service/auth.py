@@ -222,20 +222,21 @@ class Authenticator:
         self._full_said: dict[str, float] = {}
         self._full_refused: dict[str, int] = {}
 
-    async def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
-        """The JWT claims, or AuthError (bare 401). In development mode nothing is checked."""
+    async def verify(self, authorization: str | None, *audience: str) -> dict[str, Any]:
+        """The JWT claims, or AuthError (bare 401). In development mode nothing is checked.
+        ``audience``: the URLs the token's ``aud`` may name, the one called first."""
         if self.dev_mode:
             return {}
         try:
             return await self._verify(authorization, audience)
         except _TableFull as exc:
-            log.debug("refused a call to %s: %s", audience, exc)  # said by _table_full
+            log.debug("refused a call to %s: %s", audience[0], exc)  # said by _table_full
             raise AuthError("unauthorized") from None
         except (Refused, jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
-            log.warning("refused a call to %s: %s", audience, _reason(exc))
+            log.warning("refused a call to %s: %s", audience[0], _reason(exc))
             raise AuthError("unauthorized") from None
 
-    async def _verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
+    async def _verify(self, authorization: str | None, audience: tuple[str, ...]) -> dict[str, Any]:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Refused("no bearer token")
@@ -255,14 +256,18 @@ class Authenticator:
             token,
             key=jwt.PyJWK(dict(jwk), algorithm=alg).key,
             algorithms=[alg],
-            audience=audience,
+            audience=list(audience),
             issuer=issuer.iss,
             leeway=self.leeway,
             options={"require": ["iss", "aud", "exp", "iat", "jti"]},
         )
         self._check_claims(issuer, claims)
         log.debug(
-            "verified a call to %s: iss %s, kid %s, key from %s", audience, issuer.iss, kid, source
+            "verified a call to %s: iss %s, kid %s, key from %s",
+            audience[0],
+            issuer.iss,
+            kid,
+            source,
         )
         return claims
 

@@ -213,8 +213,18 @@ async def _authorise(request: Request) -> str | None:
     state = service_state(request)
     if state.settings.dev_mode:
         refuse_outside_development(request)
-    audience = state.settings.external_base_url + request.url.path
-    return client_of(await state.auth.verify(request.headers.get("authorization"), audience))
+    called = state.settings.external_base_url + request.url.path
+    return client_of(
+        await state.auth.verify(request.headers.get("authorization"), *_audiences(called))
+    )
+
+
+def _audiences(called: str) -> tuple[str, ...]:
+    """The URLs a call's JWT ``aud`` may name: the URL called; for feedback, also its
+    service's URL. The spec does not spell out feedback's audience, and some EHRs sign it with
+    the service's (the token's ``jti`` is still spent once, whichever endpoint takes it)."""
+    service, sep, rest = called.rstrip("/").rpartition("/feedback")
+    return (called, service) if sep and not rest else (called,)
 
 
 def refuse_outside_development(request: Request) -> None:

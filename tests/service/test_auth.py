@@ -203,6 +203,37 @@ async def test_every_endpoint_needs_a_token_for_its_own_url(
         assert ok.status_code == 200, ok.text
 
 
+async def test_feedback_takes_a_token_signed_for_its_service_once(
+    jwt_client: httpx.AsyncClient,
+) -> None:
+    """Some EHRs sign feedback with the service's URL as ``aud`` (the spec does not spell it
+    out): taken, once (its jti is then spent, at either endpoint); another service's URL is
+    not."""
+    base = "https://cds.example.org/cds-services"
+    pv = "/cds-services/back-spasm-patient-view"
+    for path in (pv + "/feedback", pv + "/feedback/"):
+        token = make_token(KEY, ISS, base + "/back-spasm-patient-view")
+        headers = {"Authorization": f"Bearer {token}"}
+        ok = await jwt_client.post(path, json={"feedback": []}, headers=headers)
+        assert ok.status_code == 200, ok.text
+        again = await jwt_client.post(path, json={"feedback": []}, headers=headers)
+        assert again.status_code == 401
+        spent = await jwt_client.post(
+            pv, json=hook_request(prefetch=full_prefetch()), headers=headers
+        )
+        assert spent.status_code == 401
+    other = make_token(KEY, ISS, base + "/back-spasm-order-sign")
+    refused = await jwt_client.post(
+        pv + "/feedback", json={"feedback": []}, headers={"Authorization": f"Bearer {other}"}
+    )
+    assert refused.status_code == 401
+    discovery = make_token(KEY, ISS, base)
+    refused = await jwt_client.post(
+        pv + "/feedback", json={"feedback": []}, headers={"Authorization": f"Bearer {discovery}"}
+    )
+    assert refused.status_code == 401
+
+
 def test_a_full_replay_table_frees_the_jtis_of_expired_tokens() -> None:
     """Full of live jtis, an issuer's new token is refused; once they expire, it is taken."""
     now = [1000.0]
