@@ -22,6 +22,7 @@ from cds.facts.bounds import resolve_bounds
 from cds.facts.concepts import rid_of
 from cds.facts.extract import FactContext, extract_facts
 from cds.facts.measures_in_text import resolve_in_doubt
+from cds.facts.model import DataIssue
 from cds.facts.said_measures import resolve_said_measures
 from cds.findings import Finding, Outcome, build_findings
 from cds.hooks.models import Card, HookResponse, is_relative_reference
@@ -141,6 +142,7 @@ class Evaluator:
         # the latest readings fact building found, unless a bound changed a reading since
         latest = extraction.latest if facts is extraction.facts else None
         outcome = build_findings(self.pack, firings, facts, latest)
+        issues = _unshown([*call.issues, *extraction.issues, *said_issues], outcome)
         orders, unaddressable = _draft_orders(drafts)
         ctx = CardContext(
             hook=call.hook,
@@ -148,12 +150,25 @@ class Evaluator:
             encounter_id=call.encounter_id,
             draft_orders=orders,
             unaddressable_drafts=unaddressable,
-            issues=[*call.issues, *extraction.issues, *said_issues],
+            issues=issues,
             tz=self.timezone,
             now=call.now,
             new_uuid=new_uuid if new_uuid is not None else _random_uuid,
         )
         return outcome, ctx
+
+
+def _unshown(issues: list[DataIssue], outcome: Outcome) -> list[DataIssue]:
+    """``issues`` without those a finding already says: every value set of an item's
+    ``unless_shown`` cited from the item's record by a finding's evidence."""
+    if not any(i.unless_shown for i in issues):
+        return issues
+    shown = {(e.rid, vs) for f in outcome.findings for e in f.evidence for vs in e.valuesets}
+    return [
+        i
+        for i in issues
+        if not i.unless_shown or any((i.rid, vs) not in shown for vs in i.unless_shown)
+    ]
 
 
 def _draft_orders(

@@ -48,6 +48,8 @@ _WRITTEN = ("time",)
 _NAMED = 60
 """The most of a problem's name a card shows before its note's words."""
 _BY_UPDATE = "the note gives no time: dated at its record's last update, the latest it can be"
+_SAME_DAY_H = 24.0
+"""A note dated as a problem recorded within this many hours was written since: recent."""
 _AS_PROBLEM = "the note gives no time: dated as the problem is"
 
 
@@ -84,6 +86,8 @@ def read_notes(res: Resource, ctx: FactContext, out: Extraction) -> None:
             note = copy_note(res, rid, out, note, ctx)
         start = len(out.facts)
         said_facts(said, rid, (when, age, known, note), True, "final", out, ctx)
+        if timing is undated and note and note.endswith(_AS_PROBLEM) and age > _SAME_DAY_H:
+            _undated_sign(res, rid, when, said.words, out, start, ctx)
         _drop_repeated(out, rid, start)
         shown = f"Note on {_problem(res)}: {said.words}"  # as an HPI row's "name: words"
         for fact in out.facts[start:]:
@@ -108,6 +112,42 @@ def _undated(res: Resource, ctx: FactContext) -> Timing:
     when, age, known, note, ahead = min(dated, key=lambda t: t[1])
     said = _BY_UPDATE if when == times[0][0] else _AS_PROBLEM
     return when, age, known, f"{note}; {said}" if note else said, ahead
+
+
+def _undated_sign(
+    res: Resource,
+    rid: str,
+    when: str | None,
+    words: str,
+    out: Extraction,
+    start: int,
+    ctx: FactContext,
+) -> None:
+    """A data-check item for a danger sign named in a note that gives no time, on a record
+    with no last update and a problem recorded over a day ago: the note was written on or
+    after the problem's date, perhaps today, and dating it as the problem may leave a new
+    sign outside its window (a problem list's overview note rarely says when it was added).
+    Its facts stand as dated; the item says when it could have been written, unless the
+    sign's card cites the note (its window held the problem's date: no sign was lost)."""
+    named = [f for f in out.facts[start:] if f.valueset in ctx.index.signs]
+    if not named:
+        return
+    what = f"a note on {_problem(res)}"
+    since = f"on or after {when[:10]}, perhaps today" if when else "at an unknown time"
+    quoted = words if len(words) <= _NAMED else words[: _NAMED - 1] + "…"
+    out.issues.append(
+        DataIssue(
+            rid=rid,
+            message=(
+                f'{what} names a possible danger sign ("{quoted}") but gives no time, '
+                f"and its record no last update: it was written {since}"
+            ),
+            recheck="when the note was written and whether the sign it names is new",
+            headline=f"{what[0].upper()}{what[1:]} names a sign and gives no time",
+            possible_sign=True,
+            unless_shown=tuple(sorted({f.valueset for f in named})),
+        )
+    )
 
 
 def _drop_repeated(out: Extraction, rid: str, start: int) -> None:

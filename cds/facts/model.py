@@ -120,6 +120,10 @@ class DataIssue(BaseModel):
     """The item may be a danger sign once confirmed (a finding in words not yet verified, or
     a sign's row answered unclearly): a verdict such as "no red flag found" is then weakened
     (a topic's ``caveat_if_possible_signs``)."""
+    unless_shown: tuple[str, ...] = ()
+    """Value sets whose finding on a card, citing this item's record, says what the item
+    would: the item is then dropped ("a note on Low back pain names a sign and gives no time"
+    when the sign's card already cites the note, dated as it could be)."""
     headline: str | None = None
     """The record and what is wrong with it, in a few words, when the facts layer can name both
     ("Temp 39.5 Cel dated 2026-11-29 08:00 UTC, 70 h after the evaluation time"): the

@@ -6845,6 +6845,36 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 44. stop25 undated notes: a note with no time, on a record with no last update, was written on
+#     or after its problem's date, perhaps today. Dated as the problem, a sign it names on a
+#     problem of weeks ago fell outside the window: silence. Now a data-check item says so; on
+#     a recent problem the sign's card already cites the note, and no item is added. Controls:
+#     a denial, a medicine, a record last updated 20 days ago (the note is that old at least).
+# ---------------------------------------------------------------------------------------------
+STOP25_UNDATED: list[tuple[str, str, dict[str, Any], set[str], list[str]]] = [
+    ("incontinence-40-days", _INCONT, {"onset_hours": days(40)}, {D}, ["gives no time"]),
+    ("numbness-40-days", _NUMB, {"onset_hours": days(40)}, {D}, ["perhaps today"]),
+    ("incontinence-3-days", _INCONT, {"onset_hours": days(3)}, {E}, ["no time"]),
+    ("denied-40-days", "Denies incontinence or numbness.", {"onset_hours": days(40)}, set(), []),
+    ("medicine-40-days", "On metformin for diabetes.", {"onset_hours": days(40)}, set(), []),
+    ("updated-20-days", _INCONT, {"onset_hours": days(40), "updated_hours": days(20)}, set(), []),
+]
+for cid, text, kw, topics, must in STOP25_UNDATED:
+    pv(
+        f"stop25-undated-note-{cid}",
+        f"Low back pain, a note with no time saying {text!r}, its record "
+        + ("last updated 20 days ago" if "updated_hours" in kw else "never said to be updated")
+        + ": "
+        + ("a danger sign" if topics & DANGER else "a data-check item" if topics else "nothing"),
+        [lambda p, t=text, k=kw: noted_lbp(p, [note(t)], **{"updated_hours": None, **k})],
+        topics,
+        base=False,
+        must=must,
+        tags=["stop25", "notes", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
