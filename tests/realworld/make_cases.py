@@ -6875,6 +6875,35 @@ for cid, text, kw, topics, must in STOP25_UNDATED:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 45. stop25 (emergency physician round er31): burning or pain passing urine in the patient's
+#     own words ("burns when she pees", "hurts to pee", "pain with peeing"), and a pain that
+#     goes down both legs a few words after it: the urgent signs. Controls: denied, a pain
+#     that goes down with rest, a pain score going down.
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("burns-when-pees", "Burns when she pees since yesterday.", {U}),
+    ("it-burns-when-i-pee", "Says it burns when she pees.", {U}),
+    ("hurts-to-pee", "Hurts to pee since yesterday.", {U}),
+    ("pain-with-peeing", "Pain with peeing x2 days.", {U}),
+    ("stings-when-urinates", "Stings when he urinates, started this AM.", {U}),
+    ("denies-burning-pee", "Denies burning when she pees.", set()),
+    ("no-pain-with-peeing", "No pain with peeing, no blood in urine.", set()),
+    ("now-goes-down-both-legs", "Back pain is worse today and now goes down both legs.", {U}),
+    ("travels-down-leg", "Pain started in low back, now travels down his left leg.", {U}),
+    ("goes-down-with-rest", "Back pain goes down with rest, legs fine.", set()),
+    ("pain-score-goes-down", "Pain goes down to 3/10 with meds.", set()),
+]:
+    pv(
+        f"stop25-er31-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("an urgent sign" if topics else "no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop25", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
