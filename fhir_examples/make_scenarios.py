@@ -1484,6 +1484,16 @@ SCENARIOS: list[Scenario] = [
         observations=[flowsheet_row("locyes", "LOC", "Yes")],
     ),
     Scenario(
+        "not-voided-since-arrival-data-check",
+        PV,
+        "Back pain; a flowsheet row 'Voiding' valued 'Has not voided since arrival' an hour ago:"
+        " no time is said, so no retention's emergency card; a data check asks how long and "
+        "whether the bladder is full (den25).",
+        ["ER6"],
+        conditions=[back_pain()],
+        observations=[flowsheet_row("novoid", "Voiding", "Has not voided since arrival")],
+    ),
+    Scenario(
         "sign-after-denial-data-check",
         PV,
         "Back pain; a text-only problem '(-) fever, numbness L leg' a day ago: the leg numbness, "

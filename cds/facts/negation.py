@@ -35,6 +35,7 @@ from cds.facts.negation_events import (
     PLACED,
     POST_WINDOW,
     ROS_NEGATIVE,
+    closes_entry,
     ends_sentence,
     placed_item,
     query_before,
@@ -44,13 +45,17 @@ from cds.facts.negation_lexicon import (
     LEXICON,
     MODAL_NEGATION,
     PAST_BEFORE,
-    PAST_TAIL_WORDS,
-    REOPENING_WORDS,
     Direction,
     Kind,
     Scope,
 )
-from cds.facts.negation_lines import SHOUTED_NEW, joined_lines, opens_item, shouted_item
+from cds.facts.negation_lines import (
+    SHOUTED_NEW,
+    joined_lines,
+    label_answer,
+    opens_item,
+    shouted_item,
+)
 from cds.facts.negation_lines import plain as plain
 
 Assertion = Literal["affirmed", Scope]
@@ -204,7 +209,21 @@ def _at(text: str, reading: Reading, start: int, end: int) -> _Said:
     if "historical" in found and _recent_event(text, near, start, end, hi):
         found.discard("historical")
     found |= _after(text, [t for t in near if t.start >= end], end)
+    if not found and _denied_answer(text, reading, start, end):
+        found.add("negated")  # "Fever: no fever", "Fever:" / "no fever" (den25)
     return next((a for a in _PRIORITY if a in found), "affirmed")
+
+
+def _denied_answer(text: str, reading: Reading, start: int, end: int) -> bool:
+    """Is the phrase a label whose answer opens with a denial of its own words again
+    (`label_answer`: "Urinary retention: no retention")?"""
+    answer = label_answer(text, start, end)
+    if answer is None:
+        return False
+    at, echoes = answer
+    if not any(t.start == at and t.kind == "negated" for t in reading.triggers):
+        return False
+    return any(_at(text, reading, a, b) == "negated" for a, b in echoes)
 
 
 def _word_end(text: str, i: int) -> int:
@@ -346,28 +365,9 @@ def _after(text: str, triggers: list[Trigger], end: int) -> set[_Said]:
     return set()
 
 
-_ENTRY_ITEM = re.compile(r"(?:,|\(|\s[-\u2013\u2014])\s*$")
-"""What sets a last item off from the entry before it: a comma, a bracket, a spaced dash."""
-_PAST_TAIL = re.compile(
-    rf"\s+(?:{PAST_TAIL_WORDS}(?:\s+[\w/'-]+){{1,4}}"
-    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|(?:19|20)\d\d)[\s.)]*",
-    re.IGNORECASE,
-)
-"""When or how a past marker says the entry ended: "after foley removal", "12/3", "2019"."""
-_REOPENED = re.compile(rf"\b{REOPENING_WORDS}\b", re.IGNORECASE)
-
-
 def _closes_entry(text: str, t: Trigger) -> bool:
-    """Is ``t`` a past marker standing alone as the entry's last item, set off by a comma, a
-    spaced dash or a bracket (", resolved", " - resolved", "(resolved)"), and followed at
-    most by when or how (", resolved after foley removal", "- resolved 12/3")? (";" ends a
-    sentence, so "; resolved" never reaches here; "now" closes a past scope.)"""
-    if t.kind != "historical" or _ENTRY_ITEM.search(text, 0, t.start) is None:
-        return False
-    rest = text[t.end :]
-    return not rest.strip(" .)\n") or (
-        _PAST_TAIL.fullmatch(rest) is not None and _REOPENED.search(rest) is None
-    )
+    """Is ``t`` a past marker closing the entry before it (`closes_entry`)?"""
+    return t.kind == "historical" and closes_entry(text, t.start, t.end)
 
 
 def _clause_ends(text: str, i: int) -> bool:

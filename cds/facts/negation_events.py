@@ -1,7 +1,7 @@
 """Words the negation reader weighs besides its triggers (`cds.facts.negation`): a dated
 event of the last weeks, a measured finding or an observed state that is a statement of its
 own, a side or place a listed sign names, where a "?" or a "." stands (how lines are laid out:
-`cds.facts.negation_lines`).
+`cds.facts.negation_lines`), and whether a past marker closes the entry before it.
 
 (Here rather than in `cds.facts.negation_lexicon` or `cds.facts.negation`, both at their
 length.)
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from cds.facts.negation_lexicon import Direction, Kind
+from cds.facts.negation_lexicon import PAST_TAIL_WORDS, REOPENING_WORDS, Direction, Kind
 
 POST_WINDOW = 4
 """Words between a phrase and a post-trigger ("saddle anesthesia was ruled out"), or its time."""
@@ -120,3 +120,27 @@ def ends_sentence(text: str, i: int) -> bool:
     if 0 < len(number) <= 2 and number.isdigit():
         return False
     return _ABBREVIATIONS.search(text[max(0, i - 6) : i]) is None
+
+
+_ENTRY_ITEM = re.compile(r"(?:,|\(|\s[-\u2013\u2014])\s*$")
+"""What sets a last item off from the entry before it: a comma, a bracket, a spaced dash."""
+_PAST_TAIL = re.compile(
+    rf"\s+(?:{PAST_TAIL_WORDS}(?:\s+[\w/'-]+){{1,4}}"
+    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|(?:19|20)\d\d)[\s.)]*",
+    re.IGNORECASE,
+)
+"""When or how a past marker says the entry ended: "after foley removal", "12/3", "2019"."""
+_REOPENED = re.compile(rf"\b{REOPENING_WORDS}\b", re.IGNORECASE)
+
+
+def closes_entry(text: str, start: int, end: int) -> bool:
+    """Does the past marker at ``text[start:end]`` stand alone as the entry's last item, set off
+    by a comma, a spaced dash or a bracket (", resolved", " - resolved", "(resolved)"), and
+    followed at most by when or how (", resolved after foley removal", "- resolved 12/3")?
+    (";" ends a sentence, so "; resolved" never reaches here; "now" closes a past scope.)"""
+    if _ENTRY_ITEM.search(text, 0, start) is None:
+        return False
+    rest = text[end:]
+    return not rest.strip(" .)\n") or (
+        _PAST_TAIL.fullmatch(rest) is not None and _REOPENED.search(rest) is None
+    )

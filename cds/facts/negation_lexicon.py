@@ -290,6 +290,7 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
     (
         (
             "no increase",
+            "no (?:improvement|relief|better)",  # "Retention: no improvement in retention"
             "no change",
             "no significant change",
             "no interval change",

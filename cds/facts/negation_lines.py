@@ -77,6 +77,45 @@ def opens_item(text: str, start: int, end: int) -> bool:
     return _ITEM_START.search(text, 0, start) is not None and _ITEM_END.match(text, end) is None
 
 
+_LABEL_END = re.compile(r"[ \t]*(?::|[ \t]-)[ \t]*(?:\n[ \t]*)?")
+_ANSWER_END = re.compile(r"[,.;|\n]")
+_NAME_WORD = re.compile(r"[a-z]{4,}", re.IGNORECASE)
+_QUALIFIED = re.compile(
+    r"\b(?:in|on|at|of|to|from|with|by|below|above|over|under|around|between|except)\b", re.I
+)
+"""A place or a thing the answer's words are about ("Leg weakness: no weakness in arms"): not
+the label's sign again."""
+
+
+def label_answer(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]]] | None:
+    """Where the answer to a label begins, when the phrase at ``text[start:end]`` is one that
+    opens its item ("Fever:", "Urinary retention -", "Chills:" then the next line), and the
+    words of that answer's first item that name the label again ("Fever: no fever", "Urinary
+    retention: no retention": a word of four letters or more, or one sharing its first five,
+    "fevers"). The reader (`cds.facts.negation`) takes the label as denied when its answer
+    opens with a denial that reaches such a word; "Fever: no meds taken for it" names no
+    fever again and stays the fever it says, and an answer placing its words (`_QUALIFIED`)
+    may speak of another place (den25)."""
+    colon = _LABEL_END.match(text, end)
+    if colon is None or _ITEM_START.search(text, 0, start) is None:
+        return None
+    stop = _ANSWER_END.search(text, colon.end())
+    answer_end = stop.start() if stop else len(text)
+    if _QUALIFIED.search(text, colon.end(), answer_end):
+        return None
+    named = [w.lower() for w in _NAME_WORD.findall(text, start, end)]
+    echoes = [
+        m.span()
+        for m in _NAME_WORD.finditer(text, colon.end(), answer_end)
+        if any(_same_word(m.group().lower(), w) for w in named)
+    ]
+    return (colon.end(), echoes) if echoes else None
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (a[:5] == b[:5] and min(len(a), len(b)) >= 5)
+
+
 SHOUTED_NEW = re.compile(r"\b(?:NEW(?:[ -]ONSET)?|NEWLY)\b")
 """A sign marked new in capitals ("NEW", "NEW ONSET", "NEWLY"), case as written: under a
 denial's header ("Denies:" / "- fever" / "- NEW urinary retention") it may be a finding
@@ -137,11 +176,20 @@ trigger or an answer of its own ("since", "+", "yes"), such a line ends a list w
 bullets (`item_line`)."""
 
 
+WEIGHT_LOST = re.compile(
+    r"(?:(?<=\s)of\s+)?[<>~]?\d{1,3}(?:\.\d)?[ \t]*(?:lbs?|pounds?|kgs?|kilos?)\b\.?", re.I
+)
+"""A weight lost or gained, the one number a sign's name in a list takes ("weight loss 10 lb",
+"10 lbs weight loss", "wt loss of 5 kg"). Any other number (a reading "HR 130", a "PVR 600
+mL", a time "x2d", a grade "4/5") makes the line a statement of its own (den25)."""
+
+
 def item_line(line: str) -> bool:
     """Is ``line`` only a sign's name, an item of a list without bullets ("fever", "leg
-    weakness", "bowel or bladder incontinence."): at most `ITEM_WORDS` words, letters only
-    (no digit, no colon, no bracket: no grade, no time, no label), no `SENTENCE_WORDS`?"""
-    words = line.strip().rstrip(".,;").rstrip()
+    weakness", "bowel or bladder incontinence.", "weight loss 10 lb"): at most `ITEM_WORDS`
+    words, letters only but a `WEIGHT_LOST` (no other digit, no colon, no bracket: no grade,
+    no reading, no time, no label), no `SENTENCE_WORDS`?"""
+    words = WEIGHT_LOST.sub(" ", line).strip().rstrip(".,;").rstrip()
     if not words or len(words.split()) > ITEM_WORDS or not words[0].isalpha():
         return False
     if not all(c.isalpha() or c in " \t/'&,-" for c in words):
@@ -174,10 +222,44 @@ def joined_lines(text: str, triggers: Sequence[_Trigger]) -> frozenset[int]:
             listing = _list_of(nxt) if header and not own else None
         elif listing and not own and _goes_on(listing, line, nxt):
             out.add(end)
+        elif not own and item_line(nxt) and _wraps_denial(text, start, end, nxt, triggers):
+            out.add(end)
+            listing = "lines"
         else:
             listing = None
         start = end + 1
     return frozenset(out)
+
+
+_LIST_DENIAL = re.compile(
+    r"(?:pt |patient )?(?:denies|deny|denying|negative for|neg for|\(-\)|(?:pertinent )?negatives?"
+    r"(?: for| include| are| were)?|neg:?)",
+    re.IGNORECASE,
+)
+"""A denial that takes a list, as a verb or a header does ("Denies fever, chills"): its list may
+wrap onto the next line. "No fever" and "not" name one thing, a line of their own."""
+_WRAPPING = re.compile(r"(?:,|&|/|\b(?:or|and|nor|and/or))[ \t]*\Z", re.IGNORECASE)
+"""A line that ends with a list's join ("No fever, chills,"): its list goes on below."""
+
+
+def _wraps_denial(text: str, start: int, end: int, nxt: str, triggers: Sequence[_Trigger]) -> bool:
+    """Does a denial's list that opens on the line ``text[start:end]`` wrap onto the next line
+    ``nxt`` (`item_line` only): "Denies fever" / "chills", "No fever, chills," / "urinary
+    retention"? The line's last trigger is a denial before its words, with no full stop, colon
+    or other trigger after it, and it is a list's denial (`_LIST_DENIAL`) with the next line
+    going on in lower case, as a wrapped line does, or it ends with a list's join. "No fever" /
+    "urinary retention", "Denies fever" / "Urinary retention", "Denies fever." / "chills"
+    stay two statements (den25)."""
+    last = [t for t in triggers if start <= t.start < end and t.kind != "pseudo"]
+    if not last or last[-1].kind != "negated" or last[-1].direction != "pre":
+        return False
+    t = last[-1]
+    rest = text[t.end : end]
+    if not rest.strip() or any(c in rest for c in ".;:?!|"):
+        return False
+    if _WRAPPING.search(rest):
+        return True
+    return _LIST_DENIAL.fullmatch(text, t.start, t.end) is not None and nxt.lstrip()[:1].islower()
 
 
 def _list_of(first: str) -> Literal["bullets", "lines", None]:

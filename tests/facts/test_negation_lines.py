@@ -149,7 +149,105 @@ def test_a_list_without_bullets_goes_on_while_its_lines_are_only_items(
         ("retention since this morning", False),
         ("one two three four five six seven", False),
         ("", False),
+        # den25: a weight lost is a list's item; a reading or another number is not
+        ("weight loss 10 lb", True),
+        ("10 lbs weight loss", True),
+        ("weight loss of 15 lbs", True),
+        ("HR 135", False),
+        ("fever 101", False),
+        ("PVR 600 mL", False),
     ],
 )
 def test_an_item_line_is_a_signs_name_only(line: str, item: bool) -> None:
     assert item_line(line) is item
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        # a label answered by a denial of its own words, on its line or the next one
+        ("Fever: no fever", "Fever", "negated"),
+        ("Fever:\nno fever", "Fever", "negated"),
+        ("Fever - no fever", "Fever", "negated"),
+        ("Fever: denies fever", "Fever", "negated"),
+        ("Fever: no fevers", "Fever", "negated"),
+        ("Fever: no fever or chills", "Fever", "negated"),
+        ("Chills: no chills", "Chills", "negated"),
+        ("Urinary retention: no retention", "Urinary retention", "negated"),
+        ("Urinary retention:\nno urinary retention", "Urinary retention", "negated"),
+        ("ROS: Fever: no fever", "Fever", "negated"),
+        # controls: an answer that affirms, names something else, or is no denial
+        ("Fever: yes", "Fever", "affirmed"),
+        ("Fever: 38.9", "Fever", "affirmed"),
+        ("Fever: no meds taken for it", "Fever", "affirmed"),
+        ("Fever: no tylenol, fever to 39", "Fever", "affirmed"),
+        ("Fever: chills, no fever", "Fever", "affirmed"),
+        ("Fever: not since yesterday", "Fever", "affirmed"),
+        ("Pt with fever: no fever", "fever", "affirmed"),
+        ("Urinary retention: no improvement in retention", "Urinary retention", "affirmed"),
+        ("Urinary retention: no improvement", "Urinary retention", "affirmed"),
+        ("Leg weakness: no weakness in arms", "Leg weakness", "affirmed"),
+        ("Fever: no fever at home, 39.1 here", "Fever", "affirmed"),
+        ("Fever: no fever. Urinary retention: yes", "Urinary retention", "affirmed"),
+        ("Fever:\nno fever\nUrinary retention since last night", "Urinary", "affirmed"),
+    ],
+)
+def test_a_label_answered_with_a_denial_of_its_words_is_denied(
+    text: str, phrase: str, expected: str
+) -> None:
+    """den25: "Fever: no fever" and "Fever:" / "no fever" raised a false urgent card."""
+    assert said(text, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        # a denial's list wrapped onto the next line, in lower case or after a join
+        ("Denies fever\nchills", "chills", "negated"),
+        ("Denies fever\nurinary retention", "urinary retention", "negated"),
+        ("Pt denies fever\nchills\nleg weakness", "leg weakness", "negated"),
+        ("Negative for fever\nchills", "chills", "negated"),
+        ("No fever, chills,\nurinary retention", "urinary retention", "negated"),
+        ("No fever or\nurinary retention", "urinary retention", "negated"),
+        # controls: a line of its own (capitals, a sentence, a time, a full stop, a blank line,
+        # a bullet, its own answer, a closed scope) or a denial of one thing ("No fever")
+        ("Denies fever\nChills since last night.", "Chills", "affirmed"),
+        ("Denies fever\nUrinary retention", "Urinary retention", "affirmed"),
+        ("Denies fever\nchills since last night", "chills", "affirmed"),
+        ("Denies fever\nchills x2 days", "chills", "affirmed"),
+        ("Denies fever.\nchills", "chills", "affirmed"),
+        ("Denies fever\n\nurinary retention", "urinary retention", "affirmed"),
+        ("Denies fever\n- urinary retention", "urinary retention", "affirmed"),
+        ("Denies fever\nleg weakness: yes", "leg weakness", "affirmed"),
+        ("Denies fever, but\nurinary retention", "urinary retention", "affirmed"),
+        ("Denies fever\nchills\nurinary retention since last night", "urinary", "affirmed"),
+        ("No fever\nchills", "chills", "affirmed"),
+        ("Pain not radiating\nleg weakness", "leg weakness", "affirmed"),
+    ],
+)
+def test_a_denials_list_wrapped_onto_the_next_line_goes_on(
+    text: str, phrase: str, expected: str
+) -> None:
+    """den25: "Denies fever" / "chills" raised a false urgent card."""
+    assert said(text, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "expected"),
+    [
+        ("Denies:\nfever\nweight loss 10 lb\nurinary retention", "urinary", "negated"),
+        ("Pt denies\nfever\n10 lb weight loss\nurinary retention", "urinary", "negated"),
+        ("Denies:\nfever\nweight loss 10 lb", "weight loss", "negated"),
+        # controls: a statement after the list; a reading is no item and ends the list
+        ("Denies:\nfever\nweight loss 10 lb\nUrinary retention started today", "Uri", "affirmed"),
+        ("Denies:\nfever\nHR 135\nurinary retention", "urinary", "affirmed"),
+        ("Denies:\nfever\nHR 135", "HR 135", "affirmed"),
+        ("Denies:\nfever\nfever 101\nurinary retention", "fever 101", "affirmed"),
+    ],
+)
+def test_a_weight_lost_does_not_end_a_list_without_bullets(
+    text: str, phrase: str, expected: str
+) -> None:
+    """den25: "Denies:" / "fever" / "weight loss 10 lb" / "urinary retention" raised a false
+    emergency card: the number ended the list."""
+    assert said(text, phrase) == expected

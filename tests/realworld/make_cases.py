@@ -6844,6 +6844,68 @@ for cid, text, topics in [
         tags=["stop24", "negation", "text"],
     )
 
+# ---------------------------------------------------------------------------------------------
+# 44. stop25 denials (emergency physicians, den25): a label answered with a denial of its own
+#     words ("Fever: no fever", "Fever:" / "no fever", "Urinary retention: no retention"); a
+#     denial's list wrapped onto a lower-case next line ("Denies fever" / "chills"); a weight
+#     lost in a list without bullets ("weight loss 10 lb"); not voided since arrival with no time
+#     is a data-check item, not the emergency. Each with its affirmed near-miss control.
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("fever-no-fever", "Fever: no fever", set()),
+    ("fever-next-line-no-fever", "Fever:\nno fever", set()),
+    ("fever-none", "Fever: none", set()),
+    ("fever-denies", "Fever: denies", set()),
+    ("fever-dash-no", "Fever - no", set()),
+    ("chills-no-chills", "Chills: no chills", set()),
+    ("retention-no-retention", "Urinary retention: no retention", set()),
+    ("fever-yes", "Fever: yes", {U}),
+    ("fever-number", "Fever: 38.9", {U}),
+    ("fever-no-meds", "Fever: no meds taken for it", {U}),
+    ("fever-no-fever-at-home", "Fever: no fever at home, 39.1 here", {U}),
+    ("retention-no-improvement", "Urinary retention: no improvement in retention", {E}),
+    ("retention-yes-after-fever-no", "Fever: no fever. Urinary retention: yes", {E}),
+    ("denies-fever-wrapped-chills", "Denies fever\nchills", set()),
+    ("denies-fever-wrapped-retention", "Denies fever\nurinary retention", set()),
+    ("denies-fever-chills-since", "Denies fever\nChills since last night.", {U}),
+    ("denies-fever-retention-line", "Denies fever\nUrinary retention", {E}),
+    ("no-fever-retention-line", "No fever\nurinary retention", {E}),
+    ("denies-fever-full-stop", "Denies fever.\nchills", {U}),
+    ("list-weight-loss", "Denies:\nfever\nweight loss 10 lb\nurinary retention", set()),
+    (
+        "list-weight-loss-pt-denies",
+        "Pt denies\nfever\n10 lb weight loss\nleg weakness",
+        set(),
+    ),
+    (
+        "list-weight-loss-then-finding",
+        "Denies:\nfever\nweight loss 10 lb\nUrinary retention started today",
+        {E},
+    ),
+    ("list-heart-rate-ends", "Denies:\nfever\nHR 135\nurinary retention", {E}),
+    ("not-voided-since-arrival", "Has not voided since arrival", {D}),
+    ("not-voided-in-ed", "Hasn't urinated in the ED", {D}),
+    ("not-voided-yet", "Has not voided yet", {D}),
+    ("not-voided-since-arrival-8h", "Has not voided since arrival 8 hours ago", {E}),
+    ("not-voided-since-arrival-3h", "Has not voided since arrival 3 hours ago", set()),
+    ("not-voided-14-hours", "Has not voided in 14 hours", {E}),
+    ("unable-to-void-since-night", "Unable to void since last night", {E}),
+    ("unable-to-void-since-arrival", "Unable to void since arrival", {E}),
+    (
+        "not-voided-since-arrival-distended",
+        "Has not voided since arrival, bladder distended",
+        {E, D},
+    ),
+]:
+    pv(
+        f"stop25-denials-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a sign or a data check" if topics else "a denial, no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop25", "negation", "text"],
+    )
+
 
 # ---------------------------------------------------------------------------------------------
 # 44. stop25 undated notes: a note with no time, on a record with no last update, was written on
