@@ -37,6 +37,7 @@ from cds.facts.negation_events import (
     ROS_NEGATIVE,
     closes_entry,
     ends_sentence,
+    own_onset,
     placed_item,
     query_before,
 )
@@ -315,6 +316,8 @@ def _before(text: str, triggers: list[Trigger], start: int, end: int) -> set[_Sa
         elif _own_statement(text, t, own_negative, own_state) and any(
             w.lower() in _LIST_JOINS for w in _words(gap)
         ):
+            break
+        elif own_onset(text, gap, end):  # "No chills, fever since yesterday"
             break
         listed = not found and t.kind == "negated"
         listed = listed and (

@@ -144,3 +144,18 @@ def closes_entry(text: str, start: int, end: int) -> bool:
     return not rest.strip(" .)\n") or (
         _PAST_TAIL.fullmatch(rest) is not None and _REOPENED.search(rest) is None
     )
+
+
+_ONSET = re.compile(
+    r"[ ]+(?:since|x ?\d|for (?:\d+|one|two|three|four|five|a few|several|a couple of) ?"
+    r"(?:h|hrs?|hours?|d|days?)\b|(?:started|began|starting|beginning)\b)",
+    re.IGNORECASE,
+)
+_CONJUNCTION = re.compile(r"\b(?:or|and|nor)\b|[&/]", re.IGNORECASE)
+
+
+def own_onset(text: str, gap: str, end: int) -> bool:
+    """Is a phrase after a denial's comma, with no "or" or "and" to list it, followed by its
+    own onset ("No chills, fever since yesterday", "no chills, fever x2 days": a statement of
+    its own, er31 review)? "No chills or fever since yesterday" denies both."""
+    return "," in gap and _CONJUNCTION.search(gap) is None and _ONSET.match(text, end) is not None

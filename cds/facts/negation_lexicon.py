@@ -114,11 +114,13 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "unlikely",
             "none",
             # a form's answer: "Fever: no", "Saddle anesthesia - none", "Fever (-)"
-            # ... or on the next line, a label's answer ("Fever:" / "no": stop 24)
-            ":(?: ?|[ \t]*\n[ \t]*)(?:no|none|neg|negative|absent|denies|denied|nil)"
+            # ... or on the next line, a label's answer ("Fever:" / "no": stop 24); a fever's
+            # "afebrile" ("Fever: afebrile": stop 25; not "not febrile", whose "not" denies
+            # the "febrile" it would otherwise hide)
+            ":(?: ?|[ \t]*\n[ \t]*)(?:no|none|neg|negative|absent|denies|denied|nil|afebrile)"
             "(?=[ \t]*(?:[.,;|\n]|$))",
             ": ?-(?=[ ]*(?:[.,;|\n]|$))",
-            " - ?(?:no|none|neg|negative|absent|denies|denied|nil)(?=[ ]*(?:[.,;|\n]|$))",
+            " - ?(?:no|none|neg|negative|absent|denies|denied|nil|afebrile)(?=[ ]*(?:[.,;|\n]|$))",
         ),
         "negated",
         "post",

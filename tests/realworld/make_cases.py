@@ -6955,6 +6955,14 @@ for cid, text, topics in [
     ("travels-down-leg", "Pain started in low back, now travels down his left leg.", {U}),
     ("goes-down-with-rest", "Back pain goes down with rest, legs fine.", set()),
     ("pain-score-goes-down", "Pain goes down to 3/10 with meds.", set()),
+    # a fever label answered "afebrile"; a sign after a denial's comma with its own onset
+    ("fever-label-afebrile", "Fever: afebrile. Back pain x3 days.", set()),
+    ("fever-dash-afebrile", "Fever - afebrile", set()),
+    ("not-febrile", "Not febrile. Back pain x3 days.", set()),
+    ("no-chills-fever-since", "No chills, fever since yesterday.", {U}),
+    ("no-chills-or-fever-since", "No chills or fever since yesterday.", set()),
+    ("denies-fever-chills-x2", "Denies fever, chills x2 days.", {U}),
+    ("no-fever-chills-or-sweats", "No fever, chills, or sweats.", set()),
 ]:
     pv(
         f"stop25-er31-{cid}",
