@@ -38,7 +38,10 @@ _MILLIGRAMS: Final = {
 """A mass unit, as a Quantity's code or unit or in words → milligrams in one of it."""
 
 _COUNTS: Final = frozenset(
-    {"1", "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "each"}
+    {
+        *("1", "each", "ea", "tbl", "tab", "tabs", "tablet", "tablets", "caplet", "caplets"),
+        *("cap", "caps", "capsule", "capsules"),
+    }
 )
 """Units counting tablets or capsules (UCUM annotations without their braces: ``{tbl}``)."""
 
@@ -146,7 +149,7 @@ def _read(
         ratio = ingredient.get("strength")
         ratio = ratio if isinstance(ratio, dict) else {}
         per = ratio.get("denominator")
-        if isinstance(per, dict) and _unit(per) not in _COUNTS:
+        if isinstance(per, dict) and _unit(per) not in _COUNTS | {""}:
             continue  # a liquid's strength per mL says no dose
         said = _quantity(ratio.get("numerator"), "a strength of")
         if said is not None:
