@@ -266,10 +266,10 @@ def _unclear(
     if wrong:
         odd = "; ".join(dict.fromkeys(s.said for s in wrong))
         bounds = f"{_plain(rule.low)}-{_plain(rule.high)} mg"
-        why = f"a dose that cannot be {rule.reading} ({bounds}): {odd}"
+        why = f"{odd}, which cannot be {rule.reading} ({bounds})"
         short = "dose not understood"
     else:
-        why = f"doses that disagree: {read}"
+        why = f"doses that disagree ({read})"
         short = "doses disagree"
     return DataIssue(
         rid=rid_of(res),
