@@ -1052,6 +1052,21 @@ SCENARIOS: list[Scenario] = [
         ],
     ),
     Scenario(
+        "aspirin-ingredient-no-dose-ckd-hedged",
+        SIGN,
+        "Back pain and CKD stage 3; aspirin being signed coded by its RxNorm ingredient alone "
+        "(1191), with no dose anywhere in the order: at 325 mg or more it is an NSAID, below "
+        "it low-dose aspirin, so the kidney caution is raised, hedged by "
+        "caution-aspirin-dose-unclear (check the dose), and no swap to acetaminophen is "
+        "offered (it may be an antiplatelet).",
+        ["MED3"],
+        conditions=[
+            back_pain(),
+            condition("ckd", "N18.30", ago(weeks=100), display="Chronic kidney disease, stage 3"),
+        ],
+        drafts=[med_request("rx1", "1191", "draft", display="aspirin")],
+    ),
+    Scenario(
         "nsaid-egfr-59-caution",
         SIGN,
         "Back pain; latest eGFR 59 mL/min/1.73m2 (two months ago); ibuprofen being signed: "

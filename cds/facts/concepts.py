@@ -184,15 +184,25 @@ def medication_concept(res: Resource, meds: Mapping[str, Resource]) -> object:
     target = ref.get("reference") if isinstance(ref, Mapping) else None
     if not isinstance(target, str):  # a Reference may be its display alone ("Ibuprofen")
         return _display_text(ref)
+    med = medication_of(res, meds)
+    if med is None:
+        return None if target.startswith("#") else _display_text(ref)
+    return med.get("code")
+
+
+def medication_of(res: Resource, meds: Mapping[str, Resource]) -> Mapping[str, Any] | None:
+    """The Medication an order or statement references, contained or in ``meds``; None
+    when it names its medicine in place or the Medication was not received."""
+    ref = res.get("medicationReference") if "medicationCodeableConcept" not in res else None
+    target = ref.get("reference") if isinstance(ref, Mapping) else None
+    if not isinstance(target, str):
+        return None
     if target.startswith("#"):
         for contained in as_list(res.get("contained")):
             if isinstance(contained, Mapping) and contained.get("id") == target[1:]:
-                return contained.get("code")
+                return contained
         return None
-    med = meds.get(medication_key(target))
-    if med is None:
-        return _display_text(ref)
-    return med.get("code")
+    return meds.get(medication_key(target))
 
 
 def _display_text(ref: object) -> dict[str, str] | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cds.facts.codes import normalize_code, normalize_system
 from cds.facts.concepts import (
     CONDITION_ACTIVE,
     ORDER_ACTIVE,
@@ -25,7 +24,8 @@ from cds.facts.concepts import (
 )
 from cds.facts.condition_notes import read_notes
 from cds.facts.copies import Extraction, copy_note
-from cds.facts.model import DataIssue, Fact, FactKind
+from cds.facts.doses import dosed
+from cds.facts.model import Fact, FactKind
 from cds.facts.negation import closes_as_past
 from cds.facts.readings_in_text import condition_measures
 from cds.facts.suspected import said_in_words, sign_after_denial, sign_considered, words_facts
@@ -39,6 +39,7 @@ from cds.facts.timing import (
     plainly_past,
     timing_of,
 )
+from cds.facts.unnamed_medicines import unnamed_issue
 from cds.facts.valuesets import Said
 from cds.fhir import Resource
 
@@ -152,11 +153,15 @@ def _dated_concept_facts(
     keys: tuple[str, ...],
     *,
     draft: bool = False,
+    meds: Mapping[str, Resource] | None = None,
 ) -> None:
     """`_concept_facts` at the time of the first of ``keys`` the record has, that time read
     only when the concept is in some value set (most of a record's medicines and orders are
-    in none: their times, and their references, are not worth working out)."""
+    in none: their times, and their references, are not worth working out). A medicine's
+    (``meds``: the Medications it may reference) dose is read where it decides (`dosed`)."""
     matched, display = read_concept_detail(concept, ctx.index)
+    if meds is not None and ctx.index.doses:  # aspirin coded 1191: its dose says which it is
+        matched = dosed(matched, res, concept, meds, ctx.index, out.issues if draft else None)
     if matched:
         when, age, known, note, _ = timing_of(res, ctx, keys)
         _matched_facts(matched, display, kind, rid_of(res), out, when, age, known, note, draft)
@@ -211,61 +216,11 @@ def read_medication_request(
     if not draft and status not in ORDER_ACTIVE:
         return
     concept = medication_concept(res, meds)
-    if draft and _unnamed(concept):  # its caution (an NSAID in kidney disease) must not vanish
-        out.issues.append(
-            DataIssue(
-                rid=rid_of(res),
-                message=_unnamed_message(res),
-                recheck="which medicine the order is for, and its cautions",
-            )
-        )
-    elif draft and (code := _code_only_unknown(concept, ctx)) is not None:
-        out.issues.append(  # a product code no list holds, and no words to read: say so
-            DataIssue(
-                rid=rid_of(res),
-                message=(
-                    f"draft order for a medicine known only by its code ({code}), which the "
-                    "pack's medicine lists do not hold; its cautions were not checked"
-                ),
-                recheck="which medicine the order is for, and its cautions",
-            )
-        )
-    _dated_concept_facts(concept, "medication", res, ctx, out, _AUTHORED, draft=draft)
+    if draft and (issue := unnamed_issue(res, concept, ctx)) is not None:
+        out.issues.append(issue)  # its caution (an NSAID in kidney disease) must not vanish
+    _dated_concept_facts(concept, "medication", res, ctx, out, _AUTHORED, draft=draft, meds=meds)
     if draft:
         _reasons(res, ctx, out, meds)
-
-
-def _code_only_unknown(concept: object, ctx: FactContext) -> str | None:
-    """The first code of a medicine concept that has codes but no words at all and is in no
-    value set (an RxNorm product code no list holds); None otherwise."""
-    codings, text = codings_of(concept)
-    if text or not codings or any(c.display for c in codings):
-        return None
-    coded = next((c for c in codings if c.code), None)
-    if coded is None or read_concept(concept, ctx.index)[0]:
-        return None
-    system = normalize_system(coded.system)
-    return f"{normalize_code(system, coded.code)}, {system or 'no system'}"
-
-
-def _unnamed_message(res: Resource) -> str:
-    """Why a draft order's medicine is unknown: a Medication it names that was not received
-    (neither contained, nor in draftOrders or the record), or no code and no name at all."""
-    ref = res.get("medicationReference")
-    target = ref.get("reference") if isinstance(ref, Mapping) else None
-    if isinstance(target, str) and target:
-        return (
-            f"draft order for the medicine {target[:80]}, which was not received "
-            "(neither contained in the order nor sent in draftOrders); its cautions were not "
-            "checked"
-        )
-    return "draft order for a medicine that has no code and no name; not checked"
-
-
-def _unnamed(concept: object) -> bool:
-    """A medicine concept that says nothing: absent, null, or no code and no words."""
-    codings, text = codings_of(concept)
-    return not text and not any(c.code or c.display for c in codings)
 
 
 def read_medication_statement(
@@ -274,7 +229,7 @@ def read_medication_statement(
     if status_text(res.get("status")) not in STATEMENT_ACTIVE:
         return
     concept = medication_concept(res, meds)
-    _dated_concept_facts(concept, "medication", res, ctx, out, _STATED)
+    _dated_concept_facts(concept, "medication", res, ctx, out, _STATED, meds=meds)
 
 
 def read_service_request(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from cds.facts.units import ReadingRule
 
@@ -88,4 +88,66 @@ def reading_rule(vs: ValueSetSpec) -> ReadingRule:
         by_range=tuple(
             (r.unit, Decimal(str(r.low)), Decimal(str(r.high))) for r in vs.unit_by_range
         ),
+    )
+
+
+class DoseSplitSpec(Protocol):
+    """An ingredient whose dose decides its value set (``valueset_schema.DoseSplit``)."""
+
+    @property
+    def at_least(self) -> float: ...
+    @property
+    def then(self) -> str: ...
+    @property
+    def then_said(self) -> str: ...
+    @property
+    def below(self) -> str: ...
+    @property
+    def below_said(self) -> str: ...
+    @property
+    def plausible(self) -> PlausibleRange: ...
+    @property
+    def words(self) -> str: ...
+
+
+class PlausibleRange(Protocol):
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def reading(self) -> str: ...
+
+
+class DoseRule(NamedTuple):
+    """A value set of ingredient codes whose order's dose, in milligrams, says what it is:
+    at or above ``at_least`` in ``then``, below it in ``below`` (`cds.facts.doses`)."""
+
+    own: str
+    """The value set declaring it: the order stays in it while no dose says which."""
+    at_least: Decimal
+    then: str
+    then_said: str
+    below: str
+    below_said: str
+    low: Decimal
+    high: Decimal
+    reading: str
+    words: re.Pattern[str]
+
+
+def dose_rule(vs_id: str, spec: DoseSplitSpec) -> DoseRule:
+    """The compiled ``dose_decides`` of value set ``vs_id``."""
+    bounds = spec.plausible
+    return DoseRule(
+        vs_id,
+        Decimal(str(spec.at_least)),
+        spec.then,
+        spec.then_said,
+        spec.below,
+        spec.below_said,
+        Decimal(str(bounds.low)),
+        Decimal(str(bounds.high)),
+        bounds.reading,
+        re.compile(spec.words, re.IGNORECASE),
     )

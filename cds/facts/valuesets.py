@@ -19,7 +19,7 @@ from cds.facts.codes import infer_system, normalize_code, normalize_system
 from cds.facts.literals import LiteralIndex
 from cds.facts.negation import assertion, listed_after_denial, may_list, plain
 from cds.facts.units import ReadingRule
-from cds.facts.valueset_parts import Exclusion, reading_rule
+from cds.facts.valueset_parts import DoseRule, DoseSplitSpec, Exclusion, dose_rule, reading_rule
 
 
 class VsCodeSpec(Protocol):
@@ -109,6 +109,8 @@ class ValueSetSpec(Protocol):
     def plausible(self) -> PlausibleSpec | None: ...
     @property
     def unit_by_range(self) -> Sequence[UnitRangeSpec]: ...
+    @property
+    def dose_decides(self) -> DoseSplitSpec | None: ...
 
 
 class RecordCoding(NamedTuple):
@@ -177,6 +179,7 @@ class ValueSetIndex:
     text_leads: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = field(default_factory=dict)
     """Value set → its ``text_lead_words``, ``threshold_words`` in free text (measures_in_text)."""
     text_readings: set[str] = field(default_factory=set)  # ``text_is_reading``: "HR 136"
+    doses: dict[str, DoseRule] = field(default_factory=dict)  # ``dose_decides`` (doses.py)
     _memo: dict[tuple[tuple[RecordCoding, ...], str], dict[str, bool]] = field(default_factory=dict)
     concepts: dict[object, tuple[tuple[tuple[str, bool], ...], str]] = field(default_factory=dict)
     """Fact building's memo of whole concepts read (value sets, words); bounded there."""
@@ -216,6 +219,8 @@ class ValueSetIndex:
                 index.readings[vs.id] = reading_rule(vs)
             if vs.text_is_reading:  # "HR 136" (`cds.facts.readings_in_text`)
                 index.text_readings.add(vs.id)
+            if vs.dose_decides:  # aspirin 1191: its order's dose says what it is
+                index.doses[vs.id] = dose_rule(vs.id, vs.dose_decides)
             for c in vs.codes:
                 system = normalize_system(c.system)
                 key = (system, normalize_code(system, c.code))

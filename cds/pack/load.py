@@ -28,7 +28,7 @@ from cds.pack.schema import (
     TextExamplesFile,
     Topic,
 )
-from cds.pack.valueset_schema import ValueSet, ValueSetAddition
+from cds.pack.valueset_schema import ValueSet, ValueSetAddition, unknown_dose_targets
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 """The checkout's rules/ folder (a development or editable install)."""
@@ -323,6 +323,7 @@ def cross_check(pack: Pack) -> list[str]:
         for vs, obs in pack.measured_by.items()
         if obs not in pack.valuesets or pack.valuesets[obs].unit is None
     ]
+    problems += unknown_dose_targets(pack.valuesets)
     problems += [
         f"valuesets.{vs.id}.superseded_by_measure: needs measured_by"
         for vs in pack.valuesets.values()

@@ -5,6 +5,7 @@ plausible ranges, as a clinical informaticist writes them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from pydantic import field_validator, model_validator
 
@@ -45,6 +46,29 @@ class UnitRange(Strict):
         if self.low >= self.high:
             raise ValueError("low must be below high")
         return self
+
+
+class DoseSplit(Strict):
+    """An ingredient code that says nothing of the dose (aspirin, RxNorm 1191), whose order's
+    dose decides what the medicine is: at or above ``at_least`` milligrams a dose it is in
+    ``then`` (an NSAID), below it in ``below`` (low-dose aspirin, a blood thinner); with no
+    dose read, or doses that disagree, it stays in the value set that declares this."""
+
+    at_least: float
+    then: str
+    then_said: str
+    """What a dose at or above the threshold makes the medicine, in a clinician's words."""
+    below: str
+    below_said: str
+    plausible: Plausible
+    """Milligrams a dose of the medicine can be: outside, a unit or entry error (650 g)."""
+    words: str
+    """The ingredient's name in words: a strength in the order's name is read after it."""
+
+    @field_validator("words")
+    @classmethod
+    def _words_compile(cls, pattern: str) -> str:
+        return checked_phrases([pattern], "matches no words at all")[0]
 
 
 class ValueSetAddition(Strict):
@@ -119,6 +143,9 @@ class ValueSetAddition(Strict):
     threshold_words: list[str] = []
     """Words before such a number with a comparator that make it a threshold, not a reading
     ("fever defined as T >= 38", "goal temp < 38"): nothing is read."""
+    dose_decides: DoseSplit | None = None
+    """Of a value set of ingredient codes: the order's dose moves a record of it to another
+    value set (`cds.facts.doses`): an aspirin 650 mg coded 1191 is an NSAID."""
     notes: str | None = None
 
     @field_validator("text")
@@ -148,3 +175,15 @@ class ValueSet(ValueSetAddition):
 
     id: str
     title: str
+
+
+def unknown_dose_targets(valuesets: Mapping[str, ValueSet]) -> list[str]:
+    """A ``dose_decides`` naming a value set the pack lacks: a misspelt name would leave an
+    analgesic-dose aspirin in no NSAID set."""
+    return [
+        f"valuesets.{vs.id}.dose_decides: unknown value set '{to}'"
+        for vs in valuesets.values()
+        if vs.dose_decides
+        for to in (vs.dose_decides.then, vs.dose_decides.below)
+        if to not in valuesets
+    ]

@@ -32,7 +32,9 @@ from tests.realworld.fhirshapes import (
     LBP,
     LOINC,
     OBS_CAT,
+    RXNORM,
     SNOMED,
+    UCUM,
     Json,
     at,
     cc,
@@ -6972,6 +6974,271 @@ for cid, text, topics in [
         topics,
         tags=["stop25", "text"],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 44. stop25 aspirin dose (integrator review int25): an aspirin order coded by its ingredient
+#     alone (RxNorm 1191) with its dose elsewhere, in the coding's display, the order's text,
+#     its dosageInstruction (a quantity or words) or a Medication's ingredient.strength: 325 mg
+#     or more a dose is an NSAID, the pain-reliever caution; 81 mg is no NSAID. No dose at all
+#     beside CKD or warfarin is the caution hedged ("no clear dose"); doses that disagree or
+#     that cannot be a dose are a data-check item. Controls: aspirin 81 mg, acetaminophen 325
+#     mg tablets (650 mg a dose) beside naproxen taken at home, ibuprofen 400 mg.
+# ---------------------------------------------------------------------------------------------
+
+CKD3 = (ICD10CM, "N18.30", "Chronic kidney disease, stage 3")
+
+
+def _dose(value: float, unit: str = "mg", text: str | None = None) -> list[Json]:
+    code = {"tablet": "{tbl}"}.get(unit, unit)
+    dose: Json = {"doseQuantity": {"value": value, "unit": unit, "system": UCUM, "code": code}}
+    return [{**({"text": text} if text else {}), "doseAndRate": [dose]}]
+
+
+def asa_draft(
+    p: str,
+    display: str = "aspirin",
+    text: str | None = None,
+    dosage: list[Json] | None = None,
+    rxcui: str = "1191",
+) -> Json:
+    """A draft aspirin order coded by its RxNorm ingredient, as Epic and Oracle Health send
+    one: the dose in its display, its text or its dosageInstruction, or nowhere."""
+    res = med_request(p, rxcui, display, status="draft", hours_ago=0)
+    concept = res["medicationCodeableConcept"]
+    if text is None:
+        del concept["text"]
+    else:
+        concept["text"] = text
+    if dosage is not None:
+        res["dosageInstruction"] = dosage
+    return res
+
+
+def asa_medication(p: str, strength: float, *, contained: bool) -> list[Json]:
+    """A draft order referencing a Medication coded 1191 whose ingredient gives the strength
+    per tablet: contained in the order, or sent beside it in draftOrders."""
+    med: Json = {
+        "resourceType": "Medication",
+        "id": "asa",
+        "code": cc((RXNORM, "1191", "aspirin")),
+        "ingredient": [
+            {
+                "itemCodeableConcept": cc((RXNORM, "1191", "aspirin")),
+                "strength": {
+                    "numerator": {"value": strength, "unit": "mg", "system": UCUM, "code": "mg"},
+                    "denominator": {"value": 1, "unit": "TAB", "code": "{tbl}"},
+                },
+            }
+        ],
+    }
+    res = med_request(p, "1191", "aspirin", status="draft", hours_ago=0)
+    del res["medicationCodeableConcept"]
+    if contained:
+        res["contained"] = [med]
+        res["medicationReference"] = {"reference": "#asa"}
+        return [res]
+    res["medicationReference"] = {"reference": "Medication/asa"}
+    return [res, med]
+
+
+STOP25_RISKS = {
+    "ckd": lambda p: condition(p, [CKD3]),
+    "warfarin": lambda p: med_request(p, "11289", "Warfarin"),
+    "none": None,
+}
+STOP25_ASPIRIN = [
+    # (id, risk, drafts, topics, must mention, what it shows)
+    (
+        "in-dose-650",
+        "ckd",
+        lambda p: [
+            asa_draft(
+                p,
+                text="aspirin",
+                dosage=_dose(650, text="650 mg by mouth every 4 hours as needed for pain"),
+            )
+        ],
+        {AC},
+        [],
+        "a doseQuantity of 650 mg",
+    ),
+    (
+        "in-text-325-dose-650",
+        "warfarin",
+        lambda p: [asa_draft(p, text="aspirin 325 mg tablet", dosage=_dose(650))],
+        {AC},
+        [],
+        "its text 325 mg and a dose of 650 mg",
+    ),
+    (
+        "in-display-325",
+        "ckd",
+        lambda p: [asa_draft(p, "aspirin 325 MG Oral Tablet")],
+        {AC},
+        [],
+        "its coding's display 325 MG, no text",
+    ),
+    (
+        "in-dosage-text-650",
+        "ckd",
+        lambda p: [asa_draft(p, dosage=[{"text": "650 mg PO q6h prn pain"}])],
+        {AC},
+        [],
+        "its dosage words '650 mg PO q6h prn pain'",
+    ),
+    (
+        "in-dose-650",
+        "warfarin",
+        lambda p: [asa_draft(p, dosage=_dose(650))],
+        {AC},
+        [],
+        "a doseQuantity of 650 mg alone",
+    ),
+    (
+        "in-2-tablets-of-325",
+        "ckd",
+        lambda p: [asa_draft(p, text="aspirin 325 mg tablet", dosage=_dose(2, "tablet"))],
+        {AC},
+        [],
+        "2 tablets of its 325 mg",
+    ),
+    (
+        "med-contained-325",
+        "ckd",
+        lambda p: asa_medication(p, 325, contained=True),
+        {AC},
+        [],
+        "a contained Medication's strength 325 mg",
+    ),
+    (
+        "med-bundle-500",
+        "warfarin",
+        lambda p: asa_medication(p, 500, contained=False),
+        {AC},
+        [],
+        "a Medication in draftOrders of strength 500 mg",
+    ),
+    (
+        "in-dose-81",
+        "ckd",
+        lambda p: [asa_draft(p, dosage=_dose(81, text="81 mg by mouth daily"))],
+        set(),
+        [],
+        "81 mg: low-dose aspirin, no NSAID (control)",
+    ),
+    (
+        "med-contained-81",
+        "ckd",
+        lambda p: asa_medication(p, 81, contained=True),
+        set(),
+        [],
+        "a contained Medication's strength 81 mg (control)",
+    ),
+    (
+        "in-no-dose",
+        "ckd",
+        lambda p: [asa_draft(p)],
+        {AC},
+        ["no clear dose"],
+        "no dose anywhere: the caution, hedged",
+    ),
+    (
+        "in-no-dose",
+        "warfarin",
+        lambda p: [asa_draft(p)],
+        {AC},
+        ["no clear dose"],
+        "no dose anywhere: the caution, hedged",
+    ),
+    (
+        "in-no-dose",
+        "none",
+        lambda p: [asa_draft(p)],
+        set(),
+        [],
+        "no dose and no reason to avoid NSAIDs: no card",
+    ),
+    (
+        "in-dose-650-g",
+        "ckd",
+        lambda p: [asa_draft(p, dosage=_dose(650, "g"))],
+        {AC, D},
+        ["dose not understood"],
+        "a dose of 650 g: no dose of aspirin",
+    ),
+    (
+        "in-dose-mg-per-kg",
+        "ckd",
+        lambda p: [asa_draft(p, dosage=[{"text": "15 mg/kg PO q6h"}])],
+        {AC, D},
+        ["dose not understood"],
+        "a dose per kg",
+    ),
+    (
+        "in-text-81-dose-650",
+        "ckd",
+        lambda p: [asa_draft(p, text="aspirin 81 mg tablet", dosage=_dose(650))],
+        {AC, D},
+        ["doses disagree"],
+        "81 mg in its text, 650 mg a dose",
+    ),
+    (
+        "in-text-81-dose-650",
+        "none",
+        lambda p: [asa_draft(p, text="aspirin 81 mg tablet", dosage=_dose(650))],
+        {D},
+        ["doses disagree"],
+        "doses that disagree, no risk: the data-check item alone",
+    ),
+]
+for cid, risk, drafts, topics, must, what in STOP25_ASPIRIN:
+    context = STOP25_RISKS[risk]
+    order(
+        f"stop25-aspirin-{cid}-{risk}",
+        f"Order-sign: aspirin coded by its RxNorm ingredient (1191) with {what}, for a patient "
+        + {
+            "ckd": "with CKD stage 3",
+            "warfarin": "on warfarin",
+            "none": "with no reason to avoid NSAIDs",
+        }[risk]
+        + (": the pain-reliever caution" if AC in topics else ": no caution")
+        + (", and a data-check item" if D in topics else ""),
+        [context] if context else [],
+        [
+            lambda p, d=drafts: d(p)[0],
+            *([lambda p, d=drafts: d(p)[1]] if cid == "med-bundle-500" else []),
+        ],
+        topics,
+        must=must,
+        forbidden=set() if D in topics else {D},
+        tags=["stop25", "medication"],
+    )
+order(
+    "stop25-aspirin-control-apap-650-naproxen-home",
+    "Order-sign: acetaminophen 325 mg tablets, 650 mg a dose (RxNorm ingredient 161), for a "
+    "patient who takes naproxen: acetaminophen is no NSAID whatever its dose, so no caution "
+    "of a second NSAID (control)",
+    [lambda p: med_request(p, "7258", "Naproxen")],
+    [
+        lambda p: {
+            **asa_draft(p, "acetaminophen", "acetaminophen 325 mg tablet", _dose(650), rxcui="161"),
+        }
+    ],
+    set(),
+    forbidden={AC, D},
+    tags=["stop25", "medication"],
+)
+order(
+    "stop25-aspirin-control-ibuprofen-400-ckd",
+    "Order-sign: ibuprofen (RxNorm ingredient 5640) 400 mg a dose for a patient with CKD stage "
+    "3: the pain-reliever caution, as before (control)",
+    [lambda p: condition(p, [CKD3])],
+    [lambda p: asa_draft(p, "ibuprofen", dosage=_dose(400), rxcui="5640")],
+    {AC},
+    forbidden={D},
+    tags=["stop25", "medication"],
+)
 
 
 def main(argv: list[str]) -> int:
