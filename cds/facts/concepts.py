@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 
 from cds.facts.codes import normalize_code, normalize_system
+from cds.facts.literals import Scans
 from cds.facts.negation import plain
 from cds.facts.valuesets import RecordCoding, ValueSetIndex
 from cds.fhir import Resource, medication_key
@@ -105,17 +106,20 @@ def remember(memo: dict[Any, T], key: object | None, hit: T) -> None:
         memo[key] = hit
 
 
-def read_concept_detail(concept: object, index: ValueSetIndex, year: int | None = None) -> Detail:
+def read_concept_detail(
+    concept: object, index: ValueSetIndex, year: int | None = None, scans: Scans | None = None
+) -> Detail:
     """((value set, matched only by words), ...), words) of a concept. Records repeat the
     same concepts endlessly (every heart rate carries 8867-4), so the answer is remembered
     per pack, bounded, under the concept's JSON image. With the evaluation's ``year``, the
-    exclusions a past year decides are read too (`dated_past`), after the memo."""
+    exclusions a past year decides are read too (`dated_past`), after the memo. ``scans``:
+    the call's memo of what the text patterns find in words (`cds.facts.literals.Scans`)."""
     key = image_key(concept)
     memo = index.concepts
     hit = memo.get(key) if key is not None else None
     if hit is None:
         codings, text = codings_of(concept)
-        detail = index.match_detail(codings, text)
+        detail = index.match_detail(codings, text, scans)
         words = words_from(codings, text)
         if detail and not text and not any(c.display for c in codings):  # a code alone
             words = index.display_of(codings) or words  # the pack's name for it

@@ -58,24 +58,35 @@ def said_in_value(part: Resource, code: object, ctx: FactContext) -> Said:
     """What an Observation or one of its components says in words: its ``valueString``, or
     the words of its ``valueCodeableConcept``, after the name of its code ("LLE motor
     strength: 3/5"). `NOTHING_SAID` when it says nothing a pack reads there."""
-    index = ctx.index
-    if not index.observation_text:
+    if not ctx.index.observation_text:
         return NOTHING_SAID
     value = part.get("valueString")
     if not isinstance(value, str):
         value = _concept_words(part.get("valueCodeableConcept"))
     value = value.strip()
     name = _concept_words(code).strip()
-    asked = _signs(name, ctx) if name else ()  # the row's own signs: read once
     flag: bool | None = None  # a valueBoolean: an answer, in no words
-    if not value:  # a yes/no or a count answers only a row named for a sign
+    as_answer = not value  # a yes/no or a count answers only a row named for a sign
+    if as_answer:
         value, flag = _answer(part)
-        if not value or not asked:
-            return NOTHING_SAID
+    key = (name, value, as_answer, flag)
+    said = ctx.said.get(key)  # the same words said again in this call (a copied note)
+    if said is None:
+        said = ctx.said[key] = _said(name, value, as_answer, flag, ctx)
+    return said
+
+
+def _said(name: str, value: str, as_answer: bool, flag: bool | None, ctx: FactContext) -> Said:
+    """`said_in_value` of a row's name and its value in words, or (``answered``) its
+    ``valueBoolean`` or ``valueInteger`` in words (``as_answer``; ``flag``: the boolean)."""
+    index = ctx.index
+    asked = _signs(name, ctx) if name else ()  # the row's own signs: read once
+    if as_answer and (not value or not asked):
+        return NOTHING_SAID
     words = f"{name}: {value}" if name else value
     joined = _signs(words, ctx)
     if not asked:  # the common case: the row's name is no sign, its value's words decide
-        listed = bool(index.match_listed((), words) & index.observation_text)
+        listed = bool(index.match_listed((), words, ctx.scans) & index.observation_text)
         measured = measures_in_text(words, joined, ctx)  # "HPI: ... Tmax 101.5 at home"
         measured += readings_in_text(words, ctx)  # "HPI: ... HR 136, pt anxious."
         if not (joined or listed or measured):
@@ -188,7 +199,7 @@ def unclear_answer(rid: str, words: str, old_state: bool = False) -> DataIssue:
 
 def _signs(words: str, ctx: FactContext) -> tuple[str, ...]:
     """The ``found_in_observation_text`` value sets the words affirm."""
-    matched, _ = read_concept_detail({"text": words}, ctx.index, ctx.year)
+    matched, _ = read_concept_detail({"text": words}, ctx.index, ctx.year, ctx.scans)
     wanted = ctx.index.observation_text
     return tuple(vs for vs, _ in matched if vs in wanted)
 

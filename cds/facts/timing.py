@@ -7,11 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
+from cds.facts.literals import Scans
 from cds.facts.model import DataIssue
 from cds.facts.times import epoch_microseconds, first_moment_us, hours_from, read_time
 from cds.facts.valuesets import ValueSetIndex
 from cds.fhir import Resource
+
+if TYPE_CHECKING:
+    from cds.facts.observation_text import Said
 
 FUTURE_TOLERANCE_H = 1.0
 """A reading dated more than this after the evaluation time is a data error, not a sign."""
@@ -38,6 +43,14 @@ class FactContext:
     """A zone suffix of `_OFFSETS` → ``now`` as a naive time in that zone (`timing_of`)."""
     year: int = field(init=False, repr=False, compare=False)
     """The year ``now`` is in, in the site's zone (words dated a year before it are past)."""
+    scans: Scans = field(init=False, repr=False, compare=False)
+    """This call's memo of what the pack's text patterns find in the words it reads."""
+    said: dict[tuple[str, str, bool, bool | None], Said] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    """This call's memo of what a row's or a note's words say (`said_in_value`), by the
+    row's name, its value in words and its yes or no: a note repeated on many problems (a
+    template, a copied plan) is read once. Kept for the call only."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_us", epoch_microseconds(self.now))
@@ -51,6 +64,7 @@ class FactContext:
         object.__setattr__(self, "nows", nows)
         object.__setattr__(self, "tz", self.site_tz)
         object.__setattr__(self, "year", self.now.astimezone(self.site_tz).year)
+        object.__setattr__(self, "scans", Scans(self.index.by_runs))
 
 
 Timing = tuple[str | None, float, bool, str | None, float]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from cds.facts.units import ReadingRule
 
 if TYPE_CHECKING:
-    from cds.facts.valuesets import ValueSetSpec
+    from cds.facts.valueset_specs import ValueSetSpec
 
 
 class Exclusion:

@@ -10,107 +10,17 @@ syncope" matches only value sets that are not ``acute``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from cds.facts.answer_words import NO_ANSWER_WORDS, AnswerWords, leads_in_text, measure_pattern
 from cds.facts.codes import infer_system, normalize_code, normalize_system
-from cds.facts.literals import LiteralIndex
+from cds.facts.literals import LiteralIndex, Scans
 from cds.facts.negation import assertion, listed_after_denial, may_list, plain
 from cds.facts.units import ReadingRule
-from cds.facts.valueset_parts import DoseRule, DoseSplitSpec, Exclusion, dose_rule, reading_rule
-
-
-class VsCodeSpec(Protocol):
-    """A code of a value set, as the pack declares it (``cds.pack.valueset_schema.VsCode``)."""
-
-    @property
-    def system(self) -> str: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def display(self) -> str | None: ...
-
-
-class VsPrefixSpec(Protocol):
-    """A code family of a value set (``cds.pack.valueset_schema.VsPrefix``)."""
-
-    @property
-    def system(self) -> str: ...
-    @property
-    def prefix(self) -> str: ...
-
-
-class UnitRangeSpec(Protocol):
-    """A unit and the unitless numbers only it can hold (``valueset_schema.UnitRange``)."""
-
-    @property
-    def unit(self) -> str: ...
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float: ...
-
-
-class PlausibleSpec(Protocol):
-    """The range a living patient's reading can be in (``cds.pack.valueset_schema.Plausible``)."""
-
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float: ...
-    @property
-    def reading(self) -> str: ...
-
-
-class ValueSetSpec(Protocol):
-    """What matching needs of a value set: the pack's ``valueset_schema.ValueSet`` is one."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def codes(self) -> Sequence[VsCodeSpec]: ...
-    @property
-    def exclude_codes(self) -> Sequence[VsCodeSpec]: ...
-    @property
-    def prefixes(self) -> Sequence[VsPrefixSpec]: ...
-    @property
-    def text(self) -> Sequence[str]: ...
-    @property
-    def excluded_by_text(self) -> Sequence[str]: ...
-    @property
-    def excluded_by_code(self) -> Sequence[VsCodeSpec]: ...
-    @property
-    def acute(self) -> bool: ...
-    @property
-    def counts_resolved(self) -> bool: ...
-    @property
-    def order_reason(self) -> bool: ...
-    @property
-    def found_in_observation_text(self) -> bool: ...
-    @property
-    def measured_by(self) -> str | None: ...
-    @property
-    def placed(self) -> bool: ...
-    @property
-    def lead_words(self) -> Sequence[str]: ...
-    @property
-    def text_lead_words(self) -> Sequence[str]: ...
-    @property
-    def threshold_words(self) -> Sequence[str]: ...
-    @property
-    def text_is_reading(self) -> bool: ...
-    @property
-    def unit_implied(self) -> bool: ...
-    @property
-    def fraction_as_percent(self) -> bool: ...
-    @property
-    def plausible(self) -> PlausibleSpec | None: ...
-    @property
-    def unit_by_range(self) -> Sequence[UnitRangeSpec]: ...
-    @property
-    def dose_decides(self) -> DoseSplitSpec | None: ...
+from cds.facts.valueset_parts import DoseRule, Exclusion, dose_rule, reading_rule
+from cds.facts.valueset_specs import ValueSetSpec
 
 
 class RecordCoding(NamedTuple):
@@ -253,9 +163,12 @@ class ValueSetIndex:
         index.by_runs = LiteralIndex(index.text)
         return index
 
-    def match(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
-        """Every value set that any coding, or the concept's affirmed words, belongs to."""
-        return set(self._remembered(codings, text))
+    def match(
+        self, codings: Iterable[RecordCoding], text: str = "", scans: Scans | None = None
+    ) -> set[str]:
+        """Every value set that any coding, or the concept's affirmed words, belongs to.
+        ``scans``: the call's memo of what the text patterns find in words (`Scans`)."""
+        return set(self._remembered(codings, text, scans))
 
     def display_of(self, codings: Iterable[RecordCoding]) -> str | None:
         """The pack's display of the first coding the value sets name with one, if any."""
@@ -266,23 +179,30 @@ class ValueSetIndex:
                 return found
         return None
 
-    def match_detail(self, codings: Iterable[RecordCoding], text: str = "") -> dict[str, bool]:
+    def match_detail(
+        self, codings: Iterable[RecordCoding], text: str = "", scans: Scans | None = None
+    ) -> dict[str, bool]:
         """Value set → True when a code matched it, False when only affirmed words did.
 
         Records repeat the same concepts endlessly (every heart rate carries 8867-4), so
         answers are remembered; the memo is bounded.
         """
-        return dict(self._remembered(codings, text))
+        return dict(self._remembered(codings, text, scans))
 
-    def match_suspected(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
+    def match_suspected(
+        self, codings: Iterable[RecordCoding], text: str = "", scans: Scans | None = None
+    ) -> set[str]:
         """Every value set a coding belongs to, or that the words affirm OR name as uncertain
         ("r/o cauda equina", "concern for epidural abscess", "? fracture"). For what a draft
         order is FOR: the suspicion supports the test, but is no sign of the patient's."""
-        found = set(self._remembered(codings, text))
+        codings = tuple(codings)
+        scans = scans or Scans(self.by_runs)
+        found = set(self._remembered(codings, text, scans))
         words = [plain(text)] if text else []
         words += [plain(c.display) for c in codings if c.display]
         excluded = self.excluded_by_text
-        for pattern, vs_id in self.by_runs.candidates(words):
+        for i in scans.hits(words):
+            vs_id = self.text[i][1]
             if vs_id in found or (
                 vs_id in excluded and any(w and excluded[vs_id].search(w) for w in words)
             ):  # words the pack excludes ("fell 6 weeks ago": no recent injury) stay out
@@ -290,12 +210,14 @@ class ValueSetIndex:
             if any(
                 assertion(w, *_term(m)) in ("affirmed", "uncertain")
                 for w in words
-                for m in pattern.finditer(w)
+                for m in scans.matches(i, w)
             ):
                 found.add(vs_id)
         return found
 
-    def match_listed(self, codings: Iterable[RecordCoding], text: str = "") -> set[str]:
+    def match_listed(
+        self, codings: Iterable[RecordCoding], text: str = "", scans: Scans | None = None
+    ) -> set[str]:
         """The ``placed`` sets and danger `signs` the words name only as a later item of a
         denial's list with a side or place of their own, or NEW in capitals (`may_list`), that
         no code or other words affirm: denied or found, the words do not say."""
@@ -305,12 +227,14 @@ class ValueSetIndex:
         listable = self.placed | self.signs
         if not listable or not words:
             return set()  # a denial, a comma after it, a side or place: most words have none
-        found = self._remembered(codings, text)
+        scans = scans or Scans(self.by_runs)
+        found = self._remembered(codings, text, scans)
         listed: set[str] = set()
-        for pattern, vs_id in self.by_runs.candidates(words):
+        for i in scans.hits(words):
+            vs_id = self.text[i][1]
             if vs_id in listable and vs_id not in found and vs_id not in listed:
                 if any(
-                    listed_after_denial(w, *_term(m)) for w in words for m in pattern.finditer(w)
+                    listed_after_denial(w, *_term(m)) for w in words for m in scans.matches(i, w)
                 ):
                     listed.add(vs_id)
         excluded = self.excluded_by_text  # words the pack excludes stay out ("... chronic")
@@ -318,24 +242,26 @@ class ValueSetIndex:
             v for v in listed if v not in excluded or not any(excluded[v].search(w) for w in words)
         }
 
-    def _remembered(self, codings: Iterable[RecordCoding], text: str) -> dict[str, bool]:
+    def _remembered(
+        self, codings: Iterable[RecordCoding], text: str, scans: Scans | None
+    ) -> dict[str, bool]:
         """The memo's own answer: callers copy it."""
         key = (tuple(codings), text)
         hit = self._memo.get(key)
         if hit is None:
             if len(self._memo) > 50_000:
                 self._memo.clear()
-            hit = self._memo[key] = self._match(key[0], text)
+            hit = self._memo[key] = self._match(key[0], text, scans or Scans(self.by_runs))
         return hit
 
-    def _match(self, codings: tuple[RecordCoding, ...], text: str) -> dict[str, bool]:
-        found = self._match_codes_and_words(codings, text)
+    def _match(self, codings: tuple[RecordCoding, ...], text: str, scans: Scans) -> dict[str, bool]:
+        found = self._match_codes_and_words(codings, text, scans)
         if found and (self.excluded_by_text or self.excluded_by_code):
             self._drop_excluded(found, codings, text)
         return found
 
     def _match_codes_and_words(
-        self, codings: tuple[RecordCoding, ...], text: str
+        self, codings: tuple[RecordCoding, ...], text: str, scans: Scans
     ) -> dict[str, bool]:
         found: dict[str, bool] = {}
         words = [plain(text)] if text else []
@@ -355,8 +281,11 @@ class ValueSetIndex:
                 found.update(dict.fromkeys(hits, True))
             if coding.display and not hits:  # a coded match's display only names its code
                 words.append(plain(coding.display))
-        for pattern, vs_id in self.by_runs.candidates(words):
-            if vs_id not in found and any(self._affirms(pattern, w, vs_id) for w in words):
+        for i in scans.hits(words):
+            vs_id = self.text[i][1]
+            if vs_id not in found and any(
+                self._affirms(scans.matches(i, w), w, vs_id) for w in words
+            ):
                 found[vs_id] = False
         return found
 
@@ -379,9 +308,9 @@ class ValueSetIndex:
             if any(w and self.excluded_by_text[vs_id].search(w) for w in words):
                 del found[vs_id]
 
-    def _affirms(self, pattern: re.Pattern[str], words: str, vs_id: str) -> bool:
-        """Does any place where ``pattern`` matches ``words`` affirm the concept?"""
-        for m in pattern.finditer(words):
+    def _affirms(self, matches: list[re.Match[str]], words: str, vs_id: str) -> bool:
+        """Does any of a pattern's ``matches`` in ``words`` affirm the concept?"""
+        for m in matches:
             said = assertion(words, *_term(m))
             if said == "affirmed" or (said == "historical" and vs_id not in self.acute):
                 return True
