@@ -4,7 +4,9 @@ decide which records count."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 import orjson
@@ -107,13 +109,14 @@ def remember(memo: dict[Any, T], key: object | None, hit: T) -> None:
 
 
 def read_concept_detail(
-    concept: object, index: ValueSetIndex, year: int | None = None, scans: Scans | None = None
+    concept: object, index: ValueSetIndex, today: date | None = None, scans: Scans | None = None
 ) -> Detail:
     """((value set, matched only by words), ...), words) of a concept. Records repeat the
     same concepts endlessly (every heart rate carries 8867-4), so the answer is remembered
-    per pack, bounded, under the concept's JSON image. With the evaluation's ``year``, the
-    exclusions a past year decides are read too (`dated_past`), after the memo. ``scans``:
-    the call's memo of what the text patterns find in words (`cds.facts.literals.Scans`)."""
+    per pack, bounded, under the concept's JSON image. With the evaluation's day (``today``),
+    the exclusions a past year or month decides are read too (`dated_past`), after the memo.
+    ``scans``: the call's memo of what the text patterns find in words
+    (`cds.facts.literals.Scans`)."""
     key = image_key(concept)
     memo = index.concepts
     hit = memo.get(key) if key is not None else None
@@ -125,15 +128,18 @@ def read_concept_detail(
             words = index.display_of(codings) or words  # the pack's name for it
         hit = (tuple((vs, not detail[vs]) for vs in sorted(detail)), words)
         remember(memo, key, hit)
-    if year is not None and index.excluded_if_past and hit[0]:
-        return dated_past(hit, concept, index, year)
+    if today is not None and index.excluded_if_past and hit[0]:
+        return dated_past(hit, concept, index, today)
     return hit
 
 
-def dated_past(hit: Detail, concept: object, index: ValueSetIndex, year: int) -> Detail:
-    """``hit`` without the value sets whose exclusions name a past year (``past_year``) before
-    ``year`` in the concept's own words ("dengue fever 2019" read in 2026: a past disease, no
-    fever now; "dengue fever 2026" stays one). A match in which no year took part holds as any
+def dated_past(hit: Detail, concept: object, index: ValueSetIndex, today: date) -> Detail:
+    """``hit`` without the value sets whose exclusions name a past year (``past_year``) or
+    month (``past_month``, with or without its year) before ``today``'s in the concept's own
+    words ("dengue fever 2019" read in 2026: a past disease, no fever now; "dengue fever 2026"
+    stays one; "fever in October" read in December is last month's or older, "fever in
+    December" may be this week's). A month without a year is this year's when it is not
+    after ``today``'s, else last year's. A match in which no date took part holds as any
     exclusion does."""
     dated = index.excluded_if_past
     matched, words = hit
@@ -146,13 +152,26 @@ def dated_past(hit: Detail, concept: object, index: ValueSetIndex, year: int) ->
         for vs, _ in matched
         if vs in dated
         and any(
-            m["past_year"] is None or int(m["past_year"]) < year
-            for pattern in dated[vs]
-            for w in said
-            for m in pattern.finditer(w)
+            _before(m, today) for pattern in dated[vs] for w in said for m in pattern.finditer(w)
         )
     }
     return (tuple(m for m in matched if m[0] not in gone), words) if gone else hit
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _before(m: re.Match[str], today: date) -> bool:
+    """Does an exclusion's match hold on ``today``: no date in it, or one before today's year
+    (``past_year`` alone) or month (``past_month``)?"""
+    named = m.groupdict()
+    year, month = named.get("past_year"), named.get("past_month")
+    if month is None:
+        return year is None or int(year) < today.year
+    number = _MONTHS.index(month[:3].lower()) + 1
+    if year is None:
+        return number != today.month
+    return (int(year), number) < (today.year, today.month)
 
 
 def status_text(status: object) -> str | None:

@@ -199,7 +199,7 @@ def unclear_answer(rid: str, words: str, old_state: bool = False) -> DataIssue:
 
 def _signs(words: str, ctx: FactContext) -> tuple[str, ...]:
     """The ``found_in_observation_text`` value sets the words affirm."""
-    matched, _ = read_concept_detail({"text": words}, ctx.index, ctx.year, ctx.scans)
+    matched, _ = read_concept_detail({"text": words}, ctx.index, ctx.today, ctx.scans)
     wanted = ctx.index.observation_text
     return tuple(vs for vs, _ in matched if vs in wanted)
 

@@ -59,7 +59,7 @@ def read_condition(res: Resource, ctx: FactContext, out: Extraction, _m: Any, dr
     if out.retracted and rid_of(res) in out.retracted:
         return  # its newest copy withdrew it (entered in error, refuted)
     clinical = status_code(res.get("clinicalStatus"))
-    matched, display = read_concept_detail(res.get("code"), ctx.index, ctx.year)
+    matched, display = read_concept_detail(res.get("code"), ctx.index, ctx.today)
     if clinical is not None and clinical not in CONDITION_ACTIVE:
         # resolved or inactive: only what counts when past (a GI bleed), else nothing at all
         matched = tuple(m for m in matched if m[0] in ctx.index.counts_resolved)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from cds.facts.literals import Scans
@@ -41,8 +41,9 @@ class FactContext:
     """``now_utc`` without its zone."""
     nows: dict[str, datetime] = field(init=False, repr=False, compare=False)
     """A zone suffix of `_OFFSETS` → ``now`` as a naive time in that zone (`timing_of`)."""
-    year: int = field(init=False, repr=False, compare=False)
-    """The year ``now`` is in, in the site's zone (words dated a year before it are past)."""
+    today: date = field(init=False, repr=False, compare=False)
+    """The day ``now`` is in, in the site's zone (words dated a year or a month before it are
+    past: `cds.facts.concepts.dated_past`)."""
     scans: Scans = field(init=False, repr=False, compare=False)
     """This call's memo of what the pack's text patterns find in the words it reads."""
     said: dict[tuple[str, str, bool, bool | None], Said] = field(
@@ -63,7 +64,7 @@ class FactContext:
         nows = {suffix: self.now_naive_utc + offset for suffix, offset in offsets.items()}
         object.__setattr__(self, "nows", nows)
         object.__setattr__(self, "tz", self.site_tz)
-        object.__setattr__(self, "year", self.now.astimezone(self.site_tz).year)
+        object.__setattr__(self, "today", self.now.astimezone(self.site_tz).date())
         object.__setattr__(self, "scans", Scans(self.index.by_runs))
 
 

@@ -22,6 +22,9 @@ from cds.facts.units import ReadingRule
 from cds.facts.valueset_parts import DoseRule, Exclusion, dose_rule, reading_rule
 from cds.facts.valueset_specs import ValueSetSpec
 
+_DATED = re.compile(r"\(\?P<past_(?:year|month)>")
+"""An exclusion that holds only for a past year or month (`cds.facts.concepts.dated_past`)."""
+
 
 class RecordCoding(NamedTuple):
     """A coding as a record gives it (hashable: the match memo keys on it); the card's wire
@@ -52,7 +55,8 @@ class ValueSetIndex:
     nor its words count on a record whose own words say that kind ("Urinary incontinence,
     stress")."""
     excluded_if_past: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
-    """Value set → its ``excluded_by_text`` that name a ``(?P<past_year>...)``: they hold only
+    """Value set → its ``excluded_by_text`` that name a ``(?P<past_year>...)`` or a
+    ``(?P<past_month>...)``: they hold only
     where that year is before the evaluation's (`cds.facts.concepts.dated_past`)."""
     excluded_by_code: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(system, code) → value sets whose words also name the concept the code stands for: a
@@ -151,7 +155,7 @@ class ValueSetIndex:
                 index.prefixes.setdefault(system, {}).setdefault(prefix, set()).add(vs.id)
             for pattern in vs.text:
                 index.text.append((re.compile(pattern, re.IGNORECASE), vs.id))
-            dated = [p for p in vs.excluded_by_text if "(?P<past_year>" in p]
+            dated = [p for p in vs.excluded_by_text if _DATED.search(p)]
             if dated:
                 index.excluded_if_past[vs.id] = tuple(re.compile(p, re.IGNORECASE) for p in dated)
             if fixed := [p for p in vs.excluded_by_text if p not in dated]:

@@ -87,7 +87,10 @@ class ValueSetAddition(Strict):
     out: a record whose own words (its text, a coding's display) match one is not counted in
     the set, by its code or its other words (R32, unspecified urinary incontinence, written
     "Urinary incontinence, stress": the stress kind, a pelvic-floor leak). One naming a year
-    ``(?P<past_year>...)`` holds only when that year is before the evaluation's own."""
+    ``(?P<past_year>...)`` holds only when that year is before the evaluation's own; one
+    naming a month by its name ``(?P<past_month>...)`` (with or without ``past_year``) only
+    when that month is before the evaluation's (a month without a year: this year's, or last
+    year's when it is after the evaluation's month)."""
     excluded_by_code: list[VsCode] = []
     """Codes of another concept this value set's words also name: a record carrying one is not
     counted in the set, by its words either ("PVR" coded as the pulmonary vascular resistance

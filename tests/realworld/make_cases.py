@@ -6965,6 +6965,17 @@ for cid, text, topics in [
     ("no-chills-or-fever-since", "No chills or fever since yesterday.", set()),
     ("denies-fever-chills-x2", "Denies fever, chills x2 days.", {U}),
     ("no-fever-chills-or-sweats", "No fever, chills, or sweats.", set()),
+    # a fever or chills dated by a month's name before this one: past, as "last month" is; a
+    # recent word beside it keeps it. Only months with a past year here: the HTTP test reads
+    # the corpus at the real time (a month alone is tested at fixed days in
+    # tests/facts/test_dated_months.py)
+    ("fever-flu-october", "Had a fever with the flu in October 2025, fully recovered.", set()),
+    ("fever-june-2025", "Fever in June 2025 with pneumonia, treated.", set()),
+    ("in-october-fevers", "In October 2025 he had fevers with the flu.", set()),
+    ("chills-in-october", "Chills in Oct. 2025 with the flu.", set()),
+    ("fever-october-again", "Fever in October, fever again since yesterday.", {U}),
+    ("fever-since-october", "Fever since October.", {U}),
+    ("fever-may-be-viral", "Fever may be viral, started this AM.", {U}),
 ]:
     pv(
         f"stop25-er31-{cid}",
