@@ -7053,6 +7053,14 @@ def asa_medication(p: str, strength: float, *, contained: bool) -> list[Json]:
     return [res, med]
 
 
+def asa_words(p: str, words: str, dosage: list[Json] | None = None) -> Json:
+    """A draft aspirin order named by its words alone, no code ("Aspirin"), as a free-text
+    order or a pharmacy's local entry sends one."""
+    res = asa_draft(p, dosage=dosage)
+    res["medicationCodeableConcept"] = {"text": words}
+    return res
+
+
 STOP25_RISKS = {
     "ckd": lambda p: condition(p, [CKD3]),
     "warfarin": lambda p: med_request(p, "11289", "Warfarin"),
@@ -7171,6 +7179,38 @@ STOP25_ASPIRIN = [
         "no dose and no reason to avoid NSAIDs: no card",
     ),
     (
+        "words-dose-650",
+        "ckd",
+        lambda p: [asa_words(p, "Aspirin", _dose(650, text="650 mg PO q6h prn pain"))],
+        {AC},
+        [],
+        "no code: its words 'Aspirin' and a dose of 650 mg",
+    ),
+    (
+        "words-dose-81",
+        "ckd",
+        lambda p: [asa_words(p, "Aspirin EC", _dose(81))],
+        set(),
+        [],
+        "no code: 'Aspirin EC' and a dose of 81 mg (control)",
+    ),
+    (
+        "words-no-dose",
+        "ckd",
+        lambda p: [asa_words(p, "Aspirin")],
+        {AC},
+        ["no clear dose"],
+        "no code: 'Aspirin' with no dose anywhere, the caution hedged",
+    ),
+    (
+        "words-baby",
+        "ckd",
+        lambda p: [asa_words(p, "Baby aspirin")],
+        set(),
+        [],
+        "no code: 'Baby aspirin', low-dose (control)",
+    ),
+    (
         "in-dose-650-g",
         "ckd",
         lambda p: [asa_draft(p, dosage=_dose(650, "g"))],
@@ -7207,7 +7247,12 @@ for cid, risk, drafts, topics, must, what in STOP25_ASPIRIN:
     context = STOP25_RISKS[risk]
     order(
         f"stop25-aspirin-{cid}-{risk}",
-        f"Order-sign: aspirin coded by its RxNorm ingredient (1191) with {what}, for a patient "
+        (
+            f"Order-sign: aspirin with {what}, for a patient "
+            if cid.startswith("words")
+            else f"Order-sign: aspirin coded by its RxNorm ingredient (1191) with {what}, for a "
+            "patient "
+        )
         + {
             "ckd": "with CKD stage 3",
             "warfarin": "on warfarin",
