@@ -208,11 +208,14 @@ def _reading(
     number = _DECIMALS.match(whole_rest)
     if number is None:
         return None
-    # "T 38.9 at 14:00": a time of day, the record's day; "T 38.9 2 days ago": dated so
-    dated, whole_rest = date_in_words(clock_in_words(whole_rest[number.end() :])[1])
+    cut = NEXT_NAME.search(text, start + number.end(), end)
+    # "T 38.9 at 14:00": a time of day, the record's day; "T 38.9 2 days ago": dated so; up
+    # to the next vital's name ("T 38.9 BP 90/60": no date)
+    own = text[start + number.end() : cut.start() if cut else end]
+    dated, own = date_in_words(clock_in_words(own)[1])
+    whole_rest = own + (text[cut.start() : end] if cut else "")
     if words.number_in_past.search(whole_rest) and not words.number_recent.search(whole_rest):
         return None  # "Tmax 39 last week": no current reading
-    cut = NEXT_NAME.search(text, start + number.end(), end)
     match = _NUMBER.fullmatch(text[start : cut.start() if cut else end].rstrip())
     read = said_number(match, sign, canonical, rule) if match is not None else None
     if read is None:  # "T 3.9": a temperature only with its decimal point moved

@@ -211,7 +211,8 @@ def _later(
         value = _VALUE.match(text, later.end(), end)
         if value is None or _NO_READING.match(text, value.end()):
             break
-        pre, rest = later["pre"].strip(), text[value.end() : end]
+        cut = NEXT_NAME.search(text, value.end(), end)  # "..., 92 BP 80/50": no date
+        pre, rest = later["pre"].strip(), text[value.end() : cut.start() if cut else end]
         changed = bool(pre) and _CHANGED_TO.fullmatch(pre) is not None
         when, clock = ("now", None) if changed else _when(f"{pre} {rest}", words)
         if not when and not pre:

@@ -168,6 +168,8 @@ def test_a_clock_time_is_read_as_minutes(hour: int, minute: int, colon: bool) ->
         ("HR 136 -> 98 -> 140", {E}),
         ("SpO2 88% -> 95% on 2L", set()),
         ("T 38.9 two days ago", {U}),
+        ("T 38.9 HR 88 BP 80/50", {U}),  # a blood pressure is no date ("80/50")
+        ("T 38.9 two days ago HR 88 BP 90/60", {U}),
         ("T 38.9 on 13/40", {D}),
         ("T 39.2 -> 37.5", {U}),
         ("T 37.0 -> 37.5", set()),
