@@ -353,9 +353,10 @@ VALUE_TYPES = [
         "hr",
         "valueString",
         "150",
-        {D},
+        {E},
         ["150"],
-        "HR valueString '150' with no unit: cannot be trusted as it stands, a data-check naming it",
+        "HR valueString '150' with no unit: the code says a heart rate, read in /min as a "
+        "valueInteger is (stop25; was a data-check item)",
     ),
     (
         "hr-str-irregular",
