@@ -33,7 +33,8 @@ What is no current reading is not one here either:
 A saturation's number may follow how it was taken ("SpO2 on 2L 88%": the pack's
 ``text_setting_words``). Not a reading at all: "HR" or "RR" in lower case ("48 hr" is
 hours), a pulse grade ("pulse 2+"), a fraction ("HR 10/10"), a number glued to letters ("RR
-2L"), "P" before a number (a plan, a pain score or a page as often as a pulse)."""
+2L"), "P" outside a vital-signs line ("P 138" alone: a plan, a pain score or a page as often
+as a pulse; "T 37.1 P 138 R 18" is read, by the pack's lead word)."""
 
 from __future__ import annotations
 

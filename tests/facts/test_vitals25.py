@@ -144,6 +144,31 @@ def test_febrile_to_a_number_is_the_number_s_to_decide(number: float) -> None:
 
 
 @FAST
+@given(
+    rate=st.integers(41, 250),
+    before=st.sampled_from(["T 37.1 ", "BP 124/78 ", "Vitals: T 98.6 ", ""]),
+    after=st.sampled_from([" R 18", " RR 22 BP 130/80", ", R 18", " bpm RR 20", " T 37"]),
+)
+def test_p_in_a_vital_signs_line_is_a_pulse(rate: int, before: str, after: str) -> None:
+    text = f"{before}P {rate}{after}"
+    assert [v for vs, v, _ in _all(text) if vs == "heart_rate_obs"] == [rate], text
+
+
+@FAST
+@given(
+    rate=st.integers(41, 250),
+    after=st.sampled_from(["", ".", " mg", " R 2", " pain", " in the plan", " 2L"]),
+)
+def test_p_outside_a_vital_signs_line_stays_unread(rate: int, after: str) -> None:
+    text = f"Pt c/o LBP. P {rate}{after}"
+    assert [v for vs, v, _ in _all(text) if vs == "heart_rate_obs"] == [], text
+
+
+def _all(text: str) -> list[tuple[str, float, str | None]]:
+    return [(m.valueset, m.value, m.bound) for m in readings_in_text(text, CTX)]
+
+
+@FAST
 @given(hour=st.integers(0, 23), minute=st.integers(0, 59), colon=st.booleans())
 def test_a_clock_time_is_read_as_minutes(hour: int, minute: int, colon: bool) -> None:
     said = f" at {hour:02d}{':' if colon else ''}{minute:02d}"
@@ -179,6 +204,12 @@ def test_a_clock_time_is_read_as_minutes(hour: int, minute: int, colon: bool) ->
         ("febrile overnight", {U}),
         ("call if HR > 120 on arrival", set()),
         ("P 88", set()),
+        ("P 138", set()),  # alone: a plan, a pain score, a page as often as a pulse
+        ("Plan: P 138 R 2", set()),
+        ("A/P 138 RR 16", set()),
+        ("T 37.1 P 138 R 18 BP 124/78", {E}),
+        ("BP 124/78, P 138, R 18, T 98.6", {E}),
+        ("T 36.9 P 88 BP 128/76", set()),
     ],
 )
 def test_vitals_in_words(text: str, expected: set[str]) -> None:

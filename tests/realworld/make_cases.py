@@ -6855,7 +6855,8 @@ for cid, text, topics in [
 #     how it was taken ("SpO2 on 2L 88%"); a temperature dated "2 days ago" is a fever in the
 #     rules' 14-day window and one 20 days ago is none; a fever reported "at home" after a
 #     normal reading is urgent; "febrile to" is the number's to decide. A flowsheet "Pulse"
-#     row valued a bare "136" is 136 /min. Near-miss controls for each; "P 88" stays unread.
+#     row valued a bare "136" is 136 /min. "P" is a pulse only inside a vital-signs line
+#     ("T 37.1 P 138 R 18"); "P 138" alone stays unread. Near-miss controls for each.
 # ---------------------------------------------------------------------------------------------
 STOP25_VITALS = [
     ("hr-on-arrival", "LBP since lifting yesterday. HR 136 on arrival, pale.", {E}),
@@ -6889,7 +6890,10 @@ STOP25_VITALS = [
     ("febrile-to-101", "febrile to 101 at home", {U}),
     ("febrile-plain", "Febrile overnight.", {U}),
     ("advice-hr", "Call if HR > 120.", set()),
-    ("p-unread", "T 36.9 P 88 BP 128/76.", set()),
+    ("p-vitals-line-fast", "T 37.1 P 138 R 18 BP 124/78.", {E}),
+    ("p-vitals-line-normal", "T 36.9 P 88 BP 128/76.", set()),
+    ("p-alone-unread", "P 138.", set()),
+    ("p-plan-unread", "A/P 138 RR 16, plan PT.", set()),
 ]
 for cid, text, topics in STOP25_VITALS:
     what = (
