@@ -46,6 +46,10 @@ class AnswerWordsSpec(Protocol):
     @property
     def number_recent(self) -> Sequence[str]: ...
     @property
+    def number_this_visit(self) -> Sequence[str]: ...
+    @property
+    def number_reported(self) -> Sequence[str]: ...
+    @property
     def number_now(self) -> Sequence[str]: ...
     @property
     def range_watched(self) -> Sequence[str]: ...
@@ -89,6 +93,11 @@ class AnswerWords:
     number_recent: re.Pattern[str]
     """Searched as whole words after such a number: it is dated now ("today"), even beside
     words that say it is over ("38.9 yesterday, afebrile since")."""
+    this_visit: re.Pattern[str]
+    """Searched as whole words after a number: dated at this visit's start ("on arrival"), a
+    part of ``number_recent`` that free text reads as the latest known reading."""
+    reported: re.Pattern[str]
+    """Searched as whole words after a number: told of from before this visit ("at home")."""
     number_now: re.Pattern[str]
     """Searched as whole words after such a number: it is dated now in a row of dated
     readings ("37.0 now"), as ``number_recent`` does or either list's words; they do not
@@ -113,9 +122,11 @@ class AnswerWords:
             or spec.number_in_past
             or spec.number_over
             or spec.number_recent
+            or spec.number_this_visit
             or spec.number_now
         )
         hedge = rf"\b{_either(spec.number_in_doubt)}\b" if numbered else _A_WORD
+        recent = [*spec.number_recent, *spec.number_this_visit]
         return cls(
             yes=_compile(_either(spec.says_yes) + r"(?![a-z])"),
             not_new=_compile(rf"\b{_either(spec.usual_state)}\b"),
@@ -125,8 +136,10 @@ class AnswerWords:
             number_in_doubt=_compile(rf"{_IN_DOUBT}|{hedge}"),
             number_in_past=_compile(rf"\b{_either(spec.number_in_past)}\b"),
             number_over=_compile(rf"\b{_either(spec.number_over)}\b"),
-            number_recent=_compile(rf"\b{_either(spec.number_recent)}\b"),
-            number_now=_compile(rf"\b{_either([*spec.number_recent, *spec.number_now])}\b"),
+            number_recent=_compile(rf"\b{_either(recent)}\b"),
+            this_visit=_compile(rf"\b{_either(spec.number_this_visit)}\b"),
+            reported=_compile(rf"\b{_either(spec.number_reported)}\b"),
+            number_now=_compile(rf"\b{_either([*recent, *spec.number_now])}\b"),
             range_watched=_compile(rf"\b{_either(spec.range_watched)}\b"),
         )
 
@@ -154,16 +167,18 @@ def measure_pattern(lead_words: Sequence[str]) -> re.Pattern[str]:
 
 
 def leads_in_text(
-    lead_words: Sequence[str], threshold_words: Sequence[str]
+    lead_words: Sequence[str], threshold_words: Sequence[str], setting: Sequence[str] = ()
 ) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """A measure's lead words, and the words that make a bound after one a threshold, each
     standing alone in free text ("LBP x3d. Tmax 101.5", `cds.facts.measures_in_text`): not
-    the end of another word or number."""
-    return _alone(lead_words), _alone(threshold_words)
+    the end of another word or number. A lead word may be followed by one of the ``setting``
+    words before its number ("SpO2 on 2L 88%"): the match ends after them."""
+    then = rf"(?:\s+{_either(setting)}(?![a-z])\s*[:=]?(?=\s*\d))?" if setting else ""
+    return _alone(lead_words, then), _alone(threshold_words)
 
 
-def _alone(words: Sequence[str]) -> re.Pattern[str]:
-    return _compile(rf"(?<![\w/.-]){_either(words)}(?![a-z])")
+def _alone(words: Sequence[str], then: str = "") -> re.Pattern[str]:
+    return _compile(rf"(?<![\w/.-]){_either(words)}(?![a-z]){then}")
 
 
 _NUMBER = r"\d{2,3}(?:\.\d{1,2})?"
@@ -183,6 +198,8 @@ class _NoWords:
     number_in_past: tuple[str, ...] = ()
     number_over: tuple[str, ...] = ()
     number_recent: tuple[str, ...] = ()
+    number_this_visit: tuple[str, ...] = ()
+    number_reported: tuple[str, ...] = ()
     number_now: tuple[str, ...] = ()
     range_watched: tuple[str, ...] = ()
 

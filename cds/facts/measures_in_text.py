@@ -6,7 +6,11 @@ pack's words after the number, ``answers.yaml``), and made the sign's Condition 
 that number, kept by the rules' own threshold (`resolve_said_measures`: a site's setting moves
 it), so "T 37.1" or "afebrile, Tmax 37.6" say nothing.
 
-What is no reading is not one here either:
+Every reading counts: a trend's ("T 39.2 -> 37.5"), and one after the first that its words
+date or place ("T 37.0, 101.2 at home": a fever reported). A number its words date by a span
+or a day ("T 38.9 2 days ago", "on 11/25") is the sign reported then, the rules' window
+deciding, as a fever row's is (`cds.facts.said_dates`); a time of day ("at 14:00") is the
+record's day. What is no reading is not one here either:
 
 - a number its words place in the past ("Tmax 39 last week", "2 weeks ago"): nothing;
 - a bound or threshold under a denial or advice ("no temps > 38", "denies T > 100.4", "call
@@ -36,6 +40,7 @@ from cds.facts.bounds import Region, resolve_value
 from cds.facts.model import DataIssue, Fact
 from cds.facts.negation import assertion
 from cds.facts.readings import quantity_value
+from cds.facts.said_dates import UNPLACED, clock_in_words, date_in_words
 from cds.facts.said_measures import LOW_END, NOT_ONE, SaidMeasure, said_number
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
@@ -76,6 +81,8 @@ _CLAUSE_END = re.compile(r"[\n;,]|\.(?=\s|$)")
 NEXT_NAME = re.compile(r"(?<=\s)[A-Z][A-Za-z]*\d?[A-Za-z]*\s*[:=]?\s*\d")
 """The next capitalised name with a number in a vital-signs line ("SpO2 98", "HR 88")."""
 _DECIMALS = re.compile(r"\d+(?:\.\d+)?")
+ARROW = re.compile(r"\s*(?:-+>|=+>|→|⟶|⇒)\s*(?=\d)")
+"""Between two readings of a trend ("HR 136 -> 98", "T 39.2 → 37.5"): the later after it."""
 
 
 def measures_in_text(text: str, found: Iterable[str], ctx: FactContext) -> tuple[SaidMeasure, ...]:
@@ -149,14 +156,27 @@ def _said_at(
     if comparator and threshold.search(text, sentence_start(text, lead.start()), lead.start()):
         return []  # a threshold defined ("fever defined as T ≥ 38")
     doubt = hedged or said in ("negated", "uncertain")
-    read = _reading(text, gap.start("num"), end, measure, words, doubt, said, comparator)
-    out = [read] if read is not None else []
+    starts, stops = [gap.start("num")], []
+    arrow = ARROW.match(text, gap.end("num"), end)
+    while arrow is not None:  # "T 39.2 -> 37.5": a trend, each a reading (every one counts)
+        stops.append(arrow.start())
+        starts.append(arrow.end())
+        number = _DECIMALS.match(text, arrow.end())
+        arrow = ARROW.match(text, number.end(), end) if number else None
+    out = []
+    for start, stop in zip(starts, [*stops, end], strict=True):
+        read = _reading(text, start, stop, measure, words, doubt, said, comparator)
+        out += [read] if read is not None else []
     while end < len(text) and text[end] == ",":  # "Tmax 38.9 last week, 39.1 today"
         start = end + 1 + len(text[end + 1 :]) - len(text[end + 1 :].lstrip(" "))
         end = clause_end(text, start)
         dated = _NUMBER.fullmatch(text[start:end].rstrip())
+        rest = dated["rest"] if dated is not None else ""
         if dated is None or not (
-            words.number_in_past.search(dated["rest"]) or words.number_recent.search(dated["rest"])
+            words.number_in_past.search(rest)
+            or words.number_recent.search(rest)
+            or words.reported.search(rest)  # "T 37.0, 101.2 at home": a fever reported
+            or date_in_words(rest)[0] not in (None, UNPLACED)
         ):
             break
         read = _reading(text, start, end, measure, words, doubt, said, "")
@@ -188,26 +208,32 @@ def _reading(
     number = _DECIMALS.match(whole_rest)
     if number is None:
         return None
-    whole_rest = whole_rest[number.end() :]
+    cut = NEXT_NAME.search(text, start + number.end(), end)
+    # "T 38.9 at 14:00": a time of day, the record's day; "T 38.9 2 days ago": dated so; up
+    # to the next vital's name ("T 38.9 BP 90/60": no date)
+    own = text[start + number.end() : cut.start() if cut else end]
+    dated, own = date_in_words(clock_in_words(own)[1])
+    whole_rest = own + (text[cut.start() : end] if cut else "")
     if words.number_in_past.search(whole_rest) and not words.number_recent.search(whole_rest):
         return None  # "Tmax 39 last week": no current reading
-    cut = NEXT_NAME.search(text, start + number.end(), end)
     match = _NUMBER.fullmatch(text[start : cut.start() if cut else end].rstrip())
     read = said_number(match, sign, canonical, rule) if match is not None else None
     if read is None:  # "T 3.9": a temperature only with its decimal point moved
         return _moved(number[0], sign, canonical, rule)
     if read == NOT_ONE or not isinstance(read, SaidMeasure) or match is None:
         return SaidMeasure(sign, float(number[0]), canonical, UNREADABLE)
-    recent = words.number_recent.search(whole_rest) is not None
+    rest = date_in_words(clock_in_words(match["rest"])[1])[1]
+    recent = dated is not None or words.number_recent.search(whole_rest) is not None
     if (
         comparator
         or doubt
-        or words.number_in_doubt.search(match["rest"])
-        or (words.number_over.search(match["rest"]) and not recent)
+        or dated is UNPLACED
+        or words.number_in_doubt.search(rest)
+        or (words.number_over.search(rest) and not recent)
         or (said == "historical" and not recent)
     ):
         return _doubted(read, comparator)
-    return read
+    return read._replace(said_date=dated)
 
 
 def _doubted(read: SaidMeasure, comparator: str) -> SaidMeasure:

@@ -36,6 +36,7 @@ from cds.facts.readings import (
     read_value,
     unit_excluded,
 )
+from cds.facts.readings_in_text import measure_fact
 from cds.facts.said_dates import dated_timing
 from cds.facts.said_measures import words_fact
 from cds.facts.suspected import SIGN_AFTER_DENIAL
@@ -278,7 +279,7 @@ def said_facts(
                 out.facts.append(words_fact(vs, rid, said.words, dated, measure))
     for m in said.measures:  # "HPI: LBP x3d. Tmax 101.5 at home": by the threshold
         out.facts.append(
-            words_fact(m.valueset, rid, said.words, timing, unverified(m) if not trusted else m)
+            measure_fact(unverified(m) if not trusted else m, rid, said.words, timing, ctx)
         )
     if said.unclear:
         out.issues.append(unclear_answer(rid, said.words, said.old_state))

@@ -95,12 +95,16 @@ def _observation_value(res: Resource, canonical: str | None, rule: ReadingRule) 
     text = res.get("valueString")
     if isinstance(text, str):
         split = units.split_value_text(text)
-        if split is not None and split[1] is not None:  # text without a unit stays unread
+        if split is not None and split[1] is not None:  # a number and its unit ("150 bpm")
             number, unit = split
             value, unit_out, _, problem = _quantity(str(number), unit, None, None, canonical, rule)
             if problem is None:
                 return value, unit_out, text, None
-        elif split is not None:  # a bare number: which unit it is in cannot be told
+        elif split is not None and (rule.unit_implied or rule.by_range):
+            # a bare number under a code that says its unit ("Pulse" valued "136": /min), or
+            # in a range only one unit holds (38.9 °C), read as a valueInteger is (stop 25)
+            return _quantity(str(split[0]), None, None, None, canonical, rule)
+        elif split is not None:  # a bare number whose unit cannot be told
             return (
                 None,
                 None,

@@ -12,21 +12,29 @@ What is no current reading is not one here either:
   relative's, a denial's bound ("no HR > 100"): nothing;
 - a number its words date weeks back ("HR 140 last week"): nothing;
 - readings dated one after another ("HR 136 yesterday, now 88", "HR 140s on arrival, now
-  90s"): the one dated now decides, the earlier ones are set aside (a tachycardia that has
-  settled is no current emergency);
-- a reading dated before now with nothing later ("HR 136 yesterday", "SpO2 88% on arrival"),
-  one in doubt ("HR ~140", "HR 140?"), one in a past history ("PMH: SVT with HR 180s"), a
-  bound ("HR > 140"), a number no living patient shows ("HR 400"): marked `IN_DOUBT`, a
-  data-check item when it may be the sign (`cds.facts.measures_in_text.resolve_in_doubt`),
-  never the emergency card;
+  90s", "HR 136 on arrival, 92 at discharge", "HR 136 @ 0930, 92 @ 1100") or a trend ("HR
+  136 -> 98"): the latest decides, the earlier ones are set aside (a tachycardia that has
+  settled is no current emergency; "HR 98 -> 136" is one);
+- a reading at this visit's start ("HR 136 on arrival", "SpO2 88% in triage": the pack's
+  ``number_this_visit``) or at a time of day ("HR 136 @ 0930") is the latest known, current
+  as an undated one is, when no other current reading of it is said; beside one ("HR 136 on
+  arrival, 92", "... Repeat HR 92"), or with an undated number after it, it is in doubt;
+- a reading dated before now with nothing later ("HR 136 yesterday", "HR 136 2 days ago",
+  "HR 140 at home"), one in doubt ("HR ~140", "HR 140?"), one in a past history ("PMH: SVT
+  with HR 180s"), a bound ("HR > 140"), a number no living patient shows ("HR 400"): marked
+  `IN_DOUBT`, a data-check item when it may be the sign
+  (`cds.facts.measures_in_text.resolve_in_doubt`), never the emergency card;
 - a range ("HR ranged 120-140", "SpO2 88-92%", "HR 140s": 140-149) is readings that were
   taken, so its worst end was seen: the sign when either end is one (the high end for a high
   threshold, the low for a low one), nothing when both are on the safe side ("HR 100-120");
   a range in doubt ("HR maybe 120-140") a data-check item. One watched over a span up to now
   ("on monitor overnight": the pack's ``range_watched``) is current, not dated earlier.
 
-Not a reading at all: "HR" or "RR" in lower case ("48 hr" is hours), a pulse grade
-("pulse 2+"), a fraction ("HR 10/10"), a number glued to letters ("RR 2L")."""
+A saturation's number may follow how it was taken ("SpO2 on 2L 88%": the pack's
+``text_setting_words``). Not a reading at all: "HR" or "RR" in lower case ("48 hr" is
+hours), a pulse grade ("pulse 2+"), a fraction ("HR 10/10"), a number glued to letters ("RR
+2L"), "P" outside a vital-signs line ("P 138" alone: a plan, a pain score or a page as often
+as a pulse; "T 37.1 P 138 R 18" is read, by the pack's lead word)."""
 
 from __future__ import annotations
 
@@ -36,6 +44,7 @@ from collections.abc import Iterable
 from cds.facts.answer_words import AnswerWords
 from cds.facts.concepts import words_of
 from cds.facts.measures_in_text import (
+    ARROW,
     DECADE,
     IN_DOUBT,
     NEXT_NAME,
@@ -46,10 +55,12 @@ from cds.facts.measures_in_text import (
     lead_gap,
     measures_in_text,
     sentence_start,
+    unverified,
 )
 from cds.facts.model import Fact
 from cds.facts.negation import assertion
 from cds.facts.readings import quantity_value
+from cds.facts.said_dates import clock_in_words, date_in_words, dated_timing
 from cds.facts.said_measures import SaidMeasure, words_fact
 from cds.facts.timing import FactContext
 from cds.facts.units import NO_RULE, ReadingRule
@@ -90,9 +101,27 @@ def readings_in_text(text: str, ctx: FactContext) -> tuple[SaidMeasure, ...]:
             continue
         leads, threshold = patterns
         measure = (by, canonical, index.readings.get(by, NO_RULE))
-        for lead in leads.finditer(text):
-            out += _read_at(text, lead, measure, index.answers, threshold)
+        found = [
+            _read_at(text, lead, measure, index.answers, threshold) for lead in leads.finditer(text)
+        ]
+        for i, (reads, visit) in enumerate(found):
+            # "HR 136 on arrival. Repeat HR 92": a reading of this visit's start is the
+            # latest known only when no other current one of it is said (after it, or
+            # undated: the record's time, no earlier than arrival)
+            later = any(
+                _current(r)
+                for j, (rs, v) in enumerate(found)
+                if j != i and not (v and j < i)
+                for r in rs
+            )
+            out += [_doubted(r) for r in reads] if visit and later else reads
     return tuple(out)
+
+
+def _current(read: SaidMeasure) -> bool:
+    return read.bound is None or (
+        read.bound.startswith(RANGE) and not read.bound[len(RANGE) :].startswith(IN_DOUBT)
+    )
 
 
 def _read_at(
@@ -101,61 +130,79 @@ def _read_at(
     measure: _Measure,
     words: AnswerWords,
     threshold: re.Pattern[str],
-) -> list[SaidMeasure]:
+) -> tuple[list[SaidMeasure], bool]:
     """The readings one lead word leads: its own number, and the later ones its clauses date
-    ("HR 136 yesterday, now 88"), by when they were taken."""
+    ("HR 136 yesterday, now 88"), by when they were taken; and whether the one read is dated
+    at this visit's start alone ("HR 136 on arrival": current unless a later one is said)."""
     led = lead_gap(text, lead, words)
     if led is None:
-        return []
+        return [], False
     gap, above, below, hedged = led
     end = clause_end(text, gap.start("num"))
     cut = NEXT_NAME.search(text, gap.end("num"), end)  # "HR 136 RR 16": the next vital
-    value = _VALUE.match(text, gap.start("num"), cut.start() if cut else end)
+    stop = cut.start() if cut else end
+    value = _VALUE.match(text, gap.start("num"), stop)
     if value is None or _NO_READING.match(text, value.end()):
-        return []
+        return [], False
+    while arrow := ARROW.match(text, value.end(), stop):  # "HR 136 -> 98": the last is now
+        after = _VALUE.match(text, arrow.end(), stop)
+        if after is None or _NO_READING.match(text, after.end()):
+            break
+        value = after
     said = assertion(text, lead.start(), gap.end("num"))
     comparator = (
         ">=" if OR_MORE.search(text, value.end(), end) else ">" if above else "<" if below else ""
     )
     if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
-        return []  # a relative's, advice ("call if HR > 120"), a bound denied or doubted
+        return [], False  # a relative's, advice ("call if HR > 120"), a bound denied or doubted
     near = sentence_start(text, lead.start()) if comparator else lead.start() - _NEAR
     if threshold.search(text, max(near, sentence_start(text, lead.start())), lead.start()):
-        return []  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
-    rest = text[value.end() : cut.start() if cut else end]
-    when = _when(rest, words)
+        return [], False  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
+    rest = text[value.end() : stop]
+    when, clock = _when(rest, words)
     if when == "earlier" and (value["high"] or value["tens"]) and words.range_watched.search(rest):
-        when = _when(words.range_watched.sub(" ", rest), words)  # watched up to now: current
+        when, clock = _when(words.range_watched.sub(" ", rest), words)  # watched up to now
     if when == "past":
-        return []  # "HR 140 last week"
+        return [], False  # "HR 140 last week"
     # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
     # with HR 180s": then or now?), a time before now
     doubt = hedged or bool(comparator) or said in ("negated", "uncertain", "historical")
     doubt = doubt or when == "earlier"
     doubt = doubt or words.number_in_doubt.search(_HAS_DIGIT.sub(" ", rest)) is not None
     first = _read(value, measure, IN_DOUBT + comparator if doubt else None)
-    later = [] if cut else _later(text, end, measure, words)
+    later = [] if cut else _later(text, end, measure, words, (when, clock))
     now = [r for r, w in later if w == "now"]
     if now:
-        return now  # the reading since decides: an earlier one is set aside
-    return [*first, *(_doubted(r) for r, w in later if w == "earlier")]
+        return now, False  # the reading since decides: an earlier one is set aside
+    if when == "visit" and any(w == "" for _, w in later):  # "HR 136 on arrival, 92": then?
+        return [_doubted(r) for r in first], False
+    return [*first, *(_doubted(r) for r, w in later if w == "earlier")], when == "visit"
 
 
-def _when(rest: str, words: AnswerWords) -> str:
+def _when(rest: str, words: AnswerWords) -> tuple[str, int | None]:
     """When the words after a number date it: "past" (weeks back), "earlier" (before now:
-    yesterday, on arrival, this AM), "now", or "" (undated: the record's own time)."""
+    yesterday, a span or a day back, at home), "visit" (at this visit's start, "on arrival",
+    or at a time of day, "@ 0930": the latest known, unless a later one is said), "now", or
+    "" (undated: the record's own time); and the time of day, when the words give one."""
+    clock, rest = clock_in_words(rest)
+    dated, rest = date_in_words(rest)
     if words.number_in_past.search(rest) and not words.number_now.search(rest):
-        return "past"
-    if words.number_recent.search(rest):
-        return "earlier"
-    return "now" if words.number_now.search(rest) else ""
+        return "past", clock
+    visit = words.this_visit.search(rest) is not None
+    rest = words.this_visit.sub(" ", rest)
+    if dated is not None or words.number_recent.search(rest) or words.reported.search(rest):
+        return "earlier", clock
+    if words.number_now.search(rest):
+        return "now", clock
+    return ("visit" if visit or clock is not None else ""), clock
 
 
 def _later(
-    text: str, end: int, measure: _Measure, words: AnswerWords
+    text: str, end: int, measure: _Measure, words: AnswerWords, first: tuple[str, int | None]
 ) -> list[tuple[SaidMeasure, str]]:
     """The readings of the clauses after the first, each a number its words date ("now 88",
-    "88 now", "improved to 98", "90s this AM"), with when; up to the first that is not."""
+    "88 now", "improved to 98", "90s this AM"), with when, by the ``first`` one's when and
+    time of day; up to the first that is not (one undated bare number: when "")."""
     out: list[tuple[SaidMeasure, str]] = []
     while end < len(text) and text[end] in ",;":
         start, end = end + 1, clause_end(text, end + 1)
@@ -165,14 +212,29 @@ def _later(
         value = _VALUE.match(text, later.end(), end)
         if value is None or _NO_READING.match(text, value.end()):
             break
-        pre, rest = later["pre"].strip(), text[value.end() : end]
+        cut = NEXT_NAME.search(text, value.end(), end)  # "..., 92 BP 80/50": no date
+        pre, rest = later["pre"].strip(), text[value.end() : cut.start() if cut else end]
         changed = bool(pre) and _CHANGED_TO.fullmatch(pre) is not None
-        when = "now" if changed else _when(f"{pre} {rest}", words)
-        if not when or (pre and not changed and _when(pre, words) != when):
+        when, clock = ("now", None) if changed else _when(f"{pre} {rest}", words)
+        if not when and not pre:
+            out += [(r, "") for r in _read(value, measure, None)]
+        if not when or (pre and not changed and _when(pre, words)[0] != when):
             break  # undated, or other words before it ("RR 16": another measure)
+        if when == "visit":  # "HR 136 on arrival, 92 at 1100": after the first, or before?
+            when = _visit_order(first, clock)
         for read in _read(value, measure, None):
             out += [] if when == "past" else [(read, when)]
     return out
+
+
+def _visit_order(first: tuple[str, int | None], clock: int | None) -> str:
+    """A later clause dated at this visit ("..., 92 at 1100", "..., 92 on arrival"): "now"
+    after a first reading dated earlier or at this visit too (by their times of day when both
+    give one, else by their order), "earlier" after an undated one (the record's time)."""
+    when, first_clock = first
+    if when == "visit" and clock is not None and first_clock is not None:
+        return "now" if clock > first_clock else "earlier"
+    return "now" if when in ("earlier", "visit") else "earlier"
 
 
 def _read(value: re.Match[str], measure: _Measure, bound: str | None) -> list[SaidMeasure]:
@@ -219,4 +281,22 @@ def condition_measures(
     the Condition is; no sign its words or codes name already (``matched``)."""
     words = words_of(concept)
     said = measures_in_text(words, {vs for vs, _ in matched}, ctx) + readings_in_text(words, ctx)
-    return [words_fact(m.valueset, rid, words, timing[:4], m) for m in said]
+    return [measure_fact(m, rid, words, timing[:4], ctx) for m in said]
+
+
+def measure_fact(
+    m: SaidMeasure,
+    rid: str,
+    words: str,
+    timing: tuple[str | None, float, bool, str | None],
+    ctx: FactContext,
+) -> Fact:
+    """The fact of a number read in free text, dated by its own words when they give a span
+    or a day ("T 38.9 2 days ago": the sign reported then, the rules' window decides); in
+    doubt when that date cannot be placed."""
+    if m.said_date is None:
+        return words_fact(m.valueset, rid, words, timing, m)
+    dated = dated_timing(m.said_date, timing, ctx)
+    if dated is None:
+        return words_fact(m.valueset, rid, words, timing, unverified(m._replace(said_date=None)))
+    return words_fact(m.valueset, rid, words, dated, m)

@@ -65,6 +65,12 @@ _ON = re.compile(
     r"(?:\bon\s+)?(?<![\w/.-])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\w/.-])",
     re.IGNORECASE,
 )
+_CLOCK = re.compile(
+    r"(?:\bat|@)\s*(?:(?P<h12>1[0-2]|0?[1-9])(?::(?P<m12>[0-5]\d))?\s*(?P<half>[ap])\.?m\b\.?"
+    r"|(?P<h>[01]?\d|2[0-3]):?(?P<m>[0-5]\d)(?![\d:])(?:\s*(?:h|hrs)\b)?)",
+    re.IGNORECASE,
+)
+"""A clock time after a reading ("at 14:00", "@ 0930", "at 2 pm"): when on the record's day."""
 _AMBIGUOUS_DAYS = 31
 """A day without a year at most this far after the record, in its year, cannot be placed:
 a slip more likely than a reading of last year ("on 11/27" written on 11/26)."""
@@ -89,6 +95,22 @@ def date_in_words(rest: str) -> tuple[SaidDate | None, str]:
     if year is not None and year < 100:
         year += 2000
     return SaidDate(month=int(m["m"]), day=int(m["d"]), year=year, words=m[0].strip()), left
+
+
+def clock_in_words(rest: str) -> tuple[int | None, str]:
+    """The clock time (minutes after midnight) the words after a reading give, and the words
+    without it; (None, rest) when they give none. A time of day dates a reading within the
+    record's own day: the record's time, for the rules' windows (its order beside another
+    clock time is the reader's, `cds.facts.readings_in_text`)."""
+    m = _CLOCK.search(rest)
+    if m is None:
+        return None, rest
+    if m["h"] is not None:
+        minutes = int(m["h"]) * 60 + int(m["m"])
+    else:
+        hour = int(m["h12"]) % 12 + (12 if m["half"].lower() == "p" else 0)
+        minutes = hour * 60 + int(m["m12"] or 0)
+    return minutes, f"{rest[: m.start()]} {rest[m.end() :]}"
 
 
 def dated_timing(said: SaidDate, timing: Dated, ctx: FactContext) -> Dated | None:

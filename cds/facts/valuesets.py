@@ -128,7 +128,9 @@ class ValueSetIndex:
             if vs.lead_words:
                 index.measures[vs.id] = measure_pattern(vs.lead_words)
             if vs.text_lead_words:  # "HPI: Tmax 101.5" (`cds.facts.measures_in_text`)
-                index.text_leads[vs.id] = leads_in_text(vs.text_lead_words, vs.threshold_words)
+                index.text_leads[vs.id] = leads_in_text(
+                    vs.text_lead_words, vs.threshold_words, vs.text_setting_words
+                )
             if vs.unit_implied or vs.fraction_as_percent or vs.plausible or vs.unit_by_range:
                 index.readings[vs.id] = reading_rule(vs)
             if vs.text_is_reading:  # "HR 136" (`cds.facts.readings_in_text`)

@@ -36,6 +36,13 @@ class AnswersFile(Strict):
     number_recent: Phrases = Field(default=[])
     """Words after such a number that date it now ("today", "last night"), even beside
     words that say it is over."""
+    number_this_visit: Phrases = Field(default=[])
+    """Words after such a number that date it at this visit's start ("on arrival", "in
+    triage"): read as ``number_recent`` in a row; in free text, a vital sign so dated is the
+    latest known one, current, unless a later reading of it follows."""
+    number_reported: Phrases = Field(default=[])
+    """Words after a number in free text that place it before this visit, told by the
+    patient or others ("101.2 at home", "per EMS"): a reading of its own, dated before now."""
     number_now: Phrases = Field(default=[])
     """Words after such a number that date it now in a row of dated readings ("37.0 now"),
     but do not outweigh the words that say it is over ("afebrile now"). None of the five
@@ -55,6 +62,8 @@ class AnswersFile(Strict):
         "number_in_past",
         "number_over",
         "number_recent",
+        "number_this_visit",
+        "number_reported",
         "number_now",
         "range_watched",
     )

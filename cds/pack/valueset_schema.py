@@ -143,6 +143,9 @@ class ValueSetAddition(Strict):
     """A number after its ``text_lead_words`` in free text is a reading of this value set
     itself ("HR 136", "SpO2 89% on RA": an Observation fact read from words, compared by the
     rules on it, `cds.facts.readings_in_text`), not the sign ``measured_by`` it reported."""
+    text_setting_words: list[str] = []
+    """Words that may stand between a ``text_lead_words`` and its number, saying how the
+    reading was taken ("SpO2 on 2L 88%", "sats on RA 94%"): the number after them is read."""
     threshold_words: list[str] = []
     """Words before such a number with a comparator that make it a threshold, not a reading
     ("fever defined as T >= 38", "goal temp < 38"): nothing is read."""
@@ -160,7 +163,7 @@ class ValueSetAddition(Strict):
                 raise ValueError(f"{p!r} reads from the start: name its words (?P<term>...)")
         return patterns
 
-    @field_validator("lead_words", "text_lead_words", "threshold_words")
+    @field_validator("lead_words", "text_lead_words", "text_setting_words", "threshold_words")
     @classmethod
     def _lead_words_compile(cls, phrases: list[str]) -> list[str]:
         return checked_phrases(phrases, "matches no words at all")

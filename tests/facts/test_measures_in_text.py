@@ -14,10 +14,21 @@ from tests.facts.test_observation_text_obs22 import topics
 
 HPI = "History of present illness"
 THRESHOLD = 38.0  # the pack's default fever_celsius
-NUMBER_LEADS = ["T", "Temp", "temp", "Temperature", "Tmax", "T max", "Tmax of", "temp of"]
-LEADS = [*NUMBER_LEADS, "febrile to"]
-"""'febrile' says a fever by itself (the fever's own words), whatever number follows: only
-the leads that name the measure alone are tried below the threshold or in the past."""
+NUMBER_LEADS = [
+    "T",
+    "Temp",
+    "temp",
+    "Temperature",
+    "Tmax",
+    "T max",
+    "Tmax of",
+    "temp of",
+    "febrile to",
+]
+LEADS = NUMBER_LEADS
+"""'febrile' says a fever by itself, but 'febrile to' and a number is the number's to decide
+(stop 25: 'febrile to 37.5' is no fever), so it is tried below the threshold and in the past
+as every other lead is."""
 NOW_WORDS = ["", " today", " this AM", " at home", " in triage", " on arrival", " yesterday"]
 PAST_WORDS = [" last week", " 2 weeks ago", " a month ago", " previously"]
 FILLER = ["LBP x3d.", "Back spasm since Sunday.", "Pt c/o low back pain;", "Seen for LBP,"]

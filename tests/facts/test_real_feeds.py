@@ -239,9 +239,9 @@ def test_numeric_value_string_with_a_unit(
     assert f.source_value == text
 
 
-@pytest.mark.parametrize("text", ["120-130", "<60", "~150", "see note", "98.6", "tachy 150 bpm"])
+@pytest.mark.parametrize("text", ["120-130", "<60", "~150", "see note", "75", "tachy 150 bpm"])
 def test_ambiguous_value_string_is_unreadable(text: str) -> None:
-    code = "8310-5" if text == "98.6" else "8867-4"
+    code = "8310-5" if text == "75" else "8867-4"  # 75: no body temperature in °C or °F
     res = obs(code, None)
     res["valueString"] = text
     found = [f for f in facts(res) if f.kind == "observation"]
@@ -585,17 +585,44 @@ def test_a_sign_stops_under_what_must_matter(sign: tuple[Any, ...], name: str) -
     assert not any(f.understood and f.verified for f in found), (name, found)
 
 
+def test_words_as_text_are_said_to_be_no_number() -> None:
+    res = obs("9279-1", None, valueString="fast")
+    (fact,) = vs(facts(res), "respiratory_rate_obs")
+    assert (fact.value, fact.understood) == (None, False)
+    assert fact.note == "value 'fast' is not a number in /min"
+
+
 @pytest.mark.parametrize(
-    ("text", "note"),
+    ("code", "text", "valueset", "expected"),
     [
-        ("32", "value '32' is a number without a unit (/min expected)"),
-        ("fast", "value 'fast' is not a number in /min"),
+        ("9279-1", "32", "respiratory_rate_obs", 32.0),
+        ("8867-4", "136", "heart_rate_obs", 136.0),
+        ("8867-4", " 92 ", "heart_rate_obs", 92.0),
+        ("59408-5", "88", "oxygen_saturation_obs", 88.0),
+        ("8310-5", "38.9", "fever_temperature_obs", 38.9),
+        ("8310-5", "98.6", "fever_temperature_obs", 37.0),
     ],
 )
-def test_a_bare_number_as_text_is_said_to_lack_its_unit(text: str, note: str) -> None:
-    res = obs("9279-1", None, valueString=text)
-    (fact,) = vs(facts(res), "respiratory_rate_obs")
-    assert (fact.value, fact.understood, fact.note) == (None, False, note)
+def test_a_bare_number_as_text_is_read_as_the_code_says(
+    code: str, text: str, valueset: str, expected: float
+) -> None:
+    """A flowsheet row sends its number as text ("Pulse" valued "136"): the code says what it
+    measures, and its unit where a number without one is read (per minute, percent; a body
+    temperature by its range), as a ``valueInteger`` is (stop 25; was a data-check item)."""
+    res = obs(code, None, valueString=text)
+    (fact,) = vs(facts(res), valueset)
+    assert fact.understood and fact.value == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "valueset"),
+    [("8867-4", "400", "heart_rate_obs"), ("8310-5", "75", "fever_temperature_obs")],
+)
+def test_a_bare_number_as_text_no_reading_can_be_stays_unread(
+    code: str, text: str, valueset: str
+) -> None:
+    (fact,) = vs(facts(obs(code, None, valueString=text)), valueset)
+    assert (fact.value, fact.understood) == (None, False)
 
 
 def test_a_reading_that_cannot_be_read_is_named_by_what_it_is() -> None:

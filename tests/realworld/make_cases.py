@@ -355,9 +355,10 @@ VALUE_TYPES = [
         "hr",
         "valueString",
         "150",
-        {D},
+        {E},
         ["150"],
-        "HR valueString '150' with no unit: cannot be trusted as it stands, a data-check naming it",
+        "HR valueString '150' with no unit: the code says a heart rate, read in /min as a "
+        "valueInteger is (stop25; was a data-check item)",
     ),
     (
         "hr-str-irregular",
@@ -7295,6 +7296,90 @@ order(
     forbidden={D},
     tags=["stop25", "medication"],
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# 44. stop25 vitals in words (emergency physicians): a vital sign written in an HPI with no
+#     coded vitals is read as a coded reading at the same time would be. This visit's start
+#     ("on arrival", "in triage") or a time of day is the latest known reading; a later one
+#     said beside it decides ("92 at discharge": nothing), an undated one makes it a
+#     data-check item. A trend's last number decides for a heart rate; a saturation may follow
+#     how it was taken ("SpO2 on 2L 88%"); a temperature dated "2 days ago" is a fever in the
+#     rules' 14-day window and one 20 days ago is none; a fever reported "at home" after a
+#     normal reading is urgent; "febrile to" is the number's to decide. A flowsheet "Pulse"
+#     row valued a bare "136" is 136 /min. "P" is a pulse only inside a vital-signs line
+#     ("T 37.1 P 138 R 18"); "P 138" alone stays unread. Near-miss controls for each.
+# ---------------------------------------------------------------------------------------------
+STOP25_VITALS = [
+    ("hr-on-arrival", "LBP since lifting yesterday. HR 136 on arrival, pale.", {E}),
+    ("hr-in-triage", "HR 136 in triage, pt anxious.", {E}),
+    ("spo2-on-arrival", "SpO2 88% on arrival.", {E}),
+    ("temp-clock", "T 38.9 at 14:00, given acetaminophen.", {U}),
+    ("hr-clock", "HR 136 @ 0930.", {E}),
+    ("temp-2-days-ago", "LBP x3d. T 38.9 2 days ago.", {U}),
+    ("temp-two-days-ago", "Pt reports T 38.9 two days ago.", {U}),
+    ("temp-20-days-ago", "T 38.9 20 days ago, none since.", set()),
+    ("hr-arrival-then-discharge", "HR 136 on arrival, 92 at discharge.", set()),
+    ("hr-arrival-then-now", "HR 136 on arrival, now 92 after fluids.", set()),
+    ("hr-arrival-then-bare", "HR 136 on arrival, 92.", {D}),
+    ("hr-arrival-repeat", "HR 136 on arrival. Repeat HR 92.", {D}),
+    ("hr-arrival-below", "HR 118 on arrival.", set()),
+    ("hr-clock-later-normal", "HR 136 @ 0930, 92 @ 1100.", set()),
+    ("hr-clock-later-high", "HR 92 @ 0930, 136 @ 1100.", {E}),
+    ("hr-at-home", "HR 140 at home per pt.", {D}),
+    ("hr-arrow-down", "HR 136 -> 98 with fluids.", set()),
+    ("hr-arrow-up", "HR 98 -> 136.", {E}),
+    ("hr-arrow-unicode", "HR 98 → 136 while ambulating.", {E}),
+    ("sats-on-2l-ok", "sats on 2L 94%.", set()),
+    ("spo2-on-2l-low", "SpO2 on 2L 88%.", {E}),
+    ("spo2-on-ra-low", "SpO2 on RA 89%, tachypneic.", {E}),
+    ("keep-spo2-on-2l", "Keep SpO2 on 2L > 92%.", set()),
+    ("temp-home-fever", "T 37.0, 101.2 at home.", {U}),
+    ("temp-home-normal", "T 37.0, 99.1 at home.", set()),
+    ("temp-home-last-week", "T 37.0, 101.2 at home last week.", set()),
+    ("febrile-to-37-5", "Febrile to 37.5 in triage.", set()),
+    ("febrile-to-38-6", "Febrile to 38.6 in triage.", {U}),
+    ("febrile-to-101", "febrile to 101 at home", {U}),
+    ("febrile-plain", "Febrile overnight.", {U}),
+    ("advice-hr", "Call if HR > 120.", set()),
+    ("p-vitals-line-fast", "T 37.1 P 138 R 18 BP 124/78.", {E}),
+    ("p-vitals-line-normal", "T 36.9 P 88 BP 128/76.", set()),
+    ("p-alone-unread", "P 138.", set()),
+    ("p-plan-unread", "A/P 138 RR 16, plan PT.", set()),
+]
+for cid, text, topics in STOP25_VITALS:
+    what = (
+        "the emergency sign"
+        if E in topics
+        else "the urgent fever sign"
+        if U in topics
+        else "a data-check item, never an emergency or urgent card"
+        if topics
+        else "no card"
+    )
+    pv(
+        f"stop25-vitals-{cid}",
+        f"Low back pain, no coded vitals; a history of present illness {text!r}: {what}",
+        [lambda p, t=text: hpi(p, t)],
+        topics,
+        forbidden=[] if topics & {E, U} else [E, U],
+        tags=["stop25", "vitals", "text"],
+    )
+for cid, name, value, topics in [
+    ("pulse-row-136", "Pulse", "136", {E}),
+    ("heart-rate-row-92", "Heart rate", "92", set()),
+    ("pulse-row-400", "Pulse", "400", {D}),
+    ("resp-rate-row-32", "Resp rate", "32", {E}),
+]:
+    pv(
+        f"stop25-vitals-{cid}",
+        f"Low back pain; a flowsheet row {name!r} valued the bare text {value!r}: "
+        + ("the sign" if topics & {E, U} else "a data-check item" if topics else "no card"),
+        [lambda p, n=name, v=value: exam_row(p, n, v)],
+        topics,
+        forbidden=[] if topics & {E, U} else [E, U],
+        tags=["stop25", "vitals", "flowsheet"],
+    )
 
 
 def main(argv: list[str]) -> int:
