@@ -11,16 +11,14 @@ What is no current reading is not one here either:
 - advice, a goal or a threshold ("call if HR > 120", "keep SpO2 > 92%", "goal HR < 110"), a
   relative's, a denial's bound ("no HR > 100"): nothing;
 - a number its words date weeks back ("HR 140 last week"): nothing;
-- readings dated one after another ("HR 136 yesterday, now 88", "HR 140s on arrival, now
-  90s", "HR 136 on arrival, 92 at discharge", "HR 136 @ 0930, 92 @ 1100") or a trend ("HR
-  136 -> 98"): the latest decides, the earlier ones are set aside (a tachycardia that has
-  settled is no current emergency; "HR 98 -> 136" is one);
-- a reading at this visit's start ("HR 136 on arrival", "SpO2 88% in triage": the pack's
-  ``number_this_visit``) or at a time of day ("HR 136 @ 0930") is the latest known, current
-  as an undated one is, when no other current reading of it is said; beside one ("HR 136 on
-  arrival, 92", "... Repeat HR 92"), or with an undated number after it, it is in doubt;
-- a reading dated before now with nothing later ("HR 136 yesterday", "HR 136 2 days ago",
-  "HR 140 at home"), one in doubt ("HR ~140", "HR 140?"), one in a past history ("PMH: SVT
+- readings one after another ("HR 136 on arrival, 92 at discharge", "In triage HR 134;
+  on reassessment HR 90", "HR 88 now (was 142 on arrival)", "HR 136 @ 0930, 92 @ 1100") or
+  a trend ("HR 142 -> 96"): every one counts, as every coded reading within the rules'
+  window does (the contract's "every reading counts"; emergency physician round er32: a
+  tachycardia that settled with fluids still asks for an assessment), so a later normal
+  number never hides an earlier one that crossed;
+- a reading dated before now ("HR 136 yesterday", "HR 136 2 days ago", "HR 140 at home",
+  "HR 136 yesterday, now 88"), one in doubt ("HR ~140", "HR 140?"), one in a past history ("PMH: SVT
   with HR 180s"), a bound ("HR > 140"), a number no living patient shows ("HR 400"): marked
   `IN_DOUBT`, a data-check item when it may be the sign
   (`cds.facts.measures_in_text.resolve_in_doubt`), never the emergency card;
@@ -82,6 +80,10 @@ _CHANGED_TO = re.compile(
     re.IGNORECASE,
 )
 """Words opening a later clause with the reading since ("HR 140, improved to 98")."""
+_WAS = re.compile(r"^(?:was|were|initially|originally|at first)\b", re.IGNORECASE)
+"""Words before a later clause's number that date nothing themselves."""
+_HEDGE_REACH = 16
+"""How far after a number a hedge ("or so", "approx") makes it one in doubt."""
 _LATER = re.compile(r"\s*(?P<pre>[^\d\n]{0,24}?)\s*(?=\d)")
 _HAS_DIGIT = re.compile(r"\S*\d\S*")
 _Measure = tuple[str, str, ReadingRule]
@@ -104,24 +106,9 @@ def readings_in_text(text: str, ctx: FactContext) -> tuple[SaidMeasure, ...]:
         found = [
             _read_at(text, lead, measure, index.answers, threshold) for lead in leads.finditer(text)
         ]
-        for i, (reads, visit) in enumerate(found):
-            # "HR 136 on arrival. Repeat HR 92": a reading of this visit's start is the
-            # latest known only when no other current one of it is said (after it, or
-            # undated: the record's time, no earlier than arrival)
-            later = any(
-                _current(r)
-                for j, (rs, v) in enumerate(found)
-                if j != i and not (v and j < i)
-                for r in rs
-            )
-            out += [_doubted(r) for r in reads] if visit and later else reads
+        for reads in found:  # every reading counts, as every coded one does
+            out += reads
     return tuple(out)
-
-
-def _current(read: SaidMeasure) -> bool:
-    return read.bound is None or (
-        read.bound.startswith(RANGE) and not read.bound[len(RANGE) :].startswith(IN_DOUBT)
-    )
 
 
 def _read_at(
@@ -130,81 +117,82 @@ def _read_at(
     measure: _Measure,
     words: AnswerWords,
     threshold: re.Pattern[str],
-) -> tuple[list[SaidMeasure], bool]:
-    """The readings one lead word leads: its own number, and the later ones its clauses date
-    ("HR 136 yesterday, now 88"), by when they were taken; and whether the one read is dated
-    at this visit's start alone ("HR 136 on arrival": current unless a later one is said)."""
+) -> list[SaidMeasure]:
+    """The readings one lead word leads: its own number (each of a trend's: "HR 142 -> 96"),
+    and the later ones its clauses date ("HR 136 on arrival, 92 at discharge"), by when they
+    were taken: every one counts, as every coded reading does."""
     led = lead_gap(text, lead, words)
     if led is None:
-        return [], False
+        return []
     gap, above, below, hedged = led
     end = clause_end(text, gap.start("num"))
     cut = NEXT_NAME.search(text, gap.end("num"), end)  # "HR 136 RR 16": the next vital
     stop = cut.start() if cut else end
     value = _VALUE.match(text, gap.start("num"), stop)
     if value is None or _NO_READING.match(text, value.end()):
-        return [], False
-    while arrow := ARROW.match(text, value.end(), stop):  # "HR 136 -> 98": the last is now
+        return []
+    trend = [value]
+    while arrow := ARROW.match(text, value.end(), stop):  # "HR 142 -> 96": each was seen
         after = _VALUE.match(text, arrow.end(), stop)
         if after is None or _NO_READING.match(text, after.end()):
             break
         value = after
+        trend.append(value)
     said = assertion(text, lead.start(), gap.end("num"))
     comparator = (
         ">=" if OR_MORE.search(text, value.end(), end) else ">" if above else "<" if below else ""
     )
     if said in ("family", "hypothetical") or (comparator and said in ("negated", "uncertain")):
-        return [], False  # a relative's, advice ("call if HR > 120"), a bound denied or doubted
+        return []  # a relative's, advice ("call if HR > 120"), a bound denied or doubted
     near = sentence_start(text, lead.start()) if comparator else lead.start() - _NEAR
     if threshold.search(text, max(near, sentence_start(text, lead.start())), lead.start()):
-        return [], False  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
+        return []  # a goal or a threshold ("goal HR < 110", "keep SpO2 > 92%")
+    paren = text.find("(", value.end(), stop)  # "HR 88 now (was 142 on arrival)"
+    if paren >= 0:
+        end = stop = paren
     rest = text[value.end() : stop]
-    when, clock = _when(rest, words)
+    when = _when(rest, words)
     if when == "earlier" and (value["high"] or value["tens"]) and words.range_watched.search(rest):
-        when, clock = _when(words.range_watched.sub(" ", rest), words)  # watched up to now
+        when = _when(words.range_watched.sub(" ", rest), words)  # watched up to now
     if when == "past":
-        return [], False  # "HR 140 last week"
+        return []  # "HR 140 last week"
     # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
     # with HR 180s": then or now?), a time before now
     doubt = hedged or bool(comparator) or said in ("negated", "uncertain", "historical")
     doubt = doubt or when == "earlier"
-    doubt = doubt or words.number_in_doubt.search(_HAS_DIGIT.sub(" ", rest)) is not None
-    first = _read(value, measure, IN_DOUBT + comparator if doubt else None)
-    later = [] if cut else _later(text, end, measure, words, (when, clock))
-    now = [r for r, w in later if w == "now"]
-    if now:
-        return now, False  # the reading since decides: an earlier one is set aside
-    if when == "visit" and any(w == "" for _, w in later):  # "HR 136 on arrival, 92": then?
-        return [_doubted(r) for r in first], False
-    return [*first, *(_doubted(r) for r, w in later if w == "earlier")], when == "visit"
+    hedge = _HAS_DIGIT.sub(" ", rest[:_HEDGE_REACH])  # "HR 140 or so", not "after ... to ..."
+    doubt = doubt or words.number_in_doubt.search(hedge) is not None
+    first = [r for v in trend for r in _read(v, measure, IN_DOUBT + comparator if doubt else None)]
+    later = [] if cut else _later(text, end, measure, words)
+    return [*first, *(_doubted(r) if w == "earlier" else r for r, w in later)]
 
 
-def _when(rest: str, words: AnswerWords) -> tuple[str, int | None]:
-    """When the words after a number date it: "past" (weeks back), "earlier" (before now:
-    yesterday, a span or a day back, at home), "visit" (at this visit's start, "on arrival",
-    or at a time of day, "@ 0930": the latest known, unless a later one is said), "now", or
-    "" (undated: the record's own time); and the time of day, when the words give one."""
+def _when(rest: str, words: AnswerWords) -> str:
+    """When the words after a number date it: "past" (weeks back: no current reading),
+    "earlier" (before now: yesterday, a span or a day back, at home: in doubt), "visit" (at
+    this visit's start, "on arrival", or at a time of day, "@ 0930"), "now", or "" (undated:
+    the record's own time). A reading of this visit, now or undated counts."""
     clock, rest = clock_in_words(rest)
     dated, rest = date_in_words(rest)
     if words.number_in_past.search(rest) and not words.number_now.search(rest):
-        return "past", clock
+        return "past"
     visit = words.this_visit.search(rest) is not None
     rest = words.this_visit.sub(" ", rest)
     if dated is not None or words.number_recent.search(rest) or words.reported.search(rest):
-        return "earlier", clock
+        return "earlier"
     if words.number_now.search(rest):
-        return "now", clock
-    return ("visit" if visit or clock is not None else ""), clock
+        return "now"
+    return "visit" if visit or clock is not None else ""
 
 
 def _later(
-    text: str, end: int, measure: _Measure, words: AnswerWords, first: tuple[str, int | None]
+    text: str, end: int, measure: _Measure, words: AnswerWords
 ) -> list[tuple[SaidMeasure, str]]:
     """The readings of the clauses after the first, each a number its words date ("now 88",
-    "88 now", "improved to 98", "90s this AM"), with when, by the ``first`` one's when and
-    time of day; up to the first that is not (one undated bare number: when "")."""
+    "88 now", "improved to 98", "90s this AM", "(was 142 on arrival)"), with when; up to the
+    first that is not (one undated bare number: when "")."""
     out: list[tuple[SaidMeasure, str]] = []
-    while end < len(text) and text[end] in ",;":
+    while end < len(text) and text[end] in ",;(":
         start, end = end + 1, clause_end(text, end + 1)
         later = _LATER.match(text, start, end)
         if later is None:
@@ -214,27 +202,16 @@ def _later(
             break
         cut = NEXT_NAME.search(text, value.end(), end)  # "..., 92 BP 80/50": no date
         pre, rest = later["pre"].strip(), text[value.end() : cut.start() if cut else end]
+        pre = _WAS.sub("", pre).strip()  # "(was 142 on arrival)": dated by its own words
         changed = bool(pre) and _CHANGED_TO.fullmatch(pre) is not None
-        when, clock = ("now", None) if changed else _when(f"{pre} {rest}", words)
+        when = "now" if changed else _when(f"{pre} {rest}", words)
         if not when and not pre:
             out += [(r, "") for r in _read(value, measure, None)]
-        if not when or (pre and not changed and _when(pre, words)[0] != when):
+        if not when or (pre and not changed and _when(pre, words) != when):
             break  # undated, or other words before it ("RR 16": another measure)
-        if when == "visit":  # "HR 136 on arrival, 92 at 1100": after the first, or before?
-            when = _visit_order(first, clock)
         for read in _read(value, measure, None):
             out += [] if when == "past" else [(read, when)]
     return out
-
-
-def _visit_order(first: tuple[str, int | None], clock: int | None) -> str:
-    """A later clause dated at this visit ("..., 92 at 1100", "..., 92 on arrival"): "now"
-    after a first reading dated earlier or at this visit too (by their times of day when both
-    give one, else by their order), "earlier" after an undated one (the record's time)."""
-    when, first_clock = first
-    if when == "visit" and clock is not None and first_clock is not None:
-        return "now" if clock > first_clock else "earlier"
-    return "now" if when in ("earlier", "visit") else "earlier"
 
 
 def _read(value: re.Match[str], measure: _Measure, bound: str | None) -> list[SaidMeasure]:

@@ -97,9 +97,9 @@ def test_a_site_threshold_moves_the_sign() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("HR 136 yesterday, now 88", set()),
-        ("HR 140s on arrival, now 90s", set()),
-        ("HR 136, improved to 98 with fluids", set()),
+        ("HR 136 yesterday, now 88", {D}),  # every reading counts: yesterday's in doubt
+        ("HR 140s on arrival, now 90s", {E}),  # every reading counts (er32)
+        ("HR 136, improved to 98 with fluids", {E}),
         ("HR 96, now 136", {E}),
         ("HR 136 yesterday", {D}),
         ("HR 136 on arrival", {E}),  # stop 25: this visit, the latest known (was {D})

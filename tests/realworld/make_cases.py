@@ -6500,8 +6500,8 @@ STOP24_VITALS = [
     ("rr-28", "RR 28, speaking full sentences", {E}),
     ("rr-22", "RR 22, speaking full sentences", set()),
     ("hr-decade", "HR in the 140s", {E}),
-    ("settled", "HR 136 yesterday, now 88", set()),
-    ("settled-decades", "HR 140s on arrival, now 90s", set()),
+    ("settled", "HR 136 yesterday, now 88", {D}),  # stop 25: every reading counts
+    ("settled-decades", "HR 140s on arrival, now 90s", {E}),
     ("earlier-only", "HR 136 yesterday", {D}),
     ("range-top-crosses", "HR 120-140", {E}),
     ("range-low-crosses", "SpO2 88-92%", {E}),
@@ -7301,9 +7301,9 @@ order(
 # ---------------------------------------------------------------------------------------------
 # 44. stop25 vitals in words (emergency physicians): a vital sign written in an HPI with no
 #     coded vitals is read as a coded reading at the same time would be. This visit's start
-#     ("on arrival", "in triage") or a time of day is the latest known reading; a later one
-#     said beside it decides ("92 at discharge": nothing), an undated one makes it a
-#     data-check item. A trend's last number decides for a heart rate; a saturation may follow
+#     ("on arrival", "in triage") or a time of day is a current reading, and every reading
+#     counts, as every coded one does: a later normal one ("92 at discharge") hides no earlier
+#     one that crossed (er32), nor does a trend's last number; a saturation may follow
 #     how it was taken ("SpO2 on 2L 88%"); a temperature dated "2 days ago" is a fever in the
 #     rules' 14-day window and one 20 days ago is none; a fever reported "at home" after a
 #     normal reading is urgent; "febrile to" is the number's to decide. A flowsheet "Pulse"
@@ -7319,15 +7319,19 @@ STOP25_VITALS = [
     ("temp-2-days-ago", "LBP x3d. T 38.9 2 days ago.", {U}),
     ("temp-two-days-ago", "Pt reports T 38.9 two days ago.", {U}),
     ("temp-20-days-ago", "T 38.9 20 days ago, none since.", set()),
-    ("hr-arrival-then-discharge", "HR 136 on arrival, 92 at discharge.", set()),
-    ("hr-arrival-then-now", "HR 136 on arrival, now 92 after fluids.", set()),
-    ("hr-arrival-then-bare", "HR 136 on arrival, 92.", {D}),
-    ("hr-arrival-repeat", "HR 136 on arrival. Repeat HR 92.", {D}),
+    ("hr-arrival-then-discharge", "HR 136 on arrival, 92 at discharge.", {E}),
+    ("hr-arrival-then-now", "HR 136 on arrival, now 92 after fluids.", {E}),
+    ("hr-arrival-then-bare", "HR 136 on arrival, 92.", {E}),
+    ("hr-arrival-repeat", "HR 136 on arrival. Repeat HR 92.", {E}),
     ("hr-arrival-below", "HR 118 on arrival.", set()),
-    ("hr-clock-later-normal", "HR 136 @ 0930, 92 @ 1100.", set()),
+    ("hr-clock-later-normal", "HR 136 @ 0930, 92 @ 1100.", {E}),
     ("hr-clock-later-high", "HR 92 @ 0930, 136 @ 1100.", {E}),
     ("hr-at-home", "HR 140 at home per pt.", {D}),
-    ("hr-arrow-down", "HR 136 -> 98 with fluids.", set()),
+    ("hr-arrow-down", "HR 136 -> 98 with fluids.", {E}),
+    ("hr-paren-was", "HR 88 now (was 142 on arrival).", {E}),
+    ("hr-triage-reassessment", "In triage HR 134; on reassessment HR 90.", {E}),
+    ("spo2-arrival-improved", "SpO2 88% on arrival, improved to 96% on RA after neb.", {E}),
+    ("hr-never-crossed", "HR 118 on arrival, 92 at discharge.", set()),
     ("hr-arrow-up", "HR 98 -> 136.", {E}),
     ("hr-arrow-unicode", "HR 98 → 136 while ambulating.", {E}),
     ("sats-on-2l-ok", "sats on 2L 94%.", set()),
