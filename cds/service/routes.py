@@ -221,10 +221,11 @@ async def _authorise(request: Request) -> str | None:
 
 def _audiences(called: str) -> tuple[str, ...]:
     """The URLs a call's JWT ``aud`` may name: the URL called; for feedback, also its
-    service's URL. The spec does not spell out feedback's audience, and some EHRs sign it with
-    the service's (the token's ``jti`` is still spent once, whichever endpoint takes it)."""
+    service's URL, with or without a trailing slash (as the EHR registered it). The spec does
+    not spell out feedback's audience, and some EHRs sign it with the service's (the token's
+    ``jti`` is still spent once, whichever endpoint takes it)."""
     service, sep, rest = called.rstrip("/").rpartition("/feedback")
-    return (called, service) if sep and not rest else (called,)
+    return (called, service, f"{service}/") if sep and not rest else (called,)
 
 
 def refuse_outside_development(request: Request) -> None:

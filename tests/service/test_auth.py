@@ -222,6 +222,11 @@ async def test_feedback_takes_a_token_signed_for_its_service_once(
             pv, json=hook_request(prefetch=full_prefetch()), headers=headers
         )
         assert spent.status_code == 401
+    slashed = make_token(KEY, ISS, base + "/back-spasm-patient-view/")  # registered so
+    ok = await jwt_client.post(
+        pv + "/feedback", json={"feedback": []}, headers={"Authorization": f"Bearer {slashed}"}
+    )
+    assert ok.status_code == 200, ok.text
     other = make_token(KEY, ISS, base + "/back-spasm-order-sign")
     refused = await jwt_client.post(
         pv + "/feedback", json={"feedback": []}, headers={"Authorization": f"Bearer {other}"}
