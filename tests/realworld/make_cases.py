@@ -6897,7 +6897,7 @@ for cid, text, topics in [
     (
         "not-voided-since-arrival-distended",
         "Has not voided since arrival, bladder distended",
-        {E, D},
+        {E},  # int26: the distended bladder answers the data-check's question
     ),
 ]:
     pv(
@@ -7383,6 +7383,63 @@ for cid, name, value, topics in [
         topics,
         forbidden=[] if topics & {E, U} else [E, U],
         tags=["stop25", "vitals", "flowsheet"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 46. stop25 (integrator int26, emergency physician round er32): a bladder's volume in words is
+#     the retention (a scan or residual of 600 mL or more, a catheter's 500 mL or more, an urge
+#     the patient cannot act on), and "not voided since arrival" beside it asks nothing more;
+#     groin numbness with a possessive; painful urination in more patients' words; a home
+#     pulse oximeter's reading (a data-check item); a bladder, faint or burning sign dated by a
+#     past year or month with nothing recent beside it is history. Controls for each.
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("void-arrival-scan-900", "Has not voided since arrival. Bladder scan 900 mL.", {E}),
+    (
+        "void-arrival-cath-1100",
+        "Has not voided since arrival. Straight cath returned 1100 mL.",
+        {E},
+    ),
+    ("void-arrival-urge", "Pt has not voided since arrival, reports urge but unable to go", {E}),
+    ("void-arrival-distended", "Has not voided since arrival, bladder distended.", {E}),
+    ("void-arrival-alone", "Has not voided since arrival.", {D}),
+    ("bladder-scan-900", "Bladder scan 900 mL.", {E}),
+    ("bladder-scan-250", "Bladder scan 250 mL, voided after.", set()),
+    ("bladder-scan-700-then-voided", "Bladder scan 700 mL then voided 650 mL.", set()),
+    ("foley-300", "Foley cath with 300 mL.", set()),
+    ("groin-numb-his", "Numbness in his groin since this morning.", {U}),
+    ("groin-pain-his", "Pain in his groin since this morning.", set()),
+    ("pain-passing-water", "Pain passing water since Sunday.", {U}),
+    ("peeing-painful", "Says peeing is painful.", {U}),
+    ("burning-feeling-urinating", "Complains of a burning feeling when urinating.", {U}),
+    ("denies-pain-passing-water", "Denies pain passing water.", set()),
+    ("home-pulse-ox-82", "Home pulse ox read 82% this morning per pt.", {D}),
+    ("pulse-ox-showed-86", "Pulse ox showed 86% on RA.", {E}),
+    (
+        "retention-2019-foley",
+        "Urinary retention after hernia surgery in 2019, Foley x2 days.",
+        set(),
+    ),
+    ("retention-march-2019", "Urinary retention in March 2019 after surgery.", set()),
+    ("retention-x2-turp-2019", "Urinary retention x2 days, had TURP in 2019.", {E}),
+    (
+        "incontinence-seizure-2025",
+        "One episode of urinary incontinence in August 2025; none since.",
+        set(),
+    ),
+    ("syncope-2024", "Syncope in October 2024, workup negative, none since.", set()),
+    ("syncope-today-prior-2019", "Syncope today; prior syncope in 2019.", {E}),
+    ("dysuria-july-2025", "Burning with urination in July 2025, treated for UTI.", set()),
+    ("fevers-x3-may-pneumonia", "Fevers x3 days, in May 2025 had pneumonia.", {U}),
+]:
+    pv(
+        f"stop25-er32-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a danger sign" if topics & DANGER else "a data-check item" if topics else "no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop25", "text"],
     )
 
 
