@@ -7443,6 +7443,46 @@ for cid, text, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 47. stop25 (emergency physician round er32, p02): a past GI bleed or ulcer written in a
+#     problem's note or a history's words is the NSAID caution's reason, as a coded one is;
+#     denied or a risk discussed is none.
+# ---------------------------------------------------------------------------------------------
+def gerd_with_note(p: str, text: str) -> Json:
+    res = condition(
+        p,
+        [(ICD10CM, "K21.9", "Gastro-esophageal reflux disease without esophagitis")],
+        onset_hours=days(3000),
+    )
+    res["note"] = [{"authorString": "Dr. A. Lee", "text": text}]
+    return res
+
+
+for cid, text, in_note, topics in [
+    ("note-hx-gi-bleed", "Hx of GI bleed, EGD showed gastric ulcer, H. pylori treated", True, {AC}),
+    ("note-no-gi-bleed", "No hx of GI bleed or ulcer", True, set()),
+    ("hpi-h-o-gi-bleed", "PMH: GERD, h/o GI bleed 2019", False, {AC}),
+    ("hpi-risk-discussed", "Discussed GI bleed risk with NSAIDs", False, set()),
+]:
+    order(
+        f"stop25-er32-{cid}",
+        f"Order-sign: ibuprofen 600 mg; {'a GERD problem note' if in_note else 'a history'} "
+        f"says {text!r}: " + ("the pain-reliever caution" if topics else "no caution"),
+        [
+            (lambda p, t=text: gerd_with_note(p, t))
+            if in_note
+            else (lambda p, t=text: exam_row(p, "History of present illness", t))
+        ],
+        [
+            lambda p: med_request(
+                p, "197806", "Ibuprofen 600 MG Oral Tablet", status="draft", hours_ago=0
+            )
+        ],
+        topics,
+        tags=["stop25", "medication", "text"],
+    )
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
