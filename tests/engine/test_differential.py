@@ -120,7 +120,9 @@ def test_durable_matches_the_reference(case: str) -> None:
     ruleset = RULESETS[case]
     fired: set[str] = set()
 
-    @settings(max_examples=700, deadline=None, derandomize=True)
+    # no example database: the coverage asserted below is of the derandomized examples alone,
+    # the same on every machine (replayed failures of a local database shifted it: 71 of 90)
+    @settings(max_examples=700, deadline=None, derandomize=True, database=None)
     @given(_facts(ruleset))
     def check(facts: list[dict[str, Any]]) -> None:
         expected = REFERENCE.evaluate(ruleset, facts)
