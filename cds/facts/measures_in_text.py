@@ -65,7 +65,8 @@ GAP = re.compile(r"(?P<gap>(?:(?![.,;]\s)[^\d\n;])*?)(?P<num>\d+(?:\.\d+)?)")
 GAP_MOST = 24
 _FILLER = re.compile(
     r"\b(?:was|is|were|of|reached|peaked at|up to|as high as|as low as|down to|measured|"
-    r"recorded|at|than|in the|ranging|ranged|read|reads|reading|showed|shows|showing)\b|[:=]",
+    r"recorded|at|than|in the|ranging|ranged|read|reads|reading|showed|shows|showing|"
+    r"on (?:the )?monitor|on tele(?:metry)?)\b|[:=]",
     re.IGNORECASE,
 )
 """Syntax between a lead word and its number that changes nothing ("temp was 39.2", "HR in

@@ -275,6 +275,8 @@ LEXICON: tuple[tuple[tuple[str, ...], Kind, Direction], ...] = (
             "maternal",
             "paternal",
             "family members?",
+            "fetal",  # another's: "Fetal HR 140s by doppler" (er33 v28)
+            "fetus",
         ),
         "family",
         "pre",

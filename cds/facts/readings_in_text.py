@@ -80,6 +80,8 @@ _CHANGED_TO = re.compile(
     re.IGNORECASE,
 )
 """Words opening a later clause with the reading since ("HR 140, improved to 98")."""
+_YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d\d)(?![\d/.-])")
+"""A year written alone ("2023"), not a date's part ("11/25/2023") nor a number's."""
 _WAS = re.compile(r"^(?:was|were|initially|originally|at first)\b", re.IGNORECASE)
 """Words before a later clause's number that date nothing themselves."""
 _HEDGE_REACH = 16
@@ -104,7 +106,8 @@ def readings_in_text(text: str, ctx: FactContext) -> tuple[SaidMeasure, ...]:
         leads, threshold = patterns
         measure = (by, canonical, index.readings.get(by, NO_RULE))
         found = [
-            _read_at(text, lead, measure, index.answers, threshold) for lead in leads.finditer(text)
+            _read_at(text, lead, measure, index.answers, threshold, ctx.today.year)
+            for lead in leads.finditer(text)
         ]
         for reads in found:  # every reading counts, as every coded one does
             out += reads
@@ -117,6 +120,7 @@ def _read_at(
     measure: _Measure,
     words: AnswerWords,
     threshold: re.Pattern[str],
+    year: int,
 ) -> list[SaidMeasure]:
     """The readings one lead word leads: its own number (each of a trend's: "HR 142 -> 96"),
     and the later ones its clauses date ("HR 136 on arrival, 92 at discharge"), by when they
@@ -154,8 +158,8 @@ def _read_at(
     when = _when(rest, words)
     if when == "earlier" and (value["high"] or value["tens"]) and words.range_watched.search(rest):
         when = _when(words.range_watched.sub(" ", rest), words)  # watched up to now
-    if when == "past":
-        return []  # "HR 140 last week"
+    if when == "past" or _past_year(text, lead.start(), rest if not when else "", year):
+        return []  # "HR 140 last week", "Holter 2023: max HR 160", "SVT with HR 150 in 2021"
     # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
     # with HR 180s": then or now?), a time before now
     doubt = hedged or bool(comparator) or said in ("negated", "uncertain", "historical")
@@ -165,6 +169,14 @@ def _read_at(
     first = [r for v in trend for r in _read(v, measure, IN_DOUBT + comparator if doubt else None)]
     later = [] if cut else _later(text, end, measure, words)
     return [*first, *(_doubted(r) if w == "earlier" else r for r, w in later)]
+
+
+def _past_year(text: str, lead: int, rest: str, year: int) -> bool:
+    """Does the reading's clause name a year before ``year``, before its lead word ("Exercise
+    stress test 2024: max HR 165", "SVT in 2021 with HR 150") or after an undated number
+    ("SVT with HR 150 in 2021")? An old test's or episode's reading, no current one (er33)."""
+    start = max(text.rfind(c, 0, lead) for c in ",;.\n") + 1
+    return any(int(y) < year for y in _YEAR.findall(f"{text[start:lead]} {rest}"))
 
 
 def _when(rest: str, words: AnswerWords) -> str:

@@ -7483,6 +7483,66 @@ for cid, text, in_note, topics in [
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# 48. stop25 (emergency physician round er33): an urge the patient cannot act on in more words;
+#     numb "privates", "can't feel anything down there"; "Sat 89%" before a percent sign;
+#     "tachycardic to", "desatted to"; a heart rate "on monitor"; "my pee burns"; a bladder
+#     scan followed later in its sentence by voiding; an old test's or episode's heart rate
+#     dated by a year in its clause and a fetal heart rate are no reading; a GI bleed's risk
+#     reviewed with no history of one is no caution (at order-sign: section 47). Controls.
+# ---------------------------------------------------------------------------------------------
+for cid, text, topics in [
+    ("urge-pee-cant-go", "Feels the urge to pee but can't go.", {E}),
+    ("needs-urinate-nothing", "Needs to urinate but nothing comes out.", {E}),
+    ("needs-work-cant", "Needs to go to work but can't, back pain.", set()),
+    ("privates-numb", 'Pt states "my privates feel numb" since this morning.', {U}),
+    ("cant-feel-down-there", '"I can\'t feel anything down there when I sit on the toilet."', {U}),
+    ("sat-89-arrival", "Sat 89% on arrival, 97% RA after repositioning.", {E}),
+    ("sat-for-90-min", "Sat for 90 min in the waiting room.", set()),
+    ("tachycardic-to-140", "Tachycardic to 140 on arrival.", {E}),
+    ("not-tachycardic", "Not tachycardic.", set()),
+    ("desatted-to-85", "Desatted to 85% on RA.", {E}),
+    ("max-hr-on-monitor", "Max HR on monitor 133 during transfer to bed.", {E}),
+    ("my-pee-burns", '"My pee burns" x2 days.', {U}),
+    (
+        "scan-then-pt-voided",
+        "Bladder scan 700 mL; pt then voided 650 mL, repeat scan 40 mL.",
+        set(),
+    ),
+    ("stress-test-2024", "Exercise stress test 2024: max HR 165, no ischemia.", set()),
+    ("holter-2023", "Holter 2023: max HR 160 during exercise.", set()),
+    ("svt-2021-hr-150", "SVT in 2021 with HR 150, ablated, no recurrence.", set()),
+    ("fetal-hr", "Fetal HR 140s by doppler, pt 20 wk pregnant.", set()),
+]:
+    pv(
+        f"stop25-er33-{cid}",
+        f"Low back pain; a history of present illness {text!r}: "
+        + ("a danger sign" if topics & DANGER else "a data-check item" if topics else "no sign"),
+        [lambda p, t=text: exam_row(p, "History of present illness", t)],
+        topics,
+        tags=["stop25", "text"],
+    )
+order(
+    "stop25-er33-gi-risk-no-history",
+    "Order-sign: ibuprofen 600 mg; a history says 'Risk of GI bleed reviewed; no prior "
+    "history of bleeding.': no caution",
+    [
+        lambda p: exam_row(
+            p,
+            "History of present illness",
+            "Risk of GI bleed reviewed; no prior history of bleeding.",
+        )
+    ],
+    [
+        lambda p: med_request(
+            p, "197806", "Ibuprofen 600 MG Oral Tablet", status="draft", hours_ago=0
+        )
+    ],
+    set(),
+    tags=["stop25", "medication", "text"],
+)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(exist_ok=True)
