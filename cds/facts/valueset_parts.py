@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from cds.facts.units import ReadingRule
 
 if TYPE_CHECKING:
-    from cds.facts.valueset_specs import ValueSetSpec
+    from cds.facts.valueset_specs import PlausibleSpec, ValueSetSpec
 
 
 class Exclusion:
@@ -105,18 +105,9 @@ class DoseSplitSpec(Protocol):
     @property
     def below_said(self) -> str: ...
     @property
-    def plausible(self) -> PlausibleRange: ...
+    def plausible(self) -> PlausibleSpec: ...
     @property
     def words(self) -> str: ...
-
-
-class PlausibleRange(Protocol):
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float: ...
-    @property
-    def reading(self) -> str: ...
 
 
 class DoseRule(NamedTuple):
