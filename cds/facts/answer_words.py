@@ -48,6 +48,8 @@ class AnswerWordsSpec(Protocol):
     @property
     def number_this_visit(self) -> Sequence[str]: ...
     @property
+    def number_same_day(self) -> Sequence[str]: ...
+    @property
     def number_reported(self) -> Sequence[str]: ...
     @property
     def number_now(self) -> Sequence[str]: ...
@@ -96,6 +98,9 @@ class AnswerWords:
     this_visit: re.Pattern[str]
     """Searched as whole words after a number: dated at this visit's start ("on arrival"), a
     part of ``number_recent`` that free text reads as the latest known reading."""
+    same_day: re.Pattern[str]
+    """Searched as whole words after a vital sign's number in free text: the record's own day
+    ("today", "this AM"): current."""
     reported: re.Pattern[str]
     """Searched as whole words after a number: told of from before this visit ("at home")."""
     number_now: re.Pattern[str]
@@ -138,6 +143,7 @@ class AnswerWords:
             number_over=_compile(rf"\b{_either(spec.number_over)}\b"),
             number_recent=_compile(rf"\b{_either(recent)}\b"),
             this_visit=_compile(rf"\b{_either(spec.number_this_visit)}\b"),
+            same_day=_compile(rf"\b{_either(spec.number_same_day)}\b"),
             reported=_compile(rf"\b{_either(spec.number_reported)}\b"),
             number_now=_compile(rf"\b{_either([*recent, *spec.number_now])}\b"),
             range_watched=_compile(rf"\b{_either(spec.range_watched)}\b"),
@@ -199,6 +205,7 @@ class _NoWords:
     number_over: tuple[str, ...] = ()
     number_recent: tuple[str, ...] = ()
     number_this_visit: tuple[str, ...] = ()
+    number_same_day: tuple[str, ...] = ()
     number_reported: tuple[str, ...] = ()
     number_now: tuple[str, ...] = ()
     range_watched: tuple[str, ...] = ()

@@ -190,7 +190,11 @@ def _when(rest: str, words: AnswerWords) -> str:
         return "past"
     visit = words.this_visit.search(rest) is not None
     rest = words.this_visit.sub(" ", rest)
-    if dated is not None or words.number_recent.search(rest) or words.reported.search(rest):
+    if dated is not None or words.reported.search(rest):
+        return "earlier"
+    if words.same_day.search(rest):  # "HR 150 today", "SpO2 88% this AM": the record's day
+        return "now"
+    if words.number_recent.search(rest):  # "HR 136 yesterday", "last night"
         return "earlier"
     if words.number_now.search(rest):
         return "now"

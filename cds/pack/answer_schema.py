@@ -38,8 +38,12 @@ class AnswersFile(Strict):
     words that say it is over."""
     number_this_visit: Phrases = Field(default=[])
     """Words after such a number that date it at this visit's start ("on arrival", "in
-    triage"): read as ``number_recent`` in a row; in free text, a vital sign so dated is the
-    latest known one, current, unless a later reading of it follows."""
+    triage"): read as ``number_recent`` in a row; in free text, a vital sign so dated is a
+    current reading, and a later one hides it no more than a later coded one would."""
+    number_same_day: Phrases = Field(default=[])
+    """Words after a vital sign's number in free text that date it on the record's own day
+    ("HR 150 today", "SpO2 88% this AM"): current, as an undated one is (a subset of
+    ``number_recent``, which dates a heart rate before now as "yesterday" does)."""
     number_reported: Phrases = Field(default=[])
     """Words after a number in free text that place it before this visit, told by the
     patient or others ("101.2 at home", "per EMS"): a reading of its own, dated before now."""
@@ -63,6 +67,7 @@ class AnswersFile(Strict):
         "number_over",
         "number_recent",
         "number_this_visit",
+        "number_same_day",
         "number_reported",
         "number_now",
         "range_watched",

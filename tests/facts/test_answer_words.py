@@ -21,6 +21,7 @@ class Spec:
     number_over: list[str] = field(default_factory=list)
     number_recent: list[str] = field(default_factory=list)
     number_this_visit: list[str] = field(default_factory=list)
+    number_same_day: list[str] = field(default_factory=list)
     number_reported: list[str] = field(default_factory=list)
     number_now: list[str] = field(default_factory=list)
     range_watched: list[str] = field(default_factory=list)

@@ -102,7 +102,7 @@ def test_a_site_threshold_moves_the_sign() -> None:
         ("HR 136, improved to 98 with fluids", {E}),
         ("HR 96, now 136", {E}),
         ("HR 136 yesterday", {D}),
-        ("HR 136 on arrival", {E}),  # stop 25: this visit, the latest known (was {D})
+        ("HR 136 on arrival", {E}),  # stop 25: a reading of this visit (was {D})
         ("HR 140 last week", set()),
         ("HR 120-140", {E}),
         ("SpO2 88-92%", {E}),

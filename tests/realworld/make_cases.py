@@ -7513,6 +7513,9 @@ for cid, text, topics in [
     ("holter-2023", "Holter 2023: max HR 160 during exercise.", set()),
     ("svt-2021-hr-150", "SVT in 2021 with HR 150, ablated, no recurrence.", set()),
     ("fetal-hr", "Fetal HR 140s by doppler, pt 20 wk pregnant.", set()),
+    ("hr-150-today", "Known SVT since 2019. HR 150 today, palpitations.", {E}),
+    ("spo2-88-this-am", "SpO2 88% this AM on RA.", {E}),
+    ("hr-88-today", "HR 88 today.", set()),
 ]:
     pv(
         f"stop25-er33-{cid}",
