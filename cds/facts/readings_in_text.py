@@ -158,12 +158,15 @@ def _read_at(
     when = _when(rest, words)
     if when == "earlier" and (value["high"] or value["tens"]) and words.range_watched.search(rest):
         when = _when(words.range_watched.sub(" ", rest), words)  # watched up to now
-    if when == "past" or _past_year(text, lead.start(), rest if not when else "", year):
-        return []  # "HR 140 last week", "Holter 2023: max HR 160", "SVT with HR 150 in 2021"
+    if when == "past":
+        return []  # "HR 140 last week"
     # in doubt: a hedge, a bound, a denial's or a doubt's reach, a past history's ("PMH: SVT
     # with HR 180s": then or now?), a time before now
     doubt = hedged or bool(comparator) or said in ("negated", "uncertain", "historical")
     doubt = doubt or when == "earlier"
+    # "Holter 2023: max HR 160": an old test's, never the emergency; but "Room 2019: HR 150"
+    # reads alike, so in doubt (a data-check item), not silence
+    doubt = doubt or _past_year(text, lead.start(), rest if not when else "", year)
     hedge = _HAS_DIGIT.sub(" ", rest[:_HEDGE_REACH])  # "HR 140 or so", not "after ... to ..."
     doubt = doubt or words.number_in_doubt.search(hedge) is not None
     first = [r for v in trend for r in _read(v, measure, IN_DOUBT + comparator if doubt else None)]
@@ -174,7 +177,8 @@ def _read_at(
 def _past_year(text: str, lead: int, rest: str, year: int) -> bool:
     """Does the reading's clause name a year before ``year``, before its lead word ("Exercise
     stress test 2024: max HR 165", "SVT in 2021 with HR 150") or after an undated number
-    ("SVT with HR 150 in 2021")? An old test's or episode's reading, no current one (er33)."""
+    ("SVT with HR 150 in 2021")? An old test's or episode's reading, most likely: in doubt,
+    never the emergency (er33), and never silence (a room or bed number reads alike)."""
     start = max(text.rfind(c, 0, lead) for c in ",;.\n") + 1
     return any(int(y) < year for y in _YEAR.findall(f"{text[start:lead]} {rest}"))
 
